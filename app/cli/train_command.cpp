@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cli/train_command.h"
+
+#include "cli/progress_reporter.h"
+#include "cli/run_directory.h"
+#include "config/run_config.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "train/metrics_log.h"
+#include "train/training_setup.h"
+
+#include <QCommandLineParser>
+#include <QCoreApplication>
+
+#include <csignal>
+#include <cstdio>
+#include <unistd.h>
+
+namespace netwright::cli {
+
+namespace {
+
+volatile std::sig_atomic_t g_stopSignal = 0;
+
+extern "C" void onStopSignal(int sig)
+{
+    g_stopSignal = sig;
+}
+
+// Turns SIGINT/SIGTERM into a stop request at the next step boundary.
+class SignalStop final : public TrainingObserver {
+public:
+    explicit SignalStop(std::stop_source &source) : m_source(source) {}
+    void onStep(const StepInfo &) override
+    {
+        if (g_stopSignal)
+            m_source.request_stop();
+    }
+
+private:
+    std::stop_source &m_source;
+};
+
+int toInt(const QCommandLineParser &p, const QString &name, int minimum)
+{
+    bool ok = false;
+    const int v = p.value(name).toInt(&ok);
+    if (!ok || v < minimum)
+        throw Error("--" + name.toStdString() + ": \"" + p.value(name).toStdString() + "\" is not a whole number ≥ "
+                    + std::to_string(minimum) + ".");
+    return v;
+}
+
+} // namespace
+
+int runTrainCommand(const QStringList &arguments)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Train a model headless. With no options: cnn-small on Fashion-MNIST for 5 epochs (the embedded default run config).\n"
+        "Options override the --config file, which overrides the embedded default."));
+    p.addHelpOption();
+    p.addPositionalArgument(QStringLiteral("train"), QStringLiteral("The subcommand."));
+    p.addOptions({
+        {{QStringLiteral("c"), QStringLiteral("config")}, QStringLiteral("Run config (JSON) to train with."), QStringLiteral("run.json")},
+        {QStringLiteral("model"), QStringLiteral("Zoo model: mlp, lenet5, cnn-small, cnn-bn."), QStringLiteral("NAME")},
+        {QStringLiteral("epochs"), QStringLiteral("Number of passes over the training split."), QStringLiteral("N")},
+        {QStringLiteral("batch-size"), QStringLiteral("Samples per minibatch."), QStringLiteral("B")},
+        {QStringLiteral("optimizer"), QStringLiteral("sgd, adam or adamw."), QStringLiteral("NAME")},
+        {QStringLiteral("lr"), QStringLiteral("Base learning rate."), QStringLiteral("X")},
+        {QStringLiteral("seed"), QStringLiteral("Seed for initialisation, shuffling and dropout."), QStringLiteral("S")},
+        {QStringLiteral("threads"), QStringLiteral("CPU threads (0 = every core). Results are reproducible per seed and thread count."),
+         QStringLiteral("T")},
+        {{QStringLiteral("o"), QStringLiteral("out")}, QStringLiteral("Run directory to write (default: runs/<name>-<date-time>)."),
+         QStringLiteral("DIR")},
+        {QStringLiteral("print-config"), QStringLiteral("Print the resolved run config as JSON and exit without training.")},
+    });
+    if (!p.parse(arguments)) {
+        std::fprintf(stderr, "netwright train: %s\nSee: netwright train --help\n", qPrintable(p.errorText()));
+        return 2;
+    }
+    if (p.isSet(QStringLiteral("help"))) {
+        std::fputs(qPrintable(p.helpText()), stdout);
+        return 0;
+    }
+    if (p.positionalArguments().size() > 1) {
+        std::fprintf(stderr, "netwright train: unexpected argument \"%s\".\n", qPrintable(p.positionalArguments().at(1)));
+        return 2;
+    }
+    try {
+        RunConfig config = defaultRunConfig();
+        if (p.isSet(QStringLiteral("config")))
+            config = loadRunConfigFile(p.value(QStringLiteral("config")).toStdString(), config);
+        if (p.isSet(QStringLiteral("model"))) {
+            config.model = p.value(QStringLiteral("model")).toStdString();
+            if (!p.isSet(QStringLiteral("config")))
+                config.name = config.model;
+        }
+        if (p.isSet(QStringLiteral("epochs")))
+            config.training.epochs = toInt(p, QStringLiteral("epochs"), 1);
+        if (p.isSet(QStringLiteral("batch-size")))
+            config.training.batchSize = toInt(p, QStringLiteral("batch-size"), 1);
+        if (p.isSet(QStringLiteral("optimizer")))
+            config.optimizer.name = p.value(QStringLiteral("optimizer")).toStdString();
+        if (p.isSet(QStringLiteral("lr"))) {
+            bool ok = false;
+            config.lr = p.value(QStringLiteral("lr")).toDouble(&ok);
+            if (!ok || config.lr <= 0.0)
+                throw Error("--lr: \"" + p.value(QStringLiteral("lr")).toStdString() + "\" is not a positive number.");
+        }
+        if (p.isSet(QStringLiteral("seed"))) {
+            bool ok = false;
+            config.training.seed = p.value(QStringLiteral("seed")).toULongLong(&ok);
+            if (!ok)
+                throw Error("--seed: \"" + p.value(QStringLiteral("seed")).toStdString() + "\" is not a whole number ≥ 0.");
+        }
+        if (p.isSet(QStringLiteral("threads")))
+            config.training.threads = toInt(p, QStringLiteral("threads"), 0);
+        validateRunConfig(config);
+        if (p.isSet(QStringLiteral("print-config"))) {
+            std::fputs(runConfigToJson(config).c_str(), stdout);
+            std::fputc('\n', stdout);
+            return 0;
+        }
+
+        const TrainingData data = loadTrainingData(config.data);
+        auto trainer = makeTrainer(config, data);
+        const QString dir = prepareRunDirectory(p.value(QStringLiteral("out")), QString::fromStdString(config.name));
+        writeFileAtomically((dir + QStringLiteral("/config.json")).toStdString(), runConfigToJson(config) + "\n");
+        std::printf("Run directory: %s\n", qPrintable(dir));
+        std::fflush(stdout);
+
+        MetricsLog metrics((dir + QStringLiteral("/metrics.jsonl")).toStdString());
+        ProgressReporter progress(stdout, ::isatty(STDOUT_FILENO) != 0, config.training.logEvery);
+        std::stop_source stop;
+        SignalStop signalStop(stop);
+        trainer->addObserver(&metrics);
+        trainer->addObserver(&progress);
+        trainer->addObserver(&signalStop);
+        std::signal(SIGINT, onStopSignal);
+        std::signal(SIGTERM, onStopSignal);
+        const TrainEndInfo end = trainer->run(stop.get_token());
+        std::signal(SIGINT, SIG_DFL);
+        std::signal(SIGTERM, SIG_DFL);
+
+        std::printf("Run directory: %s\n", qPrintable(dir));
+        if (end.lastEvaluation) {
+            const EvalInfo &e = *end.lastEvaluation;
+            std::printf("Final test accuracy: %.2f %% (%lld/%lld) after %lld epoch%s, test loss %.4f\n", 100.0 * e.accuracy,
+                        static_cast<long long>(e.correct), static_cast<long long>(e.samples),
+                        static_cast<long long>(end.epochsDone), end.epochsDone == 1 ? "" : "s", e.loss);
+        }
+        std::fflush(stdout);
+        return end.stopped ? 130 : 0;
+    } catch (const Error &e) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "netwright train: %s\n", e.what());
+        return 1;
+    } catch (const std::bad_alloc &) {
+        std::fprintf(stderr, "netwright train: out of memory.\n");
+        return 1;
+    }
+}
+
+} // namespace netwright::cli

@@ -1,0 +1,194 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "autodiff/executor.h"
+
+#include "core/error.h"
+#include "core/parallel.h"
+#include "ops/op.h"
+
+namespace netwright {
+
+namespace {
+void ensure(Tensor &t, const Shape &shape, DType dtype)
+{
+    if (!t.defined() || t.shape() != shape || t.dtype() != dtype || !t.uniquelyOwned())
+        t = Tensor(shape, dtype);
+}
+
+void addInto(Tensor &dst, const Tensor &src)
+{
+    float *d = dst.data();
+    const float *s = src.data();
+    parallelFor(dst.numel(), [&](int64_t i0, int64_t i1, int) {
+        for (int64_t i = i0; i < i1; ++i)
+            d[i] += s[i];
+    }, 16384);
+}
+} // namespace
+
+Executor::Executor(Graph &graph) : m_graph(graph)
+{
+    m_graph.validate();
+    auto intern = [this](const std::string &name) {
+        auto [it, inserted] = m_ids.emplace(name, static_cast<int>(m_names.size()));
+        if (inserted)
+            m_names.push_back(name);
+        return it->second;
+    };
+    for (const auto &in : m_graph.inputs)
+        m_inputIds.push_back(intern(in.name));
+    for (const auto &[name, t] : m_graph.initializers)
+        intern(name);
+    for (const Node &n : m_graph.nodes) {
+        CompiledNode c{&n, &kernelFor(n.opType, DeviceType::Cpu, n), {}, {}, {}, false};
+        for (const auto &i : n.inputs)
+            c.inputs.push_back(i.empty() ? -1 : intern(i));
+        for (const auto &o : n.outputs)
+            c.outputs.push_back(o.empty() ? -1 : intern(o));
+        m_nodes.push_back(std::move(c));
+    }
+    m_values.resize(m_names.size());
+    m_grads.resize(m_names.size());
+    m_gradReady.assign(m_names.size(), 0);
+    m_requiresGrad.assign(m_names.size(), 0);
+    for (const auto &[name, t] : m_graph.initializers) {
+        m_values[m_ids[name]] = t; // alias
+        if (m_graph.trainable.count(name)) {
+            check(t.dtype() == DType::Float32, "Parameter \"" + name + "\" is " + dtypeName(t.dtype()) + "; only float32 trains.");
+            m_requiresGrad[m_ids[name]] = 1;
+        }
+    }
+    for (auto &c : m_nodes) {
+        for (size_t k = 0; k < c.inputs.size(); ++k)
+            if (c.inputs[k] >= 0 && m_requiresGrad[c.inputs[k]] && c.kernel->differentiable(k))
+                c.needsBackward = true;
+        if (c.needsBackward)
+            for (size_t k = 0; k < c.outputs.size(); ++k)
+                if (c.outputs[k] >= 0 && c.kernel->outputType(*c.node, k) == DType::Float32)
+                    m_requiresGrad[c.outputs[k]] = 1;
+    }
+}
+
+int Executor::idOf(const std::string &name) const
+{
+    auto it = m_ids.find(name);
+    check(it != m_ids.end(), "Graph \"" + m_graph.name + "\" has no value named \"" + name + "\".");
+    return it->second;
+}
+
+void Executor::forward(const std::map<std::string, Tensor> &feeds, bool training)
+{
+    for (size_t k = 0; k < m_inputIds.size(); ++k) {
+        const ValueInfo &info = m_graph.inputs[k];
+        auto it = feeds.find(info.name);
+        check(it != feeds.end(), "Graph \"" + m_graph.name + "\": input \"" + info.name + "\" was not fed.");
+        const Tensor &t = it->second;
+        bool fits = t.rank() == static_cast<int>(info.shape.size()) || info.shape.empty();
+        for (size_t d = 0; fits && d < info.shape.size(); ++d)
+            fits = info.shape[d] < 0 || info.shape[d] == t.shape()[d];
+        check(fits, "Graph \"" + m_graph.name + "\": input \"" + info.name + "\" expects shape " + shapeToString(info.shape)
+                        + " (-1 = any), got " + shapeToString(t.shape()) + ".");
+        m_values[m_inputIds[k]] = t;
+    }
+    for (auto &c : m_nodes) {
+        std::vector<Tensor *> inputs;
+        std::vector<Shape> shapes;
+        std::vector<const Tensor *> constants;
+        for (int id : c.inputs) {
+            inputs.push_back(id < 0 ? nullptr : &m_values[id]);
+            shapes.push_back(id < 0 ? Shape{} : m_values[id].shape());
+            constants.push_back(id < 0 ? nullptr : &m_values[id]);
+        }
+        const std::vector<Shape> outShapes = c.kernel->inferShapes(*c.node, shapes, constants);
+        std::vector<Tensor *> outputs;
+        for (size_t k = 0; k < c.outputs.size(); ++k) {
+            if (c.outputs[k] < 0) {
+                outputs.push_back(nullptr);
+                continue;
+            }
+            check(k < outShapes.size(), c.node->describe() + ": has more outputs than the op defines.");
+            Tensor &t = m_values[c.outputs[k]];
+            ensure(t, outShapes[k], c.kernel->outputType(*c.node, k));
+            outputs.push_back(&t);
+        }
+        KernelContext ctx{*c.node, std::move(inputs), std::move(outputs), c.saved, training, m_dropoutRng, {}, {}};
+        check(!training || m_dropoutRng || c.node->opType != "Dropout",
+              c.node->describe() + ": training needs a dropout random stream.");
+        c.kernel->forward(ctx);
+    }
+    m_forwardDone = true;
+    m_lastTraining = training;
+}
+
+const Tensor &Executor::value(const std::string &name) const
+{
+    return m_values[idOf(name)];
+}
+
+void Executor::backward(const std::string &loss)
+{
+    check(m_forwardDone, "Executor::backward called before forward.");
+    const int lossId = idOf(loss);
+    check(m_values[lossId].numel() == 1, "The loss \"" + loss + "\" must be a scalar, got shape "
+                                             + shapeToString(m_values[lossId].shape()) + ".");
+    std::fill(m_gradReady.begin(), m_gradReady.end(), 0);
+    ensure(m_grads[lossId], m_values[lossId].shape(), DType::Float32);
+    m_grads[lossId].fill(1.0f);
+    m_gradReady[lossId] = 1;
+    for (auto it = m_nodes.rbegin(); it != m_nodes.rend(); ++it) {
+        CompiledNode &c = *it;
+        if (!c.needsBackward)
+            continue;
+        std::vector<const Tensor *> gradOutputs;
+        bool any = false;
+        for (int id : c.outputs) {
+            const bool ready = id >= 0 && m_gradReady[id];
+            gradOutputs.push_back(ready ? &m_grads[id] : nullptr);
+            any = any || ready;
+        }
+        if (!any || !gradOutputs[0])
+            continue;
+        std::vector<Tensor *> inputs, outputs, gradInputs;
+        std::vector<int> accumulate(c.inputs.size(), -1); // scratch slot → value id to add into
+        std::vector<Tensor> scratch(c.inputs.size());
+        for (int id : c.inputs)
+            inputs.push_back(id < 0 ? nullptr : &m_values[id]);
+        for (int id : c.outputs)
+            outputs.push_back(id < 0 ? nullptr : &m_values[id]);
+        for (size_t k = 0; k < c.inputs.size(); ++k) {
+            const int id = c.inputs[k];
+            if (id < 0 || !m_requiresGrad[id] || !c.kernel->differentiable(k)) {
+                gradInputs.push_back(nullptr);
+                continue;
+            }
+            bool repeated = false;
+            for (size_t j = 0; j < k; ++j)
+                repeated = repeated || c.inputs[j] == id;
+            if (m_gradReady[id] || repeated) {
+                scratch[k] = Tensor(m_values[id].shape());
+                gradInputs.push_back(&scratch[k]);
+                accumulate[k] = id;
+            } else {
+                ensure(m_grads[id], m_values[id].shape(), DType::Float32);
+                gradInputs.push_back(&m_grads[id]);
+            }
+        }
+        KernelContext ctx{*c.node, std::move(inputs), std::move(outputs), c.saved, m_lastTraining, m_dropoutRng,
+                          std::move(gradOutputs), std::move(gradInputs)};
+        c.kernel->backward(ctx);
+        for (size_t k = 0; k < c.inputs.size(); ++k) {
+            if (accumulate[k] >= 0)
+                addInto(m_grads[accumulate[k]], scratch[k]);
+            else if (ctx.gradInputs[k])
+                m_gradReady[c.inputs[k]] = 1;
+        }
+    }
+}
+
+const Tensor &Executor::gradient(const std::string &param) const
+{
+    const int id = idOf(param);
+    check(m_gradReady[id], "No gradient reached \"" + param + "\" in the last backward pass.");
+    return m_grads[id];
+}
+
+} // namespace netwright

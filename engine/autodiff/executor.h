@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+// Runs a Graph forward and differentiates it backward (reverse-mode autodiff over the IR).
+// Layer: engine/autodiff. The executor aliases the graph's initializers (so optimizer updates
+// are seen at once) and keeps every activation and gradient buffer between steps, reusing it
+// when shapes repeat — a training step allocates nothing once warm. Not thread-safe: one
+// executor per thread; kernels parallelise inside.
+#pragma once
+
+#include "core/rng.h"
+#include "core/tensor.h"
+#include "graph/graph.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+namespace netwright {
+
+class OpKernel;
+
+class Executor {
+public:
+    // graph must outlive the executor; it is validated (and topologically sorted) here.
+    explicit Executor(Graph &graph);
+
+    // Feeds graph inputs by name (aliased, not copied) and runs every node. training selects the
+    // batch statistics in BatchNormalization and the random mask in Dropout.
+    void forward(const std::map<std::string, Tensor> &feeds, bool training);
+    // The value of any graph value after forward(); aliases the executor's buffer, which the next
+    // forward() overwrites.
+    const Tensor &value(const std::string &name) const;
+
+    // Gradients of the scalar `loss` (a value computed by the last forward) with respect to every
+    // trainable initializer. Overwrites the previous step's gradients.
+    void backward(const std::string &loss);
+    // d loss / d param for a trainable initializer, after backward().
+    const Tensor &gradient(const std::string &param) const;
+
+    // The stream Dropout draws from in training mode (owned by the caller, e.g. the Trainer).
+    void setDropoutRng(Rng *rng) { m_dropoutRng = rng; }
+    Graph &graph() { return m_graph; }
+
+private:
+    struct CompiledNode {
+        const Node *node;
+        const OpKernel *kernel;
+        std::vector<int> inputs;  // value ids, -1 for omitted
+        std::vector<int> outputs; // value ids, -1 for omitted
+        std::vector<Tensor> saved;
+        bool needsBackward = false;
+    };
+    int idOf(const std::string &name) const;
+
+    Graph &m_graph;
+    std::map<std::string, int> m_ids;
+    std::vector<std::string> m_names;
+    std::vector<Tensor> m_values;
+    std::vector<Tensor> m_grads;
+    std::vector<char> m_gradReady;
+    std::vector<char> m_requiresGrad;
+    std::vector<int> m_inputIds;
+    std::vector<CompiledNode> m_nodes;
+    Tensor m_scratch;
+    Rng *m_dropoutRng = nullptr;
+    bool m_forwardDone = false;
+    bool m_lastTraining = false;
+};
+
+} // namespace netwright

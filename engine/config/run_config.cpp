@@ -1,0 +1,213 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "config/run_config.h"
+
+#include "core/error.h"
+#include "run_config.pb.h"
+#include "zoo/model_zoo.h"
+
+#include <google/protobuf/util/json_util.h>
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+namespace netwright {
+
+extern const char *const kDefaultRunConfigJson; // generated from resources/configs/default.json
+
+namespace {
+
+namespace pb = netwright::config;
+
+pb::RunConfig toProto(const RunConfig &c)
+{
+    pb::RunConfig p;
+    p.set_name(c.name);
+    p.mutable_model()->set_name(c.model);
+    p.mutable_model()->set_init(c.init);
+    auto *d = p.mutable_data();
+    d->set_dataset(c.data.dataset);
+    d->set_train_images(c.data.trainImages);
+    d->set_train_labels(c.data.trainLabels);
+    d->set_test_images(c.data.testImages);
+    d->set_test_labels(c.data.testLabels);
+    d->set_train_csv(c.data.trainCsv);
+    d->set_test_csv(c.data.testCsv);
+    d->set_csv_header(c.data.csvHeader);
+    d->set_shuffle(c.data.shuffle);
+    d->set_drop_last(c.data.dropLast);
+    d->set_scale(c.data.scale);
+    d->set_mean(c.data.mean);
+    d->set_std(c.data.std);
+    d->set_eval_batch_size(c.data.evalBatchSize);
+    auto *o = p.mutable_optimizer();
+    o->set_name(c.optimizer.name);
+    o->set_lr(c.lr);
+    o->set_momentum(c.optimizer.momentum);
+    o->set_nesterov(c.optimizer.nesterov);
+    o->set_weight_decay(c.optimizer.weightDecay);
+    o->set_beta1(c.optimizer.beta1);
+    o->set_beta2(c.optimizer.beta2);
+    o->set_eps(c.optimizer.eps);
+    auto *s = p.mutable_schedule();
+    s->set_name(c.schedule.name);
+    s->set_step_epochs(c.schedule.stepEpochs);
+    s->set_gamma(c.schedule.gamma);
+    s->set_min_lr(c.schedule.minLr);
+    s->set_warmup_steps(static_cast<int32_t>(c.schedule.warmupSteps));
+    auto *t = p.mutable_training();
+    t->set_epochs(c.training.epochs);
+    t->set_batch_size(c.training.batchSize);
+    t->set_seed(c.training.seed);
+    t->set_threads(c.training.threads);
+    t->set_log_every(c.training.logEvery);
+    return p;
+}
+
+RunConfig fromProto(const pb::RunConfig &p)
+{
+    RunConfig c;
+    c.name = p.name();
+    c.model = p.model().name();
+    c.init = p.model().init();
+    const auto &d = p.data();
+    c.data.dataset = d.dataset();
+    c.data.trainImages = d.train_images();
+    c.data.trainLabels = d.train_labels();
+    c.data.testImages = d.test_images();
+    c.data.testLabels = d.test_labels();
+    c.data.trainCsv = d.train_csv();
+    c.data.testCsv = d.test_csv();
+    c.data.csvHeader = d.csv_header();
+    c.data.shuffle = d.shuffle();
+    c.data.dropLast = d.drop_last();
+    c.data.scale = d.scale();
+    c.data.mean = d.mean();
+    c.data.std = d.std();
+    c.data.evalBatchSize = d.eval_batch_size();
+    const auto &o = p.optimizer();
+    c.optimizer.name = o.name();
+    c.lr = o.lr();
+    c.optimizer.momentum = o.momentum();
+    c.optimizer.nesterov = o.nesterov();
+    c.optimizer.weightDecay = o.weight_decay();
+    c.optimizer.beta1 = o.beta1();
+    c.optimizer.beta2 = o.beta2();
+    c.optimizer.eps = o.eps();
+    const auto &s = p.schedule();
+    c.schedule.name = s.name();
+    c.schedule.stepEpochs = s.step_epochs();
+    c.schedule.gamma = s.gamma();
+    c.schedule.minLr = s.min_lr();
+    c.schedule.warmupSteps = s.warmup_steps();
+    const auto &t = p.training();
+    c.training.epochs = t.epochs();
+    c.training.batchSize = t.batch_size();
+    c.training.seed = t.seed();
+    c.training.threads = t.threads();
+    c.training.logEvery = t.log_every();
+    return c;
+}
+
+// protobuf's messages look like "INVALID_ARGUMENT:optimizer.lrr: Cannot find field." — turn them
+// into one sentence that leads with the key.
+std::string explainJsonError(const std::string &raw)
+{
+    std::string msg = raw;
+    const std::string prefix = "INVALID_ARGUMENT:";
+    if (msg.rfind(prefix, 0) == 0)
+        msg = msg.substr(prefix.size());
+    std::smatch m;
+    if (std::regex_search(msg, m, std::regex(R"(^([A-Za-z0-9_.\[\]]+): Cannot find field\.?)")))
+        return "unknown key \"" + m[1].str() + "\".";
+    if (std::regex_search(msg, m, std::regex(R"(^\(?([A-Za-z0-9_.\[\]]+)\)?: (.*)$)")))
+        return "key \"" + m[1].str() + "\": " + m[2].str();
+    return msg;
+}
+
+} // namespace
+
+const std::string &defaultRunConfigJson()
+{
+    static const std::string json = kDefaultRunConfigJson;
+    return json;
+}
+
+RunConfig defaultRunConfig()
+{
+    pb::RunConfig p;
+    google::protobuf::util::JsonParseOptions options;
+    auto status = google::protobuf::util::JsonStringToMessage(defaultRunConfigJson(), &p, options);
+    if (!status.ok())
+        throw Error("The embedded default run config is invalid: " + status.ToString());
+    return fromProto(p);
+}
+
+RunConfig parseRunConfig(const std::string &json, const std::string &source, const RunConfig &base)
+{
+    pb::RunConfig user;
+    google::protobuf::util::JsonParseOptions options;
+    options.ignore_unknown_fields = false;
+    auto status = google::protobuf::util::JsonStringToMessage(json, &user, options);
+    if (!status.ok())
+        throw Error("Run config \"" + source + "\": " + explainJsonError(status.ToString()));
+    pb::RunConfig merged = toProto(base);
+    merged.MergeFrom(user);
+    return fromProto(merged);
+}
+
+RunConfig loadRunConfigFile(const std::string &path, const RunConfig &base)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw Error("Cannot open run config \"" + path + "\": no such file or not readable.");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return parseRunConfig(ss.str(), path, base);
+}
+
+std::string runConfigToJson(const RunConfig &config)
+{
+    std::string out;
+    google::protobuf::util::JsonPrintOptions options;
+    options.add_whitespace = true;
+    options.always_print_primitive_fields = true;
+    options.preserve_proto_field_names = true;
+    auto status = google::protobuf::util::MessageToJsonString(toProto(config), &out, options);
+    if (!status.ok())
+        throw Error("Cannot write the run config as JSON: " + status.ToString());
+    return out;
+}
+
+void validateRunConfig(const RunConfig &c)
+{
+    bool known = false;
+    for (const auto &n : zooModelNames())
+        known = known || n == c.model;
+    if (!known) {
+        std::string names;
+        for (const auto &n : zooModelNames())
+            names += (names.empty() ? "" : ", ") + n;
+        throw Error("model.name \"" + c.model + "\" is not a zoo model (" + names + ").");
+    }
+    parseInitScheme(c.init);
+    check(c.data.dataset == "fashion-mnist" || c.data.dataset == "idx" || c.data.dataset == "csv",
+          "data.dataset \"" + c.data.dataset + "\" is unknown (expected fashion-mnist, idx or csv).");
+    if (c.data.dataset == "idx")
+        check(!c.data.trainImages.empty() && !c.data.trainLabels.empty() && !c.data.testImages.empty()
+                  && !c.data.testLabels.empty(),
+              "data.dataset \"idx\" needs data.train_images, data.train_labels, data.test_images and data.test_labels.");
+    if (c.data.dataset == "csv")
+        check(!c.data.trainCsv.empty() && !c.data.testCsv.empty(), "data.dataset \"csv\" needs data.train_csv and data.test_csv.");
+    check(c.data.std > 0.0f, "data.std must be positive.");
+    check(c.data.evalBatchSize > 0, "data.eval_batch_size must be positive.");
+    check(c.training.epochs > 0, "training.epochs must be positive, got " + std::to_string(c.training.epochs) + ".");
+    check(c.training.batchSize > 0, "training.batch_size must be positive, got " + std::to_string(c.training.batchSize) + ".");
+    check(c.training.threads >= 0, "training.threads must be 0 (every core) or more.");
+    check(c.training.logEvery > 0, "training.log_every must be positive.");
+    check(c.lr > 0.0, "optimizer.lr must be positive.");
+    makeOptimizer(c.optimizer);
+    LrSchedule(c.schedule, c.lr, 1, 1);
+}
+
+} // namespace netwright

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+// The run config as plain C++ (the schema is proto/run_config.proto; the JSON is parsed strictly
+// through protobuf's JSON support, so unknown keys and wrong types are errors naming the key).
+// Layer: engine/config. Widgets and the CLI see these structs, never protobuf classes.
+#pragma once
+
+#include "optim/lr_schedule.h"
+#include "optim/optimizer.h"
+
+#include <cstdint>
+#include <string>
+
+namespace netwright {
+
+struct DataSettings {
+    std::string dataset;                // fashion-mnist, idx, csv
+    std::string trainImages, trainLabels, testImages, testLabels;
+    std::string trainCsv, testCsv;
+    bool csvHeader = false;
+    bool shuffle = true;
+    bool dropLast = false;
+    float scale = 1.0f, mean = 0.0f, std = 1.0f;
+    int evalBatchSize = 1000;
+};
+
+struct TrainingSettings {
+    int epochs = 1;
+    int batchSize = 64;
+    uint64_t seed = 1;
+    int threads = 0; // 0 = every core
+    int logEvery = 100;
+};
+
+struct RunConfig {
+    std::string name;
+    std::string model;
+    std::string init;
+    DataSettings data;
+    OptimizerSettings optimizer;
+    double lr = 0.01;
+    ScheduleSettings schedule;
+    TrainingSettings training;
+};
+
+// The embedded default (resources/configs/default.json, compiled in).
+RunConfig defaultRunConfig();
+const std::string &defaultRunConfigJson();
+// Parses JSON over `base`: keys present in the text override it. `source` names the file in
+// errors: `Run config "run.json": unknown key "optimizer.lrr".`
+RunConfig parseRunConfig(const std::string &json, const std::string &source, const RunConfig &base);
+RunConfig loadRunConfigFile(const std::string &path, const RunConfig &base);
+// Every key, defaults included: what a run directory records as "the config as run".
+std::string runConfigToJson(const RunConfig &config);
+// Range and name checks; throws Error naming the key.
+void validateRunConfig(const RunConfig &config);
+
+} // namespace netwright

@@ -1,0 +1,16 @@
+// SPDX-License-Identifier: Apache-2.0
+// Row-major single-precision GEMM over Eigen, the one matrix-multiply every kernel uses.
+// Threads split the output into fixed blocks (deterministic per thread count); inside a
+// parallel region it runs on the calling thread only.
+#pragma once
+
+#include <cstdint>
+
+namespace netwright::blas {
+
+// C[M,N] = alpha * op(A) * op(B) + beta * C, op(X) = X or Xᵀ; lda/ldb/ldc are row strides of
+// the matrices as stored. beta == 0 ignores C's old contents (NaN-safe).
+void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+          const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+
+} // namespace netwright::blas

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "core/parallel.h"
+
+#include <omp.h>
+
+#include <algorithm>
+#include <thread>
+
+namespace netwright {
+
+namespace {
+int g_threads = 0;
+}
+
+void setThreadCount(int threads)
+{
+    if (threads <= 0)
+        threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    g_threads = threads;
+    omp_set_num_threads(threads);
+    omp_set_dynamic(0);
+}
+
+int threadCount()
+{
+    if (g_threads == 0)
+        setThreadCount(0);
+    return g_threads;
+}
+
+bool inParallelRegion()
+{
+    return omp_in_parallel() != 0;
+}
+
+void parallelFor(int64_t n, const std::function<void(int64_t, int64_t, int)> &fn, int64_t minPerThread)
+{
+    if (n <= 0)
+        return;
+    const int64_t maxUseful = std::max<int64_t>(1, n / std::max<int64_t>(1, minPerThread));
+    const int threads = static_cast<int>(std::min<int64_t>(threadCount(), maxUseful));
+    if (threads <= 1 || omp_in_parallel()) {
+        fn(0, n, 0);
+        return;
+    }
+#pragma omp parallel num_threads(threads)
+    {
+        const int t = omp_get_thread_num();
+        const int nt = omp_get_num_threads();
+        const int64_t begin = n * t / nt;
+        const int64_t end = n * (t + 1) / nt;
+        if (begin < end)
+            fn(begin, end, t);
+    }
+}
+
+} // namespace netwright

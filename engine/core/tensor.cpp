@@ -1,0 +1,147 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "core/tensor.h"
+
+#include "core/error.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
+
+namespace netwright {
+
+size_t dtypeSize(DType type)
+{
+    switch (type) {
+    case DType::Float32: return 4;
+    case DType::Float64: return 8;
+    case DType::Float16: return 2;
+    case DType::Int64: return 8;
+    case DType::Int32: return 4;
+    case DType::UInt8: return 1;
+    case DType::Bool: return 1;
+    }
+    return 1;
+}
+
+std::string dtypeName(DType type)
+{
+    switch (type) {
+    case DType::Float32: return "float32";
+    case DType::Float64: return "float64";
+    case DType::Float16: return "float16";
+    case DType::Int64: return "int64";
+    case DType::Int32: return "int32";
+    case DType::UInt8: return "uint8";
+    case DType::Bool: return "bool";
+    }
+    return "?";
+}
+
+std::string shapeToString(const Shape &shape)
+{
+    std::string s = "[";
+    for (size_t i = 0; i < shape.size(); ++i) {
+        if (i)
+            s += ",";
+        s += std::to_string(shape[i]);
+    }
+    return s + "]";
+}
+
+int64_t shapeNumel(const Shape &shape)
+{
+    int64_t n = 1;
+    for (int64_t d : shape) {
+        check(d >= 0, "Invalid tensor shape " + shapeToString(shape) + ": negative dimension.");
+        check(d == 0 || n <= std::numeric_limits<int64_t>::max() / d,
+              "Invalid tensor shape " + shapeToString(shape) + ": too many elements.");
+        n *= d;
+    }
+    return n;
+}
+
+namespace {
+constexpr size_t kAlignment = 64;
+
+std::shared_ptr<void> allocate(size_t bytes)
+{
+    const size_t rounded = std::max<size_t>(kAlignment, (bytes + kAlignment - 1) / kAlignment * kAlignment);
+    void *p = std::aligned_alloc(kAlignment, rounded);
+    if (!p)
+        throw Error("Out of memory allocating a tensor of " + std::to_string(bytes) + " bytes.");
+    return std::shared_ptr<void>(p, [](void *q) { std::free(q); });
+}
+} // namespace
+
+Tensor::Tensor(Shape shape, DType dtype, Device device)
+    : m_shape(std::move(shape)), m_numel(shapeNumel(m_shape)), m_dtype(dtype), m_device(device)
+{
+    check(device.type == DeviceType::Cpu, "Tensors on " + device.toString() + " are not supported by this build.");
+    m_storage = allocate(byteSize());
+}
+
+Tensor Tensor::zeros(Shape shape, DType dtype)
+{
+    Tensor t(std::move(shape), dtype);
+    std::memset(t.raw(), 0, t.byteSize());
+    return t;
+}
+
+Tensor Tensor::full(Shape shape, float value)
+{
+    Tensor t(std::move(shape));
+    t.fill(value);
+    return t;
+}
+
+Tensor Tensor::fromVector(Shape shape, const std::vector<float> &values)
+{
+    Tensor t(std::move(shape));
+    check(static_cast<int64_t>(values.size()) == t.numel(), "Tensor::fromVector: value count does not match the shape.");
+    std::copy(values.begin(), values.end(), t.data());
+    return t;
+}
+
+Tensor Tensor::fromInt64(Shape shape, const std::vector<int64_t> &values)
+{
+    Tensor t(std::move(shape), DType::Int64);
+    check(static_cast<int64_t>(values.size()) == t.numel(), "Tensor::fromInt64: value count does not match the shape.");
+    std::copy(values.begin(), values.end(), t.dataAs<int64_t>());
+    return t;
+}
+
+Tensor Tensor::reshaped(Shape shape) const
+{
+    const int64_t n = shapeNumel(shape);
+    check(n == m_numel, "Cannot reshape a tensor of shape " + shapeToString(m_shape) + " to " + shapeToString(shape) + ".");
+    Tensor t = *this;
+    t.m_shape = std::move(shape);
+    return t;
+}
+
+Tensor Tensor::clone() const
+{
+    if (!defined())
+        return {};
+    Tensor t(m_shape, m_dtype, m_device);
+    std::memcpy(t.raw(), raw(), byteSize());
+    return t;
+}
+
+void Tensor::fill(float value)
+{
+    check(m_dtype == DType::Float32, "Tensor::fill needs a float32 tensor.");
+    std::fill(data(), data() + m_numel, value);
+}
+
+void Tensor::copyFrom(const Tensor &other)
+{
+    check(other.numel() == m_numel && other.dtype() == m_dtype,
+          "Cannot copy a " + dtypeName(other.dtype()) + " tensor of shape " + shapeToString(other.shape()) + " into "
+              + dtypeName(m_dtype) + " " + shapeToString(m_shape) + ".");
+    if (raw() != other.raw())
+        std::memcpy(raw(), other.raw(), byteSize());
+}
+
+} // namespace netwright

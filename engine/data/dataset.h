@@ -1,0 +1,36 @@
+// SPDX-License-Identifier: Apache-2.0
+// An in-memory labelled dataset and the readers that fill it: IDX (optionally gzip'd, through
+// zlib) and CSV (label first). Layer: engine/data. Every reader error names the file and what
+// was wrong (truncated, bad magic, inconsistent counts, a label outside the classes).
+#pragma once
+
+#include "core/tensor.h"
+
+#include <string>
+
+namespace netwright {
+
+struct Dataset {
+    std::string name;
+    Tensor features; // [N, sample…] as uint8 (raw pixels) or float32
+    Tensor labels;   // [N] int64
+    int64_t classes = 0;
+
+    int64_t size() const { return labels.defined() ? labels.dim(0) : 0; }
+    Shape sampleShape() const { return Shape(features.shape().begin() + 1, features.shape().end()); }
+};
+
+// Reads one IDX file (magic 0x0000, a type byte, the rank, big-endian int32 dims, then the
+// data); gzip'd or plain. Returns uint8, int32, float32 or float64 tensors as stored.
+Tensor readIdx(const std::string &path);
+
+// Pairs an IDX images file with an IDX labels file; images [N,H,W] become [N,1,H,W].
+Dataset loadIdxDataset(const std::string &imagesPath, const std::string &labelsPath);
+
+// One sample a row: the class label, then the feature values; features become float32 [N, D].
+Dataset loadCsvDataset(const std::string &path, bool hasHeader);
+
+// The directory Debian's dataset-fashion-mnist package installs to.
+std::string defaultFashionMnistDir();
+
+} // namespace netwright

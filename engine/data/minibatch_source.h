@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+// Where minibatches come from. Layer: engine/data. A source walks epochs of minibatches;
+// saveState() captures exactly where it is (epoch, position, shuffle RNG) so that
+// restoreState() on a fresh source yields the very same following minibatches.
+#pragma once
+
+#include "core/rng.h"
+#include "core/tensor.h"
+#include "data/dataset.h"
+
+#include <condition_variable>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <thread>
+
+namespace netwright {
+
+struct Minibatch {
+    Tensor features; // [B, sample…] float32, normalised
+    Tensor labels;   // [B] int64
+    int64_t epoch = 0;  // 0-based epoch this batch belongs to
+    int64_t index = 0;  // 0-based batch index within the epoch
+};
+
+struct SourceState {
+    int64_t epoch = 0;    // 0-based epoch the cursor is in
+    int64_t position = 0; // samples of that epoch already delivered
+    Rng::State shuffleRng{}; // RNG state before the epoch's permutation was drawn
+    bool operator==(const SourceState &) const = default;
+};
+
+class MinibatchSource {
+public:
+    virtual ~MinibatchSource() = default;
+    // The next minibatch of the current epoch, or nullopt when the epoch is over; the source then
+    // stands at the start of the next epoch.
+    virtual std::optional<Minibatch> next() = 0;
+    virtual SourceState saveState() const = 0;
+    virtual void restoreState(const SourceState &state) = 0;
+    virtual int64_t batchesPerEpoch() const = 0;
+    virtual int64_t samplesPerEpoch() const = 0;
+    virtual Shape sampleShape() const = 0;
+};
+
+struct Normalization {
+    float scale = 1.0f; // x' = (x * scale - mean) / std
+    float mean = 0.0f;
+    float std = 1.0f;
+};
+
+// Minibatches from an in-memory Dataset, reshuffled each epoch from a seeded stream.
+class DatasetSource final : public MinibatchSource {
+public:
+    DatasetSource(std::shared_ptr<const Dataset> data, int64_t batchSize, bool shuffle, bool dropLast, uint64_t seed,
+                  Normalization norm);
+    std::optional<Minibatch> next() override;
+    SourceState saveState() const override;
+    void restoreState(const SourceState &state) override;
+    int64_t batchesPerEpoch() const override;
+    int64_t samplesPerEpoch() const override;
+    Shape sampleShape() const override { return m_data->sampleShape(); }
+
+private:
+    void beginEpoch();
+
+    std::shared_ptr<const Dataset> m_data;
+    int64_t m_batchSize;
+    bool m_shuffle, m_dropLast;
+    Normalization m_norm;
+    Rng m_rng;
+    Rng::State m_epochRng{};
+    std::vector<int64_t> m_order;
+    int64_t m_epoch = 0, m_position = 0;
+};
+
+// Wraps a source and prepares the next minibatch on a background thread while the current one
+// trains. saveState() reports the position after the last batch handed out, not the prefetched
+// one, so checkpoints stay exact.
+class PrefetchingSource final : public MinibatchSource {
+public:
+    explicit PrefetchingSource(std::unique_ptr<MinibatchSource> inner);
+    ~PrefetchingSource() override;
+    std::optional<Minibatch> next() override;
+    SourceState saveState() const override { return m_delivered; }
+    void restoreState(const SourceState &state) override;
+    int64_t batchesPerEpoch() const override { return m_inner->batchesPerEpoch(); }
+    int64_t samplesPerEpoch() const override { return m_inner->samplesPerEpoch(); }
+    Shape sampleShape() const override { return m_inner->sampleShape(); }
+
+private:
+    void start();
+    void stop();
+    void produce();
+
+    std::unique_ptr<MinibatchSource> m_inner;
+    std::thread m_thread;
+    std::mutex m_mutex;
+    std::condition_variable m_cv;
+    bool m_full = false, m_stop = false;
+    std::optional<Minibatch> m_slot;
+    SourceState m_slotState, m_delivered;
+    std::exception_ptr m_error;
+};
+
+} // namespace netwright

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: Apache-2.0
+// BatchNormalization (ONNX): inference uses the running statistics; training uses the batch's
+// (biased variance for normalising) and updates the running ones in place,
+// running = momentum·running + (1 − momentum)·batch, with the unbiased variance as PyTorch
+// and MindSpore keep it. Work is split by channel, so every sum has one fixed order.
+#include "core/error.h"
+#include "core/parallel.h"
+#include "ops/kernels.h"
+
+#include <cmath>
+
+namespace netwright {
+
+namespace {
+
+class BatchNormalization final : public OpKernel {
+public:
+    std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &) const override
+    {
+        check(in.size() == 5, node.describe() + ": needs inputs X, scale, B, input_mean, input_var.");
+        check(in[0].size() >= 2, node.describe() + ": input X must be [N,C,…], got " + shapeToString(in[0]) + ".");
+        const int64_t C = in[0][1];
+        static const char *names[] = {"X", "scale", "B", "input_mean", "input_var"};
+        for (int i = 1; i < 5; ++i)
+            check(in[i] == Shape{C}, node.describe() + ": " + names[i] + " must have shape [" + std::to_string(C) + "], got "
+                                         + shapeToString(in[i]) + ".");
+        return {in[0], {C}, {C}};
+    }
+
+    bool differentiable(size_t input) const override { return input < 3; }
+
+    void forward(KernelContext &ctx) const override
+    {
+        const Tensor &X = ctx.in(0);
+        const float eps = ctx.node.attrFloat("epsilon", 1e-5f);
+        const float momentum = ctx.node.attrFloat("momentum", 0.9f);
+        const bool training = ctx.training || ctx.node.attrInt("training_mode", 0) != 0;
+        const int64_t N = X.dim(0), C = X.dim(1), S = X.numel() / std::max<int64_t>(1, N * C), count = N * S;
+        const float *x = X.data(), *gamma = ctx.in(1).data(), *beta = ctx.in(2).data();
+        float *runMean = ctx.inputs[3]->data(), *runVar = ctx.inputs[4]->data();
+        float *y = ctx.out(0).data();
+        ctx.saved.resize(2);
+        if (!ctx.saved[0].defined() || ctx.saved[0].numel() != C) {
+            ctx.saved[0] = Tensor({C});
+            ctx.saved[1] = Tensor({C});
+        }
+        float *meanOut = ctx.saved[0].data(), *invStdOut = ctx.saved[1].data();
+        parallelFor(C, [&](int64_t c0, int64_t c1, int) {
+            for (int64_t c = c0; c < c1; ++c) {
+                float mean, var;
+                if (training) {
+                    double s = 0.0, ss = 0.0;
+                    for (int64_t n = 0; n < N; ++n) {
+                        const float *p = x + (n * C + c) * S;
+                        for (int64_t i = 0; i < S; ++i)
+                            s += p[i];
+                    }
+                    const double m = s / static_cast<double>(count);
+                    for (int64_t n = 0; n < N; ++n) {
+                        const float *p = x + (n * C + c) * S;
+                        for (int64_t i = 0; i < S; ++i) {
+                            const double d = p[i] - m;
+                            ss += d * d;
+                        }
+                    }
+                    mean = static_cast<float>(m);
+                    var = static_cast<float>(ss / static_cast<double>(count));
+                    const float unbiased = count > 1 ? static_cast<float>(ss / static_cast<double>(count - 1)) : var;
+                    runMean[c] = momentum * runMean[c] + (1.0f - momentum) * mean;
+                    runVar[c] = momentum * runVar[c] + (1.0f - momentum) * unbiased;
+                } else {
+                    mean = runMean[c];
+                    var = runVar[c];
+                }
+                const float invStd = 1.0f / std::sqrt(var + eps);
+                meanOut[c] = mean;
+                invStdOut[c] = invStd;
+                const float a = gamma[c] * invStd, b = beta[c] - mean * a;
+                for (int64_t n = 0; n < N; ++n) {
+                    const float *p = x + (n * C + c) * S;
+                    float *q = y + (n * C + c) * S;
+                    for (int64_t i = 0; i < S; ++i)
+                        q[i] = p[i] * a + b;
+                }
+            }
+        });
+        if (ctx.outputs.size() > 1 && ctx.outputs[1])
+            ctx.outputs[1]->copyFrom(*ctx.inputs[3]);
+        if (ctx.outputs.size() > 2 && ctx.outputs[2])
+            ctx.outputs[2]->copyFrom(*ctx.inputs[4]);
+        ctx.saved.resize(3);
+        ctx.saved[2] = Tensor::full({1}, training ? 1.0f : 0.0f);
+    }
+
+    void backward(KernelContext &ctx) const override
+    {
+        const Tensor &X = ctx.in(0);
+        const bool training = ctx.saved.at(2).data()[0] != 0.0f;
+        const int64_t N = X.dim(0), C = X.dim(1), S = X.numel() / std::max<int64_t>(1, N * C);
+        const float count = static_cast<float>(N * S);
+        const float *x = X.data(), *gamma = ctx.in(1).data(), *dy = ctx.gradOutputs[0]->data();
+        const float *mean = ctx.saved[0].data(), *invStd = ctx.saved[1].data();
+        float *dx = ctx.wantsGrad(0) ? ctx.gradInputs[0]->data() : nullptr;
+        float *dgamma = ctx.wantsGrad(1) ? ctx.gradInputs[1]->data() : nullptr;
+        float *dbeta = ctx.wantsGrad(2) ? ctx.gradInputs[2]->data() : nullptr;
+        parallelFor(C, [&](int64_t c0, int64_t c1, int) {
+            for (int64_t c = c0; c < c1; ++c) {
+                double sdy = 0.0, sdyx = 0.0;
+                for (int64_t n = 0; n < N; ++n) {
+                    const float *p = x + (n * C + c) * S, *g = dy + (n * C + c) * S;
+                    for (int64_t i = 0; i < S; ++i) {
+                        sdy += g[i];
+                        sdyx += g[i] * (p[i] - mean[c]) * invStd[c];
+                    }
+                }
+                if (dbeta)
+                    dbeta[c] = static_cast<float>(sdy);
+                if (dgamma)
+                    dgamma[c] = static_cast<float>(sdyx);
+                if (!dx)
+                    continue;
+                const float k = gamma[c] * invStd[c];
+                const float mdy = static_cast<float>(sdy) / count, mdyx = static_cast<float>(sdyx) / count;
+                for (int64_t n = 0; n < N; ++n) {
+                    const float *p = x + (n * C + c) * S, *g = dy + (n * C + c) * S;
+                    float *q = dx + (n * C + c) * S;
+                    for (int64_t i = 0; i < S; ++i)
+                        q[i] = training ? k * (g[i] - mdy - (p[i] - mean[c]) * invStd[c] * mdyx) : k * g[i];
+                }
+            }
+        });
+    }
+};
+
+} // namespace
+
+void registerBatchNormalization(KernelTable &t)
+{
+    t["BatchNormalization"] = std::make_unique<BatchNormalization>();
+}
+
+} // namespace netwright

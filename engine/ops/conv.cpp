@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: Apache-2.0
+// Conv (ONNX, 2-D): X[N,C,H,W] * W[M,C/group,kH,kW] (+ B[M]) → Y[N,M,OH,OW], with strides, pads
+// or auto_pad, dilations and groups. im2col + GEMM per image, images split across threads;
+// the weight gradient is summed per thread, then across threads in thread order (deterministic).
+#include "core/blas.h"
+#include "core/error.h"
+#include "core/parallel.h"
+#include "ops/kernels.h"
+#include "ops/window_2d.h"
+
+#include <cstring>
+
+namespace netwright {
+
+namespace {
+
+// col[(c*kh + i)*kw + j][oy*ow + ox] = x[c][oy*sh - pt + i*dh][ox*sw - pl + j*dw] (0 outside).
+void im2col(const float *x, int64_t channels, const Window2d &w, float *col)
+{
+    const int64_t ohw = w.oh * w.ow;
+    for (int64_t c = 0; c < channels; ++c) {
+        const float *plane = x + c * w.ih * w.iw;
+        for (int64_t i = 0; i < w.kh; ++i) {
+            for (int64_t j = 0; j < w.kw; ++j) {
+                float *row = col + ((c * w.kh + i) * w.kw + j) * ohw;
+                for (int64_t oy = 0; oy < w.oh; ++oy) {
+                    const int64_t iy = oy * w.sh - w.padTop + i * w.dh;
+                    float *dst = row + oy * w.ow;
+                    if (iy < 0 || iy >= w.ih) {
+                        std::memset(dst, 0, sizeof(float) * w.ow);
+                        continue;
+                    }
+                    const float *src = plane + iy * w.iw;
+                    const int64_t x0 = -w.padLeft + j * w.dw;
+                    if (w.sw == 1 && x0 >= 0 && x0 + w.ow <= w.iw) {
+                        std::memcpy(dst, src + x0, sizeof(float) * w.ow);
+                        continue;
+                    }
+                    for (int64_t ox = 0; ox < w.ow; ++ox) {
+                        const int64_t ix = x0 + ox * w.sw;
+                        dst[ox] = (ix >= 0 && ix < w.iw) ? src[ix] : 0.0f;
+                    }
+                }
+            }
+        }
+    }
+}
+
+// The adjoint of im2col: dx[c][iy][ix] += col[...] (dx must be zeroed by the caller).
+void col2im(const float *col, int64_t channels, const Window2d &w, float *dx)
+{
+    const int64_t ohw = w.oh * w.ow;
+    for (int64_t c = 0; c < channels; ++c) {
+        float *plane = dx + c * w.ih * w.iw;
+        for (int64_t i = 0; i < w.kh; ++i) {
+            for (int64_t j = 0; j < w.kw; ++j) {
+                const float *row = col + ((c * w.kh + i) * w.kw + j) * ohw;
+                for (int64_t oy = 0; oy < w.oh; ++oy) {
+                    const int64_t iy = oy * w.sh - w.padTop + i * w.dh;
+                    if (iy < 0 || iy >= w.ih)
+                        continue;
+                    float *dst = plane + iy * w.iw;
+                    const float *src = row + oy * w.ow;
+                    const int64_t x0 = -w.padLeft + j * w.dw;
+                    for (int64_t ox = 0; ox < w.ow; ++ox) {
+                        const int64_t ix = x0 + ox * w.sw;
+                        if (ix >= 0 && ix < w.iw)
+                            dst[ix] += src[ox];
+                    }
+                }
+            }
+        }
+    }
+}
+
+struct ConvGeometry {
+    int64_t N, C, M, group, Cg, Mg, ckk;
+    Window2d w;
+    bool pointwise; // 1x1, stride 1, no padding: the image itself is the column matrix
+};
+
+ConvGeometry geometry(const Node &node, const Shape &x, const Shape &wt)
+{
+    shape_rules::expectRank(node, "input X", x, 4);
+    shape_rules::expectRank(node, "weight W", wt, 4);
+    ConvGeometry g;
+    g.N = x[0];
+    g.C = x[1];
+    g.M = wt[0];
+    g.group = node.attrInt("group", 1);
+    check(g.group > 0 && g.C % g.group == 0 && g.M % g.group == 0,
+          node.describe() + ": group " + std::to_string(g.group) + " must divide the " + std::to_string(g.C)
+              + " input and " + std::to_string(g.M) + " output channels.");
+    g.Cg = g.C / g.group;
+    g.Mg = g.M / g.group;
+    check(wt[1] == g.Cg, node.describe() + ": weight " + shapeToString(wt) + " expects " + std::to_string(wt[1] * g.group)
+                             + " input channels, but X " + shapeToString(x) + " has " + std::to_string(g.C) + ".");
+    if (node.hasAttribute("kernel_shape")) {
+        auto k = node.attrInts("kernel_shape", {});
+        check(k.size() == 2 && k[0] == wt[2] && k[1] == wt[3],
+              node.describe() + ": kernel_shape does not match the weight shape " + shapeToString(wt) + ".");
+    }
+    g.w = Window2d::fromNode(node, x[2], x[3], {wt[2], wt[3]}, false);
+    g.ckk = g.Cg * g.w.kh * g.w.kw;
+    g.pointwise = g.w.kh == 1 && g.w.kw == 1 && g.w.sh == 1 && g.w.sw == 1 && g.w.padTop == 0 && g.w.padLeft == 0
+                  && g.w.padBottom == 0 && g.w.padRight == 0;
+    return g;
+}
+
+class Conv final : public OpKernel {
+public:
+    std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &) const override
+    {
+        check(in.size() >= 2, node.describe() + ": needs inputs X and W.");
+        const auto g = geometry(node, in[0], in[1]);
+        if (in.size() > 2 && !in[2].empty())
+            check(in[2] == Shape{g.M}, node.describe() + ": bias B must have shape [" + std::to_string(g.M) + "], got "
+                                           + shapeToString(in[2]) + ".");
+        return {{g.N, g.M, g.w.oh, g.w.ow}};
+    }
+
+    void forward(KernelContext &ctx) const override
+    {
+        const auto g = geometry(ctx.node, ctx.in(0).shape(), ctx.in(1).shape());
+        const float *x = ctx.in(0).data(), *wt = ctx.in(1).data();
+        const float *bias = ctx.hasInput(2) ? ctx.in(2).data() : nullptr;
+        float *y = ctx.out(0).data();
+        const int64_t ohw = g.w.oh * g.w.ow, hw = g.w.ih * g.w.iw;
+        const int threads = threadCount();
+        std::vector<std::vector<float>> cols(g.pointwise ? 0 : threads);
+        parallelFor(g.N, [&](int64_t n0, int64_t n1, int t) {
+            float *col = nullptr;
+            if (!g.pointwise) {
+                cols[t].resize(static_cast<size_t>(g.ckk * ohw));
+                col = cols[t].data();
+            }
+            for (int64_t n = n0; n < n1; ++n) {
+                for (int64_t gr = 0; gr < g.group; ++gr) {
+                    const float *xg = x + (n * g.C + gr * g.Cg) * hw;
+                    if (!g.pointwise)
+                        im2col(xg, g.Cg, g.w, col);
+                    float *yg = y + (n * g.M + gr * g.Mg) * ohw;
+                    blas::gemm(false, false, g.Mg, ohw, g.ckk, 1.0f, wt + gr * g.Mg * g.ckk, g.ckk,
+                               g.pointwise ? xg : col, ohw, 0.0f, yg, ohw);
+                    if (bias)
+                        for (int64_t m = 0; m < g.Mg; ++m) {
+                            const float b = bias[gr * g.Mg + m];
+                            float *row = yg + m * ohw;
+                            for (int64_t p = 0; p < ohw; ++p)
+                                row[p] += b;
+                        }
+                }
+            }
+        });
+    }
+
+    void backward(KernelContext &ctx) const override
+    {
+        const auto g = geometry(ctx.node, ctx.in(0).shape(), ctx.in(1).shape());
+        const float *x = ctx.in(0).data(), *wt = ctx.in(1).data(), *dy = ctx.gradOutputs[0]->data();
+        const int64_t ohw = g.w.oh * g.w.ow, hw = g.w.ih * g.w.iw;
+        const bool wantX = ctx.wantsGrad(0), wantW = ctx.wantsGrad(1), wantB = ctx.wantsGrad(2);
+        if (wantB) { // each thread owns whole channels
+            float *db = ctx.gradInputs[2]->data();
+            parallelFor(g.M, [&](int64_t m0, int64_t m1, int) {
+                for (int64_t m = m0; m < m1; ++m) {
+                    double s = 0.0;
+                    for (int64_t n = 0; n < g.N; ++n) {
+                        const float *row = dy + (n * g.M + m) * ohw;
+                        float r = 0.0f;
+                        for (int64_t p = 0; p < ohw; ++p)
+                            r += row[p];
+                        s += r;
+                    }
+                    db[m] = static_cast<float>(s);
+                }
+            });
+        }
+        if (!wantX && !wantW)
+            return;
+        const int threads = threadCount();
+        const int64_t wsize = g.M * g.ckk;
+        std::vector<std::vector<float>> dwPartial(wantW ? threads : 0);
+        std::vector<std::vector<float>> cols(threads);
+        float *dx = wantX ? ctx.gradInputs[0]->data() : nullptr;
+        parallelFor(g.N, [&](int64_t n0, int64_t n1, int t) {
+            cols[t].resize(static_cast<size_t>(g.ckk * ohw));
+            float *col = cols[t].data();
+            float *dw = nullptr;
+            if (wantW) {
+                dwPartial[t].assign(static_cast<size_t>(wsize), 0.0f);
+                dw = dwPartial[t].data();
+            }
+            for (int64_t n = n0; n < n1; ++n) {
+                if (wantX)
+                    std::memset(dx + n * g.C * hw, 0, sizeof(float) * g.C * hw);
+                for (int64_t gr = 0; gr < g.group; ++gr) {
+                    const float *xg = x + (n * g.C + gr * g.Cg) * hw;
+                    const float *dyg = dy + (n * g.M + gr * g.Mg) * ohw;
+                    if (wantW) { // dW_g += dY_g · colᵀ
+                        const float *c = xg;
+                        if (!g.pointwise) {
+                            im2col(xg, g.Cg, g.w, col);
+                            c = col;
+                        }
+                        blas::gemm(false, true, g.Mg, g.ckk, ohw, 1.0f, dyg, ohw, c, ohw, 1.0f, dw + gr * g.Mg * g.ckk, g.ckk);
+                    }
+                    if (wantX) { // dcol = W_gᵀ · dY_g, scattered back
+                        float *dxg = dx + (n * g.C + gr * g.Cg) * hw;
+                        if (g.pointwise) {
+                            blas::gemm(true, false, g.ckk, ohw, g.Mg, 1.0f, wt + gr * g.Mg * g.ckk, g.ckk, dyg, ohw, 0.0f, dxg, ohw);
+                        } else {
+                            blas::gemm(true, false, g.ckk, ohw, g.Mg, 1.0f, wt + gr * g.Mg * g.ckk, g.ckk, dyg, ohw, 0.0f, col, ohw);
+                            col2im(col, g.Cg, g.w, dxg);
+                        }
+                    }
+                }
+            }
+        });
+        if (wantW) {
+            float *dw = ctx.gradInputs[1]->data();
+            std::memset(dw, 0, sizeof(float) * wsize);
+            for (auto &part : dwPartial) { // thread order: deterministic
+                if (part.empty())
+                    continue;
+                for (int64_t i = 0; i < wsize; ++i)
+                    dw[i] += part[i];
+            }
+        }
+    }
+};
+
+} // namespace
+
+void registerConv(KernelTable &t)
+{
+    t["Conv"] = std::make_unique<Conv>();
+}
+
+} // namespace netwright

@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+// Dropout (ONNX): in training, zeroes each value with probability `ratio` and scales the rest by
+// 1/(1 − ratio); otherwise the identity. ratio comes from the optional input (opset ≥ 12), else
+// the attribute (opset < 12), else 0.5. The mask is drawn serially from the seeded dropout
+// stream, so it is the same for a given seed and thread count — and for any thread count.
+#include "core/error.h"
+#include "ops/kernels.h"
+
+namespace netwright {
+
+namespace {
+
+class Dropout final : public OpKernel {
+public:
+    std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &) const override
+    {
+        check(!in.empty(), node.describe() + ": needs input data.");
+        return {in[0], in[0]};
+    }
+    DType outputType(const Node &, size_t output) const override { return output == 1 ? DType::Bool : DType::Float32; }
+    bool differentiable(size_t input) const override { return input == 0; }
+
+    void forward(KernelContext &ctx) const override
+    {
+        float ratio = ctx.node.attrFloat("ratio", 0.5f);
+        if (ctx.hasInput(1))
+            ratio = ctx.in(1).data()[0];
+        check(ratio >= 0.0f && ratio < 1.0f, ctx.node.describe() + ": ratio must be in [0, 1), got " + std::to_string(ratio) + ".");
+        bool training = ctx.training;
+        if (ctx.hasInput(2))
+            training = ctx.in(2).dataAs<uint8_t>()[0] != 0;
+        const Tensor &X = ctx.in(0);
+        const int64_t n = X.numel();
+        ctx.saved.resize(1);
+        if (!ctx.saved[0].defined() || ctx.saved[0].numel() != n)
+            ctx.saved[0] = Tensor(X.shape());
+        float *scale = ctx.saved[0].data();
+        const float keep = 1.0f / (1.0f - ratio);
+        for (int64_t i = 0; i < n; ++i)
+            scale[i] = !training || ratio == 0.0f ? 1.0f : (ctx.rng->uniform() >= ratio ? keep : 0.0f);
+        const float *x = X.data();
+        float *y = ctx.out(0).data();
+        for (int64_t i = 0; i < n; ++i)
+            y[i] = x[i] * scale[i];
+        if (ctx.outputs.size() > 1 && ctx.outputs[1]) {
+            uint8_t *mask = ctx.outputs[1]->dataAs<uint8_t>();
+            for (int64_t i = 0; i < n; ++i)
+                mask[i] = scale[i] != 0.0f;
+        }
+    }
+
+    void backward(KernelContext &ctx) const override
+    {
+        if (!ctx.wantsGrad(0))
+            return;
+        const float *scale = ctx.saved.at(0).data(), *dy = ctx.gradOutputs[0]->data();
+        float *dx = ctx.gradInputs[0]->data();
+        for (int64_t i = 0, n = ctx.gradInputs[0]->numel(); i < n; ++i)
+            dx[i] = dy[i] * scale[i];
+    }
+};
+
+} // namespace
+
+void registerDropout(KernelTable &t)
+{
+    t["Dropout"] = std::make_unique<Dropout>();
+}
+
+} // namespace netwright

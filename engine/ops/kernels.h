@@ -1,0 +1,30 @@
+// SPDX-License-Identifier: Apache-2.0
+// Internal to engine/ops: one registration function per op file, called by op_registry.cpp.
+#pragma once
+
+#include "ops/op.h"
+
+#include <map>
+#include <memory>
+#include <string>
+
+namespace netwright {
+
+using KernelTable = std::map<std::string, std::unique_ptr<OpKernel>>;
+
+void registerGemm(KernelTable &t);
+void registerMatMul(KernelTable &t);
+void registerBinaryOps(KernelTable &t);
+void registerConv(KernelTable &t);
+void registerMaxPool(KernelTable &t);
+void registerAveragePools(KernelTable &t);
+void registerBatchNormalization(KernelTable &t);
+void registerActivations(KernelTable &t);
+void registerSoftmaxOps(KernelTable &t);
+void registerShapeOps(KernelTable &t);
+void registerTranspose(KernelTable &t);
+void registerConcat(KernelTable &t);
+void registerDropout(KernelTable &t);
+void registerSoftmaxCrossEntropyLoss(KernelTable &t);
+
+} // namespace netwright

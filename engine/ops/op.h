@@ -1,0 +1,70 @@
+// SPDX-License-Identifier: Apache-2.0
+// The kernel contract every op implements, and the registry that finds a kernel for a node.
+// Layer: engine/ops. Semantics (attribute names, defaults, broadcasting, NCHW) are ONNX's.
+// Kernels are registered per device type; the executor owns all buffers and calls them.
+#pragma once
+
+#include "core/device.h"
+#include "core/rng.h"
+#include "core/tensor.h"
+#include "graph/graph.h"
+
+#include <string>
+#include <vector>
+
+namespace netwright {
+
+struct KernelContext {
+    const Node &node;
+    // Inputs in node order; nullptr where an optional input is omitted. Kernels read them;
+    // only BatchNormalization writes (its running statistics, in training mode).
+    std::vector<Tensor *> inputs;
+    // Outputs, allocated by the executor with the inferred shapes; nullptr where omitted.
+    std::vector<Tensor *> outputs;
+    // Whatever forward keeps for backward (masks, argmax, batch statistics), per node.
+    std::vector<Tensor> &saved;
+    bool training = false;
+    Rng *rng = nullptr; // the dropout stream; advanced only in training mode
+
+    // Backward only: the gradient of each output (nullptr when none flows) and a buffer per
+    // input to OVERWRITE with its gradient (nullptr when that gradient is not needed).
+    std::vector<const Tensor *> gradOutputs;
+    std::vector<Tensor *> gradInputs;
+
+    const Tensor &in(size_t i) const { return *inputs[i]; }
+    bool hasInput(size_t i) const { return i < inputs.size() && inputs[i] != nullptr; }
+    Tensor &out(size_t i) const { return *outputs[i]; }
+    bool wantsGrad(size_t i) const { return i < gradInputs.size() && gradInputs[i] != nullptr; }
+};
+
+class OpKernel {
+public:
+    virtual ~OpKernel() = default;
+    // Output shapes for these input shapes (an empty Shape marks an omitted input). `constants`
+    // holds input tensors whose values are known (initializers, or every input at run time);
+    // Reshape reads its shape operand there. Throws Error starting with node.describe().
+    virtual std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &inputs,
+                                           const std::vector<const Tensor *> &constants) const = 0;
+    virtual DType outputType(const Node &, size_t /*output*/) const { return DType::Float32; }
+    virtual void forward(KernelContext &ctx) const = 0;
+    virtual void backward(KernelContext &ctx) const = 0;
+    // Whether a gradient can flow to this input (false for shapes, labels, running statistics).
+    virtual bool differentiable(size_t /*input*/) const { return true; }
+};
+
+// The kernel for node.opType on a device; throws Error naming the node and the op type when the
+// engine cannot run it.
+const OpKernel &kernelFor(const std::string &opType, DeviceType device, const Node &node);
+bool hasKernel(const std::string &opType, DeviceType device = DeviceType::Cpu);
+std::vector<std::string> supportedOps(DeviceType device = DeviceType::Cpu);
+
+// Shared shape helpers for kernels.
+namespace shape_rules {
+// Error unless the shape has exactly `rank` dims.
+void expectRank(const Node &node, const char *what, const Shape &shape, int rank);
+// ONNX multidirectional broadcasting; throws Error naming the node when shapes do not fit.
+Shape broadcast(const Node &node, const Shape &a, const Shape &b);
+int64_t normalizeAxis(const Node &node, int64_t axis, int rank);
+} // namespace shape_rules
+
+} // namespace netwright

@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: Apache-2.0
+// Ops that only change how the same values are indexed (ONNX): Flatten (axis, default 1),
+// Reshape (shape operand: 0 copies a dim unless allowzero, −1 infers one dim) and Identity.
+#include "core/error.h"
+#include "ops/kernels.h"
+
+#include <cstring>
+
+namespace netwright {
+
+namespace {
+
+class Flatten final : public OpKernel {
+public:
+    std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &) const override
+    {
+        check(in.size() == 1, node.describe() + ": needs one input.");
+        const int rank = static_cast<int>(in[0].size());
+        int64_t axis = node.attrInt("axis", 1);
+        check(axis >= -rank && axis <= rank, node.describe() + ": axis " + std::to_string(axis) + " is out of range for rank "
+                                                 + std::to_string(rank) + ".");
+        if (axis < 0)
+            axis += rank;
+        int64_t a = 1, b = 1;
+        for (int d = 0; d < rank; ++d)
+            (d < axis ? a : b) *= in[0][d];
+        return {{a, b}};
+    }
+    void forward(KernelContext &ctx) const override { ctx.out(0).copyFrom(ctx.in(0)); }
+    void backward(KernelContext &ctx) const override
+    {
+        if (ctx.wantsGrad(0))
+            ctx.gradInputs[0]->copyFrom(*ctx.gradOutputs[0]);
+    }
+};
+
+class Reshape final : public OpKernel {
+public:
+    std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &constants) const override
+    {
+        check(in.size() == 2, node.describe() + ": needs inputs data and shape.");
+        check(constants.size() == 2 && constants[1], node.describe() + ": the shape operand must be a constant.");
+        const Tensor &s = *constants[1];
+        check(s.dtype() == DType::Int64 && s.rank() == 1, node.describe() + ": the shape operand must be a 1-D int64 tensor.");
+        const bool allowZero = node.attrInt("allowzero", 0) != 0;
+        Shape out(s.dataAs<int64_t>(), s.dataAs<int64_t>() + s.numel());
+        int inferAt = -1;
+        int64_t known = 1;
+        for (size_t i = 0; i < out.size(); ++i) {
+            if (out[i] == 0 && !allowZero) {
+                check(i < in[0].size(), node.describe() + ": shape " + shapeToString(out) + " copies dim " + std::to_string(i)
+                                            + " that " + shapeToString(in[0]) + " lacks.");
+                out[i] = in[0][i];
+            }
+            if (out[i] == -1) {
+                check(inferAt < 0, node.describe() + ": shape " + shapeToString(out) + " has more than one -1.");
+                inferAt = static_cast<int>(i);
+            } else {
+                check(out[i] >= 0, node.describe() + ": shape " + shapeToString(out) + " has a negative dimension.");
+                known *= out[i];
+            }
+        }
+        const int64_t total = shapeNumel(in[0]);
+        if (inferAt >= 0) {
+            check(known > 0 && total % known == 0, node.describe() + ": cannot reshape " + shapeToString(in[0]) + " to "
+                                                       + shapeToString(out) + ".");
+            out[inferAt] = total / known;
+        }
+        check(shapeNumel(out) == total, node.describe() + ": cannot reshape " + shapeToString(in[0]) + " ("
+                                            + std::to_string(total) + " values) to " + shapeToString(out) + ".");
+        return {out};
+    }
+    bool differentiable(size_t input) const override { return input == 0; }
+    void forward(KernelContext &ctx) const override { ctx.out(0).copyFrom(ctx.in(0)); }
+    void backward(KernelContext &ctx) const override
+    {
+        if (ctx.wantsGrad(0))
+            ctx.gradInputs[0]->copyFrom(*ctx.gradOutputs[0]);
+    }
+};
+
+class Identity final : public OpKernel {
+public:
+    std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &) const override
+    {
+        check(in.size() == 1, node.describe() + ": needs one input.");
+        return {in[0]};
+    }
+    void forward(KernelContext &ctx) const override { ctx.out(0).copyFrom(ctx.in(0)); }
+    void backward(KernelContext &ctx) const override
+    {
+        if (ctx.wantsGrad(0))
+            ctx.gradInputs[0]->copyFrom(*ctx.gradOutputs[0]);
+    }
+};
+
+} // namespace
+
+void registerShapeOps(KernelTable &t)
+{
+    t["Flatten"] = std::make_unique<Flatten>();
+    t["Reshape"] = std::make_unique<Reshape>();
+    t["Identity"] = std::make_unique<Identity>();
+}
+
+} // namespace netwright

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "optim/optimizer.h"
+
+#include "core/error.h"
+#include "core/parallel.h"
+
+#include <cmath>
+
+namespace netwright {
+
+namespace {
+
+Tensor &slot(std::map<std::string, Tensor> &slots, const std::string &key, const Tensor &like)
+{
+    Tensor &t = slots[key];
+    if (!t.defined() || t.shape() != like.shape())
+        t = Tensor::zeros(like.shape());
+    return t;
+}
+
+class Sgd final : public Optimizer {
+public:
+    explicit Sgd(const OptimizerSettings &s) : m_s(s) {}
+    std::string name() const override { return "sgd"; }
+
+    void step(const std::vector<ParameterRef> &params, double lr) override
+    {
+        const float mu = static_cast<float>(m_s.momentum), wd = static_cast<float>(m_s.weightDecay), rate = static_cast<float>(lr);
+        const bool nesterov = m_s.nesterov;
+        for (const auto &p : params) {
+            float *w = p.value->data();
+            const float *g = p.grad->data();
+            float *buf = mu != 0.0f ? slot(m_slots, "moments." + p.name, *p.value).data() : nullptr;
+            parallelFor(p.value->numel(), [&](int64_t i0, int64_t i1, int) {
+                for (int64_t i = i0; i < i1; ++i) {
+                    float d = g[i] + wd * w[i];
+                    if (buf) {
+                        buf[i] = mu * buf[i] + d;
+                        d = nesterov ? d + mu * buf[i] : buf[i];
+                    }
+                    w[i] -= rate * d;
+                }
+            }, 8192);
+        }
+    }
+    std::map<std::string, Tensor> state() const override { return m_slots; }
+    void loadState(const std::map<std::string, Tensor> &state) override { m_slots = state; }
+
+private:
+    OptimizerSettings m_s;
+    std::map<std::string, Tensor> m_slots;
+};
+
+class Adam final : public Optimizer {
+public:
+    Adam(const OptimizerSettings &s, bool decoupled) : m_s(s), m_decoupled(decoupled) {}
+    std::string name() const override { return m_decoupled ? "adamw" : "adam"; }
+
+    void step(const std::vector<ParameterRef> &params, double lr) override
+    {
+        m_beta1Power *= m_s.beta1;
+        m_beta2Power *= m_s.beta2;
+        const float b1 = static_cast<float>(m_s.beta1), b2 = static_cast<float>(m_s.beta2);
+        const float eps = static_cast<float>(m_s.eps), wd = static_cast<float>(m_s.weightDecay);
+        const float c1 = static_cast<float>(1.0 - m_beta1Power), c2 = static_cast<float>(std::sqrt(1.0 - m_beta2Power));
+        const float rate = static_cast<float>(lr);
+        const bool decoupled = m_decoupled;
+        for (const auto &p : params) {
+            float *w = p.value->data();
+            const float *g = p.grad->data();
+            float *m = slot(m_slots, "moment1." + p.name, *p.value).data();
+            float *v = slot(m_slots, "moment2." + p.name, *p.value).data();
+            parallelFor(p.value->numel(), [&](int64_t i0, int64_t i1, int) {
+                for (int64_t i = i0; i < i1; ++i) {
+                    float d = g[i];
+                    if (decoupled)
+                        w[i] -= rate * wd * w[i];
+                    else
+                        d += wd * w[i];
+                    m[i] = b1 * m[i] + (1.0f - b1) * d;
+                    v[i] = b2 * v[i] + (1.0f - b2) * d * d;
+                    w[i] -= rate * (m[i] / c1) / (std::sqrt(v[i]) / c2 + eps);
+                }
+            }, 8192);
+        }
+    }
+
+    std::map<std::string, Tensor> state() const override
+    {
+        auto s = m_slots;
+        s["beta1_power"] = Tensor::full({}, static_cast<float>(m_beta1Power));
+        s["beta2_power"] = Tensor::full({}, static_cast<float>(m_beta2Power));
+        return s;
+    }
+    void loadState(const std::map<std::string, Tensor> &state) override
+    {
+        m_slots.clear();
+        for (const auto &[k, v] : state) {
+            if (k == "beta1_power")
+                m_beta1Power = v.data()[0];
+            else if (k == "beta2_power")
+                m_beta2Power = v.data()[0];
+            else
+                m_slots[k] = v;
+        }
+    }
+
+private:
+    OptimizerSettings m_s;
+    bool m_decoupled;
+    std::map<std::string, Tensor> m_slots;
+    double m_beta1Power = 1.0, m_beta2Power = 1.0;
+};
+
+} // namespace
+
+std::unique_ptr<Optimizer> makeOptimizer(const OptimizerSettings &s)
+{
+    check(s.momentum >= 0.0 && s.momentum < 1.0, "optimizer.momentum must be in [0, 1), got " + std::to_string(s.momentum) + ".");
+    check(s.weightDecay >= 0.0, "optimizer.weight_decay must not be negative.");
+    check(!s.nesterov || s.momentum > 0.0, "optimizer.nesterov needs a momentum above 0.");
+    if (s.name == "sgd")
+        return std::make_unique<Sgd>(s);
+    check(s.beta1 >= 0.0 && s.beta1 < 1.0 && s.beta2 >= 0.0 && s.beta2 < 1.0,
+          "optimizer.beta1 and optimizer.beta2 must be in [0, 1).");
+    check(s.eps > 0.0, "optimizer.eps must be positive.");
+    if (s.name == "adam")
+        return std::make_unique<Adam>(s, false);
+    if (s.name == "adamw")
+        return std::make_unique<Adam>(s, true);
+    throw Error("Unknown optimizer \"" + s.name + "\" (expected sgd, adam or adamw).");
+}
+
+} // namespace netwright

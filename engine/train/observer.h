@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the Trainer reports, and the plain observer interface it reports through. Layer:
+// engine/train. Observers run on the training thread and must return quickly; the app adapts
+// them to queued Qt signals. Epochs and steps are 1-based here, as users count them.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+
+namespace netwright {
+
+struct TrainBeginInfo {
+    int64_t epochs = 0, stepsPerEpoch = 0, startGlobalStep = 0;
+    int64_t trainSamples = 0, testSamples = 0, parameters = 0, batchSize = 0;
+    int threads = 1;
+};
+
+struct StepInfo {
+    int64_t epoch = 0, step = 0, stepsPerEpoch = 0, globalStep = 0, epochs = 0, batchSize = 0;
+    float loss = 0.0f;     // mean cross-entropy of this minibatch
+    float accuracy = 0.0f; // fraction of this minibatch classified right
+    double lr = 0.0;       // the rate this step's update used
+};
+
+struct EpochInfo {
+    int64_t epoch = 0, globalStep = 0, samples = 0;
+    double trainLoss = 0.0, trainAccuracy = 0.0; // sample-weighted means over the epoch
+};
+
+struct EvalInfo {
+    int64_t epoch = 0, globalStep = 0, samples = 0, correct = 0;
+    double loss = 0.0, accuracy = 0.0;
+};
+
+struct TrainEndInfo {
+    bool stopped = false; // the stop token ended training early
+    int64_t globalStep = 0, epochsDone = 0;
+    std::optional<EvalInfo> lastEvaluation;
+};
+
+class TrainingObserver {
+public:
+    virtual ~TrainingObserver() = default;
+    virtual void onTrainBegin(const TrainBeginInfo &) {}
+    virtual void onStep(const StepInfo &) {}
+    virtual void onEpochEnd(const EpochInfo &) {}
+    virtual void onEvaluation(const EvalInfo &) {}
+    virtual void onTrainEnd(const TrainEndInfo &) {}
+};
+
+} // namespace netwright
