@@ -109,20 +109,37 @@ RunConfig fromProto(const pb::RunConfig &p)
     return c;
 }
 
-// protobuf's messages look like "INVALID_ARGUMENT:optimizer.lrr: Cannot find field." — turn them
-// into one sentence that leads with the key.
+// protobuf's messages look like "INVALID_ARGUMENT:(optimizer) lrr: Cannot find field." or
+// "(training.batch_size): invalid value "big" for type TYPE_INT32" — turn them into one sentence
+// that leads with the dotted key.
 std::string explainJsonError(const std::string &raw)
 {
-    std::string msg = raw;
+    std::string msg = raw.substr(0, raw.find('\n'));
     const std::string prefix = "INVALID_ARGUMENT:";
     if (msg.rfind(prefix, 0) == 0)
         msg = msg.substr(prefix.size());
     std::smatch m;
-    if (std::regex_search(msg, m, std::regex(R"(^([A-Za-z0-9_.\[\]]+): Cannot find field\.?)")))
-        return "unknown key \"" + m[1].str() + "\".";
-    if (std::regex_search(msg, m, std::regex(R"(^\(?([A-Za-z0-9_.\[\]]+)\)?: (.*)$)")))
-        return "key \"" + m[1].str() + "\": " + m[2].str();
-    return msg;
+    std::string key, rest = msg;
+    if (std::regex_search(msg, m, std::regex(R"(^\(([^)]*)\)\s*([A-Za-z0-9_]+):\s*(.*)$)"))) {
+        key = m[1].str() + "." + m[2].str();
+        rest = m[3].str();
+    } else if (std::regex_search(msg, m, std::regex(R"(^\(?([A-Za-z0-9_.]+)\)?:\s*(.*)$)"))) {
+        key = m[1].str();
+        rest = m[2].str();
+    }
+    if (key.empty())
+        return msg;
+    if (rest.find("Cannot find field") != std::string::npos)
+        return "unknown key \"" + key + "\".";
+    static const std::pair<const char *, const char *> kTypes[] = {
+        {"TYPE_INT32", "a whole number"}, {"TYPE_UINT64", "a whole number ≥ 0"}, {"TYPE_DOUBLE", "a number"},
+        {"TYPE_FLOAT", "a number"},       {"TYPE_BOOL", "true or false"},        {"TYPE_STRING", "a string"}};
+    for (const auto &[type, words] : kTypes)
+        if (rest.find(type) != std::string::npos)
+            return "key \"" + key + "\" must be " + words + " (" + rest.substr(0, rest.find(" for type")) + ").";
+    if (rest.find("Starting an object on a scalar field") != std::string::npos)
+        return "key \"" + key + "\" must be a single value, not an object.";
+    return "key \"" + key + "\": " + rest;
 }
 
 } // namespace

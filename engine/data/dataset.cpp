@@ -97,10 +97,13 @@ Tensor readIdx(const std::string &path)
             fail(path, "the file ends inside the dimension list.");
         shape.push_back((int64_t(b[0]) << 24) | (int64_t(b[1]) << 16) | (int64_t(b[2]) << 8) | int64_t(b[3]));
     }
-    const int64_t count = shapeNumel(shape);
     constexpr int64_t kMaxBytes = int64_t(1) << 36; // 64 GiB: beyond any dataset we can hold
-    if (count > kMaxBytes / static_cast<int64_t>(elem))
-        fail(path, "the header declares " + shapeToString(shape) + ", an absurd size.");
+    int64_t count = 1;
+    for (int64_t d : shape) {
+        if (d != 0 && count > kMaxBytes / static_cast<int64_t>(elem) / d)
+            fail(path, "the header declares " + shapeToString(shape) + ", an absurd size.");
+        count *= d;
+    }
     // Read in chunks so a lying header costs at most what the file really holds.
     std::vector<unsigned char> bytes;
     const size_t want = static_cast<size_t>(count) * elem;
