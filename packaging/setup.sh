@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: Apache-2.0
+# One-step set-up on Debian 12: installs whatever is missing (apt, idempotent), builds Release
+# with CMake presets (Ninja, ccache), then either trains the default model or runs the tests.
+#   packaging/setup.sh run [netwright train options…]   # build, then `netwright train`
+#   packaging/setup.sh test                              # build, then the whole ctest suite
+set -euo pipefail
+
+mode=${1:-run}
+shift || true
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$here"
+
+case "$mode" in
+  run|test) ;;
+  *) echo "usage: packaging/setup.sh run|test [netwright train options…]" >&2; exit 2 ;;
+esac
+
+# Build and run dependencies, all from Debian.
+packages=(build-essential cmake ninja-build pkg-config ccache
+          qt6-base-dev qt6-base-dev-tools libprotobuf-dev protobuf-compiler
+          libeigen3-dev zlib1g-dev dataset-fashion-mnist)
+
+missing=()
+for p in "${packages[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  sudo=()
+  if [ "$(id -u)" -ne 0 ]; then sudo=(sudo); fi
+  echo "Installing: ${missing[*]}"
+  "${sudo[@]}" apt-get update -q
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y -q --no-install-recommends \
+    -o DPkg::Lock::Timeout=600 "${missing[@]}"
+fi
+
+export CCACHE_BASEDIR="$here"
+cmake --preset release
+cmake --build --preset release
+
+if [ "$mode" = run ]; then
+  exec build/release/app/netwright train "$@"
+fi
+exec ctest --preset release
