@@ -16,9 +16,11 @@ void ensure(Tensor &t, const Shape &shape, DType dtype)
 
 void addInto(Tensor &dst, const Tensor &src)
 {
-    float *d = dst.data();
-    const float *s = src.data();
-    parallelFor(dst.numel(), [&](int64_t i0, int64_t i1, int) {
+    float *dOut = dst.data();
+    const float *sIn = src.data();
+    parallelFor(dst.numel(), [=](int64_t i0, int64_t i1, int) {
+        float *__restrict d = dOut;
+        const float *__restrict s = sIn;
         for (int64_t i = i0; i < i1; ++i)
             d[i] += s[i];
     }, 16384);
@@ -89,6 +91,10 @@ void Executor::forward(const std::map<std::string, Tensor> &feeds, bool training
                         + " (-1 = any), got " + shapeToString(t.shape()) + ".");
         m_values[m_inputIds[k]] = t;
     }
+    // Drop last step's aliases so every producer finds its buffer unshared and reuses it.
+    for (auto &c : m_nodes)
+        if (c.kernel->outputAliasesInput() && c.outputs[0] >= 0)
+            m_values[c.outputs[0]] = Tensor();
     for (auto &c : m_nodes) {
         std::vector<Tensor *> inputs;
         std::vector<Shape> shapes;
@@ -99,6 +105,10 @@ void Executor::forward(const std::map<std::string, Tensor> &feeds, bool training
             constants.push_back(id < 0 ? nullptr : &m_values[id]);
         }
         const std::vector<Shape> outShapes = c.kernel->inferShapes(*c.node, shapes, constants);
+        if (c.kernel->outputAliasesInput() && c.outputs[0] >= 0) {
+            m_values[c.outputs[0]] = m_values[c.inputs[0]].reshaped(outShapes[0]);
+            continue;
+        }
         std::vector<Tensor *> outputs;
         for (size_t k = 0; k < c.outputs.size(); ++k) {
             if (c.outputs[k] < 0) {

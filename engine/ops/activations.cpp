@@ -25,11 +25,14 @@ public:
 
     void forward(KernelContext &ctx) const override
     {
-        const float *x = ctx.in(0).data();
-        float *y = ctx.out(0).data();
+        const float *xIn = ctx.in(0).data();
+        float *yOut = ctx.out(0).data();
         const float alpha = ctx.node.attrFloat("alpha", 0.01f);
         const ActKind kind = m_kind;
-        parallelFor(ctx.in(0).numel(), [&](int64_t i0, int64_t i1, int) {
+        parallelFor(ctx.in(0).numel(), [=](int64_t i0, int64_t i1, int) {
+            // Local restrict copies: the captures would otherwise be reloaded every iteration.
+            const float *__restrict x = xIn;
+            float *__restrict y = yOut;
             switch (kind) {
             case ActKind::Relu:
                 for (int64_t i = i0; i < i1; ++i)
@@ -55,11 +58,13 @@ public:
     {
         if (!ctx.wantsGrad(0))
             return;
-        const float *x = ctx.in(0).data(), *y = ctx.out(0).data(), *dy = ctx.gradOutputs[0]->data();
-        float *dx = ctx.gradInputs[0]->data();
+        const float *xIn = ctx.in(0).data(), *yIn = ctx.out(0).data(), *dyIn = ctx.gradOutputs[0]->data();
+        float *dxOut = ctx.gradInputs[0]->data();
         const float alpha = ctx.node.attrFloat("alpha", 0.01f);
         const ActKind kind = m_kind;
-        parallelFor(ctx.in(0).numel(), [&](int64_t i0, int64_t i1, int) {
+        parallelFor(ctx.in(0).numel(), [=](int64_t i0, int64_t i1, int) {
+            const float *__restrict x = xIn, *__restrict y = yIn, *__restrict dy = dyIn;
+            float *__restrict dx = dxOut;
             switch (kind) {
             case ActKind::Relu:
                 for (int64_t i = i0; i < i1; ++i)

@@ -41,9 +41,34 @@ public:
         const float *x = X.data();
         float *y = ctx.out(0).data();
         int64_t *indices = ctx.outputs.size() > 1 && ctx.outputs[1] ? ctx.outputs[1]->dataAs<int64_t>() : nullptr;
+        const bool simple = w.padTop == 0 && w.padLeft == 0 && w.dh == 1 && w.dw == 1
+                            && (w.oh - 1) * w.sh + w.kh <= w.ih && (w.ow - 1) * w.sw + w.kw <= w.iw;
         parallelFor(planes, [&](int64_t p0, int64_t p1, int) {
             for (int64_t p = p0; p < p1; ++p) {
                 const float *xp = x + p * hw;
+                if (simple && w.kh == 2 && w.kw == 2) { // the common 2×2 window: no bounds checks
+                    for (int64_t oy = 0; oy < w.oh; ++oy) {
+                        const int64_t r0 = oy * w.sh * w.iw, r1 = r0 + w.iw;
+                        for (int64_t ox = 0; ox < w.ow; ++ox) {
+                            const int64_t c = ox * w.sw;
+                            int32_t at = static_cast<int32_t>(r0 + c);
+                            float best = xp[at];
+                            const int32_t cand[3] = {static_cast<int32_t>(r0 + c + 1), static_cast<int32_t>(r1 + c),
+                                                     static_cast<int32_t>(r1 + c + 1)};
+                            for (int32_t q : cand)
+                                if (xp[q] > best || xp[q] != xp[q]) {
+                                    best = xp[q];
+                                    at = q;
+                                }
+                            const int64_t o = p * ohw + oy * w.ow + ox;
+                            y[o] = best;
+                            arg[o] = at;
+                            if (indices)
+                                indices[o] = p * hw + at;
+                        }
+                    }
+                    continue;
+                }
                 for (int64_t oy = 0; oy < w.oh; ++oy)
                     for (int64_t ox = 0; ox < w.ow; ++ox) {
                         float best = -std::numeric_limits<float>::infinity();

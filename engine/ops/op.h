@@ -50,6 +50,9 @@ public:
     virtual void backward(KernelContext &ctx) const = 0;
     // Whether a gradient can flow to this input (false for shapes, labels, running statistics).
     virtual bool differentiable(size_t /*input*/) const { return true; }
+    // True for ops whose single output is input 0 with another shape (Flatten, Reshape,
+    // Identity): the executor then aliases the storage instead of calling forward().
+    virtual bool outputAliasesInput() const { return false; }
 };
 
 // The kernel for node.opType on a device; throws Error naming the node and the op type when the

@@ -27,6 +27,7 @@ public:
         return {{a, b}};
     }
     void forward(KernelContext &ctx) const override { ctx.out(0).copyFrom(ctx.in(0)); }
+    bool outputAliasesInput() const override { return true; }
     void backward(KernelContext &ctx) const override
     {
         if (ctx.wantsGrad(0))
@@ -72,6 +73,7 @@ public:
     }
     bool differentiable(size_t input) const override { return input == 0; }
     void forward(KernelContext &ctx) const override { ctx.out(0).copyFrom(ctx.in(0)); }
+    bool outputAliasesInput() const override { return true; }
     void backward(KernelContext &ctx) const override
     {
         if (ctx.wantsGrad(0))
@@ -87,6 +89,7 @@ public:
         return {in[0]};
     }
     void forward(KernelContext &ctx) const override { ctx.out(0).copyFrom(ctx.in(0)); }
+    bool outputAliasesInput() const override { return true; }
     void backward(KernelContext &ctx) const override
     {
         if (ctx.wantsGrad(0))

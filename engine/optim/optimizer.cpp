@@ -28,10 +28,13 @@ public:
         const float mu = static_cast<float>(m_s.momentum), wd = static_cast<float>(m_s.weightDecay), rate = static_cast<float>(lr);
         const bool nesterov = m_s.nesterov;
         for (const auto &p : params) {
-            float *w = p.value->data();
-            const float *g = p.grad->data();
-            float *buf = mu != 0.0f ? slot(m_slots, "moments." + p.name, *p.value).data() : nullptr;
-            parallelFor(p.value->numel(), [&](int64_t i0, int64_t i1, int) {
+            float *wOut = p.value->data();
+            const float *gIn = p.grad->data();
+            float *bufOut = mu != 0.0f ? slot(m_slots, "moments." + p.name, *p.value).data() : nullptr;
+            parallelFor(p.value->numel(), [=](int64_t i0, int64_t i1, int) {
+                float *__restrict w = wOut;
+                const float *__restrict g = gIn;
+                float *__restrict buf = bufOut;
                 for (int64_t i = i0; i < i1; ++i) {
                     float d = g[i] + wd * w[i];
                     if (buf) {
@@ -66,11 +69,13 @@ public:
         const float rate = static_cast<float>(lr);
         const bool decoupled = m_decoupled;
         for (const auto &p : params) {
-            float *w = p.value->data();
-            const float *g = p.grad->data();
-            float *m = slot(m_slots, "moment1." + p.name, *p.value).data();
-            float *v = slot(m_slots, "moment2." + p.name, *p.value).data();
-            parallelFor(p.value->numel(), [&](int64_t i0, int64_t i1, int) {
+            float *wOut = p.value->data();
+            const float *gIn = p.grad->data();
+            float *mOut = slot(m_slots, "moment1." + p.name, *p.value).data();
+            float *vOut = slot(m_slots, "moment2." + p.name, *p.value).data();
+            parallelFor(p.value->numel(), [=](int64_t i0, int64_t i1, int) {
+                float *__restrict w = wOut, *__restrict m = mOut, *__restrict v = vOut;
+                const float *__restrict g = gIn;
                 for (int64_t i = i0; i < i1; ++i) {
                     float d = g[i];
                     if (decoupled)

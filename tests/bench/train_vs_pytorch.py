@@ -1,0 +1,162 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: Apache-2.0
+"""Training throughput and memory: Netwright vs PyTorch (Debian's python3-torch), side by side.
+
+For mlp, lenet5 and cnn-small: batch 64, SGD with momentum 0.9, lr 0.01, Fashion-MNIST in file
+order, the same initial weights (Netwright dumps them, PyTorch loads them), the same thread count.
+Each run is a fresh process; the two frameworks alternate (N, P, N, P, …) and the best of the
+rounds counts. Prints images/s for each, the ratio Netwright/PyTorch, peak RSS of each, and the
+loss after the last step of each as a check that both trained the same network.
+
+PyTorch gets its best BLAS: Debian's OpenMP OpenBLAS through LD_LIBRARY_PATH (the reference BLAS
+is ~10x slower; the pthread OpenBLAS stalls against PyTorch's OpenMP threads). The script prints
+which BLAS library PyTorch actually mapped.
+
+usage: tests/bench/train_vs_pytorch.py [--build build/release] [--threads 2] [--rounds 3]
+"""
+import argparse
+import gzip
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+OPENBLAS_OPENMP = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
+FASHION = "/usr/share/datasets/fashion-mnist"
+STEPS = {"mlp": (400, 40), "lenet5": (250, 25), "cnn-small": (150, 15)}  # (timed steps, warm-up)
+
+
+def torch_child(model_name, steps, warmup, threads, weights_dir):
+    import resource
+    import time
+
+    import numpy as np
+    import torch
+    import torch.nn as nn
+
+    torch.set_num_threads(threads)
+    blas = sorted({line.split()[-1] for line in open("/proc/self/maps") if "blas" in line.split()[-1]})
+
+    class Mlp(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2, self.fc3 = nn.Linear(784, 256), nn.Linear(256, 128), nn.Linear(128, 10)
+
+        def forward(self, x):
+            x = torch.flatten(x, 1)
+            return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
+
+    class LeNet5(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.conv2 = nn.Conv2d(1, 6, 5, padding=2), nn.Conv2d(6, 16, 5)
+            self.fc1, self.fc2, self.fc3 = nn.Linear(400, 120), nn.Linear(120, 84), nn.Linear(84, 10)
+
+        def forward(self, x):
+            x = torch.max_pool2d(torch.relu(self.conv1(x)), 2)
+            x = torch.max_pool2d(torch.relu(self.conv2(x)), 2)
+            x = torch.flatten(x, 1)
+            return self.fc3(torch.relu(self.fc2(torch.relu(self.fc1(x)))))
+
+    class CnnSmall(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1, self.conv2 = nn.Conv2d(1, 32, 3, padding=1), nn.Conv2d(32, 64, 3, padding=1)
+            self.fc1, self.fc2 = nn.Linear(3136, 128), nn.Linear(128, 10)
+
+        def forward(self, x):
+            x = torch.max_pool2d(torch.relu(self.conv1(x)), 2)
+            x = torch.max_pool2d(torch.relu(self.conv2(x)), 2)
+            x = torch.flatten(x, 1)
+            return self.fc2(torch.relu(self.fc1(x)))
+
+    model = {"mlp": Mlp, "lenet5": LeNet5, "cnn-small": CnnSmall}[model_name]()
+    manifest = json.load(open(os.path.join(weights_dir, "manifest.json")))
+    params = dict(model.named_parameters())
+    with torch.no_grad():
+        for entry in manifest:
+            data = np.fromfile(os.path.join(weights_dir, entry["name"] + ".bin"), dtype=np.float32)
+            params[entry["name"]].copy_(torch.from_numpy(data.reshape(entry["shape"])))
+    assert len(manifest) == len(params), "parameter sets differ"
+
+    with gzip.open(os.path.join(FASHION, "train-images-idx3-ubyte.gz")) as f:
+        images = torch.from_numpy(np.frombuffer(f.read(), dtype=np.uint8, offset=16).copy()).view(-1, 1, 28, 28)
+    with gzip.open(os.path.join(FASHION, "train-labels-idx1-ubyte.gz")) as f:
+        labels = torch.from_numpy(np.frombuffer(f.read(), dtype=np.uint8, offset=8).astype(np.int64))
+    scale, mean, std = 1.0 / 255.0, 0.2860, 0.3530
+
+    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    loss_fn = nn.CrossEntropyLoss()
+    batch = 64
+    start = None
+    loss = None
+    for step in range(warmup + steps):
+        if step == warmup:
+            start = time.perf_counter()
+        lo = step * batch
+        x = (images[lo:lo + batch].float() * scale - mean) / std
+        y = labels[lo:lo + batch]
+        opt.zero_grad(set_to_none=True)
+        loss = loss_fn(model(x), y)
+        loss.backward()
+        opt.step()
+        _ = (model_name, loss.item())  # the step's loss is read each step, as Netwright's trainer does
+    elapsed = time.perf_counter() - start
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps({"images_per_second": steps * batch / elapsed, "peak_rss_kb": rss,
+                      "last_loss": float(loss.item()), "blas": blas, "torch": torch.__version__}))
+
+
+def run(cmd, env=None):
+    out = subprocess.run(cmd, check=True, capture_output=True, text=True, env=env)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "..", "..", "build", "release"))
+    ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--child", help=argparse.SUPPRESS)
+    ap.add_argument("--model", help=argparse.SUPPRESS)
+    ap.add_argument("--weights", help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child == "torch":
+        steps, warmup = STEPS[args.model]
+        torch_child(args.model, steps, warmup, args.threads, args.weights)
+        return
+
+    bench = os.path.join(args.build, "tests", "bench", "netwright_train_bench")
+    if not os.access(bench, os.X_OK):
+        sys.exit(f"{bench} not found: build first (packaging/setup.sh test, or cmake --build --preset release)")
+    torch_env = dict(os.environ, LD_LIBRARY_PATH=OPENBLAS_OPENMP, OMP_NUM_THREADS=str(args.threads))
+    print(f"threads {args.threads}, batch 64, SGD momentum 0.9, {args.rounds} alternating rounds, best round counts")
+    rows = []
+    blas = None
+    for model in STEPS:
+        steps, warmup = STEPS[model]
+        with tempfile.TemporaryDirectory() as weights:
+            common = ["--model", model, "--steps", str(steps), "--warmup", str(warmup), "--threads", str(args.threads)]
+            run([bench] + common + ["--dump-weights", weights])  # also a warm-up of the page cache
+            nw, pt = [], []
+            for _ in range(args.rounds):
+                nw.append(run([bench] + common))
+                pt.append(run([sys.executable, __file__, "--child", "torch", "--model", model, "--threads",
+                               str(args.threads), "--weights", weights], env=torch_env))
+        blas = pt[0]["blas"]
+        best_nw = max(nw, key=lambda r: r["images_per_second"])
+        best_pt = max(pt, key=lambda r: r["images_per_second"])
+        rows.append((model, best_nw, best_pt, max(r["peak_rss_kb"] for r in nw), max(r["peak_rss_kb"] for r in pt)))
+    print(f"PyTorch {pt[0]['torch']} mapped BLAS: {', '.join(blas) if blas else 'none found in /proc/self/maps'}")
+    print()
+    print(f"{'model':<10} {'Netwright img/s':>16} {'PyTorch img/s':>14} {'ratio':>6} {'NW peak RSS':>12} {'PT peak RSS':>12} "
+          f"{'NW loss':>8} {'PT loss':>8}")
+    for model, n, p, nrss, prss in rows:
+        print(f"{model:<10} {n['images_per_second']:>16.0f} {p['images_per_second']:>14.0f} "
+              f"{n['images_per_second'] / p['images_per_second']:>6.2f} {nrss / 1024:>9.0f} MiB {prss / 1024:>9.0f} MiB "
+              f"{n['last_loss']:>8.4f} {p['last_loss']:>8.4f}")
+
+
+if __name__ == "__main__":
+    main()
