@@ -137,8 +137,10 @@ std::string explainJsonError(const std::string &raw)
     for (const auto &[type, words] : kTypes)
         if (rest.find(type) != std::string::npos)
             return "key \"" + key + "\" must be " + words + " (" + rest.substr(0, rest.find(" for type")) + ").";
-    if (rest.find("Starting an object on a scalar field") != std::string::npos)
-        return "key \"" + key + "\" must be a single value, not an object.";
+    // "(optimizer): invalid value Starting an object on a scalar field for type lr": the field
+    // name comes last.
+    if (std::regex_search(rest, m, std::regex(R"(Starting an? (object|list) on a scalar field for type ([A-Za-z0-9_]+))")))
+        return "key \"" + key + "." + m[2].str() + "\" must be a single value, not " + (m[1] == "object" ? "an object." : "a list.");
     return "key \"" + key + "\": " + rest;
 }
 

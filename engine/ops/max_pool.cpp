@@ -46,27 +46,25 @@ public:
         parallelFor(planes, [&](int64_t p0, int64_t p1, int) {
             for (int64_t p = p0; p < p1; ++p) {
                 const float *xp = x + p * hw;
-                if (simple && w.kh == 2 && w.kw == 2) { // the common 2×2 window: no bounds checks
+                if (simple && w.kh == 2 && w.kw == 2) { // the common 2×2 window: branch-free, no bounds checks
+                    float *__restrict yp = y + p * ohw;
+                    int32_t *__restrict ap = arg + p * ohw;
                     for (int64_t oy = 0; oy < w.oh; ++oy) {
-                        const int64_t r0 = oy * w.sh * w.iw, r1 = r0 + w.iw;
+                        const int32_t r0 = static_cast<int32_t>(oy * w.sh * w.iw), r1 = r0 + static_cast<int32_t>(w.iw);
                         for (int64_t ox = 0; ox < w.ow; ++ox) {
-                            const int64_t c = ox * w.sw;
-                            int32_t at = static_cast<int32_t>(r0 + c);
-                            float best = xp[at];
-                            const int32_t cand[3] = {static_cast<int32_t>(r0 + c + 1), static_cast<int32_t>(r1 + c),
-                                                     static_cast<int32_t>(r1 + c + 1)};
-                            for (int32_t q : cand)
-                                if (xp[q] > best || xp[q] != xp[q]) {
-                                    best = xp[q];
-                                    at = q;
-                                }
-                            const int64_t o = p * ohw + oy * w.ow + ox;
-                            y[o] = best;
-                            arg[o] = at;
-                            if (indices)
-                                indices[o] = p * hw + at;
+                            const int32_t c = static_cast<int32_t>(ox * w.sw);
+                            const float a = xp[r0 + c], b = xp[r0 + c + 1], d = xp[r1 + c], e = xp[r1 + c + 1];
+                            const bool top = b > a, bottom = e > d;
+                            const float m0 = top ? b : a, m1 = bottom ? e : d;
+                            const int32_t i0 = r0 + c + top, i1 = r1 + c + bottom;
+                            const bool lower = m1 > m0;
+                            yp[oy * w.ow + ox] = lower ? m1 : m0;
+                            ap[oy * w.ow + ox] = lower ? i1 : i0;
                         }
                     }
+                    if (indices)
+                        for (int64_t o = 0; o < ohw; ++o)
+                            indices[p * ohw + o] = p * hw + ap[o];
                     continue;
                 }
                 for (int64_t oy = 0; oy < w.oh; ++oy)
