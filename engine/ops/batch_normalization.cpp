@@ -49,19 +49,25 @@ public:
             for (int64_t c = c0; c < c1; ++c) {
                 float mean, var;
                 if (training) {
+                    // Per plane in float (vectorised), across planes in double: fixed order.
                     double s = 0.0, ss = 0.0;
                     for (int64_t n = 0; n < N; ++n) {
-                        const float *p = x + (n * C + c) * S;
+                        const float *__restrict p = x + (n * C + c) * S;
+                        float r = 0.0f;
+#pragma omp simd reduction(+ : r)
                         for (int64_t i = 0; i < S; ++i)
-                            s += p[i];
+                            r += p[i];
+                        s += r;
                     }
                     const double m = s / static_cast<double>(count);
+                    const float mf = static_cast<float>(m);
                     for (int64_t n = 0; n < N; ++n) {
-                        const float *p = x + (n * C + c) * S;
-                        for (int64_t i = 0; i < S; ++i) {
-                            const double d = p[i] - m;
-                            ss += d * d;
-                        }
+                        const float *__restrict p = x + (n * C + c) * S;
+                        float r = 0.0f;
+#pragma omp simd reduction(+ : r)
+                        for (int64_t i = 0; i < S; ++i)
+                            r += (p[i] - mf) * (p[i] - mf);
+                        ss += r;
                     }
                     mean = static_cast<float>(m);
                     var = static_cast<float>(ss / static_cast<double>(count));
@@ -77,8 +83,8 @@ public:
                 invStdOut[c] = invStd;
                 const float a = gamma[c] * invStd, b = beta[c] - mean * a;
                 for (int64_t n = 0; n < N; ++n) {
-                    const float *p = x + (n * C + c) * S;
-                    float *q = y + (n * C + c) * S;
+                    const float *__restrict p = x + (n * C + c) * S;
+                    float *__restrict q = y + (n * C + c) * S;
                     for (int64_t i = 0; i < S; ++i)
                         q[i] = p[i] * a + b;
                 }
@@ -106,12 +112,17 @@ public:
         parallelFor(C, [&](int64_t c0, int64_t c1, int) {
             for (int64_t c = c0; c < c1; ++c) {
                 double sdy = 0.0, sdyx = 0.0;
+                const float mc = mean[c], ic = invStd[c];
                 for (int64_t n = 0; n < N; ++n) {
-                    const float *p = x + (n * C + c) * S, *g = dy + (n * C + c) * S;
+                    const float *__restrict p = x + (n * C + c) * S, *__restrict g = dy + (n * C + c) * S;
+                    float r = 0.0f, rx = 0.0f;
+#pragma omp simd reduction(+ : r, rx)
                     for (int64_t i = 0; i < S; ++i) {
-                        sdy += g[i];
-                        sdyx += g[i] * (p[i] - mean[c]) * invStd[c];
+                        r += g[i];
+                        rx += g[i] * (p[i] - mc);
                     }
+                    sdy += r;
+                    sdyx += static_cast<double>(rx) * ic;
                 }
                 if (dbeta)
                     dbeta[c] = static_cast<float>(sdy);
@@ -122,10 +133,16 @@ public:
                 const float k = gamma[c] * invStd[c];
                 const float mdy = static_cast<float>(sdy) / count, mdyx = static_cast<float>(sdyx) / count;
                 for (int64_t n = 0; n < N; ++n) {
-                    const float *p = x + (n * C + c) * S, *g = dy + (n * C + c) * S;
-                    float *q = dx + (n * C + c) * S;
-                    for (int64_t i = 0; i < S; ++i)
-                        q[i] = training ? k * (g[i] - mdy - (p[i] - mean[c]) * invStd[c] * mdyx) : k * g[i];
+                    const float *__restrict p = x + (n * C + c) * S, *__restrict g = dy + (n * C + c) * S;
+                    float *__restrict q = dx + (n * C + c) * S;
+                    if (training) {
+                        const float shift = -k * mdy + k * mc * ic * mdyx, scale = -k * ic * mdyx;
+                        for (int64_t i = 0; i < S; ++i)
+                            q[i] = k * g[i] + scale * p[i] + shift;
+                    } else {
+                        for (int64_t i = 0; i < S; ++i)
+                            q[i] = k * g[i];
+                    }
                 }
             }
         });

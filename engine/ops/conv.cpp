@@ -166,8 +166,9 @@ public:
                 for (int64_t m = m0; m < m1; ++m) {
                     double s = 0.0;
                     for (int64_t n = 0; n < g.N; ++n) {
-                        const float *row = dy + (n * g.M + m) * ohw;
+                        const float *__restrict row = dy + (n * g.M + m) * ohw;
                         float r = 0.0f;
+#pragma omp simd reduction(+ : r)
                         for (int64_t p = 0; p < ohw; ++p)
                             r += row[p];
                         s += r;

@@ -141,7 +141,7 @@ Graph buildZooModel(const ModelSpec &spec, InitScheme init, uint64_t seed)
         b.dense("fc1", 128);
         b.relu("relu3");
         if (bn)
-            b.dropout("dropout", 0.5f);
+            b.dropout("dropout", 0.25f);
         b.dense("fc2", spec.classes, "logits");
     } else {
         std::string names;
