@@ -71,6 +71,10 @@ private slots:
         writeIdx(path("train-labels").toStdString(), train.labels, 2000);
         writeIdx(path("test-images").toStdString(), test.features, 1000);
         writeIdx(path("test-labels").toStdString(), test.labels, 1000);
+        QFile csv(path("tiny.csv"));
+        QVERIFY(csv.open(QIODevice::WriteOnly));
+        csv.write("1,0.5,0.25\n0,0.1,0.2\n");
+        csv.close();
         m_config = path("small.json");
         QFile f(m_config);
         QVERIFY(f.open(QIODevice::WriteOnly));
@@ -151,6 +155,8 @@ private slots:
                                          << R"({"data": {"dataset": "idx", "train_images": "/nonexistent/imgs.gz", "train_labels": "x", "test_images": "x", "test_labels": "x"}})"
                                          << QStringList{"/nonexistent/imgs.gz"};
         QTest::newRow("truncated IDX") << QStringList{"--config", "@cfg"} << "TRUNCATED" << QStringList{"truncated", "train-images-cut"};
+        QTest::newRow("model does not fit the data") << QStringList{"--config", "@cfg"} << "TINYCSV"
+                                                     << QStringList{"tiny.csv", "samples of shape [2]"};
         QTest::newRow("unknown model") << QStringList{"--model", "resnet9000"} << "" << QStringList{"resnet9000"};
         QTest::newRow("bad number") << QStringList{"--epochs", "many"} << "" << QStringList{"--epochs", "many"};
     }
@@ -167,6 +173,8 @@ private slots:
             fileContent = QStringLiteral(R"({"data": {"dataset": "idx", "train_images": "%1", "train_labels": "%2", "test_images": "%3", "test_labels": "%4"}})")
                               .arg(path("train-images-cut"), path("train-labels"), path("test-images"), path("test-labels"));
         }
+        if (fileContent == "TINYCSV")
+            fileContent = QStringLiteral(R"({"data": {"dataset": "csv", "train_csv": "%1", "test_csv": "%1"}})").arg(path("tiny.csv"));
         for (auto &a : args)
             if (a == "@cfg") {
                 a = path("cfg.json");
