@@ -110,9 +110,9 @@ int runTrainCommand(const QStringList &arguments)
         }
         if (p.isSet(QStringLiteral("seed"))) {
             bool ok = false;
-            config.training.seed = p.value(QStringLiteral("seed")).toULongLong(&ok);
+            config.training.seed = p.value(QStringLiteral("seed")).toUInt(&ok);
             if (!ok)
-                throw Error("--seed: \"" + p.value(QStringLiteral("seed")).toStdString() + "\" is not a whole number ≥ 0.");
+                throw Error("--seed: \"" + p.value(QStringLiteral("seed")).toStdString() + "\" is not a whole number in 0…4294967295.");
         }
         if (p.isSet(QStringLiteral("threads")))
             config.training.threads = toInt(p, QStringLiteral("threads"), 0);

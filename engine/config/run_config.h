@@ -26,7 +26,7 @@ struct DataSettings {
 struct TrainingSettings {
     int epochs = 1;
     int batchSize = 64;
-    uint64_t seed = 1;
+    uint32_t seed = 1;
     int threads = 0; // 0 = every core
     int logEvery = 100;
 };
