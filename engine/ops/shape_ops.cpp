@@ -10,7 +10,20 @@ namespace netwright {
 
 namespace {
 
-class Flatten final : public OpKernel {
+// The output is input 0 with another shape: the executor aliases it (forward() is the copy
+// fallback); the gradient is the output gradient reshaped back.
+class ViewKernel : public OpKernel {
+public:
+    void forward(KernelContext &ctx) const override { ctx.out(0).copyFrom(ctx.in(0)); }
+    bool outputAliasesInput() const override { return true; }
+    void backward(KernelContext &ctx) const override
+    {
+        if (ctx.wantsGrad(0))
+            ctx.gradInputs[0]->copyFrom(*ctx.gradOutputs[0]);
+    }
+};
+
+class Flatten final : public ViewKernel {
 public:
     std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &) const override
     {
@@ -26,16 +39,9 @@ public:
             (d < axis ? a : b) *= in[0][d];
         return {{a, b}};
     }
-    void forward(KernelContext &ctx) const override { ctx.out(0).copyFrom(ctx.in(0)); }
-    bool outputAliasesInput() const override { return true; }
-    void backward(KernelContext &ctx) const override
-    {
-        if (ctx.wantsGrad(0))
-            ctx.gradInputs[0]->copyFrom(*ctx.gradOutputs[0]);
-    }
 };
 
-class Reshape final : public OpKernel {
+class Reshape final : public ViewKernel {
 public:
     std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &constants) const override
     {
@@ -72,28 +78,14 @@ public:
         return {out};
     }
     bool differentiable(size_t input) const override { return input == 0; }
-    void forward(KernelContext &ctx) const override { ctx.out(0).copyFrom(ctx.in(0)); }
-    bool outputAliasesInput() const override { return true; }
-    void backward(KernelContext &ctx) const override
-    {
-        if (ctx.wantsGrad(0))
-            ctx.gradInputs[0]->copyFrom(*ctx.gradOutputs[0]);
-    }
 };
 
-class Identity final : public OpKernel {
+class Identity final : public ViewKernel {
 public:
     std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &) const override
     {
         check(in.size() == 1, node.describe() + ": needs one input.");
         return {in[0]};
-    }
-    void forward(KernelContext &ctx) const override { ctx.out(0).copyFrom(ctx.in(0)); }
-    bool outputAliasesInput() const override { return true; }
-    void backward(KernelContext &ctx) const override
-    {
-        if (ctx.wantsGrad(0))
-            ctx.gradInputs[0]->copyFrom(*ctx.gradOutputs[0]);
     }
 };
 

@@ -20,7 +20,7 @@ InitScheme parseInitScheme(const std::string &name)
     throw Error("Unknown model.init \"" + name + "\" (expected kaiming-uniform, kaiming-normal, xavier-uniform or xavier-normal).");
 }
 
-void initializeWeight(Tensor &weight, InitScheme scheme, Rng &rng)
+void initializeWeight(Tensor &weight, InitScheme scheme, Rng &rng, bool reluFollows)
 {
     check(weight.rank() >= 2, "initializeWeight needs a weight of rank ≥ 2, got " + shapeToString(weight.shape()) + ".");
     const double receptive = static_cast<double>(weight.numel() / (weight.dim(0) * weight.dim(1)));
@@ -28,7 +28,7 @@ void initializeWeight(Tensor &weight, InitScheme scheme, Rng &rng)
     double stdv = 0.0;
     switch (scheme) {
     case InitScheme::KaimingUniform:
-    case InitScheme::KaimingNormal: stdv = std::sqrt(2.0 / fanIn); break;
+    case InitScheme::KaimingNormal: stdv = std::sqrt((reluFollows ? 2.0 : 1.0) / fanIn); break;
     case InitScheme::XavierUniform:
     case InitScheme::XavierNormal: stdv = std::sqrt(2.0 / (fanIn + fanOut)); break;
     }

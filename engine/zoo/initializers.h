@@ -14,7 +14,8 @@ enum class InitScheme { KaimingUniform, KaimingNormal, XavierUniform, XavierNorm
 
 // Throws Error for an unknown name (kaiming-uniform, kaiming-normal, xavier-uniform, xavier-normal).
 InitScheme parseInitScheme(const std::string &name);
-// Fills a weight of shape [out, in, k…] (rank ≥ 2). Kaiming uses the ReLU gain √2.
-void initializeWeight(Tensor &weight, InitScheme scheme, Rng &rng);
+// Fills a weight of shape [out, in, k…] (rank ≥ 2). Kaiming uses the ReLU gain √2 when a ReLU
+// follows the layer and gain 1 otherwise (the output layer), so the first logits stay O(1).
+void initializeWeight(Tensor &weight, InitScheme scheme, Rng &rng, bool reluFollows = true);
 
 } // namespace netwright

@@ -72,7 +72,7 @@ public:
     void dense(const std::string &name, int64_t out, const std::string &output = {})
     {
         Tensor w({out, m_shape[0]});
-        initializeWeight(w, m_init, m_rng);
+        initializeWeight(w, m_init, m_rng, output.empty()); // the output layer has no ReLU after it
         m_g.addParameter(name + ".weight", w);
         m_g.addParameter(name + ".bias", Tensor::zeros({out}));
         const std::string y = output.empty() ? name : output;
