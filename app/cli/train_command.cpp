@@ -159,6 +159,9 @@ int runTrainCommand(const QStringList &arguments)
     } catch (const std::bad_alloc &) {
         std::fprintf(stderr, "netwright train: out of memory.\n");
         return 1;
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "netwright train: internal error: %s\n", e.what());
+        return 1;
     }
 }
 

@@ -84,6 +84,8 @@ void Executor::forward(const std::map<std::string, Tensor> &feeds, bool training
         auto it = feeds.find(info.name);
         check(it != feeds.end(), "Graph \"" + m_graph.name + "\": input \"" + info.name + "\" was not fed.");
         const Tensor &t = it->second;
+        check(t.dtype() == info.dtype, "Graph \"" + m_graph.name + "\": input \"" + info.name + "\" expects "
+                                           + dtypeName(info.dtype) + ", got " + dtypeName(t.dtype()) + ".");
         bool fits = t.rank() == static_cast<int>(info.shape.size()) || info.shape.empty();
         for (size_t d = 0; fits && d < info.shape.size(); ++d)
             fits = info.shape[d] < 0 || info.shape[d] == t.shape()[d];
@@ -155,8 +157,13 @@ void Executor::backward(const std::string &loss)
             gradOutputs.push_back(ready ? &m_grads[id] : nullptr);
             any = any || ready;
         }
-        if (!any || !gradOutputs[0])
+        if (!any)
             continue;
+        Tensor zeroGrad; // kernels read output 0's gradient; give zeros when only a later output has one
+        if (!gradOutputs[0]) {
+            zeroGrad = Tensor::zeros(m_values[c.outputs[0]].shape());
+            gradOutputs[0] = &zeroGrad;
+        }
         std::vector<Tensor *> inputs, outputs, gradInputs;
         std::vector<int> accumulate(c.inputs.size(), -1); // scratch slot → value id to add into
         std::vector<Tensor> scratch(c.inputs.size());

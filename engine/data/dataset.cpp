@@ -63,7 +63,18 @@ void requireFile(const std::string &path, const std::string &hint = {})
 
 } // namespace
 
+Tensor readIdxUnguarded(const std::string &path);
+
 Tensor readIdx(const std::string &path)
+{
+    try {
+        return readIdxUnguarded(path);
+    } catch (const std::bad_alloc &) {
+        throw Error("Cannot read \"" + path + "\" as IDX: not enough memory for the size its header declares.");
+    }
+}
+
+Tensor readIdxUnguarded(const std::string &path)
 {
     requireFile(path);
     GzHandle f(gzopen(path.c_str(), "rb"));
@@ -104,9 +115,17 @@ Tensor readIdx(const std::string &path)
             fail(path, "the header declares " + shapeToString(shape) + ", an absurd size.");
         count *= d;
     }
-    // Read in chunks so a lying header costs at most what the file really holds.
-    std::vector<unsigned char> bytes;
     const size_t want = static_cast<size_t>(count) * elem;
+    if (gzdirect(f.get())) { // a plain file: its size is known before anything is allocated
+        struct stat st {};
+        ::stat(path.c_str(), &st);
+        const int64_t have = static_cast<int64_t>(st.st_size) - 4 - 4 * static_cast<int64_t>(rank);
+        if (have < static_cast<int64_t>(want))
+            fail(path, "truncated: the header " + shapeToString(shape) + " needs " + std::to_string(want)
+                           + " bytes of data, the file has " + std::to_string(std::max<int64_t>(0, have)) + ".");
+    }
+    // Read in chunks so a lying header costs at most what the (decompressed) file really holds.
+    std::vector<unsigned char> bytes;
     while (bytes.size() < want) {
         const size_t chunk = std::min<size_t>(want - bytes.size(), size_t(16) << 20);
         const size_t old = bytes.size();
@@ -226,6 +245,8 @@ Dataset loadCsvDataset(const std::string &path, bool hasHeader)
         if (columns < 2)
             throw Error("\"" + path + "\" line " + std::to_string(lineNo) + ": a row needs a label and at least one feature.");
     }
+    if (in.bad())
+        throw Error("Cannot read \"" + path + "\": a read error after line " + std::to_string(lineNo) + ".");
     if (labels.empty())
         throw Error("\"" + path + "\" holds no samples.");
     Dataset ds;

@@ -121,6 +121,8 @@ void PrefetchingSource::stop()
     m_cv.notify_all();
     if (m_thread.joinable())
         m_thread.join();
+    m_full = false; // whatever was prefetched belongs to the old position
+    m_slot.reset();
 }
 
 void PrefetchingSource::produce()
@@ -165,7 +167,13 @@ std::optional<Minibatch> PrefetchingSource::next()
 void PrefetchingSource::restoreState(const SourceState &state)
 {
     stop();
-    m_inner->restoreState(state);
+    try {
+        m_inner->restoreState(state); // validates before it changes anything
+    } catch (...) {
+        m_inner->restoreState(m_delivered); // carry on from where the consumer is
+        start();
+        throw;
+    }
     m_delivered = m_inner->saveState();
     start();
 }

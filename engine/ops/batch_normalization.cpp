@@ -34,7 +34,10 @@ public:
         const Tensor &X = ctx.in(0);
         const float eps = ctx.node.attrFloat("epsilon", 1e-5f);
         const float momentum = ctx.node.attrFloat("momentum", 0.9f);
+        // training_mode=1 (ONNX) normalises with batch statistics; only a training step of our
+        // own (ctx.training) updates the running statistics in place.
         const bool training = ctx.training || ctx.node.attrInt("training_mode", 0) != 0;
+        const bool updateRunning = ctx.training;
         const int64_t N = X.dim(0), C = X.dim(1), S = X.numel() / std::max<int64_t>(1, N * C), count = N * S;
         const float *x = X.data(), *gamma = ctx.in(1).data(), *beta = ctx.in(2).data();
         float *runMean = ctx.inputs[3]->data(), *runVar = ctx.inputs[4]->data();
@@ -72,8 +75,10 @@ public:
                     mean = static_cast<float>(m);
                     var = static_cast<float>(ss / static_cast<double>(count));
                     const float unbiased = count > 1 ? static_cast<float>(ss / static_cast<double>(count - 1)) : var;
-                    runMean[c] = momentum * runMean[c] + (1.0f - momentum) * mean;
-                    runVar[c] = momentum * runVar[c] + (1.0f - momentum) * unbiased;
+                    if (updateRunning) {
+                        runMean[c] = momentum * runMean[c] + (1.0f - momentum) * mean;
+                        runVar[c] = momentum * runVar[c] + (1.0f - momentum) * unbiased;
+                    }
                 } else {
                     mean = runMean[c];
                     var = runVar[c];

@@ -109,11 +109,12 @@ ConvGeometry geometry(const Node &node, const Shape &x, const Shape &wt)
 
 class Conv final : public OpKernel {
 public:
-    std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &) const override
+    std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &constants) const override
     {
         check(in.size() >= 2, node.describe() + ": needs inputs X and W.");
         const auto g = geometry(node, in[0], in[1]);
-        if (in.size() > 2 && !in[2].empty())
+        const bool hasBias = in.size() > 2 && (!in[2].empty() || (constants.size() > 2 && constants[2]));
+        if (hasBias)
             check(in[2] == Shape{g.M}, node.describe() + ": bias B must have shape [" + std::to_string(g.M) + "], got "
                                            + shapeToString(in[2]) + ".");
         return {{g.N, g.M, g.w.oh, g.w.ow}};

@@ -23,12 +23,16 @@ public:
     void forward(KernelContext &ctx) const override
     {
         float ratio = ctx.node.attrFloat("ratio", 0.5f);
-        if (ctx.hasInput(1))
+        if (ctx.hasInput(1)) {
+            check(ctx.in(1).dtype() == DType::Float32 && ctx.in(1).numel() == 1,
+                  ctx.node.describe() + ": the ratio input must be a float32 scalar.");
             ratio = ctx.in(1).data()[0];
+        }
         check(ratio >= 0.0f && ratio < 1.0f, ctx.node.describe() + ": ratio must be in [0, 1), got " + std::to_string(ratio) + ".");
         bool training = ctx.training;
         if (ctx.hasInput(2))
             training = ctx.in(2).dataAs<uint8_t>()[0] != 0;
+        check(!training || ratio == 0.0f || ctx.rng, ctx.node.describe() + ": training needs a dropout random stream.");
         const Tensor &X = ctx.in(0);
         const int64_t n = X.numel();
         ctx.saved.resize(1);

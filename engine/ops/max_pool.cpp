@@ -54,10 +54,10 @@ public:
                         for (int64_t ox = 0; ox < w.ow; ++ox) {
                             const int32_t c = static_cast<int32_t>(ox * w.sw);
                             const float a = xp[r0 + c], b = xp[r0 + c + 1], d = xp[r1 + c], e = xp[r1 + c + 1];
-                            const bool top = b > a, bottom = e > d;
+                            const bool top = b > a || b != b, bottom = e > d || e != e; // NaN wins, as below
                             const float m0 = top ? b : a, m1 = bottom ? e : d;
                             const int32_t i0 = r0 + c + top, i1 = r1 + c + bottom;
-                            const bool lower = m1 > m0;
+                            const bool lower = (m1 > m0 || m1 != m1) && m0 == m0;
                             yp[oy * w.ow + ox] = lower ? m1 : m0;
                             ap[oy * w.ow + ox] = lower ? i1 : i0;
                         }

@@ -86,7 +86,7 @@ Shape broadcast(const Node &node, const Shape &a, const Shape &b)
 
 int64_t normalizeAxis(const Node &node, int64_t axis, int rank)
 {
-    check(axis >= -rank && axis < std::max(rank, 1),
+    check(rank >= 1 && axis >= -rank && axis < rank,
           node.describe() + ": axis " + std::to_string(axis) + " is out of range for rank " + std::to_string(rank) + ".");
     return axis < 0 ? axis + rank : axis;
 }

@@ -27,6 +27,8 @@ public:
         const Tensor &X = ctx.in(0);
         int64_t outer, n, inner;
         split(ctx.node, X.shape(), outer, n, inner);
+        if (X.numel() == 0)
+            return;
         const float *x = X.data();
         float *y = ctx.out(0).data();
         const bool log = m_log;
@@ -55,6 +57,8 @@ public:
         const Tensor &Y = ctx.out(0);
         int64_t outer, n, inner;
         split(ctx.node, Y.shape(), outer, n, inner);
+        if (Y.numel() == 0)
+            return;
         const float *y = Y.data(), *dy = ctx.gradOutputs[0]->data();
         float *dx = ctx.gradInputs[0]->data();
         const bool log = m_log;

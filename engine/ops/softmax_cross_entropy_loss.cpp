@@ -22,6 +22,8 @@ public:
     std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &) const override
     {
         check(in.size() >= 2, node.describe() + ": needs inputs scores and labels.");
+        check(in.size() == 2 || (in.size() == 3 && in[2].empty()),
+              node.describe() + ": the optional weights input is not supported by the engine.");
         shape_rules::expectRank(node, "scores", in[0], 2);
         check(in[1] == Shape{in[0][0]}, node.describe() + ": labels must have shape [" + std::to_string(in[0][0]) + "], got "
                                             + shapeToString(in[1]) + ".");
@@ -94,15 +96,25 @@ public:
         const std::string reduction = ctx.node.attrString("reduction", "mean");
         const float counted = std::max(1.0f, ctx.saved.at(1).data()[0]);
         const float *lp = logp.data(), *g = ctx.gradOutputs[0]->data();
+        const float *glp = ctx.gradOutputs.size() > 1 && ctx.gradOutputs[1] ? ctx.gradOutputs[1]->data() : nullptr;
         float *ds = ctx.gradInputs[0]->data();
         for (int64_t i = 0; i < N; ++i) {
+            if (glp) { // through log_prob: d/ds = g − softmax · Σg
+                float sum = 0.0f;
+                for (int64_t c = 0; c < C; ++c)
+                    sum += glp[i * C + c];
+                for (int64_t c = 0; c < C; ++c)
+                    ds[i * C + c] = glp[i * C + c] - std::exp(lp[i * C + c]) * sum;
+            }
             const int64_t label = labelAt(L, i);
             const float scale = (hasIgnore && label == ignore) ? 0.0f
                                 : reduction == "none"          ? g[i]
                                 : reduction == "mean"          ? g[0] / counted
                                                                : g[0];
-            for (int64_t c = 0; c < C; ++c)
-                ds[i * C + c] = scale * (std::exp(lp[i * C + c]) - (c == label ? 1.0f : 0.0f));
+            for (int64_t c = 0; c < C; ++c) {
+                const float d = scale * (std::exp(lp[i * C + c]) - (c == label ? 1.0f : 0.0f));
+                ds[i * C + c] = glp ? ds[i * C + c] + d : d;
+            }
         }
     }
 };

@@ -13,9 +13,20 @@ namespace {
 Tensor &slot(std::map<std::string, Tensor> &slots, const std::string &key, const Tensor &like)
 {
     Tensor &t = slots[key];
-    if (!t.defined() || t.shape() != like.shape())
+    if (!t.defined())
         t = Tensor::zeros(like.shape());
+    check(t.shape() == like.shape(), "Optimizer state \"" + key + "\" has shape " + shapeToString(t.shape())
+                                         + " but its parameter has " + shapeToString(like.shape()) + ".");
     return t;
+}
+
+// Deep copies: a snapshot must not change when training goes on, nor a loaded map be mutated.
+std::map<std::string, Tensor> cloneAll(const std::map<std::string, Tensor> &in)
+{
+    std::map<std::string, Tensor> out;
+    for (const auto &[k, v] : in)
+        out[k] = v.clone();
+    return out;
 }
 
 class Sgd final : public Optimizer {
@@ -46,8 +57,14 @@ public:
             }, 8192);
         }
     }
-    std::map<std::string, Tensor> state() const override { return m_slots; }
-    void loadState(const std::map<std::string, Tensor> &state) override { m_slots = state; }
+    std::map<std::string, Tensor> state() const override { return cloneAll(m_slots); }
+    void loadState(const std::map<std::string, Tensor> &state) override
+    {
+        for (const auto &[k, v] : state)
+            check(k.rfind("moments.", 0) == 0 && v.dtype() == DType::Float32,
+                  "Optimizer state \"" + k + "\" does not belong to SGD.");
+        m_slots = cloneAll(state);
+    }
 
 private:
     OptimizerSettings m_s;
@@ -61,11 +78,13 @@ public:
 
     void step(const std::vector<ParameterRef> &params, double lr) override
     {
-        m_beta1Power *= m_s.beta1;
-        m_beta2Power *= m_s.beta2;
+        // The powers are float32, as MindSpore keeps beta1_power/beta2_power, so a checkpoint holds
+        // them exactly.
+        m_beta1Power *= static_cast<float>(m_s.beta1);
+        m_beta2Power *= static_cast<float>(m_s.beta2);
         const float b1 = static_cast<float>(m_s.beta1), b2 = static_cast<float>(m_s.beta2);
         const float eps = static_cast<float>(m_s.eps), wd = static_cast<float>(m_s.weightDecay);
-        const float c1 = static_cast<float>(1.0 - m_beta1Power), c2 = static_cast<float>(std::sqrt(1.0 - m_beta2Power));
+        const float c1 = 1.0f - m_beta1Power, c2 = std::sqrt(1.0f - m_beta2Power);
         const float rate = static_cast<float>(lr);
         const bool decoupled = m_decoupled;
         for (const auto &p : params) {
@@ -92,29 +111,36 @@ public:
 
     std::map<std::string, Tensor> state() const override
     {
-        auto s = m_slots;
-        s["beta1_power"] = Tensor::full({}, static_cast<float>(m_beta1Power));
-        s["beta2_power"] = Tensor::full({}, static_cast<float>(m_beta2Power));
+        auto s = cloneAll(m_slots);
+        s["beta1_power"] = Tensor::full({}, m_beta1Power);
+        s["beta2_power"] = Tensor::full({}, m_beta2Power);
         return s;
     }
     void loadState(const std::map<std::string, Tensor> &state) override
     {
-        m_slots.clear();
+        std::map<std::string, Tensor> slots;
+        float b1 = 1.0f, b2 = 1.0f;
         for (const auto &[k, v] : state) {
-            if (k == "beta1_power")
-                m_beta1Power = v.data()[0];
-            else if (k == "beta2_power")
-                m_beta2Power = v.data()[0];
-            else
-                m_slots[k] = v;
+            check(v.dtype() == DType::Float32, "Optimizer state \"" + k + "\" must be float32.");
+            if (k == "beta1_power" || k == "beta2_power") {
+                check(v.numel() == 1, "Optimizer state \"" + k + "\" must be a scalar.");
+                (k == "beta1_power" ? b1 : b2) = v.data()[0];
+            } else {
+                check(k.rfind("moment1.", 0) == 0 || k.rfind("moment2.", 0) == 0,
+                      "Optimizer state \"" + k + "\" does not belong to " + name() + ".");
+                slots[k] = v.clone();
+            }
         }
+        m_slots = std::move(slots);
+        m_beta1Power = b1;
+        m_beta2Power = b2;
     }
 
 private:
     OptimizerSettings m_s;
     bool m_decoupled;
     std::map<std::string, Tensor> m_slots;
-    double m_beta1Power = 1.0, m_beta2Power = 1.0;
+    float m_beta1Power = 1.0f, m_beta2Power = 1.0f;
 };
 
 } // namespace

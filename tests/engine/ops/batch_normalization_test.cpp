@@ -62,6 +62,26 @@ private slots:
         }
     }
 
+    void trainingModeAttributeLeavesRunningStatisticsAlone()
+    {
+        // An imported node with training_mode=1 normalises with batch statistics, but an
+        // inference pass (evaluation) must not change the model's running statistics.
+        Graph g;
+        Rng rng(3);
+        g.addParameter("x", randomTensor({4, 2, 3, 3}, rng), false);
+        g.addParameter("gamma", Tensor::full({2}, 1.0f));
+        g.addParameter("beta", Tensor::zeros({2}));
+        g.addParameter("mean", Tensor::fromVector({2}, {0.5f, -0.5f}), false);
+        g.addParameter("var", Tensor::fromVector({2}, {2.0f, 3.0f}), false);
+        g.addNode("BatchNormalization", "bn", {"x", "gamma", "beta", "mean", "var"}, {"y"}, {{"training_mode", int64_t(1)}});
+        Executor e(g);
+        e.forward({}, false);
+        QCOMPARE(g.initializers.at("mean").data()[0], 0.5f);
+        QCOMPARE(g.initializers.at("var").data()[1], 3.0f);
+        e.forward({}, true);
+        QVERIFY(g.initializers.at("mean").data()[0] != 0.5f);
+    }
+
     void gradients_data()
     {
         QTest::addColumn<bool>("training");

@@ -129,6 +129,13 @@ private slots:
         NW_GRADCHECK(convNode(c), in, wrt);
     }
 
+    void scalarBiasIsRejected()
+    {
+        ConvCase c{"bias", {1, 1, 3, 3}, {4, 1, 1, 1}, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1, true};
+        Rng rng(1);
+        QVERIFY_THROWS_EXCEPTION(Error, runNode(convNode(c), {randomTensor(c.x, rng), randomTensor(c.w, rng), Tensor::full({}, 0.5f)}));
+    }
+
     void mismatchedChannelsNameTheNode()
     {
         ConvCase c{"bad", {1, 3, 5, 5}, {2, 2, 3, 3}, {1, 1}, {0, 0, 0, 0}, {1, 1}, 1, false};

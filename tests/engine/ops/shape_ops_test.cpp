@@ -103,6 +103,8 @@ private slots:
         QCOMPARE(y.data()[0], A.data()[0]);
         QCOMPARE(y.data()[y.numel() - 1], B.data()[B.numel() - 1]);
         NW_GRADCHECK(n, (std::vector<Tensor>{A, B}), (std::set<size_t>{0, 1}));
+        Node scalars{"c", "Concat", {}, {}, {{"axis", int64_t(0)}}};
+        QVERIFY_THROWS_EXCEPTION(Error, runNode(scalars, {Tensor::full({}, 1.0f), Tensor::full({}, 2.0f)}));
         Node bad{"c", "Concat", {}, {}, {{"axis", int64_t(0)}}};
         QVERIFY_THROWS_EXCEPTION(Error, runNode(bad, {randomTensor({2, 3}, rng), randomTensor({2, 4}, rng)}));
     }

@@ -3,6 +3,7 @@
 // named in the error, and gradients by finite differences.
 #include "engine/ops/gradcheck.h"
 
+#include "autodiff/executor.h"
 #include "core/error.h"
 
 #include <QTest>
@@ -57,6 +58,40 @@ private slots:
         const Tensor per = runNode(plain, {s, Tensor::fromInt64({3}, {0, 1, 3})});
         QVERIFY(std::abs(all.data()[0] - (per.data()[0] + per.data()[2]) / 2) < 1e-6);
         NW_GRADCHECK(n, (std::vector<Tensor>{s, Tensor::fromInt64({3}, {0, 1, 3})}), (std::set<size_t>{0}));
+    }
+    void gradientThroughLogProb()
+    {
+        // loss = Σ r ⊙ log_prob: the gradient reaches the scores through the second output only.
+        Rng rng(4);
+        Graph g;
+        g.addParameter("s", randomTensor({3, 4}, rng));
+        g.addParameter("labels", Tensor::fromInt64({3}, {0, 3, 1}), false);
+        g.addParameter("r", randomTensor({12, 1}, rng), false);
+        g.addNode("SoftmaxCrossEntropyLoss", "sce", {"s", "labels"}, {"l", "lp"});
+        g.addNode("Flatten", "f", {"lp"}, {"lpf"}, {{"axis", int64_t(0)}});
+        g.addNode("Gemm", "dot", {"lpf", "r"}, {"loss"});
+        Executor e(g);
+        e.forward({}, false);
+        e.backward("loss");
+        const Tensor grad = e.gradient("s").clone();
+        Tensor &s = g.initializers.at("s");
+        for (int64_t k = 0; k < s.numel(); ++k) {
+            const float keep = s.data()[k];
+            s.data()[k] = keep + 1e-2f;
+            e.forward({}, false);
+            const double up = e.value("loss").data()[0];
+            s.data()[k] = keep - 1e-2f;
+            e.forward({}, false);
+            const double down = e.value("loss").data()[0];
+            s.data()[k] = keep;
+            QVERIFY(std::abs((up - down) / 2e-2 - grad.data()[k]) < 2e-3);
+        }
+    }
+    void weightsInputIsRejected()
+    {
+        Rng rng(2);
+        Node n{"loss", "SoftmaxCrossEntropyLoss", {}, {}, {}};
+        QVERIFY_THROWS_EXCEPTION(Error, runNode(n, {randomTensor({2, 3}, rng), Tensor::fromInt64({2}, {0, 1}), Tensor::full({3}, 1.0f)}));
     }
     void labelOutOfRange()
     {

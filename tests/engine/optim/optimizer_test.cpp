@@ -108,7 +108,10 @@ private slots:
         for (const auto &[k, v] : a->state())
             st[k] = v.clone();
         b->loadState(st);
+        const std::map<std::string, Tensor> snapshot = a->state();
+        const float before = snapshot.at("moment1.w").data()[0];
         a->step({{"w", &pa, &g}}, 0.01);
+        QCOMPARE(snapshot.at("moment1.w").data()[0], before); // a snapshot does not follow training
         b->step({{"w", &pb, &g}}, 0.01);
         QCOMPARE(pa.data()[0], pb.data()[0]);
         QCOMPARE(pa.data()[1], pb.data()[1]);
@@ -121,6 +124,10 @@ private slots:
         s.name = "sgd";
         s.nesterov = true;
         QVERIFY_THROWS_EXCEPTION(Error, makeOptimizer(s));
+        // Adam's slots are not SGD's.
+        OptimizerSettings sgd;
+        sgd.momentum = 0.9;
+        QVERIFY_THROWS_EXCEPTION(Error, makeOptimizer(sgd)->loadState({{"moment1.w", Tensor::zeros({2})}}));
     }
     void schedules()
     {
