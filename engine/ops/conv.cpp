@@ -14,6 +14,14 @@ namespace netwright {
 
 namespace {
 
+// The output columns [lo, hi) whose input column x0 + ox·stride lies inside [0, width).
+inline std::pair<int64_t, int64_t> validRange(int64_t x0, int64_t stride, int64_t width, int64_t outWidth)
+{
+    const int64_t lo = x0 >= 0 ? 0 : std::min(outWidth, (-x0 + stride - 1) / stride);
+    const int64_t hi = x0 >= width ? lo : std::max(lo, std::min(outWidth, (width - x0 + stride - 1) / stride));
+    return {lo, hi};
+}
+
 // col[(c*kh + i)*kw + j][oy*ow + ox] = x[c][oy*sh - pt + i*dh][ox*sw - pl + j*dw] (0 outside).
 void im2col(const float *x, int64_t channels, const Window2d &w, float *col)
 {
@@ -32,14 +40,25 @@ void im2col(const float *x, int64_t channels, const Window2d &w, float *col)
                     }
                     const float *src = plane + iy * w.iw;
                     const int64_t x0 = -w.padLeft + j * w.dw;
-                    if (w.sw == 1 && x0 >= 0 && x0 + w.ow <= w.iw) {
+                    if (w.sw == 1 && x0 >= 0 && x0 + w.ow <= w.iw) { // the whole row is inside
                         std::memcpy(dst, src + x0, sizeof(float) * w.ow);
                         continue;
                     }
-                    for (int64_t ox = 0; ox < w.ow; ++ox) {
-                        const int64_t ix = x0 + ox * w.sw;
-                        dst[ox] = (ix >= 0 && ix < w.iw) ? src[ix] : 0.0f;
+                    const auto [lo, hi] = validRange(x0, w.sw, w.iw, w.ow);
+                    // Plain loops: rows are short, library calls would cost more than the copy.
+                    for (int64_t ox = 0; ox < lo; ++ox)
+                        dst[ox] = 0.0f;
+                    if (w.sw == 1) {
+                        const float *__restrict s = src + x0;
+                        float *__restrict d = dst;
+                        for (int64_t ox = lo; ox < hi; ++ox)
+                            d[ox] = s[ox];
+                    } else {
+                        for (int64_t ox = lo; ox < hi; ++ox)
+                            dst[ox] = src[x0 + ox * w.sw];
                     }
+                    for (int64_t ox = hi; ox < w.ow; ++ox)
+                        dst[ox] = 0.0f;
                 }
             }
         }
@@ -59,18 +78,33 @@ void col2im(const float *col, int64_t channels, const Window2d &w, float *dx)
                     const int64_t iy = oy * w.sh - w.padTop + i * w.dh;
                     if (iy < 0 || iy >= w.ih)
                         continue;
-                    float *dst = plane + iy * w.iw;
-                    const float *src = row + oy * w.ow;
+                    float *__restrict dst = plane + iy * w.iw;
+                    const float *__restrict src = row + oy * w.ow;
                     const int64_t x0 = -w.padLeft + j * w.dw;
-                    for (int64_t ox = 0; ox < w.ow; ++ox) {
-                        const int64_t ix = x0 + ox * w.sw;
-                        if (ix >= 0 && ix < w.iw)
-                            dst[ix] += src[ox];
+                    const auto [lo, hi] = validRange(x0, w.sw, w.iw, w.ow);
+                    if (w.sw == 1) {
+                        float *__restrict d = dst + x0;
+                        for (int64_t ox = lo; ox < hi; ++ox)
+                            d[ox] += src[ox];
+                    } else {
+                        for (int64_t ox = lo; ox < hi; ++ox)
+                            dst[x0 + ox * w.sw] += src[ox];
                     }
                 }
             }
         }
     }
+}
+
+// Per-thread scratch that lives as long as the (pooled) kernel thread: a training step then
+// allocates nothing, and fresh pages are not faulted in and zeroed on every call.
+float *threadScratch(int slot, size_t count)
+{
+    thread_local std::vector<float> buffers[2];
+    auto &b = buffers[slot];
+    if (b.size() < count)
+        b.resize(count);
+    return b.data();
 }
 
 struct ConvGeometry {
@@ -127,17 +161,23 @@ public:
         const float *bias = ctx.hasInput(2) ? ctx.in(2).data() : nullptr;
         float *y = ctx.out(0).data();
         const int64_t ohw = g.w.oh * g.w.ow, hw = g.w.ih * g.w.iw;
-        const int threads = threadCount();
-        std::vector<std::vector<float>> cols(g.pointwise ? 0 : threads);
-        parallelFor(g.N, [&](int64_t n0, int64_t n1, int t) {
-            float *col = nullptr;
-            if (!g.pointwise) {
-                cols[t].resize(static_cast<size_t>(g.ckk * ohw));
-                col = cols[t].data();
-            }
+        // In training the columns are kept for backward (one im2col per image and step, not two).
+        float *keep = nullptr;
+        const int64_t colSize = g.group * g.ckk * ohw;
+        ctx.saved.resize(1);
+        if (ctx.training && !g.pointwise) {
+            if (!ctx.saved[0].defined() || ctx.saved[0].numel() != g.N * colSize)
+                ctx.saved[0] = Tensor({g.N, colSize});
+            keep = ctx.saved[0].data();
+        } else {
+            ctx.saved[0] = Tensor();
+        }
+        parallelFor(g.N, [&](int64_t n0, int64_t n1, int) {
+            float *scratch = g.pointwise || keep ? nullptr : threadScratch(0, static_cast<size_t>(g.ckk * ohw));
             for (int64_t n = n0; n < n1; ++n) {
                 for (int64_t gr = 0; gr < g.group; ++gr) {
                     const float *xg = x + (n * g.C + gr * g.Cg) * hw;
+                    float *col = keep ? keep + n * colSize + gr * g.ckk * ohw : scratch;
                     if (!g.pointwise)
                         im2col(xg, g.Cg, g.w, col);
                     float *yg = y + (n * g.M + gr * g.Mg) * ohw;
@@ -182,16 +222,17 @@ public:
             return;
         const int threads = threadCount();
         const int64_t wsize = g.M * g.ckk;
-        std::vector<std::vector<float>> dwPartial(wantW ? threads : 0);
-        std::vector<std::vector<float>> cols(threads);
+        std::vector<float *> dwPartial(threads, nullptr);
         float *dx = wantX ? ctx.gradInputs[0]->data() : nullptr;
+        const float *kept = ctx.saved.empty() || !ctx.saved[0].defined() ? nullptr : ctx.saved[0].data();
+        const int64_t colSize = g.group * g.ckk * ohw;
         parallelFor(g.N, [&](int64_t n0, int64_t n1, int t) {
-            cols[t].resize(static_cast<size_t>(g.ckk * ohw));
-            float *col = cols[t].data();
+            float *col = threadScratch(0, static_cast<size_t>(g.ckk * ohw));
             float *dw = nullptr;
             if (wantW) {
-                dwPartial[t].assign(static_cast<size_t>(wsize), 0.0f);
-                dw = dwPartial[t].data();
+                dw = threadScratch(1, static_cast<size_t>(wsize));
+                std::memset(dw, 0, sizeof(float) * wsize);
+                dwPartial[t] = dw;
             }
             for (int64_t n = n0; n < n1; ++n) {
                 if (wantX)
@@ -201,7 +242,9 @@ public:
                     const float *dyg = dy + (n * g.M + gr * g.Mg) * ohw;
                     if (wantW) { // dW_g += dY_g · colᵀ
                         const float *c = xg;
-                        if (!g.pointwise) {
+                        if (kept) {
+                            c = kept + n * colSize + gr * g.ckk * ohw;
+                        } else if (!g.pointwise) {
                             im2col(xg, g.Cg, g.w, col);
                             c = col;
                         }
@@ -222,8 +265,8 @@ public:
         if (wantW) {
             float *dw = ctx.gradInputs[1]->data();
             std::memset(dw, 0, sizeof(float) * wsize);
-            for (auto &part : dwPartial) { // thread order: deterministic
-                if (part.empty())
+            for (const float *part : dwPartial) { // thread order: deterministic
+                if (!part)
                     continue;
                 for (int64_t i = 0; i < wsize; ++i)
                     dw[i] += part[i];

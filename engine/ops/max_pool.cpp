@@ -6,12 +6,20 @@
 #include "ops/kernels.h"
 #include "ops/window_2d.h"
 
+#include <bit>
 #include <cstring>
 #include <limits>
 
 namespace netwright {
 
 namespace {
+
+// y when take is 1, x when it is 0, without a branch.
+inline float select(float x, float y, int32_t take)
+{
+    const uint32_t xb = std::bit_cast<uint32_t>(x), yb = std::bit_cast<uint32_t>(y);
+    return std::bit_cast<float>(xb ^ ((xb ^ yb) & (0u - static_cast<uint32_t>(take))));
+}
 
 class MaxPool final : public OpKernel {
 public:
@@ -54,12 +62,13 @@ public:
                         for (int64_t ox = 0; ox < w.ow; ++ox) {
                             const int32_t c = static_cast<int32_t>(ox * w.sw);
                             const float a = xp[r0 + c], b = xp[r0 + c + 1], d = xp[r1 + c], e = xp[r1 + c + 1];
-                            const bool top = b > a || b != b, bottom = e > d || e != e; // NaN wins, as below
-                            const float m0 = top ? b : a, m1 = bottom ? e : d;
+                            // Integer bit-selects: compilers turn float ?: into unpredictable branches here.
+                            const int32_t top = (b > a) | (b != b), bottom = (e > d) | (e != e); // NaN wins, as below
+                            const float m0 = select(a, b, top), m1 = select(d, e, bottom);
+                            const int32_t lower = ((m1 > m0) | (m1 != m1)) & (m0 == m0);
+                            yp[oy * w.ow + ox] = select(m0, m1, lower);
                             const int32_t i0 = r0 + c + top, i1 = r1 + c + bottom;
-                            const bool lower = (m1 > m0 || m1 != m1) && m0 == m0;
-                            yp[oy * w.ow + ox] = lower ? m1 : m0;
-                            ap[oy * w.ow + ox] = lower ? i1 : i0;
+                            ap[oy * w.ow + ox] = i0 ^ ((i0 ^ i1) & -lower);
                         }
                     }
                     if (indices)

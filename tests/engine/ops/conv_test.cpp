@@ -126,7 +126,8 @@ private slots:
         std::set<size_t> wrt{0, 1};
         if (c.bias)
             wrt.insert(2);
-        NW_GRADCHECK(convNode(c), in, wrt);
+        NW_GRADCHECK(convNode(c), in, wrt, false); // columns recomputed in backward
+        NW_GRADCHECK(convNode(c), in, wrt, true);  // columns kept from a training forward
     }
 
     void scalarBiasIsRejected()
