@@ -18,7 +18,4 @@ struct Device {
     std::string toString() const;
 };
 
-// Parses "cpu" (or "cuda[:N]"); throws Error naming the text for anything this build lacks.
-Device parseDevice(const std::string &text);
-
 } // namespace netwright
