@@ -12,46 +12,114 @@
 
 namespace netwright {
 
-void writeFileAtomically(const std::string &path, std::string_view bytes)
+namespace {
+constexpr size_t kBufferSize = 1 << 20; // small writes are gathered; big ones go straight through
+
+std::string directoryOf(const std::string &path)
 {
-    const std::filesystem::path target(path);
-    const std::filesystem::path dir = target.has_parent_path() ? target.parent_path() : std::filesystem::path(".");
-    std::string tmp = (dir / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
-    const int fd = ::mkstemp(tmp.data());
-    if (fd < 0)
-        throw Error("Cannot write \"" + path + "\": " + std::strerror(errno) + ".");
-    auto failWith = [&](int err) {
-        ::close(fd);
-        ::unlink(tmp.c_str());
-        throw Error("Cannot write \"" + path + "\": " + std::strerror(err) + ". The previous file, if any, is unchanged.");
-    };
+    const std::filesystem::path p(path);
+    return p.has_parent_path() ? p.parent_path().string() : std::string(".");
+}
+} // namespace
+
+AtomicFileWriter::AtomicFileWriter(std::string path, unsigned mode) : m_path(std::move(path)), m_mode(mode)
+{
+    const std::filesystem::path target(m_path);
+    m_tmp = (std::filesystem::path(directoryOf(m_path)) / ("." + target.filename().string() + ".tmp-XXXXXX")).string();
+    m_fd = ::mkstemp(m_tmp.data());
+    if (m_fd < 0)
+        throw Error("Cannot write \"" + m_path + "\": " + std::strerror(errno) + ".");
+    m_buffer.reserve(kBufferSize);
+}
+
+AtomicFileWriter::~AtomicFileWriter()
+{
+    if (m_fd >= 0)
+        ::close(m_fd);
+    if (!m_committed)
+        ::unlink(m_tmp.c_str());
+}
+
+void AtomicFileWriter::fail(int err)
+{
+    ::close(m_fd);
+    m_fd = -1;
+    ::unlink(m_tmp.c_str());
+    const std::string reason = err == ENOSPC ? "the disk is full" : std::strerror(err);
+    throw Error("Cannot write \"" + m_path + "\": " + reason + ". The previous file, if any, is unchanged.");
+}
+
+void AtomicFileWriter::flushBuffer()
+{
     size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    while (done < m_buffer.size()) {
+        const ssize_t n = ::write(m_fd, m_buffer.data() + done, m_buffer.size() - done);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
-            failWith(errno);
+            fail(errno);
         }
         done += static_cast<size_t>(n);
     }
-    if (::fchmod(fd, 0644) != 0 || ::fsync(fd) != 0)
-        failWith(errno);
-    if (::close(fd) != 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        throw Error("Cannot write \"" + path + "\": " + std::strerror(err) + ".");
+    m_buffer.clear();
+}
+
+void AtomicFileWriter::write(std::string_view bytes)
+{
+    check(m_fd >= 0, "Cannot write \"" + m_path + "\": the file was already closed.");
+    m_written += bytes.size();
+    if (m_buffer.size() + bytes.size() <= kBufferSize) {
+        m_buffer.append(bytes);
+        return;
     }
-    if (::rename(tmp.c_str(), path.c_str()) != 0) {
-        const int err = errno;
-        ::unlink(tmp.c_str());
-        throw Error("Cannot write \"" + path + "\": " + std::strerror(err) + ".");
+    flushBuffer();
+    if (bytes.size() < kBufferSize) {
+        m_buffer.append(bytes);
+        return;
     }
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
+    size_t done = 0;
+    while (done < bytes.size()) {
+        const ssize_t n = ::write(m_fd, bytes.data() + done, bytes.size() - done);
+        if (n < 0) {
+            if (errno == EINTR)
+                continue;
+            fail(errno);
+        }
+        done += static_cast<size_t>(n);
+    }
+}
+
+void AtomicFileWriter::commit()
+{
+    check(m_fd >= 0, "Cannot write \"" + m_path + "\": the file was already closed.");
+    flushBuffer();
+    if (::fchmod(m_fd, m_mode) != 0 || ::fsync(m_fd) != 0)
+        fail(errno);
+    if (::close(m_fd) != 0) {
+        m_fd = -1;
+        const int err = errno;
+        ::unlink(m_tmp.c_str());
+        throw Error("Cannot write \"" + m_path + "\": " + std::strerror(err) + ". The previous file, if any, is unchanged.");
+    }
+    m_fd = -1;
+    if (::rename(m_tmp.c_str(), m_path.c_str()) != 0) {
+        const int err = errno;
+        ::unlink(m_tmp.c_str());
+        throw Error("Cannot write \"" + m_path + "\": " + std::strerror(err) + ". The previous file, if any, is unchanged.");
+    }
+    m_committed = true;
+    const int dfd = ::open(directoryOf(m_path).c_str(), O_RDONLY | O_DIRECTORY);
     if (dfd >= 0) {
         ::fsync(dfd);
         ::close(dfd);
     }
+}
+
+void writeFileAtomically(const std::string &path, std::string_view bytes)
+{
+    AtomicFileWriter w(path);
+    w.write(bytes);
+    w.commit();
 }
 
 } // namespace netwright

@@ -15,7 +15,7 @@ namespace netwright {
 
 using Shape = std::vector<int64_t>;
 
-enum class DType { Float32, Float64, Float16, Int64, Int32, UInt8, Bool };
+enum class DType { Float32, Float64, Float16, BFloat16, Int64, Int32, Int16, Int8, UInt64, UInt32, UInt16, UInt8, Bool };
 
 size_t dtypeSize(DType type);
 std::string dtypeName(DType type);

@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: Apache-2.0
+// MindSpore checkpoint (.ckpt) files, byte-compatible with save_checkpoint/load_checkpoint
+// (../shared/formats/mindspore-ckpt.md): one Checkpoint message per entry or chunk, unpacked
+// dims (none for scalars, [0] for strings), MindSpore dtype names, chunks of the same tag carrying
+// the full dims, the optional CRC-32 trailer, encrypted files recognised. Layer: engine/formats.
+#pragma once
+
+#include "core/tensor.h"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace netwright::mindspore {
+
+struct CkptEntry {
+    std::string name;
+    Tensor tensor;           // numeric entries; a scalar has shape []
+    bool isString = false;   // a "str" entry: `text` holds it (UTF-8 here, UTF-32LE on disk)
+    std::string text;
+
+    static CkptEntry ofTensor(std::string name, Tensor t) { return {std::move(name), std::move(t), false, {}}; }
+    static CkptEntry ofString(std::string name, std::string s) { return {std::move(name), {}, true, std::move(s)}; }
+};
+
+struct CkptWriteOptions {
+    bool crc = false;                      // append the 17-byte "crc_num" trailer
+    uint64_t chunkBytes = 536870912;       // MindSpore's SLICE_SIZE; injectable so tests can split small tensors
+};
+
+struct CkptFile {
+    std::vector<CkptEntry> entries; // same-tag runs already joined, in file order
+    bool hasCrc = false;            // a trailer was present (and, when asked, verified)
+};
+
+// The MindSpore dtype name ("Float32", "Int64", …); throws Error for types MindSpore cannot load.
+std::string mindsporeTypeName(DType type);
+
+// Encodes the entries exactly as MindSpore's synchronous save_checkpoint does.
+std::string encodeCkpt(const std::vector<CkptEntry> &entries, const CkptWriteOptions &options = {});
+// Streams the same bytes into `path` atomically (temp file, fsync, rename); a failure leaves any
+// previous file untouched. Tensor bytes are written straight from tensor memory.
+void writeCkpt(const std::string &path, const std::vector<CkptEntry> &entries, const CkptWriteOptions &options = {});
+
+// Parses bytes (as read from `source`, which names the file in errors). verifyCrc: a present
+// trailer must match. Encrypted files fail with "… encrypted MindSpore checkpoint (AES-GCM); a key
+// is needed"; anything that is not a Checkpoint fails naming the first field that does not fit.
+CkptFile decodeCkpt(std::string_view bytes, const std::string &source, bool verifyCrc = true);
+CkptFile readCkpt(const std::string &path, bool verifyCrc = true);
+
+} // namespace netwright::mindspore
