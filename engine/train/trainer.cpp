@@ -59,6 +59,23 @@ std::vector<ParameterRef> Trainer::parameterRefs()
     return refs;
 }
 
+TrainerProgress Trainer::progress() const
+{
+    return {m_globalStep, m_train->saveState(), m_dropoutRng.state(), m_epochLossSum, m_epochCorrect, m_epochSamples};
+}
+
+void Trainer::restoreProgress(const TrainerProgress &p)
+{
+    check(p.globalStep >= 0 && p.epochSamples >= 0 && p.epochCorrect >= 0 && p.epochCorrect <= p.epochSamples,
+          "Cannot restore training progress: the step counters are inconsistent.");
+    m_train->restoreState(p.data);
+    m_globalStep = p.globalStep;
+    m_dropoutRng.setState(p.dropout);
+    m_epochLossSum = p.epochLossSum;
+    m_epochCorrect = p.epochCorrect;
+    m_epochSamples = p.epochSamples;
+}
+
 EvalInfo Trainer::evaluate(int64_t epoch)
 {
     EvalInfo info;
@@ -91,8 +108,9 @@ TrainEndInfo Trainer::run(std::stop_token stop)
     TrainEndInfo end;
     const std::string &input = m_graph.inputs[0].name;
     for (int64_t epoch = m_train->saveState().epoch; epoch < m_settings.epochs; ++epoch) {
-        double lossSum = 0.0;
-        int64_t correct = 0, samples = 0;
+        // Members, not locals: a resumed run continues the sums of the epoch it stopped in.
+        double &lossSum = m_epochLossSum;
+        int64_t &correct = m_epochCorrect, &samples = m_epochSamples;
         while (auto mb = m_train->next()) {
             const double lr = schedule.at(m_globalStep);
             m_executor->forward({{input, mb->features}, {"labels", mb->labels}}, true);
@@ -125,6 +143,9 @@ TrainEndInfo Trainer::run(std::stop_token stop)
             break;
         EpochInfo ei{epoch + 1, m_globalStep, samples, samples ? lossSum / static_cast<double>(samples) : 0.0,
                      samples ? static_cast<double>(correct) / static_cast<double>(samples) : 0.0};
+        lossSum = 0.0;
+        correct = 0;
+        samples = 0;
         for (auto *o : m_observers)
             o->onEpochEnd(ei);
         const EvalInfo eval = evaluate(epoch + 1);

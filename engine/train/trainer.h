@@ -16,6 +16,16 @@
 
 namespace netwright {
 
+// Where training stands between two steps: with the parameters and the optimizer slots, this is
+// everything a checkpoint needs for an exact resume.
+struct TrainerProgress {
+    int64_t globalStep = 0;
+    SourceState data;          // the training source's cursor after the last step
+    Rng::State dropout{};      // the dropout stream
+    double epochLossSum = 0.0; // the running sums of the epoch in progress (for its summary)
+    int64_t epochCorrect = 0, epochSamples = 0;
+};
+
 struct TrainerSettings {
     int64_t epochs = 1;
     uint64_t seed = 1;
@@ -39,7 +49,15 @@ public:
 
     // The training graph: the model plus the loss node; its initializers are the live parameters.
     Graph &graph() { return m_graph; }
+    const Graph &graph() const { return m_graph; }
     int64_t globalStep() const { return m_globalStep; }
+    Optimizer &optimizer() { return *m_optimizer; }
+    const Optimizer &optimizer() const { return *m_optimizer; }
+    const TrainerSettings &settings() const { return m_settings; }
+    // Valid between steps (in an observer, or before/after run()).
+    TrainerProgress progress() const;
+    // Continues from `p` at the next run(); throws Error when the data cursor does not fit.
+    void restoreProgress(const TrainerProgress &p);
 
 private:
     std::vector<ParameterRef> parameterRefs();
@@ -52,6 +70,8 @@ private:
     std::unique_ptr<Executor> m_executor;
     Rng m_dropoutRng;
     int64_t m_globalStep = 0;
+    double m_epochLossSum = 0.0;
+    int64_t m_epochCorrect = 0, m_epochSamples = 0;
     std::vector<TrainingObserver *> m_observers;
 };
 

@@ -1,0 +1,23 @@
+// SPDX-License-Identifier: Apache-2.0
+// The whole training state as MindSpore checkpoint entries (DESIGN idea 2): parameters and
+// buffers under their MindSpore cell names, the optimizer slots under MindSpore's names,
+// learning_rate, momentum, global_step, epoch_num, step_num — and, under "netwright.", the data
+// cursor, every RNG state and the running epoch sums, so a resume continues bit for bit.
+// Layer: engine/checkpoint.
+#pragma once
+
+#include "formats/mindspore/ckpt_file.h"
+
+#include <vector>
+
+namespace netwright {
+
+class Trainer;
+
+// Called between steps (from an observer, or before/after Trainer::run()).
+std::vector<mindspore::CkptEntry> captureTrainingState(const Trainer &trainer);
+// Restores everything captureTrainingState() wrote. Every parameter of the trainer must be present
+// with its shape and dtype; errors name `source` and the entry.
+void restoreTrainingState(Trainer &trainer, const std::vector<mindspore::CkptEntry> &entries, const std::string &source);
+
+} // namespace netwright
