@@ -82,6 +82,13 @@ void ProgressReporter::onStep(const StepInfo &s)
     std::fflush(m_out);
 }
 
+void ProgressReporter::note(const std::string &text)
+{
+    clearLine();
+    std::fprintf(m_out, "%s\n", text.c_str());
+    std::fflush(m_out);
+}
+
 void ProgressReporter::onEpochEnd(const EpochInfo &e)
 {
     m_lastEpoch = e;

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <string>
 
 namespace netwright::cli {
 
@@ -20,6 +21,8 @@ public:
     void onEpochEnd(const EpochInfo &e) override;
     void onEvaluation(const EvalInfo &e) override;
     void onTrainEnd(const TrainEndInfo &e) override;
+    // A line of its own between progress updates (e.g. "checkpoint runs/…/x.ckpt").
+    void note(const std::string &text);
 
 private:
     using Clock = std::chrono::steady_clock;

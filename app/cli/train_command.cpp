@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/train_command.h"
 
+#include "checkpoint/checkpoint_manager.h"
 #include "cli/progress_reporter.h"
 #include "cli/run_directory.h"
 #include "config/run_config.h"
@@ -52,6 +53,47 @@ int toInt(const QCommandLineParser &p, const QString &name, int minimum)
 }
 
 } // namespace
+
+int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString &dir, const std::string &resumedFrom)
+{
+    const bool resuming = !resumedFrom.empty();
+    std::printf("Run directory: %s\n", qPrintable(dir));
+    if (resuming)
+        std::printf("Resuming from %s (global step %lld)\n", resumedFrom.c_str(), static_cast<long long>(trainer.globalStep()));
+    std::fflush(stdout);
+
+    const bool interactive = ::isatty(STDOUT_FILENO) != 0;
+    MetricsLog metrics((dir + QStringLiteral("/metrics.jsonl")).toStdString(), resuming);
+    ProgressReporter progress(stdout, interactive, config.training.logEvery);
+    CheckpointManager checkpoints(trainer, config.checkpoint, dir.toStdString(), config.model, resumedFrom);
+    checkpoints.setSavedCallback([&](const std::string &path, const CheckpointRecord &) { progress.note("checkpoint " + path); });
+    std::stop_source stop;
+    SignalStop signalStop(stop);
+    trainer.addObserver(&metrics);
+    trainer.addObserver(&progress);
+    trainer.addObserver(&checkpoints);
+    trainer.addObserver(&signalStop);
+    g_stopSignal = 0;
+    std::signal(SIGINT, onStopSignal);
+    std::signal(SIGTERM, onStopSignal);
+    const TrainEndInfo end = trainer.run(stop.get_token());
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+
+    std::printf("Run directory: %s\n", qPrintable(dir));
+    if (!checkpoints.latest().empty())
+        std::printf("Newest checkpoint: %s/%s\n", qPrintable(dir), checkpoints.latest().c_str());
+    if (end.lastEvaluation) {
+        const EvalInfo &e = *end.lastEvaluation;
+        std::printf("Final test accuracy: %.2f %% (%lld/%lld) after %lld epoch%s, test loss %.4f\n", 100.0 * e.accuracy,
+                    static_cast<long long>(e.correct), static_cast<long long>(e.samples),
+                    static_cast<long long>(end.epochsDone), end.epochsDone == 1 ? "" : "s", e.loss);
+    }
+    if (end.stopped)
+        std::printf("Stopped by a signal; continue with: netwright resume %s\n", qPrintable(dir));
+    std::fflush(stdout);
+    return end.stopped ? 130 : 0;
+}
 
 int runTrainCommand(const QStringList &arguments)
 {
@@ -127,31 +169,7 @@ int runTrainCommand(const QStringList &arguments)
         auto trainer = makeTrainer(config, data);
         const QString dir = prepareRunDirectory(p.value(QStringLiteral("out")), QString::fromStdString(config.name));
         writeFileAtomically((dir + QStringLiteral("/config.json")).toStdString(), runConfigToJson(config) + "\n");
-        std::printf("Run directory: %s\n", qPrintable(dir));
-        std::fflush(stdout);
-
-        MetricsLog metrics((dir + QStringLiteral("/metrics.jsonl")).toStdString());
-        ProgressReporter progress(stdout, ::isatty(STDOUT_FILENO) != 0, config.training.logEvery);
-        std::stop_source stop;
-        SignalStop signalStop(stop);
-        trainer->addObserver(&metrics);
-        trainer->addObserver(&progress);
-        trainer->addObserver(&signalStop);
-        std::signal(SIGINT, onStopSignal);
-        std::signal(SIGTERM, onStopSignal);
-        const TrainEndInfo end = trainer->run(stop.get_token());
-        std::signal(SIGINT, SIG_DFL);
-        std::signal(SIGTERM, SIG_DFL);
-
-        std::printf("Run directory: %s\n", qPrintable(dir));
-        if (end.lastEvaluation) {
-            const EvalInfo &e = *end.lastEvaluation;
-            std::printf("Final test accuracy: %.2f %% (%lld/%lld) after %lld epoch%s, test loss %.4f\n", 100.0 * e.accuracy,
-                        static_cast<long long>(e.correct), static_cast<long long>(e.samples),
-                        static_cast<long long>(end.epochsDone), end.epochsDone == 1 ? "" : "s", e.loss);
-        }
-        std::fflush(stdout);
-        return end.stopped ? 130 : 0;
+        return runTrainingSession(config, *trainer, dir, {});
     } catch (const Error &e) {
         std::fflush(stdout);
         std::fprintf(stderr, "netwright train: %s\n", e.what());

@@ -5,8 +5,19 @@
 
 #include <QStringList>
 
+#include <string>
+
+namespace netwright {
+struct RunConfig;
+class Trainer;
+} // namespace netwright
+
 namespace netwright::cli {
 
 int runTrainCommand(const QStringList &arguments);
+// Trains `trainer` into run directory `dir` with progress, the metrics log (appended to when
+// resuming) and the checkpoint policy; SIGINT/SIGTERM stop after the current step and save.
+// Returns the exit code.
+int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString &dir, const std::string &resumedFrom);
 
 } // namespace netwright::cli

@@ -61,6 +61,23 @@ pb::RunConfig toProto(const RunConfig &c)
     t->set_seed(c.training.seed);
     t->set_threads(c.training.threads);
     t->set_log_every(c.training.logEvery);
+    auto *k = p.mutable_checkpoint();
+    const CheckpointSettings &cs = c.checkpoint;
+    k->set_enabled(cs.enabled);
+    k->set_prefix(cs.prefix);
+    k->set_save_checkpoint_steps(cs.saveCheckpointSteps);
+    k->set_save_checkpoint_seconds(cs.saveCheckpointSeconds);
+    k->set_keep_checkpoint_max(cs.keepCheckpointMax);
+    k->set_keep_checkpoint_per_n_minutes(cs.keepCheckpointPerNMinutes);
+    k->set_save_every_epoch(cs.saveEveryEpoch);
+    k->set_save_at_end(cs.saveAtEnd);
+    k->set_monitor(cs.monitor);
+    k->set_mode(cs.mode);
+    k->set_save_top_k(cs.saveTopK);
+    k->set_keep_period(cs.keepPeriod);
+    k->set_crc_check(cs.crcCheck);
+    for (const auto &a : cs.appendInfo)
+        k->add_append_info(a);
     return p;
 }
 
@@ -106,6 +123,22 @@ RunConfig fromProto(const pb::RunConfig &p)
     c.training.seed = t.seed();
     c.training.threads = t.threads();
     c.training.logEvery = t.log_every();
+    const auto &k = p.checkpoint();
+    CheckpointSettings &cs = c.checkpoint;
+    cs.enabled = k.enabled();
+    cs.prefix = k.prefix();
+    cs.saveCheckpointSteps = k.save_checkpoint_steps();
+    cs.saveCheckpointSeconds = k.save_checkpoint_seconds();
+    cs.keepCheckpointMax = k.keep_checkpoint_max();
+    cs.keepCheckpointPerNMinutes = k.keep_checkpoint_per_n_minutes();
+    cs.saveEveryEpoch = k.save_every_epoch();
+    cs.saveAtEnd = k.save_at_end();
+    cs.monitor = k.monitor();
+    cs.mode = k.mode();
+    cs.saveTopK = k.save_top_k();
+    cs.keepPeriod = k.keep_period();
+    cs.crcCheck = k.crc_check();
+    cs.appendInfo.assign(k.append_info().begin(), k.append_info().end());
     return c;
 }
 
@@ -171,6 +204,8 @@ RunConfig parseRunConfig(const std::string &json, const std::string &source, con
     if (!status.ok())
         throw Error("Run config \"" + source + "\": " + explainJsonError(status.ToString()));
     pb::RunConfig merged = toProto(base);
+    if (user.has_checkpoint() && user.checkpoint().append_info_size() > 0)
+        merged.mutable_checkpoint()->clear_append_info(); // a list given replaces the default list
     merged.MergeFrom(user);
     return fromProto(merged);
 }
@@ -227,6 +262,22 @@ void validateRunConfig(const RunConfig &c)
     check(c.lr > 0.0, "optimizer.lr must be positive.");
     makeOptimizer(c.optimizer);
     LrSchedule(c.schedule, c.lr, 1, 1);
+    const CheckpointSettings &k = c.checkpoint;
+    check(k.prefix.find('/') == std::string::npos, "checkpoint.prefix must not contain '/'.");
+    for (auto [v, name] : {std::pair{k.saveCheckpointSteps, "save_checkpoint_steps"}, {k.saveCheckpointSeconds, "save_checkpoint_seconds"},
+                           {k.keepCheckpointMax, "keep_checkpoint_max"}, {k.keepCheckpointPerNMinutes, "keep_checkpoint_per_n_minutes"},
+                           {k.saveTopK, "save_top_k"}, {k.keepPeriod, "keep_period"}})
+        check(v >= 0, std::string("checkpoint.") + name + " must be 0 or more, got " + std::to_string(v) + ".");
+    check(k.monitor == "eval_accuracy" || k.monitor == "eval_loss",
+          "checkpoint.monitor \"" + k.monitor + "\" is unknown (expected eval_accuracy or eval_loss).");
+    check(k.mode == "max" || k.mode == "min", "checkpoint.mode \"" + k.mode + "\" is unknown (expected max or min).");
+    for (const auto &a : k.appendInfo)
+        check(a == "epoch_num" || a == "step_num",
+              "checkpoint.append_info \"" + a + "\" is unknown (MindSpore accepts epoch_num and step_num).");
+    if (k.enabled)
+        check(k.saveCheckpointSteps || k.saveCheckpointSeconds || k.saveEveryEpoch || k.saveAtEnd,
+              "checkpoint: nothing would ever be saved (set save_every_epoch, save_at_end, save_checkpoint_steps or "
+              "save_checkpoint_seconds, or enabled: false).");
 }
 
 } // namespace netwright

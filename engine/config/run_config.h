@@ -9,6 +9,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace netwright {
 
@@ -31,6 +32,23 @@ struct TrainingSettings {
     int logEvery = 100;
 };
 
+struct CheckpointSettings {
+    bool enabled = true;
+    std::string prefix;                     // empty: the model name
+    int saveCheckpointSteps = 0;
+    int saveCheckpointSeconds = 0;
+    int keepCheckpointMax = 5;
+    int keepCheckpointPerNMinutes = 0;
+    bool saveEveryEpoch = true;
+    bool saveAtEnd = true;
+    std::string monitor = "eval_accuracy";  // eval_accuracy, eval_loss
+    std::string mode = "max";               // max, min
+    int saveTopK = 1;
+    int keepPeriod = 0;
+    bool crcCheck = false;
+    std::vector<std::string> appendInfo{"epoch_num", "step_num"};
+};
+
 struct RunConfig {
     std::string name;
     std::string model;
@@ -40,6 +58,7 @@ struct RunConfig {
     double lr = 0.01;
     ScheduleSettings schedule;
     TrainingSettings training;
+    CheckpointSettings checkpoint;
 };
 
 // The embedded default (resources/configs/default.json, compiled in).

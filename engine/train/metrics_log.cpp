@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "train/metrics_log.h"
 
+#include "core/atomic_file.h"
 #include "core/error.h"
+
+#include <fstream>
 
 #include <cerrno>
 #include <cstring>
@@ -23,7 +26,7 @@ std::string num(float v)
 }
 } // namespace
 
-MetricsLog::MetricsLog(const std::string &path) : m_path(path), m_file(std::fopen(path.c_str(), "wb"))
+MetricsLog::MetricsLog(const std::string &path, bool append) : m_path(path), m_file(std::fopen(path.c_str(), append ? "ab" : "wb"))
 {
     if (!m_file)
         throw Error("Cannot create the metrics log \"" + path + "\": " + std::strerror(errno) + ".");
@@ -39,6 +42,26 @@ void MetricsLog::write(const std::string &line)
 {
     if (std::fwrite(line.data(), 1, line.size(), m_file) != line.size() || std::fflush(m_file) != 0)
         throw Error("Cannot write the metrics log \"" + m_path + "\": " + std::strerror(errno) + ".");
+}
+
+void MetricsLog::truncateAfter(const std::string &path, int64_t globalStep, bool afterEpochEnd)
+{
+    std::ifstream in(path, std::ios::binary);
+    if (!in)
+        throw Error("Cannot read the metrics log \"" + path + "\".");
+    std::string kept, line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line.back() != '}')
+            continue; // also a partial last line left by a killed process
+        const size_t at = line.find("\"global_step\":");
+        if (at == std::string::npos || line.rfind("{\"type\":\"end\"", 0) == 0)
+            continue;
+        const int64_t step = std::stoll(line.substr(at + 14));
+        const bool isStep = line.rfind("{\"type\":\"step\"", 0) == 0;
+        if (step < globalStep || (step == globalStep && (isStep || afterEpochEnd)))
+            kept += line + "\n";
+    }
+    writeFileAtomically(path, kept);
 }
 
 void MetricsLog::onStep(const StepInfo &s)

@@ -13,8 +13,8 @@ namespace netwright {
 
 class MetricsLog final : public TrainingObserver {
 public:
-    // Creates (truncates) the file; throws Error naming it when that fails.
-    explicit MetricsLog(const std::string &path);
+    // Creates (truncates) the file, or appends to it; throws Error naming it when that fails.
+    explicit MetricsLog(const std::string &path, bool append = false);
     ~MetricsLog() override;
     MetricsLog(const MetricsLog &) = delete;
     MetricsLog &operator=(const MetricsLog &) = delete;
@@ -23,6 +23,11 @@ public:
     void onEpochEnd(const EpochInfo &e) override;
     void onEvaluation(const EvalInfo &e) override;
     void onTrainEnd(const TrainEndInfo &e) override;
+
+    // Before a resume: drops every record that comes after the checkpoint taken at `globalStep`
+    // (its epoch summary and evaluation stay only when the checkpoint was taken after them), so
+    // the resumed run appends exactly what an uninterrupted run would have written.
+    static void truncateAfter(const std::string &path, int64_t globalStep, bool afterEpochEnd);
 
 private:
     void write(const std::string &line);

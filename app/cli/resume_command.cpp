@@ -1,0 +1,74 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cli/resume_command.h"
+
+#include "checkpoint/checkpoint_manager.h"
+#include "checkpoint/training_state.h"
+#include "cli/train_command.h"
+#include "config/run_config.h"
+#include "core/error.h"
+#include "formats/mindspore/ckpt_file.h"
+#include "train/metrics_log.h"
+#include "train/training_setup.h"
+
+#include <QCommandLineParser>
+#include <QDir>
+#include <QFileInfo>
+
+#include <cstdio>
+
+namespace netwright::cli {
+
+int runResumeCommand(const QStringList &arguments)
+{
+    QCommandLineParser p;
+    p.setApplicationDescription(QStringLiteral(
+        "Continue a run from the newest valid checkpoint in its run directory, with the config it was started with.\n"
+        "The result is bit-identical to a run that was never interrupted (same threads as the first run)."));
+    p.addHelpOption();
+    p.addPositionalArgument(QStringLiteral("resume"), QStringLiteral("The subcommand."));
+    p.addPositionalArgument(QStringLiteral("RUN_DIR"), QStringLiteral("The run directory (holds config.json and checkpoints)."));
+    if (!p.parse(arguments)) {
+        std::fprintf(stderr, "netwright resume: %s\nSee: netwright resume --help\n", qPrintable(p.errorText()));
+        return 2;
+    }
+    if (p.isSet(QStringLiteral("help"))) {
+        std::fputs(qPrintable(p.helpText()), stdout);
+        return 0;
+    }
+    if (p.positionalArguments().size() != 2) {
+        std::fprintf(stderr, "netwright resume: give exactly one run directory.\nSee: netwright resume --help\n");
+        return 2;
+    }
+    try {
+        const QString dir = QDir::cleanPath(p.positionalArguments().at(1));
+        const std::string d = dir.toStdString();
+        check(QFileInfo(dir).isDir(), "\"" + d + "\" is not a run directory.");
+        const std::string configPath = d + "/config.json";
+        check(QFileInfo::exists(QString::fromStdString(configPath)), "\"" + d + "\" has no config.json; is it a run directory?");
+        const RunConfig config = loadRunConfigFile(configPath, defaultRunConfig());
+        validateRunConfig(config);
+        const std::string file = findNewestValidCheckpoint(d);
+        const TrainingData data = loadTrainingData(config.data);
+        auto trainer = makeTrainer(config, data);
+        if (file.empty()) // killed before its first checkpoint: start over (as CNTK's restore does)
+            std::printf("No checkpoint in %s yet; starting from the beginning.\n", d.c_str());
+        else
+            restoreTrainingState(*trainer, mindspore::readCkpt(d + "/" + file).entries, d + "/" + file);
+        const TrainerProgress progress = trainer->progress();
+        // The metrics log keeps exactly what came before the checkpoint.
+        const std::string metrics = d + "/metrics.jsonl";
+        if (QFileInfo::exists(QString::fromStdString(metrics)))
+            MetricsLog::truncateAfter(metrics, file.empty() ? 0 : progress.globalStep,
+                                      progress.data.position == 0 && progress.data.epoch > 0);
+        return runTrainingSession(config, *trainer, dir, file);
+    } catch (const Error &e) {
+        std::fflush(stdout);
+        std::fprintf(stderr, "netwright resume: %s\n", e.what());
+        return 1;
+    } catch (const std::exception &e) {
+        std::fprintf(stderr, "netwright resume: internal error: %s\n", e.what());
+        return 1;
+    }
+}
+
+} // namespace netwright::cli

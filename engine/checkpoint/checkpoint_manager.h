@@ -1,0 +1,69 @@
+// SPDX-License-Identifier: Apache-2.0
+// Writes a run's checkpoints as the configured policy says, and keeps the right ones: MindSpore's
+// save triggers, naming and keep rules, plus a checkpoint per epoch (after its evaluation), one at
+// the end (also when stopped), the best K by an evaluation metric and every keep_period-th step.
+// A file any keep rule wants is kept; the newest checkpoint and the one the run resumed from are
+// never deleted; deletions happen only after the new file is safely on disk. Every save and
+// deletion is recorded, with its rule, in <dir>/checkpoints.jsonl. Layer: engine/checkpoint.
+#pragma once
+
+#include "config/run_config.h"
+#include "train/observer.h"
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace netwright {
+
+class Trainer;
+
+struct CheckpointRecord {
+    std::string file; // name within the directory
+    int64_t epoch = 0, globalStep = 0;
+    std::optional<double> evalAccuracy, evalLoss;
+};
+
+class CheckpointManager final : public TrainingObserver {
+public:
+    using Clock = std::function<double()>; // wall-clock seconds; injectable for tests
+
+    // settings must have passed validateRunConfig(); prefix "" means defaultPrefix. resumedFrom:
+    // the file (in `directory`) this run restored, protected from deletion.
+    CheckpointManager(Trainer &trainer, const CheckpointSettings &settings, std::string directory, std::string defaultPrefix,
+                      std::string resumedFrom = {}, Clock clock = {});
+
+    void onTrainBegin(const TrainBeginInfo &b) override;
+    void onStep(const StepInfo &s) override;
+    void onEvaluation(const EvalInfo &e) override;
+    void onTrainEnd(const TrainEndInfo &e) override;
+
+    // Told of every checkpoint written (path), on the training thread.
+    void setSavedCallback(std::function<void(const std::string &path, const CheckpointRecord &)> cb) { m_onSaved = std::move(cb); }
+    const std::string &prefix() const { return m_prefix; }
+    const std::vector<CheckpointRecord> &records() const { return m_records; }
+    // The newest checkpoint written (empty before the first).
+    std::string latest() const { return m_records.empty() ? std::string() : m_records.back().file; }
+
+private:
+    void save(int64_t epoch, int64_t globalStep, const char *reason, const EvalInfo *eval);
+    void retain(const std::vector<std::string> &windowDeletions);
+    void log(const std::string &jsonLine);
+
+    Trainer &m_trainer;
+    CheckpointSettings m_s;
+    std::string m_dir, m_prefix, m_resumedFrom;
+    Clock m_clock;
+    int64_t m_stepsPerEpoch = 1;
+    int64_t m_lastSavedStep = -1;
+    double m_lastTime = 0, m_lastTimeForKeep = 0;
+    std::vector<CheckpointRecord> m_records; // this run's checkpoints still on disk, oldest first
+    std::function<void(const std::string &, const CheckpointRecord &)> m_onSaved;
+};
+
+// The newest checkpoint in `directory` that reads back completely (CRC checked when present),
+// by the global step it records; empty when there is none. Broken files are skipped.
+std::string findNewestValidCheckpoint(const std::string &directory);
+
+} // namespace netwright
