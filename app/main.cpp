@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Entry point: `netwright <subcommand> …` runs headless under a QCoreApplication.
 // Layer: app. Exit codes: 0 done, 1 error (one line on stderr), 2 usage, 130 stopped by a signal.
+#include "cli/inspect_command.h"
 #include "cli/resume_command.h"
 #include "cli/train_command.h"
 
@@ -18,6 +19,7 @@ const char *kUsage =
     "Commands:\n"
     "  train      Train a model headless and write a run directory (netwright train --help)\n"
     "  resume     Continue a run from its newest checkpoint (netwright resume --help)\n"
+    "  inspect    Show what a checkpoint file holds (netwright inspect --help)\n"
     "\n"
     "Options:\n"
     "  -h, --help     Show this help\n"
@@ -36,6 +38,8 @@ int main(int argc, char **argv)
         return netwright::cli::runTrainCommand(args);
     if (command == QLatin1String("resume"))
         return netwright::cli::runResumeCommand(args);
+    if (command == QLatin1String("inspect"))
+        return netwright::cli::runInspectCommand(args);
     if (command == QLatin1String("--version") || command == QLatin1String("-v")) {
         std::printf("netwright %s\n", NETWRIGHT_VERSION);
         return 0;

@@ -1,0 +1,92 @@
+// SPDX-License-Identifier: Apache-2.0
+// `netwright inspect` on real MindSpore checkpoints: every entry listed with the dtype, shape and
+// size the file holds and statistics that match a direct computation; --json parses; a file that
+// is not a checkpoint gives one clear line and exit 1.
+#include "formats/mindspore/ckpt_file.h"
+
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTest>
+
+#include <cmath>
+
+using namespace netwright;
+
+namespace {
+QString fixture(const char *name)
+{
+    return qEnvironmentVariable("NETWRIGHT_SOURCE_DIR") + "/../shared/fixtures/mindspore-ckpt/" + name;
+}
+
+QProcess *run(const QStringList &args)
+{
+    auto *p = new QProcess;
+    p->start(qEnvironmentVariable("NETWRIGHT_BINARY"), args);
+    p->waitForFinished(60000);
+    return p;
+}
+} // namespace
+
+class InspectCliTest : public QObject {
+    Q_OBJECT
+private slots:
+    void jsonListsEveryEntryWithStatistics()
+    {
+        std::unique_ptr<QProcess> p(run({"inspect", "--json", fixture("mindarmour_checkpoint_lenet-10_1875.ckpt")}));
+        QCOMPARE(p->exitCode(), 0);
+        const QJsonObject root = QJsonDocument::fromJson(p->readAllStandardOutput()).object();
+        QCOMPARE(root["format"].toString(), QStringLiteral("mindspore-ckpt"));
+        const QJsonArray entries = root["entries"].toArray();
+        QCOMPARE(entries.size(), 18);
+        const auto file = mindspore::readCkpt(fixture("mindarmour_checkpoint_lenet-10_1875.ckpt").toStdString());
+        for (const QJsonValue &v : entries) {
+            const QJsonObject o = v.toObject();
+            if (o["name"] != "fc1.weight" && o["name"] != "learning_rate")
+                continue;
+            const auto &e = *std::find_if(file.entries.begin(), file.entries.end(),
+                                          [&](const auto &x) { return QString::fromStdString(x.name) == o["name"].toString(); });
+            double sum = 0, mn = INFINITY, mx = -INFINITY;
+            for (int64_t i = 0; i < e.tensor.numel(); ++i) {
+                const double x = e.tensor.dtype() == DType::Float64 ? e.tensor.dataAs<double>()[i] : e.tensor.data()[i];
+                sum += x;
+                mn = std::min(mn, x);
+                mx = std::max(mx, x);
+            }
+            QVERIFY(std::abs(o["mean"].toDouble() - sum / double(e.tensor.numel())) < 1e-9);
+            QCOMPARE(o["min"].toDouble(), mn);
+            QCOMPARE(o["max"].toDouble(), mx);
+            if (o["name"] == "fc1.weight") {
+                QCOMPARE(o["dtype"].toString(), QStringLiteral("Float32"));
+                QCOMPARE(o["shape"].toArray(), (QJsonArray{120, 400}));
+                QCOMPARE(o["bytes"].toInt(), 192000);
+            } else {
+                QCOMPARE(o["dtype"].toString(), QStringLiteral("Float64"));
+                QCOMPARE(o["mean"].toDouble(), 0.001);
+            }
+        }
+    }
+
+    void tableShowsFloat16Weights()
+    {
+        std::unique_ptr<QProcess> p(run({"inspect", fixture("goldenstick_llama2-13b-fp16_rank_0_checkpoint_0.ckpt")}));
+        QCOMPARE(p->exitCode(), 0);
+        const QString out = QString::fromUtf8(p->readAllStandardOutput());
+        QVERIFY2(out.contains("12 entries") && out.contains("model.tok_embeddings.embedding_weight")
+                     && out.contains("Float16") && out.contains("[32000,40]") && out.contains("2560000"),
+                 qPrintable(out));
+    }
+
+    void notACheckpoint()
+    {
+        std::unique_ptr<QProcess> p(run({"inspect", fixture("goldenstick_ckpt_strategy_rank_0.ckpt")}));
+        QCOMPARE(p->exitCode(), 1);
+        const QString err = QString::fromUtf8(p->readAllStandardError()).trimmed();
+        QCOMPARE(err.count('\n'), 0);
+        QVERIFY2(err.contains("goldenstick_ckpt_strategy_rank_0.ckpt") && err.contains("not a Checkpoint"), qPrintable(err));
+    }
+};
+
+QTEST_GUILESS_MAIN(InspectCliTest)
+#include "inspect_cli_test.moc"
