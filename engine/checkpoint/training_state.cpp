@@ -89,6 +89,8 @@ std::vector<CkptEntry> captureTrainingState(const Trainer &trainer)
     const TrainerProgress p = trainer.progress();
     const auto &s = trainer.settings();
     out.push_back(CkptEntry::ofTensor("learning_rate", Tensor::full({}, static_cast<float>(s.baseLr))));
+    for (const auto &[name, value] : trainer.optimizer().hyperparameters())
+        out.push_back(CkptEntry::ofTensor(name, Tensor::full({}, value)));
     Tensor step(Shape{1}, DType::Int32);
     step.dataAs<int32_t>()[0] = static_cast<int32_t>(p.globalStep);
     out.push_back(CkptEntry::ofTensor("global_step", step));

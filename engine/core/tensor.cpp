@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <sys/mman.h>
 
 namespace netwright {
 
@@ -75,13 +76,19 @@ int64_t shapeNumel(const Shape &shape)
 
 namespace {
 constexpr size_t kAlignment = 64;
+constexpr size_t kHugePage = size_t(2) << 20;
 
 std::shared_ptr<void> allocate(size_t bytes)
 {
-    const size_t rounded = std::max<size_t>(kAlignment, (bytes + kAlignment - 1) / kAlignment * kAlignment);
-    void *p = std::aligned_alloc(kAlignment, rounded);
+    // Large tensors are 2 MiB-aligned and asked to be backed by transparent huge pages: a fresh
+    // 256 MiB checkpoint load then takes 128 page faults instead of 65,536.
+    const size_t align = bytes >= kHugePage ? kHugePage : kAlignment;
+    const size_t rounded = std::max<size_t>(align, (bytes + align - 1) / align * align);
+    void *p = std::aligned_alloc(align, rounded);
     if (!p)
         throw Error("Out of memory allocating a tensor of " + std::to_string(bytes) + " bytes.");
+    if (align == kHugePage)
+        ::madvise(p, rounded, MADV_HUGEPAGE);
     return std::shared_ptr<void>(p, [](void *q) { std::free(q); });
 }
 } // namespace

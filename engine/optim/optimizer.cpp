@@ -33,6 +33,12 @@ class Sgd final : public Optimizer {
 public:
     explicit Sgd(const OptimizerSettings &s) : m_s(s) {}
     std::string name() const override { return "sgd"; }
+    std::map<std::string, float> hyperparameters() const override
+    {
+        if (m_s.momentum == 0.0)
+            return {};
+        return {{"momentum", static_cast<float>(m_s.momentum)}};
+    }
 
     void step(const std::vector<ParameterRef> &params, double lr) override
     {

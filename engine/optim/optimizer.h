@@ -39,6 +39,9 @@ public:
     virtual std::map<std::string, Tensor> state() const = 0;
     virtual void loadState(const std::map<std::string, Tensor> &state) = 0;
     virtual std::string name() const = 0;
+    // Scalar hyper-parameters MindSpore's optimizers store beside their slots ("momentum" for
+    // Momentum); informational in a checkpoint — the run config is what restores them.
+    virtual std::map<std::string, float> hyperparameters() const { return {}; }
 };
 
 // Throws Error naming the optimizer when the name or a setting is invalid.

@@ -7,6 +7,9 @@
 #include "formats/mindspore/ckpt_file.h"
 
 #include <QDir>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QFile>
 #include <QProcess>
 #include <QRandomGenerator>
@@ -167,6 +170,29 @@ private slots:
                     found = true;
         }
         QVERIFY2(found, "no checkpoint at the step where training stopped");
+
+        // `netwright history` lists every checkpoint, kept or deleted (with its rule).
+        QProcess h;
+        h.start(binary(), {"history", "--json", path("interrupted")});
+        QVERIFY(h.waitForFinished(30000));
+        QCOMPARE(h.exitCode(), 0);
+        const QJsonArray list = QJsonDocument::fromJson(h.readAllStandardOutput()).object()["checkpoints"].toArray();
+        int kept = 0, deleted = 0;
+        for (const QJsonValue &v : list) {
+            const QJsonObject o = v.toObject();
+            if (o["status"] == "kept") {
+                ++kept;
+                QVERIFY(QFile::exists(path("interrupted/") + o["file"].toString()));
+            } else if (o["status"] == "deleted") {
+                ++deleted;
+                QCOMPARE(o["rule"].toString(), QStringLiteral("keep_checkpoint_max"));
+                QVERIFY(!QFile::exists(path("interrupted/") + o["file"].toString()));
+            }
+        }
+        QCOMPARE(kept, QDir(path("interrupted")).entryList({"*.ckpt"}).size());
+        QCOMPARE(list.last().toObject()["reason"].toString(), QStringLiteral("stopped"));
+        QCOMPARE(list.last().toObject()["global_step"].toInt(), step);
+        QVERIFY(deleted > 0); // 30+ steps at one checkpoint every 7 with keep 3
     }
 };
 

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -367,21 +368,24 @@ CkptFile readCkpt(const std::string &path, bool verifyCrc)
         ::close(fd);
         throw Error("Cannot read \"" + path + "\": not a regular file.");
     }
-    std::string bytes(static_cast<size_t>(st.st_size), '\0');
-    size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::read(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR)
-            continue;
-        if (n <= 0) {
-            const int err = errno;
-            ::close(fd);
-            throw Error("Cannot read \"" + path + "\": " + (n == 0 ? std::string("the file shrank while being read") : std::strerror(err)) + ".");
-        }
-        done += static_cast<size_t>(n);
+    const size_t size = static_cast<size_t>(st.st_size);
+    if (size == 0) {
+        ::close(fd);
+        return decodeCkpt({}, path, verifyCrc);
     }
+    // Mapped, not read: the bytes are parsed in place and copied once, into the tensors.
+    void *map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
+    const int err = errno;
     ::close(fd);
-    return decodeCkpt(bytes, path, verifyCrc);
+    if (map == MAP_FAILED)
+        throw Error("Cannot read \"" + path + "\": " + std::strerror(err) + ".");
+    ::madvise(map, size, MADV_SEQUENTIAL);
+    struct Unmap {
+        void *p;
+        size_t n;
+        ~Unmap() { ::munmap(p, n); }
+    } guard{map, size};
+    return decodeCkpt(std::string_view(static_cast<const char *>(map), size), path, verifyCrc);
 }
 
 } // namespace netwright::mindspore

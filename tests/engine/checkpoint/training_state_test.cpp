@@ -141,6 +141,24 @@ private slots:
             QVERIFY2(names.count(n), n);
     }
 
+    void sgdStoresMomentumLikeMindSpore()
+    {
+        RunConfig c = m_config;
+        c.optimizer.name = "sgd";
+        c.optimizer.momentum = 0.9;
+        auto t = makeTrainer(c, m_data);
+        std::stop_source stop;
+        Recorder log(stop, 1);
+        t->addObserver(&log);
+        t->run(stop.get_token());
+        bool momentum = false, moments = false;
+        for (const auto &e : captureTrainingState(*t)) {
+            momentum = momentum || (e.name == "momentum" && e.tensor.data()[0] == 0.9f && e.tensor.shape() == Shape{});
+            moments = moments || e.name == "moments.fc1.weight";
+        }
+        QVERIFY(momentum && moments);
+    }
+
     void mismatchedStateIsRefusedWithoutDamage()
     {
         auto t = fresh();
