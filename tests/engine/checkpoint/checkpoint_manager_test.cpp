@@ -1,0 +1,133 @@
+// SPDX-License-Identifier: Apache-2.0
+// CheckpointManager retention with the real file system and an injected clock: the newest N plus
+// the best K by an evaluation metric (max or min), keep_period, MindSpore's step trigger and
+// names, the prefix clash for a second run in the same directory, no duplicate final save, and
+// the history log naming the rule of every deletion.
+#include "checkpoint/checkpoint_manager.h"
+#include "train/training_setup.h"
+
+#include <QDir>
+#include <QFile>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cstring>
+
+using namespace netwright;
+
+namespace {
+
+std::shared_ptr<Dataset> tiny()
+{
+    auto d = std::make_shared<Dataset>();
+    d->name = "tiny";
+    d->features = Tensor::zeros({20, 1, 28, 28}, DType::UInt8);
+    d->labels = Tensor::zeros({20}, DType::Int64);
+    d->classes = 10;
+    return d;
+}
+
+QStringList ckpts(const QString &dir)
+{
+    QStringList l = QDir(dir).entryList({"*.ckpt"}, QDir::Files, QDir::Name);
+    return l;
+}
+
+// Drives the manager with synthetic events: `epochs` epochs of 10 steps, eval metric per epoch.
+void drive(CheckpointManager &m, const std::vector<double> &accuracy, double &clock)
+{
+    TrainBeginInfo b;
+    b.stepsPerEpoch = 10;
+    m.onTrainBegin(b);
+    int64_t step = 0;
+    for (size_t e = 0; e < accuracy.size(); ++e) {
+        for (int s = 1; s <= 10; ++s) {
+            StepInfo si;
+            si.epoch = static_cast<int64_t>(e) + 1;
+            si.step = s;
+            si.stepsPerEpoch = 10;
+            si.globalStep = ++step;
+            clock += 1.0;
+            m.onStep(si);
+        }
+        EvalInfo ev;
+        ev.epoch = static_cast<int64_t>(e) + 1;
+        ev.globalStep = step;
+        ev.accuracy = accuracy[e];
+        ev.loss = 1.0 - accuracy[e];
+        clock += 1.0;
+        m.onEvaluation(ev);
+    }
+    TrainEndInfo end;
+    end.globalStep = step;
+    m.onTrainEnd(end);
+}
+
+} // namespace
+
+class CheckpointManagerTest : public QObject {
+    Q_OBJECT
+    TrainingData m_data;
+    std::unique_ptr<Trainer> m_trainer;
+
+private slots:
+    void initTestCase()
+    {
+        m_data.train = tiny();
+        m_data.test = tiny();
+        RunConfig c = defaultRunConfig();
+        c.model = "mlp";
+        c.training.threads = 1;
+        m_trainer = makeTrainer(c, m_data);
+    }
+
+    void newestFivePlusBest()
+    {
+        QTemporaryDir dir;
+        double clock = 1000.0;
+        CheckpointManager m(*m_trainer, CheckpointSettings{}, dir.path().toStdString(), "mlp", {}, [&] { return clock; });
+        drive(m, {0.5, 0.9, 0.6, 0.7, 0.65, 0.62, 0.61, 0.60}, clock);
+        QCOMPARE(ckpts(dir.path()), (QStringList{"mlp-2_10.ckpt", "mlp-4_10.ckpt", "mlp-5_10.ckpt", "mlp-6_10.ckpt",
+                                                 "mlp-7_10.ckpt", "mlp-8_10.ckpt"}));
+        QFile log(dir.filePath("checkpoints.jsonl"));
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        const QByteArray text = log.readAll();
+        QCOMPARE(text.count("\"event\":\"saved\""), 8); // one per epoch; the end adds nothing
+        QCOMPARE(text.count("\"rule\":\"keep_checkpoint_max\""), 2);
+    }
+
+    void minModeKeepPeriodAndStepTrigger()
+    {
+        QTemporaryDir dir;
+        double clock = 1000.0;
+        CheckpointSettings s;
+        s.monitor = "eval_loss";
+        s.mode = "min";
+        s.saveTopK = 2;
+        s.keepCheckpointMax = 2;
+        s.keepPeriod = 30;
+        s.saveCheckpointSteps = 4;
+        CheckpointManager m(*m_trainer, s, dir.path().toStdString(), "mlp", {}, [&] { return clock; });
+        // losses 0.5 0.1 0.4 0.3 0.45: best two by loss are epochs 2 (0.1) and 4 (0.3).
+        drive(m, {0.5, 0.9, 0.6, 0.7, 0.55}, clock);
+        // newest 2 (step 48 = mlp-5_8, step 50 = mlp-5_10), best 2 (steps 20 and 40), step 30 (keep_period).
+        QCOMPARE(ckpts(dir.path()), (QStringList{"mlp-2_10.ckpt", "mlp-3_10.ckpt", "mlp-4_10.ckpt", "mlp-5_10.ckpt", "mlp-5_8.ckpt"}));
+    }
+
+    void secondRunGetsTheNextPrefix()
+    {
+        QTemporaryDir dir;
+        double clock = 1000.0;
+        {
+            CheckpointManager first(*m_trainer, CheckpointSettings{}, dir.path().toStdString(), "mlp", {}, [&] { return clock; });
+            drive(first, {0.5}, clock);
+        }
+        CheckpointManager second(*m_trainer, CheckpointSettings{}, dir.path().toStdString(), "mlp", {}, [&] { return clock; });
+        QCOMPARE(second.prefix(), std::string("mlp_1"));
+        drive(second, {0.5}, clock);
+        QCOMPARE(ckpts(dir.path()), (QStringList{"mlp-1_10.ckpt", "mlp_1-1_10.ckpt"}));
+    }
+};
+
+QTEST_GUILESS_MAIN(CheckpointManagerTest)
+#include "checkpoint_manager_test.moc"
