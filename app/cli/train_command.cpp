@@ -54,7 +54,8 @@ int toInt(const QCommandLineParser &p, const QString &name, int minimum)
 
 } // namespace
 
-int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString &dir, const std::string &resumedFrom)
+int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString &dir, const std::string &resumedFrom,
+                       int64_t lastStepSave)
 {
     const bool resuming = !resumedFrom.empty();
     std::printf("Run directory: %s\n", qPrintable(dir));
@@ -66,6 +67,7 @@ int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString 
     MetricsLog metrics((dir + QStringLiteral("/metrics.jsonl")).toStdString(), resuming);
     ProgressReporter progress(stdout, interactive, config.training.logEvery);
     CheckpointManager checkpoints(trainer, config.checkpoint, dir.toStdString(), config.model, resumedFrom);
+    checkpoints.continueStepChain(lastStepSave);
     checkpoints.setSavedCallback([&](const std::string &path, const CheckpointRecord &) { progress.note("checkpoint " + path); });
     std::stop_source stop;
     SignalStop signalStop(stop);
@@ -169,7 +171,7 @@ int runTrainCommand(const QStringList &arguments)
         auto trainer = makeTrainer(config, data);
         const QString dir = prepareRunDirectory(p.value(QStringLiteral("out")), QString::fromStdString(config.name));
         writeFileAtomically((dir + QStringLiteral("/config.json")).toStdString(), runConfigToJson(config) + "\n");
-        return runTrainingSession(config, *trainer, dir, {});
+        return runTrainingSession(config, *trainer, dir, {}, 0);
     } catch (const Error &e) {
         std::fflush(stdout);
         std::fprintf(stderr, "netwright train: %s\n", e.what());

@@ -5,6 +5,7 @@
 
 #include <QStringList>
 
+#include <cstdint>
 #include <string>
 
 namespace netwright {
@@ -18,6 +19,7 @@ int runTrainCommand(const QStringList &arguments);
 // Trains `trainer` into run directory `dir` with progress, the metrics log (appended to when
 // resuming) and the checkpoint policy; SIGINT/SIGTERM stop after the current step and save.
 // Returns the exit code.
-int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString &dir, const std::string &resumedFrom);
+int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString &dir, const std::string &resumedFrom,
+                       int64_t lastStepSave);
 
 } // namespace netwright::cli

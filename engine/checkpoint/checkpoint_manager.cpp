@@ -91,7 +91,9 @@ void CheckpointManager::onStep(const StepInfo &s)
     bool due = false;
     const double now = m_clock();
     if (m_s.saveCheckpointSteps > 0) {
-        due = s.globalStep >= std::max<int64_t>(0, m_lastSavedStep) + m_s.saveCheckpointSteps;
+        due = s.globalStep >= m_lastStepSave + m_s.saveCheckpointSteps;
+        if (due)
+            m_lastStepSave = s.globalStep;
     } else if (m_s.saveCheckpointSeconds > 0 && now - m_lastTime > m_s.saveCheckpointSeconds) {
         due = true;
         m_lastTime = now;
@@ -139,6 +141,9 @@ void CheckpointManager::save(int64_t epoch, int64_t globalStep, const char *reas
     const std::string name = ms_policy::checkpointName(m_prefix, epoch, globalStep, m_stepsPerEpoch);
     auto entries = captureTrainingState(m_trainer);
     // epoch_num / step_num as the callback's append_info writes them (MindSpore's names).
+    Tensor chain(Shape{}, DType::Int64);
+    chain.dataAs<int64_t>()[0] = m_lastStepSave;
+    entries.push_back(mindspore::CkptEntry::ofTensor("netwright.checkpoint.last_step_save", chain));
     entries.erase(std::remove_if(entries.begin(), entries.end(),
                                  [&](const mindspore::CkptEntry &en) {
                                      return (en.name == "epoch_num" || en.name == "step_num")

@@ -42,6 +42,10 @@ public:
     // Told of every checkpoint written (path), on the training thread.
     void setSavedCallback(std::function<void(const std::string &path, const CheckpointRecord &)> cb) { m_onSaved = std::move(cb); }
     const std::string &prefix() const { return m_prefix; }
+    // A resumed run continues the save_checkpoint_steps chain where the checkpoint says it was
+    // (entry "netwright.checkpoint.last_step_save"), so it saves at the same steps as a run that
+    // was never interrupted.
+    void continueStepChain(int64_t lastStepSave) { m_lastStepSave = lastStepSave; }
     const std::vector<CheckpointRecord> &records() const { return m_records; }
     // The newest checkpoint written (empty before the first).
     std::string latest() const { return m_records.empty() ? std::string() : m_records.back().file; }
@@ -57,6 +61,7 @@ private:
     Clock m_clock;
     int64_t m_stepsPerEpoch = 1;
     int64_t m_lastSavedStep = -1;
+    int64_t m_lastStepSave = 0; // the save_checkpoint_steps chain, independent of epoch saves
     double m_lastTime = 0, m_lastTimeForKeep = 0;
     std::vector<CheckpointRecord> m_records; // this run's checkpoints still on disk, oldest first
     std::function<void(const std::string &, const CheckpointRecord &)> m_onSaved;
