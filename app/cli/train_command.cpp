@@ -78,7 +78,23 @@ int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString 
     g_stopSignal = 0;
     std::signal(SIGINT, onStopSignal);
     std::signal(SIGTERM, onStopSignal);
-    const TrainEndInfo end = trainer.run(stop.get_token());
+    TrainEndInfo end;
+    try {
+        end = trainer.run(stop.get_token());
+    } catch (const Error &) {
+        std::signal(SIGINT, SIG_DFL);
+        std::signal(SIGTERM, SIG_DFL);
+        if (config.checkpoint.enabled && config.checkpoint.exceptionSave) {
+            // MindSpore's exception_save: the state of the last finished step, under a name the
+            // keep rules never touch; then the error is reported as usual.
+            try {
+                progress.note("breakpoint checkpoint " + checkpoints.saveBreakpoint());
+            } catch (const Error &e) {
+                progress.note(std::string("could not save a breakpoint checkpoint: ") + e.what());
+            }
+        }
+        throw;
+    }
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
 

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 #include <fcntl.h>
@@ -88,6 +89,7 @@ void CheckpointManager::onStep(const StepInfo &s)
 {
     if (!m_s.enabled)
         return;
+    finishPending(false); // report a finished background save (or its failure) on this thread
     bool due = false;
     const double now = m_clock();
     if (m_s.saveCheckpointSteps > 0) {
@@ -106,6 +108,7 @@ void CheckpointManager::onEvaluation(const EvalInfo &e)
 {
     if (!m_s.enabled)
         return;
+    finishPending(true);
     if (e.globalStep == m_lastSavedStep && !m_records.empty() && m_records.back().globalStep == e.globalStep) {
         // The step trigger already wrote this point: attach the metrics to it.
         m_records.back().evalAccuracy = e.accuracy;
@@ -120,66 +123,111 @@ void CheckpointManager::onEvaluation(const EvalInfo &e)
 
 void CheckpointManager::onTrainEnd(const TrainEndInfo &e)
 {
-    if (!m_s.enabled || !m_s.saveAtEnd || e.globalStep == m_lastSavedStep || e.globalStep == 0)
+    if (!m_s.enabled)
         return;
-    save((e.globalStep - 1) / m_stepsPerEpoch + 1, e.globalStep, e.stopped ? "stopped" : "save_at_end", nullptr);
+    if (m_s.saveAtEnd && e.globalStep != m_lastSavedStep && e.globalStep != 0)
+        save((e.globalStep - 1) / m_stepsPerEpoch + 1, e.globalStep, e.stopped ? "stopped" : "save_at_end", nullptr);
+    finishPending(true); // training is not over until its last checkpoint is on disk
+}
+
+CheckpointManager::~CheckpointManager()
+{
+    if (m_pending && m_pending->done.valid())
+        m_pending->done.wait(); // never leave a writer thread behind (its error was the run's to report)
 }
 
 void CheckpointManager::save(int64_t epoch, int64_t globalStep, const char *reason, const EvalInfo *eval)
 {
+    finishPending(true); // one save in flight at a time, as MindSpore's async_save
     const double now = m_clock();
     ms_policy::Config policy;
     policy.keepCheckpointMax = m_s.keepCheckpointMax;
     policy.keepCheckpointPerNMinutes = m_s.keepCheckpointPerNMinutes;
     policy.saveCheckpointSteps = 1; // only the keep half of the config matters here
     policy = ms_policy::normalize(policy);
+    Pending job;
     // The time-window rule decides from the listing as it is before the new file (as MindSpore
     // does); the count rule is applied after the write, to the files no other rule keeps.
-    const std::vector<std::string> deletions =
-        policy.keepCheckpointMax > 0 ? std::vector<std::string>{}
-                                     : ms_policy::filesToDelete(listDirectory(m_dir), m_prefix, policy, now, m_lastTimeForKeep);
+    if (policy.keepCheckpointMax == 0)
+        job.windowDeletions = ms_policy::filesToDelete(listDirectory(m_dir), m_prefix, policy, now, m_lastTimeForKeep);
     const std::string name = ms_policy::checkpointName(m_prefix, epoch, globalStep, m_stepsPerEpoch);
-    auto entries = captureTrainingState(m_trainer);
-    // epoch_num / step_num as the callback's append_info writes them (MindSpore's names).
+    auto entries = captureTrainingState(m_trainer); // deep copies: training may go on while it is written
     Tensor chain(Shape{}, DType::Int64);
     chain.dataAs<int64_t>()[0] = m_lastStepSave;
     entries.push_back(mindspore::CkptEntry::ofTensor("netwright.checkpoint.last_step_save", chain));
+    // epoch_num / step_num as the callback's append_info writes them (MindSpore's names).
     entries.erase(std::remove_if(entries.begin(), entries.end(),
                                  [&](const mindspore::CkptEntry &en) {
                                      return (en.name == "epoch_num" || en.name == "step_num")
                                             && std::find(m_s.appendInfo.begin(), m_s.appendInfo.end(), en.name) == m_s.appendInfo.end();
                                  }),
                   entries.end());
-    const std::string path = (fs::path(m_dir) / name).string();
-    mindspore::CkptWriteOptions options;
-    options.crc = m_s.crcCheck;
-    mindspore::writeCkpt(path, entries, options);
-    // Stamp the file with our clock so the time-window rule sees what the policy saw.
-    const struct timespec times[2] = {{static_cast<time_t>(now), static_cast<long>((now - static_cast<time_t>(now)) * 1e9)},
-                                      {static_cast<time_t>(now), static_cast<long>((now - static_cast<time_t>(now)) * 1e9)}};
-    ::utimensat(AT_FDCWD, path.c_str(), times, 0);
+    job.path = (fs::path(m_dir) / name).string();
+    job.reason = reason;
+    job.time = now;
+    job.record.file = name;
+    job.record.epoch = epoch;
+    job.record.globalStep = globalStep;
+    if (eval) {
+        job.record.evalAccuracy = eval->accuracy;
+        job.record.evalLoss = eval->loss;
+    }
     m_lastSavedStep = globalStep;
     m_lastTimeForKeep = now;
-    CheckpointRecord r;
-    r.file = name;
-    r.epoch = epoch;
-    r.globalStep = globalStep;
-    if (eval) {
-        r.evalAccuracy = eval->accuracy;
-        r.evalLoss = eval->loss;
+    mindspore::CkptWriteOptions options;
+    options.crc = m_s.crcCheck;
+    auto write = [path = job.path, entries = std::move(entries), options, now]() -> int64_t {
+        mindspore::writeCkpt(path, entries, options);
+        // Stamp the file with our clock so the time-window rule sees what the policy saw.
+        const long ns = static_cast<long>((now - std::floor(now)) * 1e9);
+        const struct timespec times[2] = {{static_cast<time_t>(now), ns}, {static_cast<time_t>(now), ns}};
+        ::utimensat(AT_FDCWD, path.c_str(), times, 0);
+        struct stat st {};
+        ::stat(path.c_str(), &st);
+        return st.st_size;
+    };
+    if (m_s.asyncSave) {
+        job.done = std::async(std::launch::async, std::move(write));
+        m_pending = std::move(job);
+        return;
     }
-    m_records.erase(std::remove_if(m_records.begin(), m_records.end(), [&](const auto &x) { return x.file == name; }), m_records.end());
+    std::promise<int64_t> ready;
+    ready.set_value(write());
+    job.done = ready.get_future();
+    m_pending = std::move(job);
+    finishPending(true);
+}
+
+void CheckpointManager::finishPending(bool wait)
+{
+    if (!m_pending || !m_pending->done.valid())
+        return;
+    if (!wait && m_pending->done.wait_for(std::chrono::seconds(0)) != std::future_status::ready)
+        return;
+    Pending job = std::move(*m_pending);
+    m_pending.reset();
+    int64_t bytes = 0;
+    try {
+        bytes = job.done.get();
+    } catch (const std::exception &e) {
+        log("{\"event\":\"failed\",\"file\":\"" + job.record.file + "\",\"reason\":\"" + job.reason + "\",\"global_step\":"
+            + std::to_string(job.record.globalStep) + "}");
+        throw Error(std::string(m_s.asyncSave ? "The asynchronous save of " : "Saving ") + "checkpoint \"" + job.path
+                    + "\" failed: " + e.what());
+    }
+    CheckpointRecord &r = job.record;
+    m_records.erase(std::remove_if(m_records.begin(), m_records.end(), [&](const auto &x) { return x.file == r.file; }),
+                    m_records.end());
     m_records.push_back(r);
-    struct stat st {};
-    ::stat(path.c_str(), &st);
-    log("{\"event\":\"saved\",\"file\":\"" + name + "\",\"reason\":\"" + reason + "\",\"epoch\":" + std::to_string(epoch)
-        + ",\"global_step\":" + std::to_string(globalStep) + ",\"bytes\":" + std::to_string(st.st_size) + ",\"time\":"
-        + jsonNumber(now) + (eval ? ",\"eval_accuracy\":" + jsonNumber(eval->accuracy) + ",\"eval_loss\":" + jsonNumber(eval->loss) : "")
+    log("{\"event\":\"saved\",\"file\":\"" + r.file + "\",\"reason\":\"" + job.reason + "\",\"epoch\":" + std::to_string(r.epoch)
+        + ",\"global_step\":" + std::to_string(r.globalStep) + ",\"bytes\":" + std::to_string(bytes) + ",\"time\":"
+        + jsonNumber(job.time)
+        + (r.evalAccuracy ? ",\"eval_accuracy\":" + jsonNumber(*r.evalAccuracy) + ",\"eval_loss\":" + jsonNumber(*r.evalLoss) : "")
         + "}");
     if (m_onSaved)
-        m_onSaved(path, r);
+        m_onSaved(job.path, r);
     // Deletions happen only now, with the new file safely on disk.
-    retain(deletions);
+    retain(job.windowDeletions);
 }
 
 void CheckpointManager::retain(const std::vector<std::string> &windowDeletions)
@@ -239,11 +287,27 @@ void CheckpointManager::retain(const std::vector<std::string> &windowDeletions)
 void CheckpointManager::log(const std::string &jsonLine)
 {
     const std::string path = (fs::path(m_dir) / "checkpoints.jsonl").string();
-    std::FILE *f = std::fopen(path.c_str(), "ab");
-    if (!f)
-        throw Error("Cannot write the checkpoint history \"" + path + "\".");
-    std::fputs((jsonLine + "\n").c_str(), f);
-    std::fclose(f);
+    // The history is a record, not the checkpoint: failing to append to it must not hide the
+    // error that matters (a failed save reports itself by exception).
+    if (std::FILE *f = std::fopen(path.c_str(), "ab")) {
+        std::fputs((jsonLine + "\n").c_str(), f);
+        std::fclose(f);
+    }
+}
+
+std::string CheckpointManager::saveBreakpoint()
+{
+    std::vector<std::string> names;
+    for (const auto &f : listDirectory(m_dir))
+        names.push_back(f.name);
+    const std::string prefix = ms_policy::resolvePrefix(names, m_prefix, true);
+    const int64_t step = std::max<int64_t>(1, m_trainer.globalStep());
+    const std::string name = ms_policy::breakpointName(prefix, (step - 1) / m_stepsPerEpoch + 1, step, m_stepsPerEpoch);
+    const std::string path = (fs::path(m_dir) / name).string();
+    mindspore::writeCkpt(path, captureTrainingState(m_trainer));
+    log("{\"event\":\"saved\",\"file\":\"" + name + "\",\"reason\":\"exception_save\",\"global_step\":"
+        + std::to_string(m_trainer.globalStep()) + ",\"time\":" + jsonNumber(m_clock()) + "}");
+    return path;
 }
 
 std::string findNewestValidCheckpoint(const std::string &directory)

@@ -11,6 +11,7 @@
 #include "train/observer.h"
 
 #include <functional>
+#include <future>
 #include <optional>
 #include <string>
 #include <vector>
@@ -33,6 +34,7 @@ public:
     // the file (in `directory`) this run restored, protected from deletion.
     CheckpointManager(Trainer &trainer, const CheckpointSettings &settings, std::string directory, std::string defaultPrefix,
                       std::string resumedFrom = {}, Clock clock = {});
+    ~CheckpointManager() override;
 
     void onTrainBegin(const TrainBeginInfo &b) override;
     void onStep(const StepInfo &s) override;
@@ -42,6 +44,10 @@ public:
     // Told of every checkpoint written (path), on the training thread.
     void setSavedCallback(std::function<void(const std::string &path, const CheckpointRecord &)> cb) { m_onSaved = std::move(cb); }
     const std::string &prefix() const { return m_prefix; }
+    // MindSpore's exception_save: writes `{prefix}-{epoch}_{stepInEpoch}_breakpoint.ckpt` (the
+    // prefix after the clash rule for breakpoint files) with the state of the last finished step,
+    // a name no keep rule touches. Returns its path.
+    std::string saveBreakpoint();
     // A resumed run continues the save_checkpoint_steps chain where the checkpoint says it was
     // (entry "netwright.checkpoint.last_step_save"), so it saves at the same steps as a run that
     // was never interrupted.
@@ -51,7 +57,17 @@ public:
     std::string latest() const { return m_records.empty() ? std::string() : m_records.back().file; }
 
 private:
+    // A save whose file is being (or has been) written; finished on the training thread.
+    struct Pending {
+        std::string path, reason;
+        double time = 0;
+        CheckpointRecord record;
+        std::vector<std::string> windowDeletions;
+        std::future<int64_t> done; // the file size, or the write's exception
+    };
     void save(int64_t epoch, int64_t globalStep, const char *reason, const EvalInfo *eval);
+    // Records, logs and applies retention for a finished save; throws Error if it failed.
+    void finishPending(bool wait);
     void retain(const std::vector<std::string> &windowDeletions);
     void log(const std::string &jsonLine);
 
@@ -65,6 +81,7 @@ private:
     double m_lastTime = 0, m_lastTimeForKeep = 0;
     std::vector<CheckpointRecord> m_records; // this run's checkpoints still on disk, oldest first
     std::function<void(const std::string &, const CheckpointRecord &)> m_onSaved;
+    std::optional<Pending> m_pending;
 };
 
 // The newest checkpoint in `directory` that reads back completely (CRC checked when present),

@@ -78,6 +78,8 @@ pb::RunConfig toProto(const RunConfig &c)
     k->set_crc_check(cs.crcCheck);
     for (const auto &a : cs.appendInfo)
         k->add_append_info(a);
+    k->set_async_save(cs.asyncSave);
+    k->set_exception_save(cs.exceptionSave);
     return p;
 }
 
@@ -139,6 +141,8 @@ RunConfig fromProto(const pb::RunConfig &p)
     cs.keepPeriod = k.keep_period();
     cs.crcCheck = k.crc_check();
     cs.appendInfo.assign(k.append_info().begin(), k.append_info().end());
+    cs.asyncSave = k.async_save();
+    cs.exceptionSave = k.exception_save();
     return c;
 }
 

@@ -47,6 +47,8 @@ struct CheckpointSettings {
     int keepPeriod = 0;
     bool crcCheck = false;
     std::vector<std::string> appendInfo{"epoch_num", "step_num"};
+    bool asyncSave = false;
+    bool exceptionSave = false;
 };
 
 struct RunConfig {

@@ -17,7 +17,7 @@ using namespace netwright;
 namespace {
 QString fixture(const char *name)
 {
-    return qEnvironmentVariable("NETWRIGHT_SOURCE_DIR") + "/../shared/fixtures/mindspore-ckpt/" + name;
+    return qEnvironmentVariable("NETWRIGHT_SHARED_DIR") + "/fixtures/mindspore-ckpt/" + name;
 }
 
 QProcess *run(const QStringList &args)

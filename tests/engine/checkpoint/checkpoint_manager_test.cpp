@@ -4,6 +4,7 @@
 // names, the prefix clash for a second run in the same directory, no duplicate final save, and
 // the history log naming the rule of every deletion.
 #include "checkpoint/checkpoint_manager.h"
+#include "core/error.h"
 #include "train/training_setup.h"
 
 #include <QDir>
@@ -112,6 +113,48 @@ private slots:
         drive(m, {0.5, 0.9, 0.6, 0.7, 0.55}, clock);
         // newest 2 (step 48 = mlp-5_8, step 50 = mlp-5_10), best 2 (steps 20 and 40), step 30 (keep_period).
         QCOMPARE(ckpts(dir.path()), (QStringList{"mlp-2_10.ckpt", "mlp-3_10.ckpt", "mlp-4_10.ckpt", "mlp-5_10.ckpt", "mlp-5_8.ckpt"}));
+    }
+
+    void failedAsyncSaveIsReported()
+    {
+        QTemporaryDir dir;
+        const std::string gone = dir.filePath("removed").toStdString(); // never created: every write fails
+        double clock = 1000.0;
+        CheckpointSettings s;
+        s.asyncSave = true;
+        s.saveCheckpointSteps = 3;
+        CheckpointManager m(*m_trainer, s, gone, "mlp", {}, [&] { return clock; });
+        try {
+            drive(m, {0.5}, clock);
+            QFAIL("a failed background save went unreported");
+        } catch (const Error &e) {
+            const QString msg = QString::fromUtf8(e.what());
+            QVERIFY2(msg.contains("asynchronous save") && msg.contains("mlp-1_3.ckpt"), e.what());
+        }
+    }
+
+    void asyncSavesWriteTheSameFiles()
+    {
+        QTemporaryDir a, b;
+        double clock = 1000.0;
+        CheckpointSettings s;
+        s.saveCheckpointSteps = 3;
+        {
+            CheckpointManager m(*m_trainer, s, a.path().toStdString(), "mlp", {}, [&] { return clock; });
+            drive(m, {0.5, 0.6}, clock);
+        }
+        s.asyncSave = true;
+        clock = 1000.0;
+        {
+            CheckpointManager m(*m_trainer, s, b.path().toStdString(), "mlp", {}, [&] { return clock; });
+            drive(m, {0.5, 0.6}, clock);
+        }
+        QCOMPARE(ckpts(b.path()), ckpts(a.path()));
+        for (const QString &f : ckpts(a.path())) {
+            QFile x(a.filePath(f)), y(b.filePath(f));
+            QVERIFY(x.open(QIODevice::ReadOnly) && y.open(QIODevice::ReadOnly));
+            QVERIFY2(x.readAll() == y.readAll(), qPrintable(f));
+        }
     }
 
     void secondRunGetsTheNextPrefix()

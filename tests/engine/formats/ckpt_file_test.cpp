@@ -58,7 +58,7 @@ Tensor int64Scalar(int64_t v)
 
 std::string fixture(const char *name)
 {
-    return qEnvironmentVariable("NETWRIGHT_SOURCE_DIR").toStdString() + "/../shared/fixtures/mindspore-ckpt/" + name;
+    return qEnvironmentVariable("NETWRIGHT_SHARED_DIR").toStdString() + "/fixtures/mindspore-ckpt/" + name;
 }
 
 const CkptEntry &entry(const CkptFile &f, const std::string &name)
