@@ -47,26 +47,10 @@ int runResumeCommand(const QStringList &arguments)
         check(QFileInfo::exists(QString::fromStdString(configPath)), "\"" + d + "\" has no config.json; is it a run directory?");
         const RunConfig config = loadRunConfigFile(configPath, defaultRunConfig());
         validateRunConfig(config);
-        const std::string file = findNewestValidCheckpoint(d);
         const TrainingData data = loadTrainingData(config.data);
         auto trainer = makeTrainer(config, data);
-        int64_t lastStepSave = 0;
-        if (file.empty()) { // killed before its first checkpoint: start over (as CNTK's restore does)
-            std::printf("No checkpoint in %s yet; starting from the beginning.\n", d.c_str());
-        } else {
-            const auto ckpt = mindspore::readCkpt(d + "/" + file);
-            restoreTrainingState(*trainer, ckpt.entries, d + "/" + file);
-            for (const auto &e : ckpt.entries)
-                if (e.name == "netwright.checkpoint.last_step_save" && !e.isString && e.tensor.dtype() == DType::Int64)
-                    lastStepSave = e.tensor.dataAs<int64_t>()[0];
-        }
-        const TrainerProgress progress = trainer->progress();
-        // The metrics log keeps exactly what came before the checkpoint.
-        const std::string metrics = d + "/metrics.jsonl";
-        if (QFileInfo::exists(QString::fromStdString(metrics)))
-            MetricsLog::truncateAfter(metrics, file.empty() ? 0 : progress.globalStep,
-                                      progress.data.position == 0 && progress.data.epoch > 0);
-        return runTrainingSession(config, *trainer, dir, file, lastStepSave);
+        const ResumePoint from = restoreNewest(*trainer, d);
+        return runTrainingSession(config, *trainer, dir, from.file, from.lastStepSave);
     } catch (const Error &e) {
         std::fflush(stdout);
         std::fprintf(stderr, "netwright resume: %s\n", e.what());

@@ -9,7 +9,7 @@
 
 namespace netwright::cli {
 
-QString prepareRunDirectory(const QString &out, const QString &runName)
+QString prepareRunDirectory(const QString &out, const QString &runName, bool continuing)
 {
     QString path = out;
     if (path.isEmpty()) {
@@ -21,8 +21,9 @@ QString prepareRunDirectory(const QString &out, const QString &runName)
     const QFileInfo info(path);
     if (info.exists() && !info.isDir())
         throw Error("Cannot use \"" + path.toStdString() + "\" as the run directory: it is a file.");
-    if (QFileInfo::exists(path + QStringLiteral("/metrics.jsonl")))
-        throw Error("The run directory \"" + path.toStdString() + "\" already holds a run; choose another --out.");
+    if (!continuing && QFileInfo::exists(path + QStringLiteral("/metrics.jsonl")))
+        throw Error("The run directory \"" + path.toStdString()
+                    + "\" already holds a run; choose another --out, or continue it with netwright resume.");
     if (!QDir().mkpath(path))
         throw Error("Cannot create the run directory \"" + path.toStdString() + "\".");
     return QDir::cleanPath(path);

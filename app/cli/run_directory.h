@@ -8,7 +8,7 @@
 namespace netwright::cli {
 
 // --out when given, else runs/<name>-<yyyyMMdd-HHmmss> under the working directory. Creates it;
-// refuses a directory that already holds a run. Throws netwright::Error.
-QString prepareRunDirectory(const QString &out, const QString &runName);
+// refuses a directory that already holds a run unless `continuing`. Throws netwright::Error.
+QString prepareRunDirectory(const QString &out, const QString &runName, bool continuing = false);
 
 } // namespace netwright::cli

@@ -2,6 +2,8 @@
 #include "cli/train_command.h"
 
 #include "checkpoint/checkpoint_manager.h"
+#include "checkpoint/training_state.h"
+#include "formats/mindspore/ckpt_file.h"
 #include "cli/progress_reporter.h"
 #include "cli/run_directory.h"
 #include "config/run_config.h"
@@ -11,6 +13,7 @@
 #include "train/training_setup.h"
 
 #include <QCommandLineParser>
+#include <QFileInfo>
 #include <QCoreApplication>
 
 #include <csignal>
@@ -53,6 +56,27 @@ int toInt(const QCommandLineParser &p, const QString &name, int minimum)
 }
 
 } // namespace
+
+ResumePoint restoreNewest(Trainer &trainer, const std::string &d)
+{
+    ResumePoint point;
+    point.file = findNewestValidCheckpoint(d);
+    if (point.file.empty()) {
+        std::printf("No checkpoint in %s yet; starting from the beginning.\n", d.c_str());
+    } else {
+        const auto ckpt = mindspore::readCkpt(d + "/" + point.file);
+        restoreTrainingState(trainer, ckpt.entries, d + "/" + point.file);
+        for (const auto &e : ckpt.entries)
+            if (e.name == "netwright.checkpoint.last_step_save" && !e.isString && e.tensor.dtype() == DType::Int64)
+                point.lastStepSave = e.tensor.dataAs<int64_t>()[0];
+    }
+    const TrainerProgress progress = trainer.progress();
+    const std::string metrics = d + "/metrics.jsonl";
+    if (QFileInfo::exists(QString::fromStdString(metrics)))
+        MetricsLog::truncateAfter(metrics, point.file.empty() ? 0 : progress.globalStep,
+                                  progress.data.position == 0 && progress.data.epoch > 0);
+    return point;
+}
 
 int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString &dir, const std::string &resumedFrom,
                        int64_t lastStepSave)
@@ -185,9 +209,11 @@ int runTrainCommand(const QStringList &arguments)
 
         const TrainingData data = loadTrainingData(config.data);
         auto trainer = makeTrainer(config, data);
-        const QString dir = prepareRunDirectory(p.value(QStringLiteral("out")), QString::fromStdString(config.name));
+        const bool restore = config.checkpoint.enabled && config.checkpoint.restore && p.isSet(QStringLiteral("out"));
+        const QString dir = prepareRunDirectory(p.value(QStringLiteral("out")), QString::fromStdString(config.name), restore);
+        const ResumePoint from = restore ? restoreNewest(*trainer, dir.toStdString()) : ResumePoint{};
         writeFileAtomically((dir + QStringLiteral("/config.json")).toStdString(), runConfigToJson(config) + "\n");
-        return runTrainingSession(config, *trainer, dir, {}, 0);
+        return runTrainingSession(config, *trainer, dir, from.file, from.lastStepSave);
     } catch (const Error &e) {
         std::fflush(stdout);
         std::fprintf(stderr, "netwright train: %s\n", e.what());

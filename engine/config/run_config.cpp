@@ -80,6 +80,7 @@ pb::RunConfig toProto(const RunConfig &c)
         k->add_append_info(a);
     k->set_async_save(cs.asyncSave);
     k->set_exception_save(cs.exceptionSave);
+    k->set_restore(cs.restore);
     return p;
 }
 
@@ -143,6 +144,7 @@ RunConfig fromProto(const pb::RunConfig &p)
     cs.appendInfo.assign(k.append_info().begin(), k.append_info().end());
     cs.asyncSave = k.async_save();
     cs.exceptionSave = k.exception_save();
+    cs.restore = k.restore();
     return c;
 }
 

@@ -49,6 +49,7 @@ struct CheckpointSettings {
     std::vector<std::string> appendInfo{"epoch_num", "step_num"};
     bool asyncSave = false;
     bool exceptionSave = false;
+    bool restore = false;
 };
 
 struct RunConfig {

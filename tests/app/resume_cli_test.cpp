@@ -142,6 +142,40 @@ private slots:
         QVERIFY2(contents(path("killed/") + finals[0]) == contents(path("ref/") + finals[0]), "final checkpoints differ");
     }
 
+    void trainWithRestoreContinuesTheRun()
+    {
+        // The same run config with checkpoint.restore: running the same `train` command again
+        // continues where the first one was stopped, and ends as the reference run did.
+        QFile cfg(m_config);
+        QVERIFY(cfg.open(QIODevice::ReadOnly));
+        QByteArray json = cfg.readAll();
+        json.replace("\"crc_check\": true}", "\"crc_check\": true, \"restore\": true}");
+        QVERIFY(json.contains("\"restore\": true"));
+        QFile restoring(path("restore.json"));
+        QVERIFY(restoring.open(QIODevice::WriteOnly));
+        restoring.write(json);
+        restoring.close();
+        const QStringList args{"train", "--config", path("restore.json"), "--out", path("restored")};
+        QProcess first;
+        first.setStandardOutputFile(QProcess::nullDevice());
+        first.start(binary(), args);
+        QVERIFY(first.waitForStarted());
+        for (int i = 0; i < 600 && contents(path("restored/metrics.jsonl")).count('\n') < 150; ++i)
+            QThread::msleep(20);
+        ::kill(static_cast<pid_t>(first.processId()), SIGINT);
+        QVERIFY(first.waitForFinished(60000));
+        QCOMPARE(first.exitCode(), 130);
+        QProcess second;
+        second.start(binary(), args);
+        QVERIFY(second.waitForFinished(300000));
+        QCOMPARE(second.exitCode(), 0);
+        QVERIFY(QString::fromUtf8(second.readAllStandardOutput()).contains("Resuming from"));
+        QVERIFY2(contents(path("restored/metrics.jsonl")) == contents(path("ref/metrics.jsonl")), "metrics logs differ");
+        const QString final = QDir(path("ref")).entryList({"*-8_63.ckpt"}).value(0);
+        QVERIFY(!final.isEmpty());
+        QVERIFY2(contents(path("restored/") + final) == contents(path("ref/") + final), "final checkpoints differ");
+    }
+
     void sigintStopsCleanlyWithACheckpoint()
     {
         QProcess p;
