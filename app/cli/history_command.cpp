@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/history_command.h"
 
+#include "cli/subcommand.h"
+
 #include <QCommandLineParser>
 #include <QDateTime>
 #include <QDir>
@@ -35,18 +37,8 @@ int runHistoryCommand(const QStringList &arguments)
     p.addPositionalArgument(QStringLiteral("history"), QStringLiteral("The subcommand."));
     p.addPositionalArgument(QStringLiteral("RUN_DIR"), QStringLiteral("The run directory."));
     p.addOption({QStringLiteral("json"), QStringLiteral("Print JSON instead of a table.")});
-    if (!p.parse(arguments)) {
-        std::fprintf(stderr, "netwright history: %s\nSee: netwright history --help\n", qPrintable(p.errorText()));
-        return 2;
-    }
-    if (p.isSet(QStringLiteral("help"))) {
-        std::fputs(qPrintable(p.helpText()), stdout);
-        return 0;
-    }
-    if (p.positionalArguments().size() != 2) {
-        std::fprintf(stderr, "netwright history: give exactly one run directory.\nSee: netwright history --help\n");
-        return 2;
-    }
+    if (const auto done = parseSubcommand(p, arguments, "history", 1, "give exactly one run directory."))
+        return *done;
     const QString dir = QDir::cleanPath(p.positionalArguments().at(1));
     QFile log(dir + QStringLiteral("/checkpoints.jsonl"));
     if (!QFileInfo(dir).isDir() || !log.open(QIODevice::ReadOnly)) {

@@ -5,6 +5,8 @@
 #include "core/tensor_stats.h"
 #include "formats/mindspore/ckpt_file.h"
 
+#include "cli/subcommand.h"
+
 #include <QCommandLineParser>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -40,18 +42,8 @@ int runInspectCommand(const QStringList &arguments)
     p.addPositionalArgument(QStringLiteral("inspect"), QStringLiteral("The subcommand."));
     p.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("The file to inspect."));
     p.addOption({QStringLiteral("json"), QStringLiteral("Print JSON instead of a table.")});
-    if (!p.parse(arguments)) {
-        std::fprintf(stderr, "netwright inspect: %s\nSee: netwright inspect --help\n", qPrintable(p.errorText()));
-        return 2;
-    }
-    if (p.isSet(QStringLiteral("help"))) {
-        std::fputs(qPrintable(p.helpText()), stdout);
-        return 0;
-    }
-    if (p.positionalArguments().size() != 2) {
-        std::fprintf(stderr, "netwright inspect: give exactly one file.\nSee: netwright inspect --help\n");
-        return 2;
-    }
+    if (const auto done = parseSubcommand(p, arguments, "inspect", 1, "give exactly one file."))
+        return *done;
     const std::string path = p.positionalArguments().at(1).toStdString();
     try {
         const mindspore::CkptFile file = mindspore::readCkpt(path, true);

@@ -10,6 +10,8 @@
 #include "train/metrics_log.h"
 #include "train/training_setup.h"
 
+#include "cli/subcommand.h"
+
 #include <QCommandLineParser>
 #include <QDir>
 #include <QFileInfo>
@@ -27,18 +29,8 @@ int runResumeCommand(const QStringList &arguments)
     p.addHelpOption();
     p.addPositionalArgument(QStringLiteral("resume"), QStringLiteral("The subcommand."));
     p.addPositionalArgument(QStringLiteral("RUN_DIR"), QStringLiteral("The run directory (holds config.json and checkpoints)."));
-    if (!p.parse(arguments)) {
-        std::fprintf(stderr, "netwright resume: %s\nSee: netwright resume --help\n", qPrintable(p.errorText()));
-        return 2;
-    }
-    if (p.isSet(QStringLiteral("help"))) {
-        std::fputs(qPrintable(p.helpText()), stdout);
-        return 0;
-    }
-    if (p.positionalArguments().size() != 2) {
-        std::fprintf(stderr, "netwright resume: give exactly one run directory.\nSee: netwright resume --help\n");
-        return 2;
-    }
+    if (const auto done = parseSubcommand(p, arguments, "resume", 1, "give exactly one run directory."))
+        return *done;
     try {
         const QString dir = QDir::cleanPath(p.positionalArguments().at(1));
         const std::string d = dir.toStdString();

@@ -12,6 +12,8 @@
 #include "train/metrics_log.h"
 #include "train/training_setup.h"
 
+#include "cli/subcommand.h"
+
 #include <QCommandLineParser>
 #include <QFileInfo>
 #include <QCoreApplication>
@@ -159,18 +161,8 @@ int runTrainCommand(const QStringList &arguments)
          QStringLiteral("DIR")},
         {QStringLiteral("print-config"), QStringLiteral("Print the resolved run config as JSON and exit without training.")},
     });
-    if (!p.parse(arguments)) {
-        std::fprintf(stderr, "netwright train: %s\nSee: netwright train --help\n", qPrintable(p.errorText()));
-        return 2;
-    }
-    if (p.isSet(QStringLiteral("help"))) {
-        std::fputs(qPrintable(p.helpText()), stdout);
-        return 0;
-    }
-    if (p.positionalArguments().size() > 1) {
-        std::fprintf(stderr, "netwright train: unexpected argument \"%s\".\n", qPrintable(p.positionalArguments().at(1)));
-        return 2;
-    }
+    if (const auto done = parseSubcommand(p, arguments, "train", 0, nullptr))
+        return *done;
     try {
         RunConfig config = defaultRunConfig();
         if (p.isSet(QStringLiteral("config")))

@@ -3,22 +3,12 @@
 // the key and the file), overrides over a base, and the full JSON written back parses to the same.
 #include "config/run_config.h"
 #include "core/error.h"
+#include "support/error_of.h"
 
 #include <QTest>
 
 using namespace netwright;
-
-namespace {
-QString errorOf(const std::function<void()> &fn)
-{
-    try {
-        fn();
-    } catch (const Error &e) {
-        return QString::fromUtf8(e.what());
-    }
-    return {};
-}
-} // namespace
+using netwright::testing::errorOf;
 
 class RunConfigTest : public QObject {
     Q_OBJECT

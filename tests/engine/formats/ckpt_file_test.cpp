@@ -5,6 +5,7 @@
 // names, dtypes, shapes and values checked by hand (values read with protobuf-python + numpy);
 // the parallel-strategy file, encrypted files and damaged files fail with a clear message.
 #include "core/error.h"
+#include "support/error_of.h"
 #include "core/rng.h"
 #include "formats/mindspore/ckpt_file.h"
 
@@ -18,6 +19,7 @@
 #include <cstring>
 
 using namespace netwright;
+using netwright::testing::errorOf;
 using namespace netwright::mindspore;
 
 namespace {
@@ -76,15 +78,6 @@ float halfToFloat(uint16_t h)
     return sign ? -v : v;
 }
 
-QString errorOf(const std::function<void()> &fn)
-{
-    try {
-        fn();
-    } catch (const Error &e) {
-        return QString::fromUtf8(e.what());
-    }
-    return {};
-}
 
 } // namespace
 
