@@ -49,11 +49,11 @@ void AtomicFileWriter::fail(int err)
     throw Error("Cannot write \"" + m_path + "\": " + reason + ". The previous file, if any, is unchanged.");
 }
 
-void AtomicFileWriter::flushBuffer()
+void AtomicFileWriter::writeAll(const char *data, size_t size)
 {
     size_t done = 0;
-    while (done < m_buffer.size()) {
-        const ssize_t n = ::write(m_fd, m_buffer.data() + done, m_buffer.size() - done);
+    while (done < size) {
+        const ssize_t n = ::write(m_fd, data + done, size - done);
         if (n < 0) {
             if (errno == EINTR)
                 continue;
@@ -61,6 +61,11 @@ void AtomicFileWriter::flushBuffer()
         }
         done += static_cast<size_t>(n);
     }
+}
+
+void AtomicFileWriter::flushBuffer()
+{
+    writeAll(m_buffer.data(), m_buffer.size());
     m_buffer.clear();
 }
 
@@ -73,20 +78,10 @@ void AtomicFileWriter::write(std::string_view bytes)
         return;
     }
     flushBuffer();
-    if (bytes.size() < kBufferSize) {
+    if (bytes.size() < kBufferSize)
         m_buffer.append(bytes);
-        return;
-    }
-    size_t done = 0;
-    while (done < bytes.size()) {
-        const ssize_t n = ::write(m_fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            fail(errno);
-        }
-        done += static_cast<size_t>(n);
-    }
+    else
+        writeAll(bytes.data(), bytes.size()); // big tensors go straight from their memory
 }
 
 void AtomicFileWriter::commit()

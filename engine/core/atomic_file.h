@@ -25,6 +25,7 @@ public:
 
 private:
     void flushBuffer();
+    void writeAll(const char *data, size_t size);
     [[noreturn]] void fail(int err);
 
     std::string m_path, m_tmp;
