@@ -4,6 +4,8 @@
 // names, the prefix clash for a second run in the same directory, no duplicate final save, and
 // the history log naming the rule of every deletion.
 #include "checkpoint/checkpoint_manager.h"
+#include "checkpoint/training_state.h"
+#include "formats/mindspore/ckpt_file.h"
 #include "core/error.h"
 #include "train/training_setup.h"
 
@@ -155,6 +157,25 @@ private slots:
             QVERIFY(x.open(QIODevice::ReadOnly) && y.open(QIODevice::ReadOnly));
             QVERIFY2(x.readAll() == y.readAll(), qPrintable(f));
         }
+    }
+
+    void breakpointCheckpoints()
+    {
+        // exception_save: prefix-epoch_stepInEpoch_breakpoint.ckpt, readable, its own clash
+        // counter, and never touched by keep_checkpoint_max.
+        QTemporaryDir dir;
+        double clock = 1000.0;
+        CheckpointSettings s;
+        s.keepCheckpointMax = 1;
+        CheckpointManager m(*m_trainer, s, dir.path().toStdString(), "mlp", {}, [&] { return clock; });
+        drive(m, {0.5, 0.6}, clock); // the trainer itself never stepped: its state is at step 0
+        const std::string first = m.saveBreakpoint();
+        QVERIFY2(QString::fromStdString(first).endsWith("/mlp-1_1_breakpoint.ckpt"), first.c_str());
+        const std::string second = m.saveBreakpoint();
+        QVERIFY2(QString::fromStdString(second).endsWith("/mlp_1-1_1_breakpoint.ckpt"), second.c_str());
+        QCOMPARE(mindspore::readCkpt(first).entries.size(), captureTrainingState(*m_trainer).size());
+        drive(m, {0.7}, clock); // more saves with keep_checkpoint_max 1
+        QVERIFY(QFile::exists(QString::fromStdString(first)) && QFile::exists(QString::fromStdString(second)));
     }
 
     void secondRunGetsTheNextPrefix()
