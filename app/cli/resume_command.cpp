@@ -41,7 +41,7 @@ int runResumeCommand(const QStringList &arguments)
         validateRunConfig(config);
         const TrainingData data = loadTrainingData(config.data);
         auto trainer = makeTrainer(config, data);
-        const ResumePoint from = restoreNewest(*trainer, d);
+        const ResumePoint from = restoreNewest(config, *trainer, d);
         return runTrainingSession(config, *trainer, dir, from.file, from.lastStepSave);
     } catch (const Error &e) {
         std::fflush(stdout);

@@ -3,6 +3,7 @@
 
 #include "checkpoint/checkpoint_manager.h"
 #include "checkpoint/training_state.h"
+#include "formats/cntk/trainer_checkpoint.h"
 #include "formats/mindspore/ckpt_file.h"
 #include "cli/progress_reporter.h"
 #include "cli/run_directory.h"
@@ -59,16 +60,18 @@ int toInt(const QCommandLineParser &p, const QString &name, int minimum)
 
 } // namespace
 
-ResumePoint restoreNewest(Trainer &trainer, const std::string &d)
+ResumePoint restoreNewest(const RunConfig &config, Trainer &trainer, const std::string &d)
 {
     ResumePoint point;
-    point.file = findNewestValidCheckpoint(d);
+    const bool cntk = config.checkpoint.format == "cntk";
+    point.file = cntk ? findCntkRestoreFile(d, cntkFilename(config.checkpoint, config.model)) : findNewestValidCheckpoint(d);
     if (point.file.empty()) {
         std::printf("No checkpoint in %s yet; starting from the beginning.\n", d.c_str());
     } else {
-        const auto ckpt = mindspore::readCkpt(d + "/" + point.file);
-        restoreTrainingState(trainer, ckpt.entries, d + "/" + point.file);
-        for (const auto &e : ckpt.entries)
+        const std::string path = d + "/" + point.file;
+        const auto entries = cntk ? cntk::readTrainerCheckpoint(path) : mindspore::readCkpt(path).entries;
+        restoreTrainingState(trainer, entries, path);
+        for (const auto &e : entries)
             if (e.name == "netwright.checkpoint.last_step_save" && !e.isString && e.tensor.dtype() == DType::Int64)
                 point.lastStepSave = e.tensor.dataAs<int64_t>()[0];
     }
@@ -203,7 +206,7 @@ int runTrainCommand(const QStringList &arguments)
         auto trainer = makeTrainer(config, data);
         const bool restore = config.checkpoint.enabled && config.checkpoint.restore && p.isSet(QStringLiteral("out"));
         const QString dir = prepareRunDirectory(p.value(QStringLiteral("out")), QString::fromStdString(config.name), restore);
-        const ResumePoint from = restore ? restoreNewest(*trainer, dir.toStdString()) : ResumePoint{};
+        const ResumePoint from = restore ? restoreNewest(config, *trainer, dir.toStdString()) : ResumePoint{};
         writeFileAtomically((dir + QStringLiteral("/config.json")).toStdString(), runConfigToJson(config) + "\n");
         return runTrainingSession(config, *trainer, dir, from.file, from.lastStepSave);
     } catch (const Error &e) {

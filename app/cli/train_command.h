@@ -22,8 +22,9 @@ struct ResumePoint {
     int64_t lastStepSave = 0; // where the save_checkpoint_steps chain stood
 };
 // Restores the newest valid checkpoint in `dir` into `trainer` and cuts dir's metrics log back to
-// it; with no checkpoint, the run starts over (and the metrics log is emptied).
-ResumePoint restoreNewest(Trainer &trainer, const std::string &dir);
+// it; with no checkpoint, the run starts over (and the metrics log is emptied). With
+// checkpoint.format "cntk" the checkpoint is found by CNTK's restore scan.
+ResumePoint restoreNewest(const RunConfig &config, Trainer &trainer, const std::string &dir);
 // Trains `trainer` into run directory `dir` with progress, the metrics log (appended to when
 // resuming) and the checkpoint policy; SIGINT/SIGTERM stop after the current step and save.
 // Returns the exit code.

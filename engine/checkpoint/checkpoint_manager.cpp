@@ -4,6 +4,7 @@
 #include "checkpoint/mindspore_policy.h"
 #include "checkpoint/training_state.h"
 #include "core/error.h"
+#include "formats/cntk/trainer_checkpoint.h"
 #include "formats/mindspore/ckpt_file.h"
 #include "train/trainer.h"
 
@@ -56,9 +57,20 @@ CheckpointManager::CheckpointManager(Trainer &trainer, const CheckpointSettings 
     : m_trainer(trainer), m_s(settings), m_dir(std::move(directory)), m_resumedFrom(std::move(resumedFrom)),
       m_clock(clock ? std::move(clock) : Clock(realClock))
 {
+    m_cntk = m_s.format == "cntk";
+    if (m_cntk) {
+        m_cntkFile = cntkFilename(m_s, defaultPrefix);
+        m_cntkTrigger = cntk_policy::Trigger(static_cast<uint64_t>(m_s.cntk.frequency));
+    }
     std::vector<std::string> names;
     for (const auto &f : listDirectory(m_dir)) {
-        if (f.name[0] == '.' && f.name.find(".ckpt.tmp-") != std::string::npos) {
+        if (m_cntk && f.name.size() > 12 && f.name.compare(f.name.size() - 12, 12, ".ckp.pending") == 0) {
+            // a pair save a crash interrupted: finish it if its model made it, else drop it
+            cntk::recoverInterruptedSave((fs::path(m_dir) / f.name.substr(1, f.name.size() - 13)).string());
+            continue;
+        }
+        if (f.name[0] == '.' && (f.name.find(".ckpt.tmp-") != std::string::npos
+                                 || (m_cntk && f.name.rfind("." + m_cntkFile, 0) == 0 && f.name.find(".tmp-") != std::string::npos))) {
             std::error_code ec; // a save that a crash interrupted: never a valid checkpoint
             fs::remove(fs::path(m_dir) / f.name, ec);
             continue;
@@ -79,7 +91,10 @@ CheckpointManager::CheckpointManager(Trainer &trainer, const CheckpointSettings 
 void CheckpointManager::onTrainBegin(const TrainBeginInfo &b)
 {
     m_stepsPerEpoch = std::max<int64_t>(1, b.stepsPerEpoch);
+    m_samplesPerEpoch = std::max<int64_t>(1, std::min(b.trainSamples, b.stepsPerEpoch * b.batchSize));
     m_lastSavedStep = b.startGlobalStep; // a resumed run does not save its starting point again
+    if (m_cntk)
+        m_cntkTrigger.restore(cntkUnits()); // CNTK recomputes the action's index from the restored count
     if (!m_resumedFrom.empty()) {
         CheckpointRecord r;
         r.file = m_resumedFrom;
@@ -93,6 +108,12 @@ void CheckpointManager::onStep(const StepInfo &s)
     if (!m_s.enabled)
         return;
     finishPending(false); // report a finished background save (or its failure) on this thread
+    if (m_cntk) {
+        if (const auto index = m_cntkTrigger.afterMinibatch(cntkUnits()))
+            save(s.epoch, s.globalStep, "cntk_frequency", nullptr,
+                 cntk_policy::checkpointName(m_cntkFile, m_s.cntk.preserveAll ? index : std::nullopt));
+        return;
+    }
     bool due = false;
     const double now = m_clock();
     if (m_s.saveCheckpointSteps > 0) {
@@ -120,7 +141,7 @@ void CheckpointManager::onEvaluation(const EvalInfo &e)
             + ",\"eval_loss\":" + jsonNumber(e.loss) + "}");
         return;
     }
-    if (m_s.saveEveryEpoch)
+    if (m_s.saveEveryEpoch && !m_cntk)
         save(e.epoch, e.globalStep, "save_every_epoch", &e);
 }
 
@@ -128,8 +149,20 @@ void CheckpointManager::onTrainEnd(const TrainEndInfo &e)
 {
     if (!m_s.enabled)
         return;
+    const int64_t epoch = (e.globalStep - 1) / m_stepsPerEpoch + 1;
+    if (m_cntk) {
+        // The final partial period, then (preserve_all) the plain name if it is not there yet.
+        if (const auto index = m_cntkTrigger.atEnd(cntkUnits()))
+            save(epoch, e.globalStep, e.stopped ? "stopped" : "cntk_final_period", nullptr,
+                 cntk_policy::checkpointName(m_cntkFile, m_s.cntk.preserveAll ? index : std::nullopt));
+        finishPending(true);
+        if (m_s.cntk.preserveAll && !e.stopped && e.globalStep != 0 && !fs::exists(fs::path(m_dir) / m_cntkFile))
+            save(epoch, e.globalStep, "cntk_final", nullptr, m_cntkFile);
+        finishPending(true);
+        return;
+    }
     if (m_s.saveAtEnd && e.globalStep != m_lastSavedStep && e.globalStep != 0)
-        save((e.globalStep - 1) / m_stepsPerEpoch + 1, e.globalStep, e.stopped ? "stopped" : "save_at_end", nullptr);
+        save(epoch, e.globalStep, e.stopped ? "stopped" : "save_at_end", nullptr);
     finishPending(true); // training is not over until its last checkpoint is on disk
 }
 
@@ -139,7 +172,18 @@ CheckpointManager::~CheckpointManager()
         m_pending->done.wait(); // never leave a writer thread behind (its error was the run's to report)
 }
 
-void CheckpointManager::save(int64_t epoch, int64_t globalStep, const char *reason, const EvalInfo *eval)
+uint64_t CheckpointManager::cntkUnits() const
+{
+    const TrainerProgress p = m_trainer.progress();
+    const auto samples = static_cast<uint64_t>(p.data.epoch * m_samplesPerEpoch + p.data.position);
+    if (m_s.cntk.unit == "minibatches")
+        return static_cast<uint64_t>(p.globalStep);
+    if (m_s.cntk.unit == "sweeps")
+        return samples / static_cast<uint64_t>(m_samplesPerEpoch);
+    return samples;
+}
+
+void CheckpointManager::save(int64_t epoch, int64_t globalStep, const char *reason, const EvalInfo *eval, std::string name)
 {
     finishPending(true); // one save in flight at a time, as MindSpore's async_save
     const double now = m_clock();
@@ -151,9 +195,10 @@ void CheckpointManager::save(int64_t epoch, int64_t globalStep, const char *reas
     Pending job;
     // The time-window rule decides from the listing as it is before the new file (as MindSpore
     // does); the count rule is applied after the write, to the files no other rule keeps.
-    if (policy.keepCheckpointMax == 0)
+    if (policy.keepCheckpointMax == 0 && !m_cntk)
         job.windowDeletions = ms_policy::filesToDelete(listDirectory(m_dir), m_prefix, policy, now, m_lastTimeForKeep);
-    const std::string name = ms_policy::checkpointName(m_prefix, epoch, globalStep, m_stepsPerEpoch);
+    if (name.empty())
+        name = ms_policy::checkpointName(m_prefix, epoch, globalStep, m_stepsPerEpoch);
     auto entries = captureTrainingState(m_trainer); // deep copies: training may go on while it is written
     Tensor chain(Shape{}, DType::Int64);
     chain.dataAs<int64_t>()[0] = m_lastStepSave;
@@ -179,7 +224,22 @@ void CheckpointManager::save(int64_t epoch, int64_t globalStep, const char *reas
     m_lastTimeForKeep = now;
     mindspore::CkptWriteOptions options;
     options.crc = m_s.crcCheck;
-    auto write = [path = job.path, entries = std::move(entries), options, now]() -> int64_t {
+    std::optional<cntk::LearnerCounters> counters;
+    if (m_cntk) {
+        const TrainerProgress p = m_trainer.progress();
+        const auto samples = static_cast<uint64_t>(p.data.epoch * m_samplesPerEpoch + p.data.position);
+        counters = cntk::LearnerCounters{samples, static_cast<uint64_t>(p.globalStep), samples / static_cast<uint64_t>(m_samplesPerEpoch),
+                                         m_trainer.settings().baseLr};
+    }
+    auto write = [path = job.path, entries = std::move(entries), options, now, counters, graph = &m_trainer.graph()]() -> int64_t {
+        if (counters) {
+            // The graph's structure is fixed while training; the values come from `entries`.
+            cntk::writeTrainerCheckpoint(path, *graph, entries, *counters);
+            struct stat model {}, state {};
+            ::stat(path.c_str(), &model);
+            ::stat((path + ".ckp").c_str(), &state);
+            return model.st_size + state.st_size;
+        }
         mindspore::writeCkpt(path, entries, options);
         // Stamp the file with our clock so the time-window rule sees what the policy saw.
         const long ns = static_cast<long>((now - std::floor(now)) * 1e9);
@@ -233,8 +293,29 @@ void CheckpointManager::finishPending(bool wait)
         + "}");
     if (m_onSaved)
         m_onSaved(job.path, r);
+    if (m_cntk)
+        return; // CNTK: one file overwritten, or (preserve_all) every file kept
+    if (m_s.saveLast)
+        linkLast(r.file);
     // Deletions happen only now, with the new file safely on disk.
     retain(job.windowDeletions);
+}
+
+void CheckpointManager::linkLast(const std::string &file)
+{
+    // `<prefix>-last.ckpt` is a second name of the newest checkpoint (a hard link: no second
+    // write, and it stays valid when a keep rule later deletes the original name).
+    const fs::path dir(m_dir);
+    const std::string last = m_prefix + "-last.ckpt";
+    const fs::path tmp = dir / ("." + last + ".link");
+    std::error_code ec;
+    fs::remove(tmp, ec);
+    fs::create_hard_link(dir / file, tmp, ec);
+    if (!ec)
+        fs::rename(tmp, dir / last, ec);
+    if (ec)
+        throw Error("Cannot update "" + (dir / last).string() + "" to "" + file + "": " + ec.message() + ".");
+    log("{\"event\":\"linked\",\"file\":\"" + last + "\",\"target\":\"" + file + "\",\"rule\":\"save_last\"}");
 }
 
 void CheckpointManager::retain(const std::vector<std::string> &windowDeletions)
@@ -328,7 +409,11 @@ std::string findNewestValidCheckpoint(const std::string &directory)
             const auto file = mindspore::readCkpt((fs::path(directory) / f.name).string(), true);
             for (const auto &e : file.entries)
                 if (e.name == "netwright.train.global_step" && !e.isString && e.tensor.dtype() == DType::Int64
-                    && e.tensor.numel() == 1 && e.tensor.dataAs<int64_t>()[0] > bestStep) {
+                    && e.tensor.numel() == 1
+                    && (e.tensor.dataAs<int64_t>()[0] > bestStep
+                        // the save_last alias names the same state as a real checkpoint: prefer the real one
+                        || (e.tensor.dataAs<int64_t>()[0] == bestStep && best.size() > 10
+                            && best.compare(best.size() - 10, 10, "-last.ckpt") == 0))) {
                     bestStep = e.tensor.dataAs<int64_t>()[0];
                     best = f.name;
                 }
@@ -337,6 +422,33 @@ std::string findNewestValidCheckpoint(const std::string &directory)
         }
     }
     return best;
+}
+
+std::string cntkFilename(const CheckpointSettings &settings, const std::string &model)
+{
+    return settings.cntk.filename.empty() ? model + ".dnn" : settings.cntk.filename;
+}
+
+std::string findCntkRestoreFile(const std::string &directory, const std::string &filename)
+{
+    std::vector<std::string> listing;
+    for (const auto &f : listDirectory(directory))
+        if (f.name.size() > 12 && f.name[0] == '.' && f.name.compare(f.name.size() - 12, 12, ".ckp.pending") == 0)
+            cntk::recoverInterruptedSave((fs::path(directory) / f.name.substr(1, f.name.size() - 13)).string());
+    for (const auto &f : listDirectory(directory))
+        listing.push_back(f.name);
+    // CNTK's rule picks one file; when that pair does not read back, the next best is used.
+    while (true) {
+        const std::string pick = cntk_policy::findRestoreFile(listing, filename);
+        if (pick.empty())
+            return pick;
+        try {
+            cntk::readTrainerCheckpoint((fs::path(directory) / pick).string());
+            return pick;
+        } catch (const Error &) {
+            listing.erase(std::remove(listing.begin(), listing.end(), pick), listing.end());
+        }
+    }
 }
 
 } // namespace netwright

@@ -7,6 +7,7 @@
 // deletion is recorded, with its rule, in <dir>/checkpoints.jsonl. Layer: engine/checkpoint.
 #pragma once
 
+#include "checkpoint/cntk_policy.h"
 #include "config/run_config.h"
 #include "train/observer.h"
 
@@ -65,7 +66,10 @@ private:
         std::vector<std::string> windowDeletions;
         std::future<int64_t> done; // the file size, or the write's exception
     };
-    void save(int64_t epoch, int64_t globalStep, const char *reason, const EvalInfo *eval);
+    void save(int64_t epoch, int64_t globalStep, const char *reason, const EvalInfo *eval, std::string name = {});
+    // CNTK format: the count of the configured unit (samples, minibatches, sweeps) so far.
+    uint64_t cntkUnits() const;
+    void linkLast(const std::string &file);
     // Records, logs and applies retention for a finished save; throws Error if it failed.
     void finishPending(bool wait);
     void retain(const std::vector<std::string> &windowDeletions);
@@ -82,10 +86,22 @@ private:
     std::vector<CheckpointRecord> m_records; // this run's checkpoints still on disk, oldest first
     std::function<void(const std::string &, const CheckpointRecord &)> m_onSaved;
     std::optional<Pending> m_pending;
+    bool m_cntk = false;            // checkpoint.format "cntk": model-v2 + .ckp pairs
+    std::string m_cntkFile;         // CNTK's `filename` within the directory
+    cntk_policy::Trigger m_cntkTrigger{0};
+    int64_t m_samplesPerEpoch = 1;
 };
 
 // The newest checkpoint in `directory` that reads back completely (CRC checked when present),
 // by the global step it records; empty when there is none. Broken files are skipped.
 std::string findNewestValidCheckpoint(const std::string &directory);
+
+// CNTK's restore-on-start for `filename` in `directory`: saves a crash interrupted are completed
+// or discarded first, then `filename` if present, else the largest `filename`N with its .ckp
+// (cntk_policy::findRestoreFile); a pair that does not read back is skipped for the next one.
+// Empty when there is none.
+std::string findCntkRestoreFile(const std::string &directory, const std::string &filename);
+// The file name CNTK-format checkpoints of this config use (checkpoint.cntk.filename or <model>.dnn).
+std::string cntkFilename(const CheckpointSettings &settings, const std::string &model);
 
 } // namespace netwright

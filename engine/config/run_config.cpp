@@ -81,6 +81,12 @@ pb::RunConfig toProto(const RunConfig &c)
     k->set_async_save(cs.asyncSave);
     k->set_exception_save(cs.exceptionSave);
     k->set_restore(cs.restore);
+    k->set_format(cs.format);
+    k->set_save_last(cs.saveLast);
+    k->mutable_cntk()->set_filename(cs.cntk.filename);
+    k->mutable_cntk()->set_frequency(cs.cntk.frequency);
+    k->mutable_cntk()->set_unit(cs.cntk.unit);
+    k->mutable_cntk()->set_preserve_all(cs.cntk.preserveAll);
     return p;
 }
 
@@ -145,6 +151,12 @@ RunConfig fromProto(const pb::RunConfig &p)
     cs.asyncSave = k.async_save();
     cs.exceptionSave = k.exception_save();
     cs.restore = k.restore();
+    cs.format = k.format();
+    cs.saveLast = k.save_last();
+    cs.cntk.filename = k.cntk().filename();
+    cs.cntk.frequency = k.cntk().frequency();
+    cs.cntk.unit = k.cntk().unit();
+    cs.cntk.preserveAll = k.cntk().preserve_all();
     return c;
 }
 
@@ -280,7 +292,17 @@ void validateRunConfig(const RunConfig &c)
     for (const auto &a : k.appendInfo)
         check(a == "epoch_num" || a == "step_num",
               "checkpoint.append_info \"" + a + "\" is unknown (MindSpore accepts epoch_num and step_num).");
-    if (k.enabled)
+    check(k.format == "mindspore" || k.format == "cntk",
+          "checkpoint.format \"" + k.format + "\" is unknown (expected mindspore or cntk).");
+    check(k.cntk.filename.find('/') == std::string::npos, "checkpoint.cntk.filename must not contain '/'.");
+    check(k.cntk.frequency >= 0, "checkpoint.cntk.frequency must be 0 or more, got " + std::to_string(k.cntk.frequency) + ".");
+    check(k.cntk.unit == "samples" || k.cntk.unit == "minibatches" || k.cntk.unit == "sweeps",
+          "checkpoint.cntk.unit \"" + k.cntk.unit + "\" is unknown (expected samples, minibatches or sweeps).");
+    if (k.enabled && k.format == "cntk")
+        check(k.saveCheckpointSteps == 0 && k.saveCheckpointSeconds == 0,
+              "checkpoint: save_checkpoint_steps and save_checkpoint_seconds are MindSpore triggers; with format \"cntk\" "
+              "set checkpoint.cntk.frequency and checkpoint.cntk.unit instead.");
+    if (k.enabled && k.format == "mindspore")
         check(k.saveCheckpointSteps || k.saveCheckpointSeconds || k.saveEveryEpoch || k.saveAtEnd,
               "checkpoint: nothing would ever be saved (set save_every_epoch, save_at_end, save_checkpoint_steps or "
               "save_checkpoint_seconds, or enabled: false).");

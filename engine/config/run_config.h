@@ -50,6 +50,14 @@ struct CheckpointSettings {
     bool asyncSave = false;
     bool exceptionSave = false;
     bool restore = false;
+    std::string format = "mindspore";       // mindspore, cntk
+    bool saveLast = false;
+    struct Cntk {
+        std::string filename;               // empty: <model>.dnn
+        int64_t frequency = 1;
+        std::string unit = "sweeps";        // samples, minibatches, sweeps
+        bool preserveAll = false;
+    } cntk;
 };
 
 struct RunConfig {

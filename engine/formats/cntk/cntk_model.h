@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+// CNTK model-v2 files (../shared/formats/cntk-v2.md, sections 2–8): one CNTK.proto.Dictionary
+// holding a CompositeFunction. We write the training function of a graph (model output, loss and
+// classification error under a Combine, as Trainer::SaveCheckpoint does) and read any v2 file's
+// variables and functions. Dimensions: CNTK lists them column-major, we keep the row-major
+// (Python) order in Tensor shapes; the element bytes are the same. Layer: engine/formats.
+#pragma once
+
+#include "core/tensor.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace netwright {
+class Graph;
+}
+
+namespace netwright::cntk {
+
+// The first bytes of a legacy model-v1 file (UTF-16 "BCN").
+bool isLegacyV1(std::string_view head);
+
+enum class VariableKind { Input = 0, Output = 1, Parameter = 2, Constant = 3, Placeholder = 4 };
+
+struct Variable {
+    std::string uid, name;
+    VariableKind kind = VariableKind::Input;
+    std::vector<uint64_t> cntkShape;  // as stored (column-major)
+    std::optional<Tensor> value;      // Parameters and Constants; shape = reversed cntkShape
+    std::string dataType;             // "float32", "float64", "float16", …
+};
+
+struct Function {
+    std::string uid, name;
+    uint64_t op = 0;
+    std::string opName;               // PrimitiveOpType name, "op<N>" when unknown
+    std::vector<std::string> inputs;  // uids (outputs as "<uid>_Output_<i>")
+};
+
+struct Model {
+    std::string uid, root, name;
+    std::vector<Variable> variables;  // the `inputs` vector, in file order
+    std::vector<Function> functions;  // topological order, root last
+};
+
+// The name of a PrimitiveOpType value ("Convolution" for 33); "" when unknown.
+std::string primitiveOpName(uint64_t op);
+
+// Encodes the training function of `trainingGraph` (inputs "input" and "labels", a
+// SoftmaxCrossEntropyLoss node) deterministically. Float32 initializers become Parameters
+// (trainable) or Constants (buffers) named as in the graph, in the graph's initializer order.
+// Throws Error naming the node when an op has no CNTK equivalent.
+std::string encodeTrainingModel(const Graph &trainingGraph);
+
+// Parses a model-v2 file's bytes (`source` names it in errors).
+Model decodeModel(std::string_view bytes, const std::string &source);
+Model readModel(const std::string &path);
+
+} // namespace netwright::cntk
