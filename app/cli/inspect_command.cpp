@@ -3,6 +3,8 @@
 
 #include "core/error.h"
 #include "core/tensor_stats.h"
+#include "formats/cntk/cntk_model.h"
+#include "formats/cntk/trainer_checkpoint.h"
 #include "formats/mindspore/ckpt_file.h"
 
 #include "cli/subcommand.h"
@@ -15,6 +17,8 @@
 
 #include <cmath>
 #include <cstdio>
+#include <fstream>
+#include <map>
 
 namespace netwright::cli {
 
@@ -30,14 +34,144 @@ std::string typeName(const mindspore::CkptEntry &e)
     return e.isString ? std::string("str") : mindspore::mindsporeTypeName(e.tensor.dtype());
 }
 
+// shape, bytes and statistics of a tensor, as JSON fields
+void addTensorFields(QJsonObject &o, const Tensor &t)
+{
+    QJsonArray shape;
+    for (int64_t d : t.shape())
+        shape.append(static_cast<qint64>(d));
+    const TensorStats s = computeStats(t);
+    o["shape"] = shape;
+    o["bytes"] = static_cast<qint64>(t.byteSize());
+    o["min"] = number(s.min);
+    o["max"] = number(s.max);
+    o["mean"] = number(s.mean);
+    o["std"] = number(s.std);
+    if (s.nans || s.infinities) {
+        o["nan"] = static_cast<qint64>(s.nans);
+        o["inf"] = static_cast<qint64>(s.infinities);
+    }
+}
+
+void printHeader(size_t w)
+{
+    std::printf("%-*s  %-8s  %-16s  %12s  %12s  %12s  %12s  %10s\n", static_cast<int>(w), "name", "dtype", "shape", "min", "max", "mean",
+                "std", "bytes");
+}
+
+void printTensorRow(size_t w, const std::string &name, const std::string &dtype, const Tensor &t)
+{
+    const TensorStats s = computeStats(t);
+    std::printf("%-*s  %-8s  %-16s  %12.6g  %12.6g  %12.6g  %12.6g  %10zu%s\n", static_cast<int>(w), name.c_str(), dtype.c_str(),
+                shapeToString(t.shape()).c_str(), s.min, s.max, s.mean, s.std, t.byteSize(),
+                s.nans || s.infinities ? ("  (" + std::to_string(s.nans) + " NaN, " + std::to_string(s.infinities) + " inf)").c_str() : "");
+}
+
+void printJson(const QJsonObject &root)
+{
+    std::fputs(QJsonDocument(root).toJson(QJsonDocument::Indented).constData(), stdout);
+}
+
+int inspectCntkModel(const std::string &path, qint64 bytes, bool json)
+{
+    const cntk::Model m = cntk::readModel(path);
+    std::map<std::string, int> ops;
+    for (const auto &f : m.functions)
+        ++ops[f.opName];
+    static const char *kinds[] = {"Input", "Output", "Parameter", "Constant", "Placeholder"};
+    auto kindName = [](cntk::VariableKind k) { return std::string(kinds[static_cast<int>(k) % 5]); };
+    if (json) {
+        QJsonArray variables, functions;
+        for (const auto &v : m.variables) {
+            QJsonObject o{{"uid", QString::fromStdString(v.uid)}, {"name", QString::fromStdString(v.name)},
+                          {"kind", QString::fromStdString(kindName(v.kind))}, {"dtype", QString::fromStdString(v.dataType)}};
+            if (v.value)
+                addTensorFields(o, *v.value);
+            variables.append(o);
+        }
+        for (const auto &f : m.functions) {
+            QJsonArray inputs;
+            for (const auto &i : f.inputs)
+                inputs.append(QString::fromStdString(i));
+            functions.append(QJsonObject{{"uid", QString::fromStdString(f.uid)}, {"name", QString::fromStdString(f.name)},
+                                         {"op", QString::fromStdString(f.opName)}, {"inputs", inputs}});
+        }
+        printJson({{"file", QString::fromStdString(path)}, {"format", "cntk-model-v2"}, {"bytes", bytes},
+                   {"root", QString::fromStdString(m.root)}, {"variables", variables}, {"functions", functions}});
+        return 0;
+    }
+    std::printf("%s: CNTK model-v2, %zu variables, %zu functions (root %s), %lld bytes\n", path.c_str(), m.variables.size(),
+                m.functions.size(), m.root.c_str(), static_cast<long long>(bytes));
+    std::string opList;
+    for (const auto &[op, n] : ops)
+        opList += (opList.empty() ? "" : ", ") + op + " ×" + std::to_string(n);
+    std::printf("functions: %s\n", opList.c_str());
+    size_t w = 4;
+    for (const auto &v : m.variables)
+        w = std::max(w, v.name.size() + v.uid.size() + 3);
+    printHeader(w);
+    for (const auto &v : m.variables) {
+        const std::string label = (v.name.empty() ? v.uid : v.name + " (" + v.uid + ")");
+        if (v.value) {
+            printTensorRow(w, label, v.dataType, *v.value);
+        } else {
+            std::string shape = "[";
+            for (size_t i = v.cntkShape.size(); i-- > 0;)
+                shape += std::to_string(v.cntkShape[i]) + (i ? "," : "");
+            std::printf("%-*s  %-8s  %-16s  %s\n", static_cast<int>(w), label.c_str(), v.dataType.c_str(), (shape + "]").c_str(),
+                        kindName(v.kind).c_str());
+        }
+    }
+    return 0;
+}
+
+int inspectCntkCheckpoint(const std::string &path, qint64 bytes, bool json)
+{
+    const cntk::TrainerCheckpointListing l = cntk::listTrainerCheckpoint(path);
+    if (json) {
+        QJsonArray items;
+        for (const auto &i : l.items) {
+            QJsonObject o{{"path", QString::fromStdString(i.path)}, {"type", QString::fromStdString(i.type)}};
+            if (i.tensor) {
+                o["dtype"] = QString::fromStdString(dtypeName(i.tensor->dtype()));
+                addTensorFields(o, *i.tensor);
+            } else {
+                o["value"] = QString::fromStdString(i.text);
+            }
+            items.append(o);
+        }
+        printJson({{"file", QString::fromStdString(path)}, {"format", "cntk-trainer-checkpoint"}, {"bytes", bytes},
+                   {"version", static_cast<qint64>(l.version)}, {"learners", static_cast<qint64>(l.learners)},
+                   {"model", QString::fromStdString(l.modelFile)}, {"items", items}});
+        return 0;
+    }
+    std::printf("%s: CNTK trainer checkpoint (version %llu), %zu learner%s, %lld bytes\n", path.c_str(),
+                static_cast<unsigned long long>(l.version), l.learners, l.learners == 1 ? "" : "s", static_cast<long long>(bytes));
+    if (!l.modelFile.empty())
+        std::printf("parameter names from %s\n", l.modelFile.c_str());
+    size_t w = 4;
+    for (const auto &i : l.items)
+        w = std::max(w, i.path.size());
+    printHeader(w);
+    for (const auto &i : l.items) {
+        if (i.tensor)
+            printTensorRow(w, i.path, dtypeName(i.tensor->dtype()), *i.tensor);
+        else
+            std::printf("%-*s  %-8s  %s\n", static_cast<int>(w), i.path.c_str(), i.type.c_str(), i.text.c_str());
+    }
+    return 0;
+}
+
 } // namespace
 
 int runInspectCommand(const QStringList &arguments)
 {
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral(
-        "Show what a file holds. MindSpore checkpoints (.ckpt, detected by content): every entry with its dtype, shape,\n"
-        "min/max/mean/std and size."));
+        "Show what a file holds, detected by content (never by name):\n"
+        "  MindSpore checkpoints (.ckpt): every entry with its dtype, shape, min/max/mean/std and size;\n"
+        "  CNTK trainer checkpoints (.ckp): the learner state (counters, schedule, smoothed gradients) and external state;\n"
+        "  CNTK model-v2 files (.model, .dnn, .cmf): the variables with their values' statistics, and the functions."));
     p.addHelpOption();
     p.addPositionalArgument(QStringLiteral("inspect"), QStringLiteral("The subcommand."));
     p.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("The file to inspect."));
@@ -46,35 +180,32 @@ int runInspectCommand(const QStringList &arguments)
         return *done;
     const std::string path = p.positionalArguments().at(1).toStdString();
     try {
-        const mindspore::CkptFile file = mindspore::readCkpt(path, true);
+        const bool json = p.isSet(QStringLiteral("json"));
         const qint64 bytes = QFileInfo(QString::fromStdString(path)).size();
-        if (p.isSet(QStringLiteral("json"))) {
+        std::string head(8, '\0');
+        {
+            std::ifstream in(path, std::ios::binary);
+            check(static_cast<bool>(in), "Cannot read \"" + path + "\": no such file or no permission.");
+            in.read(head.data(), static_cast<std::streamsize>(head.size()));
+            head.resize(static_cast<size_t>(in.gcount()));
+        }
+        if (cntk::isLegacyV1(head))
+            throw Error("\"" + path + "\" is a " + cntk::legacyV1Kind(head) + "; Netwright reads CNTK v2 files only.");
+        if (cntk::isV2Dictionary(head))
+            return cntk::isTrainerCheckpoint(path) ? inspectCntkCheckpoint(path, bytes, json) : inspectCntkModel(path, bytes, json);
+        const mindspore::CkptFile file = mindspore::readCkpt(path, true);
+        if (json) {
             QJsonArray entries;
             for (const auto &e : file.entries) {
                 QJsonObject o{{"name", QString::fromStdString(e.name)}, {"dtype", QString::fromStdString(typeName(e))}};
-                if (e.isString) {
+                if (e.isString)
                     o["value"] = QString::fromStdString(e.text);
-                } else {
-                    QJsonArray shape;
-                    for (int64_t d : e.tensor.shape())
-                        shape.append(static_cast<qint64>(d));
-                    const TensorStats s = computeStats(e.tensor);
-                    o["shape"] = shape;
-                    o["bytes"] = static_cast<qint64>(e.tensor.byteSize());
-                    o["min"] = number(s.min);
-                    o["max"] = number(s.max);
-                    o["mean"] = number(s.mean);
-                    o["std"] = number(s.std);
-                    if (s.nans || s.infinities) {
-                        o["nan"] = static_cast<qint64>(s.nans);
-                        o["inf"] = static_cast<qint64>(s.infinities);
-                    }
-                }
+                else
+                    addTensorFields(o, e.tensor);
                 entries.append(o);
             }
-            const QJsonObject root{{"file", QString::fromStdString(path)}, {"format", "mindspore-ckpt"}, {"bytes", bytes},
-                                   {"crc_trailer", file.hasCrc}, {"entries", entries}};
-            std::fputs(QJsonDocument(root).toJson(QJsonDocument::Indented).constData(), stdout);
+            printJson({{"file", QString::fromStdString(path)}, {"format", "mindspore-ckpt"}, {"bytes", bytes},
+                       {"crc_trailer", file.hasCrc}, {"entries", entries}});
             return 0;
         }
         std::printf("%s: MindSpore checkpoint, %zu entries, %lld bytes%s\n", path.c_str(), file.entries.size(),
@@ -82,20 +213,12 @@ int runInspectCommand(const QStringList &arguments)
         size_t w = 4;
         for (const auto &e : file.entries)
             w = std::max(w, e.name.size());
-        std::printf("%-*s  %-8s  %-16s  %12s  %12s  %12s  %12s  %10s\n", static_cast<int>(w), "name", "dtype", "shape", "min", "max",
-                    "mean", "std", "bytes");
+        printHeader(w);
         for (const auto &e : file.entries) {
-            if (e.isString) {
+            if (e.isString)
                 std::printf("%-*s  %-8s  \"%s\"\n", static_cast<int>(w), e.name.c_str(), "str", e.text.c_str());
-                continue;
-            }
-            const TensorStats s = computeStats(e.tensor);
-            std::printf("%-*s  %-8s  %-16s  %12.6g  %12.6g  %12.6g  %12.6g  %10zu%s\n", static_cast<int>(w), e.name.c_str(),
-                        typeName(e).c_str(), shapeToString(e.tensor.shape()).c_str(), s.min, s.max, s.mean, s.std,
-                        e.tensor.byteSize(),
-                        s.nans || s.infinities
-                            ? ("  (" + std::to_string(s.nans) + " NaN, " + std::to_string(s.infinities) + " inf)").c_str()
-                            : "");
+            else
+                printTensorRow(w, e.name, typeName(e), e.tensor);
         }
         return 0;
     } catch (const Error &e) {

@@ -91,7 +91,7 @@ CheckpointManager::CheckpointManager(Trainer &trainer, const CheckpointSettings 
 void CheckpointManager::onTrainBegin(const TrainBeginInfo &b)
 {
     m_stepsPerEpoch = std::max<int64_t>(1, b.stepsPerEpoch);
-    m_samplesPerEpoch = std::max<int64_t>(1, std::min(b.trainSamples, b.stepsPerEpoch * b.batchSize));
+    m_samplesPerEpoch = std::max<int64_t>(1, b.trainSamples); // drop_last already taken off
     m_lastSavedStep = b.startGlobalStep; // a resumed run does not save its starting point again
     if (m_cntk)
         m_cntkTrigger.restore(cntkUnits()); // CNTK recomputes the action's index from the restored count

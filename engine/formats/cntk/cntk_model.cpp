@@ -298,7 +298,25 @@ std::string dataTypeName(uint64_t t)
 
 bool isLegacyV1(std::string_view head)
 {
-    return head.size() >= 6 && head.substr(0, 6) == std::string_view("B\0C\0N\0", 6);
+    return head.size() >= 8
+           && (head.substr(0, 6) == std::string_view("B\0C\0N\0", 6) || head.substr(0, 8) == std::string_view("B\0V\0e\0r\0", 8));
+}
+
+std::string legacyV1Kind(std::string_view head)
+{
+    return head.substr(0, 6) == std::string_view("B\0C\0N\0", 6) ? "legacy CNTK model-v1 file (BrainScript/cntk.exe)"
+                                                                : "legacy CNTK v1 SGD checkpoint";
+}
+
+bool isV2Dictionary(std::string_view head)
+{
+    return head.size() >= 3 && head[0] == 0x08 && head[1] == 0x01 && (head[2] == 0x12 || head[2] == 0x0a);
+}
+
+bool isTrainerCheckpoint(const std::string &path)
+{
+    const Dictionary top = dict::parse(dict::readFile(path), path);
+    return dict::find(top, "Learners") != nullptr && dict::find(top, "primitive_functions") == nullptr;
 }
 
 std::string primitiveOpName(uint64_t op)
@@ -314,7 +332,7 @@ std::string encodeTrainingModel(const Graph &trainingGraph)
 Model decodeModel(std::string_view bytes, const std::string &source)
 {
     if (isLegacyV1(bytes))
-        throw Error("\"" + source + "\" is a legacy CNTK model-v1 file (BrainScript/cntk.exe); Netwright reads model-v2 files only.");
+        throw Error("\"" + source + "\" is a " + legacyV1Kind(bytes) + "; Netwright reads CNTK v2 files only.");
     const Dictionary top = dict::parse(bytes, source);
     const Value *inputs = dict::find(top, "inputs");
     const Value *functions = dict::find(top, "primitive_functions");

@@ -20,8 +20,14 @@ class Graph;
 
 namespace netwright::cntk {
 
-// The first bytes of a legacy model-v1 file (UTF-16 "BCN").
+// The first bytes of a legacy v1 file: a model (UTF-16 "BCN") or an SGD checkpoint ("BVersion").
 bool isLegacyV1(std::string_view head);
+// "legacy CNTK model-v1 file" or "legacy CNTK v1 SGD checkpoint", for messages.
+std::string legacyV1Kind(std::string_view head);
+// The first bytes of a CNTK v2 Dictionary: version (field 1, varint 1), then field 2 (data).
+bool isV2Dictionary(std::string_view head);
+// Whether a parsed v2 file is a trainer checkpoint (.ckp: "Learners") rather than a model.
+bool isTrainerCheckpoint(const std::string &path);
 
 enum class VariableKind { Input = 0, Output = 1, Parameter = 2, Constant = 3, Placeholder = 4 };
 

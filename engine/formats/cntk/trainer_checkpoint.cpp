@@ -377,6 +377,23 @@ void flatten(const Value &v, const std::string &path, const std::string &source,
     switch (v.value_case()) {
     case Value::kDictionaryValue: {
         const Dictionary &d = v.dictionary_value();
+        const Value *type = dict::find(d, "dtype");
+        if (type && type->value_case() == Value::kStringValue && d.data_size() <= 3) {
+            // one of our state entries: shown as its value
+            try {
+                const CkptEntry e = decodeEntry(path, v, source);
+                std::string text = e.isString ? "\"" + e.text + "\"" : e.tensor.dtype() == DType::Float32 || e.tensor.dtype() == DType::Float64
+                                                                          ? std::string()
+                                                                          : shapeToString(e.tensor.shape()) + " ";
+                if (!e.isString)
+                    for (int64_t i = 0; i < e.tensor.numel() && i < 8; ++i)
+                        text += (i ? ", " : "") + scalarText(d.data().at("values").vector_value().value(static_cast<int>(i)));
+                out.push_back({path, e.isString ? "str" : mindspore::mindsporeTypeName(e.tensor.dtype()), text, std::nullopt});
+                return;
+            } catch (const Error &) {
+                // not ours after all: list it as a Dictionary
+            }
+        }
         if (numericKeys(d)) { // a schedule: {sample count: value}
             std::vector<std::pair<uint64_t, std::string>> steps;
             for (const auto &[k, x] : d.data())
@@ -422,11 +439,11 @@ void flatten(const Value &v, const std::string &path, const std::string &source,
 
 } // namespace
 
-TrainerCheckpointListing listTrainerCheckpoint(const std::string &ckpPath)
+TrainerCheckpointListing listTrainerCheckpoint(const std::string &ckpPath, const std::string &companionModel)
 {
     const std::string bytes = dict::readFile(ckpPath);
     if (bytes.size() >= 6 && isLegacyV1(bytes))
-        throw Error("\"" + ckpPath + "\" is a legacy CNTK v1 file; Netwright reads CNTK v2 trainer checkpoints.");
+        throw Error("\"" + ckpPath + "\" is a " + legacyV1Kind(bytes) + "; Netwright reads CNTK v2 trainer checkpoints only.");
     const Dictionary ckp = dict::parse(bytes, ckpPath);
     const Value *learners = dict::find(ckp, "Learners");
     if (!learners || learners->value_case() != Value::kVectorValue)
@@ -436,8 +453,10 @@ TrainerCheckpointListing listTrainerCheckpoint(const std::string &ckpPath)
     listing.version = dict::find(ckp, "Version") ? dict::getSizeT(ckp, "Version", ckpPath) : 0;
     listing.learners = static_cast<size_t>(learners->vector_value().value_size());
     Names names;
-    if (ckpPath.size() > 4 && ckpPath.compare(ckpPath.size() - 4, 4, ".ckp") == 0) {
-        const std::string modelPath = ckpPath.substr(0, ckpPath.size() - 4);
+    std::string modelPath = companionModel;
+    if (modelPath.empty() && ckpPath.size() > 4 && ckpPath.compare(ckpPath.size() - 4, 4, ".ckp") == 0)
+        modelPath = ckpPath.substr(0, ckpPath.size() - 4);
+    if (!modelPath.empty()) {
         if (fs::is_regular_file(modelPath)) {
             try {
                 for (const auto &v : readModel(modelPath).variables)

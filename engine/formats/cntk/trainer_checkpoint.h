@@ -59,7 +59,7 @@ struct TrainerCheckpointListing {
 
 // Lists every leaf of a .ckp file (any CNTK 2.x layout, including distributed learners); numeric
 // maps such as learning-rate schedules are summarised in one item. Parameter uids are given with
-// their names from the companion model `<file>` when it is beside the .ckp.
-TrainerCheckpointListing listTrainerCheckpoint(const std::string &ckpPath);
+// their names from the companion model: `companionModel`, or else `<file>` when it is beside the .ckp.
+TrainerCheckpointListing listTrainerCheckpoint(const std::string &ckpPath, const std::string &companionModel = {});
 
 } // namespace netwright::cntk
