@@ -191,8 +191,13 @@ int runInspectCommand(const QStringList &arguments)
         }
         if (cntk::isLegacyV1(head))
             throw Error("\"" + path + "\" is a " + cntk::legacyV1Kind(head) + "; Netwright reads CNTK v2 files only.");
-        if (cntk::isV2Dictionary(head))
-            return cntk::isTrainerCheckpoint(path) ? inspectCntkCheckpoint(path, bytes, json) : inspectCntkModel(path, bytes, json);
+        if (cntk::isV2Dictionary(head)) {
+            const cntk::FileKind kind = cntk::classify(path);
+            if (kind == cntk::FileKind::TrainerCheckpoint)
+                return inspectCntkCheckpoint(path, bytes, json);
+            if (kind == cntk::FileKind::Model)
+                return inspectCntkModel(path, bytes, json);
+        }
         const mindspore::CkptFile file = mindspore::readCkpt(path, true);
         if (json) {
             QJsonArray entries;

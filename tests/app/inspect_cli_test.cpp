@@ -7,6 +7,7 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QMap>
 #include <QProcess>
 #include <QTest>
 
@@ -18,6 +19,11 @@ namespace {
 QString fixture(const char *name)
 {
     return qEnvironmentVariable("NETWRIGHT_SHARED_DIR") + "/fixtures/mindspore-ckpt/" + name;
+}
+
+QString sharedFile(const char *rel)
+{
+    return qEnvironmentVariable("NETWRIGHT_SHARED_DIR") + "/fixtures/" + rel;
 }
 
 QProcess *run(const QStringList &args)
@@ -32,6 +38,39 @@ QProcess *run(const QStringList &args)
 class InspectCliTest : public QObject {
     Q_OBJECT
 private slots:
+    void listsTheLearnerStateOfARealCntkCheckpoint()
+    {
+        // The .ckp found by content (not by name), its learner counters and 14 smoothed gradients.
+        std::unique_ptr<QProcess> p(run({"inspect", "--json", sharedFile("cntk-ckp/cntk_ConvNet_CIFAR10_DataAug_1.dnn.ckp")}));
+        QCOMPARE(p->exitCode(), 0);
+        const QJsonObject root = QJsonDocument::fromJson(p->readAllStandardOutput()).object();
+        QCOMPARE(root["format"].toString(), QStringLiteral("cntk-trainer-checkpoint"));
+        QCOMPARE(root["learners"].toInt(), 1);
+        QMap<QString, QJsonObject> items;
+        int gradients = 0;
+        for (const QJsonValue &v : root["items"].toArray()) {
+            items[v.toObject()["path"].toString()] = v.toObject();
+            gradients += v.toObject()["type"] == "NDArrayView";
+        }
+        QCOMPARE(gradients, 14);
+        QCOMPARE(items["Learners[0].base.localLearners.minibatchCount"]["value"].toString(), QStringLiteral("1001"));
+        QCOMPARE(items["Learners[0].base.localLearners.sample_count"]["value"].toString(), QStringLiteral("32008"));
+        const QJsonObject w = items["Learners[0].base.localLearners.Parameter166"];
+        QCOMPARE(w["shape"].toArray(), (QJsonArray{64, 7, 7, 256}));
+        QCOMPARE(w["bytes"].toInt(), 64 * 7 * 7 * 256 * 4);
+
+        // The model of the pair: 21 variables, 34 functions.
+        std::unique_ptr<QProcess> m(run({"inspect", sharedFile("cntk-v2/cntk_ConvNet_CIFAR10_DataAug_1.dnn")}));
+        QCOMPARE(m->exitCode(), 0);
+        const QString text = QString::fromUtf8(m->readAllStandardOutput());
+        QVERIFY2(text.contains("CNTK model-v2, 21 variables, 34 functions (root Combine471)") && text.contains("Convolution ×4"),
+                 qPrintable(text));
+        // Legacy v1 files are named, not misread.
+        std::unique_ptr<QProcess> v1(run({"inspect", sharedFile("cntk-ckp/cntk_v1py_demoxyfffff63.ckp")}));
+        QCOMPARE(v1->exitCode(), 1);
+        QVERIFY(QString::fromUtf8(v1->readAllStandardError()).contains("legacy CNTK v1 SGD checkpoint"));
+    }
+
     void jsonListsEveryEntryWithStatistics()
     {
         std::unique_ptr<QProcess> p(run({"inspect", "--json", fixture("mindarmour_checkpoint_lenet-10_1875.ckpt")}));

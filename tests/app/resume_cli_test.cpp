@@ -5,6 +5,7 @@
 // has a metrics log and a final checkpoint byte-identical to an uninterrupted run. SIGINT stops
 // cleanly with a checkpoint and exit code 130. Uses 2,000 real Fashion-MNIST images.
 #include "formats/mindspore/ckpt_file.h"
+#include "support/cli_support.h"
 
 #include <QDir>
 #include <QJsonArray>
@@ -17,40 +18,13 @@
 #include <QTest>
 #include <QThread>
 
-#include <zlib.h>
-
 #include <csignal>
 
 using namespace netwright;
+using netwright::test::binary;
+using netwright::test::contents;
 
 namespace {
-
-QString binary()
-{
-    return QString::fromLocal8Bit(qgetenv("NETWRIGHT_BINARY"));
-}
-
-// The first n records of a Fashion-MNIST IDX file, written uncompressed.
-void slice(const QString &src, const QString &dst, int n, int header, int per)
-{
-    gzFile f = gzopen(src.toLocal8Bit().constData(), "rb");
-    QByteArray b(header + n * per, '\0');
-    gzread(f, b.data(), static_cast<unsigned>(b.size()));
-    gzclose(f);
-    b[4] = char((n >> 24) & 0xff);
-    b[5] = char((n >> 16) & 0xff);
-    b[6] = char((n >> 8) & 0xff);
-    b[7] = char(n & 0xff);
-    QFile out(dst);
-    out.open(QIODevice::WriteOnly);
-    out.write(b);
-}
-
-QByteArray contents(const QString &path)
-{
-    QFile f(path);
-    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
-}
 
 // Every visible .ckpt in the directory reads back completely (CRC included).
 QStringList unreadableCheckpoints(const QString &dir)
@@ -78,19 +52,15 @@ class ResumeCliTest : public QObject {
 private slots:
     void initTestCase()
     {
-        const QString fm = "/usr/share/datasets/fashion-mnist/";
-        slice(fm + "train-images-idx3-ubyte.gz", path("ti"), 2000, 16, 784);
-        slice(fm + "train-labels-idx1-ubyte.gz", path("tl"), 2000, 8, 1);
-        slice(fm + "t10k-images-idx3-ubyte.gz", path("vi"), 500, 16, 784);
-        slice(fm + "t10k-labels-idx1-ubyte.gz", path("vl"), 500, 8, 1);
+        const QString data = test::fashionMnistSlice(m_dir.path(), 2000, 500);
+        QVERIFY(!data.isEmpty());
         m_config = path("run.json");
         QFile f(m_config);
         QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(QStringLiteral(R"({"name": "kill", "model": {"name": "cnn-bn"},
- "data": {"dataset": "idx", "train_images": "%1", "train_labels": "%2", "test_images": "%3", "test_labels": "%4"},
+        f.write(QStringLiteral(R"({"name": "kill", "model": {"name": "cnn-bn"}, %1,
  "training": {"epochs": 8, "batch_size": 32, "threads": 2},
  "checkpoint": {"save_checkpoint_steps": 7, "keep_checkpoint_max": 3, "crc_check": true}})")
-                    .arg(path("ti"), path("tl"), path("vi"), path("vl"))
+                    .arg(data)
                     .toUtf8());
     }
 

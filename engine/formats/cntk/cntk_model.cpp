@@ -313,10 +313,26 @@ bool isV2Dictionary(std::string_view head)
     return head.size() >= 3 && head[0] == 0x08 && head[1] == 0x01 && (head[2] == 0x12 || head[2] == 0x0a);
 }
 
-bool isTrainerCheckpoint(const std::string &path)
+FileKind classify(const std::string &path)
 {
-    const Dictionary top = dict::parse(dict::readFile(path), path);
-    return dict::find(top, "Learners") != nullptr && dict::find(top, "primitive_functions") == nullptr;
+    const std::string bytes = dict::readFile(path);
+    if (!isV2Dictionary(bytes))
+        return FileKind::NotCntk;
+    Dictionary top;
+    try {
+        top = dict::parse(bytes, path);
+    } catch (const Error &) {
+        return FileKind::NotCntk;
+    }
+    auto has = [&](const char *key, Value::ValueCase c) {
+        const Value *v = dict::find(top, key);
+        return v && v->value_case() == c;
+    };
+    if (has("primitive_functions", Value::kVectorValue) && has("inputs", Value::kVectorValue))
+        return FileKind::Model;
+    if (has("Learners", Value::kVectorValue))
+        return FileKind::TrainerCheckpoint;
+    return FileKind::NotCntk;
 }
 
 std::string primitiveOpName(uint64_t op)

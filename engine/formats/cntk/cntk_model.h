@@ -26,8 +26,10 @@ bool isLegacyV1(std::string_view head);
 std::string legacyV1Kind(std::string_view head);
 // The first bytes of a CNTK v2 Dictionary: version (field 1, varint 1), then field 2 (data).
 bool isV2Dictionary(std::string_view head);
-// Whether a parsed v2 file is a trainer checkpoint (.ckp: "Learners") rather than a model.
-bool isTrainerCheckpoint(const std::string &path);
+enum class FileKind { NotCntk, Model, TrainerCheckpoint };
+// What a file is by content: a v2 Dictionary with "primitive_functions" and "inputs" (a model) or
+// with "Learners" (a trainer checkpoint); anything else (other protobufs too) is NotCntk.
+FileKind classify(const std::string &path);
 
 enum class VariableKind { Input = 0, Output = 1, Parameter = 2, Constant = 3, Placeholder = 4 };
 

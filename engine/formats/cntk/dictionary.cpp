@@ -69,8 +69,9 @@ Value string(const std::string &x)
 Value shape(const std::vector<uint64_t> &dims)
 {
     Value v = typed(Value::NDShape);
+    auto *s = v.mutable_nd_shape_value(); // set even for a scalar's empty shape
     for (uint64_t d : dims)
-        v.mutable_nd_shape_value()->add_shape_dim(d);
+        s->add_shape_dim(d);
     return v;
 }
 
@@ -105,8 +106,9 @@ Value array(const Tensor &t, const std::vector<uint64_t> &cntkShape)
 {
     Value v = typed(Value::NDArrayView);
     auto *a = v.mutable_nd_array_view_value();
+    auto *s = a->mutable_shape();
     for (uint64_t d : cntkShape)
-        a->mutable_shape()->add_shape_dim(d);
+        s->add_shape_dim(d);
     if (t.dtype() == DType::Float32) {
         a->set_data_type(CNTK::proto::NDArrayView::Float);
         auto *values = a->mutable_float_values()->mutable_value();

@@ -1,0 +1,56 @@
+// SPDX-License-Identifier: Apache-2.0
+// What the CLI tests share: the netwright binary under test, a small real Fashion-MNIST split
+// (the Debian package's first N images, as uncompressed IDX files) and whole-file reads.
+#pragma once
+
+#include <QFile>
+#include <QString>
+
+#include <zlib.h>
+
+namespace netwright::test {
+
+inline QString binary()
+{
+    return QString::fromLocal8Bit(qgetenv("NETWRIGHT_BINARY"));
+}
+
+inline QByteArray contents(const QString &path)
+{
+    QFile f(path);
+    return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+// The first n records of a Fashion-MNIST IDX file, written uncompressed.
+inline bool sliceIdx(const QString &src, const QString &dst, int n, int header, int per)
+{
+    gzFile f = gzopen(src.toLocal8Bit().constData(), "rb");
+    if (!f)
+        return false;
+    QByteArray b(header + n * per, '\0');
+    const int got = gzread(f, b.data(), static_cast<unsigned>(b.size()));
+    gzclose(f);
+    b[4] = char((n >> 24) & 0xff);
+    b[5] = char((n >> 16) & 0xff);
+    b[6] = char((n >> 8) & 0xff);
+    b[7] = char(n & 0xff);
+    QFile out(dst);
+    return got == b.size() && out.open(QIODevice::WriteOnly) && out.write(b) == b.size();
+}
+
+// Writes <dir>/ti, tl, vi, vl: `train` training and `test` test images with their labels, and
+// returns the run-config "data" block that reads them.
+inline QString fashionMnistSlice(const QString &dir, int train, int test)
+{
+    const QString fm = "/usr/share/datasets/fashion-mnist/";
+    const bool ok = sliceIdx(fm + "train-images-idx3-ubyte.gz", dir + "/ti", train, 16, 784)
+                    && sliceIdx(fm + "train-labels-idx1-ubyte.gz", dir + "/tl", train, 8, 1)
+                    && sliceIdx(fm + "t10k-images-idx3-ubyte.gz", dir + "/vi", test, 16, 784)
+                    && sliceIdx(fm + "t10k-labels-idx1-ubyte.gz", dir + "/vl", test, 8, 1);
+    if (!ok)
+        return {};
+    return QStringLiteral(R"("data": {"dataset": "idx", "train_images": "%1", "train_labels": "%2", "test_images": "%3", "test_labels": "%4"})")
+        .arg(dir + "/ti", dir + "/tl", dir + "/vi", dir + "/vl");
+}
+
+} // namespace netwright::test
