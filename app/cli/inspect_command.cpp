@@ -6,6 +6,7 @@
 #include "formats/cntk/cntk_model.h"
 #include "formats/cntk/trainer_checkpoint.h"
 #include "formats/mindspore/ckpt_file.h"
+#include "formats/mindspore/graph_meta.h"
 
 #include "cli/subcommand.h"
 
@@ -171,7 +172,8 @@ int runInspectCommand(const QStringList &arguments)
         "Show what a file holds, detected by content (never by name):\n"
         "  MindSpore checkpoints (.ckpt): every entry with its dtype, shape, min/max/mean/std and size;\n"
         "  CNTK trainer checkpoints (.ckp): the learner state (counters, schedule, smoothed gradients) and external state;\n"
-        "  CNTK model-v2 files (.model, .dnn, .cmf): the variables with their values' statistics, and the functions."));
+        "  CNTK model-v2 files (.model, .dnn, .cmf): the variables with their values' statistics, and the functions;\n"
+        "  MindSpore graph dumps (<prefix>-graph.meta): the nodes by operator."));
     p.addHelpOption();
     p.addPositionalArgument(QStringLiteral("inspect"), QStringLiteral("The subcommand."));
     p.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("The file to inspect."));
@@ -197,6 +199,25 @@ int runInspectCommand(const QStringList &arguments)
                 return inspectCntkCheckpoint(path, bytes, json);
             if (kind == cntk::FileKind::Model)
                 return inspectCntkModel(path, bytes, json);
+        }
+        if (head.size() >= 3 && head[0] == 0x08 && head[1] == 0x01 && head[2] == 0x22) {
+            // ir_version 1, then the graph: MindSpore's <prefix>-graph.meta (anf_ir ModelProto)
+            const auto g = mindspore::readGraphMeta(path);
+            if (json) {
+                QJsonObject ops;
+                for (const auto &[op, n] : g.opCounts)
+                    ops[QString::fromStdString(op)] = n;
+                printJson({{"file", QString::fromStdString(path)}, {"format", "mindspore-graph-meta"}, {"bytes", bytes},
+                           {"graph", QString::fromStdString(g.name)}, {"nodes", static_cast<qint64>(g.nodes)},
+                           {"parameters", static_cast<qint64>(g.parameters)}, {"ops", ops}});
+                return 0;
+            }
+            std::string opList;
+            for (const auto &[op, n] : g.opCounts)
+                opList += (opList.empty() ? "" : ", ") + op + " ×" + std::to_string(n);
+            std::printf("%s: MindSpore graph dump (anf_ir, graph \"%s\"), %zu nodes, %zu parameters, %lld bytes\nops: %s\n",
+                        path.c_str(), g.name.c_str(), g.nodes, g.parameters, static_cast<long long>(bytes), opList.c_str());
+            return 0;
         }
         const mindspore::CkptFile file = mindspore::readCkpt(path, true);
         if (json) {

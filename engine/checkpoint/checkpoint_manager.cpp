@@ -6,6 +6,7 @@
 #include "core/error.h"
 #include "formats/cntk/trainer_checkpoint.h"
 #include "formats/mindspore/ckpt_file.h"
+#include "formats/mindspore/graph_meta.h"
 #include "train/trainer.h"
 
 #include <algorithm>
@@ -113,6 +114,11 @@ void CheckpointManager::onStep(const StepInfo &s)
             save(s.epoch, s.globalStep, "cntk_frequency", nullptr,
                  cntk_policy::checkpointName(m_cntkFile, m_s.cntk.preserveAll ? index : std::nullopt));
         return;
+    }
+    if (!m_graphMetaWritten) {
+        // As ModelCheckpoint: `<prefix>-graph.meta` once per run, at the first step end.
+        mindspore::writeGraphMeta((fs::path(m_dir) / (m_prefix + "-graph.meta")).string(), m_trainer.graph(), std::max<int64_t>(1, s.batchSize));
+        m_graphMetaWritten = true;
     }
     bool due = false;
     const double now = m_clock();

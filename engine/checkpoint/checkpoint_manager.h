@@ -86,6 +86,7 @@ private:
     std::vector<CheckpointRecord> m_records; // this run's checkpoints still on disk, oldest first
     std::function<void(const std::string &, const CheckpointRecord &)> m_onSaved;
     std::optional<Pending> m_pending;
+    bool m_graphMetaWritten = false;
     bool m_cntk = false;            // checkpoint.format "cntk": model-v2 + .ckp pairs
     std::string m_cntkFile;         // CNTK's `filename` within the directory
     cntk_policy::Trigger m_cntkTrigger{0};

@@ -5,6 +5,7 @@
 // has a metrics log and a final checkpoint byte-identical to an uninterrupted run. SIGINT stops
 // cleanly with a checkpoint and exit code 130. Uses 2,000 real Fashion-MNIST images.
 #include "formats/mindspore/ckpt_file.h"
+#include "formats/mindspore/graph_meta.h"
 #include "support/cli_support.h"
 
 #include <QDir>
@@ -174,6 +175,14 @@ private slots:
                     found = true;
         }
         QVERIFY2(found, "no checkpoint at the step where training stopped");
+        // MindSpore's side file: <prefix>-graph.meta, once, owner-only, an anf_ir graph dump.
+        const QString meta = path("interrupted/cnn-bn-graph.meta");
+        QVERIFY(QFile::exists(meta));
+        QCOMPARE(QFile(meta).permissions() & (QFileDevice::ReadGroup | QFileDevice::ReadOther), QFileDevice::Permissions());
+        const auto graph = mindspore::readGraphMeta(meta.toStdString());
+        QCOMPARE(graph.opCounts.at("Conv2D"), 2);
+        QCOMPARE(graph.opCounts.at("BatchNorm"), 2);
+        QCOMPARE(graph.opCounts.at("SparseSoftmaxCrossEntropyWithLogits"), 1);
 
         // `netwright history` lists every checkpoint, kept or deleted (with its rule).
         QProcess h;

@@ -120,12 +120,13 @@ private slots:
     void failedAsyncSaveIsReported()
     {
         QTemporaryDir dir;
-        const std::string gone = dir.filePath("removed").toStdString(); // never created: every write fails
+        // A non-empty directory where the checkpoint should go: its rename fails (even for root).
+        QVERIFY(QDir(dir.path()).mkpath("mlp-1_3.ckpt/occupied"));
         double clock = 1000.0;
         CheckpointSettings s;
         s.asyncSave = true;
         s.saveCheckpointSteps = 3;
-        CheckpointManager m(*m_trainer, s, gone, "mlp", {}, [&] { return clock; });
+        CheckpointManager m(*m_trainer, s, dir.path().toStdString(), "mlp", {}, [&] { return clock; });
         try {
             drive(m, {0.5}, clock);
             QFAIL("a failed background save went unreported");

@@ -1,0 +1,262 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "formats/mindspore/graph_meta.h"
+
+#include "anf_ir.pb.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "graph/graph.h"
+
+#include <fstream>
+#include <sstream>
+
+namespace netwright::mindspore {
+
+namespace irpb = ::mindspore::irpb;
+
+namespace {
+
+irpb::DataType elemType(DType t)
+{
+    switch (t) {
+    case DType::Float32: return irpb::DT_FLOAT32;
+    case DType::Float64: return irpb::DT_FLOAT64;
+    case DType::Float16: return irpb::DT_FLOAT16;
+    case DType::BFloat16: return irpb::DT_BFLOAT16;
+    case DType::Int64: return irpb::DT_INT64;
+    case DType::Int32: return irpb::DT_INT32;
+    case DType::Int16: return irpb::DT_INT16;
+    case DType::Int8: return irpb::DT_INT8;
+    case DType::UInt64: return irpb::DT_UINT64;
+    case DType::UInt32: return irpb::DT_UINT32;
+    case DType::UInt16: return irpb::DT_UINT16;
+    case DType::UInt8: return irpb::DT_UINT8;
+    case DType::Bool: return irpb::DT_BOOL;
+    }
+    return irpb::DT_UNDEFINED;
+}
+
+void setTensorType(irpb::TypeProto *type, DType dtype, const Shape *shape)
+{
+    type->set_data_type(irpb::DT_TENSOR);
+    auto *t = type->mutable_tensor_type();
+    t->set_elem_type(elemType(dtype));
+    if (shape)
+        for (int64_t d : *shape)
+            t->mutable_shape()->add_dim()->set_size(d);
+}
+
+void intAttr(irpb::NodeProto *n, const std::string &name, int64_t v)
+{
+    auto *a = n->add_attribute();
+    a->set_name(name);
+    a->mutable_value()->set_dtype(irpb::DT_INT64);
+    a->mutable_value()->set_int_val(v);
+}
+
+void floatAttr(irpb::NodeProto *n, const std::string &name, float v)
+{
+    auto *a = n->add_attribute();
+    a->set_name(name);
+    a->mutable_value()->set_dtype(irpb::DT_FLOAT32);
+    a->mutable_value()->set_float_val(v);
+}
+
+void boolAttr(irpb::NodeProto *n, const std::string &name, bool v)
+{
+    auto *a = n->add_attribute();
+    a->set_name(name);
+    a->mutable_value()->set_dtype(irpb::DT_BOOL);
+    a->mutable_value()->set_bool_val(v);
+}
+
+void tupleAttr(irpb::NodeProto *n, const std::string &name, const std::vector<int64_t> &v)
+{
+    auto *a = n->add_attribute();
+    a->set_name(name);
+    a->mutable_value()->set_dtype(irpb::DT_TUPLE);
+    for (int64_t x : v) {
+        auto *e = a->mutable_value()->add_values();
+        e->set_dtype(irpb::DT_INT64);
+        e->set_int_val(x);
+    }
+}
+
+// MindSpore's primitive and nn.Cell names for our ops.
+struct MsOp {
+    const char *primitive, *cell;
+};
+
+MsOp msOp(const std::string &onnx)
+{
+    static const std::map<std::string, MsOp> table{
+        {"Conv", {"Conv2D", "Conv2d"}},           {"Gemm", {"MatMul", "Dense"}},
+        {"MatMul", {"MatMul", "MatMul"}},         {"Relu", {"ReLU", "ReLU"}},
+        {"LeakyRelu", {"LeakyReLU", "LeakyReLU"}}, {"Sigmoid", {"Sigmoid", "Sigmoid"}},
+        {"Tanh", {"Tanh", "Tanh"}},               {"MaxPool", {"MaxPool", "MaxPool2d"}},
+        {"AveragePool", {"AvgPool", "AvgPool2d"}}, {"GlobalAveragePool", {"ReduceMean", "AdaptiveAvgPool2d"}},
+        {"BatchNormalization", {"BatchNorm", "BatchNorm2d"}}, {"Flatten", {"Flatten", "Flatten"}},
+        {"Reshape", {"Reshape", "Reshape"}},      {"Dropout", {"Dropout", "Dropout"}},
+        {"Softmax", {"Softmax", "Softmax"}},      {"LogSoftmax", {"LogSoftmax", "LogSoftmax"}},
+        {"Add", {"Add", "Add"}},                  {"Sub", {"Sub", "Sub"}},
+        {"Mul", {"Mul", "Mul"}},                  {"Div", {"Div", "Div"}},
+        {"Concat", {"Concat", "Concat"}},         {"Transpose", {"Transpose", "Transpose"}},
+        {"Identity", {"Identity", "Identity"}},
+        {"SoftmaxCrossEntropyLoss", {"SparseSoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropyWithLogits"}}};
+    const auto it = table.find(onnx);
+    return it != table.end() ? it->second : MsOp{nullptr, nullptr};
+}
+
+class Writer {
+public:
+    Writer(const Graph &g, int64_t batch) : m_g(g), m_batch(batch) {}
+
+    std::string encode()
+    {
+        const ValueInfo *input = m_g.findInput("input");
+        check(input != nullptr, "Graph \"" + m_g.name + "\" has no input \"input\".");
+        Shape in = input->shape;
+        in[0] = m_batch;
+        m_shapes = m_g.inferShapes({{"input", in}, {"labels", {m_batch}}});
+        irpb::ModelProto model;
+        model.set_ir_version(irpb::IR_VERSION);
+        irpb::GraphProto *g = model.mutable_graph();
+        g->set_name(m_g.name + "_construct_wrapper");
+        m_names["input"] = "inputs0";
+        m_names["labels"] = "inputs1";
+        auto *data = g->add_parameters();
+        data->set_name("inputs0");
+        setTensorType(data->mutable_type(), DType::Float32, &in);
+        auto *labels = g->add_parameters();
+        labels->set_name("inputs1");
+        const Shape labelShape{m_batch};
+        setTensorType(labels->mutable_type(), DType::Int32, &labelShape);
+        for (const auto &[name, t] : m_g.initializers) {
+            auto *p = g->add_parameters();
+            p->set_name(name);
+            setTensorType(p->mutable_type(), t.dtype(), &t.shape());
+            m_names[name] = name;
+        }
+        std::string last;
+        for (const auto &n : m_g.nodes)
+            last = addNode(*g, n);
+        auto *out = g->add_outputs();
+        out->set_name(last);
+        setTensorType(out->mutable_type(), DType::Float32, nullptr);
+        std::string bytes;
+        model.SerializeToString(&bytes);
+        return bytes;
+    }
+
+private:
+    std::string addNode(irpb::GraphProto &g, const Node &n)
+    {
+        const MsOp op = msOp(n.opType);
+        const bool loss = n.opType == "SoftmaxCrossEntropyLoss";
+        const std::string scope = std::string("Default/network-WithLossCell/")
+                                  + (loss ? "_loss_fn-SoftmaxCrossEntropyWithLogits"
+                                          : "_backbone-" + m_g.name + "/" + n.name + "-" + (op.cell ? op.cell : n.opType));
+        std::vector<std::string> inputs;
+        for (const auto &i : n.inputs)
+            if (!i.empty())
+                inputs.push_back(i);
+        const bool bias = (n.opType == "Conv" || n.opType == "Gemm") && inputs.size() > 2;
+        std::vector<std::string> main = inputs;
+        if (n.opType == "Conv" || n.opType == "Gemm")
+            main.resize(2);
+        irpb::NodeProto *node = emit(g, op.primitive ? op.primitive : n.opType, scope, main, n.outputs[0], bias ? nullptr : &n);
+        if (n.opType == "Conv") {
+            const Shape &w = m_g.initializers.at(n.inputs[1]).shape();
+            tupleAttr(node, "kernel_size", {w[2], w[3]});
+            intAttr(node, "out_channel", w[0]);
+            intAttr(node, "mode", 1);
+            tupleAttr(node, "pad", n.attrInts("pads", {0, 0, 0, 0}));
+            intAttr(node, "pad_mode", 0); // pad
+            const auto s = n.attrInts("strides", {1, 1}), d = n.attrInts("dilations", {1, 1});
+            tupleAttr(node, "stride", {1, 1, s[0], s[1]});
+            tupleAttr(node, "dilation", {1, 1, d[0], d[1]});
+            intAttr(node, "group", n.attrInt("group", 1));
+            intAttr(node, "groups", n.attrInt("group", 1));
+        } else if (n.opType == "Gemm") {
+            boolAttr(node, "transpose_a", n.attrInt("transA", 0) != 0);
+            boolAttr(node, "transpose_b", n.attrInt("transB", 0) != 0);
+        } else if (n.opType == "MaxPool" || n.opType == "AveragePool") {
+            const auto k = n.attrInts("kernel_shape", {1, 1}), s = n.attrInts("strides", {1, 1});
+            tupleAttr(node, "kernel_size", {1, 1, k[0], k[1]});
+            tupleAttr(node, "strides", {1, 1, s[0], s[1]});
+            intAttr(node, "pad_mode", 2); // valid
+        } else if (n.opType == "BatchNormalization") {
+            floatAttr(node, "epsilon", n.attrFloat("epsilon", 1e-5f));
+            floatAttr(node, "momentum", 1.0f - n.attrFloat("momentum", 0.9f)); // MindSpore weighs the new batch
+            boolAttr(node, "is_training", true);
+        } else if (n.opType == "Dropout") {
+            floatAttr(node, "keep_prob", 1.0f - n.attrFloat("ratio", 0.5f));
+        }
+        if (bias) {
+            irpb::NodeProto *add = emit(g, "BiasAdd", scope, {n.outputs[0], inputs[2]}, n.outputs[0], &n);
+            (void)add;
+        }
+        return m_names.at(n.outputs[0]);
+    }
+
+    // One node; its output takes the next number as its name (as MindSpore numbers them).
+    irpb::NodeProto *emit(irpb::GraphProto &g, const std::string &op, const std::string &scope, const std::vector<std::string> &inputs,
+                          const std::string &output, const Node *typed)
+    {
+        irpb::NodeProto *node = g.add_node();
+        for (const auto &i : inputs) {
+            auto *in = node->add_input();
+            in->set_name(m_names.at(i));
+            in->set_type(irpb::InputProto::DATA_EDGE);
+        }
+        const std::string name = std::to_string(++m_counter);
+        node->set_name(name);
+        node->set_op_type(op);
+        node->set_scope(scope);
+        node->set_full_name(scope + "/" + op + "-op" + std::to_string(m_counter));
+        const auto shape = m_shapes.find(output);
+        setTensorType(node->mutable_output_type(), DType::Float32, shape != m_shapes.end() && typed ? &shape->second : nullptr);
+        m_names[output] = name;
+        return node;
+    }
+
+    const Graph &m_g;
+    int64_t m_batch;
+    std::map<std::string, Shape> m_shapes;
+    std::map<std::string, std::string> m_names; // graph value → node / parameter name
+    int m_counter = 0;
+};
+
+} // namespace
+
+std::string encodeGraphMeta(const Graph &trainingGraph, int64_t batchSize)
+{
+    return Writer(trainingGraph, batchSize).encode();
+}
+
+void writeGraphMeta(const std::string &path, const Graph &trainingGraph, int64_t batchSize)
+{
+    AtomicFileWriter w(path, 0600);
+    w.write(encodeGraphMeta(trainingGraph, batchSize));
+    w.commit();
+}
+
+GraphMetaSummary readGraphMeta(const std::string &path)
+{
+    std::ifstream in(path, std::ios::binary);
+    check(static_cast<bool>(in), "Cannot read \"" + path + "\".");
+    std::ostringstream s;
+    s << in.rdbuf();
+    irpb::ModelProto model;
+    if (!model.ParseFromString(s.str()) || !model.has_graph() || model.ir_version() != irpb::IR_VERSION)
+        throw Error("\"" + path + "\" is not a MindSpore graph.meta (an anf_ir ModelProto with ir_version 1).");
+    GraphMetaSummary summary;
+    summary.name = model.graph().name();
+    summary.nodes = static_cast<size_t>(model.graph().node_size());
+    summary.parameters = static_cast<size_t>(model.graph().parameters_size());
+    summary.constants = static_cast<size_t>(model.graph().const_vals_size());
+    for (const auto &n : model.graph().node())
+        ++summary.opCounts[n.op_type()];
+    return summary;
+}
+
+} // namespace netwright::mindspore
