@@ -55,8 +55,43 @@ std::string jsonNumber(double v)
 
 CheckpointManager::CheckpointManager(Trainer &trainer, const CheckpointSettings &settings, std::string directory,
                                      std::string defaultPrefix, std::string resumedFrom, Clock clock)
-    : m_trainer(trainer), m_s(settings), m_dir(std::move(directory)), m_resumedFrom(std::move(resumedFrom)),
-      m_clock(clock ? std::move(clock) : Clock(realClock))
+    : m_s(settings), m_dir(std::move(directory)), m_resumedFrom(std::move(resumedFrom)), m_clock(clock ? std::move(clock) : Clock(realClock)),
+      m_trainer(&trainer)
+{
+    init(defaultPrefix);
+}
+
+CheckpointManager::CheckpointManager(const CheckpointSettings &settings, std::string directory, std::string defaultPrefix, Clock clock)
+    : m_s(settings), m_dir(std::move(directory)), m_clock(std::move(clock)), m_dryRun(true)
+{
+    for (const auto &f : listDirectory(m_dir))
+        if (f.name[0] != '.')
+            m_virtual.push_back(f);
+    init(defaultPrefix);
+}
+
+std::vector<ms_policy::FileInfo> CheckpointManager::listing() const
+{
+    return m_dryRun ? m_virtual : listDirectory(m_dir);
+}
+
+bool CheckpointManager::exists(const std::string &file) const
+{
+    if (!m_dryRun)
+        return fs::exists(fs::path(m_dir) / file);
+    return std::any_of(m_virtual.begin(), m_virtual.end(), [&](const auto &f) { return f.name == file; });
+}
+
+void CheckpointManager::removeFile(const std::string &file, std::error_code &ec)
+{
+    if (!m_dryRun) {
+        fs::remove(fs::path(m_dir) / file, ec);
+        return;
+    }
+    m_virtual.erase(std::remove_if(m_virtual.begin(), m_virtual.end(), [&](const auto &f) { return f.name == file; }), m_virtual.end());
+}
+
+void CheckpointManager::init(const std::string &defaultPrefix)
 {
     m_cntk = m_s.format == "cntk";
     if (m_cntk) {
@@ -64,7 +99,11 @@ CheckpointManager::CheckpointManager(Trainer &trainer, const CheckpointSettings 
         m_cntkTrigger = cntk_policy::Trigger(static_cast<uint64_t>(m_s.cntk.frequency));
     }
     std::vector<std::string> names;
-    for (const auto &f : listDirectory(m_dir)) {
+    for (const auto &f : listing()) {
+        if (m_dryRun) {
+            names.push_back(f.name);
+            continue;
+        }
         if (m_cntk && f.name.size() > 12 && f.name.compare(f.name.size() - 12, 12, ".ckp.pending") == 0) {
             // a pair save a crash interrupted: finish it if its model made it, else drop it
             cntk::recoverInterruptedSave((fs::path(m_dir) / f.name.substr(1, f.name.size() - 13)).string());
@@ -94,6 +133,12 @@ void CheckpointManager::onTrainBegin(const TrainBeginInfo &b)
     m_stepsPerEpoch = std::max<int64_t>(1, b.stepsPerEpoch);
     m_samplesPerEpoch = std::max<int64_t>(1, b.trainSamples); // drop_last already taken off
     m_lastSavedStep = b.startGlobalStep; // a resumed run does not save its starting point again
+    if (m_trainer) {
+        const TrainerProgress p = m_trainer->progress();
+        m_cursorEpoch = p.data.epoch + 1;
+        m_cursorPosition = p.data.position;
+        m_globalStep = p.globalStep;
+    }
     if (m_cntk)
         m_cntkTrigger.restore(cntkUnits()); // CNTK recomputes the action's index from the restored count
     if (!m_resumedFrom.empty()) {
@@ -109,6 +154,12 @@ void CheckpointManager::onStep(const StepInfo &s)
     if (!m_s.enabled)
         return;
     finishPending(false); // report a finished background save (or its failure) on this thread
+    if (s.epoch != m_cursorEpoch) {
+        m_cursorEpoch = s.epoch;
+        m_cursorPosition = 0;
+    }
+    m_cursorPosition += s.batchSize;
+    m_globalStep = s.globalStep;
     if (m_cntk) {
         if (const auto index = m_cntkTrigger.afterMinibatch(cntkUnits()))
             save(s.epoch, s.globalStep, "cntk_frequency", nullptr,
@@ -117,7 +168,10 @@ void CheckpointManager::onStep(const StepInfo &s)
     }
     if (!m_graphMetaWritten) {
         // As ModelCheckpoint: `<prefix>-graph.meta` once per run, at the first step end.
-        mindspore::writeGraphMeta((fs::path(m_dir) / (m_prefix + "-graph.meta")).string(), m_trainer.graph(), std::max<int64_t>(1, s.batchSize));
+        const std::string meta = m_prefix + "-graph.meta";
+        if (m_trainer)
+            mindspore::writeGraphMeta((fs::path(m_dir) / meta).string(), m_trainer->graph(), std::max<int64_t>(1, s.batchSize));
+        log("{\"event\":\"graph_meta\",\"file\":\"" + meta + "\",\"global_step\":" + std::to_string(s.globalStep) + "}");
         m_graphMetaWritten = true;
     }
     bool due = false;
@@ -162,7 +216,7 @@ void CheckpointManager::onTrainEnd(const TrainEndInfo &e)
             save(epoch, e.globalStep, e.stopped ? "stopped" : "cntk_final_period", nullptr,
                  cntk_policy::checkpointName(m_cntkFile, m_s.cntk.preserveAll ? index : std::nullopt));
         finishPending(true);
-        if (m_s.cntk.preserveAll && !e.stopped && e.globalStep != 0 && !fs::exists(fs::path(m_dir) / m_cntkFile))
+        if (m_s.cntk.preserveAll && !e.stopped && e.globalStep != 0 && !exists(m_cntkFile))
             save(epoch, e.globalStep, "cntk_final", nullptr, m_cntkFile);
         finishPending(true);
         return;
@@ -180,10 +234,9 @@ CheckpointManager::~CheckpointManager()
 
 uint64_t CheckpointManager::cntkUnits() const
 {
-    const TrainerProgress p = m_trainer.progress();
-    const auto samples = static_cast<uint64_t>(p.data.epoch * m_samplesPerEpoch + p.data.position);
+    const auto samples = static_cast<uint64_t>((m_cursorEpoch - 1) * m_samplesPerEpoch + m_cursorPosition);
     if (m_s.cntk.unit == "minibatches")
-        return static_cast<uint64_t>(p.globalStep);
+        return static_cast<uint64_t>(m_globalStep);
     if (m_s.cntk.unit == "sweeps")
         return samples / static_cast<uint64_t>(m_samplesPerEpoch);
     return samples;
@@ -202,10 +255,29 @@ void CheckpointManager::save(int64_t epoch, int64_t globalStep, const char *reas
     // The time-window rule decides from the listing as it is before the new file (as MindSpore
     // does); the count rule is applied after the write, to the files no other rule keeps.
     if (policy.keepCheckpointMax == 0 && !m_cntk)
-        job.windowDeletions = ms_policy::filesToDelete(listDirectory(m_dir), m_prefix, policy, now, m_lastTimeForKeep);
+        job.windowDeletions = ms_policy::filesToDelete(listing(), m_prefix, policy, now, m_lastTimeForKeep);
     if (name.empty())
         name = ms_policy::checkpointName(m_prefix, epoch, globalStep, m_stepsPerEpoch);
-    auto entries = captureTrainingState(m_trainer); // deep copies: training may go on while it is written
+    if (m_dryRun) {
+        job.path = (fs::path(m_dir) / name).string();
+        job.reason = reason;
+        job.time = now;
+        job.record.file = name;
+        job.record.epoch = epoch;
+        job.record.globalStep = globalStep;
+        m_lastSavedStep = globalStep;
+        m_lastTimeForKeep = now;
+        std::error_code ignored;
+        removeFile(name, ignored); // a file of the same name is replaced
+        m_virtual.push_back({name, now});
+        std::promise<int64_t> ready;
+        ready.set_value(0);
+        job.done = ready.get_future();
+        m_pending = std::move(job);
+        finishPending(true);
+        return;
+    }
+    auto entries = captureTrainingState(*m_trainer); // deep copies: training may go on while it is written
     Tensor chain(Shape{}, DType::Int64);
     chain.dataAs<int64_t>()[0] = m_lastStepSave;
     entries.push_back(mindspore::CkptEntry::ofTensor("netwright.checkpoint.last_step_save", chain));
@@ -232,12 +304,11 @@ void CheckpointManager::save(int64_t epoch, int64_t globalStep, const char *reas
     options.crc = m_s.crcCheck;
     std::optional<cntk::LearnerCounters> counters;
     if (m_cntk) {
-        const TrainerProgress p = m_trainer.progress();
-        const auto samples = static_cast<uint64_t>(p.data.epoch * m_samplesPerEpoch + p.data.position);
-        counters = cntk::LearnerCounters{samples, static_cast<uint64_t>(p.globalStep), samples / static_cast<uint64_t>(m_samplesPerEpoch),
-                                         m_trainer.settings().baseLr};
+        const auto samples = static_cast<uint64_t>((m_cursorEpoch - 1) * m_samplesPerEpoch + m_cursorPosition);
+        counters = cntk::LearnerCounters{samples, static_cast<uint64_t>(m_globalStep), samples / static_cast<uint64_t>(m_samplesPerEpoch),
+                                         m_trainer->settings().baseLr};
     }
-    auto write = [path = job.path, entries = std::move(entries), options, now, counters, graph = &m_trainer.graph()]() -> int64_t {
+    auto write = [path = job.path, entries = std::move(entries), options, now, counters, graph = &m_trainer->graph()]() -> int64_t {
         if (counters) {
             // The graph's structure is fixed while training; the values come from `entries`.
             cntk::writeTrainerCheckpoint(path, *graph, entries, *counters);
@@ -313,6 +384,13 @@ void CheckpointManager::linkLast(const std::string &file)
     // write, and it stays valid when a keep rule later deletes the original name).
     const fs::path dir(m_dir);
     const std::string last = m_prefix + "-last.ckpt";
+    if (m_dryRun) {
+        std::error_code ignored;
+        removeFile(last, ignored);
+        m_virtual.push_back({last, m_clock()});
+        log("{\"event\":\"linked\",\"file\":\"" + last + "\",\"target\":\"" + file + "\",\"rule\":\"save_last\"}");
+        return;
+    }
     const fs::path tmp = dir / ("." + last + ".link");
     std::error_code ec;
     fs::remove(tmp, ec);
@@ -354,7 +432,7 @@ void CheckpointManager::retain(const std::vector<std::string> &windowDeletions)
         // keep_checkpoint_max: the newest N managed files stay (by modification time, as
         // MindSpore orders them); older ones go unless another rule keeps them.
         std::vector<ms_policy::FileInfo> managed;
-        for (const auto &f : listDirectory(m_dir))
+        for (const auto &f : listing())
             if (ms_policy::isManaged(f.name, m_prefix))
                 managed.push_back(f);
         std::stable_sort(managed.begin(), managed.end(), [](const auto &a, const auto &b) { return a.mtime > b.mtime; });
@@ -369,7 +447,7 @@ void CheckpointManager::retain(const std::vector<std::string> &windowDeletions)
     for (const auto &[file, rule] : doomed) {
         const auto rec = std::find_if(m_records.begin(), m_records.end(), [&](const auto &r) { return r.file == file; });
         std::error_code ec;
-        fs::remove(fs::path(m_dir) / file, ec);
+        removeFile(file, ec);
         if (ec)
             continue; // as MindSpore: a failed deletion is not an error
         if (rec != m_records.end())
@@ -380,6 +458,10 @@ void CheckpointManager::retain(const std::vector<std::string> &windowDeletions)
 
 void CheckpointManager::log(const std::string &jsonLine)
 {
+    if (m_dryRun) {
+        m_planLog.push_back(jsonLine);
+        return;
+    }
     const std::string path = (fs::path(m_dir) / "checkpoints.jsonl").string();
     // The history is a record, not the checkpoint: failing to append to it must not hide the
     // error that matters (a failed save reports itself by exception).
@@ -392,15 +474,16 @@ void CheckpointManager::log(const std::string &jsonLine)
 std::string CheckpointManager::saveBreakpoint()
 {
     std::vector<std::string> names;
+    check(m_trainer != nullptr, "A dry run writes no breakpoint checkpoint.");
     for (const auto &f : listDirectory(m_dir))
         names.push_back(f.name);
     const std::string prefix = ms_policy::resolvePrefix(names, m_prefix, true);
-    const int64_t step = std::max<int64_t>(1, m_trainer.globalStep());
+    const int64_t step = std::max<int64_t>(1, m_trainer->globalStep());
     const std::string name = ms_policy::breakpointName(prefix, (step - 1) / m_stepsPerEpoch + 1, step, m_stepsPerEpoch);
     const std::string path = (fs::path(m_dir) / name).string();
-    mindspore::writeCkpt(path, captureTrainingState(m_trainer));
+    mindspore::writeCkpt(path, captureTrainingState(*m_trainer));
     log("{\"event\":\"saved\",\"file\":\"" + name + "\",\"reason\":\"exception_save\",\"global_step\":"
-        + std::to_string(m_trainer.globalStep()) + ",\"time\":" + jsonNumber(m_clock()) + "}");
+        + std::to_string(m_trainer->globalStep()) + ",\"time\":" + jsonNumber(m_clock()) + "}");
     return path;
 }
 

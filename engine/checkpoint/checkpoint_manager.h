@@ -8,6 +8,7 @@
 #pragma once
 
 #include "checkpoint/cntk_policy.h"
+#include "checkpoint/mindspore_policy.h"
 #include "config/run_config.h"
 #include "train/observer.h"
 
@@ -15,6 +16,7 @@
 #include <future>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 namespace netwright {
@@ -35,6 +37,11 @@ public:
     // the file (in `directory`) this run restored, protected from deletion.
     CheckpointManager(Trainer &trainer, const CheckpointSettings &settings, std::string directory, std::string defaultPrefix,
                       std::string resumedFrom = {}, Clock clock = {});
+    // A dry run for `netwright train --plan`: the same decisions over a simulated listing (the
+    // directory's current files plus what the run would write); nothing is written or deleted.
+    // The history it would log is in planLog().
+    CheckpointManager(const CheckpointSettings &settings, std::string directory, std::string defaultPrefix, Clock clock);
+    const std::vector<std::string> &planLog() const { return m_planLog; }
     ~CheckpointManager() override;
 
     void onTrainBegin(const TrainBeginInfo &b) override;
@@ -66,6 +73,7 @@ private:
         std::vector<std::string> windowDeletions;
         std::future<int64_t> done; // the file size, or the write's exception
     };
+    void init(const std::string &defaultPrefix);
     void save(int64_t epoch, int64_t globalStep, const char *reason, const EvalInfo *eval, std::string name = {});
     // CNTK format: the count of the configured unit (samples, minibatches, sweeps) so far.
     uint64_t cntkUnits() const;
@@ -75,7 +83,10 @@ private:
     void retain(const std::vector<std::string> &windowDeletions);
     void log(const std::string &jsonLine);
 
-    Trainer &m_trainer;
+    std::vector<ms_policy::FileInfo> listing() const;
+    bool exists(const std::string &file) const;
+    void removeFile(const std::string &file, std::error_code &ec);
+
     CheckpointSettings m_s;
     std::string m_dir, m_prefix, m_resumedFrom;
     Clock m_clock;
@@ -91,6 +102,11 @@ private:
     std::string m_cntkFile;         // CNTK's `filename` within the directory
     cntk_policy::Trigger m_cntkTrigger{0};
     int64_t m_samplesPerEpoch = 1;
+    Trainer *m_trainer = nullptr; // null in a dry run
+    bool m_dryRun = false;
+    std::vector<ms_policy::FileInfo> m_virtual; // a dry run's directory
+    std::vector<std::string> m_planLog;
+    int64_t m_cursorEpoch = 1, m_cursorPosition = 0, m_globalStep = 0; // where the data stands (1-based epoch)
 };
 
 // The newest checkpoint in `directory` that reads back completely (CRC checked when present),

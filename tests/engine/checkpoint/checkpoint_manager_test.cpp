@@ -11,10 +11,12 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <cstring>
+#include <sys/stat.h>
 
 using namespace netwright;
 
@@ -115,6 +117,32 @@ private slots:
         drive(m, {0.5, 0.9, 0.6, 0.7, 0.55}, clock);
         // newest 2 (step 48 = mlp-5_8, step 50 = mlp-5_10), best 2 (steps 20 and 40), step 30 (keep_period).
         QCOMPARE(ckpts(dir.path()), (QStringList{"mlp-2_10.ckpt", "mlp-3_10.ckpt", "mlp-4_10.ckpt", "mlp-5_10.ckpt", "mlp-5_8.ckpt"}));
+    }
+
+    void saveLastIsAlwaysTheNewestCheckpoint()
+    {
+        QTemporaryDir dir;
+        double clock = 1000.0;
+        CheckpointSettings s;
+        s.saveLast = true;
+        s.keepCheckpointMax = 1;
+        s.saveTopK = 0;
+        {
+            CheckpointManager m(*m_trainer, s, dir.path().toStdString(), "mlp", {}, [&] { return clock; });
+            drive(m, {0.5, 0.9, 0.6}, clock);
+        }
+        // keep-max 1 left the newest; mlp-last.ckpt is a second name of it (a hard link, never
+        // managed by the keep rules), and a resume picks the real name.
+        QCOMPARE(ckpts(dir.path()), (QStringList{"mlp-3_10.ckpt", "mlp-last.ckpt"}));
+        QCOMPARE(QFileInfo(dir.filePath("mlp-last.ckpt")).size(), QFileInfo(dir.filePath("mlp-3_10.ckpt")).size());
+        struct stat a {}, b {};
+        QCOMPARE(::stat(dir.filePath("mlp-last.ckpt").toLocal8Bit().constData(), &a), 0);
+        QCOMPARE(::stat(dir.filePath("mlp-3_10.ckpt").toLocal8Bit().constData(), &b), 0);
+        QCOMPARE(a.st_ino, b.st_ino);
+        QCOMPARE(QString::fromStdString(findNewestValidCheckpoint(dir.path().toStdString())), QStringLiteral("mlp-3_10.ckpt"));
+        QFile log(dir.filePath("checkpoints.jsonl"));
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        QCOMPARE(log.readAll().count("\"rule\":\"save_last\""), 3);
     }
 
     void failedAsyncSaveIsReported()
