@@ -9,7 +9,7 @@
 
 namespace netwright::cli {
 
-QString prepareRunDirectory(const QString &out, const QString &runName, bool continuing)
+QString runDirectoryName(const QString &out, const QString &runName)
 {
     QString path = out;
     if (path.isEmpty()) {
@@ -18,6 +18,12 @@ QString prepareRunDirectory(const QString &out, const QString &runName, bool con
         for (int n = 2; QFileInfo::exists(path); ++n)
             path = QStringLiteral("runs/%1-%2-%3").arg(runName, stamp).arg(n);
     }
+    return path;
+}
+
+QString prepareRunDirectory(const QString &out, const QString &runName, bool continuing)
+{
+    const QString path = runDirectoryName(out, runName);
     const QFileInfo info(path);
     if (info.exists() && !info.isDir())
         throw Error("Cannot use \"" + path.toStdString() + "\" as the run directory: it is a file.");

@@ -10,5 +10,7 @@ namespace netwright::cli {
 // --out when given, else runs/<name>-<yyyyMMdd-HHmmss> under the working directory. Creates it;
 // refuses a directory that already holds a run unless `continuing`. Throws netwright::Error.
 QString prepareRunDirectory(const QString &out, const QString &runName, bool continuing = false);
+// The directory prepareRunDirectory would use, without creating anything.
+QString runDirectoryName(const QString &out, const QString &runName);
 
 } // namespace netwright::cli

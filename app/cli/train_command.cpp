@@ -6,7 +6,9 @@
 #include "formats/cntk/trainer_checkpoint.h"
 #include "formats/mindspore/ckpt_file.h"
 #include "cli/progress_reporter.h"
+#include "cli/plan_report.h"
 #include "cli/run_directory.h"
+#include "checkpoint/checkpoint_plan.h"
 #include "config/run_config.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -163,6 +165,11 @@ int runTrainCommand(const QStringList &arguments)
         {{QStringLiteral("o"), QStringLiteral("out")}, QStringLiteral("Run directory to write (default: runs/<name>-<date-time>)."),
          QStringLiteral("DIR")},
         {QStringLiteral("print-config"), QStringLiteral("Print the resolved run config as JSON and exit without training.")},
+        {QStringLiteral("plan"), QStringLiteral("Print which checkpoints the run would write and which each keep rule would keep or delete; "
+                                                "train nothing, write nothing.")},
+        {QStringLiteral("step-seconds"), QStringLiteral("With --plan: the assumed time of one step for time-based rules (default 0.1)."),
+         QStringLiteral("S")},
+        {QStringLiteral("json"), QStringLiteral("With --plan: print the plan as JSON.")},
     });
     if (const auto done = parseSubcommand(p, arguments, "train", 0, nullptr))
         return *done;
@@ -170,6 +177,8 @@ int runTrainCommand(const QStringList &arguments)
         RunConfig config = defaultRunConfig();
         if (p.isSet(QStringLiteral("config")))
             config = loadRunConfigFile(p.value(QStringLiteral("config")).toStdString(), config);
+        if (p.isSet(QStringLiteral("config")) && config.name == defaultRunConfig().name && config.model != defaultRunConfig().model)
+            config.name = config.model; // a config that names no run is named after its model
         if (p.isSet(QStringLiteral("model"))) {
             config.model = p.value(QStringLiteral("model")).toStdString();
             if (!p.isSet(QStringLiteral("config")))
@@ -203,6 +212,21 @@ int runTrainCommand(const QStringList &arguments)
         }
 
         const TrainingData data = loadTrainingData(config.data);
+        if (p.isSet(QStringLiteral("plan"))) {
+            PlanShape shape;
+            shape.epochs = config.training.epochs;
+            shape.trainSamples = data.train->size();
+            shape.batchSize = config.training.batchSize;
+            shape.dropLast = config.data.dropLast;
+            if (p.isSet(QStringLiteral("step-seconds"))) {
+                bool ok = false;
+                shape.stepSeconds = p.value(QStringLiteral("step-seconds")).toDouble(&ok);
+                if (!ok || shape.stepSeconds <= 0)
+                    throw Error("--step-seconds: \"" + p.value(QStringLiteral("step-seconds")).toStdString() + "\" is not a positive number.");
+            }
+            const QString dir = runDirectoryName(p.value(QStringLiteral("out")), QString::fromStdString(config.name));
+            return printCheckpointPlan(config, dir.toStdString(), shape, p.isSet(QStringLiteral("json")));
+        }
         auto trainer = makeTrainer(config, data);
         const bool restore = config.checkpoint.enabled && config.checkpoint.restore && p.isSet(QStringLiteral("out"));
         const QString dir = prepareRunDirectory(p.value(QStringLiteral("out")), QString::fromStdString(config.name), restore);

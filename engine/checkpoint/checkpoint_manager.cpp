@@ -194,6 +194,8 @@ void CheckpointManager::onEvaluation(const EvalInfo &e)
         return;
     finishPending(true);
     if (e.globalStep == m_lastSavedStep && !m_records.empty() && m_records.back().globalStep == e.globalStep) {
+        if (m_dryRun)
+            return; // a plan knows no metrics
         // The step trigger already wrote this point: attach the metrics to it.
         m_records.back().evalAccuracy = e.accuracy;
         m_records.back().evalLoss = e.loss;
@@ -258,7 +260,7 @@ void CheckpointManager::save(int64_t epoch, int64_t globalStep, const char *reas
         job.windowDeletions = ms_policy::filesToDelete(listing(), m_prefix, policy, now, m_lastTimeForKeep);
     if (name.empty())
         name = ms_policy::checkpointName(m_prefix, epoch, globalStep, m_stepsPerEpoch);
-    if (m_dryRun) {
+    if (m_dryRun) { // metrics are unknown before training: the record carries none
         job.path = (fs::path(m_dir) / name).string();
         job.reason = reason;
         job.time = now;
