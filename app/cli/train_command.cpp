@@ -140,6 +140,8 @@ int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString 
     }
     if (end.stopped)
         std::printf("Stopped by a signal; continue with: netwright resume %s\n", qPrintable(dir));
+    else if (resuming && !end.lastEvaluation && end.globalStep == trainer.globalStep())
+        std::printf("Nothing left to train: the run had finished at global step %lld.\n", static_cast<long long>(end.globalStep));
     std::fflush(stdout);
     return end.stopped ? 130 : 0;
 }

@@ -214,7 +214,10 @@ void CheckpointManager::onTrainEnd(const TrainEndInfo &e)
     const int64_t epoch = (e.globalStep - 1) / m_stepsPerEpoch + 1;
     if (m_cntk) {
         // The final partial period, then (preserve_all) the plain name if it is not there yet.
-        if (const auto index = m_cntkTrigger.atEnd(cntkUnits()))
+        auto index = m_cntkTrigger.atEnd(cntkUnits());
+        if (!index && e.stopped && e.globalStep != m_lastSavedStep && e.globalStep != 0)
+            index = m_cntkTrigger.index(); // a stop always saves: under the current period's name
+        if (index)
             save(epoch, e.globalStep, e.stopped ? "stopped" : "cntk_final_period", nullptr,
                  cntk_policy::checkpointName(m_cntkFile, m_s.cntk.preserveAll ? index : std::nullopt));
         finishPending(true);

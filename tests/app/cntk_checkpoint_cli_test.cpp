@@ -13,6 +13,7 @@
 #include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QThread>
 
 #include <csignal>
 #include <filesystem>
@@ -132,6 +133,39 @@ private slots:
         for (const QString &name : QDir(path("ref")).entryList({"net.dnn*"}, QDir::Files))
             QVERIFY2(contents(path("killed/") + name) == contents(path("ref/") + name), qPrintable(name + " differs"));
         QVERIFY2(contents(path("killed/metrics.jsonl")) == contents(path("ref/metrics.jsonl")), "metrics logs differ");
+    }
+
+    void sigintMidSweepSavesAndResumesExactly()
+    {
+        // Sweep-based checkpoints: a stop inside sweep 2 is saved under that period's name
+        // (net.dnn1, which sweep 2's own checkpoint later replaces), exit code 130.
+        QFile cfg(m_config);
+        QVERIFY(cfg.open(QIODevice::ReadOnly));
+        QByteArray json = cfg.readAll();
+        json.replace(R"("frequency": 25, "unit": "minibatches")", R"("frequency": 1, "unit": "sweeps")");
+        QVERIFY(json.contains("sweeps"));
+        QFile sweeps(path("sweeps.json"));
+        QVERIFY(sweeps.open(QIODevice::WriteOnly));
+        sweeps.write(json);
+        sweeps.close();
+        QCOMPARE(runToEnd({"train", "--config", sweeps.fileName(), "--out", path("sweeps-ref")}), 0);
+        QProcess p;
+        p.setStandardOutputFile(QProcess::nullDevice());
+        p.start(binary(), {"train", "--config", sweeps.fileName(), "--out", path("sweeps")});
+        QVERIFY(p.waitForStarted());
+        for (int i = 0; i < 1000 && contents(path("sweeps/metrics.jsonl")).count('\n') < 90; ++i)
+            QThread::msleep(10);
+        ::kill(static_cast<pid_t>(p.processId()), SIGINT);
+        QVERIFY(p.waitForFinished(60000));
+        QCOMPARE(p.exitCode(), 130);
+        const auto l = cntk::listTrainerCheckpoint(path("sweeps/net.dnn1.ckp").toStdString());
+        const auto it = std::find_if(l.items.begin(), l.items.end(), [](const auto &x) { return x.path == "Learners[0].minibatchCount"; });
+        QVERIFY(it != l.items.end());
+        const int stoppedAt = QString::fromStdString(it->text).toInt();
+        QVERIFY2(stoppedAt > 63 && stoppedAt < 126, it->text.c_str()); // inside sweep 2
+        QCOMPARE(runToEnd({"resume", path("sweeps")}), 0);
+        for (const QString &name : QDir(path("sweeps-ref")).entryList({"net.dnn*"}, QDir::Files))
+            QVERIFY2(contents(path("sweeps/") + name) == contents(path("sweeps-ref/") + name), qPrintable(name + " differs"));
     }
 
     void restoreScanSkipsADamagedNewestPair()
