@@ -130,8 +130,10 @@ std::string directoryOf(const std::string &path)
 
 std::string pendingPath(const std::string &modelPath)
 {
-    const fs::path p(modelPath);
-    return (fs::path(directoryOf(modelPath)) / ("." + p.filename().string() + ".ckp.pending")).string();
+    std::string name = ".";
+    name += fs::path(modelPath).filename().string();
+    name += ".ckp.pending";
+    return (fs::path(directoryOf(modelPath)) / name).string();
 }
 
 void writeTrainerCheckpoint(const std::string &modelPath, const Graph &g, const std::vector<CkptEntry> &state,
@@ -343,7 +345,11 @@ std::string scalarText(const Value &v)
     case Value::kNdShapeValue: {
         std::string s = "[";
         for (int i = 0; i < v.nd_shape_value().shape_dim_size(); ++i)
-            s += (i ? "," : "") + std::to_string(v.nd_shape_value().shape_dim(i));
+        {
+            if (i)
+                s += ',';
+            s += std::to_string(v.nd_shape_value().shape_dim(i));
+        }
         return s + "]";
     }
     case Value::kAxisValue: return "axis " + std::to_string(v.axis_value().static_axis_idx()) + " " + v.axis_value().name();
@@ -382,9 +388,11 @@ void flatten(const Value &v, const std::string &path, const std::string &source,
             // one of our state entries: shown as its value
             try {
                 const CkptEntry e = decodeEntry(path, v, source);
-                std::string text = e.isString ? "\"" + e.text + "\"" : e.tensor.dtype() == DType::Float32 || e.tensor.dtype() == DType::Float64
-                                                                          ? std::string()
-                                                                          : shapeToString(e.tensor.shape()) + " ";
+                std::string text;
+                if (e.isString)
+                    text = "\"" + e.text + "\"";
+                else if (e.tensor.dtype() != DType::Float32 && e.tensor.dtype() != DType::Float64 && !e.tensor.shape().empty())
+                    text = shapeToString(e.tensor.shape()) + " ";
                 if (!e.isString)
                     for (int64_t i = 0; i < e.tensor.numel() && i < 8; ++i)
                         text += (i ? ", " : "") + scalarText(d.data().at("values").vector_value().value(static_cast<int>(i)));
