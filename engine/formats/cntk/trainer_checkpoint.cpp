@@ -83,9 +83,12 @@ CkptEntry decodeEntry(const std::string &name, const Value &v, const std::string
     const Value *values = dict::find(d, "values");
     check(s && values && values->value_case() == Value::kVectorValue, "\"" + source + "\": state \"" + name + "\" has no shape or values.");
     Shape shape(s->nd_shape_value().shape_dim().begin(), s->nd_shape_value().shape_dim().end());
-    Tensor t(shape, it->second);
     const auto &list = values->vector_value().value();
-    check(list.size() == t.numel(), "\"" + source + "\": state \"" + name + "\" has the wrong number of values.");
+    for (int64_t d : shape)
+        check(d >= 0, "\"" + source + "\": state \"" + name + "\" has a dimension that does not fit.");
+    // The declared shape must match the values present before anything is allocated.
+    check(shapeNumel(shape) == list.size(), "\"" + source + "\": state \"" + name + "\" has the wrong number of values.");
+    Tensor t(shape, it->second);
     for (int64_t i = 0; i < t.numel(); ++i) {
         const Value &x = list[static_cast<int>(i)];
         switch (t.dtype()) {
@@ -378,6 +381,7 @@ struct Names {
     std::vector<std::string> inOrder;         // the names in the learner's parameter order
 };
 
+// Recursion follows the Dictionary's nesting, which protobuf's parser already limits (100 levels).
 void flatten(const Value &v, const std::string &path, const std::string &source, const Names &names, std::vector<StateItem> &out)
 {
     switch (v.value_case()) {
