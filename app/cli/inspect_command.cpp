@@ -3,10 +3,7 @@
 
 #include "core/error.h"
 #include "core/tensor_stats.h"
-#include "formats/cntk/cntk_model.h"
-#include "formats/cntk/trainer_checkpoint.h"
-#include "formats/mindspore/ckpt_file.h"
-#include "formats/mindspore/graph_meta.h"
+#include "formats/registry.h"
 
 #include "cli/subcommand.h"
 
@@ -18,7 +15,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <fstream>
 #include <map>
 
 namespace netwright::cli {
@@ -30,137 +26,90 @@ QJsonValue number(double v)
     return std::isfinite(v) ? QJsonValue(v) : QJsonValue(); // JSON has no NaN/inf: null
 }
 
-std::string typeName(const mindspore::CkptEntry &e)
+QString q(const std::string &s)
 {
-    return e.isString ? std::string("str") : mindspore::mindsporeTypeName(e.tensor.dtype());
+    return QString::fromStdString(s);
 }
 
-// shape, bytes and statistics of a tensor, as JSON fields
-void addTensorFields(QJsonObject &o, const Tensor &t)
+std::string shapeText(const ValueDescription &v)
 {
-    QJsonArray shape;
-    for (int64_t d : t.shape())
-        shape.append(static_cast<qint64>(d));
-    const TensorStats s = computeStats(t);
-    o["shape"] = shape;
-    o["bytes"] = static_cast<qint64>(t.byteSize());
-    o["min"] = number(s.min);
-    o["max"] = number(s.max);
-    o["mean"] = number(s.mean);
-    o["std"] = number(s.std);
-    if (s.nans || s.infinities) {
-        o["nan"] = static_cast<qint64>(s.nans);
-        o["inf"] = static_cast<qint64>(s.infinities);
+    if (!v.shapeKnown)
+        return v.text.empty() ? "?" : "-"; // "-": a value that is not a tensor
+    std::string s = "[";
+    for (size_t i = 0; i < v.shape.size(); ++i) {
+        if (i)
+            s += ',';
+        const bool named = i < v.dimNames.size() && !v.dimNames[i].empty();
+        s += named ? v.dimNames[i] : v.shape[i] < 0 ? std::string("?") : std::to_string(v.shape[i]);
     }
+    return s + "]";
 }
 
-void printHeader(size_t w)
+QJsonObject valueJson(const ValueDescription &v)
 {
-    std::printf("%-*s  %-8s  %-16s  %12s  %12s  %12s  %12s  %10s\n", static_cast<int>(w), "name", "dtype", "shape", "min", "max", "mean",
-                "std", "bytes");
-}
-
-void printTensorRow(size_t w, const std::string &name, const std::string &dtype, const Tensor &t)
-{
-    const TensorStats s = computeStats(t);
-    std::printf("%-*s  %-8s  %-16s  %12.6g  %12.6g  %12.6g  %12.6g  %10zu%s\n", static_cast<int>(w), name.c_str(), dtype.c_str(),
-                shapeToString(t.shape()).c_str(), s.min, s.max, s.mean, s.std, t.byteSize(),
-                s.nans || s.infinities ? ("  (" + std::to_string(s.nans) + " NaN, " + std::to_string(s.infinities) + " inf)").c_str() : "");
-}
-
-void printJson(const QJsonObject &root)
-{
-    std::fputs(QJsonDocument(root).toJson(QJsonDocument::Indented).constData(), stdout);
-}
-
-int inspectCntkModel(const std::string &path, qint64 bytes, bool json)
-{
-    const cntk::Model m = cntk::readModel(path);
-    std::map<std::string, int> ops;
-    for (const auto &f : m.functions)
-        ++ops[f.opName];
-    static const char *kinds[] = {"Input", "Output", "Parameter", "Constant", "Placeholder"};
-    auto kindName = [](cntk::VariableKind k) { return std::string(kinds[static_cast<int>(k) % 5]); };
-    if (json) {
-        QJsonArray variables, functions;
-        for (const auto &v : m.variables) {
-            QJsonObject o{{"uid", QString::fromStdString(v.uid)}, {"name", QString::fromStdString(v.name)},
-                          {"kind", QString::fromStdString(kindName(v.kind))}, {"dtype", QString::fromStdString(v.dataType)}};
-            if (v.value)
-                addTensorFields(o, *v.value);
-            variables.append(o);
+    QJsonObject o{{"name", q(v.name)}, {"dtype", q(v.dtype)}};
+    if (v.shapeKnown) {
+        QJsonArray shape;
+        for (size_t i = 0; i < v.shape.size(); ++i) {
+            const bool named = i < v.dimNames.size() && !v.dimNames[i].empty();
+            shape.append(named ? QJsonValue(q(v.dimNames[i])) : QJsonValue(static_cast<qint64>(v.shape[i])));
         }
-        for (const auto &f : m.functions) {
-            QJsonArray inputs;
-            for (const auto &i : f.inputs)
-                inputs.append(QString::fromStdString(i));
-            functions.append(QJsonObject{{"uid", QString::fromStdString(f.uid)}, {"name", QString::fromStdString(f.name)},
-                                         {"op", QString::fromStdString(f.opName)}, {"inputs", inputs}});
-        }
-        printJson({{"file", QString::fromStdString(path)}, {"format", "cntk-model-v2"}, {"bytes", bytes},
-                   {"root", QString::fromStdString(m.root)}, {"variables", variables}, {"functions", functions}});
-        return 0;
+        o["shape"] = shape;
     }
-    std::printf("%s: CNTK model-v2, %zu variables, %zu functions (root %s), %lld bytes\n", path.c_str(), m.variables.size(),
-                m.functions.size(), m.root.c_str(), static_cast<long long>(bytes));
-    std::string opList;
-    for (const auto &[op, n] : ops)
-        opList += (opList.empty() ? "" : ", ") + op + " ×" + std::to_string(n);
-    std::printf("functions: %s\n", opList.c_str());
-    size_t w = 4;
-    for (const auto &v : m.variables)
-        w = std::max(w, v.name.size() + v.uid.size() + 3);
-    printHeader(w);
-    for (const auto &v : m.variables) {
-        const std::string label = (v.name.empty() ? v.uid : v.name + " (" + v.uid + ")");
+    if (v.value) {
+        const TensorStats s = computeStats(*v.value);
+        o["bytes"] = static_cast<qint64>(v.value->byteSize());
+        o["min"] = number(s.min);
+        o["max"] = number(s.max);
+        o["mean"] = number(s.mean);
+        o["std"] = number(s.std);
+        if (s.nans || s.infinities) {
+            o["nan"] = static_cast<qint64>(s.nans);
+            o["inf"] = static_cast<qint64>(s.infinities);
+        }
+    }
+    if (!v.text.empty())
+        o["value"] = q(v.text);
+    return o;
+}
+
+void printValues(const char *title, const std::vector<ValueDescription> &values, bool statistics)
+{
+    if (values.empty())
+        return;
+    size_t w = 4, wt = 5, ws = 5;
+    for (const auto &v : values) {
+        w = std::max(w, v.name.size());
+        wt = std::max(wt, v.dtype.size());
+        ws = std::max(ws, shapeText(v).size());
+    }
+    w = std::min<size_t>(w, 72);
+    std::printf("\n%s (%zu)\n", title, values.size());
+    std::printf("  %-*s  %-*s  %-*s", static_cast<int>(w), "name", static_cast<int>(wt), "dtype", static_cast<int>(ws), "shape");
+    if (statistics)
+        std::printf("  %12s  %12s  %12s  %12s  %10s", "min", "max", "mean", "std", "bytes");
+    std::printf("\n");
+    for (const auto &v : values) {
+        std::printf("  %-*s  %-*s  %-*s", static_cast<int>(w), v.name.c_str(), static_cast<int>(wt), v.dtype.c_str(), static_cast<int>(ws),
+                    shapeText(v).c_str());
         if (v.value) {
-            printTensorRow(w, label, v.dataType, *v.value);
-        } else {
-            std::string shape = "[";
-            for (size_t i = v.cntkShape.size(); i-- > 0;)
-                shape += std::to_string(v.cntkShape[i]) + (i ? "," : "");
-            std::printf("%-*s  %-8s  %-16s  %s\n", static_cast<int>(w), label.c_str(), v.dataType.c_str(), (shape + "]").c_str(),
-                        kindName(v.kind).c_str());
+            const TensorStats s = computeStats(*v.value);
+            std::printf("  %12.6g  %12.6g  %12.6g  %12.6g  %10zu", s.min, s.max, s.mean, s.std, v.value->byteSize());
+            if (s.nans || s.infinities)
+                std::printf("  (%lld NaN, %lld inf)", static_cast<long long>(s.nans), static_cast<long long>(s.infinities));
         }
+        if (!v.text.empty())
+            std::printf("  %s", v.text.c_str());
+        std::printf("\n");
     }
-    return 0;
 }
 
-int inspectCntkCheckpoint(const std::string &path, qint64 bytes, bool json)
+std::string join(const std::vector<std::string> &v)
 {
-    const cntk::TrainerCheckpointListing l = cntk::listTrainerCheckpoint(path);
-    if (json) {
-        QJsonArray items;
-        for (const auto &i : l.items) {
-            QJsonObject o{{"path", QString::fromStdString(i.path)}, {"type", QString::fromStdString(i.type)}};
-            if (i.tensor) {
-                o["dtype"] = QString::fromStdString(dtypeName(i.tensor->dtype()));
-                addTensorFields(o, *i.tensor);
-            } else {
-                o["value"] = QString::fromStdString(i.text);
-            }
-            items.append(o);
-        }
-        printJson({{"file", QString::fromStdString(path)}, {"format", "cntk-trainer-checkpoint"}, {"bytes", bytes},
-                   {"version", static_cast<qint64>(l.version)}, {"learners", static_cast<qint64>(l.learners)},
-                   {"model", QString::fromStdString(l.modelFile)}, {"items", items}});
-        return 0;
-    }
-    std::printf("%s: CNTK trainer checkpoint (version %llu), %zu learner%s, %lld bytes\n", path.c_str(),
-                static_cast<unsigned long long>(l.version), l.learners, l.learners == 1 ? "" : "s", static_cast<long long>(bytes));
-    if (!l.modelFile.empty())
-        std::printf("parameter names from %s\n", l.modelFile.c_str());
-    size_t w = 4;
-    for (const auto &i : l.items)
-        w = std::max(w, i.path.size());
-    printHeader(w);
-    for (const auto &i : l.items) {
-        if (i.tensor)
-            printTensorRow(w, i.path, dtypeName(i.tensor->dtype()), *i.tensor);
-        else
-            std::printf("%-*s  %-8s  %s\n", static_cast<int>(w), i.path.c_str(), i.type.c_str(), i.text.c_str());
-    }
-    return 0;
+    std::string s;
+    for (const auto &x : v)
+        s += (s.empty() ? "" : ", ") + x;
+    return s;
 }
 
 } // namespace
@@ -169,85 +118,87 @@ int runInspectCommand(const QStringList &arguments)
 {
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral(
-        "Show what a file holds, detected by content (never by name):\n"
-        "  MindSpore checkpoints (.ckpt): every entry with its dtype, shape, min/max/mean/std and size;\n"
-        "  CNTK trainer checkpoints (.ckp): the learner state (counters, schedule, smoothed gradients) and external state;\n"
-        "  CNTK model-v2 files (.model, .dnn, .cmf): the variables with their values' statistics, and the functions;\n"
-        "  MindSpore graph dumps (<prefix>-graph.meta): the nodes by operator."));
+        "Show what a model or checkpoint file holds: its graph (every node with its op type and attributes, the inputs and\n"
+        "outputs with dtypes and shapes) and its parameters with min/max/mean/std and size. The format is detected by\n"
+        "content, never by name: ONNX, MindSpore checkpoints (.ckpt), MindIR, MindSpore graph dumps (-graph.meta),\n"
+        "Ascend AIR, CNTK model-v2 files and CNTK trainer checkpoints (.ckp)."));
     p.addHelpOption();
     p.addPositionalArgument(QStringLiteral("inspect"), QStringLiteral("The subcommand."));
     p.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("The file to inspect."));
-    p.addOption({QStringLiteral("json"), QStringLiteral("Print JSON instead of a table.")});
+    p.addOption({QStringLiteral("json"), QStringLiteral("Print JSON instead of text.")});
     if (const auto done = parseSubcommand(p, arguments, "inspect", 1, "give exactly one file."))
         return *done;
     const std::string path = p.positionalArguments().at(1).toStdString();
     try {
-        const bool json = p.isSet(QStringLiteral("json"));
+        check(QFileInfo(QString::fromStdString(path)).isFile(), "Cannot read \"" + path + "\": no such file.");
+        const ModelDescription d = describeFile(path);
         const qint64 bytes = QFileInfo(QString::fromStdString(path)).size();
-        std::string head(8, '\0');
-        {
-            std::ifstream in(path, std::ios::binary);
-            check(static_cast<bool>(in), "Cannot read \"" + path + "\": no such file or no permission.");
-            in.read(head.data(), static_cast<std::streamsize>(head.size()));
-            head.resize(static_cast<size_t>(in.gcount()));
-        }
-        if (cntk::isLegacyV1(head))
-            throw Error("\"" + path + "\" is a " + cntk::legacyV1Kind(head) + "; Netwright reads CNTK v2 files only.");
-        if (cntk::isV2Dictionary(head)) {
-            const cntk::FileKind kind = cntk::classify(path);
-            if (kind == cntk::FileKind::TrainerCheckpoint)
-                return inspectCntkCheckpoint(path, bytes, json);
-            if (kind == cntk::FileKind::Model)
-                return inspectCntkModel(path, bytes, json);
-        }
-        if (head.size() >= 3 && head[0] == 0x08 && head[1] == 0x01 && head[2] == 0x22) {
-            // ir_version 1, then the graph: MindSpore's <prefix>-graph.meta (anf_ir ModelProto)
-            const auto g = mindspore::readGraphMeta(path);
-            if (json) {
-                QJsonObject ops;
-                for (const auto &[op, n] : g.opCounts)
-                    ops[QString::fromStdString(op)] = n;
-                printJson({{"file", QString::fromStdString(path)}, {"format", "mindspore-graph-meta"}, {"bytes", bytes},
-                           {"graph", QString::fromStdString(g.name)}, {"nodes", static_cast<qint64>(g.nodes)},
-                           {"parameters", static_cast<qint64>(g.parameters)}, {"ops", ops}});
-                return 0;
+        if (p.isSet(QStringLiteral("json"))) {
+            QJsonObject properties;
+            for (const auto &[k, v] : d.properties)
+                properties[q(k)] = q(v);
+            QJsonArray inputs, outputs, nodes, parameters;
+            for (const auto &v : d.inputs)
+                inputs.append(valueJson(v));
+            for (const auto &v : d.outputs)
+                outputs.append(valueJson(v));
+            for (const auto &v : d.parameters)
+                parameters.append(valueJson(v));
+            for (const auto &n : d.nodes) {
+                QJsonArray in, out;
+                for (const auto &x : n.inputs)
+                    in.append(q(x));
+                for (const auto &x : n.outputs)
+                    out.append(q(x));
+                QJsonObject attrs;
+                for (const auto &a : n.attributes)
+                    attrs[q(a.name)] = q(a.value);
+                QJsonObject o{{"name", q(n.name)}, {"op_type", q(n.opType)}, {"inputs", in}, {"outputs", out}, {"attributes", attrs}};
+                if (!n.graph.empty())
+                    o["graph"] = q(n.graph);
+                nodes.append(o);
             }
-            std::string opList;
-            for (const auto &[op, n] : g.opCounts)
-                opList += (opList.empty() ? "" : ", ") + op + " ×" + std::to_string(n);
-            std::printf("%s: MindSpore graph dump (anf_ir, graph \"%s\"), %zu nodes, %zu parameters, %lld bytes\nops: %s\n",
-                        path.c_str(), g.name.c_str(), g.nodes, g.parameters, static_cast<long long>(bytes), opList.c_str());
+            const QJsonObject root{{"file", q(path)},          {"format", q(d.format)}, {"format_name", q(d.formatName)},
+                                   {"bytes", bytes},            {"properties", properties}, {"inputs", inputs},
+                                   {"outputs", outputs},        {"nodes", nodes},        {"parameters", parameters}};
+            std::fputs(QJsonDocument(root).toJson(QJsonDocument::Indented).constData(), stdout);
             return 0;
         }
-        const mindspore::CkptFile file = mindspore::readCkpt(path, true);
-        if (json) {
-            QJsonArray entries;
-            for (const auto &e : file.entries) {
-                QJsonObject o{{"name", QString::fromStdString(e.name)}, {"dtype", QString::fromStdString(typeName(e))}};
-                if (e.isString)
-                    o["value"] = QString::fromStdString(e.text);
-                else
-                    addTensorFields(o, e.tensor);
-                entries.append(o);
+        const std::string nodeCount = d.nodes.empty() ? std::string() : std::to_string(d.nodes.size()) + " nodes, ";
+        std::printf("%s: %s, %s%zu parameters, %lld bytes\n", path.c_str(), d.formatName.c_str(), nodeCount.c_str(), d.parameters.size(),
+                    static_cast<long long>(bytes));
+        for (const auto &[k, v] : d.properties)
+            std::printf("  %s: %s\n", k.c_str(), v.c_str());
+        printValues("inputs", d.inputs, false);
+        printValues("outputs", d.outputs, false);
+        if (!d.nodes.empty()) {
+            std::map<std::string, int> ops;
+            for (const auto &n : d.nodes)
+                ++ops[n.opType];
+            std::string list;
+            for (const auto &[op, count] : ops)
+                list += (list.empty() ? "" : ", ") + op + " ×" + std::to_string(count);
+            std::printf("\nnodes (%zu): %s\n", d.nodes.size(), list.c_str());
+            std::string graph;
+            size_t index = 0;
+            for (const auto &n : d.nodes) {
+                const std::string name = n.name.empty() ? "#" + std::to_string(index) : n.name; // unnamed nodes by position
+                ++index;
+                if (n.graph != graph && !n.graph.empty()) {
+                    graph = n.graph;
+                    std::printf("  graph %s\n", graph.c_str());
+                }
+                std::string attrs;
+                for (const auto &a : n.attributes)
+                    attrs += (attrs.empty() ? "" : ", ") + a.name + "=" + a.value;
+                std::printf("  %s  %s  (%s) -> (%s)%s%s\n", name.c_str(), n.opType.c_str(), join(n.inputs).c_str(), join(n.outputs).c_str(),
+                            attrs.empty() ? "" : "  ", attrs.c_str());
             }
-            printJson({{"file", QString::fromStdString(path)}, {"format", "mindspore-ckpt"}, {"bytes", bytes},
-                       {"crc_trailer", file.hasCrc}, {"entries", entries}});
-            return 0;
         }
-        std::printf("%s: MindSpore checkpoint, %zu entries, %lld bytes%s\n", path.c_str(), file.entries.size(),
-                    static_cast<long long>(bytes), file.hasCrc ? ", CRC-32 trailer verified" : "");
-        size_t w = 4;
-        for (const auto &e : file.entries)
-            w = std::max(w, e.name.size());
-        printHeader(w);
-        for (const auto &e : file.entries) {
-            if (e.isString)
-                std::printf("%-*s  %-8s  \"%s\"\n", static_cast<int>(w), e.name.c_str(), "str", e.text.c_str());
-            else
-                printTensorRow(w, e.name, typeName(e), e.tensor);
-        }
+        printValues("parameters", d.parameters, true);
         return 0;
     } catch (const Error &e) {
+        std::fflush(stdout);
         std::fprintf(stderr, "netwright inspect: %s\n", e.what());
         return 1;
     }

@@ -310,7 +310,7 @@ std::string legacyV1Kind(std::string_view head)
 
 bool isV2Dictionary(std::string_view head)
 {
-    return head.size() >= 3 && head[0] == 0x08 && head[1] == 0x01 && (head[2] == 0x12 || head[2] == 0x0a);
+    return head.size() >= 3 && head[0] == 0x08 && head[1] >= 0x01 && head[1] <= 0x03 && head[2] == 0x12; // CNTK writes version 1 or 2
 }
 
 FileKind classify(const std::string &path)

@@ -2,6 +2,7 @@
 #include "formats/cntk/dictionary.h"
 
 #include "core/error.h"
+#include "formats/format_util.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
@@ -150,10 +151,7 @@ std::string serialize(const Dictionary &d)
 Dictionary parse(std::string_view bytes, const std::string &source)
 {
     Dictionary d;
-    google::protobuf::io::ArrayInputStream raw(bytes.data(), static_cast<int>(std::min<size_t>(bytes.size(), INT32_MAX)));
-    google::protobuf::io::CodedInputStream coded(&raw);
-    coded.SetTotalBytesLimit(INT32_MAX);
-    if (bytes.size() > INT32_MAX || !d.ParseFromCodedStream(&coded) || !coded.ConsumedEntireMessage())
+    if (!parseMessage(bytes, d))
         throw Error("\"" + source + "\" is not a CNTK v2 Dictionary (the protobuf does not parse).");
     if (d.version() == 0)
         throw Error("\"" + source + "\" is not a CNTK v2 file (its Dictionary has no version).");
@@ -230,14 +228,7 @@ Tensor toTensor(const CNTK::proto::NDArrayView &v, const std::string &source, co
 
 std::string readFile(const std::string &path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw Error("Cannot read \"" + path + "\": " + std::strerror(errno) + ".");
-    std::ostringstream s;
-    s << in.rdbuf();
-    if (in.bad())
-        throw Error("Cannot read \"" + path + "\": " + std::strerror(errno) + ".");
-    return std::move(s).str();
+    return readFileBytes(path);
 }
 
 } // namespace netwright::cntk::dict

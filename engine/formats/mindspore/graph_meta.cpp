@@ -4,6 +4,7 @@
 #include "anf_ir.pb.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "formats/format_util.h"
 #include "graph/graph.h"
 
 #include <fstream>
@@ -240,15 +241,108 @@ void writeGraphMeta(const std::string &path, const Graph &trainingGraph, int64_t
     w.commit();
 }
 
+namespace {
+
+std::string irType(const irpb::DataType t)
+{
+    std::string n = irpb::DataType_Name(t);
+    return n.rfind("DT_", 0) == 0 ? n.substr(3) : n;
+}
+
+void fromType(const irpb::TypeProto &type, ValueDescription &v)
+{
+    if (type.has_tensor_type()) {
+        v.dtype = irType(type.tensor_type().elem_type());
+        v.shapeKnown = type.tensor_type().has_shape();
+        for (const auto &d : type.tensor_type().shape().dim())
+            v.shape.push_back(d.size());
+    } else {
+        v.dtype = irType(type.data_type());
+        v.shapeKnown = false;
+    }
+}
+
+std::string valueText(const irpb::ValueProto &v, int depth = 0)
+{
+    if (depth > 16)
+        return "…";
+    char b[40];
+    switch (v.dtype()) {
+    case irpb::DT_BOOL: return v.bool_val() ? "true" : "false";
+    case irpb::DT_INT8: case irpb::DT_INT16: case irpb::DT_INT32: case irpb::DT_INT64: return std::to_string(v.int_val());
+    case irpb::DT_UINT8: case irpb::DT_UINT16: case irpb::DT_UINT32: case irpb::DT_UINT64: return std::to_string(v.uint_val());
+    case irpb::DT_FLOAT16: case irpb::DT_FLOAT32: std::snprintf(b, sizeof b, "%.9g", v.float_val()); return b;
+    case irpb::DT_FLOAT64: std::snprintf(b, sizeof b, "%.17g", v.double_val()); return b;
+    case irpb::DT_STRING: return "\"" + v.str_val() + "\"";
+    case irpb::DT_TUPLE:
+    case irpb::DT_LIST: {
+        std::string s = v.dtype() == irpb::DT_TUPLE ? "(" : "[";
+        for (int i = 0; i < v.values_size(); ++i)
+            s += (i ? "," : "") + valueText(v.values(i), depth + 1);
+        return s + (v.dtype() == irpb::DT_TUPLE ? ")" : "]");
+    }
+    case irpb::DT_TENSOR: return "<tensor>";
+    case irpb::DT_TYPE: return "<type>";
+    case irpb::DT_NONE: return "None";
+    default:
+        if (v.has_str_val())
+            return "\"" + v.str_val() + "\"";
+        return "<" + irType(v.dtype()) + ">";
+    }
+}
+
+irpb::ModelProto parseGraphMeta(std::string_view bytes, const std::string &source)
+{
+    irpb::ModelProto model;
+    if (bytes.size() > INT32_MAX || !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) || !model.has_graph()
+        || model.ir_version() != irpb::IR_VERSION)
+        throw Error("\"" + source + "\" is not a MindSpore graph.meta (an anf_ir ModelProto with ir_version 1).");
+    return model;
+}
+
+} // namespace
+
+ModelDescription describeGraphMeta(std::string_view bytes, const std::string &source)
+{
+    const irpb::ModelProto model = parseGraphMeta(bytes, source);
+    const irpb::GraphProto &g = model.graph();
+    ModelDescription d;
+    d.format = "mindspore-graph-meta";
+    d.formatName = "MindSpore graph dump (anf_ir)";
+    d.properties.emplace_back("graph", g.name());
+    for (const auto &c : g.const_vals())
+        d.properties.emplace_back("const." + c.key(), valueText(c.value()));
+    for (const auto &p : g.parameters()) {
+        ValueDescription v;
+        v.name = p.name();
+        fromType(p.type(), v);
+        d.parameters.push_back(std::move(v));
+    }
+    for (const auto &o : g.outputs()) {
+        ValueDescription v;
+        v.name = o.name();
+        fromType(o.type(), v);
+        d.outputs.push_back(std::move(v));
+    }
+    for (const auto &n : g.node()) {
+        NodeDescription node;
+        node.name = n.name();
+        node.opType = n.op_type();
+        for (const auto &in : n.input())
+            node.inputs.push_back(in.type() == irpb::InputProto::CONTROL_EDGE ? "^" + in.name() : in.name());
+        node.outputs.push_back(n.name());
+        for (const auto &a : n.attribute())
+            node.attributes.push_back({a.name(), valueText(a.value())});
+        if (!n.full_name().empty())
+            node.attributes.push_back({"full_name", "\"" + n.full_name() + "\""});
+        d.nodes.push_back(std::move(node));
+    }
+    return d;
+}
+
 GraphMetaSummary readGraphMeta(const std::string &path)
 {
-    std::ifstream in(path, std::ios::binary);
-    check(static_cast<bool>(in), "Cannot read \"" + path + "\".");
-    std::ostringstream s;
-    s << in.rdbuf();
-    irpb::ModelProto model;
-    if (!model.ParseFromString(s.str()) || !model.has_graph() || model.ir_version() != irpb::IR_VERSION)
-        throw Error("\"" + path + "\" is not a MindSpore graph.meta (an anf_ir ModelProto with ir_version 1).");
+    const irpb::ModelProto model = parseGraphMeta(readFileBytes(path), path);
     GraphMetaSummary summary;
     summary.name = model.graph().name();
     summary.nodes = static_cast<size_t>(model.graph().node_size());

@@ -6,9 +6,12 @@
 // parameters typed as the run feeds them. Nothing reads it back to resume. Layer: engine/formats.
 #pragma once
 
+#include "formats/model_description.h"
+
 #include <cstdint>
 #include <map>
 #include <string>
+#include <string_view>
 
 namespace netwright {
 class Graph;
@@ -28,5 +31,8 @@ struct GraphMetaSummary {
 };
 // Reads any graph.meta (ours or MindSpore's); throws Error naming the file when it is not one.
 GraphMetaSummary readGraphMeta(const std::string &path);
+// The whole dump as a model description: nodes with scopes and attributes, typed parameters
+// (a dump holds no values), constants as properties, outputs.
+ModelDescription describeGraphMeta(std::string_view bytes, const std::string &source);
 
 } // namespace netwright::mindspore

@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: Apache-2.0
+// Reading Ascend AIR files (a bare ge.proto.ModelDef, ../shared/formats/air.md) into the model
+// description: every op of every graph with its GE type, "name:index" inputs and attributes
+// (dt attributes decoded with GE's C++ numbering, descriptors with the proto numbering), Data ops
+// as graph inputs, Const ops as parameters with their values. Layer: engine/formats.
+#pragma once
+
+#include "formats/model_description.h"
+
+#include <string>
+#include <string_view>
+
+namespace netwright::air {
+
+ModelDescription describeAir(std::string_view bytes, const std::string &source);
+// The name of a ge.proto.DataType (proto numbering) and of a ge::DataType (C++ numbering).
+std::string protoTypeName(int type);
+std::string cppTypeName(int64_t type);
+
+} // namespace netwright::air

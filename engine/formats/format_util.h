@@ -1,0 +1,48 @@
+// SPDX-License-Identifier: Apache-2.0
+// Small pieces every format reader shares: whole-file reads, parsing a protobuf message of up to
+// 2 GiB (the runtime's own limit; the default cap is lower), and number formatting for attribute
+// text. Layer: engine/formats.
+#pragma once
+
+#include "core/tensor.h"
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace google::protobuf {
+class MessageLite;
+}
+
+namespace netwright {
+
+// The whole file; throws Error naming it and the system's reason.
+std::string readFileBytes(const std::string &path);
+// Parses `bytes` as `message` up to protobuf's 2 GiB limit. partial: required fields may be
+// missing (proto2 readers that check them themselves). False when the bytes do not parse.
+bool parseMessage(std::string_view bytes, google::protobuf::MessageLite &message, bool partial = false);
+// An element type in ONNX's TensorProto.DataType numbering (0–16), which MindIR shares.
+struct ElementType {
+    const char *name;           // float32, int64, …
+    std::optional<DType> dtype; // nullopt: no engine dtype (string, complex, undefined)
+};
+ElementType onnxElementType(int32_t type);
+
+// A float for attribute text: %.9g (every float32 round-trips).
+std::string formatNumber(double v);
+// "[a,b,c]" for any range of integers (dims, attribute lists).
+template<typename Range>
+std::string formatInts(const Range &values)
+{
+    std::string s = "[";
+    bool first = true;
+    for (const auto v : values) {
+        if (!first)
+            s += ',';
+        s += std::to_string(v);
+        first = false;
+    }
+    return s + "]";
+}
+
+} // namespace netwright
