@@ -18,8 +18,12 @@ esac
 
 # Build and run dependencies, all from Debian.
 packages=(build-essential cmake ninja-build pkg-config ccache
-          qt6-base-dev qt6-base-dev-tools libprotobuf-dev protobuf-compiler
+          qt6-base-dev qt6-base-dev-tools libprotobuf-dev protobuf-compiler libonnx-dev
           libeigen3-dev zlib1g-dev dataset-fashion-mnist)
+# The tests' independent oracles: the onnx Python package and ONNX's own test models.
+if [ "$mode" = test ]; then
+  packages+=(python3-onnx python3-numpy libonnx-testdata)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
