@@ -20,9 +20,9 @@ esac
 packages=(build-essential cmake ninja-build pkg-config ccache
           qt6-base-dev qt6-base-dev-tools libprotobuf-dev protobuf-compiler libonnx-dev
           libeigen3-dev zlib1g-dev dataset-fashion-mnist)
-# The tests' independent oracles: the onnx Python package and ONNX's own test models.
+# The tests' independent oracles: the onnx Python package, ONNX's own test models, PyTorch.
 if [ "$mode" = test ]; then
-  packages+=(python3-onnx python3-numpy libonnx-testdata)
+  packages+=(python3-onnx python3-numpy libonnx-testdata python3-torch python3-torchvision)
 fi
 
 missing=()

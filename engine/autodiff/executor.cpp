@@ -30,6 +30,21 @@ void addInto(Tensor &dst, const Tensor &src)
 Executor::Executor(Graph &graph) : m_graph(graph)
 {
     m_graph.validate();
+    // Name every op the engine cannot run at once, not just the first one met.
+    std::map<std::string, std::vector<std::string>> missing;
+    for (const Node &n : m_graph.nodes)
+        if (!hasKernel(n.opType, DeviceType::Cpu))
+            missing[n.opType].push_back(n.name);
+    if (!missing.empty()) {
+        std::string list;
+        for (const auto &[op, nodes] : missing) {
+            list += (list.empty() ? "" : "; ") + op + " (" + std::to_string(nodes.size()) + (nodes.size() == 1 ? " node: " : " nodes: ");
+            for (size_t i = 0; i < nodes.size() && i < 3; ++i)
+                list += (i ? ", " : "") + nodes[i];
+            list += nodes.size() > 3 ? ", …)" : ")";
+        }
+        throw Error("Model \"" + m_graph.name + "\" cannot run: the engine has no kernel for " + list + ".");
+    }
     auto intern = [this](const std::string &name) {
         auto [it, inserted] = m_ids.emplace(name, static_cast<int>(m_names.size()));
         if (inserted)

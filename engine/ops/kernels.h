@@ -24,6 +24,7 @@ void registerSoftmaxOps(KernelTable &t);
 void registerShapeOps(KernelTable &t);
 void registerTranspose(KernelTable &t);
 void registerConcat(KernelTable &t);
+void registerClip(KernelTable &t);
 void registerDropout(KernelTable &t);
 void registerSoftmaxCrossEntropyLoss(KernelTable &t);
 

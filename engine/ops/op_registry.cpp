@@ -30,6 +30,7 @@ const Table &cpuTable()
         registerShapeOps(t);
         registerTranspose(t);
         registerConcat(t);
+        registerClip(t);
         registerDropout(t);
         registerSoftmaxCrossEntropyLoss(t);
         return t;

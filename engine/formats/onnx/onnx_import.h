@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: Apache-2.0
+// ONNX import (opsets 11–17) into a trainable engine graph. The engine's IR speaks ONNX (DESIGN
+// idea 1), so nodes keep their op types and attributes; initializers become parameters — float
+// tensors the optimizer may update are trainable, BatchNormalization statistics, Clip bounds and
+// integer tensors (shapes, indices) are buffers — and Constant nodes become buffers too. A model
+// with ops the engine has no kernel for still imports: missingOps names them, and running it says
+// which. Layer: engine/formats.
+#pragma once
+
+#include "graph/graph.h"
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace netwright::onnx_format {
+
+struct OnnxImport {
+    Graph graph;
+    int64_t opset = 0;                    // the ai.onnx opset the model imports
+    std::vector<std::string> missingOps;  // op types the engine cannot run, sorted
+};
+
+// Throws Error naming `source` for a file that is not ONNX, an opset outside 11–17, or a graph
+// whose wiring does not hold.
+OnnxImport importOnnx(std::string_view bytes, const std::string &source);
+OnnxImport importOnnxFile(const std::string &path);
+
+} // namespace netwright::onnx_format
