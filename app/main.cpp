@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Entry point: `netwright <subcommand> …` runs headless under a QCoreApplication.
 // Layer: app. Exit codes: 0 done, 1 error (one line on stderr), 2 usage, 130 stopped by a signal.
+#include "cli/export_command.h"
 #include "cli/history_command.h"
 #include "cli/inspect_command.h"
 #include "cli/resume_command.h"
@@ -20,7 +21,8 @@ const char *kUsage =
     "Commands:\n"
     "  train      Train a model headless and write a run directory (netwright train --help)\n"
     "  resume     Continue a run from its newest checkpoint (netwright resume --help)\n"
-    "  inspect    Show what a checkpoint file holds (netwright inspect --help)\n"
+    "  inspect    Show the graph and parameters of a model or checkpoint file (netwright inspect --help)\n"
+    "  export     Export a trained model to ONNX, verified by reading it back (netwright export --help)\n"
     "  history    List a run's checkpoints, kept and deleted (netwright history --help)\n"
     "\n"
     "Options:\n"
@@ -42,6 +44,8 @@ int main(int argc, char **argv)
         return netwright::cli::runResumeCommand(args);
     if (command == QLatin1String("inspect"))
         return netwright::cli::runInspectCommand(args);
+    if (command == QLatin1String("export"))
+        return netwright::cli::runExportCommand(args);
     if (command == QLatin1String("history"))
         return netwright::cli::runHistoryCommand(args);
     if (command == QLatin1String("--version") || command == QLatin1String("-v")) {

@@ -45,4 +45,9 @@ cmake --build --preset release
 if [ "$mode" = run ]; then
   exec build/release/app/netwright train "$@"
 fi
+# onnxruntime-node: the runtime the ONNX export tests compare with (npm, test-time only; the
+# Linux CPU runtime is bundled, so no install script runs).
+if [ ! -d build/release/node-tools/node_modules/onnxruntime-node ]; then
+  npm install --prefix build/release/node-tools --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0
+fi
 exec ctest --preset release

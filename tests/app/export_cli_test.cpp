@@ -1,0 +1,112 @@
+// SPDX-License-Identifier: Apache-2.0
+// `netwright export` as a user runs it: from a run directory it picks the checkpoint with the best
+// test accuracy, writes ONNX that reads back verified, and records the source checkpoint (file,
+// SHA-256, step, metrics) and the Netwright version in metadata_props; a fixed batch on request;
+// clear errors for what it cannot do, with nothing written.
+#include "formats/registry.h"
+#include "support/cli_support.h"
+
+#include <QCryptographicHash>
+#include <QDir>
+#include <QFile>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <map>
+
+using namespace netwright;
+using netwright::test::binary;
+using netwright::test::contents;
+
+namespace {
+
+int run(const QStringList &args, QString *out = nullptr, QString *err = nullptr)
+{
+    QProcess p;
+    p.start(binary(), args);
+    p.waitForFinished(300000);
+    if (out)
+        *out = QString::fromUtf8(p.readAllStandardOutput());
+    if (err)
+        *err = QString::fromUtf8(p.readAllStandardError());
+    return p.exitCode();
+}
+
+} // namespace
+
+class ExportCliTest : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_dir;
+    QString path(const QString &n) const { return m_dir.filePath(n); }
+
+private slots:
+    void initTestCase()
+    {
+        const QString data = test::fashionMnistSlice(m_dir.path(), 1000, 300);
+        QVERIFY(!data.isEmpty());
+        QFile f(path("run.json"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QStringLiteral(R"({"model": {"name": "lenet5"}, %1, "training": {"epochs": 3, "batch_size": 50, "threads": 2},
+ "checkpoint": {"keep_checkpoint_max": 5}})").arg(data).toUtf8());
+        f.close();
+        QCOMPARE(run({"train", "--config", path("run.json"), "--out", path("run")}), 0);
+    }
+
+    void exportsTheBestCheckpointWithItsProvenance()
+    {
+        // The best epoch by test accuracy, from the run's own history.
+        QString best;
+        double bestAccuracy = -1;
+        for (const QByteArray &line : contents(path("run/checkpoints.jsonl")).split('\n')) {
+            const QJsonObject o = QJsonDocument::fromJson(line).object();
+            if (o["event"] == "saved" && o.contains("eval_accuracy") && o["eval_accuracy"].toDouble() > bestAccuracy) {
+                bestAccuracy = o["eval_accuracy"].toDouble();
+                best = o["file"].toString();
+            }
+        }
+        QVERIFY(!best.isEmpty());
+        QString out;
+        QCOMPARE(run({"export", path("run"), "--out", path("lenet5.onnx")}, &out), 0);
+        QVERIFY2(out.contains(best) && out.contains("Verified: ") && out.contains("bit-identical"), qPrintable(out));
+
+        const ModelDescription d = describeFile(path("lenet5.onnx").toStdString());
+        std::map<std::string, std::string> props(d.properties.begin(), d.properties.end());
+        QCOMPARE(QString::fromStdString(props["metadata.netwright.source"]), best);
+        QFile ckpt(path("run/") + best);
+        QVERIFY(ckpt.open(QIODevice::ReadOnly));
+        QCOMPARE(QString::fromStdString(props["metadata.netwright.source_sha256"]),
+                 QString::fromLatin1(QCryptographicHash::hash(ckpt.readAll(), QCryptographicHash::Sha256).toHex()));
+        QCOMPARE(QString::fromStdString(props["metadata.netwright.eval_accuracy"]).toDouble(), bestAccuracy);
+        QVERIFY(!props["metadata.netwright.version"].empty() && props["metadata.netwright.global_step"] != "0");
+        QCOMPARE(props["opset_import"], std::string("ai.onnx 13"));
+        QCOMPARE(d.inputs.at(0).dimNames.at(0), std::string("batch"));
+        QCOMPARE(d.parameters.size(), size_t(10)); // 5 layers × weight and bias
+    }
+
+    void fixedBatchAndOpset()
+    {
+        QCOMPARE(run({"export", path("run"), "--opset", "11", "--static-batch", "--out", path("fixed.onnx")}), 0);
+        const ModelDescription d = describeFile(path("fixed.onnx").toStdString());
+        QCOMPARE(d.inputs.at(0).shape, (std::vector<int64_t>{1, 1, 28, 28}));
+        std::map<std::string, std::string> props(d.properties.begin(), d.properties.end());
+        QCOMPARE(props["opset_import"], std::string("ai.onnx 11"));
+    }
+
+    void clearErrorsAndNothingWritten()
+    {
+        QString err;
+        QCOMPARE(run({"export", path("run"), "--format", "tflite", "--out", path("x.tflite")}, nullptr, &err), 1);
+        QVERIFY2(err.contains("--format \"tflite\" is not supported"), qPrintable(err));
+        QCOMPARE(run({"export", path("run"), "--opset", "9", "--out", path("old.onnx")}, nullptr, &err), 1);
+        QVERIFY2(err.contains("opsets 11–17"), qPrintable(err));
+        QVERIFY(!QFile::exists(path("old.onnx")));
+        QCOMPARE(run({"export", m_dir.path(), "--out", path("none.onnx")}, nullptr, &err), 1);
+        QVERIFY2(err.contains("has no config.json"), qPrintable(err));
+    }
+};
+
+QTEST_GUILESS_MAIN(ExportCliTest)
+#include "export_cli_test.moc"
