@@ -48,6 +48,10 @@ public:
             ctx.saved[1] = Tensor({C});
         }
         float *meanOut = ctx.saved[0].data(), *invStdOut = ctx.saved[1].data();
+        // ONNX's optional outputs 1 and 2: the running statistics updated with this batch's
+        // (population) statistics in training mode, the running statistics as given otherwise.
+        float *runningMeanOut = ctx.outputs.size() > 1 && ctx.outputs[1] ? ctx.outputs[1]->data() : nullptr;
+        float *runningVarOut = ctx.outputs.size() > 2 && ctx.outputs[2] ? ctx.outputs[2]->data() : nullptr;
         parallelFor(C, [&](int64_t c0, int64_t c1, int) {
             for (int64_t c = c0; c < c1; ++c) {
                 float mean, var;
@@ -75,6 +79,10 @@ public:
                     mean = static_cast<float>(m);
                     var = static_cast<float>(ss / static_cast<double>(count));
                     const float unbiased = count > 1 ? static_cast<float>(ss / static_cast<double>(count - 1)) : var;
+                    if (runningMeanOut)
+                        runningMeanOut[c] = momentum * runMean[c] + (1.0f - momentum) * mean;
+                    if (runningVarOut)
+                        runningVarOut[c] = momentum * runVar[c] + (1.0f - momentum) * var;
                     if (updateRunning) {
                         runMean[c] = momentum * runMean[c] + (1.0f - momentum) * mean;
                         runVar[c] = momentum * runVar[c] + (1.0f - momentum) * unbiased;
@@ -82,6 +90,10 @@ public:
                 } else {
                     mean = runMean[c];
                     var = runVar[c];
+                    if (runningMeanOut)
+                        runningMeanOut[c] = mean;
+                    if (runningVarOut)
+                        runningVarOut[c] = var;
                 }
                 const float invStd = 1.0f / std::sqrt(var + eps);
                 meanOut[c] = mean;
@@ -95,10 +107,6 @@ public:
                 }
             }
         });
-        if (ctx.outputs.size() > 1 && ctx.outputs[1])
-            ctx.outputs[1]->copyFrom(*ctx.inputs[3]);
-        if (ctx.outputs.size() > 2 && ctx.outputs[2])
-            ctx.outputs[2]->copyFrom(*ctx.inputs[4]);
         ctx.saved.resize(3);
         ctx.saved[2] = Tensor::full({1}, training ? 1.0f : 0.0f);
     }
