@@ -22,7 +22,7 @@ const char *kUsage =
     "  train      Train a model headless and write a run directory (netwright train --help)\n"
     "  resume     Continue a run from its newest checkpoint (netwright resume --help)\n"
     "  inspect    Show the graph and parameters of a model or checkpoint file (netwright inspect --help)\n"
-    "  export     Export a trained model to ONNX, verified by reading it back (netwright export --help)\n"
+    "  export     Export a trained model to ONNX or CNTK, verified by reading it back (netwright export --help)\n"
     "  history    List a run's checkpoints, kept and deleted (netwright history --help)\n"
     "\n"
     "Options:\n"

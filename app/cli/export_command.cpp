@@ -8,6 +8,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/rng.h"
+#include "formats/cntk/cntk_model.h"
 #include "formats/cntk/trainer_checkpoint.h"
 #include "formats/mindspore/ckpt_file.h"
 #include "formats/onnx/onnx_export.h"
@@ -135,6 +136,32 @@ std::string verify(const std::string &bytes, const std::string &path, Graph &ori
     return b2;
 }
 
+// Reads a CNTK model back: every parameter and constant bit-identical to the model's.
+std::string verifyCntk(const std::string &bytes, const std::string &path, const Graph &original)
+{
+    const cntk::Model m = cntk::decodeModel(bytes, path);
+    size_t tensors = 0;
+    int64_t values = 0;
+    for (const auto &v : m.variables) {
+        if (!v.value)
+            continue;
+        const auto it = original.initializers.find(v.name);
+        if (it == original.initializers.end())
+            continue; // CNTK's own constants (BatchNormalization's sample count)
+        check(it->second.numel() == v.value->numel() && std::memcmp(it->second.raw(), v.value->raw(), v.value->byteSize()) == 0,
+              "Verification of \"" + path + "\" failed: parameter \"" + v.name + "\" differs from the model's.");
+        ++tensors;
+        values += v.value->numel();
+    }
+    size_t expected = 0;
+    for (const auto &[name, t] : original.initializers)
+        expected += t.dtype() == DType::Float32;
+    check(tensors == expected, "Verification of \"" + path + "\" failed: " + std::to_string(tensors) + " of "
+                                   + std::to_string(expected) + " parameters found.");
+    return std::to_string(tensors) + " tensors (" + std::to_string(values) + " values) bit-identical, root " + m.root + ", "
+           + std::to_string(m.functions.size()) + " functions";
+}
+
 } // namespace
 
 int runExportCommand(const QStringList &arguments)
@@ -148,7 +175,7 @@ int runExportCommand(const QStringList &arguments)
     p.addPositionalArgument(QStringLiteral("export"), QStringLiteral("The subcommand."));
     p.addPositionalArgument(QStringLiteral("SOURCE"), QStringLiteral("A run directory or a checkpoint in one."));
     p.addOptions({
-        {QStringLiteral("format"), QStringLiteral("onnx (the only format so far)."), QStringLiteral("FORMAT"), QStringLiteral("onnx")},
+        {QStringLiteral("format"), QStringLiteral("onnx or cntk (CNTK model-v2)."), QStringLiteral("FORMAT"), QStringLiteral("onnx")},
         {QStringLiteral("opset"), QStringLiteral("ONNX opset, 11–17 (default 13)."), QStringLiteral("N"), QStringLiteral("13")},
         {{QStringLiteral("o"), QStringLiteral("out")}, QStringLiteral("The file to write (default: beside the checkpoint, .onnx)."),
          QStringLiteral("FILE")},
@@ -157,8 +184,9 @@ int runExportCommand(const QStringList &arguments)
     if (const auto done = parseSubcommand(p, arguments, "export", 1, "give exactly one run directory or checkpoint."))
         return *done;
     try {
-        check(p.value(QStringLiteral("format")) == QLatin1String("onnx"),
-              "--format \"" + p.value(QStringLiteral("format")).toStdString() + "\" is not supported yet (onnx is).");
+        const QString format = p.value(QStringLiteral("format"));
+        check(format == QLatin1String("onnx") || format == QLatin1String("cntk"),
+              "--format \"" + format.toStdString() + "\" is not supported yet (onnx and cntk are).");
         bool ok = false;
         const int opset = p.value(QStringLiteral("opset")).toInt(&ok);
         check(ok, "--opset: \"" + p.value(QStringLiteral("opset")).toStdString() + "\" is not a number.");
@@ -189,14 +217,19 @@ int runExportCommand(const QStringList &arguments)
         for (const char *metric : {"eval_accuracy", "eval_loss"})
             if (source.record.contains(metric))
                 options.metadata.emplace_back(std::string("netwright.") + metric, QString::number(source.record[metric].toDouble(), 'g', 17).toStdString());
-        const std::string bytes = onnx_format::exportOnnx(trainer->graph(), options);
+        const bool cntkFormat = format == QLatin1String("cntk");
+        const std::string bytes = cntkFormat ? cntk::encodeInferenceModel(trainer->graph()) : onnx_format::exportOnnx(trainer->graph(), options);
         const std::string out = p.isSet(QStringLiteral("out"))
                                     ? p.value(QStringLiteral("out")).toStdString()
-                                    : (QFileInfo(source.checkpoint).absolutePath() + "/" + QFileInfo(source.checkpoint).completeBaseName() + ".onnx").toStdString();
-        const std::string verified = verify(bytes, out, trainer->graph()); // before anything is on disk
+                                    : (QFileInfo(source.checkpoint).absolutePath() + "/" + QFileInfo(source.checkpoint).completeBaseName()
+                                       + (cntkFormat ? ".model" : ".onnx"))
+                                          .toStdString();
+        // Verified before anything is on disk.
+        const std::string verified = cntkFormat ? verifyCntk(bytes, out, trainer->graph()) : verify(bytes, out, trainer->graph());
         writeFileAtomically(out, bytes);
-        std::printf("Exported %s (global step %lld) to %s: ONNX opset %d, %zu bytes\nVerified: %s\n", checkpoint.c_str(),
-                    static_cast<long long>(trainer->globalStep()), out.c_str(), opset, bytes.size(), verified.c_str());
+        const std::string what = cntkFormat ? std::string("CNTK model-v2") : "ONNX opset " + std::to_string(opset);
+        std::printf("Exported %s (global step %lld) to %s: %s, %zu bytes\nVerified: %s\n", checkpoint.c_str(),
+                    static_cast<long long>(trainer->globalStep()), out.c_str(), what.c_str(), bytes.size(), verified.c_str());
         return 0;
     } catch (const Error &e) {
         std::fflush(stdout);

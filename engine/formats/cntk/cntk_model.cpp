@@ -49,7 +49,9 @@ class Writer {
 public:
     explicit Writer(const Graph &g) : m_g(g) {}
 
-    std::string encode()
+    // training: the training function (output, loss and error under a Combine, with the labels
+    // input); otherwise the model alone, rooted at its output.
+    std::string encode(bool training)
     {
         const Node *loss = nullptr;
         for (const auto &n : m_g.nodes)
@@ -67,7 +69,8 @@ public:
         // Leaves: the data input, the one-hot labels CNTK's criteria take, then the initializers.
         Shape sample(inShape.begin() + 1, inShape.end());
         m_values["input"] = addInput("input", sample);
-        m_values["labels"] = addInput("labels", {classes});
+        if (training)
+            m_values["labels"] = addInput("labels", {classes});
         for (const auto &[name, t] : m_g.initializers)
             if (t.dtype() == DType::Float32)
                 m_values[name] = addVariable(m_g.trainable.count(name) ? "Parameter" : "Constant", name, t, dict::reversed(t.shape()));
@@ -75,9 +78,13 @@ public:
             if (&n != loss)
                 addNode(n);
         const std::string z = m_values.at(loss->inputs[0]);
-        const std::string ce = addFunction(CrossEntropyWithSoftmax, "loss", {z, m_values["labels"]}, dict::make());
-        const std::string err = addFunction(ClassificationError, "error", {z, m_values["labels"]}, dict::make());
-        const std::string root = addFunction(Combine, "", {z, ce, err}, dict::make());
+        std::string root = z;
+        if (training) {
+            const std::string ce = addFunction(CrossEntropyWithSoftmax, "loss", {z, m_values["labels"]}, dict::make());
+            const std::string err = addFunction(ClassificationError, "error", {z, m_values["labels"]}, dict::make());
+            root = addFunction(Combine, "", {z, ce, err}, dict::make());
+        }
+        check(root.find("_Output_") != std::string::npos, "Graph \"" + m_g.name + "\": its output is not computed by any node.");
 
         Dictionary top = dict::make();
         dict::put(top, "version", dict::sizeT(1));
@@ -342,7 +349,12 @@ std::string primitiveOpName(uint64_t op)
 
 std::string encodeTrainingModel(const Graph &trainingGraph)
 {
-    return Writer(trainingGraph).encode();
+    return Writer(trainingGraph).encode(true);
+}
+
+std::string encodeInferenceModel(const Graph &trainingGraph)
+{
+    return Writer(trainingGraph).encode(false);
 }
 
 Model decodeModel(std::string_view bytes, const std::string &source)

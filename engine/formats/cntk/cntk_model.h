@@ -62,6 +62,9 @@ std::string primitiveOpName(uint64_t op);
 // (trainable) or Constants (buffers) named as in the graph, in the graph's initializer order.
 // Throws Error naming the node when an op has no CNTK equivalent.
 std::string encodeTrainingModel(const Graph &trainingGraph);
+// The model alone (what `netwright export --format cntk` writes): the same graph without the
+// labels input and the criteria, rooted at the model's output function.
+std::string encodeInferenceModel(const Graph &trainingGraph);
 
 // Parses a model-v2 file's bytes (`source` names it in errors).
 Model decodeModel(std::string_view bytes, const std::string &source);
