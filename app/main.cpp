@@ -1,20 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
-// Entry point: `netwright <subcommand> …` runs headless under a QCoreApplication.
+// Entry point: `netwright` and `netwright FILE…` open the workbench window (QApplication);
+// `netwright <subcommand> …` runs headless under a QCoreApplication (no display needed).
 // Layer: app. Exit codes: 0 done, 1 error (one line on stderr), 2 usage, 130 stopped by a signal.
 #include "cli/export_command.h"
 #include "cli/history_command.h"
 #include "cli/inspect_command.h"
 #include "cli/resume_command.h"
 #include "cli/train_command.h"
+#include "gui/main_window.h"
 
+#include <QApplication>
 #include <QCoreApplication>
+#include <QFileInfo>
 
 #include <cstdio>
+#include <cstring>
 
 namespace {
 
 const char *kUsage =
-    "Usage: netwright <command> [options]\n"
+    "Usage: netwright [FILE…]              open the workbench window (on the files)\n"
+    "       netwright <command> [options]  run headless\n"
     "\n"
     "Netwright trains, inspects and exports neural-network models.\n"
     "\n"
@@ -22,17 +28,49 @@ const char *kUsage =
     "  train      Train a model headless and write a run directory (netwright train --help)\n"
     "  resume     Continue a run from its newest checkpoint (netwright resume --help)\n"
     "  inspect    Show the graph and parameters of a model or checkpoint file (netwright inspect --help)\n"
-    "  export     Export a trained model to ONNX or CNTK, verified by reading it back (netwright export --help)\n"
+    "  export     Export a model to ONNX, MindIR, AIR or CNTK, verified by reading it back (netwright export --help)\n"
+    "  convert    Convert a model file between those formats, verified the same way (netwright convert --help)\n"
     "  history    List a run's checkpoints, kept and deleted (netwright history --help)\n"
     "\n"
     "Options:\n"
     "  -h, --help     Show this help\n"
     "  -v, --version  Show the version\n";
 
+int runWindow(int argc, char **argv)
+{
+    QApplication app(argc, argv);
+    QApplication::setApplicationName(QStringLiteral("Netwright"));
+    QApplication::setOrganizationName(QStringLiteral("Netwright"));
+    QApplication::setApplicationVersion(QStringLiteral(NETWRIGHT_VERSION));
+    netwright::gui::MainWindow window;
+    window.show();
+    for (int i = 1; i < argc; ++i)
+        window.openPath(QString::fromLocal8Bit(argv[i]));
+    return app.exec();
+}
+
+bool isCommand(const char *arg)
+{
+    for (const char *c : {"train", "resume", "inspect", "export", "convert", "history", "help", "--help", "-h", "--version", "-v"})
+        if (std::strcmp(arg, c) == 0)
+            return true;
+    return false;
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
+    // The window: no arguments, or only files (as the desktop passes them).
+    if (argc == 1)
+        return runWindow(argc, argv);
+    if (!isCommand(argv[1])) {
+        bool files = true;
+        for (int i = 1; i < argc; ++i)
+            files = files && argv[i][0] != '-' && QFileInfo::exists(QString::fromLocal8Bit(argv[i]));
+        if (files)
+            return runWindow(argc, argv);
+    }
     QCoreApplication app(argc, argv);
     QCoreApplication::setApplicationName(QStringLiteral("netwright"));
     QCoreApplication::setApplicationVersion(QStringLiteral(NETWRIGHT_VERSION));
@@ -46,16 +84,18 @@ int main(int argc, char **argv)
         return netwright::cli::runInspectCommand(args);
     if (command == QLatin1String("export"))
         return netwright::cli::runExportCommand(args);
+    if (command == QLatin1String("convert"))
+        return netwright::cli::runConvertCommand(args);
     if (command == QLatin1String("history"))
         return netwright::cli::runHistoryCommand(args);
     if (command == QLatin1String("--version") || command == QLatin1String("-v")) {
         std::printf("netwright %s\n", NETWRIGHT_VERSION);
         return 0;
     }
-    if (command.isEmpty() || command == QLatin1String("--help") || command == QLatin1String("-h") || command == QLatin1String("help")) {
+    if (command == QLatin1String("--help") || command == QLatin1String("-h") || command == QLatin1String("help")) {
         std::fputs(kUsage, stdout);
         return 0;
     }
-    std::fprintf(stderr, "netwright: unknown command \"%s\".\n\n%s", qPrintable(command), kUsage);
+    std::fprintf(stderr, "netwright: \"%s\" is neither a command nor a file.\n\n%s", qPrintable(command), kUsage);
     return 2;
 }

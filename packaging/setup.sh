@@ -3,7 +3,8 @@
 # One-step set-up on Debian 12: installs whatever is missing (apt, idempotent), builds Release
 # with CMake presets (Ninja, ccache), then either trains the default model or runs the tests.
 #   packaging/setup.sh run [netwright train options…]   # build, then `netwright train`
-#   packaging/setup.sh test                              # build, then the whole ctest suite
+#   packaging/setup.sh test                              # build, then the whole ctest suite, then
+#                                                        # the reader tests and fuzzers under ASan+UBSan
 set -euo pipefail
 
 mode=${1:-run}
@@ -18,11 +19,14 @@ esac
 
 # Build and run dependencies, all from Debian.
 packages=(build-essential cmake ninja-build pkg-config ccache
-          qt6-base-dev qt6-base-dev-tools libprotobuf-dev protobuf-compiler libonnx-dev
+          qt6-base-dev qt6-base-dev-tools qt6-svg-dev qt6-qpa-plugins libqcustomplot-dev graphviz
+          libprotobuf-dev protobuf-compiler libonnx-dev
           libeigen3-dev zlib1g-dev dataset-fashion-mnist)
 # The tests' independent oracles: the onnx Python package, ONNX's own test models, PyTorch.
 if [ "$mode" = test ]; then
   packages+=(python3-onnx python3-numpy libonnx-testdata python3-torch python3-torchvision)
+  # the sanitizer and fuzzing build of the file readers: clang with libFuzzer and its OpenMP
+  packages+=(clang libclang-rt-14-dev libomp-14-dev)
 fi
 
 missing=()
@@ -50,4 +54,9 @@ fi
 if [ ! -d build/release/node-tools/node_modules/onnxruntime-node ]; then
   npm install --prefix build/release/node-tools --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0
 fi
-exec ctest --preset release
+ctest --preset release
+# The file readers again under AddressSanitizer + UndefinedBehaviorSanitizer (clang), and a
+# libFuzzer target per reader for a few seconds each (tests/fuzz; run longer by hand).
+cmake --preset sanitize
+cmake --build --preset sanitize
+exec ctest --preset sanitize

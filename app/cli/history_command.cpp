@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/history_command.h"
 
+#include "cli/run_history.h"
 #include "cli/subcommand.h"
 
 #include <QCommandLineParser>
@@ -16,17 +17,6 @@
 #include <vector>
 
 namespace netwright::cli {
-
-namespace {
-
-struct Row {
-    QString file, reason, status = QStringLiteral("kept"), rule;
-    qint64 epoch = 0, step = 0, bytes = 0;
-    double time = 0;
-    QJsonValue accuracy, loss;
-};
-
-} // namespace
 
 int runHistoryCommand(const QStringList &arguments)
 {
@@ -46,44 +36,7 @@ int runHistoryCommand(const QStringList &arguments)
                      qPrintable(dir));
         return 1;
     }
-    std::vector<Row> rows;
-    auto find = [&](const QString &file) -> Row * {
-        for (auto it = rows.rbegin(); it != rows.rend(); ++it)
-            if (it->file == file)
-                return &*it;
-        return nullptr;
-    };
-    for (const QByteArray &line : log.readAll().split('\n')) {
-        const QJsonObject o = QJsonDocument::fromJson(line).object(); // a partial last line parses as empty
-        const QString event = o.value("event").toString();
-        if (event == QLatin1String("saved")) {
-            Row r;
-            r.file = o["file"].toString();
-            r.reason = o["reason"].toString();
-            r.epoch = o["epoch"].toInteger();
-            r.step = o["global_step"].toInteger();
-            r.bytes = o["bytes"].toInteger();
-            r.time = o["time"].toDouble();
-            r.accuracy = o.value("eval_accuracy");
-            r.loss = o.value("eval_loss");
-            if (Row *old = find(r.file); old && old->status == QLatin1String("kept"))
-                old->status = QStringLiteral("replaced");
-            rows.push_back(r);
-        } else if (event == QLatin1String("metrics")) {
-            if (Row *r = find(o["file"].toString())) {
-                r->accuracy = o.value("eval_accuracy");
-                r->loss = o.value("eval_loss");
-            }
-        } else if (event == QLatin1String("deleted")) {
-            if (Row *r = find(o["file"].toString())) {
-                r->status = QStringLiteral("deleted");
-                r->rule = o["rule"].toString();
-            }
-        }
-    }
-    for (auto &r : rows)
-        if (r.status == QLatin1String("kept") && !QFileInfo::exists(dir + "/" + r.file))
-            r.status = QStringLiteral("missing");
+    const std::vector<CheckpointRow> rows = readRunHistory(dir);
     if (p.isSet(QStringLiteral("json"))) {
         QJsonArray arr;
         for (const auto &r : rows) {

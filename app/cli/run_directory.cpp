@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/run_directory.h"
 
+#include "core/atomic_file.h"
 #include "core/error.h"
 
 #include <QDateTime>
@@ -19,6 +20,39 @@ QString runDirectoryName(const QString &out, const QString &runName)
             path = QStringLiteral("runs/%1-%2-%3").arg(runName, stamp).arg(n);
     }
     return path;
+}
+
+void writeRunConfig(const QString &dir, RunConfig config)
+{
+    if (!config.modelFile.empty()) {
+        const QFileInfo source(QString::fromStdString(config.modelFile));
+        QString name = source.fileName();
+        for (const char *own : {"config.json", "metrics.jsonl", "checkpoints.jsonl"})
+            if (name == QLatin1String(own))
+                name = QStringLiteral("model-") + name;
+        const QFileInfo copy(dir + QStringLiteral("/") + name);
+        if (!copy.exists() || copy.canonicalFilePath() != source.canonicalFilePath()) {
+            QFile in(source.filePath());
+            if (!in.open(QIODevice::ReadOnly))
+                throw Error("Cannot copy the model file \"" + config.modelFile + "\" into the run directory: " + in.errorString().toStdString() + ".");
+            const QByteArray bytes = in.readAll();
+            writeFileAtomically(copy.filePath().toStdString(), std::string_view(bytes.constData(), static_cast<size_t>(bytes.size())));
+        }
+        config.modelFile = name.toStdString();
+    }
+    writeFileAtomically((dir + QStringLiteral("/config.json")).toStdString(), runConfigToJson(config) + "\n");
+}
+
+QString runModelFile(const QString &dir)
+{
+    const QString config = dir + QStringLiteral("/config.json");
+    if (!QFileInfo::exists(config))
+        return {};
+    try {
+        return QString::fromStdString(loadRunConfigFile(config.toStdString(), defaultRunConfig()).modelFile);
+    } catch (const Error &) {
+        return {};
+    }
 }
 
 QString prepareRunDirectory(const QString &out, const QString &runName, bool continuing)

@@ -3,6 +3,8 @@
 // metrics.jsonl (every step and evaluation). Layer: app/cli.
 #pragma once
 
+#include "config/run_config.h"
+
 #include <QString>
 
 namespace netwright::cli {
@@ -12,5 +14,12 @@ namespace netwright::cli {
 QString prepareRunDirectory(const QString &out, const QString &runName, bool continuing = false);
 // The directory prepareRunDirectory would use, without creating anything.
 QString runDirectoryName(const QString &out, const QString &runName);
+// Writes the run's config.json (atomically). A model file (model.file) is copied into the run
+// directory first, unless it is there already, and the config names the copy relative to itself —
+// so the run directory holds what was trained and resume, export and a moved directory still find
+// it. Throws netwright::Error naming the file that could not be copied or written.
+void writeRunConfig(const QString &dir, RunConfig config);
+// The model file a run directory's config.json names (its copy in the directory), or empty.
+QString runModelFile(const QString &dir);
 
 } // namespace netwright::cli

@@ -157,6 +157,9 @@ int runTrainCommand(const QStringList &arguments)
     p.addOptions({
         {{QStringLiteral("c"), QStringLiteral("config")}, QStringLiteral("Run config (JSON) to train with."), QStringLiteral("run.json")},
         {QStringLiteral("model"), QStringLiteral("Zoo model: mlp, lenet5, cnn-small, cnn-bn."), QStringLiteral("NAME")},
+        {QStringLiteral("model-file"), QStringLiteral("Train a model file instead: ONNX, MindIR, AIR or CNTK model-v2, one input, one output "
+                                                      "(the logits), its weights as the start. The run directory keeps a copy."),
+         QStringLiteral("FILE")},
         {QStringLiteral("epochs"), QStringLiteral("Number of passes over the training split."), QStringLiteral("N")},
         {QStringLiteral("batch-size"), QStringLiteral("Samples per minibatch."), QStringLiteral("B")},
         {QStringLiteral("optimizer"), QStringLiteral("sgd, adam or adamw."), QStringLiteral("NAME")},
@@ -183,6 +186,14 @@ int runTrainCommand(const QStringList &arguments)
             config.name = config.model; // a config that names no run is named after its model
         if (p.isSet(QStringLiteral("model"))) {
             config.model = p.value(QStringLiteral("model")).toStdString();
+            if (!p.isSet(QStringLiteral("config")))
+                config.name = config.model;
+        }
+        if (p.isSet(QStringLiteral("model-file"))) {
+            if (p.isSet(QStringLiteral("model")))
+                throw Error("--model and --model-file both name the model; give one.");
+            config.modelFile = QFileInfo(p.value(QStringLiteral("model-file"))).absoluteFilePath().toStdString();
+            config.model = modelNameOfFile(config.modelFile);
             if (!p.isSet(QStringLiteral("config")))
                 config.name = config.model;
         }
@@ -233,7 +244,7 @@ int runTrainCommand(const QStringList &arguments)
         const bool restore = config.checkpoint.enabled && config.checkpoint.restore && p.isSet(QStringLiteral("out"));
         const QString dir = prepareRunDirectory(p.value(QStringLiteral("out")), QString::fromStdString(config.name), restore);
         const ResumePoint from = restore ? restoreNewest(config, *trainer, dir.toStdString()) : ResumePoint{};
-        writeFileAtomically((dir + QStringLiteral("/config.json")).toStdString(), runConfigToJson(config) + "\n");
+        writeRunConfig(dir, config);
         return runTrainingSession(config, *trainer, dir, from.file, from.lastStepSave);
     } catch (const Error &e) {
         std::fflush(stdout);

@@ -449,8 +449,9 @@ void CheckpointManager::retain(const std::vector<std::string> &windowDeletions)
             if (!isProtected(f))
                 doomed.emplace_back(f, "keep_checkpoint_per_n_minutes");
     }
-    for (const auto &[file, rule] : doomed) {
-        const auto rec = std::find_if(m_records.begin(), m_records.end(), [&](const auto &r) { return r.file == file; });
+    for (const auto &doom : doomed) {
+        const auto &[file, rule] = doom;
+        const auto rec = std::find_if(m_records.begin(), m_records.end(), [&](const auto &r) { return r.file == doom.first; });
         std::error_code ec;
         removeFile(file, ec);
         if (ec)

@@ -25,6 +25,7 @@ pb::RunConfig toProto(const RunConfig &c)
     p.set_name(c.name);
     p.mutable_model()->set_name(c.model);
     p.mutable_model()->set_init(c.init);
+    p.mutable_model()->set_file(c.modelFile);
     auto *d = p.mutable_data();
     d->set_dataset(c.data.dataset);
     d->set_train_images(c.data.trainImages);
@@ -96,6 +97,7 @@ RunConfig fromProto(const pb::RunConfig &p)
     c.name = p.name();
     c.model = p.model().name();
     c.init = p.model().init();
+    c.modelFile = p.model().file();
     const auto &d = p.data();
     c.data.dataset = d.dataset();
     c.data.trainImages = d.train_images();
@@ -235,7 +237,25 @@ RunConfig loadRunConfigFile(const std::string &path, const RunConfig &base)
         throw Error("Cannot open run config \"" + path + "\": no such file or not readable.");
     std::ostringstream ss;
     ss << in.rdbuf();
-    return parseRunConfig(ss.str(), path, base);
+    RunConfig c = parseRunConfig(ss.str(), path, base);
+    // model.file is relative to the config file (a run directory's config names its own copy).
+    if (!c.modelFile.empty() && c.modelFile != base.modelFile) {
+        if (c.model == base.model) // no model.name: the model is called after its file
+            c.model = modelNameOfFile(c.modelFile);
+        const auto slash = path.find_last_of('/');
+        if (c.modelFile.front() != '/' && slash != std::string::npos)
+            c.modelFile = path.substr(0, slash + 1) + c.modelFile;
+    }
+    return c;
+}
+
+std::string modelNameOfFile(const std::string &path)
+{
+    std::string base = path.substr(path.find_last_of('/') == std::string::npos ? 0 : path.find_last_of('/') + 1);
+    const auto dot = base.find('.');
+    if (dot != std::string::npos && dot > 0)
+        base.resize(dot);
+    return base.empty() ? std::string("model") : base;
 }
 
 std::string runConfigToJson(const RunConfig &config)
@@ -253,7 +273,7 @@ std::string runConfigToJson(const RunConfig &config)
 
 void validateRunConfig(const RunConfig &c)
 {
-    bool known = false;
+    bool known = !c.modelFile.empty(); // a model file needs no zoo name
     for (const auto &n : zooModelNames())
         known = known || n == c.model;
     if (!known) {

@@ -62,7 +62,8 @@ struct CheckpointSettings {
 
 struct RunConfig {
     std::string name;
-    std::string model;
+    std::string model;     // a zoo model, or (with modelFile) the run's name for the model
+    std::string modelFile; // a model file to train instead (model.file); empty: the zoo model
     std::string init;
     DataSettings data;
     OptimizerSettings optimizer;
@@ -71,6 +72,10 @@ struct RunConfig {
     TrainingSettings training;
     CheckpointSettings checkpoint;
 };
+
+// What a model file's runs are called: its name without directory and extensions ("resnet18"
+// for "/m/resnet18.onnx").
+std::string modelNameOfFile(const std::string &path);
 
 // The embedded default (resources/configs/default.json, compiled in).
 RunConfig defaultRunConfig();

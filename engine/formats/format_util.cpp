@@ -59,6 +59,14 @@ ElementType onnxElementType(int32_t t)
     }
 }
 
+int32_t onnxElementNumber(DType type)
+{
+    for (int32_t t = 1; t <= 16; ++t)
+        if (onnxElementType(t).dtype == type)
+            return t;
+    return 0;
+}
+
 std::string formatNumber(double v)
 {
     char b[40];

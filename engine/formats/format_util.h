@@ -27,6 +27,8 @@ struct ElementType {
     std::optional<DType> dtype; // nullopt: no engine dtype (string, complex, undefined)
 };
 ElementType onnxElementType(int32_t type);
+// The reverse: an engine dtype's number in that numbering (FLOAT = 1, INT64 = 7, …).
+int32_t onnxElementNumber(DType type);
 
 // A float for attribute text: %.9g (every float32 round-trips).
 std::string formatNumber(double v);

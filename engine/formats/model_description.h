@@ -46,6 +46,9 @@ struct ModelDescription {
     std::vector<ValueDescription> inputs, outputs;
     std::vector<NodeDescription> nodes;
     std::vector<ValueDescription> parameters;
+    // Types the file states for intermediate values (ONNX value_info, MindIR's node "shape"
+    // attribute, AIR output descriptors), keyed as node inputs name them; for edge labels.
+    std::vector<ValueDescription> values;
 };
 
 } // namespace netwright

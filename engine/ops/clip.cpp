@@ -24,7 +24,9 @@ public:
 
     void forward(KernelContext &ctx) const override
     {
-        const auto [lo, hi] = bounds(ctx);
+        // plain locals: clang 14 cannot capture structured bindings in the lambda below
+        const auto range = bounds(ctx);
+        const float lo = range.first, hi = range.second;
         const float *xIn = ctx.in(0).data();
         float *yOut = ctx.out(0).data();
         parallelFor(ctx.in(0).numel(), [=](int64_t i0, int64_t i1, int) {
@@ -39,7 +41,9 @@ public:
     {
         if (!ctx.wantsGrad(0))
             return;
-        const auto [lo, hi] = bounds(ctx);
+        // plain locals: clang 14 cannot capture structured bindings in the lambda below
+        const auto range = bounds(ctx);
+        const float lo = range.first, hi = range.second;
         const float *xIn = ctx.in(0).data(), *dyIn = ctx.gradOutputs[0]->data();
         float *dxOut = ctx.gradInputs[0]->data();
         parallelFor(ctx.in(0).numel(), [=](int64_t i0, int64_t i1, int) {

@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "formats/graph_formats.h"
 #include "zoo/model_zoo.h"
 
 #include <sys/stat.h>
@@ -47,10 +48,70 @@ TrainingData loadTrainingData(const DataSettings &d)
     return out;
 }
 
-std::unique_ptr<Trainer> makeTrainer(const RunConfig &c, const TrainingData &data)
+Graph loadTrainableModelFile(const std::string &path, const Shape &sample, int64_t classes)
 {
-    validateRunConfig(c);
-    setThreadCount(c.training.threads);
+    GraphFormat format;
+    Graph model = importGraphFile(path, &format);
+    const std::string what = "Cannot train \"" + path + "\" (" + format.name + "): ";
+    check(model.inputs.size() == 1, what + "it has " + std::to_string(model.inputs.size()) + " inputs; training needs one (the samples).");
+    check(model.outputs.size() == 1, what + "it has " + std::to_string(model.outputs.size()) + " outputs; training needs one (the logits).");
+    check(!model.trainable.empty(), what + "none of its weights can be trained (every one is a buffer or a constant).");
+    ValueInfo &in = model.inputs[0];
+    check(in.dtype == DType::Float32, what + "its input \"" + in.name + "\" is " + dtypeName(in.dtype) + ", not float32.");
+    check(!in.shape.empty(), what + "its input \"" + in.name + "\" has no batch dimension.");
+    // The samples fit as they are, or — flat rows of 784 values — viewed as 28×28 images.
+    Shape wanted(in.shape.begin() + 1, in.shape.end());
+    auto fits = [&](const Shape &s) {
+        if (s.size() != wanted.size())
+            return false;
+        for (size_t d = 0; d < s.size(); ++d)
+            if (wanted[d] >= 0 && wanted[d] != s[d])
+                return false;
+        return true;
+    };
+    const bool flatAsImage = !fits(sample) && sample.size() == 1 && sample[0] == 28 * 28 && fits(Shape{1, 28, 28});
+    check(fits(sample) || flatAsImage, what + "its input \"" + in.name + "\" takes samples of shape " + shapeToString(wanted)
+                                          + ", but the data has samples of shape " + shapeToString(sample) + ".");
+    // The trainer feeds "input" (the graph dump and the checkpoints name it so): rename it, and free
+    // the batch dimension (files exported with a fixed batch of 1 train at any batch size).
+    const std::string old = in.name;
+    for (auto &n : model.nodes)
+        for (auto &v : n.inputs)
+            if (v == old)
+                v = "input";
+    for (auto &out : model.outputs)
+        if (out.name == old)
+            out.name = "input";
+    in.name = "input";
+    in.shape[0] = -1;
+    if (flatAsImage) {
+        in.name = "flat_input";
+        in.shape = {-1, 28 * 28};
+        model.initializers["input.shape"] = Tensor::fromInt64({4}, {-1, 1, 28, 28});
+        model.nodes.insert(model.nodes.begin(), Node{"input_reshape", "Reshape", {"flat_input", "input.shape"}, {"input"}, {}});
+    }
+    model.validate();
+    Shape probe = flatAsImage ? Shape{1, 28 * 28} : sample;
+    if (!flatAsImage)
+        probe.insert(probe.begin(), 1);
+    Shape logits;
+    try {
+        logits = model.inferShapes({{in.name, probe}}).at(model.outputs[0].name);
+    } catch (const Error &e) {
+        throw Error(what + e.what());
+    }
+    check(logits.size() == 2, what + "its output \"" + model.outputs[0].name + "\" is " + shapeToString(logits)
+                                  + "; training needs logits [N, classes].");
+    check(logits[1] >= classes, what + "it has " + std::to_string(logits[1]) + " outputs, but the data has labels up to "
+                                     + std::to_string(classes - 1) + ".");
+    return model;
+}
+
+namespace {
+
+// The zoo model the config names, sized for the samples.
+Graph buildZooModelFor(const RunConfig &c, const TrainingData &data)
+{
     const Shape sample = data.train->sampleShape();
     ModelSpec spec;
     spec.name = c.model;
@@ -78,6 +139,22 @@ std::unique_ptr<Trainer> makeTrainer(const RunConfig &c, const TrainingData &dat
         Node reshape{"input_reshape", "Reshape", {"flat_input", "input.shape"}, {"input"}, {}};
         model.nodes.insert(model.nodes.begin(), reshape);
         model.validate();
+    }
+    return model;
+}
+
+} // namespace
+
+std::unique_ptr<Trainer> makeTrainer(const RunConfig &c, const TrainingData &data)
+{
+    validateRunConfig(c);
+    setThreadCount(c.training.threads);
+    Graph model;
+    if (c.modelFile.empty()) {
+        model = buildZooModelFor(c, data);
+    } else {
+        model = loadTrainableModelFile(c.modelFile, data.train->sampleShape(), std::max(data.train->classes, data.test->classes));
+        model.name = c.model;
     }
     Normalization norm{c.data.scale, c.data.mean, c.data.std};
     auto train = std::make_unique<PrefetchingSource>(std::make_unique<DatasetSource>(

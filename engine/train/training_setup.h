@@ -16,7 +16,13 @@ struct TrainingData {
 
 // Loads the datasets the config names; errors name the missing or broken file.
 TrainingData loadTrainingData(const DataSettings &data);
-// Validates the config, sets the kernel thread count, builds everything. Throws Error.
+// A model file (ONNX, MindIR, AIR, CNTK model-v2) made ready for the trainer: one float input,
+// renamed "input", with a free batch dimension, fitting samples of shape `sample` (flat rows of
+// 784 values are viewed as [1,28,28] when the model takes images); one output, logits [N, C] with
+// C ≥ classes. Throws Error naming the file and what does not fit.
+Graph loadTrainableModelFile(const std::string &path, const Shape &sample, int64_t classes);
+// Validates the config, sets the kernel thread count, builds everything (the zoo model, or
+// config.modelFile). Throws Error.
 std::unique_ptr<Trainer> makeTrainer(const RunConfig &config, const TrainingData &data);
 
 } // namespace netwright

@@ -2,7 +2,8 @@
 // `netwright export` as a user runs it: from a run directory it picks the checkpoint with the best
 // test accuracy, writes ONNX that reads back verified, and records the source checkpoint (file,
 // SHA-256, step, metrics) and the Netwright version in metadata_props; a fixed batch on request;
-// CNTK model-v2 read back by our reader and by protoc; clear errors, with nothing written.
+// CNTK model-v2 read back by our reader and by protoc; MindIR and AIR; `convert` around every
+// format and back with the weights unchanged; clear errors, with nothing written.
 #include "formats/registry.h"
 #include "support/cli_support.h"
 
@@ -15,6 +16,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cstring>
 #include <map>
 
 using namespace netwright;
@@ -120,11 +122,65 @@ private slots:
         QCOMPARE(protoc.readAllStandardOutput().count("string_value: \"PrimitiveFunction\""), static_cast<qsizetype>(d.nodes.size()));
     }
 
+    void mindirAndAir()
+    {
+        // The same best checkpoint as MindIR and AIR, verified by importing each back.
+        for (const QString format : {QStringLiteral("mindir"), QStringLiteral("air")}) {
+            QString out;
+            QCOMPARE(run({"export", path("run"), "--format", format, "--out", path("lenet5.") + format}, &out), 0);
+            QVERIFY2(out.contains("Verified: 10 tensors") && out.contains("outputs on a probe batch equal"), qPrintable(out));
+            const ModelDescription d = describeFile((path("lenet5.") + format).toStdString());
+            QCOMPARE(QString::fromStdString(d.format), format);
+            QCOMPARE(d.parameters.size(), size_t(10));
+            std::map<std::string, int> ops;
+            for (const auto &n : d.nodes)
+                ++ops[n.opType];
+            QCOMPARE(ops[format == "mindir" ? "Conv2D" : "Conv2D"], 2);
+            QCOMPARE(ops[format == "mindir" ? "MatMul" : "MatMulV2"], 3);
+            if (format == "mindir") {
+                std::map<std::string, std::string> props(d.properties.begin(), d.properties.end());
+                QCOMPARE(props["mind_ir_version"], std::string("1"));
+                QVERIFY(props.count("user_info.netwright.source_sha256")); // provenance, as in ONNX
+            }
+        }
+    }
+
+    void convertsAroundEveryFormat()
+    {
+        // ONNX → MindIR → AIR → CNTK → ONNX: every step verified, and the last file holds the
+        // first one's weights bit for bit.
+        const QStringList chain{path("lenet5.onnx"), path("c1.mindir"), path("c2.air"), path("c3.model"), path("c4.onnx")};
+        for (int i = 0; i + 1 < chain.size(); ++i) {
+            QString out, err;
+            QCOMPARE(run({"convert", chain[i], chain[i + 1]}, &out, &err), 0);
+            QVERIFY2(out.contains("Verified: 10 tensors"), qPrintable(out + err));
+        }
+        const ModelDescription first = describeFile(chain.first().toStdString()), last = describeFile(chain.last().toStdString());
+        QCOMPARE(last.parameters.size(), first.parameters.size());
+        std::map<std::string, const Tensor *> byName;
+        for (const auto &p : first.parameters)
+            byName[p.name] = &*p.value;
+        for (const auto &p : last.parameters) {
+            QVERIFY2(byName.count(p.name), p.name.c_str());
+            const Tensor &a = *byName[p.name];
+            QCOMPARE(p.value->numel(), a.numel());
+            QVERIFY2(std::memcmp(p.value->raw(), a.raw(), a.byteSize()) == 0, p.name.c_str());
+        }
+    }
+
     void clearErrorsAndNothingWritten()
     {
         QString err;
         QCOMPARE(run({"export", path("run"), "--format", "tflite", "--out", path("x.tflite")}, nullptr, &err), 1);
-        QVERIFY2(err.contains("--format \"tflite\" is not supported yet (onnx and cntk are)"), qPrintable(err));
+        QVERIFY2(err.contains("--format \"tflite\" is not supported (onnx, mindir, air, cntk are)"), qPrintable(err));
+        QVERIFY(!QFile::exists(path("x.tflite")));
+        QCOMPARE(run({"convert", path("lenet5.onnx"), path("x.tflite")}, nullptr, &err), 1);
+        QVERIFY2(err.contains("the extension names no format Netwright writes"), qPrintable(err));
+        // A checkpoint alone has no graph.
+        QVERIFY(QFile::copy(path("run/") + QDir(path("run")).entryList({"*.ckpt"}).first(), path("alone.ckpt")));
+        QCOMPARE(run({"export", path("alone.ckpt"), "--format", "mindir"}, nullptr, &err), 1);
+        QVERIFY2(err.contains("alone.ckpt\" is a checkpoint outside a run directory"), qPrintable(err));
+        QVERIFY(!QFile::exists(path("alone.mindir")));
         QCOMPARE(run({"export", path("run"), "--opset", "9", "--out", path("old.onnx")}, nullptr, &err), 1);
         QVERIFY2(err.contains("opsets 11–17"), qPrintable(err));
         QVERIFY(!QFile::exists(path("old.onnx")));

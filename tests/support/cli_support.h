@@ -4,7 +4,9 @@
 #pragma once
 
 #include <QFile>
+#include <QProcess>
 #include <QString>
+#include <QStringList>
 
 #include <zlib.h>
 
@@ -13,6 +15,22 @@ namespace netwright::test {
 inline QString binary()
 {
     return QString::fromLocal8Bit(qgetenv("NETWRIGHT_BINARY"));
+}
+
+// What a run of the netwright binary printed and how it ended (-2: crashed, -1: timed out).
+struct RunResult {
+    int exitCode = -1;
+    QString out, err;
+};
+
+inline RunResult runNetwright(const QStringList &args, int timeoutMs = 600000)
+{
+    QProcess p;
+    p.start(binary(), args);
+    if (!p.waitForFinished(timeoutMs))
+        return {};
+    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
+            QString::fromUtf8(p.readAllStandardError())};
 }
 
 inline QByteArray contents(const QString &path)

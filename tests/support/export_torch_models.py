@@ -1,7 +1,8 @@
 # SPDX-License-Identifier: Apache-2.0
 # Test oracle: exports small real networks from PyTorch (Debian's python3-torch and
 # python3-torchvision, random weights, seeded) to ONNX at opsets 11 and 13, with one input batch
-# and PyTorch's output for it, as raw little-endian float32 files. Usage: export_torch_models.py DIR
+# and PyTorch's output for it, as raw little-endian float32 files.
+# Usage: export_torch_models.py DIR [NAME…]   (NAME: only these models; default all)
 import json
 import sys
 
@@ -41,8 +42,11 @@ models = {
     "mobilenet_v2": (torchvision.models.mobilenet_v2(num_classes=10), (2, 3, 64, 64)),
     "squeezenet1_0": (torchvision.models.squeezenet1_0(num_classes=10), (2, 3, 64, 64)),
 }
+wanted = sys.argv[2:] or list(models)
 meta = {}
 for name, (model, shape) in models.items():
+    if name not in wanted:
+        continue
     # Non-trivial BatchNorm statistics, so folding them into the convolutions is really tested.
     for m in model.modules():
         if isinstance(m, nn.BatchNorm2d):

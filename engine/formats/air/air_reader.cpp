@@ -12,26 +12,6 @@ namespace netwright::air {
 
 namespace {
 
-std::optional<DType> protoDType(int t)
-{
-    switch (t) {
-    case ge::proto::DT_FLOAT: return DType::Float32;
-    case ge::proto::DT_FLOAT16: return DType::Float16;
-    case ge::proto::DT_INT8: return DType::Int8;
-    case ge::proto::DT_UINT8: return DType::UInt8;
-    case ge::proto::DT_INT16: return DType::Int16;
-    case ge::proto::DT_UINT16: return DType::UInt16;
-    case ge::proto::DT_INT32: return DType::Int32;
-    case ge::proto::DT_INT64: return DType::Int64;
-    case ge::proto::DT_UINT32: return DType::UInt32;
-    case ge::proto::DT_UINT64: return DType::UInt64;
-    case ge::proto::DT_BOOL: return DType::Bool;
-    case ge::proto::DT_DOUBLE: return DType::Float64;
-    case ge::proto::DT_BF16: return DType::BFloat16;
-    default: return std::nullopt;
-    }
-}
-
 std::string descText(const ge::proto::TensorDescriptor &d)
 {
     return protoTypeName(d.dtype()) + " " + formatInts(d.shape().dim()) + (d.layout().empty() ? "" : " " + d.layout());
@@ -97,6 +77,34 @@ ValueDescription fromDesc(const std::string &name, const ge::proto::TensorDescri
 
 } // namespace
 
+std::optional<DType> protoDType(int t)
+{
+    switch (t) {
+    case ge::proto::DT_FLOAT: return DType::Float32;
+    case ge::proto::DT_FLOAT16: return DType::Float16;
+    case ge::proto::DT_INT8: return DType::Int8;
+    case ge::proto::DT_UINT8: return DType::UInt8;
+    case ge::proto::DT_INT16: return DType::Int16;
+    case ge::proto::DT_UINT16: return DType::UInt16;
+    case ge::proto::DT_INT32: return DType::Int32;
+    case ge::proto::DT_INT64: return DType::Int64;
+    case ge::proto::DT_UINT32: return DType::UInt32;
+    case ge::proto::DT_UINT64: return DType::UInt64;
+    case ge::proto::DT_BOOL: return DType::Bool;
+    case ge::proto::DT_DOUBLE: return DType::Float64;
+    case ge::proto::DT_BF16: return DType::BFloat16;
+    default: return std::nullopt;
+    }
+}
+
+int protoTypeOf(DType type)
+{
+    for (int t = 1; t <= 31; ++t)
+        if (protoDType(t) == type)
+            return t;
+    return 0;
+}
+
 std::string protoTypeName(int type)
 {
     const std::string n = ge::proto::DataType_IsValid(type) ? ge::proto::DataType_Name(static_cast<ge::proto::DataType>(type)) : "";
@@ -150,8 +158,10 @@ ModelDescription describeAir(std::string_view bytes, const std::string &source)
             n.opType = op.type();
             n.graph = g.name();
             n.inputs.assign(op.input().begin(), op.input().end());
-            for (int o = 0; o < op.output_desc_size(); ++o)
+            for (int o = 0; o < op.output_desc_size(); ++o) {
                 n.outputs.push_back(op.name() + ":" + std::to_string(o));
+                d.values.push_back(fromDesc(n.outputs.back(), op.output_desc(o)));
+            }
             std::map<std::string, std::string> attrs;
             for (const auto &[k, v] : op.attr())
                 attrs[k] = attrText(v);

@@ -7,6 +7,7 @@
 
 #include "formats/model_description.h"
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,5 +17,8 @@ ModelDescription describeAir(std::string_view bytes, const std::string &source);
 // The name of a ge.proto.DataType (proto numbering) and of a ge::DataType (C++ numbering).
 std::string protoTypeName(int type);
 std::string cppTypeName(int64_t type);
+// A ge.proto.DataType (proto numbering) as an engine dtype, and back (0 when there is none).
+std::optional<DType> protoDType(int type);
+int protoTypeOf(DType type);
 
 } // namespace netwright::air

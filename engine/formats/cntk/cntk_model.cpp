@@ -3,10 +3,13 @@
 
 #include "core/error.h"
 #include "formats/cntk/dictionary.h"
+#include "formats/inference_graph.h"
 #include "graph/graph.h"
 
+#include <algorithm>
 #include <array>
 #include <map>
+#include <set>
 
 namespace netwright::cntk {
 
@@ -32,7 +35,7 @@ constexpr std::array<const char *, 98> kOpNames{
 
 enum Op : uint64_t {
     ReLU = 3, Sigmoid = 1, Tanh = 2, Softmax = 10, Dropout = 15, Reshape = 16, Pooling = 17, Plus = 19, Times = 31,
-    TransposeTimes = 32, Convolution = 33, CrossEntropyWithSoftmax = 35, ClassificationError = 36, BatchNormalization = 40,
+    TransposeTimes = 32, Convolution = 33, Minus = 20, ElementTimes = 21, CrossEntropyWithSoftmax = 35, ClassificationError = 36, BatchNormalization = 40,
     Combine = 44, LogSoftmax = 51
 };
 
@@ -57,18 +60,36 @@ public:
         for (const auto &n : m_g.nodes)
             if (n.opType == "SoftmaxCrossEntropyLoss")
                 loss = &n;
-        check(loss != nullptr, "Graph \"" + m_g.name + "\" has no loss node: only a training graph is written as a CNTK checkpoint.");
-        const ValueInfo *input = m_g.findInput("input");
-        check(input != nullptr, "Graph \"" + m_g.name + "\" has no input \"input\".");
+        check(loss != nullptr || !training, "Graph \"" + m_g.name + "\" has no loss node: only a training graph is written as a CNTK checkpoint.");
+        // Pre-flight: every op the writer does not map, before anything else.
+        static const std::set<std::string> mapped{"Relu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Flatten", "Reshape", "Dropout", "Gemm",
+                                                  "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "Identity",
+                                                  "Add", "Sub", "Mul", "SoftmaxCrossEntropyLoss"};
+        std::vector<std::string> problems;
+        for (const auto &n : m_g.nodes)
+            if (!mapped.count(n.opType))
+                problems.push_back(n.describe() + ": no CNTK model-v2 equivalent");
+        throwExportProblems(m_g, "CNTK model-v2", problems);
+        const ValueInfo *input = nullptr;
+        for (const auto &in : m_g.inputs)
+            if (in.name != "labels" && !m_g.initializers.count(in.name) && !input)
+                input = &in;
+        check(input != nullptr, "Graph \"" + m_g.name + "\" has no data input.");
         Shape inShape = input->shape;
         inShape[0] = 1;
-        m_shapes = m_g.inferShapes({{"input", inShape}, {"labels", {1}}});
-        const Shape &logits = m_shapes.at(loss->inputs[0]);
-        const int64_t classes = logits.back();
+        m_shapes = m_g.inferShapes({{input->name, inShape}, {"labels", {1}}});
+        std::string output;
+        for (const auto &o : m_g.outputs)
+            if (o.name != "loss" && output.empty())
+                output = o.name;
+        if (loss)
+            output = loss->inputs[0];
+        check(!output.empty(), "Graph \"" + m_g.name + "\" has no output.");
+        const int64_t classes = m_shapes.at(output).back();
 
         // Leaves: the data input, the one-hot labels CNTK's criteria take, then the initializers.
         Shape sample(inShape.begin() + 1, inShape.end());
-        m_values["input"] = addInput("input", sample);
+        m_values[input->name] = addInput(input->name, sample);
         if (training)
             m_values["labels"] = addInput("labels", {classes});
         for (const auto &[name, t] : m_g.initializers)
@@ -77,7 +98,7 @@ public:
         for (const auto &n : m_g.nodes)
             if (&n != loss)
                 addNode(n);
-        const std::string z = m_values.at(loss->inputs[0]);
+        const std::string z = m_values.at(output);
         std::string root = z;
         if (training) {
             const std::string ce = addFunction(CrossEntropyWithSoftmax, "loss", {z, m_values["labels"]}, dict::make());
@@ -171,7 +192,11 @@ private:
 
     void addNode(const Node &n)
     {
-        auto in = [&](size_t i) { return m_values.at(n.inputs.at(i)); };
+        auto in = [&](size_t i) {
+            const auto it = m_values.find(n.inputs.at(i));
+            check(it != m_values.end(), n.describe() + ": input \"" + n.inputs.at(i) + "\" is not a float tensor the CNTK writer holds.");
+            return it->second;
+        };
         std::string out;
         if (n.opType == "Relu") {
             out = addFunction(ReLU, n.name, {in(0)}, dict::make());
@@ -208,7 +233,7 @@ private:
             if (n.inputs.size() > 2 && !n.inputs[2].empty())
                 out = addFunction(Plus, n.name, {out, in(2)}, dict::make());
         } else if (n.opType == "Conv") {
-            const Shape &w = m_g.initializers.at(n.inputs.at(1)).shape();
+            const Shape &w = initializer(n, n.inputs.at(1)).shape();
             const auto pads = n.attrInts("pads", {0, 0, 0, 0});
             check(n.attrString("auto_pad", "NOTSET") == "NOTSET" && pads.size() == 4, n.describe() + ": only 2-D explicit padding is written to CNTK.");
             const auto groups = static_cast<uint64_t>(n.attrInt("group", 1));
@@ -226,8 +251,8 @@ private:
             out = addFunction(Convolution, n.name + ".conv", {in(1), in(0)}, std::move(a));
             if (n.inputs.size() > 2 && !n.inputs[2].empty()) {
                 // CNTK's convolution bias is [1, 1, C]; the bytes are the same as our [C].
-                const Tensor &b = m_g.initializers.at(n.inputs[2]);
-                rebindAsParameter(n.inputs[2], {1, 1, static_cast<uint64_t>(b.numel())});
+                const Tensor &b = initializer(n, n.inputs[2]);
+                rebindAsParameter(source(n.inputs[2]), {1, 1, static_cast<uint64_t>(b.numel())});
                 out = addFunction(Plus, n.name, {out, in(2)}, dict::make());
             }
         } else if (n.opType == "MaxPool" || n.opType == "AveragePool") {
@@ -254,6 +279,22 @@ private:
             // CNTK's sixth operand counts the samples the running statistics have seen.
             const std::string count = addVariable("Constant", n.name + ".run_count", Tensor::zeros({}), {});
             out = addFunction(BatchNormalization, n.name, {in(0), in(1), in(2), in(3), in(4), count}, std::move(a));
+        } else if (n.opType == "GlobalAveragePool") {
+            // Average pooling over the whole feature map.
+            const Shape &x = m_shapes.at(n.inputs.at(0));
+            check(x.size() == 4, n.describe() + ": only 2-D global pooling is written to CNTK.");
+            Dictionary a = dict::make();
+            dict::put(a, "poolingType", dict::sizeT(1));
+            dict::put(a, "poolingWindowShape", dict::shape(pair({x[2], x[3]})));
+            dict::put(a, "strides", dict::shape(pair({x[2], x[3]})));
+            dict::put(a, "autoPadding", dict::vector(bools(2, false)));
+            dict::put(a, "lowerPad", dict::shape(pair({0, 0})));
+            dict::put(a, "upperPad", dict::shape(pair({0, 0})));
+            dict::put(a, "ceilOutDim", dict::boolean(false));
+            dict::put(a, "includePad", dict::boolean(false));
+            out = addFunction(Pooling, n.name, {in(0)}, std::move(a));
+        } else if (n.opType == "Add" || n.opType == "Sub" || n.opType == "Mul") {
+            out = addFunction(n.opType == "Add" ? Plus : n.opType == "Sub" ? Minus : ElementTimes, n.name, {in(0), in(1)}, dict::make());
         } else if (n.opType == "Identity") {
             m_values[n.outputs[0]] = in(0);
             return;
@@ -261,6 +302,26 @@ private:
             throw Error(n.describe() + " has no CNTK model-v2 equivalent in Netwright's writer.");
         }
         m_values[n.outputs[0]] = out;
+    }
+
+    // The value an Identity chain forwards (PyTorch's exporter shares initializers through Identity).
+    std::string source(const std::string &v) const
+    {
+        std::string name = v;
+        for (int hops = 0; hops < 64 && !m_g.initializers.count(name); ++hops) {
+            const auto n = std::find_if(m_g.nodes.begin(), m_g.nodes.end(), [&](const Node &x) { return !x.outputs.empty() && x.outputs[0] == name; });
+            if (n == m_g.nodes.end() || n->opType != "Identity")
+                break;
+            name = n->inputs.at(0);
+        }
+        return name;
+    }
+
+    const Tensor &initializer(const Node &n, const std::string &v) const
+    {
+        const auto it = m_g.initializers.find(source(v));
+        check(it != m_g.initializers.end(), n.describe() + ": \"" + v + "\" must be a parameter for the CNTK writer.");
+        return it->second;
     }
 
     // Rewrites the stored CNTK shape of an already-added Parameter (the value bytes do not change).
@@ -342,6 +403,33 @@ FileKind classify(const std::string &path)
     return FileKind::NotCntk;
 }
 
+namespace {
+
+// A DictionaryValue flattened to numbers (see Function::attributes).
+std::vector<double> numbers(const Value &v, int depth = 0)
+{
+    switch (v.value_case()) {
+    case Value::kBoolValue: return {v.bool_value() ? 1.0 : 0.0};
+    case Value::kIntValue: return {static_cast<double>(v.int_value())};
+    case Value::kSizeTValue: return {static_cast<double>(v.size_t_value())};
+    case Value::kFloatValue: return {v.float_value()};
+    case Value::kDoubleValue: return {v.double_value()};
+    case Value::kNdShapeValue: return {v.nd_shape_value().shape_dim().begin(), v.nd_shape_value().shape_dim().end()};
+    case Value::kAxisValue: return {static_cast<double>(v.axis_value().static_axis_idx())};
+    case Value::kVectorValue: {
+        std::vector<double> out;
+        if (depth < 4)
+            for (const auto &e : v.vector_value().value())
+                for (double x : numbers(e, depth + 1))
+                    out.push_back(x);
+        return out;
+    }
+    default: return {};
+    }
+}
+
+} // namespace
+
 std::string primitiveOpName(uint64_t op)
 {
     return op < kOpNames.size() ? kOpNames[op] : std::string();
@@ -400,6 +488,13 @@ Model decodeModel(std::string_view bytes, const std::string &source)
         if (const Value *in = dict::find(d, "inputs"))
             for (const auto &s : in->vector_value().value())
                 f.inputs.push_back(s.string_value());
+        if (const Value *a = dict::find(d, "attributes"); a && a->value_case() == Value::kDictionaryValue)
+            for (const auto &[key, v] : a->dictionary_value().data()) {
+                if (v.value_case() == Value::kStringValue)
+                    f.text[key] = v.string_value();
+                else
+                    f.attributes[key] = numbers(v);
+            }
         m.functions.push_back(std::move(f));
     }
     return m;

@@ -9,6 +9,7 @@
 #include "core/tensor.h"
 
 #include <cstdint>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -46,6 +47,10 @@ struct Function {
     uint64_t op = 0;
     std::string opName;               // PrimitiveOpType name, "op<N>" when unknown
     std::vector<std::string> inputs;  // uids (outputs as "<uid>_Output_<i>")
+    // Numeric attributes flattened to numbers (bools 0/1, NDShapes and vectors element-wise,
+    // an Axis as its static index), strings in `text`; CNTK order (column-major shapes).
+    std::map<std::string, std::vector<double>> attributes;
+    std::map<std::string, std::string> text;
 };
 
 struct Model {
@@ -69,5 +74,14 @@ std::string encodeInferenceModel(const Graph &trainingGraph);
 // Parses a model-v2 file's bytes (`source` names it in errors).
 Model decodeModel(std::string_view bytes, const std::string &source);
 Model readModel(const std::string &path);
+
+// A model-v2 file as a runnable, trainable engine graph: Input variables feeding the model output
+// become graph inputs (batch axis first), Parameters and Constants initializers (row-major, same
+// bytes), and the functions reachable from the output map to engine ops — Times/TransposeTimes
+// (+ Plus) to Gemm (inputs of higher rank flattened), Convolution (+ Plus) to Conv, Pooling,
+// BatchNormalization, ReLU/Sigmoid/StableSigmoid/Tanh, Softmax/LogSoftmax, Dropout, Reshape,
+// Plus/Minus/ElementTimes. The output is the root, or under a Combine its first non-criterion
+// input. Block functions and other ops are refused with an Error listing them.
+Graph importModel(std::string_view bytes, const std::string &source);
 
 } // namespace netwright::cntk

@@ -335,6 +335,13 @@ ModelDescription describeGraphMeta(std::string_view bytes, const std::string &so
             node.attributes.push_back({a.name(), valueText(a.value())});
         if (!n.full_name().empty())
             node.attributes.push_back({"full_name", "\"" + n.full_name() + "\""});
+        if (n.has_output_type()) {
+            ValueDescription v;
+            v.name = n.name();
+            fromType(n.output_type(), v);
+            if (v.shapeKnown)
+                d.values.push_back(std::move(v));
+        }
         d.nodes.push_back(std::move(node));
     }
     return d;

@@ -122,8 +122,17 @@ void addGraph(const ::mind_ir::GraphProto &g, const std::map<std::string, const 
         }
         d.opType = op;
         for (const auto &a : n.attribute()) {
-            if (a.name() == "shape" || (a.name().empty() && a.ref_attr_name().rfind("shape:", 0) == 0))
-                continue; // the output's abstract, not an operator attribute
+            if (a.name() == "shape" || (a.name().empty() && a.ref_attr_name().rfind("shape:", 0) == 0)) {
+                // the output's abstract, not an operator attribute: the value's type
+                if (a.tensors_size() == 1 && !n.output().empty()) {
+                    ValueDescription v;
+                    v.name = n.output(0);
+                    v.dtype = tensorType(a.tensors(0).data_type()).name;
+                    v.shape.assign(a.tensors(0).dims().begin(), a.tensors(0).dims().end());
+                    out.values.push_back(std::move(v));
+                }
+                continue;
+            }
             d.attributes.push_back({a.name(), attributeText(a)});
         }
         if (!n.domain().empty())

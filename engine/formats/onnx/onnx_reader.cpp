@@ -142,6 +142,8 @@ ModelDescription describeOnnx(std::string_view bytes, const std::string &source)
             d.inputs.push_back(valueInfo(v));
     for (const auto &v : g.output())
         d.outputs.push_back(valueInfo(v));
+    for (const auto &v : g.value_info())
+        d.values.push_back(valueInfo(v));
     addNodes(g, g.name(), d, 0);
     return d;
 }

@@ -76,9 +76,10 @@ private slots:
         for (const auto &p : graph.parameters())
             known.insert(p.name());
         QVERIFY(known.count("inputs0") && known.count("inputs1"));
-        for (const auto &[name, t] : g.initializers) {
+        for (const auto &entry : g.initializers) {
+            const auto &[name, t] = entry;
             QVERIFY2(known.count(name), name.c_str());
-            const auto &p = *std::find_if(graph.parameters().begin(), graph.parameters().end(), [&](const auto &x) { return x.name() == name; });
+            const auto &p = *std::find_if(graph.parameters().begin(), graph.parameters().end(), [&](const auto &x) { return x.name() == entry.first; });
             QCOMPARE(p.type().tensor_type().shape().dim_size(), t.rank());
             for (int d = 0; d < t.rank(); ++d)
                 QCOMPARE(p.type().tensor_type().shape().dim(d).size(), t.shape()[static_cast<size_t>(d)]);

@@ -1,0 +1,275 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "gui/export_wizard.h"
+
+#include "cli/export_source.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "formats/graph_formats.h"
+
+#include <QButtonGroup>
+#include <QCheckBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QFutureWatcher>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QRadioButton>
+#include <QSpinBox>
+#include <QVBoxLayout>
+#include <QtConcurrent>
+
+namespace netwright::gui {
+
+struct ExportWizard::Work {
+    std::mutex mutex;
+    std::unique_ptr<cli::ExportSource> source;
+    QString loadedFrom;
+    std::string bytes;
+};
+
+// A page whose completeness the wizard decides (pre-flight passed, file written).
+class ExportPage : public QWizardPage {
+public:
+    ExportPage(ExportWizard *wizard, std::function<bool()> complete) : m_wizard(wizard), m_complete(std::move(complete)) {}
+    bool isComplete() const override { return m_complete(); }
+    void changed() { emit completeChanged(); }
+    std::function<void()> onInit;
+    void initializePage() override
+    {
+        if (onInit)
+            onInit();
+    }
+
+private:
+    ExportWizard *m_wizard;
+    std::function<bool()> m_complete;
+};
+
+ExportWizard::ExportWizard(const QString &source, QWidget *parent)
+    : QWizard(parent), m_work(std::make_shared<Work>()), m_source(new QLineEdit(source)), m_output(new QLineEdit),
+      m_formats(new QButtonGroup(this)), m_opset(new QSpinBox), m_dynamic(new QCheckBox(tr("Dynamic batch dimension"))),
+      m_preflight(new QPlainTextEdit), m_report(new QPlainTextEdit), m_preflightBusy(new QProgressBar), m_writeBusy(new QProgressBar)
+{
+    setWindowTitle(tr("Export Model"));
+    setWizardStyle(QWizard::ClassicStyle);
+
+    // 1. Source
+    auto *sourcePage = new ExportPage(this, [this] { return !m_source->text().trimmed().isEmpty() && QFileInfo::exists(m_source->text().trimmed()); });
+    sourcePage->setTitle(tr("Source"));
+    sourcePage->setSubTitle(tr("A model file (ONNX, MindIR, AIR, CNTK), a checkpoint in a run directory, or a run directory (its best checkpoint)."));
+    auto *sl = new QVBoxLayout(sourcePage);
+    auto *row = new QHBoxLayout;
+    auto *file = new QPushButton(tr("File…"));
+    auto *dir = new QPushButton(tr("Run Directory…"));
+    row->addWidget(m_source, 1);
+    row->addWidget(file);
+    row->addWidget(dir);
+    sl->addLayout(row);
+    connect(m_source, &QLineEdit::textChanged, sourcePage, &ExportPage::changed);
+    connect(file, &QPushButton::clicked, this, [this] {
+        const QString f = QFileDialog::getOpenFileName(this, tr("Source"), m_source->text());
+        if (!f.isEmpty())
+            m_source->setText(f);
+    });
+    connect(dir, &QPushButton::clicked, this, [this] {
+        const QString d = QFileDialog::getExistingDirectory(this, tr("Run Directory"), m_source->text());
+        if (!d.isEmpty())
+            m_source->setText(d);
+    });
+    setPage(SourcePage, sourcePage);
+
+    // 2. Target
+    auto *targetPage = new ExportPage(this, [] { return true; });
+    targetPage->setTitle(tr("Target format"));
+    auto *tl = new QVBoxLayout(targetPage);
+    const std::vector<std::pair<QString, QString>> targets{
+        {QStringLiteral("onnx"), tr("ONNX — onnxruntime and every ONNX runtime")},
+        {QStringLiteral("mindir"), tr("MindIR — MindSpore (mindspore.load, MindSpore Lite)")},
+        {QStringLiteral("air"), tr("AIR — Ascend's atc compiler")},
+        {QStringLiteral("cntk"), tr("CNTK model-v2")}};
+    for (size_t i = 0; i < targets.size(); ++i) {
+        auto *b = new QRadioButton(targets[i].second);
+        b->setProperty("format", targets[i].first);
+        b->setChecked(i == 0);
+        m_formats->addButton(b, static_cast<int>(i));
+        tl->addWidget(b);
+    }
+    tl->addStretch();
+    setPage(TargetPage, targetPage);
+
+    // 3. Options
+    auto *optionsPage = new ExportPage(this, [this] { return !m_output->text().trimmed().isEmpty(); });
+    optionsPage->setTitle(tr("Options"));
+    auto *of = new QFormLayout(optionsPage);
+    m_opset->setRange(11, 17);
+    m_opset->setValue(13);
+    m_dynamic->setChecked(true);
+    of->addRow(tr("ONNX opset"), m_opset);
+    of->addRow(m_dynamic);
+    of->addRow(tr("File"), m_output);
+    connect(m_output, &QLineEdit::textChanged, optionsPage, &ExportPage::changed);
+    optionsPage->onInit = [this] {
+        m_opset->setEnabled(formatOption() == QLatin1String("onnx"));
+        const auto f = graphFormat(formatOption().toStdString());
+        QFileInfo in(m_source->text().trimmed());
+        const QString base = in.isDir() ? in.absoluteFilePath() + QStringLiteral("/model") : in.absolutePath() + QStringLiteral("/") + in.completeBaseName();
+        QString out = base + QString::fromStdString(f->extension);
+        if (QFileInfo(out).absoluteFilePath() == in.absoluteFilePath())
+            out = base + QStringLiteral("-export") + QString::fromStdString(f->extension);
+        m_output->setText(out);
+    };
+    setPage(OptionsPage, optionsPage);
+
+    // 4. Pre-flight
+    auto *preflightPage = new ExportPage(this, [this] { return m_preflightOk && !m_busy; });
+    preflightPage->setTitle(tr("Pre-flight"));
+    preflightPage->setSubTitle(tr("Every op of the model is checked against the target before anything is written."));
+    auto *pl = new QVBoxLayout(preflightPage);
+    m_preflightBusy->setRange(0, 0);
+    m_preflight->setReadOnly(true);
+    pl->addWidget(m_preflightBusy);
+    pl->addWidget(m_preflight);
+    preflightPage->onInit = [this] { startPreflight(); };
+    setPage(PreflightPage, preflightPage);
+
+    // 5. Write and verify
+    auto *verifyPage = new ExportPage(this, [this] { return m_written && !m_busy; });
+    verifyPage->setTitle(tr("Verification"));
+    verifyPage->setSubTitle(tr("The file is read back: every weight must be bit-identical and the outputs on a probe batch equal, or it is not kept."));
+    auto *vl = new QVBoxLayout(verifyPage);
+    m_writeBusy->setRange(0, 0);
+    m_report->setReadOnly(true);
+    vl->addWidget(m_writeBusy);
+    vl->addWidget(m_report);
+    verifyPage->onInit = [this] { startWrite(); };
+    verifyPage->setFinalPage(true);
+    setPage(VerifyPage, verifyPage);
+    resize(720, 480);
+}
+
+ExportWizard::~ExportWizard()
+{
+    // The pool thread holds its own reference to the work; nothing to join.
+}
+
+QString ExportWizard::sourcePath() const
+{
+    return m_source->text().trimmed();
+}
+
+QString ExportWizard::formatOption() const
+{
+    QAbstractButton *b = m_formats->checkedButton();
+    return b ? b->property("format").toString() : QStringLiteral("onnx");
+}
+
+QString ExportWizard::outputPath() const
+{
+    return m_output->text().trimmed();
+}
+
+QString ExportWizard::preflightText() const
+{
+    return m_preflight->toPlainText();
+}
+
+QString ExportWizard::verificationText() const
+{
+    return m_report->toPlainText();
+}
+
+void ExportWizard::startPreflight()
+{
+    m_preflightOk = false;
+    m_busy = true;
+    m_preflightBusy->show();
+    m_preflight->setPlainText(tr("Reading %1 and mapping its ops to %2…").arg(sourcePath(), formatOption()));
+    auto *page = static_cast<ExportPage *>(this->page(PreflightPage));
+    page->changed();
+    const auto format = *graphFormat(formatOption().toStdString());
+    GraphExportOptions options;
+    options.opset = m_opset->value();
+    options.dynamicBatch = m_dynamic->isChecked();
+    options.producerVersion = NETWRIGHT_VERSION;
+    auto work = m_work;
+    const QString source = sourcePath();
+    auto *watcher = new QFutureWatcher<QString>(this);
+    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, page] {
+        const QString result = watcher->result();
+        watcher->deleteLater();
+        m_busy = false;
+        m_preflightBusy->hide();
+        m_preflightOk = result.startsWith(QLatin1String("OK"));
+        m_preflight->setPlainText(m_preflightOk ? result.mid(3) : result);
+        page->changed();
+    });
+    watcher->setFuture(QtConcurrent::run([work, source, format, options]() mutable -> QString {
+        try {
+            std::lock_guard lock(work->mutex);
+            if (!work->source || work->loadedFrom != source) {
+                work->source = std::make_unique<cli::ExportSource>(cli::loadExportSource(source));
+                work->loadedFrom = source;
+            }
+            options.metadata = work->source->metadata;
+            const Graph &g = work->source->graph();
+            work->bytes = exportGraph(format, g, options);
+            int nodes = 0;
+            for (const auto &n : g.nodes)
+                nodes += n.opType == "SoftmaxCrossEntropyLoss" ? 0 : 1;
+            return QStringLiteral("OK ") + tr("Source: %1\nAll %2 nodes map to %3; the file will be %L4 bytes.")
+                                               .arg(QString::fromStdString(work->source->description))
+                                               .arg(nodes)
+                                               .arg(QString::fromStdString(format.name))
+                                               .arg(static_cast<qulonglong>(work->bytes.size()));
+        } catch (const Error &e) {
+            // One problem per line: the pre-flight lists them joined by "; ".
+            QString text = QString::fromUtf8(e.what());
+            text.replace(QStringLiteral(": Node "), QStringLiteral(":\n  Node ")).replace(QStringLiteral("; Node "), QStringLiteral("\n  Node "));
+            return text;
+        }
+    }));
+}
+
+void ExportWizard::startWrite()
+{
+    m_written = false;
+    m_busy = true;
+    m_writeBusy->show();
+    m_report->setPlainText(tr("Reading the export back and comparing it with the model…"));
+    auto *page = static_cast<ExportPage *>(this->page(VerifyPage));
+    page->changed();
+    const auto format = *graphFormat(formatOption().toStdString());
+    const QString out = outputPath();
+    auto work = m_work;
+    auto *watcher = new QFutureWatcher<QString>(this);
+    connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, page] {
+        const QString result = watcher->result();
+        watcher->deleteLater();
+        m_busy = false;
+        m_writeBusy->hide();
+        m_written = result.startsWith(QLatin1String("OK"));
+        m_report->setPlainText(m_written ? result.mid(3) : result);
+        page->changed();
+    });
+    watcher->setFuture(QtConcurrent::run([work, format, out]() -> QString {
+        try {
+            std::lock_guard lock(work->mutex);
+            const std::string path = out.toStdString();
+            const std::string verified = verifyExport(format, work->bytes, path, work->source->graph()); // before it is on disk
+            writeFileAtomically(path, work->bytes);
+            return QStringLiteral("OK ") + tr("Wrote %1\n%2, %L3 bytes\n\nVerified: %4")
+                                               .arg(out, QString::fromStdString(format.name))
+                                               .arg(static_cast<qulonglong>(work->bytes.size()))
+                                               .arg(QString::fromStdString(verified));
+        } catch (const Error &e) {
+            return tr("Nothing was written.\n\n%1").arg(QString::fromUtf8(e.what()));
+        }
+    }));
+}
+
+} // namespace netwright::gui

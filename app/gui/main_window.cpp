@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "gui/main_window.h"
+
+#include "core/error.h"
+#include "formats/graph_formats.h"
+#include "graph/graph_view.h"
+#include "gui/export_wizard.h"
+#include "gui/model_document.h"
+#include "gui/run_history_panel.h"
+#include "gui/training_panel.h"
+
+#include <QAction>
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDir>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QListWidget>
+#include <QPushButton>
+#include <QStackedWidget>
+#include <QVBoxLayout>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QMimeData>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTabWidget>
+
+namespace netwright::gui {
+
+namespace {
+
+const char *kGeometry = "window/geometry";
+const char *kState = "window/state";
+const char *kRecent = "files/recent";
+const char *kLastDir = "files/lastDirectory";
+
+} // namespace
+
+MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_tabs(new QTabWidget(this))
+{
+    setWindowTitle(tr("Netwright"));
+    setAcceptDrops(true);
+    m_tabs->setTabsClosable(true);
+    m_tabs->setMovable(true);
+    m_tabs->setDocumentMode(true);
+    // No tab open: a start page with what one can do first.
+    m_start = new QWidget(this);
+    auto *startLayout = new QVBoxLayout(m_start);
+    auto *title = new QLabel(tr("<h2>Netwright</h2><p>Train, inspect and export neural-network models.</p>"), m_start);
+    title->setAlignment(Qt::AlignCenter);
+    auto *open = new QPushButton(tr("Open a Model or Checkpoint…"), m_start);
+    auto *train = new QPushButton(tr("New Training…"), m_start);
+    m_recentList = new QListWidget(m_start);
+    m_recentList->setMinimumWidth(560);
+    m_recentList->setMaximumWidth(760);
+    startLayout->addStretch();
+    startLayout->addWidget(title);
+    startLayout->addWidget(open, 0, Qt::AlignHCenter);
+    startLayout->addWidget(train, 0, Qt::AlignHCenter);
+    startLayout->addWidget(new QLabel(tr("Recent files:"), m_start), 0, Qt::AlignHCenter);
+    startLayout->addWidget(m_recentList, 0, Qt::AlignHCenter);
+    startLayout->addStretch();
+    connect(open, &QPushButton::clicked, this, &MainWindow::openDialog);
+    connect(train, &QPushButton::clicked, this, &MainWindow::newTraining);
+    connect(m_recentList, &QListWidget::itemActivated, this, [this](QListWidgetItem *item) { openPath(item->data(Qt::UserRole).toString()); });
+    m_pages = new QStackedWidget(this);
+    m_pages->addWidget(m_start);
+    m_pages->addWidget(m_tabs);
+    setCentralWidget(m_pages);
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this] { m_pages->setCurrentWidget(m_tabs->count() ? static_cast<QWidget *>(m_tabs) : m_start); });
+    connect(m_tabs, &QTabWidget::tabCloseRequested, this, &MainWindow::closeTab);
+    connect(m_tabs, &QTabWidget::currentChanged, this, [this] {
+        const ModelDocument *d = currentDocument();
+        setWindowTitle(d ? tr("%1 — Netwright").arg(QFileInfo(d->path()).fileName()) : tr("Netwright"));
+    });
+    createMenus();
+    statusBar()->showMessage(tr("Open a model or checkpoint file (File ▸ Open, or drop it here)."));
+
+    QSettings settings;
+    m_recent = settings.value(kRecent).toStringList();
+    rebuildRecentMenu();
+    if (!restoreGeometry(settings.value(kGeometry).toByteArray()))
+        resize(1280, 800);
+    restoreState(settings.value(kState).toByteArray());
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::createMenus()
+{
+    QMenu *file = menuBar()->addMenu(tr("&File"));
+    file->addAction(tr("&Open…"), QKeySequence::Open, this, &MainWindow::openDialog);
+    file->addAction(tr("Open Run &Directory…"), this, [this] {
+        const QString d = QFileDialog::getExistingDirectory(this, tr("Open Run Directory"), QSettings().value(kLastDir, QDir::homePath()).toString());
+        if (!d.isEmpty())
+            openPath(d);
+    });
+    m_recentMenu = file->addMenu(tr("Open &Recent"));
+    file->addSeparator();
+    file->addAction(tr("&Export Model…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, [this] {
+        auto *wizard = new ExportWizard(currentDocument() ? currentDocument()->path() : QString(), this);
+        wizard->setAttribute(Qt::WA_DeleteOnClose);
+        wizard->open();
+    });
+    file->addAction(tr("Export Graph as &PNG…"), this, [this] { exportGraph(false); });
+    file->addAction(tr("Export Graph as &SVG…"), this, [this] { exportGraph(true); });
+    file->addSeparator();
+    file->addAction(tr("&Close"), QKeySequence::Close, this, [this] {
+        if (m_tabs->currentIndex() >= 0)
+            closeTab(m_tabs->currentIndex());
+    });
+    file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+
+    QMenu *view = menuBar()->addMenu(tr("&View"));
+    auto onGraph = [this](auto fn) {
+        return [this, fn] {
+            if (ModelDocument *d = currentDocument())
+                fn(d);
+        };
+    };
+    view->addAction(tr("&Find…"), QKeySequence::Find, this, onGraph([](ModelDocument *d) { d->focusSearch(); }));
+    view->addAction(tr("Find &Next"), QKeySequence::FindNext, this, onGraph([](ModelDocument *d) { d->graphView()->findNext(); }));
+    view->addAction(tr("Find &Previous"), QKeySequence::FindPrevious, this, onGraph([](ModelDocument *d) { d->graphView()->findPrevious(); }));
+    view->addSeparator();
+    view->addAction(tr("Zoom &In"), QKeySequence::ZoomIn, this, onGraph([](ModelDocument *d) { d->graphView()->zoomIn(); }));
+    view->addAction(tr("Zoom &Out"), QKeySequence::ZoomOut, this, onGraph([](ModelDocument *d) { d->graphView()->zoomOut(); }));
+    view->addAction(tr("&Fit to Window"), QKeySequence(Qt::CTRL | Qt::Key_0), this, onGraph([](ModelDocument *d) { d->graphView()->fitGraph(); }));
+
+    QMenu *run = menuBar()->addMenu(tr("&Run"));
+    run->addAction(tr("&New Training…"), QKeySequence(Qt::CTRL | Qt::Key_T), this, &MainWindow::newTraining);
+    QAction *trainThis = run->addAction(tr("&Train This Model…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_T), this, [this] {
+        if (ModelDocument *d = currentDocument())
+            trainDocument(d);
+    });
+    // Only for a model the engine can train: an open ONNX, MindIR, AIR or CNTK model file.
+    connect(run, &QMenu::aboutToShow, this, [this, trainThis] {
+        ModelDocument *d = currentDocument();
+        bool trainable = false;
+        try {
+            trainable = d && d->isLoaded() && detectGraphFormat(d->path().toStdString()).has_value();
+        } catch (const Error &) {
+        }
+        trainThis->setEnabled(trainable);
+    });
+
+    QMenu *help = menuBar()->addMenu(tr("&Help"));
+    help->addAction(tr("&About Netwright"), this, [this] {
+        QMessageBox::about(this, tr("About Netwright"),
+                           tr("<b>Netwright %1</b><p>Trains, inspects and exports neural-network models: ONNX, MindSpore "
+                              "checkpoints and MindIR, Ascend AIR, CNTK.</p>")
+                               .arg(QApplication::applicationVersion()));
+    });
+}
+
+ModelDocument *MainWindow::currentDocument() const
+{
+    return qobject_cast<ModelDocument *>(m_tabs->currentWidget());
+}
+
+QWidget *MainWindow::openPath(const QString &path)
+{
+    if (!QFileInfo(path).isDir())
+        return openFile(path);
+    // A run directory: its history, live.
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    for (int i = 0; i < m_tabs->count(); ++i)
+        if (auto *r = qobject_cast<RunHistoryPanel *>(m_tabs->widget(i)); r && r->runDirectory() == QDir::cleanPath(absolute)) {
+            m_tabs->setCurrentIndex(i);
+            return r;
+        }
+    auto *panel = new RunHistoryPanel(absolute, m_tabs);
+    const int index = m_tabs->addTab(panel, QFileInfo(absolute).fileName());
+    m_tabs->setTabToolTip(index, absolute);
+    m_tabs->setCurrentIndex(index);
+    connect(panel, &RunHistoryPanel::openFileRequested, this, [this](const QString &f) { openFile(f); });
+    connect(panel, &RunHistoryPanel::runStarted, this, [this](const QString &dir) { openPath(dir); });
+    connect(panel, &RunHistoryPanel::exportRequested, this, [this](const QString &f) {
+        auto *wizard = new ExportWizard(f, this);
+        wizard->setAttribute(Qt::WA_DeleteOnClose);
+        wizard->open();
+    });
+    addRecent(absolute);
+    return panel;
+}
+
+ModelDocument *MainWindow::openFile(const QString &path)
+{
+    const QString absolute = QFileInfo(path).absoluteFilePath();
+    for (int i = 0; i < m_tabs->count(); ++i)
+        if (auto *d = qobject_cast<ModelDocument *>(m_tabs->widget(i)); d && d->path() == absolute) {
+            m_tabs->setCurrentIndex(i);
+            return d;
+        }
+    auto *doc = new ModelDocument(absolute, m_tabs);
+    const int index = m_tabs->addTab(doc, QFileInfo(absolute).fileName());
+    m_tabs->setTabToolTip(index, absolute);
+    m_tabs->setCurrentIndex(index);
+    connect(doc, &ModelDocument::statusMessage, this, [this, doc](const QString &text) {
+        if (doc == currentDocument())
+            statusBar()->showMessage(text);
+    });
+    connect(doc, &ModelDocument::loaded, this, [this, doc] {
+        if (doc->isLoaded())
+            addRecent(doc->path());
+    });
+    QSettings().setValue(kLastDir, QFileInfo(absolute).absolutePath());
+    return doc;
+}
+
+TrainingPanel *MainWindow::newTraining()
+{
+    auto *panel = new TrainingPanel(m_tabs);
+    const int index = m_tabs->addTab(panel, tr("Training"));
+    m_tabs->setCurrentIndex(index);
+    connect(panel, &TrainingPanel::runFinished, this, [this](const QString &dir, bool stopped, const QString &error) {
+        statusBar()->showMessage(!error.isEmpty() ? tr("The run failed: %1").arg(error)
+                                 : stopped        ? tr("Run stopped: %1").arg(dir)
+                                                  : tr("Run finished: %1").arg(dir));
+    });
+    return panel;
+}
+
+TrainingPanel *MainWindow::trainDocument(ModelDocument *document)
+{
+    TrainingPanel *panel = newTraining();
+    panel->setModelFile(document->path());
+    m_tabs->setTabText(m_tabs->indexOf(panel), tr("Training %1").arg(QFileInfo(document->path()).fileName()));
+    return panel;
+}
+
+void MainWindow::openDialog()
+{
+    const QString dir = QSettings().value(kLastDir, QDir::homePath()).toString();
+    const QStringList files = QFileDialog::getOpenFileNames(
+        this, tr("Open"), dir,
+        tr("Models and checkpoints (*.onnx *.ckpt *.mindir *.meta *.air *.model *.dnn *.cmf *.ckp);;All files (*)"));
+    for (const QString &f : files)
+        openFile(f);
+}
+
+void MainWindow::closeTab(int index)
+{
+    QWidget *w = m_tabs->widget(index);
+    m_tabs->removeTab(index);
+    delete w;
+}
+
+void MainWindow::addRecent(const QString &path)
+{
+    m_recent.removeAll(path);
+    m_recent.prepend(path);
+    while (m_recent.size() > kMaxRecent)
+        m_recent.removeLast();
+    QSettings().setValue(kRecent, m_recent);
+    rebuildRecentMenu();
+}
+
+void MainWindow::rebuildRecentMenu()
+{
+    m_recentList->clear();
+    for (const QString &path : m_recent) {
+        auto *item = new QListWidgetItem(QFileInfo(path).fileName() + QStringLiteral("  —  ") + QFileInfo(path).absolutePath(), m_recentList);
+        item->setData(Qt::UserRole, path);
+    }
+    m_recentMenu->clear();
+    for (const QString &path : m_recent)
+        m_recentMenu->addAction(QFileInfo(path).fileName() + QStringLiteral("  —  ") + QFileInfo(path).absolutePath(), this,
+                                [this, path] { openPath(path); });
+    m_recentMenu->setEnabled(!m_recent.isEmpty());
+    if (!m_recent.isEmpty()) {
+        m_recentMenu->addSeparator();
+        m_recentMenu->addAction(tr("Clear"), this, [this] {
+            m_recent.clear();
+            QSettings().setValue(kRecent, m_recent);
+            rebuildRecentMenu();
+        });
+    }
+}
+
+void MainWindow::exportGraph(bool svg)
+{
+    ModelDocument *d = currentDocument();
+    if (!d || !d->graphView()->isLaidOut()) {
+        statusBar()->showMessage(tr("There is no laid-out graph to export."));
+        return;
+    }
+    const QString base = QFileInfo(d->path()).completeBaseName() + (svg ? QStringLiteral(".svg") : QStringLiteral(".png"));
+    const QString path = QFileDialog::getSaveFileName(this, svg ? tr("Export Graph as SVG") : tr("Export Graph as PNG"),
+                                                      QFileInfo(d->path()).absolutePath() + QStringLiteral("/") + base,
+                                                      svg ? tr("SVG images (*.svg)") : tr("PNG images (*.png)"));
+    if (path.isEmpty())
+        return;
+    QString error;
+    if (!(svg ? d->graphView()->exportSvg(path, &error) : d->graphView()->exportPng(path, &error)))
+        QMessageBox::warning(this, tr("Export Graph"), error);
+    else
+        statusBar()->showMessage(tr("Wrote %1").arg(path));
+}
+
+void MainWindow::closeEvent(QCloseEvent *event)
+{
+    QSettings settings;
+    settings.setValue(kGeometry, saveGeometry());
+    settings.setValue(kState, saveState());
+    event->accept();
+}
+
+void MainWindow::dragEnterEvent(QDragEnterEvent *event)
+{
+    if (event->mimeData()->hasUrls())
+        event->acceptProposedAction();
+}
+
+void MainWindow::dropEvent(QDropEvent *event)
+{
+    for (const QUrl &url : event->mimeData()->urls())
+        if (url.isLocalFile())
+            openPath(url.toLocalFile());
+    event->acceptProposedAction();
+}
+
+} // namespace netwright::gui

@@ -1,0 +1,62 @@
+// SPDX-License-Identifier: Apache-2.0
+// The workbench window: one tab per open file; File ▸ Open, Open Recent, Close; View ▸ Find,
+// zoom, fit, export the graph as PNG or SVG; files dropped on the window open too. The window's
+// geometry, its dock/toolbar state and the recent files persist in QSettings. Thread affinity:
+// UI thread. Layer: app.
+#pragma once
+
+#include <QMainWindow>
+#include <QStringList>
+
+class QListWidget;
+class QMenu;
+class QStackedWidget;
+class QTabWidget;
+
+namespace netwright::gui {
+
+class ModelDocument;
+class TrainingPanel;
+
+class MainWindow : public QMainWindow {
+    Q_OBJECT
+public:
+    static constexpr int kMaxRecent = 10;
+
+    explicit MainWindow(QWidget *parent = nullptr);
+    ~MainWindow() override;
+
+    // Opens a file in a new tab (or shows its tab when it is open already).
+    ModelDocument *openFile(const QString &path);
+    // A file (openFile) or a run directory (its checkpoint history, live).
+    QWidget *openPath(const QString &path);
+    ModelDocument *currentDocument() const;
+    // A training panel in a new tab (Run ▸ New Training).
+    TrainingPanel *newTraining();
+    // A training panel on the open model file (Run ▸ Train This Model).
+    TrainingPanel *trainDocument(ModelDocument *document);
+    QTabWidget *tabs() const { return m_tabs; }
+    QStringList recentFiles() const { return m_recent; }
+
+protected:
+    void closeEvent(QCloseEvent *event) override;
+    void dragEnterEvent(QDragEnterEvent *event) override;
+    void dropEvent(QDropEvent *event) override;
+
+private:
+    void createMenus();
+    void openDialog();
+    void closeTab(int index);
+    void addRecent(const QString &path);
+    void rebuildRecentMenu();
+    void exportGraph(bool svg);
+
+    QTabWidget *m_tabs;
+    QStackedWidget *m_pages = nullptr;
+    QWidget *m_start = nullptr;
+    QListWidget *m_recentList = nullptr;
+    QMenu *m_recentMenu = nullptr;
+    QStringList m_recent;
+};
+
+} // namespace netwright::gui

@@ -1,0 +1,313 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "gui/model_document.h"
+
+#include "core/error.h"
+#include "core/tensor_stats.h"
+#include "formats/graph_formats.h"
+#include "formats/registry.h"
+#include "graph/graph_view.h"
+#include "graph/visible_graph.h"
+#include "tensor/tensor_inspector.h"
+
+#include <QFileInfo>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QLineEdit>
+#include <QMessageBox>
+#include <QSplitter>
+#include <QStackedWidget>
+#include <QTabWidget>
+#include <QTableWidget>
+#include <QToolButton>
+#include <QTreeWidget>
+#include <QVBoxLayout>
+#include <QtConcurrent>
+
+namespace netwright::gui {
+
+std::shared_ptr<LoadedModel> loadModel(const QString &path)
+{
+    auto out = std::make_shared<LoadedModel>();
+    // ONNX files seldom state intermediate shapes: the engine infers them from an import of the
+    // same file, run beside the description (two cores, half the wait on a 100 MB model).
+    std::map<std::string, std::string> inferred;
+    QFuture<void> inference;
+    const bool onnx = path.endsWith(QLatin1String(".onnx"), Qt::CaseInsensitive);
+    if (onnx)
+        inference = QtConcurrent::run([path, &inferred] {
+            try {
+                Graph g = importGraphFile(path.toStdString());
+                std::map<std::string, Shape> inputs;
+                for (const auto &in : g.inputs) {
+                    Shape s = in.shape;
+                    for (auto &d : s)
+                        d = d < 0 ? 1 : d;
+                    inputs[in.name] = s;
+                }
+                for (const auto &[name, shape] : g.inferShapes(inputs))
+                    inferred.emplace(name, widgets::shapeText(shape));
+            } catch (const Error &) {
+                // not ONNX after all, or ops without kernels: the edges keep the shapes the file states
+            }
+        });
+    try {
+        out->model = describeFile(path.toStdString());
+        out->shapes = widgets::describedShapes(out->model);
+    } catch (const Error &e) {
+        out->error = QObject::tr("Netwright cannot open \"%1\".").arg(QFileInfo(path).fileName());
+        out->details = QString::fromUtf8(e.what());
+    }
+    if (onnx) {
+        inference.waitForFinished();
+        if (out->error.isEmpty() && out->model.format == "onnx")
+            for (auto &[name, shape] : inferred)
+                out->shapes.emplace(name, shape);
+    }
+    return out;
+}
+
+ModelDocument::ModelDocument(const QString &path, QWidget *parent)
+    : QWidget(parent), m_path(path), m_stack(new QStackedWidget(this)), m_errorLabel(new QLabel(this)), m_matchLabel(new QLabel(this)),
+      m_details(new QToolButton(this)), m_graph(new widgets::GraphView(this)), m_inspector(new widgets::TensorInspector(this)),
+      m_properties(new QTreeWidget(this)), m_parameters(new QTableWidget(this)), m_side(new QTabWidget(this)), m_search(new QLineEdit(this))
+{
+    auto *layout = new QVBoxLayout(this);
+    layout->setContentsMargins(0, 0, 0, 0);
+    layout->addWidget(m_stack);
+
+    // Page 0: reading. Page 1: the error. Page 2: the model.
+    auto *reading = new QLabel(tr("Reading %1…").arg(QFileInfo(path).fileName()), this);
+    reading->setAlignment(Qt::AlignCenter);
+    m_stack->addWidget(reading);
+
+    auto *errorPage = new QWidget(this);
+    auto *errorLayout = new QVBoxLayout(errorPage);
+    m_errorLabel->setWordWrap(true);
+    m_errorLabel->setAlignment(Qt::AlignCenter);
+    m_details->setText(tr("Details…"));
+    errorLayout->addStretch();
+    errorLayout->addWidget(m_errorLabel);
+    errorLayout->addWidget(m_details, 0, Qt::AlignHCenter);
+    errorLayout->addStretch();
+    m_stack->addWidget(errorPage);
+    connect(m_details, &QToolButton::clicked, this, [this] {
+        QMessageBox box(QMessageBox::Warning, tr("Open"), m_loaded ? m_loaded->error : QString(), QMessageBox::Ok, this);
+        box.setDetailedText(m_loaded ? m_loaded->details : QString());
+        box.exec();
+    });
+
+    auto *modelPage = new QSplitter(Qt::Horizontal, this);
+    auto *center = new QWidget(modelPage);
+    auto *centerLayout = new QVBoxLayout(center);
+    centerLayout->setContentsMargins(0, 0, 0, 0);
+    auto *searchBar = new QHBoxLayout;
+    m_search->setPlaceholderText(tr("Find a node by name or op type"));
+    m_search->setClearButtonEnabled(true);
+    auto *previous = new QToolButton(center);
+    previous->setText(QStringLiteral("▲"));
+    previous->setToolTip(tr("Previous match (Shift+F3)"));
+    auto *next = new QToolButton(center);
+    next->setText(QStringLiteral("▼"));
+    next->setToolTip(tr("Next match (F3)"));
+    searchBar->addWidget(m_search, 1);
+    searchBar->addWidget(previous);
+    searchBar->addWidget(next);
+    searchBar->addWidget(m_matchLabel);
+    auto *cancel = new QToolButton(center);
+    cancel->setText(tr("Cancel Layout"));
+    cancel->setToolTip(tr("Stop laying out the graph (Graphviz's dot is stopped)"));
+    cancel->hide();
+    searchBar->addWidget(cancel);
+    connect(cancel, &QToolButton::clicked, m_graph, &widgets::GraphView::cancelLayout);
+    connect(m_graph, &widgets::GraphView::layoutStarted, cancel, &QWidget::show);
+    connect(m_graph, &widgets::GraphView::layoutFinished, cancel, &QWidget::hide);
+    connect(m_graph, &widgets::GraphView::layoutFailed, cancel, &QWidget::hide);
+    centerLayout->addLayout(searchBar);
+    centerLayout->addWidget(m_graph, 1);
+    modelPage->addWidget(center);
+
+    m_properties->setHeaderLabels({tr("Property"), tr("Value")});
+    m_properties->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
+    m_parameters->setColumnCount(4);
+    m_parameters->setHorizontalHeaderLabels({tr("Name"), tr("Type"), tr("Shape"), tr("Values")});
+    m_parameters->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_parameters->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_parameters->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_parameters->verticalHeader()->hide();
+    m_parameters->horizontalHeader()->setStretchLastSection(true);
+    m_side->addTab(m_properties, tr("Properties"));
+    m_side->addTab(m_parameters, tr("Parameters"));
+    m_side->addTab(m_inspector, tr("Tensor"));
+    modelPage->addWidget(m_side);
+    modelPage->setStretchFactor(0, 3);
+    modelPage->setStretchFactor(1, 1);
+    m_stack->addWidget(modelPage);
+
+    connect(m_search, &QLineEdit::textChanged, this, [this](const QString &text) {
+        m_graph->find(text);
+        updateMatchLabel();
+    });
+    connect(m_search, &QLineEdit::returnPressed, this, [this] {
+        m_graph->findNext();
+        updateMatchLabel();
+    });
+    connect(next, &QToolButton::clicked, this, [this] {
+        m_graph->findNext();
+        updateMatchLabel();
+    });
+    connect(previous, &QToolButton::clicked, this, [this] {
+        m_graph->findPrevious();
+        updateMatchLabel();
+    });
+    connect(m_graph, &widgets::GraphView::nodeSelected, this, &ModelDocument::showNode);
+    connect(m_graph, &widgets::GraphView::layoutStarted, this, [this](int nodes) { emit statusMessage(tr("Laying out %n boxes…", nullptr, nodes)); });
+    connect(m_graph, &widgets::GraphView::layoutFinished, this, [this] { emit statusMessage(tr("Ready")); });
+    connect(m_graph, &widgets::GraphView::layoutFailed, this, [this](const QString &m) { emit statusMessage(m); });
+    connect(m_parameters, &QTableWidget::itemSelectionChanged, this, [this] {
+        const auto rows = m_parameters->selectionModel()->selectedRows();
+        if (!rows.isEmpty())
+            inspectParameter(m_parameters->item(rows.first().row(), 0)->text());
+    });
+    connect(m_properties, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem *item) {
+        if (item->data(0, Qt::UserRole).toBool())
+            inspectParameter(item->text(1));
+    });
+
+    connect(&m_watcher, &QFutureWatcher<std::shared_ptr<LoadedModel>>::finished, this, &ModelDocument::onLoaded);
+    m_watcher.setFuture(QtConcurrent::run([path] { return loadModel(path); }));
+}
+
+ModelDocument::~ModelDocument()
+{
+    m_watcher.waitForFinished();
+}
+
+void ModelDocument::onLoaded()
+{
+    m_loaded = m_watcher.result();
+    if (!m_loaded->error.isEmpty()) {
+        m_errorLabel->setText(m_loaded->error);
+        m_stack->setCurrentIndex(1);
+        emit statusMessage(m_loaded->error);
+        emit loaded();
+        return;
+    }
+    const ModelDescription &m = m_loaded->model;
+    m_parameters->setRowCount(static_cast<int>(m.parameters.size()));
+    for (size_t i = 0; i < m.parameters.size(); ++i) {
+        const auto &p = m.parameters[i];
+        const int row = static_cast<int>(i);
+        m_parameters->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(p.name)));
+        m_parameters->setItem(row, 1, new QTableWidgetItem(QString::fromStdString(p.dtype)));
+        m_parameters->setItem(row, 2, new QTableWidgetItem(QString::fromStdString(widgets::shapeText(p.shape))));
+        m_parameters->setItem(row, 3, new QTableWidgetItem(p.value ? QLocale().toString(static_cast<qlonglong>(p.value->numel())) : QString::fromStdString(p.text)));
+    }
+    m_parameters->resizeColumnsToContents();
+    m_stack->setCurrentIndex(2);
+    if (m.nodes.empty()) {
+        // A checkpoint: parameters only.
+        m_side->setCurrentWidget(m_parameters);
+        m_graph->setModel(nullptr, {});
+        emit statusMessage(tr("%1: %n parameters (a checkpoint holds no graph)", nullptr, static_cast<int>(m.parameters.size()))
+                               .arg(QString::fromStdString(m.formatName)));
+    } else {
+        m_graph->setModel(&m, m_loaded->shapes);
+    }
+    // The file's properties until a node is selected.
+    showNode(-1);
+    emit loaded();
+}
+
+void ModelDocument::showNode(int modelNode)
+{
+    m_properties->clear();
+    const ModelDescription *m = model();
+    if (!m)
+        return;
+    auto section = [this](const QString &title) {
+        auto *item = new QTreeWidgetItem(m_properties, {title});
+        QFont f = item->font(0);
+        f.setBold(true);
+        item->setFont(0, f);
+        item->setExpanded(true);
+        return item;
+    };
+    if (modelNode < 0 || modelNode >= static_cast<int>(m->nodes.size())) {
+        auto *file = section(QString::fromStdString(m->formatName));
+        new QTreeWidgetItem(file, {tr("file"), m_path});
+        for (const auto &[k, v] : m->properties)
+            new QTreeWidgetItem(file, {QString::fromStdString(k), QString::fromStdString(v)});
+        new QTreeWidgetItem(file, {tr("nodes"), QString::number(m->nodes.size())});
+        new QTreeWidgetItem(file, {tr("parameters"), QString::number(m->parameters.size())});
+        return;
+    }
+    const NodeDescription &n = m->nodes[static_cast<size_t>(modelNode)];
+    auto *node = section(QString::fromStdString(n.opType));
+    new QTreeWidgetItem(node, {tr("name"), QString::fromStdString(n.name)});
+    if (!n.graph.empty())
+        new QTreeWidgetItem(node, {tr("graph"), QString::fromStdString(n.graph)});
+    if (!n.attributes.empty()) {
+        auto *attrs = section(tr("Attributes"));
+        for (const auto &a : n.attributes)
+            new QTreeWidgetItem(attrs, {QString::fromStdString(a.name), QString::fromStdString(a.value)});
+    }
+    std::map<std::string, const ValueDescription *> params;
+    for (const auto &p : m->parameters)
+        params[p.name] = &p;
+    auto *inputs = section(tr("Inputs"));
+    auto *weights = static_cast<QTreeWidgetItem *>(nullptr);
+    for (size_t i = 0; i < n.inputs.size(); ++i) {
+        const std::string &v = n.inputs[i];
+        // A parameter, directly or through a Const op (AIR "<name>:0"), is listed with its values.
+        const std::string bare = v.substr(0, v.rfind(':'));
+        const auto p = params.count(v) ? params.find(v) : params.find(bare);
+        if (p != params.end()) {
+            if (!weights)
+                weights = section(tr("Parameters (double-click to inspect)"));
+            auto *item = new QTreeWidgetItem(weights, {QString::fromStdString(p->second->dtype + " " + widgets::shapeText(p->second->shape)),
+                                                       QString::fromStdString(p->first)});
+            item->setData(0, Qt::UserRole, true);
+            continue;
+        }
+        const auto shape = m_loaded->shapes.find(v);
+        new QTreeWidgetItem(inputs, {QString::number(i), QString::fromStdString(v + (shape != m_loaded->shapes.end() ? "  " + shape->second : ""))});
+    }
+    auto *outputs = section(tr("Outputs"));
+    for (size_t i = 0; i < n.outputs.size(); ++i) {
+        const auto shape = m_loaded->shapes.find(n.outputs[i]);
+        new QTreeWidgetItem(outputs, {QString::number(i), QString::fromStdString(n.outputs[i] + (shape != m_loaded->shapes.end() ? "  " + shape->second : ""))});
+    }
+    m_properties->expandAll();
+    m_side->setCurrentWidget(m_properties);
+}
+
+bool ModelDocument::inspectParameter(const QString &name)
+{
+    const ModelDescription *m = model();
+    if (!m)
+        return false;
+    for (const auto &p : m->parameters)
+        if (QString::fromStdString(p.name) == name) {
+            m_inspector->setValue(p);
+            m_side->setCurrentWidget(m_inspector);
+            return true;
+        }
+    return false;
+}
+
+void ModelDocument::focusSearch()
+{
+    m_search->setFocus();
+    m_search->selectAll();
+}
+
+void ModelDocument::updateMatchLabel()
+{
+    const int count = m_graph->matchCount();
+    m_matchLabel->setText(m_search->text().isEmpty() ? QString()
+                          : count == 0             ? tr("no match")
+                                                   : tr("%1 of %2").arg(m_graph->currentMatch() + 1).arg(count));
+}
+
+} // namespace netwright::gui

@@ -1,0 +1,87 @@
+// SPDX-License-Identifier: Apache-2.0
+// One open file in the window (a tab): read in the background with the format registry, then
+// shown as the graph (GraphView), the node's properties, the parameters and the tensor
+// inspector, with a search bar over the graph. A file that cannot be read shows the error as one
+// sentence with the details behind a button. The document owns the ModelDescription; the widgets
+// only show it. Thread affinity: UI thread (the read runs on a pool thread). Layer: app.
+#pragma once
+
+#include "formats/model_description.h"
+
+#include <QFutureWatcher>
+#include <QWidget>
+
+#include <map>
+#include <memory>
+#include <string>
+
+class QLabel;
+class QLineEdit;
+class QStackedWidget;
+class QTableWidget;
+class QTreeWidget;
+class QTabWidget;
+class QToolButton;
+
+namespace netwright::widgets {
+class GraphView;
+class TensorInspector;
+} // namespace netwright::widgets
+
+namespace netwright::gui {
+
+// What the background read produces.
+struct LoadedModel {
+    ModelDescription model;
+    std::map<std::string, std::string> shapes; // value → shape text, for edge labels
+    QString error, details;                    // the sentence and what is behind "Details"
+};
+
+class ModelDocument : public QWidget {
+    Q_OBJECT
+public:
+    explicit ModelDocument(const QString &path, QWidget *parent = nullptr);
+    ~ModelDocument() override;
+
+    QString path() const { return m_path; }
+    bool isLoaded() const { return m_loaded != nullptr && m_loaded->error.isEmpty(); }
+    QString errorText() const { return m_loaded ? m_loaded->error : QString(); }
+    const ModelDescription *model() const { return isLoaded() ? &m_loaded->model : nullptr; }
+
+    widgets::GraphView *graphView() const { return m_graph; }
+    widgets::TensorInspector *tensorInspector() const { return m_inspector; }
+    QTreeWidget *properties() const { return m_properties; }
+    QTableWidget *parameterTable() const { return m_parameters; }
+    QLineEdit *searchField() const { return m_search; }
+
+    // Shows a parameter in the tensor inspector (by name); false when there is none.
+    bool inspectParameter(const QString &name);
+    void focusSearch();
+
+signals:
+    void loaded();       // the file was read (or failed: see errorText())
+    void statusMessage(const QString &text);
+
+private:
+    void onLoaded();
+    void showNode(int modelNode);
+    void updateMatchLabel();
+
+    QString m_path;
+    QFutureWatcher<std::shared_ptr<LoadedModel>> m_watcher;
+    std::shared_ptr<LoadedModel> m_loaded;
+    QStackedWidget *m_stack;
+    QLabel *m_errorLabel, *m_matchLabel;
+    QToolButton *m_details;
+    widgets::GraphView *m_graph;
+    widgets::TensorInspector *m_inspector;
+    QTreeWidget *m_properties;
+    QTableWidget *m_parameters;
+    QTabWidget *m_side;
+    QLineEdit *m_search;
+};
+
+// Reads a file into what the document shows (runs on any thread).
+std::shared_ptr<LoadedModel> loadModel(const QString &path);
+
+} // namespace netwright::gui

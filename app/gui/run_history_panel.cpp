@@ -1,0 +1,460 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "gui/run_history_panel.h"
+
+#include "cli/export_source.h"
+#include "cli/run_directory.h"
+#include "core/error.h"
+#include "formats/cntk/trainer_checkpoint.h"
+#include "formats/graph_formats.h"
+#include "formats/inference_graph.h"
+#include "formats/mindspore/ckpt_file.h"
+#include "formats/onnx/onnx_reader.h"
+#include "graph/graph_view.h"
+#include "graph/visible_graph.h"
+#include "gui/model_document.h"
+#include "training/training_curves.h"
+
+#include <QCoreApplication>
+#include <QDateTime>
+#include <QDir>
+#include <QFile>
+#include <QFileInfo>
+#include <QFileSystemWatcher>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QLabel>
+#include <QMessageBox>
+#include <QProcess>
+#include <QPushButton>
+#include <QSplitter>
+#include <QTableWidget>
+#include <QTabWidget>
+#include <QtConcurrent>
+#include <QTimer>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <cmath>
+#include <map>
+
+namespace netwright::gui {
+
+namespace {
+
+// Optimizer slots and Netwright's own entries: compared, but not parameters of the model.
+bool isSlot(const QString &n)
+{
+    for (const char *p : {"moments.", "moment1.", "moment2.", "beta1_power", "beta2_power", "learning_rate", "momentum", "netwright."})
+        if (n.startsWith(QLatin1String(p)))
+            return true;
+    return false;
+}
+
+std::vector<mindspore::CkptEntry> readEntries(const QString &path)
+{
+    const std::string p = path.toStdString();
+    return path.endsWith(QLatin1String(".ckpt")) ? mindspore::readCkpt(p).entries : cntk::readTrainerCheckpoint(p);
+}
+
+} // namespace
+
+std::vector<ParameterChange> compareCheckpoints(const QString &a, const QString &b)
+{
+    const auto ea = readEntries(a), eb = readEntries(b);
+    std::map<std::string, const Tensor *> second;
+    for (const auto &e : eb)
+        if (!e.isString)
+            second[e.name] = &e.tensor;
+    std::vector<ParameterChange> out;
+    for (const auto &e : ea) {
+        if (e.isString || e.tensor.dtype() != DType::Float32)
+            continue;
+        const auto it = second.find(e.name);
+        if (it == second.end() || it->second->shape() != e.tensor.shape() || it->second->dtype() != DType::Float32)
+            continue;
+        double diff = 0, norm = 0;
+        const float *x = e.tensor.data(), *y = it->second->data();
+        for (int64_t i = 0; i < e.tensor.numel(); ++i) {
+            const double d = static_cast<double>(y[i]) - x[i];
+            diff += d * d;
+            norm += static_cast<double>(x[i]) * x[i];
+        }
+        ParameterChange c;
+        c.name = QString::fromStdString(e.name);
+        c.elements = e.tensor.numel();
+        c.l2 = std::sqrt(diff);
+        c.relative = norm > 0 ? c.l2 / std::sqrt(norm) : (diff > 0 ? INFINITY : 0.0);
+        out.push_back(c);
+    }
+    // The model's parameters first, then the optimizer's slots (moments, Adam's moment1/2, powers).
+    std::stable_sort(out.begin(), out.end(), [&](const ParameterChange &l, const ParameterChange &r) {
+        const bool ls = isSlot(l.name), rs = isSlot(r.name);
+        return ls != rs ? !ls : l.relative > r.relative;
+    });
+    return out;
+}
+
+std::shared_ptr<LoadedModel> loadRunModel(const QString &checkpoint)
+{
+    auto out = std::make_shared<LoadedModel>();
+    try {
+        const cli::ExportSource source = cli::loadExportSource(checkpoint);
+        const Graph &graph = source.graph();
+        GraphExportOptions options;
+        options.producerVersion = NETWRIGHT_VERSION;
+        const std::string onnx = exportGraph(*graphFormat("onnx"), graph, options);
+        out->model = onnx_format::describeOnnx(onnx, checkpoint.toStdString());
+        out->shapes = widgets::describedShapes(out->model);
+        const InferenceGraph inference = inferenceGraph(graph, false);
+        for (const auto &[name, shape] : inference.shapes)
+            out->shapes.emplace(name, widgets::shapeText(shape));
+    } catch (const Error &e) {
+        out->error = QObject::tr("The graph of %1 cannot be shown.").arg(QFileInfo(checkpoint).fileName());
+        out->details = QString::fromUtf8(e.what());
+    }
+    return out;
+}
+
+std::map<int, widgets::NodeHeat> comparisonHeat(const ModelDescription &model, const std::vector<ParameterChange> &changes)
+{
+    std::map<std::string, const ParameterChange *> byName;
+    double top = 0;
+    for (const auto &c : changes)
+        if (!isSlot(c.name) && std::isfinite(c.relative)) {
+            byName[c.name.toStdString()] = &c;
+            top = std::max(top, c.relative);
+        }
+    std::map<int, widgets::NodeHeat> heat;
+    for (size_t i = 0; i < model.nodes.size(); ++i) {
+        widgets::NodeHeat h;
+        bool any = false;
+        for (const auto &in : model.nodes[i].inputs) {
+            const auto it = byName.find(in);
+            if (it == byName.end())
+                continue;
+            const ParameterChange &c = *it->second;
+            any = true;
+            h.value = std::max(h.value, top > 0 ? c.relative / top : 0.0);
+            h.note += (h.note.isEmpty() ? QString() : QStringLiteral("\n"))
+                      + QObject::tr("%1: moved %2 %, L2 distance %3").arg(c.name, QString::number(100.0 * c.relative, 'f', 2), QString::number(c.l2, 'g', 4));
+        }
+        if (any)
+            heat.emplace(static_cast<int>(i), h);
+    }
+    return heat;
+}
+
+RunHistoryPanel::RunHistoryPanel(const QString &runDirectory, QWidget *parent)
+    : QWidget(parent), m_dir(QDir::cleanPath(runDirectory)), m_curves(new widgets::TrainingCurves(this)), m_table(new QTableWidget(this)),
+      m_comparison(new QTableWidget(this)), m_compareTabs(new QTabWidget(this)), m_compareGraph(new widgets::GraphView(this)),
+      m_graphStatus(new QLabel(this)), m_summary(new QLabel(this)), m_compareTitle(new QLabel(this)),
+      m_inspect(new QPushButton(tr("Inspect"), this)), m_compare(new QPushButton(tr("Compare Two"), this)),
+      m_export(new QPushButton(tr("Export…"), this)), m_delete(new QPushButton(tr("Delete"), this)),
+      m_resume(new QPushButton(tr("Resume from Here"), this)), m_program(QCoreApplication::applicationFilePath()),
+      m_watcher(new QFileSystemWatcher(this)), m_poll(new QTimer(this))
+{
+    auto *layout = new QVBoxLayout(this);
+    m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    layout->addWidget(m_summary);
+    auto *split = new QSplitter(Qt::Vertical, this);
+    m_split = split;
+    split->addWidget(m_curves);
+    auto *bottom = new QWidget(split);
+    auto *bl = new QVBoxLayout(bottom);
+    auto *buttons = new QHBoxLayout;
+    for (QPushButton *b : {m_inspect, m_compare, m_export, m_resume, m_delete})
+        buttons->addWidget(b);
+    buttons->addStretch();
+    bl->addLayout(buttons);
+    m_table->setColumnCount(8);
+    m_table->setHorizontalHeaderLabels({tr("Checkpoint"), tr("Epoch"), tr("Step"), tr("Saved"), tr("Size"), tr("Test acc."), tr("Test loss"), tr("Status")});
+    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_table->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_table->setSelectionMode(QAbstractItemView::ExtendedSelection);
+    m_table->verticalHeader()->hide();
+    m_table->horizontalHeader()->setStretchLastSection(true);
+    bl->addWidget(m_table, 1);
+    bl->addWidget(m_compareTitle);
+    m_comparison->setColumnCount(4);
+    m_comparison->setHorizontalHeaderLabels({tr("Parameter"), tr("Elements"), tr("L2 distance"), tr("Relative change")});
+    m_comparison->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_comparison->verticalHeader()->hide();
+    m_comparison->horizontalHeader()->setStretchLastSection(true);
+    // The comparison as a table and on the run's graph (each node shaded by how far its
+    // parameters moved; the tooltip gives the figures).
+    m_compareTabs->addTab(m_comparison, tr("Parameters"));
+    auto *graphPage = new QWidget(m_compareTabs);
+    auto *gl = new QVBoxLayout(graphPage);
+    gl->setContentsMargins(0, 0, 0, 0);
+    m_graphStatus->setWordWrap(true);
+    gl->addWidget(m_graphStatus);
+    gl->addWidget(m_compareGraph, 1);
+    m_compareTabs->addTab(graphPage, tr("On the Graph"));
+    m_compareTabs->hide();
+    bl->addWidget(m_compareTabs, 2);
+    connect(&m_modelWatcher, &QFutureWatcher<std::shared_ptr<LoadedModel>>::finished, this, [this] {
+        m_runModel = m_modelWatcher.result();
+        if (!m_runModel->error.isEmpty()) {
+            m_graphStatus->setText(m_runModel->error + QStringLiteral(" ") + m_runModel->details);
+            return;
+        }
+        m_compareGraph->setModel(&m_runModel->model, m_runModel->shapes);
+        showHeat();
+    });
+    split->addWidget(bottom);
+    split->setStretchFactor(0, 3);
+    split->setStretchFactor(1, 2);
+    split->setSizes({420, 300});
+    layout->addWidget(split, 1);
+
+    connect(m_table, &QTableWidget::itemSelectionChanged, this, [this] {
+        const auto rows = selectedRows();
+        m_inspect->setEnabled(rows.size() == 1 && QFileInfo::exists(pathOf(rows[0])));
+        m_export->setEnabled(rows.size() == 1 && QFileInfo::exists(pathOf(rows[0])));
+        m_delete->setEnabled(rows.size() == 1 && QFileInfo::exists(pathOf(rows[0])));
+        m_resume->setEnabled(rows.size() == 1 && QFileInfo::exists(pathOf(rows[0])));
+        m_compare->setEnabled(rows.size() == 2);
+    });
+    connect(m_inspect, &QPushButton::clicked, this, [this] { emit openFileRequested(pathOf(selectedRows().at(0))); });
+    connect(m_export, &QPushButton::clicked, this, [this] { emit exportRequested(pathOf(selectedRows().at(0))); });
+    connect(m_compare, &QPushButton::clicked, this, [this] {
+        const auto rows = selectedRows();
+        QString error;
+        if (rows.size() == 2 && !compareRows(rows[0], rows[1], &error))
+            QMessageBox::warning(this, tr("Compare"), error);
+    });
+    connect(m_delete, &QPushButton::clicked, this, [this] {
+        const auto rows = selectedRows();
+        if (rows.size() != 1)
+            return;
+        if (QMessageBox::question(this, tr("Delete"), tr("Delete %1?").arg(m_rows[static_cast<size_t>(rows[0])].file)) != QMessageBox::Yes)
+            return;
+        QString error;
+        if (!deleteRow(rows[0], &error))
+            QMessageBox::warning(this, tr("Delete"), error);
+    });
+    connect(m_curves, &widgets::TrainingCurves::checkpointClicked, this, [this](qint64 step) {
+        for (size_t i = 0; i < m_rows.size(); ++i)
+            if (m_rows[i].step == step && m_rows[i].status == QLatin1String("kept"))
+                m_table->selectRow(static_cast<int>(i));
+    });
+    // Live: the logs change while another process trains; the watcher reacts at once, the poll
+    // catches what a watcher misses (files replaced by rename, network file systems).
+    connect(m_watcher, &QFileSystemWatcher::fileChanged, this, &RunHistoryPanel::reload);
+    connect(m_watcher, &QFileSystemWatcher::directoryChanged, this, &RunHistoryPanel::reload);
+    connect(m_poll, &QTimer::timeout, this, &RunHistoryPanel::reload);
+    m_poll->start(1000);
+    m_watcher->addPath(m_dir);
+    for (const char *f : {"/checkpoints.jsonl", "/metrics.jsonl"})
+        if (QFileInfo::exists(m_dir + f))
+            m_watcher->addPath(m_dir + f);
+    for (QPushButton *b : {m_inspect, m_compare, m_export, m_resume, m_delete})
+        b->setEnabled(false);
+    m_resume->setToolTip(tr("Continue the run from this checkpoint in a new run directory (a fork; this run is left as it is)"));
+    connect(m_resume, &QPushButton::clicked, this, [this] {
+        const auto rows = selectedRows();
+        QString error;
+        if (rows.size() == 1 && resumeFrom(rows[0], &error).isEmpty())
+            QMessageBox::warning(this, tr("Resume"), error);
+    });
+    reload();
+}
+
+RunHistoryPanel::~RunHistoryPanel()
+{
+    m_modelWatcher.waitForFinished();
+}
+
+void RunHistoryPanel::showHeat()
+{
+    if (!m_runModel || !m_runModel->error.isEmpty())
+        return;
+    m_compareGraph->setNodeHeat(comparisonHeat(m_runModel->model, m_changes));
+    m_graphStatus->setText(tr("Each node is shaded by the largest relative change of its parameters (white: none, red: the most "
+                              "changed in this comparison); hover over a node for the figures."));
+}
+
+QString RunHistoryPanel::pathOf(int row) const
+{
+    return m_dir + QStringLiteral("/") + m_rows.at(static_cast<size_t>(row)).file;
+}
+
+std::vector<int> RunHistoryPanel::selectedRows() const
+{
+    std::vector<int> rows;
+    for (const auto &index : m_table->selectionModel()->selectedRows())
+        rows.push_back(index.row());
+    std::sort(rows.begin(), rows.end());
+    return rows;
+}
+
+void RunHistoryPanel::reload()
+{
+    const qint64 metricsSize = QFileInfo(m_dir + QStringLiteral("/metrics.jsonl")).size();
+    const qint64 historySize = QFileInfo(m_dir + QStringLiteral("/checkpoints.jsonl")).size();
+    if (metricsSize == m_metricsSize && historySize == m_historySize)
+        return; // nothing new
+    m_metricsSize = metricsSize;
+    m_historySize = historySize;
+    for (const char *f : {"/checkpoints.jsonl", "/metrics.jsonl"})
+        if (QFileInfo::exists(m_dir + f) && !m_watcher->files().contains(m_dir + f))
+            m_watcher->addPath(m_dir + f);
+
+    QString model;
+    QFile config(m_dir + QStringLiteral("/config.json"));
+    if (config.open(QIODevice::ReadOnly)) {
+        const QJsonObject c = QJsonDocument::fromJson(config.readAll()).object();
+        model = c.value("model").toObject().value("name").toString();
+    }
+    m_rows = cli::readRunHistory(m_dir);
+    int kept = 0;
+    for (const auto &r : m_rows)
+        kept += r.status == QLatin1String("kept") ? 1 : 0;
+    m_summary->setText(tr("<b>%1</b> — %2 · %3 checkpoints saved, %4 kept").arg(m_dir.toHtmlEscaped(), model).arg(m_rows.size()).arg(kept));
+
+    // Curves from the metrics log (every point), markers for the checkpoints still kept.
+    m_curves->clear();
+    QFile metrics(m_dir + QStringLiteral("/metrics.jsonl"));
+    if (metrics.open(QIODevice::ReadOnly)) {
+        for (const QByteArray &line : metrics.readAll().split('\n')) {
+            const QJsonObject o = QJsonDocument::fromJson(line).object();
+            const QString type = o.value("type").toString();
+            if (type == QLatin1String("step"))
+                m_curves->addStep(o.value("global_step").toInteger(), o.value("loss").toDouble(), o.value("lr").toDouble());
+            else if (type == QLatin1String("eval"))
+                m_curves->addEvaluation(o.value("global_step").toInteger(), o.value("loss").toDouble(), o.value("accuracy").toDouble());
+        }
+    }
+    // The curve is the run's timeline: every checkpoint saved, filled while kept, hollow once deleted.
+    for (const auto &r : m_rows) {
+        if (r.status == QLatin1String("kept"))
+            m_curves->addCheckpoint(r.step);
+        else
+            m_curves->addDeletedCheckpoint(r.step);
+    }
+
+    const auto selection = selectedRows();
+    m_table->setRowCount(static_cast<int>(m_rows.size()));
+    for (size_t i = 0; i < m_rows.size(); ++i) {
+        const auto &r = m_rows[i];
+        const int row = static_cast<int>(i);
+        const QString when = QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(r.time * 1000)).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+        const QStringList cells{r.file,
+                                QString::number(r.epoch),
+                                QString::number(r.step),
+                                when,
+                                QLocale().formattedDataSize(r.bytes),
+                                r.accuracy.isDouble() ? QString::number(100.0 * r.accuracy.toDouble(), 'f', 2) + QStringLiteral(" %") : QStringLiteral("–"),
+                                r.loss.isDouble() ? QString::number(r.loss.toDouble(), 'f', 4) : QStringLiteral("–"),
+                                r.rule.isEmpty() ? r.status : r.status + QStringLiteral(" (") + r.rule + QStringLiteral(")")};
+        for (int c = 0; c < cells.size(); ++c) {
+            auto *item = new QTableWidgetItem(cells[c]);
+            if (r.status != QLatin1String("kept"))
+                item->setForeground(QColor(0x90, 0x90, 0x90));
+            m_table->setItem(row, c, item);
+        }
+    }
+    m_table->resizeColumnsToContents();
+    for (int r : selection)
+        if (r < m_table->rowCount())
+            m_table->selectRow(r);
+}
+
+bool RunHistoryPanel::compareRows(int first, int second, QString *error)
+{
+    try {
+        const auto changes = compareCheckpoints(pathOf(first), pathOf(second));
+        m_comparison->setRowCount(static_cast<int>(changes.size()));
+        for (size_t i = 0; i < changes.size(); ++i) {
+            const auto &c = changes[i];
+            const int row = static_cast<int>(i);
+            m_comparison->setItem(row, 0, new QTableWidgetItem(c.name));
+            m_comparison->setItem(row, 1, new QTableWidgetItem(QLocale().toString(c.elements)));
+            m_comparison->setItem(row, 2, new QTableWidgetItem(QString::number(c.l2, 'g', 6)));
+            auto *rel = new QTableWidgetItem(QString::number(100.0 * c.relative, 'f', 2) + QStringLiteral(" %"));
+            // Colour by how much the parameter moved: white (none) to orange (the most).
+            const double top = changes.empty() || !std::isfinite(changes.front().relative) || changes.front().relative <= 0 ? 1 : changes.front().relative;
+            const int shade = static_cast<int>(std::clamp(c.relative / top, 0.0, 1.0) * 150);
+            rel->setBackground(QColor(255, 255 - shade * 2 / 3, 255 - shade));
+            m_comparison->setItem(row, 3, rel);
+        }
+        m_comparison->resizeColumnsToContents();
+        if (m_compareTabs->isHidden()) { // the first comparison: room for it, the curves shrink
+            const int h = m_split->height();
+            m_split->setSizes({h * 3 / 10, h - h * 3 / 10});
+        }
+        m_compareTabs->show();
+        m_changes = changes;
+        // The run's graph, read once (every checkpoint of a run has the same one).
+        if (m_runModel)
+            showHeat();
+        else if (!m_modelWatcher.isRunning()) {
+            m_graphStatus->setText(tr("Reading the run's graph…"));
+            m_modelWatcher.setFuture(QtConcurrent::run(loadRunModel, pathOf(second)));
+        }
+        m_compareTitle->setText(tr("%1 → %2: how far each parameter moved").arg(m_rows[static_cast<size_t>(first)].file, m_rows[static_cast<size_t>(second)].file));
+        return true;
+    } catch (const Error &e) {
+        *error = QString::fromUtf8(e.what());
+        return false;
+    }
+}
+
+QString RunHistoryPanel::resumeFrom(int row, QString *error)
+{
+    const cli::CheckpointRow &r = m_rows.at(static_cast<size_t>(row));
+    const QString checkpoint = pathOf(row);
+    if (!QFileInfo::exists(checkpoint)) {
+        *error = tr("%1 is no longer on disk.").arg(checkpoint);
+        return {};
+    }
+    QString fork = m_dir + QStringLiteral("-from-") + QFileInfo(r.file).completeBaseName();
+    for (int k = 2; QFileInfo::exists(fork); ++k)
+        fork = m_dir + QStringLiteral("-from-") + QFileInfo(r.file).completeBaseName() + QStringLiteral("-%1").arg(k);
+    // config.json, the checkpoint (a CNTK pair whole), and the metrics: resume truncates them to
+    // the checkpoint's step, so the new run's curves start where the old one was.
+    bool ok = QDir().mkpath(fork) && QFile::copy(m_dir + QStringLiteral("/config.json"), fork + QStringLiteral("/config.json"))
+                    && QFile::copy(checkpoint, fork + QStringLiteral("/") + r.file)
+                    && (!QFileInfo::exists(checkpoint + QStringLiteral(".ckp")) || QFile::copy(checkpoint + QStringLiteral(".ckp"), fork + QStringLiteral("/") + r.file + QStringLiteral(".ckp")))
+                    && (!QFileInfo::exists(m_dir + QStringLiteral("/metrics.jsonl"))
+                        || QFile::copy(m_dir + QStringLiteral("/metrics.jsonl"), fork + QStringLiteral("/metrics.jsonl")));
+    // A run of a model file: its copy goes along.
+    const QString model = cli::runModelFile(m_dir);
+    if (ok && !model.isEmpty() && QFileInfo(model).absolutePath() == QFileInfo(m_dir).absoluteFilePath())
+        ok = QFile::copy(model, fork + QStringLiteral("/") + QFileInfo(model).fileName());
+    if (!ok) {
+        *error = tr("Could not prepare %1.").arg(fork);
+        return {};
+    }
+    if (!QProcess::startDetached(m_program, {QStringLiteral("resume"), fork}, QFileInfo(fork).absolutePath())) {
+        *error = tr("Could not start %1 resume.").arg(m_program);
+        return {};
+    }
+    emit runStarted(fork);
+    return fork;
+}
+
+bool RunHistoryPanel::deleteRow(int row, QString *error)
+{
+    const QString path = pathOf(row);
+    if (!QFile::remove(path)) {
+        *error = tr("Could not delete %1.").arg(path);
+        return false;
+    }
+    QFile::remove(path + QStringLiteral(".ckp")); // a CNTK pair goes together
+    // Recorded like the policy's own deletions, in one append.
+    QFile log(m_dir + QStringLiteral("/checkpoints.jsonl"));
+    if (log.open(QIODevice::WriteOnly | QIODevice::Append)) {
+        const QJsonObject o{{"event", "deleted"}, {"file", m_rows[static_cast<size_t>(row)].file}, {"rule", "deleted by the user"},
+                            {"time", QDateTime::currentMSecsSinceEpoch() / 1000.0}};
+        log.write(QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n');
+        log.close(); // on disk before the reload below reads it
+    }
+    m_historySize = -1;
+    reload();
+    return true;
+}
+
+} // namespace netwright::gui

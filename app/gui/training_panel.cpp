@@ -1,0 +1,596 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "gui/training_panel.h"
+
+#include "checkpoint/checkpoint_plan.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "formats/graph_formats.h"
+#include "gui/training_run.h"
+#include "training/training_curves.h"
+#include "zoo/model_zoo.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDateTime>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QFontDatabase>
+#include <QFormLayout>
+#include <QGroupBox>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QListWidget>
+#include <QMessageBox>
+#include <QPlainTextEdit>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QScrollArea>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QVBoxLayout>
+
+#include <cmath>
+
+namespace netwright::gui {
+
+namespace {
+
+QSpinBox *spin(QWidget *parent, int lo, int hi, int value)
+{
+    auto *s = new QSpinBox(parent);
+    s->setRange(lo, hi);
+    s->setValue(value);
+    return s;
+}
+
+QDoubleSpinBox *real(QWidget *parent, double lo, double hi, int decimals, double value)
+{
+    auto *s = new QDoubleSpinBox(parent);
+    s->setRange(lo, hi);
+    s->setDecimals(decimals);
+    s->setValue(value);
+    return s;
+}
+
+QString eta(double seconds)
+{
+    if (!std::isfinite(seconds) || seconds < 0)
+        return QStringLiteral("–");
+    const int s = static_cast<int>(seconds + 0.5);
+    return s >= 3600 ? QStringLiteral("%1 h %2 min").arg(s / 3600).arg((s % 3600) / 60)
+           : s >= 60 ? QStringLiteral("%1 min %2 s").arg(s / 60).arg(s % 60)
+                     : QStringLiteral("%1 s").arg(s);
+}
+
+} // namespace
+
+TrainingPanel::TrainingPanel(QWidget *parent)
+    : QWidget(parent), m_run(new TrainingRun(this)), m_curves(new widgets::TrainingCurves(this)), m_base(defaultRunConfig())
+{
+    buildForm();
+    setConfig(m_base);
+
+    connect(m_run, &TrainingRun::begun, this, [this](const TrainBeginInfo &info, const QString &dir) {
+        m_totalSteps = info.epochs * info.stepsPerEpoch;
+        m_startStep = info.startGlobalStep;
+        m_progress->setRange(0, static_cast<int>(std::min<int64_t>(m_totalSteps, INT32_MAX)));
+        m_progress->setValue(static_cast<int>(info.startGlobalStep));
+        m_runDir->setText(tr("Run directory: %1").arg(QDir::toNativeSeparators(dir)));
+        m_clock.start();
+    });
+    connect(m_run, &TrainingRun::stepped, this, [this](const std::vector<StepInfo> &steps) {
+        for (const auto &s : steps)
+            m_curves->addStep(s.globalStep, s.loss, s.lr);
+        const StepInfo &last = steps.back();
+        m_lastStep = last.globalStep;
+        m_progress->setValue(static_cast<int>(std::min<int64_t>(last.globalStep, INT32_MAX)));
+        const double done = static_cast<double>(last.globalStep - m_startStep);
+        const double rate = done / std::max(1e-3, m_clock.elapsed() / 1000.0);
+        m_eta->setText(tr("epoch %1/%2 · step %3/%4 · loss %5 · %6 steps/s · ETA %7")
+                           .arg(last.epoch)
+                           .arg(last.epochs)
+                           .arg(last.globalStep)
+                           .arg(m_totalSteps)
+                           .arg(last.loss, 0, 'f', 4)
+                           .arg(rate, 0, 'f', 1)
+                           .arg(eta((m_totalSteps - last.globalStep) / std::max(rate, 1e-9))));
+    });
+    connect(m_run, &TrainingRun::evaluated, this, [this](const EvalInfo &e) { m_curves->addEvaluation(e.globalStep, e.loss, e.accuracy); });
+    connect(m_run, &TrainingRun::checkpointSaved, this, [this](const CheckpointEvent &c) {
+        m_curves->addCheckpoint(c.globalStep);
+        auto *item = new QListWidgetItem(tr("step %1 · %2").arg(c.globalStep).arg(QFileInfo(c.file).fileName()), m_checkpoints);
+        item->setData(Qt::UserRole, c.file);
+        item->setData(Qt::UserRole + 1, static_cast<qlonglong>(c.globalStep));
+    });
+    connect(m_curves, &widgets::TrainingCurves::checkpointClicked, this, [this](qint64 step) {
+        for (int i = 0; i < m_checkpoints->count(); ++i)
+            if (m_checkpoints->item(i)->data(Qt::UserRole + 1).toLongLong() == step)
+                m_checkpoints->setCurrentRow(i);
+    });
+    connect(m_run, &TrainingRun::finished, this, [this](bool stopped, const QString &error) {
+        updateButtons();
+        if (!error.isEmpty()) {
+            m_eta->setText(tr("The run failed."));
+            QMessageBox box(QMessageBox::Warning, tr("Training"), tr("The run failed."), QMessageBox::Ok, this);
+            box.setDetailedText(error);
+            box.open();
+        } else {
+            m_eta->setText(stopped ? tr("Stopped at step %1; `netwright resume` continues the run.").arg(m_lastStep)
+                                   : tr("Finished: %1 steps.").arg(m_lastStep));
+        }
+        emit runFinished(m_run->runDirectory(), stopped, error);
+    });
+}
+
+TrainingPanel::~TrainingPanel() = default;
+
+void TrainingPanel::buildForm()
+{
+    auto *outer = new QHBoxLayout(this);
+    auto *splitter = new QSplitter(Qt::Horizontal, this);
+    outer->addWidget(splitter);
+
+    auto *scroll = new QScrollArea(splitter);
+    scroll->setWidgetResizable(true);
+    auto *formHost = new QWidget(scroll);
+    auto *column = new QVBoxLayout(formHost);
+    scroll->setWidget(formHost);
+
+    auto *modelBox = new QGroupBox(tr("Model and data"), formHost);
+    auto *mf = new QFormLayout(modelBox);
+    m_name = new QLineEdit(modelBox);
+    m_model = new QComboBox(modelBox);
+    for (const auto &n : zooModelNames())
+        m_model->addItem(QString::fromStdString(n), QString::fromStdString(n));
+    m_model->insertSeparator(m_model->count());
+    m_model->addItem(tr("Model file (ONNX, MindIR, AIR, CNTK)…"), QStringLiteral("file"));
+    m_modelFile = new QLineEdit(modelBox);
+    m_modelFile->setPlaceholderText(tr("a model with one input and one output (the logits)"));
+    auto *modelFileRow = new QWidget(modelBox);
+    auto *mfl = new QHBoxLayout(modelFileRow);
+    mfl->setContentsMargins(0, 0, 0, 0);
+    mfl->addWidget(m_modelFile, 1);
+    auto *browse = new QPushButton(tr("Browse…"), modelFileRow);
+    mfl->addWidget(browse);
+    connect(browse, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getOpenFileName(this, tr("Model File"), m_modelFile->text(),
+                                                          tr("Models (*.onnx *.mindir *.air *.model *.dnn *.cmf);;All files (*)"));
+        if (!path.isEmpty())
+            setModelFile(path);
+    });
+    m_dataset = new QComboBox(modelBox);
+    m_dataset->addItem(tr("Fashion-MNIST (Debian package)"), QStringLiteral("fashion-mnist"));
+    m_dataset->addItem(tr("IDX files"), QStringLiteral("idx"));
+    m_dataset->addItem(tr("CSV files"), QStringLiteral("csv"));
+    m_trainImages = new QLineEdit(modelBox);
+    m_trainLabels = new QLineEdit(modelBox);
+    m_testImages = new QLineEdit(modelBox);
+    m_testLabels = new QLineEdit(modelBox);
+    m_trainCsv = new QLineEdit(modelBox);
+    m_testCsv = new QLineEdit(modelBox);
+    mf->addRow(tr("Run name"), m_name);
+    mf->addRow(tr("Model"), m_model);
+    mf->addRow(tr("Model file"), modelFileRow);
+    m_modelFileRow = modelFileRow;
+    mf->addRow(tr("Dataset"), m_dataset);
+    mf->addRow(tr("Train images"), m_trainImages);
+    mf->addRow(tr("Train labels"), m_trainLabels);
+    mf->addRow(tr("Test images"), m_testImages);
+    mf->addRow(tr("Test labels"), m_testLabels);
+    mf->addRow(tr("Train CSV"), m_trainCsv);
+    mf->addRow(tr("Test CSV"), m_testCsv);
+    m_dataForm = mf;
+    column->addWidget(modelBox);
+
+    auto *optBox = new QGroupBox(tr("Optimization"), formHost);
+    auto *of = new QFormLayout(optBox);
+    m_optimizer = new QComboBox(optBox);
+    m_optimizer->addItems({QStringLiteral("sgd"), QStringLiteral("adam"), QStringLiteral("adamw")});
+    m_lr = real(optBox, 1e-6, 10, 6, 0.01);
+    m_momentum = real(optBox, 0, 0.999, 3, 0.9);
+    m_weightDecay = real(optBox, 0, 1, 6, 0);
+    m_schedule = new QComboBox(optBox);
+    m_schedule->addItems({QStringLiteral("constant"), QStringLiteral("step"), QStringLiteral("cosine")});
+    m_warmup = spin(optBox, 0, 1000000, 0);
+    m_epochs = spin(optBox, 1, 10000, 5);
+    m_batch = spin(optBox, 1, 65536, 64);
+    m_seed = spin(optBox, 0, INT32_MAX, 1);
+    of->addRow(tr("Optimizer"), m_optimizer);
+    of->addRow(tr("Learning rate"), m_lr);
+    of->addRow(tr("Momentum (SGD)"), m_momentum);
+    of->addRow(tr("Weight decay"), m_weightDecay);
+    of->addRow(tr("Schedule"), m_schedule);
+    of->addRow(tr("Warm-up steps"), m_warmup);
+    of->addRow(tr("Epochs"), m_epochs);
+    of->addRow(tr("Batch size"), m_batch);
+    of->addRow(tr("Seed"), m_seed);
+    column->addWidget(optBox);
+
+    auto *ckBox = new QGroupBox(tr("Checkpoints"), formHost);
+    auto *cf = new QFormLayout(ckBox);
+    m_checkpointing = new QCheckBox(tr("Save checkpoints"), ckBox);
+    m_format = new QComboBox(ckBox);
+    m_format->addItem(tr("MindSpore .ckpt"), QStringLiteral("mindspore"));
+    m_format->addItem(tr("CNTK model + .ckp"), QStringLiteral("cntk"));
+    m_everyEpoch = new QCheckBox(tr("After every epoch"), ckBox);
+    m_saveSteps = spin(ckBox, 0, INT32_MAX, 0);
+    m_saveSteps->setSpecialValueText(tr("off"));
+    m_saveSeconds = spin(ckBox, 0, INT32_MAX, 0);
+    m_saveSeconds->setSpecialValueText(tr("off"));
+    m_keepMax = spin(ckBox, 0, 100000, 5);
+    m_keepMax->setSpecialValueText(tr("all"));
+    m_keepMinutes = spin(ckBox, 0, 100000, 0);
+    m_keepMinutes->setSpecialValueText(tr("off"));
+    m_saveLast = new QCheckBox(tr("Keep a -last.ckpt link"), ckBox);
+    m_saveAtEnd = new QCheckBox(tr("At the end (and when stopped)"), ckBox);
+    // Best-K by a test metric, MindSpore's keep_period, the writer's options.
+    m_monitor = new QComboBox(ckBox);
+    m_monitor->addItem(tr("test accuracy (higher is better)"), QStringLiteral("eval_accuracy:max"));
+    m_monitor->addItem(tr("test loss (lower is better)"), QStringLiteral("eval_loss:min"));
+    m_topK = spin(ckBox, 0, 100000, 1);
+    m_topK->setSpecialValueText(tr("off"));
+    m_keepPeriod = spin(ckBox, 0, INT32_MAX, 0);
+    m_keepPeriod->setSpecialValueText(tr("off"));
+    m_asyncSave = new QCheckBox(tr("Write in the background"), ckBox);
+    m_exceptionSave = new QCheckBox(tr("Save a breakpoint checkpoint if training fails"), ckBox);
+    m_crcCheck = new QCheckBox(tr("Append a CRC-32 trailer"), ckBox);
+    // CNTK's CheckpointConfig.
+    m_cntkFrequency = spin(ckBox, 0, INT32_MAX, 1);
+    m_cntkFrequency->setSpecialValueText(tr("only the final one"));
+    m_cntkUnit = new QComboBox(ckBox);
+    for (const char *u : {"sweeps", "minibatches", "samples"})
+        m_cntkUnit->addItem(QString::fromLatin1(u), QString::fromLatin1(u));
+    m_preserveAll = new QCheckBox(tr("Preserve all (<file>0, <file>1, …)"), ckBox);
+    m_preview = new QPlainTextEdit(ckBox);
+    m_preview->setReadOnly(true);
+    m_preview->setMinimumHeight(120);
+    m_preview->setFont(QFontDatabase::systemFont(QFontDatabase::FixedFont));
+    cf->addRow(m_checkpointing);
+    cf->addRow(tr("Format"), m_format);
+    cf->addRow(m_everyEpoch);
+    cf->addRow(tr("Every N steps"), m_saveSteps);
+    cf->addRow(tr("Every N seconds"), m_saveSeconds);
+    cf->addRow(tr("Keep at most"), m_keepMax);
+    cf->addRow(tr("Also keep one per N minutes"), m_keepMinutes);
+    cf->addRow(m_saveAtEnd);
+    cf->addRow(tr("Also keep the best"), m_topK);
+    cf->addRow(tr("… by"), m_monitor);
+    cf->addRow(tr("Never delete steps that are multiples of"), m_keepPeriod);
+    cf->addRow(m_saveLast);
+    cf->addRow(m_asyncSave);
+    cf->addRow(m_exceptionSave);
+    cf->addRow(m_crcCheck);
+    cf->addRow(tr("CNTK: a checkpoint every"), m_cntkFrequency);
+    cf->addRow(tr("CNTK: counted in"), m_cntkUnit);
+    cf->addRow(m_preserveAll);
+    m_checkpointForm = cf;
+    cf->addRow(new QLabel(tr("What the run will write and keep:"), ckBox));
+    cf->addRow(m_preview);
+    column->addWidget(ckBox);
+
+    m_errorLabel = new QLabel(formHost);
+    m_errorLabel->setWordWrap(true);
+    m_errorLabel->setStyleSheet(QStringLiteral("color: #b00020"));
+    column->addWidget(m_errorLabel);
+    column->addStretch();
+
+    auto *right = new QWidget(splitter);
+    auto *rv = new QVBoxLayout(right);
+    auto *buttons = new QHBoxLayout;
+    m_start = new QPushButton(tr("Start"), right);
+    m_pause = new QPushButton(tr("Pause"), right);
+    m_stop = new QPushButton(tr("Stop"), right);
+    m_save = new QPushButton(tr("Save Run Config…"), right);
+    buttons->addWidget(m_start);
+    buttons->addWidget(m_pause);
+    buttons->addWidget(m_stop);
+    buttons->addStretch();
+    buttons->addWidget(m_save);
+    rv->addLayout(buttons);
+    m_progress = new QProgressBar(right);
+    m_eta = new QLabel(tr("Set up the run on the left, then Start."), right);
+    m_runDir = new QLabel(right);
+    m_runDir->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    rv->addWidget(m_progress);
+    rv->addWidget(m_eta);
+    rv->addWidget(m_runDir);
+    rv->addWidget(m_curves, 1);
+    rv->addWidget(new QLabel(tr("Checkpoints saved (click a marker on the curve to select one):"), right));
+    m_checkpoints = new QListWidget(right);
+    m_checkpoints->setMaximumHeight(110);
+    rv->addWidget(m_checkpoints);
+    splitter->addWidget(scroll);
+    splitter->addWidget(right);
+    splitter->setStretchFactor(1, 1);
+
+    connect(m_start, &QPushButton::clicked, this, &TrainingPanel::start);
+    connect(m_pause, &QPushButton::clicked, this, [this] { m_run->isPaused() ? resume() : pause(); });
+    connect(m_stop, &QPushButton::clicked, this, &TrainingPanel::stop);
+    connect(m_save, &QPushButton::clicked, this, [this] {
+        const QString path = QFileDialog::getSaveFileName(this, tr("Save Run Config"), m_name->text() + QStringLiteral(".json"), tr("Run configs (*.json)"));
+        QString error;
+        if (!path.isEmpty() && !saveConfig(path, &error))
+            QMessageBox::warning(this, tr("Save Run Config"), error);
+    });
+    // Every edit revalidates and refreshes the preview.
+    for (QLineEdit *e : {m_name, m_modelFile, m_trainImages, m_trainLabels, m_testImages, m_testLabels, m_trainCsv, m_testCsv})
+        connect(e, &QLineEdit::textChanged, this, &TrainingPanel::revalidate);
+    for (QComboBox *c : {m_model, m_dataset, m_optimizer, m_schedule, m_format, m_monitor, m_cntkUnit})
+        connect(c, &QComboBox::currentIndexChanged, this, &TrainingPanel::revalidate);
+    for (QSpinBox *s : {m_epochs, m_batch, m_seed, m_saveSteps, m_saveSeconds, m_keepMax, m_keepMinutes, m_warmup, m_topK, m_keepPeriod,
+                         m_cntkFrequency})
+        connect(s, &QSpinBox::valueChanged, this, &TrainingPanel::revalidate);
+    for (QDoubleSpinBox *s : {m_lr, m_momentum, m_weightDecay})
+        connect(s, &QDoubleSpinBox::valueChanged, this, &TrainingPanel::revalidate);
+    for (QCheckBox *c : {m_checkpointing, m_everyEpoch, m_saveLast, m_saveAtEnd, m_asyncSave, m_exceptionSave, m_crcCheck, m_preserveAll})
+        connect(c, &QCheckBox::toggled, this, &TrainingPanel::revalidate);
+}
+
+RunConfig TrainingPanel::config() const
+{
+    RunConfig c = m_base;
+    c.name = m_name->text().toStdString();
+    if (m_model->currentData().toString() == QLatin1String("file")) {
+        c.modelFile = m_modelFile->text().trimmed().toStdString();
+        c.model = c.modelFile.empty() ? std::string() : modelNameOfFile(c.modelFile);
+    } else {
+        c.modelFile.clear();
+        c.model = m_model->currentData().toString().toStdString();
+    }
+    c.data.dataset = m_dataset->currentData().toString().toStdString();
+    c.data.trainImages = m_trainImages->text().toStdString();
+    c.data.trainLabels = m_trainLabels->text().toStdString();
+    c.data.testImages = m_testImages->text().toStdString();
+    c.data.testLabels = m_testLabels->text().toStdString();
+    c.data.trainCsv = m_trainCsv->text().toStdString();
+    c.data.testCsv = m_testCsv->text().toStdString();
+    c.optimizer.name = m_optimizer->currentText().toStdString();
+    c.lr = m_lr->value();
+    c.optimizer.momentum = m_momentum->value();
+    c.optimizer.weightDecay = m_weightDecay->value();
+    c.schedule.name = m_schedule->currentText().toStdString();
+    c.schedule.warmupSteps = m_warmup->value();
+    c.training.epochs = m_epochs->value();
+    c.training.batchSize = m_batch->value();
+    c.training.seed = static_cast<uint32_t>(m_seed->value());
+    c.checkpoint.enabled = m_checkpointing->isChecked();
+    c.checkpoint.format = m_format->currentData().toString().toStdString();
+    c.checkpoint.saveEveryEpoch = m_everyEpoch->isChecked();
+    c.checkpoint.saveCheckpointSteps = m_saveSteps->value();
+    c.checkpoint.saveCheckpointSeconds = m_saveSeconds->value();
+    c.checkpoint.keepCheckpointMax = m_keepMax->value();
+    c.checkpoint.keepCheckpointPerNMinutes = m_keepMinutes->value();
+    c.checkpoint.saveLast = m_saveLast->isChecked();
+    c.checkpoint.saveAtEnd = m_saveAtEnd->isChecked();
+    const QStringList monitor = m_monitor->currentData().toString().split(':');
+    c.checkpoint.monitor = monitor.at(0).toStdString();
+    c.checkpoint.mode = monitor.at(1).toStdString();
+    c.checkpoint.saveTopK = m_topK->value();
+    c.checkpoint.keepPeriod = m_keepPeriod->value();
+    c.checkpoint.asyncSave = m_asyncSave->isChecked();
+    c.checkpoint.exceptionSave = m_exceptionSave->isChecked();
+    c.checkpoint.crcCheck = m_crcCheck->isChecked();
+    c.checkpoint.cntk.frequency = m_cntkFrequency->value();
+    c.checkpoint.cntk.unit = m_cntkUnit->currentData().toString().toStdString();
+    c.checkpoint.cntk.preserveAll = m_preserveAll->isChecked();
+    if (c.checkpoint.format == "cntk") { // MindSpore's triggers do not apply (their rows are hidden)
+        c.checkpoint.saveCheckpointSteps = 0;
+        c.checkpoint.saveCheckpointSeconds = 0;
+    }
+    return c;
+}
+
+void TrainingPanel::setConfig(const RunConfig &c)
+{
+    m_base = c;
+    const QSignalBlocker blockers[] = {QSignalBlocker(m_name), QSignalBlocker(m_model), QSignalBlocker(m_dataset), QSignalBlocker(m_optimizer),
+                                       QSignalBlocker(m_schedule), QSignalBlocker(m_lr), QSignalBlocker(m_epochs), QSignalBlocker(m_batch)};
+    m_name->setText(QString::fromStdString(c.name));
+    m_modelFile->setText(QString::fromStdString(c.modelFile));
+    m_model->setCurrentIndex(std::max(0, m_model->findData(c.modelFile.empty() ? QString::fromStdString(c.model) : QStringLiteral("file"))));
+    m_dataset->setCurrentIndex(std::max(0, m_dataset->findData(QString::fromStdString(c.data.dataset))));
+    m_trainImages->setText(QString::fromStdString(c.data.trainImages));
+    m_trainLabels->setText(QString::fromStdString(c.data.trainLabels));
+    m_testImages->setText(QString::fromStdString(c.data.testImages));
+    m_testLabels->setText(QString::fromStdString(c.data.testLabels));
+    m_trainCsv->setText(QString::fromStdString(c.data.trainCsv));
+    m_testCsv->setText(QString::fromStdString(c.data.testCsv));
+    m_optimizer->setCurrentText(QString::fromStdString(c.optimizer.name));
+    m_lr->setValue(c.lr);
+    m_momentum->setValue(c.optimizer.momentum);
+    m_weightDecay->setValue(c.optimizer.weightDecay);
+    m_schedule->setCurrentText(QString::fromStdString(c.schedule.name));
+    m_warmup->setValue(static_cast<int>(c.schedule.warmupSteps));
+    m_epochs->setValue(c.training.epochs);
+    m_batch->setValue(c.training.batchSize);
+    m_seed->setValue(static_cast<int>(c.training.seed));
+    m_checkpointing->setChecked(c.checkpoint.enabled);
+    m_format->setCurrentIndex(std::max(0, m_format->findData(QString::fromStdString(c.checkpoint.format))));
+    m_everyEpoch->setChecked(c.checkpoint.saveEveryEpoch);
+    m_saveSteps->setValue(c.checkpoint.saveCheckpointSteps);
+    m_saveSeconds->setValue(c.checkpoint.saveCheckpointSeconds);
+    m_keepMax->setValue(c.checkpoint.keepCheckpointMax);
+    m_keepMinutes->setValue(c.checkpoint.keepCheckpointPerNMinutes);
+    m_saveLast->setChecked(c.checkpoint.saveLast);
+    m_saveAtEnd->setChecked(c.checkpoint.saveAtEnd);
+    // A monitor/mode pair the form does not list (eval_accuracy with min) is added as it is.
+    const QString pair = QString::fromStdString(c.checkpoint.monitor + ":" + c.checkpoint.mode);
+    if (m_monitor->findData(pair) < 0)
+        m_monitor->addItem(QString::fromStdString(c.checkpoint.monitor + " (" + c.checkpoint.mode + ")"), pair);
+    m_monitor->setCurrentIndex(m_monitor->findData(pair));
+    m_topK->setValue(c.checkpoint.saveTopK);
+    m_keepPeriod->setValue(c.checkpoint.keepPeriod);
+    m_asyncSave->setChecked(c.checkpoint.asyncSave);
+    m_exceptionSave->setChecked(c.checkpoint.exceptionSave);
+    m_crcCheck->setChecked(c.checkpoint.crcCheck);
+    m_cntkFrequency->setValue(static_cast<int>(std::min<int64_t>(c.checkpoint.cntk.frequency, INT32_MAX)));
+    m_cntkUnit->setCurrentIndex(std::max(0, m_cntkUnit->findData(QString::fromStdString(c.checkpoint.cntk.unit))));
+    m_preserveAll->setChecked(c.checkpoint.cntk.preserveAll);
+    revalidate();
+}
+
+void TrainingPanel::setModelFile(const QString &path)
+{
+    const QString before = QString::fromStdString(config().model);
+    m_modelFile->setText(QFileInfo(path).absoluteFilePath());
+    m_model->setCurrentIndex(m_model->findData(QStringLiteral("file")));
+    if (m_name->text().isEmpty() || m_name->text() == before) // a name the user did not choose follows the model
+        m_name->setText(QString::fromStdString(modelNameOfFile(path.toStdString())));
+}
+
+void TrainingPanel::updateDatasetFields()
+{
+    // The rows of the other checkpoint format are hidden (their keys stay in the config).
+    const bool cntk = m_format->currentData().toString() == QLatin1String("cntk");
+    for (QWidget *w : std::initializer_list<QWidget *>{m_everyEpoch, m_saveSteps, m_saveSeconds, m_keepMax, m_keepMinutes, m_saveAtEnd, m_topK,
+                                                       m_monitor, m_keepPeriod, m_saveLast, m_asyncSave, m_exceptionSave, m_crcCheck})
+        m_checkpointForm->setRowVisible(w, !cntk);
+    for (QWidget *w : std::initializer_list<QWidget *>{m_cntkFrequency, m_cntkUnit, m_preserveAll})
+        m_checkpointForm->setRowVisible(w, cntk);
+    m_dataForm->setRowVisible(m_modelFileRow, m_model->currentData().toString() == QLatin1String("file"));
+    const QString d = m_dataset->currentData().toString();
+    for (QLineEdit *e : {m_trainImages, m_trainLabels, m_testImages, m_testLabels})
+        m_dataForm->setRowVisible(e, d == QLatin1String("idx"));
+    for (QLineEdit *e : {m_trainCsv, m_testCsv})
+        m_dataForm->setRowVisible(e, d == QLatin1String("csv"));
+}
+
+void TrainingPanel::revalidate()
+{
+    updateDatasetFields();
+    m_error.clear();
+    try {
+        const RunConfig c = config();
+        if (m_model->currentData().toString() == QLatin1String("file")) {
+            check(!c.modelFile.empty(), "Choose a model file (ONNX, MindIR, AIR or CNTK model-v2).");
+            // By content, as everywhere: a checkpoint or a picture is named for what it is.
+            if (!detectGraphFormat(c.modelFile))
+                throw Error("\"" + c.modelFile + "\" holds no graph to train (it is a checkpoint or a graph dump).");
+        }
+        validateRunConfig(c);
+    } catch (const Error &e) {
+        m_error = QString::fromUtf8(e.what());
+    }
+    m_errorLabel->setText(m_error);
+    updatePreview();
+    updateButtons();
+}
+
+QString TrainingPanel::retentionPreview() const
+{
+    return m_preview->toPlainText();
+}
+
+void TrainingPanel::updatePreview()
+{
+    if (!m_error.isEmpty()) {
+        m_preview->setPlainText(tr("(fix the settings above first)"));
+        return;
+    }
+    const RunConfig c = config();
+    if (!c.checkpoint.enabled) {
+        m_preview->setPlainText(tr("No checkpoints."));
+        return;
+    }
+    // Fashion-MNIST's 60,000 training images, else the number the files will turn out to hold:
+    // the preview says which it assumes.
+    PlanShape shape;
+    shape.epochs = c.training.epochs;
+    shape.batchSize = c.training.batchSize;
+    shape.dropLast = c.data.dropLast;
+    shape.trainSamples = 60000;
+    try {
+        QStringList lines;
+        if (c.data.dataset != "fashion-mnist")
+            lines << tr("(assuming 60,000 training samples)");
+        for (const auto &line : planCheckpoints(c.checkpoint, QDir::currentPath().toStdString(), c.model, shape)) {
+            const QJsonObject o = QJsonDocument::fromJson(QByteArray::fromStdString(line)).object();
+            const QString event = o.value(QStringLiteral("event")).toString();
+            const QString file = o.value(QStringLiteral("file")).toString();
+            if (event == QLatin1String("saved"))
+                lines << tr("save   %1").arg(file);
+            else if (event == QLatin1String("deleted"))
+                lines << tr("delete %1  (%2)").arg(file, o.value(QStringLiteral("rule")).toString());
+            else if (event == QLatin1String("linked"))
+                lines << tr("link   %1").arg(file);
+        }
+        m_preview->setPlainText(lines.join('\n'));
+    } catch (const Error &e) {
+        m_preview->setPlainText(QString::fromUtf8(e.what()));
+    }
+}
+
+void TrainingPanel::updateButtons()
+{
+    const bool running = m_run->isRunning();
+    m_start->setEnabled(!running && m_error.isEmpty());
+    m_pause->setEnabled(running);
+    m_pause->setText(m_run->isPaused() ? tr("Resume") : tr("Pause"));
+    m_stop->setEnabled(running);
+    m_save->setEnabled(m_error.isEmpty());
+}
+
+void TrainingPanel::start()
+{
+    if (!m_error.isEmpty() || m_run->isRunning())
+        return;
+    m_curves->clear();
+    m_checkpoints->clear();
+    m_lastStep = 0;
+    try {
+        QString out;
+        if (!m_runsDir.isEmpty()) {
+            // <name>-<time>, and -2, -3 … for runs started within the same second
+            const QString base = QDir(m_runsDir).filePath(m_name->text() + QDateTime::currentDateTime().toString(QStringLiteral("-yyyyMMdd-HHmmss")));
+            out = base;
+            for (int k = 2; QFileInfo::exists(out); ++k)
+                out = base + QStringLiteral("-%1").arg(k);
+        }
+        m_run->start(config(), out);
+        m_eta->setText(tr("Loading the data…"));
+    } catch (const Error &e) {
+        QMessageBox box(QMessageBox::Warning, tr("Training"), tr("The run could not start."), QMessageBox::Ok, this);
+        box.setDetailedText(QString::fromUtf8(e.what()));
+        box.open();
+    }
+    updateButtons();
+}
+
+void TrainingPanel::pause()
+{
+    m_run->pause();
+    m_eta->setText(m_eta->text() + tr(" · paused"));
+    updateButtons();
+}
+
+void TrainingPanel::resume()
+{
+    m_run->resume();
+    updateButtons();
+}
+
+void TrainingPanel::stop()
+{
+    m_run->stop();
+    updateButtons();
+}
+
+bool TrainingPanel::saveConfig(const QString &path, QString *error) const
+{
+    try {
+        const RunConfig c = config();
+        validateRunConfig(c);
+        writeFileAtomically(path.toStdString(), runConfigToJson(c) + "\n");
+        return true;
+    } catch (const Error &e) {
+        *error = QString::fromUtf8(e.what());
+        return false;
+    }
+}
+
+} // namespace netwright::gui

@@ -1,0 +1,99 @@
+// SPDX-License-Identifier: Apache-2.0
+// The training panel: the run config as a validated form — model, dataset (Fashion-MNIST, or
+// IDX/CSV files), optimizer and schedule, epochs, batch size, seed, and the checkpoint policy
+// with its retention preview (the same dry run as `netwright train --plan`) — then Start, Pause,
+// Resume and Stop for a TrainingRun on a worker thread, live curves, checkpoint markers, a
+// progress bar with ETA. "Save Run Config…" writes the JSON `netwright train --config` runs.
+// Thread affinity: UI thread. Layer: app.
+#pragma once
+
+#include "config/run_config.h"
+
+#include <QElapsedTimer>
+#include <QWidget>
+
+class QCheckBox;
+class QComboBox;
+class QDoubleSpinBox;
+class QFormLayout;
+class QLabel;
+class QLineEdit;
+class QListWidget;
+class QPlainTextEdit;
+class QProgressBar;
+class QPushButton;
+class QSpinBox;
+class QTimer;
+
+namespace netwright::widgets {
+class TrainingCurves;
+}
+
+namespace netwright::gui {
+
+class TrainingRun;
+
+class TrainingPanel : public QWidget {
+    Q_OBJECT
+public:
+    explicit TrainingPanel(QWidget *parent = nullptr);
+    ~TrainingPanel() override;
+
+    // The form as a run config, and back.
+    RunConfig config() const;
+    void setConfig(const RunConfig &config);
+    // Trains a model file (ONNX, MindIR, AIR, CNTK model-v2) instead of a zoo model; the run is
+    // named after it unless the user named it.
+    void setModelFile(const QString &path);
+    // Empty when the form holds a valid config, else the problem (naming the setting).
+    QString validationError() const { return m_error; }
+    QString retentionPreview() const;
+    // Where runs go (default: runs/ under the working directory).
+    void setRunsDirectory(const QString &dir) { m_runsDir = dir; }
+
+    void start();
+    void pause();
+    void resume();
+    void stop();
+    bool saveConfig(const QString &path, QString *error) const;
+
+    TrainingRun *run() const { return m_run; }
+    widgets::TrainingCurves *curves() const { return m_curves; }
+    QListWidget *checkpointList() const { return m_checkpoints; }
+    QProgressBar *progressBar() const { return m_progress; }
+
+signals:
+    void runFinished(const QString &runDirectory, bool stopped, const QString &error);
+
+private:
+    void buildForm();
+    void revalidate();
+    void updatePreview();
+    void updateButtons();
+    void updateDatasetFields();
+
+    TrainingRun *m_run;
+    widgets::TrainingCurves *m_curves;
+    QComboBox *m_model, *m_dataset, *m_optimizer, *m_schedule, *m_format;
+    QLineEdit *m_name, *m_modelFile, *m_trainImages, *m_trainLabels, *m_testImages, *m_testLabels, *m_trainCsv, *m_testCsv;
+    QDoubleSpinBox *m_lr, *m_momentum, *m_weightDecay;
+    QSpinBox *m_topK, *m_keepPeriod, *m_cntkFrequency;
+    QComboBox *m_monitor, *m_cntkUnit;
+    QCheckBox *m_saveAtEnd, *m_asyncSave, *m_exceptionSave, *m_crcCheck, *m_preserveAll;
+    QFormLayout *m_checkpointForm = nullptr;
+    QSpinBox *m_epochs, *m_batch, *m_seed, *m_saveSteps, *m_saveSeconds, *m_keepMax, *m_keepMinutes, *m_warmup;
+    QCheckBox *m_checkpointing, *m_everyEpoch, *m_saveLast;
+    QPlainTextEdit *m_preview;
+    QLabel *m_errorLabel, *m_eta, *m_runDir;
+    QPushButton *m_start, *m_pause, *m_stop, *m_save;
+    QProgressBar *m_progress;
+    QListWidget *m_checkpoints;
+    QFormLayout *m_dataForm = nullptr;
+    QWidget *m_modelFileRow = nullptr;
+    QString m_error, m_runsDir;
+    RunConfig m_base;
+    QElapsedTimer m_clock;
+    int64_t m_totalSteps = 0, m_startStep = 0, m_lastStep = 0;
+};
+
+} // namespace netwright::gui

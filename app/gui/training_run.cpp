@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "gui/training_run.h"
+
+#include "checkpoint/checkpoint_manager.h"
+#include "cli/run_directory.h"
+#include "core/atomic_file.h"
+#include "core/error.h"
+#include "train/metrics_log.h"
+#include "train/training_setup.h"
+
+#include <QMetaObject>
+
+namespace netwright::gui {
+
+// The observer on the training thread: queues copies of the reports and posts one delivery at a
+// time to the UI thread; holds the training thread while paused.
+class TrainingRun::Bridge final : public TrainingObserver {
+public:
+    explicit Bridge(TrainingRun *owner) : m_owner(owner) {}
+
+    void onTrainBegin(const TrainBeginInfo &info) override
+    {
+        {
+            std::lock_guard lock(m_mutex);
+            m_begin = info;
+        }
+        post();
+    }
+    void onStep(const StepInfo &s) override
+    {
+        {
+            std::lock_guard lock(m_mutex);
+            m_steps.push_back(s);
+        }
+        post();
+        std::unique_lock lock(m_pauseMutex);
+        m_pauseChanged.wait(lock, [this] { return !m_pausedFlag || m_stopToken.stop_requested(); });
+    }
+    void onEvaluation(const EvalInfo &e) override
+    {
+        {
+            std::lock_guard lock(m_mutex);
+            m_evals.push_back(e);
+        }
+        post();
+    }
+    void saved(const std::string &path, const CheckpointRecord &r)
+    {
+        {
+            std::lock_guard lock(m_mutex);
+            m_checkpoints.push_back({QString::fromStdString(path), r.globalStep, r.epoch});
+        }
+        post();
+    }
+    void finish(bool stopped, QString error)
+    {
+        {
+            std::lock_guard lock(m_mutex);
+            m_finished = true;
+            m_stopped = stopped;
+            m_error = std::move(error);
+        }
+        post();
+    }
+    void setPaused(bool paused)
+    {
+        {
+            std::lock_guard lock(m_pauseMutex);
+            m_pausedFlag = paused;
+        }
+        m_pauseChanged.notify_all();
+    }
+    void setStopToken(std::stop_token t) { m_stopToken = std::move(t); }
+    void wake() { m_pauseChanged.notify_all(); }
+
+    // UI thread: everything queued since the last delivery.
+    struct Batch {
+        std::optional<TrainBeginInfo> begin;
+        std::vector<StepInfo> steps;
+        std::vector<EvalInfo> evals;
+        std::vector<CheckpointEvent> checkpoints;
+        bool finished = false, stopped = false;
+        QString error;
+    };
+    Batch take()
+    {
+        std::lock_guard lock(m_mutex);
+        m_posted = false;
+        Batch b;
+        b.begin = std::exchange(m_begin, std::nullopt);
+        b.steps.swap(m_steps);
+        b.evals.swap(m_evals);
+        b.checkpoints.swap(m_checkpoints);
+        b.finished = m_finished;
+        b.stopped = m_stopped;
+        b.error = m_error;
+        m_finished = false;
+        return b;
+    }
+
+private:
+    void post()
+    {
+        {
+            std::lock_guard lock(m_mutex);
+            if (m_posted)
+                return;
+            m_posted = true;
+        }
+        QMetaObject::invokeMethod(m_owner, &TrainingRun::deliver, Qt::QueuedConnection);
+    }
+
+    TrainingRun *m_owner;
+    std::mutex m_mutex;
+    bool m_posted = false;
+    std::optional<TrainBeginInfo> m_begin;
+    std::vector<StepInfo> m_steps;
+    std::vector<EvalInfo> m_evals;
+    std::vector<CheckpointEvent> m_checkpoints;
+    bool m_finished = false, m_stopped = false;
+    QString m_error;
+
+    std::mutex m_pauseMutex;
+    std::condition_variable m_pauseChanged;
+    bool m_pausedFlag = false;
+    std::stop_token m_stopToken;
+};
+
+TrainingRun::TrainingRun(QObject *parent) : QObject(parent), m_bridge(std::make_unique<Bridge>(this)) {}
+
+TrainingRun::~TrainingRun()
+{
+    m_stop.request_stop();
+    m_bridge->setPaused(false);
+    if (m_worker.joinable())
+        m_worker.join();
+}
+
+void TrainingRun::start(const RunConfig &config, const QString &out)
+{
+    if (m_running)
+        return;
+    if (m_worker.joinable())
+        m_worker.join();
+    // The directory is made here, on the UI thread, so that its name is known at once.
+    m_dir = cli::prepareRunDirectory(out, QString::fromStdString(config.name), false);
+    m_stop = std::stop_source();
+    m_bridge->setStopToken(m_stop.get_token());
+    m_bridge->setPaused(false);
+    m_running = true;
+    m_paused = false;
+    Bridge *bridge = m_bridge.get();
+    const std::string dir = m_dir.toStdString();
+    m_worker = std::jthread([config, dir, bridge, token = m_stop.get_token()] {
+        try {
+            const TrainingData data = loadTrainingData(config.data);
+            auto trainer = makeTrainer(config, data);
+            cli::writeRunConfig(QString::fromStdString(dir), config);
+            MetricsLog metrics(dir + "/metrics.jsonl", false);
+            CheckpointManager checkpoints(*trainer, config.checkpoint, dir, config.model, "");
+            checkpoints.setSavedCallback([&](const std::string &path, const CheckpointRecord &r) { bridge->saved(path, r); });
+            trainer->addObserver(&metrics);
+            trainer->addObserver(&checkpoints);
+            trainer->addObserver(bridge);
+            const TrainEndInfo end = trainer->run(token);
+            bridge->finish(end.stopped, {});
+        } catch (const Error &e) {
+            bridge->finish(false, QString::fromUtf8(e.what()));
+        } catch (const std::bad_alloc &) {
+            bridge->finish(false, tr("The run ran out of memory."));
+        }
+    });
+}
+
+void TrainingRun::pause()
+{
+    if (m_running && !m_paused) {
+        m_paused = true;
+        m_bridge->setPaused(true);
+    }
+}
+
+void TrainingRun::resume()
+{
+    if (m_running && m_paused) {
+        m_paused = false;
+        m_bridge->setPaused(false);
+    }
+}
+
+void TrainingRun::stop()
+{
+    if (!m_running)
+        return;
+    m_stop.request_stop();
+    m_bridge->wake(); // a paused worker sees the stop
+}
+
+void TrainingRun::deliver()
+{
+    Bridge::Batch b = m_bridge->take();
+    if (b.begin)
+        emit begun(*b.begin, m_dir);
+    if (!b.steps.empty())
+        emit stepped(b.steps);
+    for (const auto &e : b.evals)
+        emit evaluated(e);
+    for (const auto &c : b.checkpoints)
+        emit checkpointSaved(c);
+    if (b.finished) {
+        m_running = false;
+        m_paused = false;
+        emit finished(b.stopped, b.error);
+    }
+}
+
+} // namespace netwright::gui

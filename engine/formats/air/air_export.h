@@ -1,0 +1,29 @@
+// SPDX-License-Identifier: Apache-2.0
+// Ascend AIR export (../shared/formats/air.md section 7): one binary ge.proto.ModelDef whose
+// graph[0] holds a Data op per input (attr index, input/output descriptors), a Const op per
+// weight ("<name>_const", value = TensorDef with the raw little-endian bytes), and GE operators
+// wired by "<op>:<port>" inputs, each with input/output descriptors in the proto DataType
+// numbering; the outputs are listed in GraphDef.output (GE adds NetOutput when it compiles).
+// Engine ops map as MindSpore's GE adapters convert the equivalent MindSpore primitives: Gemm →
+// MatMulV2 + BiasAdd, Conv → Conv2D (bias on port 2), MaxPool/AveragePool → MaxPool/AvgPool or,
+// with explicit pads, MaxPoolV3/AvgPoolV2, BatchNormalization → BatchNorm, Softmax →
+// SoftmaxV2, Div → RealDiv, Transpose → TransposeD, Concat → ConcatD, GlobalAveragePool →
+// ReduceMeanD. Pre-flight lists every node that does not map; nothing is produced then.
+// Layer: engine/formats.
+#pragma once
+
+#include <string>
+
+namespace netwright {
+class Graph;
+}
+
+namespace netwright::air {
+
+struct AirExportOptions {
+    bool dynamicBatch = true; // false: batch dimension 1, else -1 (unknown)
+};
+
+std::string exportAir(const Graph &model, const AirExportOptions &options);
+
+} // namespace netwright::air

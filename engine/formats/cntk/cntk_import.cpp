@@ -1,0 +1,324 @@
+// SPDX-License-Identifier: Apache-2.0
+// importModel (cntk_model.h): a CNTK model-v2 function graph as an engine graph.
+#include "core/error.h"
+#include "formats/cntk/cntk_model.h"
+#include "formats/graph_import.h"
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <limits>
+#include <map>
+#include <set>
+
+namespace netwright::cntk {
+
+namespace {
+
+// Criteria and evaluation ops that sit beside the model output under a Combine.
+bool isCriterion(const std::string &op)
+{
+    return op == "CrossEntropyWithSoftmax" || op == "ClassificationError" || op == "SquaredError" || op == "Logistic"
+           || op == "LambdaRank" || op == "NDCG" || op == "EditDistanceError" || op == "CosDistance";
+}
+
+std::string uidOf(const std::string &ref)
+{
+    const auto p = ref.find("_Output_");
+    return p == std::string::npos ? ref : ref.substr(0, p);
+}
+
+class Importer {
+public:
+    Importer(const Model &m, const std::string &source) : m_m(m), m_source(source) {}
+
+    Graph run()
+    {
+        m_graph.name = m_m.name.empty() ? "cntk" : m_m.name;
+        for (const auto &v : m_m.variables)
+            m_variables[v.uid] = &v;
+        for (const auto &f : m_m.functions)
+            m_functions[f.uid] = &f;
+        // The model output: the root, or under a Combine its first input that is not a criterion.
+        std::string output = m_m.root;
+        if (const auto root = m_functions.find(uidOf(output)); root != m_functions.end() && root->second->opName == "Combine") {
+            output.clear();
+            for (const auto &in : root->second->inputs) {
+                const auto f = m_functions.find(uidOf(in));
+                if (f != m_functions.end() && !isCriterion(f->second->opName) && output.empty())
+                    output = in;
+            }
+            check(!output.empty(), prefix() + "its Combine holds only criteria, no model output.");
+        }
+        count(output);
+        const std::string y = value(output);
+        if (!m_unsupported.empty()) {
+            std::string list;
+            for (const auto &[op, n] : m_unsupported)
+                list += (list.empty() ? "" : ", ") + op + " (" + std::to_string(n) + (n == 1 ? " function)" : " functions)");
+            throw Error(prefix() + "the engine cannot run " + list + ". `netwright inspect` still shows the whole graph.");
+        }
+        m_graph.outputs.push_back({y, {}, DType::Float32});
+        markTrainableParameters(m_graph);
+        validateImported(m_graph, m_source, "CNTK model-v2");
+        return std::move(m_graph);
+    }
+
+private:
+    std::string prefix() const { return "Cannot import \"" + m_source + "\" as a CNTK model: "; }
+
+    // How many functions read each output (for folding a Plus into its Times/Convolution).
+    void count(const std::string &ref)
+    {
+        const auto f = m_functions.find(uidOf(ref));
+        if (f == m_functions.end() || !m_counted.insert(f->first).second)
+            return;
+        for (const auto &in : f->second->inputs) {
+            ++m_uses[in];
+            count(in);
+        }
+    }
+
+    std::string uniqueName(const std::string &base)
+    {
+        std::string name = base.empty() ? "node" : base;
+        for (int k = 1; !m_names.insert(name).second; ++k)
+            name = base + "_" + std::to_string(k);
+        return name;
+    }
+
+    // The engine value of a variable uid or "<function uid>_Output_<i>".
+    std::string value(const std::string &ref)
+    {
+        if (const auto it = m_values.find(ref); it != m_values.end())
+            return it->second;
+        // Some writers list function outputs among the variables ("<function uid>_Output_<i>", kind
+        // Output or Placeholder): those resolve to the function that computes them.
+        const bool functionOutput = ref.find("_Output_") != std::string::npos && m_functions.count(uidOf(ref));
+        if (const auto v = m_variables.find(ref); v != m_variables.end() && !functionOutput)
+            return m_values[ref] = variable(*v->second);
+        const auto f = m_functions.find(uidOf(ref));
+        check(f != m_functions.end(), prefix() + "\"" + ref + "\" names no variable or function.");
+        check(ref == f->first || ref == f->first + "_Output_0",
+              prefix() + "\"" + ref + "\" is a second output of " + f->second->opName + ", which the engine does not compute.");
+        check(m_visiting.insert(f->first).second, prefix() + "function \"" + f->first + "\" feeds itself.");
+        const std::string out = function(*f->second);
+        m_values[f->first] = out;
+        m_values[f->first + "_Output_0"] = out;
+        return out;
+    }
+
+    std::string variable(const Variable &v)
+    {
+        const std::string name = uniqueName(v.name.empty() ? v.uid : v.name);
+        Shape shape(v.cntkShape.rbegin(), v.cntkShape.rend());
+        if (v.kind == VariableKind::Parameter || v.kind == VariableKind::Constant) {
+            check(v.value.has_value(), prefix() + v.dataType + " " + (v.kind == VariableKind::Parameter ? "parameter" : "constant")
+                                           + " \"" + name + "\" has no value the importer reads.");
+            m_graph.addParameter(name, *v.value, false);
+            return name;
+        }
+        check(v.kind == VariableKind::Input, prefix() + "variable \"" + name + "\" is a placeholder or an unbound output.");
+        shape.insert(shape.begin(), -1); // CNTK's batch axis is dynamic
+        m_graph.inputs.push_back({name, shape, DType::Float32});
+        return name;
+    }
+
+    const Tensor *initializer(const std::string &name) const
+    {
+        const auto it = m_graph.initializers.find(name);
+        return it == m_graph.initializers.end() ? nullptr : &it->second;
+    }
+
+    static std::vector<double> attr(const Function &f, const std::string &key, std::vector<double> fallback)
+    {
+        const auto it = f.attributes.find(key);
+        return it == f.attributes.end() || it->second.empty() ? fallback : it->second;
+    }
+
+    // (H, W) from a CNTK (W, H[, C]) attribute.
+    static std::vector<int64_t> hw(const std::vector<double> &v)
+    {
+        if (v.size() == 1)
+            return {static_cast<int64_t>(v[0]), static_cast<int64_t>(v[0])};
+        return {static_cast<int64_t>(v.at(1)), static_cast<int64_t>(v.at(0))};
+    }
+
+    // ONNX pads [t, l, b, r] for a window op: explicit lower/upper pads or CNTK's auto padding
+    // (centred; only derived for stride 1, where it is (k-1)/2 before and the rest after).
+    std::optional<std::vector<int64_t>> pads(const Function &f, const std::vector<int64_t> &kernel, const std::vector<int64_t> &strides)
+    {
+        const auto autoPad = attr(f, "autoPadding", {0});
+        const bool any = std::any_of(autoPad.begin(), autoPad.begin() + std::min<size_t>(2, autoPad.size()), [](double b) { return b != 0; });
+        if (any) {
+            if (strides != std::vector<int64_t>{1, 1})
+                return std::nullopt;
+            std::vector<int64_t> lo(2, 0), hi(2, 0);
+            for (size_t i = 0; i < 2; ++i) {
+                const size_t c = 1 - i; // autoPadding is (W, H[, C])
+                if (autoPad.size() == 1 ? autoPad[0] != 0 : autoPad[c] != 0) {
+                    lo[i] = (kernel[i] - 1) / 2;
+                    hi[i] = kernel[i] - 1 - lo[i];
+                }
+            }
+            return std::vector<int64_t>{lo[0], lo[1], hi[0], hi[1]};
+        }
+        const auto lower = hw(attr(f, "lowerPad", {0, 0})), upper = hw(attr(f, "upperPad", {0, 0}));
+        return std::vector<int64_t>{lower[0], lower[1], upper[0], upper[1]};
+    }
+
+    Node &add(const Function &f, const std::string &opType, std::vector<std::string> inputs, std::map<std::string, Attribute> a = {})
+    {
+        const std::string name = uniqueName(f.name.empty() ? f.uid : f.name);
+        return m_graph.addNode(opType, name, std::move(inputs), {name}, std::move(a));
+    }
+
+    Node *producer(const std::string &engineValue)
+    {
+        for (auto &n : m_graph.nodes)
+            if (n.outputs[0] == engineValue)
+                return &n;
+        return nullptr;
+    }
+
+    std::string function(const Function &f)
+    {
+        const std::string &op = f.opName;
+        auto in = [&](size_t k) {
+            check(k < f.inputs.size(), prefix() + op + " \"" + f.uid + "\" has " + std::to_string(f.inputs.size()) + " inputs.");
+            return value(f.inputs[k]);
+        };
+        if (op == "Times" || op == "TransposeTimes") {
+            // Times(W, x): W's CNTK shape [out..., in...] is row-major [in..., out...].
+            const std::string w = in(0);
+            std::string x = in(1);
+            const Tensor *W = initializer(w);
+            check(W != nullptr, prefix() + op + " \"" + f.uid + "\" multiplies by something other than a parameter.");
+            check(static_cast<int64_t>(attr(f, "outputRank", {1})[0]) == 1, prefix() + op + " \"" + f.uid + "\" has an output rank above 1.");
+            std::string weight = w;
+            if (W->rank() > 2) {
+                // Input of rank > 1 (after a convolution): flatten it and view W as 2-D.
+                const int64_t out = op == "Times" ? W->shape().back() : W->shape().front();
+                const int64_t inner = W->numel() / out;
+                m_graph.initializers[w] = W->reshaped(op == "Times" ? Shape{inner, out} : Shape{out, inner});
+                x = m_graph.addNode("Flatten", uniqueName((f.name.empty() ? f.uid : f.name) + ".flatten"), {x},
+                                    {uniqueName((f.name.empty() ? f.uid : f.name) + ".flat")}, {{"axis", int64_t(1)}})
+                        .outputs[0];
+            }
+            return add(f, "Gemm", {x, weight}, {{"transB", int64_t(op == "TransposeTimes")}}).outputs[0];
+        }
+        if (op == "Plus" || op == "Minus" || op == "ElementTimes") {
+            const std::string a = in(0), b = in(1);
+            Node *p = producer(a);
+            const Tensor *bias = initializer(b);
+            if (op == "Plus" && p && bias && m_uses[f.inputs[0]] == 1 && p->inputs.size() == 2) {
+                if (p->opType == "Gemm" && bias->rank() == 1) {
+                    p->inputs.push_back(b);
+                    return a;
+                }
+                // [C,1,1] → Conv's [C], same bytes (already [C] when another convolution shares it)
+                if (p->opType == "Conv" && (bias->rank() == 1 || (bias->rank() == 3 && bias->dim(1) == 1 && bias->dim(2) == 1))) {
+                    m_graph.initializers[b] = bias->reshaped({bias->numel()});
+                    p->inputs.push_back(b);
+                    return a;
+                }
+            }
+            return add(f, op == "Plus" ? "Add" : op == "Minus" ? "Sub" : "Mul", {a, b}).outputs[0];
+        }
+        if (op == "Convolution") {
+            const std::string w = in(0), x = in(1);
+            const Tensor *W = initializer(w);
+            check(W && W->rank() == 4, prefix() + "Convolution \"" + f.uid + "\" needs a 4-D parameter kernel (2-D convolution).");
+            if (attr(f, "transpose", {0})[0] != 0) {
+                ++m_unsupported["transposed Convolution"];
+                return x;
+            }
+            const std::vector<int64_t> kernel{W->dim(2), W->dim(3)};
+            const auto strides = hw(attr(f, "strides", {1, 1}));
+            const auto p = pads(f, kernel, strides);
+            if (!p) {
+                ++m_unsupported["Convolution with auto padding and stride > 1"];
+                return x;
+            }
+            return add(f, "Conv", {x, w},
+                       {{"kernel_shape", kernel}, {"strides", strides}, {"pads", *p}, {"dilations", hw(attr(f, "dilation", {1, 1}))},
+                        {"group", static_cast<int64_t>(attr(f, "groups", {1})[0])}})
+                .outputs[0];
+        }
+        if (op == "Pooling") {
+            const std::string x = in(0);
+            const auto kernel = hw(attr(f, "poolingWindowShape", {1, 1}));
+            const auto strides = hw(attr(f, "strides", {1, 1}));
+            const auto p = pads(f, kernel, strides);
+            if (!p) {
+                ++m_unsupported["Pooling with auto padding and stride > 1"];
+                return x;
+            }
+            const bool max = attr(f, "poolingType", {0})[0] == 0;
+            std::map<std::string, Attribute> a{{"kernel_shape", kernel}, {"strides", strides}, {"pads", *p},
+                                               {"ceil_mode", int64_t(attr(f, "ceilOutDim", {0})[0] != 0)}};
+            if (!max)
+                a["count_include_pad"] = int64_t(attr(f, "includePad", {0})[0] != 0);
+            return add(f, max ? "MaxPool" : "AveragePool", {x}, std::move(a)).outputs[0];
+        }
+        if (op == "BatchNormalization") {
+            if (attr(f, "spatial", {1})[0] == 0) {
+                ++m_unsupported["non-spatial BatchNormalization"];
+                return in(0);
+            }
+            // Operands: x, scale, bias, running mean, running variance[, sample count].
+            std::vector<std::string> ins{in(0), in(1), in(2), in(3), in(4)};
+            for (size_t k = 1; k < 5; ++k)
+                if (const Tensor *t = initializer(ins[k]); t && t->rank() != 1)
+                    m_graph.initializers[ins[k]] = t->reshaped({t->numel()});
+            return add(f, "BatchNormalization", ins, {{"epsilon", static_cast<float>(attr(f, "epsilon", {1e-5})[0])}}).outputs[0];
+        }
+        if (op == "ReLU" || op == "Sigmoid" || op == "StableSigmoid" || op == "Tanh") {
+            return add(f, op == "ReLU" ? "Relu" : op == "Tanh" ? "Tanh" : "Sigmoid", {in(0)}).outputs[0];
+        }
+        if (op == "Softmax" || op == "LogSoftmax") {
+            return add(f, op, {in(0)}, {{"axis", int64_t(-1)}}).outputs[0];
+        }
+        if (op == "Dropout") {
+            const std::string x = in(0);
+            const std::string name = uniqueName(f.name.empty() ? f.uid : f.name);
+            return m_graph.addNode("Dropout", name, {x}, {name}, {{"ratio", static_cast<float>(attr(f, "dropoutRate", {0.5})[0])}}).outputs[0];
+        }
+        if (op == "Reshape") {
+            const std::string x = in(0);
+            const auto dims = attr(f, "newShape", {});
+            check(!dims.empty(), prefix() + "Reshape \"" + f.uid + "\" has no newShape.");
+            if (dims.size() == 1) // one axis per sample: a flatten
+                return add(f, "Flatten", {x}, {{"axis", int64_t(1)}}).outputs[0];
+            std::vector<int64_t> shape{0}; // the batch axis is kept
+            for (auto it = dims.rbegin(); it != dims.rend(); ++it)
+                shape.push_back(*it >= static_cast<double>(std::numeric_limits<int64_t>::max()) ? -1 : static_cast<int64_t>(*it));
+            const std::string target = uniqueName((f.name.empty() ? f.uid : f.name) + ".shape");
+            m_graph.addParameter(target, Tensor::fromInt64({static_cast<int64_t>(shape.size())}, shape), false);
+            return add(f, "Reshape", {x, target}).outputs[0];
+        }
+        if (op == "Block")
+            ++m_unsupported["Block (composite layer)"];
+        else
+            ++m_unsupported[op];
+        return f.inputs.empty() ? std::string("?") : value(f.inputs.back());
+    }
+
+    const Model &m_m;
+    std::string m_source;
+    Graph m_graph;
+    std::map<std::string, const Variable *> m_variables;
+    std::map<std::string, const Function *> m_functions;
+    std::map<std::string, std::string> m_values;
+    std::map<std::string, int> m_uses, m_unsupported;
+    std::set<std::string> m_names, m_counted, m_visiting;
+};
+
+} // namespace
+
+Graph importModel(std::string_view bytes, const std::string &source)
+{
+    return Importer(decodeModel(bytes, source), source).run();
+}
+
+} // namespace netwright::cntk

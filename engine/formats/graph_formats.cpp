@@ -1,0 +1,187 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "formats/graph_formats.h"
+
+#include "autodiff/executor.h"
+#include "core/error.h"
+#include "core/rng.h"
+#include "formats/air/air_export.h"
+#include "formats/air/air_import.h"
+#include "formats/cntk/cntk_model.h"
+#include "formats/format_util.h"
+#include "formats/inference_graph.h"
+#include "formats/mindspore/mindir_export.h"
+#include "formats/mindspore/mindir_import.h"
+#include "formats/onnx/onnx_export.h"
+#include "formats/onnx/onnx_import.h"
+#include "formats/registry.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+
+namespace netwright {
+
+const std::vector<GraphFormat> &graphFormats()
+{
+    static const std::vector<GraphFormat> formats{{"onnx", "onnx", "ONNX", ".onnx"},
+                                                  {"mindir", "mindir", "MindSpore MindIR", ".mindir"},
+                                                  {"air", "air", "Ascend AIR", ".air"},
+                                                  {"cntk-model", "cntk", "CNTK model-v2", ".model"}};
+    return formats;
+}
+
+std::optional<GraphFormat> graphFormat(const std::string &optionOrId)
+{
+    for (const auto &f : graphFormats())
+        if (f.id == optionOrId || f.option == optionOrId)
+            return f;
+    return std::nullopt;
+}
+
+std::optional<GraphFormat> graphFormatForPath(const std::string &path)
+{
+    std::string ext = std::filesystem::path(path).extension().string();
+    for (auto &c : ext)
+        c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (ext == ".dnn" || ext == ".cmf")
+        ext = ".model";
+    for (const auto &f : graphFormats())
+        if (f.extension == ext)
+            return f;
+    return std::nullopt;
+}
+
+Graph importGraph(const GraphFormat &format, std::string_view bytes, const std::string &source)
+{
+    if (format.id == "onnx") {
+        auto imported = onnx_format::importOnnx(bytes, source);
+        return std::move(imported.graph);
+    }
+    if (format.id == "mindir")
+        return mindspore::importMindir(bytes, source);
+    if (format.id == "air")
+        return air::importAir(bytes, source);
+    if (format.id == "cntk-model")
+        return cntk::importModel(bytes, source);
+    throw Error("\"" + source + "\": " + format.name + " has no graph import.");
+}
+
+std::optional<GraphFormat> detectGraphFormat(const std::string &path, FormatDescription *detected)
+{
+    std::ifstream in(path, std::ios::binary);
+    check(in.good(), "Cannot read \"" + path + "\": no such file or not readable.");
+    std::string prefix(64 * 1024, '\0');
+    in.read(prefix.data(), static_cast<std::streamsize>(prefix.size()));
+    prefix.resize(static_cast<size_t>(in.gcount()));
+    std::error_code ec;
+    const auto size = std::filesystem::file_size(path, ec);
+    const FormatInfo info = detectFormat(prefix, ec ? prefix.size() : size, path);
+    if (detected)
+        *detected = {info.id, info.name};
+    if (info.id == "cntk-v2") // a model or a trainer checkpoint: the dictionary's keys tell
+        return cntk::classify(path) == cntk::FileKind::Model ? graphFormat("cntk-model") : std::nullopt;
+    return graphFormat(info.id);
+}
+
+Graph importGraphFile(const std::string &path, GraphFormat *detected)
+{
+    FormatDescription info;
+    const auto format = detectGraphFormat(path, &info);
+    std::string list;
+    for (const auto &f : graphFormats())
+        list += (list.empty() ? "" : ", ") + f.name;
+    check(format.has_value(), "\"" + path + "\" is a " + info.name + " file, which holds no graph to run; model files are " + list + ".");
+    if (detected)
+        *detected = *format;
+    return importGraph(*format, readFileBytes(path), path);
+}
+
+std::string exportGraph(const GraphFormat &format, const Graph &model, const GraphExportOptions &options)
+{
+    if (format.id == "onnx") {
+        onnx_format::OnnxExportOptions o;
+        o.opset = options.opset;
+        o.dynamicBatch = options.dynamicBatch;
+        o.producerVersion = options.producerVersion;
+        o.metadata = options.metadata;
+        return onnx_format::exportOnnx(model, o);
+    }
+    if (format.id == "mindir") {
+        mindspore::MindirExportOptions o;
+        o.dynamicBatch = options.dynamicBatch;
+        o.userInfo = options.metadata;
+        return mindspore::exportMindir(model, o);
+    }
+    if (format.id == "air") {
+        air::AirExportOptions o;
+        o.dynamicBatch = options.dynamicBatch;
+        return air::exportAir(model, o);
+    }
+    if (format.id == "cntk-model")
+        return cntk::encodeInferenceModel(model);
+    throw Error(format.name + " has no graph export.");
+}
+
+std::string verifyExport(const GraphFormat &format, const std::string &bytes, const std::string &path, const Graph &model)
+{
+    const std::string failed = "Verification of \"" + path + "\" failed: ";
+    const Graph back = importGraph(format, bytes, path);
+    const InferenceGraph ig = inferenceGraph(model, true);
+
+    // Weights: every float tensor the model computes with (Clip bounds and shapes become
+    // constants in some formats) must come back under its name with the same bytes.
+    std::set<std::string> clipBounds;
+    for (const Node *n : ig.nodes)
+        if (n->opType == "Clip")
+            for (size_t i = 1; i < n->inputs.size(); ++i)
+                clipBounds.insert(ig.source(n->inputs[i]));
+    size_t tensors = 0;
+    int64_t values = 0;
+    for (const auto &name : ig.usedInitializers) {
+        const Tensor &t = model.initializers.at(name);
+        if (t.dtype() != DType::Float32 || clipBounds.count(name))
+            continue;
+        const auto it = back.initializers.find(name);
+        check(it != back.initializers.end(), failed + "weight \"" + name + "\" is missing.");
+        check(it->second.dtype() == t.dtype() && it->second.numel() == t.numel() && std::memcmp(it->second.raw(), t.raw(), t.byteSize()) == 0,
+              failed + "weight \"" + name + "\" differs from the model's.");
+        ++tensors;
+        values += t.numel();
+    }
+
+    // Outputs on a probe batch of two random samples.
+    Shape shape = ig.input.shape;
+    check(!shape.empty() && !back.inputs.empty(), failed + "the input has no shape.");
+    const Shape &written = back.inputs[0].shape;
+    shape[0] = !written.empty() && written[0] > 0 ? written[0] : 2; // a fixed batch as written, else two samples
+    for (int64_t d : shape)
+        check(d > 0, failed + "the input shape " + shapeToString(ig.input.shape) + " has an unknown dimension besides the batch.");
+    Tensor probe(shape, ig.input.dtype);
+    Rng rng(7);
+    for (int64_t i = 0; i < probe.numel(); ++i)
+        probe.data()[i] = rng.uniform() * 2.0f - 1.0f;
+    Graph original = model; // Executor needs a mutable graph; the tensors are shared, not copied
+    Graph reread = back;
+    Executor a(original), b(reread);
+    std::map<std::string, Tensor> feed{{ig.input.name, probe}};
+    if (model.findInput("labels"))
+        feed["labels"] = Tensor::zeros({shape[0]}, DType::Int64);
+    a.forward(feed, false);
+    b.forward({{back.inputs.at(0).name, probe}}, false);
+    const Tensor &ya = a.value(ig.outputs.at(0).name), &yb = b.value(back.outputs.at(0).name);
+    check(ya.shape() == yb.shape(), failed + "the output shape " + shapeToString(yb.shape()) + " is not the model's " + shapeToString(ya.shape()) + ".");
+    double worst = 0;
+    for (int64_t i = 0; i < ya.numel(); ++i) {
+        const double d = std::abs(static_cast<double>(ya.data()[i]) - yb.data()[i]);
+        worst = std::max(worst, d / std::max(1.0, std::abs(static_cast<double>(ya.data()[i]))));
+    }
+    check(worst <= 1e-5, failed + "outputs differ by " + formatNumber(worst) + ".");
+    char text[200];
+    std::snprintf(text, sizeof text, "%zu tensors (%lld values) bit-identical, outputs on a probe batch equal (max difference %.1e)",
+                  tensors, static_cast<long long>(values), worst);
+    return text;
+}
+
+} // namespace netwright

@@ -1,0 +1,57 @@
+// SPDX-License-Identifier: Apache-2.0
+// The model formats Netwright both reads into a runnable graph and writes — ONNX, MindIR, AIR
+// and CNTK model-v2 — behind one interface: import a file of any of them (detected by content),
+// export a graph to any of them, and check an exported file by importing it back. `netwright
+// export`, `netwright convert` and the export wizard use it. Layer: engine/formats.
+#pragma once
+
+#include "graph/graph.h"
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace netwright {
+
+struct FormatDescription {
+    std::string id, name; // the registry's detection: "cntk-v2", "CNTK v2 (model or trainer checkpoint)"
+};
+
+struct GraphFormat {
+    std::string id;         // registry id: onnx, mindir, air, cntk-model
+    std::string option;     // the --format value: onnx, mindir, air, cntk
+    std::string name;       // for people: "ONNX", "MindSpore MindIR", …
+    std::string extension;  // what export appends: .onnx, .mindir, .air, .model
+};
+
+const std::vector<GraphFormat> &graphFormats();
+// By --format value or registry id; nullopt when the format has no graph import/export.
+std::optional<GraphFormat> graphFormat(const std::string &optionOrId);
+// By a file name's extension (.onnx, .mindir, .air, .model/.dnn/.cmf), for `convert IN OUT`.
+std::optional<GraphFormat> graphFormatForPath(const std::string &path);
+
+// The graph format of a file by content: nullopt for other formats (checkpoints, graph dumps);
+// Error naming the file when it cannot be read or is of no known format.
+std::optional<GraphFormat> detectGraphFormat(const std::string &path, FormatDescription *detected = nullptr);
+
+Graph importGraph(const GraphFormat &format, std::string_view bytes, const std::string &source);
+// Detects the format by content; Error naming the file when it is not a graph format.
+Graph importGraphFile(const std::string &path, GraphFormat *detected = nullptr);
+
+struct GraphExportOptions {
+    int64_t opset = 13;          // ONNX only
+    bool dynamicBatch = true;
+    std::string producerVersion; // Netwright's version
+    std::vector<std::pair<std::string, std::string>> metadata; // ONNX metadata_props, MindIR user_info
+};
+// The serialized file; Error listing every node that does not map (nothing produced then).
+std::string exportGraph(const GraphFormat &format, const Graph &model, const GraphExportOptions &options);
+
+// Reads exported `bytes` back: every weight the model uses present and bit-identical, and the
+// same outputs on a random probe batch (within 1e-5). Returns a one-line summary; throws Error
+// naming `path` otherwise.
+std::string verifyExport(const GraphFormat &format, const std::string &bytes, const std::string &path, const Graph &model);
+
+} // namespace netwright

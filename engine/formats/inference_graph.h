@@ -1,0 +1,58 @@
+// SPDX-License-Identifier: Apache-2.0
+// The inference view of a model graph that every exporter writes: the loss node and the labels
+// input left out, Dropout and Identity dissolved (their outputs alias their inputs), the one data
+// input, the outputs, and the shape of every value — with -1 where a dimension follows the batch
+// when the batch is dynamic (found by inferring shapes at two batch sizes). Layer: engine/formats.
+#pragma once
+
+#include "graph/graph.h"
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace netwright {
+
+struct InferenceGraph {
+    const Graph *graph = nullptr;
+    std::vector<const Node *> nodes;           // the computing nodes, topologically sorted
+    ValueInfo input;                           // shape[0] = -1 for a dynamic batch
+    std::vector<ValueInfo> outputs;            // shapes as in `shapes`
+    std::map<std::string, Shape> shapes;       // every value (inputs, initializers, node outputs)
+    std::set<std::string> usedInitializers;    // initializers a node reads (after aliasing)
+
+    // The value a name stands for once Dropout/Identity are gone.
+    const std::string &source(const std::string &value) const;
+    // An initializer by (resolved) name, or nullptr.
+    const Tensor *initializer(const std::string &value) const;
+    // The shape of a (resolved) value.
+    const Shape &shape(const std::string &value) const { return shapes.at(source(value)); }
+    // A float32 scalar initializer's value (Clip's bounds), or nullopt.
+    std::optional<float> scalar(const std::string &value) const;
+
+    std::map<std::string, std::string> aliases;
+};
+
+// Throws Error when the graph has no data input or its shapes do not infer.
+InferenceGraph inferenceGraph(const Graph &model, bool dynamicBatch);
+// The same for an exporter whose op table is `mappable`: when shapes do not infer (an op without a
+// kernel), the Error lists every node the target cannot take instead.
+InferenceGraph inferenceGraph(const Graph &model, bool dynamicBatch, const std::string &target,
+                              const std::function<bool(const std::string &)> &mappable);
+
+// The spatial attributes of a 2-D Conv/MaxPool/AveragePool, as the exporters write them: pads
+// in (top, bottom, left, right) order, which MindSpore and GE share. Returns the problem (empty
+// when the node maps): not 2-D, auto_pad, ceil_mode.
+struct Window2d {
+    std::vector<int64_t> kernel, strides, pads, dilations;
+};
+std::string window2d(const Node &node, const InferenceGraph &graph, Window2d &out);
+
+// Every problem in `problems`, joined into one Error: "Cannot export "<model>" to <target>: a; b.
+// Nothing was written."; no-op when empty.
+void throwExportProblems(const Graph &model, const std::string &target, const std::vector<std::string> &problems);
+
+} // namespace netwright

@@ -1,0 +1,134 @@
+// SPDX-License-Identifier: Apache-2.0
+// A run directory in the window, while `netwright train` is still writing it: the history panel
+// follows the run live (rows, curves, markers), shows which checkpoint the keep rule deleted,
+// compares two checkpoints parameter by parameter (the L2 distance checked against the files),
+// resumes from one as a fork that ends bit-identical to the original, and deletes one — recorded
+// so that `netwright history` agrees.
+#include "formats/mindspore/ckpt_file.h"
+#include "graph/graph_view.h"
+#include "gui/run_history_panel.h"
+#include "support/cli_support.h"
+#include "training/training_curves.h"
+
+#include <QFile>
+#include <QFileInfo>
+#include <QJsonArray>
+#include <QJsonDocument>
+#include <QJsonObject>
+#include <QProcess>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QTest>
+
+#include <cmath>
+
+using namespace netwright;
+using namespace netwright::gui;
+
+class RunHistoryGuiTest : public QObject {
+    Q_OBJECT
+    QTemporaryDir m_dir;
+
+private slots:
+    void followsARunLiveComparesAndDeletes()
+    {
+        const QString data = test::fashionMnistSlice(m_dir.path(), 1280, 300);
+        QVERIFY(!data.isEmpty());
+        QFile f(m_dir.filePath("run.json"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QStringLiteral(R"({"model": {"name": "lenet5"}, %1, "training": {"epochs": 3, "batch_size": 64, "threads": 1},
+ "checkpoint": {"keep_checkpoint_max": 2}})").arg(data).toUtf8());
+        f.close();
+        const QString run = m_dir.filePath("run");
+        // The panel is open before the run has written anything.
+        RunHistoryPanel panel(run);
+        panel.show();
+        QCOMPARE(panel.rows().size(), size_t(0));
+        QProcess train;
+        train.setStandardOutputFile(QProcess::nullDevice()); // never blocks on a full pipe
+        train.start(qEnvironmentVariable("NETWRIGHT_BINARY"), {"train", "--config", m_dir.filePath("run.json"), "--out", run});
+        QVERIFY(train.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(panel.rows().size() >= 1, 120000); // live, while the process runs
+        if (train.state() != QProcess::NotRunning) // it may have ended while the panel was being watched
+            QVERIFY(train.waitForFinished(300000));
+        QCOMPARE(train.exitCode(), 0);
+        QTRY_COMPARE_WITH_TIMEOUT(panel.rows().size(), size_t(3), 10000);
+        QTRY_COMPARE_WITH_TIMEOUT(panel.curves()->stepPoints(), 60, 10000); // 3 epochs × 20 steps
+        QCOMPARE(panel.curves()->evaluationPoints(), 3);
+        // keep_checkpoint_max 2: the first was deleted, by that rule.
+        QVERIFY2(panel.table()->item(0, 7)->text().startsWith("deleted (keep_checkpoint_max"), qPrintable(panel.table()->item(0, 7)->text()));
+        QCOMPARE(panel.table()->item(2, 7)->text(), QStringLiteral("kept"));
+        QCOMPARE(panel.curves()->checkpointSteps(), (std::vector<int64_t>{40, 60}));
+        QCOMPARE(panel.curves()->deletedCheckpointSteps(), (std::vector<int64_t>{20}));
+
+        // Compare epoch 2 with epoch 3: conv1.weight's distance, recomputed from the files.
+        QString error;
+        QVERIFY2(panel.compareRows(1, 2, &error), qPrintable(error));
+        QTableWidget *cmp = panel.comparison();
+        QVERIFY(cmp->rowCount() >= 10);
+        int row = -1;
+        for (int r = 0; r < cmp->rowCount(); ++r)
+            if (cmp->item(r, 0)->text() == "conv1.weight")
+                row = r;
+        QVERIFY(row >= 0);
+        const auto a = mindspore::readCkpt((run + "/" + panel.rows()[1].file).toStdString());
+        const auto b = mindspore::readCkpt((run + "/" + panel.rows()[2].file).toStdString());
+        double d2 = 0;
+        for (size_t i = 0; i < a.entries.size(); ++i)
+            if (a.entries[i].name == "conv1.weight")
+                for (int64_t k = 0; k < a.entries[i].tensor.numel(); ++k) {
+                    const double d = static_cast<double>(b.entries[i].tensor.data()[k]) - a.entries[i].tensor.data()[k];
+                    d2 += d * d;
+                }
+        QVERIFY(std::sqrt(d2) > 0);
+        QVERIFY(std::abs(cmp->item(row, 2)->text().toDouble() - std::sqrt(d2)) <= 1e-5 * std::sqrt(d2));
+
+        // The same comparison on the run's graph: lenet5's five nodes with weights (two Conv, three
+        // Gemm) are shaded, none else; the one reading the most-moved parameter (the table's first
+        // row) at full strength, with its figures in the tooltip.
+        QTRY_VERIFY_WITH_TIMEOUT(panel.comparisonGraph()->isLaidOut(), 60000);
+        const auto &heat = panel.comparisonGraph()->nodeHeat();
+        QCOMPARE(heat.size(), size_t(5));
+        const QString top = cmp->item(0, 0)->text();
+        int strongest = 0;
+        for (const auto &[node, h] : heat) {
+            QVERIFY(h.value >= 0 && h.value <= 1);
+            if (h.value == 1.0) {
+                ++strongest;
+                QVERIFY2(h.note.contains(top + ": moved " + cmp->item(0, 3)->text()), qPrintable(h.note));
+            }
+        }
+        QCOMPARE(strongest, 1);
+
+        // Resume from epoch 2: a fork trained on by `netwright resume` in its own process ends with
+        // the same epoch-3 checkpoint as the original run, byte for byte (exact resume).
+        panel.setProgram(qEnvironmentVariable("NETWRIGHT_BINARY"));
+        const QString fork = panel.resumeFrom(1, &error);
+        QVERIFY2(!fork.isEmpty(), qPrintable(error));
+        RunHistoryPanel forked(fork);
+        QTRY_VERIFY_WITH_TIMEOUT(forked.rows().size() == 1 && forked.rows()[0].epoch == 3, 120000);
+        const QString last = panel.rows()[2].file;
+        QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(fork + "/" + last), 60000);
+        QFile x(run + "/" + last), y(fork + "/" + last);
+        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(fork + "/" + last).size() == QFileInfo(run + "/" + last).size(), 60000);
+        QVERIFY(x.open(QIODevice::ReadOnly) && y.open(QIODevice::ReadOnly));
+        QVERIFY(x.readAll() == y.readAll());
+        QTRY_COMPARE_WITH_TIMEOUT(forked.curves()->stepPoints(), 60, 60000); // the metrics up to epoch 2, then epoch 3
+
+        // Delete epoch 2's checkpoint: gone, and recorded as the history command reads it.
+        const QString doomed = panel.rows()[1].file;
+        QVERIFY2(panel.deleteRow(1, &error), qPrintable(error));
+        QVERIFY(!QFile::exists(run + "/" + doomed));
+        QCOMPARE(panel.table()->item(1, 7)->text(), QStringLiteral("deleted (deleted by the user)"));
+        QProcess history;
+        history.start(qEnvironmentVariable("NETWRIGHT_BINARY"), {"history", "--json", run});
+        QVERIFY(history.waitForFinished(60000));
+        const QJsonArray rows = QJsonDocument::fromJson(history.readAllStandardOutput()).object()["checkpoints"].toArray();
+        QCOMPARE(rows.size(), 3);
+        QCOMPARE(rows[1].toObject()["status"].toString(), QStringLiteral("deleted"));
+        QCOMPARE(rows[1].toObject()["rule"].toString(), QStringLiteral("deleted by the user"));
+    }
+};
+
+QTEST_MAIN(RunHistoryGuiTest)
+#include "run_history_gui_test.moc"

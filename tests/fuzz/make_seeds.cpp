@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+// Writes small, valid seed files for the fuzz targets of the formats ../shared/fixtures has no
+// files of (ONNX, AIR) and extra ones for MindIR and CNTK: zoo models on tiny inputs, exported
+// with Netwright's own writers. Usage: fuzz_make_seeds OUT_DIR (writes OUT_DIR/<reader>/…).
+#include "core/error.h"
+#include "formats/graph_formats.h"
+#include "formats/mindspore/ckpt_file.h"
+#include "zoo/model_zoo.h"
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+
+using namespace netwright;
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: fuzz_make_seeds OUT_DIR\n");
+        return 2;
+    }
+    const std::filesystem::path out = argv[1];
+    const std::pair<const char *, const char *> readers[] = {{"onnx", "onnx"}, {"mindir", "mindir"}, {"air", "air"}, {"cntk-model", "cntk"}};
+    int written = 0;
+    try {
+        for (const auto &[model, size] : {std::pair{"mlp", 4}, std::pair{"cnn-bn", 8}}) {
+            const Graph g = buildZooModel({model, 1, size, size, 3}, InitScheme::KaimingUniform, 1);
+            for (const auto &[format, reader] : readers) {
+                std::filesystem::create_directories(out / reader);
+                const std::string bytes = exportGraph(*graphFormat(format), g, {});
+                std::ofstream(out / reader / (std::string(model) + graphFormat(format)->extension), std::ios::binary) << bytes;
+                ++written;
+            }
+        }
+        std::printf("%d seed files in %s\n", written, out.c_str());
+        return 0;
+    } catch (const Error &e) {
+        std::fprintf(stderr, "fuzz_make_seeds: %s\n", e.what());
+        return 1;
+    }
+}

@@ -1,0 +1,130 @@
+// SPDX-License-Identifier: Apache-2.0
+// The graph view: a model's nodes laid out by Graphviz dot (in a separate process, see
+// dot_layout.h) and drawn in a QGraphicsView — op type and name on each box, tensor shapes on the
+// edges; zoom (wheel, keys), pan (drag), fit; search by name or op type with highlight and
+// next/previous; a click selects a node (nodeSelected), a double-click on a folded scope expands
+// it (large graphs start folded by name scope), "Collapse" in a node's context menu folds its
+// scope again; export as PNG or SVG. Items are added in slices between events so that a graph of
+// thousands of nodes never stalls the UI thread. Thread affinity: UI thread. Layer: widgets.
+#pragma once
+
+#include "graph/visible_graph.h"
+
+#include <QColor>
+#include <QGraphicsView>
+#include <QString>
+
+#include <map>
+#include <memory>
+#include <set>
+#include <string>
+#include <vector>
+
+namespace netwright::widgets {
+
+class DotLayout;
+
+// A node's shade in a comparison: value in [0, 1] (0 white, 1 the most changed: red) and the
+// figures behind it, shown in the node's tooltip.
+struct NodeHeat {
+    double value = 0;
+    QString note;
+};
+// The colour a shade is drawn in (also for legends and tests).
+QColor heatColour(double heat);
+struct GraphLayout;
+class NodeItem;
+
+class GraphView : public QGraphicsView {
+    Q_OBJECT
+public:
+    explicit GraphView(QWidget *parent = nullptr);
+    ~GraphView() override;
+
+    // Shows `model` (which must outlive the view or the next setModel). shapes: value name →
+    // shape text for edge labels. Graphs above kFoldThreshold nodes start folded by scope.
+    void setModel(const ModelDescription *model, std::map<std::string, std::string> shapes);
+    static constexpr int kFoldThreshold = 400;
+
+    const VisibleGraph &visibleGraph() const { return m_visible; }
+    bool isLaidOut() const { return m_laidOut; }
+    void cancelLayout();
+
+    // Search: the model nodes whose name or op type contains `text` (case-insensitive), in
+    // graph order; selects the first. Returns how many matched.
+    int find(const QString &text);
+    void findNext();
+    void findPrevious();
+    int matchCount() const { return static_cast<int>(m_matches.size()); }
+    int currentMatch() const { return m_current; }
+
+    // The selected model node (-1: none, or a folded scope).
+    int selectedNode() const { return m_selected; }
+    // Selects a model node by index, expanding the scopes that fold it (after a new layout).
+    void selectNode(int modelNode);
+    void expandScope(const std::string &path);
+    void collapseScope(const std::string &path);
+    const std::set<std::string> &expandedScopes() const { return m_expanded; }
+
+    // Colours op nodes by a shade (model node index → heat), e.g. how far their parameters moved
+    // between two checkpoints; nodes without one keep a neutral colour, a folded scope shows its
+    // largest member. Empty: the op colours again. Kept across relayouts (expand, collapse).
+    void setNodeHeat(std::map<int, NodeHeat> heat);
+    const std::map<int, NodeHeat> &nodeHeat() const { return m_heat; }
+
+    void zoomIn();
+    void zoomOut();
+    void fitGraph();
+    void showOverview(); // what a freshly laid-out graph shows
+    static constexpr double kReadableScale = 0.75;
+    // Writes the whole graph; false with the reason in *error.
+    bool exportPng(const QString &path, QString *error);
+    bool exportSvg(const QString &path, QString *error);
+
+signals:
+    void layoutStarted(int nodes);
+    void layoutFinished();
+    void layoutFailed(const QString &message);
+    void nodeSelected(int modelNode);
+    void scopeExpanded(const QString &path);
+
+protected:
+    void wheelEvent(QWheelEvent *event) override;
+    void mousePressEvent(QMouseEvent *event) override;
+    void mouseDoubleClickEvent(QMouseEvent *event) override;
+    void contextMenuEvent(QContextMenuEvent *event) override;
+    void resizeEvent(QResizeEvent *event) override;
+    void drawBackground(QPainter *painter, const QRectF &rect) override;
+
+private:
+    void relayout();
+    void onLaidOut(const GraphLayout &layout);
+    void addItemsSlice();
+    void applyHighlight();
+    void showMatch();
+    void select(int visibleIndex, int modelNode);
+    int visibleIndexAt(const QPoint &viewPos) const;
+    int visibleIndexOf(int modelNode) const;
+    void applyHeat(NodeItem *item) const;
+
+    const ModelDescription *m_model = nullptr;
+    std::map<std::string, std::string> m_shapes;
+    std::set<std::string> m_expanded;
+    bool m_fold = false;
+    VisibleGraph m_visible;
+    DotLayout *m_layout = nullptr;
+    std::unique_ptr<GraphLayout> m_pending; // being turned into items, slice by slice
+    size_t m_nextItem = 0;
+    std::vector<NodeItem *> m_items;
+    std::vector<QSizeF> m_itemSizes;
+    bool m_laidOut = false, m_fitOnShow = true;
+    QString m_status;
+
+    std::vector<int> m_matches; // model node indices
+    int m_current = -1;
+    int m_selected = -1;
+    int m_pendingSelection = -1;
+    std::map<int, NodeHeat> m_heat;
+};
+
+} // namespace netwright::widgets
