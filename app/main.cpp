@@ -2,16 +2,19 @@
 // Entry point: `netwright` and `netwright FILE…` open the workbench window (QApplication);
 // `netwright <subcommand> …` runs headless under a QCoreApplication (no display needed).
 // Layer: app. Exit codes: 0 done, 1 error (one line on stderr), 2 usage, 130 stopped by a signal.
+#include "cli/batch_command.h"
 #include "cli/export_command.h"
 #include "cli/history_command.h"
 #include "cli/inspect_command.h"
 #include "cli/resume_command.h"
 #include "cli/train_command.h"
+#include "gui/instance_channel.h"
 #include "gui/main_window.h"
 
 #include <QApplication>
 #include <QCoreApplication>
 #include <QFileInfo>
+#include <QIcon>
 
 #include <cstdio>
 #include <cstring>
@@ -31,6 +34,7 @@ const char *kUsage =
     "  export     Export a model to ONNX, MindIR, AIR or CNTK, verified by reading it back (netwright export --help)\n"
     "  convert    Convert a model file between those formats, verified the same way (netwright convert --help)\n"
     "  history    List a run's checkpoints, kept and deleted (netwright history --help)\n"
+    "  batch      Train a queue of run configs, each into its own run directory (netwright batch --help)\n"
     "\n"
     "Options:\n"
     "  -h, --help     Show this help\n"
@@ -42,16 +46,34 @@ int runWindow(int argc, char **argv)
     QApplication::setApplicationName(QStringLiteral("Netwright"));
     QApplication::setOrganizationName(QStringLiteral("Netwright"));
     QApplication::setApplicationVersion(QStringLiteral(NETWRIGHT_VERSION));
-    netwright::gui::MainWindow window;
-    window.show();
+    QApplication::setDesktopFileName(QStringLiteral("netwright")); // the installed netwright.desktop
+    QApplication::setWindowIcon(QIcon::fromTheme(QStringLiteral("netwright")));
+    using netwright::gui::InstanceChannel;
+    QStringList paths;
     for (int i = 1; i < argc; ++i)
-        window.openPath(QString::fromLocal8Bit(argv[i]));
+        paths << QFileInfo(QString::fromLocal8Bit(argv[i])).absoluteFilePath();
+    // Files go to the window already running, if there is one (the desktop's second open).
+    const QString instance = InstanceChannel::defaultName();
+    if (!paths.isEmpty() && InstanceChannel::sendToRunning(instance, paths))
+        return 0;
+    netwright::gui::MainWindow window;
+    InstanceChannel channel;
+    channel.setOpener([&window](const QString &path) { return window.openPath(path) != nullptr; });
+    QObject::connect(&channel, &InstanceChannel::pathsOpened, &window, [&window] {
+        window.show();
+        window.raise();
+        window.activateWindow();
+    });
+    channel.listen(instance); // a second plain `netwright` opens a window of its own
+    window.show();
+    for (const QString &path : paths)
+        window.openPath(path);
     return app.exec();
 }
 
 bool isCommand(const char *arg)
 {
-    for (const char *c : {"train", "resume", "inspect", "export", "convert", "history", "help", "--help", "-h", "--version", "-v"})
+    for (const char *c : {"train", "resume", "inspect", "export", "convert", "history", "batch", "help", "--help", "-h", "--version", "-v"})
         if (std::strcmp(arg, c) == 0)
             return true;
     return false;
@@ -88,6 +110,8 @@ int main(int argc, char **argv)
         return netwright::cli::runConvertCommand(args);
     if (command == QLatin1String("history"))
         return netwright::cli::runHistoryCommand(args);
+    if (command == QLatin1String("batch"))
+        return netwright::cli::runBatchCommand(args);
     if (command == QLatin1String("--version") || command == QLatin1String("-v")) {
         std::printf("netwright %s\n", NETWRIGHT_VERSION);
         return 0;

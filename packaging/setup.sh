@@ -25,6 +25,8 @@ packages=(build-essential cmake ninja-build pkg-config ccache
 # The tests' independent oracles: the onnx Python package, ONNX's own test models, PyTorch.
 if [ "$mode" = test ]; then
   packages+=(python3-onnx python3-numpy libonnx-testdata python3-torch python3-torchvision)
+  # what checks the desktop integration: the validators and xdg-mime with its MIME sniffer
+  packages+=(desktop-file-utils appstream xdg-utils libfile-mimeinfo-perl shared-mime-info)
   # the sanitizer and fuzzing build of the file readers: clang with libFuzzer and its OpenMP
   packages+=(clang libclang-rt-14-dev libomp-14-dev)
 fi

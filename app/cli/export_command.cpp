@@ -35,22 +35,48 @@ namespace netwright::cli {
 namespace {
 
 // Writes `source` as `format` to `out` (or beside the source), verified before it is on disk.
-void exportTo(const QString &sourceArg, const GraphFormat &format, QString out, int opset, bool dynamicBatch)
+// The options export and convert share.
+const QList<QCommandLineOption> kShapeOptions{
+    {QStringLiteral("static-batch"), QStringLiteral("Fix the batch dimension (to --input-shape's N, else 1) instead of a dynamic one.")},
+    {QStringLiteral("input-shape"),
+     QStringLiteral("The data input's shape, e.g. 1,3,224,224: sets the dimensions the model leaves free (the ones it fixes must "
+                    "agree); N is the batch of --static-batch."),
+     QStringLiteral("N,C,H,W")},
+    {QStringLiteral("json"), QStringLiteral("Print the result as JSON (source, file, format, bytes, verification).")},
+};
+
+void exportTo(const QString &sourceArg, const GraphFormat &format, QString out, int opset, const QCommandLineParser &p)
 {
+    const bool dynamicBatch = !p.isSet(QStringLiteral("static-batch"));
     check(format.id != "onnx" || (opset >= 11 && opset <= 17), "ONNX export writes opsets 11–17, not " + std::to_string(opset) + ".");
     const ExportSource source = loadExportSource(sourceArg);
+    const std::vector<int64_t> shape =
+        p.isSet(QStringLiteral("input-shape")) ? parseShape(p.value(QStringLiteral("input-shape")).toStdString()) : std::vector<int64_t>{};
+    const Graph shaped = shape.empty() ? Graph{} : withInputShape(source.graph(), shape, dynamicBatch);
+    const Graph &model = shape.empty() ? source.graph() : shaped;
     GraphExportOptions options;
     options.opset = opset;
     options.dynamicBatch = dynamicBatch;
     options.producerVersion = NETWRIGHT_VERSION;
     options.metadata = source.metadata;
-    const std::string bytes = exportGraph(format, source.graph(), options);
+    const std::string bytes = exportGraph(format, model, options);
     if (out.isEmpty())
         out = source.defaultBase + QString::fromStdString(format.extension);
     const std::string path = out.toStdString();
-    const std::string verified = verifyExport(format, bytes, path, source.graph()); // before anything is on disk
+    const std::string verified = verifyExport(format, bytes, path, model); // before anything is on disk
     writeFileAtomically(path, bytes);
     const std::string what = format.id == "onnx" ? "ONNX opset " + std::to_string(opset) : format.name;
+    if (p.isSet(QStringLiteral("json"))) {
+        QJsonObject o{{"source", QString::fromStdString(source.description)},
+                      {"file", QString::fromStdString(path)},
+                      {"format", QString::fromStdString(format.option)},
+                      {"bytes", static_cast<qint64>(bytes.size())},
+                      {"verified", QString::fromStdString(verified)}};
+        if (format.id == "onnx")
+            o["opset"] = opset;
+        std::fputs(QJsonDocument(o).toJson(QJsonDocument::Indented).constData(), stdout);
+        return;
+    }
     std::printf("Exported %s to %s: %s, %zu bytes\nVerified: %s\n", source.description.c_str(), path.c_str(), what.c_str(), bytes.size(),
                 verified.c_str());
 }
@@ -82,8 +108,8 @@ int runExportCommand(const QStringList &arguments)
         {QStringLiteral("opset"), QStringLiteral("ONNX opset, 11–17 (default 13)."), QStringLiteral("N"), QStringLiteral("13")},
         {{QStringLiteral("o"), QStringLiteral("out")},
          QStringLiteral("The file to write (default: beside the source, .onnx/.mindir/.air/.model)."), QStringLiteral("FILE")},
-        {QStringLiteral("static-batch"), QStringLiteral("Fix the batch dimension to 1 instead of a dynamic one.")},
     });
+    p.addOptions(kShapeOptions);
     if (const auto done = parseSubcommand(p, arguments, "export", 1, "give exactly one run directory, checkpoint or model file."))
         return *done;
     try {
@@ -94,7 +120,7 @@ int runExportCommand(const QStringList &arguments)
         bool ok = false;
         const int opset = p.value(QStringLiteral("opset")).toInt(&ok);
         check(ok, "--opset: \"" + p.value(QStringLiteral("opset")).toStdString() + "\" is not a number.");
-        exportTo(p.positionalArguments().at(1), *format, p.value(QStringLiteral("out")), opset, !p.isSet(QStringLiteral("static-batch")));
+        exportTo(p.positionalArguments().at(1), *format, p.value(QStringLiteral("out")), opset, p);
         return 0;
     } catch (const Error &e) {
         std::fflush(stdout);
@@ -117,8 +143,8 @@ int runConvertCommand(const QStringList &arguments)
     p.addPositionalArgument(QStringLiteral("OUT"), QStringLiteral("The file to write."));
     p.addOptions({
         {QStringLiteral("opset"), QStringLiteral("ONNX opset, 11–17 (default 13)."), QStringLiteral("N"), QStringLiteral("13")},
-        {QStringLiteral("static-batch"), QStringLiteral("Fix the batch dimension to 1 instead of a dynamic one.")},
     });
+    p.addOptions(kShapeOptions);
     if (const auto done = parseSubcommand(p, arguments, "convert", 2, "give an input and an output file."))
         return *done;
     try {
@@ -129,7 +155,7 @@ int runConvertCommand(const QStringList &arguments)
         bool ok = false;
         const int opset = p.value(QStringLiteral("opset")).toInt(&ok);
         check(ok, "--opset: \"" + p.value(QStringLiteral("opset")).toStdString() + "\" is not a number.");
-        exportTo(p.positionalArguments().at(1), *format, out, opset, !p.isSet(QStringLiteral("static-batch")));
+        exportTo(p.positionalArguments().at(1), *format, out, opset, p);
         return 0;
     } catch (const Error &e) {
         std::fflush(stdout);

@@ -29,6 +29,7 @@ int runResumeCommand(const QStringList &arguments)
     p.addHelpOption();
     p.addPositionalArgument(QStringLiteral("resume"), QStringLiteral("The subcommand."));
     p.addPositionalArgument(QStringLiteral("RUN_DIR"), QStringLiteral("The run directory (holds config.json and checkpoints)."));
+    p.addOption({QStringLiteral("json"), QStringLiteral("Print the run's result as JSON on stdout at its end (the progress goes to stderr).")});
     if (const auto done = parseSubcommand(p, arguments, "resume", 1, "give exactly one run directory."))
         return *done;
     try {
@@ -41,8 +42,9 @@ int runResumeCommand(const QStringList &arguments)
         validateRunConfig(config);
         const TrainingData data = loadTrainingData(config.data);
         auto trainer = makeTrainer(config, data);
-        const ResumePoint from = restoreNewest(config, *trainer, d);
-        return runTrainingSession(config, *trainer, dir, from.file, from.lastStepSave);
+        const bool json = p.isSet(QStringLiteral("json"));
+        const ResumePoint from = restoreNewest(config, *trainer, d, json ? stderr : stdout);
+        return runTrainingSession(config, *trainer, dir, from.file, from.lastStepSave, json);
     } catch (const Error &e) {
         std::fflush(stdout);
         std::fprintf(stderr, "netwright resume: %s\n", e.what());

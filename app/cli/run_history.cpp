@@ -11,11 +11,12 @@ namespace netwright::cli {
 std::vector<CheckpointRow> readRunHistory(const QString &dir, bool *ok)
 {
     QFile log(dir + QStringLiteral("/checkpoints.jsonl"));
+    const bool opened = log.open(QIODevice::ReadOnly);
     if (ok)
-        *ok = log.open(QIODevice::ReadOnly);
-    else
-        log.open(QIODevice::ReadOnly);
+        *ok = opened;
     std::vector<CheckpointRow> rows;
+    if (!opened)
+        return rows; // no checkpoints yet
     auto find = [&](const QString &file) -> CheckpointRow * {
         for (auto it = rows.rbegin(); it != rows.rend(); ++it)
             if (it->file == file)

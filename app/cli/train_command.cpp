@@ -19,6 +19,8 @@
 
 #include <QCommandLineParser>
 #include <QFileInfo>
+#include <QJsonDocument>
+#include <QJsonObject>
 #include <QCoreApplication>
 
 #include <csignal>
@@ -62,13 +64,13 @@ int toInt(const QCommandLineParser &p, const QString &name, int minimum)
 
 } // namespace
 
-ResumePoint restoreNewest(const RunConfig &config, Trainer &trainer, const std::string &d)
+ResumePoint restoreNewest(const RunConfig &config, Trainer &trainer, const std::string &d, std::FILE *out)
 {
     ResumePoint point;
     const bool cntk = config.checkpoint.format == "cntk";
     point.file = cntk ? findCntkRestoreFile(d, cntkFilename(config.checkpoint, config.model)) : findNewestValidCheckpoint(d);
     if (point.file.empty()) {
-        std::printf("No checkpoint in %s yet; starting from the beginning.\n", d.c_str());
+        std::fprintf(out, "No checkpoint in %s yet; starting from the beginning.\n", d.c_str());
     } else {
         const std::string path = d + "/" + point.file;
         const auto entries = cntk ? cntk::readTrainerCheckpoint(path) : mindspore::readCkpt(path).entries;
@@ -86,17 +88,18 @@ ResumePoint restoreNewest(const RunConfig &config, Trainer &trainer, const std::
 }
 
 int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString &dir, const std::string &resumedFrom,
-                       int64_t lastStepSave)
+                       int64_t lastStepSave, bool json)
 {
+    std::FILE *human = json ? stderr : stdout; // with --json, stdout is the result alone
     const bool resuming = !resumedFrom.empty();
-    std::printf("Run directory: %s\n", qPrintable(dir));
+    std::fprintf(human, "Run directory: %s\n", qPrintable(dir));
     if (resuming)
-        std::printf("Resuming from %s (global step %lld)\n", resumedFrom.c_str(), static_cast<long long>(trainer.globalStep()));
-    std::fflush(stdout);
+        std::fprintf(human, "Resuming from %s (global step %lld)\n", resumedFrom.c_str(), static_cast<long long>(trainer.globalStep()));
+    std::fflush(human);
 
-    const bool interactive = ::isatty(STDOUT_FILENO) != 0;
+    const bool interactive = ::isatty(fileno(human)) != 0;
     MetricsLog metrics((dir + QStringLiteral("/metrics.jsonl")).toStdString(), resuming);
-    ProgressReporter progress(stdout, interactive, config.training.logEvery);
+    ProgressReporter progress(human, interactive, config.training.logEvery);
     CheckpointManager checkpoints(trainer, config.checkpoint, dir.toStdString(), config.model, resumedFrom);
     checkpoints.continueStepChain(lastStepSave);
     checkpoints.setSavedCallback([&](const std::string &path, const CheckpointRecord &) { progress.note("checkpoint " + path); });
@@ -129,20 +132,36 @@ int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString 
     std::signal(SIGINT, SIG_DFL);
     std::signal(SIGTERM, SIG_DFL);
 
-    std::printf("Run directory: %s\n", qPrintable(dir));
+    std::fprintf(human, "Run directory: %s\n", qPrintable(dir));
     if (!checkpoints.latest().empty())
-        std::printf("Newest checkpoint: %s/%s\n", qPrintable(dir), checkpoints.latest().c_str());
+        std::fprintf(human, "Newest checkpoint: %s/%s\n", qPrintable(dir), checkpoints.latest().c_str());
     if (end.lastEvaluation) {
         const EvalInfo &e = *end.lastEvaluation;
-        std::printf("Final test accuracy: %.2f %% (%lld/%lld) after %lld epoch%s, test loss %.4f\n", 100.0 * e.accuracy,
+        std::fprintf(human, "Final test accuracy: %.2f %% (%lld/%lld) after %lld epoch%s, test loss %.4f\n", 100.0 * e.accuracy,
                     static_cast<long long>(e.correct), static_cast<long long>(e.samples),
                     static_cast<long long>(end.epochsDone), end.epochsDone == 1 ? "" : "s", e.loss);
     }
+    const bool nothingLeft = resuming && !end.lastEvaluation && end.globalStep == trainer.globalStep();
     if (end.stopped)
-        std::printf("Stopped by a signal; continue with: netwright resume %s\n", qPrintable(dir));
-    else if (resuming && !end.lastEvaluation && end.globalStep == trainer.globalStep())
-        std::printf("Nothing left to train: the run had finished at global step %lld.\n", static_cast<long long>(end.globalStep));
-    std::fflush(stdout);
+        std::fprintf(human, "Stopped by a signal; continue with: netwright resume %s\n", qPrintable(dir));
+    else if (nothingLeft)
+        std::fprintf(human, "Nothing left to train: the run had finished at global step %lld.\n", static_cast<long long>(end.globalStep));
+    std::fflush(human);
+    if (json) {
+        QJsonObject o{{"run_dir", dir},
+                      {"resumed_from", resumedFrom.empty() ? QJsonValue() : QJsonValue(QString::fromStdString(resumedFrom))},
+                      {"global_step", static_cast<qint64>(end.globalStep)},
+                      {"epochs_done", static_cast<qint64>(end.epochsDone)},
+                      {"stopped", end.stopped},
+                      {"nothing_left", nothingLeft},
+                      {"newest_checkpoint", checkpoints.latest().empty() ? QJsonValue() : QJsonValue(QString::fromStdString(checkpoints.latest()))}};
+        if (end.lastEvaluation) {
+            o["eval_accuracy"] = end.lastEvaluation->accuracy;
+            o["eval_loss"] = end.lastEvaluation->loss;
+        }
+        std::fputs(QJsonDocument(o).toJson(QJsonDocument::Indented).constData(), stdout);
+        std::fflush(stdout);
+    }
     return end.stopped ? 130 : 0;
 }
 
@@ -174,7 +193,8 @@ int runTrainCommand(const QStringList &arguments)
                                                 "train nothing, write nothing.")},
         {QStringLiteral("step-seconds"), QStringLiteral("With --plan: the assumed time of one step for time-based rules (default 0.1)."),
          QStringLiteral("S")},
-        {QStringLiteral("json"), QStringLiteral("With --plan: print the plan as JSON.")},
+        {QStringLiteral("json"), QStringLiteral("Print JSON on stdout: the plan with --plan; else the run's result at its end (the "
+                                                "progress goes to stderr).")},
     });
     if (const auto done = parseSubcommand(p, arguments, "train", 0, nullptr))
         return *done;
@@ -243,9 +263,10 @@ int runTrainCommand(const QStringList &arguments)
         auto trainer = makeTrainer(config, data);
         const bool restore = config.checkpoint.enabled && config.checkpoint.restore && p.isSet(QStringLiteral("out"));
         const QString dir = prepareRunDirectory(p.value(QStringLiteral("out")), QString::fromStdString(config.name), restore);
-        const ResumePoint from = restore ? restoreNewest(config, *trainer, dir.toStdString()) : ResumePoint{};
+        const bool json = p.isSet(QStringLiteral("json"));
+        const ResumePoint from = restore ? restoreNewest(config, *trainer, dir.toStdString(), json ? stderr : stdout) : ResumePoint{};
         writeRunConfig(dir, config);
-        return runTrainingSession(config, *trainer, dir, from.file, from.lastStepSave);
+        return runTrainingSession(config, *trainer, dir, from.file, from.lastStepSave, json);
     } catch (const Error &e) {
         std::fflush(stdout);
         std::fprintf(stderr, "netwright train: %s\n", e.what());

@@ -6,6 +6,7 @@
 #include <QStringList>
 
 #include <cstdint>
+#include <cstdio>
 #include <string>
 
 namespace netwright {
@@ -24,11 +25,14 @@ struct ResumePoint {
 // Restores the newest valid checkpoint in `dir` into `trainer` and cuts dir's metrics log back to
 // it; with no checkpoint, the run starts over (and the metrics log is emptied). With
 // checkpoint.format "cntk" the checkpoint is found by CNTK's restore scan.
-ResumePoint restoreNewest(const RunConfig &config, Trainer &trainer, const std::string &dir);
+// `out` gets the one line it prints.
+ResumePoint restoreNewest(const RunConfig &config, Trainer &trainer, const std::string &dir, std::FILE *out = stdout);
 // Trains `trainer` into run directory `dir` with progress, the metrics log (appended to when
 // resuming) and the checkpoint policy; SIGINT/SIGTERM stop after the current step and save.
-// Returns the exit code.
+// Returns the exit code. json: the progress and the summary lines go to stderr, and stdout gets
+// one JSON object with the result (run directory, global step, epochs, stopped, newest
+// checkpoint, final test metrics).
 int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString &dir, const std::string &resumedFrom,
-                       int64_t lastStepSave);
+                       int64_t lastStepSave, bool json = false);
 
 } // namespace netwright::cli

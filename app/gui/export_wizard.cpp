@@ -29,7 +29,10 @@ struct ExportWizard::Work {
     std::mutex mutex;
     std::unique_ptr<cli::ExportSource> source;
     QString loadedFrom;
+    Graph shaped; // the source's graph with the input shape the options give
+    bool reshaped = false;
     std::string bytes;
+    const Graph &graph() const { return reshaped ? shaped : source->graph(); }
 };
 
 // A page whose completeness the wizard decides (pre-flight passed, file written).
@@ -52,7 +55,7 @@ private:
 
 ExportWizard::ExportWizard(const QString &source, QWidget *parent)
     : QWizard(parent), m_work(std::make_shared<Work>()), m_source(new QLineEdit(source)), m_output(new QLineEdit),
-      m_formats(new QButtonGroup(this)), m_opset(new QSpinBox), m_dynamic(new QCheckBox(tr("Dynamic batch dimension"))),
+      m_formats(new QButtonGroup(this)), m_opset(new QSpinBox), m_inputShape(new QLineEdit), m_dynamic(new QCheckBox(tr("Dynamic batch dimension"))),
       m_preflight(new QPlainTextEdit), m_report(new QPlainTextEdit), m_preflightBusy(new QProgressBar), m_writeBusy(new QProgressBar)
 {
     setWindowTitle(tr("Export Model"));
@@ -110,6 +113,13 @@ ExportWizard::ExportWizard(const QString &source, QWidget *parent)
     m_opset->setValue(13);
     m_dynamic->setChecked(true);
     of->addRow(tr("ONNX opset"), m_opset);
+    m_output->setObjectName(QStringLiteral("output"));
+    m_inputShape->setObjectName(QStringLiteral("inputShape"));
+    m_dynamic->setObjectName(QStringLiteral("dynamicBatch"));
+    m_inputShape->setPlaceholderText(tr("as the model declares — or e.g. 1,3,224,224 to set free dimensions"));
+    m_inputShape->setToolTip(tr("The data input's shape [N,…]: sets the dimensions the model leaves free (the ones it fixes must "
+                                "agree); N is the batch when the batch is not dynamic."));
+    of->addRow(tr("Input shape"), m_inputShape);
     of->addRow(m_dynamic);
     of->addRow(tr("File"), m_output);
     connect(m_output, &QLineEdit::textChanged, optionsPage, &ExportPage::changed);
@@ -198,6 +208,7 @@ void ExportWizard::startPreflight()
     options.producerVersion = NETWRIGHT_VERSION;
     auto work = m_work;
     const QString source = sourcePath();
+    const std::string shape = m_inputShape->text().trimmed().toStdString();
     auto *watcher = new QFutureWatcher<QString>(this);
     connect(watcher, &QFutureWatcher<QString>::finished, this, [this, watcher, page] {
         const QString result = watcher->result();
@@ -208,7 +219,7 @@ void ExportWizard::startPreflight()
         m_preflight->setPlainText(m_preflightOk ? result.mid(3) : result);
         page->changed();
     });
-    watcher->setFuture(QtConcurrent::run([work, source, format, options]() mutable -> QString {
+    watcher->setFuture(QtConcurrent::run([work, source, shape, format, options]() mutable -> QString {
         try {
             std::lock_guard lock(work->mutex);
             if (!work->source || work->loadedFrom != source) {
@@ -216,7 +227,10 @@ void ExportWizard::startPreflight()
                 work->loadedFrom = source;
             }
             options.metadata = work->source->metadata;
-            const Graph &g = work->source->graph();
+            work->reshaped = !shape.empty();
+            if (work->reshaped)
+                work->shaped = withInputShape(work->source->graph(), parseShape(shape), options.dynamicBatch);
+            const Graph &g = work->graph();
             work->bytes = exportGraph(format, g, options);
             int nodes = 0;
             for (const auto &n : g.nodes)
@@ -260,7 +274,7 @@ void ExportWizard::startWrite()
         try {
             std::lock_guard lock(work->mutex);
             const std::string path = out.toStdString();
-            const std::string verified = verifyExport(format, work->bytes, path, work->source->graph()); // before it is on disk
+            const std::string verified = verifyExport(format, work->bytes, path, work->graph()); // before it is on disk
             writeFileAtomically(path, work->bytes);
             return QStringLiteral("OK ") + tr("Wrote %1\n%2, %L3 bytes\n\nVerified: %4")
                                                .arg(out, QString::fromStdString(format.name))

@@ -48,6 +48,7 @@ private:
     QLineEdit *m_source, *m_output;
     QButtonGroup *m_formats;
     QSpinBox *m_opset;
+    QLineEdit *m_inputShape;
     QCheckBox *m_dynamic;
     QPlainTextEdit *m_preflight, *m_report;
     QProgressBar *m_preflightBusy, *m_writeBusy;

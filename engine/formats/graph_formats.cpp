@@ -124,6 +124,49 @@ std::string exportGraph(const GraphFormat &format, const Graph &model, const Gra
     throw Error(format.name + " has no graph export.");
 }
 
+Graph withInputShape(const Graph &model, const std::vector<int64_t> &shape, bool dynamicBatch)
+{
+    Graph g = model;
+    ValueInfo *input = nullptr;
+    for (auto &in : g.inputs)
+        if (in.name != "labels" && !g.initializers.count(in.name) && !input)
+            input = &in;
+    const std::string what = "Cannot give \"" + model.name + "\" the input shape " + shapeToString(shape) + ": ";
+    check(input != nullptr, what + "it has no data input.");
+    check(shape.size() == input->shape.size(), what + "its input \"" + input->name + "\" has " + std::to_string(input->shape.size())
+                                                   + " dimensions " + shapeToString(input->shape) + ".");
+    for (size_t d = 0; d < shape.size(); ++d) {
+        check(shape[d] > 0, what + "dimension " + std::to_string(d) + " must be positive.");
+        if (d > 0 && input->shape[d] >= 0)
+            check(input->shape[d] == shape[d], what + "its input \"" + input->name + "\" fixes dimension " + std::to_string(d) + " at "
+                                                   + std::to_string(input->shape[d]) + ".");
+    }
+    input->shape = shape;
+    if (dynamicBatch)
+        input->shape[0] = -1;
+    return g;
+}
+
+std::vector<int64_t> parseShape(const std::string &text)
+{
+    std::vector<int64_t> shape;
+    std::string part;
+    auto flush = [&] {
+        check(!part.empty() && part.size() <= 12 && part.find_first_not_of("0123456789") == std::string::npos,
+              "\"" + text + "\" is not a shape (whole numbers separated by commas, like 1,3,224,224).");
+        shape.push_back(std::stoll(part));
+        part.clear();
+    };
+    for (char c : text) {
+        if (c == ',' || c == 'x')
+            flush();
+        else if (c != ' ' && c != '[' && c != ']')
+            part.push_back(c);
+    }
+    flush();
+    return shape;
+}
+
 std::string verifyExport(const GraphFormat &format, const std::string &bytes, const std::string &path, const Graph &model)
 {
     const std::string failed = "Verification of \"" + path + "\" failed: ";

@@ -49,6 +49,14 @@ struct GraphExportOptions {
 // The serialized file; Error listing every node that does not map (nothing produced then).
 std::string exportGraph(const GraphFormat &format, const Graph &model, const GraphExportOptions &options);
 
+// The model with its data input shaped [N, …] as `shape` says, for export: the dimensions the
+// model leaves free are set, the ones it fixes must agree; N becomes the batch of a static-batch
+// export (dynamicBatch false) and is otherwise left free. The tensors are shared, not copied.
+// Throws Error naming the model, the input and the dimension that does not fit.
+Graph withInputShape(const Graph &model, const std::vector<int64_t> &shape, bool dynamicBatch);
+// "1,3,224,224" (or "1x3x224x224") as a shape; Error for anything else.
+std::vector<int64_t> parseShape(const std::string &text);
+
 // Reads exported `bytes` back: every weight the model uses present and bit-identical, and the
 // same outputs on a random probe batch (within 1e-5). Returns a one-line summary; throws Error
 // naming `path` otherwise.

@@ -74,7 +74,8 @@ InferenceGraph inferenceGraph(const Graph &model, bool dynamicBatch)
             s[0] = batch;
         return model.inferShapes({{input->name, s}, {"labels", {batch}}});
     };
-    g.shapes = shapesAt(1);
+    // A static batch is the one the input states (an export shaped by the user), else 1.
+    g.shapes = shapesAt(!dynamicBatch && !input->shape.empty() && input->shape[0] > 0 ? input->shape[0] : 1);
     if (dynamicBatch && !input->shape.empty()) {
         const auto two = shapesAt(2);
         for (auto &[name, shape] : g.shapes) {
@@ -123,6 +124,25 @@ std::string window2d(const Node &n, const InferenceGraph &graph, Window2d &out)
     out.pads = {onnx[0], onnx[2], onnx[1], onnx[3]}; // ONNX [t,l,b,r] → (t,b,l,r)
     out.dilations = n.attrInts("dilations", {1, 1});
     return {};
+}
+
+bool OpTableWriter::fail(const Node &n, const std::string &why)
+{
+    m_problems.push_back(n.describe() + ": " + why);
+    return false;
+}
+
+bool OpTableWriter::window2d(const Node &n, std::vector<int64_t> &kernel, std::vector<int64_t> &strides, std::vector<int64_t> &pads,
+                             std::vector<int64_t> &dilations)
+{
+    Window2d w;
+    if (const std::string problem = netwright::window2d(n, m_ig, w); !problem.empty())
+        return fail(n, problem);
+    kernel = w.kernel;
+    strides = w.strides;
+    pads = w.pads;
+    dilations = w.dilations;
+    return true;
 }
 
 void throwExportProblems(const Graph &model, const std::string &target, const std::vector<std::string> &problems)

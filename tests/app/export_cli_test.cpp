@@ -95,6 +95,20 @@ private slots:
         QCOMPARE(d.inputs.at(0).shape, (std::vector<int64_t>{1, 1, 28, 28}));
         std::map<std::string, std::string> props(d.properties.begin(), d.properties.end());
         QCOMPARE(props["opset_import"], std::string("ai.onnx 11"));
+
+        // --input-shape: N is the static batch (the probe runs at it too); a dimension the model
+        // fixes must agree, or nothing is written and the dimension is named.
+        QString out, err;
+        QCOMPARE(run({"export", path("run"), "--static-batch", "--input-shape", "4,1,28,28", "--out", path("four.onnx")}, &out, &err), 0);
+        QCOMPARE(describeFile(path("four.onnx").toStdString()).inputs.at(0).shape, (std::vector<int64_t>{4, 1, 28, 28}));
+        // A static export keeps the batch a file states; --input-shape sets another.
+        QCOMPARE(run({"convert", path("four.onnx"), path("four.mindir"), "--static-batch"}, &out, &err), 0);
+        QCOMPARE(describeFile(path("four.mindir").toStdString()).inputs.at(0).shape, (std::vector<int64_t>{4, 1, 28, 28}));
+        QCOMPARE(run({"convert", path("four.onnx"), path("eight.mindir"), "--static-batch", "--input-shape", "8x1x28x28"}, &out, &err), 0);
+        QCOMPARE(describeFile(path("eight.mindir").toStdString()).inputs.at(0).shape, (std::vector<int64_t>{8, 1, 28, 28}));
+        QCOMPARE(run({"export", path("run"), "--input-shape", "1,3,28,28", "--out", path("three.onnx")}, &out, &err), 1);
+        QVERIFY2(err.startsWith("netwright export: Cannot give") && err.contains("fixes dimension 1 at 1"), qPrintable(err));
+        QVERIFY(!QFile::exists(path("three.onnx")));
     }
 
     void cntkModelV2()

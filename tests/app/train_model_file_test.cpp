@@ -10,6 +10,7 @@
 
 #include <QDir>
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -50,8 +51,15 @@ private slots:
     {
         const QString model = m_dir.filePath("lenet5_13.onnx");
         const QString out = m_dir.filePath("run");
-        const test::RunResult r = run({"train", "--config", m_config, "--model-file", model, "--out", out});
+        const test::RunResult r = run({"train", "--config", m_config, "--model-file", model, "--out", out, "--json"});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        // --json: the result alone on stdout, the progress on stderr.
+        const QJsonObject result = QJsonDocument::fromJson(r.out.toUtf8()).object();
+        QCOMPARE(result["run_dir"].toString(), out);
+        QCOMPARE(result["global_step"].toInt(), 282);
+        QCOMPARE(result["epochs_done"].toInt(), 3);
+        QCOMPARE(result["stopped"].toBool(), false);
+        QVERIFY2(r.err.contains("Run directory: " + out), qPrintable(r.err));
 
         // The run keeps its own copy of the file, named by the config relative to itself.
         QCOMPARE(test::contents(out + "/lenet5_13.onnx"), test::contents(model));
@@ -72,7 +80,9 @@ private slots:
         }
         qInfo("test accuracy after 3 epochs on 3,000 images: %.3f", accuracy);
         QVERIFY2(accuracy > 0.6, qPrintable(QString::number(accuracy)));
+        QCOMPARE(result["eval_accuracy"].toDouble(), accuracy);
         QVERIFY(last.startsWith("lenet5_13-3_"));
+        QCOMPARE(result["newest_checkpoint"].toString(), last);
         const Graph original = onnx_format::importOnnxFile(model.toStdString()).graph;
         const auto ckpt = mindspore::readCkpt((out + "/" + last).toStdString());
         int parameters = 0;
@@ -91,13 +101,19 @@ private slots:
         // Moved elsewhere, the run still exports (the graph comes from its own copy) …
         const QString moved = m_dir.filePath("moved");
         QVERIFY(QDir().rename(out, moved));
-        const test::RunResult e = run({"export", moved, "--format", "onnx", "--out", m_dir.filePath("trained.onnx")});
+        const test::RunResult e = run({"export", moved, "--format", "onnx", "--out", m_dir.filePath("trained.onnx"), "--json"});
         QVERIFY2(e.exitCode == 0, qPrintable(e.err));
-        QVERIFY2(e.out.contains("bit-identical"), qPrintable(e.out));
+        const QJsonObject exported = QJsonDocument::fromJson(e.out.toUtf8()).object();
+        QCOMPARE(exported["file"].toString(), m_dir.filePath("trained.onnx"));
+        QCOMPARE(exported["format"].toString(), QStringLiteral("onnx"));
+        QCOMPARE(exported["bytes"].toInteger(), QFileInfo(m_dir.filePath("trained.onnx")).size());
+        QVERIFY2(exported["verified"].toString().contains("bit-identical"), qPrintable(e.out));
         // … and resumes: its newest checkpoint restores into the copy (nothing is left to train).
         const test::RunResult more = run({"resume", moved});
         QVERIFY2(more.exitCode == 0 && more.out.contains("Nothing left to train: the run had finished at global step 282"),
                  qPrintable(more.out + more.err));
+        const test::RunResult again = run({"resume", moved, "--json"});
+        QCOMPARE(QJsonDocument::fromJson(again.out.toUtf8()).object()["nothing_left"].toBool(), true);
     }
 
     void refusesWhatCannotTrain_data()

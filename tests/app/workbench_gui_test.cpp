@@ -18,6 +18,7 @@
 #include "tensor/tensor_inspector.h"
 
 #include <QApplication>
+#include <QCheckBox>
 #include <cstring>
 #include <QElapsedTimer>
 #include <QFile>
@@ -228,7 +229,10 @@ private slots:
         QCOMPARE(w.currentId(), int(ExportWizard::OptionsPage));
         QVERIFY(w.outputPath().endsWith("cntk_ConvNet_CIFAR10_DataAug_1.mindir"));
         const QString out = m_dir.filePath("convnet.mindir");
-        w.page(ExportWizard::OptionsPage)->findChild<QLineEdit *>()->setText(out);
+        w.page(ExportWizard::OptionsPage)->findChild<QLineEdit *>("output")->setText(out);
+        // A static batch of 2, as the input shape gives it.
+        w.page(ExportWizard::OptionsPage)->findChild<QLineEdit *>("inputShape")->setText("2,3,32,32");
+        w.page(ExportWizard::OptionsPage)->findChild<QCheckBox *>("dynamicBatch")->setChecked(false);
         w.next();
         QTRY_VERIFY_WITH_TIMEOUT(w.preflightPassed(), 60000);
         QVERIFY2(w.preflightText().contains("map to MindSpore MindIR"), qPrintable(w.preflightText()));
@@ -249,6 +253,7 @@ private slots:
             ++compared;
         }
         QCOMPARE(compared, 15);
+        QCOMPARE(describeFile(out.toStdString()).inputs.at(0).shape, (std::vector<int64_t>{2, 3, 32, 32}));
     }
 
     void exportWizardPreflightStopsWhatDoesNotMap()
@@ -262,7 +267,7 @@ private slots:
             if (b->property("format").toString() == "mindir")
                 b->click();
         w.next();
-        w.page(ExportWizard::OptionsPage)->findChild<QLineEdit *>()->setText(m_dir.filePath("leaky.mindir"));
+        w.page(ExportWizard::OptionsPage)->findChild<QLineEdit *>("output")->setText(m_dir.filePath("leaky.mindir"));
         w.next();
         QTRY_VERIFY_WITH_TIMEOUT(w.preflightText().contains("Nothing was written"), 60000);
         QVERIFY(!w.preflightPassed());

@@ -27,9 +27,9 @@ void fillDesc(ge::proto::TensorDescriptor &d, DType dtype, const Shape &shape)
     d.set_layout(shape.size() == 4 ? "NCHW" : "ND");
 }
 
-class Writer {
+class Writer : public OpTableWriter {
 public:
-    explicit Writer(const InferenceGraph &ig) : m_ig(ig), m_g(*ig.graph)
+    explicit Writer(const InferenceGraph &ig) : OpTableWriter(ig)
     {
         m_graph = m_model.add_graph();
         m_graph->set_name(m_g.name.empty() ? "graph" : m_g.name);
@@ -134,25 +134,8 @@ private:
 
     const Shape &shapeOf(const std::string &v) const { return m_ig.shape(v); }
 
-    std::optional<float> scalarOf(const std::string &v) const { return m_ig.scalar(v); }
 
-    bool fail(const Node &n, const std::string &why)
-    {
-        m_problems.push_back(n.describe() + ": " + why);
-        return false;
-    }
 
-    bool window2d(const Node &n, std::vector<int64_t> &k, std::vector<int64_t> &s, std::vector<int64_t> &p, std::vector<int64_t> &d)
-    {
-        Window2d w;
-        if (const std::string problem = netwright::window2d(n, m_ig, w); !problem.empty())
-            return fail(n, problem);
-        k = w.kernel;
-        s = w.strides;
-        p = w.pads; // (top, bottom, left, right)
-        d = w.dilations;
-        return true;
-    }
 
     void emit(const Node &n)
     {
@@ -290,13 +273,10 @@ private:
         m_ports[out] = {result->name() + ":0", y, DType::Float32};
     }
 
-    const InferenceGraph &m_ig;
-    const Graph &m_g;
     ge::proto::ModelDef m_model;
     ge::proto::GraphDef *m_graph = nullptr;
     std::map<std::string, Port> m_ports;
     std::set<std::string> m_opNames;
-    std::vector<std::string> m_problems;
     int64_t m_nextId = 0;
 };
 

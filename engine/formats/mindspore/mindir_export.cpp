@@ -89,9 +89,9 @@ void fillShape(A &a, const Shape &shape, DType dtype)
     a.set_type(A::TENSORS);
 }
 
-class Writer {
+class Writer : public OpTableWriter {
 public:
-    Writer(const InferenceGraph &ig, const MindirExportOptions &options) : m_ig(ig), m_g(*ig.graph)
+    Writer(const InferenceGraph &ig, const MindirExportOptions &options) : OpTableWriter(ig)
     {
         m_graphName = (m_g.name.empty() ? std::string("Net") : m_g.name) + "_construct_1";
         m_model.set_ir_version("0.1.1");
@@ -238,26 +238,8 @@ private:
         return std::vector<int64_t>(t->dataAs<int64_t>(), t->dataAs<int64_t>() + t->numel());
     }
 
-    std::optional<float> scalarOf(const std::string &v) const { return m_ig.scalar(v); }
 
-    bool fail(const Node &n, const std::string &why)
-    {
-        m_problems.push_back(n.describe() + ": " + why);
-        return false;
-    }
 
-    // A 2-D window op's spatial attributes, or a problem.
-    bool window2d(const Node &n, std::vector<int64_t> &k, std::vector<int64_t> &s, std::vector<int64_t> &p, std::vector<int64_t> &d)
-    {
-        Window2d w;
-        if (const std::string problem = netwright::window2d(n, m_ig, w); !problem.empty())
-            return fail(n, problem);
-        k = w.kernel;
-        s = w.strides;
-        p = w.pads; // (top, bottom, left, right)
-        d = w.dilations;
-        return true;
-    }
 
     void emit(const Node &n)
     {
@@ -427,13 +409,10 @@ private:
         m_names[out] = result;
     }
 
-    const InferenceGraph &m_ig;
-    const Graph &m_g;
     ::mind_ir::ModelProto m_model;
     ::mind_ir::GraphProto *m_graph = nullptr;
     std::string m_graphName, m_scope;
     std::map<std::string, std::string> m_names;
-    std::vector<std::string> m_problems;
     int m_id = 0, m_opIndex = 0;
 };
 
