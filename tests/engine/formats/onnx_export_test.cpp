@@ -9,6 +9,7 @@
 #include "formats/onnx/onnx_export.h"
 #include "formats/onnx/onnx_import.h"
 #include "support/error_of.h"
+#include "support/torch_resnet18.h"
 #include "zoo/model_zoo.h"
 
 #include <QFile>
@@ -137,13 +138,7 @@ private slots:
     {
         // PyTorch's resnet18, exported by the test's own script, imported, exported again by us.
         QTemporaryDir torchDir;
-        QProcess py;
-        py.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        py.start("/usr/bin/python3", {"-c", "import torch, torchvision; torch.manual_seed(1); m = torchvision.models.resnet18(num_classes=10).eval(); "
-                                            "torch.onnx.export(m, torch.randn(1, 3, 64, 64), '" + torchDir.filePath("r.onnx") + "', opset_version=13, "
-                                            "input_names=['input'], output_names=['output'], dynamic_axes={'input': {0: 'b'}, 'output': {0: 'b'}})"});
-        QVERIFY(py.waitForFinished(300000));
-        QCOMPARE(py.exitCode(), 0);
+        QVERIFY(test::exportTorchResnet18(torchDir.filePath("r.onnx")));
         auto imported = onnx_format::importOnnxFile(torchDir.filePath("r.onnx").toStdString());
         checkWithRuntimes(imported.graph, {2, 3, 64, 64}, 13, "resnet18");
     }
