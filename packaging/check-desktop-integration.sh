@@ -23,7 +23,15 @@ deb=$(ls "$scratch"/deb/netwright_*.deb)
 echo "$(basename "$deb"): $(stat -c %s "$deb") bytes"
 depends=$(dpkg-deb -f "$deb" Depends)
 echo "Depends: $depends"
-for d in libqt6widgets6 libprotobuf32 graphviz qt6-qpa-plugins; do
+expected=(libqt6widgets6 libprotobuf32 graphviz qt6-qpa-plugins)
+# built with data-parallel training: the MPI library it links, and mpirun recommended
+if grep -q '^NETWRIGHT_WITH_MPI:BOOL=ON' "$build/CMakeCache.txt"; then
+  expected+=(libopenmpi3)
+  recommends=$(dpkg-deb -f "$deb" Recommends)
+  echo "Recommends: $recommends"
+  case "$recommends" in *openmpi-bin*) ;; *) echo "FAIL: Recommends lacks openmpi-bin"; failures=$((failures + 1)) ;; esac
+fi
+for d in "${expected[@]}"; do
   case "$depends" in *"$d"*) ;; *) echo "FAIL: Depends lacks $d"; failures=$((failures + 1)) ;; esac
 done
 

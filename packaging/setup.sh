@@ -21,7 +21,8 @@ esac
 packages=(build-essential cmake ninja-build pkg-config ccache
           qt6-base-dev qt6-base-dev-tools qt6-svg-dev qt6-qpa-plugins libqcustomplot-dev graphviz
           libprotobuf-dev protobuf-compiler libonnx-dev
-          libeigen3-dev zlib1g-dev dataset-fashion-mnist)
+          libeigen3-dev zlib1g-dev dataset-fashion-mnist
+          libopenmpi-dev openmpi-bin)
 # The tests' independent oracles: the onnx Python package, ONNX's own test models, PyTorch.
 if [ "$mode" = test ]; then
   packages+=(python3-onnx python3-numpy libonnx-testdata python3-torch python3-torchvision)

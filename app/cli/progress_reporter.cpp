@@ -38,9 +38,10 @@ void ProgressReporter::onTrainBegin(const TrainBeginInfo &b)
 {
     m_begin = b;
     m_start = m_epochStart = m_rateStart = m_lastDraw = Clock::now();
-    std::fprintf(m_out, "Training: %lld epochs × %lld steps of %lld samples, %lld parameters, %d threads\n",
+    std::fprintf(m_out, "Training: %lld epochs × %lld steps of %lld samples, %lld parameters, %d threads%s\n",
                  static_cast<long long>(b.epochs), static_cast<long long>(b.stepsPerEpoch),
-                 static_cast<long long>(b.trainSamples), static_cast<long long>(b.parameters), b.threads);
+                 static_cast<long long>(b.trainSamples), static_cast<long long>(b.parameters), b.threads,
+                 b.ranks > 1 ? (" × " + std::to_string(b.ranks) + " ranks").c_str() : "");
     std::fflush(m_out);
 }
 

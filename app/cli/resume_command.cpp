@@ -3,6 +3,7 @@
 
 #include "checkpoint/checkpoint_manager.h"
 #include "checkpoint/training_state.h"
+#include "cli/distributed_run.h"
 #include "cli/train_command.h"
 #include "config/run_config.h"
 #include "core/error.h"
@@ -32,7 +33,9 @@ int runResumeCommand(const QStringList &arguments)
     p.addOption({QStringLiteral("json"), QStringLiteral("Print the run's result as JSON on stdout at its end (the progress goes to stderr).")});
     if (const auto done = parseSubcommand(p, arguments, "resume", 1, "give exactly one run directory."))
         return *done;
+    DistributedRun dist;
     try {
+        dist = DistributedRun::joinIfLaunched();
         const QString dir = QDir::cleanPath(p.positionalArguments().at(1));
         const std::string d = dir.toStdString();
         check(QFileInfo(dir).isDir(), "\"" + d + "\" is not a run directory.");
@@ -41,16 +44,26 @@ int runResumeCommand(const QStringList &arguments)
         const RunConfig config = loadRunConfigFile(configPath, defaultRunConfig());
         validateRunConfig(config);
         const TrainingData data = loadTrainingData(config.data);
-        auto trainer = makeTrainer(config, data);
+        dist.checkSameConfig(config);
+        RunConfig perRank = config;
+        perRank.training.threads = dist.threadsPerRank(config.training.threads);
+        auto trainer = makeTrainer(perRank, data);
+        // Any number of ranks may continue a run: the global batch is the config's, so the steps
+        // are the same; each rank takes its share of every batch from the saved cursor.
+        trainer->setCommunicator(dist.communicator());
         const bool json = p.isSet(QStringLiteral("json"));
-        const ResumePoint from = restoreNewest(config, *trainer, d, json ? stderr : stdout);
-        return runTrainingSession(config, *trainer, dir, from.file, from.lastStepSave, json);
+        const ResumePoint from = restoreNewest(config, *trainer, d, json ? stderr : stdout, dist);
+        return runTrainingSession(config, *trainer, dir, from.file, from.lastStepSave, json, dist);
     } catch (const Error &e) {
         std::fflush(stdout);
-        std::fprintf(stderr, "netwright resume: %s\n", e.what());
+        std::fprintf(stderr, "netwright resume%s: %s\n", dist.where().c_str(), e.what());
+        if (dist.distributed())
+            dist.abort(1);
         return 1;
     } catch (const std::exception &e) {
-        std::fprintf(stderr, "netwright resume: internal error: %s\n", e.what());
+        std::fprintf(stderr, "netwright resume%s: internal error: %s\n", dist.where().c_str(), e.what());
+        if (dist.distributed())
+            dist.abort(1);
         return 1;
     }
 }

@@ -7,6 +7,7 @@
 #include "formats/mindspore/ckpt_file.h"
 #include "cli/progress_reporter.h"
 #include "cli/plan_report.h"
+#include "cli/distributed_run.h"
 #include "cli/run_directory.h"
 #include "checkpoint/checkpoint_plan.h"
 #include "config/run_config.h"
@@ -64,21 +65,41 @@ int toInt(const QCommandLineParser &p, const QString &name, int minimum)
 
 } // namespace
 
-ResumePoint restoreNewest(const RunConfig &config, Trainer &trainer, const std::string &d, std::FILE *out)
+namespace {
+
+// Restores `file` of run directory `d` into the trainer; returns where the step-save chain stood.
+int64_t restoreCheckpointFile(const RunConfig &config, Trainer &trainer, const std::string &d, const std::string &file)
+{
+    const std::string path = d + "/" + file;
+    const auto entries = config.checkpoint.format == "cntk" ? cntk::readTrainerCheckpoint(path) : mindspore::readCkpt(path).entries;
+    restoreTrainingState(trainer, entries, path);
+    for (const auto &e : entries)
+        if (e.name == "netwright.checkpoint.last_step_save" && !e.isString && e.tensor.dtype() == DType::Int64)
+            return e.tensor.dataAs<int64_t>()[0];
+    return 0;
+}
+
+} // namespace
+
+ResumePoint restoreNewest(const RunConfig &config, Trainer &trainer, const std::string &d, std::FILE *out,
+                          const DistributedRun &dist)
 {
     ResumePoint point;
-    const bool cntk = config.checkpoint.format == "cntk";
-    point.file = cntk ? findCntkRestoreFile(d, cntkFilename(config.checkpoint, config.model)) : findNewestValidCheckpoint(d);
-    if (point.file.empty()) {
-        std::fprintf(out, "No checkpoint in %s yet; starting from the beginning.\n", d.c_str());
-    } else {
-        const std::string path = d + "/" + point.file;
-        const auto entries = cntk ? cntk::readTrainerCheckpoint(path) : mindspore::readCkpt(path).entries;
-        restoreTrainingState(trainer, entries, path);
-        for (const auto &e : entries)
-            if (e.name == "netwright.checkpoint.last_step_save" && !e.isString && e.tensor.dtype() == DType::Int64)
-                point.lastStepSave = e.tensor.dataAs<int64_t>()[0];
+    if (dist.isRoot()) {
+        const bool cntk = config.checkpoint.format == "cntk";
+        point.file = cntk ? findCntkRestoreFile(d, cntkFilename(config.checkpoint, config.model)) : findNewestValidCheckpoint(d);
     }
+    // Rank 0 chooses; every rank restores that one file (the run directory is on a file system
+    // every rank sees, as for MindSpore's and CNTK's distributed restore).
+    point.file = dist.fromRoot(point.file);
+    if (point.file.empty()) {
+        if (dist.isRoot())
+            std::fprintf(out, "No checkpoint in %s yet; starting from the beginning.\n", d.c_str());
+    } else {
+        point.lastStepSave = restoreCheckpointFile(config, trainer, d, point.file);
+    }
+    if (!dist.isRoot())
+        return point;
     const TrainerProgress progress = trainer.progress();
     const std::string metrics = d + "/metrics.jsonl";
     if (QFileInfo::exists(QString::fromStdString(metrics)))
@@ -87,14 +108,39 @@ ResumePoint restoreNewest(const RunConfig &config, Trainer &trainer, const std::
     return point;
 }
 
-int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString &dir, const std::string &resumedFrom,
-                       int64_t lastStepSave, bool json)
+namespace {
+
+// A rank other than 0: trains its share and writes nothing; a stop signal stops every rank.
+int runWorkerSession(Trainer &trainer)
 {
+    std::stop_source stop;
+    SignalStop signalStop(stop);
+    trainer.addObserver(&signalStop);
+    g_stopSignal = 0;
+    std::signal(SIGINT, onStopSignal);
+    std::signal(SIGTERM, onStopSignal);
+    const TrainEndInfo end = trainer.run(stop.get_token());
+    std::signal(SIGINT, SIG_DFL);
+    std::signal(SIGTERM, SIG_DFL);
+    return end.stopped ? 130 : 0;
+}
+
+} // namespace
+
+int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString &dir, const std::string &resumedFrom,
+                       int64_t lastStepSave, bool json, const DistributedRun &dist)
+{
+    if (!dist.isRoot())
+        return runWorkerSession(trainer);
     std::FILE *human = json ? stderr : stdout; // with --json, stdout is the result alone
     const bool resuming = !resumedFrom.empty();
     std::fprintf(human, "Run directory: %s\n", qPrintable(dir));
     if (resuming)
         std::fprintf(human, "Resuming from %s (global step %lld)\n", resumedFrom.c_str(), static_cast<long long>(trainer.globalStep()));
+    if (dist.distributed())
+        std::fprintf(human, "Data parallel: %d ranks, each %lld of every %lld samples; rank 0 writes the run directory\n",
+                     dist.size(), static_cast<long long>(config.training.batchSize / dist.size()),
+                     static_cast<long long>(config.training.batchSize));
     std::fflush(human);
 
     const bool interactive = ::isatty(fileno(human)) != 0;
@@ -141,6 +187,9 @@ int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString 
                     static_cast<long long>(e.correct), static_cast<long long>(e.samples),
                     static_cast<long long>(end.epochsDone), end.epochsDone == 1 ? "" : "s", e.loss);
     }
+    if (dist.distributed())
+        std::fprintf(human, "Parameters identical on all %d ranks (checksum %016llx)\n", dist.size(),
+                     static_cast<unsigned long long>(end.parameterChecksum));
     const bool nothingLeft = resuming && !end.lastEvaluation && end.globalStep == trainer.globalStep();
     if (end.stopped)
         std::fprintf(human, "Stopped by a signal; continue with: netwright resume %s\n", qPrintable(dir));
@@ -153,6 +202,7 @@ int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString 
                       {"global_step", static_cast<qint64>(end.globalStep)},
                       {"epochs_done", static_cast<qint64>(end.epochsDone)},
                       {"stopped", end.stopped},
+                      {"ranks", dist.size()},
                       {"nothing_left", nothingLeft},
                       {"newest_checkpoint", checkpoints.latest().empty() ? QJsonValue() : QJsonValue(QString::fromStdString(checkpoints.latest()))}};
         if (end.lastEvaluation) {
@@ -163,6 +213,17 @@ int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString 
         std::fflush(stdout);
     }
     return end.stopped ? 130 : 0;
+}
+
+ResumePoint restoreNewest(const RunConfig &config, Trainer &trainer, const std::string &dir, std::FILE *out)
+{
+    return restoreNewest(config, trainer, dir, out, DistributedRun{});
+}
+
+int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString &dir, const std::string &resumedFrom,
+                       int64_t lastStepSave, bool json)
+{
+    return runTrainingSession(config, trainer, dir, resumedFrom, lastStepSave, json, DistributedRun{});
 }
 
 int runTrainCommand(const QStringList &arguments)
@@ -198,7 +259,9 @@ int runTrainCommand(const QStringList &arguments)
     });
     if (const auto done = parseSubcommand(p, arguments, "train", 0, nullptr))
         return *done;
+    DistributedRun dist;
     try {
+        dist = DistributedRun::joinIfLaunched();
         RunConfig config = defaultRunConfig();
         if (p.isSet(QStringLiteral("config")))
             config = loadRunConfigFile(p.value(QStringLiteral("config")).toStdString(), config);
@@ -238,6 +301,8 @@ int runTrainCommand(const QStringList &arguments)
         if (p.isSet(QStringLiteral("threads")))
             config.training.threads = toInt(p, QStringLiteral("threads"), 0);
         validateRunConfig(config);
+        if (!dist.isRoot() && (p.isSet(QStringLiteral("print-config")) || p.isSet(QStringLiteral("plan"))))
+            return 0; // rank 0 prints
         if (p.isSet(QStringLiteral("print-config"))) {
             std::fputs(runConfigToJson(config).c_str(), stdout);
             std::fputc('\n', stdout);
@@ -260,22 +325,36 @@ int runTrainCommand(const QStringList &arguments)
             const QString dir = runDirectoryName(p.value(QStringLiteral("out")), QString::fromStdString(config.name));
             return printCheckpointPlan(config, dir.toStdString(), shape, p.isSet(QStringLiteral("json")));
         }
-        auto trainer = makeTrainer(config, data);
+        dist.checkSameConfig(config);
+        RunConfig perRank = config;
+        perRank.training.threads = dist.threadsPerRank(config.training.threads);
+        auto trainer = makeTrainer(perRank, data);
+        trainer->setCommunicator(dist.communicator());
         const bool restore = config.checkpoint.enabled && config.checkpoint.restore && p.isSet(QStringLiteral("out"));
-        const QString dir = prepareRunDirectory(p.value(QStringLiteral("out")), QString::fromStdString(config.name), restore);
+        // Rank 0 names (and makes) the run directory; the others only read from it.
+        const QString dir = QString::fromStdString(dist.fromRoot(
+            dist.isRoot() ? prepareRunDirectory(p.value(QStringLiteral("out")), QString::fromStdString(config.name), restore).toStdString()
+                          : std::string()));
         const bool json = p.isSet(QStringLiteral("json"));
-        const ResumePoint from = restore ? restoreNewest(config, *trainer, dir.toStdString(), json ? stderr : stdout) : ResumePoint{};
-        writeRunConfig(dir, config);
-        return runTrainingSession(config, *trainer, dir, from.file, from.lastStepSave, json);
+        const ResumePoint from = restore ? restoreNewest(config, *trainer, dir.toStdString(), json ? stderr : stdout, dist) : ResumePoint{};
+        if (dist.isRoot())
+            writeRunConfig(dir, config);
+        return runTrainingSession(config, *trainer, dir, from.file, from.lastStepSave, json, dist);
     } catch (const Error &e) {
         std::fflush(stdout);
-        std::fprintf(stderr, "netwright train: %s\n", e.what());
+        std::fprintf(stderr, "netwright train%s: %s\n", dist.where().c_str(), e.what());
+        if (dist.distributed())
+            dist.abort(1);
         return 1;
     } catch (const std::bad_alloc &) {
-        std::fprintf(stderr, "netwright train: out of memory.\n");
+        std::fprintf(stderr, "netwright train%s: out of memory.\n", dist.where().c_str());
+        if (dist.distributed())
+            dist.abort(1);
         return 1;
     } catch (const std::exception &e) {
-        std::fprintf(stderr, "netwright train: internal error: %s\n", e.what());
+        std::fprintf(stderr, "netwright train%s: internal error: %s\n", dist.where().c_str(), e.what());
+        if (dist.distributed())
+            dist.abort(1);
         return 1;
     }
 }

@@ -137,7 +137,7 @@ void Executor::forward(const std::map<std::string, Tensor> &feeds, bool training
             ensure(t, outShapes[k], c.kernel->outputType(*c.node, k));
             outputs.push_back(&t);
         }
-        KernelContext ctx{*c.node, std::move(inputs), std::move(outputs), c.saved, training, m_dropoutRng, {}, {}};
+        KernelContext ctx{*c.node, std::move(inputs), std::move(outputs), c.saved, training, m_dropoutRng, {}, {}, m_rowOffset};
         check(!training || m_dropoutRng || c.node->opType != "Dropout",
               c.node->describe() + ": training needs a dropout random stream.");
         c.kernel->forward(ctx);

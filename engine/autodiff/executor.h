@@ -38,6 +38,8 @@ public:
 
     // The stream Dropout draws from in training mode (owned by the caller, e.g. the Trainer).
     void setDropoutRng(Rng *rng) { m_dropoutRng = rng; }
+    // Data-parallel: the fed batch is rows [offset, …) of the global minibatch (see KernelContext).
+    void setRowOffset(int64_t offset) { m_rowOffset = offset; }
     Graph &graph() { return m_graph; }
 
 private:
@@ -62,6 +64,7 @@ private:
     std::vector<CompiledNode> m_nodes;
     Tensor m_scratch;
     Rng *m_dropoutRng = nullptr;
+    int64_t m_rowOffset = 0;
     bool m_forwardDone = false;
     bool m_lastTraining = false;
 };

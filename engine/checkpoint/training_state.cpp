@@ -52,6 +52,19 @@ public:
                         + shapeToString(t.shape()) + ", expected " + dtypeName(type) + " " + shapeToString(shape) + ".");
         return t;
     }
+    bool has(const std::string &name) const { return m_byName.count(name) != 0; }
+    // A tensor entry of this dtype and rank whose shape is read from the file (rows vary).
+    const Tensor &table(const std::string &name, DType type, int64_t columns) const
+    {
+        auto it = m_byName.find(name);
+        if (it == m_byName.end() || it->second->isString)
+            throw Error("Cannot resume from \"" + m_source + "\": it has no entry \"" + name + "\".");
+        const Tensor &t = it->second->tensor;
+        if (t.dtype() != type || t.rank() != 2 || t.dim(1) != columns)
+            throw Error("Cannot resume from \"" + m_source + "\": entry \"" + name + "\" is " + dtypeName(t.dtype()) + " "
+                        + shapeToString(t.shape()) + ", expected " + dtypeName(type) + " [ranks," + std::to_string(columns) + "].");
+        return t;
+    }
     int64_t i64(const std::string &name) const { return tensor(name, DType::Int64, {}).dataAs<int64_t>()[0]; }
     double f64(const std::string &name) const { return tensor(name, DType::Float64, {}).dataAs<double>()[0]; }
     Rng::State rng(const std::string &name) const
@@ -105,6 +118,23 @@ std::vector<CkptEntry> captureTrainingState(const Trainer &trainer)
     out.push_back(CkptEntry::ofTensor("netwright.train.epoch_loss_sum", scalarF64(p.epochLossSum)));
     out.push_back(CkptEntry::ofTensor("netwright.train.epoch_correct", scalarI64(p.epochCorrect)));
     out.push_back(CkptEntry::ofTensor("netwright.train.epoch_samples", scalarI64(p.epochSamples)));
+    // Data parallel (MindSpore's rank_size/rank_id, CNTK's distributed state): the world size,
+    // each rank's data cursor — (epoch, global position, samples that rank has taken this epoch)
+    // — and each rank's dropout stream. A one-process run writes one row.
+    const int64_t world = p.worldSize;
+    out.push_back(CkptEntry::ofTensor("netwright.dist.world_size", scalarI64(world)));
+    Tensor cursors(Shape{world, 3}, DType::Int64);
+    Tensor streams(Shape{world, 4}, DType::UInt64);
+    for (int64_t r = 0; r < world; ++r) {
+        int64_t *row = cursors.dataAs<int64_t>() + r * 3;
+        row[0] = p.data.epoch;
+        row[1] = p.data.position;
+        row[2] = shardSamplesBefore(p.data.position, p.batchSize, static_cast<int>(r), static_cast<int>(world));
+        const Rng::State &s = static_cast<size_t>(r) < p.rankDropout.size() ? p.rankDropout[static_cast<size_t>(r)] : p.dropout;
+        std::memcpy(streams.dataAs<uint64_t>() + r * 4, s.data(), sizeof(uint64_t) * 4);
+    }
+    out.push_back(CkptEntry::ofTensor("netwright.dist.rank_cursor", cursors));
+    out.push_back(CkptEntry::ofTensor("netwright.dist.rank_dropout_rng", streams));
     return out;
 }
 
@@ -130,6 +160,37 @@ void restoreTrainingState(Trainer &trainer, const std::vector<CkptEntry> &entrie
     p.epochLossSum = e.f64("netwright.train.epoch_loss_sum");
     p.epochCorrect = e.i64("netwright.train.epoch_correct");
     p.epochSamples = e.i64("netwright.train.epoch_samples");
+    p.rankDropout = {p.dropout};
+    if (e.has("netwright.dist.world_size")) { // written since data-parallel training exists
+        const int64_t world = e.i64("netwright.dist.world_size");
+        const Tensor &cursors = e.table("netwright.dist.rank_cursor", DType::Int64, 3);
+        const Tensor &streams = e.table("netwright.dist.rank_dropout_rng", DType::UInt64, 4);
+        if (world < 1 || world > 1 << 20 || cursors.dim(0) != world || streams.dim(0) != world)
+            throw Error("Cannot resume from \"" + source + "\": it records " + std::to_string(world) + " ranks but "
+                        + std::to_string(cursors.dim(0)) + " rank cursors and " + std::to_string(streams.dim(0)) + " dropout streams.");
+        // The ranks moved in lockstep: every cursor must sit at the global one, and their shares
+        // must add up to it.
+        const int64_t batch = trainer.progress().batchSize;
+        int64_t taken = 0;
+        for (int64_t r = 0; r < world; ++r) {
+            const int64_t *row = cursors.dataAs<int64_t>() + r * 3;
+            const int64_t expected = shardSamplesBefore(p.data.position, batch, static_cast<int>(r), static_cast<int>(world));
+            if (row[0] != p.data.epoch || row[1] != p.data.position || row[2] != expected)
+                throw Error("Cannot resume from \"" + source + "\": the data cursor of rank " + std::to_string(r) + " (epoch "
+                            + std::to_string(row[0]) + ", position " + std::to_string(row[1]) + ", " + std::to_string(row[2])
+                            + " samples) does not match the run's (epoch " + std::to_string(p.data.epoch) + ", position "
+                            + std::to_string(p.data.position) + ", " + std::to_string(expected) + " samples for a batch of "
+                            + std::to_string(batch) + ").");
+            taken += row[2];
+        }
+        if (taken != p.data.position)
+            throw Error("Cannot resume from \"" + source + "\": the ranks' data cursors add up to " + std::to_string(taken)
+                        + " samples, the run's cursor is at " + std::to_string(p.data.position) + ".");
+        p.worldSize = static_cast<int>(world);
+        p.rankDropout.resize(static_cast<size_t>(world));
+        for (int64_t r = 0; r < world; ++r)
+            std::memcpy(p.rankDropout[static_cast<size_t>(r)].data(), streams.dataAs<uint64_t>() + r * 4, sizeof(uint64_t) * 4);
+    }
     const auto slots = e.withPrefixes({"moments.", "moment1.", "moment2.", "beta1_power", "beta2_power"});
     trainer.restoreProgress(p);
     trainer.optimizer().loadState(slots);

@@ -41,6 +41,8 @@ public:
     virtual int64_t batchesPerEpoch() const = 0;
     virtual int64_t samplesPerEpoch() const = 0;
     virtual Shape sampleShape() const = 0;
+    // Samples per full minibatch (the last one of an epoch may be shorter).
+    virtual int64_t batchSize() const = 0;
 };
 
 struct Normalization {
@@ -60,6 +62,7 @@ public:
     int64_t batchesPerEpoch() const override;
     int64_t samplesPerEpoch() const override;
     Shape sampleShape() const override { return m_data->sampleShape(); }
+    int64_t batchSize() const override { return m_batchSize; }
 
 private:
     void beginEpoch();
@@ -87,6 +90,7 @@ public:
     int64_t batchesPerEpoch() const override { return m_inner->batchesPerEpoch(); }
     int64_t samplesPerEpoch() const override { return m_inner->samplesPerEpoch(); }
     Shape sampleShape() const override { return m_inner->sampleShape(); }
+    int64_t batchSize() const override { return m_inner->batchSize(); }
 
 private:
     void start();

@@ -1,14 +1,26 @@
 // SPDX-License-Identifier: Apache-2.0
 // Dropout (ONNX): in training, zeroes each value with probability `ratio` and scales the rest by
 // 1/(1 − ratio); otherwise the identity. ratio comes from the optional input (opset ≥ 12), else
-// the attribute (opset < 12), else 0.5. The mask is drawn serially from the seeded dropout
-// stream, so it is the same for a given seed and thread count — and for any thread count.
+// the attribute (opset < 12), else 0.5. Each call takes one number from the seeded dropout stream
+// as its key; element i of the global batch keeps its value when a hash of (key, i) clears the
+// ratio. The mask is thus the same for a given seed whatever the thread count — and whatever the
+// number of data-parallel ranks, each of which draws only its rows.
 #include "core/error.h"
 #include "ops/kernels.h"
 
 namespace netwright {
 
 namespace {
+
+// A uniform number in [0, 1) for position `index` under `key` (SplitMix64's finaliser).
+float hashUniform(uint64_t key, uint64_t index)
+{
+    uint64_t z = key + (index + 1) * 0x9e3779b97f4a7c15ULL;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+    z ^= z >> 31;
+    return static_cast<float>(z >> 40) * (1.0f / 16777216.0f);
+}
 
 class Dropout final : public OpKernel {
 public:
@@ -40,8 +52,16 @@ public:
             ctx.saved[0] = Tensor(X.shape());
         float *scale = ctx.saved[0].data();
         const float keep = 1.0f / (1.0f - ratio);
-        for (int64_t i = 0; i < n; ++i)
-            scale[i] = !training || ratio == 0.0f ? 1.0f : (ctx.rng->uniform() >= ratio ? keep : 0.0f);
+        if (!training || ratio == 0.0f) {
+            for (int64_t i = 0; i < n; ++i)
+                scale[i] = 1.0f;
+        } else {
+            const uint64_t key = ctx.rng->nextU64();
+            const int64_t rows = X.rank() > 0 ? X.dim(0) : 1;
+            const uint64_t first = static_cast<uint64_t>(ctx.rowOffset * (rows > 0 ? n / rows : 0));
+            for (int64_t i = 0; i < n; ++i)
+                scale[i] = hashUniform(key, first + static_cast<uint64_t>(i)) >= ratio ? keep : 0.0f;
+        }
         const float *x = X.data();
         float *y = ctx.out(0).data();
         for (int64_t i = 0; i < n; ++i)

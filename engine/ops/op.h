@@ -30,6 +30,9 @@ struct KernelContext {
     // input to OVERWRITE with its gradient (nullptr when that gradient is not needed).
     std::vector<const Tensor *> gradOutputs;
     std::vector<Tensor *> gradInputs;
+    // Data-parallel: the global row of this batch's first row (Dropout draws by global position,
+    // so a sample gets the same mask whichever rank trains it).
+    int64_t rowOffset = 0;
 
     const Tensor &in(size_t i) const { return *inputs[i]; }
     bool hasInput(size_t i) const { return i < inputs.size() && inputs[i] != nullptr; }

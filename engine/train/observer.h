@@ -12,7 +12,8 @@ namespace netwright {
 struct TrainBeginInfo {
     int64_t epochs = 0, stepsPerEpoch = 0, startGlobalStep = 0;
     int64_t trainSamples = 0, testSamples = 0, parameters = 0, batchSize = 0;
-    int threads = 1;
+    int threads = 1; // kernel threads per rank
+    int ranks = 1;   // data-parallel processes (MPI world size); batchSize is the global batch
 };
 
 struct StepInfo {
@@ -36,6 +37,9 @@ struct TrainEndInfo {
     bool stopped = false; // the stop token ended training early
     int64_t globalStep = 0, epochsDone = 0;
     std::optional<EvalInfo> lastEvaluation;
+    // Data-parallel: FNV-1a of every parameter's bytes, checked equal on all ranks at the end
+    // (0 for a one-process run).
+    uint64_t parameterChecksum = 0;
 };
 
 class TrainingObserver {

@@ -3,11 +3,53 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "dist/communicator.h"
+
+#include <cstring>
 
 namespace netwright {
 
 namespace {
 constexpr uint64_t kDropoutStream = 3;
+
+// Rows [lo, hi) of a minibatch, copied (a rank trains on its slice only).
+Minibatch sliceRows(const Minibatch &mb, int64_t lo, int64_t hi)
+{
+    Minibatch out;
+    out.epoch = mb.epoch;
+    out.index = mb.index;
+    const int64_t rows = mb.labels.dim(0);
+    const int64_t sample = rows ? mb.features.numel() / rows : 0;
+    Shape shape = mb.features.shape();
+    shape[0] = hi - lo;
+    out.features = Tensor(shape);
+    std::memcpy(out.features.data(), mb.features.data() + lo * sample, static_cast<size_t>((hi - lo) * sample) * sizeof(float));
+    out.labels = Tensor({hi - lo}, DType::Int64);
+    std::memcpy(out.labels.raw(), mb.labels.dataAs<int64_t>() + lo, static_cast<size_t>(hi - lo) * sizeof(int64_t));
+    return out;
+}
+
+// What every rank tells the others after each step.
+struct RankRecord {
+    Rng::State dropout;
+    double lossSum;
+    int64_t correct;
+    int64_t stop;
+};
+} // namespace
+
+std::pair<int64_t, int64_t> shardRows(int64_t rows, int rank, int world)
+{
+    return {rows * rank / world, rows * (rank + 1) / world};
+}
+
+int64_t shardSamplesBefore(int64_t position, int64_t batchSize, int rank, int world)
+{
+    if (batchSize <= 0)
+        return 0;
+    const auto [lo, hi] = shardRows(batchSize, rank, world);
+    const auto [plo, phi] = shardRows(position % batchSize, rank, world);
+    return position / batchSize * (hi - lo) + (phi - plo);
 }
 
 int64_t countCorrect(const Tensor &logits, const Tensor &labels)
@@ -54,14 +96,154 @@ Trainer::Trainer(Graph model, std::unique_ptr<MinibatchSource> train, std::uniqu
 std::vector<ParameterRef> Trainer::parameterRefs()
 {
     std::vector<ParameterRef> refs;
-    for (const auto &name : m_graph.trainable)
-        refs.push_back({name, &m_graph.initializers.at(name), &m_executor->gradient(name)});
+    size_t i = 0;
+    for (const auto &name : m_graph.trainable) {
+        const Tensor *grad = m_comm ? &m_reducedGrads[i++] : &m_executor->gradient(name);
+        refs.push_back({name, &m_graph.initializers.at(name), grad});
+    }
     return refs;
+}
+
+void Trainer::setCommunicator(Communicator *communicator)
+{
+    m_comm = communicator && communicator->size() > 1 ? communicator : nullptr;
+    m_reducedGrads.clear();
+    m_rankAveraged.clear();
+    m_rankDropout.assign(static_cast<size_t>(worldSize()), Rng::State{});
+    if (!m_comm)
+        return;
+    for (const auto &name : m_graph.trainable)
+        m_reducedGrads.emplace_back(m_graph.initializers.at(name).shape());
+    for (const auto &node : m_graph.nodes)
+        if (node.opType == "BatchNormalization")
+            for (size_t i = 3; i < 5 && i < node.inputs.size(); ++i)
+                if (m_graph.initializers.count(node.inputs[i]))
+                    m_rankAveraged.push_back(node.inputs[i]);
+}
+
+int Trainer::rank() const
+{
+    return m_comm ? m_comm->rank() : 0;
+}
+
+int Trainer::worldSize() const
+{
+    return m_comm ? m_comm->size() : 1;
 }
 
 TrainerProgress Trainer::progress() const
 {
-    return {m_globalStep, m_train->saveState(), m_dropoutRng.state(), m_epochLossSum, m_epochCorrect, m_epochSamples};
+    TrainerProgress p;
+    p.globalStep = m_globalStep;
+    p.data = m_train->saveState();
+    p.dropout = m_dropoutRng.state();
+    p.epochLossSum = m_epochLossSum;
+    p.epochCorrect = m_epochCorrect;
+    p.epochSamples = m_epochSamples;
+    p.worldSize = worldSize();
+    p.rankDropout = m_comm ? m_rankDropout : std::vector<Rng::State>{p.dropout};
+    p.batchSize = m_train->batchSize();
+    return p;
+}
+
+void Trainer::gatherRankState(bool stopRequested, double lossSum, int64_t correct, GlobalStep *out)
+{
+    const RankRecord mine{m_dropoutRng.state(), lossSum, correct, stopRequested ? 1 : 0};
+    std::vector<RankRecord> all(static_cast<size_t>(worldSize()));
+    m_comm->allGather(&mine, sizeof mine, all.data());
+    GlobalStep g;
+    for (size_t r = 0; r < all.size(); ++r) { // rank order: the same sums on every rank
+        m_rankDropout[r] = all[r].dropout;
+        g.lossSum += all[r].lossSum;
+        g.correct += all[r].correct;
+        g.stopAll = g.stopAll || all[r].stop != 0;
+    }
+    if (out)
+        *out = g;
+}
+
+void Trainer::synchronizeRanks()
+{
+    // Every rank must train the same model: compare the parameter layout, then start all ranks
+    // from rank 0's values (as DistributedDataParallel does), whatever their own init gave.
+    std::string layout;
+    for (const auto &[name, t] : m_graph.initializers)
+        if (t.dtype() == DType::Float32)
+            layout += name + shapeToString(t.shape()) + ";";
+    std::string root = layout;
+    m_comm->broadcast(root, 0);
+    const int64_t same = root == layout ? 1 : 0;
+    std::vector<int64_t> all(static_cast<size_t>(worldSize()));
+    m_comm->allGather(&same, sizeof same, all.data());
+    for (size_t r = 0; r < all.size(); ++r)
+        check(all[r] == 1, "Rank " + std::to_string(r) + " of " + std::to_string(all.size()) + " built a different model \""
+                               + m_graph.name + "\" than rank 0; every rank must run the same config.");
+    std::string bytes;
+    if (rank() == 0)
+        for (const auto &[name, t] : m_graph.initializers)
+            if (t.dtype() == DType::Float32)
+                bytes.append(static_cast<const char *>(t.raw()), t.byteSize());
+    m_comm->broadcast(bytes, 0);
+    size_t at = 0;
+    for (auto &[name, t] : m_graph.initializers)
+        if (t.dtype() == DType::Float32) {
+            std::memcpy(t.raw(), bytes.data() + at, t.byteSize());
+            at += t.byteSize();
+        }
+    gatherRankState(false, 0.0, 0, nullptr);
+}
+
+Trainer::GlobalStep Trainer::distributedStep(const Minibatch &mb, double lr, bool stopRequested)
+{
+    const int64_t b = mb.labels.dim(0);
+    const auto [lo, hi] = shardRows(b, rank(), worldSize());
+    const int64_t mine = hi - lo;
+    double lossSum = 0.0;
+    int64_t correct = 0;
+    size_t count = 0;
+    for (const auto &g : m_reducedGrads)
+        count += static_cast<size_t>(g.numel());
+    for (const auto &name : m_rankAveraged)
+        count += static_cast<size_t>(m_graph.initializers.at(name).numel());
+    m_reduceBuffer.assign(count, 0.0f);
+    if (mine > 0) {
+        const Minibatch shard = sliceRows(mb, lo, hi);
+        m_executor->setRowOffset(lo);
+        m_executor->forward({{m_graph.inputs[0].name, shard.features}, {"labels", shard.labels}}, true);
+        m_executor->backward("loss");
+        lossSum = static_cast<double>(m_executor->value("loss").data()[0]) * static_cast<double>(mine);
+        correct = countCorrect(m_executor->value(m_logits), shard.labels);
+        // The loss is this rank's mean; weighting by its share of the global batch makes the
+        // sum over ranks the gradient of the global mean.
+        const float weight = static_cast<float>(static_cast<double>(mine) / static_cast<double>(b));
+        float *dst = m_reduceBuffer.data();
+        for (const auto &name : m_graph.trainable) {
+            const Tensor &g = m_executor->gradient(name);
+            const float *src = g.data();
+            for (int64_t i = 0; i < g.numel(); ++i)
+                *dst++ = src[i] * weight;
+        }
+        for (const auto &name : m_rankAveraged) {
+            const Tensor &t = m_graph.initializers.at(name);
+            for (int64_t i = 0; i < t.numel(); ++i)
+                *dst++ = t.data()[i] * weight;
+        }
+    }
+    m_comm->allReduceSum(m_reduceBuffer.data(), m_reduceBuffer.size());
+    const float *src = m_reduceBuffer.data();
+    for (auto &g : m_reducedGrads) {
+        std::memcpy(g.data(), src, g.byteSize());
+        src += g.numel();
+    }
+    for (const auto &name : m_rankAveraged) {
+        Tensor &t = m_graph.initializers.at(name);
+        std::memcpy(t.data(), src, t.byteSize());
+        src += t.numel();
+    }
+    m_optimizer->step(parameterRefs(), lr);
+    GlobalStep g;
+    gatherRankState(stopRequested, lossSum, correct, &g);
+    return g;
 }
 
 void Trainer::restoreProgress(const TrainerProgress &p)
@@ -70,7 +252,10 @@ void Trainer::restoreProgress(const TrainerProgress &p)
           "Cannot restore training progress: the step counters are inconsistent.");
     m_train->restoreState(p.data);
     m_globalStep = p.globalStep;
-    m_dropoutRng.setState(p.dropout);
+    // Every rank draws the same dropout keys (the masks depend on the global row, see Dropout),
+    // so a rank the checkpoint has no stream for — a run resumed with more ranks — takes rank 0's.
+    const size_t r = static_cast<size_t>(rank());
+    m_dropoutRng.setState(r < p.rankDropout.size() ? p.rankDropout[r] : p.dropout);
     m_epochLossSum = p.epochLossSum;
     m_epochCorrect = p.epochCorrect;
     m_epochSamples = p.epochSamples;
@@ -84,11 +269,24 @@ EvalInfo Trainer::evaluate(int64_t epoch)
     double lossSum = 0.0;
     m_test->restoreState({});
     while (auto mb = m_test->next()) {
-        m_executor->forward({{m_graph.inputs[0].name, mb->features}, {"labels", mb->labels}}, false);
-        const int64_t b = mb->labels.dim(0);
+        // Data-parallel: each rank evaluates its rows of every batch and the sums are combined.
+        const auto [lo, hi] = shardRows(mb->labels.dim(0), rank(), worldSize());
+        if (hi == lo)
+            continue;
+        const Minibatch part = m_comm ? sliceRows(*mb, lo, hi) : std::move(*mb);
+        m_executor->setRowOffset(lo);
+        m_executor->forward({{m_graph.inputs[0].name, part.features}, {"labels", part.labels}}, false);
+        const int64_t b = part.labels.dim(0);
         lossSum += static_cast<double>(m_executor->value("loss").data()[0]) * static_cast<double>(b);
-        info.correct += countCorrect(m_executor->value(m_logits), mb->labels);
+        info.correct += countCorrect(m_executor->value(m_logits), part.labels);
         info.samples += b;
+    }
+    if (m_comm) {
+        double sums[3] = {lossSum, static_cast<double>(info.correct), static_cast<double>(info.samples)};
+        m_comm->allReduceSum(sums, 3);
+        lossSum = sums[0];
+        info.correct = static_cast<int64_t>(sums[1]);
+        info.samples = static_cast<int64_t>(sums[2]);
     }
     info.loss = info.samples ? lossSum / static_cast<double>(info.samples) : 0.0;
     info.accuracy = info.samples ? static_cast<double>(info.correct) / static_cast<double>(info.samples) : 0.0;
@@ -100,8 +298,13 @@ TrainEndInfo Trainer::run(std::stop_token stop)
     const int64_t stepsPerEpoch = m_train->batchesPerEpoch();
     const int64_t totalSteps = stepsPerEpoch * m_settings.epochs;
     const LrSchedule schedule(m_settings.schedule, m_settings.baseLr, stepsPerEpoch, totalSteps);
+    if (m_comm) {
+        check(m_train->batchSize() >= worldSize(), "The minibatch of " + std::to_string(m_train->batchSize()) + " samples cannot be split across "
+                                                       + std::to_string(worldSize()) + " ranks; use a batch of at least one sample per rank.");
+        synchronizeRanks();
+    }
     TrainBeginInfo begin{m_settings.epochs, stepsPerEpoch, m_globalStep, m_train->samplesPerEpoch(), m_test->samplesPerEpoch(),
-                         m_graph.parameterCount(), 0, threadCount()};
+                         m_graph.parameterCount(), m_train->batchSize(), threadCount(), worldSize()};
     for (auto *o : m_observers)
         o->onTrainBegin(begin);
 
@@ -113,11 +316,18 @@ TrainEndInfo Trainer::run(std::stop_token stop)
         int64_t &correct = m_epochCorrect, &samples = m_epochSamples;
         while (auto mb = m_train->next()) {
             const double lr = schedule.at(m_globalStep);
-            m_executor->forward({{input, mb->features}, {"labels", mb->labels}}, true);
-            m_executor->backward("loss");
-            m_optimizer->step(parameterRefs(), lr);
-            ++m_globalStep;
             const int64_t b = mb->labels.dim(0);
+            GlobalStep global;
+            if (m_comm) {
+                global = distributedStep(*mb, lr, stop.stop_requested());
+            } else {
+                m_executor->forward({{input, mb->features}, {"labels", mb->labels}}, true);
+                m_executor->backward("loss");
+                m_optimizer->step(parameterRefs(), lr);
+                global.lossSum = static_cast<double>(m_executor->value("loss").data()[0]) * static_cast<double>(b);
+                global.correct = countCorrect(m_executor->value(m_logits), mb->labels);
+            }
+            ++m_globalStep;
             StepInfo step;
             step.epoch = epoch + 1;
             step.step = mb->index + 1;
@@ -125,8 +335,8 @@ TrainEndInfo Trainer::run(std::stop_token stop)
             step.globalStep = m_globalStep;
             step.epochs = m_settings.epochs;
             step.batchSize = b;
-            step.loss = m_executor->value("loss").data()[0];
-            const int64_t ok = countCorrect(m_executor->value(m_logits), mb->labels);
+            step.loss = m_comm ? static_cast<float>(global.lossSum / static_cast<double>(b)) : m_executor->value("loss").data()[0];
+            const int64_t ok = global.correct;
             step.accuracy = static_cast<float>(ok) / static_cast<float>(b);
             step.lr = lr;
             lossSum += static_cast<double>(step.loss) * static_cast<double>(b);
@@ -134,7 +344,8 @@ TrainEndInfo Trainer::run(std::stop_token stop)
             samples += b;
             for (auto *o : m_observers)
                 o->onStep(step);
-            if (stop.stop_requested()) {
+            // Data-parallel ranks stop together: on the step whose exchange carried a request.
+            if (m_comm ? global.stopAll : stop.stop_requested()) {
                 end.stopped = true;
                 break;
             }
@@ -155,6 +366,20 @@ TrainEndInfo Trainer::run(std::stop_token stop)
             o->onEvaluation(eval);
     }
     end.globalStep = m_globalStep;
+    if (m_comm) {
+        // The ranks applied the same updates to the same values: check that they agree, bit for bit.
+        uint64_t hash = 14695981039346656037ULL;
+        for (const auto &[name, t] : m_graph.initializers)
+            if (t.dtype() == DType::Float32)
+                for (size_t i = 0; i < t.byteSize(); ++i)
+                    hash = (hash ^ static_cast<const unsigned char *>(t.raw())[i]) * 1099511628211ULL;
+        std::vector<uint64_t> all(static_cast<size_t>(worldSize()));
+        m_comm->allGather(&hash, sizeof hash, all.data());
+        for (size_t r = 1; r < all.size(); ++r)
+            check(all[r] == all[0], "After global step " + std::to_string(m_globalStep) + " the parameters of rank " + std::to_string(r)
+                                        + " differ from rank 0's; the ranks did not train the same model.");
+        end.parameterChecksum = hash;
+    }
     for (auto *o : m_observers)
         o->onTrainEnd(end);
     return end;

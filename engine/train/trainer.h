@@ -2,6 +2,8 @@
 // The training loop: epochs × minibatches, an evaluation on the test split after every epoch,
 // observers told of every step, a stop token checked between steps. Layer: engine/train.
 // Deterministic for a given seed and thread count: every RNG is seeded from the run seed.
+// Data-parallel over a Communicator: each rank runs its slice of every global minibatch, the
+// gradients are summed across ranks, and every rank applies the same update.
 #pragma once
 
 #include "autodiff/executor.h"
@@ -16,6 +18,8 @@
 
 namespace netwright {
 
+class Communicator;
+
 // Where training stands between two steps: with the parameters and the optimizer slots, this is
 // everything a checkpoint needs for an exact resume.
 struct TrainerProgress {
@@ -24,7 +28,19 @@ struct TrainerProgress {
     Rng::State dropout{};      // the dropout stream
     double epochLossSum = 0.0; // the running sums of the epoch in progress (for its summary)
     int64_t epochCorrect = 0, epochSamples = 0;
+    // Data-parallel: how many ranks trained, and each rank's dropout stream (rank order; [0] is
+    // `dropout`). The data cursor above is the global one, which every rank shares.
+    int worldSize = 1;
+    std::vector<Rng::State> rankDropout;
+    int64_t batchSize = 0; // the global minibatch size (for each rank's share of the cursor)
 };
+
+// Rows [first, second) of a global minibatch of `rows` that rank `rank` of `world` trains on:
+// contiguous, in rank order, sizes differing by at most one.
+std::pair<int64_t, int64_t> shardRows(int64_t rows, int rank, int world);
+// Samples rank `rank` of `world` has taken from the first `position` samples of an epoch that is
+// cut into minibatches of `batchSize`.
+int64_t shardSamplesBefore(int64_t position, int64_t batchSize, int rank, int world);
 
 struct TrainerSettings {
     int64_t epochs = 1;
@@ -41,6 +57,13 @@ public:
             std::unique_ptr<Optimizer> optimizer, TrainerSettings settings);
 
     void addObserver(TrainingObserver *observer) { m_observers.push_back(observer); }
+    // Trains as one rank of a data-parallel job (call before restoreProgress() and run(); the
+    // communicator must outlive the trainer). Every rank must build the same trainer. run() then
+    // starts from rank 0's parameters, and a stop requested on any rank stops all of them at the
+    // same step (one step after the request).
+    void setCommunicator(Communicator *communicator);
+    int rank() const;
+    int worldSize() const;
     // Trains to the configured epoch count or until stop is requested (then returns after the
     // current step). Throws Error on bad data or a model that does not fit it.
     TrainEndInfo run(std::stop_token stop = {});
@@ -61,6 +84,17 @@ public:
 
 private:
     std::vector<ParameterRef> parameterRefs();
+    // One data-parallel step on this rank's rows of `mb`: forward, backward, the all-reduce and
+    // the update. Returns the global loss sum and correct count; sets stopAll when any rank had
+    // asked to stop.
+    struct GlobalStep {
+        double lossSum = 0.0;
+        int64_t correct = 0;
+        bool stopAll = false;
+    };
+    GlobalStep distributedStep(const Minibatch &mb, double lr, bool stopRequested);
+    void synchronizeRanks();
+    void gatherRankState(bool stopRequested, double lossSum, int64_t correct, GlobalStep *out);
 
     Graph m_graph;
     std::string m_logits;
@@ -73,6 +107,11 @@ private:
     double m_epochLossSum = 0.0;
     int64_t m_epochCorrect = 0, m_epochSamples = 0;
     std::vector<TrainingObserver *> m_observers;
+    Communicator *m_comm = nullptr;
+    std::vector<Rng::State> m_rankDropout; // every rank's stream after the last step
+    std::vector<Tensor> m_reducedGrads;    // trainable order: the summed gradients the update uses
+    std::vector<std::string> m_rankAveraged; // BatchNormalization running statistics
+    std::vector<float> m_reduceBuffer;
 };
 
 // Fraction of rows whose arg-max equals the label; logits [N,C], labels [N] int64.

@@ -3,10 +3,13 @@
 // (prefetching data source, SGD with momentum) on Fashion-MNIST in file order for a fixed number
 // of steps and prints one JSON line: images/s over the timed steps, peak RSS, the last loss.
 // --dump-weights DIR writes the initial weights (raw float32 + manifest) so PyTorch starts equal.
+// Under mpirun (tests/bench/mpi_scaling.sh) it trains data-parallel: --batch-size is the global
+// batch, rank 0 prints, and images/s counts the global batches.
 #include "config/run_config.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "data/minibatch_source.h"
+#include "dist/communicator.h"
 #include "train/trainer.h"
 #include "zoo/model_zoo.h"
 
@@ -85,7 +88,10 @@ int main(int argc, char **argv)
             return 2;
         }
     }
+    std::unique_ptr<Communicator> comm;
     try {
+        if (launchedByMpiLauncher() && launcherWorldSize() > 1)
+            comm = joinMpiWorld();
         setThreadCount(threads);
         const std::string fm = defaultFashionMnistDir();
         auto train = std::make_shared<Dataset>(loadIdxDataset(fm + "/train-images-idx3-ubyte.gz", fm + "/train-labels-idx1-ubyte.gz"));
@@ -103,17 +109,21 @@ int main(int argc, char **argv)
         Trainer trainer(std::move(g),
                         std::make_unique<PrefetchingSource>(std::make_unique<DatasetSource>(train, batch, false, false, 1, norm)),
                         std::make_unique<DatasetSource>(test, 1000, false, false, 0, norm), makeOptimizer(opt), settings);
+        trainer.setCommunicator(comm.get());
         std::stop_source stop;
         StepClock clock(warmup, steps, stop);
         trainer.addObserver(&clock);
         trainer.run(stop.get_token());
         rusage ru{};
         getrusage(RUSAGE_SELF, &ru);
-        std::printf("{\"images_per_second\": %.1f, \"peak_rss_kb\": %ld, \"last_loss\": %.6f}\n", clock.imagesPerSecond(),
-                    ru.ru_maxrss, clock.lastLoss());
+        if (!comm || comm->rank() == 0)
+            std::printf("{\"images_per_second\": %.1f, \"peak_rss_kb\": %ld, \"last_loss\": %.6f, \"ranks\": %d}\n",
+                        clock.imagesPerSecond(), ru.ru_maxrss, clock.lastLoss(), comm ? comm->size() : 1);
         return 0;
     } catch (const Error &e) {
         std::fprintf(stderr, "netwright_train_bench: %s\n", e.what());
+        if (comm)
+            comm->abort(1);
         return 1;
     }
 }

@@ -1,0 +1,59 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "cli/distributed_run.h"
+
+#include "config/run_config.h"
+#include "core/error.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <thread>
+
+namespace netwright::cli {
+
+DistributedRun DistributedRun::joinIfLaunched()
+{
+    DistributedRun run;
+    if (launchedByMpiLauncher() && launcherWorldSize() > 1)
+        run.m_comm = joinMpiWorld();
+    return run;
+}
+
+void DistributedRun::abort(int code) const
+{
+    if (m_comm)
+        m_comm->abort(code);
+    std::exit(code);
+}
+
+std::string DistributedRun::where() const
+{
+    return m_comm ? " (rank " + std::to_string(rank()) + " of " + std::to_string(size()) + ")" : std::string();
+}
+
+std::string DistributedRun::fromRoot(std::string value) const
+{
+    if (m_comm)
+        m_comm->broadcast(value, 0);
+    return value;
+}
+
+void DistributedRun::checkSameConfig(const RunConfig &config) const
+{
+    if (!m_comm)
+        return;
+    const std::string mine = runConfigToJson(config);
+    const std::string root = fromRoot(mine);
+    if (root != mine)
+        throw Error("this rank resolved a different run config than rank 0 (other options or config file); every rank must "
+                    "run the same command.");
+}
+
+int DistributedRun::threadsPerRank(int threads) const
+{
+    if (threads > 0 || !m_comm)
+        return threads;
+    const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+    return std::max(1, cores / std::max(1, m_comm->localSize()));
+}
+
+} // namespace netwright::cli
