@@ -26,7 +26,8 @@ int runResumeCommand(const QStringList &arguments)
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral(
         "Continue a run from the newest valid checkpoint in its run directory, with the config it was started with.\n"
-        "The result is bit-identical to a run that was never interrupted (same threads as the first run)."));
+        "The result is bit-identical to a run that was never interrupted (same threads as the first run).\n"
+        "Under mpirun -np N it continues data-parallel, with any N: the global batch is the config's."));
     p.addHelpOption();
     p.addPositionalArgument(QStringLiteral("resume"), QStringLiteral("The subcommand."));
     p.addPositionalArgument(QStringLiteral("RUN_DIR"), QStringLiteral("The run directory (holds config.json and checkpoints)."));

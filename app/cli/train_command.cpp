@@ -231,7 +231,8 @@ int runTrainCommand(const QStringList &arguments)
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral(
         "Train a model headless. With no options: cnn-small on Fashion-MNIST for 5 epochs (the embedded default run config).\n"
-        "Options override the --config file, which overrides the embedded default."));
+        "Options override the --config file, which overrides the embedded default.\n"
+        "Data-parallel: mpirun -np N netwright train … splits every minibatch across N ranks; rank 0 writes the run directory."));
     p.addHelpOption();
     p.addPositionalArgument(QStringLiteral("train"), QStringLiteral("The subcommand."));
     p.addOptions({
