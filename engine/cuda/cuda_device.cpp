@@ -102,6 +102,13 @@ void DeviceBuffer::upload(const float *host, size_t count)
     checkCuda(cudaMemcpy(m_data, host, count * sizeof(float), cudaMemcpyHostToDevice), "cudaMemcpy (to the device)");
 }
 
+void DeviceBuffer::uploadBytes(const void *host, size_t bytes)
+{
+    check(bytes <= m_count * sizeof(float), "DeviceBuffer::uploadBytes: " + std::to_string(bytes) + " bytes into a buffer of "
+                                                + std::to_string(m_count * sizeof(float)) + ".");
+    checkCuda(cudaMemcpy(m_data, host, bytes, cudaMemcpyHostToDevice), "cudaMemcpy (to the device)");
+}
+
 void DeviceBuffer::download(float *host, size_t count) const
 {
     check(count <= m_count, "DeviceBuffer::download: " + std::to_string(count) + " floats from a buffer of " + std::to_string(m_count) + ".");

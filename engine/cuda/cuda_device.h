@@ -40,6 +40,9 @@ public:
     size_t size() const { return m_count; }
     void upload(const float *host, size_t count);        // count ≤ size()
     void download(float *host, size_t count) const;      // waits for the device
+    // Other element types in the same storage (int64 labels: 2 floats' room each).
+    void uploadBytes(const void *host, size_t bytes);    // bytes ≤ size() · 4
+    template<typename T> T *as() { return reinterpret_cast<T *>(m_data); }
 
 private:
     float *m_data = nullptr;
@@ -53,6 +56,17 @@ void gemm(bool transA, bool transB, int64_t m, int64_t n, int64_t k, float alpha
 // y = max(x, 0); dx = dy where x > 0, else 0. n elements, device pointers.
 void reluForward(const float *x, float *y, int64_t n);
 void reluBackward(const float *x, const float *dy, float *dx, int64_t n);
+// y[i,j] = x[i,j] + bias[j] for rows × cols; db[j] = Σᵢ dy[i,j] (overwrites db).
+void addBiasRows(const float *x, const float *bias, float *y, int64_t rows, int64_t cols);
+void biasGradient(const float *dy, float *db, int64_t rows, int64_t cols);
+// Mean softmax cross-entropy of scores [n,c] against labels [n] (int64, each in [0, c)): loss[0]
+// gets the mean, dscores the gradient of the mean (softmax − one-hot) / n; workspace holds n
+// floats. Labels outside [0, c) count as 0 and set *badLabel (device int, may be null) to 1.
+void softmaxCrossEntropy(const float *scores, const int64_t *labels, float *loss, float *dscores, int64_t n, int64_t c,
+                         float *workspace, int *badLabel);
+// The CPU SGD rule on n elements: d = g + wd·w; with momentum, buf = mu·buf + d and d = d + mu·buf
+// (Nesterov) or buf; w −= lr·d. buf may be null when mu = 0.
+void sgdUpdate(float *w, const float *g, float *buf, int64_t n, float lr, float mu, float wd, bool nesterov);
 // Waits for the device; throws Error with the CUDA error of any kernel that failed.
 void synchronize();
 

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Element-wise CUDA kernels (C++17: CMake 3.25 cannot compile CUDA as C++20). Grid-stride loops,
-// so any n runs with a bounded grid.
+// Element-wise CUDA kernels, the loss and the SGD update (C++17: CMake 3.25 cannot compile CUDA
+// as C++20). Grid-stride loops, so any n runs with a bounded grid.
+#include "cuda/cuda_device.h"
+
 #include <cuda_runtime.h>
 
 #include <algorithm>
@@ -29,7 +31,110 @@ __global__ void reluBackwardKernel(const float *x, const float *dy, float *dx, i
         dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
 }
 
+__global__ void addBiasRowsKernel(const float *x, const float *bias, float *y, int64_t rows, int64_t cols)
+{
+    const int64_t n = rows * cols;
+    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+        y[i] = x[i] + bias[i % cols];
+}
+
+// One thread per column; rows summed in order, as the CPU kernel does.
+__global__ void biasGradientKernel(const float *dy, float *db, int64_t rows, int64_t cols)
+{
+    for (int64_t j = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; j < cols; j += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        float s = 0.0f;
+        for (int64_t i = 0; i < rows; ++i)
+            s += dy[i * cols + j];
+        db[j] = s;
+    }
+}
+
+// One thread per row: log-softmax by the max-shifted sum, the row's loss into perRow, and the
+// gradient row (softmax − one-hot) / n.
+__global__ void softmaxCrossEntropyRows(const float *scores, const int64_t *labels, float *perRow, float *dscores, int64_t n, int64_t c,
+                                        int *badLabel)
+{
+    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        const float *row = scores + i * c;
+        float mx = row[0];
+        for (int64_t k = 1; k < c; ++k)
+            mx = fmaxf(mx, row[k]);
+        float sum = 0.0f;
+        for (int64_t k = 0; k < c; ++k)
+            sum += expf(row[k] - mx);
+        const float logSum = logf(sum) + mx;
+        int64_t label = labels[i];
+        if (label < 0 || label >= c) {
+            if (badLabel)
+                *badLabel = 1;
+            label = 0;
+        }
+        perRow[i] = logSum - row[label];
+        float *d = dscores + i * c;
+        const float invN = 1.0f / static_cast<float>(n);
+        for (int64_t k = 0; k < c; ++k)
+            d[k] = (expf(row[k] - logSum) - (k == label ? 1.0f : 0.0f)) * invN;
+    }
+}
+
+// The mean of perRow in one block (n is a minibatch: a serial sum per thread, then a tree).
+__global__ void meanKernel(const float *perRow, float *out, int64_t n)
+{
+    __shared__ float partial[256];
+    float s = 0.0f;
+    for (int64_t i = threadIdx.x; i < n; i += blockDim.x)
+        s += perRow[i];
+    partial[threadIdx.x] = s;
+    __syncthreads();
+    for (int width = blockDim.x / 2; width > 0; width /= 2) {
+        if (threadIdx.x < width)
+            partial[threadIdx.x] += partial[threadIdx.x + width];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0)
+        out[0] = partial[0] / static_cast<float>(n);
+}
+
+__global__ void sgdKernel(float *w, const float *g, float *buf, int64_t n, float lr, float mu, float wd, bool nesterov)
+{
+    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        float d = g[i] + wd * w[i];
+        if (buf) {
+            buf[i] = mu * buf[i] + d;
+            d = nesterov ? d + mu * buf[i] : buf[i];
+        }
+        w[i] -= lr * d;
+    }
+}
+
 } // namespace
+
+void addBiasRows(const float *x, const float *bias, float *y, int64_t rows, int64_t cols)
+{
+    if (rows * cols > 0)
+        addBiasRowsKernel<<<blocksFor(rows * cols), kThreads>>>(x, bias, y, rows, cols);
+}
+
+void biasGradient(const float *dy, float *db, int64_t rows, int64_t cols)
+{
+    if (cols > 0)
+        biasGradientKernel<<<blocksFor(cols), kThreads>>>(dy, db, rows, cols);
+}
+
+void softmaxCrossEntropy(const float *scores, const int64_t *labels, float *loss, float *dscores, int64_t n, int64_t c,
+                         float *workspace, int *badLabel)
+{
+    if (n <= 0 || c <= 0)
+        return;
+    softmaxCrossEntropyRows<<<blocksFor(n), kThreads>>>(scores, labels, workspace, dscores, n, c, badLabel);
+    meanKernel<<<1, 256>>>(workspace, loss, n);
+}
+
+void sgdUpdate(float *w, const float *g, float *buf, int64_t n, float lr, float mu, float wd, bool nesterov)
+{
+    if (n > 0)
+        sgdKernel<<<blocksFor(n), kThreads>>>(w, g, buf, n, lr, mu, wd, nesterov);
+}
 
 void reluForward(const float *x, float *y, int64_t n)
 {
