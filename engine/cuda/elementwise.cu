@@ -2,6 +2,7 @@
 // Element-wise CUDA kernels, the loss and the SGD update (C++17: CMake 3.25 cannot compile CUDA
 // as C++20). Grid-stride loops, so any n runs with a bounded grid.
 #include "cuda/cuda_device.h"
+#include "cuda/cudnn_ops.h"
 
 #include <cuda_runtime.h>
 
@@ -107,7 +108,45 @@ __global__ void sgdKernel(float *w, const float *g, float *buf, int64_t n, float
     }
 }
 
+__global__ void addBiasChannelsKernel(float *y, const float *bias, int64_t n, int64_t k, int64_t plane)
+{
+    const int64_t total = n * k * plane;
+    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total; i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+        y[i] += bias[(i / plane) % k];
+}
+
+// One block per channel: a serial sum per thread over its slice, then a tree.
+__global__ void biasGradientChannelsKernel(const float *dy, float *db, int64_t n, int64_t k, int64_t plane)
+{
+    __shared__ float partial[256];
+    const int64_t channel = blockIdx.x;
+    float s = 0.0f;
+    for (int64_t i = threadIdx.x; i < n * plane; i += blockDim.x)
+        s += dy[(i / plane) * k * plane + channel * plane + i % plane];
+    partial[threadIdx.x] = s;
+    __syncthreads();
+    for (int width = blockDim.x / 2; width > 0; width /= 2) {
+        if (threadIdx.x < width)
+            partial[threadIdx.x] += partial[threadIdx.x + width];
+        __syncthreads();
+    }
+    if (threadIdx.x == 0)
+        db[channel] = partial[0];
+}
+
 } // namespace
+
+void addBiasChannels(float *y, const float *bias, int64_t n, int64_t k, int64_t plane)
+{
+    if (n * k * plane > 0)
+        addBiasChannelsKernel<<<blocksFor(n * k * plane), kThreads>>>(y, bias, n, k, plane);
+}
+
+void biasGradientChannels(const float *dy, float *db, int64_t n, int64_t k, int64_t plane)
+{
+    if (k > 0)
+        biasGradientChannelsKernel<<<static_cast<unsigned>(k), 256>>>(dy, db, n, k, plane);
+}
 
 void addBiasRows(const float *x, const float *bias, float *y, int64_t rows, int64_t cols)
 {

@@ -2,9 +2,13 @@
 // The CUDA device layer against the CPU reference: cuBLAS GEMM for every transA/transB against
 // the engine's Gemm, ReLU forward and backward, bias add and its gradient, the mean softmax
 // cross-entropy and its gradient against the engine's SoftmaxCrossEntropyLoss, and the SGD update
-// (momentum, Nesterov, weight decay) against the engine's optimizer — all within 1e-4.
+// (momentum, Nesterov, weight decay) against the engine's optimizer; cuDNN convolution (strides,
+// pads, dilations, groups) against the engine's Conv with its data and filter gradients against
+// their definitions, the channel bias, and max and average pooling forward and backward — all
+// within 1e-4.
 // Without a GPU the test says why and exits 77, which ctest reports as "Skipped" — never passed.
 #include "cuda/cuda_device.h"
+#include "cuda/cudnn_ops.h"
 #include "engine/ops/gradcheck.h"
 
 #include "core/error.h"
@@ -185,6 +189,138 @@ private slots:
         }
         cuda::synchronize();
         QVERIFY(maxDiff(fromDevice(dw), values(w)) < 1e-4);
+    }
+
+    void convolutionEqualsTheCpuKernel_data()
+    {
+        QTest::addColumn<int>("stride");
+        QTest::addColumn<int>("pad");
+        QTest::addColumn<int>("dilation");
+        QTest::addColumn<int>("groups");
+        QTest::newRow("3x3") << 1 << 1 << 1 << 1;
+        QTest::newRow("stride 2, no pad") << 2 << 0 << 1 << 1;
+        QTest::newRow("dilation 2") << 1 << 2 << 2 << 1;
+        QTest::newRow("2 groups") << 1 << 1 << 1 << 2;
+    }
+    void convolutionEqualsTheCpuKernel()
+    {
+        QFETCH(int, stride);
+        QFETCH(int, pad);
+        QFETCH(int, dilation);
+        QFETCH(int, groups);
+        cuda::Conv2dShape cs;
+        cs.n = 3, cs.c = 4, cs.h = 11, cs.w = 9, cs.k = 6, cs.r = 3, cs.s = 3;
+        cs.padH = cs.padW = pad, cs.strideH = cs.strideW = stride, cs.dilationH = cs.dilationW = dilation, cs.groups = groups;
+        Rng rng(19);
+        const Tensor x = randomTensor({cs.n, cs.c, cs.h, cs.w}, rng), w = randomTensor({cs.k, cs.c / groups, cs.r, cs.s}, rng);
+        const Tensor b = randomTensor({cs.k}, rng);
+        const int64_t p = pad;
+        Node n{"conv", "Conv", {}, {}, {{"strides", std::vector<int64_t>{stride, stride}}, {"pads", std::vector<int64_t>{p, p, p, p}},
+                                        {"dilations", std::vector<int64_t>{dilation, dilation}}, {"group", int64_t(groups)}}};
+        const Tensor expected = runNode(n, {x, w, b});
+        QCOMPARE(expected.shape(), (Shape{cs.n, cs.k, cs.outH(), cs.outW()}));
+        cuda::DeviceBuffer dx = onDevice(x), dw = onDevice(w), db = onDevice(b), y(static_cast<size_t>(expected.numel()));
+        cuda::conv2dForward(cs, dx.data(), dw.data(), y.data());
+        cuda::addBiasChannels(y.data(), db.data(), cs.n, cs.k, cs.outH() * cs.outW());
+        cuda::synchronize();
+        const double forward = maxDiff(fromDevice(y), values(expected));
+        QVERIFY2(forward < 1e-4, qPrintable(QString::number(forward)));
+
+        // Gradients of Σ dy·y by their definitions (double sums over the same index map).
+        const Tensor dy = randomTensor(expected.shape(), rng);
+        std::vector<double> gx(static_cast<size_t>(x.numel()), 0.0), gw(static_cast<size_t>(w.numel()), 0.0), gb(static_cast<size_t>(cs.k), 0.0);
+        const int64_t oh = cs.outH(), ow = cs.outW(), cg = cs.c / groups, kg = cs.k / groups;
+        for (int64_t i = 0; i < cs.n; ++i)
+            for (int64_t k = 0; k < cs.k; ++k)
+                for (int64_t u = 0; u < oh; ++u)
+                    for (int64_t v = 0; v < ow; ++v) {
+                        const double g = dy.data()[((i * cs.k + k) * oh + u) * ow + v];
+                        gb[static_cast<size_t>(k)] += g;
+                        for (int64_t c = 0; c < cg; ++c)
+                            for (int64_t r = 0; r < cs.r; ++r)
+                                for (int64_t q = 0; q < cs.s; ++q) {
+                                    const int64_t hh = u * stride - pad + r * dilation, ww = v * stride - pad + q * dilation;
+                                    if (hh < 0 || hh >= cs.h || ww < 0 || ww >= cs.w)
+                                        continue;
+                                    const int64_t ci = (k / kg) * cg + c;
+                                    const size_t xi = static_cast<size_t>(((i * cs.c + ci) * cs.h + hh) * cs.w + ww);
+                                    const size_t wi = static_cast<size_t>(((k * cg + c) * cs.r + r) * cs.s + q);
+                                    gx[xi] += g * w.data()[wi];
+                                    gw[wi] += g * x.data()[xi];
+                                }
+                    }
+        cuda::DeviceBuffer ddy = onDevice(dy), gdx(static_cast<size_t>(x.numel())), gdw(static_cast<size_t>(w.numel())),
+            gdb(static_cast<size_t>(cs.k));
+        cuda::conv2dBackwardData(cs, dw.data(), ddy.data(), gdx.data());
+        cuda::conv2dBackwardFilter(cs, dx.data(), ddy.data(), gdw.data());
+        cuda::biasGradientChannels(ddy.data(), gdb.data(), cs.n, cs.k, oh * ow);
+        cuda::synchronize();
+        auto asFloats = [](const std::vector<double> &d) { return std::vector<float>(d.begin(), d.end()); };
+        const double data = maxDiff(fromDevice(gdx), asFloats(gx)), filter = maxDiff(fromDevice(gdw), asFloats(gw)),
+                     bias = maxDiff(fromDevice(gdb), asFloats(gb));
+        qInfo("conv: forward %.2g, d input %.2g, d weight %.2g, d bias %.2g", forward, data, filter, bias);
+        QVERIFY(data < 1e-4 && filter < 1e-4 && bias < 1e-4);
+    }
+
+    void poolingEqualsTheCpuKernel_data()
+    {
+        QTest::addColumn<bool>("max");
+        QTest::newRow("MaxPool 2x2/2") << true;
+        QTest::newRow("AveragePool 3x3/1 pad 1") << false;
+    }
+    void poolingEqualsTheCpuKernel()
+    {
+        QFETCH(bool, max);
+        cuda::Pool2dShape ps;
+        ps.n = 2, ps.c = 3, ps.h = 8, ps.w = 10;
+        ps.max = max;
+        ps.kernelH = ps.kernelW = max ? 2 : 3;
+        ps.strideH = ps.strideW = max ? 2 : 1;
+        ps.padH = ps.padW = max ? 0 : 1;
+        Rng rng(23);
+        const Tensor x = randomTensor({ps.n, ps.c, ps.h, ps.w}, rng);
+        const int64_t kk = ps.kernelH, st = ps.strideH, pd = ps.padH;
+        Node n{"pool", max ? "MaxPool" : "AveragePool", {}, {},
+               {{"kernel_shape", std::vector<int64_t>{kk, kk}}, {"strides", std::vector<int64_t>{st, st}}, {"pads", std::vector<int64_t>{pd, pd, pd, pd}}}};
+        const Tensor expected = runNode(n, {x});
+        QCOMPARE(expected.shape(), (Shape{ps.n, ps.c, ps.outH(), ps.outW()}));
+        cuda::DeviceBuffer dx = onDevice(x), y(static_cast<size_t>(expected.numel()));
+        cuda::pool2dForward(ps, dx.data(), y.data());
+        cuda::synchronize();
+        QVERIFY(maxDiff(fromDevice(y), values(expected)) < 1e-5);
+
+        // Backward by the definition: max routes to the window's arg-max, average spreads over
+        // the window's in-bounds inputs (count_include_pad off).
+        const Tensor dy = randomTensor(expected.shape(), rng);
+        std::vector<float> gx(static_cast<size_t>(x.numel()), 0.0f);
+        for (int64_t plane = 0; plane < ps.n * ps.c; ++plane)
+            for (int64_t u = 0; u < ps.outH(); ++u)
+                for (int64_t v = 0; v < ps.outW(); ++v) {
+                    const float g = dy.data()[(plane * ps.outH() + u) * ps.outW() + v];
+                    int64_t best = -1, count = 0;
+                    for (int64_t r = 0; r < kk; ++r)
+                        for (int64_t q = 0; q < kk; ++q) {
+                            const int64_t hh = u * st - pd + r, ww = v * st - pd + q;
+                            if (hh < 0 || hh >= ps.h || ww < 0 || ww >= ps.w)
+                                continue;
+                            const int64_t at = (plane * ps.h + hh) * ps.w + ww;
+                            if (best < 0 || x.data()[at] > x.data()[best])
+                                best = at;
+                            ++count;
+                        }
+                    for (int64_t r = 0; r < kk && !max; ++r)
+                        for (int64_t q = 0; q < kk; ++q) {
+                            const int64_t hh = u * st - pd + r, ww = v * st - pd + q;
+                            if (hh >= 0 && hh < ps.h && ww >= 0 && ww < ps.w)
+                                gx[static_cast<size_t>((plane * ps.h + hh) * ps.w + ww)] += g / static_cast<float>(count);
+                        }
+                    if (max)
+                        gx[static_cast<size_t>(best)] += g;
+                }
+        cuda::DeviceBuffer ddy = onDevice(dy), gdx(static_cast<size_t>(x.numel()));
+        cuda::pool2dBackward(ps, dx.data(), y.data(), ddy.data(), gdx.data());
+        cuda::synchronize();
+        QVERIFY(maxDiff(fromDevice(gdx), gx) < 1e-4);
     }
 };
 
