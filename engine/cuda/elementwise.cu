@@ -78,13 +78,11 @@ __global__ void softmaxCrossEntropyRows(const float *scores, const int64_t *labe
     }
 }
 
-// The mean of perRow in one block (n is a minibatch: a serial sum per thread, then a tree).
-__global__ void meanKernel(const float *perRow, float *out, int64_t n)
+// The sum of every thread's s over a block of 256 threads (a tree in shared memory); every
+// thread of the block must call it.
+__device__ float blockSum(float s)
 {
     __shared__ float partial[256];
-    float s = 0.0f;
-    for (int64_t i = threadIdx.x; i < n; i += blockDim.x)
-        s += perRow[i];
     partial[threadIdx.x] = s;
     __syncthreads();
     for (int width = blockDim.x / 2; width > 0; width /= 2) {
@@ -92,8 +90,20 @@ __global__ void meanKernel(const float *perRow, float *out, int64_t n)
             partial[threadIdx.x] += partial[threadIdx.x + width];
         __syncthreads();
     }
+    const float total = partial[0];
+    __syncthreads(); // partial may be reused by the caller's next blockSum
+    return total;
+}
+
+// The mean of perRow in one block (n is a minibatch: a serial sum per thread, then a tree).
+__global__ void meanKernel(const float *perRow, float *out, int64_t n)
+{
+    float s = 0.0f;
+    for (int64_t i = threadIdx.x; i < n; i += blockDim.x)
+        s += perRow[i];
+    const float total = blockSum(s);
     if (threadIdx.x == 0)
-        out[0] = partial[0] / static_cast<float>(n);
+        out[0] = total / static_cast<float>(n);
 }
 
 __global__ void sgdKernel(float *w, const float *g, float *buf, int64_t n, float lr, float mu, float wd, bool nesterov)
@@ -118,20 +128,13 @@ __global__ void addBiasChannelsKernel(float *y, const float *bias, int64_t n, in
 // One block per channel: a serial sum per thread over its slice, then a tree.
 __global__ void biasGradientChannelsKernel(const float *dy, float *db, int64_t n, int64_t k, int64_t plane)
 {
-    __shared__ float partial[256];
     const int64_t channel = blockIdx.x;
     float s = 0.0f;
     for (int64_t i = threadIdx.x; i < n * plane; i += blockDim.x)
         s += dy[(i / plane) * k * plane + channel * plane + i % plane];
-    partial[threadIdx.x] = s;
-    __syncthreads();
-    for (int width = blockDim.x / 2; width > 0; width /= 2) {
-        if (threadIdx.x < width)
-            partial[threadIdx.x] += partial[threadIdx.x + width];
-        __syncthreads();
-    }
+    const float total = blockSum(s);
     if (threadIdx.x == 0)
-        db[channel] = partial[0];
+        db[channel] = total;
 }
 
 } // namespace
