@@ -4,6 +4,7 @@
 #include "cli/run_history.h"
 #include "cli/subcommand.h"
 #include "core/error.h"
+#include "dist/communicator.h"
 
 #include <QCoreApplication>
 #include <QDir>
@@ -170,6 +171,11 @@ int runBatchCommand(const QStringList &arguments)
     const bool json = p.isSet(QStringLiteral("json"));
     std::vector<BatchRun> runs;
     try {
+        // Under mpirun every rank would run the whole queue into the same directories, and each
+        // child would think itself an MPI rank.
+        check(!(launchedByMpiLauncher() && launcherWorldSize() > 1),
+              "a batch runs its trainings one after another from one process; start it without mpirun (a run of its own can "
+              "be data-parallel: mpirun -np N netwright train --config …).");
         runs = collect(inputs, p.value(QStringLiteral("out")));
         check(QDir().mkpath(p.value(QStringLiteral("out"))), "Cannot create \"" + p.value(QStringLiteral("out")).toStdString() + "\".");
     } catch (const Error &e) {

@@ -340,6 +340,15 @@ private slots:
         QVERIFY2(f.err.contains("netwright train (rank 0 of 2): The run directory"), qPrintable(f.err));
         QVERIFY2(f.ms < 60000, qPrintable(QString::number(f.ms)));
     }
+
+    void batchRefusesToRunUnderMpirun()
+    {
+        const QString c = config("queued", "mlp", 1, R"("save_checkpoint_steps": 0)");
+        const Finished f = runMpi(2, {"batch", c, "--out", path("queue")});
+        QVERIFY(f.exitCode != 0 && f.exitCode != -1);
+        QVERIFY2(f.err.contains("netwright batch: a batch runs its trainings one after another from one process"), qPrintable(f.err));
+        QVERIFY(!QFileInfo::exists(path("queue/queued")));
+    }
 };
 
 QTEST_GUILESS_MAIN(MpiTrainingTest)
