@@ -91,13 +91,45 @@ std::shared_ptr<void> allocate(size_t bytes)
         ::madvise(p, rounded, MADV_HUGEPAGE);
     return std::shared_ptr<void>(p, [](void *q) { std::free(q); });
 }
+
+const DeviceMemory &backendFor(Device device)
+{
+    const DeviceMemory *m = deviceMemory(device.type);
+    if (!m)
+        throw Error("Tensors on " + device.toString() + " need the " + (device.type == DeviceType::Cuda ? "CUDA" : "device")
+                    + " backend, which this process has not started.");
+    return *m;
+}
+
+std::shared_ptr<void> allocateOn(Device device, size_t bytes)
+{
+    if (device.type == DeviceType::Cpu)
+        return allocate(bytes);
+    const DeviceMemory &m = backendFor(device);
+    void *p = m.allocate(bytes, device.index);
+    auto release = m.release;
+    const int index = device.index;
+    return std::shared_ptr<void>(p, [release, index](void *q) { release(q, index); });
+}
+
+// bytes from src to dst, across devices as needed.
+void copyBytes(void *dst, Device dstDevice, const void *src, Device srcDevice, size_t bytes)
+{
+    if (bytes == 0 || dst == src)
+        return;
+    if (dstDevice.type == DeviceType::Cpu && srcDevice.type == DeviceType::Cpu) {
+        std::memcpy(dst, src, bytes);
+        return;
+    }
+    const DeviceMemory &m = backendFor(dstDevice.type == DeviceType::Cpu ? srcDevice : dstDevice);
+    m.copy(dst, dstDevice.type == DeviceType::Cpu, src, srcDevice.type == DeviceType::Cpu, bytes);
+}
 } // namespace
 
 Tensor::Tensor(Shape shape, DType dtype, Device device)
     : m_shape(std::move(shape)), m_numel(shapeNumel(m_shape)), m_dtype(dtype), m_device(device)
 {
-    check(device.type == DeviceType::Cpu, "Tensors on " + device.toString() + " are not supported by this build.");
-    m_storage = allocate(byteSize());
+    m_storage = allocateOn(device, byteSize());
 }
 
 Tensor Tensor::zeros(Shape shape, DType dtype)
@@ -144,14 +176,26 @@ Tensor Tensor::clone() const
     if (!defined())
         return {};
     Tensor t(m_shape, m_dtype, m_device);
-    std::memcpy(t.raw(), raw(), byteSize());
+    copyBytes(t.raw(), m_device, raw(), m_device, byteSize());
+    return t;
+}
+
+Tensor Tensor::to(Device device) const
+{
+    if (!defined() || device == m_device)
+        return *this;
+    Tensor t(m_shape, m_dtype, device);
+    copyBytes(t.raw(), device, raw(), m_device, byteSize());
     return t;
 }
 
 void Tensor::fill(float value)
 {
     check(m_dtype == DType::Float32, "Tensor::fill needs a float32 tensor.");
-    std::fill(data(), data() + m_numel, value);
+    if (m_device.type == DeviceType::Cpu)
+        std::fill(data(), data() + m_numel, value);
+    else
+        backendFor(m_device).fill(data(), m_numel, value);
 }
 
 void Tensor::copyFrom(const Tensor &other)
@@ -159,8 +203,7 @@ void Tensor::copyFrom(const Tensor &other)
     check(other.numel() == m_numel && other.dtype() == m_dtype,
           "Cannot copy a " + dtypeName(other.dtype()) + " tensor of shape " + shapeToString(other.shape()) + " into "
               + dtypeName(m_dtype) + " " + shapeToString(m_shape) + ".");
-    if (raw() != other.raw())
-        std::memcpy(raw(), other.raw(), byteSize());
+    copyBytes(raw(), m_device, other.raw(), other.device(), byteSize());
 }
 
 } // namespace netwright

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // Tensor: a shape, a dtype and contiguous 64-byte-aligned row-major storage, shared by copies
 // (copies alias; clone() copies). Layer: engine/core. Kernels compute in float32; int64 holds
-// labels and shape operands, other dtypes are storage for the format readers.
+// labels and shape operands, other dtypes are storage for the format readers. A tensor on a
+// device (device() is not the CPU) holds device memory: data() is then a device pointer, for
+// that device's kernels only; to(Device::cpu()) gives a host copy.
 #pragma once
 
 #include "core/device.h"
@@ -52,9 +54,11 @@ public:
 
     // A view with another shape over the same storage; numel must match.
     Tensor reshaped(Shape shape) const;
-    Tensor clone() const;
+    Tensor clone() const; // on the same device
+    // This tensor on `device`: itself (aliased) when already there, else a copy.
+    Tensor to(Device device) const;
     void fill(float value);
-    void copyFrom(const Tensor &other); // same numel and dtype; shapes may differ
+    void copyFrom(const Tensor &other); // same numel and dtype; shapes and devices may differ
     // True when no other Tensor aliases this storage (the executor reuses such buffers).
     bool uniquelyOwned() const { return m_storage.use_count() == 1; }
 

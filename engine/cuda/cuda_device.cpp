@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cuda/cuda_device.h"
 
+#include "core/device.h"
 #include "core/error.h"
 
 #include <cublas_v2.h>
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <mutex>
 #include <utility>
 
@@ -61,6 +63,35 @@ std::vector<DeviceInfo> listDevices(std::string *reason)
         out.push_back({i, p.name, p.major, p.minor, p.totalGlobalMem});
     }
     return out;
+}
+
+void startBackend()
+{
+    std::string reason;
+    const auto devices = listDevices(&reason);
+    if (devices.empty())
+        throw Error("No CUDA device: " + reason + ".");
+    DeviceMemory m;
+    m.allocate = [](size_t bytes, int index) -> void * {
+        checkCuda(cudaSetDevice(index), "cudaSetDevice");
+        void *p = nullptr;
+        const cudaError_t status = cudaMalloc(&p, std::max<size_t>(bytes, 1));
+        if (status != cudaSuccess)
+            throw Error("Cannot allocate " + std::to_string(bytes) + " bytes on cuda:" + std::to_string(index) + ": "
+                        + cudaGetErrorString(status) + ".");
+        return p;
+    };
+    m.release = [](void *p, int) { cudaFree(p); };
+    m.copy = [](void *dst, bool dstOnHost, const void *src, bool srcOnHost, size_t bytes) {
+        const cudaMemcpyKind kind = dstOnHost ? (srcOnHost ? cudaMemcpyHostToHost : cudaMemcpyDeviceToHost)
+                                              : (srcOnHost ? cudaMemcpyHostToDevice : cudaMemcpyDeviceToDevice);
+        checkCuda(cudaMemcpy(dst, src, bytes, kind), "cudaMemcpy");
+    };
+    m.fill = [](float *p, int64_t count, float value) {
+        cuda::fill(p, count, value);
+        synchronize();
+    };
+    registerDeviceMemory(DeviceType::Cuda, m);
 }
 
 DeviceBuffer::DeviceBuffer(size_t count) : m_count(count)

@@ -23,6 +23,13 @@ struct DeviceInfo {
 // driver's words (no driver loaded, no device, a driver older than the runtime).
 std::vector<DeviceInfo> listDevices(std::string *reason = nullptr);
 
+// Makes Tensor(shape, dtype, Device::cuda(i)) and Tensor::to() work: registers cudaMalloc,
+// cudaMemcpy and a fill kernel as the engine's DeviceMemory for DeviceType::Cuda. Throws Error
+// naming the reason when there is no usable device.
+void startBackend();
+// p[0..count) = value on the current device.
+void fill(float *p, int64_t count, float value);
+
 // Device memory for `count` floats on the current device. Move-only; throws Error naming the
 // size when the allocation fails.
 class DeviceBuffer {

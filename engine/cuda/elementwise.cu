@@ -20,6 +20,12 @@ int blocksFor(int64_t n)
     return static_cast<int>(std::min<int64_t>((n + kThreads - 1) / kThreads, 4096));
 }
 
+__global__ void fillKernel(float *p, int64_t n, float value)
+{
+    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+        p[i] = value;
+}
+
 __global__ void reluForwardKernel(const float *x, float *y, int64_t n)
 {
     for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x)
@@ -176,6 +182,12 @@ void sgdUpdate(float *w, const float *g, float *buf, int64_t n, float lr, float 
 {
     if (n > 0)
         sgdKernel<<<blocksFor(n), kThreads>>>(w, g, buf, n, lr, mu, wd, nesterov);
+}
+
+void fill(float *p, int64_t count, float value)
+{
+    if (count > 0)
+        fillKernel<<<blocksFor(count), kThreads>>>(p, count, value);
 }
 
 void reluForward(const float *x, float *y, int64_t n)

@@ -62,6 +62,22 @@ private slots:
         QCOMPARE(fromDevice(onDevice(t)), values(t));
     }
 
+    void tensorsMoveBetweenHostAndDevice()
+    {
+        cuda::startBackend();
+        Rng rng(2);
+        const Tensor host = randomTensor({17, 33}, rng);
+        const Tensor onGpu = host.to(Device::cuda());
+        QCOMPARE(onGpu.device(), Device::cuda());
+        QCOMPARE(values(onGpu.clone().to(Device::cpu())), values(host));
+        Tensor filled({5, 7}, DType::Float32, Device::cuda());
+        filled.fill(2.5f);
+        QCOMPARE(values(filled.to(Device::cpu())), std::vector<float>(35, 2.5f));
+        Tensor back({17, 33});
+        back.copyFrom(onGpu);
+        QCOMPARE(values(back), values(host));
+    }
+
     void gemmEqualsTheCpuKernel_data()
     {
         QTest::addColumn<int>("ta");
