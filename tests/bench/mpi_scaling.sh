@@ -23,5 +23,5 @@ for model in mlp lenet5 cnn-small; do
     wide+=("$("$bench" --model "$model" --steps $steps --threads 2 | rate)")
   done
   a=$(printf '%s\n' "${one[@]}" | best); b=$(printf '%s\n' "${two[@]}" | best); c=$(printf '%s\n' "${wide[@]}" | best)
-  printf '%-10s %14.0f %14.0f %8.2f %16.0f\n' "$model" "$a" "$b" "$(echo "$b / $a" | bc -l)" "$c"
+  printf '%-10s %14.0f %14.0f %8.2f %16.0f\n' "$model" "$a" "$b" "$(awk -v a="$a" -v b="$b" 'BEGIN { print b / a }')" "$c"
 done
