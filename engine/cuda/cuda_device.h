@@ -74,6 +74,15 @@ void softmaxCrossEntropy(const float *scores, const int64_t *labels, float *loss
 // The CPU SGD rule on n elements: d = g + wd·w; with momentum, buf = mu·buf + d and d = d + mu·buf
 // (Nesterov) or buf; w −= lr·d. buf may be null when mu = 0.
 void sgdUpdate(float *w, const float *g, float *buf, int64_t n, float lr, float mu, float wd, bool nesterov);
+// The CPU Adam/AdamW rule (optim/optimizer.cpp) on n elements, c1 = 1 − β1ᵗ and c2 = √(1 − β2ᵗ)
+// computed by the caller: AdamW decays w by lr·wd first; Adam adds wd·w to the gradient.
+void adamUpdate(float *w, const float *g, float *m, float *v, int64_t n, float lr, float beta1, float beta2, float eps, float wd,
+                float c1, float c2, bool decoupled);
+// Training-mode Dropout on n elements starting at global element `first`: scale[i] is 1/(1−ratio)
+// or 0 by dropoutUniform(key, first + i) (ops/dropout_mask.h, as on the CPU), y = x · scale.
+void dropoutForward(const float *x, float *y, float *scale, int64_t n, uint64_t key, uint64_t first, float ratio);
+// dx = dy · scale.
+void multiply(const float *a, const float *b, float *out, int64_t n);
 // Waits for the device; throws Error with the CUDA error of any kernel that failed.
 void synchronize();
 

@@ -3,6 +3,7 @@
 // as C++20). Grid-stride loops, so any n runs with a bounded grid.
 #include "cuda/cuda_device.h"
 #include "cuda/cudnn_ops.h"
+#include "ops/dropout_mask.h"
 
 #include <cuda_runtime.h>
 
@@ -18,6 +19,36 @@ constexpr int kThreads = 256;
 int blocksFor(int64_t n)
 {
     return static_cast<int>(std::min<int64_t>((n + kThreads - 1) / kThreads, 4096));
+}
+
+__global__ void adamKernel(float *w, const float *g, float *m, float *v, int64_t n, float lr, float b1, float b2, float eps, float wd,
+                           float c1, float c2, bool decoupled)
+{
+    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        float d = g[i];
+        if (decoupled)
+            w[i] -= lr * wd * w[i];
+        else
+            d += wd * w[i];
+        m[i] = b1 * m[i] + (1.0f - b1) * d;
+        v[i] = b2 * v[i] + (1.0f - b2) * d * d;
+        w[i] -= lr * (m[i] / c1) / (sqrtf(v[i]) / c2 + eps);
+    }
+}
+
+__global__ void dropoutKernel(const float *x, float *y, float *scale, int64_t n, uint64_t key, uint64_t first, float ratio, float keep)
+{
+    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        const float s = dropoutUniform(key, first + static_cast<uint64_t>(i)) >= ratio ? keep : 0.0f;
+        scale[i] = s;
+        y[i] = x[i] * s;
+    }
+}
+
+__global__ void multiplyKernel(const float *a, const float *b, float *out, int64_t n)
+{
+    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+        out[i] = a[i] * b[i];
 }
 
 __global__ void fillKernel(float *p, int64_t n, float value)
@@ -182,6 +213,25 @@ void sgdUpdate(float *w, const float *g, float *buf, int64_t n, float lr, float 
 {
     if (n > 0)
         sgdKernel<<<blocksFor(n), kThreads>>>(w, g, buf, n, lr, mu, wd, nesterov);
+}
+
+void adamUpdate(float *w, const float *g, float *m, float *v, int64_t n, float lr, float beta1, float beta2, float eps, float wd,
+                float c1, float c2, bool decoupled)
+{
+    if (n > 0)
+        adamKernel<<<blocksFor(n), kThreads>>>(w, g, m, v, n, lr, beta1, beta2, eps, wd, c1, c2, decoupled);
+}
+
+void dropoutForward(const float *x, float *y, float *scale, int64_t n, uint64_t key, uint64_t first, float ratio)
+{
+    if (n > 0)
+        dropoutKernel<<<blocksFor(n), kThreads>>>(x, y, scale, n, key, first, ratio, 1.0f / (1.0f - ratio));
+}
+
+void multiply(const float *a, const float *b, float *out, int64_t n)
+{
+    if (n > 0)
+        multiplyKernel<<<blocksFor(n), kThreads>>>(a, b, out, n);
 }
 
 void fill(float *p, int64_t count, float value)

@@ -6,21 +6,12 @@
 // ratio. The mask is thus the same for a given seed whatever the thread count — and whatever the
 // number of data-parallel ranks, each of which draws only its rows.
 #include "core/error.h"
+#include "ops/dropout_mask.h"
 #include "ops/kernels.h"
 
 namespace netwright {
 
 namespace {
-
-// A uniform number in [0, 1) for position `index` under `key` (SplitMix64's finaliser).
-float hashUniform(uint64_t key, uint64_t index)
-{
-    uint64_t z = key + (index + 1) * 0x9e3779b97f4a7c15ULL;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-    z ^= z >> 31;
-    return static_cast<float>(z >> 40) * (1.0f / 16777216.0f);
-}
 
 class Dropout final : public OpKernel {
 public:
@@ -60,7 +51,7 @@ public:
             const int64_t rows = X.rank() > 0 ? X.dim(0) : 1;
             const uint64_t first = static_cast<uint64_t>(ctx.rowOffset * (rows > 0 ? n / rows : 0));
             for (int64_t i = 0; i < n; ++i)
-                scale[i] = hashUniform(key, first + static_cast<uint64_t>(i)) >= ratio ? keep : 0.0f;
+                scale[i] = dropoutUniform(key, first + static_cast<uint64_t>(i)) >= ratio ? keep : 0.0f;
         }
         const float *x = X.data();
         float *y = ctx.out(0).data();

@@ -2,7 +2,8 @@
 // The CUDA device layer against the CPU reference: cuBLAS GEMM for every transA/transB against
 // the engine's Gemm, ReLU forward and backward, bias add and its gradient, the mean softmax
 // cross-entropy and its gradient against the engine's SoftmaxCrossEntropyLoss, and the SGD update
-// (momentum, Nesterov, weight decay) against the engine's optimizer; cuDNN convolution (strides,
+// (momentum, Nesterov, weight decay) and Adam/AdamW against the engine's optimizers, Dropout's
+// mask bit for bit against the CPU's (the same hash of the global position); cuDNN convolution (strides,
 // pads, dilations, groups) against the engine's Conv with its data and filter gradients against
 // their definitions, the channel bias, and max and average pooling forward and backward — all
 // within 1e-4.
@@ -12,6 +13,7 @@
 #include "engine/ops/gradcheck.h"
 
 #include "core/error.h"
+#include "ops/dropout_mask.h"
 #include "optim/optimizer.h"
 
 #include <QTest>
@@ -205,6 +207,57 @@ private slots:
         }
         cuda::synchronize();
         QVERIFY(maxDiff(fromDevice(dw), values(w)) < 1e-4);
+    }
+
+    void adamEqualsTheCpuOptimizer_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::newRow("adam") << "adam";
+        QTest::newRow("adamw") << "adamw";
+    }
+    void adamEqualsTheCpuOptimizer()
+    {
+        QFETCH(QString, name);
+        OptimizerSettings s;
+        s.name = name.toStdString();
+        s.weightDecay = 0.01;
+        auto cpu = makeOptimizer(s);
+        Rng rng(29);
+        Tensor w = randomTensor({3001}, rng);
+        cuda::DeviceBuffer dw = onDevice(w), m(static_cast<size_t>(w.numel())), v(static_cast<size_t>(w.numel()));
+        const std::vector<float> zeros(static_cast<size_t>(w.numel()), 0.0f);
+        m.upload(zeros.data(), zeros.size());
+        v.upload(zeros.data(), zeros.size());
+        float b1p = 1.0f, b2p = 1.0f;
+        const float b1 = static_cast<float>(s.beta1), b2 = static_cast<float>(s.beta2);
+        for (int step = 0; step < 5; ++step) {
+            const Tensor g = randomTensor({3001}, rng);
+            cpu->step({{"w", &w, &g}}, 0.01);
+            b1p *= b1;
+            b2p *= b2;
+            cuda::DeviceBuffer dg = onDevice(g);
+            cuda::adamUpdate(dw.data(), dg.data(), m.data(), v.data(), w.numel(), 0.01f, b1, b2, static_cast<float>(s.eps), 0.01f,
+                             1.0f - b1p, std::sqrt(1.0f - b2p), name == "adamw");
+        }
+        cuda::synchronize();
+        QVERIFY(maxDiff(fromDevice(dw), values(w)) < 1e-4);
+    }
+
+    void dropoutMaskEqualsTheCpuMask()
+    {
+        Rng rng(31);
+        const Tensor x = randomTensor({8, 500}, rng);
+        const uint64_t key = 0x1234abcdULL, first = 3 * 500; // rows 3… of a global batch
+        cuda::DeviceBuffer dx = onDevice(x), y(static_cast<size_t>(x.numel())), scale(static_cast<size_t>(x.numel()));
+        cuda::dropoutForward(dx.data(), y.data(), scale.data(), x.numel(), key, first, 0.3f);
+        cuda::synchronize();
+        std::vector<float> es(static_cast<size_t>(x.numel())), ey(static_cast<size_t>(x.numel()));
+        for (int64_t i = 0; i < x.numel(); ++i) {
+            es[static_cast<size_t>(i)] = dropoutUniform(key, first + static_cast<uint64_t>(i)) >= 0.3f ? 1.0f / 0.7f : 0.0f;
+            ey[static_cast<size_t>(i)] = x.data()[i] * es[static_cast<size_t>(i)];
+        }
+        QCOMPARE(fromDevice(scale), es);
+        QCOMPARE(fromDevice(y), ey);
     }
 
     void convolutionEqualsTheCpuKernel_data()
