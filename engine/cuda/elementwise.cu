@@ -4,6 +4,7 @@
 #include "cuda/cuda_device.h"
 #include "cuda/cudnn_ops.h"
 #include "ops/dropout_mask.h"
+#include "optim/update_rules.h"
 
 #include <cuda_runtime.h>
 
@@ -25,14 +26,7 @@ __global__ void adamKernel(float *w, const float *g, float *m, float *v, int64_t
                            float c1, float c2, bool decoupled)
 {
     for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-        float d = g[i];
-        if (decoupled)
-            w[i] -= lr * wd * w[i];
-        else
-            d += wd * w[i];
-        m[i] = b1 * m[i] + (1.0f - b1) * d;
-        v[i] = b2 * v[i] + (1.0f - b2) * d * d;
-        w[i] -= lr * (m[i] / c1) / (sqrtf(v[i]) / c2 + eps);
+        adamElement(w[i], g[i], m[i], v[i], lr, b1, b2, eps, wd, c1, c2, decoupled);
     }
 }
 
@@ -146,12 +140,7 @@ __global__ void meanKernel(const float *perRow, float *out, int64_t n)
 __global__ void sgdKernel(float *w, const float *g, float *buf, int64_t n, float lr, float mu, float wd, bool nesterov)
 {
     for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
-        float d = g[i] + wd * w[i];
-        if (buf) {
-            buf[i] = mu * buf[i] + d;
-            d = nesterov ? d + mu * buf[i] : buf[i];
-        }
-        w[i] -= lr * d;
+        sgdElement(w[i], g[i], buf ? buf + i : nullptr, lr, mu, wd, nesterov);
     }
 }
 

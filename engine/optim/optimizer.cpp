@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "optim/update_rules.h"
 
 #include <cmath>
 
@@ -52,14 +53,8 @@ public:
                 float *__restrict w = wOut;
                 const float *__restrict g = gIn;
                 float *__restrict buf = bufOut;
-                for (int64_t i = i0; i < i1; ++i) {
-                    float d = g[i] + wd * w[i];
-                    if (buf) {
-                        buf[i] = mu * buf[i] + d;
-                        d = nesterov ? d + mu * buf[i] : buf[i];
-                    }
-                    w[i] -= rate * d;
-                }
+                for (int64_t i = i0; i < i1; ++i)
+                    sgdElement(w[i], g[i], buf ? buf + i : nullptr, rate, mu, wd, nesterov);
             }, 8192);
         }
     }
@@ -101,16 +96,8 @@ public:
             parallelFor(p.value->numel(), [=](int64_t i0, int64_t i1, int) {
                 float *__restrict w = wOut, *__restrict m = mOut, *__restrict v = vOut;
                 const float *__restrict g = gIn;
-                for (int64_t i = i0; i < i1; ++i) {
-                    float d = g[i];
-                    if (decoupled)
-                        w[i] -= rate * wd * w[i];
-                    else
-                        d += wd * w[i];
-                    m[i] = b1 * m[i] + (1.0f - b1) * d;
-                    v[i] = b2 * v[i] + (1.0f - b2) * d * d;
-                    w[i] -= rate * (m[i] / c1) / (std::sqrt(v[i]) / c2 + eps);
-                }
+                for (int64_t i = i0; i < i1; ++i)
+                    adamElement(w[i], g[i], m[i], v[i], rate, b1, b2, eps, wd, c1, c2, decoupled);
             }, 8192);
         }
     }
