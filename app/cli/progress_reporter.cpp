@@ -53,6 +53,7 @@ void ProgressReporter::onStep(const StepInfo &s)
     m_smoothedAcc += a * (s.accuracy - m_smoothedAcc);
     ++m_stepsSeen;
     m_imagesSinceRate += s.batchSize;
+    m_epochImages += s.batchSize;
     const double rateWindow = std::chrono::duration<double>(now - m_rateStart).count();
     if (rateWindow >= 1.0 || m_imagesPerSecond == 0.0) {
         if (rateWindow > 0.0)
@@ -104,7 +105,8 @@ void ProgressReporter::onEvaluation(const EvalInfo &e)
     std::fprintf(m_out, "epoch %lld/%lld  train loss %.4f acc %.2f%%  |  test loss %.4f acc %.2f%%  (%.1f s, %.0f img/s)\n",
                  static_cast<long long>(e.epoch), static_cast<long long>(m_begin.epochs), m_lastEpoch.trainLoss,
                  100.0 * m_lastEpoch.trainAccuracy, e.loss, 100.0 * e.accuracy, seconds,
-                 seconds > 0 ? static_cast<double>(m_lastEpoch.samples) / seconds : 0.0);
+                 seconds > 0 ? static_cast<double>(m_epochImages) / seconds : 0.0);
+    m_epochImages = 0;
     std::fflush(m_out);
 }
 

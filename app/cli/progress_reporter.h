@@ -35,6 +35,7 @@ private:
     Clock::time_point m_start, m_epochStart, m_lastDraw;
     double m_smoothedLoss = 0.0, m_smoothedAcc = 0.0, m_imagesPerSecond = 0.0;
     int64_t m_stepsSeen = 0, m_imagesSinceRate = 0;
+    int64_t m_epochImages = 0; // trained by this process since the last evaluation (not before a resume)
     Clock::time_point m_rateStart;
     EpochInfo m_lastEpoch;
     bool m_lineOpen = false;
