@@ -3,6 +3,7 @@
 
 #include "config/run_config.h"
 #include "core/error.h"
+#include "train/training_setup.h"
 
 #include <algorithm>
 #include <cstdlib>
@@ -54,6 +55,16 @@ int DistributedRun::threadsPerRank(int threads) const
         return threads;
     const int cores = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     return std::max(1, cores / std::max(1, m_comm->localSize()));
+}
+
+std::unique_ptr<Trainer> DistributedRun::makeTrainer(const RunConfig &config, const TrainingData &data) const
+{
+    checkSameConfig(config);
+    RunConfig perRank = config;
+    perRank.training.threads = threadsPerRank(config.training.threads);
+    auto trainer = netwright::makeTrainer(perRank, data);
+    trainer->setCommunicator(m_comm.get());
+    return trainer;
 }
 
 } // namespace netwright::cli

@@ -12,6 +12,8 @@
 
 namespace netwright {
 struct RunConfig;
+struct TrainingData;
+class Trainer;
 }
 
 namespace netwright::cli {
@@ -37,6 +39,9 @@ public:
     // The kernel threads for each rank: `threads` if set, else the cores shared by the ranks on
     // this machine (2 ranks on 8 cores: 4 each), so ranks never oversubscribe the cores.
     int threadsPerRank(int threads) const;
+    // The trainer this rank runs: checks the config against rank 0's, sizes the threads per
+    // rank and joins the trainer to the job. One process: makeTrainer(config, data).
+    std::unique_ptr<Trainer> makeTrainer(const RunConfig &config, const TrainingData &data) const;
     // An error on one rank ends the whole job (the others would wait for it forever).
     [[noreturn]] void abort(int code) const;
 

@@ -45,13 +45,9 @@ int runResumeCommand(const QStringList &arguments)
         const RunConfig config = loadRunConfigFile(configPath, defaultRunConfig());
         validateRunConfig(config);
         const TrainingData data = loadTrainingData(config.data);
-        dist.checkSameConfig(config);
-        RunConfig perRank = config;
-        perRank.training.threads = dist.threadsPerRank(config.training.threads);
-        auto trainer = makeTrainer(perRank, data);
         // Any number of ranks may continue a run: the global batch is the config's, so the steps
         // are the same; each rank takes its share of every batch from the saved cursor.
-        trainer->setCommunicator(dist.communicator());
+        auto trainer = dist.makeTrainer(config, data);
         const bool json = p.isSet(QStringLiteral("json"));
         const ResumePoint from = restoreNewest(config, *trainer, d, json ? stderr : stdout, dist);
         return runTrainingSession(config, *trainer, dir, from.file, from.lastStepSave, json, dist);

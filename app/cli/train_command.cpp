@@ -137,10 +137,12 @@ int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString 
     std::fprintf(human, "Run directory: %s\n", qPrintable(dir));
     if (resuming)
         std::fprintf(human, "Resuming from %s (global step %lld)\n", resumedFrom.c_str(), static_cast<long long>(trainer.globalStep()));
-    if (dist.distributed())
-        std::fprintf(human, "Data parallel: %d ranks, each %lld of every %lld samples; rank 0 writes the run directory\n",
-                     dist.size(), static_cast<long long>(config.training.batchSize / dist.size()),
-                     static_cast<long long>(config.training.batchSize));
+    if (dist.distributed()) {
+        const int64_t batch = config.training.batchSize, least = batch / dist.size();
+        const std::string share = batch % dist.size() ? std::to_string(least) + "–" + std::to_string(least + 1) : std::to_string(least);
+        std::fprintf(human, "Data parallel: %d ranks, each %s of every %lld samples; rank 0 writes the run directory\n", dist.size(),
+                     share.c_str(), static_cast<long long>(batch));
+    }
     std::fflush(human);
 
     const bool interactive = ::isatty(fileno(human)) != 0;
@@ -326,11 +328,7 @@ int runTrainCommand(const QStringList &arguments)
             const QString dir = runDirectoryName(p.value(QStringLiteral("out")), QString::fromStdString(config.name));
             return printCheckpointPlan(config, dir.toStdString(), shape, p.isSet(QStringLiteral("json")));
         }
-        dist.checkSameConfig(config);
-        RunConfig perRank = config;
-        perRank.training.threads = dist.threadsPerRank(config.training.threads);
-        auto trainer = makeTrainer(perRank, data);
-        trainer->setCommunicator(dist.communicator());
+        auto trainer = dist.makeTrainer(config, data);
         const bool restore = config.checkpoint.enabled && config.checkpoint.restore && p.isSet(QStringLiteral("out"));
         // Rank 0 names (and makes) the run directory; the others only read from it.
         const QString dir = QString::fromStdString(dist.fromRoot(

@@ -5,6 +5,7 @@
 #include "core/parallel.h"
 #include "dist/communicator.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace netwright {
@@ -205,7 +206,9 @@ Trainer::GlobalStep Trainer::distributedStep(const Minibatch &mb, double lr, boo
         count += static_cast<size_t>(g.numel());
     for (const auto &name : m_rankAveraged)
         count += static_cast<size_t>(m_graph.initializers.at(name).numel());
-    m_reduceBuffer.assign(count, 0.0f);
+    m_reduceBuffer.resize(count);
+    if (mine == 0) // no rows this step (a last batch smaller than the ranks): contribute nothing
+        std::fill(m_reduceBuffer.begin(), m_reduceBuffer.end(), 0.0f);
     if (mine > 0) {
         const Minibatch shard = sliceRows(mb, lo, hi);
         m_executor->setRowOffset(lo);
