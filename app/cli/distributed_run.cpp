@@ -62,6 +62,8 @@ std::unique_ptr<Trainer> DistributedRun::makeTrainer(const RunConfig &config, co
     checkSameConfig(config);
     RunConfig perRank = config;
     perRank.training.threads = threadsPerRank(config.training.threads);
+    if (m_comm && config.training.device == "cuda") // one GPU per rank, round robin over this machine's
+        perRank.training.device = "cuda:" + std::to_string(m_comm->rank() % startDevice(Device::cuda(0)));
     auto trainer = netwright::makeTrainer(perRank, data);
     trainer->setCommunicator(m_comm.get());
     return trainer;

@@ -38,10 +38,11 @@ void ProgressReporter::onTrainBegin(const TrainBeginInfo &b)
 {
     m_begin = b;
     m_start = m_epochStart = m_rateStart = m_lastDraw = Clock::now();
+    const std::string where = (b.ranks > 1 ? " × " + std::to_string(b.ranks) + " ranks" : std::string())
+                              + (b.device.type != DeviceType::Cpu ? ", on " + b.device.toString() : std::string());
     std::fprintf(m_out, "Training: %lld epochs × %lld steps of %lld samples, %lld parameters, %d threads%s\n",
                  static_cast<long long>(b.epochs), static_cast<long long>(b.stepsPerEpoch),
-                 static_cast<long long>(b.trainSamples), static_cast<long long>(b.parameters), b.threads,
-                 b.ranks > 1 ? (" × " + std::to_string(b.ranks) + " ranks").c_str() : "");
+                 static_cast<long long>(b.trainSamples), static_cast<long long>(b.parameters), b.threads, where.c_str());
     std::fflush(m_out);
 }
 

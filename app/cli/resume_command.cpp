@@ -31,6 +31,9 @@ int runResumeCommand(const QStringList &arguments)
     p.addHelpOption();
     p.addPositionalArgument(QStringLiteral("resume"), QStringLiteral("The subcommand."));
     p.addPositionalArgument(QStringLiteral("RUN_DIR"), QStringLiteral("The run directory (holds config.json and checkpoints)."));
+    p.addOption({QStringLiteral("device"), QStringLiteral("Continue on another device than the run used: cpu, cuda or cuda:N "
+                                                          "(a checkpoint does not depend on the device that wrote it)."),
+                 QStringLiteral("DEVICE")});
     p.addOption({QStringLiteral("json"), QStringLiteral("Print the run's result as JSON on stdout at its end (the progress goes to stderr).")});
     if (const auto done = parseSubcommand(p, arguments, "resume", 1, "give exactly one run directory."))
         return *done;
@@ -42,7 +45,9 @@ int runResumeCommand(const QStringList &arguments)
         check(QFileInfo(dir).isDir(), "\"" + d + "\" is not a run directory.");
         const std::string configPath = d + "/config.json";
         check(QFileInfo::exists(QString::fromStdString(configPath)), "\"" + d + "\" has no config.json; is it a run directory?");
-        const RunConfig config = loadRunConfigFile(configPath, defaultRunConfig());
+        RunConfig config = loadRunConfigFile(configPath, defaultRunConfig());
+        if (p.isSet(QStringLiteral("device")))
+            config.training.device = p.value(QStringLiteral("device")).toStdString();
         validateRunConfig(config);
         const TrainingData data = loadTrainingData(config.data);
         // Any number of ranks may continue a run: the global batch is the config's, so the steps

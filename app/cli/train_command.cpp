@@ -250,6 +250,8 @@ int runTrainCommand(const QStringList &arguments)
         {QStringLiteral("seed"), QStringLiteral("Seed for initialisation, shuffling and dropout."), QStringLiteral("S")},
         {QStringLiteral("threads"), QStringLiteral("CPU threads (0 = every core). Results are reproducible per seed and thread count."),
          QStringLiteral("T")},
+        {QStringLiteral("device"), QStringLiteral("Where to train: cpu, cuda (the first GPU) or cuda:N. Checkpoints are the same either way."),
+         QStringLiteral("DEVICE")},
         {{QStringLiteral("o"), QStringLiteral("out")}, QStringLiteral("Run directory to write (default: runs/<name>-<date-time>)."),
          QStringLiteral("DIR")},
         {QStringLiteral("print-config"), QStringLiteral("Print the resolved run config as JSON and exit without training.")},
@@ -303,6 +305,8 @@ int runTrainCommand(const QStringList &arguments)
         }
         if (p.isSet(QStringLiteral("threads")))
             config.training.threads = toInt(p, QStringLiteral("threads"), 0);
+        if (p.isSet(QStringLiteral("device")))
+            config.training.device = p.value(QStringLiteral("device")).toStdString();
         validateRunConfig(config);
         if (!dist.isRoot() && (p.isSet(QStringLiteral("print-config")) || p.isSet(QStringLiteral("plan"))))
             return 0; // rank 0 prints

@@ -7,15 +7,26 @@
 
 namespace netwright {
 
-namespace {
-void ensure(Tensor &t, const Shape &shape, DType dtype)
+void Executor::ensure(Tensor &t, const Shape &shape, DType dtype) const
 {
-    if (!t.defined() || t.shape() != shape || t.dtype() != dtype || !t.uniquelyOwned())
-        t = Tensor(shape, dtype);
+    const Device place = placeOf(dtype);
+    if (!t.defined() || t.shape() != shape || t.dtype() != dtype || t.device() != place || !t.uniquelyOwned())
+        t = Tensor(shape, dtype, place);
 }
 
-void addInto(Tensor &dst, const Tensor &src)
+void Executor::addInto(Tensor &dst, const Tensor &src) const
 {
+    if (dst.device().type != DeviceType::Cpu) {
+        const DeviceArithmetic *a = deviceArithmetic(dst.device().type);
+        if (a && a->add) {
+            a->add(dst.data(), src.data(), dst.numel());
+            return;
+        }
+        Tensor hostDst = dst.to(Device::cpu());
+        addInto(hostDst, src.to(Device::cpu()));
+        dst.copyFrom(hostDst);
+        return;
+    }
     float *dOut = dst.data();
     const float *sIn = src.data();
     parallelFor(dst.numel(), [=](int64_t i0, int64_t i1, int) {
@@ -25,9 +36,8 @@ void addInto(Tensor &dst, const Tensor &src)
             d[i] += s[i];
     }, 16384);
 }
-} // namespace
 
-Executor::Executor(Graph &graph) : m_graph(graph)
+Executor::Executor(Graph &graph, Device device) : m_graph(graph), m_device(device)
 {
     m_graph.validate();
     // Name every op the engine cannot run at once, not just the first one met.
@@ -56,7 +66,7 @@ Executor::Executor(Graph &graph) : m_graph(graph)
     for (const auto &[name, t] : m_graph.initializers)
         intern(name);
     for (const Node &n : m_graph.nodes) {
-        CompiledNode c{&n, &kernelFor(n.opType, DeviceType::Cpu, n), {}, {}, {}, false};
+        CompiledNode c{&n, &kernelFor(n.opType, m_device.type, n), {}, {}, {}, false};
         for (const auto &i : n.inputs)
             c.inputs.push_back(i.empty() ? -1 : intern(i));
         for (const auto &o : n.outputs)
@@ -67,7 +77,10 @@ Executor::Executor(Graph &graph) : m_graph(graph)
     m_grads.resize(m_names.size());
     m_gradReady.assign(m_names.size(), 0);
     m_requiresGrad.assign(m_names.size(), 0);
-    for (const auto &[name, t] : m_graph.initializers) {
+    m_feedBuffers.resize(m_inputIds.size());
+    for (auto &[name, t] : m_graph.initializers) {
+        if (t.dtype() == DType::Float32 && t.device() != m_device)
+            t = t.to(m_device); // parameters and buffers live where the kernels run
         m_values[m_ids[name]] = t; // alias
         if (m_graph.trainable.count(name)) {
             check(t.dtype() == DType::Float32, "Parameter \"" + name + "\" is " + dtypeName(t.dtype()) + "; only float32 trains.");
@@ -106,7 +119,15 @@ void Executor::forward(const std::map<std::string, Tensor> &feeds, bool training
             fits = info.shape[d] < 0 || info.shape[d] == t.shape()[d];
         check(fits, "Graph \"" + m_graph.name + "\": input \"" + info.name + "\" expects shape " + shapeToString(info.shape)
                         + " (-1 = any), got " + shapeToString(t.shape()) + ".");
-        m_values[m_inputIds[k]] = t;
+        if (t.device() == m_device) {
+            m_values[m_inputIds[k]] = t;
+        } else { // upload into this input's buffer, reused while the batch shape repeats
+            Tensor &buffer = m_feedBuffers[k];
+            if (!buffer.defined() || buffer.shape() != t.shape() || buffer.dtype() != t.dtype())
+                buffer = Tensor(t.shape(), t.dtype(), m_device);
+            buffer.copyFrom(t);
+            m_values[m_inputIds[k]] = buffer;
+        }
     }
     // Drop last step's aliases so every producer finds its buffer unshared and reuses it.
     for (auto &c : m_nodes)
@@ -176,7 +197,7 @@ void Executor::backward(const std::string &loss)
             continue;
         Tensor zeroGrad; // kernels read output 0's gradient; give zeros when only a later output has one
         if (!gradOutputs[0]) {
-            zeroGrad = Tensor::zeros(m_values[c.outputs[0]].shape());
+            zeroGrad = Tensor::zeros(m_values[c.outputs[0]].shape(), DType::Float32, m_device);
             gradOutputs[0] = &zeroGrad;
         }
         std::vector<Tensor *> inputs, outputs, gradInputs;
@@ -196,7 +217,7 @@ void Executor::backward(const std::string &loss)
             for (size_t j = 0; j < k; ++j)
                 repeated = repeated || c.inputs[j] == id;
             if (m_gradReady[id] || repeated) {
-                scratch[k] = Tensor(m_values[id].shape());
+                scratch[k] = Tensor(m_values[id].shape(), DType::Float32, m_device);
                 gradInputs.push_back(&scratch[k]);
                 accumulate[k] = id;
             } else {

@@ -3,7 +3,8 @@
 // Layer: engine/autodiff. The executor aliases the graph's initializers (so optimizer updates
 // are seen at once) and keeps every activation and gradient buffer between steps, reusing it
 // when shapes repeat — a training step allocates nothing once warm. Not thread-safe: one
-// executor per thread; kernels parallelise inside.
+// executor per thread; kernels parallelise inside. On a device (Device::cuda), every float32
+// value, gradient and parameter lives in device memory; integer values stay on the host.
 #pragma once
 
 #include "core/rng.h"
@@ -20,10 +21,13 @@ class OpKernel;
 
 class Executor {
 public:
-    // graph must outlive the executor; it is validated (and topologically sorted) here.
-    explicit Executor(Graph &graph);
+    // graph must outlive the executor; it is validated (and topologically sorted) here. On a
+    // device, the graph's float32 initializers are moved there (the graph then holds device
+    // tensors: read them with Tensor::to(Device::cpu())); the device's backend must be started.
+    explicit Executor(Graph &graph, Device device = Device::cpu());
 
-    // Feeds graph inputs by name (aliased, not copied) and runs every node. training selects the
+    // Feeds graph inputs by name (aliased on the CPU; copied to the device otherwise) and runs
+    // every node. training selects the
     // batch statistics in BatchNormalization and the random mask in Dropout.
     void forward(const std::map<std::string, Tensor> &feeds, bool training);
     // The value of any graph value after forward(); aliases the executor's buffer, which the next
@@ -41,6 +45,7 @@ public:
     // Data-parallel: the fed batch is rows [offset, …) of the global minibatch (see KernelContext).
     void setRowOffset(int64_t offset) { m_rowOffset = offset; }
     Graph &graph() { return m_graph; }
+    Device device() const { return m_device; }
 
 private:
     struct CompiledNode {
@@ -52,8 +57,14 @@ private:
         bool needsBackward = false;
     };
     int idOf(const std::string &name) const;
+    // Where a value of this type lives: float32 on the executor's device, the rest on the host.
+    Device placeOf(DType dtype) const { return dtype == DType::Float32 ? m_device : Device::cpu(); }
+    void ensure(Tensor &t, const Shape &shape, DType dtype) const;
+    void addInto(Tensor &dst, const Tensor &src) const;
 
     Graph &m_graph;
+    Device m_device;
+    std::vector<Tensor> m_feedBuffers; // per graph input, on the device (unused on the CPU)
     std::map<std::string, int> m_ids;
     std::vector<std::string> m_names;
     std::vector<Tensor> m_values;

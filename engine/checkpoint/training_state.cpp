@@ -96,7 +96,7 @@ std::vector<CkptEntry> captureTrainingState(const Trainer &trainer)
     const Graph &g = trainer.graph();
     for (const auto &[name, t] : g.initializers)
         if (t.dtype() == DType::Float32) // parameters and buffers (not the constant shape operands)
-            out.push_back(CkptEntry::ofTensor(name, t.clone()));
+            out.push_back(CkptEntry::ofTensor(name, t.hostCopy())); // host bytes, whatever device trains
     for (const auto &[name, t] : trainer.optimizer().state())
         out.push_back(CkptEntry::ofTensor(name, t));
     const TrainerProgress p = trainer.progress();

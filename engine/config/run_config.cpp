@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "config/run_config.h"
 
+#include "core/device.h"
 #include "core/error.h"
 #include "run_config.pb.h"
 #include "zoo/model_zoo.h"
@@ -62,6 +63,7 @@ pb::RunConfig toProto(const RunConfig &c)
     t->set_seed(c.training.seed);
     t->set_threads(c.training.threads);
     t->set_log_every(c.training.logEvery);
+    t->set_device(c.training.device);
     auto *k = p.mutable_checkpoint();
     const CheckpointSettings &cs = c.checkpoint;
     k->set_enabled(cs.enabled);
@@ -134,6 +136,8 @@ RunConfig fromProto(const pb::RunConfig &p)
     c.training.seed = t.seed();
     c.training.threads = t.threads();
     c.training.logEvery = t.log_every();
+    if (t.has_device())
+        c.training.device = t.device();
     const auto &k = p.checkpoint();
     CheckpointSettings &cs = c.checkpoint;
     cs.enabled = k.enabled();
@@ -297,6 +301,11 @@ void validateRunConfig(const RunConfig &c)
     check(c.training.batchSize > 0, "training.batch_size must be positive, got " + std::to_string(c.training.batchSize) + ".");
     check(c.training.threads >= 0, "training.threads must be 0 (every core) or more.");
     check(c.training.logEvery > 0, "training.log_every must be positive.");
+    try {
+        parseDevice(c.training.device);
+    } catch (const Error &e) {
+        throw Error(std::string("training.device: ") + e.what());
+    }
     check(c.lr > 0.0, "optimizer.lr must be positive.");
     makeOptimizer(c.optimizer);
     LrSchedule(c.schedule, c.lr, 1, 1);

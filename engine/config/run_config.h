@@ -30,6 +30,7 @@ struct TrainingSettings {
     uint32_t seed = 1;
     int threads = 0; // 0 = every core
     int logEvery = 100;
+    std::string device = "cpu"; // cpu, cuda or cuda:N (see core/device.h parseDevice)
 };
 
 struct CheckpointSettings {

@@ -36,4 +36,31 @@ void registerDeviceMemory(DeviceType type, const DeviceMemory &memory);
 // The backend's functions, or nullptr when none is registered (or for the CPU).
 const DeviceMemory *deviceMemory(DeviceType type);
 
+// The arithmetic the engine does outside op kernels: gradient accumulation and the optimizer
+// updates (the rules of optim/update_rules.h). Pointers are device memory. A backend may leave
+// any entry null; the engine then copies to the host, computes there and copies back — the same
+// bits, only slower.
+struct DeviceArithmetic {
+    void (*add)(float *dst, const float *src, int64_t n) = nullptr; // dst[i] += src[i]
+    // optim/update_rules.h's sgdElement over n elements (buf null when mu = 0).
+    void (*sgdUpdate)(float *w, const float *g, float *buf, int64_t n, float lr, float mu, float wd, bool nesterov) = nullptr;
+    // optim/update_rules.h's adamElement over n elements.
+    void (*adamUpdate)(float *w, const float *g, float *m, float *v, int64_t n, float lr, float beta1, float beta2, float eps,
+                       float wd, float c1, float c2, bool decoupled) = nullptr;
+};
+void registerDeviceArithmetic(DeviceType type, const DeviceArithmetic &arithmetic);
+const DeviceArithmetic *deviceArithmetic(DeviceType type);
+
+// How a backend starts, registered by the program that links it (the netwright executable links
+// engine/cuda when built with NETWRIGHT_WITH_CUDA): registers the backend's memory, arithmetic
+// and kernels, and returns how many devices it can use — or throws Error saying why none.
+using DeviceStarter = int (*)();
+void registerDeviceStarter(DeviceType type, DeviceStarter starter);
+// "cpu", "cuda" (device 0) or "cuda:N"; throws Error naming the text otherwise.
+Device parseDevice(const std::string &text);
+// Makes `device` usable (starting its backend on first use) and returns the number of devices of
+// its type. Throws Error when this build has no backend for it, when no such device is present
+// (the backend's reason), or when the index is out of range. The CPU always succeeds.
+int startDevice(Device device);
+
 } // namespace netwright

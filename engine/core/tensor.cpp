@@ -132,8 +132,10 @@ Tensor::Tensor(Shape shape, DType dtype, Device device)
     m_storage = allocateOn(device, byteSize());
 }
 
-Tensor Tensor::zeros(Shape shape, DType dtype)
+Tensor Tensor::zeros(Shape shape, DType dtype, Device device)
 {
+    if (device.type != DeviceType::Cpu)
+        return zeros(std::move(shape), dtype).to(device);
     Tensor t(std::move(shape), dtype);
     std::memset(t.raw(), 0, t.byteSize());
     return t;
@@ -187,6 +189,11 @@ Tensor Tensor::to(Device device) const
     Tensor t(m_shape, m_dtype, device);
     copyBytes(t.raw(), device, raw(), m_device, byteSize());
     return t;
+}
+
+Tensor Tensor::hostCopy() const
+{
+    return m_device.type == DeviceType::Cpu ? clone() : to(Device::cpu());
 }
 
 void Tensor::fill(float value)

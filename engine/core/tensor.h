@@ -31,7 +31,7 @@ public:
     // Uninitialised storage (kernels overwrite it); use zeros() when the contents matter.
     explicit Tensor(Shape shape, DType dtype = DType::Float32, Device device = Device::cpu());
 
-    static Tensor zeros(Shape shape, DType dtype = DType::Float32);
+    static Tensor zeros(Shape shape, DType dtype = DType::Float32, Device device = Device::cpu());
     static Tensor full(Shape shape, float value);
     static Tensor fromVector(Shape shape, const std::vector<float> &values);
     static Tensor fromInt64(Shape shape, const std::vector<int64_t> &values);
@@ -57,6 +57,8 @@ public:
     Tensor clone() const; // on the same device
     // This tensor on `device`: itself (aliased) when already there, else a copy.
     Tensor to(Device device) const;
+    // A host copy that never aliases this tensor, wherever it lives (what a checkpoint stores).
+    Tensor hostCopy() const;
     void fill(float value);
     void copyFrom(const Tensor &other); // same numel and dtype; shapes and devices may differ
     // True when no other Tensor aliases this storage (the executor reuses such buffers).

@@ -65,12 +65,12 @@ std::vector<DeviceInfo> listDevices(std::string *reason)
     return out;
 }
 
-void startBackend()
+int startBackend()
 {
     std::string reason;
     const auto devices = listDevices(&reason);
     if (devices.empty())
-        throw Error("No CUDA device: " + reason + ".");
+        throw Error("No CUDA device is usable (" + reason + "); train with --device cpu.");
     DeviceMemory m;
     m.allocate = [](size_t bytes, int index) -> void * {
         checkCuda(cudaSetDevice(index), "cudaSetDevice");
@@ -92,6 +92,18 @@ void startBackend()
         synchronize();
     };
     registerDeviceMemory(DeviceType::Cuda, m);
+    DeviceArithmetic a;
+    a.add = &addInPlace;
+    a.sgdUpdate = &sgdUpdate;
+    a.adamUpdate = &adamUpdate;
+    registerDeviceArithmetic(DeviceType::Cuda, a);
+    registerKernels();
+    return static_cast<int>(devices.size());
+}
+
+void registerBackend()
+{
+    registerDeviceStarter(DeviceType::Cuda, &startBackend);
 }
 
 DeviceBuffer::DeviceBuffer(size_t count) : m_count(count)

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The CUDA backend's device layer: which GPUs there are, device memory, and the first kernels
 // (GEMM through cuBLAS, ReLU as CUDA kernels) with the engine's row-major conventions. Layer:
-// engine/cuda, built only with NETWRIGHT_WITH_CUDA and not yet wired into the executor; the CPU
-// kernels stay the reference every function here is tested against. No CUDA header leaks out.
+// engine/cuda, built only with NETWRIGHT_WITH_CUDA; the CPU kernels stay the reference every
+// function here is tested against. No CUDA header leaks out.
 #pragma once
 
 #include <cstddef>
@@ -23,10 +23,16 @@ struct DeviceInfo {
 // driver's words (no driver loaded, no device, a driver older than the runtime).
 std::vector<DeviceInfo> listDevices(std::string *reason = nullptr);
 
-// Makes Tensor(shape, dtype, Device::cuda(i)) and Tensor::to() work: registers cudaMalloc,
-// cudaMemcpy and a fill kernel as the engine's DeviceMemory for DeviceType::Cuda. Throws Error
-// naming the reason when there is no usable device.
-void startBackend();
+// Makes the CUDA device usable by the engine: registers cudaMalloc, cudaMemcpy and a fill kernel
+// as its DeviceMemory, the gradient accumulation and optimizer updates as its DeviceArithmetic,
+// and the op kernels of cuda_kernels.cpp. Returns the number of devices; throws Error naming the
+// reason when there is no usable device.
+int startBackend();
+// Registers startBackend() as the engine's starter for DeviceType::Cuda (core/device.h
+// startDevice): the backend starts when a run first asks for --device cuda. Starts nothing.
+void registerBackend();
+// The op kernels of cuda_kernels.cpp, registered with the engine (called by startBackend()).
+void registerKernels();
 // p[0..count) = value on the current device.
 void fill(float *p, int64_t count, float value);
 
@@ -83,6 +89,10 @@ void adamUpdate(float *w, const float *g, float *m, float *v, int64_t n, float l
 void dropoutForward(const float *x, float *y, float *scale, int64_t n, uint64_t key, uint64_t first, float ratio);
 // dx = dy · scale.
 void multiply(const float *a, const float *b, float *out, int64_t n);
+// dst[i] += src[i] (the executor's gradient accumulation).
+void addInPlace(float *dst, const float *src, int64_t n);
+// y[i] = x[i] · factor[0], factor a device scalar.
+void scaleBy(const float *x, const float *factor, float *y, int64_t n);
 // Waits for the device; throws Error with the CUDA error of any kernel that failed.
 void synchronize();
 

@@ -45,6 +45,20 @@ __global__ void multiplyKernel(const float *a, const float *b, float *out, int64
         out[i] = a[i] * b[i];
 }
 
+__global__ void addInPlaceKernel(float *dst, const float *src, int64_t n)
+{
+    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+        dst[i] += src[i];
+}
+
+// y = x · (*factor): the factor is a device scalar (the loss's incoming gradient).
+__global__ void scaleByKernel(const float *x, const float *factor, float *y, int64_t n)
+{
+    const float f = *factor;
+    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+        y[i] = x[i] * f;
+}
+
 __global__ void fillKernel(float *p, int64_t n, float value)
 {
     for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x)
@@ -239,6 +253,18 @@ void reluBackward(const float *x, const float *dy, float *dx, int64_t n)
 {
     if (n > 0)
         reluBackwardKernel<<<blocksFor(n), kThreads>>>(x, dy, dx, n);
+}
+
+void addInPlace(float *dst, const float *src, int64_t n)
+{
+    if (n > 0)
+        addInPlaceKernel<<<blocksFor(n), kThreads>>>(dst, src, n);
+}
+
+void scaleBy(const float *x, const float *factor, float *y, int64_t n)
+{
+    if (n > 0)
+        scaleByKernel<<<blocksFor(n), kThreads>>>(x, factor, y, n);
 }
 
 } // namespace netwright::cuda

@@ -28,6 +28,7 @@ public:
     }
 
     bool differentiable(size_t input) const override { return input < 3; }
+    bool writesInputs() const override { return true; } // the running statistics, in training
 
     void forward(KernelContext &ctx) const override
     {

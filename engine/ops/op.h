@@ -9,6 +9,7 @@
 #include "core/tensor.h"
 #include "graph/graph.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -56,13 +57,29 @@ public:
     // True for ops whose single output is input 0 with another shape (Flatten, Reshape,
     // Identity): the executor then aliases the storage instead of calling forward().
     virtual bool outputAliasesInput() const { return false; }
+    // True when forward() writes into its inputs (BatchNormalization's running statistics).
+    virtual bool writesInputs() const { return false; }
+    // A device kernel may cover only some attribute settings of its op (symmetric pads, no
+    // optional outputs …): false sends this node to the CPU kernel through host copies.
+    virtual bool supports(const Node &) const { return true; }
 };
 
 // The kernel for node.opType on a device; throws Error naming the node and the op type when the
-// engine cannot run it.
+// engine cannot run it. On a device, a node without a device kernel that supports it gets the
+// CPU kernel behind host copies (inputs down, outputs and gradients up): every op the CPU runs
+// runs on every device, the same bits, only slower.
 const OpKernel &kernelFor(const std::string &opType, DeviceType device, const Node &node);
+// Whether `device` can run the op (natively or through host copies).
 bool hasKernel(const std::string &opType, DeviceType device = DeviceType::Cpu);
+// Whether `node` runs on a device kernel of its own (no host copies).
+bool runsNatively(const Node &node, DeviceType device);
 std::vector<std::string> supportedOps(DeviceType device = DeviceType::Cpu);
+// The CPU kernel of node.opType behind host copies, for tensors on any device: what a device
+// kernel delegates to for the shapes it does not cover.
+const OpKernel &hostFallbackFor(const Node &node);
+// A device backend's kernel for opType (registered when the backend starts; replaces any earlier
+// one). Its inferShapes and outputType must agree with the CPU kernel's.
+void registerDeviceKernel(DeviceType device, const std::string &opType, std::unique_ptr<OpKernel> kernel);
 
 // Shared shape helpers for kernels.
 namespace shape_rules {

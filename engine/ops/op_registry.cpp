@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// The kernel table: every CPU kernel is listed here explicitly (static registrars would be
-// dropped by the static-library linker).
+// The kernel tables: every CPU kernel is listed here explicitly (static registrars would be
+// dropped by the static-library linker); device kernels are registered by their backend, and a
+// node no device kernel supports runs its CPU kernel through host copies (ops/host_fallback).
 #include "ops/op.h"
 
 #include "core/error.h"
@@ -8,6 +9,7 @@
 
 #include <map>
 #include <memory>
+#include <mutex>
 
 namespace netwright {
 
@@ -37,30 +39,74 @@ const Table &cpuTable()
     }();
     return table;
 }
-} // namespace
 
-const OpKernel &kernelFor(const std::string &opType, DeviceType device, const Node &node)
+std::mutex g_deviceMutex;
+Table g_cudaTable;                                  // native CUDA kernels, by op type
+std::map<std::string, std::unique_ptr<OpKernel>> g_fallbacks; // host-copy wrappers, by op type
+
+const OpKernel *nativeKernel(const Node &node, DeviceType device)
 {
-    check(device == DeviceType::Cpu, node.describe() + ": no kernels for this device in this build.");
+    if (device != DeviceType::Cuda)
+        return nullptr;
+    std::lock_guard lock(g_deviceMutex);
+    auto it = g_cudaTable.find(node.opType);
+    return it != g_cudaTable.end() && it->second->supports(node) ? it->second.get() : nullptr;
+}
+
+const OpKernel &cpuKernel(const std::string &opType, const Node &node)
+{
     const auto &t = cpuTable();
     auto it = t.find(opType);
     if (it == t.end())
         throw Error(node.describe() + ": the engine has no kernel for op type \"" + opType + "\".");
     return *it->second;
 }
+} // namespace
+
+const OpKernel &kernelFor(const std::string &opType, DeviceType device, const Node &node)
+{
+    const OpKernel &cpu = cpuKernel(opType, node);
+    if (device == DeviceType::Cpu)
+        return cpu;
+    if (const OpKernel *native = nativeKernel(node, device))
+        return *native;
+    return hostFallbackFor(node);
+}
+
+const OpKernel &hostFallbackFor(const Node &node)
+{
+    const OpKernel &cpu = cpuKernel(node.opType, node);
+    std::lock_guard lock(g_deviceMutex);
+    auto &fallback = g_fallbacks[node.opType];
+    if (!fallback)
+        fallback = makeHostFallbackKernel(cpu);
+    return *fallback;
+}
 
 bool hasKernel(const std::string &opType, DeviceType device)
 {
-    return device == DeviceType::Cpu && cpuTable().count(opType) != 0;
+    return cpuTable().count(opType) != 0; // every device runs what the CPU runs (see kernelFor)
+}
+
+bool runsNatively(const Node &node, DeviceType device)
+{
+    return device == DeviceType::Cpu ? hasKernel(node.opType) : nativeKernel(node, device) != nullptr;
 }
 
 std::vector<std::string> supportedOps(DeviceType device)
 {
     std::vector<std::string> names;
-    if (device == DeviceType::Cpu)
-        for (const auto &[k, v] : cpuTable())
-            names.push_back(k);
+    for (const auto &[k, v] : cpuTable())
+        names.push_back(k);
     return names;
+}
+
+void registerDeviceKernel(DeviceType device, const std::string &opType, std::unique_ptr<OpKernel> kernel)
+{
+    if (device != DeviceType::Cuda)
+        return;
+    std::lock_guard lock(g_deviceMutex);
+    g_cudaTable[opType] = std::move(kernel);
 }
 
 namespace shape_rules {

@@ -11,23 +11,47 @@ namespace netwright {
 
 namespace {
 
+// The slot `key` for parameter `like`, created as zeros — or moved — where the parameter lives
+// (a checkpoint's slots arrive on the host).
 Tensor &slot(std::map<std::string, Tensor> &slots, const std::string &key, const Tensor &like)
 {
     Tensor &t = slots[key];
     if (!t.defined())
-        t = Tensor::zeros(like.shape());
+        t = Tensor::zeros(like.shape(), DType::Float32, like.device());
     check(t.shape() == like.shape(), "Optimizer state \"" + key + "\" has shape " + shapeToString(t.shape())
                                          + " but its parameter has " + shapeToString(like.shape()) + ".");
+    if (t.device() != like.device())
+        t = t.to(like.device());
     return t;
 }
 
-// Deep copies: a snapshot must not change when training goes on, nor a loaded map be mutated.
+// Deep host copies: a snapshot must not change when training goes on, nor a loaded map be
+// mutated; and a checkpoint holds host tensors whatever device trained.
 std::map<std::string, Tensor> cloneAll(const std::map<std::string, Tensor> &in)
 {
     std::map<std::string, Tensor> out;
     for (const auto &[k, v] : in)
-        out[k] = v.clone();
+        out[k] = v.hostCopy();
     return out;
+}
+
+// Runs `update(w, g, slots…)` over host memory for tensors on a device whose backend has no
+// update of its own: copies down, updates, copies the written tensors back. The same bits as the
+// CPU path.
+template<typename Update> void onHost(Tensor &w, const Tensor &g, std::vector<Tensor *> slots, Update update)
+{
+    Tensor hw = w.to(Device::cpu()), hg = g.to(Device::cpu());
+    std::vector<Tensor> hs;
+    for (Tensor *s : slots)
+        hs.push_back(s ? s->to(Device::cpu()) : Tensor());
+    std::vector<float *> ptrs;
+    for (Tensor &t : hs)
+        ptrs.push_back(t.defined() ? t.data() : nullptr);
+    update(hw.data(), hg.data(), ptrs);
+    w.copyFrom(hw);
+    for (size_t i = 0; i < slots.size(); ++i)
+        if (slots[i])
+            slots[i]->copyFrom(hs[i]);
 }
 
 class Sgd final : public Optimizer {
@@ -46,16 +70,26 @@ public:
         const float mu = static_cast<float>(m_s.momentum), wd = static_cast<float>(m_s.weightDecay), rate = static_cast<float>(lr);
         const bool nesterov = m_s.nesterov;
         for (const auto &p : params) {
-            float *wOut = p.value->data();
-            const float *gIn = p.grad->data();
-            float *bufOut = mu != 0.0f ? slot(m_slots, "moments." + p.name, *p.value).data() : nullptr;
-            parallelFor(p.value->numel(), [=](int64_t i0, int64_t i1, int) {
-                float *__restrict w = wOut;
-                const float *__restrict g = gIn;
-                float *__restrict buf = bufOut;
-                for (int64_t i = i0; i < i1; ++i)
-                    sgdElement(w[i], g[i], buf ? buf + i : nullptr, rate, mu, wd, nesterov);
-            }, 8192);
+            const int64_t n = p.value->numel();
+            Tensor *buf = mu != 0.0f ? &slot(m_slots, "moments." + p.name, *p.value) : nullptr;
+            auto update = [=](float *wOut, const float *gIn, const std::vector<float *> &slots) {
+                float *bufOut = slots[0];
+                parallelFor(n, [=](int64_t i0, int64_t i1, int) {
+                    float *__restrict w = wOut;
+                    const float *__restrict g = gIn;
+                    float *__restrict b = bufOut;
+                    for (int64_t i = i0; i < i1; ++i)
+                        sgdElement(w[i], g[i], b ? b + i : nullptr, rate, mu, wd, nesterov);
+                }, 8192);
+            };
+            const DeviceType device = p.value->device().type;
+            if (device == DeviceType::Cpu) {
+                update(p.value->data(), p.grad->data(), {buf ? buf->data() : nullptr});
+            } else if (const DeviceArithmetic *a = deviceArithmetic(device); a && a->sgdUpdate) {
+                a->sgdUpdate(p.value->data(), p.grad->data(), buf ? buf->data() : nullptr, n, rate, mu, wd, nesterov);
+            } else {
+                onHost(*p.value, *p.grad, {buf}, update);
+            }
         }
     }
     std::map<std::string, Tensor> state() const override { return cloneAll(m_slots); }
@@ -89,16 +123,26 @@ public:
         const float rate = static_cast<float>(lr);
         const bool decoupled = m_decoupled;
         for (const auto &p : params) {
-            float *wOut = p.value->data();
-            const float *gIn = p.grad->data();
-            float *mOut = slot(m_slots, "moment1." + p.name, *p.value).data();
-            float *vOut = slot(m_slots, "moment2." + p.name, *p.value).data();
-            parallelFor(p.value->numel(), [=](int64_t i0, int64_t i1, int) {
-                float *__restrict w = wOut, *__restrict m = mOut, *__restrict v = vOut;
-                const float *__restrict g = gIn;
-                for (int64_t i = i0; i < i1; ++i)
-                    adamElement(w[i], g[i], m[i], v[i], rate, b1, b2, eps, wd, c1, c2, decoupled);
-            }, 8192);
+            const int64_t n = p.value->numel();
+            Tensor *m1 = &slot(m_slots, "moment1." + p.name, *p.value);
+            Tensor *m2 = &slot(m_slots, "moment2." + p.name, *p.value);
+            auto update = [=](float *wOut, const float *gIn, const std::vector<float *> &slots) {
+                float *mOut = slots[0], *vOut = slots[1];
+                parallelFor(n, [=](int64_t i0, int64_t i1, int) {
+                    float *__restrict w = wOut, *__restrict m = mOut, *__restrict v = vOut;
+                    const float *__restrict g = gIn;
+                    for (int64_t i = i0; i < i1; ++i)
+                        adamElement(w[i], g[i], m[i], v[i], rate, b1, b2, eps, wd, c1, c2, decoupled);
+                }, 8192);
+            };
+            const DeviceType device = p.value->device().type;
+            if (device == DeviceType::Cpu) {
+                update(p.value->data(), p.grad->data(), {m1->data(), m2->data()});
+            } else if (const DeviceArithmetic *a = deviceArithmetic(device); a && a->adamUpdate) {
+                a->adamUpdate(p.value->data(), p.grad->data(), m1->data(), m2->data(), n, rate, b1, b2, eps, wd, c1, c2, decoupled);
+            } else {
+                onHost(*p.value, *p.grad, {m1, m2}, update);
+            }
         }
     }
 
@@ -121,7 +165,7 @@ public:
             } else {
                 check(k.rfind("moment1.", 0) == 0 || k.rfind("moment2.", 0) == 0,
                       "Optimizer state \"" + k + "\" does not belong to " + name() + ".");
-                slots[k] = v.clone();
+                slots[k] = v.hostCopy();
             }
         }
         m_slots = std::move(slots);

@@ -4,6 +4,8 @@
 // them to queued Qt signals. Epochs and steps are 1-based here, as users count them.
 #pragma once
 
+#include "core/device.h"
+
 #include <cstdint>
 #include <optional>
 
@@ -14,6 +16,7 @@ struct TrainBeginInfo {
     int64_t trainSamples = 0, testSamples = 0, parameters = 0, batchSize = 0;
     int threads = 1; // kernel threads per rank
     int ranks = 1;   // data-parallel processes (MPI world size); batchSize is the global batch
+    Device device;   // where the kernels run (this rank's device)
 };
 
 struct StepInfo {

@@ -30,6 +30,24 @@ Minibatch sliceRows(const Minibatch &mb, int64_t lo, int64_t hi)
     return out;
 }
 
+// Element 0 of a tensor on any device (the loss).
+float scalarOf(const Tensor &t)
+{
+    return t.device().type == DeviceType::Cpu ? t.data()[0] : t.to(Device::cpu()).data()[0];
+}
+
+// dst ← `src` (dst.numel() host floats), wherever dst lives.
+void assignFromHost(Tensor &dst, const float *src)
+{
+    if (dst.device().type == DeviceType::Cpu) {
+        std::memcpy(dst.data(), src, dst.byteSize());
+        return;
+    }
+    Tensor host(dst.shape());
+    std::memcpy(host.data(), src, host.byteSize());
+    dst.copyFrom(host);
+}
+
 // What every rank tells the others after each step.
 struct RankRecord {
     Rng::State dropout;
@@ -53,8 +71,9 @@ int64_t shardSamplesBefore(int64_t position, int64_t batchSize, int rank, int wo
     return position / batchSize * (hi - lo) + (phi - plo);
 }
 
-int64_t countCorrect(const Tensor &logits, const Tensor &labels)
+int64_t countCorrect(const Tensor &deviceLogits, const Tensor &deviceLabels)
 {
+    const Tensor logits = deviceLogits.to(Device::cpu()), labels = deviceLabels.to(Device::cpu());
     const int64_t n = logits.dim(0), c = logits.dim(1);
     const float *l = logits.data();
     const int64_t *y = labels.dataAs<int64_t>();
@@ -90,7 +109,7 @@ Trainer::Trainer(Graph model, std::unique_ptr<MinibatchSource> train, std::uniqu
     m_graph.inputs.push_back({"labels", {-1}, DType::Int64});
     m_graph.addNode("SoftmaxCrossEntropyLoss", "loss", {m_logits, "labels"}, {"loss"}, {{"reduction", std::string("mean")}});
     m_graph.outputs.push_back({"loss", {}, DType::Float32});
-    m_executor = std::make_unique<Executor>(m_graph);
+    m_executor = std::make_unique<Executor>(m_graph, m_settings.device);
     m_executor->setDropoutRng(&m_dropoutRng);
 }
 
@@ -114,7 +133,7 @@ void Trainer::setCommunicator(Communicator *communicator)
     if (!m_comm)
         return;
     for (const auto &name : m_graph.trainable)
-        m_reducedGrads.emplace_back(m_graph.initializers.at(name).shape());
+        m_reducedGrads.emplace_back(m_graph.initializers.at(name).shape(), DType::Float32, m_settings.device);
     for (const auto &node : m_graph.nodes)
         if (node.opType == "BatchNormalization")
             for (size_t i = 3; i < 5 && i < node.inputs.size(); ++i)
@@ -182,13 +201,15 @@ void Trainer::synchronizeRanks()
     std::string bytes;
     if (rank() == 0)
         for (const auto &[name, t] : m_graph.initializers)
-            if (t.dtype() == DType::Float32)
-                bytes.append(static_cast<const char *>(t.raw()), t.byteSize());
+            if (t.dtype() == DType::Float32) {
+                const Tensor host = t.to(Device::cpu());
+                bytes.append(static_cast<const char *>(host.raw()), host.byteSize());
+            }
     m_comm->broadcast(bytes, 0);
     size_t at = 0;
     for (auto &[name, t] : m_graph.initializers)
         if (t.dtype() == DType::Float32) {
-            std::memcpy(t.raw(), bytes.data() + at, t.byteSize());
+            assignFromHost(t, reinterpret_cast<const float *>(bytes.data() + at));
             at += t.byteSize();
         }
     gatherRankState(false, 0.0, 0, nullptr);
@@ -214,20 +235,21 @@ Trainer::GlobalStep Trainer::distributedStep(const Minibatch &mb, double lr, boo
         m_executor->setRowOffset(lo);
         m_executor->forward({{m_graph.inputs[0].name, shard.features}, {"labels", shard.labels}}, true);
         m_executor->backward("loss");
-        lossSum = static_cast<double>(m_executor->value("loss").data()[0]) * static_cast<double>(mine);
+        lossSum = static_cast<double>(scalarOf(m_executor->value("loss"))) * static_cast<double>(mine);
         correct = countCorrect(m_executor->value(m_logits), shard.labels);
         // The loss is this rank's mean; weighting by its share of the global batch makes the
         // sum over ranks the gradient of the global mean.
         const float weight = static_cast<float>(static_cast<double>(mine) / static_cast<double>(b));
         float *dst = m_reduceBuffer.data();
+        // The exchange goes through host memory (MPI); on a device the gradients come down here.
         for (const auto &name : m_graph.trainable) {
-            const Tensor &g = m_executor->gradient(name);
+            const Tensor g = m_executor->gradient(name).to(Device::cpu());
             const float *src = g.data();
             for (int64_t i = 0; i < g.numel(); ++i)
                 *dst++ = src[i] * weight;
         }
         for (const auto &name : m_rankAveraged) {
-            const Tensor &t = m_graph.initializers.at(name);
+            const Tensor t = m_graph.initializers.at(name).to(Device::cpu());
             for (int64_t i = 0; i < t.numel(); ++i)
                 *dst++ = t.data()[i] * weight;
         }
@@ -235,12 +257,12 @@ Trainer::GlobalStep Trainer::distributedStep(const Minibatch &mb, double lr, boo
     m_comm->allReduceSum(m_reduceBuffer.data(), m_reduceBuffer.size());
     const float *src = m_reduceBuffer.data();
     for (auto &g : m_reducedGrads) {
-        std::memcpy(g.data(), src, g.byteSize());
+        assignFromHost(g, src);
         src += g.numel();
     }
     for (const auto &name : m_rankAveraged) {
         Tensor &t = m_graph.initializers.at(name);
-        std::memcpy(t.data(), src, t.byteSize());
+        assignFromHost(t, src);
         src += t.numel();
     }
     m_optimizer->step(parameterRefs(), lr);
@@ -280,7 +302,7 @@ EvalInfo Trainer::evaluate(int64_t epoch)
         m_executor->setRowOffset(lo);
         m_executor->forward({{m_graph.inputs[0].name, part.features}, {"labels", part.labels}}, false);
         const int64_t b = part.labels.dim(0);
-        lossSum += static_cast<double>(m_executor->value("loss").data()[0]) * static_cast<double>(b);
+        lossSum += static_cast<double>(scalarOf(m_executor->value("loss"))) * static_cast<double>(b);
         info.correct += countCorrect(m_executor->value(m_logits), part.labels);
         info.samples += b;
     }
@@ -307,7 +329,7 @@ TrainEndInfo Trainer::run(std::stop_token stop)
         synchronizeRanks();
     }
     TrainBeginInfo begin{m_settings.epochs, stepsPerEpoch, m_globalStep, m_train->samplesPerEpoch(), m_test->samplesPerEpoch(),
-                         m_graph.parameterCount(), m_train->batchSize(), threadCount(), worldSize()};
+                         m_graph.parameterCount(), m_train->batchSize(), threadCount(), worldSize(), m_settings.device};
     for (auto *o : m_observers)
         o->onTrainBegin(begin);
 
@@ -327,7 +349,7 @@ TrainEndInfo Trainer::run(std::stop_token stop)
                 m_executor->forward({{input, mb->features}, {"labels", mb->labels}}, true);
                 m_executor->backward("loss");
                 m_optimizer->step(parameterRefs(), lr);
-                global.lossSum = static_cast<double>(m_executor->value("loss").data()[0]) * static_cast<double>(b);
+                global.lossSum = static_cast<double>(scalarOf(m_executor->value("loss"))) * static_cast<double>(b);
                 global.correct = countCorrect(m_executor->value(m_logits), mb->labels);
             }
             ++m_globalStep;
@@ -338,7 +360,7 @@ TrainEndInfo Trainer::run(std::stop_token stop)
             step.globalStep = m_globalStep;
             step.epochs = m_settings.epochs;
             step.batchSize = b;
-            step.loss = m_comm ? static_cast<float>(global.lossSum / static_cast<double>(b)) : m_executor->value("loss").data()[0];
+            step.loss = m_comm ? static_cast<float>(global.lossSum / static_cast<double>(b)) : scalarOf(m_executor->value("loss"));
             const int64_t ok = global.correct;
             step.accuracy = static_cast<float>(ok) / static_cast<float>(b);
             step.lr = lr;
@@ -373,9 +395,11 @@ TrainEndInfo Trainer::run(std::stop_token stop)
         // The ranks applied the same updates to the same values: check that they agree, bit for bit.
         uint64_t hash = 14695981039346656037ULL;
         for (const auto &[name, t] : m_graph.initializers)
-            if (t.dtype() == DType::Float32)
-                for (size_t i = 0; i < t.byteSize(); ++i)
-                    hash = (hash ^ static_cast<const unsigned char *>(t.raw())[i]) * 1099511628211ULL;
+            if (t.dtype() == DType::Float32) {
+                const Tensor host = t.to(Device::cpu());
+                for (size_t i = 0; i < host.byteSize(); ++i)
+                    hash = (hash ^ static_cast<const unsigned char *>(host.raw())[i]) * 1099511628211ULL;
+            }
         std::vector<uint64_t> all(static_cast<size_t>(worldSize()));
         m_comm->allGather(&hash, sizeof hash, all.data());
         for (size_t r = 1; r < all.size(); ++r)

@@ -47,6 +47,9 @@ struct TrainerSettings {
     uint64_t seed = 1;
     double baseLr = 0.01;
     ScheduleSettings schedule;
+    // Where the parameters live and the kernels run; its backend must be started (startDevice).
+    // The results are the CPU's within float rounding; checkpoints hold host tensors either way.
+    Device device = Device::cpu();
 };
 
 class Trainer {
@@ -70,7 +73,8 @@ public:
     // Loss and accuracy of the current parameters on the test split.
     EvalInfo evaluate(int64_t epoch);
 
-    // The training graph: the model plus the loss node; its initializers are the live parameters.
+    // The training graph: the model plus the loss node; its initializers are the live parameters
+    // (on settings().device: read them with Tensor::to(Device::cpu()) or hostCopy()).
     Graph &graph() { return m_graph; }
     const Graph &graph() const { return m_graph; }
     int64_t globalStep() const { return m_globalStep; }
@@ -114,7 +118,7 @@ private:
     std::vector<float> m_reduceBuffer;
 };
 
-// Fraction of rows whose arg-max equals the label; logits [N,C], labels [N] int64.
+// Rows whose arg-max equals the label; logits [N,C], labels [N] int64, on any device.
 int64_t countCorrect(const Tensor &logits, const Tensor &labels);
 
 } // namespace netwright

@@ -161,6 +161,8 @@ std::unique_ptr<Trainer> makeTrainer(const RunConfig &c, const TrainingData &dat
         data.train, c.training.batchSize, c.data.shuffle, c.data.dropLast, deriveSeed(c.training.seed, kShuffleStream), norm));
     auto test = std::make_unique<DatasetSource>(data.test, c.data.evalBatchSize, false, false, 0, norm);
     TrainerSettings settings{c.training.epochs, c.training.seed, c.lr, c.schedule};
+    settings.device = parseDevice(c.training.device);
+    startDevice(settings.device); // throws, naming why, when the device cannot be used
     return std::make_unique<Trainer>(std::move(model), std::move(train), std::move(test), makeOptimizer(c.optimizer),
                                      settings);
 }

@@ -21,7 +21,8 @@ TrainingData loadTrainingData(const DataSettings &data);
 // 784 values are viewed as [1,28,28] when the model takes images); one output, logits [N, C] with
 // C ≥ classes. Throws Error naming the file and what does not fit.
 Graph loadTrainableModelFile(const std::string &path, const Shape &sample, int64_t classes);
-// Validates the config, sets the kernel thread count, builds everything (the zoo model, or
+// Validates the config, sets the kernel thread count, starts training.device (throwing the
+// backend's reason when it cannot be used), builds everything (the zoo model, or
 // config.modelFile). Throws Error.
 std::unique_ptr<Trainer> makeTrainer(const RunConfig &config, const TrainingData &data);
 

@@ -4,7 +4,12 @@
 // Uses a 3,000-image slice of the real Fashion-MNIST, written as IDX files by the test.
 #include "data/dataset.h"
 
+#ifdef NETWRIGHT_TEST_WITH_CUDA
+#include "cuda/cuda_device.h"
+#endif
+
 #include <QFile>
+#include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
@@ -195,8 +200,44 @@ private slots:
     {
         const Result r = runNetwright({"train", "--help"});
         QCOMPARE(r.exitCode, 0);
-        for (const char *o : {"--config", "--model", "--epochs", "--batch-size", "--optimizer", "--lr", "--seed", "--threads", "--out"})
+        for (const char *o : {"--config", "--model", "--epochs", "--batch-size", "--optimizer", "--lr", "--seed", "--threads", "--device", "--out"})
             QVERIFY2(r.out.contains(QLatin1String(o)), o);
+    }
+
+    // --device cuda: refused in one line, naming why and what to do, when this build has no CUDA
+    // backend or this machine no GPU — before anything is written; where a GPU is present, the run
+    // trains there and continues on the CPU with resume --device cpu.
+    void deviceCudaTrainsOrSaysWhyNot()
+    {
+        const QString dir = path("run-cuda");
+        const Result r = runNetwright({"train", "--config", m_config, "--epochs", "1", "--device", "cuda", "--out", dir});
+#ifdef NETWRIGHT_TEST_WITH_CUDA
+        std::string reason;
+        const bool gpu = !cuda::listDevices(&reason).empty();
+#else
+        const bool gpu = false;
+#endif
+        if (!gpu) {
+            QCOMPARE(r.exitCode, 1);
+#ifdef NETWRIGHT_TEST_WITH_CUDA
+            QVERIFY2(r.err.startsWith(QStringLiteral("netwright train: No CUDA device is usable (")), qPrintable(r.err));
+            QVERIFY2(r.err.contains(QString::fromStdString(reason)), qPrintable(r.err));
+            QVERIFY2(r.err.trimmed().endsWith(QStringLiteral("; train with --device cpu.")), qPrintable(r.err));
+#else
+            QCOMPARE(r.err.trimmed(), QStringLiteral("netwright train: This build of Netwright has no CUDA backend (it was built "
+                                                     "without NETWRIGHT_WITH_CUDA); use --device cpu."));
+#endif
+            QCOMPARE(r.err.count(QLatin1Char('\n')), 1);
+            QVERIFY(!QFileInfo::exists(dir));
+            return;
+        }
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains(QStringLiteral(", on cuda:0")), qPrintable(r.out));
+        QVERIFY(r.out.contains(QStringLiteral("Final test accuracy: ")));
+        const Result more = runNetwright({"train", "--config", m_config, "--epochs", "2", "--device", "cpu", "--out", dir});
+        QCOMPARE(more.exitCode, 1); // the run exists: continuing it is resume's job
+        const Result resumed = runNetwright({"resume", dir, "--device", "cpu"});
+        QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
     }
 };
 

@@ -5,6 +5,9 @@
 // --dump-weights DIR writes the initial weights (raw float32 + manifest) so PyTorch starts equal.
 // Under mpirun (tests/bench/mpi_scaling.sh) it trains data-parallel: --batch-size is the global
 // batch, rank 0 prints, and images/s counts the global batches.
+#ifdef NETWRIGHT_HAVE_CUDA
+#include "cuda/cuda_device.h"
+#endif
 #include "config/run_config.h"
 #include "core/error.h"
 #include "core/parallel.h"
@@ -71,7 +74,7 @@ void dumpWeights(const Graph &g, const std::string &dir)
 
 int main(int argc, char **argv)
 {
-    std::string model = "mlp", dumpDir;
+    std::string model = "mlp", dumpDir, device = "cpu";
     int steps = 200, warmup = 20, batch = 64, threads = 2;
     double lr = 0.01;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -83,6 +86,7 @@ int main(int argc, char **argv)
         else if (k == "--threads") threads = std::stoi(v);
         else if (k == "--lr") lr = std::stod(v);
         else if (k == "--dump-weights") dumpDir = v;
+        else if (k == "--device") device = v;
         else {
             std::fprintf(stderr, "unknown option %s\n", k.c_str());
             return 2;
@@ -106,6 +110,11 @@ int main(int argc, char **argv)
         OptimizerSettings opt;
         opt.momentum = 0.9;
         TrainerSettings settings{1, 1, lr, {}};
+#ifdef NETWRIGHT_HAVE_CUDA
+        cuda::registerBackend();
+#endif
+        settings.device = parseDevice(device);
+        startDevice(settings.device);
         Trainer trainer(std::move(g),
                         std::make_unique<PrefetchingSource>(std::make_unique<DatasetSource>(train, batch, false, false, 1, norm)),
                         std::make_unique<DatasetSource>(test, 1000, false, false, 0, norm), makeOptimizer(opt), settings);

@@ -12,7 +12,11 @@ PyTorch gets its best BLAS: Debian's OpenMP OpenBLAS through LD_LIBRARY_PATH (th
 is ~10x slower; the pthread OpenBLAS stalls against PyTorch's OpenMP threads). The script prints
 which BLAS library PyTorch actually mapped.
 
-usage: tests/bench/train_vs_pytorch.py [--build build/release] [--threads 2] [--rounds 3]
+With --device cuda both train on the first GPU (Netwright: cuBLAS, cuDNN and its CUDA kernels;
+PyTorch: its CUDA build). Debian's python3-torch is CPU-only, so that comparison needs a machine
+with a GPU and a CUDA-enabled PyTorch; without either the script says which is missing and stops.
+
+usage: tests/bench/train_vs_pytorch.py [--build build/release] [--threads 2] [--rounds 3] [--device cpu|cuda]
 """
 import argparse
 import gzip
@@ -27,7 +31,7 @@ FASHION = "/usr/share/datasets/fashion-mnist"
 STEPS = {"mlp": (400, 40), "lenet5": (250, 25), "cnn-small": (150, 15)}  # (timed steps, warm-up)
 
 
-def torch_child(model_name, steps, warmup, threads, weights_dir):
+def torch_child(model_name, steps, warmup, threads, weights_dir, device):
     import resource
     import time
 
@@ -86,6 +90,10 @@ def torch_child(model_name, steps, warmup, threads, weights_dir):
         labels = torch.from_numpy(np.frombuffer(f.read(), dtype=np.uint8, offset=8).astype(np.int64))
     scale, mean, std = 1.0 / 255.0, 0.2860, 0.3530
 
+    dev = torch.device(device)
+    model.to(dev)
+    if device == "cuda":  # the whole training split on the GPU, as Netwright uploads each batch
+        images, labels = images.to(dev), labels.to(dev)
     opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
     batch = 64
@@ -102,6 +110,8 @@ def torch_child(model_name, steps, warmup, threads, weights_dir):
         loss.backward()
         opt.step()
         _ = (model_name, loss.item())  # the step's loss is read each step, as Netwright's trainer does
+    if device == "cuda":
+        torch.cuda.synchronize()
     elapsed = time.perf_counter() - start
     rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(json.dumps({"images_per_second": steps * batch / elapsed, "peak_rss_kb": rss,
@@ -118,32 +128,41 @@ def main():
     ap.add_argument("--build", default=os.path.join(os.path.dirname(__file__), "..", "..", "build", "release"))
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--model", help=argparse.SUPPRESS)
     ap.add_argument("--weights", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child == "torch":
         steps, warmup = STEPS[args.model]
-        torch_child(args.model, steps, warmup, args.threads, args.weights)
+        torch_child(args.model, steps, warmup, args.threads, args.weights, args.device)
         return
+    if args.device == "cuda":
+        probe = subprocess.run([sys.executable, "-c", "import torch; print(torch.cuda.is_available(), torch.version.cuda)"],
+                               capture_output=True, text=True)
+        available, built_with = (probe.stdout.split() + ["False", "None"])[:2]
+        if available != "True":
+            sys.exit("PyTorch cannot use a GPU here: " + ("this PyTorch is built without CUDA (Debian's python3-torch is "
+                     "CPU-only)" if built_with == "None" else "no CUDA device is visible") + "; no GPU comparison was run.")
 
     bench = os.path.join(args.build, "tests", "bench", "netwright_train_bench")
     if not os.access(bench, os.X_OK):
         sys.exit(f"{bench} not found: build first (packaging/setup.sh test, or cmake --build --preset release)")
     torch_env = dict(os.environ, LD_LIBRARY_PATH=OPENBLAS_OPENMP, OMP_NUM_THREADS=str(args.threads))
-    print(f"threads {args.threads}, batch 64, SGD momentum 0.9, {args.rounds} alternating rounds, best round counts")
+    print(f"device {args.device}, threads {args.threads}, batch 64, SGD momentum 0.9, {args.rounds} alternating rounds, best round counts")
     rows = []
     blas = None
     for model in STEPS:
         steps, warmup = STEPS[model]
         with tempfile.TemporaryDirectory() as weights:
-            common = ["--model", model, "--steps", str(steps), "--warmup", str(warmup), "--threads", str(args.threads)]
+            common = ["--model", model, "--steps", str(steps), "--warmup", str(warmup), "--threads", str(args.threads),
+                      "--device", args.device]
             run([bench] + common + ["--dump-weights", weights])  # also a warm-up of the page cache
             nw, pt = [], []
             for _ in range(args.rounds):
                 nw.append(run([bench] + common))
                 pt.append(run([sys.executable, __file__, "--child", "torch", "--model", model, "--threads",
-                               str(args.threads), "--weights", weights], env=torch_env))
+                               str(args.threads), "--weights", weights, "--device", args.device], env=torch_env))
         blas = pt[0]["blas"]
         best_nw = max(nw, key=lambda r: r["images_per_second"])
         best_pt = max(pt, key=lambda r: r["images_per_second"])

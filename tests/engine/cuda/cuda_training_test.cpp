@@ -1,0 +1,350 @@
+// SPDX-License-Identifier: Apache-2.0
+// Training with --device cuda against the CPU reference, where a GPU is present: every op with a
+// CUDA kernel of its own (Gemm, Conv, MaxPool, AveragePool, GlobalAveragePool, Relu, Dropout,
+// SoftmaxCrossEntropyLoss) forward and backward against its CPU kernel within 1e-4, through the
+// same registry the executor uses; a short lenet5 and cnn-bn run on 602 Fashion-MNIST images on
+// both devices (losses, parameters and test accuracy close); and a run stopped on the GPU that
+// continues on the CPU from its checkpoint state.
+// Without a GPU the test says why and exits 77, which ctest reports as "Skipped" — never passed.
+#include "checkpoint/training_state.h"
+#include "config/run_config.h"
+#include "core/error.h"
+#include "core/parallel.h"
+#include "cuda/cuda_device.h"
+#include "data/minibatch_source.h"
+#include "engine/ops/gradcheck.h"
+#include "ops/op.h"
+#include "train/trainer.h"
+#include "zoo/model_zoo.h"
+
+#include <QTest>
+
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+
+using namespace netwright;
+using namespace netwright::testing;
+
+namespace {
+
+struct KernelRun {
+    std::vector<Tensor> outputs;  // on the host
+    std::vector<Tensor> gradients; // per input, on the host (undefined where none)
+};
+
+// Runs `node` forward (training mode, a dropout stream seeded 42) and backward with `dy` on
+// `device` through the kernel registry, as the executor does; inputs and dy come from the host.
+KernelRun runOn(Device device, const Node &node, const std::vector<Tensor> &inputs, const Tensor &dy)
+{
+    const OpKernel &k = kernelFor(node.opType, device.type, node);
+    std::vector<Tensor> in;
+    std::vector<Shape> shapes;
+    for (const Tensor &t : inputs) {
+        in.push_back(t.to(device));
+        shapes.push_back(t.shape());
+    }
+    std::vector<Tensor *> inPtrs;
+    std::vector<const Tensor *> constants;
+    for (Tensor &t : in) {
+        inPtrs.push_back(&t);
+        constants.push_back(&t);
+    }
+    const auto outShapes = k.inferShapes(node, shapes, constants);
+    std::vector<Tensor> out;
+    for (size_t i = 0; i < node.outputs.size(); ++i)
+        out.emplace_back(outShapes[i], k.outputType(node, i), k.outputType(node, i) == DType::Float32 ? device : Device::cpu());
+    std::vector<Tensor *> outPtrs;
+    for (Tensor &t : out)
+        outPtrs.push_back(&t);
+    std::vector<Tensor> saved;
+    Rng rng(42);
+    KernelContext fwd{node, inPtrs, outPtrs, saved, true, &rng, {}, {}, 0};
+    k.forward(fwd);
+    const Tensor dyOn = dy.to(device);
+    std::vector<Tensor> grads(in.size());
+    std::vector<Tensor *> gradPtrs;
+    for (size_t i = 0; i < in.size(); ++i) {
+        if (in[i].dtype() == DType::Float32 && k.differentiable(i)) {
+            grads[i] = Tensor(in[i].shape(), DType::Float32, device);
+            gradPtrs.push_back(&grads[i]);
+        } else {
+            gradPtrs.push_back(nullptr);
+        }
+    }
+    KernelContext bwd{node, inPtrs, outPtrs, saved, true, &rng, {&dyOn}, gradPtrs, 0};
+    k.backward(bwd);
+    cuda::synchronize();
+    KernelRun r;
+    for (const Tensor &t : out)
+        r.outputs.push_back(t.to(Device::cpu()));
+    for (const Tensor &t : grads)
+        r.gradients.push_back(t.defined() ? t.to(Device::cpu()) : Tensor());
+    return r;
+}
+
+Node makeNode(const std::string &op, size_t inputs, std::map<std::string, Attribute> attributes = {})
+{
+    Node n;
+    n.name = "n";
+    n.opType = op;
+    for (size_t i = 0; i < inputs; ++i)
+        n.inputs.push_back("x" + std::to_string(i));
+    n.outputs = {"y"};
+    n.attributes = std::move(attributes);
+    return n;
+}
+
+std::shared_ptr<Dataset> firstSamples(const Dataset &all, int64_t n)
+{
+    auto d = std::make_shared<Dataset>();
+    d->name = all.name;
+    d->classes = all.classes;
+    Shape shape = all.features.shape();
+    shape[0] = n;
+    d->features = Tensor(shape, all.features.dtype());
+    std::memcpy(d->features.raw(), all.features.raw(), d->features.byteSize());
+    d->labels = Tensor({n}, DType::Int64);
+    std::memcpy(d->labels.raw(), all.labels.raw(), d->labels.byteSize());
+    return d;
+}
+
+struct Run {
+    std::map<std::string, std::vector<float>> parameters;
+    std::vector<float> losses;
+    EvalInfo eval;
+};
+
+class Recorder final : public TrainingObserver {
+public:
+    Recorder(Run &run, std::stop_source &stop, int64_t stopAt) : m_run(run), m_stop(stop), m_stopAt(stopAt) {}
+    void onStep(const StepInfo &s) override
+    {
+        m_run.losses.push_back(s.loss);
+        if (s.globalStep == m_stopAt)
+            m_stop.request_stop();
+    }
+
+private:
+    Run &m_run;
+    std::stop_source &m_stop;
+    int64_t m_stopAt;
+};
+
+double relativeDifference(const std::map<std::string, std::vector<float>> &a, const std::map<std::string, std::vector<float>> &b)
+{
+    double worst = 0.0;
+    for (const auto &[name, v] : a) {
+        const auto &w = b.at(name);
+        double diff = 0.0, norm = 0.0;
+        for (size_t i = 0; i < v.size(); ++i) {
+            diff += (double(v[i]) - w[i]) * (double(v[i]) - w[i]);
+            norm += double(v[i]) * v[i];
+        }
+        if (norm > 0)
+            worst = std::max(worst, std::sqrt(diff / norm));
+    }
+    return worst;
+}
+
+} // namespace
+
+class CudaTrainingTest : public QObject {
+    Q_OBJECT
+    std::shared_ptr<Dataset> m_train, m_test;
+
+    std::unique_ptr<Trainer> makeTrainer(const std::string &model, Device device)
+    {
+        const RunConfig defaults = defaultRunConfig();
+        const Normalization norm{defaults.data.scale, defaults.data.mean, defaults.data.std};
+        ModelSpec spec;
+        spec.name = model;
+        OptimizerSettings opt;
+        opt.momentum = 0.9;
+        TrainerSettings settings{1, 1, 0.02, {}};
+        settings.device = device;
+        return std::make_unique<Trainer>(buildZooModel(spec, InitScheme::KaimingUniform, 5),
+                                         std::make_unique<DatasetSource>(m_train, 20, true, false, 7, norm),
+                                         std::make_unique<DatasetSource>(m_test, 100, false, false, 0, norm), makeOptimizer(opt),
+                                         settings);
+    }
+
+    static Run finish(Trainer &t, int64_t stopAt = 0, Run run = {})
+    {
+        std::stop_source stop;
+        Recorder rec(run, stop, stopAt);
+        t.addObserver(&rec);
+        const TrainEndInfo end = t.run(stop.get_token());
+        if (end.lastEvaluation)
+            run.eval = *end.lastEvaluation;
+        run.parameters.clear();
+        for (const auto &[name, v] : t.graph().initializers)
+            if (v.dtype() == DType::Float32) {
+                const Tensor h = v.to(Device::cpu());
+                run.parameters[name].assign(h.data(), h.data() + h.numel());
+            }
+        return run;
+    }
+
+private slots:
+    void initTestCase()
+    {
+        setThreadCount(2);
+        QCOMPARE(cuda::startBackend() > 0, true);
+        const std::string fm = defaultFashionMnistDir();
+        const Dataset train = loadIdxDataset(fm + "/train-images-idx3-ubyte.gz", fm + "/train-labels-idx1-ubyte.gz");
+        const Dataset test = loadIdxDataset(fm + "/t10k-images-idx3-ubyte.gz", fm + "/t10k-labels-idx1-ubyte.gz");
+        m_train = firstSamples(train, 602);
+        m_test = firstSamples(test, 250);
+    }
+
+    void everyCudaKernelEqualsTheCpuKernel_data()
+    {
+        QTest::addColumn<QString>("op");
+        QTest::addColumn<QString>("attributes");
+        QTest::addColumn<bool>("native"); // false: a setting the CUDA kernel leaves to the CPU kernel
+        QTest::newRow("Relu") << "Relu" << "" << true;
+        QTest::newRow("Gemm transB + bias") << "Gemm" << "transB" << true;
+        QTest::newRow("Gemm transA alpha, no bias") << "Gemm" << "transA" << true;
+        QTest::newRow("Conv 3x3 pad 1 + bias") << "Conv" << "pad1" << true;
+        QTest::newRow("Conv stride 2 dilation 2 groups 2") << "Conv" << "grouped" << true;
+        QTest::newRow("Conv asymmetric pads (cuDNN cannot: CPU kernel inside)") << "Conv" << "asymmetric" << true;
+        QTest::newRow("MaxPool 2x2") << "MaxPool" << "" << true;
+        QTest::newRow("AveragePool 3x3 pad 1") << "AveragePool" << "" << true;
+        QTest::newRow("AveragePool count_include_pad") << "AveragePool" << "include" << true;
+        QTest::newRow("GlobalAveragePool") << "GlobalAveragePool" << "" << true;
+        QTest::newRow("Dropout 0.3") << "Dropout" << "" << true;
+        QTest::newRow("SoftmaxCrossEntropyLoss") << "SoftmaxCrossEntropyLoss" << "" << true;
+        QTest::newRow("Dropout with a mask output (CPU kernel)") << "Dropout" << "mask" << false;
+    }
+    void everyCudaKernelEqualsTheCpuKernel()
+    {
+        QFETCH(QString, op);
+        QFETCH(QString, attributes);
+        QFETCH(bool, native);
+        Rng rng(7);
+        Node node;
+        std::vector<Tensor> inputs;
+        const std::string a = attributes.toStdString();
+        if (op == "Relu") {
+            node = makeNode("Relu", 1);
+            inputs = {randomTensor({4, 3, 5, 5}, rng)};
+        } else if (op == "Gemm") {
+            const bool ta = a == "transA";
+            node = makeNode("Gemm", ta ? 2 : 3, ta ? std::map<std::string, Attribute>{{"transA", int64_t(1)}, {"alpha", 0.5f}}
+                                               : std::map<std::string, Attribute>{{"transB", int64_t(1)}});
+            inputs = ta ? std::vector<Tensor>{randomTensor({33, 16}, rng), randomTensor({33, 10}, rng)}
+                        : std::vector<Tensor>{randomTensor({16, 33}, rng), randomTensor({10, 33}, rng), randomTensor({10}, rng)};
+        } else if (op == "Conv") {
+            if (a == "pad1") {
+                node = makeNode("Conv", 3, {{"pads", std::vector<int64_t>{1, 1, 1, 1}}});
+                inputs = {randomTensor({2, 3, 9, 9}, rng), randomTensor({6, 3, 3, 3}, rng), randomTensor({6}, rng)};
+            } else if (a == "grouped") {
+                node = makeNode("Conv", 2, {{"strides", std::vector<int64_t>{2, 2}}, {"dilations", std::vector<int64_t>{2, 2}},
+                                            {"group", int64_t(2)}, {"pads", std::vector<int64_t>{2, 2, 2, 2}}});
+                inputs = {randomTensor({2, 4, 11, 11}, rng), randomTensor({6, 2, 3, 3}, rng)};
+            } else {
+                node = makeNode("Conv", 2, {{"pads", std::vector<int64_t>{0, 1, 1, 0}}});
+                inputs = {randomTensor({2, 3, 8, 8}, rng), randomTensor({4, 3, 3, 3}, rng)};
+            }
+        } else if (op == "MaxPool") {
+            node = makeNode("MaxPool", 1, {{"kernel_shape", std::vector<int64_t>{2, 2}}, {"strides", std::vector<int64_t>{2, 2}}});
+            inputs = {randomTensor({2, 3, 8, 8}, rng)};
+        } else if (op == "AveragePool") {
+            node = makeNode("AveragePool", 1, {{"kernel_shape", std::vector<int64_t>{3, 3}}, {"pads", std::vector<int64_t>{1, 1, 1, 1}},
+                                               {"count_include_pad", int64_t(a == "include" ? 1 : 0)}});
+            inputs = {randomTensor({2, 3, 7, 7}, rng)};
+        } else if (op == "GlobalAveragePool") {
+            node = makeNode("GlobalAveragePool", 1);
+            inputs = {randomTensor({2, 5, 6, 6}, rng)};
+        } else if (op == "Dropout") {
+            node = makeNode("Dropout", 1, {{"ratio", 0.3f}});
+            if (a == "mask")
+                node.outputs.push_back("mask");
+            inputs = {randomTensor({8, 50}, rng)};
+        } else {
+            node = makeNode("SoftmaxCrossEntropyLoss", 2, {{"reduction", std::string("mean")}});
+            std::vector<int64_t> labels;
+            for (int i = 0; i < 16; ++i)
+                labels.push_back((i * 7) % 10);
+            inputs = {randomTensor({16, 10}, rng), Tensor::fromInt64({16}, labels)};
+        }
+        QCOMPARE(runsNatively(node, DeviceType::Cuda), native);
+        std::vector<Shape> shapes;
+        std::vector<const Tensor *> constants;
+        for (const Tensor &t : inputs) {
+            shapes.push_back(t.shape());
+            constants.push_back(&t);
+        }
+        const Shape yShape = kernelFor(node.opType, DeviceType::Cpu, node).inferShapes(node, shapes, constants)[0];
+        Rng dyRng(9);
+        const Tensor dy = randomTensor(yShape, dyRng);
+        const KernelRun cpu = runOn(Device::cpu(), node, inputs, dy);
+        const KernelRun gpu = runOn(Device::cuda(0), node, inputs, dy);
+        QCOMPARE(gpu.outputs[0].shape(), cpu.outputs[0].shape());
+        const double fwd = maxAbsDiff(gpu.outputs[0], cpu.outputs[0]);
+        QVERIFY2(fwd <= 1e-4, qPrintable(QStringLiteral("forward differs by %1").arg(fwd)));
+        for (size_t i = 0; i < cpu.gradients.size(); ++i) {
+            QCOMPARE(gpu.gradients[i].defined(), cpu.gradients[i].defined());
+            if (!cpu.gradients[i].defined())
+                continue;
+            const double bwd = maxAbsDiff(gpu.gradients[i], cpu.gradients[i]);
+            QVERIFY2(bwd <= 1e-4, qPrintable(QStringLiteral("gradient of input %1 differs by %2").arg(i).arg(bwd)));
+        }
+    }
+
+    void shortRunOnBothDevices_data()
+    {
+        QTest::addColumn<QString>("model");
+        QTest::newRow("lenet5") << "lenet5";
+        QTest::newRow("cnn-bn (BatchNorm through the CPU kernel)") << "cnn-bn";
+    }
+    void shortRunOnBothDevices()
+    {
+        QFETCH(QString, model);
+        auto cpuTrainer = makeTrainer(model.toStdString(), Device::cpu());
+        const Run cpu = finish(*cpuTrainer);
+        auto gpuTrainer = makeTrainer(model.toStdString(), Device::cuda(0));
+        const Run gpu = finish(*gpuTrainer);
+        QCOMPARE(gpu.losses.size(), cpu.losses.size());
+        for (size_t i = 0; i < 5; ++i) // before rounding differences have had time to grow
+            QVERIFY2(std::abs(gpu.losses[i] - cpu.losses[i]) <= 1e-4 * std::max(1.0f, std::abs(cpu.losses[i])),
+                     qPrintable(QStringLiteral("step %1: %2 vs %3").arg(i + 1).arg(gpu.losses[i]).arg(cpu.losses[i])));
+        const double rel = relativeDifference(gpu.parameters, cpu.parameters);
+        qInfo("%s, 31 steps: GPU vs CPU relative parameter difference %.3g, test accuracy %lld vs %lld of 250", qPrintable(model), rel,
+              static_cast<long long>(gpu.eval.correct), static_cast<long long>(cpu.eval.correct));
+        QVERIFY2(rel <= 1e-3, qPrintable(QString::number(rel)));
+        QVERIFY(std::abs(gpu.eval.correct - cpu.eval.correct) <= 5);
+        QVERIFY(gpu.eval.correct >= 100);
+    }
+
+    void aRunStoppedOnTheGpuContinuesOnTheCpu()
+    {
+        auto whole = makeTrainer("lenet5", Device::cpu());
+        const Run reference = finish(*whole);
+        auto first = makeTrainer("lenet5", Device::cuda(0));
+        const Run part = finish(*first, 12);
+        const auto entries = captureTrainingState(*first);
+        auto second = makeTrainer("lenet5", Device::cpu());
+        restoreTrainingState(*second, entries, "in-memory checkpoint");
+        const Run rest = finish(*second, 0, part);
+        QCOMPARE(rest.losses.size(), reference.losses.size());
+        const double rel = relativeDifference(rest.parameters, reference.parameters);
+        QVERIFY2(rel <= 1e-3, qPrintable(QString::number(rel)));
+    }
+};
+
+int main(int argc, char **argv)
+{
+    std::string reason;
+    const auto devices = cuda::listDevices(&reason);
+    if (devices.empty()) {
+        std::printf("SKIP: no CUDA device, so training on the GPU was not run (%s).\n", reason.c_str());
+        return 77;
+    }
+    std::printf("CUDA device 0: %s\n", devices[0].name.c_str());
+    CudaTrainingTest test;
+    return QTest::qExec(&test, argc, argv);
+}
+
+#include "cuda_training_test.moc"
