@@ -10,9 +10,6 @@
 #include "cli/train_command.h"
 #include "gui/instance_channel.h"
 #include "gui/main_window.h"
-#ifdef NETWRIGHT_HAVE_CUDA
-#include "cuda/cuda_device.h"
-#endif
 
 #include <QApplication>
 #include <QCoreApplication>
@@ -86,9 +83,6 @@ bool isCommand(const char *arg)
 
 int main(int argc, char **argv)
 {
-#ifdef NETWRIGHT_HAVE_CUDA
-    netwright::cuda::registerBackend(); // --device cuda starts it on first use
-#endif
     // The window: no arguments, or only files (as the desktop passes them).
     if (argc == 1)
         return runWindow(argc, argv);

@@ -66,6 +66,11 @@ std::unique_ptr<Trainer> DistributedRun::makeTrainer(const RunConfig &config, co
         perRank.training.device = "cuda:" + std::to_string(m_comm->rank() % startDevice(Device::cuda(0)));
     auto trainer = netwright::makeTrainer(perRank, data);
     trainer->setCommunicator(m_comm.get());
+    // Ranks on GPUs of their own sum their gradients there (NCCL) when the backend can; ranks
+    // sharing a GPU (NCCL refuses that) sum through MPI.
+    const Device device = parseDevice(perRank.training.device);
+    if (m_comm && device.type != DeviceType::Cpu && m_comm->localSize() <= startDevice(device))
+        trainer->setDeviceCollective(makeDeviceCollective(*m_comm, device));
     return trainer;
 }
 

@@ -3,6 +3,12 @@
 
 #include "core/error.h"
 
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <climits>
+#include <vector>
+#include <cstdlib>
 #include <mutex>
 
 namespace netwright {
@@ -68,6 +74,40 @@ Device parseDevice(const std::string &text)
     throw Error("Unknown device \"" + text + "\" (expected cpu, cuda or cuda:N).");
 }
 
+namespace {
+// Loads libnetwright-cuda.so — $NETWRIGHT_CUDA_MODULE, else beside the program, else in
+// ../lib/netwright — whose entry point registers the CUDA starter. Returns "" when it registered
+// one, else why not ("" path: no module found).
+std::string loadCudaModule()
+{
+    std::vector<std::string> candidates;
+    if (const char *explicitPath = std::getenv("NETWRIGHT_CUDA_MODULE"))
+        candidates.push_back(explicitPath);
+    char exe[PATH_MAX] = {};
+    const ssize_t n = ::readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n > 0) {
+        std::string dir(exe, static_cast<size_t>(n));
+        dir.resize(dir.rfind('/') + 1);
+        candidates.push_back(dir + "libnetwright-cuda.so");
+        candidates.push_back(dir + "../lib/netwright/libnetwright-cuda.so");
+    }
+    for (const std::string &path : candidates) {
+        if (::access(path.c_str(), F_OK) != 0)
+            continue;
+        void *module = ::dlopen(path.c_str(), RTLD_NOW | RTLD_GLOBAL);
+        if (!module)
+            return "Cannot load the CUDA backend \"" + path + "\": " + ::dlerror() + "; use --device cpu.";
+        auto entry = reinterpret_cast<void (*)()>(::dlsym(module, "netwright_cuda_register"));
+        if (!entry)
+            return "\"" + path + "\" is not a Netwright CUDA backend (no netwright_cuda_register); use --device cpu.";
+        entry();
+        return {};
+    }
+    return "This build of Netwright has no CUDA backend (no libnetwright-cuda.so beside the program; it is built with "
+           "NETWRIGHT_WITH_CUDA); use --device cpu.";
+}
+} // namespace
+
 int startDevice(Device device)
 {
     if (device.type == DeviceType::Cpu)
@@ -77,8 +117,13 @@ int startDevice(Device device)
         std::lock_guard lock(g_mutex);
         starter = g_cudaStarter;
     }
-    if (!starter)
-        throw Error("This build of Netwright has no CUDA backend (it was built without NETWRIGHT_WITH_CUDA); use --device cpu.");
+    if (!starter) {
+        const std::string why = loadCudaModule();
+        std::lock_guard lock(g_mutex);
+        starter = g_cudaStarter;
+        if (!starter)
+            throw Error(why.empty() ? "The CUDA backend registered no starter; use --device cpu." : why);
+    }
     int count = 0;
     {
         std::lock_guard lock(g_mutex);

@@ -42,6 +42,7 @@ const DeviceMemory *deviceMemory(DeviceType type);
 // bits, only slower.
 struct DeviceArithmetic {
     void (*add)(float *dst, const float *src, int64_t n) = nullptr; // dst[i] += src[i]
+    void (*scale)(float *x, int64_t n, float factor) = nullptr;      // x[i] *= factor
     // optim/update_rules.h's sgdElement over n elements (buf null when mu = 0).
     void (*sgdUpdate)(float *w, const float *g, float *buf, int64_t n, float lr, float mu, float wd, bool nesterov) = nullptr;
     // optim/update_rules.h's adamElement over n elements.

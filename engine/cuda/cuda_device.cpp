@@ -94,10 +94,14 @@ int startBackend()
     registerDeviceMemory(DeviceType::Cuda, m);
     DeviceArithmetic a;
     a.add = &addInPlace;
+    a.scale = &scale;
     a.sgdUpdate = &sgdUpdate;
     a.adamUpdate = &adamUpdate;
     registerDeviceArithmetic(DeviceType::Cuda, a);
     registerKernels();
+#ifdef NETWRIGHT_HAVE_NCCL
+    registerNcclCollective();
+#endif
     return static_cast<int>(devices.size());
 }
 

@@ -33,6 +33,9 @@ int startBackend();
 void registerBackend();
 // The op kernels of cuda_kernels.cpp, registered with the engine (called by startBackend()).
 void registerKernels();
+// NCCL's all-reduce as the engine's DeviceCollective for data-parallel runs on GPUs (called by
+// startBackend() in builds with NCCL; nccl_collective.cpp).
+void registerNcclCollective();
 // p[0..count) = value on the current device.
 void fill(float *p, int64_t count, float value);
 
@@ -91,6 +94,8 @@ void dropoutForward(const float *x, float *y, float *scale, int64_t n, uint64_t 
 void multiply(const float *a, const float *b, float *out, int64_t n);
 // dst[i] += src[i] (the executor's gradient accumulation).
 void addInPlace(float *dst, const float *src, int64_t n);
+// x[i] *= factor.
+void scale(float *x, int64_t n, float factor);
 // y[i] = x[i] · factor[0], factor a device scalar.
 void scaleBy(const float *x, const float *factor, float *y, int64_t n);
 // Waits for the device; throws Error with the CUDA error of any kernel that failed.

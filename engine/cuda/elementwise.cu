@@ -51,6 +51,12 @@ __global__ void addInPlaceKernel(float *dst, const float *src, int64_t n)
         dst[i] += src[i];
 }
 
+__global__ void scaleKernel(float *x, int64_t n, float factor)
+{
+    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x)
+        x[i] *= factor;
+}
+
 // y = x · (*factor): the factor is a device scalar (the loss's incoming gradient).
 __global__ void scaleByKernel(const float *x, const float *factor, float *y, int64_t n)
 {
@@ -259,6 +265,12 @@ void addInPlace(float *dst, const float *src, int64_t n)
 {
     if (n > 0)
         addInPlaceKernel<<<blocksFor(n), kThreads>>>(dst, src, n);
+}
+
+void scale(float *x, int64_t n, float factor)
+{
+    if (n > 0)
+        scaleKernel<<<blocksFor(n), kThreads>>>(x, n, factor);
 }
 
 void scaleBy(const float *x, const float *factor, float *y, int64_t n)

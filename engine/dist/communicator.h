@@ -4,6 +4,8 @@
 // the same calls in the same order, from the thread that created the communicator.
 #pragma once
 
+#include "core/device.h"
+
 #include <cstddef>
 #include <memory>
 #include <string>
@@ -30,6 +32,22 @@ public:
     // would otherwise leave the others waiting in the next collective.
     [[noreturn]] virtual void abort(int code) = 0;
 };
+
+// A sum over the ranks of device memory, for gradients that stay on the GPU (NCCL for CUDA).
+// Collective like Communicator, and created collectively by every rank.
+class DeviceCollective {
+public:
+    virtual ~DeviceCollective() = default;
+    virtual Device device() const = 0;
+    // In place, `count` floats of device memory on device(); every rank gets the same bits.
+    virtual void allReduceSum(float *deviceData, size_t count) = 0;
+};
+// Registered by a device backend that has one (the CUDA backend, with NCCL).
+using DeviceCollectiveFactory = std::unique_ptr<DeviceCollective> (*)(Communicator &host, Device device);
+void registerDeviceCollectiveFactory(DeviceType type, DeviceCollectiveFactory factory);
+// A device collective over the ranks of `host` on `device` (every rank calls it), or nullptr
+// when the device's backend has none: the trainer then sums through host memory.
+std::unique_ptr<DeviceCollective> makeDeviceCollective(Communicator &host, Device device);
 
 // Whether this process was started by an MPI launcher (mpirun, mpiexec, srun with PMI/PMIx).
 bool launchedByMpiLauncher();

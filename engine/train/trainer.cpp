@@ -113,6 +113,16 @@ Trainer::Trainer(Graph model, std::unique_ptr<MinibatchSource> train, std::uniqu
     m_executor->setDropoutRng(&m_dropoutRng);
 }
 
+Trainer::~Trainer() = default;
+
+void Trainer::setDeviceCollective(std::unique_ptr<DeviceCollective> collective)
+{
+    check(!collective || collective->device() == m_settings.device,
+          "The device collective runs on " + (collective ? collective->device().toString() : std::string()) + ", the trainer on "
+              + m_settings.device.toString() + ".");
+    m_deviceCollective = std::move(collective);
+}
+
 std::vector<ParameterRef> Trainer::parameterRefs()
 {
     std::vector<ParameterRef> refs;
@@ -222,14 +232,6 @@ Trainer::GlobalStep Trainer::distributedStep(const Minibatch &mb, double lr, boo
     const int64_t mine = hi - lo;
     double lossSum = 0.0;
     int64_t correct = 0;
-    size_t count = 0;
-    for (const auto &g : m_reducedGrads)
-        count += static_cast<size_t>(g.numel());
-    for (const auto &name : m_rankAveraged)
-        count += static_cast<size_t>(m_graph.initializers.at(name).numel());
-    m_reduceBuffer.resize(count);
-    if (mine == 0) // no rows this step (a last batch smaller than the ranks): contribute nothing
-        std::fill(m_reduceBuffer.begin(), m_reduceBuffer.end(), 0.0f);
     if (mine > 0) {
         const Minibatch shard = sliceRows(mb, lo, hi);
         m_executor->setRowOffset(lo);
@@ -237,11 +239,34 @@ Trainer::GlobalStep Trainer::distributedStep(const Minibatch &mb, double lr, boo
         m_executor->backward("loss");
         lossSum = static_cast<double>(scalarOf(m_executor->value("loss"))) * static_cast<double>(mine);
         correct = countCorrect(m_executor->value(m_logits), shard.labels);
-        // The loss is this rank's mean; weighting by its share of the global batch makes the
-        // sum over ranks the gradient of the global mean.
-        const float weight = static_cast<float>(static_cast<double>(mine) / static_cast<double>(b));
+    }
+    // The loss is this rank's mean; weighting by its share of the global batch makes the sum over
+    // ranks the gradient of the global mean. A rank without rows this step (a last batch smaller
+    // than the ranks) contributes zeros.
+    const float weight = static_cast<float>(static_cast<double>(mine) / static_cast<double>(b));
+    if (m_deviceCollective)
+        reduceOnDevice(weight);
+    else
+        reduceThroughHost(weight);
+    m_optimizer->step(parameterRefs(), lr);
+    GlobalStep g;
+    gatherRankState(stopRequested, lossSum, correct, &g);
+    return g;
+}
+
+void Trainer::reduceThroughHost(float weight)
+{
+    size_t count = 0;
+    for (const auto &g : m_reducedGrads)
+        count += static_cast<size_t>(g.numel());
+    for (const auto &name : m_rankAveraged)
+        count += static_cast<size_t>(m_graph.initializers.at(name).numel());
+    m_reduceBuffer.resize(count);
+    if (weight == 0.0f) {
+        std::fill(m_reduceBuffer.begin(), m_reduceBuffer.end(), 0.0f);
+    } else {
+        // MPI sums host memory: on a device the gradients come down here.
         float *dst = m_reduceBuffer.data();
-        // The exchange goes through host memory (MPI); on a device the gradients come down here.
         for (const auto &name : m_graph.trainable) {
             const Tensor g = m_executor->gradient(name).to(Device::cpu());
             const float *src = g.data();
@@ -265,10 +290,53 @@ Trainer::GlobalStep Trainer::distributedStep(const Minibatch &mb, double lr, boo
         assignFromHost(t, src);
         src += t.numel();
     }
-    m_optimizer->step(parameterRefs(), lr);
-    GlobalStep g;
-    gatherRankState(stopRequested, lossSum, correct, &g);
-    return g;
+}
+
+void Trainer::reduceOnDevice(float weight)
+{
+    const Device device = m_settings.device;
+    const DeviceMemory *memory = deviceMemory(device.type);
+    check(memory != nullptr, "The " + device.toString() + " backend has not been started.");
+    int64_t count = 0;
+    for (const auto &g : m_reducedGrads)
+        count += g.numel();
+    for (const auto &name : m_rankAveraged)
+        count += m_graph.initializers.at(name).numel();
+    if (!m_deviceReduceBuffer.defined() || m_deviceReduceBuffer.numel() != count)
+        m_deviceReduceBuffer = Tensor({count}, DType::Float32, device);
+    float *buffer = m_deviceReduceBuffer.data(); // device memory: offsets only, never dereferenced here
+    if (weight == 0.0f) {
+        m_deviceReduceBuffer.fill(0.0f);
+    } else {
+        int64_t at = 0;
+        auto pack = [&](const Tensor &t) {
+            memory->copy(buffer + at, false, t.data(), false, t.byteSize());
+            at += t.numel();
+        };
+        for (const auto &name : m_graph.trainable)
+            pack(m_executor->gradient(name));
+        for (const auto &name : m_rankAveraged)
+            pack(m_graph.initializers.at(name));
+        const DeviceArithmetic *arithmetic = deviceArithmetic(device.type);
+        if (arithmetic && arithmetic->scale) {
+            arithmetic->scale(buffer, count, weight);
+        } else {
+            Tensor host = m_deviceReduceBuffer.to(Device::cpu());
+            for (int64_t i = 0; i < count; ++i)
+                host.data()[i] *= weight;
+            m_deviceReduceBuffer.copyFrom(host);
+        }
+    }
+    m_deviceCollective->allReduceSum(buffer, static_cast<size_t>(count));
+    int64_t at = 0;
+    auto unpack = [&](Tensor &t) {
+        memory->copy(t.data(), false, buffer + at, false, t.byteSize());
+        at += t.numel();
+    };
+    for (auto &g : m_reducedGrads)
+        unpack(g);
+    for (const auto &name : m_rankAveraged)
+        unpack(m_graph.initializers.at(name));
 }
 
 void Trainer::restoreProgress(const TrainerProgress &p)

@@ -19,6 +19,7 @@
 namespace netwright {
 
 class Communicator;
+class DeviceCollective;
 
 // Where training stands between two steps: with the parameters and the optimizer slots, this is
 // everything a checkpoint needs for an exact resume.
@@ -58,6 +59,7 @@ public:
     // The trainer appends a SoftmaxCrossEntropyLoss against the fed "labels".
     Trainer(Graph model, std::unique_ptr<MinibatchSource> train, std::unique_ptr<MinibatchSource> test,
             std::unique_ptr<Optimizer> optimizer, TrainerSettings settings);
+    ~Trainer();
 
     void addObserver(TrainingObserver *observer) { m_observers.push_back(observer); }
     // Trains as one rank of a data-parallel job (call before restoreProgress() and run(); the
@@ -65,6 +67,9 @@ public:
     // starts from rank 0's parameters, and a stop requested on any rank stops all of them at the
     // same step (one step after the request).
     void setCommunicator(Communicator *communicator);
+    // Data-parallel on a device: sum the gradients with this collective (NCCL) in device memory
+    // instead of through the host communicator. Its device must be settings().device.
+    void setDeviceCollective(std::unique_ptr<DeviceCollective> collective);
     int rank() const;
     int worldSize() const;
     // Trains to the configured epoch count or until stop is requested (then returns after the
@@ -98,6 +103,10 @@ private:
     };
     GlobalStep distributedStep(const Minibatch &mb, double lr, bool stopRequested);
     void synchronizeRanks();
+    // The sum over ranks of this rank's gradients (and averaged buffers) × weight, into
+    // m_reducedGrads and the buffers: through host memory and the communicator, or on the device.
+    void reduceThroughHost(float weight);
+    void reduceOnDevice(float weight);
     void gatherRankState(bool stopRequested, double lossSum, int64_t correct, GlobalStep *out);
 
     Graph m_graph;
@@ -116,6 +125,8 @@ private:
     std::vector<Tensor> m_reducedGrads;    // trainable order: the summed gradients the update uses
     std::vector<std::string> m_rankAveraged; // BatchNormalization running statistics
     std::vector<float> m_reduceBuffer;
+    std::unique_ptr<DeviceCollective> m_deviceCollective;
+    Tensor m_deviceReduceBuffer;
 };
 
 // Rows whose arg-max equals the label; logits [N,C], labels [N] int64, on any device.

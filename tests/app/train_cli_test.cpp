@@ -224,8 +224,8 @@ private slots:
             QVERIFY2(r.err.contains(QString::fromStdString(reason)), qPrintable(r.err));
             QVERIFY2(r.err.trimmed().endsWith(QStringLiteral("; train with --device cpu.")), qPrintable(r.err));
 #else
-            QCOMPARE(r.err.trimmed(), QStringLiteral("netwright train: This build of Netwright has no CUDA backend (it was built "
-                                                     "without NETWRIGHT_WITH_CUDA); use --device cpu."));
+            QCOMPARE(r.err.trimmed(), QStringLiteral("netwright train: This build of Netwright has no CUDA backend (no libnetwright-cuda.so "
+                                                     "beside the program; it is built with NETWRIGHT_WITH_CUDA); use --device cpu."));
 #endif
             QCOMPARE(r.err.count(QLatin1Char('\n')), 1);
             QVERIFY(!QFileInfo::exists(dir));

@@ -17,6 +17,8 @@
 #include "train/trainer.h"
 #include "zoo/model_zoo.h"
 
+#include "support/short_run.h"
+
 #include <QTest>
 
 #include <cmath>
@@ -95,95 +97,17 @@ Node makeNode(const std::string &op, size_t inputs, std::map<std::string, Attrib
     return n;
 }
 
-std::shared_ptr<Dataset> firstSamples(const Dataset &all, int64_t n)
-{
-    auto d = std::make_shared<Dataset>();
-    d->name = all.name;
-    d->classes = all.classes;
-    Shape shape = all.features.shape();
-    shape[0] = n;
-    d->features = Tensor(shape, all.features.dtype());
-    std::memcpy(d->features.raw(), all.features.raw(), d->features.byteSize());
-    d->labels = Tensor({n}, DType::Int64);
-    std::memcpy(d->labels.raw(), all.labels.raw(), d->labels.byteSize());
-    return d;
-}
-
-struct Run {
-    std::map<std::string, std::vector<float>> parameters;
-    std::vector<float> losses;
-    EvalInfo eval;
-};
-
-class Recorder final : public TrainingObserver {
-public:
-    Recorder(Run &run, std::stop_source &stop, int64_t stopAt) : m_run(run), m_stop(stop), m_stopAt(stopAt) {}
-    void onStep(const StepInfo &s) override
-    {
-        m_run.losses.push_back(s.loss);
-        if (s.globalStep == m_stopAt)
-            m_stop.request_stop();
-    }
-
-private:
-    Run &m_run;
-    std::stop_source &m_stop;
-    int64_t m_stopAt;
-};
-
-double relativeDifference(const std::map<std::string, std::vector<float>> &a, const std::map<std::string, std::vector<float>> &b)
-{
-    double worst = 0.0;
-    for (const auto &[name, v] : a) {
-        const auto &w = b.at(name);
-        double diff = 0.0, norm = 0.0;
-        for (size_t i = 0; i < v.size(); ++i) {
-            diff += (double(v[i]) - w[i]) * (double(v[i]) - w[i]);
-            norm += double(v[i]) * v[i];
-        }
-        if (norm > 0)
-            worst = std::max(worst, std::sqrt(diff / norm));
-    }
-    return worst;
-}
-
 } // namespace
 
 class CudaTrainingTest : public QObject {
     Q_OBJECT
-    std::shared_ptr<Dataset> m_train, m_test;
+    ShortData m_data;
 
     std::unique_ptr<Trainer> makeTrainer(const std::string &model, Device device)
     {
-        const RunConfig defaults = defaultRunConfig();
-        const Normalization norm{defaults.data.scale, defaults.data.mean, defaults.data.std};
-        ModelSpec spec;
-        spec.name = model;
         OptimizerSettings opt;
         opt.momentum = 0.9;
-        TrainerSettings settings{1, 1, 0.02, {}};
-        settings.device = device;
-        return std::make_unique<Trainer>(buildZooModel(spec, InitScheme::KaimingUniform, 5),
-                                         std::make_unique<DatasetSource>(m_train, 20, true, false, 7, norm),
-                                         std::make_unique<DatasetSource>(m_test, 100, false, false, 0, norm), makeOptimizer(opt),
-                                         settings);
-    }
-
-    static Run finish(Trainer &t, int64_t stopAt = 0, Run run = {})
-    {
-        std::stop_source stop;
-        Recorder rec(run, stop, stopAt);
-        t.addObserver(&rec);
-        const TrainEndInfo end = t.run(stop.get_token());
-        if (end.lastEvaluation)
-            run.eval = *end.lastEvaluation;
-        run.parameters.clear();
-        for (const auto &[name, v] : t.graph().initializers)
-            if (v.dtype() == DType::Float32) {
-                const Tensor h = v.to(Device::cpu());
-                run.parameters[name].assign(h.data(), h.data() + h.numel());
-            }
-        return run;
+        return makeShortTrainer(m_data, model, opt, 0.02, device);
     }
 
 private slots:
@@ -191,11 +115,7 @@ private slots:
     {
         setThreadCount(2);
         QCOMPARE(cuda::startBackend() > 0, true);
-        const std::string fm = defaultFashionMnistDir();
-        const Dataset train = loadIdxDataset(fm + "/train-images-idx3-ubyte.gz", fm + "/train-labels-idx1-ubyte.gz");
-        const Dataset test = loadIdxDataset(fm + "/t10k-images-idx3-ubyte.gz", fm + "/t10k-labels-idx1-ubyte.gz");
-        m_train = firstSamples(train, 602);
-        m_test = firstSamples(test, 250);
+        m_data = loadShortData();
     }
 
     void everyCudaKernelEqualsTheCpuKernel_data()
@@ -303,14 +223,14 @@ private slots:
     {
         QFETCH(QString, model);
         auto cpuTrainer = makeTrainer(model.toStdString(), Device::cpu());
-        const Run cpu = finish(*cpuTrainer);
+        const ShortRun cpu = finishRun(*cpuTrainer);
         auto gpuTrainer = makeTrainer(model.toStdString(), Device::cuda(0));
-        const Run gpu = finish(*gpuTrainer);
+        const ShortRun gpu = finishRun(*gpuTrainer);
         QCOMPARE(gpu.losses.size(), cpu.losses.size());
         for (size_t i = 0; i < 5; ++i) // before rounding differences have had time to grow
             QVERIFY2(std::abs(gpu.losses[i] - cpu.losses[i]) <= 1e-4 * std::max(1.0f, std::abs(cpu.losses[i])),
                      qPrintable(QStringLiteral("step %1: %2 vs %3").arg(i + 1).arg(gpu.losses[i]).arg(cpu.losses[i])));
-        const double rel = relativeDifference(gpu.parameters, cpu.parameters);
+        const double rel = worstRelativeDifference(gpu.parameters, cpu.parameters);
         qInfo("%s, 31 steps: GPU vs CPU relative parameter difference %.3g, test accuracy %lld vs %lld of 250", qPrintable(model), rel,
               static_cast<long long>(gpu.eval.correct), static_cast<long long>(cpu.eval.correct));
         QVERIFY2(rel <= 1e-3, qPrintable(QString::number(rel)));
@@ -321,15 +241,15 @@ private slots:
     void aRunStoppedOnTheGpuContinuesOnTheCpu()
     {
         auto whole = makeTrainer("lenet5", Device::cpu());
-        const Run reference = finish(*whole);
+        const ShortRun reference = finishRun(*whole);
         auto first = makeTrainer("lenet5", Device::cuda(0));
-        const Run part = finish(*first, 12);
+        const ShortRun part = finishRun(*first, 12);
         const auto entries = captureTrainingState(*first);
         auto second = makeTrainer("lenet5", Device::cpu());
         restoreTrainingState(*second, entries, "in-memory checkpoint");
-        const Run rest = finish(*second, 0, part);
+        const ShortRun rest = finishRun(*second, 0, part);
         QCOMPARE(rest.losses.size(), reference.losses.size());
-        const double rel = relativeDifference(rest.parameters, reference.parameters);
+        const double rel = worstRelativeDifference(rest.parameters, reference.parameters);
         QVERIFY2(rel <= 1e-3, qPrintable(QString::number(rel)));
     }
 };

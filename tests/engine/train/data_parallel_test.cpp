@@ -13,89 +13,19 @@
 #include "train/trainer.h"
 #include "zoo/model_zoo.h"
 
+#include "support/thread_communicator.h"
+
+#include "support/short_run.h"
+
 #include <QTest>
 
-#include <barrier>
 #include <cmath>
 #include <cstring>
-#include <functional>
-#include <thread>
 
 using namespace netwright;
+using namespace netwright::testing;
 
 namespace {
-
-// World state shared by the rank threads; every collective is two barriers around a copy.
-struct World {
-    explicit World(int n) : size(n), sync(n), posted(static_cast<size_t>(n)), lengths(static_cast<size_t>(n)) {}
-    int size;
-    std::barrier<> sync;
-    std::vector<const void *> posted;
-    std::vector<size_t> lengths;
-    std::vector<double> sumD;
-    std::vector<float> sumF;
-    std::string text;
-};
-
-class ThreadCommunicator final : public Communicator {
-public:
-    ThreadCommunicator(World &w, int rank) : m_w(w), m_rank(rank) {}
-    int rank() const override { return m_rank; }
-    int size() const override { return m_w.size; }
-    int localSize() const override { return m_w.size; }
-    void allReduceSum(float *data, size_t count) override { reduce(data, count, m_w.sumF); }
-    void allReduceSum(double *data, size_t count) override { reduce(data, count, m_w.sumD); }
-    void allGather(const void *mine, size_t bytes, void *all) override
-    {
-        m_w.posted[static_cast<size_t>(m_rank)] = mine;
-        m_w.sync.arrive_and_wait();
-        for (int r = 0; r < m_w.size; ++r)
-            std::memcpy(static_cast<char *>(all) + static_cast<size_t>(r) * bytes, m_w.posted[static_cast<size_t>(r)], bytes);
-        m_w.sync.arrive_and_wait();
-    }
-    void broadcast(std::string &bytes, int root) override
-    {
-        if (m_rank == root)
-            m_w.text = bytes;
-        m_w.sync.arrive_and_wait();
-        if (m_rank != root)
-            bytes = m_w.text;
-        m_w.sync.arrive_and_wait();
-    }
-    [[noreturn]] void abort(int) override { std::abort(); }
-
-private:
-    template<typename T> void reduce(T *data, size_t count, std::vector<T> &sum)
-    {
-        m_w.posted[static_cast<size_t>(m_rank)] = data;
-        m_w.sync.arrive_and_wait();
-        if (m_rank == 0) { // in rank order, as MpiCommunicator's reduce-then-broadcast
-            sum.assign(count, T(0));
-            for (int r = 0; r < m_w.size; ++r)
-                for (size_t i = 0; i < count; ++i)
-                    sum[i] += static_cast<const T *>(m_w.posted[static_cast<size_t>(r)])[i];
-        }
-        m_w.sync.arrive_and_wait();
-        std::memcpy(data, sum.data(), count * sizeof(T));
-        m_w.sync.arrive_and_wait();
-    }
-    World &m_w;
-    int m_rank;
-};
-
-std::shared_ptr<Dataset> firstSamples(const Dataset &all, int64_t n)
-{
-    auto d = std::make_shared<Dataset>();
-    d->name = all.name;
-    d->classes = all.classes;
-    Shape shape = all.features.shape();
-    shape[0] = n;
-    d->features = Tensor(shape, all.features.dtype());
-    std::memcpy(d->features.raw(), all.features.raw(), d->features.byteSize());
-    d->labels = Tensor({n}, DType::Int64);
-    std::memcpy(d->labels.raw(), all.labels.raw(), d->labels.byteSize());
-    return d;
-}
 
 struct Outcome {
     std::map<std::string, std::vector<float>> parameters;
@@ -137,26 +67,6 @@ Outcome train(const std::string &model, int64_t batch, Communicator *comm, std::
     return o;
 }
 
-// Runs body(communicator) on `ranks` threads, one world; returns each rank's error text ("" if none).
-std::vector<std::string> onRanks(int ranks, const std::function<void(Communicator &, int)> &body)
-{
-    World world(ranks);
-    std::vector<std::string> errors(static_cast<size_t>(ranks));
-    std::vector<std::thread> threads;
-    for (int r = 0; r < ranks; ++r)
-        threads.emplace_back([&, r] {
-            ThreadCommunicator comm(world, r);
-            try {
-                body(comm, r);
-            } catch (const std::exception &e) {
-                errors[static_cast<size_t>(r)] = e.what();
-            }
-        });
-    for (auto &t : threads)
-        t.join();
-    return errors;
-}
-
 } // namespace
 
 class DataParallelTest : public QObject {
@@ -167,11 +77,9 @@ private slots:
     void initTestCase()
     {
         setThreadCount(1);
-        const std::string fm = defaultFashionMnistDir();
-        const Dataset train = loadIdxDataset(fm + "/train-images-idx3-ubyte.gz", fm + "/train-labels-idx1-ubyte.gz");
-        const Dataset test = loadIdxDataset(fm + "/t10k-images-idx3-ubyte.gz", fm + "/t10k-labels-idx1-ubyte.gz");
-        m_train = firstSamples(train, 602);
-        m_test = firstSamples(test, 250);
+        const ShortData data = loadShortData();
+        m_train = data.train;
+        m_test = data.test;
     }
 
     void threeRanksAgreeAndMatchOneProcess_data()
@@ -199,17 +107,7 @@ private slots:
         QCOMPARE(ranks[0].eval.samples, int64_t(250));
         QCOMPARE(ranks[0].losses.size(), single.losses.size()); // 31 steps, the last of 2 samples
         QCOMPARE(single.losses.size(), size_t(31));
-        double worst = 0.0;
-        for (const auto &[name, v] : single.parameters) {
-            const auto &p = ranks[0].parameters.at(name);
-            double diff = 0.0, norm = 0.0;
-            for (size_t i = 0; i < v.size(); ++i) {
-                diff += (double(p[i]) - v[i]) * (double(p[i]) - v[i]);
-                norm += double(v[i]) * v[i];
-            }
-            if (norm > 0)
-                worst = std::max(worst, std::sqrt(diff / norm));
-        }
+        const double worst = worstRelativeDifference(ranks[0].parameters, single.parameters);
         qInfo("%s, 31 steps, 3 ranks vs 1 process: worst relative parameter difference %.3g, test accuracy %lld vs %lld of 250",
               qPrintable(model), worst, static_cast<long long>(ranks[0].eval.correct), static_cast<long long>(single.eval.correct));
         if (model == "lenet5") {

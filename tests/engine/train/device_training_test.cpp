@@ -17,21 +17,28 @@
 #include "train/trainer.h"
 #include "zoo/model_zoo.h"
 
+#include "dist/communicator.h"
+#include "support/short_run.h"
+#include "support/thread_communicator.h"
+
 #include <QTest>
 
+#include <atomic>
 #include <cstdint>
 #include <cstdlib>
 #include <cstring>
 
 using namespace netwright;
+using namespace netwright::testing;
 
 namespace {
 
 // Bit 62 set: a non-canonical x86-64 address, so dereferencing a "device" pointer on the host
 // faults instead of silently working.
 constexpr uintptr_t kTag = uintptr_t(1) << 62;
-int g_allocations = 0;
-int g_arithmeticCalls = 0;
+std::atomic<int> g_allocations = 0;
+std::atomic<int> g_arithmeticCalls = 0;
+std::atomic<int> g_collectiveCalls = 0;
 
 template<typename T> T *host(T *p)
 {
@@ -88,97 +95,48 @@ int startStandIn()
     return 1;
 }
 
-std::shared_ptr<Dataset> firstSamples(const Dataset &all, int64_t n)
-{
-    auto d = std::make_shared<Dataset>();
-    d->name = all.name;
-    d->classes = all.classes;
-    Shape shape = all.features.shape();
-    shape[0] = n;
-    d->features = Tensor(shape, all.features.dtype());
-    std::memcpy(d->features.raw(), all.features.raw(), d->features.byteSize());
-    d->labels = Tensor({n}, DType::Int64);
-    std::memcpy(d->labels.raw(), all.labels.raw(), d->labels.byteSize());
-    return d;
-}
-
-struct Run {
-    std::map<std::string, std::vector<float>> parameters; // host copies, buffers included
-    std::vector<float> losses;
-    std::vector<float> accuracies;
-    EvalInfo eval;
-};
-
-// Records the steps and asks for a stop after global step `stopAt` (0: never).
-class Recorder final : public TrainingObserver {
+// The device collective a backend registers (NCCL for CUDA), over the stand-in memory: the ranks'
+// host communicator sums the floats behind the device pointers, in rank order.
+class StandInCollective final : public DeviceCollective {
 public:
-    Recorder(Run &run, std::stop_source &stop, int64_t stopAt) : m_run(run), m_stop(stop), m_stopAt(stopAt) {}
-    void onStep(const StepInfo &s) override
+    explicit StandInCollective(Communicator &ranks) : m_ranks(ranks) {}
+    Device device() const override { return Device::cuda(0); }
+    void allReduceSum(float *deviceData, size_t count) override
     {
-        m_run.losses.push_back(s.loss);
-        m_run.accuracies.push_back(s.accuracy);
-        if (s.globalStep == m_stopAt)
-            m_stop.request_stop();
+        ++g_collectiveCalls;
+        m_ranks.allReduceSum(host(deviceData), count);
     }
 
 private:
-    Run &m_run;
-    std::stop_source &m_stop;
-    int64_t m_stopAt;
+    Communicator &m_ranks;
 };
 
 } // namespace
 
 class DeviceTrainingTest : public QObject {
     Q_OBJECT
-    std::shared_ptr<Dataset> m_train, m_test;
+    ShortData m_data;
 
     std::unique_ptr<Trainer> makeTrainer(const std::string &model, const std::string &optimizer, Device device)
     {
-        const RunConfig defaults = defaultRunConfig();
-        const Normalization norm{defaults.data.scale, defaults.data.mean, defaults.data.std};
-        ModelSpec spec;
-        spec.name = model;
         OptimizerSettings opt;
         opt.name = optimizer;
         opt.momentum = optimizer == "sgd" ? 0.9 : 0.0;
         opt.nesterov = optimizer == "sgd";
         opt.weightDecay = 1e-4;
-        TrainerSettings settings{1, 1, optimizer == "sgd" ? 0.02 : 0.002, {}};
-        settings.device = device;
-        return std::make_unique<Trainer>(buildZooModel(spec, InitScheme::KaimingUniform, 5),
-                                         std::make_unique<DatasetSource>(m_train, 20, true, false, 7, norm),
-                                         std::make_unique<DatasetSource>(m_test, 100, false, false, 0, norm), makeOptimizer(opt),
-                                         settings);
-    }
-
-    static Run finish(Trainer &t, int64_t stopAt = 0, Run run = {})
-    {
-        std::stop_source stop;
-        Recorder rec(run, stop, stopAt);
-        t.addObserver(&rec);
-        const TrainEndInfo end = t.run(stop.get_token());
-        if (end.lastEvaluation)
-            run.eval = *end.lastEvaluation;
-        run.parameters.clear();
-        for (const auto &[name, v] : t.graph().initializers)
-            if (v.dtype() == DType::Float32) {
-                const Tensor h = v.to(Device::cpu());
-                run.parameters[name].assign(h.data(), h.data() + h.numel());
-            }
-        return run;
+        return makeShortTrainer(m_data, model, opt, optimizer == "sgd" ? 0.02 : 0.002, device);
     }
 
     // The stand-in device must reproduce the CPU's run of `model` exactly.
     void compareWithCpu(const std::string &model, const std::string &optimizer)
     {
         auto cpu = makeTrainer(model, optimizer, Device::cpu());
-        const Run reference = finish(*cpu);
+        const ShortRun reference = finishRun(*cpu);
         g_allocations = 0;
         auto dev = makeTrainer(model, optimizer, Device::cuda(0));
         for (const auto &[name, v] : dev->graph().initializers)
             QVERIFY2(v.dtype() != DType::Float32 || v.device() == Device::cuda(0), name.c_str());
-        const Run onDevice = finish(*dev);
+        const ShortRun onDevice = finishRun(*dev);
         QVERIFY(g_allocations > 0);
         QCOMPARE(onDevice.losses.size(), size_t(31)); // 602 samples, batch 20
         QVERIFY(onDevice.losses == reference.losses);
@@ -196,11 +154,7 @@ private slots:
     void initTestCase()
     {
         setThreadCount(1);
-        const std::string fm = defaultFashionMnistDir();
-        const Dataset train = loadIdxDataset(fm + "/train-images-idx3-ubyte.gz", fm + "/train-labels-idx1-ubyte.gz");
-        const Dataset test = loadIdxDataset(fm + "/t10k-images-idx3-ubyte.gz", fm + "/t10k-labels-idx1-ubyte.gz");
-        m_train = firstSamples(train, 602);
-        m_test = firstSamples(test, 250);
+        m_data = loadShortData();
     }
 
     // Before any backend is registered (as in a build without CUDA).
@@ -211,7 +165,8 @@ private slots:
             QFAIL("startDevice succeeded without a CUDA backend");
         } catch (const Error &e) {
             QCOMPARE(QString::fromUtf8(e.what()),
-                     QStringLiteral("This build of Netwright has no CUDA backend (it was built without NETWRIGHT_WITH_CUDA); use --device cpu."));
+                     QStringLiteral("This build of Netwright has no CUDA backend (no libnetwright-cuda.so beside the program; it is "
+                                    "built with NETWRIGHT_WITH_CUDA); use --device cpu."));
         }
         RunConfig config = defaultRunConfig();
         config.training.device = "gpu";
@@ -289,10 +244,10 @@ private slots:
         QFETCH(bool, fromDevice);
         registerDeviceArithmetic(DeviceType::Cuda, DeviceArithmetic{}); // every path through host copies
         auto reference = makeTrainer("cnn-bn", "adamw", Device::cpu());
-        const Run whole = finish(*reference);
+        const ShortRun whole = finishRun(*reference);
 
         auto first = makeTrainer("cnn-bn", "adamw", fromDevice ? Device::cuda(0) : Device::cpu());
-        const Run part = finish(*first, 12);
+        const ShortRun part = finishRun(*first, 12);
         QCOMPARE(part.losses.size(), size_t(12));
         const auto entries = captureTrainingState(*first);
         int tensors = 0;
@@ -305,7 +260,7 @@ private slots:
 
         auto second = makeTrainer("cnn-bn", "adamw", fromDevice ? Device::cpu() : Device::cuda(0));
         restoreTrainingState(*second, entries, "in-memory checkpoint");
-        const Run rest = finish(*second, 0, part);
+        const ShortRun rest = finishRun(*second, 0, part);
         QVERIFY(rest.losses == whole.losses);
         QVERIFY(rest.parameters == whole.parameters);
         QCOMPARE(rest.eval.correct, whole.eval.correct);
@@ -313,6 +268,43 @@ private slots:
         QCOMPARE(slotsRest.size(), slotsWhole.size());
         for (const auto &[name, t] : slotsWhole)
             QVERIFY2(std::memcmp(slotsRest.at(name).raw(), t.raw(), t.byteSize()) == 0, name.c_str());
+    }
+
+    // Data-parallel ranks on devices sum their gradients (and BatchNorm's running statistics) in
+    // device memory through the backend's collective: three ranks as threads, the last batch
+    // leaving rank 0 without a row, end with the bits of three CPU ranks summing through the host.
+    void ranksSumOnTheDeviceLikeThroughTheHost_data()
+    {
+        QTest::addColumn<QString>("model");
+        QTest::newRow("lenet5") << "lenet5";
+        QTest::newRow("cnn-bn") << "cnn-bn";
+    }
+    void ranksSumOnTheDeviceLikeThroughTheHost()
+    {
+        QFETCH(QString, model);
+        std::vector<ShortRun> cpu(3), dev(3);
+        auto errors = onRanks(3, [&](Communicator &comm, int r) {
+            auto t = makeTrainer(model.toStdString(), "sgd", Device::cpu());
+            t->setCommunicator(&comm);
+            cpu[static_cast<size_t>(r)] = finishRun(*t);
+        });
+        for (const auto &e : errors)
+            QVERIFY2(e.empty(), e.c_str());
+        g_collectiveCalls = 0;
+        errors = onRanks(3, [&](Communicator &comm, int r) {
+            auto t = makeTrainer(model.toStdString(), "sgd", Device::cuda(0));
+            t->setCommunicator(&comm);
+            t->setDeviceCollective(std::make_unique<StandInCollective>(comm));
+            dev[static_cast<size_t>(r)] = finishRun(*t);
+        });
+        for (const auto &e : errors)
+            QVERIFY2(e.empty(), e.c_str());
+        QCOMPARE(g_collectiveCalls.load(), 3 * 31); // every step of every rank
+        for (size_t r = 0; r < 3; ++r) {
+            QVERIFY(dev[r].parameters == cpu[0].parameters);
+            QVERIFY(dev[r].losses == cpu[0].losses);
+            QCOMPARE(dev[r].eval.correct, cpu[0].eval.correct);
+        }
     }
 };
 
