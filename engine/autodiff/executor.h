@@ -26,9 +26,9 @@ public:
     // tensors: read them with Tensor::to(Device::cpu())); the device's backend must be started.
     explicit Executor(Graph &graph, Device device = Device::cpu());
 
-    // Feeds graph inputs by name (aliased on the CPU; copied to the device otherwise) and runs
-    // every node. training selects the
-    // batch statistics in BatchNormalization and the random mask in Dropout.
+    // Feeds graph inputs by name (aliased when already on the executor's device, else copied there)
+    // and runs every node. training selects the batch statistics in BatchNormalization and the
+    // random mask in Dropout.
     void forward(const std::map<std::string, Tensor> &feeds, bool training);
     // The value of any graph value after forward(); aliases the executor's buffer, which the next
     // forward() overwrites.

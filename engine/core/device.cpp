@@ -7,50 +7,59 @@
 #include <unistd.h>
 
 #include <climits>
-#include <vector>
 #include <cstdlib>
 #include <mutex>
+#include <vector>
 
 namespace netwright {
 
 namespace {
 std::mutex g_mutex;
-DeviceMemory g_cuda;
-bool g_cudaRegistered = false;
-DeviceArithmetic g_cudaArithmetic;
-bool g_cudaArithmeticRegistered = false;
+
+// What the CUDA backend registered of one kind (the CPU is built in and registers nothing).
+template<typename T> struct Registration {
+    T value;
+    bool registered = false;
+
+    void set(DeviceType type, const T &v)
+    {
+        if (type != DeviceType::Cuda)
+            return;
+        std::lock_guard lock(g_mutex);
+        value = v;
+        registered = true;
+    }
+    const T *get(DeviceType type) const
+    {
+        std::lock_guard lock(g_mutex);
+        return type == DeviceType::Cuda && registered ? &value : nullptr;
+    }
+};
+
+Registration<DeviceMemory> g_cudaMemory;
+Registration<DeviceArithmetic> g_cudaArithmetic;
 DeviceStarter g_cudaStarter = nullptr;
 int g_cudaDevices = -1; // -1: not started yet
 } // namespace
 
 void registerDeviceMemory(DeviceType type, const DeviceMemory &memory)
 {
-    if (type != DeviceType::Cuda)
-        return; // the CPU is built in
-    std::lock_guard lock(g_mutex);
-    g_cuda = memory;
-    g_cudaRegistered = true;
+    g_cudaMemory.set(type, memory);
 }
 
 const DeviceMemory *deviceMemory(DeviceType type)
 {
-    std::lock_guard lock(g_mutex);
-    return type == DeviceType::Cuda && g_cudaRegistered ? &g_cuda : nullptr;
+    return g_cudaMemory.get(type);
 }
 
 void registerDeviceArithmetic(DeviceType type, const DeviceArithmetic &arithmetic)
 {
-    if (type != DeviceType::Cuda)
-        return;
-    std::lock_guard lock(g_mutex);
-    g_cudaArithmetic = arithmetic;
-    g_cudaArithmeticRegistered = true;
+    g_cudaArithmetic.set(type, arithmetic);
 }
 
 const DeviceArithmetic *deviceArithmetic(DeviceType type)
 {
-    std::lock_guard lock(g_mutex);
-    return type == DeviceType::Cuda && g_cudaArithmeticRegistered ? &g_cudaArithmetic : nullptr;
+    return g_cudaArithmetic.get(type);
 }
 
 void registerDeviceStarter(DeviceType type, DeviceStarter starter)

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The device seam: where a tensor lives and which kernels run it. The CPU is built in; a device
-// backend (engine/cuda) registers how to allocate, copy and fill its memory, so the engine core
-// never links a device runtime. Kernels are registered per (op type, device type) likewise.
+// backend (engine/cuda) registers how to allocate, copy and fill its memory, its arithmetic and
+// its kernels (per op type, ops/op.h), so the engine core never links a device runtime.
 #pragma once
 
 #include <cstddef>
@@ -52,15 +52,16 @@ struct DeviceArithmetic {
 void registerDeviceArithmetic(DeviceType type, const DeviceArithmetic &arithmetic);
 const DeviceArithmetic *deviceArithmetic(DeviceType type);
 
-// How a backend starts, registered by the program that links it (the netwright executable links
-// engine/cuda when built with NETWRIGHT_WITH_CUDA): registers the backend's memory, arithmetic
-// and kernels, and returns how many devices it can use — or throws Error saying why none.
+// How a backend starts: registered by the backend itself (libnetwright-cuda.so's entry point, or
+// cuda::registerBackend() where a program links engine/cuda directly); it registers the backend's
+// memory, arithmetic and kernels, and returns how many devices it can use — or throws Error
+// saying why none.
 using DeviceStarter = int (*)();
 void registerDeviceStarter(DeviceType type, DeviceStarter starter);
 // "cpu", "cuda" (device 0) or "cuda:N"; throws Error naming the text otherwise.
 Device parseDevice(const std::string &text);
-// Makes `device` usable (starting its backend on first use) and returns the number of devices of
-// its type. Throws Error when this build has no backend for it, when no such device is present
+// Makes `device` usable (starting its backend on first use, after loading libnetwright-cuda.so
+// when no starter is registered yet) and returns the number of devices of its type. Throws Error when this build has no backend for it, when no such device is present
 // (the backend's reason), or when the index is out of range. The CPU always succeeds.
 int startDevice(Device device);
 

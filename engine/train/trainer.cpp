@@ -411,13 +411,16 @@ TrainEndInfo Trainer::run(std::stop_token stop)
             const double lr = schedule.at(m_globalStep);
             const int64_t b = mb->labels.dim(0);
             GlobalStep global;
+            float loss = 0.0f; // this batch's mean; read once (on a device it is a download)
             if (m_comm) {
                 global = distributedStep(*mb, lr, stop.stop_requested());
+                loss = static_cast<float>(global.lossSum / static_cast<double>(b));
             } else {
                 m_executor->forward({{input, mb->features}, {"labels", mb->labels}}, true);
                 m_executor->backward("loss");
                 m_optimizer->step(parameterRefs(), lr);
-                global.lossSum = static_cast<double>(scalarOf(m_executor->value("loss"))) * static_cast<double>(b);
+                loss = scalarOf(m_executor->value("loss"));
+                global.lossSum = static_cast<double>(loss) * static_cast<double>(b);
                 global.correct = countCorrect(m_executor->value(m_logits), mb->labels);
             }
             ++m_globalStep;
@@ -428,7 +431,7 @@ TrainEndInfo Trainer::run(std::stop_token stop)
             step.globalStep = m_globalStep;
             step.epochs = m_settings.epochs;
             step.batchSize = b;
-            step.loss = m_comm ? static_cast<float>(global.lossSum / static_cast<double>(b)) : scalarOf(m_executor->value("loss"));
+            step.loss = loss;
             const int64_t ok = global.correct;
             step.accuracy = static_cast<float>(ok) / static_cast<float>(b);
             step.lr = lr;
