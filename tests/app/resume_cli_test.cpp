@@ -13,6 +13,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QFile>
+#include <QFileInfo>
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
@@ -83,7 +84,9 @@ private slots:
             QProcess p;
             p.setStandardOutputFile(QProcess::nullDevice());
             p.setStandardErrorFile(path("stderr.log"), QIODevice::Append);
-            if (round == 0)
+            // A train killed before it wrote config.json left no run to resume (resume says so):
+            // as a user would, start it again.
+            if (!QFileInfo::exists(path("killed/config.json")))
                 p.start(binary(), {"train", "--config", m_config, "--out", path("killed")});
             else {
                 p.start(binary(), {"resume", path("killed")});
