@@ -80,7 +80,7 @@ TrainingPanel::TrainingPanel(QWidget *parent)
         m_startStep = info.startGlobalStep;
         m_progress->setRange(0, static_cast<int>(std::min<int64_t>(m_totalSteps, INT32_MAX)));
         m_progress->setValue(static_cast<int>(info.startGlobalStep));
-        m_runDir->setText(tr("Run directory: %1").arg(QDir::toNativeSeparators(dir)));
+        m_runDir->setText(tr("Run directory: %1 · on %2").arg(QDir::toNativeSeparators(dir), QString::fromStdString(info.device.toString())));
         m_clock.start();
     });
     connect(m_run, &TrainingRun::stepped, this, [this](const std::vector<StepInfo> &steps) {
@@ -115,10 +115,12 @@ TrainingPanel::TrainingPanel(QWidget *parent)
     connect(m_run, &TrainingRun::finished, this, [this](bool stopped, const QString &error) {
         updateButtons();
         if (!error.isEmpty()) {
-            m_eta->setText(tr("The run failed."));
-            QMessageBox box(QMessageBox::Warning, tr("Training"), tr("The run failed."), QMessageBox::Ok, this);
-            box.setDetailedText(error);
-            box.open();
+            m_eta->setText(tr("The run failed: %1").arg(error));
+            auto *box = new QMessageBox(QMessageBox::Warning, tr("Training"), tr("The run failed."), QMessageBox::Ok, this);
+            box->setObjectName(QStringLiteral("runError"));
+            box->setAttribute(Qt::WA_DeleteOnClose);
+            box->setInformativeText(error);
+            box->open();
         } else {
             m_eta->setText(stopped ? tr("Stopped at step %1; `netwright resume` continues the run.").arg(m_lastStep)
                                    : tr("Finished: %1 steps.").arg(m_lastStep));
@@ -200,6 +202,14 @@ void TrainingPanel::buildForm()
     m_epochs = spin(optBox, 1, 10000, 5);
     m_batch = spin(optBox, 1, 65536, 64);
     m_seed = spin(optBox, 0, INT32_MAX, 1);
+    // Where the kernels run, as `--device`: the GPU is tried when the run starts, which says
+    // why it cannot be used (no backend in this build, no device, no driver).
+    m_device = new QComboBox(optBox);
+    m_device->setObjectName(QStringLiteral("device"));
+    m_device->addItem(tr("CPU"), QStringLiteral("cpu"));
+    m_device->addItem(tr("CUDA GPU 0"), QStringLiteral("cuda"));
+    m_device->setToolTip(tr("Where the run trains (training.device). Checkpoints do not depend on it: "
+                            "a run saved on the GPU resumes on the CPU and the other way round."));
     of->addRow(tr("Optimizer"), m_optimizer);
     of->addRow(tr("Learning rate"), m_lr);
     of->addRow(tr("Momentum (SGD)"), m_momentum);
@@ -209,6 +219,7 @@ void TrainingPanel::buildForm()
     of->addRow(tr("Epochs"), m_epochs);
     of->addRow(tr("Batch size"), m_batch);
     of->addRow(tr("Seed"), m_seed);
+    of->addRow(tr("Device"), m_device);
     column->addWidget(optBox);
 
     auto *ckBox = new QGroupBox(tr("Checkpoints"), formHost);
@@ -295,6 +306,7 @@ void TrainingPanel::buildForm()
     m_progress = new QProgressBar(right);
     m_eta = new QLabel(tr("Set up the run on the left, then Start."), right);
     m_runDir = new QLabel(right);
+    m_runDir->setObjectName(QStringLiteral("runDirectory"));
     m_runDir->setTextInteractionFlags(Qt::TextSelectableByMouse);
     rv->addWidget(m_progress);
     rv->addWidget(m_eta);
@@ -320,7 +332,7 @@ void TrainingPanel::buildForm()
     // Every edit revalidates and refreshes the preview.
     for (QLineEdit *e : {m_name, m_modelFile, m_trainImages, m_trainLabels, m_testImages, m_testLabels, m_trainCsv, m_testCsv})
         connect(e, &QLineEdit::textChanged, this, &TrainingPanel::revalidate);
-    for (QComboBox *c : {m_model, m_dataset, m_optimizer, m_schedule, m_format, m_monitor, m_cntkUnit})
+    for (QComboBox *c : {m_model, m_dataset, m_optimizer, m_schedule, m_format, m_monitor, m_cntkUnit, m_device})
         connect(c, &QComboBox::currentIndexChanged, this, &TrainingPanel::revalidate);
     for (QSpinBox *s : {m_epochs, m_batch, m_seed, m_saveSteps, m_saveSeconds, m_keepMax, m_keepMinutes, m_warmup, m_topK, m_keepPeriod,
                          m_cntkFrequency})
@@ -358,6 +370,7 @@ RunConfig TrainingPanel::config() const
     c.training.epochs = m_epochs->value();
     c.training.batchSize = m_batch->value();
     c.training.seed = static_cast<uint32_t>(m_seed->value());
+    c.training.device = m_device->currentData().toString().toStdString();
     c.checkpoint.enabled = m_checkpointing->isChecked();
     c.checkpoint.format = m_format->currentData().toString().toStdString();
     c.checkpoint.saveEveryEpoch = m_everyEpoch->isChecked();
@@ -389,7 +402,8 @@ void TrainingPanel::setConfig(const RunConfig &c)
 {
     m_base = c;
     const QSignalBlocker blockers[] = {QSignalBlocker(m_name), QSignalBlocker(m_model), QSignalBlocker(m_dataset), QSignalBlocker(m_optimizer),
-                                       QSignalBlocker(m_schedule), QSignalBlocker(m_lr), QSignalBlocker(m_epochs), QSignalBlocker(m_batch)};
+                                       QSignalBlocker(m_schedule), QSignalBlocker(m_lr), QSignalBlocker(m_epochs), QSignalBlocker(m_batch),
+                                       QSignalBlocker(m_device)};
     m_name->setText(QString::fromStdString(c.name));
     m_modelFile->setText(QString::fromStdString(c.modelFile));
     m_model->setCurrentIndex(std::max(0, m_model->findData(c.modelFile.empty() ? QString::fromStdString(c.model) : QStringLiteral("file"))));
@@ -409,6 +423,13 @@ void TrainingPanel::setConfig(const RunConfig &c)
     m_epochs->setValue(c.training.epochs);
     m_batch->setValue(c.training.batchSize);
     m_seed->setValue(static_cast<int>(c.training.seed));
+    // "cuda" is GPU 0 (as "cuda:0"); another GPU the config names is listed as it is.
+    QString device = QString::fromStdString(c.training.device);
+    if (device == QLatin1String("cuda:0"))
+        device = QStringLiteral("cuda");
+    if (m_device->findData(device) < 0)
+        m_device->addItem(device.startsWith(QLatin1String("cuda:")) ? tr("CUDA GPU %1").arg(device.mid(5)) : device, device);
+    m_device->setCurrentIndex(m_device->findData(device));
     m_checkpointing->setChecked(c.checkpoint.enabled);
     m_format->setCurrentIndex(std::max(0, m_format->findData(QString::fromStdString(c.checkpoint.format))));
     m_everyEpoch->setChecked(c.checkpoint.saveEveryEpoch);
@@ -554,9 +575,12 @@ void TrainingPanel::start()
         m_run->start(config(), out);
         m_eta->setText(tr("Loading the data…"));
     } catch (const Error &e) {
-        QMessageBox box(QMessageBox::Warning, tr("Training"), tr("The run could not start."), QMessageBox::Ok, this);
-        box.setDetailedText(QString::fromUtf8(e.what()));
-        box.open();
+        // On the heap: open() returns at once, and the box must outlive this function.
+        auto *box = new QMessageBox(QMessageBox::Warning, tr("Training"), tr("The run could not start."), QMessageBox::Ok, this);
+        box->setObjectName(QStringLiteral("startError"));
+        box->setAttribute(Qt::WA_DeleteOnClose);
+        box->setInformativeText(QString::fromUtf8(e.what()));
+        box->open();
     }
     updateButtons();
 }

@@ -4,6 +4,7 @@
 #include "checkpoint/checkpoint_manager.h"
 #include "cli/run_directory.h"
 #include "core/atomic_file.h"
+#include "core/device.h"
 #include "core/error.h"
 #include "train/metrics_log.h"
 #include "train/training_setup.h"
@@ -142,6 +143,9 @@ void TrainingRun::start(const RunConfig &config, const QString &out)
         return;
     if (m_worker.joinable())
         m_worker.join();
+    // A device that cannot be used is said at once (why: no backend, no GPU, no driver), before
+    // anything is written. Starting the backend takes a moment, once per program.
+    startDevice(parseDevice(config.training.device));
     // The directory is made here, on the UI thread, so that its name is known at once.
     m_dir = cli::prepareRunDirectory(out, QString::fromStdString(config.name), false);
     m_stop = std::stop_source();

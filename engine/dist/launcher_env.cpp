@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // What the MPI launchers put in a rank's environment; read without initialising MPI, so a plain
-// `netwright train` never loads the MPI runtime. Also where a device backend registers its
-// collective (NCCL), which needs no MPI either.
+// `netwright train` never loads the MPI runtime.
 #include "dist/communicator.h"
 
 #include "core/error.h"
@@ -12,8 +11,6 @@
 namespace netwright {
 
 namespace {
-DeviceCollectiveFactory g_cudaCollective = nullptr; // set once by the CUDA backend as it starts
-
 // Open MPI, then PMIx (Open MPI 5, srun --mpi=pmix), then PMI-1/2 (MPICH, Intel MPI, srun).
 constexpr const char *kSizeVariables[] = {"OMPI_COMM_WORLD_SIZE", "PMIX_SIZE", "PMI_SIZE", "MPI_LOCALNRANKS"};
 constexpr const char *kRankVariables[] = {"OMPI_COMM_WORLD_RANK", "PMIX_RANK", "PMI_RANK"};
@@ -50,18 +47,5 @@ std::unique_ptr<Communicator> joinMpiWorld()
                 + std::to_string(launcherWorldSize()) + " ranks; rebuild with Open MPI installed (libopenmpi-dev).");
 }
 #endif
-
-void registerDeviceCollectiveFactory(DeviceType type, DeviceCollectiveFactory factory)
-{
-    if (type == DeviceType::Cuda)
-        g_cudaCollective = factory;
-}
-
-std::unique_ptr<DeviceCollective> makeDeviceCollective(Communicator &host, Device device)
-{
-    if (device.type != DeviceType::Cuda || !g_cudaCollective)
-        return nullptr;
-    return g_cudaCollective(host, device);
-}
 
 } // namespace netwright

@@ -55,6 +55,12 @@ struct RankRecord {
     int64_t correct;
     int64_t stop;
 };
+
+// Set once by the CUDA backend as it starts (NCCL). Here, beside the trainer that uses it, so that
+// every program that trains — the workbench window without the CLI too — holds the symbol that
+// libnetwright-cuda.so resolves in it when loaded.
+DeviceCollectiveFactory g_cudaCollective = nullptr;
+
 } // namespace
 
 std::pair<int64_t, int64_t> shardRows(int64_t rows, int rank, int world)
@@ -481,6 +487,19 @@ TrainEndInfo Trainer::run(std::stop_token stop)
     for (auto *o : m_observers)
         o->onTrainEnd(end);
     return end;
+}
+
+void registerDeviceCollectiveFactory(DeviceType type, DeviceCollectiveFactory factory)
+{
+    if (type == DeviceType::Cuda)
+        g_cudaCollective = factory;
+}
+
+std::unique_ptr<DeviceCollective> makeDeviceCollective(Communicator &host, Device device)
+{
+    if (device.type != DeviceType::Cuda || !g_cudaCollective)
+        return nullptr;
+    return g_cudaCollective(host, device);
 }
 
 } // namespace netwright

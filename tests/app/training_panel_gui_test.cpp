@@ -4,8 +4,11 @@
 // step, an evaluation point per epoch and a checkpoint marker per saved checkpoint, all matching
 // what the run directory records; Pause holds the run, Resume continues it, Stop ends it with a
 // checkpoint; the event loop never stalls above 100 ms while the run goes; an invalid form names
-// the setting and cannot start; the saved run config is the
+// the setting and cannot start; the Device row is training.device and an unusable GPU is said at
+// Start, with nothing written; the saved run config is the
 // one `netwright train --config` reads; Run ▸ Train This Model trains an open ONNX file. The smoothing is TensorBoard's debiased EMA.
+#include "core/device.h"
+#include "core/error.h"
 #include "formats/mindspore/ckpt_file.h"
 #include "gui/main_window.h"
 #include "gui/model_document.h"
@@ -14,13 +17,16 @@
 #include "support/cli_support.h"
 #include "training/training_curves.h"
 
+#include <QComboBox>
 #include <QDir>
 #include <QElapsedTimer>
 #include <QTimer>
 #include <QFile>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QLabel>
 #include <QListWidget>
+#include <QMessageBox>
 #include <QProcess>
 #include <QProgressBar>
 #include <QSignalSpy>
@@ -200,6 +206,59 @@ private slots:
         QVERIFY2(panel.validationError().contains("train_images"), qPrintable(panel.validationError()));
         panel.start();
         QVERIFY(!panel.run()->isRunning());
+    }
+
+    // The Device row is training.device; a GPU that cannot be used is said when Start is pressed,
+    // with the reason the engine gives, and nothing is written. Where a GPU works, the run starts
+    // on it and says so.
+    void deviceRowIsTrainingDevice()
+    {
+        TrainingPanel panel;
+        panel.setRunsDirectory(m_dir.filePath("device-runs"));
+        RunConfig c = m_config;
+        c.training.device = "cuda:1";
+        panel.setConfig(c);
+        QCOMPARE(panel.config().training.device, std::string("cuda:1"));
+        auto *device = panel.findChild<QComboBox *>("device");
+        QVERIFY(device);
+        QCOMPARE(device->currentText(), QStringLiteral("CUDA GPU 1"));
+        device->setCurrentIndex(device->findData(QStringLiteral("cpu")));
+        QCOMPARE(panel.config().training.device, std::string("cpu"));
+        device->setCurrentIndex(device->findData(QStringLiteral("cuda")));
+        QCOMPARE(panel.config().training.device, std::string("cuda"));
+        QVERIFY2(panel.validationError().isEmpty(), qPrintable(panel.validationError()));
+
+        QString why;
+        try {
+            startDevice(Device::cuda(0));
+        } catch (const Error &e) {
+            why = QString::fromUtf8(e.what());
+        }
+        panel.start();
+        qInfo("CUDA GPU 0: %s", why.isEmpty() ? "usable" : qPrintable(why));
+#ifdef NETWRIGHT_TEST_WITH_CUDA
+        // The backend was built: the reason is the CUDA runtime's (no device, no driver), not a missing module.
+        QVERIFY2(!why.contains("no CUDA backend") && !why.contains("Cannot load"), qPrintable(why));
+#endif
+        if (!why.isEmpty()) { // this machine: no usable GPU
+            QVERIFY(!panel.run()->isRunning());
+            auto *box = panel.findChild<QMessageBox *>("startError");
+            QVERIFY(box);
+            QTRY_VERIFY(box->isVisible());
+            QVERIFY2(box->informativeText() == why, qPrintable(box->informativeText()));
+            QVERIFY2(why.contains("CUDA"), qPrintable(why));
+            QVERIFY(QDir(m_dir.filePath("device-runs")).entryList(QDir::AllEntries | QDir::NoDotAndDotDot).isEmpty());
+            box->close();
+            QTRY_VERIFY(!panel.findChild<QMessageBox *>("startError"));
+        } else {
+            QVERIFY(panel.run()->isRunning());
+            auto *runDir = panel.findChild<QLabel *>("runDirectory");
+            QVERIFY(runDir);
+            QTRY_VERIFY_WITH_TIMEOUT(runDir->text().endsWith("on cuda:0"), 60000);
+            QSignalSpy finished(&panel, &TrainingPanel::runFinished);
+            panel.stop();
+            QVERIFY(finished.wait(60000));
+        }
     }
 
     void savedConfigIsWhatTheCliRuns()
