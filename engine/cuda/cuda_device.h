@@ -98,6 +98,25 @@ void addInPlace(float *dst, const float *src, int64_t n);
 void scale(float *x, int64_t n, float factor);
 // y[i] = x[i] · factor[0], factor a device scalar.
 void scaleBy(const float *x, const float *factor, float *y, int64_t n);
+// Add, Sub, Mul, Div (op 0…3) of two tensors of one shape (n elements), and the gradient of
+// input `which` (0 or 1) from dy, as the CPU kernel computes them.
+void binaryForward(int op, const float *a, const float *b, float *y, int64_t n);
+void binaryBackward(int op, int which, const float *a, const float *b, const float *dy, float *g, int64_t n);
+// BatchNormalization over [n, channels, plane] (ops/batch_normalization.cpp's formulas): in
+// training the batch's statistics (biased variance to normalise), the running ones updated with
+// the unbiased variance when updateRunning; otherwise the running statistics. mean and invStd
+// (per channel) are written by the forward and read by the backward. Optional pointers may be null.
+struct BatchNormArgs {
+    int64_t n = 0, channels = 0, plane = 1;
+    float eps = 1e-5f, momentum = 0.9f;
+    bool training = false, updateRunning = false;
+    const float *gamma = nullptr, *beta = nullptr;
+    float *runMean = nullptr, *runVar = nullptr;               // the running statistics (inputs 3, 4)
+    float *runningMeanOut = nullptr, *runningVarOut = nullptr; // ONNX's optional outputs 1, 2
+    float *mean = nullptr, *invStd = nullptr;
+};
+void batchNormForward(const BatchNormArgs &args, const float *x, float *y);
+void batchNormBackward(const BatchNormArgs &args, const float *x, const float *dy, float *dx, float *dgamma, float *dbeta);
 // Waits for the device; throws Error with the CUDA error of any kernel that failed.
 void synchronize();
 

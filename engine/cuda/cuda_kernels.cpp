@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The op kernels of the CUDA device: Gemm through cuBLAS, Conv and the pools through cuDNN,
-// Relu, Dropout and the softmax cross-entropy as CUDA kernels. Layer: engine/cuda. Each takes
+// Relu, Dropout, Add/Sub/Mul/Div, BatchNormalization and the softmax cross-entropy as CUDA kernels. Layer: engine/cuda. Each takes
 // its shapes and attributes from the CPU kernel (one definition of the op) and covers the common
 // settings; a node or shape outside them runs the CPU kernel behind host copies
 // (hostFallbackFor), so every model that trains on the CPU trains here.
@@ -10,6 +10,8 @@
 #include "core/error.h"
 #include "ops/op.h"
 #include "ops/window_2d.h"
+
+#include <algorithm>
 
 namespace netwright::cuda {
 
@@ -42,6 +44,7 @@ public:
     }
     DType outputType(const Node &node, size_t output) const override { return m_cpu.outputType(node, output); }
     bool differentiable(size_t input) const override { return m_cpu.differentiable(input); }
+    bool writesInputs() const override { return m_cpu.writesInputs(); }
 
 private:
     const OpKernel &m_cpu;
@@ -292,6 +295,86 @@ public:
     }
 };
 
+// Add, Sub, Mul, Div of two operands of the output's shape (a residual connection); a broadcast
+// operand runs the CPU kernel, whose gradient sums over the repeated dims in a fixed order.
+class Binary final : public CudaKernel {
+public:
+    Binary(const std::string &opType, int op) : CudaKernel(opType), m_op(op) {}
+    static bool sameShapes(const KernelContext &ctx, const Shape &out)
+    {
+        return ctx.in(0).shape() == out && ctx.in(1).shape() == out;
+    }
+    void forward(KernelContext &ctx) const override
+    {
+        Tensor &Y = ctx.out(0);
+        if (!sameShapes(ctx, Y.shape()))
+            return hostFallbackFor(ctx.node).forward(ctx);
+        binaryForward(m_op, ctx.in(0).data(), ctx.in(1).data(), Y.data(), Y.numel());
+    }
+    void backward(KernelContext &ctx) const override
+    {
+        const Tensor &dY = *ctx.gradOutputs[0];
+        if (!sameShapes(ctx, dY.shape()))
+            return hostFallbackFor(ctx.node).backward(ctx);
+        for (int which = 0; which < 2; ++which)
+            if (ctx.wantsGrad(which))
+                binaryBackward(m_op, which, ctx.in(0).data(), ctx.in(1).data(), dY.data(), ctx.gradInputs[which]->data(), dY.numel());
+    }
+
+private:
+    int m_op;
+};
+
+// BatchNormalization over [N,C,…]: the CPU kernel's statistics and updates, one block per channel.
+// saved: mean and 1/σ per channel (device), and whether the forward used batch statistics (host).
+class BatchNormalization final : public CudaKernel {
+public:
+    BatchNormalization() : CudaKernel("BatchNormalization") {}
+    static BatchNormArgs arguments(const KernelContext &ctx)
+    {
+        const Tensor &X = ctx.in(0);
+        BatchNormArgs a;
+        a.n = X.dim(0);
+        a.channels = X.dim(1);
+        a.plane = X.numel() / std::max<int64_t>(1, a.n * a.channels);
+        a.eps = ctx.node.attrFloat("epsilon", 1e-5f);
+        a.momentum = ctx.node.attrFloat("momentum", 0.9f);
+        a.gamma = ctx.in(1).data();
+        a.beta = ctx.in(2).data();
+        a.runMean = ctx.inputs[3]->data();
+        a.runVar = ctx.inputs[4]->data();
+        return a;
+    }
+    void forward(KernelContext &ctx) const override
+    {
+        BatchNormArgs a = arguments(ctx);
+        // training_mode=1 (ONNX) normalises with batch statistics; only a training step of our own
+        // updates the running statistics in place.
+        a.training = ctx.training || ctx.node.attrInt("training_mode", 0) != 0;
+        a.updateRunning = ctx.training;
+        a.runningMeanOut = ctx.outputs.size() > 1 && ctx.outputs[1] ? ctx.outputs[1]->data() : nullptr;
+        a.runningVarOut = ctx.outputs.size() > 2 && ctx.outputs[2] ? ctx.outputs[2]->data() : nullptr;
+        ctx.saved.resize(3);
+        const Device device = ctx.in(0).device();
+        for (int i = 0; i < 2; ++i)
+            if (!ctx.saved[i].defined() || ctx.saved[i].numel() != a.channels || ctx.saved[i].device() != device)
+                ctx.saved[i] = Tensor({a.channels}, DType::Float32, device);
+        a.mean = ctx.saved[0].data();
+        a.invStd = ctx.saved[1].data();
+        ctx.saved[2] = Tensor::full({1}, a.training ? 1.0f : 0.0f);
+        batchNormForward(a, ctx.in(0).data(), ctx.out(0).data());
+    }
+    void backward(KernelContext &ctx) const override
+    {
+        BatchNormArgs a = arguments(ctx);
+        a.training = ctx.saved.at(2).data()[0] != 0.0f;
+        a.mean = ctx.saved.at(0).data();
+        a.invStd = ctx.saved.at(1).data();
+        batchNormBackward(a, ctx.in(0).data(), ctx.gradOutputs[0]->data(), ctx.wantsGrad(0) ? ctx.gradInputs[0]->data() : nullptr,
+                          ctx.wantsGrad(1) ? ctx.gradInputs[1]->data() : nullptr, ctx.wantsGrad(2) ? ctx.gradInputs[2]->data() : nullptr);
+    }
+};
+
 } // namespace
 
 void registerKernels()
@@ -304,6 +387,11 @@ void registerKernels()
     registerDeviceKernel(DeviceType::Cuda, "GlobalAveragePool", std::make_unique<Pool>("GlobalAveragePool", false, true));
     registerDeviceKernel(DeviceType::Cuda, "Dropout", std::make_unique<Dropout>());
     registerDeviceKernel(DeviceType::Cuda, "SoftmaxCrossEntropyLoss", std::make_unique<SoftmaxCrossEntropyLoss>());
+    registerDeviceKernel(DeviceType::Cuda, "Add", std::make_unique<Binary>("Add", 0));
+    registerDeviceKernel(DeviceType::Cuda, "Sub", std::make_unique<Binary>("Sub", 1));
+    registerDeviceKernel(DeviceType::Cuda, "Mul", std::make_unique<Binary>("Mul", 2));
+    registerDeviceKernel(DeviceType::Cuda, "Div", std::make_unique<Binary>("Div", 3));
+    registerDeviceKernel(DeviceType::Cuda, "BatchNormalization", std::make_unique<BatchNormalization>());
 }
 
 } // namespace netwright::cuda

@@ -183,6 +183,141 @@ __global__ void biasGradientChannelsKernel(const float *dy, float *db, int64_t n
         db[channel] = total;
 }
 
+
+// Add, Sub, Mul, Div (op 0…3) of two tensors of one shape.
+__global__ void binaryForwardKernel(int op, const float *a, const float *b, float *y, int64_t n)
+{
+    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        const float x = a[i], z = b[i];
+        y[i] = op == 0 ? x + z : op == 1 ? x - z : op == 2 ? x * z : x / z;
+    }
+}
+
+// The gradient of input `which` (0: a, 1: b), as the CPU kernel's partials.
+__global__ void binaryBackwardKernel(int op, int which, const float *a, const float *b, const float *dy, float *g, int64_t n)
+{
+    for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < n; i += static_cast<int64_t>(gridDim.x) * blockDim.x) {
+        const float d = dy[i];
+        switch (op) {
+        case 0: g[i] = d; break;
+        case 1: g[i] = which == 0 ? d : -d; break;
+        case 2: g[i] = which == 0 ? d * b[i] : d * a[i]; break;
+        default: g[i] = which == 0 ? d / b[i] : -d * a[i] / (b[i] * b[i]); break;
+        }
+    }
+}
+
+// The sum of every thread's s over a block of 256 threads, in double (BatchNormalization sums a
+// whole channel of a minibatch).
+__device__ double blockSumDouble(double s)
+{
+    __shared__ double partial[256];
+    partial[threadIdx.x] = s;
+    __syncthreads();
+    for (int width = blockDim.x / 2; width > 0; width /= 2) {
+        if (threadIdx.x < width)
+            partial[threadIdx.x] += partial[threadIdx.x + width];
+        __syncthreads();
+    }
+    const double total = partial[0];
+    __syncthreads();
+    return total;
+}
+
+// Element j of channel c's n·plane values in [n, channels, plane].
+__device__ int64_t channelElement(int64_t j, int64_t c, int64_t channels, int64_t plane)
+{
+    return (j / plane) * channels * plane + c * plane + j % plane;
+}
+
+// One block per channel: the statistics (the batch's in training, the running ones otherwise),
+// the running statistics' updates, and y = x·a + b — the CPU kernel's formulas.
+__global__ void batchNormForwardKernel(const float *x, const float *gamma, const float *beta, float *runMean, float *runVar,
+                                       float *runningMeanOut, float *runningVarOut, float *y, float *meanOut, float *invStdOut,
+                                       int64_t n, int64_t channels, int64_t plane, float eps, float momentum, bool training,
+                                       bool updateRunning)
+{
+    const int64_t c = blockIdx.x, count = n * plane;
+    __shared__ float stats[2]; // mean, invStd
+    if (training) {
+        double s = 0.0;
+        for (int64_t j = threadIdx.x; j < count; j += blockDim.x)
+            s += x[channelElement(j, c, channels, plane)];
+        const double m = blockSumDouble(s) / static_cast<double>(count);
+        const float mf = static_cast<float>(m);
+        double ss = 0.0;
+        for (int64_t j = threadIdx.x; j < count; j += blockDim.x) {
+            const float d = x[channelElement(j, c, channels, plane)] - mf;
+            ss += d * d;
+        }
+        const double sq = blockSumDouble(ss);
+        if (threadIdx.x == 0) {
+            const float var = static_cast<float>(sq / static_cast<double>(count));
+            const float unbiased = count > 1 ? static_cast<float>(sq / static_cast<double>(count - 1)) : var;
+            if (runningMeanOut)
+                runningMeanOut[c] = momentum * runMean[c] + (1.0f - momentum) * mf;
+            if (runningVarOut)
+                runningVarOut[c] = momentum * runVar[c] + (1.0f - momentum) * var;
+            if (updateRunning) {
+                runMean[c] = momentum * runMean[c] + (1.0f - momentum) * mf;
+                runVar[c] = momentum * runVar[c] + (1.0f - momentum) * unbiased;
+            }
+            stats[0] = mf;
+            stats[1] = 1.0f / sqrtf(var + eps);
+        }
+    } else if (threadIdx.x == 0) {
+        if (runningMeanOut)
+            runningMeanOut[c] = runMean[c];
+        if (runningVarOut)
+            runningVarOut[c] = runVar[c];
+        stats[0] = runMean[c];
+        stats[1] = 1.0f / sqrtf(runVar[c] + eps);
+    }
+    __syncthreads();
+    const float mean = stats[0], invStd = stats[1];
+    if (threadIdx.x == 0) {
+        meanOut[c] = mean;
+        invStdOut[c] = invStd;
+    }
+    const float a = gamma[c] * invStd, b = beta[c] - mean * a;
+    for (int64_t j = threadIdx.x; j < count; j += blockDim.x) {
+        const int64_t i = channelElement(j, c, channels, plane);
+        y[i] = x[i] * a + b;
+    }
+}
+
+// One block per channel: dβ = Σdy, dγ = Σdy·x̂, and dx (through the batch statistics in training).
+__global__ void batchNormBackwardKernel(const float *x, const float *gamma, const float *dy, const float *mean, const float *invStd,
+                                        float *dx, float *dgamma, float *dbeta, int64_t n, int64_t channels, int64_t plane,
+                                        bool training)
+{
+    const int64_t c = blockIdx.x, count = n * plane;
+    const float mc = mean[c], ic = invStd[c];
+    double sdy = 0.0, sdyx = 0.0;
+    for (int64_t j = threadIdx.x; j < count; j += blockDim.x) {
+        const int64_t i = channelElement(j, c, channels, plane);
+        sdy += dy[i];
+        sdyx += dy[i] * (x[i] - mc);
+    }
+    sdy = blockSumDouble(sdy);
+    sdyx = blockSumDouble(sdyx) * ic;
+    if (threadIdx.x == 0) {
+        if (dbeta)
+            dbeta[c] = static_cast<float>(sdy);
+        if (dgamma)
+            dgamma[c] = static_cast<float>(sdyx);
+    }
+    if (!dx)
+        return;
+    const float k = gamma[c] * ic, cnt = static_cast<float>(count);
+    const float mdy = static_cast<float>(sdy) / cnt, mdyx = static_cast<float>(sdyx) / cnt;
+    const float shift = training ? -k * mdy + k * mc * ic * mdyx : 0.0f, scale = training ? -k * ic * mdyx : 0.0f;
+    for (int64_t j = threadIdx.x; j < count; j += blockDim.x) {
+        const int64_t i = channelElement(j, c, channels, plane);
+        dx[i] = k * dy[i] + scale * x[i] + shift;
+    }
+}
+
 } // namespace
 
 void addBiasChannels(float *y, const float *bias, int64_t n, int64_t k, int64_t plane)
@@ -277,6 +412,33 @@ void scaleBy(const float *x, const float *factor, float *y, int64_t n)
 {
     if (n > 0)
         scaleByKernel<<<blocksFor(n), kThreads>>>(x, factor, y, n);
+}
+
+void binaryForward(int op, const float *a, const float *b, float *y, int64_t n)
+{
+    if (n > 0)
+        binaryForwardKernel<<<blocksFor(n), kThreads>>>(op, a, b, y, n);
+}
+
+void binaryBackward(int op, int which, const float *a, const float *b, const float *dy, float *g, int64_t n)
+{
+    if (n > 0)
+        binaryBackwardKernel<<<blocksFor(n), kThreads>>>(op, which, a, b, dy, g, n);
+}
+
+void batchNormForward(const BatchNormArgs &p, const float *x, float *y)
+{
+    if (p.channels > 0)
+        batchNormForwardKernel<<<static_cast<unsigned>(p.channels), 256>>>(x, p.gamma, p.beta, p.runMean, p.runVar, p.runningMeanOut,
+                                                                          p.runningVarOut, y, p.mean, p.invStd, p.n, p.channels,
+                                                                          p.plane, p.eps, p.momentum, p.training, p.updateRunning);
+}
+
+void batchNormBackward(const BatchNormArgs &p, const float *x, const float *dy, float *dx, float *dgamma, float *dbeta)
+{
+    if (p.channels > 0)
+        batchNormBackwardKernel<<<static_cast<unsigned>(p.channels), 256>>>(x, p.gamma, dy, p.mean, p.invStd, dx, dgamma, dbeta, p.n,
+                                                                           p.channels, p.plane, p.training);
 }
 
 } // namespace netwright::cuda
