@@ -45,7 +45,7 @@ KernelRun runOn(Device device, const Node &node, const std::vector<Tensor> &inpu
     std::vector<Tensor> in;
     std::vector<Shape> shapes;
     for (const Tensor &t : inputs) {
-        in.push_back(t.to(device));
+        in.push_back(device.type == DeviceType::Cpu ? t.clone() : t.to(device)); // the caller's inputs stay as they were
         shapes.push_back(t.shape());
     }
     std::vector<Tensor *> inPtrs;
@@ -147,6 +147,8 @@ private slots:
         QTest::newRow("BatchNormalization, training") << "BatchNormalization" << "" << true;
         QTest::newRow("BatchNormalization, running statistics") << "BatchNormalization" << "inference" << true;
         QTest::newRow("BatchNormalization, training_mode=1 outside training") << "BatchNormalization" << "training_mode" << true;
+        QTest::newRow("BatchNormalization, training_mode=1 with running-statistic outputs")
+            << "BatchNormalization" << "outputs" << true;
         QTest::newRow("Dropout with a mask output (CPU kernel)") << "Dropout" << "mask" << false;
     }
     void everyCudaKernelEqualsTheCpuKernel()
@@ -203,8 +205,10 @@ private slots:
                     inputs[1].data()[i] = 1.0f + 0.5f * std::fabs(inputs[1].data()[i]);
         } else if (op == "BatchNormalization") {
             node = makeNode("BatchNormalization", 5, {{"epsilon", 1e-3f}, {"momentum", 0.8f}});
-            if (a == "training_mode")
+            if (a == "training_mode" || a == "outputs")
                 node.attributes["training_mode"] = int64_t(1);
+            if (a == "outputs")
+                node.outputs = {"y", "running_mean", "running_var"};
             Tensor var = randomTensor({6}, rng);
             for (int64_t i = 0; i < 6; ++i)
                 var.data()[i] = 0.5f + std::fabs(var.data()[i]);
@@ -229,9 +233,14 @@ private slots:
         const Tensor dy = randomTensor(yShape, dyRng);
         const KernelRun cpu = runOn(Device::cpu(), node, inputs, dy, training);
         const KernelRun gpu = runOn(Device::cuda(0), node, inputs, dy, training);
-        QCOMPARE(gpu.outputs[0].shape(), cpu.outputs[0].shape());
-        const double fwd = maxAbsDiff(gpu.outputs[0], cpu.outputs[0]);
-        QVERIFY2(fwd <= 1e-4, qPrintable(QStringLiteral("forward differs by %1").arg(fwd)));
+        QCOMPARE(gpu.outputs.size(), cpu.outputs.size());
+        for (size_t i = 0; i < cpu.outputs.size(); ++i) {
+            if (cpu.outputs[i].dtype() != DType::Float32) // Dropout's mask
+                continue;
+            QCOMPARE(gpu.outputs[i].shape(), cpu.outputs[i].shape());
+            const double fwd = maxAbsDiff(gpu.outputs[i], cpu.outputs[i]);
+            QVERIFY2(fwd <= 1e-4, qPrintable(QStringLiteral("output %1 differs by %2").arg(i).arg(fwd)));
+        }
         for (size_t i = 0; i < cpu.gradients.size(); ++i) {
             QCOMPARE(gpu.gradients[i].defined(), cpu.gradients[i].defined());
             if (!cpu.gradients[i].defined())
