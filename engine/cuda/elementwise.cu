@@ -3,6 +3,7 @@
 // as C++20). Grid-stride loops, so any n runs with a bounded grid.
 #include "cuda/cuda_device.h"
 #include "cuda/cudnn_ops.h"
+#include "ops/batch_norm_rules.h"
 #include "ops/dropout_mask.h"
 #include "optim/update_rules.h"
 
@@ -130,10 +131,12 @@ __global__ void softmaxCrossEntropyRows(const float *scores, const int64_t *labe
 }
 
 // The sum of every thread's s over a block of 256 threads (a tree in shared memory); every
-// thread of the block must call it.
-__device__ float blockSum(float s)
+// thread of the block must call it. Float for the loss and bias gradients, double for a whole
+// channel of BatchNormalization.
+template <typename T>
+__device__ T blockTotal(T s)
 {
-    __shared__ float partial[256];
+    __shared__ T partial[256];
     partial[threadIdx.x] = s;
     __syncthreads();
     for (int width = blockDim.x / 2; width > 0; width /= 2) {
@@ -141,8 +144,8 @@ __device__ float blockSum(float s)
             partial[threadIdx.x] += partial[threadIdx.x + width];
         __syncthreads();
     }
-    const float total = partial[0];
-    __syncthreads(); // partial may be reused by the caller's next blockSum
+    const T total = partial[0];
+    __syncthreads(); // partial may be reused by the caller's next blockTotal
     return total;
 }
 
@@ -152,7 +155,7 @@ __global__ void meanKernel(const float *perRow, float *out, int64_t n)
     float s = 0.0f;
     for (int64_t i = threadIdx.x; i < n; i += blockDim.x)
         s += perRow[i];
-    const float total = blockSum(s);
+    const float total = blockTotal<float>(s);
     if (threadIdx.x == 0)
         out[0] = total / static_cast<float>(n);
 }
@@ -178,7 +181,7 @@ __global__ void biasGradientChannelsKernel(const float *dy, float *db, int64_t n
     float s = 0.0f;
     for (int64_t i = threadIdx.x; i < n * plane; i += blockDim.x)
         s += dy[(i / plane) * k * plane + channel * plane + i % plane];
-    const float total = blockSum(s);
+    const float total = blockTotal<float>(s);
     if (threadIdx.x == 0)
         db[channel] = total;
 }
@@ -207,23 +210,6 @@ __global__ void binaryBackwardKernel(int op, int which, const float *a, const fl
     }
 }
 
-// The sum of every thread's s over a block of 256 threads, in double (BatchNormalization sums a
-// whole channel of a minibatch).
-__device__ double blockSumDouble(double s)
-{
-    __shared__ double partial[256];
-    partial[threadIdx.x] = s;
-    __syncthreads();
-    for (int width = blockDim.x / 2; width > 0; width /= 2) {
-        if (threadIdx.x < width)
-            partial[threadIdx.x] += partial[threadIdx.x + width];
-        __syncthreads();
-    }
-    const double total = partial[0];
-    __syncthreads();
-    return total;
-}
-
 // Element j of channel c's n·plane values in [n, channels, plane].
 __device__ int64_t channelElement(int64_t j, int64_t c, int64_t channels, int64_t plane)
 {
@@ -243,25 +229,18 @@ __global__ void batchNormForwardKernel(const float *x, const float *gamma, const
         double s = 0.0;
         for (int64_t j = threadIdx.x; j < count; j += blockDim.x)
             s += x[channelElement(j, c, channels, plane)];
-        const double m = blockSumDouble(s) / static_cast<double>(count);
+        const double m = blockTotal<double>(s) / static_cast<double>(count);
         const float mf = static_cast<float>(m);
         double ss = 0.0;
         for (int64_t j = threadIdx.x; j < count; j += blockDim.x) {
             const float d = x[channelElement(j, c, channels, plane)] - mf;
             ss += d * d;
         }
-        const double sq = blockSumDouble(ss);
+        const double sq = blockTotal<double>(ss);
         if (threadIdx.x == 0) {
-            const float var = static_cast<float>(sq / static_cast<double>(count));
-            const float unbiased = count > 1 ? static_cast<float>(sq / static_cast<double>(count - 1)) : var;
-            if (runningMeanOut)
-                runningMeanOut[c] = momentum * runMean[c] + (1.0f - momentum) * mf;
-            if (runningVarOut)
-                runningVarOut[c] = momentum * runVar[c] + (1.0f - momentum) * var;
-            if (updateRunning) {
-                runMean[c] = momentum * runMean[c] + (1.0f - momentum) * mf;
-                runVar[c] = momentum * runVar[c] + (1.0f - momentum) * unbiased;
-            }
+            const float var = batchNormTrainingStatistics(mf, sq, count, momentum, runMean + c, runVar + c,
+                                                          runningMeanOut ? runningMeanOut + c : nullptr,
+                                                          runningVarOut ? runningVarOut + c : nullptr, updateRunning);
             stats[0] = mf;
             stats[1] = 1.0f / sqrtf(var + eps);
         }
@@ -299,8 +278,8 @@ __global__ void batchNormBackwardKernel(const float *x, const float *gamma, cons
         sdy += dy[i];
         sdyx += dy[i] * (x[i] - mc);
     }
-    sdy = blockSumDouble(sdy);
-    sdyx = blockSumDouble(sdyx) * ic;
+    sdy = blockTotal<double>(sdy);
+    sdyx = blockTotal<double>(sdyx) * ic;
     if (threadIdx.x == 0) {
         if (dbeta)
             dbeta[c] = static_cast<float>(sdy);

@@ -5,6 +5,7 @@
 // and MindSpore keep it. Work is split by channel, so every sum has one fixed order.
 #include "core/error.h"
 #include "core/parallel.h"
+#include "ops/batch_norm_rules.h"
 #include "ops/kernels.h"
 
 #include <cmath>
@@ -78,16 +79,9 @@ public:
                         ss += r;
                     }
                     mean = static_cast<float>(m);
-                    var = static_cast<float>(ss / static_cast<double>(count));
-                    const float unbiased = count > 1 ? static_cast<float>(ss / static_cast<double>(count - 1)) : var;
-                    if (runningMeanOut)
-                        runningMeanOut[c] = momentum * runMean[c] + (1.0f - momentum) * mean;
-                    if (runningVarOut)
-                        runningVarOut[c] = momentum * runVar[c] + (1.0f - momentum) * var;
-                    if (updateRunning) {
-                        runMean[c] = momentum * runMean[c] + (1.0f - momentum) * mean;
-                        runVar[c] = momentum * runVar[c] + (1.0f - momentum) * unbiased;
-                    }
+                    var = batchNormTrainingStatistics(mean, ss, count, momentum, runMean + c, runVar + c,
+                                                      runningMeanOut ? runningMeanOut + c : nullptr,
+                                                      runningVarOut ? runningVarOut + c : nullptr, updateRunning);
                 } else {
                     mean = runMean[c];
                     var = runVar[c];
