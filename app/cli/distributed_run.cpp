@@ -6,6 +6,8 @@
 #include "train/training_setup.h"
 
 #include <algorithm>
+#include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <thread>
 
@@ -24,6 +26,18 @@ void DistributedRun::abort(int code) const
     if (m_comm)
         m_comm->abort(code);
     std::exit(code);
+}
+
+int DistributedRun::fail(const char *command, const std::string &message) const
+{
+    std::fflush(stdout);
+    if (m_comm && !isRoot())
+        std::this_thread::sleep_for(std::chrono::seconds(2));
+    std::fprintf(stderr, "netwright %s%s: %s\n", command, where().c_str(), message.c_str());
+    std::fflush(stderr);
+    if (m_comm)
+        abort(1);
+    return 1;
 }
 
 std::string DistributedRun::where() const

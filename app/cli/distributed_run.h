@@ -44,6 +44,11 @@ public:
     std::unique_ptr<Trainer> makeTrainer(const RunConfig &config, const TrainingData &data) const;
     // An error on one rank ends the whole job (the others would wait for it forever).
     [[noreturn]] void abort(int code) const;
+    // Says "netwright <command> (rank r of n): <message>" on stderr and, in a job, ends it. A rank
+    // other than 0 waits two seconds first: an error every rank meets (a bad option, a busy run
+    // directory) is then said once, by rank 0, whose abort ends the others; one that a rank meets
+    // alone is still said by that rank. Returns 1 for a one-process run.
+    int fail(const char *command, const std::string &message) const;
 
 private:
     std::shared_ptr<Communicator> m_comm;

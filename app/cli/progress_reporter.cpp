@@ -40,9 +40,10 @@ void ProgressReporter::onTrainBegin(const TrainBeginInfo &b)
     m_start = m_epochStart = m_rateStart = m_lastDraw = Clock::now();
     const std::string where = (b.ranks > 1 ? " × " + std::to_string(b.ranks) + " ranks" : std::string())
                               + (b.device.type != DeviceType::Cpu ? ", on " + b.device.toString() : std::string());
-    std::fprintf(m_out, "Training: %lld epochs × %lld steps of %lld samples, %lld parameters, %d threads%s\n",
-                 static_cast<long long>(b.epochs), static_cast<long long>(b.stepsPerEpoch),
-                 static_cast<long long>(b.trainSamples), static_cast<long long>(b.parameters), b.threads, where.c_str());
+    std::fprintf(m_out, "Training: %lld epoch%s × %lld steps of %lld samples, %lld parameters, %d thread%s%s\n",
+                 static_cast<long long>(b.epochs), b.epochs == 1 ? "" : "s", static_cast<long long>(b.stepsPerEpoch),
+                 static_cast<long long>(b.trainSamples), static_cast<long long>(b.parameters), b.threads, b.threads == 1 ? "" : "s",
+                 where.c_str());
     std::fflush(m_out);
 }
 
@@ -55,15 +56,17 @@ void ProgressReporter::onStep(const StepInfo &s)
     ++m_stepsSeen;
     m_imagesSinceRate += s.batchSize;
     m_epochImages += s.batchSize;
+    const bool draw = m_interactive ? std::chrono::duration<double>(now - m_lastDraw).count() >= 0.1 || s.step == s.stepsPerEpoch
+                                    : s.step % m_logEvery == 0;
+    // The rate over the last second on a terminal; over the steps since the previous line in plain
+    // lines (which may come faster than one a second).
     const double rateWindow = std::chrono::duration<double>(now - m_rateStart).count();
-    if (rateWindow >= 1.0 || m_imagesPerSecond == 0.0) {
+    if (rateWindow >= 1.0 || m_imagesPerSecond == 0.0 || (draw && !m_interactive)) {
         if (rateWindow > 0.0)
             m_imagesPerSecond = static_cast<double>(m_imagesSinceRate) / rateWindow;
         m_imagesSinceRate = 0;
         m_rateStart = now;
     }
-    const bool draw = m_interactive ? std::chrono::duration<double>(now - m_lastDraw).count() >= 0.1 || s.step == s.stepsPerEpoch
-                                    : s.step % m_logEvery == 0;
     if (!draw)
         return;
     m_lastDraw = now;

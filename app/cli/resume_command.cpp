@@ -4,6 +4,7 @@
 #include "checkpoint/checkpoint_manager.h"
 #include "checkpoint/training_state.h"
 #include "cli/distributed_run.h"
+#include "cli/run_directory.h"
 #include "cli/train_command.h"
 #include "config/run_config.h"
 #include "core/error.h"
@@ -46,9 +47,10 @@ int runResumeCommand(const QStringList &arguments)
         const std::string configPath = d + "/config.json";
         check(QFileInfo::exists(QString::fromStdString(configPath)), "\"" + d + "\" has no config.json; is it a run directory?");
         RunConfig config = loadRunConfigFile(configPath, defaultRunConfig());
+        const RunConfig fromFile = config;
         if (p.isSet(QStringLiteral("device")))
-            config.training.device = p.value(QStringLiteral("device")).toStdString();
-        validateRunConfig(config);
+            config.training.device = deviceOption(p);
+        validateRunConfigFrom(config, fromFile, configPath);
         const TrainingData data = loadTrainingData(config.data);
         // Any number of ranks may continue a run: the global batch is the config's, so the steps
         // are the same; each rank takes its share of every batch from the saved cursor.
@@ -57,16 +59,11 @@ int runResumeCommand(const QStringList &arguments)
         const ResumePoint from = restoreNewest(config, *trainer, d, json ? stderr : stdout, dist);
         return runTrainingSession(config, *trainer, dir, from.file, from.lastStepSave, json, dist);
     } catch (const Error &e) {
-        std::fflush(stdout);
-        std::fprintf(stderr, "netwright resume%s: %s\n", dist.where().c_str(), e.what());
-        if (dist.distributed())
-            dist.abort(1);
-        return 1;
+        return dist.fail("resume", e.what());
+    } catch (const std::bad_alloc &) {
+        return dist.fail("resume", "out of memory.");
     } catch (const std::exception &e) {
-        std::fprintf(stderr, "netwright resume%s: internal error: %s\n", dist.where().c_str(), e.what());
-        if (dist.distributed())
-            dist.abort(1);
-        return 1;
+        return dist.fail("resume", std::string("internal error: ") + e.what());
     }
 }
 

@@ -2,8 +2,10 @@
 #include "cli/run_directory.h"
 
 #include "core/atomic_file.h"
+#include "core/device.h"
 #include "core/error.h"
 
+#include <QCommandLineParser>
 #include <QDateTime>
 #include <QDir>
 #include <QFileInfo>
@@ -67,6 +69,34 @@ QString prepareRunDirectory(const QString &out, const QString &runName, bool con
     if (!QDir().mkpath(path))
         throw Error("Cannot create the run directory \"" + path.toStdString() + "\".");
     return QDir::cleanPath(path);
+}
+
+void validateRunConfigFrom(const RunConfig &config, const RunConfig &fromFile, const std::string &path)
+{
+    try {
+        validateRunConfig(config);
+    } catch (const Error &e) {
+        if (path.empty())
+            throw;
+        try {
+            validateRunConfig(fromFile);
+        } catch (const Error &f) {
+            if (std::string(f.what()) == e.what())
+                throw Error("Run config \"" + path + "\": " + e.what());
+        }
+        throw;
+    }
+}
+
+std::string deviceOption(const QCommandLineParser &parser)
+{
+    const std::string text = parser.value(QStringLiteral("device")).toStdString();
+    try {
+        parseDevice(text);
+    } catch (const Error &e) {
+        throw Error(std::string("--device: ") + e.what());
+    }
+    return text;
 }
 
 } // namespace netwright::cli

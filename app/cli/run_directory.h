@@ -7,6 +7,8 @@
 
 #include <QString>
 
+class QCommandLineParser;
+
 namespace netwright::cli {
 
 // --out when given, else runs/<name>-<yyyyMMdd-HHmmss> under the working directory. Creates it;
@@ -21,5 +23,11 @@ QString runDirectoryName(const QString &out, const QString &runName);
 void writeRunConfig(const QString &dir, RunConfig config);
 // The model file a run directory's config.json names (its copy in the directory), or empty.
 QString runModelFile(const QString &dir);
+// validateRunConfig(config), where `config` is `fromFile` (the config file `path` over the
+// defaults; empty path: none) with command-line options applied: an error the file alone has is
+// said as the file's ("Run config \"run.json\": …"), one an option brought in as it is.
+void validateRunConfigFrom(const RunConfig &config, const RunConfig &fromFile, const std::string &path);
+// The value of --device, checked: throws Error("--device: …") for one that names no device.
+std::string deviceOption(const QCommandLineParser &parser);
 
 } // namespace netwright::cli

@@ -102,13 +102,40 @@ ResumePoint restoreNewest(const RunConfig &config, Trainer &trainer, const std::
         return point;
     const TrainerProgress progress = trainer.progress();
     const std::string metrics = d + "/metrics.jsonl";
-    if (QFileInfo::exists(QString::fromStdString(metrics)))
+    // A finished run is left as it is (runTrainingSession trains nothing and writes nothing).
+    if (QFileInfo::exists(QString::fromStdString(metrics)) && !trainer.finished())
         MetricsLog::truncateAfter(metrics, point.file.empty() ? 0 : progress.globalStep,
                                   progress.data.position == 0 && progress.data.epoch > 0);
     return point;
 }
 
 namespace {
+
+// A run restored at its end: nothing is trained and nothing in the run directory is touched (its
+// metrics log keeps its end record); the user is told so.
+int reportFinishedRun(const RunConfig &config, const Trainer &trainer, const QString &dir, const std::string &resumedFrom, bool json,
+                      const DistributedRun &dist)
+{
+    std::FILE *human = json ? stderr : stdout;
+    std::fprintf(human, "Run directory: %s\n", qPrintable(dir));
+    std::fprintf(human, "Nothing left to train: the run had finished (%d epoch%s, global step %lld, %s); its files are unchanged.\n",
+                 config.training.epochs, config.training.epochs == 1 ? "" : "s", static_cast<long long>(trainer.globalStep()),
+                 resumedFrom.c_str());
+    std::fflush(human);
+    if (json) {
+        const QJsonObject o{{"run_dir", dir},
+                            {"resumed_from", QString::fromStdString(resumedFrom)},
+                            {"global_step", static_cast<qint64>(trainer.globalStep())},
+                            {"epochs_done", config.training.epochs},
+                            {"stopped", false},
+                            {"ranks", dist.size()},
+                            {"nothing_left", true},
+                            {"newest_checkpoint", QString::fromStdString(resumedFrom)}};
+        std::fputs(QJsonDocument(o).toJson(QJsonDocument::Indented).constData(), stdout);
+        std::fflush(stdout);
+    }
+    return 0;
+}
 
 // A rank other than 0: trains its share and writes nothing; a stop signal stops every rank.
 int runWorkerSession(Trainer &trainer)
@@ -130,6 +157,9 @@ int runWorkerSession(Trainer &trainer)
 int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString &dir, const std::string &resumedFrom,
                        int64_t lastStepSave, bool json, const DistributedRun &dist)
 {
+    // Every rank restored the same cursor, so all of them return here together.
+    if (trainer.finished())
+        return dist.isRoot() ? reportFinishedRun(config, trainer, dir, resumedFrom, json, dist) : 0;
     if (!dist.isRoot())
         return runWorkerSession(trainer);
     std::FILE *human = json ? stderr : stdout; // with --json, stdout is the result alone
@@ -145,7 +175,9 @@ int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString 
     }
     std::fflush(human);
 
-    const bool interactive = ::isatty(fileno(human)) != 0;
+    // Under mpirun every rank's output is a pseudo-terminal even when mpirun's own goes to a file:
+    // plain lines then, never in-place updates.
+    const bool interactive = ::isatty(fileno(human)) != 0 && !dist.distributed();
     MetricsLog metrics((dir + QStringLiteral("/metrics.jsonl")).toStdString(), resuming);
     ProgressReporter progress(human, interactive, config.training.logEvery);
     CheckpointManager checkpoints(trainer, config.checkpoint, dir.toStdString(), config.model, resumedFrom);
@@ -192,11 +224,8 @@ int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString 
     if (dist.distributed())
         std::fprintf(human, "Parameters identical on all %d ranks (checksum %016llx)\n", dist.size(),
                      static_cast<unsigned long long>(end.parameterChecksum));
-    const bool nothingLeft = resuming && !end.lastEvaluation && end.globalStep == trainer.globalStep();
     if (end.stopped)
         std::fprintf(human, "Stopped by a signal; continue with: netwright resume %s\n", qPrintable(dir));
-    else if (nothingLeft)
-        std::fprintf(human, "Nothing left to train: the run had finished at global step %lld.\n", static_cast<long long>(end.globalStep));
     std::fflush(human);
     if (json) {
         QJsonObject o{{"run_dir", dir},
@@ -205,7 +234,7 @@ int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString 
                       {"epochs_done", static_cast<qint64>(end.epochsDone)},
                       {"stopped", end.stopped},
                       {"ranks", dist.size()},
-                      {"nothing_left", nothingLeft},
+                      {"nothing_left", false},
                       {"newest_checkpoint", checkpoints.latest().empty() ? QJsonValue() : QJsonValue(QString::fromStdString(checkpoints.latest()))}};
         if (end.lastEvaluation) {
             o["eval_accuracy"] = end.lastEvaluation->accuracy;
@@ -270,6 +299,7 @@ int runTrainCommand(const QStringList &arguments)
         RunConfig config = defaultRunConfig();
         if (p.isSet(QStringLiteral("config")))
             config = loadRunConfigFile(p.value(QStringLiteral("config")).toStdString(), config);
+        const RunConfig fromFile = config; // to tell a bad value in the file from a bad option
         if (p.isSet(QStringLiteral("config")) && config.name == defaultRunConfig().name && config.model != defaultRunConfig().model)
             config.name = config.model; // a config that names no run is named after its model
         if (p.isSet(QStringLiteral("model"))) {
@@ -306,8 +336,8 @@ int runTrainCommand(const QStringList &arguments)
         if (p.isSet(QStringLiteral("threads")))
             config.training.threads = toInt(p, QStringLiteral("threads"), 0);
         if (p.isSet(QStringLiteral("device")))
-            config.training.device = p.value(QStringLiteral("device")).toStdString();
-        validateRunConfig(config);
+            config.training.device = deviceOption(p);
+        validateRunConfigFrom(config, fromFile, p.isSet(QStringLiteral("config")) ? p.value(QStringLiteral("config")).toStdString() : std::string());
         if (!dist.isRoot() && (p.isSet(QStringLiteral("print-config")) || p.isSet(QStringLiteral("plan"))))
             return 0; // rank 0 prints
         if (p.isSet(QStringLiteral("print-config"))) {
@@ -344,21 +374,11 @@ int runTrainCommand(const QStringList &arguments)
             writeRunConfig(dir, config);
         return runTrainingSession(config, *trainer, dir, from.file, from.lastStepSave, json, dist);
     } catch (const Error &e) {
-        std::fflush(stdout);
-        std::fprintf(stderr, "netwright train%s: %s\n", dist.where().c_str(), e.what());
-        if (dist.distributed())
-            dist.abort(1);
-        return 1;
+        return dist.fail("train", e.what());
     } catch (const std::bad_alloc &) {
-        std::fprintf(stderr, "netwright train%s: out of memory.\n", dist.where().c_str());
-        if (dist.distributed())
-            dist.abort(1);
-        return 1;
+        return dist.fail("train", "out of memory.");
     } catch (const std::exception &e) {
-        std::fprintf(stderr, "netwright train%s: internal error: %s\n", dist.where().c_str(), e.what());
-        if (dist.distributed())
-            dist.abort(1);
-        return 1;
+        return dist.fail("train", std::string("internal error: ") + e.what());
     }
 }
 

@@ -70,7 +70,7 @@ int startBackend()
     std::string reason;
     const auto devices = listDevices(&reason);
     if (devices.empty())
-        throw Error("No CUDA device is usable (" + reason + "); train with --device cpu.");
+        throw Error("No CUDA device is usable (" + reason + "); use --device cpu.");
     DeviceMemory m;
     m.allocate = [](size_t bytes, int index) -> void * {
         checkCuda(cudaSetDevice(index), "cudaSetDevice");

@@ -167,6 +167,11 @@ int Trainer::worldSize() const
     return m_comm ? m_comm->size() : 1;
 }
 
+bool Trainer::finished() const
+{
+    return m_train->saveState().epoch >= m_settings.epochs;
+}
+
 TrainerProgress Trainer::progress() const
 {
     TrainerProgress p;

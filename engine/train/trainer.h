@@ -90,6 +90,8 @@ public:
     TrainerProgress progress() const;
     // Continues from `p` at the next run(); throws Error when the data cursor does not fit.
     void restoreProgress(const TrainerProgress &p);
+    // Every epoch has been trained (a restored finished run): run() would train nothing.
+    bool finished() const;
 
 private:
     std::vector<ParameterRef> parameterRefs();

@@ -341,6 +341,19 @@ private slots:
         QVERIFY2(f.ms < 60000, qPrintable(QString::number(f.ms)));
     }
 
+    void anErrorEveryRankMeetsIsSaidOnce()
+    {
+        // A bad option fails on every rank alike: rank 0 says it, and its abort ends rank 1 before
+        // rank 1 repeats it; nothing is written.
+        const QString c = config("bad-device", "lenet5", 1, R"("save_checkpoint_steps": 0)");
+        const Finished f = runMpi(2, {"train", "--config", c, "--device", "gpu", "--out", path("bad-device")});
+        QVERIFY(f.exitCode != 0 && f.exitCode != -1);
+        QVERIFY2(f.err.contains("netwright train (rank 0 of 2): --device: Unknown device \"gpu\" (expected cpu, cuda or cuda:N)."),
+                 qPrintable(f.err));
+        QVERIFY2(!f.err.contains("(rank 1 of 2)"), qPrintable(f.err));
+        QVERIFY(!QFileInfo::exists(path("bad-device")));
+    }
+
     void batchRefusesToRunUnderMpirun()
     {
         const QString c = config("queued", "mlp", 1, R"("save_checkpoint_steps": 0)");

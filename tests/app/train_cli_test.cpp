@@ -222,7 +222,7 @@ private slots:
 #ifdef NETWRIGHT_TEST_WITH_CUDA
             QVERIFY2(r.err.startsWith(QStringLiteral("netwright train: No CUDA device is usable (")), qPrintable(r.err));
             QVERIFY2(r.err.contains(QString::fromStdString(reason)), qPrintable(r.err));
-            QVERIFY2(r.err.trimmed().endsWith(QStringLiteral("; train with --device cpu.")), qPrintable(r.err));
+            QVERIFY2(r.err.trimmed().endsWith(QStringLiteral("; use --device cpu.")), qPrintable(r.err));
 #else
             QCOMPARE(r.err.trimmed(), QStringLiteral("netwright train: This build of Netwright has no CUDA backend (no libnetwright-cuda.so "
                                                      "beside the program; it is built with NETWRIGHT_WITH_CUDA); use --device cpu."));

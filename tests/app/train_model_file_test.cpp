@@ -108,12 +108,25 @@ private slots:
         QCOMPARE(exported["format"].toString(), QStringLiteral("onnx"));
         QCOMPARE(exported["bytes"].toInteger(), QFileInfo(m_dir.filePath("trained.onnx")).size());
         QVERIFY2(exported["verified"].toString().contains("bit-identical"), qPrintable(e.out));
-        // … and resumes: its newest checkpoint restores into the copy (nothing is left to train).
+        // … and resumes: its newest checkpoint restores into the copy (nothing is left to train),
+        // and the finished run's files stay as they were (the metrics log keeps its end record).
+        const QStringList files = QDir(moved).entryList(QDir::Files, QDir::Name);
+        QFile log(moved + "/metrics.jsonl");
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        const QByteArray before = log.readAll();
+        log.close();
+        QVERIFY(before.trimmed().endsWith("\"stopped\":false}"));
         const test::RunResult more = run({"resume", moved});
-        QVERIFY2(more.exitCode == 0 && more.out.contains("Nothing left to train: the run had finished at global step 282"),
+        QVERIFY2(more.exitCode == 0 && more.out.contains("Nothing left to train: the run had finished (3 epochs, global step 282, "),
                  qPrintable(more.out + more.err));
+        QVERIFY2(!more.out.contains("Training:"), qPrintable(more.out));
         const test::RunResult again = run({"resume", moved, "--json"});
-        QCOMPARE(QJsonDocument::fromJson(again.out.toUtf8()).object()["nothing_left"].toBool(), true);
+        const QJsonObject finishedResult = QJsonDocument::fromJson(again.out.toUtf8()).object();
+        QCOMPARE(finishedResult["nothing_left"].toBool(), true);
+        QCOMPARE(finishedResult["epochs_done"].toInt(), 3);
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        QVERIFY(log.readAll() == before);
+        QCOMPARE(QDir(moved).entryList(QDir::Files, QDir::Name), files);
     }
 
     void refusesWhatCannotTrain_data()

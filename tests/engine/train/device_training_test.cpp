@@ -184,7 +184,7 @@ private slots:
     void aDeviceTheMachineLacksIsNamed()
     {
         registerDeviceStarter(DeviceType::Cuda, [] () -> int {
-            throw Error("No CUDA device is usable (cudaErrorNoDevice: no CUDA-capable device is detected); train with --device cpu.");
+            throw Error("No CUDA device is usable (cudaErrorNoDevice: no CUDA-capable device is detected); use --device cpu.");
         });
         try {
             startDevice(Device::cuda(0));
