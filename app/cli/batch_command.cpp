@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/batch_command.h"
 
+#include "checkpoint/checkpoint_manager.h"
 #include "cli/run_history.h"
 #include "cli/subcommand.h"
+#include "config/run_config.h"
 #include "core/error.h"
 #include "dist/communicator.h"
 
@@ -96,12 +98,15 @@ bool readResults(BatchRun &r)
     return finished;
 }
 
+// Whether `dir` holds a checkpoint that resume would restore, found as resume finds it (from the
+// files, not checkpoints.jsonl: a kill between a checkpoint's rename and its history row leaves a
+// whole checkpoint the history does not list yet).
 bool hasCheckpoint(const QString &dir)
 {
-    for (const auto &row : readRunHistory(dir))
-        if (row.status == QLatin1String("kept"))
-            return true;
-    return false;
+    const RunConfig config = loadRunConfigFile((dir + QStringLiteral("/config.json")).toStdString(), defaultRunConfig());
+    const std::string d = dir.toStdString();
+    const bool cntk = config.checkpoint.format == "cntk";
+    return !(cntk ? findCntkRestoreFile(d, cntkFilename(config.checkpoint, config.model)) : findNewestValidCheckpoint(d)).empty();
 }
 
 // A run killed before its first checkpoint has nothing to resume from: its partial logs go, so

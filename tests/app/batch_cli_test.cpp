@@ -78,6 +78,9 @@ private slots:
         ::kill(-static_cast<pid_t>(batch.processId()), SIGKILL);
         QVERIFY(batch.waitForFinished(10000));
         QVERIFY(!QFile::exists(path("killed/c-mlp-adam/metrics.jsonl")));
+        // The worst instant of the kill, made certain: after a checkpoint's rename, before its row in
+        // checkpoints.jsonl. The checkpoint on disk is whole, and the batch resumes from it.
+        QVERIFY(!QFile::exists(second + "/checkpoints.jsonl") || QFile::remove(second + "/checkpoints.jsonl"));
 
         // Again: the first is skipped, the second resumed, the third trained.
         const test::RunResult again = test::runNetwright({"batch", m_configs, "--out", path("killed"), "--json"});
