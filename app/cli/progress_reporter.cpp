@@ -61,7 +61,7 @@ void ProgressReporter::onStep(const StepInfo &s)
     // The rate over the last second on a terminal; over the steps since the previous line in plain
     // lines (which may come faster than one a second).
     const double rateWindow = std::chrono::duration<double>(now - m_rateStart).count();
-    if (rateWindow >= 1.0 || m_imagesPerSecond == 0.0 || (draw && !m_interactive)) {
+    if (m_imagesPerSecond == 0.0 || (m_interactive ? rateWindow >= 1.0 : draw)) {
         if (rateWindow > 0.0)
             m_imagesPerSecond = static_cast<double>(m_imagesSinceRate) / rateWindow;
         m_imagesSinceRate = 0;

@@ -19,12 +19,14 @@
 #include "cli/subcommand.h"
 
 #include <QCommandLineParser>
+#include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QCoreApplication>
 
 #include <csignal>
+#include <optional>
 #include <cstdio>
 #include <unistd.h>
 
@@ -111,26 +113,52 @@ ResumePoint restoreNewest(const RunConfig &config, Trainer &trainer, const std::
 
 namespace {
 
-// A run restored at its end: nothing is trained and nothing in the run directory is touched (its
-// metrics log keeps its end record); the user is told so.
-int reportFinishedRun(const RunConfig &config, const Trainer &trainer, const QString &dir, const std::string &resumedFrom, bool json,
-                      const DistributedRun &dist)
+// A run restored at its end: nothing is trained and nothing in the run directory changes, except
+// that a metrics log cut by a kill before its end record gets that record. The user is told so;
+// the JSON result has the fields of a finished run (the last evaluation from the metrics log).
+int reportFinishedRun(const Trainer &trainer, const QString &dir, const std::string &resumedFrom, bool json, const DistributedRun &dist)
 {
+    const int64_t epochs = trainer.progress().data.epoch;
+    const std::string metricsPath = (dir + QStringLiteral("/metrics.jsonl")).toStdString();
+    std::optional<QJsonObject> lastEval;
+    bool ended = false;
+    QFile log(QString::fromStdString(metricsPath));
+    if (log.open(QIODevice::ReadOnly)) {
+        for (const QByteArray &line : log.readAll().split('\n')) {
+            const QJsonObject o = QJsonDocument::fromJson(line).object();
+            if (o.isEmpty())
+                continue; // a blank or cut line
+            const QString type = o.value(QStringLiteral("type")).toString();
+            ended = type == QLatin1String("end");
+            if (type == QLatin1String("eval"))
+                lastEval = o;
+        }
+    }
+    if (!ended) {
+        TrainEndInfo end;
+        end.globalStep = trainer.globalStep();
+        end.epochsDone = epochs;
+        MetricsLog(metricsPath, true).onTrainEnd(end);
+    }
     std::FILE *human = json ? stderr : stdout;
     std::fprintf(human, "Run directory: %s\n", qPrintable(dir));
-    std::fprintf(human, "Nothing left to train: the run had finished (%d epoch%s, global step %lld, %s); its files are unchanged.\n",
-                 config.training.epochs, config.training.epochs == 1 ? "" : "s", static_cast<long long>(trainer.globalStep()),
-                 resumedFrom.c_str());
+    std::fprintf(human, "Nothing left to train: the run had finished (%lld epoch%s, global step %lld, %s); %s\n",
+                 static_cast<long long>(epochs), epochs == 1 ? "" : "s", static_cast<long long>(trainer.globalStep()), resumedFrom.c_str(),
+                 ended ? "its files are unchanged." : "its metrics log, cut before its end record, now has it.");
     std::fflush(human);
     if (json) {
-        const QJsonObject o{{"run_dir", dir},
-                            {"resumed_from", QString::fromStdString(resumedFrom)},
-                            {"global_step", static_cast<qint64>(trainer.globalStep())},
-                            {"epochs_done", config.training.epochs},
-                            {"stopped", false},
-                            {"ranks", dist.size()},
-                            {"nothing_left", true},
-                            {"newest_checkpoint", QString::fromStdString(resumedFrom)}};
+        QJsonObject o{{"run_dir", dir},
+                      {"resumed_from", QString::fromStdString(resumedFrom)},
+                      {"global_step", static_cast<qint64>(trainer.globalStep())},
+                      {"epochs_done", static_cast<qint64>(epochs)},
+                      {"stopped", false},
+                      {"ranks", dist.size()},
+                      {"nothing_left", true},
+                      {"newest_checkpoint", QString::fromStdString(resumedFrom)}};
+        if (lastEval) {
+            o["eval_accuracy"] = lastEval->value(QStringLiteral("accuracy"));
+            o["eval_loss"] = lastEval->value(QStringLiteral("loss"));
+        }
         std::fputs(QJsonDocument(o).toJson(QJsonDocument::Indented).constData(), stdout);
         std::fflush(stdout);
     }
@@ -159,7 +187,7 @@ int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString 
 {
     // Every rank restored the same cursor, so all of them return here together.
     if (trainer.finished())
-        return dist.isRoot() ? reportFinishedRun(config, trainer, dir, resumedFrom, json, dist) : 0;
+        return dist.isRoot() ? reportFinishedRun(trainer, dir, resumedFrom, json, dist) : 0;
     if (!dist.isRoot())
         return runWorkerSession(trainer);
     std::FILE *human = json ? stderr : stdout; // with --json, stdout is the result alone
@@ -370,7 +398,7 @@ int runTrainCommand(const QStringList &arguments)
                           : std::string()));
         const bool json = p.isSet(QStringLiteral("json"));
         const ResumePoint from = restore ? restoreNewest(config, *trainer, dir.toStdString(), json ? stderr : stdout, dist) : ResumePoint{};
-        if (dist.isRoot())
+        if (dist.isRoot() && !trainer->finished()) // a finished run's directory is left as it is
             writeRunConfig(dir, config);
         return runTrainingSession(config, *trainer, dir, from.file, from.lastStepSave, json, dist);
     } catch (const Error &e) {

@@ -17,6 +17,8 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <cmath>
+
 using namespace netwright;
 
 namespace {
@@ -124,9 +126,22 @@ private slots:
         const QJsonObject finishedResult = QJsonDocument::fromJson(again.out.toUtf8()).object();
         QCOMPARE(finishedResult["nothing_left"].toBool(), true);
         QCOMPARE(finishedResult["epochs_done"].toInt(), 3);
+        QVERIFY(finishedResult.contains("eval_accuracy")); // the run's own last evaluation
+        QVERIFY(std::abs(finishedResult["eval_accuracy"].toDouble() - result["eval_accuracy"].toDouble()) < 1e-6);
         QVERIFY(log.open(QIODevice::ReadOnly));
         QVERIFY(log.readAll() == before);
+        log.close();
         QCOMPARE(QDir(moved).entryList(QDir::Files, QDir::Name), files);
+        // A log cut by a kill just before its end record gets that record back, the same bytes.
+        const QByteArray cut = before.left(before.trimmed().lastIndexOf('\n') + 1);
+        QVERIFY(cut.size() < before.size() && cut.endsWith("}\n"));
+        QVERIFY(log.open(QIODevice::WriteOnly | QIODevice::Truncate));
+        log.write(cut);
+        log.close();
+        const test::RunResult mended = run({"resume", moved});
+        QVERIFY2(mended.exitCode == 0 && mended.out.contains("now has it"), qPrintable(mended.out + mended.err));
+        QVERIFY(log.open(QIODevice::ReadOnly));
+        QVERIFY(log.readAll() == before);
     }
 
     void refusesWhatCannotTrain_data()
