@@ -104,9 +104,7 @@ bool readResults(BatchRun &r)
 bool hasCheckpoint(const QString &dir)
 {
     const RunConfig config = loadRunConfigFile((dir + QStringLiteral("/config.json")).toStdString(), defaultRunConfig());
-    const std::string d = dir.toStdString();
-    const bool cntk = config.checkpoint.format == "cntk";
-    return !(cntk ? findCntkRestoreFile(d, cntkFilename(config.checkpoint, config.model)) : findNewestValidCheckpoint(d)).empty();
+    return !findRestoreCheckpoint(config.checkpoint, config.model, dir.toStdString()).empty();
 }
 
 // A run killed before its first checkpoint has nothing to resume from: its partial logs go, so

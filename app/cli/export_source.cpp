@@ -65,9 +65,7 @@ Source resolve(const QString &path)
         if (!best.checkpoint.isEmpty())
             return best;
         const RunConfig config = loadRunConfigFile((dir + "/config.json").toStdString(), defaultRunConfig());
-        const std::string file = config.checkpoint.format == "cntk"
-                                     ? findCntkRestoreFile(dir.toStdString(), cntkFilename(config.checkpoint, config.model))
-                                     : findNewestValidCheckpoint(dir.toStdString());
+        const std::string file = findRestoreCheckpoint(config.checkpoint, config.model, dir.toStdString());
         check(!file.empty(), "The run \"" + dir.toStdString() + "\" has no checkpoint to export yet.");
         return {dir, dir + "/" + QString::fromStdString(file), {}};
     }

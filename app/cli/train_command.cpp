@@ -87,10 +87,8 @@ ResumePoint restoreNewest(const RunConfig &config, Trainer &trainer, const std::
                           const DistributedRun &dist)
 {
     ResumePoint point;
-    if (dist.isRoot()) {
-        const bool cntk = config.checkpoint.format == "cntk";
-        point.file = cntk ? findCntkRestoreFile(d, cntkFilename(config.checkpoint, config.model)) : findNewestValidCheckpoint(d);
-    }
+    if (dist.isRoot())
+        point.file = findRestoreCheckpoint(config.checkpoint, config.model, d);
     // Rank 0 chooses; every rank restores that one file (the run directory is on a file system
     // every rank sees, as for MindSpore's and CNTK's distributed restore).
     point.file = dist.fromRoot(point.file);

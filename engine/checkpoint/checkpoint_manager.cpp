@@ -524,6 +524,11 @@ std::string cntkFilename(const CheckpointSettings &settings, const std::string &
     return settings.cntk.filename.empty() ? model + ".dnn" : settings.cntk.filename;
 }
 
+std::string findRestoreCheckpoint(const CheckpointSettings &settings, const std::string &model, const std::string &directory)
+{
+    return settings.format == "cntk" ? findCntkRestoreFile(directory, cntkFilename(settings, model)) : findNewestValidCheckpoint(directory);
+}
+
 std::string findCntkRestoreFile(const std::string &directory, const std::string &filename)
 {
     std::vector<std::string> listing;

@@ -120,5 +120,8 @@ std::string findNewestValidCheckpoint(const std::string &directory);
 std::string findCntkRestoreFile(const std::string &directory, const std::string &filename);
 // The file name CNTK-format checkpoints of this config use (checkpoint.cntk.filename or <model>.dnn).
 std::string cntkFilename(const CheckpointSettings &settings, const std::string &model);
+// The checkpoint a resume of a run in `directory` restores, by the run's checkpoint format:
+// findCntkRestoreFile for "cntk", else findNewestValidCheckpoint. Empty when there is none.
+std::string findRestoreCheckpoint(const CheckpointSettings &settings, const std::string &model, const std::string &directory);
 
 } // namespace netwright

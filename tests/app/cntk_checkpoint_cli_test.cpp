@@ -9,7 +9,6 @@
 
 #include <QDir>
 #include <QFile>
-#include <QFileInfo>
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
@@ -111,12 +110,7 @@ private slots:
             QProcess p;
             p.setStandardOutputFile(QProcess::nullDevice());
             p.setStandardErrorFile(path("cntk-stderr.log"), QIODevice::Append);
-            // A train killed before it wrote config.json left no run to resume (resume says so):
-            // as a user would, start it again.
-            if (!QFileInfo::exists(path("killed/config.json")))
-                p.start(binary(), {"train", "--config", m_config, "--out", path("killed")});
-            else
-                p.start(binary(), {"resume", path("killed")});
+            p.start(binary(), test::trainOrResume(m_config, path("killed")));
             QVERIFY(p.waitForStarted());
             // A run that ends inside the short wait is done: waitForFinished() on a process that
             // has already finished returns false, so it must not be asked again.

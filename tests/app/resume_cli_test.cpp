@@ -13,7 +13,6 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QFile>
-#include <QFileInfo>
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QTemporaryDir>
@@ -84,14 +83,9 @@ private slots:
             QProcess p;
             p.setStandardOutputFile(QProcess::nullDevice());
             p.setStandardErrorFile(path("stderr.log"), QIODevice::Append);
-            // A train killed before it wrote config.json left no run to resume (resume says so):
-            // as a user would, start it again.
-            if (!QFileInfo::exists(path("killed/config.json")))
-                p.start(binary(), {"train", "--config", m_config, "--out", path("killed")});
-            else {
-                p.start(binary(), {"resume", path("killed")});
-                ++resumes;
-            }
+            const QStringList command = test::trainOrResume(m_config, path("killed"));
+            resumes += command.first() == QLatin1String("resume") ? 1 : 0;
+            p.start(binary(), command);
             QVERIFY(p.waitForStarted());
             if (kills < 24) {
                 const int ms = 100 + static_cast<int>(rng.bounded(400));

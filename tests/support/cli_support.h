@@ -6,6 +6,7 @@
 #include <QFile>
 #include <QProcess>
 #include <QString>
+#include <QFileInfo>
 #include <QStringList>
 
 #include <zlib.h>
@@ -31,6 +32,16 @@ inline RunResult runNetwright(const QStringList &args, int timeoutMs = 600000)
         return {};
     return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
             QString::fromUtf8(p.readAllStandardError())};
+}
+
+// The next command of a kill-and-resume loop on run directory `dir`: `resume dir`, or `train
+// --config config --out dir` while dir has no config.json — a train killed before it wrote one
+// left no run to resume (resume says so), and a user starts it again.
+inline QStringList trainOrResume(const QString &config, const QString &dir)
+{
+    if (!QFileInfo::exists(dir + QStringLiteral("/config.json")))
+        return {QStringLiteral("train"), QStringLiteral("--config"), config, QStringLiteral("--out"), dir};
+    return {QStringLiteral("resume"), dir};
 }
 
 inline QByteArray contents(const QString &path)
