@@ -204,6 +204,9 @@ private slots:
         QVERIFY2(two.exitCode == 0, qPrintable(two.err + two.out));
         QVERIFY2(two.out.contains("Data parallel: 2 ranks"), qPrintable(two.out));
         QVERIFY2(two.out.contains("× 2 ranks"), qPrintable(two.out));
+        // mpirun gives every rank a pseudo-terminal, even with its own output in a pipe: the progress
+        // must still be plain lines (log_every 10), never in-place updates.
+        QVERIFY2(!two.out.contains('\r') && two.out.contains("step 30/34"), qPrintable(two.out));
         // Every rank ended with the same parameter bytes (checked by the job itself).
         QVERIFY2(two.out.contains("Parameters identical on all 2 ranks"), qPrintable(two.out));
 
