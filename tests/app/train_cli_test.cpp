@@ -164,6 +164,12 @@ private slots:
                                                      << QStringList{"tiny.csv", "samples of shape [2]"};
         QTest::newRow("unknown model") << QStringList{"--model", "resnet9000"} << "" << QStringList{"resnet9000"};
         QTest::newRow("bad number") << QStringList{"--epochs", "many"} << "" << QStringList{"--epochs", "many"};
+        QTest::newRow("bad value in the config file") << QStringList{"--config", "@cfg"} << R"({"training": {"epochs": -1}})"
+                                                      << QStringList{"cfg.json\": training.epochs must be positive"};
+        QTest::newRow("bad device in the config file") << QStringList{"--config", "@cfg"} << R"({"training": {"device": "gpu"}})"
+                                                       << QStringList{"cfg.json\": training.device: Unknown device \"gpu\""};
+        QTest::newRow("bad --device") << QStringList{"--device", "gpu"} << ""
+                                      << QStringList{"netwright train: --device: Unknown device \"gpu\" (expected cpu, cuda or cuda:N)."};
     }
     void badInputGivesOneClearLine()
     {
