@@ -2,16 +2,15 @@
 #include "cli/batch_command.h"
 
 #include "checkpoint/checkpoint_manager.h"
-#include "cli/run_history.h"
 #include "cli/subcommand.h"
 #include "config/run_config.h"
 #include "core/error.h"
 #include "dist/communicator.h"
+#include "run/run_directory.h"
 
 #include <QCoreApplication>
 #include <QDir>
 #include <QElapsedTimer>
-#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
@@ -74,52 +73,37 @@ std::vector<BatchRun> collect(const QStringList &inputs, const QString &out)
 // when its metrics log ends with a run that was not stopped (finished).
 bool readResults(BatchRun &r)
 {
-    QFile metrics(r.dir + QStringLiteral("/metrics.jsonl"));
+    const RunDirectory dir(r.dir.toStdString());
     bool finished = false;
-    if (metrics.open(QIODevice::ReadOnly))
-        for (const QByteArray &line : metrics.readAll().split('\n')) {
-            const QJsonObject o = QJsonDocument::fromJson(line).object();
-            const QString type = o.value(QStringLiteral("type")).toString();
-            if (type == QLatin1String("eval")) {
-                r.bestAccuracy = std::max(r.bestAccuracy, o.value(QStringLiteral("accuracy")).toDouble());
-                r.epochsDone = std::max<qint64>(r.epochsDone, o.value(QStringLiteral("epoch")).toInteger());
-            } else if (type == QLatin1String("end")) {
-                finished = !o.value(QStringLiteral("stopped")).toBool();
-            } else if (type == QLatin1String("step")) {
-                finished = false; // steps after an end: a resumed run still going
-            }
+    for (const auto &m : dir.metrics().records) {
+        if (m.type == MetricsRecord::Type::Eval) {
+            r.bestAccuracy = std::max(r.bestAccuracy, m.accuracy);
+            r.epochsDone = std::max<qint64>(r.epochsDone, m.epoch);
+        } else if (m.type == MetricsRecord::Type::End) {
+            finished = !m.stopped;
+        } else if (m.type == MetricsRecord::Type::Step) {
+            finished = false; // steps after an end: a resumed run still going
         }
-    QFile config(r.dir + QStringLiteral("/config.json"));
-    if (config.open(QIODevice::ReadOnly))
-        r.epochs = QJsonDocument::fromJson(config.readAll()).object().value(QStringLiteral("training")).toObject().value(QStringLiteral("epochs")).toInteger();
+    }
+    if (dir.hasConfig()) {
+        try {
+            r.epochs = dir.readConfig().training.epochs;
+        } catch (const Error &) {
+            r.epochs = 0; // the child reports what is wrong with it
+        }
+    }
     r.checkpoints = 0;
-    for (const auto &row : readRunHistory(r.dir))
-        r.checkpoints += row.status == QLatin1String("kept") ? 1 : 0;
+    for (const auto &row : dir.history())
+        r.checkpoints += row.status == "kept" ? 1 : 0;
     return finished;
 }
 
 // Whether `dir` holds a checkpoint that resume would restore, found as resume finds it (from the
-// files, not checkpoints.jsonl: a kill between a checkpoint's rename and its history row leaves a
+// files, not the history log: a kill between a checkpoint's rename and its history row leaves a
 // whole checkpoint the history does not list yet).
-bool hasCheckpoint(const QString &dir)
+bool hasCheckpoint(const RunDirectory &dir)
 {
-    const RunConfig config = loadRunConfigFile((dir + QStringLiteral("/config.json")).toStdString(), defaultRunConfig());
-    return !findRestoreCheckpoint(config.checkpoint, config.model, dir.toStdString()).empty();
-}
-
-// A run killed before its first checkpoint has nothing to resume from: its partial logs go, so
-// that it starts again from the beginning (what it would have done had it never started).
-void clearUnstartedRun(const QString &dir)
-{
-    QDir d(dir);
-    for (const QString &f : d.entryList(QDir::Files | QDir::Hidden)) {
-        const bool ours = f == QLatin1String("metrics.jsonl") || f == QLatin1String("checkpoints.jsonl") || f == QLatin1String("config.json")
-                          || f == QLatin1String("batch.log") || f.endsWith(QLatin1String("-graph.meta")) || f.startsWith(QLatin1Char('.'));
-        check(ours || !QFileInfo(d.filePath(f)).isFile() || f.endsWith(QLatin1String(".onnx")) || f.endsWith(QLatin1String(".mindir"))
-                  || f.endsWith(QLatin1String(".air")) || f.endsWith(QLatin1String(".model")),
-              "\"" + dir.toStdString() + "\" holds \"" + f.toStdString() + "\", which a batch did not write; move it away to re-run.");
-        QFile::remove(d.filePath(f));
-    }
+    return !dir.restoreCheckpoint(dir.readConfig()).empty();
 }
 
 // Runs one child to its end; forwards a stop request as SIGTERM (it saves, then exits 130).
@@ -204,9 +188,10 @@ int runBatchCommand(const QStringList &arguments)
                     std::printf("%s: finished before, skipped\n", qPrintable(head));
                 continue;
             }
-            const bool resume = QFileInfo::exists(r.dir + QStringLiteral("/config.json")) && hasCheckpoint(r.dir);
+            const RunDirectory dir(r.dir.toStdString());
+            const bool resume = dir.hasConfig() && hasCheckpoint(dir);
             if (!resume && QFileInfo(r.dir).isDir())
-                clearUnstartedRun(r.dir);
+                dir.clearUnstarted();
             check(QDir().mkpath(r.dir), "Cannot create \"" + r.dir.toStdString() + "\".");
             if (!json) {
                 std::printf("%s: %s in %s (log: %s/batch.log)\n", qPrintable(head), resume ? "resuming" : "training", qPrintable(r.dir),

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/export_command.h"
 
-#include "cli/export_source.h"
+#include "run/run_model.h"
 
 #include "autodiff/executor.h"
 #include "checkpoint/checkpoint_manager.h"
@@ -49,7 +49,7 @@ void exportTo(const QString &sourceArg, const GraphFormat &format, QString out, 
 {
     const bool dynamicBatch = !p.isSet(QStringLiteral("static-batch"));
     check(format.id != "onnx" || (opset >= 11 && opset <= 17), "ONNX export writes opsets 11–17, not " + std::to_string(opset) + ".");
-    const ExportSource source = loadExportSource(sourceArg);
+    const ExportSource source = loadExportSource(sourceArg.toStdString());
     const std::vector<int64_t> shape =
         p.isSet(QStringLiteral("input-shape")) ? parseShape(p.value(QStringLiteral("input-shape")).toStdString()) : std::vector<int64_t>{};
     const Graph shaped = shape.empty() ? Graph{} : withInputShape(source.graph(), shape, dynamicBatch);
@@ -61,7 +61,7 @@ void exportTo(const QString &sourceArg, const GraphFormat &format, QString out, 
     options.metadata = source.metadata;
     const std::string bytes = exportGraph(format, model, options);
     if (out.isEmpty())
-        out = source.defaultBase + QString::fromStdString(format.extension);
+        out = QString::fromStdString(source.defaultBase + format.extension);
     const std::string path = out.toStdString();
     const std::string verified = verifyExport(format, bytes, path, model); // before anything is on disk
     writeFileAtomically(path, bytes);

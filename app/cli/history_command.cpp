@@ -1,22 +1,38 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/history_command.h"
 
-#include "cli/run_history.h"
+#include "core/error.h"
+#include "run/run_directory.h"
 #include "cli/subcommand.h"
 
 #include <QCommandLineParser>
 #include <QDateTime>
 #include <QDir>
-#include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <cmath>
 #include <cstdio>
 #include <vector>
 
 namespace netwright::cli {
+
+namespace {
+
+QString q(const std::string &s)
+{
+    return QString::fromStdString(s);
+}
+
+// JSON has no NaN: a non-finite metric (a diverged run) is null.
+QJsonValue number(double v)
+{
+    return std::isfinite(v) ? QJsonValue(v) : QJsonValue();
+}
+
+} // namespace
 
 int runHistoryCommand(const QStringList &arguments)
 {
@@ -30,24 +46,31 @@ int runHistoryCommand(const QStringList &arguments)
     if (const auto done = parseSubcommand(p, arguments, "history", 1, "give exactly one run directory."))
         return *done;
     const QString dir = QDir::cleanPath(p.positionalArguments().at(1));
-    QFile log(dir + QStringLiteral("/checkpoints.jsonl"));
-    if (!QFileInfo(dir).isDir() || !log.open(QIODevice::ReadOnly)) {
-        std::fprintf(stderr, "netwright history: \"%s\" has no checkpoint history (checkpoints.jsonl); is it a run directory?\n",
-                     qPrintable(dir));
+    const RunDirectory run(dir.toStdString());
+    std::vector<run::CheckpointRow> rows;
+    try {
+        const run::HistoryLog log = QFileInfo(dir).isDir() ? run.historyLog() : run::HistoryLog{};
+        if (!log.exists) {
+            std::fprintf(stderr, "netwright history: \"%s\" has no checkpoint history (%s); is it a run directory?\n",
+                         qPrintable(dir), RunDirectory::kHistoryFile);
+            return 1;
+        }
+        rows = run::historyRows(log, run.path());
+    } catch (const Error &e) {
+        std::fprintf(stderr, "netwright history: %s\n", e.what());
         return 1;
     }
-    const std::vector<CheckpointRow> rows = readRunHistory(dir);
     if (p.isSet(QStringLiteral("json"))) {
         QJsonArray arr;
         for (const auto &r : rows) {
-            QJsonObject o{{"file", r.file}, {"epoch", r.epoch}, {"global_step", r.step}, {"bytes", r.bytes}, {"time", r.time},
-                          {"reason", r.reason}, {"status", r.status}};
-            if (!r.rule.isEmpty())
-                o["rule"] = r.rule;
-            if (!r.accuracy.isUndefined())
-                o["eval_accuracy"] = r.accuracy;
-            if (!r.loss.isUndefined())
-                o["eval_loss"] = r.loss;
+            QJsonObject o{{"file", q(r.file)},     {"epoch", qint64(r.epoch)},   {"global_step", qint64(r.step)},  {"bytes", qint64(r.bytes)},
+                          {"time", r.time},        {"reason", q(r.reason)}, {"status", q(r.status)}};
+            if (!r.rule.empty())
+                o["rule"] = q(r.rule);
+            if (r.accuracy)
+                o["eval_accuracy"] = number(*r.accuracy);
+            if (r.loss)
+                o["eval_loss"] = number(*r.loss);
             arr.append(o);
         }
         std::fputs(QJsonDocument(QJsonObject{{"run", dir}, {"checkpoints", arr}}).toJson().constData(), stdout);
@@ -55,17 +78,17 @@ int runHistoryCommand(const QStringList &arguments)
     }
     int w = 4;
     for (const auto &r : rows)
-        w = std::max(w, static_cast<int>(r.file.size()));
+        w = std::max(w, static_cast<int>(q(r.file).size()));
     std::printf("%-*s  %5s  %7s  %-19s  %9s  %8s  %8s  %s\n", w, "file", "epoch", "step", "saved", "size", "test acc", "test loss",
                 "status");
     for (const auto &r : rows) {
         const QString when = QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(r.time * 1000)).toString("yyyy-MM-dd HH:mm:ss");
-        const QString acc = r.accuracy.isDouble() ? QString::number(100.0 * r.accuracy.toDouble(), 'f', 2) + " %" : QStringLiteral("-");
-        const QString loss = r.loss.isDouble() ? QString::number(r.loss.toDouble(), 'f', 4) : QStringLiteral("-");
-        const QString status = r.rule.isEmpty() ? r.status : r.status + " (" + r.rule + ")";
-        std::printf("%-*s  %5lld  %7lld  %-19s  %6.1f MB  %8s  %8s  %s\n", w, qPrintable(r.file), static_cast<long long>(r.epoch),
+        const QString acc = r.accuracy ? QString::number(100.0 * *r.accuracy, 'f', 2) + " %" : QStringLiteral("-");
+        const QString loss = r.loss ? QString::number(*r.loss, 'f', 4) : QStringLiteral("-");
+        const QString status = r.rule.empty() ? q(r.status) : q(r.status) + " (" + q(r.rule) + ")";
+        std::printf("%-*s  %5lld  %7lld  %-19s  %6.1f MB  %8s  %8s  %s\n", w, qPrintable(q(r.file)), static_cast<long long>(r.epoch),
                     static_cast<long long>(r.step), qPrintable(when), r.bytes / 1e6, qPrintable(acc), qPrintable(loss),
-                    qPrintable(status + (r.reason == QLatin1String("stopped") ? QStringLiteral(", stopped by a signal") : QString())));
+                    qPrintable(status + (r.reason == "stopped" ? QStringLiteral(", stopped by a signal") : QString())));
     }
     return 0;
 }

@@ -2,6 +2,7 @@
 #include "cli/inspect_command.h"
 
 #include "core/error.h"
+#include "core/file_io.h"
 #include "core/tensor_stats.h"
 #include "formats/registry.h"
 
@@ -120,7 +121,7 @@ int runInspectCommand(const QStringList &arguments)
     p.setApplicationDescription(QStringLiteral(
         "Show what a model or checkpoint file holds: its graph (every node with its op type and attributes, the inputs and\n"
         "outputs with dtypes and shapes) and its parameters with min/max/mean/std and size. The format is detected by\n"
-        "content, never by name: ONNX, MindSpore checkpoints (.ckpt), MindIR, MindSpore graph dumps (-graph.meta),\n"
+        "content, never by name: ONNX, MindSpore checkpoints (.ckpt), MindIR, MindSpore graph dumps (anf_ir),\n"
         "Ascend AIR, CNTK model-v2 files and CNTK trainer checkpoints (.ckp)."));
     p.addHelpOption();
     p.addPositionalArgument(QStringLiteral("inspect"), QStringLiteral("The subcommand."));
@@ -130,7 +131,7 @@ int runInspectCommand(const QStringList &arguments)
         return *done;
     const std::string path = p.positionalArguments().at(1).toStdString();
     try {
-        check(QFileInfo(QString::fromStdString(path)).isFile(), "Cannot read \"" + path + "\": no such file.");
+        requireRegularFile(path); // a directory, FIFO, device or link loop is named as what it is
         const ModelDescription d = describeFile(path);
         const qint64 bytes = QFileInfo(QString::fromStdString(path)).size();
         if (p.isSet(QStringLiteral("json"))) {

@@ -1,22 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/resume_command.h"
 
-#include "checkpoint/checkpoint_manager.h"
-#include "checkpoint/training_state.h"
 #include "cli/distributed_run.h"
-#include "cli/run_directory.h"
+#include "cli/run_options.h"
 #include "cli/train_command.h"
 #include "config/run_config.h"
 #include "core/error.h"
-#include "formats/mindspore/ckpt_file.h"
-#include "train/metrics_log.h"
+#include "run/run_directory.h"
 #include "train/training_setup.h"
 
 #include "cli/subcommand.h"
 
 #include <QCommandLineParser>
-#include <QDir>
-#include <QFileInfo>
 
 #include <cstdio>
 
@@ -31,22 +26,27 @@ int runResumeCommand(const QStringList &arguments)
         "Under mpirun -np N it continues data-parallel, with any N: the global batch is the config's."));
     p.addHelpOption();
     p.addPositionalArgument(QStringLiteral("resume"), QStringLiteral("The subcommand."));
-    p.addPositionalArgument(QStringLiteral("RUN_DIR"), QStringLiteral("The run directory (holds config.json and checkpoints)."));
+    p.addPositionalArgument(QStringLiteral("RUN_DIR"), QStringLiteral("The run directory (its config, logs and checkpoints)."));
     p.addOption({QStringLiteral("device"), QStringLiteral("Continue on another device than the run used: cpu, cuda or cuda:N "
                                                           "(a checkpoint does not depend on the device that wrote it)."),
                  QStringLiteral("DEVICE")});
     p.addOption({QStringLiteral("json"), QStringLiteral("Print the run's result as JSON on stdout at its end (the progress goes to stderr).")});
+    p.addOption({QStringLiteral("start-over"), QStringLiteral("When every checkpoint of the run is damaged: train again from the beginning "
+                                                              "(under a new checkpoint prefix; the damaged files stay) instead of stopping.")});
     if (const auto done = parseSubcommand(p, arguments, "resume", 1, "give exactly one run directory."))
         return *done;
     DistributedRun dist;
     try {
         dist = DistributedRun::joinIfLaunched();
-        const QString dir = QDir::cleanPath(p.positionalArguments().at(1));
-        const std::string d = dir.toStdString();
-        check(QFileInfo(dir).isDir(), "\"" + d + "\" is not a run directory.");
-        const std::string configPath = d + "/config.json";
-        check(QFileInfo::exists(QString::fromStdString(configPath)), "\"" + d + "\" has no config.json; is it a run directory?");
-        RunConfig config = loadRunConfigFile(configPath, defaultRunConfig());
+        const RunDirectory dir = RunDirectory::open(p.positionalArguments().at(1).toStdString());
+        // Killed while writing its config: the complete temporary file is the config. Rank 0 puts
+        // it in place; the others wait for that (fromRoot is a collective) before reading it.
+        if (dist.isRoot() && !dir.hasConfig())
+            for (const auto &done : dir.recover())
+                std::fprintf(p.isSet(QStringLiteral("json")) ? stderr : stdout, "%s\n", done.c_str());
+        dist.fromRoot(std::string());
+        const std::string configPath = dir.configPath();
+        RunConfig config = dir.readConfig();
         const RunConfig fromFile = config;
         if (p.isSet(QStringLiteral("device")))
             config.training.device = deviceOption(p);
@@ -55,9 +55,10 @@ int runResumeCommand(const QStringList &arguments)
         // Any number of ranks may continue a run: the global batch is the config's, so the steps
         // are the same; each rank takes its share of every batch from the saved cursor.
         auto trainer = dist.makeTrainer(config, data);
-        const bool json = p.isSet(QStringLiteral("json"));
-        const ResumePoint from = restoreNewest(config, *trainer, d, json ? stderr : stdout, dist);
-        return runTrainingSession(config, *trainer, dir, from.file, from.lastStepSave, json, dist);
+        SessionStart start;
+        start.restore = true;
+        start.startOver = p.isSet(QStringLiteral("start-over"));
+        return trainInRunDirectory(config, *trainer, dir, start, p.isSet(QStringLiteral("json")), dist);
     } catch (const Error &e) {
         return dist.fail("resume", e.what());
     } catch (const std::bad_alloc &) {

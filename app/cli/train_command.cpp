@@ -2,30 +2,26 @@
 #include "cli/train_command.h"
 
 #include "checkpoint/checkpoint_manager.h"
-#include "checkpoint/training_state.h"
-#include "formats/cntk/trainer_checkpoint.h"
-#include "formats/mindspore/ckpt_file.h"
 #include "cli/progress_reporter.h"
 #include "cli/plan_report.h"
 #include "cli/distributed_run.h"
-#include "cli/run_directory.h"
+#include "cli/run_options.h"
 #include "checkpoint/checkpoint_plan.h"
 #include "config/run_config.h"
-#include "core/atomic_file.h"
 #include "core/error.h"
-#include "train/metrics_log.h"
+#include "run/metrics_log.h"
+#include "run/run_directory.h"
+#include "run/training_session.h"
 #include "train/training_setup.h"
 
 #include "cli/subcommand.h"
 
 #include <QCommandLineParser>
-#include <QFile>
 #include <QFileInfo>
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QCoreApplication>
 
-#include <csignal>
 #include <optional>
 #include <cstdio>
 #include <unistd.h>
@@ -33,27 +29,6 @@
 namespace netwright::cli {
 
 namespace {
-
-volatile std::sig_atomic_t g_stopSignal = 0;
-
-extern "C" void onStopSignal(int sig)
-{
-    g_stopSignal = sig;
-}
-
-// Turns SIGINT/SIGTERM into a stop request at the next step boundary.
-class SignalStop final : public TrainingObserver {
-public:
-    explicit SignalStop(std::stop_source &source) : m_source(source) {}
-    void onStep(const StepInfo &) override
-    {
-        if (g_stopSignal)
-            m_source.request_stop();
-    }
-
-private:
-    std::stop_source &m_source;
-};
 
 int toInt(const QCommandLineParser &p, const QString &name, int minimum)
 {
@@ -65,87 +40,35 @@ int toInt(const QCommandLineParser &p, const QString &name, int minimum)
     return v;
 }
 
-} // namespace
-
-namespace {
-
-// Restores `file` of run directory `d` into the trainer; returns where the step-save chain stood.
-int64_t restoreCheckpointFile(const RunConfig &config, Trainer &trainer, const std::string &d, const std::string &file)
-{
-    const std::string path = d + "/" + file;
-    const auto entries = config.checkpoint.format == "cntk" ? cntk::readTrainerCheckpoint(path) : mindspore::readCkpt(path).entries;
-    restoreTrainingState(trainer, entries, path);
-    for (const auto &e : entries)
-        if (e.name == "netwright.checkpoint.last_step_save" && !e.isString && e.tensor.dtype() == DType::Int64)
-            return e.tensor.dataAs<int64_t>()[0];
-    return 0;
-}
-
-} // namespace
-
-ResumePoint restoreNewest(const RunConfig &config, Trainer &trainer, const std::string &d, std::FILE *out,
-                          const DistributedRun &dist)
-{
-    ResumePoint point;
-    if (dist.isRoot())
-        point.file = findRestoreCheckpoint(config.checkpoint, config.model, d);
-    // Rank 0 chooses; every rank restores that one file (the run directory is on a file system
-    // every rank sees, as for MindSpore's and CNTK's distributed restore).
-    point.file = dist.fromRoot(point.file);
-    if (point.file.empty()) {
-        if (dist.isRoot())
-            std::fprintf(out, "No checkpoint in %s yet; starting from the beginning.\n", d.c_str());
-    } else {
-        point.lastStepSave = restoreCheckpointFile(config, trainer, d, point.file);
-    }
-    if (!dist.isRoot())
-        return point;
-    const TrainerProgress progress = trainer.progress();
-    const std::string metrics = d + "/metrics.jsonl";
-    // A finished run is left as it is (runTrainingSession trains nothing and writes nothing).
-    if (QFileInfo::exists(QString::fromStdString(metrics)) && !trainer.finished())
-        MetricsLog::truncateAfter(metrics, point.file.empty() ? 0 : progress.globalStep,
-                                  progress.data.position == 0 && progress.data.epoch > 0);
-    return point;
-}
-
-namespace {
-
 // A run restored at its end: nothing is trained and nothing in the run directory changes, except
 // that a metrics log cut by a kill before its end record gets that record. The user is told so;
 // the JSON result has the fields of a finished run (the last evaluation from the metrics log).
-int reportFinishedRun(const Trainer &trainer, const QString &dir, const std::string &resumedFrom, bool json, const DistributedRun &dist)
+int reportFinishedRun(const Trainer &trainer, const RunDirectory &dir, const std::string &resumedFrom, bool json, const DistributedRun &dist)
 {
     const int64_t epochs = trainer.progress().data.epoch;
-    const std::string metricsPath = (dir + QStringLiteral("/metrics.jsonl")).toStdString();
-    std::optional<QJsonObject> lastEval;
+    const QString path = QString::fromStdString(dir.path());
+    std::optional<MetricsRecord> lastEval;
     bool ended = false;
-    QFile log(QString::fromStdString(metricsPath));
-    if (log.open(QIODevice::ReadOnly)) {
-        for (const QByteArray &line : log.readAll().split('\n')) {
-            const QJsonObject o = QJsonDocument::fromJson(line).object();
-            if (o.isEmpty())
-                continue; // a blank or cut line
-            const QString type = o.value(QStringLiteral("type")).toString();
-            ended = type == QLatin1String("end");
-            if (type == QLatin1String("eval"))
-                lastEval = o;
-        }
+    dir.dropTornMetricsLine(); // a record cut by the kill goes before the end record is added
+    for (const auto &r : dir.metrics().records) {
+        ended = r.type == MetricsRecord::Type::End;
+        if (r.type == MetricsRecord::Type::Eval)
+            lastEval = r;
     }
     if (!ended) {
         TrainEndInfo end;
         end.globalStep = trainer.globalStep();
         end.epochsDone = epochs;
-        MetricsLog(metricsPath, true).onTrainEnd(end);
+        MetricsLog(dir.metricsPath(), true).onTrainEnd(end);
     }
     std::FILE *human = json ? stderr : stdout;
-    std::fprintf(human, "Run directory: %s\n", qPrintable(dir));
+    std::fprintf(human, "Run directory: %s\n", qPrintable(path));
     std::fprintf(human, "Nothing left to train: the run had finished (%lld epoch%s, global step %lld, %s); %s\n",
                  static_cast<long long>(epochs), epochs == 1 ? "" : "s", static_cast<long long>(trainer.globalStep()), resumedFrom.c_str(),
                  ended ? "its files are unchanged." : "its metrics log, cut before its end record, now has it.");
     std::fflush(human);
     if (json) {
-        QJsonObject o{{"run_dir", dir},
+        QJsonObject o{{"run_dir", path},
                       {"resumed_from", QString::fromStdString(resumedFrom)},
                       {"global_step", static_cast<qint64>(trainer.globalStep())},
                       {"epochs_done", static_cast<qint64>(epochs)},
@@ -154,8 +77,8 @@ int reportFinishedRun(const Trainer &trainer, const QString &dir, const std::str
                       {"nothing_left", true},
                       {"newest_checkpoint", QString::fromStdString(resumedFrom)}};
         if (lastEval) {
-            o["eval_accuracy"] = lastEval->value(QStringLiteral("accuracy"));
-            o["eval_loss"] = lastEval->value(QStringLiteral("loss"));
+            o["eval_accuracy"] = lastEval->accuracy;
+            o["eval_loss"] = lastEval->loss;
         }
         std::fputs(QJsonDocument(o).toJson(QJsonDocument::Indented).constData(), stdout);
         std::fflush(stdout);
@@ -163,35 +86,35 @@ int reportFinishedRun(const Trainer &trainer, const QString &dir, const std::str
     return 0;
 }
 
-// A rank other than 0: trains its share and writes nothing; a stop signal stops every rank.
-int runWorkerSession(Trainer &trainer)
-{
-    std::stop_source stop;
-    SignalStop signalStop(stop);
-    trainer.addObserver(&signalStop);
-    g_stopSignal = 0;
-    std::signal(SIGINT, onStopSignal);
-    std::signal(SIGTERM, onStopSignal);
-    const TrainEndInfo end = trainer.run(stop.get_token());
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
-    return end.stopped ? 130 : 0;
-}
-
 } // namespace
 
-int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString &dir, const std::string &resumedFrom,
-                       int64_t lastStepSave, bool json, const DistributedRun &dist)
+int trainInRunDirectory(const RunConfig &config, Trainer &trainer, const RunDirectory &dir, const SessionStart &start, bool json,
+                        const DistributedRun &dist)
 {
+    std::FILE *human = json ? stderr : stdout; // with --json, stdout is the result alone
+    const QString path = QString::fromStdString(dir.path());
+    TrainingSession session(config, dir, trainer, {dist.isRoot(), true});
+    ProgressReporter *reporter = nullptr;
+    session.setNoteSink([&](const std::string &text) {
+        if (reporter) {
+            reporter->note(text);
+        } else {
+            std::fprintf(human, "%s\n", text.c_str());
+            std::fflush(human);
+        }
+    });
+    if (start.restore)
+        session.restore(start.startOver, [&](std::string file) { return dist.fromRoot(std::move(file)); });
+    const std::string resumedFrom = session.resumedFrom();
     // Every rank restored the same cursor, so all of them return here together.
     if (trainer.finished())
         return dist.isRoot() ? reportFinishedRun(trainer, dir, resumedFrom, json, dist) : 0;
-    if (!dist.isRoot())
-        return runWorkerSession(trainer);
-    std::FILE *human = json ? stderr : stdout; // with --json, stdout is the result alone
-    const bool resuming = !resumedFrom.empty();
-    std::fprintf(human, "Run directory: %s\n", qPrintable(dir));
-    if (resuming)
+    if (start.writeConfig)
+        session.writeConfig(); // rank 0 only
+    if (!dist.isRoot()) // trains its share and writes nothing; a stop signal stops every rank
+        return session.run().stopped ? 130 : 0;
+    std::fprintf(human, "Run directory: %s\n", qPrintable(path));
+    if (!resumedFrom.empty())
         std::fprintf(human, "Resuming from %s (global step %lld)\n", resumedFrom.c_str(), static_cast<long long>(trainer.globalStep()));
     if (dist.distributed()) {
         const int64_t batch = config.training.batchSize, least = batch / dist.size();
@@ -204,43 +127,17 @@ int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString 
     // Under mpirun every rank's output is a pseudo-terminal even when mpirun's own goes to a file:
     // plain lines then, never in-place updates.
     const bool interactive = ::isatty(fileno(human)) != 0 && !dist.distributed();
-    MetricsLog metrics((dir + QStringLiteral("/metrics.jsonl")).toStdString(), resuming);
     ProgressReporter progress(human, interactive, config.training.logEvery);
-    CheckpointManager checkpoints(trainer, config.checkpoint, dir.toStdString(), config.model, resumedFrom);
-    checkpoints.continueStepChain(lastStepSave);
-    checkpoints.setSavedCallback([&](const std::string &path, const CheckpointRecord &) { progress.note("checkpoint " + path); });
-    std::stop_source stop;
-    SignalStop signalStop(stop);
-    trainer.addObserver(&metrics);
-    trainer.addObserver(&progress);
-    trainer.addObserver(&checkpoints);
-    trainer.addObserver(&signalStop);
-    g_stopSignal = 0;
-    std::signal(SIGINT, onStopSignal);
-    std::signal(SIGTERM, onStopSignal);
-    TrainEndInfo end;
-    try {
-        end = trainer.run(stop.get_token());
-    } catch (const Error &) {
-        std::signal(SIGINT, SIG_DFL);
-        std::signal(SIGTERM, SIG_DFL);
-        if (config.checkpoint.enabled && config.checkpoint.exceptionSave) {
-            // MindSpore's exception_save: the state of the last finished step, under a name the
-            // keep rules never touch; then the error is reported as usual.
-            try {
-                progress.note("breakpoint checkpoint " + checkpoints.saveBreakpoint());
-            } catch (const Error &e) {
-                progress.note(std::string("could not save a breakpoint checkpoint: ") + e.what());
-            }
-        }
-        throw;
-    }
-    std::signal(SIGINT, SIG_DFL);
-    std::signal(SIGTERM, SIG_DFL);
+    reporter = &progress;
+    session.setSavedCallback([&](const std::string &file, const CheckpointRecord &) { progress.note("checkpoint " + file); });
+    session.addObserver(&progress);
+    const TrainEndInfo end = session.run();
+    reporter = nullptr;
 
-    std::fprintf(human, "Run directory: %s\n", qPrintable(dir));
-    if (!checkpoints.latest().empty())
-        std::fprintf(human, "Newest checkpoint: %s/%s\n", qPrintable(dir), checkpoints.latest().c_str());
+    const std::string newest = session.newestCheckpoint();
+    std::fprintf(human, "Run directory: %s\n", qPrintable(path));
+    if (!newest.empty())
+        std::fprintf(human, "Newest checkpoint: %s\n", dir.file(newest).c_str());
     if (end.lastEvaluation) {
         const EvalInfo &e = *end.lastEvaluation;
         std::fprintf(human, "Final test accuracy: %.2f %% (%lld/%lld) after %lld epoch%s, test loss %.4f\n", 100.0 * e.accuracy,
@@ -251,17 +148,17 @@ int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString 
         std::fprintf(human, "Parameters identical on all %d ranks (checksum %016llx)\n", dist.size(),
                      static_cast<unsigned long long>(end.parameterChecksum));
     if (end.stopped)
-        std::fprintf(human, "Stopped by a signal; continue with: netwright resume %s\n", qPrintable(dir));
+        std::fprintf(human, "Stopped by a signal; continue with: netwright resume %s\n", qPrintable(path));
     std::fflush(human);
     if (json) {
-        QJsonObject o{{"run_dir", dir},
+        QJsonObject o{{"run_dir", path},
                       {"resumed_from", resumedFrom.empty() ? QJsonValue() : QJsonValue(QString::fromStdString(resumedFrom))},
                       {"global_step", static_cast<qint64>(end.globalStep)},
                       {"epochs_done", static_cast<qint64>(end.epochsDone)},
                       {"stopped", end.stopped},
                       {"ranks", dist.size()},
                       {"nothing_left", false},
-                      {"newest_checkpoint", checkpoints.latest().empty() ? QJsonValue() : QJsonValue(QString::fromStdString(checkpoints.latest()))}};
+                      {"newest_checkpoint", newest.empty() ? QJsonValue() : QJsonValue(QString::fromStdString(newest))}};
         if (end.lastEvaluation) {
             o["eval_accuracy"] = end.lastEvaluation->accuracy;
             o["eval_loss"] = end.lastEvaluation->loss;
@@ -270,17 +167,6 @@ int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString 
         std::fflush(stdout);
     }
     return end.stopped ? 130 : 0;
-}
-
-ResumePoint restoreNewest(const RunConfig &config, Trainer &trainer, const std::string &dir, std::FILE *out)
-{
-    return restoreNewest(config, trainer, dir, out, DistributedRun{});
-}
-
-int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString &dir, const std::string &resumedFrom,
-                       int64_t lastStepSave, bool json)
-{
-    return runTrainingSession(config, trainer, dir, resumedFrom, lastStepSave, json, DistributedRun{});
 }
 
 int runTrainCommand(const QStringList &arguments)
@@ -385,20 +271,18 @@ int runTrainCommand(const QStringList &arguments)
                 if (!ok || shape.stepSeconds <= 0)
                     throw Error("--step-seconds: \"" + p.value(QStringLiteral("step-seconds")).toStdString() + "\" is not a positive number.");
             }
-            const QString dir = runDirectoryName(p.value(QStringLiteral("out")), QString::fromStdString(config.name));
-            return printCheckpointPlan(config, dir.toStdString(), shape, p.isSet(QStringLiteral("json")));
+            const std::string dir = RunDirectory::defaultPath(p.value(QStringLiteral("out")).toStdString(), config.name);
+            return printCheckpointPlan(config, dir, shape, p.isSet(QStringLiteral("json")));
         }
         auto trainer = dist.makeTrainer(config, data);
         const bool restore = config.checkpoint.enabled && config.checkpoint.restore && p.isSet(QStringLiteral("out"));
         // Rank 0 names (and makes) the run directory; the others only read from it.
-        const QString dir = QString::fromStdString(dist.fromRoot(
-            dist.isRoot() ? prepareRunDirectory(p.value(QStringLiteral("out")), QString::fromStdString(config.name), restore).toStdString()
-                          : std::string()));
-        const bool json = p.isSet(QStringLiteral("json"));
-        const ResumePoint from = restore ? restoreNewest(config, *trainer, dir.toStdString(), json ? stderr : stdout, dist) : ResumePoint{};
-        if (dist.isRoot() && !trainer->finished()) // a finished run's directory is left as it is
-            writeRunConfig(dir, config);
-        return runTrainingSession(config, *trainer, dir, from.file, from.lastStepSave, json, dist);
+        const RunDirectory dir(dist.fromRoot(
+            dist.isRoot() ? RunDirectory::create(p.value(QStringLiteral("out")).toStdString(), config.name, restore).path() : std::string()));
+        SessionStart start;
+        start.restore = restore;
+        start.writeConfig = true;
+        return trainInRunDirectory(config, *trainer, dir, start, p.isSet(QStringLiteral("json")), dist);
     } catch (const Error &e) {
         return dist.fail("train", e.what());
     } catch (const std::bad_alloc &) {

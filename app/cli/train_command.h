@@ -5,12 +5,9 @@
 
 #include <QStringList>
 
-#include <cstdint>
-#include <cstdio>
-#include <string>
-
 namespace netwright {
 struct RunConfig;
+class RunDirectory;
 class Trainer;
 } // namespace netwright
 
@@ -20,27 +17,18 @@ class DistributedRun;
 
 int runTrainCommand(const QStringList &arguments);
 
-struct ResumePoint {
-    std::string file;         // the checkpoint restored (empty: none, start from the beginning)
-    int64_t lastStepSave = 0; // where the save_checkpoint_steps chain stood
+struct SessionStart {
+    bool restore = false;     // restore the run's newest checkpoint (resume, checkpoint.restore)
+    bool startOver = false;   // when every checkpoint is damaged: train from the beginning anyway
+    bool writeConfig = false; // record the config (a new run, or train --out over a run)
 };
-// Restores the newest valid checkpoint in `dir` into `trainer` and cuts dir's metrics log back to
-// it; with no checkpoint, the run starts over (and the metrics log is emptied). With
-// checkpoint.format "cntk" the checkpoint is found by CNTK's restore scan.
-// `out` gets the one line it prints. Data-parallel: rank 0 chooses the checkpoint and trims the
-// log, every rank restores the same file.
-ResumePoint restoreNewest(const RunConfig &config, Trainer &trainer, const std::string &dir, std::FILE *out,
-                          const DistributedRun &dist);
-ResumePoint restoreNewest(const RunConfig &config, Trainer &trainer, const std::string &dir, std::FILE *out = stdout);
-// Trains `trainer` into run directory `dir` with progress, the metrics log (appended to when
-// resuming) and the checkpoint policy; SIGINT/SIGTERM stop after the current step and save.
-// Returns the exit code. json: the progress and the summary lines go to stderr, and stdout gets
-// one JSON object with the result (run directory, global step, epochs, stopped, newest
-// checkpoint, final test metrics).
-// Data-parallel: rank 0 does all of the above; the other ranks train and print nothing.
-int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString &dir, const std::string &resumedFrom,
-                       int64_t lastStepSave, bool json, const DistributedRun &dist);
-int runTrainingSession(const RunConfig &config, Trainer &trainer, const QString &dir, const std::string &resumedFrom,
-                       int64_t lastStepSave, bool json = false);
+// Trains `trainer` in run directory `dir` through a TrainingSession (the checkpoint restored
+// when asked, the metrics log, the checkpoint policy, the breakpoint save, SIGINT/SIGTERM stop
+// after the current step and save) with progress on the console. Returns the exit code. json:
+// the progress and the summary lines go to stderr, and stdout gets one JSON object with the result
+// (run directory, global step, epochs, stopped, newest checkpoint, final test metrics).
+// Data-parallel: rank 0 chooses the checkpoint and writes; the other ranks train and print nothing.
+int trainInRunDirectory(const RunConfig &config, Trainer &trainer, const RunDirectory &dir, const SessionStart &start, bool json,
+                        const DistributedRun &dist);
 
 } // namespace netwright::cli

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "gui/export_wizard.h"
 
-#include "cli/export_source.h"
+#include "run/run_model.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "formats/graph_formats.h"
@@ -27,7 +27,7 @@ namespace netwright::gui {
 
 struct ExportWizard::Work {
     std::mutex mutex;
-    std::unique_ptr<cli::ExportSource> source;
+    std::unique_ptr<ExportSource> source;
     QString loadedFrom;
     Graph shaped; // the source's graph with the input shape the options give
     bool reshaped = false;
@@ -223,7 +223,7 @@ void ExportWizard::startPreflight()
         try {
             std::lock_guard lock(work->mutex);
             if (!work->source || work->loadedFrom != source) {
-                work->source = std::make_unique<cli::ExportSource>(cli::loadExportSource(source));
+                work->source = std::make_unique<ExportSource>(loadExportSource(source.toStdString()));
                 work->loadedFrom = source;
             }
             options.metadata = work->source->metadata;

@@ -1,10 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "gui/run_history_panel.h"
 
-#include "cli/export_source.h"
-#include "cli/run_directory.h"
+#include "checkpoint/training_state.h"
 #include "core/error.h"
-#include "formats/cntk/trainer_checkpoint.h"
 #include "formats/graph_formats.h"
 #include "formats/inference_graph.h"
 #include "formats/mindspore/ckpt_file.h"
@@ -12,6 +10,8 @@
 #include "graph/graph_view.h"
 #include "graph/visible_graph.h"
 #include "gui/model_document.h"
+#include "run/run_directory.h"
+#include "run/run_model.h"
 #include "training/training_curves.h"
 
 #include <QCoreApplication>
@@ -22,8 +22,6 @@
 #include <QFileSystemWatcher>
 #include <QHBoxLayout>
 #include <QHeaderView>
-#include <QJsonDocument>
-#include <QJsonObject>
 #include <QLabel>
 #include <QMessageBox>
 #include <QProcess>
@@ -54,8 +52,12 @@ bool isSlot(const QString &n)
 
 std::vector<mindspore::CkptEntry> readEntries(const QString &path)
 {
-    const std::string p = path.toStdString();
-    return path.endsWith(QLatin1String(".ckpt")) ? mindspore::readCkpt(p).entries : cntk::readTrainerCheckpoint(p);
+    return readTrainingStateFile(path.toStdString()); // told apart by content
+}
+
+QString q(const std::string &s)
+{
+    return QString::fromStdString(s);
 }
 
 } // namespace
@@ -100,7 +102,7 @@ std::shared_ptr<LoadedModel> loadRunModel(const QString &checkpoint)
 {
     auto out = std::make_shared<LoadedModel>();
     try {
-        const cli::ExportSource source = cli::loadExportSource(checkpoint);
+        const ExportSource source = loadExportSource(checkpoint.toStdString());
         const Graph &graph = source.graph();
         GraphExportOptions options;
         options.producerVersion = NETWRIGHT_VERSION;
@@ -247,9 +249,10 @@ RunHistoryPanel::RunHistoryPanel(const QString &runDirectory, QWidget *parent)
     connect(m_poll, &QTimer::timeout, this, &RunHistoryPanel::reload);
     m_poll->start(1000);
     m_watcher->addPath(m_dir);
-    for (const char *f : {"/checkpoints.jsonl", "/metrics.jsonl"})
-        if (QFileInfo::exists(m_dir + f))
-            m_watcher->addPath(m_dir + f);
+    const RunDirectory run(m_dir.toStdString());
+    for (const std::string &f : {run.historyPath(), run.metricsPath()})
+        if (QFileInfo::exists(q(f)))
+            m_watcher->addPath(q(f));
     for (QPushButton *b : {m_inspect, m_compare, m_export, m_resume, m_delete})
         b->setEnabled(false);
     m_resume->setToolTip(tr("Continue the run from this checkpoint in a new run directory (a fork; this run is left as it is)"));
@@ -292,41 +295,54 @@ std::vector<int> RunHistoryPanel::selectedRows() const
 
 void RunHistoryPanel::reload()
 {
-    const qint64 metricsSize = QFileInfo(m_dir + QStringLiteral("/metrics.jsonl")).size();
-    const qint64 historySize = QFileInfo(m_dir + QStringLiteral("/checkpoints.jsonl")).size();
+    const RunDirectory run(m_dir.toStdString());
+    const QString metricsPath = q(run.metricsPath()), historyPath = q(run.historyPath());
+    const qint64 metricsSize = QFileInfo(metricsPath).size();
+    const qint64 historySize = QFileInfo(historyPath).size();
     if (metricsSize == m_metricsSize && historySize == m_historySize)
         return; // nothing new
     m_metricsSize = metricsSize;
     m_historySize = historySize;
-    for (const char *f : {"/checkpoints.jsonl", "/metrics.jsonl"})
-        if (QFileInfo::exists(m_dir + f) && !m_watcher->files().contains(m_dir + f))
-            m_watcher->addPath(m_dir + f);
+    for (const QString &f : {historyPath, metricsPath})
+        if (QFileInfo::exists(f) && !m_watcher->files().contains(f))
+            m_watcher->addPath(f);
 
-    QString model;
-    QFile config(m_dir + QStringLiteral("/config.json"));
-    if (config.open(QIODevice::ReadOnly)) {
-        const QJsonObject c = QJsonDocument::fromJson(config.readAll()).object();
-        model = c.value("model").toObject().value("name").toString();
+    // The run is read through its owner, also while another process writes it (a line still
+    // being written is left out); a damaged log is said in the summary line.
+    QString model, problem;
+    try {
+        if (run.hasConfig())
+            model = q(run.readConfig().model);
+    } catch (const Error &) {
+        // the summary shows no model name
     }
-    m_rows = cli::readRunHistory(m_dir);
+    m_rows.clear();
+    try {
+        for (const auto &r : run.history())
+            m_rows.push_back({q(r.file), q(r.reason), q(r.status), q(r.rule), r.epoch, r.step, r.bytes, r.time, r.accuracy, r.loss});
+    } catch (const Error &e) {
+        problem = QString::fromUtf8(e.what());
+    }
     int kept = 0;
     for (const auto &r : m_rows)
         kept += r.status == QLatin1String("kept") ? 1 : 0;
-    m_summary->setText(tr("<b>%1</b> — %2 · %3 checkpoints saved, %4 kept").arg(m_dir.toHtmlEscaped(), model).arg(m_rows.size()).arg(kept));
 
     // Curves from the metrics log (every point), markers for the checkpoints still kept.
     m_curves->clear();
-    QFile metrics(m_dir + QStringLiteral("/metrics.jsonl"));
-    if (metrics.open(QIODevice::ReadOnly)) {
-        for (const QByteArray &line : metrics.readAll().split('\n')) {
-            const QJsonObject o = QJsonDocument::fromJson(line).object();
-            const QString type = o.value("type").toString();
-            if (type == QLatin1String("step"))
-                m_curves->addStep(o.value("global_step").toInteger(), o.value("loss").toDouble(), o.value("lr").toDouble());
-            else if (type == QLatin1String("eval"))
-                m_curves->addEvaluation(o.value("global_step").toInteger(), o.value("loss").toDouble(), o.value("accuracy").toDouble());
+    try {
+        for (const auto &r : run.metrics().records) {
+            if (r.type == MetricsRecord::Type::Step)
+                m_curves->addStep(r.globalStep, r.loss, r.lr);
+            else if (r.type == MetricsRecord::Type::Eval)
+                m_curves->addEvaluation(r.globalStep, r.loss, r.accuracy);
         }
+    } catch (const Error &e) {
+        problem = QString::fromUtf8(e.what());
     }
+    QString summary = tr("<b>%1</b> — %2 · %3 checkpoints saved, %4 kept").arg(m_dir.toHtmlEscaped(), model).arg(m_rows.size()).arg(kept);
+    if (!problem.isEmpty())
+        summary += QStringLiteral("<br><span style=\"color:#b00020\">%1</span>").arg(problem.toHtmlEscaped());
+    m_summary->setText(summary);
     // The curve is the run's timeline: every checkpoint saved, filled while kept, hollow once deleted.
     for (const auto &r : m_rows) {
         if (r.status == QLatin1String("kept"))
@@ -346,8 +362,8 @@ void RunHistoryPanel::reload()
                                 QString::number(r.step),
                                 when,
                                 QLocale().formattedDataSize(r.bytes),
-                                r.accuracy.isDouble() ? QString::number(100.0 * r.accuracy.toDouble(), 'f', 2) + QStringLiteral(" %") : QStringLiteral("–"),
-                                r.loss.isDouble() ? QString::number(r.loss.toDouble(), 'f', 4) : QStringLiteral("–"),
+                                r.accuracy ? QString::number(100.0 * *r.accuracy, 'f', 2) + QStringLiteral(" %") : QStringLiteral("–"),
+                                r.loss ? QString::number(*r.loss, 'f', 4) : QStringLiteral("–"),
                                 r.rule.isEmpty() ? r.status : r.status + QStringLiteral(" (") + r.rule + QStringLiteral(")")};
         for (int c = 0; c < cells.size(); ++c) {
             auto *item = new QTableWidgetItem(cells[c]);
@@ -404,28 +420,14 @@ bool RunHistoryPanel::compareRows(int first, int second, QString *error)
 
 QString RunHistoryPanel::resumeFrom(int row, QString *error)
 {
-    const cli::CheckpointRow &r = m_rows.at(static_cast<size_t>(row));
-    const QString checkpoint = pathOf(row);
-    if (!QFileInfo::exists(checkpoint)) {
-        *error = tr("%1 is no longer on disk.").arg(checkpoint);
-        return {};
-    }
-    QString fork = m_dir + QStringLiteral("-from-") + QFileInfo(r.file).completeBaseName();
-    for (int k = 2; QFileInfo::exists(fork); ++k)
-        fork = m_dir + QStringLiteral("-from-") + QFileInfo(r.file).completeBaseName() + QStringLiteral("-%1").arg(k);
-    // config.json, the checkpoint (a CNTK pair whole), and the metrics: resume truncates them to
-    // the checkpoint's step, so the new run's curves start where the old one was.
-    bool ok = QDir().mkpath(fork) && QFile::copy(m_dir + QStringLiteral("/config.json"), fork + QStringLiteral("/config.json"))
-                    && QFile::copy(checkpoint, fork + QStringLiteral("/") + r.file)
-                    && (!QFileInfo::exists(checkpoint + QStringLiteral(".ckp")) || QFile::copy(checkpoint + QStringLiteral(".ckp"), fork + QStringLiteral("/") + r.file + QStringLiteral(".ckp")))
-                    && (!QFileInfo::exists(m_dir + QStringLiteral("/metrics.jsonl"))
-                        || QFile::copy(m_dir + QStringLiteral("/metrics.jsonl"), fork + QStringLiteral("/metrics.jsonl")));
-    // A run of a model file: its copy goes along.
-    const QString model = cli::runModelFile(m_dir);
-    if (ok && !model.isEmpty() && QFileInfo(model).absolutePath() == QFileInfo(m_dir).absoluteFilePath())
-        ok = QFile::copy(model, fork + QStringLiteral("/") + QFileInfo(model).fileName());
-    if (!ok) {
-        *error = tr("Could not prepare %1.").arg(fork);
+    const HistoryRow &r = m_rows.at(static_cast<size_t>(row));
+    QString fork;
+    try {
+        // The config, the checkpoint (a CNTK pair whole), the model file and the metrics: resume
+        // truncates them to the checkpoint's step, so the new run's curves start where this one was.
+        fork = q(RunDirectory(m_dir.toStdString()).fork(r.file.toStdString()).path());
+    } catch (const Error &e) {
+        *error = QString::fromUtf8(e.what());
         return {};
     }
     if (!QProcess::startDetached(m_program, {QStringLiteral("resume"), fork}, QFileInfo(fork).absolutePath())) {
@@ -438,19 +440,12 @@ QString RunHistoryPanel::resumeFrom(int row, QString *error)
 
 bool RunHistoryPanel::deleteRow(int row, QString *error)
 {
-    const QString path = pathOf(row);
-    if (!QFile::remove(path)) {
-        *error = tr("Could not delete %1.").arg(path);
+    try {
+        // Recorded like the policy's own deletions, in one append.
+        RunDirectory(m_dir.toStdString()).deleteCheckpoint(m_rows.at(static_cast<size_t>(row)).file.toStdString(), "deleted by the user");
+    } catch (const Error &e) {
+        *error = QString::fromUtf8(e.what());
         return false;
-    }
-    QFile::remove(path + QStringLiteral(".ckp")); // a CNTK pair goes together
-    // Recorded like the policy's own deletions, in one append.
-    QFile log(m_dir + QStringLiteral("/checkpoints.jsonl"));
-    if (log.open(QIODevice::WriteOnly | QIODevice::Append)) {
-        const QJsonObject o{{"event", "deleted"}, {"file", m_rows[static_cast<size_t>(row)].file}, {"rule", "deleted by the user"},
-                            {"time", QDateTime::currentMSecsSinceEpoch() / 1000.0}};
-        log.write(QJsonDocument(o).toJson(QJsonDocument::Compact) + '\n');
-        log.close(); // on disk before the reload below reads it
     }
     m_historySize = -1;
     reload();

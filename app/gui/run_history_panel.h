@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// A run directory in the window: its curves (every step of metrics.jsonl, evaluations, a marker
+// A run directory in the window: its curves (every step of the metrics log, evaluations, a marker
 // per checkpoint) and its checkpoint history (epoch, step, time, size, metrics, kept or deleted
 // and by which rule), kept up to date while another process is still writing the run. Actions on
 // the selected checkpoints: inspect (opens the file), compare two (per-parameter L2 distance and
@@ -8,8 +8,11 @@
 // affinity: UI thread. Layer: app.
 #pragma once
 
-#include "cli/run_history.h"
 #include "formats/model_description.h"
+
+#include <QString>
+
+#include <optional>
 
 #include <QFutureWatcher>
 #include <QWidget>
@@ -35,6 +38,14 @@ struct NodeHeat;
 namespace netwright::gui {
 
 struct LoadedModel;
+
+// A checkpoint of the run as the table shows it (the run owner's history row).
+struct HistoryRow {
+    QString file, reason, status, rule; // status: kept, replaced, deleted, missing
+    qint64 epoch = 0, step = 0, bytes = 0;
+    double time = 0; // seconds since the Unix epoch
+    std::optional<double> accuracy, loss;
+};
 
 struct ParameterChange {
     QString name;
@@ -64,7 +75,7 @@ public:
     ~RunHistoryPanel() override; // waits for a graph still being read
 
     QString runDirectory() const { return m_dir; }
-    const std::vector<cli::CheckpointRow> &rows() const { return m_rows; }
+    const std::vector<HistoryRow> &rows() const { return m_rows; }
     QTableWidget *table() const { return m_table; }
     QTableWidget *comparison() const { return m_comparison; }
     // The comparison on the run's graph (laid out after the first comparison).
@@ -96,7 +107,7 @@ private:
     void showHeat();
 
     QString m_dir;
-    std::vector<cli::CheckpointRow> m_rows;
+    std::vector<HistoryRow> m_rows;
     qint64 m_metricsSize = -1, m_historySize = -1;
     widgets::TrainingCurves *m_curves;
     QTableWidget *m_table, *m_comparison;

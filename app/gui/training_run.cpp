@@ -2,11 +2,10 @@
 #include "gui/training_run.h"
 
 #include "checkpoint/checkpoint_manager.h"
-#include "cli/run_directory.h"
-#include "core/atomic_file.h"
 #include "core/device.h"
 #include "core/error.h"
-#include "train/metrics_log.h"
+#include "run/run_directory.h"
+#include "run/training_session.h"
 #include "train/training_setup.h"
 
 #include <QMetaObject>
@@ -147,29 +146,34 @@ void TrainingRun::start(const RunConfig &config, const QString &out)
     // anything is written. Starting the backend takes a moment, once per program.
     startDevice(parseDevice(config.training.device));
     // The directory is made here, on the UI thread, so that its name is known at once.
-    m_dir = cli::prepareRunDirectory(out, QString::fromStdString(config.name), false);
+    const RunDirectory dir = RunDirectory::create(out.toStdString(), config.name, false);
+    m_dir = QString::fromStdString(dir.path());
     m_stop = std::stop_source();
     m_bridge->setStopToken(m_stop.get_token());
     m_bridge->setPaused(false);
     m_running = true;
     m_paused = false;
     Bridge *bridge = m_bridge.get();
-    const std::string dir = m_dir.toStdString();
     m_worker = std::jthread([config, dir, bridge, token = m_stop.get_token()] {
+        // What the session says on its own (a breakpoint checkpoint saved on failure) is added to
+        // the failure's message.
+        std::string notes;
         try {
             const TrainingData data = loadTrainingData(config.data);
             auto trainer = makeTrainer(config, data);
-            cli::writeRunConfig(QString::fromStdString(dir), config);
-            MetricsLog metrics(dir + "/metrics.jsonl", false);
-            CheckpointManager checkpoints(*trainer, config.checkpoint, dir, config.model, "");
-            checkpoints.setSavedCallback([&](const std::string &path, const CheckpointRecord &r) { bridge->saved(path, r); });
-            trainer->addObserver(&metrics);
-            trainer->addObserver(&checkpoints);
-            trainer->addObserver(bridge);
-            const TrainEndInfo end = trainer->run(token);
+            // The same session as `netwright train`: metrics log, checkpoint policy, breakpoint
+            // save on failure; the window adds its bridge.
+            TrainingSession::Options options;
+            options.observersBeforeCheckpoints = false; // a paused run has written what was due
+            TrainingSession session(config, dir, *trainer, options);
+            session.setNoteSink([&notes](const std::string &text) { notes += (notes.empty() ? "" : "\n") + text; });
+            session.setSavedCallback([bridge](const std::string &path, const CheckpointRecord &r) { bridge->saved(path, r); });
+            session.addObserver(bridge);
+            session.writeConfig();
+            const TrainEndInfo end = session.run(token);
             bridge->finish(end.stopped, {});
         } catch (const Error &e) {
-            bridge->finish(false, QString::fromUtf8(e.what()));
+            bridge->finish(false, QString::fromUtf8(e.what()) + (notes.empty() ? QString() : QStringLiteral("\n") + QString::fromStdString(notes)));
         } catch (const std::bad_alloc &) {
             bridge->finish(false, tr("The run ran out of memory."));
         }

@@ -7,6 +7,7 @@
 #include "formats/cntk/trainer_checkpoint.h"
 #include "formats/mindspore/ckpt_file.h"
 #include "formats/mindspore/graph_meta.h"
+#include "run/run_directory.h"
 #include "train/trainer.h"
 
 #include <algorithm>
@@ -23,6 +24,7 @@
 namespace netwright {
 
 namespace fs = std::filesystem;
+using run::HistoryEvent;
 
 namespace {
 
@@ -44,11 +46,14 @@ std::vector<ms_policy::FileInfo> listDirectory(const std::string &dir)
     return out;
 }
 
-std::string jsonNumber(double v)
+run::HistoryEvent linkedEvent(const std::string &link, const std::string &target)
 {
-    char b[40];
-    std::snprintf(b, sizeof b, "%.17g", v);
-    return b;
+    run::HistoryEvent e;
+    e.kind = run::HistoryEvent::Kind::Linked;
+    e.file = link;
+    e.target = target;
+    e.rule = "save_last";
+    return e;
 }
 
 } // namespace
@@ -98,6 +103,8 @@ void CheckpointManager::init(const std::string &defaultPrefix)
         m_cntkFile = cntkFilename(m_s, defaultPrefix);
         m_cntkTrigger = cntk_policy::Trigger(static_cast<uint64_t>(m_s.cntk.frequency));
     }
+    if (!m_dryRun)
+        RunDirectory(m_dir).recover(); // saves a crash interrupted: never a valid checkpoint
     std::vector<std::string> names;
     for (const auto &f : listing()) {
         if (m_dryRun) {
@@ -107,12 +114,6 @@ void CheckpointManager::init(const std::string &defaultPrefix)
         if (m_cntk && f.name.size() > 12 && f.name.compare(f.name.size() - 12, 12, ".ckp.pending") == 0) {
             // a pair save a crash interrupted: finish it if its model made it, else drop it
             cntk::recoverInterruptedSave((fs::path(m_dir) / f.name.substr(1, f.name.size() - 13)).string());
-            continue;
-        }
-        if (f.name[0] == '.' && (f.name.find(".ckpt.tmp-") != std::string::npos
-                                 || (m_cntk && f.name.rfind("." + m_cntkFile, 0) == 0 && f.name.find(".tmp-") != std::string::npos))) {
-            std::error_code ec; // a save that a crash interrupted: never a valid checkpoint
-            fs::remove(fs::path(m_dir) / f.name, ec);
             continue;
         }
         names.push_back(f.name);
@@ -168,10 +169,14 @@ void CheckpointManager::onStep(const StepInfo &s)
     }
     if (!m_graphMetaWritten) {
         // As ModelCheckpoint: `<prefix>-graph.meta` once per run, at the first step end.
-        const std::string meta = m_prefix + "-graph.meta";
+        const std::string meta = RunDirectory::graphMetaName(m_prefix);
         if (m_trainer)
             mindspore::writeGraphMeta((fs::path(m_dir) / meta).string(), m_trainer->graph(), std::max<int64_t>(1, s.batchSize));
-        log("{\"event\":\"graph_meta\",\"file\":\"" + meta + "\",\"global_step\":" + std::to_string(s.globalStep) + "}");
+        HistoryEvent e;
+        e.kind = HistoryEvent::Kind::GraphMeta;
+        e.file = meta;
+        e.globalStep = s.globalStep;
+        log(e);
         m_graphMetaWritten = true;
     }
     bool due = false;
@@ -199,8 +204,12 @@ void CheckpointManager::onEvaluation(const EvalInfo &e)
         // The step trigger already wrote this point: attach the metrics to it.
         m_records.back().evalAccuracy = e.accuracy;
         m_records.back().evalLoss = e.loss;
-        log("{\"event\":\"metrics\",\"file\":\"" + m_records.back().file + "\",\"eval_accuracy\":" + jsonNumber(e.accuracy)
-            + ",\"eval_loss\":" + jsonNumber(e.loss) + "}");
+        HistoryEvent m;
+        m.kind = HistoryEvent::Kind::Metrics;
+        m.file = m_records.back().file;
+        m.evalAccuracy = e.accuracy;
+        m.evalLoss = e.loss;
+        log(m);
         return;
     }
     if (m_s.saveEveryEpoch && !m_cntk)
@@ -359,8 +368,12 @@ void CheckpointManager::finishPending(bool wait)
     try {
         bytes = job.done.get();
     } catch (const std::exception &e) {
-        log("{\"event\":\"failed\",\"file\":\"" + job.record.file + "\",\"reason\":\"" + job.reason + "\",\"global_step\":"
-            + std::to_string(job.record.globalStep) + "}");
+        HistoryEvent f;
+        f.kind = HistoryEvent::Kind::Failed;
+        f.file = job.record.file;
+        f.reason = job.reason;
+        f.globalStep = job.record.globalStep;
+        log(f);
         throw Error(std::string(m_s.asyncSave ? "The asynchronous save of " : "Saving ") + "checkpoint \"" + job.path
                     + "\" failed: " + e.what());
     }
@@ -368,11 +381,17 @@ void CheckpointManager::finishPending(bool wait)
     m_records.erase(std::remove_if(m_records.begin(), m_records.end(), [&](const auto &x) { return x.file == r.file; }),
                     m_records.end());
     m_records.push_back(r);
-    log("{\"event\":\"saved\",\"file\":\"" + r.file + "\",\"reason\":\"" + job.reason + "\",\"epoch\":" + std::to_string(r.epoch)
-        + ",\"global_step\":" + std::to_string(r.globalStep) + ",\"bytes\":" + std::to_string(bytes) + ",\"time\":"
-        + jsonNumber(job.time)
-        + (r.evalAccuracy ? ",\"eval_accuracy\":" + jsonNumber(*r.evalAccuracy) + ",\"eval_loss\":" + jsonNumber(*r.evalLoss) : "")
-        + "}");
+    HistoryEvent saved;
+    saved.kind = HistoryEvent::Kind::Saved;
+    saved.file = r.file;
+    saved.reason = job.reason;
+    saved.epoch = r.epoch;
+    saved.globalStep = r.globalStep;
+    saved.bytes = bytes;
+    saved.time = job.time;
+    saved.evalAccuracy = r.evalAccuracy;
+    saved.evalLoss = r.evalLoss;
+    log(saved);
     if (m_onSaved)
         m_onSaved(job.path, r);
     if (m_cntk)
@@ -393,7 +412,7 @@ void CheckpointManager::linkLast(const std::string &file)
         std::error_code ignored;
         removeFile(last, ignored);
         m_virtual.push_back({last, m_clock()});
-        log("{\"event\":\"linked\",\"file\":\"" + last + "\",\"target\":\"" + file + "\",\"rule\":\"save_last\"}");
+        log(linkedEvent(last, file));
         return;
     }
     const fs::path tmp = dir / ("." + last + ".link");
@@ -404,7 +423,7 @@ void CheckpointManager::linkLast(const std::string &file)
         fs::rename(tmp, dir / last, ec);
     if (ec)
         throw Error("Cannot update "" + (dir / last).string() + "" to "" + file + "": " + ec.message() + ".");
-    log("{\"event\":\"linked\",\"file\":\"" + last + "\",\"target\":\"" + file + "\",\"rule\":\"save_last\"}");
+    log(linkedEvent(last, file));
 }
 
 void CheckpointManager::retain(const std::vector<std::string> &windowDeletions)
@@ -458,22 +477,27 @@ void CheckpointManager::retain(const std::vector<std::string> &windowDeletions)
             continue; // as MindSpore: a failed deletion is not an error
         if (rec != m_records.end())
             m_records.erase(rec);
-        log("{\"event\":\"deleted\",\"file\":\"" + file + "\",\"rule\":\"" + rule + "\"}");
+        HistoryEvent d;
+        d.kind = HistoryEvent::Kind::Deleted;
+        d.file = file;
+        d.rule = rule;
+        log(d);
     }
 }
 
-void CheckpointManager::log(const std::string &jsonLine)
+void CheckpointManager::log(const HistoryEvent &event)
 {
     if (m_dryRun) {
-        m_planLog.push_back(jsonLine);
+        std::string line = run::historyEventLine(event);
+        line.pop_back(); // the newline
+        m_planLog.push_back(std::move(line));
         return;
     }
-    const std::string path = (fs::path(m_dir) / "checkpoints.jsonl").string();
     // The history is a record, not the checkpoint: failing to append to it must not hide the
     // error that matters (a failed save reports itself by exception).
-    if (std::FILE *f = std::fopen(path.c_str(), "ab")) {
-        std::fputs((jsonLine + "\n").c_str(), f);
-        std::fclose(f);
+    try {
+        run::appendHistoryEvent(RunDirectory(m_dir).historyPath(), event);
+    } catch (const Error &) {
     }
 }
 
@@ -488,8 +512,14 @@ std::string CheckpointManager::saveBreakpoint()
     const std::string name = ms_policy::breakpointName(prefix, (step - 1) / m_stepsPerEpoch + 1, step, m_stepsPerEpoch);
     const std::string path = (fs::path(m_dir) / name).string();
     mindspore::writeCkpt(path, captureTrainingState(*m_trainer));
-    log("{\"event\":\"saved\",\"file\":\"" + name + "\",\"reason\":\"exception_save\",\"global_step\":"
-        + std::to_string(m_trainer->globalStep()) + ",\"time\":" + jsonNumber(m_clock()) + "}");
+    HistoryEvent e;
+    e.kind = HistoryEvent::Kind::Saved;
+    e.file = name;
+    e.reason = "exception_save";
+    e.globalStep = m_trainer->globalStep();
+    e.hasEpoch = e.hasBytes = false;
+    e.time = m_clock();
+    log(e);
     return path;
 }
 

@@ -22,6 +22,9 @@
 namespace netwright {
 
 class Trainer;
+namespace run {
+struct HistoryEvent;
+}
 
 struct CheckpointRecord {
     std::string file; // name within the directory
@@ -81,7 +84,7 @@ private:
     // Records, logs and applies retention for a finished save; throws Error if it failed.
     void finishPending(bool wait);
     void retain(const std::vector<std::string> &windowDeletions);
-    void log(const std::string &jsonLine);
+    void log(const run::HistoryEvent &event);
 
     std::vector<ms_policy::FileInfo> listing() const;
     bool exists(const std::string &file) const;

@@ -2,8 +2,12 @@
 #include "checkpoint/training_state.h"
 
 #include "core/error.h"
+#include "core/file_io.h"
+#include "formats/cntk/trainer_checkpoint.h"
+#include "formats/registry.h"
 #include "train/trainer.h"
 
+#include <algorithm>
 #include <cstring>
 #include <map>
 
@@ -113,6 +117,11 @@ std::vector<CkptEntry> captureTrainingState(const Trainer &trainer)
     out.push_back(CkptEntry::ofTensor("netwright.data.epoch", scalarI64(p.data.epoch)));
     out.push_back(CkptEntry::ofTensor("netwright.data.position", scalarI64(p.data.position)));
     out.push_back(CkptEntry::ofTensor("netwright.data.shuffle_rng", rngState(p.data.shuffleRng)));
+    // What the model was built for: restoring it (export, evaluation) needs no data then.
+    const Shape sample = trainer.sampleShape();
+    Tensor sampleShape(Shape{static_cast<int64_t>(sample.size())}, DType::Int64);
+    std::copy(sample.begin(), sample.end(), sampleShape.dataAs<int64_t>());
+    out.push_back(CkptEntry::ofTensor(kSampleShapeEntry, sampleShape));
     out.push_back(CkptEntry::ofTensor("netwright.rng.dropout", rngState(p.dropout)));
     out.push_back(CkptEntry::ofTensor("netwright.train.global_step", scalarI64(p.globalStep)));
     out.push_back(CkptEntry::ofTensor("netwright.train.epoch_loss_sum", scalarF64(p.epochLossSum)));
@@ -196,6 +205,42 @@ void restoreTrainingState(Trainer &trainer, const std::vector<CkptEntry> &entrie
     trainer.optimizer().loadState(slots);
     for (auto &[dst, src] : copies)
         dst->copyFrom(*src); // in place: the executor aliases these tensors
+}
+
+} // namespace netwright
+
+namespace netwright {
+
+std::optional<Shape> recordedSampleShape(const std::vector<CkptEntry> &entries)
+{
+    for (const auto &e : entries)
+        if (e.name == kSampleShapeEntry && !e.isString && e.tensor.dtype() == DType::Int64 && e.tensor.rank() == 1
+            && e.tensor.numel() >= 1 && e.tensor.numel() <= 4) {
+            // A hostile file cannot make the model huge: every dimension and their product bounded.
+            const int64_t *d = e.tensor.dataAs<int64_t>();
+            Shape s(d, d + e.tensor.numel());
+            int64_t product = 1;
+            bool ok = true;
+            for (const int64_t v : s) {
+                ok = ok && v > 0 && v <= (1 << 16) && product <= (int64_t(1) << 28) / v;
+                if (ok)
+                    product *= v;
+            }
+            if (ok)
+                return s;
+        }
+    return std::nullopt;
+}
+
+std::vector<CkptEntry> readTrainingStateFile(const std::string &path)
+{
+    const std::string prefix = readFilePrefix(path, 1 << 16, "checkpoint");
+    const FormatInfo format = detectFormat(prefix, regularFileSize(path, "checkpoint"), path);
+    if (format.id == "mindspore-ckpt")
+        return mindspore::readCkpt(path).entries;
+    if (format.id == "cntk-v2")
+        return cntk::readTrainerCheckpoint(path); // names the file when it is a model without its .ckp
+    throw Error("\"" + path + "\" is a " + format.name + ", not a checkpoint (a MindSpore .ckpt or a CNTK trainer checkpoint).");
 }
 
 } // namespace netwright

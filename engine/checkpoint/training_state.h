@@ -8,6 +8,7 @@
 
 #include "formats/mindspore/ckpt_file.h"
 
+#include <optional>
 #include <vector>
 
 namespace netwright {
@@ -19,5 +20,13 @@ std::vector<mindspore::CkptEntry> captureTrainingState(const Trainer &trainer);
 // Restores everything captureTrainingState() wrote. Every parameter of the trainer must be present
 // with its shape and dtype; errors name `source` and the entry.
 void restoreTrainingState(Trainer &trainer, const std::vector<mindspore::CkptEntry> &entries, const std::string &source);
+
+// The entry recording the shape of one training sample ([C,H,W], or [features]).
+inline constexpr const char *kSampleShapeEntry = "netwright.data.sample_shape";
+// That shape, when the entries record it (checkpoints written before it was recorded do not).
+std::optional<Shape> recordedSampleShape(const std::vector<mindspore::CkptEntry> &entries);
+// The training state in a checkpoint file of either kind, told apart by content: a MindSpore
+// .ckpt, or the model of a CNTK trainer checkpoint pair. Throws Error naming the file.
+std::vector<mindspore::CkptEntry> readTrainingStateFile(const std::string &path);
 
 } // namespace netwright

@@ -3,10 +3,16 @@
 
 #include "core/device.h"
 #include "core/error.h"
+#include "core/file_io.h"
 #include "run_config.pb.h"
 #include "zoo/model_zoo.h"
 
+#include <google/protobuf/descriptor.h>
 #include <google/protobuf/util/json_util.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <cmath>
 
 #include <fstream>
 #include <regex>
@@ -19,6 +25,8 @@ extern const char *const kDefaultRunConfigJson; // generated from resources/conf
 namespace {
 
 namespace pb = netwright::config;
+
+constexpr int kMaxThreads = 1024;
 
 pb::RunConfig toProto(const RunConfig &c)
 {
@@ -201,6 +209,74 @@ std::string explainJsonError(const std::string &raw)
     return "key \"" + key + "\": " + rest;
 }
 
+// The JSON types protobuf's JSON parser would coerce are refused first, naming the key: a bool
+// is true or false (not "yes", "0"), a number is a JSON number (not "Infinity" or "NaN"), a
+// string is a string, a list holds values (not lists). Text that is not JSON at all is left to
+// protobuf's parser, which says where it breaks.
+void checkJsonTypes(const nlohmann::json &value, const google::protobuf::Descriptor &message, const std::string &path)
+{
+    using FD = google::protobuf::FieldDescriptor;
+    if (!value.is_object())
+        return; // protobuf reports a non-object where a message belongs
+    for (const auto &[key, v] : value.items()) {
+        const FD *f = message.FindFieldByName(key);
+        for (int i = 0; !f && i < message.field_count(); ++i)
+            if (message.field(i)->json_name() == key)
+                f = message.field(i);
+        if (!f || v.is_null())
+            continue; // unknown keys: protobuf names them
+        const std::string name = path.empty() ? key : path + "." + key;
+        auto fail = [&](const char *expected) {
+            throw Error("key \"" + name + "\" must be " + expected + ", got " + v.dump() + ".");
+        };
+        auto checkOne = [&](const nlohmann::json &x) {
+            switch (f->cpp_type()) {
+            case FD::CPPTYPE_BOOL:
+                if (!x.is_boolean())
+                    fail("true or false");
+                break;
+            case FD::CPPTYPE_INT32:
+            case FD::CPPTYPE_INT64:
+            case FD::CPPTYPE_UINT32:
+            case FD::CPPTYPE_UINT64:
+                // protobuf writes 64-bit integers as decimal strings ("1"), as proto3's JSON mapping says
+                if (!x.is_number_integer() && !(x.is_number_float() && std::floor(x.get<double>()) == x.get<double>())
+                    && !(x.is_string() && !x.get<std::string>().empty()
+                         && x.get<std::string>().find_first_not_of("-0123456789") == std::string::npos))
+                    fail("a whole number");
+                break;
+            case FD::CPPTYPE_DOUBLE:
+            case FD::CPPTYPE_FLOAT:
+                if (!x.is_number() || !std::isfinite(x.get<double>()))
+                    fail("a finite number");
+                break;
+            case FD::CPPTYPE_STRING:
+                if (!x.is_string())
+                    fail("a string");
+                break;
+            case FD::CPPTYPE_MESSAGE:
+                if (!x.is_object())
+                    fail("an object");
+                checkJsonTypes(x, *f->message_type(), name);
+                break;
+            default:
+                break;
+            }
+        };
+        if (f->is_repeated()) {
+            if (!v.is_array())
+                fail("a list");
+            for (const auto &x : v) {
+                if (x.is_array() || (x.is_object() && f->cpp_type() != FD::CPPTYPE_MESSAGE))
+                    fail("a list of single values");
+                checkOne(x);
+            }
+        } else {
+            checkOne(v);
+        }
+    }
+}
+
 } // namespace
 
 const std::string &defaultRunConfigJson()
@@ -222,6 +298,14 @@ RunConfig defaultRunConfig()
 RunConfig parseRunConfig(const std::string &json, const std::string &source, const RunConfig &base)
 {
     pb::RunConfig user;
+    const nlohmann::json tree = nlohmann::json::parse(json, nullptr, false);
+    if (!tree.is_discarded()) {
+        try {
+            checkJsonTypes(tree, *pb::RunConfig::descriptor(), "");
+        } catch (const Error &e) {
+            throw Error("Run config \"" + source + "\": " + e.what());
+        }
+    }
     google::protobuf::util::JsonParseOptions options;
     options.ignore_unknown_fields = false;
     auto status = google::protobuf::util::JsonStringToMessage(json, &user, options);
@@ -236,12 +320,8 @@ RunConfig parseRunConfig(const std::string &json, const std::string &source, con
 
 RunConfig loadRunConfigFile(const std::string &path, const RunConfig &base)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw Error("Cannot open run config \"" + path + "\": no such file or not readable.");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    RunConfig c = parseRunConfig(ss.str(), path, base);
+    // A run config is small; a larger file is not one (and is refused before it is read).
+    RunConfig c = parseRunConfig(readRegularFile(path, "run config", 16u << 20), path, base);
     // model.file is relative to the config file (a run directory's config names its own copy).
     if (!c.modelFile.empty() && c.modelFile != base.modelFile) {
         if (c.model == base.model) // no model.name: the model is called after its file
@@ -295,17 +375,28 @@ void validateRunConfig(const RunConfig &c)
               "data.dataset \"idx\" needs data.train_images, data.train_labels, data.test_images and data.test_labels.");
     if (c.data.dataset == "csv")
         check(!c.data.trainCsv.empty() && !c.data.testCsv.empty(), "data.dataset \"csv\" needs data.train_csv and data.test_csv.");
+    // A name is a name: runs/<name>-<time> must stay inside runs/.
+    check(!c.name.empty(), "name must not be empty.");
+    check(c.name.find('/') == std::string::npos && c.name.find('\\') == std::string::npos && c.name != "." && c.name != "..",
+          "name \"" + c.name + "\" is a path; a run's name is a plain name (no '/'), its directory is chosen with --out.");
+    check(std::none_of(c.name.begin(), c.name.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x20; }),
+          "name must not contain control characters.");
+    for (auto [v, key] : {std::pair{c.data.scale, "data.scale"}, {c.data.mean, "data.mean"}, {c.data.std, "data.std"}})
+        check(std::isfinite(v), std::string(key) + " must be a finite number.");
     check(c.data.std > 0.0f, "data.std must be positive.");
     check(c.data.evalBatchSize > 0, "data.eval_batch_size must be positive.");
     check(c.training.epochs > 0, "training.epochs must be positive, got " + std::to_string(c.training.epochs) + ".");
     check(c.training.batchSize > 0, "training.batch_size must be positive, got " + std::to_string(c.training.batchSize) + ".");
     check(c.training.threads >= 0, "training.threads must be 0 (every core) or more.");
+    check(c.training.threads <= kMaxThreads, "training.threads must be at most " + std::to_string(kMaxThreads) + ", got "
+                                                 + std::to_string(c.training.threads) + ".");
     check(c.training.logEvery > 0, "training.log_every must be positive.");
     try {
         parseDevice(c.training.device);
     } catch (const Error &e) {
         throw Error(std::string("training.device: ") + e.what());
     }
+    check(std::isfinite(c.lr), "optimizer.lr must be a finite number.");
     check(c.lr > 0.0, "optimizer.lr must be positive.");
     makeOptimizer(c.optimizer);
     LrSchedule(c.schedule, c.lr, 1, 1);

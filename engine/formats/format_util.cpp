@@ -2,8 +2,11 @@
 #include "formats/format_util.h"
 
 #include "core/error.h"
+#include "core/file_io.h"
+#include "formats/protobuf_wire.h"
 
 #include <google/protobuf/io/coded_stream.h>
+#include <google/protobuf/stubs/logging.h>
 #include <google/protobuf/message_lite.h>
 
 #include <cerrno>
@@ -14,16 +17,63 @@
 
 namespace netwright {
 
+namespace {
+
+// protobuf's own "[libprotobuf ERROR …]" lines would reach stderr beside our error, which already
+// names the file, the format and the field: the library's log goes nowhere instead (FATAL stays
+// fatal: protobuf aborts after the handler returns).
+void quietProtobufLog(google::protobuf::LogLevel, const char *, int, const std::string &) {}
+
+[[maybe_unused]] const bool kProtobufLogQuiet = [] {
+    google::protobuf::SetLogHandler(&quietProtobufLog);
+    return true;
+}();
+
+} // namespace
+
 std::string readFileBytes(const std::string &path)
 {
-    std::ifstream in(path, std::ios::binary);
-    if (!in)
-        throw Error("Cannot read \"" + path + "\": " + std::strerror(errno) + ".");
-    std::ostringstream s;
-    s << in.rdbuf();
-    if (in.bad())
-        throw Error("Cannot read \"" + path + "\": " + std::strerror(errno) + ".");
-    return std::move(s).str();
+    return readRegularFile(path);
+}
+
+std::string truncationNote(std::string_view bytes)
+{
+    // The top-level fields: a file cut short ends inside one of them (a nested cut is inside the
+    // top-level field that holds it).
+    size_t pos = 0;
+    auto varint = [&](uint64_t &v) { return wire::readVarint(bytes, pos, v); };
+    while (pos < bytes.size()) {
+        const size_t start = pos;
+        uint64_t key = 0, len = 0;
+        if (!varint(key))
+            return " (the file ends at byte " + std::to_string(bytes.size()) + " inside the key of a field that starts at byte "
+                   + std::to_string(start) + ")";
+        const uint64_t field = key >> 3, type = key & 7;
+        const std::string where = " (the file ends at byte " + std::to_string(bytes.size()) + " inside field " + std::to_string(field)
+                                  + " at byte " + std::to_string(start);
+        switch (type) {
+        case 0:
+            if (!varint(len))
+                return where + ")";
+            break;
+        case 1:
+        case 5:
+            if (bytes.size() - pos < (type == 1 ? 8u : 4u))
+                return where + ")";
+            pos += type == 1 ? 8 : 4;
+            break;
+        case 2:
+            if (!varint(len))
+                return where + ")";
+            if (len > bytes.size() - pos)
+                return where + ", which declares " + std::to_string(len) + " bytes; " + std::to_string(bytes.size() - pos) + " remain)";
+            pos += len;
+            break;
+        default:
+            return ""; // not a cut: damaged bytes, or another format
+        }
+    }
+    return "";
 }
 
 bool parseMessage(std::string_view bytes, google::protobuf::MessageLite &message, bool partial)

@@ -21,6 +21,10 @@ std::string readFileBytes(const std::string &path);
 // Parses `bytes` as `message` up to protobuf's 2 GiB limit. partial: required fields may be
 // missing (proto2 readers that check them themselves). False when the bytes do not parse.
 bool parseMessage(std::string_view bytes, google::protobuf::MessageLite &message, bool partial = false);
+// Why `bytes` do not parse as a protobuf message, when the reason is that the file ends early:
+// " (the file ends at byte N inside field F, which declares L bytes; R remain)"; else "".
+// Readers append it to their "does not parse" error.
+std::string truncationNote(std::string_view bytes);
 // An element type in ONNX's TensorProto.DataType numbering (0–16), which MindIR shares.
 struct ElementType {
     const char *name;           // float32, int64, …

@@ -3,6 +3,7 @@
 
 #include "autodiff/executor.h"
 #include "core/error.h"
+#include "core/file_io.h"
 #include "core/rng.h"
 #include "formats/air/air_export.h"
 #include "formats/air/air_import.h"
@@ -70,14 +71,8 @@ Graph importGraph(const GraphFormat &format, std::string_view bytes, const std::
 
 std::optional<GraphFormat> detectGraphFormat(const std::string &path, FormatDescription *detected)
 {
-    std::ifstream in(path, std::ios::binary);
-    check(in.good(), "Cannot read \"" + path + "\": no such file or not readable.");
-    std::string prefix(64 * 1024, '\0');
-    in.read(prefix.data(), static_cast<std::streamsize>(prefix.size()));
-    prefix.resize(static_cast<size_t>(in.gcount()));
-    std::error_code ec;
-    const auto size = std::filesystem::file_size(path, ec);
-    const FormatInfo info = detectFormat(prefix, ec ? prefix.size() : size, path);
+    // A bounded prefix of a regular file (a FIFO or a directory is refused, never waited on).
+    const FormatInfo info = detectFormat(readFilePrefix(path, 64 * 1024), regularFileSize(path), path);
     if (detected)
         *detected = {info.id, info.name};
     if (info.id == "cntk-v2") // a model or a trainer checkpoint: the dictionary's keys tell
@@ -141,9 +136,10 @@ Graph withInputShape(const Graph &model, const std::vector<int64_t> &shape, bool
             check(input->shape[d] == shape[d], what + "its input \"" + input->name + "\" fixes dimension " + std::to_string(d) + " at "
                                                    + std::to_string(input->shape[d]) + ".");
     }
+    const int64_t batch = input->shape.empty() ? -1 : input->shape[0];
     input->shape = shape;
     if (dynamicBatch)
-        input->shape[0] = -1;
+        input->shape[0] = batch > 0 ? batch : -1; // a batch the model fixes stays (see exportBatch)
     return g;
 }
 
@@ -194,11 +190,14 @@ std::string verifyExport(const GraphFormat &format, const std::string &bytes, co
         values += t.numel();
     }
 
-    // Outputs on a probe batch of two random samples.
+    // Outputs on a probe batch: the batch the model or the file fixes, else two random samples.
     Shape shape = ig.input.shape;
     check(!shape.empty() && !back.inputs.empty(), failed + "the input has no shape.");
     const Shape &written = back.inputs[0].shape;
-    shape[0] = !written.empty() && written[0] > 0 ? written[0] : 2; // a fixed batch as written, else two samples
+    const int64_t fileBatch = !written.empty() && written[0] > 0 ? written[0] : -1;
+    check(shape[0] < 0 || fileBatch < 0 || shape[0] == fileBatch, failed + "the file fixes the batch at " + std::to_string(fileBatch)
+                                                                     + ", the model at " + std::to_string(shape[0]) + ".");
+    shape[0] = shape[0] > 0 ? shape[0] : fileBatch > 0 ? fileBatch : 2;
     for (int64_t d : shape)
         check(d > 0, failed + "the input shape " + shapeToString(ig.input.shape) + " has an unknown dimension besides the batch.");
     Tensor probe(shape, ig.input.dtype);

@@ -42,7 +42,7 @@ Graph importGraphFile(const std::string &path, GraphFormat *detected = nullptr);
 
 struct GraphExportOptions {
     int64_t opset = 13;          // ONNX only
-    bool dynamicBatch = true;
+    bool dynamicBatch = true;    // a free batch where the model leaves it free; a fixed one stays (exportBatch())
     std::string producerVersion; // Netwright's version
     std::vector<std::pair<std::string, std::string>> metadata; // ONNX metadata_props, MindIR user_info
 };
@@ -51,15 +51,16 @@ std::string exportGraph(const GraphFormat &format, const Graph &model, const Gra
 
 // The model with its data input shaped [N, …] as `shape` says, for export: the dimensions the
 // model leaves free are set, the ones it fixes must agree; N becomes the batch of a static-batch
-// export (dynamicBatch false) and is otherwise left free. The tensors are shared, not copied.
+// export (dynamicBatch false) and is otherwise ignored: the batch stays free, or fixed where the
+// model fixes it (see exportBatch()). The tensors are shared, not copied.
 // Throws Error naming the model, the input and the dimension that does not fit.
 Graph withInputShape(const Graph &model, const std::vector<int64_t> &shape, bool dynamicBatch);
 // "1,3,224,224" (or "1x3x224x224") as a shape; Error for anything else.
 std::vector<int64_t> parseShape(const std::string &text);
 
 // Reads exported `bytes` back: every weight the model uses present and bit-identical, and the
-// same outputs on a random probe batch (within 1e-5). Returns a one-line summary; throws Error
-// naming `path` otherwise.
+// same outputs on a random probe batch (within 1e-5) — of the batch the model or the file fixes,
+// else 2. Returns a one-line summary; throws Error naming `path` otherwise.
 std::string verifyExport(const GraphFormat &format, const std::string &bytes, const std::string &path, const Graph &model);
 
 } // namespace netwright

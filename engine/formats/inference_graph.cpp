@@ -25,6 +25,13 @@ std::optional<float> InferenceGraph::scalar(const std::string &value) const
     return t->data()[0];
 }
 
+int64_t exportBatch(const ValueInfo &input, bool dynamicBatch)
+{
+    if (!input.shape.empty() && input.shape[0] > 0)
+        return input.shape[0];
+    return dynamicBatch ? -1 : 1;
+}
+
 InferenceGraph inferenceGraph(const Graph &model, bool dynamicBatch, const std::string &target,
                               const std::function<bool(const std::string &)> &mappable)
 {
@@ -74,9 +81,11 @@ InferenceGraph inferenceGraph(const Graph &model, bool dynamicBatch)
             s[0] = batch;
         return model.inferShapes({{input->name, s}, {"labels", {batch}}});
     };
-    // A static batch is the one the input states (an export shaped by the user), else 1.
-    g.shapes = shapesAt(!dynamicBatch && !input->shape.empty() && input->shape[0] > 0 ? input->shape[0] : 1);
-    if (dynamicBatch && !input->shape.empty()) {
+    // A static batch is the one the input states (PyTorch's default export, or an export shaped
+    // by the user), else 1; a free batch is found where shapes at batch 1 and 2 differ.
+    const int64_t batch = exportBatch(*input, dynamicBatch);
+    g.shapes = shapesAt(batch > 0 ? batch : 1);
+    if (batch < 0 && !input->shape.empty()) {
         const auto two = shapesAt(2);
         for (auto &[name, shape] : g.shapes) {
             const auto it = two.find(name);
@@ -115,8 +124,8 @@ std::string window2d(const Node &n, const InferenceGraph &graph, Window2d &out)
         return "only 2-D windows are exported (" + std::to_string(out.kernel.size()) + "-D here)";
     if (n.attrString("auto_pad", "NOTSET") != "NOTSET")
         return "auto_pad " + n.attrString("auto_pad", "") + " is not exported; use explicit pads";
-    if (n.attrInt("ceil_mode", 0) != 0)
-        return "ceil_mode 1 is not exported";
+    if (n.attrInt("ceil_mode", 0) != 0 && n.opType != "MaxPool") // MaxPool: the writers pass ceil_mode on
+        return "ceil_mode 1 is exported for MaxPool only";
     out.strides = n.attrInts("strides", {1, 1});
     const auto onnx = n.attrInts("pads", {0, 0, 0, 0});
     if (onnx.size() != 4)

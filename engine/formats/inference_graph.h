@@ -2,7 +2,8 @@
 // The inference view of a model graph that every exporter writes: the loss node and the labels
 // input left out, Dropout and Identity dissolved (their outputs alias their inputs), the one data
 // input, the outputs, and the shape of every value — with -1 where a dimension follows the batch
-// when the batch is dynamic (found by inferring shapes at two batch sizes). Layer: engine/formats.
+// when the batch is dynamic (found by inferring shapes at two batch sizes). A batch the model's
+// input fixes stays fixed. Layer: engine/formats.
 #pragma once
 
 #include "graph/graph.h"
@@ -36,7 +37,14 @@ struct InferenceGraph {
     std::map<std::string, std::string> aliases;
 };
 
-// Throws Error when the graph has no data input or its shapes do not infer.
+// The batch an export of `input` writes: -1 (free) when `dynamicBatch` asks for it and the input
+// leaves the batch free; else the batch the input fixes, else 1. A fixed batch is kept even when a
+// dynamic one is asked for: PyTorch's default export fixes it ([1,3,224,224]) and folds it into its
+// constants (a Reshape to [1,512]), so the model may compute nothing else.
+int64_t exportBatch(const ValueInfo &input, bool dynamicBatch);
+
+// Throws Error when the graph has no data input or its shapes do not infer. `dynamicBatch` as
+// exportBatch() takes it: input.shape[0] is -1 only when the model leaves the batch free.
 InferenceGraph inferenceGraph(const Graph &model, bool dynamicBatch);
 // The same for an exporter whose op table is `mappable`: when shapes do not infer (an op without a
 // kernel), the Error lists every node the target cannot take instead.
@@ -45,7 +53,7 @@ InferenceGraph inferenceGraph(const Graph &model, bool dynamicBatch, const std::
 
 // The spatial attributes of a 2-D Conv/MaxPool/AveragePool, as the exporters write them: pads
 // in (top, bottom, left, right) order, which MindSpore and GE share. Returns the problem (empty
-// when the node maps): not 2-D, auto_pad, ceil_mode.
+// when the node maps): not 2-D, auto_pad, ceil_mode other than MaxPool's (which the writers map).
 struct Window2d {
     std::vector<int64_t> kernel, strides, pads, dilations;
 };

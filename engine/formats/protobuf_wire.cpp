@@ -41,17 +41,26 @@ void Reader::fail(const std::string &problem) const
     throw Error(m_context + ": " + problem + " (at byte " + std::to_string(fileOffset()) + ").");
 }
 
+bool readVarint(std::string_view bytes, size_t &pos, uint64_t &value)
+{
+    value = 0;
+    for (int shift = 0; shift < 64 && pos < bytes.size(); shift += 7) {
+        const auto b = static_cast<uint8_t>(bytes[pos++]);
+        value |= static_cast<uint64_t>(b & 0x7f) << shift;
+        if (!(b & 0x80))
+            return true;
+    }
+    return false;
+}
+
 uint64_t Reader::varint()
 {
     uint64_t v = 0;
-    for (int shift = 0; shift < 64; shift += 7) {
-        if (m_pos >= m_bytes.size())
-            fail("the data ends inside a varint");
-        const auto b = static_cast<uint8_t>(m_bytes[m_pos++]);
-        v |= static_cast<uint64_t>(b & 0x7f) << shift;
-        if (!(b & 0x80))
-            return v;
-    }
+    const size_t start = m_pos;
+    if (readVarint(m_bytes, m_pos, v))
+        return v;
+    if (m_pos >= m_bytes.size() && m_pos - start < 10)
+        fail("the data ends inside a varint");
     fail("a varint is longer than 10 bytes");
 }
 

@@ -18,6 +18,10 @@ void putKey(std::string &out, uint32_t field, WireType type);
 void putLen(std::string &out, uint32_t field, std::string_view bytes);
 size_t varintSize(uint64_t v);
 
+// The one varint decoder: reads a varint at `pos` of `bytes`, advancing `pos`. False when the bytes
+// end inside it or it is longer than 10 bytes (pos then points past what was read).
+bool readVarint(std::string_view bytes, size_t &pos, uint64_t &value);
+
 // Reads from a bounded byte range; every failure throws netwright::Error with `context` (e.g.
 // `Cannot read "a.ckpt" as MindSpore checkpoint`) and the offset from the start of the file.
 class Reader {

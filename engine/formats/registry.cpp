@@ -2,6 +2,7 @@
 #include "formats/registry.h"
 
 #include "core/error.h"
+#include "core/file_io.h"
 #include "formats/air/air_reader.h"
 #include "formats/format_util.h"
 #include "formats/cntk/cntk_model.h"
@@ -10,6 +11,7 @@
 #include "formats/mindspore/graph_meta.h"
 #include "formats/mindspore/mindir_reader.h"
 #include "formats/onnx/onnx_reader.h"
+#include "formats/protobuf_wire.h"
 
 #include <algorithm>
 #include <cctype>
@@ -32,18 +34,6 @@ struct Field {
     std::string_view payload;
 };
 
-bool readVarint(std::string_view b, size_t &pos, uint64_t &v)
-{
-    v = 0;
-    for (int shift = 0; shift < 64 && pos < b.size(); shift += 7) {
-        const auto c = static_cast<uint8_t>(b[pos++]);
-        v |= static_cast<uint64_t>(c & 0x7f) << shift;
-        if (!(c & 0x80))
-            return true;
-    }
-    return false;
-}
-
 // Up to 8 top-level fields; empty when the prefix is not a protobuf message.
 std::vector<Field> topFields(std::string_view b, uint64_t fileSize)
 {
@@ -51,18 +41,28 @@ std::vector<Field> topFields(std::string_view b, uint64_t fileSize)
     size_t pos = 0;
     while (pos < b.size() && out.size() < 8) {
         uint64_t key = 0;
-        if (!readVarint(b, pos, key) || key >> 3 == 0 || key >> 3 > (1u << 29))
+        if (!wire::readVarint(b, pos, key) || key >> 3 == 0 || key >> 3 > (1u << 29))
             return pos >= b.size() && !out.empty() ? out : std::vector<Field>{};
         Field f;
         f.number = static_cast<uint32_t>(key >> 3);
         f.type = static_cast<uint32_t>(key & 7);
         if (f.type == 0) {
-            if (!readVarint(b, pos, f.varint))
+            if (!wire::readVarint(b, pos, f.varint))
                 return out;
         } else if (f.type == 2) {
             uint64_t len = 0;
-            if (!readVarint(b, pos, len) || len > fileSize - std::min<uint64_t>(pos, fileSize))
+            if (!wire::readVarint(b, pos, len))
                 return {};
+            if (len > fileSize - std::min<uint64_t>(pos, fileSize)) {
+                // The file ends inside this field: a truncated file of the format the fields so
+                // far identify (its reader then says where it ends); a first field like this is
+                // no evidence of anything.
+                if (out.empty())
+                    return {};
+                f.payload = b.substr(pos);
+                out.push_back(f);
+                return out;
+            }
             f.payload = b.substr(pos, std::min<uint64_t>(len, b.size() - pos));
             pos += len;
         } else if (f.type == 1 || f.type == 5) {
@@ -339,7 +339,9 @@ ModelDescription readAs(const std::string &id, const std::string &bytes, const s
         return mindspore::describeGraphMeta(bytes, path);
     if (id == "air")
         return air::describeAir(bytes, path);
-    // CNTK v2: a model or a trainer checkpoint, by its keys.
+    // CNTK v2: a model or a trainer checkpoint, by its keys — unless the file is cut short.
+    if (const std::string cut = truncationNote(bytes); !cut.empty())
+        throw Error("Cannot read \"" + path + "\" as CNTK v2: the Dictionary does not parse" + cut + ".");
     const cntk::FileKind kind = cntk::classify(path);
     if (kind == cntk::FileKind::TrainerCheckpoint)
         return describeCntkCheckpoint(path);
@@ -353,8 +355,10 @@ ModelDescription readAs(const std::string &id, const std::string &bytes, const s
 
 ModelDescription describeFile(const std::string &path)
 {
+    // Detection decides from a bounded prefix before anything large is read: a file of zeros of
+    // many gigabytes is refused at once.
+    const FormatInfo f = detectFormat(readFilePrefix(path, kPrefixBytes), regularFileSize(path), path);
     const std::string bytes = readFileBytes(path);
-    const FormatInfo f = detectFormat(std::string_view(bytes).substr(0, kPrefixBytes), bytes.size(), path);
     try {
         return readAs(f.id, bytes, path);
     } catch (const Error &) {

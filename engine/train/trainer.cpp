@@ -6,6 +6,8 @@
 #include "dist/communicator.h"
 
 #include <algorithm>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 
 namespace netwright {
@@ -92,6 +94,24 @@ int64_t countCorrect(const Tensor &deviceLogits, const Tensor &deviceLabels)
         correct += best == y[i];
     }
     return correct;
+}
+
+bool Trainer::hasBuffers() const
+{
+    for (const auto &[name, t] : m_graph.initializers)
+        if (t.dtype() == DType::Float32 && !m_graph.trainable.count(name))
+            return true;
+    return false;
+}
+
+std::string nonFiniteLossMessage(float loss, int64_t globalStep, int64_t epoch, int64_t step, int64_t stepsPerEpoch, double lr)
+{
+    char rate[32];
+    std::snprintf(rate, sizeof rate, "%g", lr);
+    return std::string("The loss became ") + (std::isnan(loss) ? "NaN" : "infinite") + " at global step " + std::to_string(globalStep)
+           + " (epoch " + std::to_string(epoch) + ", step " + std::to_string(step) + " of " + std::to_string(stepsPerEpoch)
+           + "); training stopped before that step's update. The learning rate was " + rate
+           + ": lower it (optimizer.lr), or check the data for extreme values.";
 }
 
 Trainer::Trainer(Graph model, std::unique_ptr<MinibatchSource> train, std::unique_ptr<MinibatchSource> test,
@@ -418,7 +438,21 @@ TrainEndInfo Trainer::run(std::stop_token stop)
         // Members, not locals: a resumed run continues the sums of the epoch it stopped in.
         double &lossSum = m_epochLossSum;
         int64_t &correct = m_epochCorrect, &samples = m_epochSamples;
-        while (auto mb = m_train->next()) {
+        while (true) {
+            // Where everything stood before this step, for a loss that turns out non-finite: the
+            // data cursor, the dropout stream and (on the CPU) the buffers a training forward
+            // updates in place (BatchNorm's running statistics). Cheap: a few scalars and the
+            // buffers' bytes, no parameters.
+            const SourceState cursorBefore = m_train->saveState();
+            const Rng::State dropoutBefore = m_dropoutRng.state();
+            std::vector<std::pair<Tensor *, Tensor>> buffersBefore;
+            if (!m_comm && (m_settings.device.type == DeviceType::Cpu))
+                for (auto &[name, t] : m_graph.initializers)
+                    if (t.dtype() == DType::Float32 && !m_graph.trainable.count(name))
+                        buffersBefore.emplace_back(&t, t.hostCopy());
+            auto mb = m_train->next();
+            if (!mb)
+                break;
             const double lr = schedule.at(m_globalStep);
             const int64_t b = mb->labels.dim(0);
             GlobalStep global;
@@ -426,11 +460,28 @@ TrainEndInfo Trainer::run(std::stop_token stop)
             if (m_comm) {
                 global = distributedStep(*mb, lr, stop.stop_requested());
                 loss = static_cast<float>(global.lossSum / static_cast<double>(b));
+                if (!std::isfinite(loss)) // data parallel: known only after the step's update
+                    throw NonFiniteLossError(nonFiniteLossMessage(loss, m_globalStep + 1, epoch + 1, mb->index + 1, stepsPerEpoch, lr)
+                                                 + " (Data parallel: that step's update is already applied, so no breakpoint "
+                                                   "checkpoint is saved; resume from the newest checkpoint with a lower rate.)",
+                                             false);
             } else {
                 m_executor->forward({{input, mb->features}, {"labels", mb->labels}}, true);
+                loss = scalarOf(m_executor->value("loss"));
+                if (!std::isfinite(loss)) {
+                    // Before the update: the parameters and optimizer state are the last finite
+                    // ones; put back what the forward and the batch moved, so the state is
+                    // exactly the previous step's (a checkpoint of it resumes bit for bit).
+                    const bool buffersKept = (m_settings.device.type == DeviceType::Cpu);
+                    for (auto &[dst, saved] : buffersBefore)
+                        dst->copyFrom(saved);
+                    m_dropoutRng.setState(dropoutBefore);
+                    m_train->restoreState(cursorBefore);
+                    throw NonFiniteLossError(nonFiniteLossMessage(loss, m_globalStep + 1, epoch + 1, mb->index + 1, stepsPerEpoch, lr),
+                                             buffersKept || !hasBuffers());
+                }
                 m_executor->backward("loss");
                 m_optimizer->step(parameterRefs(), lr);
-                loss = scalarOf(m_executor->value("loss"));
                 global.lossSum = static_cast<double>(loss) * static_cast<double>(b);
                 global.correct = countCorrect(m_executor->value(m_logits), mb->labels);
             }

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "autodiff/executor.h"
+#include "core/error.h"
 #include "data/minibatch_source.h"
 #include "optim/lr_schedule.h"
 #include "optim/optimizer.h"
@@ -14,6 +15,7 @@
 
 #include <memory>
 #include <stop_token>
+#include <string>
 #include <vector>
 
 namespace netwright {
@@ -53,6 +55,21 @@ struct TrainerSettings {
     Device device = Device::cpu();
 };
 
+// A step's loss was NaN or infinite: the run stops before that step's update (the parameters are
+// the last finite ones), and the session saves a breakpoint checkpoint of them.
+class NonFiniteLossError : public Error {
+public:
+    NonFiniteLossError(const std::string &message, bool lastFiniteStateKept)
+        : Error(message), m_kept(lastFiniteStateKept) {}
+    // The trainer holds exactly the state after the last finite step (one process on the CPU;
+    // not data-parallel, where the update comes before the loss is known).
+    bool lastFiniteStateKept() const { return m_kept; }
+
+private:
+    bool m_kept;
+};
+std::string nonFiniteLossMessage(float loss, int64_t globalStep, int64_t epoch, int64_t step, int64_t stepsPerEpoch, double lr);
+
 class Trainer {
 public:
     // model: a graph reading "input" and writing its single output (the logits [N, classes]).
@@ -62,6 +79,7 @@ public:
     ~Trainer();
 
     void addObserver(TrainingObserver *observer) { m_observers.push_back(observer); }
+    void removeObserver(TrainingObserver *observer) { std::erase(m_observers, observer); }
     // Trains as one rank of a data-parallel job (call before restoreProgress() and run(); the
     // communicator must outlive the trainer). Every rank must build the same trainer. run() then
     // starts from rank 0's parameters, and a stop requested on any rank stops all of them at the
@@ -83,6 +101,8 @@ public:
     Graph &graph() { return m_graph; }
     const Graph &graph() const { return m_graph; }
     int64_t globalStep() const { return m_globalStep; }
+    // The shape of one training sample (without the batch dimension), e.g. [1,28,28].
+    Shape sampleShape() const { return m_train->sampleShape(); }
     Optimizer &optimizer() { return *m_optimizer; }
     const Optimizer &optimizer() const { return *m_optimizer; }
     const TrainerSettings &settings() const { return m_settings; }
@@ -95,6 +115,7 @@ public:
 
 private:
     std::vector<ParameterRef> parameterRefs();
+    bool hasBuffers() const; // float initializers that are not trained (BatchNorm's statistics)
     // One data-parallel step on this rank's rows of `mb`: forward, backward, the all-reduce and
     // the update. Returns the global loss sum and correct count; sets stopAll when any rank had
     // asked to stop.

@@ -109,13 +109,11 @@ Graph loadTrainableModelFile(const std::string &path, const Shape &sample, int64
 
 namespace {
 
-// The zoo model the config names, sized for the samples.
-Graph buildZooModelFor(const RunConfig &c, const TrainingData &data)
+// The zoo model the config names, sized for the samples of `dataName`.
+Graph buildZooModelFor(const RunConfig &c, const Shape &sample, int64_t classes, const std::string &dataName)
 {
-    const Shape sample = data.train->sampleShape();
     ModelSpec spec;
     spec.name = c.model;
-    const int64_t classes = std::max(data.train->classes, data.test->classes);
     // The zoo models take one image channel; flat samples of 784 values are read as 28×28.
     if (sample.size() == 3) {
         spec.channels = sample[0];
@@ -126,10 +124,10 @@ Graph buildZooModelFor(const RunConfig &c, const TrainingData &data)
         spec.height = 28;
         spec.width = 28;
     } else {
-        throw Error("Model \"" + c.model + "\" takes images [C,H,W] (or 784 values), but \"" + data.train->name
+        throw Error("Model \"" + c.model + "\" takes images [C,H,W] (or 784 values), but \"" + dataName
                     + "\" has samples of shape " + shapeToString(sample) + ".");
     }
-    check(classes <= spec.classes, "\"" + data.train->name + "\" has labels up to " + std::to_string(classes - 1) + ", but model \""
+    check(classes <= spec.classes, "\"" + dataName + "\" has labels up to " + std::to_string(classes - 1) + ", but model \""
                                        + c.model + "\" has " + std::to_string(spec.classes) + " outputs.");
     Graph model = buildZooModel(spec, parseInitScheme(c.init), deriveSeed(c.training.seed, kInitStream));
     if (sample.size() == 1) { // flat CSV rows: view them as images
@@ -145,17 +143,20 @@ Graph buildZooModelFor(const RunConfig &c, const TrainingData &data)
 
 } // namespace
 
+Graph buildRunModel(const RunConfig &c, const Shape &sample, int64_t classes, const std::string &dataName)
+{
+    if (c.modelFile.empty())
+        return buildZooModelFor(c, sample, classes, dataName);
+    Graph model = loadTrainableModelFile(c.modelFile, sample, classes);
+    model.name = c.model;
+    return model;
+}
+
 std::unique_ptr<Trainer> makeTrainer(const RunConfig &c, const TrainingData &data)
 {
     validateRunConfig(c);
     setThreadCount(c.training.threads);
-    Graph model;
-    if (c.modelFile.empty()) {
-        model = buildZooModelFor(c, data);
-    } else {
-        model = loadTrainableModelFile(c.modelFile, data.train->sampleShape(), std::max(data.train->classes, data.test->classes));
-        model.name = c.model;
-    }
+    Graph model = buildRunModel(c, data.train->sampleShape(), std::max(data.train->classes, data.test->classes), data.train->name);
     Normalization norm{c.data.scale, c.data.mean, c.data.std};
     auto train = std::make_unique<PrefetchingSource>(std::make_unique<DatasetSource>(
         data.train, c.training.batchSize, c.data.shuffle, c.data.dropLast, deriveSeed(c.training.seed, kShuffleStream), norm));

@@ -21,6 +21,10 @@ TrainingData loadTrainingData(const DataSettings &data);
 // 784 values are viewed as [1,28,28] when the model takes images); one output, logits [N, C] with
 // C ≥ classes. Throws Error naming the file and what does not fit.
 Graph loadTrainableModelFile(const std::string &path, const Shape &sample, int64_t classes);
+// The run's model before training: the zoo model the config names, sized for samples of shape
+// `sample` with labels below `classes` (0: unknown, not checked), or config.modelFile made
+// trainable. `dataName` names the data in errors. Throws Error.
+Graph buildRunModel(const RunConfig &config, const Shape &sample, int64_t classes, const std::string &dataName);
 // Validates the config, sets the kernel thread count, starts training.device (throwing the
 // backend's reason when it cannot be used), builds everything (the zoo model, or
 // config.modelFile). Throws Error.

@@ -137,6 +137,10 @@ private slots:
         for (const QString &name : QDir(path("ref")).entryList({"net.dnn*"}, QDir::Files))
             QVERIFY2(contents(path("killed/") + name) == contents(path("ref/") + name), qPrintable(name + " differs"));
         QVERIFY2(contents(path("killed/metrics.jsonl")) == contents(path("ref/metrics.jsonl")), "metrics logs differ");
+        // A kill during a pair save (the pending .ckp, its temporary file, the model's) left no
+        // temporary file once the run was resumed.
+        const QStringList temps = QDir(path("killed")).entryList(QDir::Files | QDir::Hidden).filter(".tmp-");
+        QVERIFY2(temps.isEmpty(), qPrintable(temps.join(", ")));
     }
 
     void sigintMidSweepSavesAndResumesExactly()

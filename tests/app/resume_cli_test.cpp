@@ -108,6 +108,10 @@ private slots:
         QVERIFY(kills >= 20);
         QVERIFY2(contents(path("killed/metrics.jsonl")) == contents(path("ref/metrics.jsonl")), "metrics logs differ");
         QVERIFY2(contents(path("killed/") + finals[0]) == contents(path("ref/") + finals[0]), "final checkpoints differ");
+        // Whatever a kill interrupted (a checkpoint, the graph dump, the config, the metrics rewrite)
+        // left no temporary file behind once the run was resumed.
+        const QStringList temps = QDir(path("killed")).entryList(QDir::Files | QDir::Hidden).filter(".tmp-");
+        QVERIFY2(temps.isEmpty(), qPrintable(temps.join(", ")));
     }
 
     void trainWithRestoreContinuesTheRun()

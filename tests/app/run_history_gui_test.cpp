@@ -3,13 +3,16 @@
 // follows the run live (rows, curves, markers), shows which checkpoint the keep rule deleted,
 // compares two checkpoints parameter by parameter (the L2 distance checked against the files),
 // resumes from one as a fork that ends bit-identical to the original, and deletes one — recorded
-// so that `netwright history` agrees.
+// so that `netwright history` agrees; with the run's data moved away, it still compares checkpoints
+// on the run's graph.
 #include "formats/mindspore/ckpt_file.h"
 #include "graph/graph_view.h"
+#include "gui/model_document.h"
 #include "gui/run_history_panel.h"
 #include "support/cli_support.h"
 #include "training/training_curves.h"
 
+#include <QDir>
 #include <QFile>
 #include <QFileInfo>
 #include <QJsonArray>
@@ -127,6 +130,32 @@ private slots:
         QCOMPARE(rows.size(), 3);
         QCOMPARE(rows[1].toObject()["status"].toString(), QStringLiteral("deleted"));
         QCOMPARE(rows[1].toObject()["rule"].toString(), QStringLiteral("deleted by the user"));
+    }
+
+    // Restoring needs no data: with the run's IDX files moved away, two of its checkpoints still
+    // compare, and the comparison is drawn on the run's graph.
+    void comparesAfterTheDataMovedAway()
+    {
+        QTemporaryDir own;
+        const QString data = test::fashionMnistSlice(own.path(), 320, 100);
+        QVERIFY(!data.isEmpty());
+        QFile f(m_dir.filePath("moved.json"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QStringLiteral(R"({"model": {"name": "lenet5"}, %1, "training": {"epochs": 2, "batch_size": 32, "threads": 1}})").arg(data).toUtf8());
+        f.close();
+        const QString run = m_dir.filePath("moved");
+        const test::RunResult trained = test::runNetwright({"train", "--config", m_dir.filePath("moved.json"), "--out", run});
+        QVERIFY2(trained.exitCode == 0, qPrintable(trained.err));
+        QVERIFY(QDir(own.path()).removeRecursively());
+        RunHistoryPanel panel(run);
+        panel.show();
+        QCOMPARE(panel.rows().size(), size_t(2));
+        QString error;
+        QVERIFY2(panel.compareRows(0, 1, &error), qPrintable(error));
+        QVERIFY(panel.comparison()->rowCount() >= 8);
+        const auto model = loadRunModel(run + "/" + panel.rows()[1].file);
+        QVERIFY2(model->error.isEmpty(), qPrintable(model->error + ": " + model->details));
+        QVERIFY(model->model.nodes.size() >= 8);
     }
 };
 

@@ -6,7 +6,8 @@
 // checkpoint; the event loop never stalls above 100 ms while the run goes; an invalid form names
 // the setting and cannot start; the Device row is training.device and an unusable GPU is said at
 // Start, with nothing written; the saved run config is the
-// one `netwright train --config` reads; Run ▸ Train This Model trains an open ONNX file. The smoothing is TensorBoard's debiased EMA.
+// one `netwright train --config` reads; Run ▸ Train This Model trains an open ONNX file; the breakpoint
+// option saves the failed step's state. The smoothing is TensorBoard's debiased EMA.
 #include "core/device.h"
 #include "core/error.h"
 #include "formats/mindspore/ckpt_file.h"
@@ -17,6 +18,7 @@
 #include "support/cli_support.h"
 #include "training/training_curves.h"
 
+#include <QCheckBox>
 #include <QComboBox>
 #include <QDir>
 #include <QElapsedTimer>
@@ -195,6 +197,43 @@ private slots:
         QCOMPARE(finished.first().at(1).toBool(), true); // stopped
         QVERIFY(panel.curves()->stepPoints() < 400);
         QVERIFY(!panel.run()->isRunning());
+    }
+
+    // "Save a breakpoint checkpoint if training fails": a run whose checkpoint cannot be written
+    // (a directory holds its name) fails at step 5 and leaves the state of that step behind,
+    // as `netwright train` does with checkpoint.exception_save.
+    void breakpointOptionSavesWhenTrainingFails()
+    {
+        TrainingPanel panel;
+        panel.setRunsDirectory(m_dir.filePath("runs-breakpoint"));
+        RunConfig c = m_config;
+        c.checkpoint.saveCheckpointSteps = 5;
+        c.checkpoint.exceptionSave = false;
+        panel.setConfig(c);
+        QCheckBox *option = nullptr;
+        for (QCheckBox *box : panel.findChildren<QCheckBox *>())
+            if (box->text() == QLatin1String("Save a breakpoint checkpoint if training fails"))
+                option = box;
+        QVERIFY(option != nullptr);
+        QVERIFY(!option->isChecked());
+        option->click();
+        QVERIFY(panel.config().checkpoint.exceptionSave);
+        QSignalSpy finished(&panel, &TrainingPanel::runFinished);
+        panel.start();
+        // The run directory exists as soon as Start returns; the worker is still loading data.
+        const QString dir = panel.run()->runDirectory();
+        QVERIFY(QDir().mkpath(dir + "/lenet5-1_5.ckpt/occupied"));
+        QVERIFY(finished.wait(120000));
+        const QString error = finished.first().at(2).toString();
+        QVERIFY2(error.contains("lenet5-1_5.ckpt") && error.contains("breakpoint checkpoint"), qPrintable(error));
+        const QStringList breakpoints = QDir(dir).entryList({"*_breakpoint.ckpt"});
+        QCOMPARE(breakpoints, QStringList{"lenet5-1_5_breakpoint.ckpt"});
+        const auto state = mindspore::readCkpt((dir + "/" + breakpoints[0]).toStdString());
+        bool atStep5 = false;
+        for (const auto &e : state.entries)
+            if (e.name == "netwright.train.global_step")
+                atStep5 = e.tensor.dataAs<int64_t>()[0] == 5;
+        QVERIFY(atStep5);
     }
 
     void invalidFormNamesTheSetting()

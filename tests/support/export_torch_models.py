@@ -2,7 +2,9 @@
 # Test oracle: exports small real networks from PyTorch (Debian's python3-torch and
 # python3-torchvision, random weights, seeded) to ONNX at opsets 11 and 13, with one input batch
 # and PyTorch's output for it, as raw little-endian float32 files.
-# Usage: export_torch_models.py DIR [NAME…]   (NAME: only these models; default all)
+# Usage: export_torch_models.py [--fixed-batch] DIR [NAME…]   (NAME: only these models; default all)
+# --fixed-batch: instead, PyTorch's default export — no dynamic_axes, a dummy input of batch 1, so
+# the file fixes the batch at 1 — at opset 13 as NAME_fixed.onnx, with a batch of 1 and its output.
 import json
 import sys
 
@@ -10,7 +12,9 @@ import torch
 import torchvision
 from torch import nn
 
-out = sys.argv[1]
+args = [a for a in sys.argv[1:] if a != "--fixed-batch"]
+fixed_batch = len(args) < len(sys.argv) - 1
+out = args[0]
 torch.manual_seed(20261123)
 
 
@@ -42,7 +46,9 @@ models = {
     "mobilenet_v2": (torchvision.models.mobilenet_v2(num_classes=10), (2, 3, 64, 64)),
     "squeezenet1_0": (torchvision.models.squeezenet1_0(num_classes=10), (2, 3, 64, 64)),
 }
-wanted = sys.argv[2:] or list(models)
+if fixed_batch:
+    models = {name: (model, (1,) + shape[1:]) for name, (model, shape) in models.items()}
+wanted = args[1:] or list(models)
 meta = {}
 for name, (model, shape) in models.items():
     if name not in wanted:
@@ -58,7 +64,10 @@ for name, (model, shape) in models.items():
     x = torch.randn(*shape)
     with torch.no_grad():
         y = model(x)
-    for opset in (11, 13):
+    if fixed_batch:
+        torch.onnx.export(model, x, f"{out}/{name}_fixed.onnx", opset_version=13, input_names=["input"],
+                          output_names=["output"])
+    for opset in () if fixed_batch else (11, 13):
         torch.onnx.export(model, x, f"{out}/{name}_{opset}.onnx", opset_version=opset, input_names=["input"],
                           output_names=["output"], dynamic_axes={"input": {0: "batch"}, "output": {0: "batch"}})
     x.numpy().astype("<f4").tofile(f"{out}/{name}.input")

@@ -36,7 +36,7 @@ struct VisibleGraph {
     int index(const std::string &id) const; // -1 when absent
 };
 
-// The scope path of a node: MindSpore's fullname_with_scope (MindIR) or full_name (graph.meta),
+// The scope path of a node: MindSpore's fullname_with_scope (MindIR) or full_name (a graph dump),
 // else the name's '/'-separated parts (PyTorch's ONNX names),
 // without the last part (the node itself); empty when the node has no scope.
 std::vector<std::string> scopeOf(const NodeDescription &node);

@@ -190,17 +190,19 @@ private:
                 return;
             if (d != std::vector<int64_t>{1, 1})
                 return void(fail(n, "dilated pooling is not exported to GE"));
-            const bool padded = p != std::vector<int64_t>{0, 0, 0, 0};
+            const bool ceilMode = n.attrInt("ceil_mode", 0) != 0; // MaxPool only (window2d)
+            // Explicit pads and ceil_mode are attributes of MaxPoolV3 and AvgPoolV2.
+            const bool calculated = p != std::vector<int64_t>{0, 0, 0, 0} || ceilMode;
             const bool max = op == "MaxPool";
-            result = &compute(padded ? (max ? "MaxPoolV3" : "AvgPoolV2") : (max ? "MaxPool" : "AvgPool"), n.name, {in(0)}, {y});
+            result = &compute(calculated ? (max ? "MaxPoolV3" : "AvgPoolV2") : (max ? "MaxPool" : "AvgPool"), n.name, {in(0)}, {y});
             ints(*result, "ksize", {1, 1, k[0], k[1]});
             ints(*result, "strides", {1, 1, s[0], s[1]});
             text(*result, "data_format", "NCHW");
-            if (padded) {
+            if (calculated) {
                 text(*result, "padding_mode", "CALCULATED");
                 ints(*result, "pads", p);
                 boolean(*result, "global_pooling", false);
-                boolean(*result, "ceil_mode", false);
+                boolean(*result, "ceil_mode", ceilMode);
                 if (!max)
                     boolean(*result, "exclusive", n.attrInt("count_include_pad", 0) == 0);
             } else {

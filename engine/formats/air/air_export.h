@@ -21,7 +21,7 @@ class Graph;
 namespace netwright::air {
 
 struct AirExportOptions {
-    bool dynamicBatch = true; // false: batch dimension 1, else -1 (unknown)
+    bool dynamicBatch = true; // -1 (unknown) unless the input fixes the batch; false: that batch, else 1
 };
 
 std::string exportAir(const Graph &model, const AirExportOptions &options);

@@ -219,11 +219,14 @@ private:
                 ++m_unsupported[t + " with padding " + padding];
                 return;
             }
-            if (attrBool(o, "ceil_mode", false) || attrBool(o, "global_pooling", false)) {
-                ++m_unsupported[t + " with ceil_mode or global_pooling"];
+            const bool avg = t.starts_with("Avg");
+            const bool ceilMode = attrBool(o, "ceil_mode", false);
+            if ((ceilMode && avg) || attrBool(o, "global_pooling", false)) {
+                ++m_unsupported[t + (ceilMode && avg ? " with ceil_mode" : " with global_pooling")];
                 return;
             }
-            const bool avg = t.starts_with("Avg");
+            if (ceilMode)
+                a["ceil_mode"] = int64_t(1);
             if (avg)
                 a["count_include_pad"] = int64_t(attrBool(o, "exclusive", true) ? 0 : 1);
             add(o, avg ? "AveragePool" : "MaxPool", {in[0]}, std::move(a));
@@ -302,7 +305,7 @@ Graph importAir(std::string_view bytes, const std::string &source)
 {
     ge::proto::ModelDef model;
     if (!parseMessage(bytes, model) || model.graph_size() == 0)
-        throw Error("Cannot import \"" + source + "\" as AIR: the ModelDef does not parse or has no graph.");
+        throw Error("Cannot import \"" + source + "\" as AIR: the ModelDef does not parse or has no graph" + truncationNote(bytes) + ".");
     check(model.graph_size() == 1, "Cannot import \"" + source + "\" as AIR: it has " + std::to_string(model.graph_size() - 1)
                                        + " subgraphs (control flow), which the engine does not run.");
     return Importer(model.graph(0), source).run();

@@ -129,7 +129,7 @@ ModelDescription describeAir(std::string_view bytes, const std::string &source)
 {
     ge::proto::ModelDef model;
     if (!parseMessage(bytes, model))
-        throw Error("Cannot read \"" + source + "\" as Ascend AIR: the ModelDef does not parse (damaged or not AIR).");
+        throw Error("Cannot read \"" + source + "\" as Ascend AIR: the ModelDef does not parse (damaged or not AIR)" + truncationNote(bytes) + ".");
     if (model.graph_size() == 0)
         throw Error("Cannot read \"" + source + "\" as Ascend AIR: the ModelDef has no graph.");
     ModelDescription d;

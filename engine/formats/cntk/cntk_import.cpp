@@ -276,6 +276,20 @@ private:
         if (op == "ReLU" || op == "Sigmoid" || op == "StableSigmoid" || op == "Tanh") {
             return add(f, op == "ReLU" ? "Relu" : op == "Tanh" ? "Tanh" : "Sigmoid", {in(0)}).outputs[0];
         }
+        if (op == "Clip") // Clip(operand, min, max): ONNX's Clip with its bounds as inputs
+            return add(f, "Clip", {in(0), in(1), in(2)}).outputs[0];
+        if (op == "Splice") {
+            // CNTK's static axis k of a sample counts column-major: the k+1-th axis from the end.
+            const double axis = attr(f, "axis", {0})[0];
+            if (axis < 0 || axis >= 2147483643.0) { // a dynamic axis, or all of them (cntk-v2.md section 4.4)
+                ++m_unsupported["Splice along a dynamic axis"];
+                return in(0);
+            }
+            std::vector<std::string> parts;
+            for (size_t k = 0; k < f.inputs.size(); ++k)
+                parts.push_back(in(k));
+            return add(f, "Concat", parts, {{"axis", -static_cast<int64_t>(axis) - 1}}).outputs[0];
+        }
         if (op == "Softmax" || op == "LogSoftmax") {
             return add(f, op, {in(0)}, {{"axis", int64_t(-1)}}).outputs[0];
         }

@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <limits>
 #include <map>
 #include <set>
 
@@ -36,7 +37,7 @@ constexpr std::array<const char *, 98> kOpNames{
 enum Op : uint64_t {
     ReLU = 3, Sigmoid = 1, Tanh = 2, Softmax = 10, Dropout = 15, Reshape = 16, Pooling = 17, Plus = 19, Times = 31,
     TransposeTimes = 32, Convolution = 33, Minus = 20, ElementTimes = 21, CrossEntropyWithSoftmax = 35, ClassificationError = 36, BatchNormalization = 40,
-    Combine = 44, LogSoftmax = 51
+    Clip = 41, Splice = 43, Combine = 44, LogSoftmax = 51
 };
 
 using dict::Dictionary;
@@ -64,7 +65,7 @@ public:
         // Pre-flight: every op the writer does not map, before anything else.
         static const std::set<std::string> mapped{"Relu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Flatten", "Reshape", "Dropout", "Gemm",
                                                   "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "Identity",
-                                                  "Add", "Sub", "Mul", "SoftmaxCrossEntropyLoss"};
+                                                  "Add", "Sub", "Mul", "Clip", "Concat", "SoftmaxCrossEntropyLoss"};
         std::vector<std::string> problems;
         for (const auto &n : m_g.nodes)
             if (!mapped.count(n.opType))
@@ -75,9 +76,11 @@ public:
             if (in.name != "labels" && !m_g.initializers.count(in.name) && !input)
                 input = &in;
         check(input != nullptr, "Graph \"" + m_g.name + "\" has no data input.");
+        // Shapes at the batch the input fixes (PyTorch's default export folds it into its
+        // constants), else 1; CNTK's batch axis is dynamic either way.
         Shape inShape = input->shape;
-        inShape[0] = 1;
-        m_shapes = m_g.inferShapes({{input->name, inShape}, {"labels", {1}}});
+        inShape[0] = inShape[0] > 0 ? inShape[0] : 1;
+        m_shapes = m_g.inferShapes({{input->name, inShape}, {"labels", {inShape[0]}}});
         std::string output;
         for (const auto &o : m_g.outputs)
             if (o.name != "loss" && output.empty())
@@ -295,6 +298,38 @@ private:
             out = addFunction(Pooling, n.name, {in(0)}, std::move(a));
         } else if (n.opType == "Add" || n.opType == "Sub" || n.opType == "Mul") {
             out = addFunction(n.opType == "Add" ? Plus : n.opType == "Sub" ? Minus : ElementTimes, n.name, {in(0), in(1)}, dict::make());
+        } else if (n.opType == "Clip") {
+            // CNTK's Clip(operand, min, max) takes its bounds as operands, as ONNX Clip does since
+            // opset 11 (ReLU6 is Clip(x, 0, 6)); a bound left out, or given as an attribute by an
+            // older opset, becomes a scalar Constant (±infinity when absent).
+            std::vector<std::string> operands{in(0)};
+            for (size_t i = 1; i <= 2; ++i) {
+                if (i < n.inputs.size() && !n.inputs[i].empty()) {
+                    operands.push_back(in(i));
+                    continue;
+                }
+                const std::string key = i == 1 ? "min" : "max";
+                const float infinity = std::numeric_limits<float>::infinity();
+                Tensor bound = Tensor::zeros({});
+                bound.data()[0] = n.attrFloat(key, i == 1 ? -infinity : infinity);
+                operands.push_back(addVariable("Constant", n.name + "." + key, bound, {}));
+            }
+            out = addFunction(Clip, n.name, operands, dict::make());
+        } else if (n.opType == "Concat") {
+            // Splice along a static axis: CNTK numbers a sample's axes column-major, so ONNX axis
+            // a of a rank-r value (batch first) is CNTK's static axis r-1-a.
+            const auto rank = static_cast<int64_t>(m_shapes.at(n.outputs[0]).size());
+            int64_t axis = n.attrInt("axis", 0);
+            if (axis < 0)
+                axis += rank;
+            check(axis >= 1 && axis < rank, n.describe() + ": only a concatenation along a sample axis (not the batch) is written to CNTK.");
+            std::vector<std::string> operands;
+            for (size_t i = 0; i < n.inputs.size(); ++i)
+                operands.push_back(in(i));
+            const auto index = static_cast<int32_t>(rank - 1 - axis);
+            Dictionary a = dict::make();
+            dict::put(a, "axis", dict::axis(index, "staticAxis_" + std::to_string(index), false));
+            out = addFunction(Splice, n.name, operands, std::move(a));
         } else if (n.opType == "Identity") {
             m_values[n.outputs[0]] = in(0);
             return;

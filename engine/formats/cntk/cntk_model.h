@@ -79,9 +79,10 @@ Model readModel(const std::string &path);
 // become graph inputs (batch axis first), Parameters and Constants initializers (row-major, same
 // bytes), and the functions reachable from the output map to engine ops — Times/TransposeTimes
 // (+ Plus) to Gemm (inputs of higher rank flattened), Convolution (+ Plus) to Conv, Pooling,
-// BatchNormalization, ReLU/Sigmoid/StableSigmoid/Tanh, Softmax/LogSoftmax, Dropout, Reshape,
-// Plus/Minus/ElementTimes. The output is the root, or under a Combine its first non-criterion
-// input. Block functions and other ops are refused with an Error listing them.
+// BatchNormalization, ReLU/Sigmoid/StableSigmoid/Tanh, Clip, Softmax/LogSoftmax, Dropout, Reshape,
+// Splice (along a static axis) to Concat, Plus/Minus/ElementTimes. The output is the root, or
+// under a Combine its first non-criterion input. Block functions and other ops are refused with
+// an Error listing them.
 Graph importModel(std::string_view bytes, const std::string &source);
 
 } // namespace netwright::cntk

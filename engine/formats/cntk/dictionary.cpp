@@ -152,7 +152,7 @@ Dictionary parse(std::string_view bytes, const std::string &source)
 {
     Dictionary d;
     if (!parseMessage(bytes, d))
-        throw Error("\"" + source + "\" is not a CNTK v2 Dictionary (the protobuf does not parse).");
+        throw Error("\"" + source + "\" is not a CNTK v2 Dictionary (the protobuf does not parse)" + truncationNote(bytes) + ".");
     if (d.version() == 0)
         throw Error("\"" + source + "\" is not a CNTK v2 file (its Dictionary has no version).");
     return d;

@@ -360,7 +360,8 @@ CkptFile decodeCkpt(std::string_view bytes, const std::string &source, bool veri
 
 CkptFile readCkpt(const std::string &path, bool verifyCrc)
 {
-    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+    // O_NONBLOCK: a FIFO named like a checkpoint is refused below, never waited on.
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
     if (fd < 0)
         throw Error("Cannot open \"" + path + "\": " + std::strerror(errno) + ".");
     struct stat st {};

@@ -113,16 +113,20 @@ public:
 
     std::string encode()
     {
-        const ValueInfo *input = m_g.findInput("input");
-        check(input != nullptr, "Graph \"" + m_g.name + "\" has no input \"input\".");
+        // The data input: "input" for images, "flat_input" for rows a model views as images.
+        const ValueInfo *input = nullptr;
+        for (const auto &in : m_g.inputs)
+            if (!input && in.name != "labels" && !m_g.initializers.count(in.name))
+                input = &in;
+        check(input != nullptr, "Graph \"" + m_g.name + "\" has no data input.");
         Shape in = input->shape;
         in[0] = m_batch;
-        m_shapes = m_g.inferShapes({{"input", in}, {"labels", {m_batch}}});
+        m_shapes = m_g.inferShapes({{input->name, in}, {"labels", {m_batch}}});
         irpb::ModelProto model;
         model.set_ir_version(irpb::IR_VERSION);
         irpb::GraphProto *g = model.mutable_graph();
         g->set_name(m_g.name + "_construct_wrapper");
-        m_names["input"] = "inputs0";
+        m_names[input->name] = "inputs0";
         m_names["labels"] = "inputs1";
         auto *data = g->add_parameters();
         data->set_name("inputs0");
@@ -296,7 +300,7 @@ irpb::ModelProto parseGraphMeta(std::string_view bytes, const std::string &sourc
     irpb::ModelProto model;
     if (bytes.size() > INT32_MAX || !model.ParseFromArray(bytes.data(), static_cast<int>(bytes.size())) || !model.has_graph()
         || model.ir_version() != irpb::IR_VERSION)
-        throw Error("\"" + source + "\" is not a MindSpore graph.meta (an anf_ir ModelProto with ir_version 1).");
+        throw Error("\"" + source + "\" is not a MindSpore graph.meta (an anf_ir ModelProto with ir_version 1)" + truncationNote(bytes) + ".");
     return model;
 }
 

@@ -310,19 +310,20 @@ private:
             if (d != std::vector<int64_t>{1, 1})
                 return void(fail(n, "dilated pooling has no MindIR equivalent"));
             const bool padded = p != std::vector<int64_t>{0, 0, 0, 0};
+            const bool ceilMode = n.attrInt("ceil_mode", 0) != 0; // MaxPool only (window2d)
             if (padded && op == "AveragePool")
                 return void(fail(n, "MindSpore's AvgPool pads only as SAME/VALID; this node has explicit pads " + formatInts(p)));
             if (padded && (p[0] != p[1] || p[2] != p[3]))
                 return void(fail(n, "asymmetric pads " + formatInts(p) + " have no MindIR max-pooling equivalent"));
-            if (padded) {
-                // Explicit symmetric padding: MaxPoolWithArgmaxV2 (what ops.max_pool2d compiles to),
-                // whose first output is the pooled tensor.
+            if (padded || ceilMode) {
+                // Explicit symmetric padding or ceil_mode (squeezenet's pooling): MaxPoolWithArgmaxV2
+                // (what ops.max_pool2d compiles to), whose first output is the pooled tensor.
                 auto &mp = primitive("MaxPoolWithArgmaxV2", {"x"});
                 tupleAttr(mp, "kernel_size", {1, 1, k[0], k[1]});
                 tupleAttr(mp, "strides", {1, 1, s[0], s[1]});
                 tupleAttr(mp, "pads", {1, 1, p[0], p[2]});
                 tupleAttr(mp, "dilation", {1, 1, 1, 1});
-                boolAttr(mp, "ceil_mode", false);
+                boolAttr(mp, "ceil_mode", ceilMode);
                 intAttr(mp, "argmax_type", 35); // mindspore.int64
                 const std::string both = cnode(mp, {in(0)}, n.name, {y, y});
                 result = cnode(primitive("TupleGetItem", {"input", "index"}), {both, constantInt(0)}, n.name, {y});

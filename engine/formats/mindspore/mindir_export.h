@@ -20,7 +20,7 @@ class Graph;
 namespace netwright::mindspore {
 
 struct MindirExportOptions {
-    bool dynamicBatch = true;          // false: batch dimension 1, else -1 (dynamic shape)
+    bool dynamicBatch = true;          // -1 (dynamic shape) unless the input fixes the batch; false: that batch, else 1
     std::string modelVersion = "2.2.14"; // ModelProto.model_version: the MindSpore version claimed
     std::vector<std::pair<std::string, std::string>> userInfo; // ModelProto.user_info (provenance)
 };

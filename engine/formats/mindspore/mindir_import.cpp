@@ -320,7 +320,8 @@ private:
             if (op == "MaxPoolWithArgmaxV2") {
                 const auto p = spatial(attrs.ints("pads"), 0);
                 a["pads"] = std::vector<int64_t>{p[0], p[1], p[0], p[1]};
-                check(!attrs.boolean("ceil_mode", false), prefix() + "\"" + name + "\" uses ceil_mode.");
+                if (attrs.boolean("ceil_mode", false))
+                    a["ceil_mode"] = int64_t(1);
             } else if (mode == "same") {
                 a["auto_pad"] = std::string("SAME_UPPER");
             }
@@ -394,7 +395,7 @@ Graph importMindir(std::string_view bytes, const std::string &source)
 {
     ::mind_ir::ModelProto model;
     if (!parseMessage(bytes, model, true) || !model.has_graph())
-        throw Error("Cannot import \"" + source + "\" as MindIR: the ModelProto does not parse or has no graph.");
+        throw Error("Cannot import \"" + source + "\" as MindIR: the ModelProto does not parse or has no graph" + truncationNote(bytes) + ".");
     return Importer(model, source).run();
 }
 

@@ -147,7 +147,7 @@ ModelDescription describeMindir(std::string_view bytes, const std::string &sourc
 {
     ::mind_ir::ModelProto model;
     if (!parseMessage(bytes, model, true)) // partial: a QuantParamProto without its name still lists
-        throw Error("Cannot read \"" + source + "\" as MindIR: the ModelProto does not parse (damaged or not MindIR).");
+        throw Error("Cannot read \"" + source + "\" as MindIR: the ModelProto does not parse (damaged or not MindIR)" + truncationNote(bytes) + ".");
     if (!model.has_producer_name() || !model.has_model_version() || !model.has_graph())
         throw Error("Cannot read \"" + source + "\" as MindIR: it has no producer_name, model_version or graph.");
     ModelDescription d;

@@ -2,6 +2,7 @@
 #include "formats/onnx/onnx_export.h"
 
 #include "core/error.h"
+#include "formats/inference_graph.h"
 #include "ops/op.h"
 
 #include <onnx/onnx_pb.h>
@@ -55,7 +56,8 @@ void fillTensor(onnx::TensorProto &p, const std::string &name, const Tensor &t)
     p.set_raw_data(static_cast<const char *>(t.raw()), t.byteSize()); // little-endian, C order
 }
 
-void fillValueInfo(onnx::ValueInfoProto &v, const std::string &name, DType dtype, const Shape &shape, bool dynamicBatch)
+// `batch`: the first dimension, -1 for the symbolic "batch".
+void fillValueInfo(onnx::ValueInfoProto &v, const std::string &name, DType dtype, const Shape &shape, int64_t batch)
 {
     v.set_name(name);
     auto *t = v.mutable_type()->mutable_tensor_type();
@@ -63,10 +65,10 @@ void fillValueInfo(onnx::ValueInfoProto &v, const std::string &name, DType dtype
     auto *s = t->mutable_shape();
     for (size_t i = 0; i < shape.size(); ++i) {
         auto *d = s->add_dim();
-        if (i == 0 && dynamicBatch)
+        if (i == 0 && batch < 0)
             d->set_dim_param("batch");
         else
-            d->set_dim_value(i == 0 && shape[0] < 0 ? 1 : shape[i]);
+            d->set_dim_value(i == 0 ? batch : shape[i]);
     }
 }
 
@@ -118,10 +120,12 @@ std::string exportOnnx(const Graph &model, const OnnxExportOptions &options)
         if (!dropped.count(in.name))
             input = input ? input : &in;
     check(input != nullptr, "Cannot export \"" + model.name + "\" to ONNX: it has no data input.");
+    // A batch the input fixes is kept even for a dynamic export (see exportBatch()).
+    const int64_t batch = exportBatch(*input, options.dynamicBatch);
     Shape probe = input->shape;
     if (!probe.empty())
-        probe[0] = 1;
-    const auto shapes = model.inferShapes({{input->name, probe}, {"labels", {1}}});
+        probe[0] = batch > 0 ? batch : 1;
+    const auto shapes = model.inferShapes({{input->name, probe}, {"labels", {probe.empty() ? 1 : probe[0]}}});
 
     onnx::ModelProto m;
     m.set_ir_version(irVersionFor(options.opset));
@@ -137,12 +141,12 @@ std::string exportOnnx(const Graph &model, const OnnxExportOptions &options)
     }
     onnx::GraphProto *g = m.mutable_graph();
     g->set_name(model.name);
-    fillValueInfo(*g->add_input(), input->name, input->dtype, input->shape, options.dynamicBatch);
+    fillValueInfo(*g->add_input(), input->name, input->dtype, input->shape, batch);
     for (const auto &out : model.outputs) {
         if (dropped.count(out.name))
             continue;
         Shape s = shapes.at(out.name);
-        fillValueInfo(*g->add_output(), out.name, out.dtype, s, options.dynamicBatch);
+        fillValueInfo(*g->add_output(), out.name, out.dtype, s, batch);
     }
     std::set<std::string> used;
     for (const Node *n : nodes) {

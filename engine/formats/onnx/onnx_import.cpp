@@ -58,7 +58,7 @@ OnnxImport importOnnx(std::string_view bytes, const std::string &source)
 {
     onnx::ModelProto model;
     if (!parseMessage(bytes, model) || !model.has_graph())
-        throw Error("Cannot import \"" + source + "\" as ONNX: the ModelProto does not parse or has no graph.");
+        throw Error("Cannot import \"" + source + "\" as ONNX: the ModelProto does not parse or has no graph" + truncationNote(bytes) + ".");
     OnnxImport out;
     for (const auto &o : model.opset_import())
         if (o.domain().empty() || o.domain() == "ai.onnx")

@@ -98,7 +98,7 @@ ModelDescription describeOnnx(std::string_view bytes, const std::string &source)
 {
     onnx::ModelProto model;
     if (!parseMessage(bytes, model))
-        throw Error("Cannot read \"" + source + "\" as ONNX: the ModelProto does not parse (damaged or not ONNX).");
+        throw Error("Cannot read \"" + source + "\" as ONNX: the ModelProto does not parse (damaged or not ONNX)" + truncationNote(bytes) + ".");
     if (!model.has_graph())
         throw Error("Cannot read \"" + source + "\" as ONNX: the model has no graph.");
     ModelDescription d;

@@ -1,0 +1,198 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "run/run_model.h"
+
+#include "checkpoint/checkpoint_manager.h"
+#include "checkpoint/training_state.h"
+#include "core/error.h"
+#include "core/file_io.h"
+#include "formats/graph_formats.h"
+#include "train/training_setup.h"
+
+#include <openssl/evp.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <map>
+
+namespace netwright {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+int64_t stepOf(const std::vector<mindspore::CkptEntry> &entries)
+{
+    for (const auto &e : entries)
+        if (e.name == "netwright.train.global_step" && !e.isString && e.tensor.dtype() == DType::Int64 && e.tensor.numel() == 1)
+            return e.tensor.dataAs<int64_t>()[0];
+    return 0;
+}
+
+std::string number(double v)
+{
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.17g", v);
+    return buf;
+}
+
+std::string shortNumber(double v)
+{
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%.6g", v);
+    return buf;
+}
+
+// A run directory: its best checkpoint by test accuracy, else the one resume would restore.
+// The history row of the chosen file (its metrics) when it has one.
+struct Chosen {
+    RunDirectory dir;
+    std::string file;
+    std::optional<run::CheckpointRow> row;
+};
+
+std::optional<run::CheckpointRow> rowOf(const RunDirectory &dir, const std::string &file)
+{
+    std::optional<run::CheckpointRow> found;
+    for (const auto &r : dir.history())
+        if (r.file == file && r.status != "deleted")
+            found = r;
+    return found;
+}
+
+Chosen choose(const std::string &path)
+{
+    std::error_code ec;
+    if (fs::is_directory(path, ec)) {
+        const RunDirectory dir = RunDirectory::open(path);
+        std::optional<run::CheckpointRow> best;
+        for (const auto &r : dir.history())
+            if (r.status == "kept" && r.accuracy && (!best || *r.accuracy > *best->accuracy))
+                best = r;
+        if (best)
+            return {dir, best->file, best};
+        const std::string file = findRestoreCheckpoint(dir.readConfig().checkpoint, dir.readConfig().model, dir.path());
+        check(!file.empty(), "The run \"" + dir.path() + "\" has no checkpoint to export yet.");
+        return {dir, file, rowOf(dir, file)};
+    }
+    requireRegularFile(path);
+    const fs::path absolute = fs::absolute(path).lexically_normal();
+    const RunDirectory dir(absolute.parent_path().string());
+    check(dir.hasConfig(), "\"" + path + "\" is a checkpoint outside a run directory (no config.json beside it): a checkpoint holds "
+                               "the weights but not the graph, which comes from the run's config. Export the run directory, or a model file.");
+    const std::string file = absolute.filename().string();
+    return {dir, file, rowOf(dir, file)};
+}
+
+// A model file of a graph format — unless it is a CNTK checkpoint model beside its .ckp in a run.
+std::optional<GraphFormat> modelFileFormat(const std::string &path)
+{
+    std::error_code ec;
+    if (!fs::is_regular_file(path, ec))
+        return std::nullopt;
+    try {
+        const auto g = detectGraphFormat(path);
+        if (!g)
+            return std::nullopt;
+        const fs::path p(path);
+        if (g->id == "cntk-model" && fs::exists(path + ".ckp", ec) && RunDirectory(fs::absolute(p).parent_path().string()).hasConfig())
+            return std::nullopt; // a CNTK trainer checkpoint's model, in its run
+        return g;
+    } catch (const Error &) {
+        return std::nullopt; // not recognised: the checkpoint path reports it
+    }
+}
+
+} // namespace
+
+RunModel restoreRunModel(const RunDirectory &dir, const std::string &checkpointFile)
+{
+    RunModel out;
+    out.config = dir.readConfig();
+    validateRunConfig(out.config);
+    const std::string path = dir.file(checkpointFile);
+    const auto entries = readTrainingStateFile(path);
+    std::optional<Shape> sample = recordedSampleShape(entries);
+    std::string dataName = "the run's data";
+    int64_t classes = 0;
+    if (!sample) { // written before the sample shape was recorded: the data tells it
+        const TrainingData data = loadTrainingData(out.config.data);
+        sample = data.train->sampleShape();
+        classes = std::max(data.train->classes, data.test->classes);
+        dataName = data.train->name;
+    }
+    out.model = buildRunModel(out.config, *sample, classes, dataName);
+    std::map<std::string, const Tensor *> byName;
+    for (const auto &e : entries)
+        if (!e.isString)
+            byName[e.name] = &e.tensor;
+    // Check every parameter first, then copy: a bad file changes nothing.
+    std::vector<std::pair<Tensor *, const Tensor *>> copies;
+    for (auto &[name, t] : out.model.initializers) {
+        if (t.dtype() != DType::Float32)
+            continue; // shape operands, not parameters
+        const auto it = byName.find(name);
+        check(it != byName.end(), "Cannot restore the model of \"" + dir.path() + "\" from \"" + path + "\": it has no entry \"" + name + "\".");
+        check(it->second->dtype() == t.dtype() && it->second->shape() == t.shape(),
+              "Cannot restore the model of \"" + dir.path() + "\" from \"" + path + "\": entry \"" + name + "\" is "
+                  + dtypeName(it->second->dtype()) + " " + shapeToString(it->second->shape()) + ", the model's is "
+                  + dtypeName(t.dtype()) + " " + shapeToString(t.shape()) + ".");
+        copies.emplace_back(&t, it->second);
+    }
+    for (auto &[dst, src] : copies)
+        dst->copyFrom(*src);
+    out.globalStep = stepOf(entries);
+    return out;
+}
+
+std::string fileSha256(const std::string &path)
+{
+    const std::string bytes = readRegularFile(path);
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int size = 0;
+    check(EVP_Digest(bytes.data(), bytes.size(), digest, &size, EVP_sha256(), nullptr) == 1, "SHA-256 of \"" + path + "\" failed.");
+    static const char *hex = "0123456789abcdef";
+    std::string out;
+    for (unsigned int i = 0; i < size; ++i) {
+        out += hex[digest[i] >> 4];
+        out += hex[digest[i] & 15];
+    }
+    return out;
+}
+
+ExportSource loadExportSource(const std::string &argument)
+{
+    ExportSource l;
+    if (const auto format = modelFileFormat(argument)) {
+        l.model = importGraphFile(argument);
+        const fs::path p = fs::absolute(argument).lexically_normal();
+        l.description = argument + " (" + format->name + ")";
+        l.defaultBase = (p.parent_path() / p.stem()).string();
+        l.metadata = {{"netwright.version", NETWRIGHT_VERSION},
+                      {"netwright.source", p.filename().string()},
+                      {"netwright.source_format", format->name},
+                      {"netwright.source_sha256", fileSha256(argument)}};
+        return l;
+    }
+    const Chosen source = choose(argument);
+    const std::string checkpoint = source.dir.file(source.file);
+    RunModel run = restoreRunModel(source.dir, source.file);
+    l.model = std::move(run.model);
+    l.description = checkpoint + " (global step " + std::to_string(run.globalStep) + ")";
+    const fs::path p = fs::absolute(checkpoint).lexically_normal();
+    l.defaultBase = (p.parent_path() / p.stem()).string();
+    const DataSettings &d = run.config.data;
+    l.metadata = {{"netwright.version", NETWRIGHT_VERSION},
+                  {"netwright.source", source.file},
+                  {"netwright.source_sha256", fileSha256(checkpoint)},
+                  {"netwright.global_step", std::to_string(run.globalStep)},
+                  {"netwright.model", run.config.model},
+                  {"netwright.input_normalization",
+                   "(x * " + shortNumber(d.scale) + " - " + shortNumber(d.mean) + ") / " + shortNumber(d.std)}};
+    if (source.row && source.row->accuracy)
+        l.metadata.emplace_back("netwright.eval_accuracy", number(*source.row->accuracy));
+    if (source.row && source.row->loss)
+        l.metadata.emplace_back("netwright.eval_loss", number(*source.row->loss));
+    return l;
+}
+
+} // namespace netwright

@@ -1,0 +1,44 @@
+// SPDX-License-Identifier: Apache-2.0
+// A run's model at one of its checkpoints, restored from the run's config and the checkpoint
+// alone (DESIGN idea 9): no dataset is loaded, so a run whose data files were moved away still
+// exports, shows its graph and compares its checkpoints. And what `export`, `convert`, the export
+// wizard and the window export: a run directory (its best checkpoint by test accuracy, else its
+// newest), a checkpoint in one, or a model file of any graph format — with where it came from,
+// recorded in the exported file. Layer: engine/run.
+#pragma once
+
+#include "config/run_config.h"
+#include "graph/graph.h"
+#include "run/run_directory.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace netwright {
+
+struct RunModel {
+    RunConfig config;
+    Graph model;            // the model (no loss) with the checkpoint's parameters and buffers
+    int64_t globalStep = 0; // the step the checkpoint was taken at
+};
+
+// Throws Error naming the file and the problem (a missing or mismatched parameter included).
+// Checkpoints written before the sample shape was recorded in them need the run's data once.
+RunModel restoreRunModel(const RunDirectory &dir, const std::string &checkpointFile);
+
+struct ExportSource {
+    Graph model;             // the graph to export, with its weights
+    std::string description; // "<checkpoint> (global step N)" or "<file> (ONNX)"
+    std::string defaultBase; // the output path without extension
+    std::vector<std::pair<std::string, std::string>> metadata; // netwright.source, …_sha256, …
+    const Graph &graph() const { return model; }
+};
+
+// Throws Error naming the path and the problem.
+ExportSource loadExportSource(const std::string &path);
+
+// The SHA-256 of a file's bytes as 64 hex digits (OpenSSL).
+std::string fileSha256(const std::string &path);
+
+} // namespace netwright
