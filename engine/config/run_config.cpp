@@ -218,7 +218,10 @@ void checkJsonTypes(const nlohmann::json &value, const google::protobuf::Descrip
     using FD = google::protobuf::FieldDescriptor;
     if (!value.is_object())
         return; // protobuf reports a non-object where a message belongs
-    for (const auto &[key, v] : value.items()) {
+    for (const auto &item : value.items()) {
+        // Not a structured binding: the lambdas below capture these (clang 14 cannot capture bindings).
+        const std::string key = item.key();
+        const nlohmann::json &v = item.value();
         const FD *f = message.FindFieldByName(key);
         for (int i = 0; !f && i < message.field_count(); ++i)
             if (message.field(i)->json_name() == key)
