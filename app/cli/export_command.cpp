@@ -37,7 +37,8 @@ namespace {
 // Writes `source` as `format` to `out` (or beside the source), verified before it is on disk.
 // The options export and convert share.
 const QList<QCommandLineOption> kShapeOptions{
-    {QStringLiteral("static-batch"), QStringLiteral("Fix the batch dimension (to --input-shape's N, else 1) instead of a dynamic one.")},
+    {QStringLiteral("static-batch"), QStringLiteral("Fix the batch dimension (to --input-shape's N, else 1) instead of a dynamic one. "
+                                                    "A model whose input fixes its batch (PyTorch's default export) keeps it either way.")},
     {QStringLiteral("input-shape"),
      QStringLiteral("The data input's shape, e.g. 1,3,224,224: sets the dimensions the model leaves free (the ones it fixes must "
                     "agree); N is the batch of --static-batch."),
@@ -89,6 +90,34 @@ QString formatList()
     return names.join(QStringLiteral(", "));
 }
 
+// "onnx (ONNX), mindir (MindSpore MindIR), …"
+QString formatHelp()
+{
+    QStringList items;
+    for (const auto &f : graphFormats())
+        items << QStringLiteral("%1 (%2)").arg(QString::fromStdString(f.option), QString::fromStdString(f.name));
+    return items.join(QStringLiteral(", ")) + QStringLiteral(".");
+}
+
+// "ONNX, MindSpore MindIR, …"
+QString formatNames()
+{
+    QStringList names;
+    for (const auto &f : graphFormats())
+        names << QString::fromStdString(f.name);
+    return names.join(QStringLiteral(", "));
+}
+
+// ".onnx, .mindir, …" — what export appends (all: every extension convert recognises).
+QString extensionList(bool all)
+{
+    QStringList exts;
+    for (const auto &f : graphFormats())
+        for (const auto &e : all ? f.extensions : std::vector<std::string>{f.extension})
+            exts << QString::fromStdString(e);
+    return exts.join(QStringLiteral(", "));
+}
+
 } // namespace
 
 int runExportCommand(const QStringList &arguments)
@@ -103,11 +132,10 @@ int runExportCommand(const QStringList &arguments)
     p.addPositionalArgument(QStringLiteral("export"), QStringLiteral("The subcommand."));
     p.addPositionalArgument(QStringLiteral("SOURCE"), QStringLiteral("A run directory, a checkpoint in one, or a model file."));
     p.addOptions({
-        {QStringLiteral("format"), QStringLiteral("onnx, mindir (MindSpore MindIR), air (Ascend AIR) or cntk (CNTK model-v2)."),
-         QStringLiteral("FORMAT"), QStringLiteral("onnx")},
+        {QStringLiteral("format"), formatHelp(), QStringLiteral("FORMAT"), QStringLiteral("onnx")},
         {QStringLiteral("opset"), QStringLiteral("ONNX opset, 11–17 (default 13)."), QStringLiteral("N"), QStringLiteral("13")},
         {{QStringLiteral("o"), QStringLiteral("out")},
-         QStringLiteral("The file to write (default: beside the source, .onnx/.mindir/.air/.model)."), QStringLiteral("FILE")},
+         QStringLiteral("The file to write (default: beside the source, %1).").arg(extensionList(false)), QStringLiteral("FILE")},
     });
     p.addOptions(kShapeOptions);
     if (const auto done = parseSubcommand(p, arguments, "export", 1, "give exactly one run directory, checkpoint or model file."))
@@ -133,10 +161,10 @@ int runConvertCommand(const QStringList &arguments)
 {
     QCommandLineParser p;
     p.setApplicationDescription(QStringLiteral(
-        "Convert a model between formats: IN is a model file (ONNX, MindIR, AIR, CNTK model-v2), a run\n"
-        "directory or a checkpoint in one; OUT's extension picks the format (.onnx, .mindir, .air,\n"
-        ".model/.dnn/.cmf for CNTK). Verified like export: nothing is written unless the file reads back\n"
-        "with every weight bit-identical and the same outputs."));
+        "Convert a model between formats: IN is a model file (%1), a run directory or a checkpoint in one;\n"
+        "OUT's extension picks the format (%2). Verified like export: nothing is written unless the file\n"
+        "reads back with every weight bit-identical and the same outputs.")
+                                    .arg(formatNames(), extensionList(true)));
     p.addHelpOption();
     p.addPositionalArgument(QStringLiteral("convert"), QStringLiteral("The subcommand."));
     p.addPositionalArgument(QStringLiteral("IN"), QStringLiteral("A model file, run directory or checkpoint."));
@@ -150,8 +178,8 @@ int runConvertCommand(const QStringList &arguments)
     try {
         const QString out = p.positionalArguments().at(2);
         const auto format = graphFormatForPath(out.toStdString());
-        check(format.has_value(), "\"" + out.toStdString() + "\": the extension names no format Netwright writes (.onnx, .mindir, .air, "
-                                  ".model, .dnn, .cmf).");
+        check(format.has_value(), "\"" + out.toStdString() + "\": the extension names no format Netwright writes ("
+                                      + extensionList(true).toStdString() + ").");
         bool ok = false;
         const int opset = p.value(QStringLiteral("opset")).toInt(&ok);
         check(ok, "--opset: \"" + p.value(QStringLiteral("opset")).toStdString() + "\" is not a number.");

@@ -118,11 +118,13 @@ std::string join(const std::vector<std::string> &v)
 int runInspectCommand(const QStringList &arguments)
 {
     QCommandLineParser p;
+    QStringList formats;
+    for (const auto &f : knownFormats())
+        formats << QString::fromStdString(f.name);
     p.setApplicationDescription(QStringLiteral(
         "Show what a model or checkpoint file holds: its graph (every node with its op type and attributes, the inputs and\n"
         "outputs with dtypes and shapes) and its parameters with min/max/mean/std and size. The format is detected by\n"
-        "content, never by name: ONNX, MindSpore checkpoints (.ckpt), MindIR, MindSpore graph dumps (anf_ir),\n"
-        "Ascend AIR, CNTK model-v2 files and CNTK trainer checkpoints (.ckp)."));
+        "content, never by name: %1.").arg(formats.join(QStringLiteral(", "))));
     p.addHelpOption();
     p.addPositionalArgument(QStringLiteral("inspect"), QStringLiteral("The subcommand."));
     p.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("The file to inspect."));

@@ -64,7 +64,10 @@ ExportWizard::ExportWizard(const QString &source, QWidget *parent)
     // 1. Source
     auto *sourcePage = new ExportPage(this, [this] { return !m_source->text().trimmed().isEmpty() && QFileInfo::exists(m_source->text().trimmed()); });
     sourcePage->setTitle(tr("Source"));
-    sourcePage->setSubTitle(tr("A model file (ONNX, MindIR, AIR, CNTK), a checkpoint in a run directory, or a run directory (its best checkpoint)."));
+    QStringList names;
+    for (const auto &f : graphFormats())
+        names << QString::fromStdString(f.name);
+    sourcePage->setSubTitle(tr("A model file (%1), a checkpoint in a run directory, or a run directory (its best checkpoint).").arg(names.join(QStringLiteral(", "))));
     auto *sl = new QVBoxLayout(sourcePage);
     auto *row = new QHBoxLayout;
     auto *file = new QPushButton(tr("File…"));
@@ -90,11 +93,11 @@ ExportWizard::ExportWizard(const QString &source, QWidget *parent)
     auto *targetPage = new ExportPage(this, [] { return true; });
     targetPage->setTitle(tr("Target format"));
     auto *tl = new QVBoxLayout(targetPage);
-    const std::vector<std::pair<QString, QString>> targets{
-        {QStringLiteral("onnx"), tr("ONNX — onnxruntime and every ONNX runtime")},
-        {QStringLiteral("mindir"), tr("MindIR — MindSpore (mindspore.load, MindSpore Lite)")},
-        {QStringLiteral("air"), tr("AIR — Ascend's atc compiler")},
-        {QStringLiteral("cntk"), tr("CNTK model-v2")}};
+    // Every format with a graph export, from the registry.
+    std::vector<std::pair<QString, QString>> targets;
+    for (const auto &f : graphFormats())
+        targets.emplace_back(QString::fromStdString(f.option),
+                             QString::fromStdString(f.name) + (f.readers.empty() ? QString() : QStringLiteral(" — ") + QString::fromStdString(f.readers)));
     for (size_t i = 0; i < targets.size(); ++i) {
         auto *b = new QRadioButton(targets[i].second);
         b->setProperty("format", targets[i].first);
@@ -116,6 +119,7 @@ ExportWizard::ExportWizard(const QString &source, QWidget *parent)
     m_output->setObjectName(QStringLiteral("output"));
     m_inputShape->setObjectName(QStringLiteral("inputShape"));
     m_dynamic->setObjectName(QStringLiteral("dynamicBatch"));
+    m_dynamic->setToolTip(tr("A free batch where the model leaves it free; a model whose input fixes its batch (PyTorch's default export) keeps it."));
     m_inputShape->setPlaceholderText(tr("as the model declares — or e.g. 1,3,224,224 to set free dimensions"));
     m_inputShape->setToolTip(tr("The data input's shape [N,…]: sets the dimensions the model leaves free (the ones it fixes must "
                                 "agree); N is the batch when the batch is not dynamic."));

@@ -235,7 +235,7 @@ void MainWindow::openDialog()
     const QString dir = QSettings().value(kLastDir, QDir::homePath()).toString();
     const QStringList files = QFileDialog::getOpenFileNames(
         this, tr("Open"), dir,
-        tr("Models and checkpoints (*.onnx *.ckpt *.mindir *.meta *.air *.model *.dnn *.cmf *.ckp);;All files (*)"));
+        tr("Models and checkpoints (%1);;All files (*)").arg(QString::fromStdString(fileNamePatterns(false))));
     for (const QString &f : files)
         openFile(f);
 }

@@ -50,7 +50,7 @@ bool isSlot(const QString &n)
     return false;
 }
 
-std::vector<mindspore::CkptEntry> readEntries(const QString &path)
+TrainingState readEntries(const QString &path)
 {
     return readTrainingStateFile(path.toStdString()); // told apart by content
 }

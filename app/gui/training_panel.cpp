@@ -161,7 +161,7 @@ void TrainingPanel::buildForm()
     mfl->addWidget(browse);
     connect(browse, &QPushButton::clicked, this, [this] {
         const QString path = QFileDialog::getOpenFileName(this, tr("Model File"), m_modelFile->text(),
-                                                          tr("Models (*.onnx *.mindir *.air *.model *.dnn *.cmf);;All files (*)"));
+                                                          tr("Models (%1);;All files (*)").arg(QString::fromStdString(fileNamePatterns(true))));
         if (!path.isEmpty())
             setModelFile(path);
     });

@@ -16,9 +16,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fcntl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <unistd.h>
 
 namespace netwright {
@@ -31,19 +29,6 @@ namespace {
 double realClock()
 {
     return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-
-std::vector<ms_policy::FileInfo> listDirectory(const std::string &dir)
-{
-    std::vector<ms_policy::FileInfo> out;
-    std::error_code ec;
-    for (const auto &entry : fs::directory_iterator(dir, ec)) {
-        struct stat st {};
-        if (::stat(entry.path().c_str(), &st) == 0 && S_ISREG(st.st_mode))
-            out.push_back({entry.path().filename().string(), double(st.st_mtim.tv_sec) + double(st.st_mtim.tv_nsec) * 1e-9});
-    }
-    std::sort(out.begin(), out.end(), [](const auto &a, const auto &b) { return a.name < b.name; });
-    return out;
 }
 
 run::HistoryEvent linkedEvent(const std::string &link, const std::string &target)
@@ -61,39 +46,29 @@ run::HistoryEvent linkedEvent(const std::string &link, const std::string &target
 CheckpointManager::CheckpointManager(Trainer &trainer, const CheckpointSettings &settings, std::string directory,
                                      std::string defaultPrefix, std::string resumedFrom, Clock clock)
     : m_s(settings), m_dir(std::move(directory)), m_resumedFrom(std::move(resumedFrom)), m_clock(clock ? std::move(clock) : Clock(realClock)),
-      m_trainer(&trainer)
+      m_files(diskCheckpointFiles(m_dir)), m_trainer(&trainer)
 {
     init(defaultPrefix);
 }
 
 CheckpointManager::CheckpointManager(const CheckpointSettings &settings, std::string directory, std::string defaultPrefix, Clock clock)
-    : m_s(settings), m_dir(std::move(directory)), m_clock(std::move(clock)), m_dryRun(true)
+    : m_s(settings), m_dir(std::move(directory)), m_clock(std::move(clock))
 {
-    for (const auto &f : listDirectory(m_dir))
-        if (f.name[0] != '.')
-            m_virtual.push_back(f);
+    auto simulation = std::make_unique<SimulatedCheckpointFiles>(m_dir);
+    m_simulation = simulation.get();
+    m_files = std::move(simulation);
     init(defaultPrefix);
+}
+
+const std::vector<std::string> &CheckpointManager::planLog() const
+{
+    static const std::vector<std::string> none;
+    return m_simulation ? m_simulation->log() : none;
 }
 
 std::vector<ms_policy::FileInfo> CheckpointManager::listing() const
 {
-    return m_dryRun ? m_virtual : listDirectory(m_dir);
-}
-
-bool CheckpointManager::exists(const std::string &file) const
-{
-    if (!m_dryRun)
-        return fs::exists(fs::path(m_dir) / file);
-    return std::any_of(m_virtual.begin(), m_virtual.end(), [&](const auto &f) { return f.name == file; });
-}
-
-void CheckpointManager::removeFile(const std::string &file, std::error_code &ec)
-{
-    if (!m_dryRun) {
-        fs::remove(fs::path(m_dir) / file, ec);
-        return;
-    }
-    m_virtual.erase(std::remove_if(m_virtual.begin(), m_virtual.end(), [&](const auto &f) { return f.name == file; }), m_virtual.end());
+    return m_files->listing();
 }
 
 void CheckpointManager::init(const std::string &defaultPrefix)
@@ -103,21 +78,10 @@ void CheckpointManager::init(const std::string &defaultPrefix)
         m_cntkFile = cntkFilename(m_s, defaultPrefix);
         m_cntkTrigger = cntk_policy::Trigger(static_cast<uint64_t>(m_s.cntk.frequency));
     }
-    if (!m_dryRun)
-        RunDirectory(m_dir).recover(); // saves a crash interrupted: never a valid checkpoint
+    m_files->recover(m_cntk ? m_cntkFile : std::string());
     std::vector<std::string> names;
-    for (const auto &f : listing()) {
-        if (m_dryRun) {
-            names.push_back(f.name);
-            continue;
-        }
-        if (m_cntk && f.name.size() > 12 && f.name.compare(f.name.size() - 12, 12, ".ckp.pending") == 0) {
-            // a pair save a crash interrupted: finish it if its model made it, else drop it
-            cntk::recoverInterruptedSave((fs::path(m_dir) / f.name.substr(1, f.name.size() - 13)).string());
-            continue;
-        }
+    for (const auto &f : listing())
         names.push_back(f.name);
-    }
     const std::string base = m_s.prefix.empty() ? defaultPrefix : m_s.prefix;
     // A resumed run continues its own files; a new run in a used directory gets the next prefix.
     m_prefix = m_resumedFrom.empty() ? ms_policy::resolvePrefix(names, base) : base;
@@ -170,8 +134,9 @@ void CheckpointManager::onStep(const StepInfo &s)
     if (!m_graphMetaWritten) {
         // As ModelCheckpoint: `<prefix>-graph.meta` once per run, at the first step end.
         const std::string meta = RunDirectory::graphMetaName(m_prefix);
-        if (m_trainer)
-            mindspore::writeGraphMeta((fs::path(m_dir) / meta).string(), m_trainer->graph(), std::max<int64_t>(1, s.batchSize));
+        m_files->writeGraphMeta(meta, [&](const std::string &path) {
+            mindspore::writeGraphMeta(path, m_trainer->graph(), std::max<int64_t>(1, s.batchSize));
+        });
         HistoryEvent e;
         e.kind = HistoryEvent::Kind::GraphMeta;
         e.file = meta;
@@ -199,7 +164,7 @@ void CheckpointManager::onEvaluation(const EvalInfo &e)
         return;
     finishPending(true);
     if (e.globalStep == m_lastSavedStep && !m_records.empty() && m_records.back().globalStep == e.globalStep) {
-        if (m_dryRun)
+        if (!m_files->knowsMetrics())
             return; // a plan knows no metrics
         // The step trigger already wrote this point: attach the metrics to it.
         m_records.back().evalAccuracy = e.accuracy;
@@ -230,7 +195,7 @@ void CheckpointManager::onTrainEnd(const TrainEndInfo &e)
             save(epoch, e.globalStep, e.stopped ? "stopped" : "cntk_final_period", nullptr,
                  cntk_policy::checkpointName(m_cntkFile, m_s.cntk.preserveAll ? index : std::nullopt));
         finishPending(true);
-        if (m_s.cntk.preserveAll && !e.stopped && e.globalStep != 0 && !exists(m_cntkFile))
+        if (m_s.cntk.preserveAll && !e.stopped && e.globalStep != 0 && !m_files->exists(m_cntkFile))
             save(epoch, e.globalStep, "cntk_final", nullptr, m_cntkFile);
         finishPending(true);
         return;
@@ -272,48 +237,37 @@ void CheckpointManager::save(int64_t epoch, int64_t globalStep, const char *reas
         job.windowDeletions = ms_policy::filesToDelete(listing(), m_prefix, policy, now, m_lastTimeForKeep);
     if (name.empty())
         name = ms_policy::checkpointName(m_prefix, epoch, globalStep, m_stepsPerEpoch);
-    if (m_dryRun) { // metrics are unknown before training: the record carries none
-        job.path = (fs::path(m_dir) / name).string();
-        job.reason = reason;
-        job.time = now;
-        job.record.file = name;
-        job.record.epoch = epoch;
-        job.record.globalStep = globalStep;
-        m_lastSavedStep = globalStep;
-        m_lastTimeForKeep = now;
-        std::error_code ignored;
-        removeFile(name, ignored); // a file of the same name is replaced
-        m_virtual.push_back({name, now});
-        std::promise<int64_t> ready;
-        ready.set_value(0);
-        job.done = ready.get_future();
-        m_pending = std::move(job);
-        finishPending(true);
-        return;
-    }
-    auto entries = captureTrainingState(*m_trainer); // deep copies: training may go on while it is written
-    Tensor chain(Shape{}, DType::Int64);
-    chain.dataAs<int64_t>()[0] = m_lastStepSave;
-    entries.push_back(mindspore::CkptEntry::ofTensor("netwright.checkpoint.last_step_save", chain));
-    // epoch_num / step_num as the callback's append_info writes them (MindSpore's names).
-    entries.erase(std::remove_if(entries.begin(), entries.end(),
-                                 [&](const mindspore::CkptEntry &en) {
-                                     return (en.name == "epoch_num" || en.name == "step_num")
-                                            && std::find(m_s.appendInfo.begin(), m_s.appendInfo.end(), en.name) == m_s.appendInfo.end();
-                                 }),
-                  entries.end());
     job.path = (fs::path(m_dir) / name).string();
     job.reason = reason;
     job.time = now;
     job.record.file = name;
     job.record.epoch = epoch;
     job.record.globalStep = globalStep;
-    if (eval) {
+    if (eval && m_files->knowsMetrics()) { // a plan's evaluations carry no metrics
         job.record.evalAccuracy = eval->accuracy;
         job.record.evalLoss = eval->loss;
     }
     m_lastSavedStep = globalStep;
     m_lastTimeForKeep = now;
+    job.done = m_files->save(name, now, m_trainer ? stateWriter(job.path, now) : std::function<int64_t()>(), m_s.asyncSave);
+    m_pending = std::move(job);
+    if (!m_s.asyncSave || m_files->savesAtOnce())
+        finishPending(true);
+}
+
+std::function<int64_t()> CheckpointManager::stateWriter(const std::string &path, double now)
+{
+    auto entries = captureTrainingState(*m_trainer); // deep copies: training may go on while it is written
+    Tensor chain(Shape{}, DType::Int64);
+    chain.dataAs<int64_t>()[0] = m_lastStepSave;
+    entries.push_back(StateEntry::ofTensor("netwright.checkpoint.last_step_save", chain));
+    // epoch_num / step_num as the callback's append_info writes them (MindSpore's names).
+    entries.erase(std::remove_if(entries.begin(), entries.end(),
+                                 [&](const StateEntry &en) {
+                                     return (en.name == "epoch_num" || en.name == "step_num")
+                                            && std::find(m_s.appendInfo.begin(), m_s.appendInfo.end(), en.name) == m_s.appendInfo.end();
+                                 }),
+                  entries.end());
     mindspore::CkptWriteOptions options;
     options.crc = m_s.crcCheck;
     std::optional<cntk::LearnerCounters> counters;
@@ -322,7 +276,7 @@ void CheckpointManager::save(int64_t epoch, int64_t globalStep, const char *reas
         counters = cntk::LearnerCounters{samples, static_cast<uint64_t>(m_globalStep), samples / static_cast<uint64_t>(m_samplesPerEpoch),
                                          m_trainer->settings().baseLr};
     }
-    auto write = [path = job.path, entries = std::move(entries), options, now, counters, graph = &m_trainer->graph()]() -> int64_t {
+    return [path, entries = std::move(entries), options, now, counters, graph = &m_trainer->graph()]() -> int64_t {
         if (counters) {
             // The graph's structure is fixed while training; the values come from `entries`.
             cntk::writeTrainerCheckpoint(path, *graph, entries, *counters);
@@ -340,20 +294,6 @@ void CheckpointManager::save(int64_t epoch, int64_t globalStep, const char *reas
         ::stat(path.c_str(), &st);
         return st.st_size;
     };
-    if (m_s.asyncSave) {
-        job.done = std::async(std::launch::async, [write = std::move(write)]() mutable {
-            // Below the training threads: the save uses the cores when training leaves them idle.
-            ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
-            return write();
-        });
-        m_pending = std::move(job);
-        return;
-    }
-    std::promise<int64_t> ready;
-    ready.set_value(write());
-    job.done = ready.get_future();
-    m_pending = std::move(job);
-    finishPending(true);
 }
 
 void CheckpointManager::finishPending(bool wait)
@@ -404,25 +344,9 @@ void CheckpointManager::finishPending(bool wait)
 
 void CheckpointManager::linkLast(const std::string &file)
 {
-    // `<prefix>-last.ckpt` is a second name of the newest checkpoint (a hard link: no second
-    // write, and it stays valid when a keep rule later deletes the original name).
-    const fs::path dir(m_dir);
+    // `<prefix>-last.ckpt` is a second name of the newest checkpoint.
     const std::string last = m_prefix + "-last.ckpt";
-    if (m_dryRun) {
-        std::error_code ignored;
-        removeFile(last, ignored);
-        m_virtual.push_back({last, m_clock()});
-        log(linkedEvent(last, file));
-        return;
-    }
-    const fs::path tmp = dir / ("." + last + ".link");
-    std::error_code ec;
-    fs::remove(tmp, ec);
-    fs::create_hard_link(dir / file, tmp, ec);
-    if (!ec)
-        fs::rename(tmp, dir / last, ec);
-    if (ec)
-        throw Error("Cannot update "" + (dir / last).string() + "" to "" + file + "": " + ec.message() + ".");
+    m_files->link(last, file, m_clock());
     log(linkedEvent(last, file));
 }
 
@@ -472,7 +396,7 @@ void CheckpointManager::retain(const std::vector<std::string> &windowDeletions)
         const auto &[file, rule] = doom;
         const auto rec = std::find_if(m_records.begin(), m_records.end(), [&](const auto &r) { return r.file == doom.first; });
         std::error_code ec;
-        removeFile(file, ec);
+        m_files->remove(file, ec);
         if (ec)
             continue; // as MindSpore: a failed deletion is not an error
         if (rec != m_records.end())
@@ -487,25 +411,14 @@ void CheckpointManager::retain(const std::vector<std::string> &windowDeletions)
 
 void CheckpointManager::log(const HistoryEvent &event)
 {
-    if (m_dryRun) {
-        std::string line = run::historyEventLine(event);
-        line.pop_back(); // the newline
-        m_planLog.push_back(std::move(line));
-        return;
-    }
-    // The history is a record, not the checkpoint: failing to append to it must not hide the
-    // error that matters (a failed save reports itself by exception).
-    try {
-        run::appendHistoryEvent(RunDirectory(m_dir).historyPath(), event);
-    } catch (const Error &) {
-    }
+    m_files->record(event);
 }
 
 std::string CheckpointManager::saveBreakpoint()
 {
     std::vector<std::string> names;
     check(m_trainer != nullptr, "A dry run writes no breakpoint checkpoint.");
-    for (const auto &f : listDirectory(m_dir))
+    for (const auto &f : listRegularFiles(m_dir))
         names.push_back(f.name);
     const std::string prefix = ms_policy::resolvePrefix(names, m_prefix, true);
     const int64_t step = std::max<int64_t>(1, m_trainer->globalStep());
@@ -527,7 +440,7 @@ std::string findNewestValidCheckpoint(const std::string &directory)
 {
     std::string best;
     int64_t bestStep = -1;
-    for (const auto &f : listDirectory(directory)) {
+    for (const auto &f : listRegularFiles(directory)) {
         if (f.name.size() < 5 || f.name.compare(f.name.size() - 5, 5, ".ckpt") != 0 || f.name[0] == '.')
             continue;
         try {
@@ -562,10 +475,10 @@ std::string findRestoreCheckpoint(const CheckpointSettings &settings, const std:
 std::string findCntkRestoreFile(const std::string &directory, const std::string &filename)
 {
     std::vector<std::string> listing;
-    for (const auto &f : listDirectory(directory))
+    for (const auto &f : listRegularFiles(directory))
         if (f.name.size() > 12 && f.name[0] == '.' && f.name.compare(f.name.size() - 12, 12, ".ckp.pending") == 0)
             cntk::recoverInterruptedSave((fs::path(directory) / f.name.substr(1, f.name.size() - 13)).string());
-    for (const auto &f : listDirectory(directory))
+    for (const auto &f : listRegularFiles(directory))
         listing.push_back(f.name);
     // CNTK's rule picks one file; when that pair does not read back, the next best is used.
     while (true) {

@@ -7,6 +7,7 @@
 // deletion is recorded, with its rule, in <dir>/checkpoints.jsonl. Layer: engine/checkpoint.
 #pragma once
 
+#include "checkpoint/checkpoint_files.h"
 #include "checkpoint/cntk_policy.h"
 #include "checkpoint/mindspore_policy.h"
 #include "config/run_config.h"
@@ -44,7 +45,7 @@ public:
     // directory's current files plus what the run would write); nothing is written or deleted.
     // The history it would log is in planLog().
     CheckpointManager(const CheckpointSettings &settings, std::string directory, std::string defaultPrefix, Clock clock);
-    const std::vector<std::string> &planLog() const { return m_planLog; }
+    const std::vector<std::string> &planLog() const;
     ~CheckpointManager() override;
 
     void onTrainBegin(const TrainBeginInfo &b) override;
@@ -85,10 +86,10 @@ private:
     void finishPending(bool wait);
     void retain(const std::vector<std::string> &windowDeletions);
     void log(const run::HistoryEvent &event);
+    // The writer of this run's state at this point, for `path` stamped with `now`.
+    std::function<int64_t()> stateWriter(const std::string &path, double now);
 
     std::vector<ms_policy::FileInfo> listing() const;
-    bool exists(const std::string &file) const;
-    void removeFile(const std::string &file, std::error_code &ec);
 
     CheckpointSettings m_s;
     std::string m_dir, m_prefix, m_resumedFrom;
@@ -105,10 +106,9 @@ private:
     std::string m_cntkFile;         // CNTK's `filename` within the directory
     cntk_policy::Trigger m_cntkTrigger{0};
     int64_t m_samplesPerEpoch = 1;
-    Trainer *m_trainer = nullptr; // null in a dry run
-    bool m_dryRun = false;
-    std::vector<ms_policy::FileInfo> m_virtual; // a dry run's directory
-    std::vector<std::string> m_planLog;
+    std::unique_ptr<CheckpointFiles> m_files;        // the run directory, or a dry run's simulation of it
+    SimulatedCheckpointFiles *m_simulation = nullptr; // m_files when it is the simulation
+    Trainer *m_trainer = nullptr;                     // null in a dry run
     int64_t m_cursorEpoch = 1, m_cursorPosition = 0, m_globalStep = 0; // where the data stands (1-based epoch)
 };
 

@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/file_io.h"
 #include "formats/cntk/trainer_checkpoint.h"
+#include "formats/mindspore/ckpt_file.h"
 #include "formats/registry.h"
 #include "train/trainer.h"
 
@@ -13,7 +14,7 @@
 
 namespace netwright {
 
-using mindspore::CkptEntry;
+using CkptEntry = StateEntry;
 
 namespace {
 
@@ -94,7 +95,7 @@ private:
 
 } // namespace
 
-std::vector<CkptEntry> captureTrainingState(const Trainer &trainer)
+TrainingState captureTrainingState(const Trainer &trainer)
 {
     std::vector<CkptEntry> out;
     const Graph &g = trainer.graph();
@@ -147,7 +148,7 @@ std::vector<CkptEntry> captureTrainingState(const Trainer &trainer)
     return out;
 }
 
-void restoreTrainingState(Trainer &trainer, const std::vector<CkptEntry> &entries, const std::string &source)
+void restoreTrainingState(Trainer &trainer, const TrainingState &entries, const std::string &source)
 {
     const Entries e(entries, source);
     Graph &g = trainer.graph();
@@ -211,7 +212,7 @@ void restoreTrainingState(Trainer &trainer, const std::vector<CkptEntry> &entrie
 
 namespace netwright {
 
-std::optional<Shape> recordedSampleShape(const std::vector<CkptEntry> &entries)
+std::optional<Shape> recordedSampleShape(const TrainingState &entries)
 {
     for (const auto &e : entries)
         if (e.name == kSampleShapeEntry && !e.isString && e.tensor.dtype() == DType::Int64 && e.tensor.rank() == 1
@@ -232,7 +233,7 @@ std::optional<Shape> recordedSampleShape(const std::vector<CkptEntry> &entries)
     return std::nullopt;
 }
 
-std::vector<CkptEntry> readTrainingStateFile(const std::string &path)
+TrainingState readTrainingStateFile(const std::string &path)
 {
     const std::string prefix = readFilePrefix(path, 1 << 16, "checkpoint");
     const FormatInfo format = detectFormat(prefix, regularFileSize(path, "checkpoint"), path);

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: Apache-2.0
-// The whole training state as MindSpore checkpoint entries (DESIGN idea 2): parameters and
+// The whole training state as neutral state entries (core/state_entry.h; DESIGN idea 2), which
+// the MindSpore .ckpt and CNTK trainer-checkpoint writers map to their layouts: parameters and
 // buffers under their MindSpore cell names, the optimizer slots under MindSpore's names,
 // learning_rate, momentum, global_step, epoch_num, step_num — and, under "netwright.", the data
 // cursor, every RNG state and the running epoch sums, so a resume continues bit for bit.
 // Layer: engine/checkpoint.
 #pragma once
 
-#include "formats/mindspore/ckpt_file.h"
+#include "core/state_entry.h"
 
 #include <optional>
 #include <vector>
@@ -16,17 +17,17 @@ namespace netwright {
 class Trainer;
 
 // Called between steps (from an observer, or before/after Trainer::run()).
-std::vector<mindspore::CkptEntry> captureTrainingState(const Trainer &trainer);
+TrainingState captureTrainingState(const Trainer &trainer);
 // Restores everything captureTrainingState() wrote. Every parameter of the trainer must be present
 // with its shape and dtype; errors name `source` and the entry.
-void restoreTrainingState(Trainer &trainer, const std::vector<mindspore::CkptEntry> &entries, const std::string &source);
+void restoreTrainingState(Trainer &trainer, const TrainingState &entries, const std::string &source);
 
 // The entry recording the shape of one training sample ([C,H,W], or [features]).
 inline constexpr const char *kSampleShapeEntry = "netwright.data.sample_shape";
 // That shape, when the entries record it (checkpoints written before it was recorded do not).
-std::optional<Shape> recordedSampleShape(const std::vector<mindspore::CkptEntry> &entries);
+std::optional<Shape> recordedSampleShape(const TrainingState &entries);
 // The training state in a checkpoint file of either kind, told apart by content: a MindSpore
 // .ckpt, or the model of a CNTK trainer checkpoint pair. Throws Error naming the file.
-std::vector<mindspore::CkptEntry> readTrainingStateFile(const std::string &path);
+TrainingState readTrainingStateFile(const std::string &path);
 
 } // namespace netwright

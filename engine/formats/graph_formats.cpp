@@ -5,17 +5,12 @@
 #include "core/error.h"
 #include "core/file_io.h"
 #include "core/rng.h"
-#include "formats/air/air_export.h"
-#include "formats/air/air_import.h"
 #include "formats/cntk/cntk_model.h"
 #include "formats/format_util.h"
 #include "formats/inference_graph.h"
-#include "formats/mindspore/mindir_export.h"
-#include "formats/mindspore/mindir_import.h"
-#include "formats/onnx/onnx_export.h"
-#include "formats/onnx/onnx_import.h"
 #include "formats/registry.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <cstring>
@@ -26,10 +21,13 @@ namespace netwright {
 
 const std::vector<GraphFormat> &graphFormats()
 {
-    static const std::vector<GraphFormat> formats{{"onnx", "onnx", "ONNX", ".onnx"},
-                                                  {"mindir", "mindir", "MindSpore MindIR", ".mindir"},
-                                                  {"air", "air", "Ascend AIR", ".air"},
-                                                  {"cntk-model", "cntk", "CNTK model-v2", ".model"}};
+    static const std::vector<GraphFormat> formats = [] {
+        std::vector<GraphFormat> out;
+        for (const FileFormat *f : fileFormats())
+            if (const auto g = f->graphFormat())
+                out.push_back(*g);
+        return out;
+    }();
     return formats;
 }
 
@@ -46,27 +44,26 @@ std::optional<GraphFormat> graphFormatForPath(const std::string &path)
     std::string ext = std::filesystem::path(path).extension().string();
     for (auto &c : ext)
         c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (ext == ".dnn" || ext == ".cmf")
-        ext = ".model";
     for (const auto &f : graphFormats())
-        if (f.extension == ext)
+        if (std::find(f.extensions.begin(), f.extensions.end(), ext) != f.extensions.end())
             return f;
     return std::nullopt;
 }
 
+namespace {
+
+const FileFormat &owner(const GraphFormat &format)
+{
+    const FileFormat *f = fileFormat(format.id);
+    check(f != nullptr, format.name + " is not a format Netwright knows.");
+    return *f;
+}
+
+} // namespace
+
 Graph importGraph(const GraphFormat &format, std::string_view bytes, const std::string &source)
 {
-    if (format.id == "onnx") {
-        auto imported = onnx_format::importOnnx(bytes, source);
-        return std::move(imported.graph);
-    }
-    if (format.id == "mindir")
-        return mindspore::importMindir(bytes, source);
-    if (format.id == "air")
-        return air::importAir(bytes, source);
-    if (format.id == "cntk-model")
-        return cntk::importModel(bytes, source);
-    throw Error("\"" + source + "\": " + format.name + " has no graph import.");
+    return owner(format).importGraph(bytes, source);
 }
 
 std::optional<GraphFormat> detectGraphFormat(const std::string &path, FormatDescription *detected)
@@ -75,9 +72,9 @@ std::optional<GraphFormat> detectGraphFormat(const std::string &path, FormatDesc
     const FormatInfo info = detectFormat(readFilePrefix(path, 64 * 1024), regularFileSize(path), path);
     if (detected)
         *detected = {info.id, info.name};
-    if (info.id == "cntk-v2") // a model or a trainer checkpoint: the dictionary's keys tell
-        return cntk::classify(path) == cntk::FileKind::Model ? graphFormat("cntk-model") : std::nullopt;
-    return graphFormat(info.id);
+    const FileFormat *format = fileFormat(info.id);
+    // A CNTK v2 file is a model or a trainer checkpoint: the format tells from the file.
+    return format && format->holdsGraph(path) ? format->graphFormat() : std::nullopt;
 }
 
 Graph importGraphFile(const std::string &path, GraphFormat *detected)
@@ -95,28 +92,7 @@ Graph importGraphFile(const std::string &path, GraphFormat *detected)
 
 std::string exportGraph(const GraphFormat &format, const Graph &model, const GraphExportOptions &options)
 {
-    if (format.id == "onnx") {
-        onnx_format::OnnxExportOptions o;
-        o.opset = options.opset;
-        o.dynamicBatch = options.dynamicBatch;
-        o.producerVersion = options.producerVersion;
-        o.metadata = options.metadata;
-        return onnx_format::exportOnnx(model, o);
-    }
-    if (format.id == "mindir") {
-        mindspore::MindirExportOptions o;
-        o.dynamicBatch = options.dynamicBatch;
-        o.userInfo = options.metadata;
-        return mindspore::exportMindir(model, o);
-    }
-    if (format.id == "air") {
-        air::AirExportOptions o;
-        o.dynamicBatch = options.dynamicBatch;
-        return air::exportAir(model, o);
-    }
-    if (format.id == "cntk-model")
-        return cntk::encodeInferenceModel(model);
-    throw Error(format.name + " has no graph export.");
+    return owner(format).exportGraph(model, options);
 }
 
 Graph withInputShape(const Graph &model, const std::vector<int64_t> &shape, bool dynamicBatch)

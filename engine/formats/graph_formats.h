@@ -5,6 +5,7 @@
 // export`, `netwright convert` and the export wizard use it. Layer: engine/formats.
 #pragma once
 
+#include "formats/file_format.h"
 #include "graph/graph.h"
 
 #include <optional>
@@ -19,17 +20,12 @@ struct FormatDescription {
     std::string id, name; // the registry's detection: "cntk-v2", "CNTK v2 (model or trainer checkpoint)"
 };
 
-struct GraphFormat {
-    std::string id;         // registry id: onnx, mindir, air, cntk-model
-    std::string option;     // the --format value: onnx, mindir, air, cntk
-    std::string name;       // for people: "ONNX", "MindSpore MindIR", …
-    std::string extension;  // what export appends: .onnx, .mindir, .air, .model
-};
-
+// The graph sides of the registry's formats (FileFormat::graphFormat()), in its order.
 const std::vector<GraphFormat> &graphFormats();
 // By --format value or registry id; nullopt when the format has no graph import/export.
 std::optional<GraphFormat> graphFormat(const std::string &optionOrId);
-// By a file name's extension (.onnx, .mindir, .air, .model/.dnn/.cmf), for `convert IN OUT`.
+// By a file name's extension (.onnx, .mindir, .air, .model/.dnn/.cmf), for `convert IN OUT`: the
+// format of a file that does not exist yet (an existing file is always detected by content).
 std::optional<GraphFormat> graphFormatForPath(const std::string &path);
 
 // The graph format of a file by content: nullopt for other formats (checkpoints, graph dumps);
@@ -40,12 +36,6 @@ Graph importGraph(const GraphFormat &format, std::string_view bytes, const std::
 // Detects the format by content; Error naming the file when it is not a graph format.
 Graph importGraphFile(const std::string &path, GraphFormat *detected = nullptr);
 
-struct GraphExportOptions {
-    int64_t opset = 13;          // ONNX only
-    bool dynamicBatch = true;    // a free batch where the model leaves it free; a fixed one stays (exportBatch())
-    std::string producerVersion; // Netwright's version
-    std::vector<std::pair<std::string, std::string>> metadata; // ONNX metadata_props, MindIR user_info
-};
 // The serialized file; Error listing every node that does not map (nothing produced then).
 std::string exportGraph(const GraphFormat &format, const Graph &model, const GraphExportOptions &options);
 

@@ -4,6 +4,7 @@
 // format's reader into one ModelDescription. Layer: engine/formats.
 #pragma once
 
+#include "formats/file_format.h"
 #include "formats/model_description.h"
 
 #include <string>
@@ -11,11 +12,6 @@
 #include <vector>
 
 namespace netwright {
-
-struct FormatInfo {
-    std::string id;    // onnx, mindspore-ckpt, mindir, mindspore-graph-meta, air, cntk-model, cntk-ckp, …
-    std::string name;  // for people: "ONNX", "MindSpore checkpoint", …
-};
 
 // Every format the registry knows, in the order they are tried.
 const std::vector<FormatInfo> &knownFormats();

@@ -20,7 +20,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-int64_t stepOf(const std::vector<mindspore::CkptEntry> &entries)
+int64_t stepOf(const TrainingState &entries)
 {
     for (const auto &e : entries)
         if (e.name == "netwright.train.global_step" && !e.isString && e.tensor.dtype() == DType::Int64 && e.tensor.numel() == 1)

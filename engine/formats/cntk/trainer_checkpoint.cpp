@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "formats/cntk/cntk_model.h"
 #include "formats/cntk/dictionary.h"
+#include "formats/mindspore/ckpt_file.h"
 #include "graph/graph.h"
 
 #include <zlib.h>
@@ -23,7 +24,6 @@ namespace netwright::cntk {
 namespace fs = std::filesystem;
 using dict::Dictionary;
 using dict::Value;
-using mindspore::CkptEntry;
 
 namespace {
 
@@ -41,7 +41,7 @@ bool isSlot(const std::string &name)
 }
 
 // A non-parameter entry: {dtype, shape, values}, readable by anyone with protoc.
-Value encodeEntry(const CkptEntry &e)
+Value encodeEntry(const StateEntry &e)
 {
     Dictionary d = dict::make();
     if (e.isString) {
@@ -68,13 +68,13 @@ Value encodeEntry(const CkptEntry &e)
     return dict::dictionary(std::move(d));
 }
 
-CkptEntry decodeEntry(const std::string &name, const Value &v, const std::string &source)
+StateEntry decodeEntry(const std::string &name, const Value &v, const std::string &source)
 {
     check(v.value_case() == Value::kDictionaryValue, "\"" + source + "\": state \"" + name + "\" is not a Dictionary.");
     const Dictionary &d = v.dictionary_value();
     const std::string type = dict::getString(d, "dtype", source);
     if (type == "str")
-        return CkptEntry::ofString(name, dict::getString(d, "value", source));
+        return StateEntry::ofString(name, dict::getString(d, "value", source));
     const std::map<std::string, DType> types{{"Float32", DType::Float32}, {"Float64", DType::Float64}, {"Int32", DType::Int32},
                                              {"Int64", DType::Int64}, {"UInt64", DType::UInt64}};
     const auto it = types.find(type);
@@ -99,7 +99,7 @@ CkptEntry decodeEntry(const std::string &name, const Value &v, const std::string
         default: t.dataAs<uint64_t>()[i] = x.size_t_value(); break;
         }
     }
-    return CkptEntry::ofTensor(name, std::move(t));
+    return StateEntry::ofTensor(name, std::move(t));
 }
 
 // CNTK's Adam keeps m and v in one [rows, 2·cols] matrix: m's columns, then v's.
@@ -139,7 +139,7 @@ std::string pendingPath(const std::string &modelPath)
     return (fs::path(directoryOf(modelPath)) / name).string();
 }
 
-void writeTrainerCheckpoint(const std::string &modelPath, const Graph &g, const std::vector<CkptEntry> &state,
+void writeTrainerCheckpoint(const std::string &modelPath, const Graph &g, const TrainingState &state,
                             const LearnerCounters &counters)
 {
     // The model carries the live parameters; copy the checkpoint's (possibly older) values in.
@@ -149,7 +149,7 @@ void writeTrainerCheckpoint(const std::string &modelPath, const Graph &g, const 
     snapshot.outputs = g.outputs;
     snapshot.nodes = g.nodes;
     snapshot.trainable = g.trainable;
-    std::map<std::string, const CkptEntry *> byName;
+    std::map<std::string, const StateEntry *> byName;
     for (const auto &e : state)
         byName[e.name] = &e;
     for (const auto &[name, t] : g.initializers) {
@@ -263,7 +263,7 @@ bool recoverInterruptedSave(const std::string &modelPath)
     return false;
 }
 
-std::vector<CkptEntry> readTrainerCheckpoint(const std::string &modelPath)
+TrainingState readTrainerCheckpoint(const std::string &modelPath)
 {
     const std::string ckpPath = modelPath + ".ckp";
     const std::string modelBytes = dict::readFile(modelPath);
@@ -281,12 +281,12 @@ std::vector<CkptEntry> readTrainerCheckpoint(const std::string &modelPath)
     if (dict::getSizeT(mine, "model_crc32", ckpPath) != crcOf(modelBytes) || dict::getSizeT(mine, "model_bytes", ckpPath) != modelBytes.size())
         throw Error("\"" + ckpPath + "\" and \"" + modelPath + "\" are from different saves (the model's CRC-32 does not match).");
 
-    std::vector<CkptEntry> out;
+    std::vector<StateEntry> out;
     const Model model = decodeModel(modelBytes, modelPath);
     std::vector<const Variable *> parameters;
     for (const auto &v : model.variables) {
         if ((v.kind == VariableKind::Parameter || v.kind == VariableKind::Constant) && v.value && !v.name.empty())
-            out.push_back(CkptEntry::ofTensor(v.name, *v.value));
+            out.push_back(StateEntry::ofTensor(v.name, *v.value));
         if (v.kind == VariableKind::Parameter)
             parameters.push_back(&v);
     }
@@ -307,7 +307,7 @@ std::vector<CkptEntry> readTrainerCheckpoint(const std::string &modelPath)
         const int64_t n = p.value->numel();
         if (has("moments." + p.name)) {
             check(g.numel() == n, "\"" + ckpPath + "\": the smoothed gradient of \"" + p.name + "\" has the wrong size.");
-            out.push_back(CkptEntry::ofTensor("moments." + p.name, g.reshaped(shape).clone()));
+            out.push_back(StateEntry::ofTensor("moments." + p.name, g.reshaped(shape).clone()));
         }
         for (int half = 0; half < 2; ++half) {
             const std::string slot = (half ? "moment2." : "moment1.") + p.name;
@@ -316,7 +316,7 @@ std::vector<CkptEntry> readTrainerCheckpoint(const std::string &modelPath)
             check(g.numel() == 2 * n, "\"" + ckpPath + "\": the smoothed gradient of \"" + p.name + "\" has the wrong size.");
             Tensor t(shape, DType::Float32);
             std::copy_n(g.data() + half * n, n, t.data());
-            out.push_back(CkptEntry::ofTensor(slot, std::move(t)));
+            out.push_back(StateEntry::ofTensor(slot, std::move(t)));
         }
     }
     for (const Value *d : {ours, source})
@@ -391,7 +391,7 @@ void flatten(const Value &v, const std::string &path, const std::string &source,
         if (type && type->value_case() == Value::kStringValue && d.data_size() <= 3) {
             // one of our state entries: shown as its value
             try {
-                const CkptEntry e = decodeEntry(path, v, source);
+                const StateEntry e = decodeEntry(path, v, source);
                 std::string text;
                 if (e.isString)
                     text = "\"" + e.text + "\"";

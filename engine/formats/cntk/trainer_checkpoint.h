@@ -12,7 +12,7 @@
 // and recoverInterruptedSave() completes or discards a save a crash cut short. Layer: engine/formats.
 #pragma once
 
-#include "formats/mindspore/ckpt_file.h"
+#include "core/state_entry.h"
 
 #include <cstdint>
 #include <optional>
@@ -31,11 +31,11 @@ struct LearnerCounters {
 };
 
 // Writes the pair for `modelPath`; a failure leaves the previous pair (if any) loadable.
-void writeTrainerCheckpoint(const std::string &modelPath, const Graph &trainingGraph,
-                            const std::vector<mindspore::CkptEntry> &state, const LearnerCounters &counters);
+void writeTrainerCheckpoint(const std::string &modelPath, const Graph &trainingGraph, const TrainingState &state,
+                            const LearnerCounters &counters);
 // The state written by writeTrainerCheckpoint, as entries for restoreTrainingState(). Throws
 // Error naming the file when it is missing, damaged, or the two files are from different saves.
-std::vector<mindspore::CkptEntry> readTrainerCheckpoint(const std::string &modelPath);
+TrainingState readTrainerCheckpoint(const std::string &modelPath);
 // A `.<file>.ckp.pending` left by a crash: renamed into place when `<file>` is the model it was
 // staged with, deleted otherwise. Returns true when a save was completed.
 bool recoverInterruptedSave(const std::string &modelPath);

@@ -5,6 +5,7 @@
 // the full dims, the optional CRC-32 trailer, encrypted files recognised. Layer: engine/formats.
 #pragma once
 
+#include "core/state_entry.h"
 #include "core/tensor.h"
 
 #include <string>
@@ -13,15 +14,8 @@
 
 namespace netwright::mindspore {
 
-struct CkptEntry {
-    std::string name;
-    Tensor tensor;           // numeric entries; a scalar has shape []
-    bool isString = false;   // a "str" entry: `text` holds it (UTF-8 here, UTF-32LE on disk)
-    std::string text;
-
-    static CkptEntry ofTensor(std::string name, Tensor t) { return {std::move(name), std::move(t), false, {}}; }
-    static CkptEntry ofString(std::string name, std::string s) { return {std::move(name), {}, true, std::move(s)}; }
-};
+// A .ckpt holds the neutral state entries as they are (a "str" entry's text is UTF-32LE on disk).
+using CkptEntry = StateEntry;
 
 struct CkptWriteOptions {
     bool crc = false;                      // append the 17-byte "crc_num" trailer

@@ -5,6 +5,7 @@
 // boundary and just after one. cnn-bn exercises shuffling, Dropout and BatchNorm.
 #include "checkpoint/training_state.h"
 #include "core/error.h"
+#include "formats/mindspore/ckpt_file.h"
 #include "train/training_setup.h"
 
 #include <QTest>

@@ -6,6 +6,7 @@
 // saves is refused, and a save cut short by a crash is completed or discarded.
 #include "formats/cntk/cntk_model.h"
 #include "formats/cntk/trainer_checkpoint.h"
+#include "formats/mindspore/ckpt_file.h"
 #include "graph/graph.h"
 #include "support/error_of.h"
 #include "zoo/model_zoo.h"

@@ -5,6 +5,7 @@
 // dynamic_axes from a dummy of batch 1, so the file fixes the batch at 1. Each converts with the
 // default options to ONNX, MindIR, AIR and CNTK model-v2, keeps its batch (CNTK's batch axis is
 // always dynamic), passes the verification, and the ONNX file computes PyTorch's output.
+#include "support/torch_models.h"
 #include "autodiff/executor.h"
 #include "core/error.h"
 #include "core/parallel.h"
@@ -28,21 +29,12 @@ namespace {
 
 Tensor readRaw(const QString &path, const Shape &shape)
 {
-    QFile f(path);
-    f.open(QIODevice::ReadOnly);
-    const QByteArray b = f.readAll();
-    Tensor t(shape, DType::Float32);
-    if (b.size() == static_cast<qsizetype>(t.byteSize()))
-        std::memcpy(t.raw(), b.constData(), t.byteSize());
-    return t;
+    return testing::readRawFloats(path, shape);
 }
 
 Shape shapeOf(const QJsonArray &a)
 {
-    Shape s;
-    for (const QJsonValue &v : a)
-        s.push_back(v.toInteger());
-    return s;
+    return testing::shapeOfJson(a);
 }
 
 } // namespace
@@ -56,15 +48,9 @@ private slots:
     void initTestCase()
     {
         setThreadCount(2);
-        QProcess py;
-        py.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        py.start("/usr/bin/python3",
-                 {qEnvironmentVariable("NETWRIGHT_SOURCE_DIR") + "/tests/support/export_torch_models.py", "--fixed-batch", m_dir.path()});
-        QVERIFY(py.waitForFinished(600000));
-        QCOMPARE(py.exitCode(), 0);
-        QFile meta(m_dir.filePath("models.json"));
-        QVERIFY(meta.open(QIODevice::ReadOnly));
-        m_models = QJsonDocument::fromJson(meta.readAll()).object();
+        QString error;
+        m_models = testing::exportTorchModels(m_dir.path(), true, &error);
+        QVERIFY2(!m_models.isEmpty(), qPrintable(error));
         QCOMPARE(m_models.size(), 5);
     }
 

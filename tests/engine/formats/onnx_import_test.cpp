@@ -4,6 +4,7 @@
 // Debian's python3-torch, imports each file and runs it forward: the engine's output equals
 // PyTorch's within 1e-4 (absolute or relative). The imported resnet18 trains a few steps with a
 // falling loss; a model with ops the engine lacks imports, and running it names every missing op.
+#include "support/torch_models.h"
 #include "autodiff/executor.h"
 #include "core/parallel.h"
 #include "formats/onnx/onnx_import.h"
@@ -27,21 +28,12 @@ namespace {
 
 Tensor readRaw(const QString &path, const Shape &shape)
 {
-    QFile f(path);
-    f.open(QIODevice::ReadOnly);
-    const QByteArray b = f.readAll();
-    Tensor t(shape, DType::Float32);
-    if (b.size() == static_cast<qsizetype>(t.byteSize()))
-        std::memcpy(t.raw(), b.constData(), t.byteSize());
-    return t;
+    return testing::readRawFloats(path, shape);
 }
 
 Shape shapeOf(const QJsonArray &a)
 {
-    Shape s;
-    for (const QJsonValue &v : a)
-        s.push_back(v.toInteger());
-    return s;
+    return testing::shapeOfJson(a);
 }
 
 } // namespace
@@ -55,14 +47,9 @@ private slots:
     void initTestCase()
     {
         setThreadCount(2);
-        QProcess py;
-        py.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        py.start("/usr/bin/python3", {qEnvironmentVariable("NETWRIGHT_SOURCE_DIR") + "/tests/support/export_torch_models.py", m_dir.path()});
-        QVERIFY(py.waitForFinished(600000));
-        QCOMPARE(py.exitCode(), 0);
-        QFile meta(m_dir.filePath("models.json"));
-        QVERIFY(meta.open(QIODevice::ReadOnly));
-        m_models = QJsonDocument::fromJson(meta.readAll()).object();
+        QString error;
+        m_models = testing::exportTorchModels(m_dir.path(), false, &error);
+        QVERIFY2(!m_models.isEmpty(), qPrintable(error));
         QCOMPARE(m_models.size(), 5);
     }
 
