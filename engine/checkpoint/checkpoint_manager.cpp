@@ -73,12 +73,8 @@ std::vector<ms_policy::FileInfo> CheckpointManager::listing() const
 
 void CheckpointManager::init(const std::string &defaultPrefix)
 {
-    m_cntk = m_s.format == "cntk";
-    if (m_cntk) {
-        m_cntkFile = cntkFilename(m_s, defaultPrefix);
-        m_cntkTrigger = cntk_policy::Trigger(static_cast<uint64_t>(m_s.cntk.frequency));
-    }
-    m_files->recover(m_cntk ? m_cntkFile : std::string());
+    m_policy = makeSavePolicy(m_s, defaultPrefix, m_clock());
+    m_files->recover(m_policy->cntkFile());
     std::vector<std::string> names;
     for (const auto &f : listing())
         names.push_back(f.name);
@@ -90,7 +86,7 @@ void CheckpointManager::init(const std::string &defaultPrefix)
         if (dash != std::string::npos)
             m_prefix = m_resumedFrom.substr(0, dash);
     }
-    m_lastTime = m_lastTimeForKeep = m_clock();
+    m_lastTimeForKeep = m_clock();
 }
 
 void CheckpointManager::onTrainBegin(const TrainBeginInfo &b)
@@ -104,8 +100,7 @@ void CheckpointManager::onTrainBegin(const TrainBeginInfo &b)
         m_cursorPosition = p.data.position;
         m_globalStep = p.globalStep;
     }
-    if (m_cntk)
-        m_cntkTrigger.restore(cntkUnits()); // CNTK recomputes the action's index from the restored count
+    m_policy->begin(position());
     if (!m_resumedFrom.empty()) {
         CheckpointRecord r;
         r.file = m_resumedFrom;
@@ -125,13 +120,7 @@ void CheckpointManager::onStep(const StepInfo &s)
     }
     m_cursorPosition += s.batchSize;
     m_globalStep = s.globalStep;
-    if (m_cntk) {
-        if (const auto index = m_cntkTrigger.afterMinibatch(cntkUnits()))
-            save(s.epoch, s.globalStep, "cntk_frequency", nullptr,
-                 cntk_policy::checkpointName(m_cntkFile, m_s.cntk.preserveAll ? index : std::nullopt));
-        return;
-    }
-    if (!m_graphMetaWritten) {
+    if (m_policy->mindsporeFiles() && !m_graphMetaWritten) {
         // As ModelCheckpoint: `<prefix>-graph.meta` once per run, at the first step end.
         const std::string meta = RunDirectory::graphMetaName(m_prefix);
         m_files->writeGraphMeta(meta, [&](const std::string &path) {
@@ -144,18 +133,8 @@ void CheckpointManager::onStep(const StepInfo &s)
         log(e);
         m_graphMetaWritten = true;
     }
-    bool due = false;
-    const double now = m_clock();
-    if (m_s.saveCheckpointSteps > 0) {
-        due = s.globalStep >= m_lastStepSave + m_s.saveCheckpointSteps;
-        if (due)
-            m_lastStepSave = s.globalStep;
-    } else if (m_s.saveCheckpointSeconds > 0 && now - m_lastTime > m_s.saveCheckpointSeconds) {
-        due = true;
-        m_lastTime = now;
-    }
-    if (due && s.globalStep != m_lastSavedStep)
-        save(s.epoch, s.globalStep, m_s.saveCheckpointSteps > 0 ? "save_checkpoint_steps" : "save_checkpoint_seconds", nullptr);
+    if (const auto request = m_policy->afterStep(s, position()))
+        save(*request, nullptr);
 }
 
 void CheckpointManager::onEvaluation(const EvalInfo &e)
@@ -177,8 +156,8 @@ void CheckpointManager::onEvaluation(const EvalInfo &e)
         log(m);
         return;
     }
-    if (m_s.saveEveryEpoch && !m_cntk)
-        save(e.epoch, e.globalStep, "save_every_epoch", &e);
+    if (const auto request = m_policy->afterEvaluation(e, position()))
+        save(*request, &e);
 }
 
 void CheckpointManager::onTrainEnd(const TrainEndInfo &e)
@@ -186,23 +165,13 @@ void CheckpointManager::onTrainEnd(const TrainEndInfo &e)
     if (!m_s.enabled)
         return;
     const int64_t epoch = (e.globalStep - 1) / m_stepsPerEpoch + 1;
-    if (m_cntk) {
-        // The final partial period, then (preserve_all) the plain name if it is not there yet.
-        auto index = m_cntkTrigger.atEnd(cntkUnits());
-        if (!index && e.stopped && e.globalStep != m_lastSavedStep && e.globalStep != 0)
-            index = m_cntkTrigger.index(); // a stop always saves: under the current period's name
-        if (index)
-            save(epoch, e.globalStep, e.stopped ? "stopped" : "cntk_final_period", nullptr,
-                 cntk_policy::checkpointName(m_cntkFile, m_s.cntk.preserveAll ? index : std::nullopt));
-        finishPending(true);
-        if (m_s.cntk.preserveAll && !e.stopped && e.globalStep != 0 && !m_files->exists(m_cntkFile))
-            save(epoch, e.globalStep, "cntk_final", nullptr, m_cntkFile);
-        finishPending(true);
-        return;
-    }
-    if (m_s.saveAtEnd && e.globalStep != m_lastSavedStep && e.globalStep != 0)
-        save(epoch, e.globalStep, e.stopped ? "stopped" : "save_at_end", nullptr);
+    if (const auto request = m_policy->atEnd(e, epoch, position()))
+        save(*request, nullptr);
     finishPending(true); // training is not over until its last checkpoint is on disk
+    if (const auto request = m_policy->afterEnd(e, epoch, [this](const std::string &file) { return m_files->exists(file); })) {
+        save(*request, nullptr);
+        finishPending(true);
+    }
 }
 
 CheckpointManager::~CheckpointManager()
@@ -221,8 +190,16 @@ uint64_t CheckpointManager::cntkUnits() const
     return samples;
 }
 
-void CheckpointManager::save(int64_t epoch, int64_t globalStep, const char *reason, const EvalInfo *eval, std::string name)
+SavePosition CheckpointManager::position() const
 {
+    return {m_lastSavedStep, cntkUnits(), m_clock()};
+}
+
+void CheckpointManager::save(const SaveRequest &request, const EvalInfo *eval)
+{
+    const int64_t epoch = request.epoch, globalStep = request.globalStep;
+    const char *reason = request.reason;
+    std::string name = request.name;
     finishPending(true); // one save in flight at a time, as MindSpore's async_save
     const double now = m_clock();
     ms_policy::Config policy;
@@ -233,7 +210,7 @@ void CheckpointManager::save(int64_t epoch, int64_t globalStep, const char *reas
     Pending job;
     // The time-window rule decides from the listing as it is before the new file (as MindSpore
     // does); the count rule is applied after the write, to the files no other rule keeps.
-    if (policy.keepCheckpointMax == 0 && !m_cntk)
+    if (policy.keepCheckpointMax == 0 && m_policy->mindsporeFiles())
         job.windowDeletions = ms_policy::filesToDelete(listing(), m_prefix, policy, now, m_lastTimeForKeep);
     if (name.empty())
         name = ms_policy::checkpointName(m_prefix, epoch, globalStep, m_stepsPerEpoch);
@@ -259,7 +236,7 @@ std::function<int64_t()> CheckpointManager::stateWriter(const std::string &path,
 {
     auto entries = captureTrainingState(*m_trainer); // deep copies: training may go on while it is written
     Tensor chain(Shape{}, DType::Int64);
-    chain.dataAs<int64_t>()[0] = m_lastStepSave;
+    chain.dataAs<int64_t>()[0] = m_policy->stepChain();
     entries.push_back(StateEntry::ofTensor("netwright.checkpoint.last_step_save", chain));
     // epoch_num / step_num as the callback's append_info writes them (MindSpore's names).
     entries.erase(std::remove_if(entries.begin(), entries.end(),
@@ -271,7 +248,7 @@ std::function<int64_t()> CheckpointManager::stateWriter(const std::string &path,
     mindspore::CkptWriteOptions options;
     options.crc = m_s.crcCheck;
     std::optional<cntk::LearnerCounters> counters;
-    if (m_cntk) {
+    if (!m_policy->mindsporeFiles()) {
         const auto samples = static_cast<uint64_t>((m_cursorEpoch - 1) * m_samplesPerEpoch + m_cursorPosition);
         counters = cntk::LearnerCounters{samples, static_cast<uint64_t>(m_globalStep), samples / static_cast<uint64_t>(m_samplesPerEpoch),
                                          m_trainer->settings().baseLr};
@@ -334,7 +311,7 @@ void CheckpointManager::finishPending(bool wait)
     log(saved);
     if (m_onSaved)
         m_onSaved(job.path, r);
-    if (m_cntk)
+    if (!m_policy->mindsporeFiles())
         return; // CNTK: one file overwritten, or (preserve_all) every file kept
     if (m_s.saveLast)
         linkLast(r.file);

@@ -9,6 +9,7 @@
 
 #include "checkpoint/checkpoint_files.h"
 #include "checkpoint/cntk_policy.h"
+#include "checkpoint/save_policy.h"
 #include "checkpoint/mindspore_policy.h"
 #include "config/run_config.h"
 #include "train/observer.h"
@@ -63,7 +64,7 @@ public:
     // A resumed run continues the save_checkpoint_steps chain where the checkpoint says it was
     // (entry "netwright.checkpoint.last_step_save"), so it saves at the same steps as a run that
     // was never interrupted.
-    void continueStepChain(int64_t lastStepSave) { m_lastStepSave = lastStepSave; }
+    void continueStepChain(int64_t lastStepSave) { m_policy->continueStepChain(lastStepSave); }
     const std::vector<CheckpointRecord> &records() const { return m_records; }
     // The newest checkpoint written (empty before the first).
     std::string latest() const { return m_records.empty() ? std::string() : m_records.back().file; }
@@ -78,7 +79,9 @@ private:
         std::future<int64_t> done; // the file size, or the write's exception
     };
     void init(const std::string &defaultPrefix);
-    void save(int64_t epoch, int64_t globalStep, const char *reason, const EvalInfo *eval, std::string name = {});
+    // Writes what the policy requested (with the evaluation's metrics when it follows one).
+    void save(const SaveRequest &request, const EvalInfo *eval);
+    SavePosition position() const;
     // CNTK format: the count of the configured unit (samples, minibatches, sweeps) so far.
     uint64_t cntkUnits() const;
     void linkLast(const std::string &file);
@@ -96,15 +99,12 @@ private:
     Clock m_clock;
     int64_t m_stepsPerEpoch = 1;
     int64_t m_lastSavedStep = -1;
-    int64_t m_lastStepSave = 0; // the save_checkpoint_steps chain, independent of epoch saves
-    double m_lastTime = 0, m_lastTimeForKeep = 0;
+    double m_lastTimeForKeep = 0;
     std::vector<CheckpointRecord> m_records; // this run's checkpoints still on disk, oldest first
     std::function<void(const std::string &, const CheckpointRecord &)> m_onSaved;
     std::optional<Pending> m_pending;
     bool m_graphMetaWritten = false;
-    bool m_cntk = false;            // checkpoint.format "cntk": model-v2 + .ckp pairs
-    std::string m_cntkFile;         // CNTK's `filename` within the directory
-    cntk_policy::Trigger m_cntkTrigger{0};
+    std::unique_ptr<SavePolicy> m_policy; // when to save and under which name (MindSpore's or CNTK's)
     int64_t m_samplesPerEpoch = 1;
     std::unique_ptr<CheckpointFiles> m_files;        // the run directory, or a dry run's simulation of it
     SimulatedCheckpointFiles *m_simulation = nullptr; // m_files when it is the simulation
