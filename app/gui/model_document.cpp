@@ -2,6 +2,7 @@
 #include "gui/model_document.h"
 
 #include "core/error.h"
+#include "core/file_io.h"
 #include "core/tensor_stats.h"
 #include "formats/graph_formats.h"
 #include "formats/registry.h"
@@ -33,7 +34,14 @@ std::shared_ptr<LoadedModel> loadModel(const QString &path)
     // same file, run beside the description (two cores, half the wait on a 100 MB model).
     std::map<std::string, std::string> inferred;
     QFuture<void> inference;
-    const bool onnx = path.endsWith(QLatin1String(".onnx"), Qt::CaseInsensitive);
+    // By content, as everything else: a renamed ONNX file gets its shapes too.
+    bool onnx = false;
+    try {
+        const std::string p = path.toStdString();
+        onnx = detectFormat(readFilePrefix(p, 64 * 1024), regularFileSize(p), p).id == "onnx";
+    } catch (const Error &) {
+        // describeFile() below says what is wrong with the file
+    }
     if (onnx)
         inference = QtConcurrent::run([path, &inferred] {
             try {

@@ -350,6 +350,21 @@ private slots:
               static_cast<long long>(clock.elapsed()), static_cast<long long>(worst));
         QVERIFY2(worst < 100, qPrintable(QString::number(worst)));
     }
+
+    // The format is told by content: a PyTorch ONNX export renamed without its extension opens
+    // with the same graph and the same shapes the engine infers for it.
+    void renamedOnnxFileGetsItsShapes()
+    {
+        const QString original = "/usr/share/libonnx-testdata/data/pytorch-operator/test_operator_conv/model.onnx";
+        const QString renamed = m_dir.filePath("conv-model");
+        QFile::remove(renamed);
+        QVERIFY(QFile::copy(original, renamed));
+        const auto a = loadModel(original), b = loadModel(renamed);
+        QVERIFY2(a->error.isEmpty() && b->error.isEmpty(), qPrintable(a->details + b->details));
+        QCOMPARE(b->model.format, std::string("onnx"));
+        QVERIFY(!a->shapes.empty());
+        QCOMPARE(b->shapes, a->shapes);
+    }
 };
 
 QTEST_MAIN(WorkbenchGuiTest)
