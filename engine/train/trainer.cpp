@@ -96,14 +96,6 @@ int64_t countCorrect(const Tensor &deviceLogits, const Tensor &deviceLabels)
     return correct;
 }
 
-bool Trainer::hasBuffers() const
-{
-    for (const auto &[name, t] : m_graph.initializers)
-        if (t.dtype() == DType::Float32 && !m_graph.trainable.count(name))
-            return true;
-    return false;
-}
-
 std::string nonFiniteLossMessage(float loss, int64_t globalStep, int64_t epoch, int64_t step, int64_t stepsPerEpoch, double lr)
 {
     char rate[32];
@@ -434,22 +426,30 @@ TrainEndInfo Trainer::run(std::stop_token stop)
 
     TrainEndInfo end;
     const std::string &input = m_graph.inputs[0].name;
+    // The buffers a training forward updates in place (BatchNorm's running statistics), found
+    // once; on the CPU their bytes are copied aside before each step (into tensors allocated here)
+    // and put back when that step's loss is not finite.
+    std::vector<Tensor *> buffers;
+    for (auto &[name, t] : m_graph.initializers)
+        if (t.dtype() == DType::Float32 && !m_graph.trainable.count(name))
+            buffers.push_back(&t);
+    const bool keepBuffers = !m_comm && m_settings.device.type == DeviceType::Cpu;
+    std::vector<Tensor> buffersBefore;
+    if (keepBuffers)
+        for (const Tensor *b : buffers)
+            buffersBefore.push_back(b->hostCopy());
     for (int64_t epoch = m_train->saveState().epoch; epoch < m_settings.epochs; ++epoch) {
         // Members, not locals: a resumed run continues the sums of the epoch it stopped in.
         double &lossSum = m_epochLossSum;
         int64_t &correct = m_epochCorrect, &samples = m_epochSamples;
         while (true) {
             // Where everything stood before this step, for a loss that turns out non-finite: the
-            // data cursor, the dropout stream and (on the CPU) the buffers a training forward
-            // updates in place (BatchNorm's running statistics). Cheap: a few scalars and the
-            // buffers' bytes, no parameters.
+            // data cursor, the dropout stream and (on the CPU) the buffers. Cheap: a few scalars
+            // and the buffers' bytes, no parameters, no allocation.
             const SourceState cursorBefore = m_train->saveState();
             const Rng::State dropoutBefore = m_dropoutRng.state();
-            std::vector<std::pair<Tensor *, Tensor>> buffersBefore;
-            if (!m_comm && (m_settings.device.type == DeviceType::Cpu))
-                for (auto &[name, t] : m_graph.initializers)
-                    if (t.dtype() == DType::Float32 && !m_graph.trainable.count(name))
-                        buffersBefore.emplace_back(&t, t.hostCopy());
+            for (size_t i = 0; i < buffersBefore.size(); ++i)
+                buffersBefore[i].copyFrom(*buffers[i]);
             auto mb = m_train->next();
             if (!mb)
                 break;
@@ -472,13 +472,12 @@ TrainEndInfo Trainer::run(std::stop_token stop)
                     // Before the update: the parameters and optimizer state are the last finite
                     // ones; put back what the forward and the batch moved, so the state is
                     // exactly the previous step's (a checkpoint of it resumes bit for bit).
-                    const bool buffersKept = (m_settings.device.type == DeviceType::Cpu);
-                    for (auto &[dst, saved] : buffersBefore)
-                        dst->copyFrom(saved);
+                    for (size_t i = 0; i < buffersBefore.size(); ++i)
+                        buffers[i]->copyFrom(buffersBefore[i]);
                     m_dropoutRng.setState(dropoutBefore);
                     m_train->restoreState(cursorBefore);
                     throw NonFiniteLossError(nonFiniteLossMessage(loss, m_globalStep + 1, epoch + 1, mb->index + 1, stepsPerEpoch, lr),
-                                             buffersKept || !hasBuffers());
+                                             keepBuffers || buffers.empty());
                 }
                 m_executor->backward("loss");
                 m_optimizer->step(parameterRefs(), lr);

@@ -115,7 +115,6 @@ public:
 
 private:
     std::vector<ParameterRef> parameterRefs();
-    bool hasBuffers() const; // float initializers that are not trained (BatchNorm's statistics)
     // One data-parallel step on this rank's rows of `mb`: forward, backward, the all-reduce and
     // the update. Returns the global loss sum and correct count; sets stopAll when any rank had
     // asked to stop.
