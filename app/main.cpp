@@ -4,6 +4,7 @@
 // Layer: app. Exit codes: 0 done, 1 error (one line on stderr), 2 usage, 130 stopped by a signal.
 #include "cli/batch_command.h"
 #include "cli/export_command.h"
+#include "cli/data_command.h"
 #include "cli/history_command.h"
 #include "cli/inspect_command.h"
 #include "cli/resume_command.h"
@@ -34,6 +35,7 @@ const char *kUsage =
     "  export     Export a model to ONNX, MindIR, AIR or CNTK, verified by reading it back (netwright export --help)\n"
     "  convert    Convert a model file between those formats, verified the same way (netwright convert --help)\n"
     "  history    List a run's checkpoints, kept and deleted (netwright history --help)\n"
+    "  data       Look at training data: classes, shapes, statistics (netwright data --help)\n"
     "  batch      Train a queue of run configs, each into its own run directory (netwright batch --help)\n"
     "\n"
     "Options:\n"
@@ -73,7 +75,7 @@ int runWindow(int argc, char **argv)
 
 bool isCommand(const char *arg)
 {
-    for (const char *c : {"train", "resume", "inspect", "export", "convert", "history", "batch", "help", "--help", "-h", "--version", "-v"})
+    for (const char *c : {"train", "resume", "inspect", "export", "convert", "history", "data", "batch", "help", "--help", "-h", "--version", "-v"})
         if (std::strcmp(arg, c) == 0)
             return true;
     return false;
@@ -110,6 +112,8 @@ int main(int argc, char **argv)
         return netwright::cli::runConvertCommand(args);
     if (command == QLatin1String("history"))
         return netwright::cli::runHistoryCommand(args);
+    if (command == QLatin1String("data"))
+        return netwright::cli::runDataCommand(args);
     if (command == QLatin1String("batch"))
         return netwright::cli::runBatchCommand(args);
     if (command == QLatin1String("--version") || command == QLatin1String("-v")) {

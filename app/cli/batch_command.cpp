@@ -77,7 +77,8 @@ bool readResults(BatchRun &r)
     bool finished = false;
     for (const auto &m : dir.metrics().records) {
         if (m.type == MetricsRecord::Type::Eval) {
-            r.bestAccuracy = std::max(r.bestAccuracy, m.accuracy);
+            if (m.hasAccuracy) // a classification (other tasks have no accuracy to show)
+                r.bestAccuracy = std::max(r.bestAccuracy, m.accuracy);
             r.epochsDone = std::max<qint64>(r.epochsDone, m.epoch);
         } else if (m.type == MetricsRecord::Type::End) {
             finished = !m.stopped;

@@ -71,6 +71,8 @@ int runHistoryCommand(const QStringList &arguments)
                 o["eval_accuracy"] = number(*r.accuracy);
             if (r.loss)
                 o["eval_loss"] = number(*r.loss);
+            for (const auto &m : r.metrics)
+                o[q("eval_" + m.name)] = number(m.value);
             arr.append(o);
         }
         std::fputs(QJsonDocument(QJsonObject{{"run", dir}, {"checkpoints", arr}}).toJson().constData(), stdout);
@@ -79,11 +81,22 @@ int runHistoryCommand(const QStringList &arguments)
     int w = 4;
     for (const auto &r : rows)
         w = std::max(w, static_cast<int>(q(r.file).size()));
-    std::printf("%-*s  %5s  %7s  %-19s  %9s  %8s  %8s  %s\n", w, "file", "epoch", "step", "saved", "size", "test acc", "test loss",
-                "status");
+    // The task's main figure: accuracy for a classification, else the first metric recorded (R², F1).
+    std::string figure = "accuracy";
+    for (const auto &r : rows)
+        if (!r.accuracy && !r.metrics.empty()) {
+            figure = r.metrics.front().name;
+            break;
+        }
+    const std::string figureTitle = figure == "accuracy" ? "test acc" : figure == "r2" ? "test R²" : "test " + figure;
+    std::printf("%-*s  %5s  %7s  %-19s  %9s  %*s  %8s  %s\n", w, "file", "epoch", "step", "saved", "size",
+                figure == "r2" ? 9 : 8, figureTitle.c_str(), "test loss", "status");
     for (const auto &r : rows) {
         const QString when = QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(r.time * 1000)).toString("yyyy-MM-dd HH:mm:ss");
-        const QString acc = r.accuracy ? QString::number(100.0 * *r.accuracy, 'f', 2) + " %" : QStringLiteral("-");
+        const auto value = r.metric(figure);
+        const QString acc = !value ? QStringLiteral("-")
+                            : figure == "accuracy" ? QString::number(100.0 * *value, 'f', 2) + " %"
+                                                   : QString::number(*value, 'f', 4);
         const QString loss = r.loss ? QString::number(*r.loss, 'f', 4) : QStringLiteral("-");
         const QString status = r.rule.empty() ? q(r.status) : q(r.status) + " (" + q(r.rule) + ")";
         std::printf("%-*s  %5lld  %7lld  %-19s  %6.1f MB  %8s  %8s  %s\n", w, qPrintable(q(r.file)), static_cast<long long>(r.epoch),

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/progress_reporter.h"
 
+#include "train/task_metrics.h"
+
 #include <cmath>
 #include <string>
 
@@ -52,7 +54,9 @@ void ProgressReporter::onStep(const StepInfo &s)
     const auto now = Clock::now();
     const double a = m_stepsSeen == 0 ? 1.0 : 0.05;
     m_smoothedLoss += a * (s.loss - m_smoothedLoss);
-    m_smoothedAcc += a * (s.accuracy - m_smoothedAcc);
+    const double stepFigure = s.metric.name.empty() ? s.accuracy : s.metric.value;
+    m_smoothedAcc += a * (stepFigure - m_smoothedAcc);
+    m_metricName = s.metric.name.empty() ? std::string("accuracy") : s.metric.name;
     ++m_stepsSeen;
     m_imagesSinceRate += s.batchSize;
     m_epochImages += s.batchSize;
@@ -75,9 +79,14 @@ void ProgressReporter::onStep(const StepInfo &s)
     const int64_t remaining = s.epochs * s.stepsPerEpoch - s.globalStep;
     const double eta = done > 0 ? elapsed / static_cast<double>(done) * static_cast<double>(remaining) : NAN;
     char line[256];
-    std::snprintf(line, sizeof line, "epoch %lld/%lld  step %lld/%lld  loss %.4f  acc %5.1f%%  %6.0f img/s  ETA %s",
+    char figure[64];
+    if (m_metricName == "accuracy")
+        std::snprintf(figure, sizeof figure, "acc %5.1f%%", 100.0 * m_smoothedAcc);
+    else
+        std::snprintf(figure, sizeof figure, "%s", formatMetric({m_metricName, m_smoothedAcc}).c_str());
+    std::snprintf(line, sizeof line, "epoch %lld/%lld  step %lld/%lld  loss %.4f  %s  %6.0f samples/s  ETA %s",
                   static_cast<long long>(s.epoch), static_cast<long long>(s.epochs), static_cast<long long>(s.step),
-                  static_cast<long long>(s.stepsPerEpoch), m_smoothedLoss, 100.0 * m_smoothedAcc, m_imagesPerSecond,
+                  static_cast<long long>(s.stepsPerEpoch), m_smoothedLoss, figure, m_imagesPerSecond,
                   duration(eta).c_str());
     if (m_interactive) {
         std::fprintf(m_out, "\r\033[K%s", line);
@@ -106,9 +115,19 @@ void ProgressReporter::onEvaluation(const EvalInfo &e)
     const auto now = Clock::now();
     const double seconds = std::chrono::duration<double>(now - m_epochStart).count();
     m_epochStart = now;
-    std::fprintf(m_out, "epoch %lld/%lld  train loss %.4f acc %.2f%%  |  test loss %.4f acc %.2f%%  (%.1f s, %.0f img/s)\n",
-                 static_cast<long long>(e.epoch), static_cast<long long>(m_begin.epochs), m_lastEpoch.trainLoss,
-                 100.0 * m_lastEpoch.trainAccuracy, e.loss, 100.0 * e.accuracy, seconds,
+    char train[64];
+    if (m_lastEpoch.hasAccuracy)
+        std::snprintf(train, sizeof train, "train loss %.4f acc %.2f%%", m_lastEpoch.trainLoss, 100.0 * m_lastEpoch.trainAccuracy);
+    else
+        std::snprintf(train, sizeof train, "train loss %.4f", m_lastEpoch.trainLoss);
+    char test[256];
+    if (e.metrics.empty() || e.metrics.front().name == "accuracy")
+        std::snprintf(test, sizeof test, "test loss %.4f acc %.2f%%%s", e.loss, 100.0 * e.accuracy,
+                      e.metrics.size() > 1 ? ("  " + formatMetric(e.metrics[1])).c_str() : "");
+    else
+        std::snprintf(test, sizeof test, "test loss %.4f  %s", e.loss, formatMetrics(e.metrics).c_str());
+    std::fprintf(m_out, "epoch %lld/%lld  %s  |  %s  (%.1f s, %.0f samples/s)\n", static_cast<long long>(e.epoch),
+                 static_cast<long long>(m_begin.epochs), train, test, seconds,
                  seconds > 0 ? static_cast<double>(m_epochImages) / seconds : 0.0);
     m_epochImages = 0;
     std::fflush(m_out);

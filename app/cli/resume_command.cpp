@@ -51,7 +51,7 @@ int runResumeCommand(const QStringList &arguments)
         if (p.isSet(QStringLiteral("device")))
             config.training.device = deviceOption(p);
         validateRunConfigFrom(config, fromFile, configPath);
-        const TrainingData data = loadTrainingData(config.data);
+        const TrainingData data = loadTrainingData(config);
         // Any number of ranks may continue a run: the global batch is the config's, so the steps
         // are the same; each rank takes its share of every batch from the saved cursor.
         auto trainer = dist.makeTrainer(config, data);

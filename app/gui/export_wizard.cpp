@@ -238,7 +238,7 @@ void ExportWizard::startPreflight()
             work->bytes = exportGraph(format, g, options);
             int nodes = 0;
             for (const auto &n : g.nodes)
-                nodes += n.opType == "SoftmaxCrossEntropyLoss" ? 0 : 1;
+                nodes += isTrainingLoss(n.opType) ? 0 : 1;
             return QStringLiteral("OK ") + tr("Source: %1\nAll %2 nodes map to %3; the file will be %L4 bytes.")
                                                .arg(QString::fromStdString(work->source->description))
                                                .arg(nodes)

@@ -159,7 +159,7 @@ void TrainingRun::start(const RunConfig &config, const QString &out)
         // the failure's message.
         std::string notes;
         try {
-            const TrainingData data = loadTrainingData(config.data);
+            const TrainingData data = loadTrainingData(config);
             auto trainer = makeTrainer(config, data);
             // The same session as `netwright train`: metrics log, checkpoint policy, breakpoint
             // save on failure; the window adds its bridge.

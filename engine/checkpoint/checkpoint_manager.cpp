@@ -11,6 +11,7 @@
 #include "train/trainer.h"
 
 #include <algorithm>
+#include <tuple>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -43,6 +44,33 @@ run::HistoryEvent linkedEvent(const std::string &link, const std::string &target
 
 } // namespace
 
+std::optional<double> CheckpointRecord::monitored(const std::string &monitor) const
+{
+    if (monitor == "eval_accuracy")
+        return evalAccuracy;
+    if (monitor == "eval_loss")
+        return evalLoss;
+    for (const auto &m : evalMetrics)
+        if ("eval_" + m.name == monitor)
+            return m.value;
+    return std::nullopt;
+}
+
+void CheckpointManager::setMetrics(CheckpointRecord &r, const EvalInfo &e) const
+{
+    r.evalLoss = e.loss;
+    r.evalAccuracy.reset();
+    r.evalMetrics.clear();
+    for (const auto &m : e.metrics) {
+        if (m.name == "accuracy")
+            r.evalAccuracy = m.value;
+        else
+            r.evalMetrics.push_back(m);
+    }
+    if (e.metrics.empty()) // an EvalInfo made without the task's metrics (a classification)
+        r.evalAccuracy = e.accuracy;
+}
+
 CheckpointManager::CheckpointManager(Trainer &trainer, const CheckpointSettings &settings, std::string directory,
                                      std::string defaultPrefix, std::string resumedFrom, Clock clock)
     : m_s(settings), m_dir(std::move(directory)), m_resumedFrom(std::move(resumedFrom)), m_clock(clock ? std::move(clock) : Clock(realClock)),
@@ -73,6 +101,7 @@ std::vector<ms_policy::FileInfo> CheckpointManager::listing() const
 
 void CheckpointManager::init(const std::string &defaultPrefix)
 {
+    std::tie(m_monitor, m_higherIsBetter) = resolveMonitor(m_s, m_trainer ? m_trainer->settings().task : std::string("classification"));
     m_policy = makeSavePolicy(m_s, defaultPrefix, m_clock());
     m_files->recover(m_policy->cntkFile());
     std::vector<std::string> names;
@@ -146,13 +175,13 @@ void CheckpointManager::onEvaluation(const EvalInfo &e)
         if (!m_files->knowsMetrics())
             return; // a plan knows no metrics
         // The step trigger already wrote this point: attach the metrics to it.
-        m_records.back().evalAccuracy = e.accuracy;
-        m_records.back().evalLoss = e.loss;
+        setMetrics(m_records.back(), e);
         HistoryEvent m;
         m.kind = HistoryEvent::Kind::Metrics;
         m.file = m_records.back().file;
-        m.evalAccuracy = e.accuracy;
+        m.evalAccuracy = m_records.back().evalAccuracy;
         m.evalLoss = e.loss;
+        m.evalMetrics = m_records.back().evalMetrics;
         log(m);
         return;
     }
@@ -221,8 +250,7 @@ void CheckpointManager::save(const SaveRequest &request, const EvalInfo *eval)
     job.record.epoch = epoch;
     job.record.globalStep = globalStep;
     if (eval && m_files->knowsMetrics()) { // a plan's evaluations carry no metrics
-        job.record.evalAccuracy = eval->accuracy;
-        job.record.evalLoss = eval->loss;
+        setMetrics(job.record, *eval);
     }
     m_lastSavedStep = globalStep;
     m_lastTimeForKeep = now;
@@ -308,6 +336,7 @@ void CheckpointManager::finishPending(bool wait)
     saved.time = job.time;
     saved.evalAccuracy = r.evalAccuracy;
     saved.evalLoss = r.evalLoss;
+    saved.evalMetrics = r.evalMetrics;
     log(saved);
     if (m_onSaved)
         m_onSaved(job.path, r);
@@ -336,10 +365,10 @@ void CheckpointManager::retain(const std::vector<std::string> &windowDeletions)
     if (m_s.saveTopK > 0) {
         std::vector<const CheckpointRecord *> scored;
         for (const auto &r : m_records)
-            if ((m_s.monitor == "eval_accuracy" ? r.evalAccuracy : r.evalLoss).has_value())
+            if (r.monitored(m_monitor).has_value())
                 scored.push_back(&r);
-        const bool max = m_s.mode == "max";
-        auto value = [&](const CheckpointRecord *r) { return m_s.monitor == "eval_accuracy" ? *r->evalAccuracy : *r->evalLoss; };
+        const bool max = m_higherIsBetter;
+        auto value = [&](const CheckpointRecord *r) { return *r->monitored(m_monitor); };
         // Stable: on ties the earlier checkpoint ranks first.
         std::stable_sort(scored.begin(), scored.end(),
                          [&](const auto *a, const auto *b) { return max ? value(a) > value(b) : value(a) < value(b); });

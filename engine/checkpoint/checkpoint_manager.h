@@ -32,6 +32,9 @@ struct CheckpointRecord {
     std::string file; // name within the directory
     int64_t epoch = 0, globalStep = 0;
     std::optional<double> evalAccuracy, evalLoss;
+    std::vector<Metric> evalMetrics; // the task's other metrics (top5, r2, rmse, f1 …)
+    // The value of "eval_accuracy", "eval_loss" or "eval_<metric>" when recorded.
+    std::optional<double> monitored(const std::string &monitor) const;
 };
 
 class CheckpointManager final : public TrainingObserver {
@@ -79,6 +82,7 @@ private:
         std::future<int64_t> done; // the file size, or the write's exception
     };
     void init(const std::string &defaultPrefix);
+    void setMetrics(CheckpointRecord &r, const EvalInfo &e) const;
     // Writes what the policy requested (with the evaluation's metrics when it follows one).
     void save(const SaveRequest &request, const EvalInfo *eval);
     SavePosition position() const;
@@ -95,6 +99,8 @@ private:
     std::vector<ms_policy::FileInfo> listing() const;
 
     CheckpointSettings m_s;
+    std::string m_monitor;        // checkpoint.monitor with "auto" resolved for the task
+    bool m_higherIsBetter = true; // checkpoint.mode resolved
     std::string m_dir, m_prefix, m_resumedFrom;
     Clock m_clock;
     int64_t m_stepsPerEpoch = 1;

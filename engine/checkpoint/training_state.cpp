@@ -123,6 +123,21 @@ TrainingState captureTrainingState(const Trainer &trainer)
     Tensor sampleShape(Shape{static_cast<int64_t>(sample.size())}, DType::Int64);
     std::copy(sample.begin(), sample.end(), sampleShape.dataAs<int64_t>());
     out.push_back(CkptEntry::ofTensor(kSampleShapeEntry, sampleShape));
+    // The task, the outputs and the classes, and how features were normalised (export's metadata).
+    out.push_back(CkptEntry::ofString(kTaskEntry, s.task));
+    out.push_back(CkptEntry::ofTensor(kOutputsEntry, scalarI64(trainer.outputs())));
+    if (!s.classNames.empty()) {
+        std::string names;
+        for (const auto &n : s.classNames)
+            names += (names.empty() ? "" : "\n") + n;
+        out.push_back(CkptEntry::ofString(kClassNamesEntry, names));
+    }
+    out.push_back(CkptEntry::ofTensor("netwright.data.feature_scale", Tensor::full({}, s.normalization.scale)));
+    if (!s.normalization.mean.empty()) {
+        const auto k = static_cast<int64_t>(s.normalization.mean.size());
+        out.push_back(CkptEntry::ofTensor("netwright.data.feature_mean", Tensor::fromVector({k}, s.normalization.mean)));
+        out.push_back(CkptEntry::ofTensor("netwright.data.feature_std", Tensor::fromVector({k}, s.normalization.std)));
+    }
     out.push_back(CkptEntry::ofTensor("netwright.rng.dropout", rngState(p.dropout)));
     out.push_back(CkptEntry::ofTensor("netwright.train.global_step", scalarI64(p.globalStep)));
     out.push_back(CkptEntry::ofTensor("netwright.train.epoch_loss_sum", scalarF64(p.epochLossSum)));
@@ -242,6 +257,29 @@ TrainingState readTrainingStateFile(const std::string &path)
     if (format.id == "cntk-v2")
         return cntk::readTrainerCheckpoint(path); // names the file when it is a model without its .ckp
     throw Error("\"" + path + "\" is a " + format.name + ", not a checkpoint (a MindSpore .ckpt or a CNTK trainer checkpoint).");
+}
+
+} // namespace netwright
+
+namespace netwright {
+
+std::optional<int64_t> recordedOutputs(const TrainingState &entries)
+{
+    for (const auto &e : entries)
+        if (e.name == kOutputsEntry && !e.isString && e.tensor.dtype() == DType::Int64 && e.tensor.numel() == 1) {
+            const int64_t v = e.tensor.dataAs<int64_t>()[0];
+            if (v >= 1 && v <= (1 << 20)) // a hostile file cannot make the model huge
+                return v;
+        }
+    return std::nullopt;
+}
+
+std::string recordedString(const TrainingState &entries, const std::string &name)
+{
+    for (const auto &e : entries)
+        if (e.name == name && e.isString)
+            return e.text;
+    return {};
 }
 
 } // namespace netwright

@@ -10,6 +10,7 @@
 #include "core/state_entry.h"
 
 #include <optional>
+#include <string>
 #include <vector>
 
 namespace netwright {
@@ -26,6 +27,14 @@ void restoreTrainingState(Trainer &trainer, const TrainingState &entries, const 
 inline constexpr const char *kSampleShapeEntry = "netwright.data.sample_shape";
 // That shape, when the entries record it (checkpoints written before it was recorded do not).
 std::optional<Shape> recordedSampleShape(const TrainingState &entries);
+// The task (classification, regression, multilabel), the model's outputs (classes or targets)
+// and the class names (one a line), as the trainer recorded them.
+inline constexpr const char *kTaskEntry = "netwright.data.task";
+inline constexpr const char *kOutputsEntry = "netwright.data.outputs";
+inline constexpr const char *kClassNamesEntry = "netwright.data.class_names";
+std::optional<int64_t> recordedOutputs(const TrainingState &entries);
+// A string entry's text, or "" when absent.
+std::string recordedString(const TrainingState &entries, const std::string &name);
 // The training state in a checkpoint file of either kind, told apart by content: a MindSpore
 // .ckpt, or the model of a CNTK trainer checkpoint pair. Throws Error naming the file.
 TrainingState readTrainingStateFile(const std::string &path);

@@ -17,6 +17,7 @@
 #include <fstream>
 #include <regex>
 #include <sstream>
+#include <vector>
 
 namespace netwright {
 
@@ -35,6 +36,8 @@ pb::RunConfig toProto(const RunConfig &c)
     p.mutable_model()->set_name(c.model);
     p.mutable_model()->set_init(c.init);
     p.mutable_model()->set_file(c.modelFile);
+    for (int h : c.hidden)
+        p.mutable_model()->add_hidden(h);
     auto *d = p.mutable_data();
     d->set_dataset(c.data.dataset);
     d->set_train_images(c.data.trainImages);
@@ -50,6 +53,27 @@ pb::RunConfig toProto(const RunConfig &c)
     d->set_mean(c.data.mean);
     d->set_std(c.data.std);
     d->set_eval_batch_size(c.data.evalBatchSize);
+    d->set_path(c.data.path);
+    d->set_test_path(c.data.testPath);
+    d->set_test_split(c.data.testSplit);
+    d->set_label(c.data.label);
+    d->set_targets(c.data.targets);
+    for (int v : c.data.resize)
+        d->add_resize(v);
+    for (int v : c.data.centerCrop)
+        d->add_center_crop(v);
+    d->set_channels(c.data.channels);
+    d->set_normalize(c.data.normalize);
+    for (float v : c.data.featureMean)
+        d->add_feature_mean(v);
+    for (float v : c.data.featureStd)
+        d->add_feature_std(v);
+    d->set_random_crop_padding(c.data.randomCropPadding);
+    d->set_horizontal_flip(c.data.horizontalFlip);
+    auto *task = p.mutable_task();
+    task->set_type(c.task.type);
+    task->set_loss(c.task.loss);
+    task->set_huber_delta(c.task.huberDelta);
     auto *o = p.mutable_optimizer();
     o->set_name(c.optimizer.name);
     o->set_lr(c.lr);
@@ -108,6 +132,7 @@ RunConfig fromProto(const pb::RunConfig &p)
     c.model = p.model().name();
     c.init = p.model().init();
     c.modelFile = p.model().file();
+    c.hidden.assign(p.model().hidden().begin(), p.model().hidden().end());
     const auto &d = p.data();
     c.data.dataset = d.dataset();
     c.data.trainImages = d.train_images();
@@ -123,6 +148,22 @@ RunConfig fromProto(const pb::RunConfig &p)
     c.data.mean = d.mean();
     c.data.std = d.std();
     c.data.evalBatchSize = d.eval_batch_size();
+    c.data.path = d.path();
+    c.data.testPath = d.test_path();
+    c.data.testSplit = d.test_split();
+    c.data.label = d.label();
+    c.data.targets = d.targets();
+    c.data.resize.assign(d.resize().begin(), d.resize().end());
+    c.data.centerCrop.assign(d.center_crop().begin(), d.center_crop().end());
+    c.data.channels = d.channels();
+    c.data.normalize = d.normalize();
+    c.data.featureMean.assign(d.feature_mean().begin(), d.feature_mean().end());
+    c.data.featureStd.assign(d.feature_std().begin(), d.feature_std().end());
+    c.data.randomCropPadding = d.random_crop_padding();
+    c.data.horizontalFlip = d.horizontal_flip();
+    c.task.type = p.task().type();
+    c.task.loss = p.task().loss();
+    c.task.huberDelta = p.task().huber_delta();
     const auto &o = p.optimizer();
     c.optimizer.name = o.name();
     c.lr = o.lr();
@@ -280,6 +321,21 @@ void checkJsonTypes(const nlohmann::json &value, const google::protobuf::Descrip
     }
 }
 
+// Clears in `base` every repeated field that `given` sets, in every sub-message.
+void clearListsGiven(const google::protobuf::Message &given, google::protobuf::Message &base)
+{
+    using FD = google::protobuf::FieldDescriptor;
+    const auto *reflection = given.GetReflection();
+    std::vector<const FD *> fields;
+    reflection->ListFields(given, &fields);
+    for (const FD *f : fields) {
+        if (f->is_repeated())
+            base.GetReflection()->ClearField(&base, f);
+        else if (f->cpp_type() == FD::CPPTYPE_MESSAGE)
+            clearListsGiven(reflection->GetMessage(given, f), *base.GetReflection()->MutableMessage(&base, f));
+    }
+}
+
 } // namespace
 
 const std::string &defaultRunConfigJson()
@@ -315,8 +371,7 @@ RunConfig parseRunConfig(const std::string &json, const std::string &source, con
     if (!status.ok())
         throw Error("Run config \"" + source + "\": " + explainJsonError(status.ToString()));
     pb::RunConfig merged = toProto(base);
-    if (user.has_checkpoint() && user.checkpoint().append_info_size() > 0)
-        merged.mutable_checkpoint()->clear_append_info(); // a list given replaces the default list
+    clearListsGiven(user, merged); // a list given replaces the base list (MergeFrom would append)
     merged.MergeFrom(user);
     return fromProto(merged);
 }
@@ -333,6 +388,12 @@ RunConfig loadRunConfigFile(const std::string &path, const RunConfig &base)
         if (c.modelFile.front() != '/' && slash != std::string::npos)
             c.modelFile = path.substr(0, slash + 1) + c.modelFile;
     }
+    // So are the data paths it sets.
+    const auto slash = path.find_last_of('/');
+    for (auto [value, old] : {std::pair{&c.data.path, &base.data.path}, {&c.data.testPath, &base.data.testPath},
+                              {&c.data.targets, &base.data.targets}})
+        if (!value->empty() && *value != *old && value->front() != '/' && slash != std::string::npos)
+            *value = path.substr(0, slash + 1) + *value;
     return c;
 }
 
@@ -358,6 +419,28 @@ std::string runConfigToJson(const RunConfig &config)
     return out;
 }
 
+std::vector<std::string> taskMetricNames(const std::string &task)
+{
+    if (task == "regression")
+        return {"r2", "rmse", "mae"};
+    if (task == "multilabel")
+        return {"f1", "precision", "recall"};
+    return {"accuracy", "top5"};
+}
+
+std::pair<std::string, bool> resolveMonitor(const CheckpointSettings &k, const std::string &task)
+{
+    std::string monitor = k.monitor;
+    if (monitor == "auto")
+        monitor = "eval_" + taskMetricNames(task).front();
+    bool higherIsBetter = true;
+    if (k.mode == "auto")
+        higherIsBetter = !(monitor == "eval_loss" || monitor == "eval_rmse" || monitor == "eval_mae");
+    else
+        higherIsBetter = k.mode == "max";
+    return {monitor, higherIsBetter};
+}
+
 void validateRunConfig(const RunConfig &c)
 {
     bool known = !c.modelFile.empty(); // a model file needs no zoo name
@@ -370,8 +453,52 @@ void validateRunConfig(const RunConfig &c)
         throw Error("model.name \"" + c.model + "\" is not a zoo model (" + names + ").");
     }
     parseInitScheme(c.init);
-    check(c.data.dataset == "fashion-mnist" || c.data.dataset == "idx" || c.data.dataset == "csv",
-          "data.dataset \"" + c.data.dataset + "\" is unknown (expected fashion-mnist, idx or csv).");
+    const DataSettings &d = c.data;
+    check(d.dataset == "path" || d.dataset == "fashion-mnist" || d.dataset == "idx" || d.dataset == "csv",
+          "data.dataset \"" + d.dataset + "\" is unknown (expected path, fashion-mnist, idx or csv).");
+    if (d.dataset == "path") {
+        check(!d.path.empty(), "data.dataset \"path\" needs data.path (the data file or folder; --data PATH).");
+        check(std::isfinite(d.testSplit) && d.testSplit >= 0.0f && d.testSplit < 1.0f,
+              "data.test_split must be a fraction in [0, 1), got " + std::to_string(d.testSplit) + ".");
+        check(d.testSplit == 0.0f || d.testPath.empty(),
+              "data.test_split and data.test_path both choose the test split; set one of them.");
+    }
+    for (auto [list, key] : {std::pair{&d.resize, "data.resize"}, {&d.centerCrop, "data.center_crop"}}) {
+        check(list->empty() || list->size() == 2, std::string(key) + " must be [height, width] or [], got "
+                                                       + std::to_string(list->size()) + " values.");
+        for (int v : *list)
+            check(v > 0 && v <= 8192, std::string(key) + " sizes must be in 1…8192, got " + std::to_string(v) + ".");
+    }
+    check(d.channels == 0 || d.channels == 1 || d.channels == 3,
+          "data.channels must be 0 (as stored), 1 (grayscale) or 3 (RGB), got " + std::to_string(d.channels) + ".");
+    check(d.normalize == "auto" || d.normalize == "none" || d.normalize == "standardize" || d.normalize == "given",
+          "data.normalize \"" + d.normalize + "\" is unknown (expected auto, none, standardize or given).");
+    check(d.featureMean.size() == d.featureStd.size(), "data.feature_mean has " + std::to_string(d.featureMean.size())
+                                                           + " values but data.feature_std has " + std::to_string(d.featureStd.size()) + ".");
+    check(d.normalize != "given" || !d.featureMean.empty(),
+          "data.normalize \"given\" needs data.feature_mean and data.feature_std (one value per channel or feature).");
+    for (float v : d.featureStd)
+        check(std::isfinite(v) && v > 0.0f, "data.feature_std values must be positive.");
+    for (float v : d.featureMean)
+        check(std::isfinite(v), "data.feature_mean values must be finite.");
+    check(d.randomCropPadding >= 0 && d.randomCropPadding <= 256,
+          "data.random_crop_padding must be in 0…256, got " + std::to_string(d.randomCropPadding) + ".");
+    const TaskSettings &task = c.task;
+    check(task.type == "classification" || task.type == "regression" || task.type == "multilabel",
+          "task.type \"" + task.type + "\" is unknown (expected classification, regression or multilabel).");
+    if (task.type == "classification")
+        check(task.loss.empty() || task.loss == "cross-entropy",
+              "task.loss \"" + task.loss + "\" does not fit a classification (its loss is cross-entropy).");
+    if (task.type == "multilabel")
+        check(task.loss.empty() || task.loss == "bce",
+              "task.loss \"" + task.loss + "\" does not fit a multilabel task (its loss is bce, sigmoid binary cross-entropy).");
+    if (task.type == "regression")
+        check(task.loss.empty() || task.loss == "mse" || task.loss == "l1" || task.loss == "huber",
+              "task.loss \"" + task.loss + "\" is unknown for regression (expected mse, l1 or huber).");
+    check(std::isfinite(task.huberDelta) && task.huberDelta > 0.0f, "task.huber_delta must be positive.");
+    check(!c.hidden.empty() || c.model != "mlp" || !c.modelFile.empty(), "model.hidden must list at least one layer size for mlp.");
+    for (int h : c.hidden)
+        check(h > 0 && h <= 65536, "model.hidden sizes must be in 1…65536, got " + std::to_string(h) + ".");
     if (c.data.dataset == "idx")
         check(!c.data.trainImages.empty() && !c.data.trainLabels.empty() && !c.data.testImages.empty()
                   && !c.data.testLabels.empty(),
@@ -409,9 +536,18 @@ void validateRunConfig(const RunConfig &c)
                            {k.keepCheckpointMax, "keep_checkpoint_max"}, {k.keepCheckpointPerNMinutes, "keep_checkpoint_per_n_minutes"},
                            {k.saveTopK, "save_top_k"}, {k.keepPeriod, "keep_period"}})
         check(v >= 0, std::string("checkpoint.") + name + " must be 0 or more, got " + std::to_string(v) + ".");
-    check(k.monitor == "eval_accuracy" || k.monitor == "eval_loss",
-          "checkpoint.monitor \"" + k.monitor + "\" is unknown (expected eval_accuracy or eval_loss).");
-    check(k.mode == "max" || k.mode == "min", "checkpoint.mode \"" + k.mode + "\" is unknown (expected max or min).");
+    {
+        const auto names = taskMetricNames(c.task.type);
+        bool knownMonitor = k.monitor == "auto" || k.monitor == "eval_loss";
+        std::string list = "auto, eval_loss";
+        for (const auto &m : names) {
+            knownMonitor = knownMonitor || k.monitor == "eval_" + m;
+            list += ", eval_" + m;
+        }
+        check(knownMonitor, "checkpoint.monitor \"" + k.monitor + "\" is unknown for a " + c.task.type + " task (expected " + list + ").");
+    }
+    check(k.mode == "auto" || k.mode == "max" || k.mode == "min",
+          "checkpoint.mode \"" + k.mode + "\" is unknown (expected auto, max or min).");
     for (const auto &a : k.appendInfo)
         check(a == "epoch_num" || a == "step_num",
               "checkpoint.append_info \"" + a + "\" is unknown (MindSpore accepts epoch_num and step_num).");
@@ -421,6 +557,9 @@ void validateRunConfig(const RunConfig &c)
     check(k.cntk.frequency >= 0, "checkpoint.cntk.frequency must be 0 or more, got " + std::to_string(k.cntk.frequency) + ".");
     check(k.cntk.unit == "samples" || k.cntk.unit == "minibatches" || k.cntk.unit == "sweeps",
           "checkpoint.cntk.unit \"" + k.cntk.unit + "\" is unknown (expected samples, minibatches or sweeps).");
+    if (k.enabled && k.format == "cntk")
+        check(c.task.type == "classification", "checkpoint.format \"cntk\" writes CNTK's CrossEntropyWithSoftmax training function: "
+                                               "it holds classification runs only; use format \"mindspore\" for a " + c.task.type + " task.");
     if (k.enabled && k.format == "cntk")
         check(k.saveCheckpointSteps == 0 && k.saveCheckpointSeconds == 0,
               "checkpoint: save_checkpoint_steps and save_checkpoint_seconds are MindSpore triggers; with format \"cntk\" "

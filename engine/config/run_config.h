@@ -9,19 +9,37 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace netwright {
 
 struct DataSettings {
-    std::string dataset;                // fashion-mnist, idx, csv
+    std::string dataset;                // path, fashion-mnist, idx, csv
     std::string trainImages, trainLabels, testImages, testLabels;
     std::string trainCsv, testCsv;
     bool csvHeader = false;
     bool shuffle = true;
     bool dropLast = false;
-    float scale = 1.0f, mean = 0.0f, std = 1.0f;
+    float scale = 1.0f, mean = 0.0f, std = 1.0f; // fashion-mnist, idx, csv: x' = (x·scale − mean) / std
     int evalBatchSize = 1000;
+    // dataset "path" (see proto/run_config.proto for every key)
+    std::string path, testPath;
+    float testSplit = 0.0f;
+    std::string label;                  // CSV target column(s), comma-separated
+    std::string targets;                // .npy targets beside .npy features
+    std::vector<int> resize, centerCrop; // [H, W] or empty
+    int channels = 0;                   // 0 = as stored
+    std::string normalize = "auto";     // auto, none, standardize, given
+    std::vector<float> featureMean, featureStd;
+    int randomCropPadding = 0;
+    bool horizontalFlip = false;
+};
+
+struct TaskSettings {
+    std::string type = "classification"; // classification, regression, multilabel
+    std::string loss;                    // "" = the task's own; regression: mse, l1, huber
+    float huberDelta = 1.0f;
 };
 
 struct TrainingSettings {
@@ -42,8 +60,8 @@ struct CheckpointSettings {
     int keepCheckpointPerNMinutes = 0;
     bool saveEveryEpoch = true;
     bool saveAtEnd = true;
-    std::string monitor = "eval_accuracy";  // eval_accuracy, eval_loss
-    std::string mode = "max";               // max, min
+    std::string monitor = "auto";           // auto (the task's main metric), eval_loss, eval_<metric>
+    std::string mode = "auto";              // auto (the metric's own), max, min
     int saveTopK = 1;
     int keepPeriod = 0;
     bool crcCheck = false;
@@ -66,7 +84,9 @@ struct RunConfig {
     std::string model;     // a zoo model, or (with modelFile) the run's name for the model
     std::string modelFile; // a model file to train instead (model.file); empty: the zoo model
     std::string init;
+    std::vector<int> hidden{256, 128}; // mlp hidden layer sizes
     DataSettings data;
+    TaskSettings task;
     OptimizerSettings optimizer;
     double lr = 0.01;
     ScheduleSettings schedule;
@@ -87,6 +107,11 @@ RunConfig parseRunConfig(const std::string &json, const std::string &source, con
 RunConfig loadRunConfigFile(const std::string &path, const RunConfig &base);
 // Every key, defaults included: what a run directory records as "the config as run".
 std::string runConfigToJson(const RunConfig &config);
+// The evaluation metrics a task reports, its main one first: classification accuracy, top5;
+// regression r2, rmse, mae; multilabel f1, precision, recall (means over the labels).
+std::vector<std::string> taskMetricNames(const std::string &task);
+// checkpoint.monitor and .mode with "auto" resolved: ("eval_accuracy", true) …
+std::pair<std::string, bool> resolveMonitor(const CheckpointSettings &checkpoint, const std::string &task);
 // Range and name checks; throws Error naming the key.
 void validateRunConfig(const RunConfig &config);
 

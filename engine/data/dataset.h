@@ -7,14 +7,22 @@
 #include "core/tensor.h"
 
 #include <string>
+#include <vector>
 
 namespace netwright {
 
 struct Dataset {
     std::string name;
     Tensor features; // [N, sample…] as uint8 (raw pixels) or float32
-    Tensor labels;   // [N] int64
+    // Classes: [N] int64. Values (regression targets, multilabel 0/1 labels): [N, T] float32.
+    Tensor labels;
+    // Classes: the class count. Values: T, the targets per sample.
     int64_t classes = 0;
+    std::vector<std::string> classNames;  // one per class where the source names them (folders, strings)
+    std::vector<std::string> targetNames; // value targets: one per column where the source names them
+    std::vector<std::string> featureNames; // tables: the feature columns' names
+
+    bool hasClassLabels() const { return labels.defined() && labels.dtype() == DType::Int64; }
 
     int64_t size() const { return labels.defined() ? labels.dim(0) : 0; }
     Shape sampleShape() const { return Shape(features.shape().begin() + 1, features.shape().end()); }

@@ -3,19 +3,48 @@
 
 #include "core/error.h"
 
+#include <cstring>
 #include <numeric>
 
 namespace netwright {
 
+namespace {
+FeatureNormalization fromScalar(const Normalization &n)
+{
+    check(n.std != 0.0f, "data.std must not be 0.");
+    return {n.scale, {n.mean}, {n.std}, 1};
+}
+} // namespace
+
 DatasetSource::DatasetSource(std::shared_ptr<const Dataset> data, int64_t batchSize, bool shuffle, bool dropLast,
                              uint64_t seed, Normalization norm)
-    : m_data(std::move(data)), m_batchSize(batchSize), m_shuffle(shuffle), m_dropLast(dropLast), m_norm(norm), m_rng(seed)
+    : DatasetSource(std::move(data), batchSize, shuffle, dropLast, seed, fromScalar(norm), Augmentation{})
+{
+}
+
+DatasetSource::DatasetSource(std::shared_ptr<const Dataset> data, int64_t batchSize, bool shuffle, bool dropLast,
+                             uint64_t seed, FeatureNormalization norm, Augmentation augmentation)
+    : m_data(std::move(data)), m_batchSize(batchSize), m_shuffle(shuffle), m_dropLast(dropLast), m_norm(std::move(norm)),
+      m_augment(augmentation), m_rng(seed)
 {
     check(m_batchSize > 0, "training.batch_size must be positive, got " + std::to_string(batchSize) + ".");
     check(m_data->size() > 0, "The dataset \"" + m_data->name + "\" is empty.");
     check(!m_dropLast || m_data->size() >= m_batchSize, "The dataset \"" + m_data->name + "\" has fewer samples ("
                                                             + std::to_string(m_data->size()) + ") than one batch.");
-    check(m_norm.std != 0.0f, "data.std must not be 0.");
+    check(m_norm.mean.size() == m_norm.std.size() && m_norm.inner > 0, "The feature normalisation is inconsistent.");
+    const Shape sample = m_data->sampleShape();
+    check(!m_augment.active() || sample.size() == 3,
+          "Random crops and flips apply to images [C,H,W]; \"" + m_data->name + "\" has samples of shape " + shapeToString(sample) + ".");
+    const int64_t per = m_data->features.numel() / m_data->size();
+    m_a.assign(static_cast<size_t>(per), m_norm.scale);
+    m_c.assign(static_cast<size_t>(per), 0.0f);
+    const auto k = static_cast<int64_t>(m_norm.mean.size());
+    for (int64_t e = 0; k > 0 && e < per; ++e) {
+        const auto c = static_cast<size_t>((e / m_norm.inner) % k);
+        check(m_norm.std[c] != 0.0f, "data.std must not be 0.");
+        m_a[static_cast<size_t>(e)] = m_norm.scale / m_norm.std[c];
+        m_c[static_cast<size_t>(e)] = -m_norm.mean[c] / m_norm.std[c];
+    }
     beginEpoch();
 }
 
@@ -55,26 +84,63 @@ std::optional<Minibatch> DatasetSource::next()
     shape[0] = b;
     Minibatch mb;
     mb.features = Tensor(shape);
-    mb.labels = Tensor({b}, DType::Int64);
     mb.epoch = m_epoch;
     mb.index = m_position / m_batchSize;
-    const float a = m_norm.scale / m_norm.std, c = -m_norm.mean / m_norm.std;
+    const bool bytes = m_data->features.dtype() == DType::UInt8;
+    const float *a = m_a.data(), *c = m_c.data();
     float *dst = mb.features.data();
+    const size_t labelRow = m_data->labels.byteSize() / static_cast<size_t>(n);
+    Shape labelShape = m_data->labels.shape();
+    labelShape[0] = b;
+    mb.labels = Tensor(labelShape, m_data->labels.dtype());
     for (int64_t i = 0; i < b; ++i) {
         const int64_t src = m_order[static_cast<size_t>(m_position + i)];
-        if (m_data->features.dtype() == DType::UInt8) {
+        float *out = dst + i * sample;
+        if (m_augment.active()) {
+            augmentSample(src, out);
+        } else if (bytes) {
             const uint8_t *p = m_data->features.dataAs<uint8_t>() + src * sample;
             for (int64_t k = 0; k < sample; ++k)
-                dst[i * sample + k] = static_cast<float>(p[k]) * a + c;
+                out[k] = static_cast<float>(p[k]) * a[k] + c[k];
         } else {
             const float *p = m_data->features.data() + src * sample;
             for (int64_t k = 0; k < sample; ++k)
-                dst[i * sample + k] = p[k] * a + c;
+                out[k] = p[k] * a[k] + c[k];
         }
-        mb.labels.dataAs<int64_t>()[i] = m_data->labels.dataAs<int64_t>()[src];
+        std::memcpy(static_cast<uint8_t *>(mb.labels.raw()) + static_cast<size_t>(i) * labelRow,
+                    static_cast<const uint8_t *>(m_data->labels.raw()) + static_cast<size_t>(src) * labelRow, labelRow);
     }
     m_position += b;
     return mb;
+}
+
+void DatasetSource::augmentSample(int64_t src, float *out) const
+{
+    // One stream per (seed, epoch, sample): a resumed run draws the very same crops and flips.
+    Rng rng(deriveSeed(deriveSeed(m_augment.seed, static_cast<uint64_t>(m_epoch)), static_cast<uint64_t>(src)));
+    const Shape s = m_data->sampleShape();
+    const int64_t C = s[0], H = s[1], W = s[2], p = m_augment.padding;
+    const int64_t oy = p ? static_cast<int64_t>(rng.below(static_cast<uint64_t>(2 * p + 1))) - p : 0;
+    const int64_t ox = p ? static_cast<int64_t>(rng.below(static_cast<uint64_t>(2 * p + 1))) - p : 0;
+    const bool flip = m_augment.horizontalFlip && rng.uniform() < 0.5f;
+    const int64_t sample = C * H * W;
+    const bool bytes = m_data->features.dtype() == DType::UInt8;
+    const uint8_t *pb = bytes ? m_data->features.dataAs<uint8_t>() + src * sample : nullptr;
+    const float *pf = bytes ? nullptr : m_data->features.data() + src * sample;
+    for (int64_t ch = 0; ch < C; ++ch)
+        for (int64_t y = 0; y < H; ++y)
+            for (int64_t x = 0; x < W; ++x) {
+                // crop of the zero-padded image, then the flip of that crop
+                const int64_t cx = flip ? W - 1 - x : x;
+                const int64_t sy = y + oy, sx = cx + ox;
+                const int64_t e = (ch * H + y) * W + x;
+                float v = 0.0f;
+                if (sy >= 0 && sy < H && sx >= 0 && sx < W) {
+                    const int64_t at = (ch * H + sy) * W + sx;
+                    v = bytes ? static_cast<float>(pb[at]) : pf[at];
+                }
+                out[e] = v * m_a[static_cast<size_t>(e)] + m_c[static_cast<size_t>(e)];
+            }
 }
 
 SourceState DatasetSource::saveState() const

@@ -18,7 +18,7 @@ namespace netwright {
 
 struct Minibatch {
     Tensor features; // [B, sample…] float32, normalised
-    Tensor labels;   // [B] int64
+    Tensor labels;   // [B] int64 classes, or [B, T] float32 values
     int64_t epoch = 0;  // 0-based epoch this batch belongs to
     int64_t index = 0;  // 0-based batch index within the epoch
 };
@@ -45,10 +45,30 @@ public:
     virtual int64_t batchSize() const = 0;
 };
 
+// One scale, mean and std for every value (the fashion-mnist, idx and csv datasets' keys).
 struct Normalization {
     float scale = 1.0f; // x' = (x * scale - mean) / std
     float mean = 0.0f;
     float std = 1.0f;
+};
+
+// How features become the model's input: x' = (x·scale − mean[k]) / std[k], where k is the
+// channel (images [C,H,W]: (element index within the sample / inner) mod K) or the feature
+// (K = the last dimension, inner = 1). An empty mean means x' = x·scale.
+struct FeatureNormalization {
+    float scale = 1.0f;
+    std::vector<float> mean, std;
+    int64_t inner = 1;
+    bool operator==(const FeatureNormalization &) const = default;
+};
+
+// Training-only image augmentation, drawn per sample from (seed, epoch, sample index): the same
+// sample in the same epoch gets the same crop and flip however the run was interrupted.
+struct Augmentation {
+    int64_t padding = 0;  // pad by this many zero pixels, then crop back at a random place
+    bool horizontalFlip = false;
+    uint64_t seed = 0;
+    bool active() const { return padding > 0 || horizontalFlip; }
 };
 
 // Minibatches from an in-memory Dataset, reshuffled each epoch from a seeded stream.
@@ -56,6 +76,8 @@ class DatasetSource final : public MinibatchSource {
 public:
     DatasetSource(std::shared_ptr<const Dataset> data, int64_t batchSize, bool shuffle, bool dropLast, uint64_t seed,
                   Normalization norm);
+    DatasetSource(std::shared_ptr<const Dataset> data, int64_t batchSize, bool shuffle, bool dropLast, uint64_t seed,
+                  FeatureNormalization norm, Augmentation augmentation);
     std::optional<Minibatch> next() override;
     SourceState saveState() const override;
     void restoreState(const SourceState &state) override;
@@ -66,11 +88,14 @@ public:
 
 private:
     void beginEpoch();
+    void augmentSample(int64_t src, float *out) const;
 
     std::shared_ptr<const Dataset> m_data;
     int64_t m_batchSize;
     bool m_shuffle, m_dropLast;
-    Normalization m_norm;
+    FeatureNormalization m_norm;
+    Augmentation m_augment;
+    std::vector<float> m_a, m_c; // per element of a sample: x' = x·a + c
     Rng m_rng;
     Rng::State m_epochRng{};
     std::vector<int64_t> m_order;

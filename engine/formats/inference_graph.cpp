@@ -39,7 +39,7 @@ InferenceGraph inferenceGraph(const Graph &model, bool dynamicBatch, const std::
     // kernel for every op), so a model the engine cannot even run still gets the whole list.
     std::vector<std::string> unknown;
     for (const auto &n : model.nodes)
-        if (n.opType != "SoftmaxCrossEntropyLoss" && n.opType != "Dropout" && n.opType != "Identity" && !mappable(n.opType))
+        if (!isTrainingLoss(n.opType) && n.opType != "Dropout" && n.opType != "Identity" && !mappable(n.opType))
             unknown.push_back(n.describe() + ": no " + target + " equivalent");
     try {
         return inferenceGraph(model, dynamicBatch);
@@ -55,7 +55,7 @@ InferenceGraph inferenceGraph(const Graph &model, bool dynamicBatch)
     g.graph = &model;
     std::set<std::string> dropped{"labels"};
     for (const auto &n : model.nodes) {
-        if (n.opType == "SoftmaxCrossEntropyLoss") {
+        if (isTrainingLoss(n.opType)) {
             dropped.insert(n.outputs.begin(), n.outputs.end());
             continue;
         }

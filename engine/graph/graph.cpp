@@ -177,4 +177,10 @@ int64_t Graph::parameterCount() const
     return total;
 }
 
+bool isTrainingLoss(const std::string &opType)
+{
+    return opType == "SoftmaxCrossEntropyLoss" || opType == "MeanSquaredErrorLoss" || opType == "L1Loss" || opType == "HuberLoss"
+           || opType == "SigmoidBinaryCrossEntropyLoss";
+}
+
 } // namespace netwright

@@ -59,4 +59,8 @@ public:
     int64_t parameterCount() const;
 };
 
+// The loss ops the trainer appends after a model (softmax cross-entropy, the regression losses,
+// sigmoid binary cross-entropy): what exporters and the inference graph leave out.
+bool isTrainingLoss(const std::string &opType);
+
 } // namespace netwright

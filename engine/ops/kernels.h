@@ -27,6 +27,7 @@ void registerConcat(KernelTable &t);
 void registerClip(KernelTable &t);
 void registerDropout(KernelTable &t);
 void registerSoftmaxCrossEntropyLoss(KernelTable &t);
+void registerRegressionLosses(KernelTable &t);
 
 // The CPU kernel `cpu` for tensors on a device: copies the inputs to the host, runs it there and
 // copies the outputs (and the inputs it writes, and the gradients) back (ops/host_fallback.cpp).

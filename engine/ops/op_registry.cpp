@@ -35,6 +35,7 @@ const Table &cpuTable()
         registerClip(t);
         registerDropout(t);
         registerSoftmaxCrossEntropyLoss(t);
+        registerRegressionLosses(t);
         return t;
     }();
     return table;

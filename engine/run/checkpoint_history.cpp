@@ -38,10 +38,15 @@ Json toJson(const HistoryEvent &e)
             j["eval_accuracy"] = *e.evalAccuracy;
         if (e.evalLoss)
             j["eval_loss"] = *e.evalLoss;
+        for (const auto &m : e.evalMetrics)
+            j["eval_" + m.name] = m.value;
         break;
     case K::Metrics:
-        j["eval_accuracy"] = e.evalAccuracy.value_or(0.0);
+        if (e.evalAccuracy || e.evalMetrics.empty())
+            j["eval_accuracy"] = e.evalAccuracy.value_or(0.0);
         j["eval_loss"] = e.evalLoss.value_or(0.0);
+        for (const auto &m : e.evalMetrics)
+            j["eval_" + m.name] = m.value;
         break;
     case K::Linked:
         j["target"] = e.target;
@@ -117,6 +122,12 @@ HistoryLog toHistory(const JsonlText &parsed, const std::string &path)
         e.time = optionalNumber(f, "time");
         e.evalAccuracy = optionalNumber(f, "eval_accuracy");
         e.evalLoss = optionalNumber(f, "eval_loss");
+        for (const auto &item : line.value.items()) {
+            const std::string &key = item.key();
+            if (key.rfind("eval_", 0) != 0 || key == "eval_accuracy" || key == "eval_loss")
+                continue;
+            e.evalMetrics.push_back({key.substr(5), f.number(key.c_str())});
+        }
         log.events.push_back(std::move(e));
     }
     return log;
@@ -162,6 +173,7 @@ std::vector<CheckpointRow> historyRows(const HistoryLog &log, const std::string 
             r.time = e.time.value_or(0.0);
             r.accuracy = e.evalAccuracy;
             r.loss = e.evalLoss;
+            r.metrics = e.evalMetrics;
             if (CheckpointRow *old = find(r.file); old && old->status == "kept")
                 old->status = "replaced";
             rows.push_back(std::move(r));
@@ -171,6 +183,7 @@ std::vector<CheckpointRow> historyRows(const HistoryLog &log, const std::string 
             if (CheckpointRow *r = find(e.file)) {
                 r->accuracy = e.evalAccuracy;
                 r->loss = e.evalLoss;
+                r->metrics = e.evalMetrics;
             }
             break;
         case HistoryEvent::Kind::Deleted:
@@ -187,6 +200,18 @@ std::vector<CheckpointRow> historyRows(const HistoryLog &log, const std::string 
         if (r.status == "kept" && !onDisk(r.file))
             r.status = "missing";
     return rows;
+}
+
+std::optional<double> CheckpointRow::metric(const std::string &name) const
+{
+    if (name == "accuracy")
+        return accuracy;
+    if (name == "loss")
+        return loss;
+    for (const auto &m : metrics)
+        if (m.name == name)
+            return m.value;
+    return std::nullopt;
 }
 
 } // namespace netwright::run

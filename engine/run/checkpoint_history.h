@@ -5,6 +5,8 @@
 // last line is left out and said). Layer: engine/run.
 #pragma once
 
+#include "train/observer.h"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -23,6 +25,7 @@ struct HistoryEvent {
     bool hasEpoch = true, hasBytes = true; // a breakpoint save records neither
     std::optional<double> time;            // seconds since the Unix epoch
     std::optional<double> evalAccuracy, evalLoss;
+    std::vector<Metric> evalMetrics; // the task's other metrics ("eval_r2", "eval_top5" … in the line)
 };
 
 const char *historyEventName(HistoryEvent::Kind kind); // "saved", "graph_meta", …
@@ -37,6 +40,9 @@ struct CheckpointRow {
     int64_t epoch = 0, step = 0, bytes = 0;
     double time = 0; // seconds since the Unix epoch
     std::optional<double> accuracy, loss;
+    std::vector<Metric> metrics; // the task's other evaluation metrics (r2, rmse, top5 …)
+    // accuracy, loss or one of `metrics` by name ("accuracy", "r2" …).
+    std::optional<double> metric(const std::string &name) const;
 };
 
 struct HistoryLog {

@@ -5,6 +5,7 @@
 #include "core/error.h"
 #include "run/jsonl.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -29,7 +30,10 @@ Json toJson(const MetricsRecord &r)
         j["global_step"] = r.globalStep;
         j["batch_size"] = r.batchSize;
         j["loss"] = r.loss;
-        j["accuracy"] = r.accuracy;
+        if (r.hasAccuracy)
+            j["accuracy"] = r.accuracy;
+        for (const auto &m : r.metrics)
+            j[m.name] = m.value;
         j["lr"] = r.lr;
         break;
     case Type::Epoch:
@@ -38,7 +42,8 @@ Json toJson(const MetricsRecord &r)
         j["global_step"] = r.globalStep;
         j["samples"] = r.samples;
         j["train_loss"] = r.trainLoss;
-        j["train_accuracy"] = r.trainAccuracy;
+        if (r.hasAccuracy)
+            j["train_accuracy"] = r.trainAccuracy;
         break;
     case Type::Eval:
         j["type"] = "eval";
@@ -46,9 +51,13 @@ Json toJson(const MetricsRecord &r)
         j["global_step"] = r.globalStep;
         j["split"] = "test";
         j["samples"] = r.samples;
-        j["correct"] = r.correct;
+        if (r.hasAccuracy)
+            j["correct"] = r.correct;
         j["loss"] = r.loss;
-        j["accuracy"] = r.accuracy;
+        if (r.hasAccuracy)
+            j["accuracy"] = r.accuracy;
+        for (const auto &m : r.metrics)
+            j[m.name] = m.value;
         break;
     case Type::End:
         j["type"] = "end";
@@ -89,27 +98,41 @@ MetricsLogContents readMetricsLog(const std::string &path)
         if (!known)
             f.fail("type", "is \"" + type + "\", not step, epoch, eval or end");
         r.globalStep = f.integer("global_step");
+        // The task's figures: every numeric key the record type does not define itself.
+        auto readMetrics = [&](std::initializer_list<const char *> own) {
+            for (const auto &item : line.value.items()) {
+                const std::string &key = item.key();
+                if (std::any_of(own.begin(), own.end(), [&](const char *k) { return key == k; }))
+                    continue;
+                r.metrics.push_back({key, f.number(key.c_str())});
+            }
+        };
         switch (r.type) {
         case Type::Step:
             r.epoch = f.integer("epoch");
             r.step = f.integer("step");
             r.batchSize = f.integer("batch_size");
             r.loss = f.number("loss");
-            r.accuracy = f.number("accuracy");
+            r.hasAccuracy = f.present("accuracy");
+            r.accuracy = r.hasAccuracy ? f.number("accuracy") : 0.0;
             r.lr = f.number("lr");
+            readMetrics({"type", "epoch", "step", "global_step", "batch_size", "loss", "accuracy", "lr"});
             break;
         case Type::Epoch:
             r.epoch = f.integer("epoch");
             r.samples = f.integer("samples");
             r.trainLoss = f.number("train_loss");
-            r.trainAccuracy = f.number("train_accuracy");
+            r.hasAccuracy = f.present("train_accuracy");
+            r.trainAccuracy = r.hasAccuracy ? f.number("train_accuracy") : 0.0;
             break;
         case Type::Eval:
             r.epoch = f.integer("epoch");
             r.samples = f.integer("samples");
-            r.correct = f.integer("correct");
+            r.hasAccuracy = f.present("accuracy");
+            r.correct = r.hasAccuracy ? f.integer("correct") : 0;
             r.loss = f.number("loss");
-            r.accuracy = f.number("accuracy");
+            r.accuracy = r.hasAccuracy ? f.number("accuracy") : 0.0;
+            readMetrics({"type", "epoch", "global_step", "split", "samples", "correct", "loss", "accuracy"});
             break;
         case Type::End:
             r.epochsDone = f.integer("epochs_done");
@@ -165,6 +188,9 @@ void MetricsLog::onStep(const StepInfo &s)
     r.batchSize = s.batchSize;
     r.loss = s.loss;
     r.accuracy = s.accuracy;
+    r.hasAccuracy = s.metric.name.empty() || s.metric.name == "accuracy";
+    if (!r.hasAccuracy)
+        r.metrics.push_back(s.metric);
     r.lr = s.lr;
     write(r);
 }
@@ -178,6 +204,7 @@ void MetricsLog::onEpochEnd(const EpochInfo &e)
     r.samples = e.samples;
     r.trainLoss = e.trainLoss;
     r.trainAccuracy = e.trainAccuracy;
+    r.hasAccuracy = e.hasAccuracy;
     write(r);
 }
 
@@ -191,6 +218,10 @@ void MetricsLog::onEvaluation(const EvalInfo &e)
     r.correct = e.correct;
     r.loss = e.loss;
     r.accuracy = e.accuracy;
+    r.hasAccuracy = e.metrics.empty() || e.metrics.front().name == "accuracy";
+    for (const auto &m : e.metrics)
+        if (m.name != "accuracy")
+            r.metrics.push_back(m);
     write(r);
 }
 

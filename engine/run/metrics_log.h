@@ -24,6 +24,11 @@ struct MetricsRecord {
     double trainLoss = 0, trainAccuracy = 0;                     // epoch
     int64_t epochsDone = 0;                                      // end
     bool stopped = false;                                        // end
+    // Classification records carry accuracy (and eval: correct); the other tasks do not.
+    bool hasAccuracy = true;
+    // step: the task's step figure unless it is accuracy (mae, f1); eval: the task's metrics
+    // besides accuracy (top5, r2, rmse, mae, f1, precision, recall, f1[label]).
+    std::vector<Metric> metrics;
 };
 
 struct MetricsLogContents {

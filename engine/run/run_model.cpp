@@ -12,7 +12,9 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <cmath>
 #include <map>
+#include <tuple>
 
 namespace netwright {
 
@@ -42,7 +44,36 @@ std::string shortNumber(double v)
     return buf;
 }
 
-// A run directory: its best checkpoint by test accuracy, else the one resume would restore.
+// How the recorded normalisation reads in an export's metadata; "" when none is recorded.
+std::string recordedNormalization(const TrainingState &entries)
+{
+    const Tensor *scale = nullptr, *mean = nullptr, *sd = nullptr;
+    for (const auto &e : entries) {
+        if (e.isString || e.tensor.dtype() != DType::Float32)
+            continue;
+        if (e.name == "netwright.data.feature_scale" && e.tensor.numel() == 1)
+            scale = &e.tensor;
+        else if (e.name == "netwright.data.feature_mean")
+            mean = &e.tensor;
+        else if (e.name == "netwright.data.feature_std")
+            sd = &e.tensor;
+    }
+    if (!scale)
+        return {};
+    auto list = [](const Tensor &t) {
+        std::string s;
+        for (int64_t i = 0; i < t.numel() && i < 4096; ++i)
+            s += (i ? ", " : "") + shortNumber(t.data()[i]);
+        return t.numel() == 1 ? s : "[" + s + "]";
+    };
+    std::string text = "x * " + shortNumber(scale->data()[0]);
+    if (mean && sd && mean->numel() == sd->numel() && mean->numel() > 0)
+        text = "(" + text + " - " + list(*mean) + ") / " + list(*sd);
+    return text;
+}
+
+// A run directory: its best checkpoint by the run's monitored metric (test accuracy for a
+// classification, R² for a regression …), else the one resume would restore.
 // The history row of the chosen file (its metrics) when it has one.
 struct Chosen {
     RunDirectory dir;
@@ -64,10 +95,18 @@ Chosen choose(const std::string &path)
     std::error_code ec;
     if (fs::is_directory(path, ec)) {
         const RunDirectory dir = RunDirectory::open(path);
+        const RunConfig config = dir.readConfig();
+        auto [monitor, higherIsBetter] = resolveMonitor(config.checkpoint, config.task.type);
+        if (monitor == "eval_loss") // the best model by a metric, not by the loss, where the task has one
+            std::tie(monitor, higherIsBetter) = resolveMonitor({}, config.task.type);
+        const std::string name = monitor.substr(5); // without "eval_"
         std::optional<run::CheckpointRow> best;
-        for (const auto &r : dir.history())
-            if (r.status == "kept" && r.accuracy && (!best || *r.accuracy > *best->accuracy))
+        for (const auto &r : dir.history()) {
+            const auto v = r.metric(name);
+            if (r.status == "kept" && v && std::isfinite(*v)
+                && (!best || (higherIsBetter ? *v > *best->metric(name) : *v < *best->metric(name))))
                 best = r;
+        }
         if (best)
             return {dir, best->file, best};
         const std::string file = findRestoreCheckpoint(dir.readConfig().checkpoint, dir.readConfig().model, dir.path());
@@ -113,9 +152,12 @@ RunModel restoreRunModel(const RunDirectory &dir, const std::string &checkpointF
     const auto entries = readTrainingStateFile(path);
     std::optional<Shape> sample = recordedSampleShape(entries);
     std::string dataName = "the run's data";
-    int64_t classes = 0;
+    int64_t classes = recordedOutputs(entries).value_or(0);
+    out.task = recordedString(entries, kTaskEntry);
+    out.classNames = recordedString(entries, kClassNamesEntry);
+    out.normalization = recordedNormalization(entries);
     if (!sample) { // written before the sample shape was recorded: the data tells it
-        const TrainingData data = loadTrainingData(out.config.data);
+        const TrainingData data = loadTrainingData(out.config);
         sample = data.train->sampleShape();
         classes = std::max(data.train->classes, data.test->classes);
         dataName = data.train->name;
@@ -186,12 +228,19 @@ ExportSource loadExportSource(const std::string &argument)
                   {"netwright.source_sha256", fileSha256(checkpoint)},
                   {"netwright.global_step", std::to_string(run.globalStep)},
                   {"netwright.model", run.config.model},
-                  {"netwright.input_normalization",
-                   "(x * " + shortNumber(d.scale) + " - " + shortNumber(d.mean) + ") / " + shortNumber(d.std)}};
+                  {"netwright.input_normalization", !run.normalization.empty() ? run.normalization
+                                                                               : "(x * " + shortNumber(d.scale) + " - " + shortNumber(d.mean)
+                                                                                     + ") / " + shortNumber(d.std)}};
+    l.metadata.emplace_back("netwright.task", run.task.empty() ? run.config.task.type : run.task);
+    if (!run.classNames.empty())
+        l.metadata.emplace_back("netwright.class_names", run.classNames);
     if (source.row && source.row->accuracy)
         l.metadata.emplace_back("netwright.eval_accuracy", number(*source.row->accuracy));
     if (source.row && source.row->loss)
         l.metadata.emplace_back("netwright.eval_loss", number(*source.row->loss));
+    if (source.row)
+        for (const auto &m : source.row->metrics)
+            l.metadata.emplace_back("netwright.eval_" + m.name, number(m.value));
     return l;
 }
 

@@ -21,6 +21,10 @@ struct RunModel {
     RunConfig config;
     Graph model;            // the model (no loss) with the checkpoint's parameters and buffers
     int64_t globalStep = 0; // the step the checkpoint was taken at
+    // What the checkpoint records of the data ("" where it was written before they were):
+    std::string task;          // classification, regression, multilabel
+    std::string classNames;    // one a line
+    std::string normalization; // "(x * 0.00392157 - [0.49, 0.48, 0.45]) / [0.25, 0.24, 0.26] per channel"
 };
 
 // Throws Error naming the file and the problem (a missing or mismatched parameter included).

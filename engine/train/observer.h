@@ -8,8 +8,17 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
+#include <vector>
 
 namespace netwright {
+
+// One named figure of a task: accuracy, top5, r2, rmse, mae, f1, precision, recall, f1[label].
+struct Metric {
+    std::string name;
+    double value = 0.0;
+    bool operator==(const Metric &) const = default;
+};
 
 struct TrainBeginInfo {
     int64_t epochs = 0, stepsPerEpoch = 0, startGlobalStep = 0;
@@ -21,19 +30,32 @@ struct TrainBeginInfo {
 
 struct StepInfo {
     int64_t epoch = 0, step = 0, stepsPerEpoch = 0, globalStep = 0, epochs = 0, batchSize = 0;
-    float loss = 0.0f;     // mean cross-entropy of this minibatch
-    float accuracy = 0.0f; // fraction of this minibatch classified right
+    float loss = 0.0f;     // the mean loss of this minibatch (the task's loss)
+    float accuracy = 0.0f; // classification: fraction of this minibatch classified right
     double lr = 0.0;       // the rate this step's update used
+    Metric metric;         // the task's step figure: accuracy, mae (regression) or f1 (multilabel)
 };
 
 struct EpochInfo {
     int64_t epoch = 0, globalStep = 0, samples = 0;
     double trainLoss = 0.0, trainAccuracy = 0.0; // sample-weighted means over the epoch
+    bool hasAccuracy = true;                     // a classification (trainAccuracy means something)
 };
 
 struct EvalInfo {
     int64_t epoch = 0, globalStep = 0, samples = 0, correct = 0;
-    double loss = 0.0, accuracy = 0.0;
+    double loss = 0.0, accuracy = 0.0; // accuracy, correct: classification
+    std::vector<Metric> metrics;       // the task's metrics, its main one first (task_metrics.h)
+    // The value of metric `name` ("loss", "accuracy", "r2" …), or nullopt.
+    std::optional<double> metric(const std::string &name) const
+    {
+        if (name == "loss")
+            return loss;
+        for (const auto &m : metrics)
+            if (m.name == name)
+                return m.value;
+        return std::nullopt;
+    }
 };
 
 struct TrainEndInfo {

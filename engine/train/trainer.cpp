@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/parallel.h"
 #include "dist/communicator.h"
+#include "train/task_metrics.h"
 
 #include <algorithm>
 #include <cmath>
@@ -27,8 +28,12 @@ Minibatch sliceRows(const Minibatch &mb, int64_t lo, int64_t hi)
     shape[0] = hi - lo;
     out.features = Tensor(shape);
     std::memcpy(out.features.data(), mb.features.data() + lo * sample, static_cast<size_t>((hi - lo) * sample) * sizeof(float));
-    out.labels = Tensor({hi - lo}, DType::Int64);
-    std::memcpy(out.labels.raw(), mb.labels.dataAs<int64_t>() + lo, static_cast<size_t>(hi - lo) * sizeof(int64_t));
+    Shape labelShape = mb.labels.shape();
+    labelShape[0] = hi - lo;
+    out.labels = Tensor(labelShape, mb.labels.dtype());
+    const size_t labelRow = rows ? mb.labels.byteSize() / static_cast<size_t>(rows) : 0;
+    std::memcpy(out.labels.raw(), static_cast<const uint8_t *>(mb.labels.raw()) + static_cast<size_t>(lo) * labelRow,
+                static_cast<size_t>(hi - lo) * labelRow);
     return out;
 }
 
@@ -123,9 +128,33 @@ Trainer::Trainer(Graph model, std::unique_ptr<MinibatchSource> train, std::uniqu
         fits = declared[d] < 0 || declared[d] == inShape[d];
     check(fits, "Model \"" + m_graph.name + "\" expects input " + shapeToString(declared) + " but the data gives samples of shape "
                     + shapeToString(m_train->sampleShape()) + ".");
-    m_graph.inferShapes({{m_graph.inputs[0].name, inShape}});
-    m_graph.inputs.push_back({"labels", {-1}, DType::Int64});
-    m_graph.addNode("SoftmaxCrossEntropyLoss", "loss", {m_logits, "labels"}, {"loss"}, {{"reduction", std::string("mean")}});
+    const Shape outShape = m_graph.inferShapes({{m_graph.inputs[0].name, inShape}}).at(m_logits);
+    const std::string &task = m_settings.task;
+    check(outShape.size() == 2, "Model \"" + m_graph.name + "\" writes " + shapeToString(outShape) + "; training needs [N, outputs].");
+    const int64_t outputs = outShape[1];
+    m_outputs = outputs;
+    if (task == "classification") {
+        check(m_settings.outputs <= outputs, "Model \"" + m_graph.name + "\" has " + std::to_string(outputs)
+                                                 + " outputs, but the data has " + std::to_string(m_settings.outputs) + " classes.");
+        m_graph.inputs.push_back({"labels", {-1}, DType::Int64});
+        m_graph.addNode("SoftmaxCrossEntropyLoss", "loss", {m_logits, "labels"}, {"loss"}, {{"reduction", std::string("mean")}});
+    } else {
+        check(m_settings.outputs == 0 || m_settings.outputs == outputs,
+              "Model \"" + m_graph.name + "\" has " + std::to_string(outputs) + " outputs, but the data has "
+                  + std::to_string(m_settings.outputs) + (task == "regression" ? " targets" : " labels") + " per sample.");
+        m_graph.inputs.push_back({"labels", {-1, outputs}, DType::Float32});
+        const std::string &loss = m_settings.loss;
+        const std::string op = task == "multilabel" ? "SigmoidBinaryCrossEntropyLoss"
+                               : loss == "l1"       ? "L1Loss"
+                               : loss == "huber"    ? "HuberLoss"
+                                                    : "MeanSquaredErrorLoss";
+        std::map<std::string, Attribute> attrs{{"reduction", std::string("mean")}};
+        if (op == "HuberLoss")
+            attrs["delta"] = m_settings.huberDelta;
+        m_graph.addNode(op, "loss", {m_logits, "labels"}, {"loss"}, attrs);
+    }
+    m_stepSums = std::make_unique<MetricSums>(task, outputs, m_settings.labelNames);
+    m_evalSums = std::make_unique<MetricSums>(task, outputs, m_settings.labelNames);
     m_graph.outputs.push_back({"loss", {}, DType::Float32});
     m_executor = std::make_unique<Executor>(m_graph, m_settings.device);
     m_executor->setDropoutRng(&m_dropoutRng);
@@ -261,7 +290,11 @@ Trainer::GlobalStep Trainer::distributedStep(const Minibatch &mb, double lr, boo
         m_executor->forward({{m_graph.inputs[0].name, shard.features}, {"labels", shard.labels}}, true);
         m_executor->backward("loss");
         lossSum = static_cast<double>(scalarOf(m_executor->value("loss"))) * static_cast<double>(mine);
-        correct = countCorrect(m_executor->value(m_logits), shard.labels);
+        m_stepSums->reset();
+        m_stepSums->add(m_executor->value(m_logits), shard.labels);
+        correct = m_stepSums->correct();
+    } else {
+        m_stepSums->reset();
     }
     // The loss is this rank's mean; weighting by its share of the global batch makes the sum over
     // ranks the gradient of the global mean. A rank without rows this step (a last batch smaller
@@ -274,6 +307,8 @@ Trainer::GlobalStep Trainer::distributedStep(const Minibatch &mb, double lr, boo
     m_optimizer->step(parameterRefs(), lr);
     GlobalStep g;
     gatherRankState(stopRequested, lossSum, correct, &g);
+    if (m_settings.task != "classification") // the step figure over the global batch
+        m_comm->allReduceSum(m_stepSums->sums().data(), m_stepSums->sums().size());
     return g;
 }
 
@@ -383,6 +418,7 @@ EvalInfo Trainer::evaluate(int64_t epoch)
     info.epoch = epoch;
     info.globalStep = m_globalStep;
     double lossSum = 0.0;
+    m_evalSums->reset();
     m_test->restoreState({});
     while (auto mb = m_test->next()) {
         // Data-parallel: each rank evaluates its rows of every batch and the sums are combined.
@@ -394,18 +430,17 @@ EvalInfo Trainer::evaluate(int64_t epoch)
         m_executor->forward({{m_graph.inputs[0].name, part.features}, {"labels", part.labels}}, false);
         const int64_t b = part.labels.dim(0);
         lossSum += static_cast<double>(scalarOf(m_executor->value("loss"))) * static_cast<double>(b);
-        info.correct += countCorrect(m_executor->value(m_logits), part.labels);
-        info.samples += b;
+        m_evalSums->add(m_executor->value(m_logits), part.labels);
     }
     if (m_comm) {
-        double sums[3] = {lossSum, static_cast<double>(info.correct), static_cast<double>(info.samples)};
-        m_comm->allReduceSum(sums, 3);
-        lossSum = sums[0];
-        info.correct = static_cast<int64_t>(sums[1]);
-        info.samples = static_cast<int64_t>(sums[2]);
+        m_comm->allReduceSum(&lossSum, 1);
+        m_comm->allReduceSum(m_evalSums->sums().data(), m_evalSums->sums().size());
     }
+    info.samples = m_evalSums->samples();
+    info.correct = m_evalSums->correct();
     info.loss = info.samples ? lossSum / static_cast<double>(info.samples) : 0.0;
-    info.accuracy = info.samples ? static_cast<double>(info.correct) / static_cast<double>(info.samples) : 0.0;
+    info.metrics = m_evalSums->metrics();
+    info.accuracy = m_settings.task == "classification" ? info.metrics.front().value : 0.0;
     return info;
 }
 
@@ -482,7 +517,9 @@ TrainEndInfo Trainer::run(std::stop_token stop)
                 m_executor->backward("loss");
                 m_optimizer->step(parameterRefs(), lr);
                 global.lossSum = static_cast<double>(loss) * static_cast<double>(b);
-                global.correct = countCorrect(m_executor->value(m_logits), mb->labels);
+                m_stepSums->reset();
+                m_stepSums->add(m_executor->value(m_logits), mb->labels);
+                global.correct = m_stepSums->correct();
             }
             ++m_globalStep;
             StepInfo step;
@@ -495,6 +532,7 @@ TrainEndInfo Trainer::run(std::stop_token stop)
             step.loss = loss;
             const int64_t ok = global.correct;
             step.accuracy = static_cast<float>(ok) / static_cast<float>(b);
+            step.metric = m_stepSums->stepMetric();
             step.lr = lr;
             lossSum += static_cast<double>(step.loss) * static_cast<double>(b);
             correct += ok;
@@ -510,7 +548,8 @@ TrainEndInfo Trainer::run(std::stop_token stop)
         if (end.stopped)
             break;
         EpochInfo ei{epoch + 1, m_globalStep, samples, samples ? lossSum / static_cast<double>(samples) : 0.0,
-                     samples ? static_cast<double>(correct) / static_cast<double>(samples) : 0.0};
+                     samples ? static_cast<double>(correct) / static_cast<double>(samples) : 0.0,
+                     m_settings.task == "classification"};
         lossSum = 0.0;
         correct = 0;
         samples = 0;

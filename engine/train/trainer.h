@@ -22,6 +22,7 @@ namespace netwright {
 
 class Communicator;
 class DeviceCollective;
+class MetricSums;
 
 // Where training stands between two steps: with the parameters and the optimizer slots, this is
 // everything a checkpoint needs for an exact resume.
@@ -53,6 +54,17 @@ struct TrainerSettings {
     // Where the parameters live and the kernels run; its backend must be started (startDevice).
     // The results are the CPU's within float rounding; checkpoints hold host tensors either way.
     Device device = Device::cpu();
+    // What is learnt (config/run_config.h TaskSettings): the loss node appended to the model and
+    // the metrics reported. outputs: the classes or targets the data has (0: not checked).
+    std::string task = "classification";
+    std::string loss;        // "" = the task's own; regression: mse, l1, huber
+    float huberDelta = 1.0f;
+    int64_t outputs = 0;
+    std::vector<std::string> labelNames; // multilabel: names of the labels (per-label F1)
+    // What the data looked like, recorded in checkpoints so that export and evaluation need no
+    // data: the class names and the feature normalisation.
+    std::vector<std::string> classNames;
+    FeatureNormalization normalization;
 };
 
 // A step's loss was NaN or infinite: the run stops before that step's update (the parameters are
@@ -72,8 +84,9 @@ std::string nonFiniteLossMessage(float loss, int64_t globalStep, int64_t epoch, 
 
 class Trainer {
 public:
-    // model: a graph reading "input" and writing its single output (the logits [N, classes]).
-    // The trainer appends a SoftmaxCrossEntropyLoss against the fed "labels".
+    // model: a graph reading "input" and writing its single output [N, outputs] (class logits,
+    // regression values or multilabel logits). The trainer appends the task's loss against the
+    // fed "labels" ([N] int64 classes, or [N, T] float32 targets).
     Trainer(Graph model, std::unique_ptr<MinibatchSource> train, std::unique_ptr<MinibatchSource> test,
             std::unique_ptr<Optimizer> optimizer, TrainerSettings settings);
     ~Trainer();
@@ -106,6 +119,8 @@ public:
     Optimizer &optimizer() { return *m_optimizer; }
     const Optimizer &optimizer() const { return *m_optimizer; }
     const TrainerSettings &settings() const { return m_settings; }
+    // The model's outputs per sample: classes, regression targets or multilabel labels.
+    int64_t outputs() const { return m_outputs; }
     // Valid between steps (in an observer, or before/after run()).
     TrainerProgress progress() const;
     // Continues from `p` at the next run(); throws Error when the data cursor does not fit.
@@ -149,6 +164,8 @@ private:
     std::vector<float> m_reduceBuffer;
     std::unique_ptr<DeviceCollective> m_deviceCollective;
     Tensor m_deviceReduceBuffer;
+    std::unique_ptr<MetricSums> m_stepSums, m_evalSums;
+    int64_t m_outputs = 0;
 };
 
 // Rows whose arg-max equals the label; logits [N,C], labels [N] int64, on any device.

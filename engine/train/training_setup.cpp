@@ -3,15 +3,17 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "data/data_source.h"
 #include "formats/graph_formats.h"
 #include "zoo/model_zoo.h"
 
+#include <optional>
 #include <sys/stat.h>
 
 namespace netwright {
 
 namespace {
-constexpr uint64_t kInitStream = 1, kShuffleStream = 2;
+constexpr uint64_t kInitStream = 1, kShuffleStream = 2, kAugmentStream = 5;
 
 std::string fashionFile(const std::string &name)
 {
@@ -24,23 +26,66 @@ std::string fashionFile(const std::string &name)
 }
 } // namespace
 
-TrainingData loadTrainingData(const DataSettings &d)
+namespace {
+
+// The input size a model file fixes for images ([C,H,W] with known H and W), if any.
+std::optional<ImageGeometry> modelFileGeometry(const RunConfig &c)
 {
+    if (c.modelFile.empty() || !c.data.resize.empty())
+        return std::nullopt;
+    Graph model = importGraphFile(c.modelFile, nullptr);
+    if (model.inputs.size() != 1 || model.inputs[0].shape.size() != 4)
+        return std::nullopt;
+    const Shape &in = model.inputs[0].shape;
+    if (in[2] <= 0 || in[3] <= 0)
+        return std::nullopt;
+    ImageGeometry g{{static_cast<int>(in[2]), static_cast<int>(in[3])}, c.data.centerCrop, c.data.channels};
+    if (g.channels == 0 && (in[1] == 1 || in[1] == 3))
+        g.channels = static_cast<int>(in[1]);
+    return g;
+}
+
+} // namespace
+
+TrainingData loadTrainingData(const RunConfig &c)
+{
+    const DataSettings &d = c.data;
     TrainingData out;
-    if (d.dataset == "fashion-mnist") {
-        out.train = std::make_shared<Dataset>(
-            loadIdxDataset(fashionFile("train-images-idx3-ubyte.gz"), fashionFile("train-labels-idx1-ubyte.gz")));
-        out.test = std::make_shared<Dataset>(
-            loadIdxDataset(fashionFile("t10k-images-idx3-ubyte.gz"), fashionFile("t10k-labels-idx1-ubyte.gz")));
+    out.normalization = {d.scale, {d.mean}, {d.std}, 1};
+    auto legacy = [&](Dataset train, Dataset test) {
+        applyTask(train, c.task.type);
+        applyTask(test, c.task.type);
+        const int64_t classes = std::max(train.classes, test.classes);
+        train.classes = test.classes = classes;
+        out.train = std::make_shared<Dataset>(std::move(train));
+        out.test = std::make_shared<Dataset>(std::move(test));
+    };
+    if (d.dataset == "path") {
+        const DataKind kind = detectDataKind(d.path);
+        const bool images = kind == DataKind::ImageFolder || kind == DataKind::Cifar || kind == DataKind::IdxDirectory;
+        LoadedData loaded = loadDataPath(d, c.task.type, c.training.seed, images ? modelFileGeometry(c) : std::nullopt);
+        out.train = loaded.train;
+        out.test = loaded.test;
+        out.normalization = loaded.normalization;
+        out.kind = dataKindName(loaded.kind);
+        out.splitNote = loaded.splitNote;
+    } else if (d.dataset == "fashion-mnist") {
+        Dataset train = loadIdxDataset(fashionFile("train-images-idx3-ubyte.gz"), fashionFile("train-labels-idx1-ubyte.gz"));
+        legacy(std::move(train), loadIdxDataset(fashionFile("t10k-images-idx3-ubyte.gz"), fashionFile("t10k-labels-idx1-ubyte.gz")));
+        out.kind = "Fashion-MNIST";
     } else if (d.dataset == "idx") {
-        out.train = std::make_shared<Dataset>(loadIdxDataset(d.trainImages, d.trainLabels));
-        out.test = std::make_shared<Dataset>(loadIdxDataset(d.testImages, d.testLabels));
+        Dataset train = loadIdxDataset(d.trainImages, d.trainLabels); // the training files first: errors name them first
+        legacy(std::move(train), loadIdxDataset(d.testImages, d.testLabels));
+        out.kind = "IDX files";
     } else if (d.dataset == "csv") {
-        out.train = std::make_shared<Dataset>(loadCsvDataset(d.trainCsv, d.csvHeader));
-        out.test = std::make_shared<Dataset>(loadCsvDataset(d.testCsv, d.csvHeader));
+        Dataset train = loadCsvDataset(d.trainCsv, d.csvHeader);
+        legacy(std::move(train), loadCsvDataset(d.testCsv, d.csvHeader));
+        out.kind = "CSV";
     } else {
-        throw Error("data.dataset \"" + d.dataset + "\" is unknown (expected fashion-mnist, idx or csv).");
+        throw Error("data.dataset \"" + d.dataset + "\" is unknown (expected path, fashion-mnist, idx or csv).");
     }
+    if (out.splitNote.empty())
+        out.splitNote = "\"" + out.test->name + "\"";
     check(out.train->sampleShape() == out.test->sampleShape(),
           "The training samples (" + shapeToString(out.train->sampleShape()) + " in \"" + out.train->name
               + "\") and the test samples (" + shapeToString(out.test->sampleShape()) + " in \"" + out.test->name
@@ -48,7 +93,7 @@ TrainingData loadTrainingData(const DataSettings &d)
     return out;
 }
 
-Graph loadTrainableModelFile(const std::string &path, const Shape &sample, int64_t classes)
+Graph loadTrainableModelFile(const std::string &path, const Shape &sample, int64_t classes, const std::string &task)
 {
     GraphFormat format;
     Graph model = importGraphFile(path, &format);
@@ -102,38 +147,53 @@ Graph loadTrainableModelFile(const std::string &path, const Shape &sample, int64
     }
     check(logits.size() == 2, what + "its output \"" + model.outputs[0].name + "\" is " + shapeToString(logits)
                                   + "; training needs logits [N, classes].");
-    check(logits[1] >= classes, what + "it has " + std::to_string(logits[1]) + " outputs, but the data has labels up to "
-                                     + std::to_string(classes - 1) + ".");
+    if (task == "classification")
+        check(logits[1] >= classes, what + "it has " + std::to_string(logits[1]) + " outputs, but the data has labels up to "
+                                         + std::to_string(classes - 1) + ".");
+    else
+        check(classes == 0 || logits[1] == classes, what + "it has " + std::to_string(logits[1]) + " outputs, but the data has "
+                                                        + std::to_string(classes) + (task == "regression" ? " targets" : " labels")
+                                                        + " per sample.");
     return model;
 }
 
 namespace {
 
-// The zoo model the config names, sized for the samples of `dataName`.
-Graph buildZooModelFor(const RunConfig &c, const Shape &sample, int64_t classes, const std::string &dataName)
+// The zoo model the config names, sized for the samples of `dataName` and its outputs.
+Graph buildZooModelFor(const RunConfig &c, const Shape &sample, int64_t outputs, const std::string &dataName)
 {
     ModelSpec spec;
     spec.name = c.model;
-    // The zoo models take one image channel; flat samples of 784 values are read as 28×28.
+    if (outputs > 0)
+        spec.classes = outputs;
+    spec.hidden.assign(c.hidden.begin(), c.hidden.end());
+    // Flat rows of 784 values are Fashion-MNIST images for the CNNs (the csv dataset's layout).
+    const bool flatImage = c.model != "mlp" && sample.size() == 1 && sample[0] == 28 * 28;
     if (sample.size() == 3) {
         spec.channels = sample[0];
         spec.height = sample[1];
         spec.width = sample[2];
-    } else if (sample.size() == 1 && sample[0] == 28 * 28) {
+    } else if (flatImage) {
         spec.channels = 1;
         spec.height = 28;
         spec.width = 28;
-    } else {
-        throw Error("Model \"" + c.model + "\" takes images [C,H,W] (or 784 values), but \"" + dataName
-                    + "\" has samples of shape " + shapeToString(sample) + ".");
+    } else if (sample.size() == 2 && c.model != "mlp") { // [H,W]: one channel
+        spec.channels = 1;
+        spec.height = sample[0];
+        spec.width = sample[1];
+    } else if (c.model != "mlp") {
+        throw Error("Model \"" + c.model + "\" takes images [C,H,W], but \"" + dataName + "\" has samples of shape "
+                    + shapeToString(sample) + " (for tables and other flat data use mlp).");
     }
-    check(classes <= spec.classes, "\"" + dataName + "\" has labels up to " + std::to_string(classes - 1) + ", but model \""
-                                       + c.model + "\" has " + std::to_string(spec.classes) + " outputs.");
+    if (c.model == "mlp")
+        spec.sample = sample;
     Graph model = buildZooModel(spec, parseInitScheme(c.init), deriveSeed(c.training.seed, kInitStream));
-    if (sample.size() == 1) { // flat CSV rows: view them as images
+    if (flatImage || (sample.size() == 2 && c.model != "mlp")) { // view the samples as [1,H,W] images
+        Shape flat = sample;
+        flat.insert(flat.begin(), -1);
         model.inputs[0].name = "flat_input";
-        model.inputs[0].shape = {-1, 28 * 28};
-        model.initializers["input.shape"] = Tensor::fromInt64({4}, {-1, 1, 28, 28});
+        model.inputs[0].shape = flat;
+        model.initializers["input.shape"] = Tensor::fromInt64({4}, {-1, 1, spec.height, spec.width});
         Node reshape{"input_reshape", "Reshape", {"flat_input", "input.shape"}, {"input"}, {}};
         model.nodes.insert(model.nodes.begin(), reshape);
         model.validate();
@@ -147,7 +207,7 @@ Graph buildRunModel(const RunConfig &c, const Shape &sample, int64_t classes, co
 {
     if (c.modelFile.empty())
         return buildZooModelFor(c, sample, classes, dataName);
-    Graph model = loadTrainableModelFile(c.modelFile, sample, classes);
+    Graph model = loadTrainableModelFile(c.modelFile, sample, classes, c.task.type);
     model.name = c.model;
     return model;
 }
@@ -156,13 +216,22 @@ std::unique_ptr<Trainer> makeTrainer(const RunConfig &c, const TrainingData &dat
 {
     validateRunConfig(c);
     setThreadCount(c.training.threads);
-    Graph model = buildRunModel(c, data.train->sampleShape(), std::max(data.train->classes, data.test->classes), data.train->name);
-    Normalization norm{c.data.scale, c.data.mean, c.data.std};
+    const int64_t outputs = std::max(data.train->classes, data.test->classes);
+    Graph model = buildRunModel(c, data.train->sampleShape(), outputs, data.train->name);
+    Augmentation augment{c.data.randomCropPadding, c.data.horizontalFlip, deriveSeed(c.training.seed, kAugmentStream)};
     auto train = std::make_unique<PrefetchingSource>(std::make_unique<DatasetSource>(
-        data.train, c.training.batchSize, c.data.shuffle, c.data.dropLast, deriveSeed(c.training.seed, kShuffleStream), norm));
-    auto test = std::make_unique<DatasetSource>(data.test, c.data.evalBatchSize, false, false, 0, norm);
+        data.train, c.training.batchSize, c.data.shuffle, c.data.dropLast, deriveSeed(c.training.seed, kShuffleStream),
+        data.normalization, augment));
+    auto test = std::make_unique<DatasetSource>(data.test, c.data.evalBatchSize, false, false, 0, data.normalization, Augmentation{});
     TrainerSettings settings{c.training.epochs, c.training.seed, c.lr, c.schedule};
     settings.device = parseDevice(c.training.device);
+    settings.task = c.task.type;
+    settings.loss = c.task.loss;
+    settings.huberDelta = c.task.huberDelta;
+    settings.outputs = c.task.type == "classification" ? 0 : outputs;
+    settings.labelNames = data.train->hasClassLabels() ? std::vector<std::string>{} : data.train->targetNames;
+    settings.classNames = data.train->classNames;
+    settings.normalization = data.normalization;
     startDevice(settings.device); // throws, naming why, when the device cannot be used
     return std::make_unique<Trainer>(std::move(model), std::move(train), std::move(test), makeOptimizer(c.optimizer),
                                      settings);

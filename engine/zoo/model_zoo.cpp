@@ -10,11 +10,14 @@ namespace {
 // Builds a graph layer by layer, naming parameters the MindSpore way; `m_x` is the running value.
 class Builder {
 public:
-    Builder(const ModelSpec &spec, InitScheme init, uint64_t seed) : m_init(init), m_rng(seed)
+    Builder(const ModelSpec &spec, InitScheme init, uint64_t seed) : m_init(init), m_rng(seed), m_name(spec.name)
     {
         m_g.name = spec.name;
-        m_g.inputs.push_back({"input", {-1, spec.channels, spec.height, spec.width}, DType::Float32});
-        m_shape = {spec.channels, spec.height, spec.width};
+        m_shape = spec.sample.empty() ? Shape{spec.channels, spec.height, spec.width} : spec.sample;
+        Shape in = m_shape;
+        in.insert(in.begin(), -1);
+        m_g.inputs.push_back({"input", in, DType::Float32});
+        m_imageSize = m_shape.size() == 3 ? std::to_string(m_shape[1]) + "×" + std::to_string(m_shape[2]) : std::string();
     }
 
     void conv(const std::string &name, int64_t out, int64_t k, int64_t pad, bool bias = true)
@@ -31,6 +34,7 @@ public:
                     {{"kernel_shape", std::vector<int64_t>{k, k}}, {"pads", std::vector<int64_t>{pad, pad, pad, pad}},
                      {"strides", std::vector<int64_t>{1, 1}}});
         m_shape = {out, m_shape[1] + 2 * pad - k + 1, m_shape[2] + 2 * pad - k + 1};
+        checkSize(name);
         m_x = name;
     }
     void batchNorm(const std::string &name)
@@ -55,12 +59,16 @@ public:
         m_g.addNode("MaxPool", name, {m_x}, {name},
                     {{"kernel_shape", std::vector<int64_t>{2, 2}}, {"strides", std::vector<int64_t>{2, 2}}});
         m_shape = {m_shape[0], m_shape[1] / 2, m_shape[2] / 2};
+        checkSize(name);
         m_x = name;
     }
     void flatten(const std::string &name)
     {
         m_g.addNode("Flatten", name, {m_x}, {name}, {{"axis", int64_t(1)}});
-        m_shape = {m_shape[0] * m_shape[1] * m_shape[2]};
+        int64_t features = 1;
+        for (int64_t d : m_shape)
+            features *= d;
+        m_shape = {features};
         m_x = name;
     }
     void dropout(const std::string &name, float ratio)
@@ -88,9 +96,17 @@ public:
     }
 
 private:
+    // A convolution or pooling left no pixels: the images are too small for this model.
+    void checkSize(const std::string &layer) const
+    {
+        check(m_shape[1] >= 1 && m_shape[2] >= 1, "Model \"" + m_name + "\" cannot take " + m_imageSize + " images: at layer \"" + layer
+                                                      + "\" nothing is left of them (use a smaller model, or --resize to a larger size).");
+    }
+
     Graph m_g;
     InitScheme m_init;
     Rng m_rng;
+    std::string m_name, m_imageSize;
     std::string m_x = "input";
     Shape m_shape;
 };
@@ -102,17 +118,27 @@ std::vector<std::string> zooModelNames()
     return {"mlp", "lenet5", "cnn-small", "cnn-bn"};
 }
 
+namespace {
+void requireImages(const ModelSpec &spec)
+{
+    check(spec.sample.empty() || spec.sample.size() == 3, "Model \"" + spec.name + "\" takes images [C,H,W], not samples of shape "
+                                                              + shapeToString(spec.sample) + " (for tables and other flat data use mlp).");
+}
+} // namespace
+
 Graph buildZooModel(const ModelSpec &spec, InitScheme init, uint64_t seed)
 {
     Builder b(spec, init, seed);
     if (spec.name == "mlp") {
+        check(!spec.hidden.empty(), "Model \"mlp\" needs at least one hidden layer (model.hidden).");
         b.flatten("flatten");
-        b.dense("fc1", 256);
-        b.relu("relu1");
-        b.dense("fc2", 128);
-        b.relu("relu2");
-        b.dense("fc3", spec.classes, "logits");
+        for (size_t i = 0; i < spec.hidden.size(); ++i) {
+            b.dense("fc" + std::to_string(i + 1), spec.hidden[i]);
+            b.relu("relu" + std::to_string(i + 1));
+        }
+        b.dense("fc" + std::to_string(spec.hidden.size() + 1), spec.classes, "logits");
     } else if (spec.name == "lenet5") {
+        requireImages(spec);
         b.conv("conv1", 6, 5, 2);
         b.relu("relu1");
         b.maxPool("pool1");
@@ -126,6 +152,7 @@ Graph buildZooModel(const ModelSpec &spec, InitScheme init, uint64_t seed)
         b.relu("relu4");
         b.dense("fc3", spec.classes, "logits");
     } else if (spec.name == "cnn-small" || spec.name == "cnn-bn") {
+        requireImages(spec);
         const bool bn = spec.name == "cnn-bn";
         b.conv("conv1", 32, 3, 1, !bn);
         if (bn)

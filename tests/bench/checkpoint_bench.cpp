@@ -200,7 +200,7 @@ int main(int argc, char **argv)
                 " keeps nothing]\n", mib / bestLoad, mib / bestStream, bestStream / bestLoad);
 
     // Training slowdown from checkpoints every 10 steps (cnn-small, 3.4 MB state).
-    const TrainingData data = loadTrainingData(defaultRunConfig().data);
+    const TrainingData data = loadTrainingData(defaultRunConfig());
     const std::string runDir = dir + "/bench_run";
     double none = 1e9, sync = 1e9, async = 1e9, async50 = 1e9;
     for (int r = 0; r < rounds; ++r) {

@@ -102,7 +102,9 @@ MsOp msOp(const std::string &onnx)
         {"Mul", {"Mul", "Mul"}},                  {"Div", {"Div", "Div"}},
         {"Concat", {"Concat", "Concat"}},         {"Transpose", {"Transpose", "Transpose"}},
         {"Identity", {"Identity", "Identity"}},
-        {"SoftmaxCrossEntropyLoss", {"SparseSoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropyWithLogits"}}};
+        {"SoftmaxCrossEntropyLoss", {"SparseSoftmaxCrossEntropyWithLogits", "SoftmaxCrossEntropyWithLogits"}},
+        {"MeanSquaredErrorLoss", {"MSELoss", "MSELoss"}}, {"L1Loss", {"L1Loss", "L1Loss"}}, {"HuberLoss", {"HuberLoss", "HuberLoss"}},
+        {"SigmoidBinaryCrossEntropyLoss", {"BCEWithLogitsLoss", "BCEWithLogitsLoss"}}};
     const auto it = table.find(onnx);
     return it != table.end() ? it->second : MsOp{nullptr, nullptr};
 }
@@ -121,7 +123,15 @@ public:
         check(input != nullptr, "Graph \"" + m_g.name + "\" has no data input.");
         Shape in = input->shape;
         in[0] = m_batch;
-        m_shapes = m_g.inferShapes({{input->name, in}, {"labels", {m_batch}}});
+        // The labels as the graph declares them: [N] class indices, or [N, T] float targets.
+        Shape labelShape{m_batch};
+        DType labelType = DType::Int32;
+        for (const auto &v : m_g.inputs)
+            if (v.name == "labels" && v.shape.size() == 2) {
+                labelShape = {m_batch, v.shape[1]};
+                labelType = DType::Float32;
+            }
+        m_shapes = m_g.inferShapes({{input->name, in}, {"labels", labelShape}});
         irpb::ModelProto model;
         model.set_ir_version(irpb::IR_VERSION);
         irpb::GraphProto *g = model.mutable_graph();
@@ -133,8 +143,7 @@ public:
         setTensorType(data->mutable_type(), DType::Float32, &in);
         auto *labels = g->add_parameters();
         labels->set_name("inputs1");
-        const Shape labelShape{m_batch};
-        setTensorType(labels->mutable_type(), DType::Int32, &labelShape);
+        setTensorType(labels->mutable_type(), labelType, &labelShape);
         for (const auto &[name, t] : m_g.initializers) {
             auto *p = g->add_parameters();
             p->set_name(name);
@@ -156,9 +165,9 @@ private:
     std::string addNode(irpb::GraphProto &g, const Node &n)
     {
         const MsOp op = msOp(n.opType);
-        const bool loss = n.opType == "SoftmaxCrossEntropyLoss";
+        const bool loss = isTrainingLoss(n.opType);
         const std::string scope = std::string("Default/network-WithLossCell/")
-                                  + (loss ? "_loss_fn-SoftmaxCrossEntropyWithLogits"
+                                  + (loss ? std::string("_loss_fn-") + (op.cell ? op.cell : n.opType.c_str())
                                           : "_backbone-" + m_g.name + "/" + n.name + "-" + (op.cell ? op.cell : n.opType));
         std::vector<std::string> inputs;
         for (const auto &i : n.inputs)

@@ -93,7 +93,7 @@ std::string exportOnnx(const Graph &model, const OnnxExportOptions &options)
     std::set<std::string> dropped{"labels"};
     std::vector<const Node *> nodes;
     for (const auto &n : model.nodes) {
-        if (n.opType == "SoftmaxCrossEntropyLoss") {
+        if (isTrainingLoss(n.opType)) {
             dropped.insert(n.outputs.begin(), n.outputs.end());
             continue;
         }

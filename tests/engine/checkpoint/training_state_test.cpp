@@ -64,7 +64,7 @@ class TrainingStateTest : public QObject {
 private slots:
     void initTestCase()
     {
-        const TrainingData full = loadTrainingData(defaultRunConfig().data);
+        const TrainingData full = loadTrainingData(defaultRunConfig());
         m_data.train = slice(*full.train, 1000);
         m_data.test = slice(*full.test, 300);
         m_config = defaultRunConfig();
