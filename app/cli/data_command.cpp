@@ -3,7 +3,6 @@
 
 #include "cli/subcommand.h"
 #include "core/error.h"
-#include "core/tensor_stats.h"
 #include "data/data_source.h"
 
 #include <QCommandLineParser>
@@ -47,23 +46,17 @@ struct FeatureStats {
 
 std::vector<FeatureStats> featureStats(const Dataset &d, const std::vector<std::string> &names)
 {
-    const FeatureNormalization n = computeStandardization(d, d.features.dtype() == DType::UInt8 ? 1.0f / 255.0f : 1.0f);
-    const int64_t k = static_cast<int64_t>(n.mean.size()), per = d.features.numel() / std::max<int64_t>(1, d.size());
-    std::vector<FeatureStats> out(static_cast<size_t>(k));
-    std::vector<bool> seen(static_cast<size_t>(k), false);
-    for (int64_t i = 0; i < d.features.numel(); ++i) {
-        const auto c = static_cast<size_t>(((i % per) / n.inner) % k);
-        const double v = elementAsDouble(d.features, i) * n.scale;
-        out[c].min = seen[c] ? std::min(out[c].min, v) : v;
-        out[c].max = seen[c] ? std::max(out[c].max, v) : v;
-        seen[c] = true;
-    }
+    const FeatureSummary summary = summarizeFeatures(d, d.featureType() == DType::UInt8 ? 1.0f / 255.0f : 1.0f);
+    const size_t k = summary.mean.size();
+    std::vector<FeatureStats> out(k);
     const bool images = d.sampleShape().size() == 3;
-    for (size_t c = 0; c < out.size(); ++c) {
+    for (size_t c = 0; c < k; ++c) {
         out[c].name = images ? (k == 3 ? std::string(1, "RGB"[c]) : k == 1 ? std::string("gray") : "channel " + std::to_string(c))
                              : (c < names.size() ? names[c] : "feature " + std::to_string(c));
-        out[c].mean = n.mean[c];
-        out[c].std = n.std[c];
+        out[c].mean = summary.mean[c];
+        out[c].std = summary.std[c];
+        out[c].min = summary.min[c];
+        out[c].max = summary.max[c];
     }
     return out;
 }
@@ -79,8 +72,8 @@ std::string bar(int64_t count, int64_t most)
 
 void printDataset(const Dataset &d, const char *role, const std::vector<std::string> &featureNames)
 {
-    std::printf("%s: %lld samples of shape %s (%s)\n", role, static_cast<long long>(d.size()), shapeToString(d.sampleShape()).c_str(),
-                dtypeName(d.features.dtype()).c_str());
+    std::printf("%s: %lld samples of shape %s (%s%s)\n", role, static_cast<long long>(d.size()), shapeToString(d.sampleShape()).c_str(),
+                dtypeName(d.featureType()).c_str(), d.streamed() ? ", read from disk as needed" : "");
     if (d.hasClassLabels()) {
         const auto counts = classCounts(d);
         int64_t most = 0;
@@ -118,7 +111,7 @@ QJsonObject datasetJson(const Dataset &d, const std::vector<std::string> &featur
     for (int64_t v : d.sampleShape())
         shape.append(static_cast<qint64>(v));
     o["sample_shape"] = shape;
-    o["dtype"] = QString::fromStdString(dtypeName(d.features.dtype()));
+    o["dtype"] = QString::fromStdString(dtypeName(d.featureType()));
     if (d.hasClassLabels()) {
         QJsonArray classes;
         for (const auto &c : classCounts(d))
@@ -201,9 +194,12 @@ int runDataCommand(const QStringList &arguments)
                 return 0;
             }
             std::printf("%s (%s), %lld training samples", path.c_str(), dataKindName(c.kind).c_str(), static_cast<long long>(c.train.size()));
-            std::printf(c.train.features.dtype() == DType::UInt8 ? ", values scaled to [0, 1]:\n" : ":\n");
+            std::printf(c.train.featureType() == DType::UInt8 ? ", values scaled to [0, 1]:\n" : ":\n");
+            int width = 8;
             for (const auto &f : stats)
-                std::printf("  %-16s mean %.6g  std %.6g\n", f.name.c_str(), f.mean, f.std);
+                width = std::max(width, static_cast<int>(f.name.size()));
+            for (const auto &f : stats)
+                std::printf("  %-*s  mean %.6g  std %.6g\n", width, f.name.c_str(), f.mean, f.std);
             std::string mean, sd;
             for (const auto &f : stats) {
                 char a[32], b[32];
@@ -232,15 +228,24 @@ int runDataCommand(const QStringList &arguments)
             std::printf("No test split of its own: train with --test-split F (e.g. 0.2) or --test-data PATH.\n");
         const auto stats = featureStats(c.train, names);
         std::printf("%s%s:\n", c.train.sampleShape().size() == 3 ? "Channels" : "Features",
-                    c.train.features.dtype() == DType::UInt8 ? " (values scaled to [0, 1])" : "");
+                    c.train.featureType() == DType::UInt8 ? " (values scaled to [0, 1])" : "");
         const size_t shown = std::min<size_t>(stats.size(), 32);
+        int width = 8;
         for (size_t i = 0; i < shown; ++i)
-            std::printf("  %-16s mean %-10.4g std %-10.4g min %-10.4g max %.4g\n", stats[i].name.c_str(), stats[i].mean, stats[i].std,
+            width = std::max(width, static_cast<int>(stats[i].name.size()));
+        for (size_t i = 0; i < shown; ++i)
+            std::printf("  %-*s  mean %-10.4g std %-10.4g min %-10.4g max %.4g\n", width, stats[i].name.c_str(), stats[i].mean, stats[i].std,
                         stats[i].min, stats[i].max);
         if (shown < stats.size())
             std::printf("  … and %zu more (--json lists them all)\n", stats.size() - shown);
         return 0;
     } catch (const Error &e) {
+        std::fprintf(stderr, "netwright data: %s\n", e.what());
+        return 1;
+    } catch (const std::bad_alloc &) {
+        std::fprintf(stderr, "netwright data: out of memory.\n");
+        return 1;
+    } catch (const std::exception &e) {
         std::fprintf(stderr, "netwright data: %s\n", e.what());
         return 1;
     }

@@ -99,8 +99,12 @@ void printValues(const char *title, const std::vector<ValueDescription> &values,
             if (s.nans || s.infinities)
                 std::printf("  (%lld NaN, %lld inf)", static_cast<long long>(s.nans), static_cast<long long>(s.infinities));
         }
-        if (!v.text.empty())
-            std::printf("  %s", v.text.c_str());
+        if (!v.text.empty()) { // one line: a multi-line text (a run's class names) with its line ends shown as " | "
+            std::string line = v.text;
+            for (size_t at = line.find('\n'); at != std::string::npos; at = line.find('\n', at + 3))
+                line.replace(at, 1, " | ");
+            std::printf("  %s", line.c_str());
+        }
         std::printf("\n");
     }
 }

@@ -84,9 +84,9 @@ void ProgressReporter::onStep(const StepInfo &s)
         std::snprintf(figure, sizeof figure, "acc %5.1f%%", 100.0 * m_smoothedAcc);
     else
         std::snprintf(figure, sizeof figure, "%s", formatMetric({m_metricName, m_smoothedAcc}).c_str());
-    std::snprintf(line, sizeof line, "epoch %lld/%lld  step %lld/%lld  loss %.4f  %s  %6.0f samples/s  ETA %s",
+    std::snprintf(line, sizeof line, "epoch %lld/%lld  step %lld/%lld  loss %.4f  %s  %6.0f %s  ETA %s",
                   static_cast<long long>(s.epoch), static_cast<long long>(s.epochs), static_cast<long long>(s.step),
-                  static_cast<long long>(s.stepsPerEpoch), m_smoothedLoss, figure, m_imagesPerSecond,
+                  static_cast<long long>(s.stepsPerEpoch), m_smoothedLoss, figure, m_imagesPerSecond, rateUnit(),
                   duration(eta).c_str());
     if (m_interactive) {
         std::fprintf(m_out, "\r\033[K%s", line);
@@ -122,13 +122,12 @@ void ProgressReporter::onEvaluation(const EvalInfo &e)
         std::snprintf(train, sizeof train, "train loss %.4f", m_lastEpoch.trainLoss);
     char test[256];
     if (e.metrics.empty() || e.metrics.front().name == "accuracy")
-        std::snprintf(test, sizeof test, "test loss %.4f acc %.2f%%%s", e.loss, 100.0 * e.accuracy,
-                      e.metrics.size() > 1 ? ("  " + formatMetric(e.metrics[1])).c_str() : "");
+        std::snprintf(test, sizeof test, "test loss %.4f acc %.2f%%", e.loss, 100.0 * e.accuracy);
     else
         std::snprintf(test, sizeof test, "test loss %.4f  %s", e.loss, formatMetrics(e.metrics).c_str());
-    std::fprintf(m_out, "epoch %lld/%lld  %s  |  %s  (%.1f s, %.0f samples/s)\n", static_cast<long long>(e.epoch),
+    std::fprintf(m_out, "epoch %lld/%lld  %s  |  %s  (%.1f s, %.0f %s)\n", static_cast<long long>(e.epoch),
                  static_cast<long long>(m_begin.epochs), train, test, seconds,
-                 seconds > 0 ? static_cast<double>(m_epochImages) / seconds : 0.0);
+                 seconds > 0 ? static_cast<double>(m_epochImages) / seconds : 0.0, rateUnit());
     m_epochImages = 0;
     std::fflush(m_out);
 }

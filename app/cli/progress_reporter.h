@@ -34,6 +34,7 @@ private:
     TrainBeginInfo m_begin;
     Clock::time_point m_start, m_epochStart, m_lastDraw;
     double m_smoothedLoss = 0.0, m_smoothedAcc = 0.0, m_imagesPerSecond = 0.0;
+    const char *rateUnit() const { return m_begin.images ? "img/s" : "samples/s"; }
     std::string m_metricName = "accuracy"; // the step figure smoothed in m_smoothedAcc
     int64_t m_stepsSeen = 0, m_imagesSinceRate = 0;
     int64_t m_epochImages = 0; // trained by this process since the last evaluation (not before a resume)

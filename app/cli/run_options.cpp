@@ -78,6 +78,8 @@ void applyDataOptions(const QCommandLineParser &p, RunConfig &config)
     }
     if (set("horizontal-flip"))
         d.horizontalFlip = true;
+    if (set("stream"))
+        d.stream = value("stream").toStdString();
     if (set("hidden")) {
         config.hidden.clear();
         for (const QString &part : value("hidden").split(QLatin1Char(','))) {

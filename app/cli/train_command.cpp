@@ -232,6 +232,8 @@ int runTrainCommand(const QStringList &arguments)
         {QStringLiteral("random-crop-padding"), QStringLiteral("Images, training only: pad by N pixels and crop back at a random place."),
          QStringLiteral("N")},
         {QStringLiteral("horizontal-flip"), QStringLiteral("Images, training only: flip half the images left to right.")},
+        {QStringLiteral("stream"), QStringLiteral("Read samples from disk as minibatches need them: auto (data larger than 2 GiB), on or off."),
+         QStringLiteral("auto|on|off")},
         {QStringLiteral("hidden"), QStringLiteral("mlp: the hidden layer sizes, comma-separated (default 256,128)."), QStringLiteral("N,N")},
         {QStringLiteral("epochs"), QStringLiteral("Number of passes over the training split."), QStringLiteral("N")},
         {QStringLiteral("batch-size"), QStringLiteral("Samples per minibatch."), QStringLiteral("B")},

@@ -215,9 +215,10 @@ TrainingPanel *MainWindow::newTraining()
     const int index = m_tabs->addTab(panel, tr("Training"));
     m_tabs->setCurrentIndex(index);
     connect(panel, &TrainingPanel::runFinished, this, [this](const QString &dir, bool stopped, const QString &error) {
-        statusBar()->showMessage(!error.isEmpty() ? tr("The run failed: %1").arg(error)
-                                 : stopped        ? tr("Run stopped: %1").arg(dir)
-                                                  : tr("Run finished: %1").arg(dir));
+        statusBar()->showMessage(!error.isEmpty()              ? tr("The run failed: %1").arg(error)
+                                 : !QFileInfo::exists(dir) ? tr("Run stopped before it began; nothing was written.")
+                                 : stopped                 ? tr("Run stopped: %1").arg(dir)
+                                                           : tr("Run finished: %1").arg(dir));
     });
     return panel;
 }

@@ -4,7 +4,9 @@
 #include "checkpoint/checkpoint_plan.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "data/data_preview.h"
 #include "formats/graph_formats.h"
+#include "gui/data_section.h"
 #include "gui/training_run.h"
 #include "training/training_curves.h"
 #include "zoo/model_zoo.h"
@@ -30,8 +32,10 @@
 #include <QProgressBar>
 #include <QPushButton>
 #include <QScrollArea>
+#include <QScrollBar>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QVBoxLayout>
 
 #include <cmath>
@@ -70,7 +74,8 @@ QString eta(double seconds)
 } // namespace
 
 TrainingPanel::TrainingPanel(QWidget *parent)
-    : QWidget(parent), m_run(new TrainingRun(this)), m_curves(new widgets::TrainingCurves(this)), m_base(defaultRunConfig())
+    : QWidget(parent), m_run(new TrainingRun(this)), m_curves(new widgets::TrainingCurves(this)), m_dataPreview(new widgets::DataPreview(this)),
+      m_base(defaultRunConfig())
 {
     buildForm();
     setConfig(m_base);
@@ -100,7 +105,10 @@ TrainingPanel::TrainingPanel(QWidget *parent)
                            .arg(rate, 0, 'f', 1)
                            .arg(eta((m_totalSteps - last.globalStep) / std::max(rate, 1e-9))));
     });
-    connect(m_run, &TrainingRun::evaluated, this, [this](const EvalInfo &e) { m_curves->addEvaluation(e.globalStep, e.loss, e.accuracy); });
+    connect(m_run, &TrainingRun::evaluated, this, [this](const EvalInfo &e) {
+        m_curves->addEvaluation(e.globalStep, e.loss, e.accuracy);
+        m_lastEval = e;
+    });
     connect(m_run, &TrainingRun::checkpointSaved, this, [this](const CheckpointEvent &c) {
         m_curves->addCheckpoint(c.globalStep);
         auto *item = new QListWidgetItem(tr("step %1 · %2").arg(c.globalStep).arg(QFileInfo(c.file).fileName()), m_checkpoints);
@@ -116,14 +124,29 @@ TrainingPanel::TrainingPanel(QWidget *parent)
         updateButtons();
         if (!error.isEmpty()) {
             m_eta->setText(tr("The run failed: %1").arg(error));
+            if (!QFileInfo::exists(m_run->runDirectory()))
+                m_runDir->setText(tr("Nothing was written (the run stopped before its directory was made)."));
             auto *box = new QMessageBox(QMessageBox::Warning, tr("Training"), tr("The run failed."), QMessageBox::Ok, this);
             box->setObjectName(QStringLiteral("runError"));
             box->setAttribute(Qt::WA_DeleteOnClose);
             box->setInformativeText(error);
             box->open();
         } else {
-            m_eta->setText(stopped ? tr("Stopped at step %1; `netwright resume` continues the run.").arg(m_lastStep)
-                                   : tr("Finished: %1 steps.").arg(m_lastStep));
+            // The last evaluation's figures: the task's main metric first, then the test loss.
+            QString figures;
+            if (m_lastEval) {
+                for (const Metric &m : m_lastEval->metrics)
+                    if (m.name.find('[') == std::string::npos && m.name != "top5")
+                        figures += tr(" · test %1 %2").arg(QString::fromStdString(m.name)).arg(m.value, 0, 'f', 4);
+                figures += tr(" · test loss %1").arg(m_lastEval->loss, 0, 'f', 4);
+            }
+            if (stopped && !QFileInfo::exists(m_run->runDirectory())) {
+                m_eta->setText(tr("Stopped before training began; nothing was written."));
+                m_runDir->clear();
+            } else {
+                m_eta->setText(stopped ? tr("Stopped at step %1%2; `netwright resume` continues the run.").arg(m_lastStep).arg(figures)
+                                       : tr("Finished: %1 steps%2.").arg(m_lastStep).arg(figures));
+            }
         }
         emit runFinished(m_run->runDirectory(), stopped, error);
     });
@@ -143,10 +166,11 @@ void TrainingPanel::buildForm()
     auto *column = new QVBoxLayout(formHost);
     scroll->setWidget(formHost);
 
-    auto *modelBox = new QGroupBox(tr("Model and data"), formHost);
+    auto *modelBox = new QGroupBox(tr("Model"), formHost);
     auto *mf = new QFormLayout(modelBox);
     m_name = new QLineEdit(modelBox);
     m_model = new QComboBox(modelBox);
+    m_model->setObjectName(QStringLiteral("model"));
     for (const auto &n : zooModelNames())
         m_model->addItem(QString::fromStdString(n), QString::fromStdString(n));
     m_model->insertSeparator(m_model->count());
@@ -165,29 +189,16 @@ void TrainingPanel::buildForm()
         if (!path.isEmpty())
             setModelFile(path);
     });
-    m_dataset = new QComboBox(modelBox);
-    m_dataset->addItem(tr("Fashion-MNIST (Debian package)"), QStringLiteral("fashion-mnist"));
-    m_dataset->addItem(tr("IDX files"), QStringLiteral("idx"));
-    m_dataset->addItem(tr("CSV files"), QStringLiteral("csv"));
-    m_trainImages = new QLineEdit(modelBox);
-    m_trainLabels = new QLineEdit(modelBox);
-    m_testImages = new QLineEdit(modelBox);
-    m_testLabels = new QLineEdit(modelBox);
-    m_trainCsv = new QLineEdit(modelBox);
-    m_testCsv = new QLineEdit(modelBox);
     mf->addRow(tr("Run name"), m_name);
     mf->addRow(tr("Model"), m_model);
     mf->addRow(tr("Model file"), modelFileRow);
     m_modelFileRow = modelFileRow;
-    mf->addRow(tr("Dataset"), m_dataset);
-    mf->addRow(tr("Train images"), m_trainImages);
-    mf->addRow(tr("Train labels"), m_trainLabels);
-    mf->addRow(tr("Test images"), m_testImages);
-    mf->addRow(tr("Test labels"), m_testLabels);
-    mf->addRow(tr("Train CSV"), m_trainCsv);
-    mf->addRow(tr("Test CSV"), m_testCsv);
-    m_dataForm = mf;
+    m_modelForm = mf;
     column->addWidget(modelBox);
+    // The data: where the samples come from, the split and the task (data_section.h); what they
+    // are shows on the right, in the Data tab.
+    m_data = new DataSection(m_dataPreview, formHost);
+    column->addWidget(m_data);
 
     auto *optBox = new QGroupBox(tr("Optimization"), formHost);
     auto *of = new QFormLayout(optBox);
@@ -311,7 +322,15 @@ void TrainingPanel::buildForm()
     rv->addWidget(m_progress);
     rv->addWidget(m_eta);
     rv->addWidget(m_runDir);
-    rv->addWidget(m_curves, 1);
+    m_views = new QTabWidget(right);
+    m_views->setObjectName(QStringLiteral("views"));
+    auto *dataScroll = new QScrollArea(m_views);
+    dataScroll->setWidgetResizable(true);
+    dataScroll->setFrameShape(QFrame::NoFrame);
+    dataScroll->setWidget(m_dataPreview);
+    m_views->addTab(dataScroll, tr("Data"));
+    m_views->addTab(m_curves, tr("Curves"));
+    rv->addWidget(m_views, 1);
     rv->addWidget(new QLabel(tr("Checkpoints saved (click a marker on the curve to select one):"), right));
     m_checkpoints = new QListWidget(right);
     m_checkpoints->setMaximumHeight(110);
@@ -319,6 +338,8 @@ void TrainingPanel::buildForm()
     splitter->addWidget(scroll);
     splitter->addWidget(right);
     splitter->setStretchFactor(1, 1);
+    // The form whole, without a horizontal scroll bar.
+    scroll->setMinimumWidth(formHost->minimumSizeHint().width() + scroll->verticalScrollBar()->sizeHint().width() + 2 * scroll->frameWidth());
 
     connect(m_start, &QPushButton::clicked, this, &TrainingPanel::start);
     connect(m_pause, &QPushButton::clicked, this, [this] { m_run->isPaused() ? resume() : pause(); });
@@ -330,9 +351,15 @@ void TrainingPanel::buildForm()
             QMessageBox::warning(this, tr("Save Run Config"), error);
     });
     // Every edit revalidates and refreshes the preview.
-    for (QLineEdit *e : {m_name, m_modelFile, m_trainImages, m_trainLabels, m_testImages, m_testLabels, m_trainCsv, m_testCsv})
+    for (QLineEdit *e : {m_name, m_modelFile})
         connect(e, &QLineEdit::textChanged, this, &TrainingPanel::revalidate);
-    for (QComboBox *c : {m_model, m_dataset, m_optimizer, m_schedule, m_format, m_monitor, m_cntkUnit, m_device})
+    connect(m_data, &DataSection::edited, this, [this] {
+        if (!m_run->isRunning()) // what the data are, while they are chosen
+            m_views->setCurrentIndex(0);
+        revalidate();
+    });
+    connect(m_data, &DataSection::checked, this, &TrainingPanel::revalidate);
+    for (QComboBox *c : {m_model, m_optimizer, m_schedule, m_format, m_monitor, m_cntkUnit, m_device})
         connect(c, &QComboBox::currentIndexChanged, this, &TrainingPanel::revalidate);
     for (QSpinBox *s : {m_epochs, m_batch, m_seed, m_saveSteps, m_saveSeconds, m_keepMax, m_keepMinutes, m_warmup, m_topK, m_keepPeriod,
                          m_cntkFrequency})
@@ -354,13 +381,7 @@ RunConfig TrainingPanel::config() const
         c.modelFile.clear();
         c.model = m_model->currentData().toString().toStdString();
     }
-    c.data.dataset = m_dataset->currentData().toString().toStdString();
-    c.data.trainImages = m_trainImages->text().toStdString();
-    c.data.trainLabels = m_trainLabels->text().toStdString();
-    c.data.testImages = m_testImages->text().toStdString();
-    c.data.testLabels = m_testLabels->text().toStdString();
-    c.data.trainCsv = m_trainCsv->text().toStdString();
-    c.data.testCsv = m_testCsv->text().toStdString();
+    m_data->applyTo(c);
     c.optimizer.name = m_optimizer->currentText().toStdString();
     c.lr = m_lr->value();
     c.optimizer.momentum = m_momentum->value();
@@ -401,19 +422,13 @@ RunConfig TrainingPanel::config() const
 void TrainingPanel::setConfig(const RunConfig &c)
 {
     m_base = c;
-    const QSignalBlocker blockers[] = {QSignalBlocker(m_name), QSignalBlocker(m_model), QSignalBlocker(m_dataset), QSignalBlocker(m_optimizer),
+    const QSignalBlocker blockers[] = {QSignalBlocker(m_name), QSignalBlocker(m_model), QSignalBlocker(m_modelFile), QSignalBlocker(m_optimizer),
                                        QSignalBlocker(m_schedule), QSignalBlocker(m_lr), QSignalBlocker(m_epochs), QSignalBlocker(m_batch),
                                        QSignalBlocker(m_device)};
     m_name->setText(QString::fromStdString(c.name));
     m_modelFile->setText(QString::fromStdString(c.modelFile));
     m_model->setCurrentIndex(std::max(0, m_model->findData(c.modelFile.empty() ? QString::fromStdString(c.model) : QStringLiteral("file"))));
-    m_dataset->setCurrentIndex(std::max(0, m_dataset->findData(QString::fromStdString(c.data.dataset))));
-    m_trainImages->setText(QString::fromStdString(c.data.trainImages));
-    m_trainLabels->setText(QString::fromStdString(c.data.trainLabels));
-    m_testImages->setText(QString::fromStdString(c.data.testImages));
-    m_testLabels->setText(QString::fromStdString(c.data.testLabels));
-    m_trainCsv->setText(QString::fromStdString(c.data.trainCsv));
-    m_testCsv->setText(QString::fromStdString(c.data.testCsv));
+    m_data->setFrom(c);
     m_optimizer->setCurrentText(QString::fromStdString(c.optimizer.name));
     m_lr->setValue(c.lr);
     m_momentum->setValue(c.optimizer.momentum);
@@ -464,7 +479,7 @@ void TrainingPanel::setModelFile(const QString &path)
         m_name->setText(QString::fromStdString(modelNameOfFile(path.toStdString())));
 }
 
-void TrainingPanel::updateDatasetFields()
+void TrainingPanel::updateVisibleRows()
 {
     // The rows of the other checkpoint format are hidden (their keys stay in the config).
     const bool cntk = m_format->currentData().toString() == QLatin1String("cntk");
@@ -473,20 +488,17 @@ void TrainingPanel::updateDatasetFields()
         m_checkpointForm->setRowVisible(w, !cntk);
     for (QWidget *w : std::initializer_list<QWidget *>{m_cntkFrequency, m_cntkUnit, m_preserveAll})
         m_checkpointForm->setRowVisible(w, cntk);
-    m_dataForm->setRowVisible(m_modelFileRow, m_model->currentData().toString() == QLatin1String("file"));
-    const QString d = m_dataset->currentData().toString();
-    for (QLineEdit *e : {m_trainImages, m_trainLabels, m_testImages, m_testLabels})
-        m_dataForm->setRowVisible(e, d == QLatin1String("idx"));
-    for (QLineEdit *e : {m_trainCsv, m_testCsv})
-        m_dataForm->setRowVisible(e, d == QLatin1String("csv"));
+    m_modelForm->setRowVisible(m_modelFileRow, m_model->currentData().toString() == QLatin1String("file"));
 }
 
 void TrainingPanel::revalidate()
 {
-    updateDatasetFields();
-    m_error.clear();
+    updateVisibleRows();
+    m_error = m_data->formError();
     try {
         const RunConfig c = config();
+        if (!m_error.isEmpty())
+            throw Error(m_error.toStdString());
         if (m_model->currentData().toString() == QLatin1String("file")) {
             check(!c.modelFile.empty(), "Choose a model file (ONNX, MindIR, AIR or CNTK model-v2).");
             // By content, as everywhere: a checkpoint or a picture is named for what it is.
@@ -497,9 +509,19 @@ void TrainingPanel::revalidate()
     } catch (const Error &e) {
         m_error = QString::fromUtf8(e.what());
     }
+    // What the data show (read and checked off the UI thread): no test split, or a model that
+    // does not fit them, naming both shapes.
+    m_data->update(config(), m_error.isEmpty());
+    if (m_error.isEmpty())
+        m_error = m_data->problem();
     m_errorLabel->setText(m_error);
     updatePreview();
     updateButtons();
+}
+
+QString TrainingPanel::statusText() const
+{
+    return m_eta->text();
 }
 
 QString TrainingPanel::retentionPreview() const
@@ -524,10 +546,10 @@ void TrainingPanel::updatePreview()
     shape.epochs = c.training.epochs;
     shape.batchSize = c.training.batchSize;
     shape.dropLast = c.data.dropLast;
-    shape.trainSamples = 60000;
+    shape.trainSamples = m_data->trainSamples() > 0 ? m_data->trainSamples() : 60000;
     try {
         QStringList lines;
-        if (c.data.dataset != "fashion-mnist")
+        if (c.data.dataset != "fashion-mnist" && m_data->trainSamples() <= 0)
             lines << tr("(assuming 60,000 training samples)");
         for (const auto &line : planCheckpoints(c.checkpoint, QDir::currentPath().toStdString(), c.model, shape)) {
             const QJsonObject o = QJsonDocument::fromJson(QByteArray::fromStdString(line)).object();
@@ -563,17 +585,20 @@ void TrainingPanel::start()
     m_curves->clear();
     m_checkpoints->clear();
     m_lastStep = 0;
+    m_lastEval.reset();
     try {
         QString out;
         if (!m_runsDir.isEmpty()) {
             // <name>-<time>, and -2, -3 … for runs started within the same second
             const QString base = QDir(m_runsDir).filePath(m_name->text() + QDateTime::currentDateTime().toString(QStringLiteral("-yyyyMMdd-HHmmss")));
             out = base;
-            for (int k = 2; QFileInfo::exists(out); ++k)
+            for (int k = 2; QFileInfo::exists(out) || TrainingRun::isClaimed(out); ++k)
                 out = base + QStringLiteral("-%1").arg(k);
         }
         m_run->start(config(), out);
         m_eta->setText(tr("Loading the data…"));
+        m_runDir->setText(tr("Run directory: %1 (made once the data are read and the model is built)").arg(QDir::toNativeSeparators(m_run->runDirectory())));
+        m_views->setCurrentWidget(m_curves);
     } catch (const Error &e) {
         // On the heap: open() returns at once, and the box must outlive this function.
         auto *box = new QMessageBox(QMessageBox::Warning, tr("Training"), tr("The run could not start."), QMessageBox::Ok, this);

@@ -1,16 +1,22 @@
 // SPDX-License-Identifier: Apache-2.0
-// The training panel: the run config as a validated form — model, dataset (Fashion-MNIST, or
-// IDX/CSV files), optimizer and schedule, epochs, batch size, seed, and the checkpoint policy
-// with its retention preview (the same dry run as `netwright train --plan`) — then Start, Pause,
-// Resume and Stop for a TrainingRun on a worker thread, live curves, checkpoint markers, a
-// progress bar with ETA. "Save Run Config…" writes the JSON `netwright train --config` runs.
+// The training panel: the run config as a validated form — model, data (your folder or file,
+// Fashion-MNIST, or IDX/CSV files; see data_section.h) and task, optimizer and schedule, epochs,
+// batch size, seed, and the checkpoint policy with its retention preview (the same dry run as
+// `netwright train --plan`) — then Start, Pause, Resume and Stop for a TrainingRun on a worker
+// thread. On the right, the data preview (what the samples are, their classes, the split) and the
+// live curves with checkpoint markers, a progress bar with ETA. A model that does not fit the
+// data is the form's error, named while the form is edited. "Save Run Config…" writes the JSON
+// `netwright train --config` runs.
 // Thread affinity: UI thread. Layer: app.
 #pragma once
 
 #include "config/run_config.h"
+#include "train/observer.h"
 
 #include <QElapsedTimer>
 #include <QWidget>
+
+#include <optional>
 
 class QCheckBox;
 class QComboBox;
@@ -23,14 +29,17 @@ class QPlainTextEdit;
 class QProgressBar;
 class QPushButton;
 class QSpinBox;
+class QTabWidget;
 class QTimer;
 
 namespace netwright::widgets {
+class DataPreview;
 class TrainingCurves;
-}
+} // namespace netwright::widgets
 
 namespace netwright::gui {
 
+class DataSection;
 class TrainingRun;
 
 class TrainingPanel : public QWidget {
@@ -59,6 +68,10 @@ public:
 
     TrainingRun *run() const { return m_run; }
     widgets::TrainingCurves *curves() const { return m_curves; }
+    widgets::DataPreview *dataPreview() const { return m_dataPreview; }
+    DataSection *dataSection() const { return m_data; }
+    // The line under the progress bar: the step, the loss, the ETA; at the end, the test metrics.
+    QString statusText() const;
     QListWidget *checkpointList() const { return m_checkpoints; }
     QProgressBar *progressBar() const { return m_progress; }
 
@@ -70,12 +83,15 @@ private:
     void revalidate();
     void updatePreview();
     void updateButtons();
-    void updateDatasetFields();
+    void updateVisibleRows();
 
     TrainingRun *m_run;
     widgets::TrainingCurves *m_curves;
-    QComboBox *m_model, *m_dataset, *m_optimizer, *m_schedule, *m_format;
-    QLineEdit *m_name, *m_modelFile, *m_trainImages, *m_trainLabels, *m_testImages, *m_testLabels, *m_trainCsv, *m_testCsv;
+    widgets::DataPreview *m_dataPreview;
+    DataSection *m_data = nullptr;
+    QTabWidget *m_views = nullptr;
+    QComboBox *m_model, *m_optimizer, *m_schedule, *m_format;
+    QLineEdit *m_name, *m_modelFile;
     QDoubleSpinBox *m_lr, *m_momentum, *m_weightDecay;
     QSpinBox *m_topK, *m_keepPeriod, *m_cntkFrequency;
     QComboBox *m_monitor, *m_cntkUnit, *m_device;
@@ -88,12 +104,13 @@ private:
     QPushButton *m_start, *m_pause, *m_stop, *m_save;
     QProgressBar *m_progress;
     QListWidget *m_checkpoints;
-    QFormLayout *m_dataForm = nullptr;
+    QFormLayout *m_modelForm = nullptr;
     QWidget *m_modelFileRow = nullptr;
     QString m_error, m_runsDir;
     RunConfig m_base;
     QElapsedTimer m_clock;
     int64_t m_totalSteps = 0, m_startStep = 0, m_lastStep = 0;
+    std::optional<EvalInfo> m_lastEval;
 };
 
 } // namespace netwright::gui

@@ -9,6 +9,7 @@
 #include "train/training_setup.h"
 
 #include <QMetaObject>
+#include <QSet>
 
 namespace netwright::gui {
 
@@ -126,10 +127,25 @@ private:
     std::stop_token m_stopToken;
 };
 
+// The directories of the runs this process has started and not yet finished: their names are
+// taken before the directories exist. UI thread only.
+QSet<QString> &TrainingRun::claimedDirectories()
+{
+    static QSet<QString> claimed;
+    return claimed;
+}
+
+bool TrainingRun::isClaimed(const QString &directory)
+{
+    return claimedDirectories().contains(directory);
+}
+
 TrainingRun::TrainingRun(QObject *parent) : QObject(parent), m_bridge(std::make_unique<Bridge>(this)) {}
 
 TrainingRun::~TrainingRun()
 {
+    if (m_running)
+        claimedDirectories().remove(m_dir);
     m_stop.request_stop();
     m_bridge->setPaused(false);
     if (m_worker.joinable())
@@ -145,22 +161,32 @@ void TrainingRun::start(const RunConfig &config, const QString &out)
     // A device that cannot be used is said at once (why: no backend, no GPU, no driver), before
     // anything is written. Starting the backend takes a moment, once per program.
     startDevice(parseDevice(config.training.device));
-    // The directory is made here, on the UI thread, so that its name is known at once.
-    const RunDirectory dir = RunDirectory::create(out.toStdString(), config.name, false);
-    m_dir = QString::fromStdString(dir.path());
+    // The directory's name is known at once; the directory itself is made by the worker once the
+    // data are read and the model is built, so that a start refused for the data or the model
+    // (a reader's error, a model that does not fit) leaves nothing behind, as `netwright train` does.
+    std::string path = RunDirectory::defaultPath(out.toStdString(), config.name);
+    for (int k = 2; out.isEmpty() && isClaimed(QString::fromStdString(path)); ++k) // another run started in the same second
+        path = RunDirectory::defaultPath({}, config.name) + "-" + std::to_string(k);
+    m_dir = QString::fromStdString(path);
+    claimedDirectories().insert(m_dir);
     m_stop = std::stop_source();
     m_bridge->setStopToken(m_stop.get_token());
     m_bridge->setPaused(false);
     m_running = true;
     m_paused = false;
     Bridge *bridge = m_bridge.get();
-    m_worker = std::jthread([config, dir, bridge, token = m_stop.get_token()] {
+    m_worker = std::jthread([config, path, bridge, token = m_stop.get_token()] {
         // What the session says on its own (a breakpoint checkpoint saved on failure) is added to
         // the failure's message.
         std::string notes;
         try {
             const TrainingData data = loadTrainingData(config);
             auto trainer = makeTrainer(config, data);
+            if (token.stop_requested()) { // stopped while the data were read: nothing to keep
+                bridge->finish(true, {});
+                return;
+            }
+            const RunDirectory dir = RunDirectory::create(path, config.name, false);
             // The same session as `netwright train`: metrics log, checkpoint policy, breakpoint
             // save on failure; the window adds its bridge.
             TrainingSession::Options options;
@@ -176,6 +202,8 @@ void TrainingRun::start(const RunConfig &config, const QString &out)
             bridge->finish(false, QString::fromUtf8(e.what()) + (notes.empty() ? QString() : QStringLiteral("\n") + QString::fromStdString(notes)));
         } catch (const std::bad_alloc &) {
             bridge->finish(false, tr("The run ran out of memory."));
+        } catch (const std::exception &e) {
+            bridge->finish(false, tr("The run failed: %1").arg(QString::fromUtf8(e.what())));
         }
     });
 }
@@ -216,6 +244,7 @@ void TrainingRun::deliver()
     for (const auto &c : b.checkpoints)
         emit checkpointSaved(c);
     if (b.finished) {
+        claimedDirectories().remove(m_dir);
         m_running = false;
         m_paused = false;
         emit finished(b.stopped, b.error);

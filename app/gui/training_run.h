@@ -12,6 +12,7 @@
 #include "train/observer.h"
 
 #include <QObject>
+#include <QSet>
 #include <QString>
 
 #include <atomic>
@@ -36,6 +37,10 @@ public:
     ~TrainingRun() override; // stops and joins the worker
 
     // out: the run directory to create (empty: runs/<name>-<time> under the working directory).
+    // Its name is runDirectory() at once; it is created once the data are read and the model is
+    // built, so a run that fails before training (bad data, a model that does not fit them)
+    // leaves no directory behind. Throws Error (before anything is written) when the device
+    // cannot be used.
     void start(const RunConfig &config, const QString &out = {});
     void pause();
     void resume();
@@ -43,6 +48,8 @@ public:
     bool isRunning() const { return m_running; }
     bool isPaused() const { return m_paused; }
     QString runDirectory() const { return m_dir; }
+    // Whether a run of this process has taken `directory` and not yet finished (it may not exist yet).
+    static bool isClaimed(const QString &directory);
 
 signals:
     void begun(const netwright::TrainBeginInfo &info, const QString &runDirectory);
@@ -55,6 +62,7 @@ signals:
 private:
     class Bridge;
     void deliver();
+    static QSet<QString> &claimedDirectories();
 
     std::jthread m_worker;
     std::stop_source m_stop;

@@ -365,7 +365,7 @@ void CheckpointManager::retain(const std::vector<std::string> &windowDeletions)
     if (m_s.saveTopK > 0) {
         std::vector<const CheckpointRecord *> scored;
         for (const auto &r : m_records)
-            if (r.monitored(m_monitor).has_value())
+            if (const auto v = r.monitored(m_monitor); v && std::isfinite(*v)) // a NaN metric ranks nowhere
                 scored.push_back(&r);
         const bool max = m_higherIsBetter;
         auto value = [&](const CheckpointRecord *r) { return *r->monitored(m_monitor); };

@@ -132,6 +132,8 @@ TrainingState captureTrainingState(const Trainer &trainer)
             names += (names.empty() ? "" : "\n") + n;
         out.push_back(CkptEntry::ofString(kClassNamesEntry, names));
     }
+    out.push_back(CkptEntry::ofTensor("netwright.data.train_samples", scalarI64(trainer.trainSamples())));
+    out.push_back(CkptEntry::ofTensor("netwright.data.test_samples", scalarI64(trainer.testSamples())));
     out.push_back(CkptEntry::ofTensor("netwright.data.feature_scale", Tensor::full({}, s.normalization.scale)));
     if (!s.normalization.mean.empty()) {
         const auto k = static_cast<int64_t>(s.normalization.mean.size());
@@ -163,6 +165,48 @@ TrainingState captureTrainingState(const Trainer &trainer)
     return out;
 }
 
+namespace {
+
+// A resume must see the data the run started with: the same number of training and test samples,
+// the same classes and the same normalisation as the checkpoint records (checkpoints written
+// before these were recorded are not checked).
+void checkSameData(const Trainer &trainer, const TrainingState &entries, const std::string &source)
+{
+    const TrainerSettings &s = trainer.settings();
+    const std::string what = "Cannot resume from \"" + source + "\": the data changed since it was written: ";
+    const std::string advice = " Resume with the data the run started with, or start a new run.";
+    auto i64 = [&](const char *name) -> std::optional<int64_t> {
+        for (const auto &e : entries)
+            if (e.name == name && !e.isString && e.tensor.dtype() == DType::Int64 && e.tensor.numel() == 1)
+                return e.tensor.dataAs<int64_t>()[0];
+        return std::nullopt;
+    };
+    const std::pair<const char *, int64_t> counts[] = {{"netwright.data.train_samples", trainer.trainSamples()},
+                                                       {"netwright.data.test_samples", trainer.testSamples()}};
+    for (const auto &[name, now] : counts)
+        if (const auto then = i64(name); then && *then != now)
+            throw Error(what + "the " + (std::string(name).find("train") != std::string::npos ? "training" : "test") + " split had "
+                        + std::to_string(*then) + " samples, it has " + std::to_string(now) + " now." + advice);
+    std::string names;
+    for (const auto &n : s.classNames)
+        names += (names.empty() ? "" : "\n") + n;
+    for (const auto &e : entries) {
+        if (e.name == kClassNamesEntry && e.isString && e.text != names)
+            throw Error(what + "its classes were " + e.text.substr(0, 200) + ", they are " + names.substr(0, 200) + " now." + advice);
+        if ((e.name == "netwright.data.feature_mean" || e.name == "netwright.data.feature_std") && !e.isString
+            && e.tensor.dtype() == DType::Float32) {
+            const auto &now = e.name == "netwright.data.feature_mean" ? s.normalization.mean : s.normalization.std;
+            const bool same = static_cast<size_t>(e.tensor.numel()) == now.size()
+                              && std::equal(now.begin(), now.end(), e.tensor.data());
+            if (!same)
+                throw Error(what + "the statistics of its features (" + e.name.substr(15) + ") differ from the ones the run was normalised with."
+                            + advice);
+        }
+    }
+}
+
+} // namespace
+
 void restoreTrainingState(Trainer &trainer, const TrainingState &entries, const std::string &source)
 {
     const Entries e(entries, source);
@@ -176,6 +220,7 @@ void restoreTrainingState(Trainer &trainer, const TrainingState &entries, const 
         if (entry.name == "netwright.optimizer" && entry.text != trainer.optimizer().name())
             throw Error("Cannot resume from \"" + source + "\": it was written by the " + entry.text
                         + " optimizer, this run uses " + trainer.optimizer().name() + ".");
+    checkSameData(trainer, entries, source);
     TrainerProgress p;
     p.globalStep = e.i64("netwright.train.global_step");
     p.data.epoch = e.i64("netwright.data.epoch");

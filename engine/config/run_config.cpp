@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cmath>
 
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -70,6 +71,8 @@ pb::RunConfig toProto(const RunConfig &c)
         d->add_feature_std(v);
     d->set_random_crop_padding(c.data.randomCropPadding);
     d->set_horizontal_flip(c.data.horizontalFlip);
+    d->set_stream(c.data.stream);
+    d->set_read_threads(c.data.readThreads);
     auto *task = p.mutable_task();
     task->set_type(c.task.type);
     task->set_loss(c.task.loss);
@@ -161,6 +164,8 @@ RunConfig fromProto(const pb::RunConfig &p)
     c.data.featureStd.assign(d.feature_std().begin(), d.feature_std().end());
     c.data.randomCropPadding = d.random_crop_padding();
     c.data.horizontalFlip = d.horizontal_flip();
+    c.data.stream = d.stream();
+    c.data.readThreads = d.read_threads();
     c.task.type = p.task().type();
     c.task.loss = p.task().loss();
     c.task.huberDelta = p.task().huber_delta();
@@ -388,12 +393,12 @@ RunConfig loadRunConfigFile(const std::string &path, const RunConfig &base)
         if (c.modelFile.front() != '/' && slash != std::string::npos)
             c.modelFile = path.substr(0, slash + 1) + c.modelFile;
     }
-    // So are the data paths it sets.
-    const auto slash = path.find_last_of('/');
+    // So are the data paths it sets; they are made absolute, so that the run directory's copy of
+    // the config (what `resume` reads) still finds the data.
     for (auto [value, old] : {std::pair{&c.data.path, &base.data.path}, {&c.data.testPath, &base.data.testPath},
                               {&c.data.targets, &base.data.targets}})
-        if (!value->empty() && *value != *old && value->front() != '/' && slash != std::string::npos)
-            *value = path.substr(0, slash + 1) + *value;
+        if (!value->empty() && *value != *old && value->front() != '/')
+            *value = std::filesystem::absolute(std::filesystem::path(path).parent_path() / *value).lexically_normal().string();
     return c;
 }
 
@@ -481,6 +486,9 @@ void validateRunConfig(const RunConfig &c)
         check(std::isfinite(v) && v > 0.0f, "data.feature_std values must be positive.");
     for (float v : d.featureMean)
         check(std::isfinite(v), "data.feature_mean values must be finite.");
+    check(d.stream == "auto" || d.stream == "on" || d.stream == "off",
+          "data.stream \"" + d.stream + "\" is unknown (expected auto, on or off).");
+    check(d.readThreads >= 0 && d.readThreads <= 1024, "data.read_threads must be in 0…1024, got " + std::to_string(d.readThreads) + ".");
     check(d.randomCropPadding >= 0 && d.randomCropPadding <= 256,
           "data.random_crop_padding must be in 0…256, got " + std::to_string(d.randomCropPadding) + ".");
     const TaskSettings &task = c.task;

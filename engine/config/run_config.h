@@ -34,6 +34,8 @@ struct DataSettings {
     std::vector<float> featureMean, featureStd;
     int randomCropPadding = 0;
     bool horizontalFlip = false;
+    std::string stream = "auto";        // auto, on, off
+    int readThreads = 0;                // 0 = every core
 };
 
 struct TaskSettings {

@@ -33,7 +33,8 @@ bool parseNumber(const std::string &cell, float *out)
         ++begin;
     double v = 0;
     const auto [ptr, ec] = std::from_chars(begin, end, v);
-    if (ec != std::errc() || ptr != end || !std::isfinite(v))
+    // a number float32 cannot hold (1e39) is refused as not a number, not turned into infinity
+    if (ec != std::errc() || ptr != end || !std::isfinite(v) || !std::isfinite(static_cast<float>(v)))
         return false;
     *out = static_cast<float>(v);
     return true;

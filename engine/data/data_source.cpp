@@ -9,6 +9,7 @@
 #include "data/csv_table.h"
 #include "data/image_file.h"
 #include "data/image_transform.h"
+#include "data/sample_store.h"
 #include "formats/npy/npy_file.h"
 #include "formats/npy/npz_file.h"
 
@@ -16,6 +17,7 @@
 #include <cmath>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <mutex>
 #include <set>
@@ -118,12 +120,20 @@ std::string sizeText(int64_t h, int64_t w)
     return std::to_string(w) + "×" + std::to_string(h);
 }
 
-// Decodes every file (on the engine's threads) into uint8 [N, C, H, W] with the geometry
-// applied. Without a resize, every image must already have the size of the first.
-Tensor decodeImages(const std::vector<std::string> &files, const ImageGeometry &g, const std::string &what)
+constexpr int64_t kStreamAbove = int64_t(2) << 30; // data.stream "auto": samples larger than 2 GiB in all stream
+
+bool shouldStream(const DataSettings &s, int64_t bytes)
+{
+    return s.stream == "on" || (s.stream == "auto" && bytes > kStreamAbove);
+}
+
+// The size every image of `files` is brought to: data.resize (or the model's input), else the
+// size they all share (mixed sizes without a resize are refused, naming two files). The headers
+// are read first (on the engine's threads), so a file that is not an image is named before
+// anything is decoded.
+ImageTarget imageTarget(const std::vector<std::string> &files, const ImageGeometry &g, const std::string &what)
 {
     check(!files.empty(), "\"" + what + "\" holds no images (expected <class>/*.png, *.jpg or *.jpeg).");
-    // The header of every file first: sizes and channels without decoding.
     std::vector<ImageInfo> infos(files.size());
     std::vector<std::string> errors(files.size());
     parallelFor(static_cast<int64_t>(files.size()), [&](int64_t lo, int64_t hi, int) {
@@ -138,44 +148,45 @@ Tensor decodeImages(const std::vector<std::string> &files, const ImageGeometry &
     for (const auto &e : errors)
         if (!e.empty())
             throw Error(e);
-    int64_t channels = g.channels;
-    if (channels == 0)
+    ImageTarget t;
+    t.channels = g.channels;
+    if (t.channels == 0)
         for (const auto &info : infos)
-            channels = std::max(channels, info.channels == 1 ? int64_t(1) : int64_t(3));
-    int64_t h = infos[0].height, w = infos[0].width;
+            t.channels = std::max(t.channels, info.channels == 1 ? int64_t(1) : int64_t(3));
+    t.height = infos[0].height;
+    t.width = infos[0].width;
     if (g.resize.size() == 2) {
-        h = g.resize[0];
-        w = g.resize[1];
+        t.height = g.resize[0];
+        t.width = g.resize[1];
     } else {
         for (size_t i = 1; i < infos.size(); ++i)
-            if (infos[i].height != h || infos[i].width != w)
-                throw Error("\"" + what + "\" holds images of different sizes (\"" + files[0] + "\" is " + sizeText(h, w) + ", \""
+            if (infos[i].height != t.height || infos[i].width != t.width)
+                throw Error("\"" + what + "\" holds images of different sizes (\"" + files[0] + "\" is " + sizeText(t.height, t.width) + ", \""
                             + files[i] + "\" is " + sizeText(infos[i].height, infos[i].width)
                             + "): set data.resize (--resize HxW) to bring them to one size.");
     }
-    const int64_t outH = g.centerCrop.size() == 2 ? g.centerCrop[0] : h;
-    const int64_t outW = g.centerCrop.size() == 2 ? g.centerCrop[1] : w;
-    const int64_t n = static_cast<int64_t>(files.size());
-    const int64_t sample = channels * outH * outW;
-    Tensor out({n, channels, outH, outW}, DType::UInt8);
-    uint8_t *dst = out.dataAs<uint8_t>();
-    parallelFor(n, [&](int64_t lo, int64_t hi, int) {
+    if (g.centerCrop.size() == 2) {
+        t.cropHeight = g.centerCrop[0];
+        t.cropWidth = g.centerCrop[1];
+    }
+    return t;
+}
+
+// Every sample of `store` in memory (read on the engine's threads; the first failing sample's
+// error is the one thrown).
+Tensor readAll(const SampleStore &store)
+{
+    Shape shape = store.sampleShape();
+    shape.insert(shape.begin(), store.size());
+    Tensor out(shape, store.dtype());
+    const size_t bytes = store.sampleBytes();
+    std::vector<std::string> errors(static_cast<size_t>(store.size()));
+    parallelFor(store.size(), [&](int64_t lo, int64_t hi, int) {
         for (int64_t i = lo; i < hi; ++i) {
-            const auto k = static_cast<size_t>(i);
             try {
-                Image img = decodeImageFile(files[k]);
-                if (img.width != infos[k].width || img.height != infos[k].height)
-                    throw Error("\"" + files[k] + "\": the decoded image is " + sizeText(img.height, img.width) + ", its header says "
-                                + sizeText(infos[k].height, infos[k].width) + ".");
-                if (img.channels != channels)
-                    img = toChannels(img, channels);
-                if (img.height != h || img.width != w)
-                    img = resizeBilinear(img, h, w);
-                if (img.height != outH || img.width != outW)
-                    img = centerCrop(img, outH, outW);
-                copyToChw(img, dst + i * sample);
+                store.read(i, static_cast<uint8_t *>(out.raw()) + static_cast<size_t>(i) * bytes);
             } catch (const std::exception &e) {
-                errors[k] = e.what();
+                errors[static_cast<size_t>(i)] = e.what();
             }
         }
     });
@@ -185,15 +196,25 @@ Tensor decodeImages(const std::vector<std::string> &files, const ImageGeometry &
     return out;
 }
 
-Dataset imageDataset(const std::string &dir, const std::vector<std::string> &classes, const ImageGeometry &g)
+// The features of `store`: kept on disk when the settings stream them, else read into memory.
+void setFeatures(Dataset &ds, std::shared_ptr<SampleStore> store, const DataSettings &s)
 {
-    const ImageList list = listImages(dir, classes);
+    if (shouldStream(s, store->size() * static_cast<int64_t>(store->sampleBytes())))
+        ds.store = std::move(store);
+    else
+        ds.features = readAll(*store);
+}
+
+Dataset imageDataset(const std::string &dir, const std::vector<std::string> &classes, const ImageGeometry &g, const DataSettings &s)
+{
+    ImageList list = listImages(dir, classes);
+    const ImageTarget target = imageTarget(list.files, g, dir);
     Dataset ds;
     ds.name = dir;
-    ds.features = decodeImages(list.files, g, dir);
     ds.labels = Tensor::fromInt64({static_cast<int64_t>(list.labels.size())}, list.labels);
     ds.classes = static_cast<int64_t>(classes.size());
     ds.classNames = classes;
+    setFeatures(ds, imageFileStore(std::move(list.files), target), s);
     return ds;
 }
 
@@ -245,36 +266,69 @@ std::vector<std::string> cifarClassNames(const std::string &dir)
     return names;
 }
 
-Dataset cifarDataset(const std::vector<std::string> &files, const std::vector<std::string> &classNames)
+// CIFAR batches and IDX images have one stored size; data.resize, data.center_crop and
+// data.channels (or a model file's input) bring them to another, as an image folder's.
+std::shared_ptr<SampleStore> withGeometry(std::shared_ptr<SampleStore> store, const ImageGeometry &g)
 {
-    int64_t records = 0;
+    const Shape s = store->sampleShape();
+    if (s.size() != 3 || (g.resize.empty() && g.centerCrop.empty() && (g.channels == 0 || g.channels == s[0])))
+        return store;
+    ImageTarget t;
+    t.channels = g.channels ? g.channels : s[0];
+    t.height = g.resize.size() == 2 ? g.resize[0] : s[1];
+    t.width = g.resize.size() == 2 ? g.resize[1] : s[2];
+    if (g.centerCrop.size() == 2) {
+        t.cropHeight = g.centerCrop[0];
+        t.cropWidth = g.centerCrop[1];
+    }
+    return transformedImageStore(std::move(store), t);
+}
+
+// An IDX dataset brought to the geometry (its features stay in memory, transformed).
+Dataset idxWithGeometry(Dataset ds, const ImageGeometry &g)
+{
+    auto store = withGeometry(memoryStore(ds.features), g);
+    if (store->sampleShape() != ds.sampleShape()) {
+        ds.features = readAll(*store);
+    }
+    return ds;
+}
+
+Dataset cifarDataset(const std::vector<std::string> &files, const std::vector<std::string> &classNames, const DataSettings &s,
+                     const ImageGeometry &g)
+{
+    const int64_t classes = classNames.empty() ? 10 : static_cast<int64_t>(classNames.size());
+    std::vector<std::shared_ptr<const SampleStore>> parts;
+    std::vector<int64_t> labels;
     for (const auto &f : files) {
         const uint64_t size = regularFileSize(f, "CIFAR batch");
         if (size == 0 || size % kCifarRecord != 0)
             throw Error("Cannot read \"" + f + "\" as a CIFAR-10 binary batch: its " + std::to_string(size)
                         + " bytes are not a whole number of 3073-byte records (a label byte and 3072 pixel bytes).");
-        records += static_cast<int64_t>(size / kCifarRecord);
+        const auto records = static_cast<int64_t>(size / kCifarRecord);
+        // The labels: every record's first byte, read in bounded chunks of whole records.
+        std::ifstream in(f, std::ios::binary);
+        std::vector<char> chunk(static_cast<size_t>(kCifarRecord) * 4096);
+        for (int64_t at = 0; at < records;) {
+            const int64_t n = std::min<int64_t>(4096, records - at);
+            if (!in.read(chunk.data(), static_cast<std::streamsize>(n * kCifarRecord)))
+                throw Error("Cannot read \"" + f + "\": it ended early (was it changed while being read?).");
+            for (int64_t i = 0; i < n; ++i, ++at) {
+                const auto label = static_cast<uint8_t>(chunk[static_cast<size_t>(i * kCifarRecord)]);
+                if (label >= classes)
+                    throw Error("\"" + f + "\" record " + std::to_string(at) + " (byte " + std::to_string(at * kCifarRecord)
+                                + "): label " + std::to_string(label) + " is outside the " + std::to_string(classes) + " classes.");
+                labels.push_back(label);
+            }
+        }
+        parts.push_back(recordFileStore(f, 0, kCifarRecord, 1, records, {3, 32, 32}, DType::UInt8));
     }
-    const int64_t classes = classNames.empty() ? 10 : static_cast<int64_t>(classNames.size());
     Dataset ds;
     ds.name = files.size() == 1 ? files[0] : fs::path(files[0]).parent_path().string();
-    ds.features = Tensor({records, 3, 32, 32}, DType::UInt8);
-    ds.labels = Tensor({records}, DType::Int64);
+    ds.labels = Tensor::fromInt64({static_cast<int64_t>(labels.size())}, labels);
     ds.classes = classes;
     ds.classNames = classNames;
-    int64_t at = 0;
-    for (const auto &f : files) {
-        const std::string bytes = readRegularFile(f, "CIFAR batch");
-        const int64_t n = static_cast<int64_t>(bytes.size()) / kCifarRecord;
-        for (int64_t i = 0; i < n; ++i, ++at) {
-            const auto *rec = reinterpret_cast<const uint8_t *>(bytes.data()) + i * kCifarRecord;
-            if (rec[0] >= classes)
-                throw Error("\"" + f + "\" record " + std::to_string(i) + " (byte " + std::to_string(i * kCifarRecord)
-                            + "): label " + std::to_string(rec[0]) + " is outside the " + std::to_string(classes) + " classes.");
-            ds.labels.dataAs<int64_t>()[at] = rec[0];
-            std::memcpy(ds.features.dataAs<uint8_t>() + at * (kCifarRecord - 1), rec + 1, kCifarRecord - 1);
-        }
-    }
+    setFeatures(ds, withGeometry(parts.size() == 1 ? std::const_pointer_cast<SampleStore>(parts[0]) : concatStore(parts), g), s);
     return ds;
 }
 
@@ -295,8 +349,18 @@ Tensor featuresFrom(const Tensor &x, const std::string &what)
 {
     check(x.rank() >= 2, "\"" + what + "\": the features must be [N, …] with at least one value per sample, found "
                              + shapeToString(x.shape()) + ".");
-    if (x.dtype() == DType::UInt8 || x.dtype() == DType::Float32)
+    for (int64_t d = 1; d < x.rank(); ++d)
+        check(x.dim(d) > 0, "\"" + what + "\": the samples have shape " + shapeToString(Shape(x.shape().begin() + 1, x.shape().end()))
+                                + ", which holds no values.");
+    if (x.dtype() == DType::UInt8)
         return x;
+    if (x.dtype() == DType::Float32) {
+        const int64_t n = x.numel(), per = n / std::max<int64_t>(1, x.dim(0));
+        for (int64_t i = 0; i < n; ++i)
+            if (!std::isfinite(x.data()[i]))
+                throw Error("\"" + what + "\": sample " + std::to_string(i / per) + " holds a value that is not a finite number.");
+        return x;
+    }
     Tensor f(x.shape());
     float *dst = f.data();
     const int64_t n = x.numel(), per = n / std::max<int64_t>(1, x.dim(0));
@@ -319,12 +383,17 @@ bool isIntegerType(DType t)
 void setTargets(Dataset &ds, const Tensor &y, const std::string &what)
 {
     check(y.rank() >= 1 && y.rank() <= 2, "\"" + what + "\": the targets must be [N] or [N, T], found " + shapeToString(y.shape()) + ".");
+    check(y.rank() == 1 || y.dim(1) > 0, "\"" + what + "\": the targets " + shapeToString(y.shape()) + " hold no values.");
     const int64_t n = y.dim(0);
     if (y.rank() == 1 && isIntegerType(y.dtype())) {
         ds.labels = Tensor({n}, DType::Int64);
         int64_t maxLabel = -1;
         for (int64_t i = 0; i < n; ++i) {
-            const auto v = static_cast<int64_t>(elementAsDouble(y, i));
+            const double raw = elementAsDouble(y, i);
+            if (raw > 1e6)
+                throw Error("\"" + what + "\": sample " + std::to_string(i) + " has the class label " + std::to_string(static_cast<uint64_t>(raw))
+                            + "; class labels are 0, 1, 2, … (at most a million classes).");
+            const auto v = static_cast<int64_t>(raw);
             if (v < 0)
                 throw Error("\"" + what + "\": sample " + std::to_string(i) + " has the class label " + std::to_string(v)
                             + "; class labels are 0, 1, 2, ….");
@@ -341,6 +410,24 @@ void setTargets(Dataset &ds, const Tensor &y, const std::string &what)
     ds.classes = ds.labels.dim(1);
 }
 
+// Images stored channels-last, as Keras and PIL give them ([N,H,W,C] with C 1 or 3), become
+// [N,C,H,W], the layout of the engine (and of PyTorch).
+Tensor channelsFirst(const Tensor &x)
+{
+    if (x.rank() != 4 || !(x.dim(3) == 1 || x.dim(3) == 3) || x.dim(1) <= 4 || x.dim(2) <= 4 || x.dim(1) == 3)
+        return x;
+    const int64_t n = x.dim(0), h = x.dim(1), w = x.dim(2), c = x.dim(3);
+    Tensor out({n, c, h, w}, x.dtype());
+    const size_t e = dtypeSize(x.dtype());
+    const auto *src = static_cast<const uint8_t *>(x.raw());
+    auto *dst = static_cast<uint8_t *>(out.raw());
+    for (int64_t i = 0; i < n; ++i)
+        for (int64_t p = 0; p < h * w; ++p)
+            for (int64_t k = 0; k < c; ++k)
+                std::memcpy(dst + static_cast<size_t>(((i * c + k) * h * w) + p) * e, src + static_cast<size_t>((i * h * w + p) * c + k) * e, e);
+    return out;
+}
+
 Dataset numpyDataset(const Tensor &x, const Tensor &y, const std::string &name, const std::string &xWhat, const std::string &yWhat)
 {
     check(x.rank() >= 1 && y.rank() >= 1 && x.dim(0) == y.dim(0),
@@ -348,7 +435,7 @@ Dataset numpyDataset(const Tensor &x, const Tensor &y, const std::string &name, 
               + " samples but the targets " + yWhat + " hold " + (y.rank() ? std::to_string(y.dim(0)) : std::string("no")) + ".");
     Dataset ds;
     ds.name = name;
-    ds.features = featuresFrom(x.rank() == 1 ? x.reshaped({x.dim(0), 1}) : x, name + " (" + xWhat + ")");
+    ds.features = channelsFirst(featuresFrom(x.rank() == 1 ? x.reshaped({x.dim(0), 1}) : x, name + " (" + xWhat + ")"));
     setTargets(ds, y, name + " (" + yWhat + ")");
     check(ds.size() > 0, "\"" + name + "\" holds no samples.");
     return ds;
@@ -430,12 +517,12 @@ SourcePair readSource(const std::string &path, DataKind kind, const DataSettings
     case DataKind::ImageFolder: {
         if (const auto splits = folderSplits(path)) {
             const auto classes = trainOf ? trainOf->classNames : classFolders(splits->train);
-            out.train = imageDataset(splits->train, classes, g);
+            out.train = imageDataset(splits->train, classes, g, s);
             if (!splits->test.empty()) {
                 for (const auto &c : classFolders(splits->test))
                     check(std::find(classes.begin(), classes.end(), c) != classes.end(),
                           "\"" + splits->test + "/" + c + "\" is a class the training split \"" + splits->train + "\" does not have.");
-                out.test = imageDataset(splits->test, classes, g);
+                out.test = imageDataset(splits->test, classes, g, s);
             }
         } else {
             std::vector<std::string> classes = classFolders(path);
@@ -446,7 +533,7 @@ SourcePair readSource(const std::string &path, DataKind kind, const DataSettings
                           "\"" + path + "/" + c + "\" is a class the training data \"" + trainOf->name + "\" does not have.");
                 classes = trainOf->classNames;
             }
-            out.train = imageDataset(path, classes, g);
+            out.train = imageDataset(path, classes, g, s);
         }
         break;
     }
@@ -457,14 +544,14 @@ SourcePair readSource(const std::string &path, DataKind kind, const DataSettings
             check(!files.empty() || exists(path + "/test_batch.bin"),
                   "\"" + path + "\" holds no CIFAR-10 batches (data_batch_1.bin … data_batch_5.bin, test_batch.bin).");
             if (!files.empty()) {
-                out.train = cifarDataset(files, names);
+                out.train = cifarDataset(files, names, s, g);
                 if (exists(path + "/test_batch.bin"))
-                    out.test = cifarDataset({path + "/test_batch.bin"}, names);
+                    out.test = cifarDataset({path + "/test_batch.bin"}, names, s, g);
             } else {
-                out.train = cifarDataset({path + "/test_batch.bin"}, names);
+                out.train = cifarDataset({path + "/test_batch.bin"}, names, s, g);
             }
         } else {
-            out.train = cifarDataset({path}, cifarClassNames(fs::path(path).parent_path().string()));
+            out.train = cifarDataset({path}, cifarClassNames(fs::path(path).parent_path().string()), s, g);
         }
         break;
     }
@@ -474,11 +561,13 @@ SourcePair readSource(const std::string &path, DataKind kind, const DataSettings
             check(!f.empty(), "\"" + path + "\" has no " + role + " IDX file (" + *names.begin() + "[.gz]).");
             return f;
         };
-        out.train = loadIdxDataset(file({"train-images-idx3-ubyte.gz", "train-images-idx3-ubyte"}, "training images"),
-                                   file({"train-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte"}, "training labels"));
+        out.train = idxWithGeometry(loadIdxDataset(file({"train-images-idx3-ubyte.gz", "train-images-idx3-ubyte"}, "training images"),
+                                                   file({"train-labels-idx1-ubyte.gz", "train-labels-idx1-ubyte"}, "training labels")),
+                                    g);
         if (!firstExisting(path, {"t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte"}).empty())
-            out.test = loadIdxDataset(file({"t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte"}, "test images"),
-                                      file({"t10k-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte"}, "test labels"));
+            out.test = idxWithGeometry(loadIdxDataset(file({"t10k-images-idx3-ubyte.gz", "t10k-images-idx3-ubyte"}, "test images"),
+                                                      file({"t10k-labels-idx1-ubyte.gz", "t10k-labels-idx1-ubyte"}, "test labels")),
+                                       g);
         break;
     }
     case DataKind::Npz: {
@@ -508,8 +597,30 @@ SourcePair readSource(const std::string &path, DataKind kind, const DataSettings
             targets = npyTargetsBeside(path);
         check(!targets.empty(), "\"" + path + "\" holds the features only; name the .npy file of the targets with --targets "
                                               "(data.targets), or put y.npy beside x.npy.");
-        const Tensor x = readNpy(path);
-        out.train = numpyDataset(x, readNpy(targets), path, "\"" + path + "\"", "\"" + targets + "\"");
+        const NpyLayout layout = readNpyLayout(path);
+        int64_t bytes = static_cast<int64_t>(dtypeSize(layout.dtype));
+        for (int64_t d : layout.shape)
+            bytes *= d;
+        const bool streamable = layout.shape.size() >= 2 && !layout.fortranOrder && !layout.swapBytes
+                                && (layout.dtype == DType::UInt8 || layout.dtype == DType::Float32);
+        if (shouldStream(s, bytes)) {
+            check(layout.shape.size() >= 2 && bytes > 0, "\"" + path + "\" holds no samples (shape " + shapeToString(layout.shape) + ").");
+            check(streamable, "\"" + path + "\" cannot be streamed from disk: only C-order little-endian uint8 or float32 arrays "
+                                            "[N, …] can (save it with x.astype(np.float32) or np.ascontiguousarray), or set "
+                                            "data.stream \"off\".");
+            const Tensor y = readNpy(targets);
+            if (y.rank() < 1 || y.dim(0) != layout.shape[0])
+                throw Error("\"" + path + "\": the features hold " + std::to_string(layout.shape[0]) + " samples but the targets \"" + targets
+                            + "\" hold " + (y.rank() ? std::to_string(y.dim(0)) : std::string("none")) + ".");
+            const Shape sample(layout.shape.begin() + 1, layout.shape.end());
+            out.train.name = path;
+            setTargets(out.train, y, targets);
+            out.train.store = recordFileStore(path, layout.dataOffset, static_cast<uint64_t>(bytes / layout.shape[0]), 0, layout.shape[0],
+                                              sample, layout.dtype);
+        } else {
+            const Tensor x = readNpy(path);
+            out.train = numpyDataset(x, readNpy(targets), path, "\"" + path + "\"", "\"" + targets + "\"");
+        }
         break;
     }
     case DataKind::CsvTable: {
@@ -571,7 +682,7 @@ DataKind detectDataKind(const std::string &path)
     if (ext == ".npy" || ext == ".npz")
         throw Error("Cannot read \"" + path + "\" as NumPy " + ext + ": it does not start with the " + (ext == ".npy" ? "\\x93NUMPY" : "zip")
                     + " signature.");
-    if (ext == ".csv" || ext == ".txt" || ext == ".tsv")
+    if (ext == ".csv" || ext == ".txt")
         return DataKind::CsvTable;
     if (ext == ".bin")
         return DataKind::Cifar;
@@ -589,7 +700,7 @@ DataSourceContents readDataSource(const std::string &path, const DataSettings &s
     return out;
 }
 
-void applyTask(Dataset &ds, const std::string &task)
+void applyTask(Dataset &ds, const std::string &task, TargetRole role)
 {
     const int64_t n = ds.size();
     if (task == "classification") {
@@ -608,6 +719,13 @@ void applyTask(Dataset &ds, const std::string &task)
             classes.dataAs<int64_t>()[i] = static_cast<int64_t>(v);
             maxLabel = std::max(maxLabel, classes.dataAs<int64_t>()[i]);
         }
+        // Whole numbers that number mostly absent classes are a regression target (diabetes' 25 … 346).
+        std::set<int64_t> distinct(classes.dataAs<int64_t>(), classes.dataAs<int64_t>() + n);
+        if (role == TargetRole::Training && maxLabel + 1 > 20 && static_cast<int64_t>(distinct.size()) * 4 < (maxLabel + 1) * 3)
+            throw Error("\"" + ds.name + "\": the targets are whole numbers from " + std::to_string(*distinct.begin()) + " to "
+                        + std::to_string(maxLabel) + ", but only " + std::to_string(distinct.size()) + " of the " + std::to_string(maxLabel + 1)
+                        + " classes they would number occur: this looks like a numeric target. Use --task regression, or number the "
+                          "classes 0, 1, 2, ….");
         ds.labels = classes;
         ds.classes = std::max<int64_t>(maxLabel + 1, static_cast<int64_t>(ds.classNames.size()));
         if (!ds.targetNames.empty())
@@ -642,26 +760,47 @@ std::pair<Dataset, Dataset> splitDataset(const Dataset &data, double fraction, u
 {
     const int64_t n = data.size();
     Rng rng(seed);
-    std::vector<int64_t> testIdx, trainIdx;
-    auto take = [&](std::vector<int64_t> idx) {
-        for (size_t i = idx.size(); i > 1; --i)
-            std::swap(idx[i - 1], idx[rng.below(i)]);
-        int64_t k = static_cast<int64_t>(std::llround(fraction * static_cast<double>(idx.size())));
-        k = std::min<int64_t>(k, static_cast<int64_t>(idx.size()) - 1); // keep one for training
-        testIdx.insert(testIdx.end(), idx.begin(), idx.begin() + std::max<int64_t>(k, 0));
-        trainIdx.insert(trainIdx.end(), idx.begin() + std::max<int64_t>(k, 0), idx.end());
-    };
+    // Groups: one per class (stratified), or all samples. The test split holds round(fraction · n)
+    // samples in all, shared out over the groups in proportion (largest remainders first, as
+    // scikit-learn's train_test_split does), each group keeping one sample for training.
+    std::vector<std::vector<int64_t>> groups;
     if (data.hasClassLabels()) {
         std::map<int64_t, std::vector<int64_t>> byClass;
         for (int64_t i = 0; i < n; ++i)
             byClass[data.labels.dataAs<int64_t>()[i]].push_back(i);
         for (auto &[c, idx] : byClass)
-            take(std::move(idx));
+            groups.push_back(std::move(idx));
     } else {
-        std::vector<int64_t> all(static_cast<size_t>(n));
+        groups.emplace_back(static_cast<size_t>(n));
         for (int64_t i = 0; i < n; ++i)
-            all[static_cast<size_t>(i)] = i;
-        take(std::move(all));
+            groups[0][static_cast<size_t>(i)] = i;
+    }
+    const int64_t total = std::llround(fraction * static_cast<double>(n));
+    std::vector<int64_t> quota(groups.size());
+    std::vector<std::pair<double, size_t>> remainders;
+    int64_t given = 0;
+    for (size_t g = 0; g < groups.size(); ++g) {
+        const double exact = fraction * static_cast<double>(groups[g].size());
+        quota[g] = std::min<int64_t>(static_cast<int64_t>(std::floor(exact)), static_cast<int64_t>(groups[g].size()) - 1);
+        given += quota[g];
+        remainders.emplace_back(-(exact - std::floor(exact)), g); // largest first; ties: the earlier group
+    }
+    std::sort(remainders.begin(), remainders.end());
+    for (size_t r = 0; given < total && r < remainders.size(); ++r) {
+        const size_t g = remainders[r].second;
+        if (quota[g] < static_cast<int64_t>(groups[g].size()) - 1) {
+            ++quota[g];
+            ++given;
+        }
+    }
+    std::vector<int64_t> testIdx, trainIdx;
+    for (size_t g = 0; g < groups.size(); ++g) {
+        auto &idx = groups[g];
+        for (size_t i = idx.size(); i > 1; --i)
+            std::swap(idx[i - 1], idx[rng.below(i)]);
+        const auto k = static_cast<std::ptrdiff_t>(std::max<int64_t>(quota[g], 0));
+        testIdx.insert(testIdx.end(), idx.begin(), idx.begin() + k);
+        trainIdx.insert(trainIdx.end(), idx.begin() + k, idx.end());
     }
     check(!testIdx.empty(), "A test split of " + std::to_string(fraction) + " of the " + std::to_string(n) + " samples in \""
                                 + data.name + "\" is empty; raise data.test_split or give --test-data.");
@@ -675,18 +814,23 @@ std::pair<Dataset, Dataset> splitDataset(const Dataset &data, double fraction, u
         d.targetNames = data.targetNames;
         d.featureNames = data.featureNames;
         const int64_t m = static_cast<int64_t>(idx.size());
-        Shape fs = data.features.shape();
-        fs[0] = m;
-        d.features = Tensor(fs, data.features.dtype());
-        const size_t row = data.features.byteSize() / static_cast<size_t>(n);
+        if (data.streamed()) {
+            d.store = subsetStore(data.store, idx);
+        } else {
+            Shape fs = data.features.shape();
+            fs[0] = m;
+            d.features = Tensor(fs, data.features.dtype());
+        }
+        const size_t row = data.streamed() ? 0 : data.features.byteSize() / static_cast<size_t>(n);
         Shape ls = data.labels.shape();
         ls[0] = m;
         d.labels = Tensor(ls, data.labels.dtype());
         const size_t lrow = data.labels.byteSize() / static_cast<size_t>(n);
         for (int64_t i = 0; i < m; ++i) {
             const auto src = static_cast<size_t>(idx[static_cast<size_t>(i)]);
-            std::memcpy(static_cast<uint8_t *>(d.features.raw()) + static_cast<size_t>(i) * row,
-                        static_cast<const uint8_t *>(data.features.raw()) + src * row, row);
+            if (!data.streamed())
+                std::memcpy(static_cast<uint8_t *>(d.features.raw()) + static_cast<size_t>(i) * row,
+                            static_cast<const uint8_t *>(data.features.raw()) + src * row, row);
             std::memcpy(static_cast<uint8_t *>(d.labels.raw()) + static_cast<size_t>(i) * lrow,
                         static_cast<const uint8_t *>(data.labels.raw()) + src * lrow, lrow);
         }
@@ -695,35 +839,87 @@ std::pair<Dataset, Dataset> splitDataset(const Dataset &data, double fraction, u
     return {subset(trainIdx), subset(testIdx)};
 }
 
-FeatureNormalization computeStandardization(const Dataset &data, float scale)
+FeatureSummary summarizeFeatures(const Dataset &data, float scale)
 {
-    FeatureNormalization norm;
-    norm.scale = scale;
+    FeatureSummary out;
     const Shape sample = data.sampleShape();
-    const int64_t per = data.features.numel() / std::max<int64_t>(1, data.size());
+    int64_t per = 1;
+    for (int64_t d : sample)
+        per *= d;
     int64_t k = sample.empty() ? 1 : sample.back();
-    norm.inner = 1;
+    out.inner = 1;
     if (sample.size() == 3) { // images [C,H,W]: per channel
         k = sample[0];
-        norm.inner = sample[1] * sample[2];
+        out.inner = sample[1] * sample[2];
     }
+    // Blocks of samples summed on the engine's threads, then added in block order: the same sums
+    // whatever the thread count (a resumed run recomputes them bit for bit).
+    constexpr int64_t kBlock = 256;
+    const int64_t n = data.size(), blocks = (n + kBlock - 1) / kBlock;
+    struct Sums {
+        std::vector<double> sum, sq, lo, hi;
+        std::string error;
+    };
+    std::vector<Sums> partial(static_cast<size_t>(blocks));
+    const bool bytes = data.featureType() == DType::UInt8;
+    const size_t sampleBytes = static_cast<size_t>(per) * dtypeSize(data.featureType());
+    parallelFor(blocks, [&](int64_t lo, int64_t hi, int) {
+        std::vector<uint8_t> buffer(sampleBytes);
+        for (int64_t b = lo; b < hi; ++b) {
+            Sums &p = partial[static_cast<size_t>(b)];
+            p.sum.assign(static_cast<size_t>(k), 0.0);
+            p.sq.assign(static_cast<size_t>(k), 0.0);
+            p.lo.assign(static_cast<size_t>(k), INFINITY);
+            p.hi.assign(static_cast<size_t>(k), -INFINITY);
+            try {
+                for (int64_t i = b * kBlock; i < std::min(n, (b + 1) * kBlock); ++i) {
+                    data.readSample(i, buffer.data());
+                    for (int64_t e = 0; e < per; ++e) {
+                        const double v = (bytes ? buffer[static_cast<size_t>(e)] : reinterpret_cast<const float *>(buffer.data())[e])
+                                         * static_cast<double>(scale);
+                        const auto c = static_cast<size_t>((e / out.inner) % k);
+                        p.sum[c] += v;
+                        p.sq[c] += v * v;
+                        p.lo[c] = std::min(p.lo[c], v);
+                        p.hi[c] = std::max(p.hi[c], v);
+                    }
+                }
+            } catch (const std::exception &e) {
+                p.error = e.what();
+            }
+        }
+    });
     std::vector<double> sum(static_cast<size_t>(k), 0.0), sq(static_cast<size_t>(k), 0.0);
-    std::vector<int64_t> count(static_cast<size_t>(k), 0);
-    const int64_t total = data.features.numel();
-    const bool bytes = data.features.dtype() == DType::UInt8;
-    for (int64_t i = 0; i < total; ++i) {
-        const double v = (bytes ? data.features.dataAs<uint8_t>()[i] : data.features.data()[i]) * static_cast<double>(scale);
-        const auto c = static_cast<size_t>(((i % per) / norm.inner) % k);
-        sum[c] += v;
-        sq[c] += v * v;
-        ++count[c];
+    out.min.assign(static_cast<size_t>(k), INFINITY);
+    out.max.assign(static_cast<size_t>(k), -INFINITY);
+    for (const Sums &p : partial) {
+        if (!p.error.empty())
+            throw Error(p.error);
+        for (size_t c = 0; c < sum.size(); ++c) {
+            sum[c] += p.sum[c];
+            sq[c] += p.sq[c];
+            out.min[c] = std::min(out.min[c], p.lo[c]);
+            out.max[c] = std::max(out.max[c], p.hi[c]);
+        }
     }
+    const double count = static_cast<double>(n) * static_cast<double>(per / k);
     for (size_t c = 0; c < sum.size(); ++c) {
-        const double m = count[c] ? sum[c] / static_cast<double>(count[c]) : 0.0;
-        const double var = count[c] ? std::max(0.0, sq[c] / static_cast<double>(count[c]) - m * m) : 0.0;
-        const double sd = std::sqrt(var);
-        norm.mean.push_back(static_cast<float>(m));
-        norm.std.push_back(sd > 1e-12 ? static_cast<float>(sd) : 1.0f); // a constant feature stays as it is (as scikit-learn)
+        const double m = count > 0 ? sum[c] / count : 0.0;
+        out.mean.push_back(m);
+        out.std.push_back(count > 0 ? std::sqrt(std::max(0.0, sq[c] / count - m * m)) : 0.0);
+    }
+    return out;
+}
+
+FeatureNormalization computeStandardization(const Dataset &data, float scale)
+{
+    const FeatureSummary s = summarizeFeatures(data, scale);
+    FeatureNormalization norm;
+    norm.scale = scale;
+    norm.inner = s.inner;
+    for (size_t c = 0; c < s.mean.size(); ++c) {
+        norm.mean.push_back(static_cast<float>(s.mean[c]));
+        norm.std.push_back(s.std[c] > 1e-12 ? static_cast<float>(s.std[c]) : 1.0f); // a constant feature stays as it is (as scikit-learn)
     }
     return norm;
 }
@@ -742,8 +938,9 @@ LoadedData loadDataPath(const DataSettings &s, const std::string &task, uint64_t
               "The test data \"" + s.testPath + "\" is a " + dataKindName(testKind) + ", the training data \"" + s.path + "\" a "
                   + dataKindName(out.kind) + ".");
         SourcePair t = readSource(s.testPath, testKind, s, g, &train);
-        test = std::move(t.train);
-        out.splitNote = "test data \"" + s.testPath + "\"";
+        // A test source with a split of its own (DIR/test, test_batch.bin, x_test …) gives that split.
+        test = t.test ? std::move(*t.test) : std::move(t.train);
+        out.splitNote = "test data \"" + test.name + "\"";
     } else if (s.testSplit > 0.0f) {
         applyTask(train, task); // stratify by the classes the task sees
         auto [a, b] = splitDataset(train, s.testSplit, deriveSeed(seed, 4));
@@ -761,7 +958,7 @@ LoadedData loadDataPath(const DataSettings &s, const std::string &task, uint64_t
                     "--test-split F (data.test_split, e.g. 0.2).");
     }
     applyTask(train, task);
-    applyTask(test, task);
+    applyTask(test, task, TargetRole::Test);
     check(train.sampleShape() == test.sampleShape(), "The training samples (" + shapeToString(train.sampleShape()) + " in \"" + train.name
                                                          + "\") and the test samples (" + shapeToString(test.sampleShape()) + " in \""
                                                          + test.name + "\") differ in shape.");
@@ -769,18 +966,26 @@ LoadedData loadDataPath(const DataSettings &s, const std::string &task, uint64_t
           "\"" + train.name + "\" and \"" + test.name + "\" have different numbers of targets per sample.");
     const int64_t classes = std::max(train.classes, test.classes);
     train.classes = test.classes = classes;
+    check(task != "classification" || classes >= 2, "\"" + train.name + "\" holds one class only" +
+                                                        (train.classNames.empty() ? std::string() : " (\"" + train.classNames[0] + "\")")
+                                                        + ": a classification needs at least two.");
     if (test.classNames.empty())
         test.classNames = train.classNames;
 
     // Normalisation: uint8 values are pixels (scaled to [0, 1]); then as data.normalize says.
-    const float scale = train.features.dtype() == DType::UInt8 ? 1.0f / 255.0f : 1.0f;
+    const float scale = train.featureType() == DType::UInt8 ? 1.0f / 255.0f : 1.0f;
     std::string mode = s.normalize;
     if (mode == "auto")
-        mode = imageKind(out.kind) || out.kind == DataKind::CsvTable || train.features.dtype() == DType::UInt8 ? "standardize" : "none";
+        mode = imageKind(out.kind) || out.kind == DataKind::CsvTable || train.featureType() == DType::UInt8 ? "standardize" : "none";
     if (mode == "standardize") {
         out.normalization = computeStandardization(train, scale);
     } else if (mode == "given") {
-        FeatureNormalization n = computeStandardization(train, scale); // for K and inner
+        FeatureNormalization n;
+        n.scale = scale;
+        const Shape sample = train.sampleShape();
+        const int64_t k = sample.size() == 3 ? sample[0] : sample.back();
+        n.inner = sample.size() == 3 ? sample[1] * sample[2] : 1;
+        n.mean.assign(static_cast<size_t>(k), 0.0f);
         check(s.featureMean.size() == n.mean.size(),
               "data.feature_mean has " + std::to_string(s.featureMean.size()) + " values, but \"" + train.name + "\" has "
                   + std::to_string(n.mean.size()) + (train.sampleShape().size() == 3 ? " channels." : " features."));

@@ -25,7 +25,15 @@ std::string dataKindName(DataKind kind);
 // Error naming the path and what it expected.
 DataKind detectDataKind(const std::string &path);
 
-// Per-channel (images) or per-feature statistics of a dataset's features after `scale`.
+// Per-channel (images [C,H,W]: k = (element / inner) mod C) or per-feature (the last dimension)
+// statistics of a dataset's features after `scale`: population mean and std, min and max. One
+// pass over the samples (from disk when streamed), the same sums whatever the thread count.
+struct FeatureSummary {
+    std::vector<double> mean, std, min, max;
+    int64_t inner = 1;
+};
+FeatureSummary summarizeFeatures(const Dataset &data, float scale);
+// Standardisation with those statistics (a constant feature keeps std 1, as scikit-learn does).
 FeatureNormalization computeStandardization(const Dataset &data, float scale);
 
 // What the images of a folder, CIFAR or IDX source are turned into before training.
@@ -66,6 +74,10 @@ std::pair<Dataset, Dataset> splitDataset(const Dataset &data, double fraction, u
 // The targets of `raw` made fit for `task`: classification → int64 [N] classes (whole numbers
 // ≥ 0, or the classes the reader found); regression → float32 [N, T]; multilabel → float32
 // [N, T] of 0 and 1. Throws Error naming the source and the first sample that does not fit.
-void applyTask(Dataset &raw, const std::string &task);
+// A training split whose whole-number targets number mostly absent classes (25 … 346, 214 of them
+// present) is refused as a classification: it is a numeric target (--task regression). A test
+// split may lack classes.
+enum class TargetRole { Training, Test };
+void applyTask(Dataset &raw, const std::string &task, TargetRole role = TargetRole::Training);
 
 } // namespace netwright

@@ -2,6 +2,7 @@
 #include "data/dataset.h"
 
 #include "core/error.h"
+#include "data/sample_store.h"
 
 #include <zlib.h>
 
@@ -256,6 +257,26 @@ Dataset loadCsvDataset(const std::string &path, bool hasHeader)
     ds.labels = Tensor::fromInt64({n}, labels);
     ds.classes = maxLabel + 1;
     return ds;
+}
+
+Shape Dataset::sampleShape() const
+{
+    if (store)
+        return store->sampleShape();
+    return Shape(features.shape().begin() + 1, features.shape().end());
+}
+
+DType Dataset::featureType() const
+{
+    return store ? store->dtype() : features.dtype();
+}
+
+void Dataset::readSample(int64_t i, void *dst) const
+{
+    if (store)
+        return store->read(i, dst);
+    const size_t bytes = features.byteSize() / static_cast<size_t>(features.dim(0));
+    std::memcpy(dst, static_cast<const uint8_t *>(features.raw()) + static_cast<size_t>(i) * bytes, bytes);
 }
 
 std::string defaultFashionMnistDir()

@@ -6,14 +6,19 @@
 
 #include "core/tensor.h"
 
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace netwright {
 
+class SampleStore;
+
 struct Dataset {
     std::string name;
-    Tensor features; // [N, sample…] as uint8 (raw pixels) or float32
+    Tensor features; // [N, sample…] as uint8 (raw pixels) or float32; undefined when streamed
+    // Streamed: the samples are read from disk when a minibatch needs them (data/sample_store.h).
+    std::shared_ptr<const SampleStore> store;
     // Classes: [N] int64. Values (regression targets, multilabel 0/1 labels): [N, T] float32.
     Tensor labels;
     // Classes: the class count. Values: T, the targets per sample.
@@ -25,7 +30,11 @@ struct Dataset {
     bool hasClassLabels() const { return labels.defined() && labels.dtype() == DType::Int64; }
 
     int64_t size() const { return labels.defined() ? labels.dim(0) : 0; }
-    Shape sampleShape() const { return Shape(features.shape().begin() + 1, features.shape().end()); }
+    bool streamed() const { return store != nullptr; }
+    Shape sampleShape() const;
+    DType featureType() const; // UInt8 or Float32
+    // Sample i's values (sampleShape, C order, featureType) into dst; from memory or from disk.
+    void readSample(int64_t i, void *dst) const;
 };
 
 // Reads one IDX file (magic 0x0000, a type byte, the rank, big-endian int32 dims, then the

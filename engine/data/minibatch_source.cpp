@@ -5,6 +5,7 @@
 
 #include <cstring>
 #include <numeric>
+#include <thread>
 
 namespace netwright {
 
@@ -35,7 +36,9 @@ DatasetSource::DatasetSource(std::shared_ptr<const Dataset> data, int64_t batchS
     const Shape sample = m_data->sampleShape();
     check(!m_augment.active() || sample.size() == 3,
           "Random crops and flips apply to images [C,H,W]; \"" + m_data->name + "\" has samples of shape " + shapeToString(sample) + ".");
-    const int64_t per = m_data->features.numel() / m_data->size();
+    int64_t per = 1;
+    for (int64_t d : sample)
+        per *= d;
     m_a.assign(static_cast<size_t>(per), m_norm.scale);
     m_c.assign(static_cast<size_t>(per), 0.0f);
     const auto k = static_cast<int64_t>(m_norm.mean.size());
@@ -79,31 +82,38 @@ std::optional<Minibatch> DatasetSource::next()
         return std::nullopt;
     }
     const int64_t b = std::min(m_batchSize, remaining);
-    Shape shape = m_data->features.shape();
-    const int64_t sample = m_data->features.numel() / n;
-    shape[0] = b;
+    Shape shape = m_data->sampleShape();
+    int64_t sample = 1;
+    for (int64_t d : shape)
+        sample *= d;
+    shape.insert(shape.begin(), b);
     Minibatch mb;
     mb.features = Tensor(shape);
     mb.epoch = m_epoch;
     mb.index = m_position / m_batchSize;
-    const bool bytes = m_data->features.dtype() == DType::UInt8;
+    const bool bytes = m_data->featureType() == DType::UInt8;
     const float *a = m_a.data(), *c = m_c.data();
     float *dst = mb.features.data();
     const size_t labelRow = m_data->labels.byteSize() / static_cast<size_t>(n);
     Shape labelShape = m_data->labels.shape();
     labelShape[0] = b;
     mb.labels = Tensor(labelShape, m_data->labels.dtype());
+    const size_t sampleBytes = static_cast<size_t>(sample) * dtypeSize(m_data->featureType());
+    if (m_data->streamed())
+        readStreamed(b, sampleBytes);
     for (int64_t i = 0; i < b; ++i) {
         const int64_t src = m_order[static_cast<size_t>(m_position + i)];
+        const void *values = m_data->streamed() ? static_cast<const void *>(m_staging.data() + static_cast<size_t>(i) * sampleBytes)
+                                                : static_cast<const uint8_t *>(m_data->features.raw()) + static_cast<size_t>(src) * sampleBytes;
         float *out = dst + i * sample;
         if (m_augment.active()) {
-            augmentSample(src, out);
+            augmentSample(src, values, out);
         } else if (bytes) {
-            const uint8_t *p = m_data->features.dataAs<uint8_t>() + src * sample;
+            const auto *p = static_cast<const uint8_t *>(values);
             for (int64_t k = 0; k < sample; ++k)
                 out[k] = static_cast<float>(p[k]) * a[k] + c[k];
         } else {
-            const float *p = m_data->features.data() + src * sample;
+            const auto *p = static_cast<const float *>(values);
             for (int64_t k = 0; k < sample; ++k)
                 out[k] = p[k] * a[k] + c[k];
         }
@@ -114,7 +124,33 @@ std::optional<Minibatch> DatasetSource::next()
     return mb;
 }
 
-void DatasetSource::augmentSample(int64_t src, float *out) const
+void DatasetSource::readStreamed(int64_t b, size_t sampleBytes)
+{
+    // The batch's samples from disk, decoded on up to m_readThreads threads (each a contiguous
+    // share); the first failing sample's error, whichever thread met it.
+    m_staging.resize(static_cast<size_t>(b) * sampleBytes);
+    const int threads = static_cast<int>(std::min<int64_t>(std::max(1, m_readThreads), b));
+    std::vector<std::exception_ptr> errors(static_cast<size_t>(b));
+    auto work = [&](int t) {
+        for (int64_t i = b * t / threads; i < b * (t + 1) / threads; ++i) {
+            try {
+                m_data->readSample(m_order[static_cast<size_t>(m_position + i)], m_staging.data() + static_cast<size_t>(i) * sampleBytes);
+            } catch (...) {
+                errors[static_cast<size_t>(i)] = std::current_exception();
+            }
+        }
+    };
+    std::vector<std::jthread> pool; // joined however this returns
+    for (int t = 1; t < threads; ++t)
+        pool.emplace_back(work, t);
+    work(0);
+    pool.clear();
+    for (const auto &e : errors)
+        if (e)
+            std::rethrow_exception(e);
+}
+
+void DatasetSource::augmentSample(int64_t src, const void *values, float *out) const
 {
     // One stream per (seed, epoch, sample): a resumed run draws the very same crops and flips.
     Rng rng(deriveSeed(deriveSeed(m_augment.seed, static_cast<uint64_t>(m_epoch)), static_cast<uint64_t>(src)));
@@ -123,10 +159,9 @@ void DatasetSource::augmentSample(int64_t src, float *out) const
     const int64_t oy = p ? static_cast<int64_t>(rng.below(static_cast<uint64_t>(2 * p + 1))) - p : 0;
     const int64_t ox = p ? static_cast<int64_t>(rng.below(static_cast<uint64_t>(2 * p + 1))) - p : 0;
     const bool flip = m_augment.horizontalFlip && rng.uniform() < 0.5f;
-    const int64_t sample = C * H * W;
-    const bool bytes = m_data->features.dtype() == DType::UInt8;
-    const uint8_t *pb = bytes ? m_data->features.dataAs<uint8_t>() + src * sample : nullptr;
-    const float *pf = bytes ? nullptr : m_data->features.data() + src * sample;
+    const bool bytes = m_data->featureType() == DType::UInt8;
+    const auto *pb = bytes ? static_cast<const uint8_t *>(values) : nullptr;
+    const auto *pf = bytes ? nullptr : static_cast<const float *>(values);
     for (int64_t ch = 0; ch < C; ++ch)
         for (int64_t y = 0; y < H; ++y)
             for (int64_t x = 0; x < W; ++x) {
@@ -159,7 +194,8 @@ void DatasetSource::restoreState(const SourceState &state)
     m_position = state.position;
 }
 
-PrefetchingSource::PrefetchingSource(std::unique_ptr<MinibatchSource> inner) : m_inner(std::move(inner))
+PrefetchingSource::PrefetchingSource(std::unique_ptr<MinibatchSource> inner, int depth)
+    : m_inner(std::move(inner)), m_depth(static_cast<size_t>(std::max(1, depth)))
 {
     m_delivered = m_inner->saveState();
     start();
@@ -173,8 +209,7 @@ PrefetchingSource::~PrefetchingSource()
 void PrefetchingSource::start()
 {
     m_stop = false;
-    m_full = false;
-    m_error = nullptr;
+    m_queue.clear();
     m_thread = std::thread([this] { produce(); });
 }
 
@@ -187,32 +222,27 @@ void PrefetchingSource::stop()
     m_cv.notify_all();
     if (m_thread.joinable())
         m_thread.join();
-    m_full = false; // whatever was prefetched belongs to the old position
-    m_slot.reset();
+    m_queue.clear(); // whatever was prefetched belongs to the old position
 }
 
 void PrefetchingSource::produce()
 {
     while (true) {
-        std::optional<Minibatch> item;
-        SourceState state;
-        std::exception_ptr error;
+        Item item;
         try {
-            item = m_inner->next();
-            state = m_inner->saveState();
+            item.batch = m_inner->next();
+            item.state = m_inner->saveState();
         } catch (...) {
-            error = std::current_exception();
+            item.error = std::current_exception();
         }
         std::unique_lock lock(m_mutex);
-        m_cv.wait(lock, [this] { return !m_full || m_stop; });
+        m_cv.wait(lock, [this] { return m_queue.size() < m_depth || m_stop; });
         if (m_stop)
             return;
-        m_slot = std::move(item);
-        m_slotState = state;
-        m_error = error;
-        m_full = true;
+        const bool failed = item.error != nullptr;
+        m_queue.push_back(std::move(item));
         m_cv.notify_all();
-        if (error)
+        if (failed)
             return;
     }
 }
@@ -220,14 +250,14 @@ void PrefetchingSource::produce()
 std::optional<Minibatch> PrefetchingSource::next()
 {
     std::unique_lock lock(m_mutex);
-    m_cv.wait(lock, [this] { return m_full; });
-    if (m_error)
-        std::rethrow_exception(m_error);
-    std::optional<Minibatch> item = std::move(m_slot);
-    m_delivered = m_slotState;
-    m_full = false;
+    m_cv.wait(lock, [this] { return !m_queue.empty(); });
+    if (m_queue.front().error)
+        std::rethrow_exception(m_queue.front().error); // stays queued: the source is broken from here on
+    Item item = std::move(m_queue.front());
+    m_queue.pop_front();
+    m_delivered = item.state;
     m_cv.notify_all();
-    return item;
+    return std::move(item.batch);
 }
 
 void PrefetchingSource::restoreState(const SourceState &state)

@@ -9,6 +9,7 @@
 #include "data/dataset.h"
 
 #include <condition_variable>
+#include <deque>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -85,10 +86,13 @@ public:
     int64_t samplesPerEpoch() const override;
     Shape sampleShape() const override { return m_data->sampleShape(); }
     int64_t batchSize() const override { return m_batchSize; }
+    // Streamed data: how many threads read (decode) a minibatch's samples (default: every core).
+    void setReadThreads(int threads) { m_readThreads = std::max(1, threads); }
 
 private:
     void beginEpoch();
-    void augmentSample(int64_t src, float *out) const;
+    void augmentSample(int64_t src, const void *values, float *out) const;
+    void readStreamed(int64_t batch, size_t sampleBytes);
 
     std::shared_ptr<const Dataset> m_data;
     int64_t m_batchSize;
@@ -96,18 +100,21 @@ private:
     FeatureNormalization m_norm;
     Augmentation m_augment;
     std::vector<float> m_a, m_c; // per element of a sample: x' = x·a + c
+    std::vector<uint8_t> m_staging; // a streamed batch's raw samples
+    int m_readThreads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     Rng m_rng;
     Rng::State m_epochRng{};
     std::vector<int64_t> m_order;
     int64_t m_epoch = 0, m_position = 0;
 };
 
-// Wraps a source and prepares the next minibatch on a background thread while the current one
-// trains. saveState() reports the position after the last batch handed out, not the prefetched
-// one, so checkpoints stay exact.
+// Wraps a source and prepares the next minibatches on a background thread while the current one
+// trains, up to `depth` ahead (a bounded queue: memory stays bounded however large the data).
+// saveState() reports the position after the last batch handed out, not the prefetched ones, so
+// checkpoints stay exact.
 class PrefetchingSource final : public MinibatchSource {
 public:
-    explicit PrefetchingSource(std::unique_ptr<MinibatchSource> inner);
+    explicit PrefetchingSource(std::unique_ptr<MinibatchSource> inner, int depth = 1);
     ~PrefetchingSource() override;
     std::optional<Minibatch> next() override;
     SourceState saveState() const override { return m_delivered; }
@@ -126,10 +133,15 @@ private:
     std::thread m_thread;
     std::mutex m_mutex;
     std::condition_variable m_cv;
-    bool m_full = false, m_stop = false;
-    std::optional<Minibatch> m_slot;
-    SourceState m_slotState, m_delivered;
-    std::exception_ptr m_error;
+    struct Item {
+        std::optional<Minibatch> batch;
+        SourceState state; // the inner source's cursor after this item
+        std::exception_ptr error;
+    };
+    size_t m_depth;
+    bool m_stop = false;
+    std::deque<Item> m_queue;
+    SourceState m_delivered;
 };
 
 } // namespace netwright

@@ -26,6 +26,7 @@ struct TrainBeginInfo {
     int threads = 1; // kernel threads per rank
     int ranks = 1;   // data-parallel processes (MPI world size); batchSize is the global batch
     Device device;   // where the kernels run (this rank's device)
+    bool images = true; // the samples are images [C,H,W] (progress counts img/s, else samples/s)
 };
 
 struct StepInfo {

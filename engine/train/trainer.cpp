@@ -455,7 +455,8 @@ TrainEndInfo Trainer::run(std::stop_token stop)
         synchronizeRanks();
     }
     TrainBeginInfo begin{m_settings.epochs, stepsPerEpoch, m_globalStep, m_train->samplesPerEpoch(), m_test->samplesPerEpoch(),
-                         m_graph.parameterCount(), m_train->batchSize(), threadCount(), worldSize(), m_settings.device};
+                         m_graph.parameterCount(), m_train->batchSize(), threadCount(), worldSize(), m_settings.device,
+                         m_train->sampleShape().size() == 3 || m_train->sampleShape() == Shape{784}};
     for (auto *o : m_observers)
         o->onTrainBegin(begin);
 

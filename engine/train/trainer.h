@@ -121,6 +121,9 @@ public:
     const TrainerSettings &settings() const { return m_settings; }
     // The model's outputs per sample: classes, regression targets or multilabel labels.
     int64_t outputs() const { return m_outputs; }
+    // Samples of the training and test splits per epoch (what a resume checks is unchanged).
+    int64_t trainSamples() const { return m_train->samplesPerEpoch(); }
+    int64_t testSamples() const { return m_test->samplesPerEpoch(); }
     // Valid between steps (in an observer, or before/after run()).
     TrainerProgress progress() const;
     // Continues from `p` at the next run(); throws Error when the data cursor does not fit.

@@ -26,14 +26,16 @@ std::string fashionFile(const std::string &name)
 }
 } // namespace
 
-namespace {
-
-// The input size a model file fixes for images ([C,H,W] with known H and W), if any.
 std::optional<ImageGeometry> modelFileGeometry(const RunConfig &c)
 {
     if (c.modelFile.empty() || !c.data.resize.empty())
         return std::nullopt;
-    Graph model = importGraphFile(c.modelFile, nullptr);
+    Graph model;
+    try {
+        model = importGraphFile(c.modelFile, nullptr);
+    } catch (const Error &) {
+        return std::nullopt; // building the model names the problem
+    }
     if (model.inputs.size() != 1 || model.inputs[0].shape.size() != 4)
         return std::nullopt;
     const Shape &in = model.inputs[0].shape;
@@ -45,8 +47,6 @@ std::optional<ImageGeometry> modelFileGeometry(const RunConfig &c)
     return g;
 }
 
-} // namespace
-
 TrainingData loadTrainingData(const RunConfig &c)
 {
     const DataSettings &d = c.data;
@@ -54,7 +54,7 @@ TrainingData loadTrainingData(const RunConfig &c)
     out.normalization = {d.scale, {d.mean}, {d.std}, 1};
     auto legacy = [&](Dataset train, Dataset test) {
         applyTask(train, c.task.type);
-        applyTask(test, c.task.type);
+        applyTask(test, c.task.type, TargetRole::Test);
         const int64_t classes = std::max(train.classes, test.classes);
         train.classes = test.classes = classes;
         out.train = std::make_shared<Dataset>(std::move(train));
@@ -219,10 +219,18 @@ std::unique_ptr<Trainer> makeTrainer(const RunConfig &c, const TrainingData &dat
     const int64_t outputs = std::max(data.train->classes, data.test->classes);
     Graph model = buildRunModel(c, data.train->sampleShape(), outputs, data.train->name);
     Augmentation augment{c.data.randomCropPadding, c.data.horizontalFlip, deriveSeed(c.training.seed, kAugmentStream)};
-    auto train = std::make_unique<PrefetchingSource>(std::make_unique<DatasetSource>(
-        data.train, c.training.batchSize, c.data.shuffle, c.data.dropLast, deriveSeed(c.training.seed, kShuffleStream),
-        data.normalization, augment));
-    auto test = std::make_unique<DatasetSource>(data.test, c.data.evalBatchSize, false, false, 0, data.normalization, Augmentation{});
+    auto trainSource = std::make_unique<DatasetSource>(data.train, c.training.batchSize, c.data.shuffle, c.data.dropLast,
+                                                       deriveSeed(c.training.seed, kShuffleStream), data.normalization, augment);
+    auto testSource = std::make_unique<DatasetSource>(data.test, c.data.evalBatchSize, false, false, 0, data.normalization, Augmentation{});
+    if (c.data.readThreads > 0) {
+        trainSource->setReadThreads(c.data.readThreads);
+        testSource->setReadThreads(c.data.readThreads);
+    }
+    // Streamed data is read ahead a few minibatches (decoding overlaps the steps); in memory, one.
+    auto train = std::make_unique<PrefetchingSource>(std::move(trainSource), data.train->streamed() ? 4 : 1);
+    std::unique_ptr<MinibatchSource> test = std::move(testSource);
+    if (data.test->streamed())
+        test = std::make_unique<PrefetchingSource>(std::move(test), 2);
     TrainerSettings settings{c.training.epochs, c.training.seed, c.lr, c.schedule};
     settings.device = parseDevice(c.training.device);
     settings.task = c.task.type;

@@ -4,9 +4,11 @@
 #pragma once
 
 #include "config/run_config.h"
+#include "data/data_source.h"
 #include "train/trainer.h"
 
 #include <memory>
+#include <optional>
 
 namespace netwright {
 
@@ -17,6 +19,10 @@ struct TrainingData {
     std::string splitNote;              // where the test split comes from
 };
 
+// The size a model file fixes for its images ([N,C,H,W] with known H and W; C when 1 or 3), which
+// image data is brought to when data.resize is not given; nullopt when it fixes none (or the file
+// cannot be read: building the model then names the problem).
+std::optional<ImageGeometry> modelFileGeometry(const RunConfig &config);
 // Loads the datasets the config names, for its task (and, for images, the model file's input
 // size when data.resize is not given); errors name the missing or broken file and the sample.
 TrainingData loadTrainingData(const RunConfig &config);

@@ -26,30 +26,20 @@ class ResumeImageFolderTest : public QObject {
 private slots:
     void initTestCase()
     {
-        // The first 1500 training and 300 test images of Debian's Fashion-MNIST, as PNG files in
+        // The first 3000 training and 500 test images of Debian's Fashion-MNIST, as PNG files in
         // one folder per class name.
         QProcess py;
         py.setProcessChannelMode(QProcess::ForwardedChannels);
-        py.start("/usr/bin/python3",
-                 {"-c",
-                  "import gzip, os, sys, numpy as np; from PIL import Image\n"
-                  "names = ['t-shirt', 'trouser', 'pullover', 'dress', 'coat', 'sandal', 'shirt', 'sneaker', 'bag', 'boot']\n"
-                  "src = '/usr/share/datasets/fashion-mnist/'\n"
-                  "for split, prefix, n in (('train', 'train', 1500), ('test', 't10k', 300)):\n"
-                  "  x = np.frombuffer(gzip.open(src + prefix + '-images-idx3-ubyte.gz').read()[16:], np.uint8).reshape(-1, 28, 28)[:n]\n"
-                  "  y = np.frombuffer(gzip.open(src + prefix + '-labels-idx1-ubyte.gz').read()[8:], np.uint8)[:n]\n"
-                  "  for i in range(n):\n"
-                  "    d = f'{sys.argv[1]}/{split}/{names[y[i]]}'; os.makedirs(d, exist_ok=True)\n"
-                  "    Image.fromarray(x[i], 'L').save(f'{d}/{i:05d}.png')\n",
-                  path("fashion")});
+        py.start("/usr/bin/python3", {qEnvironmentVariable("NETWRIGHT_SOURCE_DIR") + "/tests/support/make_datasets.py", m_dir.path(),
+                                      "fashion-png:3000:500"});
         QVERIFY(py.waitForFinished(300000));
         QCOMPARE(py.exitCode(), 0);
         m_config = path("run.json");
         QFile f(m_config);
         QVERIFY(f.open(QIODevice::WriteOnly));
         f.write(QStringLiteral(R"({"name": "folder", "model": {"name": "cnn-small"},
- "data": {"dataset": "path", "path": "fashion", "random_crop_padding": 2, "horizontal_flip": true},
- "training": {"epochs": 4, "batch_size": 32, "threads": 2},
+ "data": {"dataset": "path", "path": "fashion-png", "random_crop_padding": 2, "horizontal_flip": true},
+ "training": {"epochs": 6, "batch_size": 32, "threads": 2},
  "checkpoint": {"save_checkpoint_steps": 9, "keep_checkpoint_max": 3}})")
                     .toUtf8());
     }
@@ -61,7 +51,7 @@ private slots:
         ref.start(test::binary(), {"train", "--config", m_config, "--out", path("ref")});
         QVERIFY(ref.waitForFinished(300000));
         QCOMPARE(ref.exitCode(), 0);
-        const QStringList finals = QDir(path("ref")).entryList({"*-4_47.ckpt"});
+        const QStringList finals = QDir(path("ref")).entryList({"*-6_94.ckpt"});
         QCOMPARE(finals.size(), 1);
 
         QRandomGenerator rng(20261205);
@@ -75,8 +65,8 @@ private slots:
             resumes += command.first() == QLatin1String("resume") ? 1 : 0;
             p.start(test::binary(), command);
             QVERIFY(p.waitForStarted());
-            if (kills < 12) {
-                const int ms = 300 + static_cast<int>(rng.bounded(900));
+            if (kills < 16) {
+                const int ms = 200 + static_cast<int>(rng.bounded(600));
                 if (!p.waitForFinished(ms)) {
                     ::kill(static_cast<pid_t>(p.processId()), SIGKILL);
                     QVERIFY(p.waitForFinished(10000));
@@ -103,8 +93,8 @@ private slots:
         plain.close();
         const test::RunResult r = test::runNetwright({"train", "--config", path("plain.json"), "--out", path("plain"), "--epochs", "1"});
         QCOMPARE(r.exitCode, 0);
-        const QStringList firstEpoch = QDir(path("ref")).entryList({"*-1_47.ckpt"});
-        const QStringList plainFirst = QDir(path("plain")).entryList({"*-1_47.ckpt"});
+        const QStringList firstEpoch = QDir(path("ref")).entryList({"*-1_94.ckpt"});
+        const QStringList plainFirst = QDir(path("plain")).entryList({"*-1_94.ckpt"});
         if (!firstEpoch.isEmpty() && !plainFirst.isEmpty())
             QVERIFY(test::contents(path("plain/") + plainFirst[0]) != test::contents(path("ref/") + firstEpoch[0]));
         QVERIFY(test::contents(path("plain/metrics.jsonl")).left(2000) != test::contents(path("ref/metrics.jsonl")).left(2000));

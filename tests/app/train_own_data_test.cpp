@@ -191,6 +191,27 @@ private slots:
         QVERIFY(!QFileInfo::exists(dir));
     }
 
+    void resumeRefusesDataThatChanged()
+    {
+        // A run records what it trained on; a resume on different data is refused, not run.
+        const QString csv = m_dir.filePath("iris-copy.csv");
+        QVERIFY(QFile::copy(data("iris/iris.csv"), csv));
+        const QString dir = out("changed");
+        const test::RunResult first = train(dir, {"--data", csv, "--test-split", "0.2", "--model", "mlp", "--hidden", "8", "--epochs", "2"});
+        QVERIFY2(first.exitCode == 0, qPrintable(first.err));
+        QFile f(csv);
+        QVERIFY(f.open(QIODevice::Append));
+        f.write("5.0,3.4,1.5,0.2,setosa\n5.9,3.0,5.1,1.8,virginica\n6.1,2.8,4.0,1.3,versicolor\n4.9,3.1,1.5,0.1,setosa\n"
+                "6.3,2.5,5.0,1.9,virginica\n");
+        f.close();
+        const QByteArray before = test::contents(dir + "/metrics.jsonl");
+        const test::RunResult resumed = test::runNetwright({"resume", dir});
+        QCOMPARE(resumed.exitCode, 1);
+        QVERIFY2(resumed.err.contains("the data changed since it was written") && resumed.err.contains("had 120 samples, it has 124 now"),
+                 qPrintable(resumed.err));
+        QCOMPARE(test::contents(dir + "/metrics.jsonl"), before);
+    }
+
     void hostileDataIsRefusedAndNothingIsWritten_data()
     {
         QTest::addColumn<QString>("make");      // python code making the data in sys.argv[1]

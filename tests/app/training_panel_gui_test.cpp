@@ -220,7 +220,9 @@ private slots:
         QVERIFY(panel.config().checkpoint.exceptionSave);
         QSignalSpy finished(&panel, &TrainingPanel::runFinished);
         panel.start();
-        // The run directory exists as soon as Start returns; the worker is still loading data.
+        // The run directory's name is known as soon as Start returns; the worker makes it once the
+        // data are read and the model is built (here, a directory with the checkpoint's name is
+        // already in it).
         const QString dir = panel.run()->runDirectory();
         QVERIFY(QDir().mkpath(dir + "/lenet5-1_5.ckpt/occupied"));
         QVERIFY(finished.wait(120000));

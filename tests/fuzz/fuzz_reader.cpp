@@ -5,6 +5,7 @@
 // exception, a crash, a sanitizer report, an allocation over libFuzzer's -rss_limit_mb or
 // -malloc_limit_mb — is a finding. Built by the sanitize preset; tests/fuzz/run.sh runs one for longer.
 #include "core/error.h"
+#include "data/image_file.h"
 #include "formats/air/air_import.h"
 #include "formats/air/air_reader.h"
 #include "formats/cntk/cntk_model.h"
@@ -14,6 +15,7 @@
 #include "formats/mindspore/mindir_reader.h"
 #include "formats/onnx/onnx_import.h"
 #include "formats/onnx/onnx_reader.h"
+#include "formats/npy/npy_file.h"
 #include "formats/registry.h"
 
 #include <cstddef>
@@ -45,6 +47,10 @@ void read(std::string_view bytes)
     cntk::importModel(bytes, source);
 #elif defined(NETWRIGHT_FUZZ_DETECT)
     detectFormat(bytes, bytes.size(), source);
+#elif defined(NETWRIGHT_FUZZ_NPY)
+    decodeNpy(std::string(bytes), source);
+#elif defined(NETWRIGHT_FUZZ_IMAGE)
+    decodeImage(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), source);
 #else
 #error "define one NETWRIGHT_FUZZ_<READER>"
 #endif

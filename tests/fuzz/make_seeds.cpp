@@ -1,10 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Writes small, valid seed files for the fuzz targets of the formats ../shared/fixtures has no
 // files of (ONNX, AIR) and extra ones for MindIR and CNTK: zoo models on tiny inputs, exported
-// with Netwright's own writers. Usage: fuzz_make_seeds OUT_DIR (writes OUT_DIR/<reader>/…).
+// with Netwright's own writers; and small .npy arrays for the training-data reader. Usage:
+// fuzz_make_seeds OUT_DIR (writes OUT_DIR/<reader>/…).
 #include "core/error.h"
 #include "formats/graph_formats.h"
 #include "formats/mindspore/ckpt_file.h"
+#include "formats/npy/npy_file.h"
 #include "zoo/model_zoo.h"
 
 #include <cstdio>
@@ -31,6 +33,14 @@ int main(int argc, char **argv)
                 std::ofstream(out / reader / (std::string(model) + graphFormat(format)->extension), std::ios::binary) << bytes;
                 ++written;
             }
+        }
+        // .npy arrays of a few dtypes and ranks (the training-data reader)
+        std::filesystem::create_directories(out / "npy");
+        const Tensor arrays[] = {Tensor::fromVector({3, 4}, std::vector<float>(12, 0.5f)), Tensor::fromInt64({5}, {0, 1, 2, 3, 4}),
+                                 Tensor::zeros({2, 1, 2, 2})};
+        for (size_t i = 0; i < std::size(arrays); ++i) {
+            std::ofstream(out / "npy" / ("a" + std::to_string(i) + ".npy"), std::ios::binary) << encodeNpy(arrays[i]);
+            ++written;
         }
         std::printf("%d seed files in %s\n", written, out.c_str());
         return 0;

@@ -3,7 +3,8 @@
 
 Run with Debian's python3 (python3-sklearn, python3-pil, python3-numpy, python3-torch):
     make_datasets.py OUT_DIR [NAME ...]
-NAME: iris, digits, diabetes, cancer, photos, torch-models (default: all).
+NAME: iris, digits, diabetes, cancer, photos, torch-models (default: all), and on request
+fashion-png[:TRAIN:TEST].
 
   iris/iris.csv            scikit-learn's iris: 4 features with a header, the species as text
   iris/iris.npz            the same as arrays x (float64) and y (int64)
@@ -19,6 +20,9 @@ NAME: iris, digits, diabetes, cancer, photos, torch-models (default: all).
                            1024 red, 1024 green and 1024 blue bytes)
   models/mlp30.onnx        PyTorch MLP 30 -> 32 -> 2, exported by torch.onnx
   models/cnn32.onnx        PyTorch CNN over [3,32,32] -> 2, exported by torch.onnx
+  fashion-png/{train,test}/<class name>/NNNNN.png
+                           Debian's Fashion-MNIST (the first TRAIN and TEST images, default all)
+                           as grayscale PNG files, one folder per class name
 """
 import csv
 import os
@@ -115,9 +119,26 @@ def torch_models(out):
                       dynamic_axes={"image": {0: "batch"}, "logits": {0: "batch"}}, opset_version=13)
 
 
+def fashion_png(out, train=None, test=None):
+    import gzip
+    from PIL import Image
+    names = ["t-shirt", "trouser", "pullover", "dress", "coat", "sandal", "shirt", "sneaker", "bag", "boot"]
+    src = "/usr/share/datasets/fashion-mnist/"
+    for split, prefix, n in (("train", "train", train), ("test", "t10k", test)):
+        x = np.frombuffer(gzip.open(src + prefix + "-images-idx3-ubyte.gz").read()[16:], np.uint8).reshape(-1, 28, 28)
+        y = np.frombuffer(gzip.open(src + prefix + "-labels-idx1-ubyte.gz").read()[8:], np.uint8)
+        for i in range(len(y) if n is None else int(n)):
+            folder = f"{out}/fashion-png/{split}/{names[y[i]]}"
+            os.makedirs(folder, exist_ok=True)
+            Image.fromarray(x[i], "L").save(f"{folder}/{i:05d}.png")
+
+
 WRITERS = {"iris": iris, "digits": digits, "diabetes": diabetes, "cancer": cancer, "photos": photos, "torch-models": torch_models}
 
 if __name__ == "__main__":
     out = sys.argv[1]
     for name in sys.argv[2:] or list(WRITERS):
-        WRITERS[name](out)
+        if name.startswith("fashion-png"):
+            fashion_png(out, *name.split(":")[1:])
+        else:
+            WRITERS[name](out)

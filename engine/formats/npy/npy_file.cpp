@@ -361,9 +361,19 @@ void writeNpy(const std::string &path, const Tensor &t)
     writeFileAtomically(path, encodeNpy(t));
 }
 
-Tensor decodeNpy(const std::string &bytes, const std::string &what)
+namespace {
+
+struct Layout {
+    NpyHeader header;
+    ElementType type;
+    int64_t numel = 0;
+    uint64_t dataStart = 0;
+};
+
+// The header of a .npy file whose first bytes are `file` (the whole file, or a prefix holding the
+// header) and whose size is `fileSize`, checked against that size.
+Layout layoutOf(std::string_view file, uint64_t fileSize, const std::string &what)
 {
-    const std::string_view file(bytes);
     if (!file.starts_with(kMagic))
         fail(what, "not a .npy file: it does not start with the magic \"\\x93NUMPY\" (found \"" + printable(file.substr(0, 8)) + "\")");
     if (file.size() < 8)
@@ -377,27 +387,39 @@ Tensor decodeNpy(const std::string &bytes, const std::string &what)
     if (file.size() < headerStart)
         fail(what, "truncated: the file ends inside the header length");
     const uint64_t headerLength = readLittleEndian(file, 8, lengthSize);
-    if (headerLength > file.size() - headerStart)
-        fail(what, "the header length " + std::to_string(headerLength) + " runs past the end of the file (" + std::to_string(file.size() - headerStart)
+    if (headerLength > fileSize - headerStart)
+        fail(what, "the header length " + std::to_string(headerLength) + " runs past the end of the file (" + std::to_string(fileSize - headerStart)
                        + " bytes follow the length field)");
-    const NpyHeader header = HeaderParser(file.substr(headerStart, headerLength), what).parse();
-    const ElementType type = elementType(header.descr, what);
+    if (headerLength > file.size() - headerStart)
+        fail(what, "the header of " + std::to_string(headerLength) + " bytes is larger than this reader takes");
+    Layout l{HeaderParser(file.substr(headerStart, headerLength), what).parse(), {}, 1, headerStart + headerLength};
+    l.type = elementType(l.header.descr, what);
 
-    // The byte count is checked against the bytes present BEFORE the tensor is allocated.
-    const std::string described = "shape " + pythonShape(header.shape) + " " + dtypeName(type.dtype);
-    int64_t numel = 1, byteCount = 0;
-    for (int64_t d : header.shape)
-        if (!checkedMultiply(numel, d, numel))
+    // The byte count is checked against the bytes present BEFORE anything is allocated.
+    const std::string described = "shape " + pythonShape(l.header.shape) + " " + dtypeName(l.type.dtype);
+    int64_t byteCount = 0;
+    for (int64_t d : l.header.shape)
+        if (!checkedMultiply(l.numel, d, l.numel))
             fail(what, described + " is too large: its element count overflows 64 bits");
-    if (!checkedMultiply(numel, static_cast<int64_t>(type.itemSize), byteCount))
+    if (!checkedMultiply(l.numel, static_cast<int64_t>(l.type.itemSize), byteCount))
         fail(what, described + " is too large: its byte size overflows 64 bits");
-    const uint64_t dataStart = headerStart + headerLength;
-    const uint64_t present = file.size() - dataStart;
+    const uint64_t present = fileSize - l.dataStart;
     if (static_cast<uint64_t>(byteCount) > present)
         fail(what, "truncated: " + described + " needs " + std::to_string(byteCount) + " bytes of data, the file has " + std::to_string(present));
     if (static_cast<uint64_t>(byteCount) < present)
         fail(what, std::to_string(present - byteCount) + " trailing bytes after the data (" + described + " takes " + std::to_string(byteCount) + " bytes)");
+    return l;
+}
 
+} // namespace
+
+Tensor decodeNpy(const std::string &bytes, const std::string &what)
+{
+    const Layout l = layoutOf(bytes, bytes.size(), what);
+    const NpyHeader &header = l.header;
+    const ElementType &type = l.type;
+    const int64_t numel = l.numel;
+    const uint64_t dataStart = l.dataStart;
     Tensor t(header.shape, type.dtype);
     char *dst = static_cast<char *>(t.raw());
     const char *src = bytes.data() + dataStart;
@@ -419,6 +441,13 @@ Tensor decodeNpy(const std::string &bytes, const std::string &what)
 Tensor readNpy(const std::string &path)
 {
     return decodeNpy(readRegularFile(path, "NumPy file"), path);
+}
+
+NpyLayout readNpyLayout(const std::string &path)
+{
+    const uint64_t size = regularFileSize(path, "NumPy file");
+    const Layout l = layoutOf(readFilePrefix(path, 1 << 20, "NumPy file"), size, path);
+    return {l.header.shape, l.type.dtype, l.header.fortranOrder, l.type.swapBytes, l.dataStart};
 }
 
 } // namespace netwright

@@ -27,4 +27,14 @@ Tensor decodeNpy(const std::string &bytes, const std::string &what);
 // for a blocking read), naming `path` in errors.
 Tensor readNpy(const std::string &path);
 
+// Where a .npy file's data lies, from its header alone (the file's size checked against it), for
+// reading samples on demand: element i of the C-order data is at dataOffset + i · itemsize.
+struct NpyLayout {
+    Shape shape;
+    DType dtype = DType::Float32;
+    bool fortranOrder = false, swapBytes = false;
+    uint64_t dataOffset = 0;
+};
+NpyLayout readNpyLayout(const std::string &path);
+
 } // namespace netwright

@@ -303,6 +303,36 @@ private slots:
         QVERIFY(errorOf([&] { applyTask(named, "regression"); }).contains("has one class per sample (cat, …)"));
     }
 
+    void wholeNumbersThatLookNumericAreNotClasses()
+    {
+        Dataset d;
+        d.name = "diabetes.csv";
+        std::vector<float> y;
+        for (int i = 0; i < 100; ++i)
+            y.push_back(static_cast<float>(25 + 3 * i)); // 25 … 322: 100 of 323 "classes"
+        d.features = Tensor::zeros({100, 1});
+        d.labels = Tensor::fromVector({100, 1}, y);
+        Dataset c = d;
+        const QString e = errorOf([&] { applyTask(c, "classification"); });
+        QVERIFY2(e.contains("whole numbers from 25 to 322") && e.contains("--task regression"), qPrintable(e));
+        c = d;
+        applyTask(c, "classification", TargetRole::Test); // a test split may lack classes
+        QCOMPARE(c.classes, int64_t(323));
+    }
+
+    void testDataWithASplitOfItsOwnGivesThatSplit()
+    {
+        QTemporaryDir dir;
+        write(dir.filePath("a/data_batch_1.bin"), cifarRecord(1, 1) + cifarRecord(2, 2));
+        write(dir.filePath("b/data_batch_1.bin"), cifarRecord(3, 3) + cifarRecord(4, 4) + cifarRecord(5, 5));
+        write(dir.filePath("b/test_batch.bin"), cifarRecord(6, 6));
+        DataSettings s = pathSettings(dir.filePath("a"));
+        s.testPath = dir.filePath("b").toStdString();
+        const LoadedData d = loadDataPath(s, "classification", 1);
+        QCOMPARE(d.test->size(), int64_t(1));
+        QCOMPARE(d.test->labels.dataAs<int64_t>()[0], int64_t(6));
+    }
+
     void stratifiedSeededSplit()
     {
         Dataset d;
@@ -334,6 +364,22 @@ private slots:
         const auto other = splitDataset(d, 0.25, 8);
         QVERIFY(std::memcmp(other.second.features.raw(), test.features.raw(), test.features.byteSize()) != 0);
         QVERIFY(errorOf([&] { splitDataset(d, 0.001, 1); }).contains("is empty"));
+        // Many small classes: the fraction holds for the whole split (largest remainders), and
+        // every class keeps a sample for training.
+        Dataset many;
+        many.name = "many";
+        std::vector<int64_t> ml;
+        for (int i = 0; i < 200; ++i)
+            ml.push_back(i / 2);
+        many.features = Tensor::zeros({200, 1});
+        many.labels = Tensor::fromInt64({200}, ml);
+        many.classes = 100;
+        const auto [mtrain, mtest] = splitDataset(many, 0.2, 3);
+        QCOMPARE(mtest.size(), int64_t(40));
+        std::map<int64_t, int> left;
+        for (int64_t i = 0; i < mtrain.size(); ++i)
+            ++left[mtrain.labels.dataAs<int64_t>()[i]];
+        QCOMPARE(left.size(), size_t(100));
     }
 
     void standardisationMatchesNumpy()
