@@ -334,7 +334,8 @@ void RunHistoryPanel::reload()
             if (r.type == MetricsRecord::Type::Step)
                 m_curves->addStep(r.globalStep, r.loss, r.lr);
             else if (r.type == MetricsRecord::Type::Eval)
-                m_curves->addEvaluation(r.globalStep, r.loss, r.accuracy);
+                m_curves->addEvaluation(r.globalStep, r.loss, r.hasAccuracy || r.metrics.empty() ? r.accuracy : r.metrics.front().value,
+                                        widgets::testFigureName(r.hasAccuracy || r.metrics.empty() ? "accuracy" : r.metrics.front().name));
         }
     } catch (const Error &e) {
         problem = QString::fromUtf8(e.what());

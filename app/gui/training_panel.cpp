@@ -106,7 +106,8 @@ TrainingPanel::TrainingPanel(QWidget *parent)
                            .arg(eta((m_totalSteps - last.globalStep) / std::max(rate, 1e-9))));
     });
     connect(m_run, &TrainingRun::evaluated, this, [this](const EvalInfo &e) {
-        m_curves->addEvaluation(e.globalStep, e.loss, e.accuracy);
+        const Metric main = e.metrics.empty() ? Metric{"accuracy", e.accuracy} : e.metrics.front();
+        m_curves->addEvaluation(e.globalStep, e.loss, main.value, widgets::testFigureName(main.name));
         m_lastEval = e;
     });
     connect(m_run, &TrainingRun::checkpointSaved, this, [this](const CheckpointEvent &c) {
@@ -252,6 +253,7 @@ void TrainingPanel::buildForm()
     m_saveAtEnd = new QCheckBox(tr("At the end (and when stopped)"), ckBox);
     // Best-K by a test metric, MindSpore's keep_period, the writer's options.
     m_monitor = new QComboBox(ckBox);
+    m_monitor->addItem(tr("the task's test metric (accuracy, R², F1)"), QStringLiteral("auto:auto"));
     m_monitor->addItem(tr("test accuracy (higher is better)"), QStringLiteral("eval_accuracy:max"));
     m_monitor->addItem(tr("test loss (lower is better)"), QStringLiteral("eval_loss:min"));
     m_topK = spin(ckBox, 0, 100000, 1);

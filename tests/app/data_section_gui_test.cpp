@@ -438,6 +438,38 @@ private slots:
         const double accuracy = m.captured(1).toDouble();
         qInfo("iris.csv from the panel: %s", qPrintable(status));
         QVERIFY2(accuracy > 0.8, qPrintable(status));
+        QCOMPARE(panel.curves()->figureName(), QStringLiteral("test accuracy"));
+    }
+
+    // A regression from the panel: the form accepts it (the checkpoint monitor follows the task),
+    // and the curves plot the test R², not an accuracy.
+    void trainsARegressionFromThePanel()
+    {
+        TrainingPanel panel;
+        panel.setRunsDirectory(m_dir.filePath("diabetes-runs"));
+        RunConfig c = m_config;
+        c.name = "diabetes";
+        c.data.dataset = "path";
+        c.data.path = data("diabetes/diabetes.csv").toStdString();
+        c.data.testSplit = 0.2f;
+        c.task.type = "regression";
+        c.hidden = {32};
+        c.optimizer.name = "adam";
+        c.lr = 0.01;
+        c.training.epochs = 20;
+        c.training.batchSize = 16;
+        panel.setConfig(c);
+        panel.show();
+        QTRY_VERIFY_WITH_TIMEOUT(panel.findChild<QLabel *>("modelFit")->text().startsWith("The model fits the data"), 30000);
+        QVERIFY2(panel.validationError().isEmpty(), qPrintable(panel.validationError()));
+        QCOMPARE(panel.config().checkpoint.monitor, std::string("auto"));
+        QSignalSpy finished(&panel, &TrainingPanel::runFinished);
+        panel.start();
+        QVERIFY(finished.wait(120000));
+        QVERIFY2(finished.first().at(2).toString().isEmpty(), qPrintable(finished.first().at(2).toString()));
+        QCOMPARE(panel.curves()->evaluationPoints(), 20);
+        QCOMPARE(panel.curves()->figureName(), QStringLiteral("test R²"));
+        qInfo("diabetes.csv from the panel: %s", qPrintable(panel.statusText()));
     }
 };
 

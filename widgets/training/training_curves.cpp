@@ -111,6 +111,9 @@ void TrainingCurves::clear()
     m_checkpoints.clear();
     m_deletedSteps.clear();
     m_deleted->removeFromLegend();
+    m_evalAcc->setName(tr("test accuracy"));
+    m_plot->yAxis2->setLabel(tr("test accuracy"));
+    m_plot->yAxis2->setRange(0, 1);
     m_ema = 0;
     m_autoRange = true;
     scheduleReplot();
@@ -130,12 +133,21 @@ void TrainingCurves::addStep(int64_t globalStep, double loss, double lr)
     scheduleReplot();
 }
 
-void TrainingCurves::addEvaluation(int64_t globalStep, double loss, double accuracy)
+void TrainingCurves::addEvaluation(int64_t globalStep, double loss, double figure, const QString &figureName)
 {
+    const QString name = figureName.isEmpty() ? tr("test accuracy") : figureName;
+    if (m_evalAcc->name() != name) {
+        m_evalAcc->setName(name);
+        m_plot->yAxis2->setLabel(name);
+    }
     const double x = static_cast<double>(globalStep);
     m_evalSteps.push_back(x);
     m_evalLoss->addData(x, loss);
-    m_evalAcc->addData(x, accuracy);
+    m_evalAcc->addData(x, figure);
+    // Accuracy and F1 live in [0, 1]; R² may be negative early on: the axis widens to show it.
+    if (std::isfinite(figure) && (figure < m_plot->yAxis2->range().lower || figure > m_plot->yAxis2->range().upper))
+        m_plot->yAxis2->setRange(std::min(m_plot->yAxis2->range().lower, std::floor(figure * 10) / 10),
+                                 std::max(m_plot->yAxis2->range().upper, std::ceil(figure * 10) / 10));
     scheduleReplot();
 }
 
@@ -236,6 +248,24 @@ void TrainingCurves::replotNow()
     }
     m_plot->replot(QCustomPlot::rpQueuedReplot);
     m_lrPlot->replot(QCustomPlot::rpQueuedReplot);
+}
+
+QString TrainingCurves::figureName() const
+{
+    return m_evalAcc->name();
+}
+
+QString testFigureName(const std::string &metric)
+{
+    if (metric == "accuracy")
+        return TrainingCurves::tr("test accuracy");
+    if (metric == "r2")
+        return TrainingCurves::tr("test R²");
+    if (metric == "f1")
+        return TrainingCurves::tr("test F1");
+    if (metric == "rmse" || metric == "mae")
+        return TrainingCurves::tr("test %1").arg(QString::fromStdString(metric).toUpper());
+    return TrainingCurves::tr("test %1").arg(QString::fromStdString(metric));
 }
 
 } // namespace netwright::widgets

@@ -11,6 +11,8 @@
 
 #include <QWidget>
 
+#include <string>
+
 #include <cstdint>
 #include <vector>
 
@@ -29,7 +31,9 @@ public:
 
     void clear();
     void addStep(int64_t globalStep, double loss, double lr);
-    void addEvaluation(int64_t globalStep, double loss, double accuracy);
+    // `figure` is the task's main test metric, on the right axis: accuracy (the default), R² for a
+    // regression, F1 for a multilabel task — `figureName` is what the axis and the legend call it.
+    void addEvaluation(int64_t globalStep, double loss, double figure, const QString &figureName = {});
     void addCheckpoint(int64_t globalStep);
     // A checkpoint that was saved and later deleted (a run's history): a hollow grey marker.
     void addDeletedCheckpoint(int64_t globalStep);
@@ -42,6 +46,8 @@ public:
     // What is drawn, for tests.
     int stepPoints() const { return static_cast<int>(m_steps.size()); }
     int evaluationPoints() const { return static_cast<int>(m_evalSteps.size()); }
+    // The right axis's metric: "test accuracy", "test R²" …
+    QString figureName() const;
     const std::vector<int64_t> &checkpointSteps() const { return m_checkpoints; }
     const std::vector<int64_t> &deletedCheckpointSteps() const { return m_deletedSteps; }
     // The smoothed value at step index i (debiased EMA of the raw losses up to i).
@@ -69,5 +75,8 @@ private:
     double m_ema = 0;
     bool m_autoRange = true;
 };
+
+// What the curves call a task's test metric: "test accuracy", "test R²", "test F1" …
+QString testFigureName(const std::string &metric);
 
 } // namespace netwright::widgets
