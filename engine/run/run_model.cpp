@@ -234,6 +234,19 @@ ExportSource loadExportSource(const std::string &argument)
     l.metadata.emplace_back("netwright.task", run.task.empty() ? run.config.task.type : run.task);
     if (!run.classNames.empty())
         l.metadata.emplace_back("netwright.class_names", run.classNames);
+    // The image transforms the run applied before the normalisation, as its config says them.
+    std::string transforms;
+    if (d.dataset == "path") {
+        auto size = [](const std::vector<int> &hw) { return std::to_string(hw[0]) + "x" + std::to_string(hw[1]); };
+        if (d.resize.size() == 2)
+            transforms += "resize " + size(d.resize);
+        if (d.centerCrop.size() == 2)
+            transforms += (transforms.empty() ? "" : ", ") + std::string("center_crop ") + size(d.centerCrop);
+        if (d.channels)
+            transforms += (transforms.empty() ? "" : ", ") + std::string("channels ") + std::to_string(d.channels);
+    }
+    if (!transforms.empty())
+        l.metadata.emplace_back("netwright.input_transforms", transforms);
     if (source.row && source.row->accuracy)
         l.metadata.emplace_back("netwright.eval_accuracy", number(*source.row->accuracy));
     if (source.row && source.row->loss)

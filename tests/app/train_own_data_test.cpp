@@ -13,6 +13,7 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -169,6 +170,26 @@ private slots:
         QVERIFY2(b >= 0.85, qPrintable(QString::number(b)));
         QCOMPARE(jsonOf(cifar)["eval_accuracy"].toDouble(), b);
         QCOMPARE(jsonOf(cifar)["eval_loss"].toDouble(), jsonOf(png)["eval_loss"].toDouble());
+    }
+
+    void exportsRecordTheDataTransforms()
+    {
+        // What a deployed model needs to be fed right travels with the export: the resize, the
+        // normalisation (per channel, from the training split), the class names and the task.
+        const QString dir = out("photos-small");
+        const test::RunResult r = train(dir, {"--data", data("photos/cifar"), "--resize", "16x16", "--model", "cnn-small", "--epochs", "1"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QString onnx = m_dir.filePath("photos-small.onnx");
+        const test::RunResult e = test::runNetwright({"export", dir, "--format", "onnx", "-o", onnx});
+        QVERIFY2(e.exitCode == 0, qPrintable(e.err));
+        const test::RunResult i = test::runNetwright({"inspect", onnx, "--json"});
+        QVERIFY2(i.exitCode == 0, qPrintable(i.err));
+        QVERIFY2(i.out.contains("\"metadata.netwright.input_transforms\": \"resize 16x16\""), qPrintable(i.out));
+        QVERIFY(i.out.contains("\"metadata.netwright.class_names\": \"china\\nflower\""));
+        QVERIFY(i.out.contains("\"metadata.netwright.task\": \"classification\""));
+        const QRegularExpression normalization(QStringLiteral("\"metadata\\.netwright\\.input_normalization\": \"\\(x \\* 0\\.00392157 - "
+                                                              "\\[[0-9.]+, [0-9.]+, [0-9.]+\\]\\) / \\["));
+        QVERIFY2(normalization.match(i.out).hasMatch(), qPrintable(i.out));
     }
 
     void aModelThatDoesNotFitIsRefusedBeforeAnythingIsWritten()
