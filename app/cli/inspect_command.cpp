@@ -22,6 +22,14 @@ namespace netwright::cli {
 
 namespace {
 
+// A multi-line text (a run's class names) on one line of the listing, its line ends shown as " | ".
+std::string oneLine(std::string text)
+{
+    for (size_t at = text.find('\n'); at != std::string::npos; at = text.find('\n', at + 3))
+        text.replace(at, 1, " | ");
+    return text;
+}
+
 QJsonValue number(double v)
 {
     return std::isfinite(v) ? QJsonValue(v) : QJsonValue(); // JSON has no NaN/inf: null
@@ -99,12 +107,8 @@ void printValues(const char *title, const std::vector<ValueDescription> &values,
             if (s.nans || s.infinities)
                 std::printf("  (%lld NaN, %lld inf)", static_cast<long long>(s.nans), static_cast<long long>(s.infinities));
         }
-        if (!v.text.empty()) { // one line: a multi-line text (a run's class names) with its line ends shown as " | "
-            std::string line = v.text;
-            for (size_t at = line.find('\n'); at != std::string::npos; at = line.find('\n', at + 3))
-                line.replace(at, 1, " | ");
-            std::printf("  %s", line.c_str());
-        }
+        if (!v.text.empty())
+            std::printf("  %s", oneLine(v.text).c_str());
         std::printf("\n");
     }
 }
@@ -175,7 +179,7 @@ int runInspectCommand(const QStringList &arguments)
         std::printf("%s: %s, %s%zu parameters, %lld bytes\n", path.c_str(), d.formatName.c_str(), nodeCount.c_str(), d.parameters.size(),
                     static_cast<long long>(bytes));
         for (const auto &[k, v] : d.properties)
-            std::printf("  %s: %s\n", k.c_str(), v.c_str());
+            std::printf("  %s: %s\n", k.c_str(), oneLine(v).c_str());
         printValues("inputs", d.inputs, false);
         printValues("outputs", d.outputs, false);
         if (!d.nodes.empty()) {
