@@ -66,7 +66,7 @@ Executor::Executor(Graph &graph, Device device) : m_graph(graph), m_device(devic
     for (const auto &[name, t] : m_graph.initializers)
         intern(name);
     for (const Node &n : m_graph.nodes) {
-        CompiledNode c{&n, &kernelFor(n.opType, m_device.type, n), {}, {}, {}, false};
+        CompiledNode c{&n, &kernelFor(n.opType, m_device.type, n), {}, {}, {}, {}, false};
         for (const auto &i : n.inputs)
             c.inputs.push_back(i.empty() ? -1 : intern(i));
         for (const auto &o : n.outputs)
@@ -87,13 +87,35 @@ Executor::Executor(Graph &graph, Device device) : m_graph(graph), m_device(devic
             m_requiresGrad[m_ids[name]] = 1;
         }
     }
+    // Element types, ahead of any run: a node whose kernel does not compute with an input's type
+    // is named now, with the type, instead of reading the wrong bytes later.
+    m_types.assign(m_names.size(), DType::Float32);
+    for (size_t k = 0; k < m_inputIds.size(); ++k)
+        m_types[m_inputIds[k]] = m_graph.inputs[k].dtype;
+    for (const auto &[name, t] : m_graph.initializers)
+        m_types[m_ids[name]] = t.dtype();
+    for (auto &c : m_nodes) {
+        std::vector<DType> inTypes;
+        for (size_t k = 0; k < c.inputs.size(); ++k) {
+            const int id = c.inputs[k];
+            inTypes.push_back(id < 0 ? DType::Float32 : m_types[id]);
+            if (id >= 0 && !c.kernel->acceptsType(k, m_types[id]))
+                throw Error(c.node->describe() + ": input " + std::to_string(k) + " (\"" + m_names[id] + "\") is "
+                            + dtypeName(m_types[id]) + ", which the engine's " + c.node->opType + " kernel does not compute with.");
+        }
+        c.outTypes = c.kernel->outputTypes(*c.node, inTypes);
+        check(c.outTypes.size() >= c.outputs.size(), c.node->describe() + ": has more outputs than the op defines.");
+        for (size_t k = 0; k < c.outputs.size(); ++k)
+            if (c.outputs[k] >= 0)
+                m_types[c.outputs[k]] = c.outTypes[k];
+    }
     for (auto &c : m_nodes) {
         for (size_t k = 0; k < c.inputs.size(); ++k)
             if (c.inputs[k] >= 0 && m_requiresGrad[c.inputs[k]] && c.kernel->differentiable(k))
                 c.needsBackward = true;
         if (c.needsBackward)
             for (size_t k = 0; k < c.outputs.size(); ++k)
-                if (c.outputs[k] >= 0 && c.kernel->outputType(*c.node, k) == DType::Float32)
+                if (c.outputs[k] >= 0 && c.outTypes[k] == DType::Float32)
                     m_requiresGrad[c.outputs[k]] = 1;
     }
 }
@@ -155,7 +177,7 @@ void Executor::forward(const std::map<std::string, Tensor> &feeds, bool training
             }
             check(k < outShapes.size(), c.node->describe() + ": has more outputs than the op defines.");
             Tensor &t = m_values[c.outputs[k]];
-            ensure(t, outShapes[k], c.kernel->outputType(*c.node, k));
+            ensure(t, outShapes[k], c.outTypes[k]);
             outputs.push_back(&t);
         }
         KernelContext ctx{*c.node, std::move(inputs), std::move(outputs), c.saved, training, m_dropoutRng, {}, {}, m_rowOffset};

@@ -53,6 +53,7 @@ private:
         const OpKernel *kernel;
         std::vector<int> inputs;  // value ids, -1 for omitted
         std::vector<int> outputs; // value ids, -1 for omitted
+        std::vector<DType> outTypes;
         std::vector<Tensor> saved;
         bool needsBackward = false;
     };
@@ -68,6 +69,7 @@ private:
     std::map<std::string, int> m_ids;
     std::vector<std::string> m_names;
     std::vector<Tensor> m_values;
+    std::vector<DType> m_types; // each value's element type, known before the first run
     std::vector<Tensor> m_grads;
     std::vector<char> m_gradReady;
     std::vector<char> m_requiresGrad;

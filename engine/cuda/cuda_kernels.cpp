@@ -42,7 +42,11 @@ public:
     {
         return m_cpu.inferShapes(node, inputs, constants);
     }
-    DType outputType(const Node &node, size_t output) const override { return m_cpu.outputType(node, output); }
+    std::vector<DType> outputTypes(const Node &node, const std::vector<DType> &inputs) const override
+    {
+        return m_cpu.outputTypes(node, inputs);
+    }
+    bool acceptsType(size_t input, DType type) const override { return m_cpu.acceptsType(input, type); }
     bool differentiable(size_t input) const override { return m_cpu.differentiable(input); }
     bool writesInputs() const override { return m_cpu.writesInputs(); }
 

@@ -16,8 +16,7 @@ void markTrainableParameters(Graph &graph)
             if (n.inputs[k].empty())
                 continue;
             bool d = hasKernel(n.opType) && kernelFor(n.opType, DeviceType::Cpu, n).differentiable(k);
-            const auto it = differentiable.find(n.inputs[k]);
-            differentiable[n.inputs[k]] = (it == differentiable.end() || it->second) && d;
+            differentiable[n.inputs[k]] = differentiable[n.inputs[k]] || d;
         }
     graph.trainable.clear();
     for (const auto &[name, t] : graph.initializers) {

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // What the importers of graph formats (MindIR, AIR, CNTK model-v2) share once the nodes are
-// built: which initializers the optimizer may train — float tensors every consumer can send a
+// built: which initializers the optimizer may train — float tensors at least one consumer sends a
 // gradient into; BatchNorm statistics, shapes and bounds stay buffers — and the final check that
 // the wiring holds, reported against the file. Layer: engine/formats.
 #pragma once

@@ -137,18 +137,34 @@ void Graph::validate()
               "Graph \"" + name + "\": output \"" + o.name + "\" is never produced.");
 }
 
+namespace {
+// Ops whose outputs differ from run to run: never folded.
+bool isRandomOp(const std::string &op)
+{
+    return op == "Dropout" || op == "RandomNormal" || op == "RandomUniform" || op == "RandomNormalLike"
+           || op == "RandomUniformLike" || op == "Bernoulli" || op == "Multinomial";
+}
+} // namespace
+
 std::map<std::string, Shape> Graph::inferShapes(const std::map<std::string, Shape> &inputShapes) const
 {
+    // Values known ahead of a run: the host initializers, and what folds from them — Shape and
+    // Size of a known shape, and any small computation on constants (the shape arithmetic of a
+    // dynamic-shape export), so that a Reshape reading a computed shape gets its operand here.
+    constexpr int64_t kFoldLimit = 1 << 16;
     std::map<std::string, Shape> shapes = inputShapes;
-    for (const auto &[k, v] : initializers)
-        shapes[k] = v.shape();
+    std::map<std::string, Tensor> folded;
     std::map<std::string, const Tensor *> constants;
-    for (const auto &[k, v] : initializers)
-        constants[k] = &v;
+    for (const auto &[k, v] : initializers) {
+        shapes[k] = v.shape();
+        if (v.device().type == DeviceType::Cpu)
+            constants[k] = &v;
+    }
     for (const Node &n : nodes) {
         const OpKernel &op = kernelFor(n.opType, DeviceType::Cpu, n);
         std::vector<Shape> in;
         std::vector<const Tensor *> constIn;
+        bool allConstant = true;
         for (const auto &i : n.inputs) {
             if (i.empty()) {
                 in.emplace_back();
@@ -160,11 +176,28 @@ std::map<std::string, Shape> Graph::inferShapes(const std::map<std::string, Shap
             in.push_back(it->second);
             auto c = constants.find(i);
             constIn.push_back(c == constants.end() ? nullptr : c->second);
+            allConstant = allConstant && c != constants.end();
         }
         std::vector<Shape> out = op.inferShapes(n, in, constIn);
         for (size_t k = 0; k < n.outputs.size() && k < out.size(); ++k)
             if (!n.outputs[k].empty())
                 shapes[n.outputs[k]] = out[k];
+        std::vector<Tensor> values;
+        if (auto v = op.valueFromShapes(n, in)) {
+            values.push_back(std::move(*v));
+        } else if (allConstant && !n.outputs.empty() && !isRandomOp(n.opType)) {
+            int64_t total = 0;
+            for (const Shape &s : out)
+                total += shapeNumel(s);
+            if (total <= kFoldLimit)
+                values = evaluateNode(n, constIn);
+        }
+        for (size_t k = 0; k < values.size() && k < n.outputs.size(); ++k)
+            if (!n.outputs[k].empty() && values[k].defined()) {
+                Tensor &slot = folded[n.outputs[k]];
+                slot = std::move(values[k]);
+                constants[n.outputs[k]] = &slot;
+            }
     }
     return shapes;
 }

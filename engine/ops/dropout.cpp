@@ -20,7 +20,7 @@ public:
         check(!in.empty(), node.describe() + ": needs input data.");
         return {in[0], in[0]};
     }
-    DType outputType(const Node &, size_t output) const override { return output == 1 ? DType::Bool : DType::Float32; }
+    std::vector<DType> outputTypes(const Node &, const std::vector<DType> &) const override { return {DType::Float32, DType::Bool}; }
     bool differentiable(size_t input) const override { return input == 0; }
 
     void forward(KernelContext &ctx) const override

@@ -28,6 +28,20 @@ void registerClip(KernelTable &t);
 void registerDropout(KernelTable &t);
 void registerSoftmaxCrossEntropyLoss(KernelTable &t);
 void registerRegressionLosses(KernelTable &t);
+void registerUnaryMath(KernelTable &t);
+void registerCompareOps(KernelTable &t);
+void registerVariadicOps(KernelTable &t);
+void registerCastOps(KernelTable &t);
+void registerNormalizations(KernelTable &t);
+void registerReductions(KernelTable &t);
+void registerTopK(KernelTable &t);
+void registerEinsum(KernelTable &t);
+void registerSliceSplit(KernelTable &t);
+void registerGatherScatter(KernelTable &t);
+void registerRearrangeOps(KernelTable &t);
+void registerConvTranspose(KernelTable &t);
+void registerResizeOps(KernelTable &t);
+void registerRecurrentOps(KernelTable &t);
 
 // The CPU kernel `cpu` for tensors on a device: copies the inputs to the host, runs it there and
 // copies the outputs (and the inputs it writes, and the gradients) back (ops/host_fallback.cpp).

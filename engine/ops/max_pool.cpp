@@ -34,7 +34,7 @@ public:
         return {out, out};
     }
 
-    DType outputType(const Node &, size_t output) const override { return output == 1 ? DType::Int64 : DType::Float32; }
+    std::vector<DType> outputTypes(const Node &, const std::vector<DType> &) const override { return {DType::Float32, DType::Int64}; }
 
     void forward(KernelContext &ctx) const override
     {

@@ -10,6 +10,7 @@
 #include "graph/graph.h"
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -49,7 +50,16 @@ public:
     // Reshape reads its shape operand there. Throws Error starting with node.describe().
     virtual std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &inputs,
                                            const std::vector<const Tensor *> &constants) const = 0;
-    virtual DType outputType(const Node &, size_t /*output*/) const { return DType::Float32; }
+    // The element type of each output for these input types (Float32 where an input is
+    // omitted). The default, for the float ops: every output float32.
+    virtual std::vector<DType> outputTypes(const Node &node, const std::vector<DType> &inputs) const;
+    // Whether this kernel computes with `type` at input `input`. The default, for the float ops:
+    // float32 where a gradient can flow, anything at the other inputs (shapes, labels, indices).
+    // The executor checks every node before running it and names the node and the type.
+    virtual bool acceptsType(size_t input, DType type) const { return !differentiable(input) || type == DType::Float32; }
+    // Shape and Size: the output value from the input shapes alone (no data needed), so that
+    // shape computations (Shape → Gather → Concat → Reshape) fold to constants ahead of a run.
+    virtual std::optional<Tensor> valueFromShapes(const Node &, const std::vector<Shape> &) const { return std::nullopt; }
     virtual void forward(KernelContext &ctx) const = 0;
     virtual void backward(KernelContext &ctx) const = 0;
     // Whether a gradient can flow to this input (false for shapes, labels, running statistics).
@@ -78,8 +88,12 @@ std::vector<std::string> supportedOps(DeviceType device = DeviceType::Cpu);
 // kernel delegates to for the shapes it does not cover.
 const OpKernel &hostFallbackFor(const Node &node);
 // A device backend's kernel for opType (registered when the backend starts; replaces any earlier
-// one). Its inferShapes and outputType must agree with the CPU kernel's.
+// one). Its inferShapes and outputTypes must agree with the CPU kernel's.
 void registerDeviceKernel(DeviceType device, const std::string &opType, std::unique_ptr<OpKernel> kernel);
+
+// Runs the CPU kernel of `node` forward in inference mode on host tensors (every input given,
+// nullptr for an omitted one) and returns its outputs: constant folding, and op tests.
+std::vector<Tensor> evaluateNode(const Node &node, const std::vector<const Tensor *> &inputs);
 
 // Shared shape helpers for kernels.
 namespace shape_rules {

@@ -36,6 +36,20 @@ const Table &cpuTable()
         registerDropout(t);
         registerSoftmaxCrossEntropyLoss(t);
         registerRegressionLosses(t);
+        registerUnaryMath(t);
+        registerCompareOps(t);
+        registerVariadicOps(t);
+        registerCastOps(t);
+        registerNormalizations(t);
+        registerReductions(t);
+        registerTopK(t);
+        registerEinsum(t);
+        registerSliceSplit(t);
+        registerGatherScatter(t);
+        registerRearrangeOps(t);
+        registerConvTranspose(t);
+        registerResizeOps(t);
+        registerRecurrentOps(t);
         return t;
     }();
     return table;
@@ -108,6 +122,48 @@ void registerDeviceKernel(DeviceType device, const std::string &opType, std::uni
         return;
     std::lock_guard lock(g_deviceMutex);
     g_cudaTable[opType] = std::move(kernel);
+}
+
+std::vector<DType> OpKernel::outputTypes(const Node &node, const std::vector<DType> &) const
+{
+    return std::vector<DType>(node.outputs.size(), DType::Float32);
+}
+
+std::vector<Tensor> evaluateNode(const Node &node, const std::vector<const Tensor *> &inputs)
+{
+    const OpKernel &k = cpuKernel(node.opType, node);
+    std::vector<Shape> shapes;
+    std::vector<DType> types;
+    std::vector<Tensor *> in;
+    for (const Tensor *t : inputs) {
+        shapes.push_back(t ? t->shape() : Shape{});
+        types.push_back(t ? t->dtype() : DType::Float32);
+        in.push_back(const_cast<Tensor *>(t)); // kernels only read their inputs in inference mode
+    }
+    for (size_t i = 0; i < inputs.size(); ++i)
+        check(!inputs[i] || k.acceptsType(i, types[i]), node.describe() + ": input " + std::to_string(i) + " is "
+                                                            + dtypeName(types[i]) + ", which its kernel does not compute with.");
+    const std::vector<Shape> outShapes = k.inferShapes(node, shapes, inputs);
+    const std::vector<DType> outTypes = k.outputTypes(node, types);
+    std::vector<Tensor> outputs(node.outputs.size());
+    std::vector<Tensor *> out;
+    for (size_t i = 0; i < node.outputs.size(); ++i) {
+        if (node.outputs[i].empty()) {
+            out.push_back(nullptr);
+            continue;
+        }
+        check(i < outShapes.size() && i < outTypes.size(), node.describe() + ": has more outputs than the op defines.");
+        outputs[i] = Tensor(outShapes[i], outTypes[i]);
+        out.push_back(&outputs[i]);
+    }
+    if (k.outputAliasesInput() && !outputs.empty() && out[0]) {
+        outputs[0] = inputs[0]->reshaped(outShapes[0]);
+        return outputs;
+    }
+    std::vector<Tensor> saved;
+    KernelContext ctx{node, std::move(in), std::move(out), saved, false, nullptr, {}, {}, 0};
+    k.forward(ctx);
+    return outputs;
 }
 
 namespace shape_rules {

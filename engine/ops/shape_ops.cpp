@@ -1,9 +1,12 @@
 // SPDX-License-Identifier: Apache-2.0
 // Ops that only change how the same values are indexed (ONNX): Flatten (axis, default 1),
-// Reshape (shape operand: 0 copies a dim unless allowzero, −1 infers one dim) and Identity.
+// Reshape (shape operand: 0 copies a dim unless allowzero, −1 infers one dim) and Identity; and
+// the ops that read a shape: Shape (start, end) and Size. All of them work on any element type.
 #include "core/error.h"
+#include "ops/kernel_util.h"
 #include "ops/kernels.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace netwright {
@@ -14,6 +17,8 @@ namespace {
 // fallback); the gradient is the output gradient reshaped back.
 class ViewKernel : public OpKernel {
 public:
+    std::vector<DType> outputTypes(const Node &, const std::vector<DType> &in) const override { return {in.at(0)}; }
+    bool acceptsType(size_t, DType) const override { return true; }
     void forward(KernelContext &ctx) const override { ctx.out(0).copyFrom(ctx.in(0)); }
     bool outputAliasesInput() const override { return true; }
     void backward(KernelContext &ctx) const override
@@ -89,10 +94,48 @@ public:
     }
 };
 
+// Shape (start and end since opset 15, clamped like Python slices) and Size: int64 values read
+// from the input's shape alone.
+class ShapeOf final : public OpKernel {
+public:
+    explicit ShapeOf(bool size) : m_size(size) {}
+    std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &) const override
+    {
+        check(in.size() == 1, node.describe() + ": needs one input.");
+        return {m_size ? Shape{} : Shape{static_cast<int64_t>(dims(node, in[0]).size())}};
+    }
+    std::vector<DType> outputTypes(const Node &, const std::vector<DType> &) const override { return {DType::Int64}; }
+    bool acceptsType(size_t, DType) const override { return true; }
+    bool differentiable(size_t) const override { return false; }
+    std::optional<Tensor> valueFromShapes(const Node &node, const std::vector<Shape> &in) const override
+    {
+        if (in.size() != 1)
+            return std::nullopt;
+        if (m_size)
+            return Tensor::fromInt64({}, {shapeNumel(in[0])});
+        const Shape d = dims(node, in[0]);
+        return Tensor::fromInt64({static_cast<int64_t>(d.size())}, d);
+    }
+    void forward(KernelContext &ctx) const override { ctx.out(0).copyFrom(*valueFromShapes(ctx.node, {ctx.in(0).shape()})); }
+    void backward(KernelContext &) const override {}
+
+private:
+    static Shape dims(const Node &node, const Shape &s)
+    {
+        const int64_t rank = static_cast<int64_t>(s.size());
+        auto clamp = [rank](int64_t v) { return std::clamp(v < 0 ? v + rank : v, int64_t{0}, rank); };
+        const int64_t start = clamp(node.attrInt("start", 0)), end = clamp(node.attrInt("end", rank));
+        return start < end ? Shape(s.begin() + start, s.begin() + end) : Shape{};
+    }
+    bool m_size;
+};
+
 } // namespace
 
 void registerShapeOps(KernelTable &t)
 {
+    t["Shape"] = std::make_unique<ShapeOf>(false);
+    t["Size"] = std::make_unique<ShapeOf>(true);
     t["Flatten"] = std::make_unique<Flatten>();
     t["Reshape"] = std::make_unique<Reshape>();
     t["Identity"] = std::make_unique<Identity>();

@@ -3,6 +3,7 @@
 
 #include "core/error.h"
 #include "formats/format_util.h"
+#include "formats/graph_import.h"
 #include "formats/onnx/onnx_tensor.h"
 #include "ops/op.h"
 
@@ -13,7 +14,9 @@ namespace netwright::onnx_format {
 
 namespace {
 
-constexpr int64_t kMinOpset = 11, kMaxOpset = 17;
+// Opsets 1–17 import; nodes whose meaning changed along the way are rewritten into the opset-13+
+// form the kernels implement (upgradeNode), so the engine's IR has one meaning per op type.
+constexpr int64_t kMinOpset = 1, kMaxOpset = 17;
 
 ValueInfo valueInfo(const onnx::ValueInfoProto &v, const std::string &source)
 {
@@ -52,6 +55,54 @@ Tensor constantValue(const onnx::NodeProto &n, const std::string &source)
     throw Error(what + " has no value the engine reads (sparse or string constants are not supported).");
 }
 
+// Adds `node` to `graph` in the form the kernels implement (opset 13+): the changes of meaning
+// between opsets are rewritten here, once, instead of in every kernel and exporter. Kernels take
+// both the attribute and the input form where an operand only moved (axes, pads, split, clip
+// bounds, the dropout ratio, TopK's k).
+void upgradeNode(Graph &graph, Node node, int64_t opset)
+{
+    const std::string &op = node.opType;
+    if ((op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") && opset < 13) {
+        // Before 13 these flattened the input to 2-D at `axis` (default 1) and normalised each
+        // row; since 13 they work along the one axis (default −1). Flatten, normalise the last
+        // axis, and reshape back to the input's shape.
+        const std::string x = node.inputs.at(0), y = node.outputs.at(0), base = node.name;
+        const int64_t axis = node.attrInt("axis", 1);
+        graph.addNode("Flatten", base + "/flatten", {x}, {base + "/2d"}, {{"axis", axis}});
+        graph.addNode("Shape", base + "/shape", {x}, {base + "/shape_of_input"});
+        node.inputs = {base + "/2d"};
+        node.outputs = {base + "/normalised_2d"};
+        node.attributes = {{"axis", int64_t{-1}}};
+        graph.nodes.push_back(std::move(node));
+        graph.addNode("Reshape", base + "/reshape", {base + "/normalised_2d", base + "/shape_of_input"}, {y});
+        return;
+    }
+    if (op == "Upsample") { // deprecated in 10: Resize with the same scales and no roi
+        node.opType = "Resize";
+        if (node.inputs.size() < 2) { // opset 7–8: scales as an attribute
+            const std::string scales = node.name + "/scales";
+            std::vector<float> values;
+            if (auto it = node.attributes.find("scales"); it != node.attributes.end())
+                if (auto v = std::get_if<std::vector<float>>(&it->second))
+                    values = *v;
+            graph.addParameter(scales, Tensor::fromVector({static_cast<int64_t>(values.size())}, values), false);
+            node.inputs.push_back(scales);
+        }
+        node.attributes.erase("scales");
+        node.inputs.insert(node.inputs.begin() + 1, ""); // roi
+        graph.nodes.push_back(std::move(node));
+        return;
+    }
+    if (op == "Resize" && opset < 11) { // opset 10: X, scales
+        node.inputs.insert(node.inputs.begin() + 1, "");
+        graph.nodes.push_back(std::move(node));
+        return;
+    }
+    if (op == "Scatter") // deprecated in 11: the same as ScatterElements
+        node.opType = "ScatterElements";
+    graph.nodes.push_back(std::move(node));
+}
+
 } // namespace
 
 OnnxImport importOnnx(std::string_view bytes, const std::string &source)
@@ -70,30 +121,12 @@ OnnxImport importOnnx(std::string_view bytes, const std::string &source)
     Graph &graph = out.graph;
     graph.name = g.name().empty() ? "onnx" : g.name();
 
-    // Which consumers read each value: an initializer is trainable only when every consumer can
-    // send a gradient into that input.
-    std::map<std::string, bool> differentiable;
-    for (const auto &n : g.node())
-        for (int k = 0; k < n.input_size(); ++k) {
-            if (n.input(k).empty())
-                continue;
-            bool d = hasKernel(n.op_type());
-            if (d) {
-                Node probe{n.name(), n.op_type(), {}, {}, {}};
-                d = kernelFor(n.op_type(), DeviceType::Cpu, probe).differentiable(static_cast<size_t>(k));
-            }
-            auto it = differentiable.find(n.input(k));
-            differentiable[n.input(k)] = (it == differentiable.end() || it->second) && d;
-        }
-
     std::set<std::string> initialized;
     for (const auto &t : g.initializer()) {
         auto value = onnxTensor(t, "Cannot import \"" + source + "\": initializer \"" + t.name() + "\"");
         check(value.has_value(), "Cannot import \"" + source + "\": initializer \"" + t.name()
                                      + "\" is external or not numeric, which the importer does not read yet.");
-        const auto use = differentiable.find(t.name());
-        const bool trainable = value->dtype() == DType::Float32 && use != differentiable.end() && use->second;
-        graph.addParameter(t.name(), *value, trainable);
+        graph.addParameter(t.name(), *value, false);
         initialized.insert(t.name());
     }
     for (const auto &v : g.input())
@@ -102,13 +135,14 @@ OnnxImport importOnnx(std::string_view bytes, const std::string &source)
     for (const auto &v : g.output())
         graph.outputs.push_back(valueInfo(v, source));
 
-    std::set<std::string> missing, names;
+    std::set<std::string> missing, names, constants;
     int index = 0;
     for (const auto &n : g.node()) {
         ++index;
         if (n.op_type() == "Constant" && (n.domain().empty() || n.domain() == "ai.onnx")) {
             check(n.output_size() == 1, "Cannot import \"" + source + "\": a Constant node needs one output.");
             graph.addParameter(n.output(0), constantValue(n, source), false);
+            constants.insert(n.output(0));
             continue;
         }
         std::string name = n.name().empty() ? n.op_type() + "_" + std::to_string(index) : n.name();
@@ -135,8 +169,9 @@ OnnxImport importOnnx(std::string_view bytes, const std::string &source)
         const std::string opType = foreignDomain ? n.domain() + "::" + n.op_type() : n.op_type();
         if (!hasKernel(opType))
             missing.insert(opType);
-        graph.addNode(opType, name, std::vector<std::string>(n.input().begin(), n.input().end()),
-                      std::vector<std::string>(n.output().begin(), n.output().end()), std::move(attributes));
+        Node node{name, opType, std::vector<std::string>(n.input().begin(), n.input().end()),
+                  std::vector<std::string>(n.output().begin(), n.output().end()), std::move(attributes)};
+        upgradeNode(graph, std::move(node), out.opset);
     }
     out.missingOps.assign(missing.begin(), missing.end());
     try {
@@ -144,6 +179,10 @@ OnnxImport importOnnx(std::string_view bytes, const std::string &source)
     } catch (const Error &e) {
         throw Error("Cannot import \"" + source + "\": " + e.what());
     }
+    // Every float initializer a gradient reaches trains; Constant nodes' values never do.
+    markTrainableParameters(graph);
+    for (const auto &c : constants)
+        graph.trainable.erase(c);
     return out;
 }
 

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// ONNX import (opsets 11–17) into a trainable engine graph. The engine's IR speaks ONNX (DESIGN
+// ONNX import (opsets 1–17) into a trainable engine graph. The engine's IR speaks ONNX (DESIGN
 // idea 1), so nodes keep their op types and attributes; initializers become parameters — float
-// tensors the optimizer may update are trainable, BatchNormalization statistics, Clip bounds and
+// tensors a gradient reaches are trainable, BatchNormalization statistics, Clip bounds and
 // integer tensors (shapes, indices) are buffers — and Constant nodes become buffers too. A model
 // with ops the engine has no kernel for still imports: missingOps names them, and running it says
 // which. Layer: engine/formats.
@@ -21,7 +21,7 @@ struct OnnxImport {
     std::vector<std::string> missingOps;  // op types the engine cannot run, sorted
 };
 
-// Throws Error naming `source` for a file that is not ONNX, an opset outside 11–17, or a graph
+// Throws Error naming `source` for a file that is not ONNX, an opset after 17, or a graph
 // whose wiring does not hold.
 OnnxImport importOnnx(std::string_view bytes, const std::string &source);
 OnnxImport importOnnxFile(const std::string &path);

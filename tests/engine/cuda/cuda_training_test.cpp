@@ -56,8 +56,12 @@ KernelRun runOn(Device device, const Node &node, const std::vector<Tensor> &inpu
     }
     const auto outShapes = k.inferShapes(node, shapes, constants);
     std::vector<Tensor> out;
+    std::vector<DType> inTypes;
+    for (const Tensor &t : in)
+        inTypes.push_back(t.dtype());
+    const auto outTypes = k.outputTypes(node, inTypes);
     for (size_t i = 0; i < node.outputs.size(); ++i)
-        out.emplace_back(outShapes[i], k.outputType(node, i), k.outputType(node, i) == DType::Float32 ? device : Device::cpu());
+        out.emplace_back(outShapes[i], outTypes[i], outTypes[i] == DType::Float32 ? device : Device::cpu());
     std::vector<Tensor *> outPtrs;
     for (Tensor &t : out)
         outPtrs.push_back(&t);
