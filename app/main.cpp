@@ -5,6 +5,7 @@
 #include "cli/batch_command.h"
 #include "cli/export_command.h"
 #include "cli/data_command.h"
+#include "cli/run_command.h"
 #include "cli/history_command.h"
 #include "cli/inspect_command.h"
 #include "cli/resume_command.h"
@@ -34,6 +35,7 @@ const char *kUsage =
     "  inspect    Show the graph and parameters of a model or checkpoint file (netwright inspect --help)\n"
     "  export     Export a model to ONNX, MindIR, AIR or CNTK, verified by reading it back (netwright export --help)\n"
     "  convert    Convert a model file between those formats, verified the same way (netwright convert --help)\n"
+    "  run        Run a model file on .npy or .pb input tensors and write its outputs (netwright run --help)\n"
     "  history    List a run's checkpoints, kept and deleted (netwright history --help)\n"
     "  data       Look at training data: classes, shapes, statistics (netwright data --help)\n"
     "  batch      Train a queue of run configs, each into its own run directory (netwright batch --help)\n"
@@ -75,7 +77,7 @@ int runWindow(int argc, char **argv)
 
 bool isCommand(const char *arg)
 {
-    for (const char *c : {"train", "resume", "inspect", "export", "convert", "history", "data", "batch", "help", "--help", "-h", "--version", "-v"})
+    for (const char *c : {"train", "resume", "inspect", "export", "convert", "run", "history", "data", "batch", "help", "--help", "-h", "--version", "-v"})
         if (std::strcmp(arg, c) == 0)
             return true;
     return false;
@@ -110,6 +112,8 @@ int main(int argc, char **argv)
         return netwright::cli::runExportCommand(args);
     if (command == QLatin1String("convert"))
         return netwright::cli::runConvertCommand(args);
+    if (command == QLatin1String("run"))
+        return netwright::cli::runRunCommand(args);
     if (command == QLatin1String("history"))
         return netwright::cli::runHistoryCommand(args);
     if (command == QLatin1String("data"))

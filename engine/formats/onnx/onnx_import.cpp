@@ -114,6 +114,13 @@ OnnxImport importOnnx(std::string_view bytes, const std::string &source)
     for (const auto &o : model.opset_import())
         if (o.domain().empty() || o.domain() == "ai.onnx")
             out.opset = o.version();
+    if (out.opset == 0) {
+        std::string domains;
+        for (const auto &o : model.opset_import())
+            domains += (domains.empty() ? "" : ", ") + o.domain() + " " + std::to_string(o.version());
+        throw Error("Cannot import \"" + source + "\": it imports no standard ONNX opset (only " + (domains.empty() ? "none" : domains)
+                    + "); Netwright runs the ai.onnx ops of opsets " + std::to_string(kMinOpset) + "–" + std::to_string(kMaxOpset) + ".");
+    }
     check(out.opset >= kMinOpset && out.opset <= kMaxOpset,
           "Cannot import \"" + source + "\": it uses ONNX opset " + std::to_string(out.opset) + "; Netwright imports opsets "
               + std::to_string(kMinOpset) + "–" + std::to_string(kMaxOpset) + ".");
@@ -184,6 +191,20 @@ OnnxImport importOnnx(std::string_view bytes, const std::string &source)
     for (const auto &c : constants)
         graph.trainable.erase(c);
     return out;
+}
+
+Tensor decodeTensorProto(std::string_view bytes, const std::string &source)
+{
+    onnx::TensorProto p;
+    if (!parseMessage(bytes, p))
+        throw Error("Cannot read \"" + source + "\" as a tensor: it is neither a NumPy .npy file nor an ONNX TensorProto"
+                    + truncationNote(bytes) + ".");
+    auto t = onnxTensor(p, "Cannot read \"" + source + "\"");
+    if (!t)
+        throw Error("Cannot read \"" + source + "\": the TensorProto holds " + onnxElementType(p.data_type()).name
+                    + (p.data_location() == onnx::TensorProto::EXTERNAL ? " values in an external file" : " values")
+                    + ", which the engine has no tensors for.");
+    return *t;
 }
 
 OnnxImport importOnnxFile(const std::string &path)

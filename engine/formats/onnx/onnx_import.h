@@ -26,4 +26,9 @@ struct OnnxImport {
 OnnxImport importOnnx(std::string_view bytes, const std::string &source);
 OnnxImport importOnnxFile(const std::string &path);
 
+// A serialized TensorProto (ONNX's test data, `netwright run --input x.pb`) as a host tensor;
+// Error naming `source` for bytes that do not parse, external data, strings or a size that does
+// not match the dims.
+Tensor decodeTensorProto(std::string_view bytes, const std::string &source);
+
 } // namespace netwright::onnx_format
