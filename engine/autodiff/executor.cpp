@@ -218,7 +218,7 @@ void Executor::backward(const std::string &loss)
         if (!any)
             continue;
         Tensor zeroGrad; // kernels read output 0's gradient; give zeros when only a later output has one
-        if (!gradOutputs[0]) {
+        if (!gradOutputs[0] && c.outputs[0] >= 0 && m_types[c.outputs[0]] == DType::Float32) {
             zeroGrad = Tensor::zeros(m_values[c.outputs[0]].shape(), DType::Float32, m_device);
             gradOutputs[0] = &zeroGrad;
         }

@@ -50,6 +50,30 @@ std::vector<int64_t> Node::attrInts(const std::string &key, const std::vector<in
     throw Error(describe() + ": attribute \"" + key + "\" must be a list of integers.");
 }
 
+std::vector<float> Node::attrFloats(const std::string &key, const std::vector<float> &fallback) const
+{
+    auto it = attributes.find(key);
+    if (it == attributes.end())
+        return fallback;
+    if (auto v = std::get_if<std::vector<float>>(&it->second))
+        return *v;
+    if (auto v = std::get_if<float>(&it->second))
+        return {*v};
+    throw Error(describe() + ": attribute \"" + key + "\" must be a list of floats.");
+}
+
+std::vector<std::string> Node::attrStrings(const std::string &key, const std::vector<std::string> &fallback) const
+{
+    auto it = attributes.find(key);
+    if (it == attributes.end())
+        return fallback;
+    if (auto v = std::get_if<std::vector<std::string>>(&it->second))
+        return *v;
+    if (auto v = std::get_if<std::string>(&it->second))
+        return {*v};
+    throw Error(describe() + ": attribute \"" + key + "\" must be a list of strings.");
+}
+
 std::string Node::describe() const
 {
     return "Node \"" + name + "\" (" + opType + ")";

@@ -26,6 +26,8 @@ struct Node {
     float attrFloat(const std::string &key, float fallback) const;
     std::string attrString(const std::string &key, const std::string &fallback) const;
     std::vector<int64_t> attrInts(const std::string &key, const std::vector<int64_t> &fallback) const;
+    std::vector<float> attrFloats(const std::string &key, const std::vector<float> &fallback) const;
+    std::vector<std::string> attrStrings(const std::string &key, const std::vector<std::string> &fallback) const;
     // "Node "conv1" (Conv)": the prefix of every error about this node.
     std::string describe() const;
 };

@@ -28,7 +28,8 @@ struct KernelContext {
     bool training = false;
     Rng *rng = nullptr; // the dropout stream; advanced only in training mode
 
-    // Backward only: the gradient of each output (nullptr when none flows) and a buffer per
+    // Backward only: the gradient of each output (nullptr when none flows; output 0, when the node
+    // has it and it is float32, always gets one — zeros when only a later output has a gradient) and a buffer per
     // input to OVERWRITE with its gradient (nullptr when that gradient is not needed).
     std::vector<const Tensor *> gradOutputs;
     std::vector<Tensor *> gradInputs;

@@ -163,6 +163,7 @@ OnnxImport importOnnx(std::string_view bytes, const std::string &source)
             case onnx::AttributeProto::STRING: attributes[a.name()] = a.s(); break;
             case onnx::AttributeProto::INTS: attributes[a.name()] = std::vector<int64_t>(a.ints().begin(), a.ints().end()); break;
             case onnx::AttributeProto::FLOATS: attributes[a.name()] = std::vector<float>(a.floats().begin(), a.floats().end()); break;
+            case onnx::AttributeProto::STRINGS: attributes[a.name()] = std::vector<std::string>(a.strings().begin(), a.strings().end()); break;
             case onnx::AttributeProto::TENSOR:
                 if (auto t = onnxTensor(a.t(), "Cannot import \"" + source + "\": attribute " + a.name() + " of \"" + name + "\""))
                     attributes[a.name()] = *t;
