@@ -68,6 +68,8 @@ public:
 private:
     static int64_t kOf(const Node &node, const std::vector<const Tensor *> &values)
     {
+        if (!(node.inputs.size() > 1 && !node.inputs[1].empty()) && node.hasAttribute("k")) // before opset 10: one int
+            return node.attrInt("k", 0);
         const auto k = intOperand(node, values, 1, "k", "k");
         check(k.has_value(), node.describe() + ": needs k (input 1, or the attribute before opset 10).");
         check(k->size() == 1, node.describe() + ": k must hold one value, got " + std::to_string(k->size()) + ".");
