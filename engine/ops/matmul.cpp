@@ -1,20 +1,30 @@
 // SPDX-License-Identifier: Apache-2.0
 // MatMul (ONNX = numpy.matmul): batched over leading dims with broadcasting; 1-D operands are
 // promoted (A to a row, B to a column) and the promoted dim is dropped from the result.
+// Float32 runs one GEMM per batch matrix: a single GEMM over all rows when B has no batch dims
+// ([B,S,D]×[D,E]), parallel over batches when they are many and small (attention's
+// [B,H,S,D]×[B,H,D,T]), otherwise the GEMM threads itself. Gradients of broadcast batch dims are
+// summed per target matrix in batch order (deterministic). Other numeric types run forward in a
+// plain loop; MatMulInteger (int8/uint8 with zero points → int32) shares the geometry.
 #include "core/blas.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "ops/broadcast.h"
+#include "ops/kernel_util.h"
 #include "ops/kernels.h"
+
+#include <algorithm>
+#include <type_traits>
 
 namespace netwright {
 
 namespace {
 
 struct MatMulGeometry {
-    Shape a, b;            // operands after 1-D promotion, rank ≥ 2
-    Shape batch;           // broadcast batch shape
+    Shape a, b;  // operands after 1-D promotion, rank ≥ 2
+    Shape batch; // broadcast batch shape
     int64_t M = 0, K = 0, N = 0;
-    Shape out;             // the ONNX output shape (promoted dims removed)
+    Shape out; // the ONNX output shape (promoted dims removed)
 };
 
 MatMulGeometry geometry(const Node &node, Shape a, Shape b)
@@ -42,6 +52,46 @@ MatMulGeometry geometry(const Node &node, Shape a, Shape b)
     return g;
 }
 
+// Per-batch GEMMs go parallel over batches when there are enough of them and each is small
+// enough that the GEMM's own threading would not pay.
+bool parallelOverBatches(int64_t batches, int64_t M, int64_t N, int64_t K)
+{
+    return batches >= 2 && batches >= threadCount() && M * N * K <= (int64_t(1) << 22);
+}
+
+// The flat batch index of operand `x` for each output batch.
+std::vector<int64_t> batchSources(const MatMulGeometry &g, const Shape &x)
+{
+    const BroadcastIndexer ix(g.batch, Shape(x.begin(), x.end() - 2));
+    std::vector<int64_t> src(static_cast<size_t>(shapeNumel(g.batch)));
+    for (size_t i = 0; i < src.size(); ++i)
+        src[i] = ix.offset(static_cast<int64_t>(i));
+    return src;
+}
+
+// y[i] = Σ_k (a[i,k] − za)(b[k,j] − zb) per batch, in a plain loop (non-float32 types).
+template<typename T, typename Acc, typename Out>
+void loopMatMul(const MatMulGeometry &g, const T *a, const T *b, Out *y, const std::vector<Acc> &za, const std::vector<Acc> &zb)
+{
+    const auto sa = batchSources(g, g.a), sb = batchSources(g, g.b);
+    const int64_t M = g.M, N = g.N, K = g.K;
+    parallelFor(static_cast<int64_t>(sa.size()) * M, [&](int64_t r0, int64_t r1, int) {
+        for (int64_t r = r0; r < r1; ++r) {
+            const int64_t bi = r / M, m = r % M;
+            const T *ap = a + sa[static_cast<size_t>(bi)] * M * K + m * K;
+            const T *bp = b + sb[static_cast<size_t>(bi)] * K * N;
+            const Acc zA = za.size() == 1 ? za[0] : za.empty() ? Acc(0) : za[static_cast<size_t>(m)];
+            for (int64_t n = 0; n < N; ++n) {
+                const Acc zB = zb.size() == 1 ? zb[0] : zb.empty() ? Acc(0) : zb[static_cast<size_t>(n)];
+                Acc s = 0;
+                for (int64_t k = 0; k < K; ++k)
+                    s += (static_cast<Acc>(ap[k]) - zA) * (static_cast<Acc>(bp[k * N + n]) - zB);
+                y[r * N + n] = static_cast<Out>(s);
+            }
+        }
+    }, std::max<int64_t>(1, 8192 / std::max<int64_t>(1, N * K)));
+}
+
 class MatMul final : public OpKernel {
 public:
     std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &) const override
@@ -49,41 +99,186 @@ public:
         check(in.size() == 2, node.describe() + ": needs two inputs.");
         return {geometry(node, in[0], in[1]).out};
     }
+    std::vector<DType> outputTypes(const Node &, const std::vector<DType> &in) const override { return {in.at(0)}; }
+    bool acceptsType(size_t, DType type) const override { return inTypeSet(type, kNumeric); }
 
     void forward(KernelContext &ctx) const override
     {
         const auto g = geometry(ctx.node, ctx.in(0).shape(), ctx.in(1).shape());
-        const int64_t batches = shapeNumel(g.batch);
-        const BroadcastIndexer ia(g.batch, Shape(g.a.begin(), g.a.end() - 2));
-        const BroadcastIndexer ib(g.batch, Shape(g.b.begin(), g.b.end() - 2));
+        const DType t = ctx.in(0).dtype();
+        check(ctx.in(1).dtype() == t, ctx.node.describe() + ": A is " + dtypeName(t) + " but B is "
+                                          + dtypeName(ctx.in(1).dtype()) + ".");
+        if (t != DType::Float32) {
+            dispatchType<kNumeric>(t, ctx.node, [&](auto tag) {
+                using T = typename decltype(tag)::type;
+                using Acc = std::conditional_t<std::is_floating_point_v<T>, double, std::conditional_t<std::is_signed_v<T>, int64_t, uint64_t>>;
+                loopMatMul<T, Acc, T>(g, ctx.in(0).dataAs<T>(), ctx.in(1).dataAs<T>(), ctx.out(0).dataAs<T>(), {}, {});
+            });
+            return;
+        }
+        const int64_t batches = shapeNumel(g.batch), M = g.M, N = g.N, K = g.K;
         const float *a = ctx.in(0).data(), *b = ctx.in(1).data();
         float *y = ctx.out(0).data();
-        for (int64_t i = 0; i < batches; ++i)
-            blas::gemm(false, false, g.M, g.N, g.K, 1.0f, a + ia.offset(i) * g.M * g.K, g.K, b + ib.offset(i) * g.K * g.N,
-                       g.N, 0.0f, y + i * g.M * g.N, g.N);
+        if (batches * M * N == 0)
+            return;
+        if (K == 0) {
+            ctx.out(0).fill(0.0f);
+            return;
+        }
+        const int64_t aBatches = shapeNumel(Shape(g.a.begin(), g.a.end() - 2));
+        const int64_t bBatches = shapeNumel(Shape(g.b.begin(), g.b.end() - 2));
+        if (bBatches == 1 && aBatches == batches) { // every A row against the one B: one GEMM
+            blas::gemm(false, false, batches * M, N, K, 1.0f, a, K, b, N, 0.0f, y, N);
+            return;
+        }
+        const auto sa = batchSources(g, g.a), sb = batchSources(g, g.b);
+        auto one = [&](int64_t i) {
+            blas::gemm(false, false, M, N, K, 1.0f, a + sa[static_cast<size_t>(i)] * M * K, K,
+                       b + sb[static_cast<size_t>(i)] * K * N, N, 0.0f, y + i * M * N, N);
+        };
+        if (parallelOverBatches(batches, M, N, K))
+            parallelFor(batches, [&](int64_t i0, int64_t i1, int) {
+                for (int64_t i = i0; i < i1; ++i)
+                    one(i);
+            });
+        else
+            for (int64_t i = 0; i < batches; ++i)
+                one(i);
     }
 
     void backward(KernelContext &ctx) const override
     {
+        if (!ctx.wantsGrad(0) && !ctx.wantsGrad(1))
+            return;
+        check(ctx.in(0).dtype() == DType::Float32, ctx.node.describe() + ": gradients are float32 only.");
         const auto g = geometry(ctx.node, ctx.in(0).shape(), ctx.in(1).shape());
-        const int64_t batches = shapeNumel(g.batch);
-        const BroadcastIndexer ia(g.batch, Shape(g.a.begin(), g.a.end() - 2));
-        const BroadcastIndexer ib(g.batch, Shape(g.b.begin(), g.b.end() - 2));
+        const int64_t batches = shapeNumel(g.batch), M = g.M, N = g.N, K = g.K;
         const float *a = ctx.in(0).data(), *b = ctx.in(1).data(), *dy = ctx.gradOutputs[0]->data();
-        if (ctx.wantsGrad(0))
-            ctx.gradInputs[0]->fill(0.0f);
-        if (ctx.wantsGrad(1))
-            ctx.gradInputs[1]->fill(0.0f);
-        // Serial over batches, accumulating (beta = 1) into broadcast sources: deterministic.
-        for (int64_t i = 0; i < batches; ++i) {
-            const float *dyi = dy + i * g.M * g.N;
-            if (ctx.wantsGrad(0)) // dA = dY Bᵀ
-                blas::gemm(false, true, g.M, g.K, g.N, 1.0f, dyi, g.N, b + ib.offset(i) * g.K * g.N, g.N, 1.0f,
-                           ctx.gradInputs[0]->data() + ia.offset(i) * g.M * g.K, g.K);
-            if (ctx.wantsGrad(1)) // dB = Aᵀ dY
-                blas::gemm(true, false, g.K, g.N, g.M, 1.0f, a + ia.offset(i) * g.M * g.K, g.K, dyi, g.N, 1.0f,
-                           ctx.gradInputs[1]->data() + ib.offset(i) * g.K * g.N, g.N);
+        const int64_t aBatches = shapeNumel(Shape(g.a.begin(), g.a.end() - 2));
+        const int64_t bBatches = shapeNumel(Shape(g.b.begin(), g.b.end() - 2));
+        if (batches * M * N == 0 || K == 0) {
+            for (int w = 0; w < 2; ++w)
+                if (ctx.wantsGrad(w))
+                    ctx.gradInputs[w]->fill(0.0f);
+            return;
         }
+        if (bBatches == 1 && aBatches == batches) {
+            if (ctx.wantsGrad(0)) // dA = dY Bᵀ over all rows
+                blas::gemm(false, true, batches * M, K, N, 1.0f, dy, N, b, N, 0.0f, ctx.gradInputs[0]->data(), K);
+            if (ctx.wantsGrad(1)) // dB = Aᵀ dY, the batches summed inside the GEMM
+                blas::gemm(true, false, K, N, batches * M, 1.0f, a, K, dy, N, 0.0f, ctx.gradInputs[1]->data(), N);
+            return;
+        }
+        const auto sa = batchSources(g, g.a), sb = batchSources(g, g.b);
+        for (int w = 0; w < 2; ++w) {
+            if (!ctx.wantsGrad(w))
+                continue;
+            float *dx = ctx.gradInputs[w]->data();
+            const std::vector<int64_t> &self = w == 0 ? sa : sb;
+            const int64_t targets = w == 0 ? aBatches : bBatches;
+            // The contribution of output batch i to its source matrix (beta 0: first, 1: add).
+            auto contribute = [&](int64_t i, float beta) {
+                const float *dyi = dy + i * M * N;
+                if (w == 0) // dA = dY Bᵀ
+                    blas::gemm(false, true, M, K, N, 1.0f, dyi, N, b + sb[static_cast<size_t>(i)] * K * N, N, beta,
+                               dx + sa[static_cast<size_t>(i)] * M * K, K);
+                else // dB = Aᵀ dY
+                    blas::gemm(true, false, K, N, M, 1.0f, a + sa[static_cast<size_t>(i)] * M * K, K, dyi, N, beta,
+                               dx + sb[static_cast<size_t>(i)] * K * N, N);
+            };
+            // Output batches per target matrix, in batch order: each target is written by one
+            // thread, accumulating its sources in the same order every run.
+            std::vector<std::vector<int64_t>> sources(static_cast<size_t>(targets));
+            for (int64_t i = 0; i < batches; ++i)
+                sources[static_cast<size_t>(self[static_cast<size_t>(i)])].push_back(i);
+            auto target = [&](int64_t t) {
+                const auto &list = sources[static_cast<size_t>(t)];
+                if (list.empty()) {
+                    const int64_t size = w == 0 ? M * K : K * N;
+                    std::fill(dx + t * size, dx + (t + 1) * size, 0.0f);
+                    return;
+                }
+                for (size_t j = 0; j < list.size(); ++j)
+                    contribute(list[j], j == 0 ? 0.0f : 1.0f);
+            };
+            if (parallelOverBatches(targets, M, N, K))
+                parallelFor(targets, [&](int64_t t0, int64_t t1, int) {
+                    for (int64_t t = t0; t < t1; ++t)
+                        target(t);
+                });
+            else
+                for (int64_t t = 0; t < targets; ++t)
+                    target(t);
+        }
+    }
+};
+
+// MatMulInteger (ONNX): int8/uint8 A and B, optional zero points (per tensor, or per row of a
+// 2-D A / per column of a 2-D B), int32 result. Not differentiable.
+class MatMulInteger final : public OpKernel {
+public:
+    std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &) const override
+    {
+        check(in.size() >= 2 && in.size() <= 4, node.describe() + ": needs inputs A, B and optional zero points.");
+        return {geometry(node, in[0], in[1]).out};
+    }
+    std::vector<DType> outputTypes(const Node &, const std::vector<DType> &) const override { return {DType::Int32}; }
+    bool acceptsType(size_t, DType type) const override { return type == DType::Int8 || type == DType::UInt8; }
+    bool differentiable(size_t) const override { return false; }
+
+    void forward(KernelContext &ctx) const override
+    {
+        const auto g = geometry(ctx.node, ctx.in(0).shape(), ctx.in(1).shape());
+        const auto za = zeroPoint(ctx, 2, g.M), zb = zeroPoint(ctx, 3, g.N);
+        auto run = [&](auto aTag) {
+            using TA = typename decltype(aTag)::type;
+            const TA *a = ctx.in(0).dataAs<TA>();
+            if (ctx.in(1).dtype() == DType::Int8)
+                loopMixed(g, a, ctx.in(1).dataAs<int8_t>(), ctx.out(0).dataAs<int32_t>(), za, zb);
+            else
+                loopMixed(g, a, ctx.in(1).dataAs<uint8_t>(), ctx.out(0).dataAs<int32_t>(), za, zb);
+        };
+        if (ctx.in(0).dtype() == DType::Int8)
+            run(TypeTag<int8_t>{});
+        else
+            run(TypeTag<uint8_t>{});
+    }
+    void backward(KernelContext &) const override {}
+
+private:
+    static std::vector<int64_t> zeroPoint(const KernelContext &ctx, size_t input, int64_t perAxis)
+    {
+        if (!ctx.hasInput(input))
+            return {};
+        const Tensor &z = ctx.in(input);
+        check(z.numel() == 1 || z.numel() == perAxis, ctx.node.describe() + ": zero point " + shapeToString(z.shape())
+                                                          + " must hold one value or one per "
+                                                          + (input == 2 ? "row of A." : "column of B."));
+        std::vector<int64_t> v(static_cast<size_t>(z.numel()));
+        for (size_t i = 0; i < v.size(); ++i)
+            v[i] = z.dtype() == DType::Int8 ? z.dataAs<int8_t>()[i] : z.dataAs<uint8_t>()[i];
+        return v;
+    }
+
+    template<typename TA, typename TB>
+    static void loopMixed(const MatMulGeometry &g, const TA *a, const TB *b, int32_t *y, const std::vector<int64_t> &za,
+                          const std::vector<int64_t> &zb)
+    {
+        const auto sa = batchSources(g, g.a), sb = batchSources(g, g.b);
+        const int64_t M = g.M, N = g.N, K = g.K;
+        for (size_t bi = 0; bi < sa.size(); ++bi)
+            for (int64_t m = 0; m < M; ++m) {
+                const TA *ap = a + sa[bi] * M * K + m * K;
+                const TB *bp = b + sb[bi] * K * N;
+                const int64_t zA = za.empty() ? 0 : za.size() == 1 ? za[0] : za[static_cast<size_t>(m)];
+                for (int64_t n = 0; n < N; ++n) {
+                    const int64_t zB = zb.empty() ? 0 : zb.size() == 1 ? zb[0] : zb[static_cast<size_t>(n)];
+                    int64_t s = 0;
+                    for (int64_t k = 0; k < K; ++k)
+                        s += (ap[k] - zA) * (bp[k * N + n] - zB);
+                    y[(static_cast<int64_t>(bi) * M + m) * N + n] = static_cast<int32_t>(s);
+                }
+            }
     }
 };
 
@@ -92,6 +287,7 @@ public:
 void registerMatMul(KernelTable &t)
 {
     t["MatMul"] = std::make_unique<MatMul>();
+    t["MatMulInteger"] = std::make_unique<MatMulInteger>();
 }
 
 } // namespace netwright

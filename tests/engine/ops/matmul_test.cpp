@@ -1,18 +1,83 @@
 // SPDX-License-Identifier: Apache-2.0
-// MatMul: numpy semantics (2-D, batched, broadcast batch dims, 1-D promotion) against a direct
-// loop; gradients by finite differences, including a broadcast operand.
+// MatMul: numpy semantics (2-D, batched, broadcast batch dims of size 1, 1-D promotion on
+// either side, [B,S,D]×[D,E] as one GEMM, attention's [B,H,S,D]×[B,H,D,T]) against a direct
+// loop; gradients by finite differences, broadcast batch dims included; many small batches in
+// parallel give the same bits as one thread; int64/double forward; MatMulInteger; an error.
 #include "engine/ops/gradcheck.h"
 
+#include "core/error.h"
 #include "core/parallel.h"
+#include "ops/op.h"
 
 #include <QTest>
+
+#include <cstring>
 
 using namespace netwright;
 using namespace netwright::testing;
 
+namespace {
+
+Shape parse(const QString &s)
+{
+    Shape r;
+    for (const auto &p : s.split(',', Qt::SkipEmptyParts))
+        r.push_back(p.toLongLong());
+    return r;
+}
+
+// numpy.matmul by its definition, in double.
+std::vector<double> reference(const Tensor &A, const Tensor &B)
+{
+    Shape sa = A.shape(), sb = B.shape();
+    if (sa.size() == 1)
+        sa.insert(sa.begin(), 1);
+    if (sb.size() == 1)
+        sb.push_back(1);
+    const int64_t M = sa[sa.size() - 2], K = sa.back(), N = sb.back();
+    const size_t r = std::max(sa.size(), sb.size()) - 2;
+    Shape ba(r, 1), bb(r, 1), batch(r);
+    for (size_t i = 0; i < sa.size() - 2; ++i)
+        ba[r - (sa.size() - 2) + i] = sa[i];
+    for (size_t i = 0; i < sb.size() - 2; ++i)
+        bb[r - (sb.size() - 2) + i] = sb[i];
+    int64_t batches = 1;
+    for (size_t i = 0; i < r; ++i)
+        batches *= (batch[i] = std::max(ba[i], bb[i]));
+    std::vector<double> y;
+    for (int64_t bi = 0; bi < batches; ++bi) {
+        int64_t rest = bi, oa = 0, ob = 0, stA = 1, stB = 1;
+        for (int d = static_cast<int>(r) - 1; d >= 0; --d) {
+            const int64_t idx = rest % batch[d];
+            rest /= batch[d];
+            oa += (ba[d] == 1 ? 0 : idx) * stA;
+            ob += (bb[d] == 1 ? 0 : idx) * stB;
+            stA *= ba[d];
+            stB *= bb[d];
+        }
+        for (int64_t i = 0; i < M; ++i)
+            for (int64_t j = 0; j < N; ++j) {
+                double s = 0;
+                for (int64_t k = 0; k < K; ++k)
+                    s += double(A.data()[oa * M * K + i * K + k]) * B.data()[ob * K * N + k * N + j];
+                y.push_back(s);
+            }
+    }
+    return y;
+}
+
+Node matmul()
+{
+    return Node{"mm", "MatMul", {}, {}, {}};
+}
+
+} // namespace
+
 class MatMulTest : public QObject {
     Q_OBJECT
 private slots:
+    void initTestCase() { setThreadCount(2); }
+
     void shapesAndValues_data()
     {
         QTest::addColumn<QString>("a");
@@ -20,38 +85,99 @@ private slots:
         QTest::addColumn<QString>("out");
         QTest::newRow("2d") << "3,4" << "4,5" << "3,5";
         QTest::newRow("batched") << "2,3,4" << "2,4,5" << "2,3,5";
-        QTest::newRow("broadcast B") << "2,3,4" << "4,5" << "2,3,5";
+        QTest::newRow("[B,S,D]x[D,E]: one GEMM") << "2,3,4" << "4,5" << "2,3,5";
+        QTest::newRow("[D,E]x[B,E,F]") << "3,4" << "2,4,5" << "2,3,5";
         QTest::newRow("broadcast A batch") << "1,3,4" << "2,4,2" << "2,3,2";
+        QTest::newRow("broadcast both batch dims") << "2,1,3,4" << "1,3,4,2" << "2,3,3,2";
+        QTest::newRow("attention [B,H,S,D]x[B,H,D,T]") << "2,3,4,5" << "2,3,5,4" << "2,3,4,4";
         QTest::newRow("vector x matrix") << "4" << "4,3" << "3";
         QTest::newRow("matrix x vector") << "3,4" << "4" << "3";
+        QTest::newRow("vector x batch") << "4" << "2,4,3" << "2,3";
+        QTest::newRow("batch x vector") << "2,3,4" << "4" << "2,3";
+        QTest::newRow("vector x vector") << "4" << "4" << "";
     }
     void shapesAndValues()
     {
         QFETCH(QString, a);
         QFETCH(QString, b);
         QFETCH(QString, out);
-        auto parse = [](const QString &s) { Shape r; for (const auto &p : s.split(',')) r.push_back(p.toLongLong()); return r; };
-        setThreadCount(2);
         Rng rng(21);
         const Tensor A = randomTensor(parse(a), rng), B = randomTensor(parse(b), rng);
-        Node n{"mm", "MatMul", {}, {}, {}};
-        const Tensor y = runNode(n, {A, B});
+        const Tensor y = runNode(matmul(), {A, B});
         QCOMPARE(y.shape(), parse(out));
-        // Spot-check against the definition on the last row/column of the last batch.
-        const Shape sa = A.rank() == 1 ? Shape{1, A.dim(0)} : A.shape();
-        const Shape sb = B.rank() == 1 ? Shape{B.dim(0), 1} : B.shape();
-        const int64_t M = sa[sa.size() - 2], K = sa.back(), N = sb.back();
-        const int64_t batches = y.numel() / (M * N);
-        const int64_t bi = batches - 1;
-        const int64_t aBatches = A.numel() / (M * K), bBatches = B.numel() / (K * N);
-        for (int64_t i = 0; i < M; ++i)
-            for (int64_t j = 0; j < N; ++j) {
-                double s = 0;
-                for (int64_t k = 0; k < K; ++k)
-                    s += A.data()[(bi % aBatches) * M * K + i * K + k] * B.data()[(bi % bBatches) * K * N + k * N + j];
-                QVERIFY(std::abs(s - y.data()[bi * M * N + i * N + j]) < 1e-4);
-            }
-        NW_GRADCHECK(n, (std::vector<Tensor>{A, B}), (std::set<size_t>{0, 1}));
+        const auto want = reference(A, B);
+        QCOMPARE(y.numel(), static_cast<int64_t>(want.size()));
+        for (int64_t i = 0; i < y.numel(); ++i)
+            QVERIFY2(std::abs(want[i] - y.data()[i]) < 1e-5, qPrintable(QString::number(i)));
+        NW_GRADCHECK(matmul(), (std::vector<Tensor>{A, B}), (std::set<size_t>{0, 1}));
+    }
+
+    void manySmallBatchesMatchOneThread()
+    {
+        // Attention-like: many small matrices run parallel over batches; the broadcast operand's
+        // gradient sums its batches per target. Same bits with one thread and with two.
+        Rng rng(4);
+        const Tensor A = randomTensor({4, 8, 16, 8}, rng), B = randomTensor({1, 8, 8, 16}, rng);
+        setThreadCount(1);
+        const Tensor y1 = runNode(matmul(), {A, B});
+        setThreadCount(2);
+        const Tensor y2 = runNode(matmul(), {A, B});
+        QCOMPARE(maxAbsDiff(y1, y2), 0.0);
+        const auto want = reference(A, B);
+        for (int64_t i = 0; i < y2.numel(); ++i)
+            QVERIFY(std::abs(want[i] - y2.data()[i]) < 1e-4);
+        const Tensor sa = randomTensor({2, 2, 3, 2}, rng), sb = randomTensor({1, 2, 2, 3}, rng);
+        NW_GRADCHECK(matmul(), (std::vector<Tensor>{sa, sb}), (std::set<size_t>{0, 1}));
+    }
+
+    void integerAndDouble()
+    {
+        Node n = matmul();
+        n.inputs = {"a", "b"};
+        n.outputs = {"y"};
+        const Tensor a = Tensor::fromInt64({2, 2}, {1, 2, 3, 4}), b = Tensor::fromInt64({2}, {5, -6});
+        auto y = evaluateNode(n, {&a, &b});
+        QCOMPARE(y[0].dtype(), DType::Int64);
+        QCOMPARE(y[0].shape(), (Shape{2}));
+        QCOMPARE(y[0].dataAs<int64_t>()[0], int64_t(5 - 12));
+        QCOMPARE(y[0].dataAs<int64_t>()[1], int64_t(15 - 24));
+        Tensor da(Shape{1, 2}, DType::Float64), db(Shape{2, 1}, DType::Float64);
+        da.dataAs<double>()[0] = 0.5;
+        da.dataAs<double>()[1] = 1e-9;
+        db.dataAs<double>()[0] = 2.0;
+        db.dataAs<double>()[1] = 3.0;
+        y = evaluateNode(n, {&da, &db});
+        QCOMPARE(y[0].dtype(), DType::Float64);
+        QCOMPARE(y[0].dataAs<double>()[0], 1.0 + 3e-9);
+    }
+
+    void matMulInteger()
+    {
+        // ONNX's example: uint8 with zero points 12 and 0.
+        Tensor a(Shape{4, 3}, DType::UInt8), b(Shape{3, 2}, DType::UInt8), za(Shape{}, DType::UInt8), zb(Shape{}, DType::UInt8);
+        const uint8_t av[] = {11, 7, 3, 10, 6, 2, 9, 5, 1, 8, 4, 0}, bv[] = {1, 4, 2, 5, 3, 6};
+        std::memcpy(a.raw(), av, sizeof av);
+        std::memcpy(b.raw(), bv, sizeof bv);
+        *za.dataAs<uint8_t>() = 12;
+        *zb.dataAs<uint8_t>() = 0;
+        Node n{"mi", "MatMulInteger", {"a", "b", "za", "zb"}, {"y"}, {}};
+        const auto y = evaluateNode(n, {&a, &b, &za, &zb});
+        QCOMPARE(y[0].dtype(), DType::Int32);
+        const int32_t want[] = {-38, -83, -44, -98, -50, -113, -56, -128};
+        for (int i = 0; i < 8; ++i)
+            QCOMPARE(y[0].dataAs<int32_t>()[i], want[i]);
+    }
+
+    void errorsNameTheNode()
+    {
+        Rng rng(2);
+        try {
+            runNode(matmul(), {randomTensor({2, 3, 4}, rng), randomTensor({5, 2}, rng)});
+            QFAIL("mismatched inner dims were accepted");
+        } catch (const Error &e) {
+            QVERIFY2(QString(e.what()).contains("\"mm\"") && QString(e.what()).contains("inner dimensions"), e.what());
+        }
+        QVERIFY_THROWS_EXCEPTION(Error, runNode(matmul(), {randomTensor({2, 3, 4}, rng), randomTensor({3, 4, 2}, rng)}));
     }
 };
 
