@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// Conv (ONNX, 2-D): X[N,C,H,W] * W[M,C/group,kH,kW] (+ B[M]) → Y[N,M,OH,OW], with strides, pads
-// or auto_pad, dilations and groups. im2col + GEMM per image, images split across threads;
-// the weight gradient is summed per thread, then across threads in thread order (deterministic).
+// Conv (ONNX, 1-D, 2-D and 3-D): X[N,C,spatial…] * W[M,C/group,k…] (+ B[M]) → Y[N,M,out…], with
+// strides, pads or auto_pad, dilations and groups. im2col + GEMM per image, images split across
+// threads; a 1-D conv is a 2-D one of height 1 and a 3-D one adds a depth loop around the same
+// 2-D rows. Depthwise convs (one input channel per group) run a direct loop instead. The weight
+// gradient is summed per thread, then across threads in thread order (deterministic).
 #include "core/blas.h"
 #include "core/error.h"
 #include "core/parallel.h"
@@ -22,78 +24,188 @@ inline std::pair<int64_t, int64_t> validRange(int64_t x0, int64_t stride, int64_
     return {lo, hi};
 }
 
-// col[(c*kh + i)*kw + j][oy*ow + ox] = x[c][oy*sh - pt + i*dh][ox*sw - pl + j*dw] (0 outside).
-void im2col(const float *x, int64_t channels, const Window2d &w, float *col)
+// One input plane: col[(i*kw + j)·ld + oy*ow + ox] = plane[oy*sh - pt + i*dh][ox*sw - pl + j*dw] (0 outside).
+void im2colPlane(const float *plane, const Window2d &w, float *col, int64_t ld)
 {
-    const int64_t ohw = w.oh * w.ow;
-    for (int64_t c = 0; c < channels; ++c) {
-        const float *plane = x + c * w.ih * w.iw;
-        for (int64_t i = 0; i < w.kh; ++i) {
-            for (int64_t j = 0; j < w.kw; ++j) {
-                float *row = col + ((c * w.kh + i) * w.kw + j) * ohw;
-                for (int64_t oy = 0; oy < w.oh; ++oy) {
-                    const int64_t iy = oy * w.sh - w.padTop + i * w.dh;
-                    float *dst = row + oy * w.ow;
-                    if (iy < 0 || iy >= w.ih) {
-                        std::memset(dst, 0, sizeof(float) * w.ow);
-                        continue;
-                    }
-                    const float *src = plane + iy * w.iw;
-                    const int64_t x0 = -w.padLeft + j * w.dw;
-                    if (w.sw == 1 && x0 >= 0 && x0 + w.ow <= w.iw) { // the whole row is inside
-                        std::memcpy(dst, src + x0, sizeof(float) * w.ow);
-                        continue;
-                    }
-                    const auto [lo, hi] = validRange(x0, w.sw, w.iw, w.ow);
-                    // Plain loops: rows are short, library calls would cost more than the copy.
-                    for (int64_t ox = 0; ox < lo; ++ox)
-                        dst[ox] = 0.0f;
-                    if (w.sw == 1) {
-                        const float *__restrict s = src + x0;
-                        float *__restrict d = dst;
-                        for (int64_t ox = lo; ox < hi; ++ox)
-                            d[ox] = s[ox];
-                    } else {
-                        for (int64_t ox = lo; ox < hi; ++ox)
-                            dst[ox] = src[x0 + ox * w.sw];
-                    }
-                    for (int64_t ox = hi; ox < w.ow; ++ox)
-                        dst[ox] = 0.0f;
+    for (int64_t i = 0; i < w.kh; ++i) {
+        for (int64_t j = 0; j < w.kw; ++j) {
+            float *row = col + (i * w.kw + j) * ld;
+            for (int64_t oy = 0; oy < w.oh; ++oy) {
+                const int64_t iy = oy * w.sh - w.padTop + i * w.dh;
+                float *dst = row + oy * w.ow;
+                if (iy < 0 || iy >= w.ih) {
+                    std::memset(dst, 0, sizeof(float) * w.ow);
+                    continue;
+                }
+                const float *src = plane + iy * w.iw;
+                const int64_t x0 = -w.padLeft + j * w.dw;
+                if (w.sw == 1 && x0 >= 0 && x0 + w.ow <= w.iw) { // the whole row is inside
+                    std::memcpy(dst, src + x0, sizeof(float) * w.ow);
+                    continue;
+                }
+                const auto [lo, hi] = validRange(x0, w.sw, w.iw, w.ow);
+                // Plain loops: rows are short, library calls would cost more than the copy.
+                for (int64_t ox = 0; ox < lo; ++ox)
+                    dst[ox] = 0.0f;
+                if (w.sw == 1) {
+                    const float *__restrict s = src + x0;
+                    float *__restrict d = dst;
+                    for (int64_t ox = lo; ox < hi; ++ox)
+                        d[ox] = s[ox];
+                } else {
+                    for (int64_t ox = lo; ox < hi; ++ox)
+                        dst[ox] = src[x0 + ox * w.sw];
+                }
+                for (int64_t ox = hi; ox < w.ow; ++ox)
+                    dst[ox] = 0.0f;
+            }
+        }
+    }
+}
+
+// The adjoint of im2colPlane: plane[iy][ix] += col[...].
+void col2imPlane(const float *col, const Window2d &w, float *plane, int64_t ld)
+{
+    for (int64_t i = 0; i < w.kh; ++i) {
+        for (int64_t j = 0; j < w.kw; ++j) {
+            const float *row = col + (i * w.kw + j) * ld;
+            for (int64_t oy = 0; oy < w.oh; ++oy) {
+                const int64_t iy = oy * w.sh - w.padTop + i * w.dh;
+                if (iy < 0 || iy >= w.ih)
+                    continue;
+                float *__restrict dst = plane + iy * w.iw;
+                const float *__restrict src = row + oy * w.ow;
+                const int64_t x0 = -w.padLeft + j * w.dw;
+                const auto [lo, hi] = validRange(x0, w.sw, w.iw, w.ow);
+                if (w.sw == 1) {
+                    float *__restrict d = dst + x0;
+                    for (int64_t ox = lo; ox < hi; ++ox)
+                        d[ox] += src[ox];
+                } else {
+                    for (int64_t ox = lo; ox < hi; ++ox)
+                        dst[x0 + ox * w.sw] += src[ox];
                 }
             }
         }
     }
 }
 
-// The adjoint of im2col: dx[c][iy][ix] += col[...] (dx must be zeroed by the caller).
-void col2im(const float *col, int64_t channels, const Window2d &w, float *dx)
+} // namespace
+
+void im2col(const float *x, int64_t channels, const WindowNd &w, float *col)
+{
+    const Window2d &p = w.plane;
+    const int64_t ohw = p.oh * p.ow, ihw = p.ih * p.iw, ld = w.od * ohw, kk = p.kh * p.kw;
+    for (int64_t c = 0; c < channels; ++c)
+        for (int64_t a = 0; a < w.kd; ++a)
+            for (int64_t oz = 0; oz < w.od; ++oz) {
+                const int64_t iz = oz * w.sd - w.padFront + a * w.dd;
+                float *base = col + (c * w.kd + a) * kk * ld + oz * ohw;
+                if (iz < 0 || iz >= w.id) {
+                    for (int64_t r = 0; r < kk; ++r)
+                        std::memset(base + r * ld, 0, sizeof(float) * ohw);
+                    continue;
+                }
+                im2colPlane(x + (c * w.id + iz) * ihw, p, base, ld);
+            }
+}
+
+void col2im(const float *col, int64_t channels, const WindowNd &w, float *dx)
+{
+    const Window2d &p = w.plane;
+    const int64_t ohw = p.oh * p.ow, ihw = p.ih * p.iw, ld = w.od * ohw, kk = p.kh * p.kw;
+    for (int64_t c = 0; c < channels; ++c)
+        for (int64_t a = 0; a < w.kd; ++a)
+            for (int64_t oz = 0; oz < w.od; ++oz) {
+                const int64_t iz = oz * w.sd - w.padFront + a * w.dd;
+                if (iz >= 0 && iz < w.id)
+                    col2imPlane(col + (c * w.kd + a) * kk * ld + oz * ohw, p, dx + (c * w.id + iz) * ihw, ld);
+            }
+}
+
+namespace {
+
+// Depthwise (one input channel per group), 2-D or 1-D: y[oy][ox] = bias + Σ_ij k[i][j]·x[iy][ix].
+void depthwiseForward(const float *xp, const float *k, float bias, const Window2d &w, float *yp)
 {
     const int64_t ohw = w.oh * w.ow;
-    for (int64_t c = 0; c < channels; ++c) {
-        float *plane = dx + c * w.ih * w.iw;
-        for (int64_t i = 0; i < w.kh; ++i) {
+    for (int64_t o = 0; o < ohw; ++o)
+        yp[o] = bias;
+    for (int64_t i = 0; i < w.kh; ++i)
+        for (int64_t oy = 0; oy < w.oh; ++oy) {
+            const int64_t iy = oy * w.sh - w.padTop + i * w.dh;
+            if (iy < 0 || iy >= w.ih)
+                continue;
+            const float *src = xp + iy * w.iw;
+            float *__restrict dst = yp + oy * w.ow;
             for (int64_t j = 0; j < w.kw; ++j) {
-                const float *row = col + ((c * w.kh + i) * w.kw + j) * ohw;
-                for (int64_t oy = 0; oy < w.oh; ++oy) {
-                    const int64_t iy = oy * w.sh - w.padTop + i * w.dh;
-                    if (iy < 0 || iy >= w.ih)
-                        continue;
-                    float *__restrict dst = plane + iy * w.iw;
-                    const float *__restrict src = row + oy * w.ow;
-                    const int64_t x0 = -w.padLeft + j * w.dw;
-                    const auto [lo, hi] = validRange(x0, w.sw, w.iw, w.ow);
-                    if (w.sw == 1) {
-                        float *__restrict d = dst + x0;
-                        for (int64_t ox = lo; ox < hi; ++ox)
-                            d[ox] += src[ox];
-                    } else {
-                        for (int64_t ox = lo; ox < hi; ++ox)
-                            dst[x0 + ox * w.sw] += src[ox];
-                    }
+                const float kv = k[i * w.kw + j];
+                const int64_t x0 = -w.padLeft + j * w.dw;
+                const auto [lo, hi] = validRange(x0, w.sw, w.iw, w.ow);
+                if (w.sw == 1) {
+                    const float *__restrict s = src + x0;
+                    for (int64_t ox = lo; ox < hi; ++ox)
+                        dst[ox] += kv * s[ox];
+                } else {
+                    for (int64_t ox = lo; ox < hi; ++ox)
+                        dst[ox] += kv * src[x0 + ox * w.sw];
                 }
             }
         }
-    }
+}
+
+// dx += Σ_ij k[i][j]·dy shifted back (the adjoint of depthwiseForward without bias).
+void depthwiseBackwardData(const float *dyp, const float *k, const Window2d &w, float *dxp)
+{
+    for (int64_t i = 0; i < w.kh; ++i)
+        for (int64_t oy = 0; oy < w.oh; ++oy) {
+            const int64_t iy = oy * w.sh - w.padTop + i * w.dh;
+            if (iy < 0 || iy >= w.ih)
+                continue;
+            float *dst = dxp + iy * w.iw;
+            const float *__restrict src = dyp + oy * w.ow;
+            for (int64_t j = 0; j < w.kw; ++j) {
+                const float kv = k[i * w.kw + j];
+                const int64_t x0 = -w.padLeft + j * w.dw;
+                const auto [lo, hi] = validRange(x0, w.sw, w.iw, w.ow);
+                if (w.sw == 1) {
+                    float *__restrict d = dst + x0;
+                    for (int64_t ox = lo; ox < hi; ++ox)
+                        d[ox] += kv * src[ox];
+                } else {
+                    for (int64_t ox = lo; ox < hi; ++ox)
+                        dst[x0 + ox * w.sw] += kv * src[ox];
+                }
+            }
+        }
+}
+
+// dk[i][j] += Σ_oy,ox dy[oy][ox]·x[iy][ix].
+void depthwiseBackwardWeight(const float *xp, const float *dyp, const Window2d &w, double *dk)
+{
+    for (int64_t i = 0; i < w.kh; ++i)
+        for (int64_t j = 0; j < w.kw; ++j) {
+            const int64_t x0 = -w.padLeft + j * w.dw;
+            const auto [lo, hi] = validRange(x0, w.sw, w.iw, w.ow);
+            float s = 0.0f;
+            for (int64_t oy = 0; oy < w.oh; ++oy) {
+                const int64_t iy = oy * w.sh - w.padTop + i * w.dh;
+                if (iy < 0 || iy >= w.ih)
+                    continue;
+                const float *__restrict src = xp + iy * w.iw;
+                const float *__restrict g = dyp + oy * w.ow;
+                if (w.sw == 1) {
+                    const float *__restrict sx = src + x0;
+#pragma omp simd reduction(+ : s)
+                    for (int64_t ox = lo; ox < hi; ++ox)
+                        s += g[ox] * sx[ox];
+                } else {
+                    for (int64_t ox = lo; ox < hi; ++ox)
+                        s += g[ox] * src[x0 + ox * w.sw];
+                }
+            }
+            dk[i * w.kw + j] += s;
+        }
 }
 
 // Per-thread scratch that lives as long as the (pooled) kernel thread: a training step then
@@ -109,14 +221,17 @@ float *threadScratch(int slot, size_t count)
 
 struct ConvGeometry {
     int64_t N, C, M, group, Cg, Mg, ckk;
-    Window2d w;
+    WindowNd w;
     bool pointwise; // 1x1, stride 1, no padding: the image itself is the column matrix
+    bool depthwise; // one input channel per group (groups > 1), 1-D or 2-D: direct loops
 };
 
 ConvGeometry geometry(const Node &node, const Shape &x, const Shape &wt)
 {
-    shape_rules::expectRank(node, "input X", x, 4);
-    shape_rules::expectRank(node, "weight W", wt, 4);
+    check(x.size() >= 3 && x.size() <= 5, node.describe() + ": input X must be [N,C,spatial…] with 1 to 3 spatial dims, got "
+                                              + shapeToString(x) + ".");
+    check(wt.size() == x.size(), node.describe() + ": weight W " + shapeToString(wt) + " must have the rank of X "
+                                     + shapeToString(x) + ".");
     ConvGeometry g;
     g.N = x[0];
     g.C = x[1];
@@ -129,15 +244,14 @@ ConvGeometry geometry(const Node &node, const Shape &x, const Shape &wt)
     g.Mg = g.M / g.group;
     check(wt[1] == g.Cg, node.describe() + ": weight " + shapeToString(wt) + " expects " + std::to_string(wt[1] * g.group)
                              + " input channels, but X " + shapeToString(x) + " has " + std::to_string(g.C) + ".");
-    if (node.hasAttribute("kernel_shape")) {
-        auto k = node.attrInts("kernel_shape", {});
-        check(k.size() == 2 && k[0] == wt[2] && k[1] == wt[3],
+    const std::vector<int64_t> kernel(wt.begin() + 2, wt.end());
+    if (node.hasAttribute("kernel_shape"))
+        check(node.attrInts("kernel_shape", {}) == kernel,
               node.describe() + ": kernel_shape does not match the weight shape " + shapeToString(wt) + ".");
-    }
-    g.w = Window2d::fromNode(node, x[2], x[3], {wt[2], wt[3]}, false);
-    g.ckk = g.Cg * g.w.kh * g.w.kw;
-    g.pointwise = g.w.kh == 1 && g.w.kw == 1 && g.w.sh == 1 && g.w.sw == 1 && g.w.padTop == 0 && g.w.padLeft == 0
-                  && g.w.padBottom == 0 && g.w.padRight == 0;
+    g.w = WindowNd::fromNode(node, std::vector<int64_t>(x.begin() + 2, x.end()), kernel, false);
+    g.ckk = g.Cg * g.w.kernelSize();
+    g.pointwise = g.w.kernelSize() == 1 && g.w.sd == 1 && g.w.plane.sh == 1 && g.w.plane.sw == 1 && !g.w.hasPadding();
+    g.depthwise = g.Cg == 1 && g.group > 1 && g.w.rank <= 2 && !g.pointwise;
     return g;
 }
 
@@ -151,7 +265,10 @@ public:
         if (hasBias)
             check(in[2] == Shape{g.M}, node.describe() + ": bias B must have shape [" + std::to_string(g.M) + "], got "
                                            + shapeToString(in[2]) + ".");
-        return {{g.N, g.M, g.w.oh, g.w.ow}};
+        Shape out{g.N, g.M};
+        for (int64_t d : g.w.outSpatial())
+            out.push_back(d);
+        return {out};
     }
 
     void forward(KernelContext &ctx) const override
@@ -160,11 +277,22 @@ public:
         const float *x = ctx.in(0).data(), *wt = ctx.in(1).data();
         const float *bias = ctx.hasInput(2) ? ctx.in(2).data() : nullptr;
         float *y = ctx.out(0).data();
-        const int64_t ohw = g.w.oh * g.w.ow, hw = g.w.ih * g.w.iw;
+        const int64_t ohw = g.w.outSize(), hw = g.w.inSize();
+        ctx.saved.resize(1);
+        if (g.depthwise) {
+            ctx.saved[0] = Tensor();
+            const int64_t kk = g.w.kernelSize();
+            parallelFor(g.N * g.M, [&](int64_t p0, int64_t p1, int) {
+                for (int64_t p = p0; p < p1; ++p) {
+                    const int64_t n = p / g.M, m = p % g.M, c = m / g.Mg;
+                    depthwiseForward(x + (n * g.C + c) * hw, wt + m * kk, bias ? bias[m] : 0.0f, g.w.plane, y + p * ohw);
+                }
+            });
+            return;
+        }
         // In training the columns are kept for backward (one im2col per image and step, not two).
         float *keep = nullptr;
         const int64_t colSize = g.group * g.ckk * ohw;
-        ctx.saved.resize(1);
         if (ctx.training && !g.pointwise) {
             if (!ctx.saved[0].defined() || ctx.saved[0].numel() != g.N * colSize)
                 ctx.saved[0] = Tensor({g.N, colSize});
@@ -199,7 +327,7 @@ public:
     {
         const auto g = geometry(ctx.node, ctx.in(0).shape(), ctx.in(1).shape());
         const float *x = ctx.in(0).data(), *wt = ctx.in(1).data(), *dy = ctx.gradOutputs[0]->data();
-        const int64_t ohw = g.w.oh * g.w.ow, hw = g.w.ih * g.w.iw;
+        const int64_t ohw = g.w.outSize(), hw = g.w.inSize();
         const bool wantX = ctx.wantsGrad(0), wantW = ctx.wantsGrad(1), wantB = ctx.wantsGrad(2);
         if (wantB) { // each thread owns whole channels
             float *db = ctx.gradInputs[2]->data();
@@ -220,6 +348,35 @@ public:
         }
         if (!wantX && !wantW)
             return;
+        if (g.depthwise) {
+            const int64_t kk = g.w.kernelSize();
+            if (wantX) { // each thread owns whole input planes
+                float *dx = ctx.gradInputs[0]->data();
+                parallelFor(g.N * g.C, [&](int64_t p0, int64_t p1, int) {
+                    for (int64_t p = p0; p < p1; ++p) {
+                        const int64_t n = p / g.C, c = p % g.C;
+                        std::memset(dx + p * hw, 0, sizeof(float) * hw);
+                        for (int64_t m = c * g.Mg; m < (c + 1) * g.Mg; ++m)
+                            depthwiseBackwardData(dy + (n * g.M + m) * ohw, wt + m * kk, g.w.plane, dx + p * hw);
+                    }
+                });
+            }
+            if (wantW) { // each thread owns whole filters
+                float *dw = ctx.gradInputs[1]->data();
+                parallelFor(g.M, [&](int64_t m0, int64_t m1, int) {
+                    std::vector<double> acc(static_cast<size_t>(kk));
+                    for (int64_t m = m0; m < m1; ++m) {
+                        std::fill(acc.begin(), acc.end(), 0.0);
+                        const int64_t c = m / g.Mg;
+                        for (int64_t n = 0; n < g.N; ++n)
+                            depthwiseBackwardWeight(x + (n * g.C + c) * hw, dy + (n * g.M + m) * ohw, g.w.plane, acc.data());
+                        for (int64_t i = 0; i < kk; ++i)
+                            dw[m * kk + i] = static_cast<float>(acc[static_cast<size_t>(i)]);
+                    }
+                });
+            }
+            return;
+        }
         const int threads = threadCount();
         const int64_t wsize = g.M * g.ckk;
         std::vector<float *> dwPartial(threads, nullptr);

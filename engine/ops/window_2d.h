@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Internal to engine/ops: the 2-D sliding-window geometry shared by Conv and the pools —
-// kernel_shape, strides, dilations, pads / auto_pad and ceil_mode, as ONNX defines them.
+// Internal to engine/ops: the sliding-window geometry shared by Conv, ConvTranspose and the pools
+// — kernel_shape, strides, dilations, pads / auto_pad and ceil_mode, as ONNX defines them, for
+// 1, 2 or 3 spatial dims. WindowNd stores every window as depth × (height × width): a 1-D window
+// is a 2-D one of height 1, a 2-D one has depth 1, so the tuned 2-D loops serve all three.
 #pragma once
 
 #include "graph/graph.h"
@@ -16,5 +18,35 @@ struct Window2d {
     static Window2d fromNode(const Node &node, int64_t ih, int64_t iw, const std::vector<int64_t> &kernel,
                              bool allowCeilMode);
 };
+
+struct WindowNd {
+    int rank = 2;   // spatial dims of the op: 1, 2 or 3
+    Window2d plane; // the last two spatial dims (height 1 for a 1-D window)
+    int64_t kd = 1, sd = 1, dd = 1, padFront = 0, padBack = 0, id = 1, od = 1; // depth (3-D only)
+
+    // inSpatial: the input's spatial dims (1–3 of them); kernel as for Window2d. ceil_mode is read
+    // when allowCeilMode. Validates the attributes' lengths and signs, naming the node.
+    static WindowNd fromNode(const Node &node, const std::vector<int64_t> &inSpatial, const std::vector<int64_t> &kernel,
+                             bool allowCeilMode);
+    // A window with explicit input and output extents (ConvTranspose's geometry, where the conv's
+    // "input" is the transposed op's output). All vectors have `rank` entries, pads 2·rank.
+    static WindowNd explicitSizes(const std::vector<int64_t> &in, const std::vector<int64_t> &out, const std::vector<int64_t> &k,
+                                  const std::vector<int64_t> &s, const std::vector<int64_t> &d, const std::vector<int64_t> &pads);
+
+    int64_t inSize() const { return id * plane.ih * plane.iw; }
+    int64_t outSize() const { return od * plane.oh * plane.ow; }
+    int64_t kernelSize() const { return kd * plane.kh * plane.kw; }
+    std::vector<int64_t> outSpatial() const; // `rank` output dims
+    bool hasPadding() const
+    {
+        return padFront || padBack || plane.padTop || plane.padBottom || plane.padLeft || plane.padRight;
+    }
+};
+
+// im2col over a window (ops/conv.cpp): col[((c·kd + a)·kh + i)·kw + j][(oz·oh + oy)·ow + ox] =
+// x[c][oz·sd − pf + a·dd][oy·sh − pt + i·dh][ox·sw − pl + j·dw], 0 outside the input.
+void im2col(const float *x, int64_t channels, const WindowNd &w, float *col);
+// Its adjoint: dx[...] += col[...]; dx must be zeroed by the caller.
+void col2im(const float *col, int64_t channels, const WindowNd &w, float *dx);
 
 } // namespace netwright

@@ -1,12 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // Conv: forward against a direct 7-loop reference, gradients by finite differences, for
-// padding, strides, dilations, groups, 1×1, auto_pad and a missing bias.
+// padding, strides, dilations, groups, 1×1, auto_pad and a missing bias; 1-D, 3-D and depthwise
+// (with a channel multiplier) against PyTorch's conv1d/conv3d/conv2d values.
 #include "engine/ops/gradcheck.h"
 
 #include "core/error.h"
 #include "core/parallel.h"
 
+#include <cmath>
+
+#include <QElapsedTimer>
 #include <QTest>
+#include "ops/op.h"
 
 using namespace netwright;
 using namespace netwright::testing;
@@ -75,6 +80,30 @@ const std::vector<ConvCase> &cases()
     return c;
 }
 
+// sin(0.37·i + seed) in float32: the inputs the PyTorch reference values were computed from.
+Tensor wave(const Shape &s, double seed)
+{
+    Tensor t(s);
+    for (int64_t i = 0; i < t.numel(); ++i)
+        t.data()[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i) + seed));
+    return t;
+}
+
+Node attrNode(std::map<std::string, Attribute> attrs)
+{
+    return Node{"conv", "Conv", {}, {}, std::move(attrs)};
+}
+
+using V = std::vector<int64_t>;
+
+// torch.nn.functional (float64), inputs wave(x, 1), wave(w, 2), wave(b, 3):
+// conv1d(stride=2, padding=1, dilation=2, groups=2), x [2,4,9], w [6,2,3]
+const std::vector<float> kConv1d{1.977637, 2.026211, 0.5761164, -0.1004329, -1.322311, -0.9721093, -0.3079011, -0.2929501, -1.074806, -1.54681, -0.8998124, -0.2413406, 0.5801543, 0.4618654, -1.228972, -1.813535, -2.301836, -1.82607, -0.5716591, -0.4987085, -0.7881273, -1.245089, -1.070965, -0.5746082, 1.144862, 0.5444668, -1.128733, -1.222096, -0.9120042, -0.2940377, 0.4098461, 0.05675978, -0.7381339, -0.8849251, -0.06279421, 0.4574869, -0.5601045, -1.26097, -2.727736, -2.656424, -1.336126, -0.548464, 0.4860958, 0.06616019, -0.815513, -1.067013, -0.8511381, -0.4147043}; // shape [2, 6, 4]
+// conv3d(stride=(1,2,1), padding=(1,0,1), dilation=(1,1,2)), x [1,2,5,4,4], w [3,2,3,2,3]
+const std::vector<float> kConv3d{0.7662574, 0.1755355, -0.4771346, 0.08167811, 0.3490137, 0.3327757, 0.1643911, 0.1408452, -0.1125507, -0.04999514, 0.6168481, 0.5173402, -0.5410211, -0.407833, 1.007242, 0.8447535, -0.4096566, 0.1522057, 0.3876166, -0.1252891, 1.368585, 0.8537226, -1.754275, -1.191063, -0.7593932, -0.9209661, 0.5572546, 0.6893613, -1.235051, -1.333347, 0.9739713, 1.035224, -1.579123, -1.601318, 1.234084, 1.216492, -0.6512017, -0.09099174, -0.0926188, -0.6840897, 1.137732, 0.9775684, -2.173318, -1.910731, -1.54851, -1.767914, 0.5563381, 0.772551, -1.780654, -1.986567, 0.711629, 0.9004697, -1.853986, -2.019544, 0.700589, 0.8374214, -0.6320514, -0.3768921, -0.6146761, -0.9643836}; // shape [1, 3, 5, 2, 2]
+// conv2d(stride=(2,1), padding=1, dilation=(1,2), groups=3), x [2,3,6,5], w [6,1,3,3]: depthwise ×2
+const std::vector<float> kDepthwise{0.0430253, 0.5171684, 0.68081, -1.132883, -2.004747, -1.815354, 2.621679, 3.934287, 3.16064, 0.1968275, -0.1186346, -0.4451489, 0.6268994, 1.349433, 1.410522, -2.296996, -3.555489, -3.019198, -2.472309, -3.361264, -2.48521, 1.733548, 2.981781, 1.931462, -2.169362, -2.866929, -1.869644, 0.9776239, 1.908651, 1.124569, -2.897201, -4.212738, -3.259561, 0.8525731, 1.706986, 0.6602375, -0.04716786, -0.03981916, -0.626291, -1.128414, -0.7032798, -0.1099102, -1.796276, -2.845113, -2.877329, -2.167607, -2.346754, -1.643344, -0.3159201, -0.5235423, -1.341213, -0.7707273, 0.09157206, 0.3867903, 1.997772, 2.580964, 1.623957, -1.980119, -2.740584, -1.698258, 0.8665106, 0.8953581, 0.2957451, -2.17876, -2.892977, -1.92861, 1.928911, 2.865629, 1.790859, -1.209177, -1.440421, -0.6793566, -0.4862424, 0.01563546, 0.1153711, -1.885142, -2.918107, -2.785661, 1.61006, 3.004017, 2.329454, -0.5854042, -0.9370487, -1.202862, -0.03830422, 0.8362725, 0.9705022, -2.510131, -3.834429, -3.394365, -2.910409, -3.812695, -2.937997, 0.7892104, 1.894011, 0.8654236, -2.251759, -2.76234, -1.736066, 0.8302694, 1.779526, 0.9941416, -2.620445, -3.78857, -2.821521, 0.4877474, 1.162306, 0.052738}; // shape [2, 6, 3, 3]
+
 } // namespace
 
 class ConvTest : public QObject {
@@ -128,6 +157,105 @@ private slots:
             wrt.insert(2);
         NW_GRADCHECK(convNode(c), in, wrt, false); // columns recomputed in backward
         NW_GRADCHECK(convNode(c), in, wrt, true);  // columns kept from a training forward
+    }
+
+    void benchTimings()
+    {
+        if (!qEnvironmentVariableIsSet("NW_CONV_BENCH"))
+            QSKIP("set NW_CONV_BENCH to time");
+        setThreadCount(2);
+        struct B { const char *name; Shape x, w; int64_t group; };
+        for (const B &b : {B{"3x3 64->64 32x32 n8", {8, 64, 32, 32}, {64, 64, 3, 3}, 1},
+                           B{"depthwise 128 32x32 n8", {8, 128, 32, 32}, {128, 1, 3, 3}, 128},
+                           B{"3x3 16->32 64x64 n8 s2", {8, 16, 64, 64}, {32, 16, 3, 3}, 1}}) {
+            Node n{"conv", "Conv", {"x", "w", "b"}, {"y"}, {}};
+            n.attributes["pads"] = std::vector<int64_t>{1, 1, 1, 1};
+            n.attributes["group"] = b.group;
+            Rng rng(1);
+            Tensor x = randomTensor(b.x, rng), w = randomTensor(b.w, rng), bias = randomTensor({b.w[0]}, rng);
+            const OpKernel &k = kernelFor("Conv", DeviceType::Cpu, n);
+            Shape ys = k.inferShapes(n, {b.x, b.w, {b.w[0]}}, {nullptr, nullptr, nullptr})[0];
+            Tensor y(ys), dy = randomTensor(ys, rng), dx(b.x), dw(b.w), db({b.w[0]});
+            std::vector<Tensor> saved;
+            KernelContext ctx{n, {&x, &w, &bias}, {&y}, saved, true};
+            ctx.gradOutputs = {&dy};
+            ctx.gradInputs = {&dx, &dw, &db};
+            QElapsedTimer t;
+            double best = 1e9;
+            for (int r = 0; r < 5; ++r) {
+                t.start();
+                for (int i = 0; i < 10; ++i) {
+                    k.forward(ctx);
+                    k.backward(ctx);
+                }
+                best = std::min(best, t.nsecsElapsed() / 1e7);
+            }
+            qInfo("%s: %.3f ms per fwd+bwd", b.name, best);
+        }
+    }
+
+    void oneAndThreeDimensionsAndDepthwiseMatchPyTorch()
+    {
+        for (int threads : {1, 2}) {
+            setThreadCount(threads);
+            const Tensor y1 = runNode(attrNode({{"strides", V{2}}, {"pads", V{1, 1}}, {"dilations", V{2}}, {"group", int64_t(2)}}),
+                                      {wave({2, 4, 9}, 1), wave({6, 2, 3}, 2), wave({6}, 3)});
+            QCOMPARE(y1.shape(), (Shape{2, 6, 4}));
+            QVERIFY2(maxAbsDiff(y1, Tensor::fromVector(y1.shape(), kConv1d)) < 1e-5, "conv1d");
+            const Tensor y3 = runNode(attrNode({{"strides", V{1, 2, 1}}, {"pads", V{1, 0, 1, 1, 0, 1}}, {"dilations", V{1, 1, 2}}}),
+                                      {wave({1, 2, 5, 4, 4}, 1), wave({3, 2, 3, 2, 3}, 2), wave({3}, 3)});
+            QCOMPARE(y3.shape(), (Shape{1, 3, 5, 2, 2}));
+            QVERIFY2(maxAbsDiff(y3, Tensor::fromVector(y3.shape(), kConv3d)) < 1e-5, "conv3d");
+            const Tensor yd = runNode(attrNode({{"strides", V{2, 1}}, {"pads", V{1, 1, 1, 1}}, {"dilations", V{1, 2}}, {"group", int64_t(3)}}),
+                                      {wave({2, 3, 6, 5}, 1), wave({6, 1, 3, 3}, 2), wave({6}, 3)});
+            QCOMPARE(yd.shape(), (Shape{2, 6, 3, 3}));
+            QVERIFY2(maxAbsDiff(yd, Tensor::fromVector(yd.shape(), kDepthwise)) < 1e-5, "depthwise");
+        }
+    }
+
+    void autoPadInOneAndThreeDimensions()
+    {
+        // SAME_LOWER puts the odd padding cell first: 1-D, 5 wide, kernel 2 → pads {1, 0}.
+        Tensor x = Tensor::fromVector({1, 1, 5}, {1, 2, 3, 4, 5}), w = Tensor::fromVector({1, 1, 2}, {10, 1});
+        const Tensor lower = runNode(attrNode({{"auto_pad", std::string("SAME_LOWER")}}), {x, w, Tensor()});
+        QCOMPARE(lower.shape(), (Shape{1, 1, 5}));
+        const std::vector<float> wantLower{1, 12, 23, 34, 45}, wantUpper{12, 23, 34, 45, 50};
+        for (int i = 0; i < 5; ++i)
+            QCOMPARE(lower.data()[i], wantLower[static_cast<size_t>(i)]);
+        const Tensor upper = runNode(attrNode({{"auto_pad", std::string("SAME_UPPER")}}), {x, w, Tensor()});
+        for (int i = 0; i < 5; ++i)
+            QCOMPARE(upper.data()[i], wantUpper[static_cast<size_t>(i)]);
+        const Tensor valid = runNode(attrNode({{"auto_pad", std::string("VALID")}, {"strides", V{2, 2, 2}}}),
+                                     {wave({1, 1, 5, 4, 3}, 1), wave({2, 1, 3, 2, 1}, 2), Tensor()});
+        QCOMPARE(valid.shape(), (Shape{1, 2, 2, 2, 2}));
+    }
+
+    void gradientsInOneAndThreeDimensionsAndDepthwise_data()
+    {
+        QTest::addColumn<int>("variant");
+        QTest::newRow("1-D groups dilation") << 0;
+        QTest::newRow("3-D stride pads") << 1;
+        QTest::newRow("depthwise x2 stride dilation") << 2;
+        QTest::newRow("depthwise 1-D same_upper") << 3;
+        QTest::newRow("3-D groups same_lower") << 4;
+    }
+    void gradientsInOneAndThreeDimensionsAndDepthwise()
+    {
+        QFETCH(int, variant);
+        setThreadCount(2);
+        Rng rng(21 + variant);
+        Node n;
+        Shape xs, ws;
+        switch (variant) {
+        case 0: n = attrNode({{"strides", V{2}}, {"pads", V{1, 2}}, {"dilations", V{2}}, {"group", int64_t(2)}}); xs = {2, 4, 9}; ws = {6, 2, 3}; break;
+        case 1: n = attrNode({{"strides", V{1, 2, 1}}, {"pads", V{1, 0, 1, 0, 1, 1}}}); xs = {2, 2, 4, 5, 4}; ws = {3, 2, 2, 3, 2}; break;
+        case 2: n = attrNode({{"strides", V{2, 1}}, {"pads", V{1, 0, 1, 2}}, {"dilations", V{1, 2}}, {"group", int64_t(3)}}); xs = {2, 3, 6, 5}; ws = {6, 1, 3, 3}; break;
+        case 3: n = attrNode({{"auto_pad", std::string("SAME_UPPER")}, {"group", int64_t(4)}}); xs = {3, 4, 7}; ws = {4, 1, 4}; break;
+        default: n = attrNode({{"auto_pad", std::string("SAME_LOWER")}, {"strides", V{2, 1, 2}}, {"group", int64_t(2)}}); xs = {1, 4, 3, 4, 5}; ws = {2, 2, 2, 2, 3}; break;
+        }
+        std::vector<Tensor> in{randomTensor(xs, rng), randomTensor(ws, rng), randomTensor({ws[0]}, rng)};
+        NW_GRADCHECK(n, in, (std::set<size_t>{0, 1, 2}), false);
+        NW_GRADCHECK(n, in, (std::set<size_t>{0, 1, 2}), true);
     }
 
     void scalarBiasIsRejected()

@@ -1,9 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
-// MaxPool, AveragePool, GlobalAveragePool: hand-computed values, ceil_mode and padding rules,
-// Indices, and gradients by finite differences.
+// MaxPool, AveragePool, LpPool and the global pools: hand-computed values, ceil_mode and padding
+// rules, Indices (both storage orders), 1-D/3-D against PyTorch's max_pool3d/avg_pool1d/lp_pool2d,
+// and gradients by finite differences.
 #include "engine/ops/gradcheck.h"
 
+#include "core/error.h"
 #include "core/parallel.h"
+#include "ops/op.h"
+
+#include <cmath>
 
 #include <QTest>
 
@@ -18,6 +23,41 @@ Tensor ramp(const Shape &s)
         t.data()[i] = static_cast<float>(i);
     return t;
 }
+
+// sin(0.37·i + seed) in float32: the inputs the PyTorch reference values were computed from.
+Tensor wave(const Shape &s, double seed)
+{
+    Tensor t(s);
+    for (int64_t i = 0; i < t.numel(); ++i)
+        t.data()[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i) + seed));
+    return t;
+}
+
+// Distinct values, shuffled, so max positions are stable under a ±eps perturbation.
+Tensor shuffled(const Shape &s, uint64_t seed)
+{
+    Rng rng(seed);
+    Tensor x(s);
+    std::vector<float> v(static_cast<size_t>(x.numel()));
+    for (size_t i = 0; i < v.size(); ++i)
+        v[i] = static_cast<float>(i) * 0.1f - 1.0f;
+    for (size_t i = v.size() - 1; i > 0; --i)
+        std::swap(v[i], v[rng.below(i + 1)]);
+    std::copy(v.begin(), v.end(), x.data());
+    return x;
+}
+
+using V = std::vector<int64_t>;
+
+// torch.nn.functional (float64) on wave(x, 1):
+// max_pool3d(x [1,2,4,5,5], (2,3,3), stride=2, padding=1, return_indices=True)
+const std::vector<float> kMaxPool3d{0.979908, 0.9857192, 0.8581178, 0.5946375, 0.9812445, 0.9845487, 0.8545989, 0.9812445, 0.9845487, 0.8523403, 0.9837806, 0.9820707, 0.9833325, 0.9833325, 0.9849801, 0.9807633, 0.8558846, 0.9849801, -0.431294, 0.2898532, 0.6163298, 0.9861339, 0.9861339, 0.840128, 0.2546823, -0.1122438, -0.06905684, 0.8364123, 0.9872419, 0.9872419, 0.8364123, 0.6270052, 0.8662779, 0.9883041, 0.9765679, 0.8662779, 0.9735441, 0.873006, 0.9902906, 0.9735441, 0.9893203, 0.9750786, 0.991215, 0.991215, 0.8211629, 0.221591, -0.1460302, -0.03503121, 0.8172548, 0.9920933, 0.9920933, 0.8172548, 0.5535585, -0.1527684}; // shape [1, 2, 3, 3, 3]
+const std::vector<float> kMaxPool3dIdx{1, 2, 3, 16, 18, 19, 20, 18, 19, 51, 52, 53, 36, 36, 69, 70, 68, 69, 81, 83, 84, 86, 86, 88, 90, 91, 99, 5, 3, 3, 5, 18, 19, 20, 21, 19, 55, 53, 54, 55, 37, 38, 71, 71, 73, 75, 76, 84, 90, 88, 88, 90, 91, 93}; // shape [1, 2, 3, 3, 3]
+// avg_pool1d(x [1,2,7], 3, 2, 1, ceil_mode=True, count_include_pad=True / False)
+const std::vector<float> kAvgPool1dCeilInclude{0.6071263, 0.9412484, 0.5866567, 0.06971699, -0.3878631, -0.8859192, -0.8944748, -0.4008298}; // shape [1, 2, 4]
+const std::vector<float> kAvgPool1dCeilExclude{0.9106895, 0.9412484, 0.5866567, 0.1045755, -0.5817946, -0.8859192, -0.8944748, -0.6012447}; // shape [1, 2, 4]
+// lp_pool2d(x [1,2,6,5], 2.0, (2,3), stride=(2,1))
+const std::vector<float> kLpPool2d{1.707824, 1.842633, 1.914985, 1.890063, 1.916638, 1.849968, 1.893498, 1.787576, 1.644172, 1.71495, 1.580477, 1.522297, 1.537194, 1.537592, 1.642554, 1.581204, 1.715933, 1.848707}; // shape [1, 2, 3, 3]
 } // namespace
 
 class PoolTest : public QObject {
@@ -70,6 +110,103 @@ private slots:
         QCOMPARE(y.shape(), (Shape{2, 3, 1, 1}));
         for (int p = 0; p < 6; ++p)
             QCOMPARE(y.data()[p], static_cast<float>(4 * p) + 1.5f);
+    }
+    void oneAndThreeDimensionsMatchPyTorch()
+    {
+        setThreadCount(2);
+        Node mp{"pool", "MaxPool", {"x"}, {"y", "i"}, {{"kernel_shape", V{2, 3, 3}}, {"strides", V{2, 2, 2}}, {"pads", V{1, 1, 1, 1, 1, 1}}}};
+        const Tensor x3 = wave({1, 2, 4, 5, 5}, 1);
+        const auto outs = evaluateNode(mp, {&x3});
+        QCOMPARE(outs[0].shape(), (Shape{1, 2, 3, 3, 3}));
+        QVERIFY(maxAbsDiff(outs[0], Tensor::fromVector(outs[0].shape(), kMaxPool3d)) < 1e-6);
+        for (int64_t o = 0; o < outs[1].numel(); ++o) // PyTorch counts within the plane, ONNX across the tensor
+            QCOMPARE(outs[1].dataAs<int64_t>()[o], static_cast<int64_t>(kMaxPool3dIdx[static_cast<size_t>(o)]) + (o / 27) * 100);
+        Node avg{"avg", "AveragePool", {}, {}, {{"kernel_shape", V{3}}, {"strides", V{2}}, {"pads", V{1, 1}}, {"ceil_mode", int64_t(1)}}};
+        const Tensor x1 = wave({1, 2, 7}, 1);
+        const Tensor exclude = runNode(avg, {x1});
+        QCOMPARE(exclude.shape(), (Shape{1, 2, 4}));
+        QVERIFY(maxAbsDiff(exclude, Tensor::fromVector(exclude.shape(), kAvgPool1dCeilExclude)) < 1e-6);
+        avg.attributes["count_include_pad"] = int64_t(1);
+        const Tensor include = runNode(avg, {x1});
+        QVERIFY(maxAbsDiff(include, Tensor::fromVector(include.shape(), kAvgPool1dCeilInclude)) < 1e-6);
+        Node lp{"lp", "LpPool", {}, {}, {{"kernel_shape", V{2, 3}}, {"strides", V{2, 1}}, {"p", int64_t(2)}}};
+        const Tensor ylp = runNode(lp, {wave({1, 2, 6, 5}, 1)});
+        QCOMPARE(ylp.shape(), (Shape{1, 2, 3, 3}));
+        QVERIFY(maxAbsDiff(ylp, Tensor::fromVector(ylp.shape(), kLpPool2d)) < 1e-5);
+    }
+    void indicesInColumnMajorOrder()
+    {
+        // 2x3 plane, 1x2 windows with stride (1, 1): maxima on the right; storage_order 1 counts
+        // down the columns: (row y, column x) → x·2 + y, plus the plane's offset.
+        Node n{"pool", "MaxPool", {"x"}, {"y", "i"}, {{"kernel_shape", V{1, 2}}, {"storage_order", int64_t(1)}}};
+        const Tensor x = ramp({1, 2, 2, 3});
+        const auto outs = evaluateNode(n, {&x});
+        const std::vector<int64_t> want{2, 4, 3, 5, 8, 10, 9, 11};
+        for (size_t o = 0; o < want.size(); ++o)
+            QCOMPARE(outs[1].dataAs<int64_t>()[o], want[o]);
+    }
+    void globalMaxAndLpPools()
+    {
+        Tensor x = wave({2, 3, 2, 2, 2}, 1);
+        const Tensor ymax = runNode(Node{"g", "GlobalMaxPool", {}, {}, {}}, {x});
+        const Tensor ylp = runNode(Node{"g", "GlobalLpPool", {}, {}, {{"p", int64_t(3)}}}, {x});
+        QCOMPARE(ymax.shape(), (Shape{2, 3, 1, 1, 1}));
+        QCOMPARE(ylp.shape(), (Shape{2, 3, 1, 1, 1}));
+        for (int64_t p = 0; p < 6; ++p) {
+            float best = -1e9f;
+            double s = 0.0;
+            for (int64_t i = 0; i < 8; ++i) {
+                best = std::max(best, x.data()[p * 8 + i]);
+                s += std::pow(std::fabs(x.data()[p * 8 + i]), 3.0);
+            }
+            QCOMPARE(ymax.data()[p], best);
+            QVERIFY(std::abs(ylp.data()[p] - std::cbrt(s)) < 1e-5);
+        }
+    }
+    void gradientsInOneAndThreeDimensions_data()
+    {
+        QTest::addColumn<int>("variant");
+        QTest::newRow("MaxPool 3-D pads") << 0;
+        QTest::newRow("MaxPool 1-D dilation ceil") << 1;
+        QTest::newRow("AveragePool 3-D include pad") << 2;
+        QTest::newRow("AveragePool 1-D ceil") << 3;
+        QTest::newRow("LpPool p3 2-D") << 4;
+        QTest::newRow("LpPool p2 1-D same_upper") << 5;
+        QTest::newRow("GlobalMaxPool 3-D") << 6;
+        QTest::newRow("GlobalLpPool") << 7;
+        QTest::newRow("GlobalAveragePool 1-D") << 8;
+        QTest::newRow("MaxPool 2-D same_lower") << 9;
+    }
+    void gradientsInOneAndThreeDimensions()
+    {
+        QFETCH(int, variant);
+        setThreadCount(2);
+        const char *ops[] = {"MaxPool", "MaxPool", "AveragePool", "AveragePool", "LpPool", "LpPool", "GlobalMaxPool", "GlobalLpPool", "GlobalAveragePool", "MaxPool"};
+        Node n{"pool", ops[variant], {}, {}, {}};
+        Shape xs;
+        switch (variant) {
+        case 0: n.attributes = {{"kernel_shape", V{2, 2, 3}}, {"strides", V{1, 2, 2}}, {"pads", V{1, 0, 1, 0, 1, 1}}}; xs = {1, 2, 3, 4, 5}; break;
+        case 1: n.attributes = {{"kernel_shape", V{2}}, {"strides", V{2}}, {"dilations", V{2}}, {"ceil_mode", int64_t(1)}}; xs = {2, 3, 8}; break;
+        case 2: n.attributes = {{"kernel_shape", V{2, 2, 2}}, {"strides", V{2, 1, 2}}, {"pads", V{1, 1, 0, 0, 1, 1}}, {"count_include_pad", int64_t(1)}}; xs = {1, 2, 3, 3, 4}; break;
+        case 3: n.attributes = {{"kernel_shape", V{3}}, {"strides", V{2}}, {"pads", V{1, 0}}, {"ceil_mode", int64_t(1)}}; xs = {2, 2, 8}; break;
+        case 4: n.attributes = {{"kernel_shape", V{2, 3}}, {"strides", V{1, 2}}, {"pads", V{0, 1, 1, 1}}, {"p", int64_t(3)}}; xs = {1, 2, 4, 5}; break;
+        case 5: n.attributes = {{"kernel_shape", V{3}}, {"strides", V{2}}, {"auto_pad", std::string("SAME_UPPER")}}; xs = {2, 2, 7}; break;
+        case 6: xs = {2, 2, 2, 3, 2}; break;
+        case 7: n.attributes = {{"p", int64_t(3)}}; xs = {2, 2, 3, 3}; break;
+        case 8: xs = {2, 3, 5}; break;
+        default: n.attributes = {{"kernel_shape", V{3, 2}}, {"strides", V{2, 2}}, {"auto_pad", std::string("SAME_LOWER")}}; xs = {1, 2, 5, 5}; break;
+        }
+        NW_GRADCHECK(n, (std::vector<Tensor>{shuffled(xs, 30 + static_cast<uint64_t>(variant))}), (std::set<size_t>{0}));
+    }
+    void missingKernelShapeNamesTheNode()
+    {
+        try {
+            runNode(Node{"pool3", "MaxPool", {}, {}, {}}, {ramp({1, 1, 4, 4, 4})});
+            QFAIL("a MaxPool without kernel_shape was accepted");
+        } catch (const Error &e) {
+            const QString msg = QString::fromUtf8(e.what());
+            QVERIFY2(msg.contains(QStringLiteral("\"pool3\" (MaxPool)")) && msg.contains(QStringLiteral("kernel_shape")), e.what());
+        }
     }
     void gradients_data()
     {
