@@ -87,16 +87,20 @@ public:
         const float *dy = ctx.gradOutputs[0]->data();
         float *dx = dX.data();
         const int64_t n = static_cast<int64_t>(g.index.size()), inner = g.inner;
-        // Each outer slab of dX is summed by one thread, indices in order: deterministic.
-        parallelFor(g.outer, [&](int64_t o0, int64_t o1, int) {
+        // Each thread owns whole outer slabs of dX, or (one slab: an embedding lookup) a range of
+        // columns; it adds the indices in order, so the sums do not depend on the thread count.
+        const bool byColumns = g.outer == 1;
+        parallelFor(byColumns ? inner : g.outer, [&](int64_t a0, int64_t a1, int) {
+            const int64_t o0 = byColumns ? 0 : a0, o1 = byColumns ? 1 : a1;
+            const int64_t i0 = byColumns ? a0 : 0, i1 = byColumns ? a1 : inner;
             for (int64_t o = o0; o < o1; ++o)
                 for (int64_t k = 0; k < n; ++k) {
                     float *d = dx + (o * g.dim + g.index[k]) * inner;
                     const float *s = dy + (o * n + k) * inner;
-                    for (int64_t i = 0; i < inner; ++i)
+                    for (int64_t i = i0; i < i1; ++i)
                         d[i] += s[i];
                 }
-        });
+        }, byColumns ? 16 : 1);
     }
 
 private:
