@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// Concat (ONNX): joins its inputs along `axis` (required; negative counts from the end).
+// Concat (ONNX): joins its inputs along `axis` (required; negative counts from the end), of any
+// element type (all inputs the same); float32 gradients.
 #include "core/error.h"
 #include "ops/kernels.h"
 
@@ -31,6 +32,15 @@ public:
         }
         return {out};
     }
+    std::vector<DType> outputTypes(const Node &node, const std::vector<DType> &in) const override
+    {
+        check(!in.empty(), node.describe() + ": needs at least one input.");
+        for (size_t k = 1; k < in.size(); ++k)
+            check(in[k] == in[0], node.describe() + ": input " + std::to_string(k) + " is " + dtypeName(in[k]) + ", input 0 is "
+                                      + dtypeName(in[0]) + ".");
+        return {in[0]};
+    }
+    bool acceptsType(size_t, DType) const override { return true; }
 
     void forward(KernelContext &ctx) const override { run(ctx, false); }
     void backward(KernelContext &ctx) const override { run(ctx, true); }
@@ -51,10 +61,11 @@ private:
         for (size_t k = 0; k < ctx.inputs.size(); ++k) {
             const int64_t rowK = ctx.in(k).dim(static_cast<int>(axis)) * inner;
             if (!backward) {
-                const float *src = ctx.in(k).data();
-                float *dst = ctx.out(0).data();
+                const size_t es = dtypeSize(ctx.in(k).dtype());
+                const auto *src = static_cast<const char *>(ctx.in(k).raw());
+                auto *dst = static_cast<char *>(ctx.out(0).raw());
                 for (int64_t o = 0; o < outer; ++o)
-                    std::memcpy(dst + o * outRow + offset, src + o * rowK, sizeof(float) * rowK);
+                    std::memcpy(dst + (o * outRow + offset) * es, src + o * rowK * es, es * rowK);
             } else if (ctx.wantsGrad(k)) {
                 const float *src = ctx.gradOutputs[0]->data();
                 float *dst = ctx.gradInputs[k]->data();

@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
-// Transpose (ONNX): output dim i is input dim perm[i]; perm defaults to reversing the dims.
+// Transpose (ONNX): output dim i is input dim perm[i]; perm defaults to reversing the dims. Any
+// element type (moved by its byte size); float32 gradients.
 #include "core/error.h"
 #include "core/parallel.h"
+#include "ops/index_util.h"
 #include "ops/kernels.h"
 
 #include <numeric>
@@ -25,8 +27,8 @@ std::vector<int64_t> permutation(const Node &node, size_t rank)
     return perm;
 }
 
-// dst[outIndex] = src[inIndex] where out dim i = in dim perm[i]; inverse when `inverse`.
-void permute(const float *src, float *dst, const Shape &inShape, const std::vector<int64_t> &perm)
+// dst[outIndex] = src[inIndex] where out dim i = in dim perm[i].
+template<typename U> void permute(const U *src, U *dst, const Shape &inShape, const std::vector<int64_t> &perm)
 {
     const size_t rank = inShape.size();
     Shape outShape(rank);
@@ -60,9 +62,15 @@ public:
             out[i] = in[0][perm[i]];
         return {out};
     }
+    std::vector<DType> outputTypes(const Node &, const std::vector<DType> &in) const override { return {in.at(0)}; }
+    bool acceptsType(size_t, DType) const override { return true; }
     void forward(KernelContext &ctx) const override
     {
-        permute(ctx.in(0).data(), ctx.out(0).data(), ctx.in(0).shape(), permutation(ctx.node, ctx.in(0).rank()));
+        const auto perm = permutation(ctx.node, ctx.in(0).rank());
+        byElementSize(ctx.in(0).dtype(), [&](auto tag) {
+            using U = typename decltype(tag)::type;
+            permute(ctx.in(0).dataAs<U>(), ctx.out(0).dataAs<U>(), ctx.in(0).shape(), perm);
+        });
     }
     void backward(KernelContext &ctx) const override
     {
