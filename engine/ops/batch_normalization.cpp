@@ -103,7 +103,7 @@ public:
                     for (int64_t k = 0; k < w; ++k)
                         q[k] = p[k] * a[k] + b[k];
                 }
-            }, 16);
+            }, std::max<int64_t>(16, 16384 / std::max<int64_t>(1, N)));
             ctx.saved.resize(3);
             ctx.saved[2] = Tensor::full({1}, training ? 1.0f : 0.0f);
             return;
@@ -201,7 +201,7 @@ public:
                     for (int64_t k = 0; k < w; ++k)
                         q[k] = kk[k] * g[k] + scale[k] * p[k] + shift[k];
                 }
-            }, 16);
+            }, std::max<int64_t>(16, 16384 / std::max<int64_t>(1, N)));
             return;
         }
         parallelFor(C, [&](int64_t c0, int64_t c1, int) {

@@ -26,6 +26,12 @@ float *optionalOutput(const KernelContext &ctx, size_t i)
     return i < ctx.outputs.size() && ctx.outputs[i] ? ctx.outputs[i]->data() : nullptr;
 }
 
+// parallelFor's minPerThread for items of `work` elements each: about 16K elements per thread.
+int64_t perThread(int64_t work)
+{
+    return std::max<int64_t>(1, 16384 / std::max<int64_t>(1, work));
+}
+
 Tensor &savedTensor(KernelContext &ctx, size_t i, const Shape &shape)
 {
     if (ctx.saved.size() <= i)
@@ -177,7 +183,7 @@ public:
                 if (wantBias)
                     dBias[d0 + k] = static_cast<float>(ab[k]);
             }
-        }, 64);
+        }, perThread(rows));
         if (wantScale)
             reduceInto(ctx, 1, X.shape(), dScale);
         if (wantBias)
@@ -301,7 +307,7 @@ public:
                         o[i] = p[i] * a + b;
                 }
             }
-        }, 1);
+        }, perThread(groupSize));
     }
 
     void backward(KernelContext &ctx) const override
@@ -340,7 +346,7 @@ public:
                             d[i] = inv * (g[i] * gk - mg - (p[i] - m) * inv * mgx);
                     }
                 }
-            }, 1);
+            }, perThread(groupSize));
         }
         const bool wantScale = ctx.wantsGrad(1), wantBias = ctx.wantsGrad(2);
         if (!wantScale && !wantBias)
@@ -366,7 +372,7 @@ public:
                 dGamma[c] = static_cast<float>(sgam);
                 dBeta[c] = static_cast<float>(sb);
             }
-        }, 1);
+        }, perThread(l.N * l.S));
         for (size_t k = 1; k < 3; ++k) {
             if (!ctx.wantsGrad(k))
                 continue;
@@ -453,7 +459,7 @@ public:
                 for (int64_t k = 0; k < n; ++k)
                     y[base + k * inner] = x[base + k * inner] * inv;
             }
-        }, 64);
+        }, perThread(n));
     }
 
     void backward(KernelContext &ctx) const override
@@ -486,7 +492,7 @@ public:
                     dx[base + k * inner] = dy[base + k * inner] * inv - dir * c;
                 }
             }
-        }, 64);
+        }, perThread(n));
     }
 
 private:
@@ -552,7 +558,7 @@ public:
                 for (int64_t r = 0; r < R; ++r)
                     y[gr.kept[g] + gr.reduced[r]] = static_cast<float>((xg[gr.reduced[r]] - m) * inv);
             }
-        }, 1);
+        }, perThread(R));
     }
 
     void backward(KernelContext &ctx) const override
@@ -585,7 +591,7 @@ public:
                     dx[i] = static_cast<float>((dy[i] - mg) / q - (x[i] - m) * c);
                 }
             }
-        }, 1);
+        }, perThread(R));
     }
 
 private:
@@ -656,7 +662,7 @@ public:
                     yq[i] = xq[i] * std::pow(tq[i], -p.beta);
                 }
             }
-        }, 1);
+        }, perThread(p.S * std::min<int64_t>(p.C, p.lo + p.hi + 1)));
     }
 
     void backward(KernelContext &ctx) const override
@@ -684,7 +690,7 @@ public:
                 for (int64_t s = 0; s < p.S; ++s)
                     d[s] = gq[s] * std::pow(tq[s], -p.beta) - k * xq[s] * d[s];
             }
-        }, 1);
+        }, perThread(p.S * std::min<int64_t>(p.C, p.lo + p.hi + 1)));
     }
 
 private:
