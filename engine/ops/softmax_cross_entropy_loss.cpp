@@ -155,7 +155,7 @@ public:
                     ds[i] = d;
                 }
             }
-        }, std::max<int64_t>(1, 1024 / std::max<int64_t>(1, l.C)));
+        }, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, l.C)));
     }
 
 private:
@@ -198,7 +198,7 @@ private:
                 perSample[s] = -wl * (softmax ? logp[b + label * D] : x[b + label * D]);
                 weightOf[s] = wl;
             }
-        }, std::max<int64_t>(1, 1024 / std::max<int64_t>(1, l.C)));
+        }, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, l.C)));
         T *loss = ctx.out(0).dataAs<T>();
         double denom = 0.0;
         if (r == Reduction::None) {
