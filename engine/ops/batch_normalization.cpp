@@ -2,13 +2,16 @@
 // BatchNormalization (ONNX): inference uses the running statistics; training uses the batch's
 // (biased variance for normalising) and updates the running ones in place,
 // running = momentum·running + (1 − momentum)·batch, with the unbiased variance as PyTorch
-// and MindSpore keep it. Work is split by channel, so every sum has one fixed order.
+// and MindSpore keep it. X is [N, C, D1, …] of any rank ≥ 2 (BatchNorm1d's [N, C] and [N, C, L],
+// 2-D and 3-D). Work is split by channel (by bands of channels for [N, C], whose rows are read in
+// order), so every sum has one fixed order whatever the thread count.
 #include "core/error.h"
 #include "core/parallel.h"
 #include "ops/batch_norm_rules.h"
 #include "ops/kernels.h"
 
 #include <cmath>
+#include <vector>
 
 namespace netwright {
 
@@ -54,6 +57,57 @@ public:
         // (population) statistics in training mode, the running statistics as given otherwise.
         float *runningMeanOut = ctx.outputs.size() > 1 && ctx.outputs[1] ? ctx.outputs[1]->data() : nullptr;
         float *runningVarOut = ctx.outputs.size() > 2 && ctx.outputs[2] ? ctx.outputs[2]->data() : nullptr;
+        if (S == 1) { // [N, C] (BatchNorm1d): column bands, rows in order
+            parallelFor(C, [&](int64_t c0, int64_t c1, int) {
+                const int64_t w = c1 - c0;
+                std::vector<float> a(static_cast<size_t>(w)), b(static_cast<size_t>(w));
+                if (training) {
+                    std::vector<double> s(static_cast<size_t>(w), 0.0), ss(static_cast<size_t>(w), 0.0);
+                    for (int64_t n = 0; n < N; ++n)
+                        for (int64_t k = 0; k < w; ++k)
+                            s[k] += x[n * C + c0 + k];
+                    for (int64_t k = 0; k < w; ++k)
+                        s[k] = static_cast<float>(s[k] / static_cast<double>(count));
+                    for (int64_t n = 0; n < N; ++n)
+                        for (int64_t k = 0; k < w; ++k) {
+                            const float d = x[n * C + c0 + k] - static_cast<float>(s[k]);
+                            ss[k] += d * d;
+                        }
+                    for (int64_t k = 0; k < w; ++k) {
+                        const int64_t c = c0 + k;
+                        const float mean = static_cast<float>(s[k]);
+                        const float var = batchNormTrainingStatistics(mean, ss[k], count, momentum, runMean + c, runVar + c,
+                                                                      runningMeanOut ? runningMeanOut + c : nullptr,
+                                                                      runningVarOut ? runningVarOut + c : nullptr, updateRunning);
+                        meanOut[c] = mean;
+                        invStdOut[c] = 1.0f / std::sqrt(var + eps);
+                    }
+                } else {
+                    for (int64_t c = c0; c < c1; ++c) {
+                        meanOut[c] = runMean[c];
+                        invStdOut[c] = 1.0f / std::sqrt(runVar[c] + eps);
+                        if (runningMeanOut)
+                            runningMeanOut[c] = runMean[c];
+                        if (runningVarOut)
+                            runningVarOut[c] = runVar[c];
+                    }
+                }
+                for (int64_t k = 0; k < w; ++k) {
+                    const int64_t c = c0 + k;
+                    a[k] = gamma[c] * invStdOut[c];
+                    b[k] = beta[c] - meanOut[c] * a[k];
+                }
+                for (int64_t n = 0; n < N; ++n) {
+                    const float *__restrict p = x + n * C + c0;
+                    float *__restrict q = y + n * C + c0;
+                    for (int64_t k = 0; k < w; ++k)
+                        q[k] = p[k] * a[k] + b[k];
+                }
+            }, std::max<int64_t>(16, 16384 / std::max<int64_t>(1, N)));
+            ctx.saved.resize(3);
+            ctx.saved[2] = Tensor::full({1}, training ? 1.0f : 0.0f);
+            return;
+        }
         parallelFor(C, [&](int64_t c0, int64_t c1, int) {
             for (int64_t c = c0; c < c1; ++c) {
                 float mean, var;
@@ -117,6 +171,39 @@ public:
         float *dx = ctx.wantsGrad(0) ? ctx.gradInputs[0]->data() : nullptr;
         float *dgamma = ctx.wantsGrad(1) ? ctx.gradInputs[1]->data() : nullptr;
         float *dbeta = ctx.wantsGrad(2) ? ctx.gradInputs[2]->data() : nullptr;
+        if (S == 1) { // [N, C]: column bands, rows in order
+            parallelFor(C, [&](int64_t c0, int64_t c1, int) {
+                const int64_t w = c1 - c0;
+                std::vector<double> sdy(static_cast<size_t>(w), 0.0), sdyx(static_cast<size_t>(w), 0.0);
+                for (int64_t n = 0; n < N; ++n)
+                    for (int64_t k = 0; k < w; ++k) {
+                        const int64_t i = n * C + c0 + k;
+                        sdy[k] += dy[i];
+                        sdyx[k] += static_cast<double>(dy[i] * (x[i] - mean[c0 + k])) * invStd[c0 + k];
+                    }
+                std::vector<float> kk(static_cast<size_t>(w)), scale(static_cast<size_t>(w)), shift(static_cast<size_t>(w));
+                for (int64_t k = 0; k < w; ++k) {
+                    const int64_t c = c0 + k;
+                    if (dbeta)
+                        dbeta[c] = static_cast<float>(sdy[k]);
+                    if (dgamma)
+                        dgamma[c] = static_cast<float>(sdyx[k]);
+                    kk[k] = gamma[c] * invStd[c];
+                    const float mdy = static_cast<float>(sdy[k]) / count, mdyx = static_cast<float>(sdyx[k]) / count;
+                    scale[k] = training ? -kk[k] * invStd[c] * mdyx : 0.0f;
+                    shift[k] = training ? -kk[k] * mdy + kk[k] * mean[c] * invStd[c] * mdyx : 0.0f;
+                }
+                if (!dx)
+                    return;
+                for (int64_t n = 0; n < N; ++n) {
+                    const float *__restrict p = x + n * C + c0, *__restrict g = dy + n * C + c0;
+                    float *__restrict q = dx + n * C + c0;
+                    for (int64_t k = 0; k < w; ++k)
+                        q[k] = kk[k] * g[k] + scale[k] * p[k] + shift[k];
+                }
+            }, std::max<int64_t>(16, 16384 / std::max<int64_t>(1, N)));
+            return;
+        }
         parallelFor(C, [&](int64_t c0, int64_t c1, int) {
             for (int64_t c = c0; c < c1; ++c) {
                 double sdy = 0.0, sdyx = 0.0;

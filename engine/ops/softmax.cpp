@@ -1,19 +1,119 @@
 // SPDX-License-Identifier: Apache-2.0
-// Softmax and LogSoftmax (ONNX opset 13: along one axis, default −1), numerically stable
-// (the row maximum is subtracted first).
+// Softmax, LogSoftmax and Hardmax (ONNX opset 13: along one axis, default −1; the importer
+// rewrites the older flatten-to-2-D forms). Softmax is numerically stable (the maximum along the
+// axis is subtracted first). Along the last axis (attention) each row is contiguous; along
+// another axis a block of `inner` columns is processed together so the loops stay contiguous.
+// Float32 forward and backward, float64 forward; Hardmax (first maximum → 1) has no gradient.
 #include "core/error.h"
 #include "core/parallel.h"
+#include "ops/kernel_util.h"
 #include "ops/kernels.h"
 
 #include <cmath>
+#include <vector>
 
 namespace netwright {
 
 namespace {
 
+enum class SoftmaxKind { Softmax, LogSoftmax, Hardmax };
+
+void splitAt(const Node &node, const Shape &s, int64_t &outer, int64_t &n, int64_t &inner)
+{
+    const int64_t axis = shape_rules::normalizeAxis(node, node.attrInt("axis", -1), static_cast<int>(s.size()));
+    outer = 1;
+    inner = 1;
+    for (int64_t d = 0; d < axis; ++d)
+        outer *= s[d];
+    n = s[axis];
+    for (size_t d = axis + 1; d < s.size(); ++d)
+        inner *= s[d];
+}
+
+// One contiguous row of n values.
+template<typename T> void rowForward(SoftmaxKind kind, const T *__restrict x, T *__restrict y, int64_t n)
+{
+    if (kind == SoftmaxKind::Hardmax) {
+        int64_t best = 0;
+        for (int64_t k = 1; k < n; ++k)
+            if (x[k] > x[best])
+                best = k;
+        for (int64_t k = 0; k < n; ++k)
+            y[k] = k == best ? T(1) : T(0);
+        return;
+    }
+    T mx = x[0];
+    for (int64_t k = 1; k < n; ++k)
+        mx = std::max(mx, x[k]);
+    T sum = 0;
+    if (kind == SoftmaxKind::Softmax) {
+        for (int64_t k = 0; k < n; ++k) {
+            y[k] = std::exp(x[k] - mx);
+            sum += y[k];
+        }
+        const T inv = T(1) / sum;
+        for (int64_t k = 0; k < n; ++k)
+            y[k] *= inv;
+    } else {
+        for (int64_t k = 0; k < n; ++k)
+            sum += std::exp(x[k] - mx);
+        const T shift = mx + std::log(sum);
+        for (int64_t k = 0; k < n; ++k)
+            y[k] = x[k] - shift;
+    }
+}
+
+// One [n, inner] block (the axis has stride `inner`), all columns at once; `acc` holds 2·inner.
+template<typename T> void blockForward(SoftmaxKind kind, const T *__restrict x, T *__restrict y, int64_t n, int64_t inner, T *__restrict acc)
+{
+    T *__restrict mx = acc, *__restrict sum = acc + inner;
+    for (int64_t j = 0; j < inner; ++j)
+        mx[j] = x[j];
+    if (kind == SoftmaxKind::Hardmax) {
+        T *__restrict best = sum; // the index of the first maximum, per column
+        for (int64_t j = 0; j < inner; ++j)
+            best[j] = 0;
+        for (int64_t k = 1; k < n; ++k)
+            for (int64_t j = 0; j < inner; ++j)
+                if (x[k * inner + j] > mx[j]) {
+                    mx[j] = x[k * inner + j];
+                    best[j] = static_cast<T>(k);
+                }
+        for (int64_t k = 0; k < n; ++k)
+            for (int64_t j = 0; j < inner; ++j)
+                y[k * inner + j] = best[j] == static_cast<T>(k) ? T(1) : T(0);
+        return;
+    }
+    for (int64_t k = 1; k < n; ++k)
+        for (int64_t j = 0; j < inner; ++j)
+            mx[j] = std::max(mx[j], x[k * inner + j]);
+    for (int64_t j = 0; j < inner; ++j)
+        sum[j] = 0;
+    for (int64_t k = 0; k < n; ++k)
+        for (int64_t j = 0; j < inner; ++j) {
+            const T e = std::exp(x[k * inner + j] - mx[j]);
+            sum[j] += e;
+            if (kind == SoftmaxKind::Softmax)
+                y[k * inner + j] = e;
+        }
+    if (kind == SoftmaxKind::Softmax) {
+        for (int64_t j = 0; j < inner; ++j)
+            sum[j] = T(1) / sum[j];
+        for (int64_t k = 0; k < n; ++k)
+            for (int64_t j = 0; j < inner; ++j)
+                y[k * inner + j] *= sum[j];
+    } else {
+        for (int64_t j = 0; j < inner; ++j)
+            mx[j] += std::log(sum[j]);
+        for (int64_t k = 0; k < n; ++k)
+            for (int64_t j = 0; j < inner; ++j)
+                y[k * inner + j] = x[k * inner + j] - mx[j];
+    }
+}
+
 class SoftmaxKernel final : public OpKernel {
 public:
-    explicit SoftmaxKernel(bool log) : m_log(log) {}
+    explicit SoftmaxKernel(SoftmaxKind kind) : m_kind(kind) {}
 
     std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &) const override
     {
@@ -21,82 +121,105 @@ public:
         shape_rules::normalizeAxis(node, node.attrInt("axis", -1), static_cast<int>(in[0].size()));
         return {in[0]};
     }
+    std::vector<DType> outputTypes(const Node &, const std::vector<DType> &in) const override
+    {
+        return {in.empty() ? DType::Float32 : in[0]};
+    }
+    bool acceptsType(size_t, DType type) const override { return inTypeSet(type, kFloats); }
+    bool differentiable(size_t) const override { return m_kind != SoftmaxKind::Hardmax; }
 
     void forward(KernelContext &ctx) const override
     {
         const Tensor &X = ctx.in(0);
         int64_t outer, n, inner;
-        split(ctx.node, X.shape(), outer, n, inner);
+        splitAt(ctx.node, X.shape(), outer, n, inner);
         if (X.numel() == 0)
             return;
-        const float *x = X.data();
-        float *y = ctx.out(0).data();
-        const bool log = m_log;
-        parallelFor(outer * inner, [&](int64_t r0, int64_t r1, int) {
-            for (int64_t r = r0; r < r1; ++r) {
-                const int64_t base = (r / inner) * n * inner + r % inner;
-                float mx = x[base];
-                for (int64_t k = 1; k < n; ++k)
-                    mx = std::max(mx, x[base + k * inner]);
-                float sum = 0.0f;
-                for (int64_t k = 0; k < n; ++k)
-                    sum += std::exp(x[base + k * inner] - mx);
-                const float logSum = std::log(sum);
-                for (int64_t k = 0; k < n; ++k) {
-                    const float v = x[base + k * inner] - mx;
-                    y[base + k * inner] = log ? v - logSum : std::exp(v) / sum;
-                }
+        const SoftmaxKind kind = m_kind;
+        dispatchType<kFloats>(X.dtype(), ctx.node, [&](auto tag) {
+            using T = typename decltype(tag)::type;
+            const T *x = X.dataAs<T>();
+            T *y = ctx.out(0).dataAs<T>();
+            if (inner == 1) {
+                parallelFor(outer, [&](int64_t r0, int64_t r1, int) {
+                    for (int64_t r = r0; r < r1; ++r)
+                        rowForward<T>(kind, x + r * n, y + r * n, n);
+                }, std::max<int64_t>(1, 4096 / n));
+                return;
             }
-        }, 16);
+            parallelFor(outer, [&](int64_t r0, int64_t r1, int) {
+                std::vector<T> acc(static_cast<size_t>(2 * inner));
+                for (int64_t r = r0; r < r1; ++r)
+                    blockForward<T>(kind, x + r * n * inner, y + r * n * inner, n, inner, acc.data());
+            }, std::max<int64_t>(1, 4096 / (n * inner)));
+        });
     }
 
     void backward(KernelContext &ctx) const override
     {
-        if (!ctx.wantsGrad(0))
+        if (!ctx.wantsGrad(0) || m_kind == SoftmaxKind::Hardmax)
             return;
         const Tensor &Y = ctx.out(0);
+        check(Y.dtype() == DType::Float32, ctx.node.describe() + ": gradients are computed for float32 only.");
         int64_t outer, n, inner;
-        split(ctx.node, Y.shape(), outer, n, inner);
+        splitAt(ctx.node, Y.shape(), outer, n, inner);
         if (Y.numel() == 0)
             return;
         const float *y = Y.data(), *dy = ctx.gradOutputs[0]->data();
         float *dx = ctx.gradInputs[0]->data();
-        const bool log = m_log;
-        parallelFor(outer * inner, [&](int64_t r0, int64_t r1, int) {
-            for (int64_t r = r0; r < r1; ++r) {
-                const int64_t base = (r / inner) * n * inner + r % inner;
-                float s = 0.0f;
-                for (int64_t k = 0; k < n; ++k)
-                    s += log ? dy[base + k * inner] : dy[base + k * inner] * y[base + k * inner];
-                for (int64_t k = 0; k < n; ++k) {
-                    const int64_t i = base + k * inner;
-                    dx[i] = log ? dy[i] - std::exp(y[i]) * s : y[i] * (dy[i] - s);
+        const bool log = m_kind == SoftmaxKind::LogSoftmax;
+        if (inner == 1) {
+            parallelFor(outer, [&](int64_t r0, int64_t r1, int) {
+                for (int64_t r = r0; r < r1; ++r) {
+                    const float *__restrict yr = y + r * n, *__restrict g = dy + r * n;
+                    float *__restrict d = dx + r * n;
+                    float s = 0.0f;
+                    if (log) {
+                        for (int64_t k = 0; k < n; ++k)
+                            s += g[k];
+                        for (int64_t k = 0; k < n; ++k)
+                            d[k] = g[k] - std::exp(yr[k]) * s;
+                    } else {
+                        for (int64_t k = 0; k < n; ++k)
+                            s += g[k] * yr[k];
+                        for (int64_t k = 0; k < n; ++k)
+                            d[k] = yr[k] * (g[k] - s);
+                    }
                 }
+            }, std::max<int64_t>(1, 4096 / n));
+            return;
+        }
+        parallelFor(outer, [&](int64_t r0, int64_t r1, int) {
+            std::vector<float> acc(static_cast<size_t>(inner));
+            for (int64_t r = r0; r < r1; ++r) {
+                const float *__restrict yr = y + r * n * inner, *__restrict g = dy + r * n * inner;
+                float *__restrict d = dx + r * n * inner;
+                float *__restrict s = acc.data();
+                for (int64_t j = 0; j < inner; ++j)
+                    s[j] = 0.0f;
+                for (int64_t k = 0; k < n; ++k)
+                    for (int64_t j = 0; j < inner; ++j)
+                        s[j] += log ? g[k * inner + j] : g[k * inner + j] * yr[k * inner + j];
+                for (int64_t k = 0; k < n; ++k)
+                    for (int64_t j = 0; j < inner; ++j) {
+                        const int64_t i = k * inner + j;
+                        d[i] = log ? g[i] - std::exp(yr[i]) * s[j] : yr[i] * (g[i] - s[j]);
+                    }
             }
-        }, 16);
+        }, std::max<int64_t>(1, 4096 / (n * inner)));
     }
 
 private:
-    static void split(const Node &node, const Shape &s, int64_t &outer, int64_t &n, int64_t &inner)
-    {
-        const int64_t axis = shape_rules::normalizeAxis(node, node.attrInt("axis", -1), static_cast<int>(s.size()));
-        outer = 1;
-        inner = 1;
-        for (int64_t d = 0; d < axis; ++d)
-            outer *= s[d];
-        n = s[axis];
-        for (size_t d = axis + 1; d < s.size(); ++d)
-            inner *= s[d];
-    }
-    bool m_log;
+    SoftmaxKind m_kind;
 };
 
 } // namespace
 
 void registerSoftmaxOps(KernelTable &t)
 {
-    t["Softmax"] = std::make_unique<SoftmaxKernel>(false);
-    t["LogSoftmax"] = std::make_unique<SoftmaxKernel>(true);
+    t["Softmax"] = std::make_unique<SoftmaxKernel>(SoftmaxKind::Softmax);
+    t["LogSoftmax"] = std::make_unique<SoftmaxKernel>(SoftmaxKind::LogSoftmax);
+    t["Hardmax"] = std::make_unique<SoftmaxKernel>(SoftmaxKind::Hardmax);
 }
 
 } // namespace netwright
