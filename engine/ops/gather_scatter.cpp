@@ -626,7 +626,6 @@ void registerGatherScatter(KernelTable &t)
     t["ScatterElements"] = std::make_unique<ScatterElements>();
     // Scatter (deprecated in 11) is ScatterElements without reduction; the importer renames it,
     // but checks for a kernel under the old name first.
-    t["Scatter"] = std::make_unique<ScatterElements>();
     t["ScatterND"] = std::make_unique<ScatterND>();
     t["Compress"] = std::make_unique<Compress>();
     t["NonZero"] = std::make_unique<NonZero>();

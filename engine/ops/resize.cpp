@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Resize (ONNX 11–17: X, roi, scales, sizes; Upsample and opset-10 Resize are imported in this
-// form, and an Upsample node [X, scales] runs here too) and MaxUnpool. Resize is separable: each
+// form, with their asymmetric coordinates and floor rounding) and MaxUnpool. Resize is separable: each
 // axis gets a table of taps (input index, weight) per output index, from its coordinate
 // transformation (half_pixel, pytorch_half_pixel, align_corners, asymmetric, tf_half_pixel_for_nn,
 // tf_crop_and_resize) and mode (nearest with its nearest_mode, linear, cubic with cubic_coeff_a
@@ -54,8 +54,7 @@ std::vector<double> cubicCoeffs(double r, double A)
 
 class Resize final : public OpKernel {
 public:
-    explicit Resize(bool upsample) : m_upsample(upsample) {}
-
+    
     std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &constants) const override
     {
         check(!in.empty(), node.describe() + ": needs input X.");
@@ -99,13 +98,13 @@ private:
     {
         const size_t r = x.size();
         check(r >= 1, node.describe() + ": input X must have at least one dim.");
-        const Tensor *roiT = m_upsample ? nullptr : operand(node, values, 1);
-        const Tensor *scalesT = operand(node, values, m_upsample ? 1 : 2);
-        const Tensor *sizesT = m_upsample ? nullptr : operand(node, values, 3);
+        const Tensor *roiT = operand(node, values, 1);
+        const Tensor *scalesT = operand(node, values, 2);
+        const Tensor *sizesT = operand(node, values, 3);
         check((scalesT != nullptr) != (sizesT != nullptr), node.describe() + ": exactly one of scales and sizes must be given.");
-        const std::string ctm = m_upsample ? std::string("asymmetric") : node.attrString("coordinate_transformation_mode", "half_pixel");
+        const std::string ctm = node.attrString("coordinate_transformation_mode", "half_pixel");
         const std::string mode = node.attrString("mode", "nearest");
-        const std::string nearestMode = node.attrString("nearest_mode", m_upsample ? "floor" : "round_prefer_floor");
+        const std::string nearestMode = node.attrString("nearest_mode", "round_prefer_floor");
         check(mode == "nearest" || mode == "linear" || mode == "bilinear" || mode == "cubic",
               node.describe() + ": unknown mode \"" + mode + "\".");
         check(ctm == "half_pixel" || ctm == "pytorch_half_pixel" || ctm == "align_corners" || ctm == "asymmetric"
@@ -302,7 +301,6 @@ private:
         });
     }
 
-    bool m_upsample;
 };
 
 // MaxUnpool: Y (zeros) with Y.flat[I[j]] = X[j]; Y's shape is output_shape when given, else the
@@ -393,8 +391,7 @@ public:
 
 void registerResizeOps(KernelTable &t)
 {
-    t["Resize"] = std::make_unique<Resize>(false);
-    t["Upsample"] = std::make_unique<Resize>(true);
+    t["Resize"] = std::make_unique<Resize>();
     t["MaxUnpool"] = std::make_unique<MaxUnpool>();
 }
 

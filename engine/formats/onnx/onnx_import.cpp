@@ -77,6 +77,13 @@ void upgradeNode(Graph &graph, Node node, int64_t opset)
         graph.addNode("Reshape", base + "/reshape", {base + "/normalised_2d", base + "/shape_of_input"}, {y});
         return;
     }
+    if (op == "Upsample" || (op == "Resize" && opset < 11)) {
+        // Upsample (deprecated in 10) and Resize-10: output = floor(input · scale), source
+        // coordinate = output coordinate / scale (asymmetric), nearest rounding down.
+        node.attributes["coordinate_transformation_mode"] = std::string("asymmetric");
+        if (node.attrString("mode", "nearest") == "nearest")
+            node.attributes["nearest_mode"] = std::string("floor");
+    }
     if (op == "Upsample") { // deprecated in 10: Resize with the same scales and no roi
         node.opType = "Resize";
         if (node.inputs.size() < 2) { // opset 7–8: scales as an attribute
@@ -175,12 +182,13 @@ OnnxImport importOnnx(std::string_view bytes, const std::string &source)
         }
         const bool foreignDomain = !n.domain().empty() && n.domain() != "ai.onnx";
         const std::string opType = foreignDomain ? n.domain() + "::" + n.op_type() : n.op_type();
-        if (!hasKernel(opType))
-            missing.insert(opType);
         Node node{name, opType, std::vector<std::string>(n.input().begin(), n.input().end()),
                   std::vector<std::string>(n.output().begin(), n.output().end()), std::move(attributes)};
         upgradeNode(graph, std::move(node), out.opset);
     }
+    for (const Node &node : graph.nodes) // after the rewrites of older opsets
+        if (!hasKernel(node.opType))
+            missing.insert(node.opType);
     out.missingOps.assign(missing.begin(), missing.end());
     try {
         graph.validate();

@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: Apache-2.0
-// Resize, Upsample and MaxUnpool: nearest / linear (1-D, 2-D, 3-D, half_pixel and align_corners)
+// Resize (with Upsample's meaning too) and MaxUnpool: nearest / linear (1-D, 2-D, 3-D, half_pixel and align_corners)
 // against PyTorch's interpolate, cubic and tf_crop_and_resize against hand values, gradients by
 // finite differences for every mode, and an error that names the node.
 #include "engine/ops/gradcheck.h"
@@ -95,8 +95,9 @@ private slots:
             for (size_t i = 0; i < values.size(); ++i)
                 QCOMPARE(y.data()[i], values[i]);
         }
-        // Upsample [X, scales]: asymmetric, floor.
-        const Tensor u = runNode(Node{"up", "Upsample", {}, {}, {}}, {x, scales({1.0f, 1.5f})});
+        // Upsample's meaning, which the ONNX importer gives an Upsample node: asymmetric, floor.
+        const Tensor u = runNode(resize({{"coordinate_transformation_mode", std::string("asymmetric")}, {"nearest_mode", std::string("floor")}}),
+                                 {x, Tensor(), scales({1.0f, 1.5f})});
         const std::vector<float> wantUp{10, 10, 20, 30, 30, 40};
         for (size_t i = 0; i < wantUp.size(); ++i)
             QCOMPARE(u.data()[i], wantUp[i]);
