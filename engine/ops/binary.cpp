@@ -214,7 +214,18 @@ public:
         }
         const Tensor B = m_kind == BinaryKind::Pow ? asFloat32(ctx.node, ctx.in(1)) : ctx.in(1);
         const BroadcastIndexer ia(dY.shape(), A.shape()), ib(dY.shape(), B.shape());
-        const float *a = A.data(), *b = B.data(), *dy = dY.data(), *y = ctx.out(0).data();
+        // The partials of Mul, Div, Pow, Mod read both operands: a broadcast one is expanded to
+        // dY's shape first (one fast pass) instead of locating each element by division.
+        const bool readsOperands = m_kind != BinaryKind::Add && m_kind != BinaryKind::Sub;
+        auto expanded = [&](const Tensor &t, const BroadcastIndexer &ix) {
+            if (!readsOperands || ix.identity())
+                return t;
+            Tensor e(dY.shape());
+            broadcastMap<float, float, float>(t, t, e, [](float v, float) { return v; });
+            return e;
+        };
+        const Tensor Ae = expanded(A, ia), Be = expanded(B, ib);
+        const float *a = Ae.data(), *b = Be.data(), *dy = dY.data(), *y = ctx.out(0).data();
         const bool fmod = ctx.node.attrInt("fmod", 0) != 0;
         for (int which = 0; which < 2; ++which) {
             if (!ctx.wantsGrad(which))
@@ -225,8 +236,8 @@ public:
             }
             // The partial derivative times dY at output element i.
             auto grad = [&](auto partial) {
-                reduceBroadcastGrad(which == 0 ? ia : ib, *ctx.gradInputs[which], dY.numel(), [&](int64_t i) {
-                    return partial(a[ia.identity() ? i : ia.offset(i)], b[ib.identity() ? i : ib.offset(i)], dy[i], y[i]);
+                reduceBroadcastGrad(which == 0 ? ia : ib, dY.shape(), *ctx.gradInputs[which], [&](int64_t i) {
+                    return partial(readsOperands ? a[i] : 0.0f, readsOperands ? b[i] : 0.0f, dy[i], y[i]);
                 });
             };
             const bool first = which == 0;

@@ -160,7 +160,7 @@ public:
             }
             const bool pickWhen = which == 1;
             const BroadcastIndexer self(dOut.shape(), ctx.in(which).shape());
-            reduceBroadcastGrad(self, *ctx.gradInputs[which], dOut.numel(), [&](int64_t i) {
+            reduceBroadcastGrad(self, dOut.shape(), *ctx.gradInputs[which], [&](int64_t i) {
                 return (c[ic.identity() ? i : ic.offset(i)] != 0) == pickWhen ? dy[i] : 0.0f;
             });
         }

@@ -100,7 +100,7 @@ public:
             const float scale = m_kind == VariadicKind::Mean ? 1.0f / static_cast<float>(count) : 1.0f;
             for (size_t k = 0; k < count; ++k)
                 if (ctx.wantsGrad(k))
-                    reduceBroadcastGrad(index[k], *ctx.gradInputs[k], n, [&](int64_t i) { return dy[i] * scale; });
+                    reduceBroadcastGrad(index[k], dY.shape(), *ctx.gradInputs[k], [&](int64_t i) { return dy[i] * scale; });
             return;
         }
         // Min/Max: the first input equal to the output value (NaN matching NaN) takes dY.
@@ -121,7 +121,7 @@ public:
         }, 4096);
         for (size_t k = 0; k < count; ++k)
             if (ctx.wantsGrad(k))
-                reduceBroadcastGrad(index[k], *ctx.gradInputs[k], n,
+                reduceBroadcastGrad(index[k], dY.shape(), *ctx.gradInputs[k],
                                     [&](int64_t i) { return winner[static_cast<size_t>(i)] == k ? dy[i] : 0.0f; });
     }
 

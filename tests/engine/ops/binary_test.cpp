@@ -84,6 +84,25 @@ private slots:
         NW_GRADCHECK(n, (std::vector<Tensor>{A, B}), (std::set<size_t>{0, 1}));
     }
 
+    void largeBroadcastAcrossThreadChunks()
+    {
+        // Big enough for parallel chunks that start inside a broadcast row ([3,7,1001] with [7,1]:
+        // rows of 1001), forward and the gradient summed into the repeated operand.
+        setThreadCount(2);
+        Rng rng(12);
+        const Tensor A = randomTensor({3, 7, 1001}, rng), B = randomTensor({7, 1}, rng, 0.5f, 1.5f);
+        for (const char *op : {"Add", "Mul", "Div"}) {
+            Node n{"big", op, {}, {}, {}};
+            const Tensor y = runNode(n, {A, B});
+            for (int64_t i = 0; i < y.numel(); ++i) {
+                const float x = A.data()[i], z = B.data()[(i / 1001) % 7];
+                const float want = QString(op) == "Add" ? x + z : QString(op) == "Mul" ? x * z : x / z;
+                QCOMPARE(y.data()[i], want);
+            }
+            NW_GRADCHECK(n, (std::vector<Tensor>{A, B}), (std::set<size_t>{1}));
+        }
+    }
+
     void powAndModValuesAndGradients_data()
     {
         QTest::addColumn<QString>("op");
