@@ -1,0 +1,178 @@
+// SPDX-License-Identifier: Apache-2.0
+// Internal to engine/ops: loops shared by the element-wise kernels (binary.cpp, compare.cpp,
+// variadic.cpp). broadcastMap applies a function over a broadcast output with fast paths for
+// same-shape and scalar operands; reduceBroadcastGrad writes the gradient of a broadcast operand
+// (summed over its repeated dims serially in index order, so the sums are deterministic).
+#pragma once
+
+#include "core/parallel.h"
+#include "core/tensor.h"
+#include "ops/broadcast.h"
+
+#include <algorithm>
+#include <cstdint>
+#include <initializer_list>
+#include <limits>
+#include <type_traits>
+
+namespace netwright {
+
+// The trailing dims of `out` over which each input of `ins` is either wholly repeated or wholly
+// present: their element count (a row), and per input its step along a row (0 or 1). Broadcast
+// loops then handle a row at a time with one offset computation.
+inline int64_t broadcastRow(const Shape &out, std::initializer_list<const Shape *> ins, int *steps)
+{
+    const int r = static_cast<int>(out.size());
+    int64_t row = 1;
+    size_t count = 0;
+    for (const Shape *in : ins)
+        steps[count++] = -1;
+    for (int d = r - 1; d >= 0; --d) {
+        if (out[static_cast<size_t>(d)] == 1)
+            continue;
+        bool fits = true;
+        size_t k = 0;
+        for (const Shape *in : ins) {
+            const int id = d - (r - static_cast<int>(in->size()));
+            const int step = id >= 0 && (*in)[static_cast<size_t>(id)] != 1 ? 1 : 0;
+            fits = fits && (steps[k] < 0 || steps[k] == step);
+            ++k;
+        }
+        if (!fits)
+            break;
+        k = 0;
+        for (const Shape *in : ins) {
+            const int id = d - (r - static_cast<int>(in->size()));
+            steps[k++] = id >= 0 && (*in)[static_cast<size_t>(id)] != 1 ? 1 : 0;
+        }
+        row *= out[static_cast<size_t>(d)];
+    }
+    for (size_t k = 0; k < count; ++k)
+        if (steps[k] < 0)
+            steps[k] = 0;
+    return row;
+}
+
+// y[i] = f(a[·], b[·]) over Y's shape, with A and B broadcast to it.
+template<typename TA, typename TB, typename TY, typename F>
+void broadcastMap(const Tensor &A, const Tensor &B, Tensor &Y, F f, int64_t minPerThread = 4096)
+{
+    const TA *aIn = A.dataAs<TA>();
+    const TB *bIn = B.dataAs<TB>();
+    TY *yOut = Y.dataAs<TY>();
+    const int64_t n = Y.numel();
+    const BroadcastIndexer ia(Y.shape(), A.shape()), ib(Y.shape(), B.shape());
+    if (ia.identity() && ib.identity()) {
+        parallelFor(n, [&](int64_t i0, int64_t i1, int) {
+            const TA *__restrict a = aIn;
+            const TB *__restrict b = bIn;
+            TY *__restrict y = yOut;
+            for (int64_t i = i0; i < i1; ++i)
+                y[i] = f(a[i], b[i]);
+        }, minPerThread);
+    } else if (ia.identity() && B.numel() == 1) {
+        const TB z = bIn[0];
+        parallelFor(n, [&](int64_t i0, int64_t i1, int) {
+            const TA *__restrict a = aIn;
+            TY *__restrict y = yOut;
+            for (int64_t i = i0; i < i1; ++i)
+                y[i] = f(a[i], z);
+        }, minPerThread);
+    } else if (ib.identity() && A.numel() == 1) {
+        const TA x = aIn[0];
+        parallelFor(n, [&](int64_t i0, int64_t i1, int) {
+            const TB *__restrict b = bIn;
+            TY *__restrict y = yOut;
+            for (int64_t i = i0; i < i1; ++i)
+                y[i] = f(x, b[i]);
+        }, minPerThread);
+    } else { // a row at a time: one offset computation per row, then a contiguous inner loop
+        int steps[2];
+        const int64_t row = broadcastRow(Y.shape(), {&A.shape(), &B.shape()}, steps);
+        const bool stepA = steps[0] != 0, stepB = steps[1] != 0;
+        parallelFor(n, [&](int64_t i0, int64_t i1, int) {
+            for (int64_t i = i0; i < i1;) {
+                const int64_t len = std::min(row - i % row, i1 - i);
+                const TA *__restrict a = aIn + ia.offset(i);
+                const TB *__restrict b = bIn + ib.offset(i);
+                TY *__restrict y = yOut + i;
+                if (stepA && stepB) {
+                    for (int64_t j = 0; j < len; ++j)
+                        y[j] = f(a[j], b[j]);
+                } else if (stepA) {
+                    const TB z = b[0];
+                    for (int64_t j = 0; j < len; ++j)
+                        y[j] = f(a[j], z);
+                } else if (stepB) {
+                    const TA x = a[0];
+                    for (int64_t j = 0; j < len; ++j)
+                        y[j] = f(x, b[j]);
+                } else {
+                    const TY v = f(a[0], b[0]);
+                    for (int64_t j = 0; j < len; ++j)
+                        y[j] = v;
+                }
+                i += len;
+            }
+        }, minPerThread);
+    }
+}
+
+// g (the gradient of an operand broadcast by `self` to outShape) = Σ partial(i) over
+// the output elements i that read each of its elements. Parallel when not broadcast, else serial.
+template<typename F>
+void reduceBroadcastGrad(const BroadcastIndexer &self, const Shape &outShape, Tensor &gradInput, F partial)
+{
+    float *g = gradInput.data();
+    const int64_t n = shapeNumel(outShape);
+    if (self.identity()) {
+        parallelFor(n, [&](int64_t i0, int64_t i1, int) {
+            for (int64_t i = i0; i < i1; ++i)
+                g[i] = partial(i);
+        }, 4096);
+    } else { // a row at a time, in index order: a repeated element's row sum is added at once
+        gradInput.fill(0.0f);
+        int step = 0;
+        const int64_t row = broadcastRow(outShape, {&gradInput.shape()}, &step);
+        for (int64_t i = 0; i < n; i += row) {
+            float *gr = g + self.offset(i);
+            if (step) {
+                for (int64_t j = 0; j < row; ++j)
+                    gr[j] += partial(i + j);
+            } else {
+                float sum = 0.0f;
+                for (int64_t j = 0; j < row; ++j)
+                    sum += partial(i + j);
+                gr[0] += sum;
+            }
+        }
+    }
+}
+
+// Integer arithmetic that wraps (two's complement) instead of overflowing into undefined
+// behaviour: computed in an unsigned type at least as wide as int.
+template<typename T>
+using WrapType = std::conditional_t<(sizeof(T) < sizeof(unsigned)), unsigned, std::make_unsigned_t<T>>;
+
+// A float converted to an integer type: truncated toward zero, saturated at the type's range,
+// NaN → 0 (C++ leaves out-of-range conversions undefined; ONNX leaves them unspecified).
+template<typename I, typename F>
+I saturatingCast(F v)
+{
+    if constexpr (std::is_same_v<I, bool>) {
+        return v != F(0);
+    } else {
+        if (!(v == v))
+            return I(0);
+        constexpr long double lo = static_cast<long double>(std::numeric_limits<I>::min());
+        constexpr long double hi = static_cast<long double>(std::numeric_limits<I>::max());
+        const long double t = static_cast<long double>(v);
+        if (t <= lo)
+            return std::numeric_limits<I>::min();
+        if (t >= hi)
+            return std::numeric_limits<I>::max();
+        return static_cast<I>(t);
+    }
+}
+
+} // namespace netwright
