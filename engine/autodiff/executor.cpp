@@ -103,6 +103,15 @@ Executor::Executor(Graph &graph, Device device) : m_graph(graph), m_device(devic
                 throw Error(c.node->describe() + ": input " + std::to_string(k) + " (\"" + m_names[id] + "\") is "
                             + dtypeName(m_types[id]) + ", which the engine's " + c.node->opType + " kernel does not compute with.");
         }
+        // A device kernel computes in float32: where a data input (one a gradient could flow
+        // into) holds another type — integer shape arithmetic, float64 — the CPU kernel runs
+        // behind host copies instead.
+        if (m_device.type != DeviceType::Cpu)
+            for (size_t k = 0; k < inTypes.size(); ++k)
+                if (c.inputs[k] >= 0 && inTypes[k] != DType::Float32 && c.kernel->differentiable(k)) {
+                    c.kernel = &hostFallbackFor(*c.node);
+                    break;
+                }
         c.outTypes = c.kernel->outputTypes(*c.node, inTypes);
         check(c.outTypes.size() >= c.outputs.size(), c.node->describe() + ": has more outputs than the op defines.");
         for (size_t k = 0; k < c.outputs.size(); ++k)

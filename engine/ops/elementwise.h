@@ -24,9 +24,8 @@ inline int64_t broadcastRow(const Shape &out, std::initializer_list<const Shape 
 {
     const int r = static_cast<int>(out.size());
     int64_t row = 1;
-    size_t count = 0;
-    for (const Shape *in : ins)
-        steps[count++] = -1;
+    for (size_t k = 0; k < ins.size(); ++k)
+        steps[k] = -1;
     for (int d = r - 1; d >= 0; --d) {
         if (out[static_cast<size_t>(d)] == 1)
             continue;
