@@ -46,7 +46,7 @@ inline int64_t broadcastRow(const Shape &out, std::initializer_list<const Shape 
         }
         row *= out[static_cast<size_t>(d)];
     }
-    for (size_t k = 0; k < count; ++k)
+    for (size_t k = 0; k < ins.size(); ++k)
         if (steps[k] < 0)
             steps[k] = 0;
     return row;
