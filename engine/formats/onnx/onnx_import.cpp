@@ -105,6 +105,13 @@ void upgradeNode(Graph &graph, Node node, int64_t opset)
         graph.nodes.push_back(std::move(node));
         return;
     }
+    if (op == "BatchNormalization" && opset < 14 && node.outputs.size() > 1) {
+        // Before 14, more than one output meant training mode (Y, running mean and variance,
+        // then the batch's saved mean and variance, which nothing reads): 14's training_mode=1.
+        node.attributes["training_mode"] = int64_t{1};
+        if (node.outputs.size() > 3)
+            node.outputs.resize(3);
+    }
     if (op == "Scatter") // deprecated in 11: the same as ScatterElements
         node.opType = "ScatterElements";
     graph.nodes.push_back(std::move(node));
