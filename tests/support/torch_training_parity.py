@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: Apache-2.0
-"""Training parity with PyTorch: builds small models in PyTorch (Debian's python3-torch), exports
-each in training mode with its loss inside the graph, trains it for STEPS plain-SGD steps on
+"""Training parity with PyTorch: builds small models in PyTorch (Debian's python3-torch: a
+transformer classifier, a GRU, a 2-layer LSTM, a MobileNet-style block and a model with tied
+weights), exports each in training mode with its loss inside the graph, trains it for STEPS plain-SGD steps on
 seeded batches, and writes for Netwright's test:
 
     OUT/<name>.onnx            the model, inputs (x, labels), output "loss" (and the logits)
@@ -86,6 +87,20 @@ class MobileBlock(nn.Module):
         return self.head(h.mean(dim=(2, 3)))
 
 
+class TiedWeights(nn.Module):
+    """Weight sharing: one matrix encodes and (transposed) decodes, as tied embeddings do."""
+
+    def __init__(self, features=12, hidden=24, classes=10):
+        super().__init__()
+        self.w = nn.Parameter(torch.randn(hidden, features) * 0.2)
+        self.b = nn.Parameter(torch.zeros(hidden))
+        self.head = nn.Linear(features, classes)
+
+    def forward(self, x):
+        h = torch.tanh(F.linear(x, self.w, self.b))
+        return self.head(F.linear(h, self.w.t()))
+
+
 class WithLoss(nn.Module):
     def __init__(self, model):
         super().__init__()
@@ -141,5 +156,7 @@ torch.manual_seed(2)
 lines.append(run("lstm2", RowRnn("lstm"), (8, 12), 8, 0.1, 14))
 torch.manual_seed(3)
 lines.append(run("mobile_block", MobileBlock(), (1, 8, 8), 8, 0.05, 13))
+torch.manual_seed(4)
+lines.append(run("tied", TiedWeights(), (12,), 8, 0.1, 13))
 with open(os.path.join(OUT, "models.txt"), "w") as f:
     f.writelines(lines)

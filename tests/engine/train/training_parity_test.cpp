@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // Training parity with PyTorch (Debian's python3-torch, the independent oracle): a transformer
 // encoder classifier (GELU, LayerNorm, multi-head attention), a GRU and a 2-layer LSTM reading
-// image rows as sequences, and a MobileNet-style block (depthwise conv, BatchNorm, hard-swish,
-// squeeze-and-excite, ConvTranspose) are built and exported by tests/support/torch_training_
-// parity.py in training mode with the loss inside the graph, and trained by PyTorch for 30
+// image rows as sequences, a MobileNet-style block (depthwise conv, BatchNorm, hard-swish,
+// squeeze-and-excite, ConvTranspose) and a model whose one weight matrix encodes and, transposed,
+// decodes (weight sharing: its gradient is the sum of both uses) are built and exported by
+// tests/support/torch_training_parity.py in training mode with the loss inside the graph, and trained by PyTorch for 30
 // plain-SGD steps. Netwright imports each export and trains it on the same batches with its own
 // executor and SGD: the parameters are the float initializers gradients reach (exactly
 // PyTorch's), every step's loss equals PyTorch's within 1e-3 relative, and every final parameter
@@ -57,7 +58,7 @@ private slots:
             if (f.size() == 3)
                 m_models.push_back({QString::fromUtf8(f[0]), f[1].toInt(), f[2].toDouble()});
         }
-        QCOMPARE(m_models.size(), size_t(4));
+        QCOMPARE(m_models.size(), size_t(5));
     }
 
     void trainsLikePyTorch_data()
