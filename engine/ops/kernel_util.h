@@ -106,6 +106,28 @@ inline std::vector<int64_t> intValues(const Node &node, const Tensor &t, const c
     throw Error(node.describe() + ": " + what + " must be int64 or int32, got " + dtypeName(t.dtype()) + ".");
 }
 
+// ONNX's TensorProto.DataType numbering (onnx.proto) for the types the engine stores (Cast's
+// `to`, EyeLike's `dtype`); nullopt for strings, complex numbers and float8.
+inline std::optional<DType> dtypeOfOnnxNumber(int64_t n)
+{
+    switch (n) {
+    case 1: return DType::Float32;
+    case 2: return DType::UInt8;
+    case 3: return DType::Int8;
+    case 4: return DType::UInt16;
+    case 5: return DType::Int16;
+    case 6: return DType::Int32;
+    case 7: return DType::Int64;
+    case 9: return DType::Bool;
+    case 10: return DType::Float16;
+    case 11: return DType::Float64;
+    case 12: return DType::UInt32;
+    case 13: return DType::UInt64;
+    case 16: return DType::BFloat16;
+    default: return std::nullopt;
+    }
+}
+
 // `axes` normalised into [0, rank) (negative counts from the end), each at most once; an Error
 // naming the node otherwise.
 inline std::vector<int64_t> normalizeAxes(const Node &node, std::vector<int64_t> axes, int rank)

@@ -305,25 +305,12 @@ private:
     }
 };
 
-// ONNX TensorProto element type codes (EyeLike's dtype attribute).
+// An ONNX TensorProto element type code (EyeLike's dtype attribute) as an engine type.
 DType dtypeFromOnnx(const Node &node, int64_t code)
 {
-    switch (code) {
-    case 1: return DType::Float32;
-    case 2: return DType::UInt8;
-    case 3: return DType::Int8;
-    case 4: return DType::UInt16;
-    case 5: return DType::Int16;
-    case 6: return DType::Int32;
-    case 7: return DType::Int64;
-    case 9: return DType::Bool;
-    case 10: return DType::Float16;
-    case 11: return DType::Float64;
-    case 12: return DType::UInt32;
-    case 13: return DType::UInt64;
-    case 16: return DType::BFloat16;
-    default: throw Error(node.describe() + ": dtype " + std::to_string(code) + " is not an element type the engine has tensors for.");
-    }
+    if (const auto t = dtypeOfOnnxNumber(code))
+        return *t;
+    throw Error(node.describe() + ": dtype " + std::to_string(code) + " is not an element type the engine has tensors for.");
 }
 
 // EyeLike: ones on the k-th diagonal of a 2-D tensor shaped like the input, zeros elsewhere.
