@@ -31,12 +31,12 @@ function readNpy(file) {
     const kind = kinds[descr];
     if (!kind)
         throw new Error(`${file}: element type ${descr} is not supported`);
-    const [type, Array] = kind;
+    const [type, Typed] = kind;
     const count = dims.reduce((a, d) => a * d, 1);
     // Copy into an aligned buffer: the data of a .npy starts at any offset.
-    const bytes = new Uint8Array(count * Array.BYTES_PER_ELEMENT);
+    const bytes = new Uint8Array(count * Typed.BYTES_PER_ELEMENT);
     bytes.set(b.subarray(start, start + bytes.length));
-    const data = new Array(bytes.buffer);
+    const data = new Typed(bytes.buffer);
     return new ort.Tensor(type, type === 'bool' ? Uint8Array.from(data, (v) => v !== 0) : data, dims);
 }
 
