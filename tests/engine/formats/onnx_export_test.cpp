@@ -282,6 +282,50 @@ private slots:
         QVERIFY(cases >= 600);
     }
 
+    // The ops a target lacks, written as compositions (before 17, or always for Gelu, Mish and
+    // GroupNormalization): onnxruntime and verifyExport compare them with the engine's kernels.
+    void compositions_data()
+    {
+        QTest::addColumn<int>("opset");
+        for (int opset : {11, 13, 17})
+            QTest::newRow(qPrintable(QStringLiteral("opset %1").arg(opset))) << opset;
+    }
+
+    void compositions()
+    {
+        QFETCH(int, opset);
+        Graph g;
+        g.name = "compositions";
+        g.inputs.push_back({"x", {-1, 4, 3, 3}, DType::Float32});
+        Rng rng(3);
+        auto param = [&](const std::string &name, const Shape &shape) {
+            Tensor t(shape, DType::Float32);
+            for (int64_t i = 0; i < t.numel(); ++i)
+                t.data()[i] = 0.5f + rng.uniform();
+            g.addParameter(name, t);
+        };
+        param("gn.scale", {4});
+        param("gn.bias", {4});
+        param("ln.scale", {3, 3});
+        param("ln.bias", {3, 3});
+        g.addParameter("k", Tensor::fromInt64({}, {1}), false);
+        g.addNode("Gelu", "gelu", {"x"}, {"a"});
+        g.addNode("Gelu", "gelu_tanh", {"a"}, {"b"}, {{"approximate", std::string("tanh")}});
+        g.addNode("Mish", "mish", {"b"}, {"c"});
+        g.addNode("HardSwish", "hard_swish", {"c"}, {"d"});
+        g.addNode("Celu", "celu", {"d"}, {"e"}, {{"alpha", 0.7f}});
+        g.addNode("GroupNormalization", "gn", {"e", "gn.scale", "gn.bias"}, {"f"}, {{"num_groups", int64_t{2}}});
+        g.addNode("LayerNormalization", "ln", {"f", "ln.scale", "ln.bias"}, {"h"}, {{"axis", int64_t{-2}}});
+        g.addNode("Softmax", "softmax", {"h"}, {"i"}, {{"axis", int64_t{1}}});
+        g.addNode("Trilu", "trilu", {"i", "k"}, {"j"}, {{"upper", int64_t{0}}});
+        g.addNode("GreaterOrEqual", "ge", {"j", "x"}, {"m"});
+        g.addNode("Cast", "cast", {"m"}, {"n"}, {{"to", int64_t{1}}});
+        g.addNode("Add", "sum", {"j", "n"}, {"y"});
+        g.outputs.push_back({"y", {-1, 4, 3, 3}, DType::Float32});
+        g.validate();
+        checkWithRuntimes(g, {2, 4, 3, 3}, opset, QStringLiteral("compositions-%1").arg(opset));
+    }
+
     void preflightListsEveryOpTypeOnce()
     {
         Graph g;
