@@ -56,7 +56,7 @@ bool mappable(const std::string &op)
         "LayerNormalization", "Clip", "Softmax", "LogSoftmax", "Flatten", "Reshape", "Transpose", "Concat", "Squeeze", "Unsqueeze",
         "Slice", "Gather", "Expand", "Tile", "Split", "Pad", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd",
         "Where", "HardSigmoid", "LeakyRelu", "Elu", "Selu", "Celu", "PRelu", "Gelu", "DepthToSpace", "SpaceToDepth", "LSTM", "GRU",
-        "RNN", "Shape", "Size", "ConstantOfShape", "Range"};
+        "RNN", "Shape", "Size", "ConstantOfShape", "Range", "Cast", "CastLike", "ArgMax", "ArgMin"};
     return other.count(op) || unaryOps().count(op) || binaryOps().count(op);
 }
 
@@ -532,6 +532,8 @@ private:
     {
         m_scope = n.name + "-" + n.opType;
         m_debug = n.name;
+        if (n.opType == "LSTM" || n.opType == "GRU" || n.opType == "RNN")
+            return rnn(n); // Y may be omitted
         const std::string &out = n.outputs.at(0);
         const Shape &y = shapeOf(out);
         const DType yt = typeOf(out);
@@ -995,6 +997,10 @@ private:
             intAttr(p, "block_size", n.attrInt("blocksize", 2));
             stringAttr(p, "format", "NCHW");
             result = cnode(p, {in(0)}, {y});
+        } else if (op == "Cast" || op == "CastLike") {
+            return refuse(n, "MindSpore's Cast takes its target type as a type object, which this writer does not encode");
+        } else if (op == "ArgMax" || op == "ArgMin") {
+            return refuse(n, "MindSpore's Argmax/Argmin return int32 indices (ONNX: int64) and have no select_last_index");
         } else if (op == "LSTM" || op == "GRU" || op == "RNN") {
             return rnn(n);
         } else if (op == "Shape" || op == "Size" || op == "ConstantOfShape" || op == "Range") {

@@ -504,6 +504,8 @@ private:
             add("Clip", name, {data(0), lo, hi});
         } else if (op == "HSigmoid") {
             add("HardSigmoid", name, {data(0)}, {{"alpha", 1.0f / 6.0f}, {"beta", 0.5f}});
+        } else if ((op == "Elu" || op == "CeLU") && in.size() > 1) {
+            ++m_unsupported[op + " with alpha as an input"];
         } else if (op == "Elu" || op == "CeLU") {
             add(op == "Elu" ? "Elu" : "Celu", name, {data(0)}, {{"alpha", attrs.real("alpha", 1.0f)}});
         } else if (op == "PReLU") {
