@@ -5,10 +5,14 @@
 #include "formats/format_util.h"
 #include "formats/inference_graph.h"
 #include "mind_ir.pb.h"
+#include "ops/op.h"
 
 #include <google/protobuf/io/coded_stream.h>
 #include <google/protobuf/io/zero_copy_stream_impl_lite.h>
 
+#include <algorithm>
+#include <climits>
+#include <cmath>
 #include <set>
 
 namespace netwright::mindspore {
@@ -16,8 +20,53 @@ namespace netwright::mindspore {
 namespace {
 
 using A = ::mind_ir::AttributeProto;
+using Prim = ::mind_ir::PrimitiveProto;
 
-A *boolAttr(::mind_ir::PrimitiveProto &p, const std::string &name, bool v)
+// Engine op → MindSpore primitive of the same meaning, one input.
+const std::map<std::string, std::string> &unaryOps()
+{
+    static const std::map<std::string, std::string> m{
+        {"Relu", "ReLU"},         {"Sigmoid", "Sigmoid"},   {"Tanh", "Tanh"},       {"Erf", "Erf"},       {"Exp", "Exp"},
+        {"Log", "Log"},           {"Sqrt", "Sqrt"},         {"Neg", "Neg"},         {"Abs", "Abs"},       {"Reciprocal", "Reciprocal"},
+        {"Floor", "Floor"},       {"Ceil", "Ceil"},         {"Sin", "Sin"},         {"Cos", "Cos"},       {"Tan", "Tan"},
+        {"Asin", "Asin"},         {"Acos", "ACos"},         {"Atan", "Atan"},       {"Sinh", "Sinh"},     {"Cosh", "Cosh"},
+        {"Asinh", "Asinh"},       {"Acosh", "Acosh"},       {"Atanh", "Atanh"},     {"Sign", "Sign"},     {"Round", "Round"},
+        {"Softplus", "Softplus"}, {"Softsign", "Softsign"}, {"Mish", "Mish"},       {"HardSwish", "HSwish"}, {"Not", "LogicalNot"},
+        {"IsNaN", "IsNan"}};
+    return m;
+}
+
+// Engine op → MindSpore primitive of the same meaning, two inputs with ONNX broadcasting.
+const std::map<std::string, std::string> &binaryOps()
+{
+    static const std::map<std::string, std::string> m{
+        {"Add", "Add"},         {"Sub", "Sub"},         {"Mul", "Mul"},
+        {"Div", "RealDiv"},     {"Pow", "Pow"},         {"Max", "Maximum"},
+        {"Min", "Minimum"},     {"Sum", "Add"},         {"Equal", "Equal"},
+        {"Less", "Less"},       {"Greater", "Greater"}, {"LessOrEqual", "LessEqual"},
+        {"GreaterOrEqual", "GreaterEqual"}, {"And", "LogicalAnd"}, {"Or", "LogicalOr"}};
+    return m;
+}
+
+// Every op type the writer has a mapping for (some settings of them may still be refused).
+bool mappable(const std::string &op)
+{
+    static const std::set<std::string> other{
+        "Gemm", "MatMul", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool", "BatchNormalization",
+        "LayerNormalization", "Clip", "Softmax", "LogSoftmax", "Flatten", "Reshape", "Transpose", "Concat", "Squeeze", "Unsqueeze",
+        "Slice", "Gather", "Expand", "Tile", "Split", "Pad", "ReduceMean", "ReduceSum", "ReduceMax", "ReduceMin", "ReduceProd",
+        "Where", "HardSigmoid", "LeakyRelu", "Elu", "Selu", "Celu", "PRelu", "Gelu", "DepthToSpace", "SpaceToDepth", "LSTM", "GRU",
+        "RNN", "Shape", "Size", "ConstantOfShape", "Range", "Cast", "CastLike", "ArgMax", "ArgMin"};
+    return other.count(op) || unaryOps().count(op) || binaryOps().count(op);
+}
+
+bool isRandom(const std::string &op)
+{
+    return op == "Dropout" || op == "RandomNormal" || op == "RandomUniform" || op == "RandomNormalLike" || op == "RandomUniformLike"
+           || op == "Bernoulli" || op == "Multinomial";
+}
+
+A *boolAttr(Prim &p, const std::string &name, bool v)
 {
     A *a = p.add_attribute();
     a->set_name(name);
@@ -26,7 +75,7 @@ A *boolAttr(::mind_ir::PrimitiveProto &p, const std::string &name, bool v)
     return a;
 }
 
-void intAttr(::mind_ir::PrimitiveProto &p, const std::string &name, int64_t v)
+void intAttr(Prim &p, const std::string &name, int64_t v)
 {
     A *a = p.add_attribute();
     a->set_name(name);
@@ -34,7 +83,7 @@ void intAttr(::mind_ir::PrimitiveProto &p, const std::string &name, int64_t v)
     a->set_i(v);
 }
 
-void floatAttr(::mind_ir::PrimitiveProto &p, const std::string &name, float v)
+void floatAttr(Prim &p, const std::string &name, float v)
 {
     A *a = p.add_attribute();
     a->set_name(name);
@@ -42,7 +91,7 @@ void floatAttr(::mind_ir::PrimitiveProto &p, const std::string &name, float v)
     a->set_f(v);
 }
 
-void stringAttr(::mind_ir::PrimitiveProto &p, const std::string &name, const std::string &v)
+void stringAttr(Prim &p, const std::string &name, const std::string &v)
 {
     A *a = p.add_attribute();
     a->set_name(name);
@@ -61,14 +110,14 @@ void fillIntTuple(A &a, const std::vector<int64_t> &v)
     }
 }
 
-void tupleAttr(::mind_ir::PrimitiveProto &p, const std::string &name, const std::vector<int64_t> &v)
+void tupleAttr(Prim &p, const std::string &name, const std::vector<int64_t> &v)
 {
     A *a = p.add_attribute();
     a->set_name(name);
     fillIntTuple(*a, v);
 }
 
-void namesAttr(::mind_ir::PrimitiveProto &p, const std::string &name, const std::vector<std::string> &v)
+void namesAttr(Prim &p, const std::string &name, const std::vector<std::string> &v)
 {
     A *a = p.add_attribute();
     a->set_name(name);
@@ -87,6 +136,16 @@ void fillShape(A &a, const Shape &shape, DType dtype)
         t->add_dims(d);
     t->set_data_type(onnxElementNumber(dtype));
     a.set_type(A::TENSORS);
+}
+
+int64_t normAxis(int64_t axis, size_t rank)
+{
+    return axis < 0 ? axis + static_cast<int64_t>(rank) : axis;
+}
+
+bool isStatic(const Shape &s)
+{
+    return std::all_of(s.begin(), s.end(), [](int64_t d) { return d >= 0; });
 }
 
 class Writer : public OpTableWriter {
@@ -111,18 +170,29 @@ public:
     {
         const std::string in = prefixed(m_ig.input.name);
         m_names[m_ig.input.name] = in;
+        m_types[m_ig.input.name] = m_ig.input.dtype;
         auto *vi = m_graph->add_input();
         vi->set_name(in);
         auto *t = vi->add_tensor();
         for (int64_t d : m_ig.input.shape)
             t->add_dims(d);
         t->set_data_type(onnxElementNumber(m_ig.input.dtype));
+        for (const Node *n : m_ig.nodes)
+            for (const auto &i : n->inputs)
+                if (!i.empty())
+                    m_used.insert(m_ig.source(i));
+        for (const auto &o : m_ig.outputs)
+            m_used.insert(o.name);
         for (const Node *n : m_ig.nodes) {
+            inferTypes(*n);
+            if (fold(*n))
+                continue;
             emit(*n);
-            if (!m_names.count(n->outputs.at(0)))
-                m_names[n->outputs.at(0)] = "?"; // not mapped: listed in m_problems
+            for (const auto &o : n->outputs)
+                if (!o.empty() && !m_names.count(o))
+                    m_names[o] = "?"; // not mapped: listed in the problems
         }
-        throwExportProblems(m_g, "MindIR", m_problems);
+        throwGrouped();
         for (const auto &out : m_ig.outputs) {
             auto *o = m_graph->add_output();
             o->set_name(value(out.name));
@@ -144,12 +214,137 @@ public:
 private:
     std::string prefixed(const std::string &name) const { return m_graphName + ":" + name; }
 
-    // The MindIR name of an engine value; initializers become graph parameters on first use.
+    // Records that `n` does not map; the problems are listed once per op type and reason.
+    void refuse(const Node &n, const std::string &why) { m_refused[n.opType][why].push_back(n.name); }
+
+    void throwGrouped()
+    {
+        std::vector<std::string> problems = m_problems;
+        for (const auto &[op, reasons] : m_refused)
+            for (const auto &[why, nodes] : reasons) {
+                std::string list;
+                for (size_t i = 0; i < nodes.size() && i < 5; ++i)
+                    list += (i ? ", \"" : "\"") + nodes[i] + "\"";
+                if (nodes.size() > 5)
+                    list += ", …";
+                problems.push_back(op + " (" + (nodes.size() == 1 ? "node " : std::to_string(nodes.size()) + " nodes: ") + list + "): " + why);
+            }
+        throwExportProblems(m_g, "MindIR", problems);
+    }
+
+    // ---- values -----------------------------------------------------------------------------
+
+    // A value known ahead of a run: an initializer or a folded shape computation.
+    const Tensor *known(const std::string &v) const
+    {
+        if (v.empty())
+            return nullptr;
+        const std::string &s = m_ig.source(v);
+        if (const auto it = m_folded.find(s); it != m_folded.end())
+            return &it->second;
+        return m_ig.initializer(s);
+    }
+
+    std::optional<std::vector<int64_t>> intsOf(const std::string &v) const
+    {
+        const Tensor *t = known(v);
+        if (!t)
+            return std::nullopt;
+        if (t->dtype() == DType::Int64)
+            return std::vector<int64_t>(t->dataAs<int64_t>(), t->dataAs<int64_t>() + t->numel());
+        if (t->dtype() == DType::Int32)
+            return std::vector<int64_t>(t->dataAs<int32_t>(), t->dataAs<int32_t>() + t->numel());
+        return std::nullopt;
+    }
+
+    // An integer operand from input `i` or, in its older attribute form, attribute `attr`.
+    std::optional<std::vector<int64_t>> operand(const Node &n, size_t i, const std::string &attr) const
+    {
+        if (n.inputs.size() > i && !n.inputs[i].empty())
+            return intsOf(n.inputs[i]);
+        if (n.hasAttribute(attr))
+            return n.attrInts(attr, {});
+        return std::vector<int64_t>{};
+    }
+
+    DType typeOf(const std::string &v) const
+    {
+        const std::string &s = m_ig.source(v);
+        if (const auto it = m_types.find(s); it != m_types.end())
+            return it->second;
+        if (const Tensor *t = known(s))
+            return t->dtype();
+        return DType::Float32;
+    }
+
+    void inferTypes(const Node &n)
+    {
+        std::vector<DType> in;
+        for (const auto &i : n.inputs)
+            in.push_back(i.empty() ? DType::Float32 : typeOf(i));
+        try {
+            const auto out = kernelFor(n.opType, DeviceType::Cpu, n).outputTypes(n, in);
+            for (size_t k = 0; k < out.size() && k < n.outputs.size(); ++k)
+                m_types[n.outputs[k]] = out[k];
+        } catch (const Error &) {
+        }
+    }
+
+    // Shape arithmetic on constants (PyTorch's Shape → Gather → Concat → Reshape) is computed
+    // here and written as constants. Nodes reading a model's float tensors are never folded, so
+    // every weight stays a parameter.
+    bool fold(const Node &n)
+    {
+        if (isRandom(n.opType))
+            return false;
+        const OpKernel &k = kernelFor(n.opType, DeviceType::Cpu, n);
+        std::vector<Shape> shapes;
+        std::vector<const Tensor *> values;
+        bool all = true, staticShapes = true, weights = false;
+        for (const auto &i : n.inputs) {
+            if (i.empty()) {
+                shapes.emplace_back();
+                values.push_back(nullptr);
+                continue;
+            }
+            shapes.push_back(shapeOf(i));
+            staticShapes = staticShapes && isStatic(shapes.back());
+            const Tensor *t = known(i);
+            values.push_back(t);
+            all = all && t;
+            const Tensor *w = m_ig.initializer(i);
+            weights = weights || (w && w->dtype() == DType::Float32);
+        }
+        std::vector<Tensor> out;
+        if (staticShapes)
+            if (auto v = k.valueFromShapes(n, shapes))
+                out.push_back(std::move(*v));
+        if (out.empty() && all && !weights) {
+            int64_t total = 0;
+            for (const auto &o : n.outputs)
+                if (!o.empty() && m_ig.shapes.count(o))
+                    total += shapeNumel(m_ig.shapes.at(o));
+            if (total > (1 << 16))
+                return false;
+            out = evaluateNode(n, values);
+        }
+        if (out.empty())
+            return false;
+        for (size_t i = 0; i < out.size() && i < n.outputs.size(); ++i)
+            if (!n.outputs[i].empty() && out[i].defined())
+                m_folded[n.outputs[i]] = std::move(out[i]);
+        return true;
+    }
+
+    // The MindIR name of an engine value; initializers become graph parameters on first use,
+    // folded values Constant tensors.
     std::string value(const std::string &engineName)
     {
         const std::string &name = m_ig.source(engineName);
         if (const auto it = m_names.find(name); it != m_names.end())
             return it->second;
+        if (const auto it = m_folded.find(name); it != m_folded.end())
+            return m_names[name] = constantTensor(it->second);
         if (const auto it = m_g.initializers.find(name); it != m_g.initializers.end()) {
             const Tensor &w = it->second;
             auto *p = m_graph->add_parameter();
@@ -165,7 +360,9 @@ private:
         throw Error("MindIR export: value \"" + name + "\" has no producer."); // validate() rules this out
     }
 
-    ::mind_ir::PrimitiveProto &primitive(const std::string &opType, const std::vector<std::string> &inputNames)
+    // ---- nodes ------------------------------------------------------------------------------
+
+    Prim &primitive(const std::string &opType, const std::vector<std::string> &inputNames)
     {
         auto *p = m_model.add_primitives();
         p->set_name(opType + ":" + std::to_string(++m_id));
@@ -176,24 +373,25 @@ private:
     }
 
     // A CNode calling `prim` on `inputs`, with the output abstract; returns its name.
-    std::string cnode(const ::mind_ir::PrimitiveProto &prim, const std::vector<std::string> &inputs, const std::string &debugName,
-                      const std::vector<Shape> &outputShapes)
+    std::string cnode(const Prim &prim, const std::vector<std::string> &inputs, const std::vector<Shape> &outputShapes,
+                      const std::vector<DType> &types = {})
     {
         auto *n = m_graph->add_node();
         for (const auto &i : inputs)
             n->add_input(i);
-        const std::string name = prefixed(debugName + ":" + std::to_string(++m_id));
+        const std::string name = prefixed(m_debug + ":" + std::to_string(++m_id));
         n->add_output(name);
         n->set_name(name);
         n->set_op_type("REF::" + prim.name());
         A *shape = n->add_attribute();
         shape->set_name("shape");
+        auto type = [&](size_t i) { return i < types.size() ? types[i] : types.empty() ? DType::Float32 : types.back(); };
         if (outputShapes.size() == 1) {
-            fillShape(*shape, outputShapes[0], DType::Float32);
+            fillShape(*shape, outputShapes[0], type(0));
         } else {
             shape->set_type(A::TUPLE);
-            for (const auto &s : outputShapes)
-                fillShape(*shape->add_values(), s, DType::Float32);
+            for (size_t i = 0; i < outputShapes.size(); ++i)
+                fillShape(*shape->add_values(), outputShapes[i], type(i));
         }
         n->set_domain("Default/" + m_scope + "/" + prim.op_type() + "-op" + std::to_string(m_opIndex++));
         return name;
@@ -227,94 +425,245 @@ private:
         });
     }
 
-    const Shape &shapeOf(const std::string &v) const { return m_ig.shape(v); }
-
-    // int64 values of an initializer input (Reshape's shape), or nullopt.
-    std::optional<std::vector<int64_t>> intsOf(const std::string &v) const
+    std::string constantTensor(const Tensor &t)
     {
-        const Tensor *t = m_ig.initializer(v);
-        if (!t || t->dtype() != DType::Int64)
-            return std::nullopt;
-        return std::vector<int64_t>(t->dataAs<int64_t>(), t->dataAs<int64_t>() + t->numel());
+        return constant([&](A &a) {
+            a.set_type(A::TENSORS);
+            auto *x = a.add_tensors();
+            for (int64_t d : t.shape())
+                x->add_dims(d);
+            x->set_data_type(onnxElementNumber(t.dtype()));
+            x->set_name("value0");
+            x->set_raw_data(static_cast<const char *>(t.raw()), t.byteSize());
+        });
     }
 
+    std::string scalarConst(float v) { return constantTensor(Tensor::full({}, v)); }
+    std::string indexConst(int64_t v) { return constantTensor(Tensor::fromInt64({}, {v})); }
 
+    const Shape &shapeOf(const std::string &v) const { return m_ig.shape(v); }
 
+    // One-output primitive with input names `names` on `inputs`.
+    std::string call(const std::string &op, const std::vector<std::string> &names, const std::vector<std::string> &inputs,
+                     const Shape &shape, DType type = DType::Float32)
+    {
+        return cnode(primitive(op, names), inputs, {shape}, {type});
+    }
+    std::string unary(const std::string &op, const std::string &x, const Shape &s) { return call(op, {"x"}, {x}, s); }
+    std::string binary(const std::string &op, const std::string &x, const std::string &y, const Shape &s)
+    {
+        return call(op, {"x", "y"}, {x, y}, s);
+    }
+
+    // x · yᵀ (2-D), optionally + bias along axis 1: what nn.Dense compiles to.
+    std::string dense(const std::string &x, const std::string &w, const std::string &bias, const Shape &s)
+    {
+        auto &mm = primitive("MatMul", {"x1", "x2"});
+        boolAttr(mm, "transpose_a", false);
+        boolAttr(mm, "transpose_b", true);
+        boolAttr(mm, "transpose_x1", false);
+        boolAttr(mm, "transpose_x2", true);
+        std::string r = cnode(mm, {x, w}, {s});
+        if (!bias.empty())
+            r = biasAdd(r, bias, s);
+        return r;
+    }
+
+    std::string biasAdd(const std::string &x, const std::string &b, const Shape &s)
+    {
+        auto &ba = primitive("BiasAdd", {"x", "b"});
+        stringAttr(ba, "format", "NCHW");
+        stringAttr(ba, "data_format", "NCHW");
+        return cnode(ba, {x, b}, {s});
+    }
+
+    // x[..., begin:end:stride] per axis; axes whose entry in `full` is true are taken whole
+    // (begin_mask / end_mask bits), so a dynamic batch needs no bound.
+    std::string stridedSlice(const std::string &x, std::vector<int64_t> begin, std::vector<int64_t> end, std::vector<int64_t> strides,
+                             int64_t beginMask, int64_t endMask, const Shape &s, DType type = DType::Float32)
+    {
+        auto &p = primitive("StridedSlice", {"x", "begin", "end", "strides"});
+        intAttr(p, "begin_mask", beginMask);
+        intAttr(p, "end_mask", endMask);
+        intAttr(p, "ellipsis_mask", 0);
+        intAttr(p, "new_axis_mask", 0);
+        intAttr(p, "shrink_axis_mask", 0);
+        return cnode(p, {x, constantTuple(begin), constantTuple(end), constantTuple(strides)}, {s}, {type});
+    }
+
+    std::string gather(const std::string &x, const std::string &indices, int64_t axis, const Shape &s, DType type = DType::Float32)
+    {
+        auto &p = primitive("Gather", {"input_params", "input_indices", "axis"});
+        intAttr(p, "batch_dims", 0);
+        return cnode(p, {x, indices, constantInt(axis)}, {s}, {type});
+    }
+
+    std::string expandDims(const std::string &x, int64_t axis, const Shape &s, DType type = DType::Float32)
+    {
+        return cnode(primitive("ExpandDims", {"x", "axis"}), {x, constantInt(axis)}, {s}, {type});
+    }
+
+    std::string concat(const std::vector<std::string> &parts, const std::vector<Shape> &shapes, int64_t axis, const Shape &s,
+                       DType type = DType::Float32)
+    {
+        const std::string tuple = cnode(primitive("MakeTuple", {}), parts, shapes, {type});
+        auto &cat = primitive("Concat", {"x"});
+        intAttr(cat, "axis", axis);
+        return cnode(cat, {tuple}, {s}, {type});
+    }
+
+    std::string reshape(const std::string &x, const std::vector<int64_t> &shape, const Shape &s, DType type = DType::Float32)
+    {
+        return cnode(primitive("Reshape", {"tensor", "shape"}), {x, constantTuple(shape)}, {s}, {type});
+    }
+
+    std::string reduce(const std::string &op, const std::string &x, const std::vector<int64_t> &axes, bool keep, const Shape &s,
+                       DType type = DType::Float32)
+    {
+        auto &p = primitive(op, {"input_x", "axis"});
+        boolAttr(p, "keep_dims", keep);
+        return cnode(p, {x, constantTuple(axes)}, {s}, {type});
+    }
+
+    // A Reshape target written as a tuple: at most one free (-1) dimension.
+    static bool reshapeable(const Shape &s) { return std::count(s.begin(), s.end(), int64_t(-1)) <= 1; }
 
     void emit(const Node &n)
     {
         m_scope = n.name + "-" + n.opType;
+        m_debug = n.name;
+        if (n.opType == "LSTM" || n.opType == "GRU" || n.opType == "RNN")
+            return rnn(n); // Y may be omitted
         const std::string &out = n.outputs.at(0);
         const Shape &y = shapeOf(out);
+        const DType yt = typeOf(out);
         std::string result;
         auto in = [&](size_t i) { return value(n.inputs.at(i)); };
+        auto has = [&](size_t i) { return n.inputs.size() > i && !n.inputs[i].empty(); };
         const std::string &op = n.opType;
-        if (op == "Gemm") {
+        for (size_t i = 0; i < n.inputs.size(); ++i)
+            if (has(i) && m_names.count(m_ig.source(n.inputs[i])) && m_names.at(m_ig.source(n.inputs[i])) == "?")
+                return; // an input already refused: that node is named
+        const size_t rank = has(0) ? shapeOf(n.inputs[0]).size() : 0;
+
+        if (const auto u = unaryOps().find(op); u != unaryOps().end()) {
+            result = cnode(primitive(u->second, {"x"}), {in(0)}, {y}, {yt});
+        } else if (const auto b = binaryOps().find(op); b != binaryOps().end()) {
+            if (op == "Div" && typeOf(n.inputs[0]) != DType::Float32)
+                return refuse(n, "integer division truncates in ONNX; MindSpore's RealDiv is float division");
+            if ((op == "Sum" || op == "Max" || op == "Min") && n.inputs.size() == 1) {
+                m_names[out] = in(0);
+                return;
+            }
+            result = in(0);
+            for (size_t i = 1; i < n.inputs.size(); ++i)
+                result = cnode(primitive(b->second, {"x", "y"}), {result, in(i)}, {y}, {yt});
+        } else if (op == "Gemm") {
             if (n.attrFloat("alpha", 1.0f) != 1.0f || n.attrFloat("beta", 1.0f) != 1.0f)
-                return void(fail(n, "alpha/beta other than 1 have no MindIR equivalent"));
+                return refuse(n, "alpha/beta other than 1 have no MindIR equivalent");
             auto &mm = primitive("MatMul", {"x1", "x2"});
             const bool ta = n.attrInt("transA", 0) != 0, tb = n.attrInt("transB", 0) != 0;
             boolAttr(mm, "transpose_a", ta);
             boolAttr(mm, "transpose_b", tb);
             boolAttr(mm, "transpose_x1", ta);
             boolAttr(mm, "transpose_x2", tb);
-            result = cnode(mm, {in(0), in(1)}, n.name, {y});
-            if (n.inputs.size() > 2 && !n.inputs[2].empty()) {
+            result = cnode(mm, {in(0), in(1)}, {y});
+            if (has(2)) {
                 const Shape &c = shapeOf(n.inputs[2]);
-                if (c.size() == 1 && c[0] == y[1]) {
-                    auto &ba = primitive("BiasAdd", {"x", "b"});
-                    stringAttr(ba, "format", "NCHW");
-                    stringAttr(ba, "data_format", "NCHW");
-                    result = cnode(ba, {result, in(2)}, n.name, {y});
-                } else {
-                    result = cnode(primitive("Add", {"x", "y"}), {result, in(2)}, n.name, {y});
-                }
+                if (c.size() == 1 && c[0] == y[1])
+                    result = biasAdd(result, in(2), y);
+                else
+                    result = binary("Add", result, in(2), y);
             }
         } else if (op == "MatMul") {
-            if (shapeOf(n.inputs[0]).size() != 2 || shapeOf(n.inputs[1]).size() != 2)
-                return void(fail(n, "only 2-D MatMul maps to MindSpore's MatMul"));
-            auto &mm = primitive("MatMul", {"x1", "x2"});
-            for (const char *a : {"transpose_a", "transpose_b", "transpose_x1", "transpose_x2"})
-                boolAttr(mm, a, false);
-            result = cnode(mm, {in(0), in(1)}, n.name, {y});
+            const Shape &a = shapeOf(n.inputs[0]), &w = shapeOf(n.inputs[1]);
+            if (a.size() == 2 && w.size() == 2) {
+                auto &mm = primitive("MatMul", {"x1", "x2"});
+                for (const char *t : {"transpose_a", "transpose_b", "transpose_x1", "transpose_x2"})
+                    boolAttr(mm, t, false);
+                result = cnode(mm, {in(0), in(1)}, {y});
+            } else if (a.size() == w.size() && a.size() >= 3 && std::equal(a.begin(), a.end() - 2, w.begin())) {
+                auto &mm = primitive("BatchMatMul", {"x1", "x2"});
+                boolAttr(mm, "transpose_a", false);
+                boolAttr(mm, "transpose_b", false);
+                result = cnode(mm, {in(0), in(1)}, {y});
+            } else if (a.size() >= 3 && w.size() == 2 && reshapeable(y)) {
+                // [..., K] × [K, N]: rows flattened, one MatMul, the leading dimensions restored.
+                const Shape flat{-1, a.back()}, flatOut{-1, w.back()};
+                auto &mm = primitive("MatMul", {"x1", "x2"});
+                for (const char *t : {"transpose_a", "transpose_b", "transpose_x1", "transpose_x2"})
+                    boolAttr(mm, t, false);
+                const std::string rows = reshape(in(0), {-1, a.back()}, flat);
+                result = reshape(cnode(mm, {rows, in(1)}, {flatOut}), std::vector<int64_t>(y.begin(), y.end()), y);
+            } else {
+                return refuse(n, "broadcasting MatMul of shapes " + shapeToString(a) + " and " + shapeToString(w)
+                                     + " has no MindSpore primitive (MatMul is 2-D, BatchMatMul needs equal batch dimensions)");
+            }
         } else if (op == "Conv") {
-            std::vector<int64_t> k, s, p, d;
-            if (!window2d(n, k, s, p, d))
-                return;
-            const Tensor *w = m_ig.initializer(n.inputs.at(1));
-            if (!w)
-                return void(fail(n, "the weight must be a parameter"));
+            Window2d w;
+            if (const std::string p = netwright::window2d(n, m_ig, w); !p.empty())
+                return refuse(n, p);
+            const Tensor *wt = m_ig.initializer(n.inputs.at(1));
+            if (!wt)
+                return refuse(n, "the weight must be a parameter");
             auto &conv = primitive("Conv2D", {"x", "w"});
-            tupleAttr(conv, "kernel_size", k);
+            tupleAttr(conv, "kernel_size", w.kernel);
             intAttr(conv, "mode", 1);
-            intAttr(conv, "out_channel", w->shape()[0]);
+            intAttr(conv, "out_channel", wt->shape()[0]);
             stringAttr(conv, "pad_mode", "pad");
-            tupleAttr(conv, "pad", p); // (t,b,l,r)
-            tupleAttr(conv, "pad_list", p);
-            tupleAttr(conv, "stride", {1, 1, s[0], s[1]});
-            tupleAttr(conv, "dilation", {1, 1, d[0], d[1]});
+            tupleAttr(conv, "pad", w.pads); // (t,b,l,r)
+            tupleAttr(conv, "pad_list", w.pads);
+            tupleAttr(conv, "stride", {1, 1, w.strides[0], w.strides[1]});
+            tupleAttr(conv, "dilation", {1, 1, w.dilations[0], w.dilations[1]});
             intAttr(conv, "group", n.attrInt("group", 1));
             intAttr(conv, "groups", n.attrInt("group", 1));
             stringAttr(conv, "format", "NCHW");
-            result = cnode(conv, {in(0), in(1)}, n.name, {y});
-            if (n.inputs.size() > 2 && !n.inputs[2].empty()) {
-                auto &ba = primitive("BiasAdd", {"x", "b"});
-                stringAttr(ba, "format", "NCHW");
-                stringAttr(ba, "data_format", "NCHW");
-                result = cnode(ba, {result, in(2)}, n.name, {y});
-            }
+            result = cnode(conv, {in(0), in(1)}, {y});
+            if (has(2))
+                result = biasAdd(result, in(2), y);
+        } else if (op == "ConvTranspose") {
+            Window2d w;
+            if (const std::string p = netwright::window2d(n, m_ig, w); !p.empty())
+                return refuse(n, p);
+            const Tensor *wt = m_ig.initializer(n.inputs.at(1));
+            if (!wt)
+                return refuse(n, "the weight must be a parameter");
+            if (!isStatic(y))
+                return refuse(n, "Conv2DBackpropInput takes the output size as a constant; export with a fixed batch");
+            // Conv2DBackpropInput is the gradient of the Conv2D whose input is this node's output:
+            // its weight layout [C_in, C_out/group, kh, kw] is ConvTranspose's, and input_size
+            // (the output shape) fixes output_padding.
+            const int64_t group = n.attrInt("group", 1);
+            auto &ct = primitive("Conv2DBackpropInput", {"out_backprop", "filter", "input_sizes"});
+            tupleAttr(ct, "kernel_size", w.kernel);
+            intAttr(ct, "mode", 1);
+            intAttr(ct, "out_channel", wt->shape()[1] * group);
+            stringAttr(ct, "pad_mode", "pad");
+            tupleAttr(ct, "pad", w.pads);
+            tupleAttr(ct, "pad_list", w.pads);
+            tupleAttr(ct, "stride", {1, 1, w.strides[0], w.strides[1]});
+            tupleAttr(ct, "dilation", {1, 1, w.dilations[0], w.dilations[1]});
+            intAttr(ct, "group", group);
+            intAttr(ct, "groups", group);
+            stringAttr(ct, "format", "NCHW");
+            result = cnode(ct, {in(0), in(1), constantTuple(std::vector<int64_t>(y.begin(), y.end()))}, {y});
+            if (has(2))
+                result = biasAdd(result, in(2), y);
         } else if (op == "MaxPool" || op == "AveragePool") {
-            std::vector<int64_t> k, s, p, d;
-            if (!window2d(n, k, s, p, d))
-                return;
-            if (d != std::vector<int64_t>{1, 1})
-                return void(fail(n, "dilated pooling has no MindIR equivalent"));
+            Window2d w;
+            if (const std::string p = netwright::window2d(n, m_ig, w); !p.empty())
+                return refuse(n, p);
+            if (n.outputs.size() > 1 && !n.outputs[1].empty() && m_used.count(n.outputs[1]))
+                return refuse(n, "the argmax output is not exported");
+            const auto &k = w.kernel, &s = w.strides, &p = w.pads;
+            if (w.dilations != std::vector<int64_t>{1, 1})
+                return refuse(n, "dilated pooling has no MindIR equivalent");
             const bool padded = p != std::vector<int64_t>{0, 0, 0, 0};
-            const bool ceilMode = n.attrInt("ceil_mode", 0) != 0; // MaxPool only (window2d)
+            const bool ceilMode = n.attrInt("ceil_mode", 0) != 0;
             if (padded && op == "AveragePool")
-                return void(fail(n, "MindSpore's AvgPool pads only as SAME/VALID; this node has explicit pads " + formatInts(p)));
+                return refuse(n, "MindSpore's AvgPool pads only as SAME/VALID; explicit pads are not exported");
             if (padded && (p[0] != p[1] || p[2] != p[3]))
-                return void(fail(n, "asymmetric pads " + formatInts(p) + " have no MindIR max-pooling equivalent"));
+                return refuse(n, "asymmetric pads have no MindIR max-pooling equivalent");
             if (padded || ceilMode) {
                 // Explicit symmetric padding or ceil_mode (squeezenet's pooling): MaxPoolWithArgmaxV2
                 // (what ops.max_pool2d compiles to), whose first output is the pooled tensor.
@@ -325,95 +674,479 @@ private:
                 tupleAttr(mp, "dilation", {1, 1, 1, 1});
                 boolAttr(mp, "ceil_mode", ceilMode);
                 intAttr(mp, "argmax_type", 35); // mindspore.int64
-                const std::string both = cnode(mp, {in(0)}, n.name, {y, y});
-                result = cnode(primitive("TupleGetItem", {"input", "index"}), {both, constantInt(0)}, n.name, {y});
+                const std::string both = cnode(mp, {in(0)}, {y, y}, {DType::Float32, DType::Int64});
+                result = cnode(primitive("TupleGetItem", {"input", "index"}), {both, constantInt(0)}, {y});
             } else {
                 auto &pool = primitive(op == "MaxPool" ? "MaxPool" : "AvgPool", {"x"});
                 tupleAttr(pool, "kernel_size", {1, 1, k[0], k[1]});
                 tupleAttr(pool, "strides", {1, 1, s[0], s[1]});
                 stringAttr(pool, "pad_mode", "VALID");
                 stringAttr(pool, "format", "NCHW");
-                result = cnode(pool, {in(0)}, n.name, {y});
+                result = cnode(pool, {in(0)}, {y});
             }
-        } else if (op == "GlobalAveragePool") {
-            auto &rm = primitive("ReduceMean", {"input_x", "axis"});
-            boolAttr(rm, "keep_dims", true);
-            result = cnode(rm, {in(0), constantTuple({2, 3})}, n.name, {y});
+        } else if (op == "GlobalAveragePool" || op == "GlobalMaxPool") {
+            std::vector<int64_t> axes;
+            for (size_t i = 2; i < rank; ++i)
+                axes.push_back(static_cast<int64_t>(i));
+            result = reduce(op == "GlobalAveragePool" ? "ReduceMean" : "ReduceMax", in(0), axes, true, y);
+        } else if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax" || op == "ReduceMin" || op == "ReduceProd") {
+            const auto axes = operand(n, 1, "axes");
+            if (!axes)
+                return refuse(n, "the axes must be constants");
+            std::vector<int64_t> a;
+            for (int64_t x : *axes)
+                a.push_back(normAxis(x, rank));
+            if (a.empty() && n.attrInt("noop_with_empty_axes", 0) != 0) {
+                m_names[out] = in(0);
+                return;
+            }
+            if (a.empty())
+                for (size_t i = 0; i < rank; ++i)
+                    a.push_back(static_cast<int64_t>(i));
+            result = reduce(op, in(0), a, n.attrInt("keepdims", 1) != 0, y, yt);
         } else if (op == "BatchNormalization") {
-            if (shapeOf(n.inputs[0]).size() != 4 && shapeOf(n.inputs[0]).size() != 2)
-                return void(fail(n, "MindSpore's BatchNorm takes 2-D or 4-D input"));
+            if (rank != 4 && rank != 2)
+                return refuse(n, "MindSpore's BatchNorm takes 2-D or 4-D input");
             auto &bn = primitive("BatchNorm", {"x", "scale", "offset", "mean", "variance"});
-            boolAttr(bn, "is_training", false);
+            // ONNX's training_mode=1 normalises with the batch's statistics, as is_training does.
+            boolAttr(bn, "is_training", n.attrInt("training_mode", 0) != 0);
             floatAttr(bn, "epsilon", n.attrFloat("epsilon", 1e-5f));
             floatAttr(bn, "momentum", 1.0f - n.attrFloat("momentum", 0.9f)); // MindSpore weighs the batch statistics
             stringAttr(bn, "format", "NCHW");
             const Shape c{shapeOf(n.inputs[1])};
-            const std::string all = cnode(bn, {in(0), in(1), in(2), in(3), in(4)}, n.name, {y, c, c, c, c});
-            result = cnode(primitive("TupleGetItem", {"input", "index"}), {all, constantInt(0)}, n.name, {y});
-        } else if (op == "Relu" || op == "Sigmoid" || op == "Tanh") {
-            result = cnode(primitive(op == "Relu" ? "ReLU" : op, {"x"}), {in(0)}, n.name, {y});
-        } else if (op == "LeakyRelu") {
-            return void(fail(n, "MindSpore has no LeakyReLU primitive (nn.LeakyReLU compiles to Maximum)"));
+            const std::string all = cnode(bn, {in(0), in(1), in(2), in(3), in(4)}, {y, c, c, c, c});
+            result = cnode(primitive("TupleGetItem", {"input", "index"}), {all, constantInt(0)}, {y});
+        } else if (op == "LayerNormalization") {
+            for (size_t k = 1; k < n.outputs.size(); ++k)
+                if (!n.outputs[k].empty() && m_used.count(n.outputs[k]))
+                    return refuse(n, "the mean and inverse-deviation outputs are not exported");
+            if (!has(2))
+                return refuse(n, "MindSpore's LayerNorm needs a bias (beta) input");
+            if (n.attrInt("stash_type", 1) != 1)
+                return refuse(n, "stash_type other than float32 is not exported");
+            const int64_t axis = normAxis(n.attrInt("axis", -1), rank);
+            auto &ln = primitive("LayerNorm", {"input_x", "gamma", "beta"});
+            intAttr(ln, "begin_norm_axis", axis);
+            intAttr(ln, "begin_params_axis", axis);
+            floatAttr(ln, "epsilon", n.attrFloat("epsilon", 1e-5f));
+            Shape stat(y);
+            for (size_t i = static_cast<size_t>(axis); i < stat.size(); ++i)
+                stat[i] = 1;
+            const std::string all = cnode(ln, {in(0), in(1), in(2)}, {y, stat, stat});
+            result = cnode(primitive("TupleGetItem", {"input", "index"}), {all, constantInt(0)}, {y});
         } else if (op == "Clip") {
-            const auto lo = n.inputs.size() > 1 ? scalarOf(n.inputs[1]) : std::nullopt;
-            const auto hi = n.inputs.size() > 2 ? scalarOf(n.inputs[2]) : std::nullopt;
-            if (lo == 0.0f && hi == 6.0f)
-                result = cnode(primitive("ReLU6", {"x"}), {in(0)}, n.name, {y});
-            else if (lo == 0.0f && !hi && (n.inputs.size() < 3 || n.inputs[2].empty()))
-                result = cnode(primitive("ReLU", {"x"}), {in(0)}, n.name, {y});
-            else
-                return void(fail(n, "only Clip(0, 6) (ReLU6) and Clip(0, ∞) (ReLU) map to MindSpore primitives"));
+            const auto lo = has(1) ? scalarOf(n.inputs[1]) : n.hasAttribute("min") ? std::optional<float>(n.attrFloat("min", 0)) : std::nullopt;
+            const auto hi = has(2) ? scalarOf(n.inputs[2]) : n.hasAttribute("max") ? std::optional<float>(n.attrFloat("max", 0)) : std::nullopt;
+            if ((has(1) && !lo) || (has(2) && !hi))
+                return refuse(n, "the bounds must be float32 constants");
+            if (lo == 0.0f && hi == 6.0f) {
+                result = unary("ReLU6", in(0), y);
+            } else if (lo == 0.0f && !hi) {
+                result = unary("ReLU", in(0), y);
+            } else {
+                result = in(0);
+                if (lo)
+                    result = binary("Maximum", result, scalarConst(*lo), y);
+                if (hi)
+                    result = binary("Minimum", result, scalarConst(*hi), y);
+            }
         } else if (op == "Softmax") {
             auto &sm = primitive("Softmax", {"x"});
             tupleAttr(sm, "axis", {n.attrInt("axis", -1)});
-            result = cnode(sm, {in(0)}, n.name, {y});
+            result = cnode(sm, {in(0)}, {y});
         } else if (op == "LogSoftmax") {
             auto &sm = primitive("LogSoftmax", {"logits"});
             intAttr(sm, "axis", n.attrInt("axis", -1));
-            result = cnode(sm, {in(0)}, n.name, {y});
+            result = cnode(sm, {in(0)}, {y});
+        } else if (op == "HardSigmoid") {
+            const float alpha = n.attrFloat("alpha", 0.2f), beta = n.attrFloat("beta", 0.5f);
+            if (alpha == 1.0f / 6.0f && beta == 0.5f) {
+                result = unary("HSigmoid", in(0), y); // relu6(x + 3) / 6
+            } else {
+                // max(0, min(1, alpha·x + beta)), as written
+                const std::string t = binary("Add", binary("Mul", in(0), scalarConst(alpha), y), scalarConst(beta), y);
+                result = binary("Maximum", binary("Minimum", t, scalarConst(1.0f), y), scalarConst(0.0f), y);
+            }
+        } else if (op == "LeakyRelu") {
+            // MindSpore's nn.LeakyReLU computes max(x, αx) (min for α > 1): the same values.
+            const float alpha = n.attrFloat("alpha", 0.01f);
+            if (alpha < 0)
+                return refuse(n, "a negative slope has no max/min form");
+            result = binary(alpha <= 1 ? "Maximum" : "Minimum", in(0), binary("Mul", in(0), scalarConst(alpha), y), y);
+        } else if (op == "Elu") {
+            auto &p = primitive("Elu", {"x"});
+            floatAttr(p, "alpha", n.attrFloat("alpha", 1.0f));
+            result = cnode(p, {in(0)}, {y});
+        } else if (op == "Celu") {
+            auto &p = primitive("CeLU", {"x"});
+            floatAttr(p, "alpha", n.attrFloat("alpha", 1.0f));
+            result = cnode(p, {in(0)}, {y});
+        } else if (op == "Selu") {
+            if (std::abs(n.attrFloat("alpha", 1.67326319217681884765625f) - 1.67326319217681884765625f) > 1e-6f
+                || std::abs(n.attrFloat("gamma", 1.05070102214813232421875f) - 1.05070102214813232421875f) > 1e-6f)
+                return refuse(n, "MindSpore's SeLU has fixed alpha and gamma");
+            result = unary("SeLU", in(0), y);
+        } else if (op == "Gelu") {
+            // 0.5·x·(1 + erf(x/√2)) as written (MindSpore's GeLU primitive is approximated on some
+            // backends); the tanh form likewise.
+            if (n.attrString("approximate", "none") != "none")
+                return refuse(n, "the tanh approximation is not exported");
+            const std::string e = unary("Erf", binary("Mul", in(0), scalarConst(0.70710678118654752f), y), y);
+            result = binary("Mul", binary("Mul", in(0), binary("Add", e, scalarConst(1.0f), y), y), scalarConst(0.5f), y);
+        } else if (op == "PRelu") {
+            const Shape &slope = shapeOf(n.inputs[1]);
+            const int64_t count = shapeNumel(slope);
+            const bool perChannel = rank >= 2 && !slope.empty() && slope[0] == shapeOf(n.inputs[0])[1] && count == slope[0]
+                                    && (slope.size() + 1 == rank || (rank == 2 && slope.size() == 1));
+            if (count != 1 && !perChannel)
+                return refuse(n, "only a slope per channel (or one slope) maps to PReLU");
+            result = call("PReLU", {"x", "weight"}, {in(0), reshape(in(1), {count}, {count})}, y);
         } else if (op == "Flatten") {
-            if (n.attrInt("axis", 1) != 1)
-                return void(fail(n, "MindSpore's Flatten keeps axis 0 only (axis 1)"));
-            result = cnode(primitive("Flatten", {"input_x"}), {in(0)}, n.name, {y});
+            const int64_t axis = normAxis(n.attrInt("axis", 1), rank);
+            if (axis == 1)
+                result = cnode(primitive("Flatten", {"input_x"}), {in(0)}, {y}, {yt});
+            else if (reshapeable(y))
+                result = reshape(in(0), std::vector<int64_t>(y.begin(), y.end()), y, yt);
+            else
+                return refuse(n, "the flattened shape has more than one free dimension");
         } else if (op == "Reshape") {
             const auto target = intsOf(n.inputs.at(1));
             if (!target)
-                return void(fail(n, "the target shape must be a constant"));
+                return refuse(n, "the target shape must be a constant (export with a fixed batch)");
             std::vector<int64_t> shape = *target;
             const Shape &x = shapeOf(n.inputs[0]);
             for (size_t i = 0; i < shape.size(); ++i)
                 if (shape[i] == 0 && n.attrInt("allowzero", 0) == 0 && i < x.size())
                     shape[i] = x[i] < 0 ? -1 : x[i]; // ONNX's "copy this dimension"
-            result = cnode(primitive("Reshape", {"tensor", "shape"}), {in(0), constantTuple(shape)}, n.name, {y});
-        } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "Div") {
-            result = cnode(primitive(op == "Div" ? "RealDiv" : op, {"x", "y"}), {in(0), in(1)}, n.name, {y});
+            if (std::count(shape.begin(), shape.end(), int64_t(-1)) > 1) {
+                if (!reshapeable(y))
+                    return refuse(n, "the target shape has more than one free dimension");
+                shape.assign(y.begin(), y.end());
+            }
+            result = reshape(in(0), shape, y, yt);
+        } else if (op == "Squeeze" || op == "Unsqueeze") {
+            const auto axes = operand(n, 1, "axes");
+            if (!axes)
+                return refuse(n, "the axes must be constants");
+            std::vector<int64_t> a;
+            const size_t r = op == "Squeeze" ? rank : y.size();
+            for (int64_t x : *axes)
+                a.push_back(normAxis(x, r));
+            std::sort(a.begin(), a.end());
+            if (op == "Squeeze") {
+                if (a.empty()) {
+                    const Shape &x = shapeOf(n.inputs[0]);
+                    for (size_t i = 0; i < x.size(); ++i) {
+                        if (x[i] < 0)
+                            return refuse(n, "squeezing every unit axis of a shape with a free dimension");
+                        if (x[i] == 1)
+                            a.push_back(static_cast<int64_t>(i));
+                    }
+                }
+                auto &p = primitive("Squeeze", {"x"});
+                tupleAttr(p, "axis", a);
+                result = cnode(p, {in(0)}, {y}, {yt});
+            } else {
+                result = in(0);
+                Shape s = shapeOf(n.inputs[0]);
+                for (int64_t ax : a) {
+                    s.insert(s.begin() + ax, 1);
+                    result = expandDims(result, ax, s, yt);
+                }
+            }
         } else if (op == "Transpose") {
             std::vector<int64_t> perm = n.attrInts("perm", {});
             if (perm.empty())
-                for (int64_t i = static_cast<int64_t>(shapeOf(n.inputs[0]).size()) - 1; i >= 0; --i)
+                for (int64_t i = static_cast<int64_t>(rank) - 1; i >= 0; --i)
                     perm.push_back(i);
-            result = cnode(primitive("Transpose", {"x", "perm"}), {in(0), constantTuple(perm)}, n.name, {y});
+            result = cnode(primitive("Transpose", {"x", "perm"}), {in(0), constantTuple(perm)}, {y}, {yt});
         } else if (op == "Concat") {
             std::vector<std::string> parts;
             std::vector<Shape> partShapes;
             for (size_t i = 0; i < n.inputs.size(); ++i) {
+                if (!has(i) || shapeNumel(shapeOf(n.inputs[i])) == 0)
+                    continue;
                 parts.push_back(in(i));
                 partShapes.push_back(shapeOf(n.inputs[i]));
             }
-            const std::string tuple = cnode(primitive("MakeTuple", {}), parts, n.name, partShapes);
-            auto &cat = primitive("Concat", {"x"});
-            intAttr(cat, "axis", n.attrInt("axis", 0));
-            result = cnode(cat, {tuple}, n.name, {y});
+            result = concat(parts, partShapes, normAxis(n.attrInt("axis", 0), rank), y, yt);
+        } else if (op == "Split") {
+            const int64_t axis = normAxis(n.attrInt("axis", 0), rank);
+            std::vector<int64_t> sizes;
+            std::vector<Shape> shapes;
+            for (const auto &o : n.outputs) {
+                shapes.push_back(shapeOf(o));
+                sizes.push_back(shapes.back()[static_cast<size_t>(axis)]);
+            }
+            if (std::any_of(sizes.begin(), sizes.end(), [](int64_t s) { return s < 0; }))
+                return refuse(n, "splitting a free dimension");
+            const bool equal = std::all_of(sizes.begin(), sizes.end(), [&](int64_t s) { return s == sizes[0]; });
+            auto &p = primitive(equal ? "Split" : "SplitV", {"x"});
+            if (equal) {
+                intAttr(p, "axis", axis);
+                intAttr(p, "output_num", static_cast<int64_t>(sizes.size()));
+            } else {
+                tupleAttr(p, "size_splits", sizes);
+                intAttr(p, "split_dim", axis);
+                intAttr(p, "num_split", static_cast<int64_t>(sizes.size()));
+            }
+            const std::string all = cnode(p, {in(0)}, shapes, {yt});
+            for (size_t k = 0; k < n.outputs.size(); ++k)
+                m_names[n.outputs[k]] = cnode(primitive("TupleGetItem", {"input", "index"}), {all, constantInt(static_cast<int64_t>(k))},
+                                              {shapes[k]}, {yt});
+            return;
+        } else if (op == "Slice") {
+            const Shape &x = shapeOf(n.inputs[0]);
+            const auto starts = operand(n, 1, "starts"), ends = operand(n, 2, "ends");
+            auto axes = operand(n, 3, "axes");
+            auto steps = operand(n, 4, "steps");
+            if (!starts || !ends || !axes || !steps)
+                return refuse(n, "starts, ends, axes and steps must be constants (export with a fixed batch)");
+            if (axes->empty())
+                for (size_t i = 0; i < starts->size(); ++i)
+                    axes->push_back(static_cast<int64_t>(i));
+            if (steps->empty())
+                steps->assign(starts->size(), 1);
+            std::vector<int64_t> begin(rank, 0), end(rank, 0), stride(rank, 1);
+            int64_t beginMask = (int64_t(1) << rank) - 1, endMask = beginMask;
+            for (size_t i = 0; i < axes->size(); ++i) {
+                const auto a = static_cast<size_t>(normAxis((*axes)[i], rank));
+                const int64_t dim = x[a], step = (*steps)[i];
+                int64_t s = (*starts)[i], e = (*ends)[i];
+                if (dim < 0 && (step < 0 || s < 0 || (e < 0 && e > INT_MIN)))
+                    return refuse(n, "slicing a free dimension from its end");
+                stride[a] = step;
+                if (dim >= 0) {
+                    // ONNX's clamping; Python's (and StridedSlice's) agree except for the end
+                    // "before index 0" of a negative step, which is the end mask.
+                    if (s < 0)
+                        s += dim;
+                    if (e < 0)
+                        e += dim;
+                    s = step > 0 ? std::clamp<int64_t>(s, 0, dim) : std::clamp<int64_t>(s, 0, dim - 1);
+                    e = step > 0 ? std::clamp<int64_t>(e, 0, dim) : std::clamp<int64_t>(e, -1, dim - 1);
+                }
+                begin[a] = s;
+                beginMask &= ~(int64_t(1) << a);
+                if (step < 0 && e < 0) {
+                    end[a] = 0;
+                } else if (dim < 0 && e >= INT_MAX) {
+                    end[a] = 0;
+                } else {
+                    end[a] = e;
+                    endMask &= ~(int64_t(1) << a);
+                }
+            }
+            result = stridedSlice(in(0), begin, end, stride, beginMask, endMask, y, yt);
+        } else if (op == "Gather") {
+            const int64_t axis = normAxis(n.attrInt("axis", 0), rank);
+            std::string indices;
+            if (const auto idx = intsOf(n.inputs[1]); idx && shapeOf(n.inputs[0])[static_cast<size_t>(axis)] > 0) {
+                // Negative indices count from the end in ONNX; written normalised.
+                const int64_t dim = shapeOf(n.inputs[0])[static_cast<size_t>(axis)];
+                std::vector<int64_t> v = *idx;
+                for (auto &i : v)
+                    i = i < 0 ? i + dim : i;
+                indices = constantTensor(Tensor::fromInt64(shapeOf(n.inputs[1]), v));
+            } else {
+                indices = in(1);
+            }
+            result = gather(in(0), indices, axis, y, yt);
+        } else if (op == "Expand") {
+            std::vector<int64_t> target(y.begin(), y.end());
+            result = cnode([&]() -> Prim & {
+                auto &p = primitive("BroadcastTo", {"x"});
+                tupleAttr(p, "shape", target);
+                return p;
+            }(),
+                           {in(0)}, {y}, {yt});
+        } else if (op == "Tile") {
+            const auto reps = intsOf(n.inputs.at(1));
+            if (!reps)
+                return refuse(n, "the repeats must be constants");
+            result = cnode(primitive("Tile", {"x", "multiples"}), {in(0), constantTuple(*reps)}, {y}, {yt});
+        } else if (op == "Pad") {
+            if (n.attrString("mode", "constant") != "constant")
+                return refuse(n, "only constant padding maps to MindSpore's Pad");
+            const auto pads = operand(n, 1, "pads");
+            if (!pads || pads->size() != 2 * rank)
+                return refuse(n, "the pads must be constants");
+            if (has(3))
+                return refuse(n, "padding chosen axes is not exported");
+            if (has(2)) {
+                const Tensor *v = known(n.inputs[2]);
+                if (!v || v->numel() != 1 || v->dtype() != DType::Float32 || v->data()[0] != 0.0f)
+                    return refuse(n, "MindSpore's Pad pads with zeros only");
+            }
+            auto &p = primitive("Pad", {"x"});
+            A *a = p.add_attribute();
+            a->set_name("paddings");
+            a->set_type(A::TUPLE);
+            for (size_t i = 0; i < rank; ++i) {
+                if ((*pads)[i] < 0 || (*pads)[i + rank] < 0)
+                    return refuse(n, "negative pads (cropping) are not exported");
+                fillIntTuple(*a->add_values(), {(*pads)[i], (*pads)[i + rank]});
+            }
+            result = cnode(p, {in(0)}, {y}, {yt});
+        } else if (op == "Where") {
+            result = cnode(primitive("Select", {"cond", "x", "y"}), {in(0), in(1), in(2)}, {y}, {yt});
+        } else if (op == "DepthToSpace" || op == "SpaceToDepth") {
+            if (op == "DepthToSpace" && n.attrString("mode", "DCR") != "DCR")
+                return refuse(n, "MindSpore's DepthToSpace is the DCR arrangement; CRD is not");
+            auto &p = primitive(op, {"x"});
+            intAttr(p, "block_size", n.attrInt("blocksize", 2));
+            stringAttr(p, "format", "NCHW");
+            result = cnode(p, {in(0)}, {y});
+        } else if (op == "Cast" || op == "CastLike") {
+            return refuse(n, "MindSpore's Cast takes its target type as a type object, which this writer does not encode");
+        } else if (op == "ArgMax" || op == "ArgMin") {
+            return refuse(n, "MindSpore's Argmax/Argmin return int32 indices (ONNX: int64) and have no select_last_index");
+        } else if (op == "LSTM" || op == "GRU" || op == "RNN") {
+            return rnn(n);
+        } else if (op == "Shape" || op == "Size" || op == "ConstantOfShape" || op == "Range") {
+            return refuse(n, "it depends on the free batch dimension; export with a fixed batch so it becomes a constant");
         } else {
-            return void(fail(n, "no MindIR equivalent"));
+            return refuse(n, "no MindIR equivalent");
         }
         m_names[out] = result;
     }
 
+    // LSTM, GRU and RNN as their exact step-by-step composition: MindSpore's own LSTM/GRU
+    // primitives take one flattened weight in their own gate order, which would make the
+    // weights differ from the model's; here W, R and B stay the model's tensors and every step
+    // is MatMul(transpose_b) + BiasAdd, StridedSlice per gate, Sigmoid/Tanh, Mul/Add.
+    void rnn(const Node &n)
+    {
+        const std::string &op = n.opType;
+        const int64_t gates = op == "LSTM" ? 4 : op == "GRU" ? 3 : 1;
+        const int64_t hidden = n.attrInt("hidden_size", 0);
+        const std::string direction = n.attrString("direction", "forward");
+        const int64_t dirs = direction == "bidirectional" ? 2 : 1;
+        auto has = [&](size_t i) { return n.inputs.size() > i && !n.inputs[i].empty(); };
+        if (n.attrInt("layout", 0) != 0)
+            return refuse(n, "layout 1 (batch first) is not exported");
+        if (n.hasAttribute("clip"))
+            return refuse(n, "cell clipping is not exported");
+        if (n.hasAttribute("activations") || n.hasAttribute("activation_alpha"))
+            return refuse(n, "activations other than the defaults are not exported");
+        if (n.attrInt("input_forget", 0) != 0)
+            return refuse(n, "input_forget is not exported");
+        if (has(4))
+            return refuse(n, "sequence_lens is not exported");
+        if (op == "LSTM" && has(7))
+            return refuse(n, "peepholes are not exported");
+        const Shape &xs = shapeOf(n.inputs[0]);
+        if (xs.size() != 3 || xs[0] <= 0 || hidden <= 0)
+            return refuse(n, "the sequence length must be fixed");
+        const int64_t steps = xs[0], batch = xs[1], gh = gates * hidden;
+        const bool linearBeforeReset = n.attrInt("linear_before_reset", 0) != 0;
+        const Shape bh{batch, hidden}, bg{batch, gh};
+        const std::string X = value(n.inputs[0]), W = value(n.inputs[1]), R = value(n.inputs[2]);
+        const std::string B = has(3) ? value(n.inputs[3]) : "", H0 = has(5) ? value(n.inputs[5]) : "";
+        const std::string C0 = op == "LSTM" && has(6) ? value(n.inputs[6]) : "";
+        const int64_t inputSize = xs[2];
+        // Gate k of a [batch, G·H] value.
+        auto gate = [&](const std::string &v, int64_t k) {
+            return stridedSlice(v, {0, k * hidden}, {0, (k + 1) * hidden}, {1, 1}, 1, 1, bh);
+        };
+        std::vector<std::string> ys(static_cast<size_t>(dirs)), hs(static_cast<size_t>(dirs)), cs(static_cast<size_t>(dirs));
+        for (int64_t d = 0; d < dirs; ++d) {
+            m_debug = n.name + (dirs > 1 ? ".d" + std::to_string(d) : "");
+            const bool reverse = direction == "reverse" || d == 1;
+            const std::string w = gather(W, indexConst(d), 0, {gh, inputSize});
+            std::string r = gather(R, indexConst(d), 0, {gh, hidden});
+            std::string wb, rb, rbh, rh;
+            if (!B.empty()) {
+                const std::string b = gather(B, indexConst(d), 0, {2 * gh});
+                wb = stridedSlice(b, {0}, {gh}, {1}, 0, 0, {gh});
+                rb = stridedSlice(b, {gh}, {2 * gh}, {1}, 0, 0, {gh});
+            }
+            if (op == "GRU" && !linearBeforeReset) {
+                // (r ⊙ h)·Rhᵀ: the reset gate before the recurrent product of the hidden gate.
+                rh = stridedSlice(r, {2 * hidden, 0}, {3 * hidden, 0}, {1, 1}, 2, 2, {hidden, hidden});
+                r = stridedSlice(r, {0, 0}, {2 * hidden, 0}, {1, 1}, 2, 2, {2 * hidden, hidden});
+                if (!rb.empty()) {
+                    rbh = stridedSlice(rb, {2 * hidden}, {3 * hidden}, {1}, 0, 0, {hidden});
+                    rb = stridedSlice(rb, {0}, {2 * hidden}, {1}, 0, 0, {2 * hidden});
+                }
+            }
+            std::string h = H0.empty() ? "" : gather(H0, indexConst(d), 0, bh);
+            std::string c = C0.empty() ? "" : gather(C0, indexConst(d), 0, bh);
+            std::vector<std::string> outs(static_cast<size_t>(steps));
+            for (int64_t s = 0; s < steps; ++s) {
+                const int64_t t = reverse ? steps - 1 - s : s;
+                m_debug = n.name + (dirs > 1 ? ".d" + std::to_string(d) : "") + ".t" + std::to_string(t);
+                const std::string xt = gather(X, indexConst(t), 0, {batch, inputSize});
+                const std::string gx = dense(xt, w, wb, bg);
+                const Shape rgShape{batch, op == "GRU" && !linearBeforeReset ? 2 * hidden : gh};
+                // The recurrent term; with no initial state the first step's is the bias alone.
+                std::string hr = !h.empty() ? dense(h, r, rb, rgShape) : rb;
+                if (op == "RNN") {
+                    h = unary("Tanh", hr.empty() ? gx : binary("Add", gx, hr, bg), bh);
+                } else if (op == "LSTM") {
+                    const std::string a = hr.empty() ? gx : binary("Add", gx, hr, bg);
+                    const std::string i = unary("Sigmoid", gate(a, 0), bh), o = unary("Sigmoid", gate(a, 1), bh);
+                    const std::string f = unary("Sigmoid", gate(a, 2), bh), g = unary("Tanh", gate(a, 3), bh);
+                    const std::string ig = binary("Mul", i, g, bh);
+                    c = c.empty() ? ig : binary("Add", binary("Mul", f, c, bh), ig, bh);
+                    h = binary("Mul", o, unary("Tanh", c, bh), bh);
+                } else {
+                    auto sum = [&](const std::string &a, const std::string &b) { return b.empty() ? a : binary("Add", a, b, bh); };
+                    // Bias alone (no state yet) is [G·H]: sliced as a vector.
+                    auto part = [&](const std::string &v, int64_t k) {
+                        if (v.empty())
+                            return std::string();
+                        if (!h.empty())
+                            return gate(v, k);
+                        return stridedSlice(v, {k * hidden}, {(k + 1) * hidden}, {1}, 0, 0, {hidden});
+                    };
+                    const std::string z = unary("Sigmoid", sum(gate(gx, 0), part(hr, 0)), bh);
+                    const std::string rg = unary("Sigmoid", sum(gate(gx, 1), part(hr, 1)), bh);
+                    std::string hn;
+                    if (linearBeforeReset) {
+                        const std::string hh = part(hr, 2);
+                        hn = hh.empty() ? gate(gx, 2) : binary("Add", gate(gx, 2), binary("Mul", rg, hh, bh), bh);
+                    } else {
+                        std::string rec = !h.empty() ? dense(binary("Mul", rg, h, bh), rh, rbh, bh) : rbh;
+                        hn = sum(gate(gx, 2), rec);
+                    }
+                    hn = unary("Tanh", hn, bh);
+                    const std::string keep = binary("Mul", binary("Sub", scalarConst(1.0f), z, bh), hn, bh);
+                    h = h.empty() ? keep : binary("Add", keep, binary("Mul", z, h, bh), bh);
+                }
+                outs[static_cast<size_t>(t)] = expandDims(h, 0, {1, batch, hidden});
+            }
+            m_debug = n.name + (dirs > 1 ? ".d" + std::to_string(d) : "");
+            if (!n.outputs.empty() && !n.outputs[0].empty() && m_used.count(n.outputs[0]))
+                ys[static_cast<size_t>(d)] = expandDims(concat(outs, std::vector<Shape>(outs.size(), {1, batch, hidden}), 0, {steps, batch, hidden}),
+                                                        1, {steps, 1, batch, hidden});
+            hs[static_cast<size_t>(d)] = expandDims(h, 0, {1, batch, hidden});
+            if (!c.empty())
+                cs[static_cast<size_t>(d)] = expandDims(c, 0, {1, batch, hidden});
+        }
+        m_debug = n.name;
+        auto join = [&](const std::vector<std::string> &parts, const Shape &one, int64_t axis, const Shape &all) {
+            return parts.size() == 1 ? parts[0] : concat(parts, {one, one}, axis, all);
+        };
+        if (!ys[0].empty())
+            m_names[n.outputs[0]] = join(ys, {steps, 1, batch, hidden}, 1, {steps, dirs, batch, hidden});
+        if (n.outputs.size() > 1 && !n.outputs[1].empty())
+            m_names[n.outputs[1]] = join(hs, {1, batch, hidden}, 0, {dirs, batch, hidden});
+        if (n.outputs.size() > 2 && !n.outputs[2].empty() && m_used.count(n.outputs[2])) {
+            if (cs[0].empty())
+                return refuse(n, "Y_c of a zero-length state");
+            m_names[n.outputs[2]] = join(cs, {1, batch, hidden}, 0, {dirs, batch, hidden});
+        }
+    }
+
     ::mind_ir::ModelProto m_model;
     ::mind_ir::GraphProto *m_graph = nullptr;
-    std::string m_graphName, m_scope;
+    std::string m_graphName, m_scope, m_debug;
     std::map<std::string, std::string> m_names;
+    std::map<std::string, Tensor> m_folded;
+    std::map<std::string, DType> m_types;
+    std::set<std::string> m_used;
+    std::map<std::string, std::map<std::string, std::vector<std::string>>> m_refused; // op → reason → nodes
     int m_id = 0, m_opIndex = 0;
 };
 
@@ -421,8 +1154,32 @@ private:
 
 std::string exportMindir(const Graph &model, const MindirExportOptions &options)
 {
-    static const std::set<std::string> mapped{"Gemm", "MatMul", "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "Relu", "Sigmoid", "Tanh", "Clip", "Softmax", "LogSoftmax", "Flatten", "Reshape", "Add", "Sub", "Mul", "Div", "Transpose", "Concat"};
-    const InferenceGraph ig = inferenceGraph(model, options.dynamicBatch, "MindIR", [](const std::string &op) { return mapped.count(op) != 0; });
+    // Op types without a mapping are listed (once per type) even when the engine cannot infer
+    // the graph's shapes; otherwise every node is tried and what does not map is listed after.
+    std::map<std::string, std::vector<std::string>> unknown;
+    for (const auto &n : model.nodes)
+        if (!isTrainingLoss(n.opType) && n.opType != "Dropout" && n.opType != "Identity" && !mappable(n.opType))
+            unknown[n.opType].push_back(n.name);
+    auto listUnknown = [&] {
+        std::vector<std::string> problems;
+        for (const auto &[op, nodes] : unknown) {
+            std::string list;
+            for (size_t i = 0; i < nodes.size() && i < 5; ++i)
+                list += (i ? ", \"" : "\"") + nodes[i] + "\"";
+            if (nodes.size() > 5)
+                list += ", …";
+            problems.push_back(op + " (" + (nodes.size() == 1 ? "node " : std::to_string(nodes.size()) + " nodes: ") + list
+                               + "): no MindIR equivalent");
+        }
+        throwExportProblems(model, "MindIR", problems);
+    };
+    InferenceGraph ig;
+    try {
+        ig = inferenceGraph(model, options.dynamicBatch);
+    } catch (const Error &) {
+        listUnknown();
+        throw;
+    }
     return Writer(ig, options).run();
 }
 

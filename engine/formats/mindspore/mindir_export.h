@@ -2,11 +2,15 @@
 // MindIR export (../shared/formats/mindir.md section 7): the attribute-style layout every
 // MindSpore loader since 1.7 reads — mind_ir_version 1, one PrimitiveProto per operator instance
 // referenced as "REF::<Prim>:<id>", weights as graph parameters with raw_data and ref_key, the
-// output abstract as each node's "shape" attribute, tuple arguments as Constant nodes. ONNX ops
-// map to MindSpore primitives as nn.Dense, nn.Conv2d and friends compile: Gemm becomes
-// MatMul(transpose_b) + BiasAdd, Conv becomes Conv2D (+ BiasAdd), BatchNormalization becomes
-// BatchNorm + TupleGetItem, GlobalAveragePool becomes ReduceMean over (2, 3). Pre-flight lists
-// every node that does not map, and nothing is produced. Layer: engine/formats.
+// output abstract as each node's "shape" attribute, tuple arguments as Constant nodes. Engine ops
+// map to the MindSpore primitives of the same meaning (nn.Dense → MatMul(transpose_b) + BiasAdd,
+// Conv → Conv2D, ConvTranspose → Conv2DBackpropInput, LayerNormalization → LayerNorm, N-D
+// MatMul → BatchMatMul, Slice → StridedSlice, Unsqueeze → ExpandDims, Expand → BroadcastTo,
+// Where → Select, element-wise and reduction ops by name …); LSTM, GRU and RNN are written as
+// their exact step-by-step composition over the model's own W/R/B tensors. Shape arithmetic on
+// constants (PyTorch's Shape → Gather → Concat → Reshape at a fixed batch) is folded into
+// constants. Pre-flight lists every op type that does not map, once, with its nodes and the
+// reason, and nothing is produced. Layer: engine/formats.
 #pragma once
 
 #include <string>

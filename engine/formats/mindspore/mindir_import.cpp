@@ -7,6 +7,10 @@
 #include "formats/raw_tensor.h"
 #include "mind_ir.pb.h"
 
+#include <algorithm>
+#include <climits>
+#include <cstdint>
+#include <cstring>
 #include <map>
 #include <optional>
 #include <set>
@@ -31,6 +35,11 @@ class Attributes {
 public:
     void add(const A &a) { m_map[a.name()] = &a; }
     bool has(const std::string &k) const { return m_map.count(k) != 0; }
+    const A *raw(const std::string &k) const
+    {
+        const auto it = m_map.find(k);
+        return it == m_map.end() ? nullptr : it->second;
+    }
 
     std::optional<std::vector<int64_t>> ints(const std::string &k) const
     {
@@ -154,11 +163,38 @@ public:
 private:
     std::string prefix() const { return "Cannot import \"" + m_source + "\" as MindIR: "; }
 
-    const std::string &value(const std::string &mindirName) const
+    // The engine value a MindIR name stands for; a Constant tensor used as data becomes an
+    // initializer on first use.
+    const std::string &value(const std::string &mindirName)
     {
-        const auto it = m_values.find(mindirName);
-        check(it != m_values.end(), prefix() + "\"" + mindirName + "\" is used before it is defined.");
-        return it->second;
+        if (const auto it = m_values.find(mindirName); it != m_values.end())
+            return it->second;
+        if (const auto c = m_constants.find(mindirName); c != m_constants.end()) {
+            const A &a = *c->second;
+            std::optional<Tensor> t;
+            if (a.tensors_size() && a.tensors(0).has_raw_data()) {
+                const auto &x = a.tensors(0);
+                const ElementType type = onnxElementType(x.data_type() == ::mind_ir::TensorProto::FLOAT64 ? 11 : x.data_type());
+                check(type.dtype.has_value(), prefix() + "constant \"" + mindirName + "\" has data type " + type.name + ".");
+                t = tensorFromRaw(*type.dtype, {x.dims().begin(), x.dims().end()}, x.raw_data(), prefix() + "constant \"" + mindirName + "\"");
+            } else if (a.type() == A::FLOAT) {
+                t = Tensor::full({}, a.f());
+            } else if (a.type() == A::INT64 || a.type() == A::INT32) {
+                t = Tensor::fromInt64({}, {a.i()});
+            } else if (a.type() == A::TUPLE || a.type() == A::LIST) {
+                const auto v = constantInts(mindirName);
+                t = Tensor::fromInt64({static_cast<int64_t>(v->size())}, *v);
+            }
+            check(t.has_value(), prefix() + "constant \"" + mindirName + "\" is not a tensor the importer reads.");
+            std::string name = debugName(mindirName, m_graphName);
+            for (auto &ch : name)
+                if (ch == '[' || ch == ']')
+                    ch = '_';
+            m_graph.addParameter(name, std::move(*t), false);
+            return m_values[mindirName] = name;
+        }
+        check(false, prefix() + "\"" + mindirName + "\" is used before it is defined.");
+        return m_values.at(mindirName);
     }
 
     const std::vector<std::string> &tuple(const std::string &mindirName) const
@@ -168,15 +204,45 @@ private:
         return it->second;
     }
 
-    // A Constant node's integer tuple or scalar.
+    // A Constant node's integer tuple, scalar or int tensor.
     std::optional<std::vector<int64_t>> constantInts(const std::string &mindirName) const
     {
         const auto it = m_constants.find(mindirName);
         if (it == m_constants.end())
             return std::nullopt;
-        Attributes a;
-        a.add(*it->second);
-        return a.ints(it->second->name());
+        const A &a = *it->second;
+        if (a.tensors_size() && a.tensors(0).has_raw_data()) {
+            const auto &x = a.tensors(0);
+            const std::string &raw = x.raw_data();
+            std::vector<int64_t> v;
+            if (x.data_type() == ::mind_ir::TensorProto::INT64)
+                for (size_t i = 0; i + 8 <= raw.size(); i += 8) {
+                    int64_t e;
+                    std::memcpy(&e, raw.data() + i, 8);
+                    v.push_back(e);
+                }
+            else if (x.data_type() == ::mind_ir::TensorProto::INT32)
+                for (size_t i = 0; i + 4 <= raw.size(); i += 4) {
+                    int32_t e;
+                    std::memcpy(&e, raw.data() + i, 4);
+                    v.push_back(e);
+                }
+            else
+                return std::nullopt;
+            return v;
+        }
+        Attributes attrs;
+        attrs.add(a);
+        return attrs.ints(a.name());
+    }
+
+    // A constant operand at input k, or an attribute of the primitive (older files).
+    std::optional<std::vector<int64_t>> operandInts(const std::vector<std::string> &in, size_t k, const Attributes &attrs,
+                                                    const std::string &attr) const
+    {
+        if (in.size() > k)
+            return constantInts(in[k]);
+        return attrs.ints(attr);
     }
 
     std::string uniqueName(const std::string &base)
@@ -188,7 +254,7 @@ private:
     }
 
     Node &add(const std::string &opType, const std::string &mindirName, std::vector<std::string> inputs,
-              std::map<std::string, Attribute> attributes = {})
+              std::map<std::string, Attribute> attributes = {}, size_t outputs = 1)
     {
         const std::string out = debugName(mindirName, m_graphName);
         std::string base = out;
@@ -196,7 +262,33 @@ private:
             base = base.substr(0, colon); // "conv1:3" → "conv1"
         m_values[mindirName] = out;
         m_producer[out] = m_graph.nodes.size();
-        return m_graph.addNode(opType, uniqueName(base), std::move(inputs), {out}, std::move(attributes));
+        std::vector<std::string> outs{out};
+        for (size_t k = 1; k < outputs; ++k)
+            outs.push_back(out + "." + std::to_string(k));
+        return m_graph.addNode(opType, uniqueName(base), std::move(inputs), outs, std::move(attributes));
+    }
+
+    // An int64 initializer named after the node (shapes, axes, slice bounds).
+    std::string intParameter(const std::string &mindirName, const std::string &what, const std::vector<int64_t> &v, bool scalar = false)
+    {
+        const std::string name = uniqueParameter(debugName(mindirName, m_graphName) + "." + what);
+        m_graph.addParameter(name, Tensor::fromInt64(scalar ? Shape{} : Shape{static_cast<int64_t>(v.size())}, v), false);
+        return name;
+    }
+
+    std::string floatParameter(const std::string &mindirName, const std::string &what, float v)
+    {
+        const std::string name = uniqueParameter(debugName(mindirName, m_graphName) + "." + what);
+        m_graph.addParameter(name, Tensor::full({}, v), false);
+        return name;
+    }
+
+    std::string uniqueParameter(std::string name)
+    {
+        const std::string base = name;
+        for (int k = 1; m_graph.initializers.count(name); ++k)
+            name = base + "_" + std::to_string(k);
+        return name;
     }
 
     // The engine node that produced `value`, when only `consumer` reads it (for folding BiasAdd).
@@ -207,6 +299,19 @@ private:
             return nullptr;
         Node &n = m_graph.nodes[it->second];
         return n.opType == opType ? &n : nullptr;
+    }
+
+    // The rank of a node's (first) output, from its "shape" attribute; -1 when not written.
+    static int outputRank(const ::mind_ir::NodeProto &n)
+    {
+        for (const auto &a : n.attribute())
+            if (a.name() == "shape" || a.name().empty()) {
+                if (a.tensors_size())
+                    return a.tensors(0).dims_size();
+                if (a.values_size() && a.values(0).tensors_size())
+                    return a.values(0).tensors(0).dims_size();
+            }
+        return -1;
     }
 
     void node(const ::mind_ir::NodeProto &n)
@@ -241,6 +346,19 @@ private:
             check(k < in.size(), prefix() + "node \"" + name + "\" (" + op + ") has " + std::to_string(in.size()) + " inputs.");
             return value(in[k]);
         };
+        static const std::map<std::string, std::string> unary{
+            {"ReLU", "Relu"},     {"Sigmoid", "Sigmoid"},   {"Tanh", "Tanh"},       {"Erf", "Erf"},           {"Exp", "Exp"},
+            {"Log", "Log"},       {"Sqrt", "Sqrt"},         {"Neg", "Neg"},         {"Abs", "Abs"},           {"Reciprocal", "Reciprocal"},
+            {"Floor", "Floor"},   {"Ceil", "Ceil"},         {"Sin", "Sin"},         {"Cos", "Cos"},           {"Tan", "Tan"},
+            {"Asin", "Asin"},     {"ACos", "Acos"},         {"Atan", "Atan"},       {"Sinh", "Sinh"},         {"Cosh", "Cosh"},
+            {"Asinh", "Asinh"},   {"Acosh", "Acosh"},       {"Atanh", "Atanh"},     {"Sign", "Sign"},         {"Round", "Round"},
+            {"Softplus", "Softplus"}, {"Softsign", "Softsign"}, {"Mish", "Mish"},   {"HSwish", "HardSwish"},  {"LogicalNot", "Not"},
+            {"IsNan", "IsNaN"},   {"SeLU", "Selu"}};
+        static const std::map<std::string, std::string> binary{
+            {"Add", "Add"},           {"Sub", "Sub"},           {"Mul", "Mul"},           {"RealDiv", "Div"},
+            {"Div", "Div"},           {"Pow", "Pow"},           {"Maximum", "Max"},       {"Minimum", "Min"},
+            {"Equal", "Equal"},       {"Less", "Less"},         {"Greater", "Greater"},   {"LessEqual", "LessOrEqual"},
+            {"GreaterEqual", "GreaterOrEqual"}, {"LogicalAnd", "And"}, {"LogicalOr", "Or"}};
 
         if (op == "Load" || op == "Depend") {
             if (!in.empty() && m_values.count(in[0]))
@@ -252,7 +370,7 @@ private:
         } else if (op == "MakeTuple") {
             std::vector<std::string> parts;
             for (const auto &i : in)
-                if (m_values.count(i))
+                if (m_values.count(i) || m_constants.count(i))
                     parts.push_back(value(i));
             m_tuples[name] = parts;
         } else if (op == "TupleGetItem") {
@@ -263,37 +381,56 @@ private:
                   prefix() + "TupleGetItem \"" + name + "\" takes element " + std::to_string(index->front())
                       + ", which no engine op computes.");
             m_values[name] = parts[index->front()];
+        } else if (const auto u = unary.find(op); u != unary.end()) {
+            add(u->second, name, {data(0)});
+        } else if (const auto b = binary.find(op); b != binary.end()) {
+            add(b->second, name, {data(0), data(1)});
         } else if (op == "MatMul") {
             const bool ta = attrs.boolean("transpose_a", attrs.boolean("transpose_x1", false));
             const bool tb = attrs.boolean("transpose_b", attrs.boolean("transpose_x2", false));
             add("Gemm", name, {data(0), data(1)}, {{"transA", int64_t(ta)}, {"transB", int64_t(tb)}});
+        } else if (op == "BatchMatMul") {
+            const int rank = outputRank(n);
+            std::string a = data(0), b = data(1);
+            for (auto [flag, v] : {std::pair{"transpose_a", &a}, std::pair{"transpose_b", &b}}) {
+                if (!attrs.boolean(flag, false))
+                    continue;
+                check(rank >= 2, prefix() + "BatchMatMul \"" + name + "\" transposes an operand of unknown rank.");
+                std::vector<int64_t> perm;
+                for (int i = 0; i < rank; ++i)
+                    perm.push_back(i);
+                std::swap(perm[static_cast<size_t>(rank - 1)], perm[static_cast<size_t>(rank - 2)]);
+                *v = add("Transpose", name + "." + flag, {*v}, {{"perm", perm}}).outputs[0];
+            }
+            add("MatMul", name, {a, b});
         } else if (op == "BiasAdd") {
             Node *p = foldable(data(0), "Gemm");
             if (!p)
                 p = foldable(data(0), "Conv");
+            if (!p)
+                p = foldable(data(0), "ConvTranspose");
             if (p && p->inputs.size() == 2) {
                 p->inputs.push_back(data(1)); // the bias of nn.Dense / nn.Conv2d
                 m_values[name] = p->outputs[0];
             } else {
                 // A free-standing BiasAdd: the bias runs along axis 1, so 4-D data needs it as [C, 1, 1].
-                int rank = 4;
-                for (const auto &a : n.attribute())
-                    if (a.name() == "shape" && a.tensors_size())
-                        rank = a.tensors(0).dims_size();
+                int rank = outputRank(n);
+                if (rank < 0)
+                    rank = 4;
                 std::string bias = data(1);
                 if (rank > 2) {
-                    const auto b = m_graph.initializers.find(bias);
-                    check(b != m_graph.initializers.end(), prefix() + "BiasAdd \"" + name + "\" adds a bias that is not a parameter.");
-                    Shape s{b->second.numel()};
+                    const auto bt = m_graph.initializers.find(bias);
+                    check(bt != m_graph.initializers.end(), prefix() + "BiasAdd \"" + name + "\" adds a bias that is not a parameter.");
+                    Shape s{bt->second.numel()};
                     s.resize(static_cast<size_t>(rank - 1), 1);
                     bias += ".channel";
                     if (!m_graph.initializers.count(bias))
-                        m_graph.addParameter(bias, b->second.reshaped(s).clone(), false);
+                        m_graph.addParameter(bias, bt->second.reshaped(s).clone(), false);
                 }
                 add("Add", name, {data(0), bias});
             }
-        } else if (op == "Conv2D") {
-            check(attrs.text("format", "NCHW") == "NCHW", prefix() + "Conv2D \"" + name + "\" is not NCHW.");
+        } else if (op == "Conv2D" || op == "Conv2DBackpropInput" || op == "Conv2DTranspose") {
+            check(attrs.text("format", "NCHW") == "NCHW", prefix() + op + " \"" + name + "\" is not NCHW.");
             std::map<std::string, Attribute> a{{"kernel_shape", spatial(attrs.ints("kernel_size"), 1)},
                                                {"strides", spatial(attrs.ints("stride"), 1)},
                                                {"dilations", spatial(attrs.ints("dilation"), 1)},
@@ -307,10 +444,18 @@ private:
                 auto p = attrs.ints("pad").value_or(std::vector<int64_t>{0, 0, 0, 0});
                 if (p.size() == 1)
                     p = {p[0], p[0], p[0], p[0]};
-                check(p.size() == 4, prefix() + "Conv2D \"" + name + "\" has a pad of " + std::to_string(p.size()) + " values.");
+                check(p.size() == 4, prefix() + op + " \"" + name + "\" has a pad of " + std::to_string(p.size()) + " values.");
                 a["pads"] = std::vector<int64_t>{p[0], p[2], p[1], p[3]}; // (t,b,l,r) → ONNX [t,l,b,r]
             }
-            add("Conv", name, {data(0), data(1)}, std::move(a));
+            if (op == "Conv2D") {
+                add("Conv", name, {data(0), data(1)}, std::move(a));
+            } else {
+                // The output size (input_sizes) fixes ONNX's output_shape.
+                const auto size = in.size() > 2 ? constantInts(in[2]) : std::nullopt;
+                check(size && size->size() == 4, prefix() + op + " \"" + name + "\" has no constant output size.");
+                a["output_shape"] = std::vector<int64_t>{(*size)[2], (*size)[3]};
+                add("ConvTranspose", name, {data(0), data(1)}, std::move(a));
+            }
         } else if (op == "MaxPool" || op == "AvgPool" || op == "MaxPoolWithArgmaxV2") {
             std::map<std::string, Attribute> a{{"kernel_shape", spatial(attrs.ints("kernel_size"), 1)},
                                                {"strides", spatial(attrs.ints("strides"), 1)}};
@@ -329,18 +474,27 @@ private:
             if (op == "MaxPoolWithArgmaxV2") {
                 m_tuples[name] = {m_values[name], ""};
             }
-        } else if (op == "ReduceMean") {
-            auto axes = in.size() > 1 ? constantInts(in[1]) : attrs.ints("axis");
-            check(axes && (*axes == std::vector<int64_t>{2, 3} || *axes == std::vector<int64_t>{-2, -1}) && attrs.boolean("keep_dims", false),
-                  prefix() + "ReduceMean \"" + name + "\" is not a global average over (2, 3) with keep_dims.");
-            add("GlobalAveragePool", name, {data(0)});
+        } else if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax" || op == "ReduceMin" || op == "ReduceProd") {
+            auto axes = operandInts(in, 1, attrs, "axis");
+            check(axes.has_value(), prefix() + op + " \"" + name + "\" has no constant axes.");
+            const bool keep = attrs.boolean("keep_dims", false);
+            std::map<std::string, Attribute> a{{"keepdims", int64_t(keep)}};
+            if (!axes->empty())
+                a["axes"] = *axes;
+            add(op, name, {data(0)}, std::move(a));
         } else if (op == "BatchNorm") {
-            check(!attrs.boolean("is_training", false), prefix() + "BatchNorm \"" + name + "\" is in training mode.");
-            add("BatchNormalization", name, {data(0), data(1), data(2), data(3), data(4)},
-                {{"epsilon", attrs.real("epsilon", 1e-5f)}, {"momentum", 1.0f - attrs.real("momentum", 0.1f)}});
+            std::map<std::string, Attribute> a{{"epsilon", attrs.real("epsilon", 1e-5f)}, {"momentum", 1.0f - attrs.real("momentum", 0.1f)}};
+            if (attrs.boolean("is_training", false))
+                a["training_mode"] = int64_t(1); // normalised with the batch's statistics
+            add("BatchNormalization", name, {data(0), data(1), data(2), data(3), data(4)}, std::move(a));
             m_tuples[name] = {m_values[name], "", "", "", ""};
-        } else if (op == "ReLU" || op == "Sigmoid" || op == "Tanh") {
-            add(op == "ReLU" ? "Relu" : op, name, {data(0)});
+        } else if (op == "LayerNorm") {
+            const int64_t axis = attrs.integer("begin_norm_axis", 1), params = attrs.integer("begin_params_axis", 1);
+            check(axis == params || (axis < 0 && params < 0 && axis == params), prefix() + "LayerNorm \"" + name
+                                                                                    + "\" normalises from axis " + std::to_string(axis)
+                                                                                    + " but scales from axis " + std::to_string(params) + ".");
+            add("LayerNormalization", name, {data(0), data(1), data(2)}, {{"axis", axis}, {"epsilon", attrs.real("epsilon", 1e-7f)}});
+            m_tuples[name] = {m_values[name], "", ""};
         } else if (op == "ReLU6") {
             const std::string lo = "relu6.min", hi = "relu6.max";
             if (!m_graph.initializers.count(lo)) {
@@ -348,6 +502,26 @@ private:
                 m_graph.addParameter(hi, Tensor::full({}, 6.0f), false);
             }
             add("Clip", name, {data(0), lo, hi});
+        } else if (op == "HSigmoid") {
+            add("HardSigmoid", name, {data(0)}, {{"alpha", 1.0f / 6.0f}, {"beta", 0.5f}});
+        } else if ((op == "Elu" || op == "CeLU") && in.size() > 1) {
+            ++m_unsupported[op + " with alpha as an input"];
+        } else if (op == "Elu" || op == "CeLU") {
+            add(op == "Elu" ? "Elu" : "Celu", name, {data(0)}, {{"alpha", attrs.real("alpha", 1.0f)}});
+        } else if (op == "PReLU") {
+            // MindSpore's weight is [C]; ONNX broadcasts the slope from the right: [C, 1, …].
+            const int rank = outputRank(n);
+            std::string w = data(1);
+            if (rank > 2) {
+                const auto wt = m_graph.initializers.find(w);
+                int64_t count = -1;
+                if (wt != m_graph.initializers.end())
+                    count = wt->second.numel();
+                std::vector<int64_t> s{count};
+                s.resize(static_cast<size_t>(rank - 1), 1);
+                w = add("Reshape", name + ".slope", {w, intParameter(name, "slope_shape", s)}).outputs[0];
+            }
+            add("PRelu", name, {data(0), w});
         } else if (op == "Softmax") {
             const auto axis = attrs.ints("axis").value_or(std::vector<int64_t>{-1});
             check(axis.size() == 1, prefix() + "Softmax \"" + name + "\" normalises over several axes.");
@@ -357,20 +531,112 @@ private:
         } else if (op == "Flatten") {
             add("Flatten", name, {data(0)}, {{"axis", int64_t(1)}});
         } else if (op == "Reshape") {
-            const auto shape = in.size() > 1 ? constantInts(in[1]) : std::nullopt;
+            const auto shape = operandInts(in, 1, attrs, "shape");
             check(shape.has_value(), prefix() + "Reshape \"" + name + "\" has no constant shape.");
-            const std::string target = debugName(name, m_graphName) + ".shape";
-            m_graph.addParameter(target, Tensor::fromInt64({static_cast<int64_t>(shape->size())}, *shape), false);
-            add("Reshape", name, {data(0), target});
+            add("Reshape", name, {data(0), intParameter(name, "shape", *shape)});
         } else if (op == "Transpose") {
-            const auto perm = in.size() > 1 ? constantInts(in[1]) : attrs.ints("perm");
+            const auto perm = operandInts(in, 1, attrs, "perm");
             check(perm.has_value(), prefix() + "Transpose \"" + name + "\" has no constant permutation.");
             add("Transpose", name, {data(0)}, {{"perm", *perm}});
         } else if (op == "Concat") {
             std::vector<std::string> parts = m_tuples.count(in.at(0)) ? tuple(in[0]) : std::vector<std::string>{data(0)};
             add("Concat", name, parts, {{"axis", attrs.integer("axis", 0)}});
-        } else if (op == "Add" || op == "Sub" || op == "Mul" || op == "RealDiv" || op == "Div") {
-            add(op == "RealDiv" ? "Div" : op, name, {data(0), data(1)});
+        } else if (op == "Squeeze") {
+            const auto axes = attrs.ints("axis").value_or(std::vector<int64_t>{});
+            if (axes.empty())
+                add("Squeeze", name, {data(0)});
+            else
+                add("Squeeze", name, {data(0), intParameter(name, "axes", axes)});
+        } else if (op == "ExpandDims") {
+            const auto axis = operandInts(in, 1, attrs, "axis");
+            check(axis && axis->size() == 1, prefix() + "ExpandDims \"" + name + "\" has no constant axis.");
+            add("Unsqueeze", name, {data(0), intParameter(name, "axes", *axis)});
+        } else if (op == "StridedSlice") {
+            for (const char *m : {"ellipsis_mask", "new_axis_mask", "shrink_axis_mask"})
+                check(attrs.integer(m, 0) == 0, prefix() + "StridedSlice \"" + name + "\" uses " + m + ".");
+            const auto begin = constantInts(in.at(1)), end = constantInts(in.at(2)), strides = constantInts(in.at(3));
+            check(begin && end && strides && begin->size() == end->size() && begin->size() == strides->size(),
+                  prefix() + "StridedSlice \"" + name + "\" has no constant bounds.");
+            const int64_t beginMask = attrs.integer("begin_mask", 0), endMask = attrs.integer("end_mask", 0);
+            std::vector<int64_t> starts, ends, axes, steps;
+            for (size_t i = 0; i < begin->size(); ++i) {
+                const bool wholeBegin = (beginMask >> i) & 1, wholeEnd = (endMask >> i) & 1;
+                const int64_t step = (*strides)[i];
+                if (wholeBegin && wholeEnd && step == 1)
+                    continue;
+                axes.push_back(static_cast<int64_t>(i));
+                steps.push_back(step);
+                starts.push_back(wholeBegin ? (step > 0 ? 0 : INT64_MAX) : (*begin)[i]);
+                ends.push_back(wholeEnd ? (step > 0 ? INT64_MAX : INT64_MIN) : (*end)[i]);
+            }
+            if (axes.empty()) {
+                m_values[name] = data(0);
+            } else {
+                add("Slice", name,
+                    {data(0), intParameter(name, "starts", starts), intParameter(name, "ends", ends), intParameter(name, "axes", axes),
+                     intParameter(name, "steps", steps)});
+            }
+        } else if (op == "Gather") {
+            const auto axis = in.size() > 2 ? constantInts(in[2]) : attrs.ints("axis");
+            check(axis && axis->size() == 1, prefix() + "Gather \"" + name + "\" has no constant axis.");
+            add("Gather", name, {data(0), data(1)}, {{"axis", axis->front()}});
+        } else if (op == "BroadcastTo") {
+            auto shape = attrs.ints("shape");
+            check(shape.has_value(), prefix() + "BroadcastTo \"" + name + "\" has no shape.");
+            for (auto &d : *shape)
+                d = d < 0 ? 1 : d; // -1 keeps the input's dimension; Expand does so for 1
+            add("Expand", name, {data(0), intParameter(name, "shape", *shape)});
+        } else if (op == "Tile") {
+            const auto reps = operandInts(in, 1, attrs, "multiples");
+            check(reps.has_value(), prefix() + "Tile \"" + name + "\" has no constant multiples.");
+            add("Tile", name, {data(0), intParameter(name, "repeats", *reps)});
+        } else if (op == "Split" || op == "SplitV") {
+            int64_t axis = 0;
+            std::vector<int64_t> sizes;
+            size_t count = 0;
+            if (op == "Split") {
+                axis = attrs.integer("axis", 0);
+                count = static_cast<size_t>(attrs.integer("output_num", 1));
+            } else {
+                axis = attrs.integer("split_dim", 0);
+                sizes = attrs.ints("size_splits").value_or(std::vector<int64_t>{});
+                count = sizes.size();
+            }
+            check(count > 0, prefix() + op + " \"" + name + "\" has no outputs.");
+            std::vector<std::string> inputs{data(0)};
+            if (!sizes.empty())
+                inputs.push_back(intParameter(name, "split", sizes));
+            std::map<std::string, Attribute> a{{"axis", axis}};
+            if (sizes.empty())
+                a["num_outputs"] = static_cast<int64_t>(count);
+            const Node &s = add("Split", name, inputs, std::move(a), count);
+            m_tuples[name] = s.outputs;
+        } else if (op == "Pad") {
+            // paddings: a tuple of (before, after) pairs
+            std::vector<int64_t> begins, ends;
+            const A *paddings = attrs.raw("paddings");
+            bool ok = paddings != nullptr;
+            if (paddings)
+                for (const auto &pair : paddings->values()) {
+                    std::vector<int64_t> v;
+                    for (const auto &e : pair.values())
+                        v.push_back(e.ints_size() ? e.ints(0) : e.i());
+                    if (v.empty())
+                        v.assign(pair.ints().begin(), pair.ints().end());
+                    ok = ok && v.size() == 2;
+                    begins.push_back(v.size() == 2 ? v[0] : 0);
+                    ends.push_back(v.size() == 2 ? v[1] : 0);
+                }
+            check(ok, prefix() + "Pad \"" + name + "\" has no paddings.");
+            begins.insert(begins.end(), ends.begin(), ends.end());
+            add("Pad", name, {data(0), intParameter(name, "pads", begins)}, {{"mode", std::string("constant")}});
+        } else if (op == "Select") {
+            add("Where", name, {data(0), data(1), data(2)});
+        } else if (op == "DepthToSpace" || op == "SpaceToDepth") {
+            std::map<std::string, Attribute> a{{"blocksize", attrs.integer("block_size", 2)}};
+            if (op == "DepthToSpace")
+                a["mode"] = std::string("DCR");
+            add(op, name, {data(0)}, std::move(a));
         } else {
             ++m_unsupported[op];
         }
