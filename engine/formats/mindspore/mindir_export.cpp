@@ -708,8 +708,9 @@ private:
             if (rank != 4 && rank != 2)
                 return refuse(n, "MindSpore's BatchNorm takes 2-D or 4-D input");
             auto &bn = primitive("BatchNorm", {"x", "scale", "offset", "mean", "variance"});
-            // ONNX's training_mode=1 normalises with the batch's statistics, as is_training does.
-            boolAttr(bn, "is_training", n.attrInt("training_mode", 0) != 0);
+            // An export is an inference graph (as ONNX's, AIR's and CNTK's are): the running
+            // statistics, whatever training_mode a training-mode import carries.
+            boolAttr(bn, "is_training", false);
             floatAttr(bn, "epsilon", n.attrFloat("epsilon", 1e-5f));
             floatAttr(bn, "momentum", 1.0f - n.attrFloat("momentum", 0.9f)); // MindSpore weighs the batch statistics
             stringAttr(bn, "format", "NCHW");
