@@ -154,7 +154,7 @@ std::string exportOnnx(const Graph &model, const OnnxExportOptions &options)
         node->set_name(n->name);
         // Dropout is the identity at inference.
         node->set_op_type(n->opType == "Dropout" ? "Identity" : n->opType);
-        for (size_t i = 0; i < n->inputs.size(); ++i) {
+        for (size_t i = 0; i + n->implicitInputs < n->inputs.size(); ++i) { // never the outer values a subgraph reads
             if (n->opType == "Dropout" && i > 0)
                 break;
             node->add_input(n->inputs[i]);
