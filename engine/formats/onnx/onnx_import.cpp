@@ -126,7 +126,8 @@ void importNodes(const onnx::GraphProto &g, Graph &graph, ImportContext &ctx, st
 // kernel types the subgraph's inputs from the values it feeds at run time.
 ValueInfo subgraphValueInfo(const onnx::ValueInfoProto &v, const std::string &source)
 {
-    const bool untyped = !v.has_type() || (v.type().has_tensor_type() && v.type().tensor_type().elem_type() == 0);
+    const bool untyped = !v.has_type() || v.type().value_case() == onnx::TypeProto::VALUE_NOT_SET
+                         || (v.type().has_tensor_type() && v.type().tensor_type().elem_type() == 0);
     if (!untyped)
         return valueInfo(v, source);
     ValueInfo info;

@@ -2,10 +2,11 @@
 // Control flow (If, Loop, Scan) through the ONNX importer and the Executor: models are built as
 // ONNX protobufs here, so the importer's subgraph import and outer-scope capture are tested with
 // the kernels. Values against formulas; the Loop limit and an unknown outer name are refused
-// with messages naming the node.
+// with messages naming the node, and so is an export.
 #include "autodiff/executor.h"
 #include "core/error.h"
 #include "core/parallel.h"
+#include "formats/onnx/onnx_export.h"
 #include "formats/onnx/onnx_import.h"
 #include "support/error_of.h"
 
@@ -248,6 +249,9 @@ private slots:
         QCOMPARE(valuesOf(ex.value("res")), (std::vector<float>{8, 16, 24}));
         // Inference only: nothing trains through the branches.
         QVERIFY(g.trainable.empty());
+        // The ONNX exporter refuses it, naming the node and the op, before writing anything.
+        const QString e = errorOf([&] { onnx_format::exportOnnx(g, {}); });
+        QVERIFY2(e.contains("Node \"choose\" (If): no ONNX export"), qPrintable(e));
     }
 
     void nestedIf()
