@@ -173,6 +173,24 @@ void Executor::forward(const std::map<std::string, Tensor> &feeds, bool training
             shapes.push_back(id < 0 ? Shape{} : m_values[id].shape());
             constants.push_back(id < 0 ? nullptr : &m_values[id]);
         }
+        if (c.kernel->allocatesOutputs()) { // control flow: output shapes come from running it
+            std::vector<Tensor *> outputs;
+            for (int id : c.outputs)
+                outputs.push_back(id < 0 ? nullptr : &m_values[id]);
+            KernelContext ctx{*c.node, std::move(inputs), outputs, c.saved, training, m_dropoutRng, {}, {}, m_rowOffset};
+            c.kernel->forward(ctx);
+            for (size_t k = 0; k < c.outputs.size(); ++k) {
+                if (c.outputs[k] < 0)
+                    continue;
+                Tensor &t = m_values[c.outputs[k]];
+                check(t.defined() && t.dtype() == c.outTypes[k],
+                      c.node->describe() + ": output " + std::to_string(k) + " (\"" + m_names[c.outputs[k]] + "\") is "
+                          + (t.defined() ? dtypeName(t.dtype()) : std::string("missing")) + ", expected " + dtypeName(c.outTypes[k]) + ".");
+                if (t.device() != placeOf(t.dtype()))
+                    t = t.to(placeOf(t.dtype()));
+            }
+            continue;
+        }
         const std::vector<Shape> outShapes = c.kernel->inferShapes(*c.node, shapes, constants);
         if (c.kernel->outputAliasesInput() && c.outputs[0] >= 0) {
             m_values[c.outputs[0]] = m_values[c.inputs[0]].reshaped(outShapes[0]);

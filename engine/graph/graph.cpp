@@ -127,15 +127,19 @@ void Graph::validate()
     std::vector<int> pending(nodes.size(), 0);
     std::map<std::string, std::vector<size_t>> consumers;
     for (size_t i = 0; i < nodes.size(); ++i) {
-        for (const auto &in : nodes[i].inputs) {
+        const Node &n = nodes[i];
+        check(n.implicitInputs <= n.inputs.size(), n.describe() + ": has more outer-scope values than inputs.");
+        for (size_t k = 0; k < n.inputs.size(); ++k) {
+            const std::string &in = n.inputs[k];
             if (in.empty())
                 continue;
             if (producer.count(in)) {
                 ++pending[i];
                 consumers[in].push_back(i);
-            } else {
-                check(initializers.count(in) || findInput(in),
-                      nodes[i].describe() + ": input \"" + in + "\" is not a graph input, a parameter or a node output.");
+            } else if (!initializers.count(in) && !findInput(in)) {
+                if (k >= n.inputs.size() - n.implicitInputs)
+                    throw Error(n.describe() + ": a subgraph reads \"" + in + "\", which neither the subgraph nor an enclosing graph defines.");
+                throw Error(n.describe() + ": input \"" + in + "\" is not a graph input, a parameter or a node output.");
             }
         }
     }
@@ -202,12 +206,23 @@ std::map<std::string, Shape> Graph::inferShapes(const std::map<std::string, Shap
             constIn.push_back(c == constants.end() ? nullptr : c->second);
             allConstant = allConstant && c != constants.end();
         }
-        std::vector<Shape> out = op.inferShapes(n, in, constIn);
+        // Control flow (If, Loop, Scan) sizes its outputs by running: with every input known, run
+        // it now; otherwise its shape rule says what it can (or throws naming the node).
+        std::vector<Tensor> values;
+        if (op.allocatesOutputs() && allConstant && !isRandomOp(n.opType))
+            values = evaluateNode(n, constIn);
+        std::vector<Shape> out;
+        if (!values.empty())
+            for (const Tensor &v : values)
+                out.push_back(v.defined() ? v.shape() : Shape{});
+        else
+            out = op.inferShapes(n, in, constIn);
         for (size_t k = 0; k < n.outputs.size() && k < out.size(); ++k)
             if (!n.outputs[k].empty())
                 shapes[n.outputs[k]] = out[k];
-        std::vector<Tensor> values;
-        if (auto v = op.valueFromShapes(n, in)) {
+        if (!values.empty()) {
+            // folded above
+        } else if (auto v = op.valueFromShapes(n, in)) {
             values.push_back(std::move(*v));
         } else if (allConstant && !n.outputs.empty() && !isRandomOp(n.opType)) {
             int64_t total = 0;

@@ -20,6 +20,11 @@ struct Node {
     std::vector<std::string> inputs; // value names; "" for an omitted optional input
     std::vector<std::string> outputs;
     std::map<std::string, Attribute> attributes;
+    // The number of trailing `inputs` that are not ONNX inputs of the op but outer-scope values
+    // its subgraphs (If's branches, Loop's and Scan's body) read by name: the importer appends
+    // them so that validate() orders the node after their producers and refuses a name no scope
+    // defines. Kernels feed them to the subgraph under the same names; exporters never write them.
+    size_t implicitInputs = 0;
 
     bool hasAttribute(const std::string &key) const { return attributes.count(key) != 0; }
     int64_t attrInt(const std::string &key, int64_t fallback) const;

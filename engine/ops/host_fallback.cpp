@@ -79,9 +79,16 @@ public:
     bool differentiable(size_t input) const override { return m_cpu.differentiable(input); }
     bool outputAliasesInput() const override { return m_cpu.outputAliasesInput(); }
     bool writesInputs() const override { return m_cpu.writesInputs(); }
+    bool allocatesOutputs() const override { return m_cpu.allocatesOutputs(); }
 
     void forward(KernelContext &ctx) const override
     {
+        if (m_cpu.allocatesOutputs()) { // the outputs come back on the host; the executor places them
+            HostSide in = HostSide::of(ctx.inputs, true);
+            KernelContext host{ctx.node, in.pointers, ctx.outputs, ctx.saved, ctx.training, ctx.rng, {}, {}, ctx.rowOffset};
+            m_cpu.forward(host);
+            return;
+        }
         HostSide in = HostSide::of(ctx.inputs, true);
         HostSide out = HostSide::of(ctx.outputs, false);
         KernelContext host{ctx.node, in.pointers, out.pointers, ctx.saved, ctx.training, ctx.rng, {}, {}, ctx.rowOffset};

@@ -42,6 +42,7 @@ void registerRearrangeOps(KernelTable &t);
 void registerConvTranspose(KernelTable &t);
 void registerResizeOps(KernelTable &t);
 void registerRecurrentOps(KernelTable &t);
+void registerControlFlow(KernelTable &t);
 
 // The CPU kernel `cpu` for tensors on a device: copies the inputs to the host, runs it there and
 // copies the outputs (and the inputs it writes, and the gradients) back (ops/host_fallback.cpp).

@@ -21,7 +21,8 @@ struct KernelContext {
     // Inputs in node order; nullptr where an optional input is omitted. Kernels read them;
     // only BatchNormalization writes (its running statistics, in training mode).
     std::vector<Tensor *> inputs;
-    // Outputs, allocated by the executor with the inferred shapes; nullptr where omitted.
+    // Outputs, allocated by the executor with the inferred shapes; nullptr where omitted. For a
+    // kernel that allocatesOutputs(), empty slots the kernel assigns.
     std::vector<Tensor *> outputs;
     // Whatever forward keeps for backward (masks, argmax, batch statistics), per node.
     std::vector<Tensor> &saved;
@@ -68,6 +69,11 @@ public:
     // True for ops whose single output is input 0 with another shape (Flatten, Reshape,
     // Identity): the executor then aliases the storage instead of calling forward().
     virtual bool outputAliasesInput() const { return false; }
+    // True for ops whose output shapes depend on the data (If, Loop, Scan): the executor calls
+    // neither inferShapes nor allocates for them at run time; forward() assigns each output slot
+    // (`*ctx.outputs[k] = result`, on the host) and the executor checks its type. inferShapes
+    // still serves Graph::inferShapes ahead of a run, as far as the shapes are known then.
+    virtual bool allocatesOutputs() const { return false; }
     // True when forward() writes into its inputs (BatchNormalization's running statistics).
     virtual bool writesInputs() const { return false; }
     // A device kernel may cover only some attribute settings of its op (symmetric pads, no

@@ -50,6 +50,7 @@ const Table &cpuTable()
         registerConvTranspose(t);
         registerResizeOps(t);
         registerRecurrentOps(t);
+        registerControlFlow(t);
         return t;
     }();
     return table;
@@ -143,9 +144,18 @@ std::vector<Tensor> evaluateNode(const Node &node, const std::vector<const Tenso
     for (size_t i = 0; i < inputs.size(); ++i)
         check(!inputs[i] || k.acceptsType(i, types[i]), node.describe() + ": input " + std::to_string(i) + " is "
                                                             + dtypeName(types[i]) + ", which its kernel does not compute with.");
+    std::vector<Tensor> outputs(node.outputs.size());
+    if (k.allocatesOutputs()) { // control flow: the kernel sizes and assigns its outputs
+        std::vector<Tensor *> slots;
+        for (size_t i = 0; i < node.outputs.size(); ++i)
+            slots.push_back(node.outputs[i].empty() ? nullptr : &outputs[i]);
+        std::vector<Tensor> saved;
+        KernelContext ctx{node, std::move(in), std::move(slots), saved, false, nullptr, {}, {}, 0};
+        k.forward(ctx);
+        return outputs;
+    }
     const std::vector<Shape> outShapes = k.inferShapes(node, shapes, inputs);
     const std::vector<DType> outTypes = k.outputTypes(node, types);
-    std::vector<Tensor> outputs(node.outputs.size());
     std::vector<Tensor *> out;
     for (size_t i = 0; i < node.outputs.size(); ++i) {
         if (node.outputs[i].empty()) {

@@ -451,7 +451,8 @@ void Writer::write(const Node &n)
         problem(n, "not an ONNX op before opset " + std::to_string(known->second));
         return;
     }
-    std::vector<std::string> inputs = n.inputs, outputs = n.outputs;
+    // Never the outer-scope values a subgraph reads (Node::implicitInputs): they are not ONNX inputs.
+    std::vector<std::string> inputs(n.inputs.begin(), n.inputs.end() - static_cast<std::ptrdiff_t>(n.implicitInputs)), outputs = n.outputs;
     Attrs attrs = n.attributes;
     if (!writeSpecial(n, inputs, outputs, attrs))
         return;

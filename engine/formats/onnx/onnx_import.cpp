@@ -7,7 +7,9 @@
 #include "formats/onnx/onnx_tensor.h"
 #include "ops/op.h"
 
+#include <algorithm>
 #include <map>
+#include <memory>
 #include <set>
 
 namespace netwright::onnx_format {
@@ -117,6 +119,153 @@ void upgradeNode(Graph &graph, Node node, int64_t opset)
     graph.nodes.push_back(std::move(node));
 }
 
+struct ImportContext {
+    const std::string &source;
+    int64_t opset;
+    std::set<std::string> missing; // op types without a kernel, in every graph and subgraph
+};
+
+constexpr int kMaxSubgraphDepth = 32;
+
+void importNodes(const onnx::GraphProto &g, Graph &graph, ImportContext &ctx, std::set<std::string> &constants, int depth);
+
+// A subgraph value: its type may be left out (a Loop body's carried value), or lack a shape; the
+// kernel types the subgraph's inputs from the values it feeds at run time.
+ValueInfo subgraphValueInfo(const onnx::ValueInfoProto &v, const std::string &source)
+{
+    const bool untyped = !v.has_type() || v.type().value_case() == onnx::TypeProto::VALUE_NOT_SET
+                         || (v.type().has_tensor_type() && v.type().tensor_type().elem_type() == 0);
+    if (!untyped)
+        return valueInfo(v, source);
+    ValueInfo info;
+    info.name = v.name();
+    return info;
+}
+
+// The names a graph reads without defining them (its own nodes' inputs, nested subgraphs' free
+// names already among their owners' inputs, and outputs that pass an outer value through): the
+// values it captures from enclosing scopes, in order of first use.
+std::vector<std::string> freeNames(const Graph &g)
+{
+    std::set<std::string> defined;
+    for (const auto &in : g.inputs)
+        defined.insert(in.name);
+    for (const auto &[name, t] : g.initializers)
+        defined.insert(name);
+    for (const Node &n : g.nodes)
+        for (const auto &o : n.outputs)
+            defined.insert(o);
+    std::vector<std::string> out;
+    std::set<std::string> seen;
+    auto use = [&](const std::string &name) {
+        if (!name.empty() && !defined.count(name) && seen.insert(name).second)
+            out.push_back(name);
+    };
+    for (const Node &n : g.nodes)
+        for (const auto &i : n.inputs)
+            use(i);
+    for (const auto &o : g.outputs)
+        use(o.name);
+    return out;
+}
+
+// A GRAPH attribute (If's branches, Loop's and Scan's body) as a Graph: the same node import as
+// the top graph, its own initializers and Constant nodes, inputs and outputs whose types may lack
+// shapes. Its wiring is checked with the captured outer names standing in as inputs.
+std::shared_ptr<Graph> importSubgraph(const onnx::GraphProto &g, const std::string &name, ImportContext &ctx, int depth)
+{
+    check(depth < kMaxSubgraphDepth, "Cannot import \"" + ctx.source + "\": subgraphs nest more than "
+                                         + std::to_string(kMaxSubgraphDepth) + " deep.");
+    auto graph = std::make_shared<Graph>();
+    graph->name = name;
+    std::set<std::string> initialized;
+    for (const auto &t : g.initializer()) {
+        auto value = onnxTensor(t, "Cannot import \"" + ctx.source + "\": initializer \"" + t.name() + "\" of " + name);
+        check(value.has_value(), "Cannot import \"" + ctx.source + "\": initializer \"" + t.name() + "\" of " + name
+                                     + " is external or not numeric, which the importer does not read yet.");
+        graph->addParameter(t.name(), *value, false);
+        initialized.insert(t.name());
+    }
+    for (const auto &v : g.input())
+        if (!initialized.count(v.name()))
+            graph->inputs.push_back(subgraphValueInfo(v, ctx.source));
+    for (const auto &v : g.output())
+        graph->outputs.push_back(subgraphValueInfo(v, ctx.source));
+    std::set<std::string> constants;
+    importNodes(g, *graph, ctx, constants, depth);
+    const size_t declared = graph->inputs.size();
+    for (const auto &f : freeNames(*graph))
+        graph->inputs.push_back(ValueInfo{f, {}, DType::Float32});
+    try {
+        graph->validate(); // sorts the nodes too
+    } catch (const Error &e) {
+        throw Error("Cannot import \"" + ctx.source + "\": in " + name + ": " + e.what());
+    }
+    graph->inputs.resize(declared);
+    return graph;
+}
+
+// Imports g's nodes into `graph` (Constant nodes become its parameters, listed in `constants`);
+// a node with subgraphs gets their captured outer names appended as implicit inputs.
+void importNodes(const onnx::GraphProto &g, Graph &graph, ImportContext &ctx, std::set<std::string> &constants, int depth)
+{
+    const std::string &source = ctx.source;
+    std::set<std::string> names;
+    int index = 0;
+    for (const auto &n : g.node()) {
+        ++index;
+        if (n.op_type() == "Constant" && (n.domain().empty() || n.domain() == "ai.onnx")) {
+            check(n.output_size() == 1, "Cannot import \"" + source + "\": a Constant node needs one output.");
+            graph.addParameter(n.output(0), constantValue(n, source), false);
+            constants.insert(n.output(0));
+            continue;
+        }
+        std::string name = n.name().empty() ? n.op_type() + "_" + std::to_string(index) : n.name();
+        while (!names.insert(name).second)
+            name += "_";
+        std::map<std::string, Attribute> attributes;
+        std::vector<std::string> captured;
+        for (const auto &a : n.attribute()) {
+            switch (a.type()) {
+            case onnx::AttributeProto::INT: attributes[a.name()] = static_cast<int64_t>(a.i()); break;
+            case onnx::AttributeProto::FLOAT: attributes[a.name()] = a.f(); break;
+            case onnx::AttributeProto::STRING: attributes[a.name()] = a.s(); break;
+            case onnx::AttributeProto::INTS: attributes[a.name()] = std::vector<int64_t>(a.ints().begin(), a.ints().end()); break;
+            case onnx::AttributeProto::FLOATS: attributes[a.name()] = std::vector<float>(a.floats().begin(), a.floats().end()); break;
+            case onnx::AttributeProto::STRINGS: attributes[a.name()] = std::vector<std::string>(a.strings().begin(), a.strings().end()); break;
+            case onnx::AttributeProto::TENSOR:
+                if (auto t = onnxTensor(a.t(), "Cannot import \"" + source + "\": attribute " + a.name() + " of \"" + name + "\""))
+                    attributes[a.name()] = *t;
+                break;
+            case onnx::AttributeProto::GRAPH: {
+                auto sub = importSubgraph(a.g(), graph.name + "/" + name + "." + a.name(), ctx, depth + 1);
+                for (const auto &f : freeNames(*sub))
+                    if (std::find(captured.begin(), captured.end(), f) == captured.end())
+                        captured.push_back(f);
+                attributes[a.name()] = std::move(sub);
+                break;
+            }
+            default:
+                ctx.missing.insert(n.op_type()); // GRAPHS and sparse tensors: kept for inspection only
+                break;
+            }
+        }
+        const bool foreignDomain = !n.domain().empty() && n.domain() != "ai.onnx";
+        const std::string opType = foreignDomain ? n.domain() + "::" + n.op_type() : n.op_type();
+        Node node{name, opType, std::vector<std::string>(n.input().begin(), n.input().end()),
+                  std::vector<std::string>(n.output().begin(), n.output().end()), std::move(attributes)};
+        if (opType == "Scan" && ctx.opset < 9) // Scan-8: a batch axis first, and sequence_lens as input 0
+            node.attributes["netwright.scan8_batch"] = int64_t{1};
+        node.inputs.insert(node.inputs.end(), captured.begin(), captured.end());
+        node.implicitInputs = captured.size();
+        const size_t before = graph.nodes.size();
+        upgradeNode(graph, std::move(node), ctx.opset);
+        for (size_t k = before; k < graph.nodes.size(); ++k)
+            if (!hasKernel(graph.nodes[k].opType)) // after the rewrites of older opsets
+                ctx.missing.insert(graph.nodes[k].opType);
+    }
+}
+
 } // namespace
 
 OnnxImport importOnnx(std::string_view bytes, const std::string &source)
@@ -142,6 +291,7 @@ OnnxImport importOnnx(std::string_view bytes, const std::string &source)
     Graph &graph = out.graph;
     graph.name = g.name().empty() ? "onnx" : g.name();
 
+    ImportContext ctx{source, out.opset, {}};
     std::set<std::string> initialized;
     for (const auto &t : g.initializer()) {
         auto value = onnxTensor(t, "Cannot import \"" + source + "\": initializer \"" + t.name() + "\"");
@@ -156,47 +306,9 @@ OnnxImport importOnnx(std::string_view bytes, const std::string &source)
     for (const auto &v : g.output())
         graph.outputs.push_back(valueInfo(v, source));
 
-    std::set<std::string> missing, names, constants;
-    int index = 0;
-    for (const auto &n : g.node()) {
-        ++index;
-        if (n.op_type() == "Constant" && (n.domain().empty() || n.domain() == "ai.onnx")) {
-            check(n.output_size() == 1, "Cannot import \"" + source + "\": a Constant node needs one output.");
-            graph.addParameter(n.output(0), constantValue(n, source), false);
-            constants.insert(n.output(0));
-            continue;
-        }
-        std::string name = n.name().empty() ? n.op_type() + "_" + std::to_string(index) : n.name();
-        while (!names.insert(name).second)
-            name += "_";
-        std::map<std::string, Attribute> attributes;
-        for (const auto &a : n.attribute()) {
-            switch (a.type()) {
-            case onnx::AttributeProto::INT: attributes[a.name()] = static_cast<int64_t>(a.i()); break;
-            case onnx::AttributeProto::FLOAT: attributes[a.name()] = a.f(); break;
-            case onnx::AttributeProto::STRING: attributes[a.name()] = a.s(); break;
-            case onnx::AttributeProto::INTS: attributes[a.name()] = std::vector<int64_t>(a.ints().begin(), a.ints().end()); break;
-            case onnx::AttributeProto::FLOATS: attributes[a.name()] = std::vector<float>(a.floats().begin(), a.floats().end()); break;
-            case onnx::AttributeProto::STRINGS: attributes[a.name()] = std::vector<std::string>(a.strings().begin(), a.strings().end()); break;
-            case onnx::AttributeProto::TENSOR:
-                if (auto t = onnxTensor(a.t(), "Cannot import \"" + source + "\": attribute " + a.name() + " of \"" + name + "\""))
-                    attributes[a.name()] = *t;
-                break;
-            default:
-                missing.insert(n.op_type()); // subgraphs and sparse tensors: kept for inspection only
-                break;
-            }
-        }
-        const bool foreignDomain = !n.domain().empty() && n.domain() != "ai.onnx";
-        const std::string opType = foreignDomain ? n.domain() + "::" + n.op_type() : n.op_type();
-        Node node{name, opType, std::vector<std::string>(n.input().begin(), n.input().end()),
-                  std::vector<std::string>(n.output().begin(), n.output().end()), std::move(attributes)};
-        upgradeNode(graph, std::move(node), out.opset);
-    }
-    for (const Node &node : graph.nodes) // after the rewrites of older opsets
-        if (!hasKernel(node.opType))
-            missing.insert(node.opType);
-    out.missingOps.assign(missing.begin(), missing.end());
+    std::set<std::string> constants;
+    importNodes(g, graph, ctx, constants, 0);
+    out.missingOps.assign(ctx.missing.begin(), ctx.missing.end());
     try {
         graph.validate();
     } catch (const Error &e) {
