@@ -1,9 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 // Clip (ONNX): y = min(max(x, min), max). min and max are optional scalar inputs 1 and 2 (opset
 // 11+; PyTorch's ReLU6 exports as Clip(x, 0, 6)) or, from older exporters, the attributes min and
-// max. The gradient passes where min < x < max, as PyTorch's hardtanh does.
+// max. The gradient passes where min < x < max, as PyTorch's hardtanh does. Float32 has the fast,
+// differentiable path; the other numeric types (opset 12+) clip forward only.
 #include "core/error.h"
 #include "core/parallel.h"
+#include "ops/kernel_util.h"
 #include "ops/kernels.h"
 
 #include <limits>
@@ -22,8 +24,27 @@ public:
         return {in[0]};
     }
 
+    std::vector<DType> outputTypes(const Node &, const std::vector<DType> &in) const override { return {in.at(0)}; }
+    bool acceptsType(size_t, DType type) const override { return inTypeSet(type, kNumeric); }
+
     void forward(KernelContext &ctx) const override
     {
+        if (ctx.in(0).dtype() != DType::Float32) {
+            dispatchType<kNumeric>(ctx.in(0).dtype(), ctx.node, [&](auto tag) {
+                using T = typename decltype(tag)::type;
+                T lo = std::numeric_limits<T>::lowest(), hi = std::numeric_limits<T>::max();
+                for (size_t k = 1; k <= 2; ++k)
+                    if (ctx.hasInput(k)) {
+                        check(ctx.in(k).dtype() == ctx.in(0).dtype(), ctx.node.describe() + ": min and max must have the input's type.");
+                        (k == 1 ? lo : hi) = ctx.in(k).template dataAs<T>()[0];
+                    }
+                const T *x = ctx.in(0).template dataAs<T>();
+                T *y = ctx.out(0).template dataAs<T>();
+                for (int64_t i = 0; i < ctx.in(0).numel(); ++i)
+                    y[i] = x[i] < lo ? lo : x[i] > hi ? hi : x[i];
+            });
+            return;
+        }
         // plain locals: clang 14 cannot capture structured bindings in the lambda below
         const auto range = bounds(ctx);
         const float lo = range.first, hi = range.second;
