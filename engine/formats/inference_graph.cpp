@@ -3,6 +3,8 @@
 
 #include "core/error.h"
 
+#include <algorithm>
+
 namespace netwright {
 
 const std::string &InferenceGraph::source(const std::string &value) const
@@ -37,14 +39,14 @@ InferenceGraph inferenceGraph(const Graph &model, bool dynamicBatch, const std::
 {
     // Op types the target has no mapping for are listed before shapes are inferred (which needs a
     // kernel for every op), so a model the engine cannot even run still gets the whole list.
-    std::vector<std::string> unknown;
+    ExportProblems unknown;
     for (const auto &n : model.nodes)
         if (!isTrainingLoss(n.opType) && n.opType != "Dropout" && n.opType != "Identity" && !mappable(n.opType))
-            unknown.push_back(n.describe() + ": no " + target + " equivalent");
+            unknown.add(n, "no " + target + " equivalent");
     try {
         return inferenceGraph(model, dynamicBatch);
     } catch (const Error &) {
-        throwExportProblems(model, target, unknown);
+        unknown.raise(model, target);
         throw;
     }
 }
@@ -137,7 +139,7 @@ std::string window2d(const Node &n, const InferenceGraph &graph, Window2d &out)
 
 bool OpTableWriter::fail(const Node &n, const std::string &why)
 {
-    m_problems.push_back(n.describe() + ": " + why);
+    m_problems.add(n, why);
     return false;
 }
 
@@ -154,16 +156,46 @@ bool OpTableWriter::window2d(const Node &n, std::vector<int64_t> &kernel, std::v
     return true;
 }
 
-void throwExportProblems(const Graph &model, const std::string &target, const std::vector<std::string> &problems)
+void ExportProblems::add(const Node &n, const std::string &why)
 {
-    if (problems.empty())
-        return;
+    const auto key = std::make_pair(n.opType, why);
+    auto &names = m_nodes[key];
+    if (names.empty())
+        m_order.push_back(key);
+    names.push_back(n.name);
+}
+
+void ExportProblems::add(const std::string &problem)
+{
+    if (std::find(m_general.begin(), m_general.end(), problem) == m_general.end())
+        m_general.push_back(problem);
+}
+
+std::string ExportProblems::list() const
+{
     std::string list;
-    std::set<std::string> seen;
-    for (const auto &p : problems)
-        if (seen.insert(p).second)
-            list += (list.empty() ? "" : "; ") + p;
-    throw Error("Cannot export \"" + model.name + "\" to " + target + ": " + list + ". Nothing was written.");
+    for (const auto &p : m_general)
+        list += (list.empty() ? "" : "; ") + p;
+    for (const auto &key : m_order) {
+        const auto &names = m_nodes.at(key);
+        std::string what;
+        if (names.size() == 1) {
+            what = "Node \"" + names[0] + "\" (" + key.first + ")";
+        } else {
+            what = key.first + " (" + std::to_string(names.size()) + " nodes: ";
+            for (size_t i = 0; i < names.size() && i < 3; ++i)
+                what += (i ? ", \"" : "\"") + names[i] + "\"";
+            what += names.size() > 3 ? ", …)" : ")";
+        }
+        list += (list.empty() ? "" : "; ") + what + ": " + key.second;
+    }
+    return list;
+}
+
+void ExportProblems::raise(const Graph &model, const std::string &target) const
+{
+    if (!empty())
+        throw Error("Cannot export \"" + model.name + "\" to " + target + ": " + list() + ". Nothing was written.");
 }
 
 } // namespace netwright

@@ -59,8 +59,26 @@ struct Window2d {
 };
 std::string window2d(const Node &node, const InferenceGraph &graph, Window2d &out);
 
+// What a writer cannot take, for its pre-flight: grouped once per op type and reason ("Einsum (3
+// nodes: "a", "b", "c"): not an ONNX op before opset 12"; one node as "Node "a" (Einsum): …"), in
+// the order first met, plus problems that concern no one node. raise() throws them all as one
+// Error: "Cannot export "<model>" to <target>: …. Nothing was written." (a no-op when empty).
+class ExportProblems {
+public:
+    void add(const Node &n, const std::string &why);
+    void add(const std::string &problem);
+    bool empty() const { return m_order.empty() && m_general.empty(); }
+    std::string list() const;
+    void raise(const Graph &model, const std::string &target) const;
+
+private:
+    std::vector<std::pair<std::string, std::string>> m_order;                          // (op type, reason)
+    std::map<std::pair<std::string, std::string>, std::vector<std::string>> m_nodes; // → node names
+    std::vector<std::string> m_general;
+};
+
 // What the op-table writers (MindIR, AIR) share: the inference graph they write, and the problems
-// found on the way, each naming its node — listed all at once by throwExportProblems().
+// found on the way, listed all at once by m_problems.raise().
 class OpTableWriter {
 protected:
     explicit OpTableWriter(const InferenceGraph &ig) : m_ig(ig), m_g(*ig.graph) {}
@@ -74,11 +92,8 @@ protected:
 
     const InferenceGraph &m_ig;
     const Graph &m_g;
-    std::vector<std::string> m_problems;
+    ExportProblems m_problems;
 };
 
-// Every problem in `problems`, joined into one Error: "Cannot export "<model>" to <target>: a; b.
-// Nothing was written."; no-op when empty.
-void throwExportProblems(const Graph &model, const std::string &target, const std::vector<std::string> &problems);
 
 } // namespace netwright

@@ -53,7 +53,7 @@ public:
             if (!m_ports.count(n->outputs.at(0)))
                 m_ports[n->outputs.at(0)] = {"?", {}, DType::Float32}; // not mapped: listed in m_problems
         }
-        throwExportProblems(m_g, "AIR", m_problems);
+        m_problems.raise(m_g, "AIR");
         for (const auto &out : m_ig.outputs)
             m_graph->add_output(port(out.name).ref);
         std::string bytes;

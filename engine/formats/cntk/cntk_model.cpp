@@ -66,11 +66,11 @@ public:
         static const std::set<std::string> mapped{"Relu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Flatten", "Reshape", "Dropout", "Gemm",
                                                   "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "Identity",
                                                   "Add", "Sub", "Mul", "Clip", "Concat", "SoftmaxCrossEntropyLoss"};
-        std::vector<std::string> problems;
+        ExportProblems problems;
         for (const auto &n : m_g.nodes)
             if (!mapped.count(n.opType))
-                problems.push_back(n.describe() + ": no CNTK model-v2 equivalent");
-        throwExportProblems(m_g, "CNTK model-v2", problems);
+                problems.add(n, "no CNTK model-v2 equivalent");
+        problems.raise(m_g, "CNTK model-v2");
         const ValueInfo *input = nullptr;
         for (const auto &in : m_g.inputs)
             if (in.name != "labels" && !m_g.initializers.count(in.name) && !input)

@@ -215,22 +215,9 @@ private:
     std::string prefixed(const std::string &name) const { return m_graphName + ":" + name; }
 
     // Records that `n` does not map; the problems are listed once per op type and reason.
-    void refuse(const Node &n, const std::string &why) { m_refused[n.opType][why].push_back(n.name); }
+    void refuse(const Node &n, const std::string &why) { m_problems.add(n, why); }
 
-    void throwGrouped()
-    {
-        std::vector<std::string> problems = m_problems;
-        for (const auto &[op, reasons] : m_refused)
-            for (const auto &[why, nodes] : reasons) {
-                std::string list;
-                for (size_t i = 0; i < nodes.size() && i < 5; ++i)
-                    list += (i ? ", \"" : "\"") + nodes[i] + "\"";
-                if (nodes.size() > 5)
-                    list += ", …";
-                problems.push_back(op + " (" + (nodes.size() == 1 ? "node " : std::to_string(nodes.size()) + " nodes: ") + list + "): " + why);
-            }
-        throwExportProblems(m_g, "MindIR", problems);
-    }
+    void throwGrouped() { m_problems.raise(m_g, "MindIR"); }
 
     // ---- values -----------------------------------------------------------------------------
 
@@ -1147,7 +1134,6 @@ private:
     std::map<std::string, Tensor> m_folded;
     std::map<std::string, DType> m_types;
     std::set<std::string> m_used;
-    std::map<std::string, std::map<std::string, std::vector<std::string>>> m_refused; // op → reason → nodes
     int m_id = 0, m_opIndex = 0;
 };
 
@@ -1157,28 +1143,15 @@ std::string exportMindir(const Graph &model, const MindirExportOptions &options)
 {
     // Op types without a mapping are listed (once per type) even when the engine cannot infer
     // the graph's shapes; otherwise every node is tried and what does not map is listed after.
-    std::map<std::string, std::vector<std::string>> unknown;
+    ExportProblems unknown;
     for (const auto &n : model.nodes)
         if (!isTrainingLoss(n.opType) && n.opType != "Dropout" && n.opType != "Identity" && !mappable(n.opType))
-            unknown[n.opType].push_back(n.name);
-    auto listUnknown = [&] {
-        std::vector<std::string> problems;
-        for (const auto &[op, nodes] : unknown) {
-            std::string list;
-            for (size_t i = 0; i < nodes.size() && i < 5; ++i)
-                list += (i ? ", \"" : "\"") + nodes[i] + "\"";
-            if (nodes.size() > 5)
-                list += ", …";
-            problems.push_back(op + " (" + (nodes.size() == 1 ? "node " : std::to_string(nodes.size()) + " nodes: ") + list
-                               + "): no MindIR equivalent");
-        }
-        throwExportProblems(model, "MindIR", problems);
-    };
+            unknown.add(n, "no MindIR equivalent");
     InferenceGraph ig;
     try {
         ig = inferenceGraph(model, options.dynamicBatch);
     } catch (const Error &) {
-        listUnknown();
+        unknown.raise(model, "MindIR");
         throw;
     }
     return Writer(ig, options).run();

@@ -257,15 +257,7 @@ public:
 
 private:
     // ---- problems, once per op type and reason ----
-    void problem(const Node &n, const std::string &why)
-    {
-        const auto key = std::make_pair(n.opType, why);
-        auto &names = m_problems[key];
-        if (names.empty())
-            m_problemOrder.push_back(key);
-        names.push_back(n.name);
-    }
-    std::string problemList() const;
+    void problem(const Node &n, const std::string &why) { m_problems.add(n, why); }
 
     // ---- what is known ahead of a run ----
     std::optional<Shape> shapeOf(const std::string &v) const
@@ -376,28 +368,8 @@ private:
     std::string m_analysisError;
     std::set<std::string> m_names, m_nodeNames, m_usedInitializers, m_read;
     std::vector<std::pair<std::string, Tensor>> m_newInitializers;
-    std::map<std::pair<std::string, std::string>, std::vector<std::string>> m_problems;
-    std::vector<std::pair<std::string, std::string>> m_problemOrder;
+    ExportProblems m_problems;
 };
-
-std::string Writer::problemList() const
-{
-    std::string list;
-    for (const auto &key : m_problemOrder) {
-        const auto &names = m_problems.at(key);
-        std::string what;
-        if (names.size() == 1) {
-            what = "Node \"" + names[0] + "\" (" + key.first + ")";
-        } else {
-            what = key.first + " (" + std::to_string(names.size()) + " nodes: ";
-            for (size_t i = 0; i < names.size() && i < 3; ++i)
-                what += (i ? ", \"" : "\"") + names[i] + "\"";
-            what += names.size() > 3 ? ", …)" : ")";
-        }
-        list += (list.empty() ? "" : "; ") + what + ": " + key.second;
-    }
-    return list;
-}
 
 bool Writer::placeOperand(const Node &n, size_t index, const std::string &attr, bool asInput, std::vector<std::string> &inputs,
                           Attrs &attrs, const std::string &since)
@@ -1056,9 +1028,7 @@ std::string Writer::run()
 
     for (const Node *n : nodes)
         write(*n);
-    if (!m_problems.empty())
-        throw Error("Cannot export \"" + m_model.name + "\" to ONNX opset " + std::to_string(V) + ": " + problemList()
-                    + ". Nothing was written.");
+    m_problems.raise(m_model, "ONNX opset " + std::to_string(V));
 
     const bool anyFreeBatch = std::find(batches.begin(), batches.end(), -1) != batches.end();
     auto typeProto = [&](onnx::ValueInfoProto &v, const std::string &name, DType dtype, const std::optional<Shape> &shape,
