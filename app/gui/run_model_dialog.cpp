@@ -164,7 +164,11 @@ void RunModelDialog::onImported()
         connect(field, &QLineEdit::returnPressed, this, &RunModelDialog::run);
     }
     m_inputs->resizeRowsToContents();
-    m_status->setText(tr("%n input(s), %1 output(s).", nullptr, static_cast<int>(inputs.size())).arg(m_graph->outputs.size()));
+    m_status->setText(tr("%1 %2, %3 %4.")
+                          .arg(inputs.size())
+                          .arg(inputs.size() == 1 ? tr("input") : tr("inputs"))
+                          .arg(m_graph->outputs.size())
+                          .arg(m_graph->outputs.size() == 1 ? tr("output") : tr("outputs")));
     m_runButton->setEnabled(true);
     emit ready();
 }
@@ -234,7 +238,9 @@ void RunModelDialog::onRunFinished()
     for (const auto &o : result.outputs)
         names << QStringLiteral("%1 %2 %3").arg(QString::fromStdString(o.name), QString::fromStdString(dtypeName(o.value.dtype())),
                                                  shapeString(o.value.shape()));
-    m_status->setText(tr("%n output(s) in %1 ms: %2. Shown in the Outputs and Tensor tabs.", nullptr, static_cast<int>(result.outputs.size()))
+    m_status->setText(tr("%1 %2 in %3 ms: %4. Shown in the Outputs and Tensor tabs.")
+                          .arg(result.outputs.size())
+                          .arg(result.outputs.size() == 1 ? tr("output") : tr("outputs"))
                           .arg(result.milliseconds, 0, 'f', 1)
                           .arg(names.join(QStringLiteral(", "))));
     emit outputsReady(result.outputs);

@@ -6,10 +6,11 @@
 // of the wrong shape or element type, or no file, shows the engine's message naming the input
 // and the file in the dialog, and changes nothing: the files chosen, the outputs and the inspector
 // stay as they were. Run ▸ Run This Model on Inputs opens the same dialog; a checkpoint has none.
-// NETWRIGHT_SCREENSHOTS=DIR writes DIR/run-on-inputs.png and DIR/run-on-inputs-output.png (the docs').
+// NETWRIGHT_SCREENSHOTS=DIR writes DIR/run-on-inputs-output.png and DIR/run-on-inputs-error.png (the docs').
 #include "core/tensor_stats.h"
 #include "formats/model_runner.h"
 #include "formats/npy/npy_file.h"
+#include "graph/graph_view.h"
 #include "gui/main_window.h"
 #include "gui/model_document.h"
 #include "gui/run_model_dialog.h"
@@ -79,6 +80,7 @@ private slots:
         QTRY_VERIFY_WITH_TIMEOUT(doc->isLoaded() || !doc->errorText().isEmpty(), 60000);
         QVERIFY2(doc->isLoaded(), qPrintable(doc->errorText()));
         QVERIFY(doc->isRunnable());
+        QTRY_VERIFY_WITH_TIMEOUT(doc->graphView()->isLaidOut(), 60000);
 
         // The document's button opens the dialog, which lists the model's inputs.
         QToolButton *button = nullptr;
@@ -96,6 +98,7 @@ private slots:
         QCOMPARE(inputs->item(1, 0)->text(), QStringLiteral("y"));
         QCOMPARE(inputs->item(0, 1)->text(), QStringLiteral("float32"));
         QCOMPARE(inputs->item(1, 2)->text(), QStringLiteral("[3,4,5]"));
+        QCOMPARE(dialog->statusText(), QStringLiteral("2 inputs, 1 output."));
 
         // No file for y: said, and nothing runs.
         QTest::keyClicks(dialog->fileField(0), kAdd + "/test_data_set_0/input_0.pb");
@@ -108,6 +111,8 @@ private slots:
         const QString error = runAndWait(dialog);
         QVERIFY2(error.isEmpty(), qPrintable(error));
         QVERIFY(dialog->errorText().isEmpty());
+        QVERIFY2(dialog->statusText().startsWith("1 output in ") && dialog->statusText().contains(": sum float32 [3,4,5]."),
+                 qPrintable(dialog->statusText()));
         const Tensor expected = readTensorFile((kAdd + "/test_data_set_0/output_0.pb").toStdString());
         QCOMPARE(doc->outputs().size(), size_t(1));
         QCOMPARE(doc->outputs()[0].name, std::string("sum"));
@@ -150,7 +155,6 @@ private slots:
         const QString shots = qEnvironmentVariable("NETWRIGHT_SCREENSHOTS");
         if (!shots.isEmpty()) {
             QTest::qWait(300);
-            QVERIFY(dialog->grab().save(shots + "/run-on-inputs.png"));
             QVERIFY(w.grab().save(shots + "/run-on-inputs-output.png"));
         }
 
@@ -165,6 +169,10 @@ private slots:
                      && shapeError.contains("[3,4]"),
                  qPrintable(shapeError));
         QCOMPARE(dialog->errorText(), shapeError);
+        if (!shots.isEmpty()) {
+            QTest::qWait(300);
+            QVERIFY(dialog->grab().save(shots + "/run-on-inputs-error.png"));
+        }
         QVERIFY(dialog->runButton()->isEnabled());
         QCOMPARE(dialog->fileField(0)->text(), kAdd + "/test_data_set_0/input_0.pb");
         QCOMPARE(dialog->fileField(1)->text(), wrongShape);
