@@ -134,8 +134,12 @@ void MainWindow::createMenus()
         if (ModelDocument *d = currentDocument())
             trainDocument(d);
     });
-    // Only for a model the engine can train: an open ONNX, MindIR, AIR or CNTK model file.
-    connect(run, &QMenu::aboutToShow, this, [this, trainThis] {
+    QAction *runThis = run->addAction(tr("Run This Model on &Inputs…"), QKeySequence(Qt::CTRL | Qt::Key_R), this, [this] {
+        if (ModelDocument *d = currentDocument())
+            d->runOnInputs();
+    });
+    // Only for a model the engine can train and run: an open ONNX, MindIR, AIR or CNTK model file.
+    connect(run, &QMenu::aboutToShow, this, [this, trainThis, runThis] {
         ModelDocument *d = currentDocument();
         bool trainable = false;
         try {
@@ -143,6 +147,7 @@ void MainWindow::createMenus()
         } catch (const Error &) {
         }
         trainThis->setEnabled(trainable);
+        runThis->setEnabled(trainable);
     });
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));

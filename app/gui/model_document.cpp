@@ -8,6 +8,7 @@
 #include "formats/registry.h"
 #include "graph/graph_view.h"
 #include "graph/visible_graph.h"
+#include "gui/run_model_dialog.h"
 #include "tensor/tensor_inspector.h"
 
 #include <QFileInfo>
@@ -66,6 +67,12 @@ std::shared_ptr<LoadedModel> loadModel(const QString &path)
         out->error = QObject::tr("Netwright cannot open \"%1\".").arg(QFileInfo(path).fileName());
         out->details = QString::fromUtf8(e.what());
     }
+    if (out->error.isEmpty()) {
+        try {
+            out->runnable = detectGraphFormat(path.toStdString()).has_value();
+        } catch (const Error &) {
+        }
+    }
     if (onnx) {
         inference.waitForFinished();
         if (out->error.isEmpty() && out->model.format == "onnx")
@@ -77,8 +84,8 @@ std::shared_ptr<LoadedModel> loadModel(const QString &path)
 
 ModelDocument::ModelDocument(const QString &path, QWidget *parent)
     : QWidget(parent), m_path(path), m_stack(new QStackedWidget(this)), m_errorLabel(new QLabel(this)), m_matchLabel(new QLabel(this)),
-      m_details(new QToolButton(this)), m_graph(new widgets::GraphView(this)), m_inspector(new widgets::TensorInspector(this)),
-      m_properties(new QTreeWidget(this)), m_parameters(new QTableWidget(this)), m_side(new QTabWidget(this)), m_search(new QLineEdit(this))
+      m_details(new QToolButton(this)), m_runButton(new QToolButton(this)), m_graph(new widgets::GraphView(this)), m_inspector(new widgets::TensorInspector(this)),
+      m_properties(new QTreeWidget(this)), m_parameters(new QTableWidget(this)), m_outputTable(new QTableWidget(this)), m_side(new QTabWidget(this)), m_search(new QLineEdit(this))
 {
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -127,6 +134,11 @@ ModelDocument::ModelDocument(const QString &path, QWidget *parent)
     cancel->setToolTip(tr("Stop laying out the graph (Graphviz's dot is stopped)"));
     cancel->hide();
     searchBar->addWidget(cancel);
+    m_runButton->setText(tr("Run on Inputs…"));
+    m_runButton->setToolTip(tr("Run the model on input tensors (.npy or .pb files) and inspect its outputs"));
+    m_runButton->hide(); // shown for a model the engine runs, once read
+    searchBar->addWidget(m_runButton);
+    connect(m_runButton, &QToolButton::clicked, this, &ModelDocument::runOnInputs);
     connect(cancel, &QToolButton::clicked, m_graph, &widgets::GraphView::cancelLayout);
     connect(m_graph, &widgets::GraphView::layoutStarted, cancel, &QWidget::show);
     connect(m_graph, &widgets::GraphView::layoutFinished, cancel, &QWidget::hide);
@@ -147,6 +159,16 @@ ModelDocument::ModelDocument(const QString &path, QWidget *parent)
     m_side->addTab(m_properties, tr("Properties"));
     m_side->addTab(m_parameters, tr("Parameters"));
     m_side->addTab(m_inspector, tr("Tensor"));
+    // The outputs of the last run on inputs: listed once there is one.
+    m_outputTable->setColumnCount(4);
+    m_outputTable->setHorizontalHeaderLabels({tr("Output"), tr("Type"), tr("Shape"), tr("Mean")});
+    m_outputTable->setEditTriggers(QAbstractItemView::NoEditTriggers);
+    m_outputTable->setSelectionBehavior(QAbstractItemView::SelectRows);
+    m_outputTable->setSelectionMode(QAbstractItemView::SingleSelection);
+    m_outputTable->verticalHeader()->hide();
+    m_outputTable->horizontalHeader()->setStretchLastSection(true);
+    m_side->addTab(m_outputTable, tr("Outputs"));
+    m_side->setTabVisible(m_side->indexOf(m_outputTable), false);
     modelPage->addWidget(m_side);
     modelPage->setStretchFactor(0, 3);
     modelPage->setStretchFactor(1, 1);
@@ -176,6 +198,11 @@ ModelDocument::ModelDocument(const QString &path, QWidget *parent)
         const auto rows = m_parameters->selectionModel()->selectedRows();
         if (!rows.isEmpty())
             inspectParameter(m_parameters->item(rows.first().row(), 0)->text());
+    });
+    connect(m_outputTable, &QTableWidget::itemSelectionChanged, this, [this] {
+        const auto rows = m_outputTable->selectionModel()->selectedRows();
+        if (!rows.isEmpty())
+            inspectOutput(rows.first().row());
     });
     connect(m_properties, &QTreeWidget::itemDoubleClicked, this, [this](QTreeWidgetItem *item) {
         if (item->data(0, Qt::UserRole).toBool())
@@ -213,6 +240,7 @@ void ModelDocument::onLoaded()
     }
     m_parameters->resizeColumnsToContents();
     m_stack->setCurrentIndex(2);
+    m_runButton->setVisible(m_loaded->runnable);
     if (m.nodes.empty()) {
         // A checkpoint: parameters only.
         m_side->setCurrentWidget(m_parameters);
@@ -302,6 +330,60 @@ bool ModelDocument::inspectParameter(const QString &name)
             return true;
         }
     return false;
+}
+
+bool ModelDocument::inspectOutput(int index)
+{
+    if (index < 0 || index >= static_cast<int>(m_outputs.size()))
+        return false;
+    const ModelOutput &o = m_outputs[static_cast<size_t>(index)];
+    ValueDescription v;
+    v.name = o.name;
+    v.dtype = dtypeName(o.value.dtype());
+    v.shape = o.value.shape();
+    v.value = o.value;
+    m_inspector->setValue(v);
+    m_side->setCurrentWidget(m_inspector);
+    return true;
+}
+
+void ModelDocument::runOnInputs()
+{
+    if (!isRunnable())
+        return;
+    if (!m_runDialog) {
+        m_runDialog = new RunModelDialog(m_path, this);
+        connect(m_runDialog, &RunModelDialog::outputsReady, this, &ModelDocument::showOutputs);
+        connect(m_runDialog, &RunModelDialog::runFinished, this, [this](const QString &error) {
+            emit statusMessage(error.isEmpty() ? tr("Ran %1 on its inputs: the outputs are in the Outputs tab.").arg(QFileInfo(m_path).fileName())
+                                               : tr("The run failed: %1").arg(error));
+        });
+    }
+    m_runDialog->show();
+    m_runDialog->raise();
+    m_runDialog->activateWindow();
+}
+
+void ModelDocument::showOutputs(const std::vector<ModelOutput> &outputs)
+{
+    m_outputs = outputs;
+    const QSignalBlocker block(m_outputTable);
+    m_outputTable->clearSelection();
+    m_outputTable->setRowCount(static_cast<int>(outputs.size()));
+    for (size_t i = 0; i < outputs.size(); ++i) {
+        const Tensor &t = outputs[i].value;
+        const int row = static_cast<int>(i);
+        m_outputTable->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(outputs[i].name)));
+        m_outputTable->setItem(row, 1, new QTableWidgetItem(QString::fromStdString(dtypeName(t.dtype()))));
+        m_outputTable->setItem(row, 2, new QTableWidgetItem(QString::fromStdString(widgets::shapeText(t.shape()))));
+        m_outputTable->setItem(row, 3, new QTableWidgetItem(t.numel() ? QString::number(computeStats(t).mean, 'g', 7) : QString()));
+    }
+    m_outputTable->resizeColumnsToContents();
+    m_side->setTabVisible(m_side->indexOf(m_outputTable), true);
+    if (!outputs.empty()) {
+        m_outputTable->selectRow(0);
+        inspectOutput(0);
+    }
 }
 
 void ModelDocument::focusSearch()

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "formats/model_description.h"
+#include "formats/model_runner.h"
 
 #include <QFutureWatcher>
 #include <QWidget>
@@ -14,6 +15,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 class QLabel;
 class QLineEdit;
@@ -30,11 +32,14 @@ class TensorInspector;
 
 namespace netwright::gui {
 
+class RunModelDialog;
+
 // What the background read produces.
 struct LoadedModel {
     ModelDescription model;
     std::map<std::string, std::string> shapes; // value → shape text, for edge labels
     QString error, details;                    // the sentence and what is behind "Details"
+    bool runnable = false;                     // a model the engine runs: ONNX, MindIR, AIR, CNTK model-v2
 };
 
 class ModelDocument : public QWidget {
@@ -47,15 +52,25 @@ public:
     bool isLoaded() const { return m_loaded != nullptr && m_loaded->error.isEmpty(); }
     QString errorText() const { return m_loaded ? m_loaded->error : QString(); }
     const ModelDescription *model() const { return isLoaded() ? &m_loaded->model : nullptr; }
+    // Whether "Run on Inputs…" applies: a model file the engine runs (not a checkpoint or a dump).
+    bool isRunnable() const { return isLoaded() && m_loaded->runnable; }
 
     widgets::GraphView *graphView() const { return m_graph; }
     widgets::TensorInspector *tensorInspector() const { return m_inspector; }
     QTreeWidget *properties() const { return m_properties; }
     QTableWidget *parameterTable() const { return m_parameters; }
     QLineEdit *searchField() const { return m_search; }
+    QTableWidget *outputTable() const { return m_outputTable; }
+    RunModelDialog *runDialog() const { return m_runDialog; } // null until first opened
+    // The outputs of the last good run on inputs (empty before one).
+    const std::vector<ModelOutput> &outputs() const { return m_outputs; }
 
     // Shows a parameter in the tensor inspector (by name); false when there is none.
     bool inspectParameter(const QString &name);
+    // Shows output `index` of the last run in the tensor inspector; false when there is none.
+    bool inspectOutput(int index);
+    // Opens "Run on Inputs…" (one dialog per document: its files stay between runs).
+    void runOnInputs();
     void focusSearch();
 
 signals:
@@ -66,19 +81,22 @@ private:
     void onLoaded();
     void showNode(int modelNode);
     void updateMatchLabel();
+    void showOutputs(const std::vector<ModelOutput> &outputs);
 
     QString m_path;
     QFutureWatcher<std::shared_ptr<LoadedModel>> m_watcher;
     std::shared_ptr<LoadedModel> m_loaded;
     QStackedWidget *m_stack;
     QLabel *m_errorLabel, *m_matchLabel;
-    QToolButton *m_details;
+    QToolButton *m_details, *m_runButton;
     widgets::GraphView *m_graph;
     widgets::TensorInspector *m_inspector;
     QTreeWidget *m_properties;
-    QTableWidget *m_parameters;
+    QTableWidget *m_parameters, *m_outputTable;
     QTabWidget *m_side;
     QLineEdit *m_search;
+    RunModelDialog *m_runDialog = nullptr;
+    std::vector<ModelOutput> m_outputs;
 };
 
 // Reads a file into what the document shows (runs on any thread).

@@ -32,6 +32,7 @@ public:
 
     // What is shown, for tests and the export button.
     QString statisticsText() const;
+    const std::optional<ValueDescription> &value() const { return m_value; }
     const std::vector<double> &histogramCounts() const { return m_counts; }
     QTableWidget *table() const { return m_table; }
     // Writes the values as .npy; false with the reason in *error.
