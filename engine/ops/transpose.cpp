@@ -6,6 +6,7 @@
 #include "ops/index_util.h"
 #include "ops/kernels.h"
 
+#include <algorithm>
 #include <numeric>
 
 namespace netwright {
@@ -27,28 +28,63 @@ std::vector<int64_t> permutation(const Node &node, size_t rank)
     return perm;
 }
 
-// dst[outIndex] = src[inIndex] where out dim i = in dim perm[i].
+// dst[outIndex] = src[inIndex] where out dim i = in dim perm[i]. Output dims of size 1 are dropped
+// and neighbours that are contiguous in the input too are merged, so the copy runs over rows of
+// the innermost merged dim (whole-row memcpy when it is contiguous in the input) with an odometer
+// for the outer dims — no per-element index division.
 template<typename U> void permute(const U *src, U *dst, const Shape &inShape, const std::vector<int64_t> &perm)
 {
     const size_t rank = inShape.size();
-    Shape outShape(rank);
-    std::vector<int64_t> inStride(rank, 1), outStrideOfIn(rank);
+    const int64_t total = shapeNumel(inShape);
+    if (total == 0)
+        return;
+    std::vector<int64_t> inStride(rank, 1);
     for (int d = static_cast<int>(rank) - 2; d >= 0; --d)
         inStride[d] = inStride[d + 1] * inShape[d + 1];
-    for (size_t i = 0; i < rank; ++i)
-        outShape[i] = inShape[perm[i]];
-    const int64_t total = shapeNumel(inShape);
-    parallelFor(total, [&](int64_t o0, int64_t o1, int) {
-        for (int64_t o = o0; o < o1; ++o) {
-            int64_t rem = o, off = 0;
-            for (int d = static_cast<int>(rank) - 1; d >= 0; --d) {
-                const int64_t idx = rem % outShape[d];
-                rem /= outShape[d];
-                off += idx * inStride[perm[d]];
-            }
-            dst[o] = src[off];
+    std::vector<int64_t> size, stride; // the output's dims, merged, with their input strides
+    for (size_t i = 0; i < rank; ++i) {
+        const int64_t n = inShape[perm[i]], st = inStride[perm[i]];
+        if (n == 1)
+            continue;
+        if (!size.empty() && stride.back() == st * n) {
+            size.back() *= n;
+            stride.back() = st;
+        } else {
+            size.push_back(n);
+            stride.push_back(st);
         }
-    }, 4096);
+    }
+    if (size.empty()) {
+        size.push_back(1);
+        stride.push_back(1);
+    }
+    const int outer = static_cast<int>(size.size()) - 1;
+    const int64_t n = size.back(), s = stride.back(), rows = total / n;
+    parallelFor(rows, [&](int64_t r0, int64_t r1, int) {
+        std::vector<int64_t> idx(static_cast<size_t>(outer));
+        int64_t rem = r0, off = 0;
+        for (int d = outer - 1; d >= 0; --d) {
+            idx[d] = rem % size[d];
+            rem /= size[d];
+            off += idx[d] * stride[d];
+        }
+        for (int64_t r = r0; r < r1; ++r) {
+            U *out = dst + r * n;
+            const U *in = src + off;
+            if (s == 1)
+                std::copy(in, in + n, out);
+            else
+                for (int64_t j = 0; j < n; ++j)
+                    out[j] = in[j * s];
+            for (int d = outer - 1; d >= 0; --d) {
+                off += stride[d];
+                if (++idx[d] < size[d])
+                    break;
+                off -= stride[d] * size[d];
+                idx[d] = 0;
+            }
+        }
+    }, std::max<int64_t>(1, 4096 / n));
 }
 
 class Transpose final : public OpKernel {

@@ -3,6 +3,8 @@
 // (prefetching data source, SGD with momentum) on Fashion-MNIST in file order for a fixed number
 // of steps and prints one JSON line: images/s over the timed steps, peak RSS, the last loss.
 // --dump-weights DIR writes the initial weights (raw float32 + manifest) so PyTorch starts equal.
+// --model-file FILE trains a model file (an ONNX export from PyTorch) instead of a zoo model, from
+// the file's weights; --optimizer adam trains with Adam (β 0.9/0.999, ε 1e-8) instead of SGD.
 // Under mpirun (tests/bench/mpi_scaling.sh) it trains data-parallel: --batch-size is the global
 // batch, rank 0 prints, and images/s counts the global batches.
 #ifdef NETWRIGHT_HAVE_CUDA
@@ -14,6 +16,7 @@
 #include "data/minibatch_source.h"
 #include "dist/communicator.h"
 #include "train/trainer.h"
+#include "train/training_setup.h"
 #include "zoo/model_zoo.h"
 
 #include <chrono>
@@ -74,7 +77,7 @@ void dumpWeights(const Graph &g, const std::string &dir)
 
 int main(int argc, char **argv)
 {
-    std::string model = "mlp", dumpDir, device = "cpu";
+    std::string model = "mlp", modelFile, optimizer = "sgd", dumpDir, device = "cpu";
     int steps = 200, warmup = 20, batch = 64, threads = 2;
     double lr = 0.01;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -86,6 +89,8 @@ int main(int argc, char **argv)
         else if (k == "--threads") threads = std::stoi(v);
         else if (k == "--lr") lr = std::stod(v);
         else if (k == "--dump-weights") dumpDir = v;
+        else if (k == "--model-file") modelFile = v;
+        else if (k == "--optimizer") optimizer = v;
         else if (k == "--device") device = v;
         else {
             std::fprintf(stderr, "unknown option %s\n", k.c_str());
@@ -104,11 +109,14 @@ int main(int argc, char **argv)
         const Normalization norm{defaults.data.scale, defaults.data.mean, defaults.data.std};
         ModelSpec spec;
         spec.name = model;
-        Graph g = buildZooModel(spec, InitScheme::KaimingUniform, 1);
+        Graph g = modelFile.empty() ? buildZooModel(spec, InitScheme::KaimingUniform, 1)
+                                    : loadTrainableModelFile(modelFile, train->sampleShape(), 10);
         if (!dumpDir.empty())
             dumpWeights(g, dumpDir);
         OptimizerSettings opt;
-        opt.momentum = 0.9;
+        opt.name = optimizer;
+        if (optimizer == "sgd")
+            opt.momentum = 0.9;
         TrainerSettings settings{1, 1, lr, {}};
 #ifdef NETWRIGHT_HAVE_CUDA
         cuda::registerBackend();

@@ -4,6 +4,10 @@
 
 For mlp, lenet5 and cnn-small: batch 64, SGD with momentum 0.9, lr 0.01, Fashion-MNIST in file
 order, the same initial weights (Netwright dumps them, PyTorch loads them), the same thread count.
+For vit and lstm (issue 16's real results, tests/support/export_sequence_models.py): the model is
+written in PyTorch and exported to ONNX, Netwright trains the ONNX file (as `netwright train
+--model-file` does) and PyTorch the module itself from the same initial state_dict; batch 128, Adam,
+lr 0.003 (vit) and 0.002 (lstm), Fashion-MNIST in file order.
 Each run is a fresh process; the two frameworks alternate (N, P, N, P, …) and the best of the
 rounds counts. Prints images/s for each, the ratio Netwright/PyTorch, peak RSS of each, and the
 loss after the last step of each as a check that both trained the same network.
@@ -17,6 +21,7 @@ PyTorch: its CUDA build). Debian's python3-torch is CPU-only, so that comparison
 with a GPU and a CUDA-enabled PyTorch; without either the script says which is missing and stops.
 
 usage: tests/bench/train_vs_pytorch.py [--build build/release] [--threads 2] [--rounds 3] [--device cpu|cuda]
+                                      [--models mlp,lenet5,cnn-small,vit,lstm]
 """
 import argparse
 import gzip
@@ -28,7 +33,10 @@ import tempfile
 
 OPENBLAS_OPENMP = "/usr/lib/x86_64-linux-gnu/openblas-openmp"
 FASHION = "/usr/share/datasets/fashion-mnist"
-STEPS = {"mlp": (400, 40), "lenet5": (250, 25), "cnn-small": (150, 15)}  # (timed steps, warm-up)
+STEPS = {"mlp": (400, 40), "lenet5": (250, 25), "cnn-small": (150, 15), "vit": (100, 10), "lstm": (60, 6)}  # (timed, warm-up)
+# The models exported from PyTorch: batch, optimizer, learning rate.
+EXPORTED = {"vit": (128, "adam", 0.003), "lstm": (128, "adam", 0.002)}
+SUPPORT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support")
 
 
 def torch_child(model_name, steps, warmup, threads, weights_dir, device):
@@ -75,14 +83,21 @@ def torch_child(model_name, steps, warmup, threads, weights_dir, device):
             x = torch.flatten(x, 1)
             return self.fc2(torch.relu(self.fc1(x)))
 
-    model = {"mlp": Mlp, "lenet5": LeNet5, "cnn-small": CnnSmall}[model_name]()
-    manifest = json.load(open(os.path.join(weights_dir, "manifest.json")))
-    params = dict(model.named_parameters())
-    with torch.no_grad():
-        for entry in manifest:
-            data = np.fromfile(os.path.join(weights_dir, entry["name"] + ".bin"), dtype=np.float32)
-            params[entry["name"]].copy_(torch.from_numpy(data.reshape(entry["shape"])))
-    assert len(manifest) == len(params), "parameter sets differ"
+    if model_name in EXPORTED:
+        sys.path.insert(0, SUPPORT)
+        import export_sequence_models
+        model = export_sequence_models.build(model_name)
+        model.load_state_dict(torch.load(os.path.join(weights_dir, model_name + ".pt")))
+        model.train()
+    else:
+        model = {"mlp": Mlp, "lenet5": LeNet5, "cnn-small": CnnSmall}[model_name]()
+        manifest = json.load(open(os.path.join(weights_dir, "manifest.json")))
+        params = dict(model.named_parameters())
+        with torch.no_grad():
+            for entry in manifest:
+                data = np.fromfile(os.path.join(weights_dir, entry["name"] + ".bin"), dtype=np.float32)
+                params[entry["name"]].copy_(torch.from_numpy(data.reshape(entry["shape"])))
+        assert len(manifest) == len(params), "parameter sets differ"
 
     with gzip.open(os.path.join(FASHION, "train-images-idx3-ubyte.gz")) as f:
         images = torch.from_numpy(np.frombuffer(f.read(), dtype=np.uint8, offset=16).copy()).view(-1, 1, 28, 28)
@@ -94,9 +109,13 @@ def torch_child(model_name, steps, warmup, threads, weights_dir, device):
     model.to(dev)
     if device == "cuda":  # the whole training split on the GPU, as Netwright uploads each batch
         images, labels = images.to(dev), labels.to(dev)
-    opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
+    if model_name in EXPORTED:
+        batch, _, lr = EXPORTED[model_name]
+        opt = torch.optim.Adam(model.parameters(), lr=lr)
+    else:
+        batch = 64
+        opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
-    batch = 64
     start = None
     loss = None
     for step in range(warmup + steps):
@@ -129,6 +148,7 @@ def main():
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
+    ap.add_argument("--models", default=",".join(STEPS), help="which models, comma-separated")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--model", help=argparse.SUPPRESS)
     ap.add_argument("--weights", help=argparse.SUPPRESS)
@@ -149,15 +169,23 @@ def main():
     if not os.access(bench, os.X_OK):
         sys.exit(f"{bench} not found: build first (packaging/setup.sh test, or cmake --build --preset release)")
     torch_env = dict(os.environ, LD_LIBRARY_PATH=OPENBLAS_OPENMP, OMP_NUM_THREADS=str(args.threads))
-    print(f"device {args.device}, threads {args.threads}, batch 64, SGD momentum 0.9, {args.rounds} alternating rounds, best round counts")
+    print(f"device {args.device}, threads {args.threads}, {args.rounds} alternating rounds, best round counts; zoo models: "
+          f"batch 64, SGD momentum 0.9, lr 0.01; vit, lstm: ONNX exports of PyTorch modules, batch 128, Adam, lr 0.003 / 0.002")
     rows = []
     blas = None
-    for model in STEPS:
+    for model in args.models.split(","):
         steps, warmup = STEPS[model]
         with tempfile.TemporaryDirectory() as weights:
             common = ["--model", model, "--steps", str(steps), "--warmup", str(warmup), "--threads", str(args.threads),
                       "--device", args.device]
-            run([bench] + common + ["--dump-weights", weights])  # also a warm-up of the page cache
+            if model in EXPORTED:
+                subprocess.run([sys.executable, os.path.join(SUPPORT, "export_sequence_models.py"), weights, model],
+                               check=True, capture_output=True)
+                batch, optimizer, lr = EXPORTED[model]
+                common += ["--model-file", os.path.join(weights, model + ".onnx"), "--batch-size", str(batch),
+                           "--optimizer", optimizer, "--lr", str(lr)]
+            else:
+                run([bench] + common + ["--dump-weights", weights])  # also a warm-up of the page cache
             nw, pt = [], []
             for _ in range(args.rounds):
                 nw.append(run([bench] + common))
