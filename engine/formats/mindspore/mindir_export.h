@@ -9,7 +9,9 @@
 // Where → Select, element-wise and reduction ops by name …); LSTM, GRU and RNN are written as
 // their exact step-by-step composition over the model's own W/R/B tensors. Shape arithmetic on
 // constants (PyTorch's Shape → Gather → Concat → Reshape at a fixed batch) is folded into
-// constants. Pre-flight lists every op type that does not map, once, with its nodes and the
+// constants; at a free batch it is followed entry by entry, a Reshape target with the batch's
+// dimension unknown is written with -1 there and a ConstantOfShape zero RNN state as no state
+// (what still needs the batch at run time is refused: "export with --static-batch"). Pre-flight lists every op type that does not map, once, with its nodes and the
 // reason, and nothing is produced. Layer: engine/formats.
 #pragma once
 

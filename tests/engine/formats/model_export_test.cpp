@@ -6,7 +6,8 @@
 // statistics randomised, Dropout present) and PyTorch's resnet18 (padded max pooling, residual
 // Add, global average pooling) go through all three (CNTK model-v2 too); PyTorch's transformer, GRU,
 // 2-layer LSTM and MobileNet-style exports and a graph of most mapped ops convert to MindIR and
-// pass verifyExport; pre-flight names every op type that does not map, once; MindSpore's own MindIR test files and CNTK's saved models import where their ops map.
+// pass verifyExport, and so do the transformer encoder and LSTM exported with a free batch (the batch
+// stays free in the file, its import runs at batches 1 and 5); pre-flight names every op type that does not map, once; MindSpore's own MindIR test files and CNTK's saved models import where their ops map.
 #include "autodiff/executor.h"
 #include "core/error.h"
 #include "core/rng.h"
@@ -25,6 +26,7 @@
 #include "support/torch_resnet18.h"
 #include "zoo/model_zoo.h"
 
+#include <QDir>
 #include <QFile>
 #include <QProcess>
 #include <QTemporaryDir>
@@ -275,6 +277,80 @@ private slots:
         }
     }
 
+    void pytorchDynamicBatchExports_data()
+    {
+        QTest::addColumn<QString>("model");
+        // export_torch_models.py's exports with a free batch axis: the transformer's attention
+        // reshapes are computed from Shape of values that follow the batch; the LSTM's zero
+        // initial state is ConstantOfShape([2, batch, 48]).
+        QTest::newRow("transformer_encoder") << "transformer_encoder";
+        QTest::newRow("lstm") << "lstm";
+    }
+
+    void pytorchDynamicBatchExports()
+    {
+        // Converted to MindIR with the default options (dynamic batch): verifyExport passes, the
+        // file keeps the batch free, and its import runs at two batch sizes with the model's
+        // outputs.
+        QFETCH(QString, model);
+        const QString dir = m_dir.filePath("torch_dynamic");
+        if (!QFile::exists(dir + "/" + model + "_13.onnx")) {
+            QVERIFY(QDir().mkpath(dir));
+            QProcess py;
+            py.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+            py.start(QStringLiteral("/usr/bin/python3"), {qEnvironmentVariable("NETWRIGHT_SOURCE_DIR") + "/tests/support/export_torch_models.py",
+                                                          dir, "--opsets", "13", "transformer_encoder", "lstm"});
+            QVERIFY(py.waitForFinished(300000));
+            QVERIFY2(py.exitCode() == 0, "export_torch_models.py failed");
+        }
+        try {
+            auto imported = onnx_format::importOnnxFile((dir + "/" + model + "_13.onnx").toStdString());
+            const Graph &g = imported.graph;
+            QCOMPARE(g.inputs.at(0).shape.at(0), int64_t(-1));
+            const GraphFormat mindir = *graphFormat("mindir");
+            const std::string bytes = exportGraph(mindir, g, GraphExportOptions{});
+            const std::string path = m_dir.filePath(model + "_dynamic.mindir").toStdString();
+            const std::string verified = verifyExport(mindir, bytes, path, g);
+            QVERIFY2(verified.find("bit-identical") != std::string::npos, verified.c_str());
+            const QByteArray text = protocDecode(bytes, "mind_ir.proto", "mind_ir.ModelProto", QString::fromStdString(path));
+            QVERIFY(text.contains("producer_name: \"MindSpore\""));
+            const Graph back = mindspore::importMindir(bytes, path);
+            QCOMPARE(back.inputs.at(0).shape, g.inputs.at(0).shape); // [-1, …]: the batch stays free
+            QCOMPARE(back.inputs.at(0).shape.at(0), int64_t(-1));
+            // The shape arithmetic is gone: reshapes take constant targets with -1 for the batch's
+            // dimension, the LSTM's zero initial state is no state.
+            const ModelDescription d = mindspore::describeMindir(bytes, path);
+            std::map<std::string, int> ops;
+            for (const auto &n : d.nodes)
+                ++ops[n.opType];
+            QVERIFY(!ops.count("Shape") && !ops.count("TensorShape") && !ops.count("Fill") && !ops.count("FillV2"));
+            if (model == "transformer_encoder")
+                QVERIFY(ops["Reshape"] >= 5 && ops["BatchMatMul"] == 2 && ops["StridedSlice"] == 3);
+            else
+                QVERIFY(ops["Sigmoid"] == 2 * 28 * 3 && ops["Tanh"] == 2 * 28 * 2);
+            Graph original = g, reread = back;
+            double worst = 0;
+            for (int64_t batch : {1, 5}) {
+                Shape shape = g.inputs.at(0).shape;
+                shape[0] = batch;
+                const Tensor x = randomInput(shape, 20 + static_cast<uint64_t>(batch));
+                Executor a(original), b(reread);
+                a.forward({{g.inputs.at(0).name, x}}, false);
+                b.forward({{back.inputs.at(0).name, x}}, false);
+                const Tensor &ya = a.value(g.outputs.at(0).name), &yb = b.value(back.outputs.at(0).name);
+                QCOMPARE(yb.shape(), ya.shape());
+                QCOMPARE(ya.shape().at(0), batch);
+                for (int64_t i = 0; i < ya.numel(); ++i)
+                    worst = std::max(worst, static_cast<double>(std::abs(ya.data()[i] - yb.data()[i])));
+            }
+            qInfo("%s (dynamic batch) → MindIR: %zu bytes, %zu engine nodes read back, max |diff| %.2e at batches 1 and 5; %s",
+                  qPrintable(model), bytes.size(), back.nodes.size(), worst, verified.c_str());
+            QVERIFY2(worst <= 1e-5, qPrintable(QString::number(worst)));
+        } catch (const std::exception &e) {
+            QFAIL(e.what());
+        }
+    }
+
     void manyOpsRoundTrip()
     {
         // One graph through most of the mapping table: activations (LeakyRelu as max, PRelu,
@@ -435,10 +511,14 @@ private slots:
         g.addNode("Hardmax", "h3", {"x"}, {"h3y"}, {{"axis", int64_t(2)}});
         g.addNode("Cast", "c1", {"x"}, {"cy"}, {{"to", int64_t(1)}});
         g.addNode("ArgMax", "a1", {"x"}, {"ay"}, {{"axis", int64_t(1)}});
+        // Shape of the free batch: a Reshape to it maps (its target written with -1), a tensor of
+        // ones of that shape multiplied into the data does not.
         g.addNode("Shape", "s1", {"x"}, {"sy"});
         g.addNode("Reshape", "r1", {"x", "sy"}, {"ry"});
+        g.addNode("ConstantOfShape", "k1", {"sy"}, {"ky"}, {{"value", Tensor::full({1}, 1.0f)}});
+        g.addNode("Mul", "m1", {"ry", "ky"}, {"my"});
         g.addNode("LeakyRelu", "l1", {"y"}, {"l1y"}, {{"alpha", 0.1f}}); // maps: max(x, 0.1·x)
-        g.addNode("Sum", "all", {"l1y", "h1y", "h2y", "h3y", "cy", "ry"}, {"z"});
+        g.addNode("Sum", "all", {"l1y", "h1y", "h2y", "h3y", "cy", "my"}, {"z"});
         g.outputs.push_back({"z", {-1, 1, 8, 8}, DType::Float32});
         g.outputs.push_back({"ay", {-1, 1, 8}, DType::Int64});
         const QString e = errorOf([&] { mindspore::exportMindir(g, {}); });
@@ -447,15 +527,17 @@ private slots:
                      && e.contains("Hardmax (3 nodes: \"h1\", \"h2\", \"h3\"): no MindIR equivalent")
                      && e.contains("Node \"c1\" (Cast): MindSpore's Cast takes its target type as a type object")
                      && e.contains("Node \"a1\" (ArgMax): MindSpore's Argmax")
-                     && e.contains("Node \"s1\" (Shape): it depends on the free batch dimension") && e.contains("Nothing was written"),
+                     && e.contains("Node \"m1\" (Mul): its input \"ky\" is computed from the free batch dimension (by \"s1\") and is "
+                                   "needed at run time; export with --static-batch")
+                     && e.contains("Nothing was written"),
                  qPrintable(e));
         QCOMPARE(e.count("Hardmax"), 1);
-        QVERIFY2(!e.contains("l1") && !e.contains("r1") && !e.contains("Sum"), qPrintable(e)); // mapped, or fed by a named node
+        QVERIFY2(!e.contains("l1") && !e.contains("r1") && !e.contains("k1") && !e.contains("Sum"), qPrintable(e)); // mapped, or fed by a named node
         // At a fixed batch the Shape → Reshape folds to a constant and is no longer named.
         mindspore::MindirExportOptions fixed;
         fixed.dynamicBatch = false;
         const QString f = errorOf([&] { mindspore::exportMindir(g, fixed); });
-        QVERIFY2(f.contains("Hardmax (3 nodes") && !f.contains("Shape"), qPrintable(f));
+        QVERIFY2(f.contains("Hardmax (3 nodes") && !f.contains("Shape") && !f.contains("m1"), qPrintable(f));
 
         // An op without a kernel: shapes cannot be inferred, the list still names every type.
         Graph h;
