@@ -43,7 +43,8 @@ void im2colPlane(const float *plane, const Window2d &w, float *col, int64_t ld)
                     std::memcpy(dst, src + x0, sizeof(float) * w.ow);
                     continue;
                 }
-                const auto [lo, hi] = validRange(x0, w.sw, w.iw, w.ow);
+                const std::pair<int64_t, int64_t> range = validRange(x0, w.sw, w.iw, w.ow);
+                const int64_t lo = range.first, hi = range.second; // no structured binding: clang 14 cannot capture one in an OpenMP region
                 // Plain loops: rows are short, library calls would cost more than the copy.
                 for (int64_t ox = 0; ox < lo; ++ox)
                     dst[ox] = 0.0f;
@@ -76,7 +77,8 @@ void col2imPlane(const float *col, const Window2d &w, float *plane, int64_t ld)
                 float *__restrict dst = plane + iy * w.iw;
                 const float *__restrict src = row + oy * w.ow;
                 const int64_t x0 = -w.padLeft + j * w.dw;
-                const auto [lo, hi] = validRange(x0, w.sw, w.iw, w.ow);
+                const std::pair<int64_t, int64_t> range = validRange(x0, w.sw, w.iw, w.ow);
+                const int64_t lo = range.first, hi = range.second; // no structured binding: clang 14 cannot capture one in an OpenMP region
                 if (w.sw == 1) {
                     float *__restrict d = dst + x0;
                     for (int64_t ox = lo; ox < hi; ++ox)
@@ -141,7 +143,8 @@ void depthwiseForward(const float *xp, const float *k, float bias, const Window2
             for (int64_t j = 0; j < w.kw; ++j) {
                 const float kv = k[i * w.kw + j];
                 const int64_t x0 = -w.padLeft + j * w.dw;
-                const auto [lo, hi] = validRange(x0, w.sw, w.iw, w.ow);
+                const std::pair<int64_t, int64_t> range = validRange(x0, w.sw, w.iw, w.ow);
+                const int64_t lo = range.first, hi = range.second; // no structured binding: clang 14 cannot capture one in an OpenMP region
                 if (w.sw == 1) {
                     const float *__restrict s = src + x0;
                     for (int64_t ox = lo; ox < hi; ++ox)
@@ -167,7 +170,8 @@ void depthwiseBackwardData(const float *dyp, const float *k, const Window2d &w, 
             for (int64_t j = 0; j < w.kw; ++j) {
                 const float kv = k[i * w.kw + j];
                 const int64_t x0 = -w.padLeft + j * w.dw;
-                const auto [lo, hi] = validRange(x0, w.sw, w.iw, w.ow);
+                const std::pair<int64_t, int64_t> range = validRange(x0, w.sw, w.iw, w.ow);
+                const int64_t lo = range.first, hi = range.second; // no structured binding: clang 14 cannot capture one in an OpenMP region
                 if (w.sw == 1) {
                     float *__restrict d = dst + x0;
                     for (int64_t ox = lo; ox < hi; ++ox)
@@ -186,7 +190,8 @@ void depthwiseBackwardWeight(const float *xp, const float *dyp, const Window2d &
     for (int64_t i = 0; i < w.kh; ++i)
         for (int64_t j = 0; j < w.kw; ++j) {
             const int64_t x0 = -w.padLeft + j * w.dw;
-            const auto [lo, hi] = validRange(x0, w.sw, w.iw, w.ow);
+            const std::pair<int64_t, int64_t> range = validRange(x0, w.sw, w.iw, w.ow);
+            const int64_t lo = range.first, hi = range.second; // no structured binding: clang 14 cannot capture one in an OpenMP region
             float s = 0.0f;
             for (int64_t oy = 0; oy < w.oh; ++oy) {
                 const int64_t iy = oy * w.sh - w.padTop + i * w.dh;

@@ -358,11 +358,14 @@ private slots:
     void everyEngineOpHasAnExport()
     {
         const auto exportable = onnx_format::exportableOps();
+        // If, Loop and Scan run but are not exported yet (their subgraphs are not written): the
+        // pre-flight names them. Every other op the engine runs exports.
+        const QStringList notYet{"If", "Loop", "Scan"};
         QStringList missing;
         for (const auto &op : supportedOps())
             if (!isTrainingLoss(op) && onnx_format::firstExportOpset(op) == 0)
                 missing << QString::fromStdString(op);
-        QVERIFY2(missing.isEmpty(), qPrintable(missing.join(", ")));
+        QCOMPARE(missing, notYet);
         QCOMPARE(onnx_format::firstExportOpset("Einsum"), 12);
         QCOMPARE(onnx_format::firstExportOpset("LayerNormalization"), 11); // a composition before 17
     }
