@@ -258,22 +258,22 @@ private slots:
 
     void exportWizardPreflightStopsWhatDoesNotMap()
     {
-        // ONNX's LeakyRelu test model has no MindIR form: the pre-flight names the node, and the
+        // ONNX's Hardmax test model has no MindIR form: the pre-flight names the node, and the
         // wizard goes no further.
-        ExportWizard w("/usr/share/libonnx-testdata/data/node/test_leakyrelu/model.onnx");
+        ExportWizard w("/usr/share/libonnx-testdata/data/node/test_hardmax_axis_1/model.onnx");
         w.show();
         w.next();
         for (auto *b : w.findChildren<QRadioButton *>())
             if (b->property("format").toString() == "mindir")
                 b->click();
         w.next();
-        w.page(ExportWizard::OptionsPage)->findChild<QLineEdit *>("output")->setText(m_dir.filePath("leaky.mindir"));
+        w.page(ExportWizard::OptionsPage)->findChild<QLineEdit *>("output")->setText(m_dir.filePath("hardmax.mindir"));
         w.next();
         QTRY_VERIFY_WITH_TIMEOUT(w.preflightText().contains("Nothing was written"), 60000);
         QVERIFY(!w.preflightPassed());
-        QVERIFY2(w.preflightText().contains("(LeakyRelu)"), qPrintable(w.preflightText()));
+        QVERIFY2(w.preflightText().contains("(Hardmax)"), qPrintable(w.preflightText()));
         QVERIFY(!w.button(QWizard::NextButton)->isEnabled());
-        QVERIFY(!QFile::exists(m_dir.filePath("leaky.mindir")));
+        QVERIFY(!QFile::exists(m_dir.filePath("hardmax.mindir")));
     }
 
     void recentFilesPersist()
