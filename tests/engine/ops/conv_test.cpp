@@ -9,7 +9,6 @@
 
 #include <cmath>
 
-#include <QElapsedTimer>
 #include <QTest>
 #include "ops/op.h"
 
@@ -157,41 +156,6 @@ private slots:
             wrt.insert(2);
         NW_GRADCHECK(convNode(c), in, wrt, false); // columns recomputed in backward
         NW_GRADCHECK(convNode(c), in, wrt, true);  // columns kept from a training forward
-    }
-
-    void benchTimings()
-    {
-        if (!qEnvironmentVariableIsSet("NW_CONV_BENCH"))
-            QSKIP("set NW_CONV_BENCH to time");
-        setThreadCount(2);
-        struct B { const char *name; Shape x, w; int64_t group; };
-        for (const B &b : {B{"3x3 64->64 32x32 n8", {8, 64, 32, 32}, {64, 64, 3, 3}, 1},
-                           B{"depthwise 128 32x32 n8", {8, 128, 32, 32}, {128, 1, 3, 3}, 128},
-                           B{"3x3 16->32 64x64 n8 s2", {8, 16, 64, 64}, {32, 16, 3, 3}, 1}}) {
-            Node n{"conv", "Conv", {"x", "w", "b"}, {"y"}, {}};
-            n.attributes["pads"] = std::vector<int64_t>{1, 1, 1, 1};
-            n.attributes["group"] = b.group;
-            Rng rng(1);
-            Tensor x = randomTensor(b.x, rng), w = randomTensor(b.w, rng), bias = randomTensor({b.w[0]}, rng);
-            const OpKernel &k = kernelFor("Conv", DeviceType::Cpu, n);
-            Shape ys = k.inferShapes(n, {b.x, b.w, {b.w[0]}}, {nullptr, nullptr, nullptr})[0];
-            Tensor y(ys), dy = randomTensor(ys, rng), dx(b.x), dw(b.w), db({b.w[0]});
-            std::vector<Tensor> saved;
-            KernelContext ctx{n, {&x, &w, &bias}, {&y}, saved, true};
-            ctx.gradOutputs = {&dy};
-            ctx.gradInputs = {&dx, &dw, &db};
-            QElapsedTimer t;
-            double best = 1e9;
-            for (int r = 0; r < 5; ++r) {
-                t.start();
-                for (int i = 0; i < 10; ++i) {
-                    k.forward(ctx);
-                    k.backward(ctx);
-                }
-                best = std::min(best, t.nsecsElapsed() / 1e7);
-            }
-            qInfo("%s: %.3f ms per fwd+bwd", b.name, best);
-        }
     }
 
     void oneAndThreeDimensionsAndDepthwiseMatchPyTorch()
