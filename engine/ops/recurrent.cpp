@@ -7,12 +7,15 @@
 // The input projection of the whole sequence is one GEMM (X·Wᵀ for all T·B rows); each step then
 // multiplies the state by Rᵀ. Backward is backpropagation through time over the pre-activations
 // forward kept: per step only dA·R runs, and dW, dR and dX are again one GEMM each over the whole
-// sequence. Float32 only; sequence_lens gets no gradient.
+// sequence. Float32 only; sequence_lens gets no gradient. The LSTM as frameworks export it
+// (sigmoid/tanh/tanh, no clip, peepholes or input_forget) keeps its activated gates instead
+// (lstmForward/lstmBackward), so that backward computes no transcendental function at all.
 #include "core/blas.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "ops/kernel_util.h"
 #include "ops/kernels.h"
+#include "ops/vector_math.h"
 
 #include <algorithm>
 #include <cmath>
@@ -27,20 +30,6 @@ enum class Cell { Rnn, Gru, Lstm };
 
 enum class ActKind { Sigmoid, Tanh, Relu, Affine, LeakyRelu, ThresholdedRelu, ScaledTanh, HardSigmoid, Elu, Softsign, Softplus };
 
-// tanh to within a few float ulps at a fraction of libm's tanhf (which goes through expm1f and was
-// 38 % of an LSTM's training time): the odd Taylor polynomial near 0, (1 − e^−2|x|)/(1 + e^−2|x|)
-// elsewhere (relative error ≲ 5e-7 there; below |x| = 1/16 the polynomial's error is < 1e-12).
-inline float fastTanh(float x)
-{
-    const float a = std::abs(x);
-    if (a < 0.0625f) {
-        const float x2 = x * x;
-        return x * (1.0f + x2 * (-1.0f / 3.0f + x2 * (2.0f / 15.0f + x2 * (-17.0f / 315.0f))));
-    }
-    const float e = std::exp(-2.0f * a);
-    return std::copysign((1.0f - e) / (1.0f + e), x);
-}
-
 struct Activation {
     ActKind kind = ActKind::Tanh;
     float alpha = 0, beta = 0;
@@ -48,13 +37,13 @@ struct Activation {
     float apply(float x) const
     {
         switch (kind) {
-        case ActKind::Sigmoid: return x >= 0 ? 1.0f / (1.0f + std::exp(-x)) : std::exp(x) / (1.0f + std::exp(x));
-        case ActKind::Tanh: return fastTanh(x);
+        case ActKind::Sigmoid: return vm::sigmoid(x);
+        case ActKind::Tanh: return vm::tanh(x);
         case ActKind::Relu: return x > 0 ? x : 0.0f;
         case ActKind::Affine: return alpha * x + beta;
         case ActKind::LeakyRelu: return x >= 0 ? x : alpha * x;
         case ActKind::ThresholdedRelu: return x > alpha ? x : 0.0f;
-        case ActKind::ScaledTanh: return alpha * fastTanh(beta * x);
+        case ActKind::ScaledTanh: return alpha * vm::tanh(beta * x);
         case ActKind::HardSigmoid: return std::clamp(alpha * x + beta, 0.0f, 1.0f);
         case ActKind::Elu: return x >= 0 ? x : alpha * (std::exp(x) - 1.0f);
         case ActKind::Softsign: return x / (1.0f + std::abs(x));
@@ -73,7 +62,7 @@ struct Activation {
         case ActKind::LeakyRelu: return x >= 0 ? 1.0f : alpha;
         case ActKind::ThresholdedRelu: return x > alpha ? 1.0f : 0.0f;
         case ActKind::ScaledTanh: {
-            const float t = fastTanh(beta * x);
+            const float t = vm::tanh(beta * x);
             return alpha * beta * (1.0f - t * t);
         }
         case ActKind::HardSigmoid: {
@@ -233,6 +222,127 @@ Tensor swapFirstTwo(const Tensor &x)
     return y;
 }
 
+// The LSTM PyTorch and most frameworks export — sigmoid/tanh/tanh, no clip, no peepholes, no
+// input_forget — takes a path of its own: forward keeps the activated gates and tanh(c) instead
+// of the pre-activations, so backward computes no transcendental at all, and every per-element
+// loop runs over contiguous gate blocks with vm:: functions the compiler vectorises.
+bool standardLstm(const Config &c, bool peepholes)
+{
+    if (c.cell != Cell::Lstm || peepholes || c.inputForget || std::isfinite(c.clip))
+        return false;
+    for (int d = 0; d < c.D; ++d)
+        if (c.act(d, 0).kind != ActKind::Sigmoid || c.act(d, 1).kind != ActKind::Tanh || c.act(d, 2).kind != ActKind::Tanh)
+            return false;
+    return true;
+}
+
+// What the standard LSTM's forward keeps per direction for backward.
+struct LstmTape {
+    Tensor gates; // [T, B, 4H] i, o, f, c after their activations, by processing step
+    Tensor hs;    // [T + 1, B, H] the hidden state before each step, and after the last
+    Tensor cs;    // [T + 1, B, H] the cell state likewise
+    Tensor tc;    // [T, B, H] tanh of the new cell state
+};
+
+// One direction of the standard LSTM. xproj [T·B, 4H] is X·Wᵀ + Wb + Rb by time; h0/c0 point at
+// this direction's [B, H] initial states (null: zeros). Writes Y's rows [T, D, B, H] for d.
+LstmTape lstmForward(const Config &c, int d, const std::vector<int64_t> &lens, const float *xproj, const float *R,
+                     const float *h0, const float *c0, float *Y)
+{
+    const int64_t H = c.H, GH = 4 * H, BH = c.B * H;
+    LstmTape tape{Tensor({c.T, c.B, GH}), Tensor({c.T + 1, c.B, H}), Tensor({c.T + 1, c.B, H}), Tensor({c.T, c.B, H})};
+    float *hs = tape.hs.data(), *cs = tape.cs.data();
+    if (h0)
+        std::memcpy(hs, h0, static_cast<size_t>(BH) * sizeof(float));
+    else
+        std::fill(hs, hs + BH, 0.0f);
+    if (c0)
+        std::memcpy(cs, c0, static_cast<size_t>(BH) * sizeof(float));
+    else
+        std::fill(cs, cs + BH, 0.0f);
+    for (int64_t s = 0; s < c.T; ++s) {
+        float *g = tape.gates.data() + s * c.B * GH;
+        // This step's input projections, then += h·Rᵀ in the same buffer.
+        for (int64_t b = 0; b < c.B; ++b) {
+            const int64_t t = timeOf(c, d, s, lens[static_cast<size_t>(b)]);
+            if (t >= 0)
+                std::memcpy(g + b * GH, xproj + (t * c.B + b) * GH, static_cast<size_t>(GH) * sizeof(float));
+            else
+                std::fill(g + b * GH, g + (b + 1) * GH, 0.0f);
+        }
+        const float *hPrev = hs + s * BH, *cPrev = cs + s * BH;
+        float *hNext = hs + (s + 1) * BH, *cNext = cs + (s + 1) * BH, *tcs = tape.tc.data() + s * BH;
+        blas::gemm(false, true, c.B, GH, H, 1.0f, hPrev, H, R, H, 1.0f, g, GH);
+        for (int64_t b = 0; b < c.B; ++b) {
+            const int64_t t = timeOf(c, d, s, lens[static_cast<size_t>(b)]);
+            float *gb = g + b * GH, *hn = hNext + b * H, *cn = cNext + b * H, *tcb = tcs + b * H;
+            const float *cp = cPrev + b * H;
+            if (t < 0) { // this sample's sequence has ended: the state stays
+                std::memcpy(hn, hPrev + b * H, static_cast<size_t>(H) * sizeof(float));
+                std::memcpy(cn, cp, static_cast<size_t>(H) * sizeof(float));
+                std::fill(gb, gb + GH, 0.0f);
+                std::fill(tcb, tcb + H, 0.0f);
+                continue;
+            }
+            vm::sigmoidInPlace(gb, 3 * H); // i, o, f
+            vm::tanhInPlace(gb + 3 * H, H); // the candidate
+            const float *gi = gb, *go = gb + H, *gf = gb + 2 * H, *gc = gb + 3 * H;
+            for (int64_t j = 0; j < H; ++j) {
+                const float cell = gf[j] * cp[j] + gi[j] * gc[j];
+                const float th = vm::tanh(cell);
+                cn[j] = cell;
+                tcb[j] = th;
+                hn[j] = go[j] * th;
+            }
+            std::memcpy(Y + ((t * c.D + d) * c.B + b) * H, hn, static_cast<size_t>(H) * sizeof(float));
+        }
+    }
+    return tape;
+}
+
+// Backpropagation through one direction of the standard LSTM. dY is [T, D, B, H]; dh, dc hold
+// d loss / d (final h, c) on entry and d loss / d (h0, c0) on return. Returns dA [T, B, 4H], the
+// gradient of the pre-activations by processing step (zero rows where a sequence had ended): the
+// input projection and the recurrent one get the same gradient in an LSTM.
+Tensor lstmBackward(const Config &c, int d, const std::vector<int64_t> &lens, const LstmTape &tape, const float *R, const float *dY,
+                    std::vector<float> &dh, std::vector<float> &dc)
+{
+    const int64_t H = c.H, GH = 4 * H, BH = c.B * H;
+    Tensor dA({c.T, c.B, GH});
+    std::vector<float> dhPrev(static_cast<size_t>(BH));
+    for (int64_t s = c.T - 1; s >= 0; --s) {
+        const float *g = tape.gates.data() + s * c.B * GH, *cPrev = tape.cs.data() + s * BH, *tcs = tape.tc.data() + s * BH;
+        float *da = dA.data() + s * c.B * GH;
+        std::fill(dhPrev.begin(), dhPrev.end(), 0.0f);
+        for (int64_t b = 0; b < c.B; ++b) {
+            const int64_t t = timeOf(c, d, s, lens[static_cast<size_t>(b)]);
+            float *dhb = dh.data() + b * H, *dcb = dc.data() + b * H, *dab = da + b * GH;
+            if (t < 0) { // ended: the state passed through unchanged
+                std::memcpy(dhPrev.data() + b * H, dhb, static_cast<size_t>(H) * sizeof(float));
+                std::fill(dab, dab + GH, 0.0f);
+                continue;
+            }
+            const float *dy = dY + ((t * c.D + d) * c.B + b) * H;
+            const float *gb = g + b * GH, *cp = cPrev + b * H, *tcb = tcs + b * H;
+            const float *gi = gb, *go = gb + H, *gf = gb + 2 * H, *gc = gb + 3 * H;
+            for (int64_t j = 0; j < H; ++j) {
+                const float dH = dhb[j] + dy[j];
+                const float i = gi[j], o = go[j], f = gf[j], cand = gc[j], th = tcb[j];
+                const float dC = dcb[j] + dH * o * (1.0f - th * th);
+                dab[j] = dC * cand * i * (1.0f - i);
+                dab[H + j] = dH * th * o * (1.0f - o);
+                dab[2 * H + j] = dC * cp[j] * f * (1.0f - f);
+                dab[3 * H + j] = dC * i * (1.0f - cand * cand);
+                dcb[j] = dC * f;
+            }
+        }
+        // dh_prev = dA·R (plus the pass-through of ended samples, whose dA rows are zero).
+        blas::gemm(false, false, c.B, H, GH, 1.0f, da, GH, R, H, 1.0f, dhPrev.data(), H);
+        dh.swap(dhPrev);
+    }
+    return dA;
+}
+
 class Recurrent final : public OpKernel {
 public:
     std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &) const override
@@ -258,7 +368,8 @@ public:
         Tensor Y({c.T, c.D, c.B, c.H});
         Y.fill(0.0f);
         Tensor Yh({c.D, c.B, c.H}), Yc({c.D, c.B, c.H});
-        ctx.saved.assign(static_cast<size_t>(3 * c.D), Tensor());
+        ctx.saved.assign(static_cast<size_t>(4 * c.D), Tensor());
+        const bool fast = standardLstm(c, ctx.hasInput(7));
         Tensor h0, c0;
         if (ctx.hasInput(5))
             h0 = c.batchFirst ? swapFirstTwo(ctx.in(5)) : ctx.in(5);
@@ -276,13 +387,27 @@ public:
             blas::gemm(false, true, TB, GH, c.I, 1.0f, X.data(), c.I, W, c.I, 0.0f, xproj.data(), GH);
             if (Wb) {
                 float *xp = xproj.data();
+                std::vector<float> bias(static_cast<size_t>(GH));
+                for (int64_t j = 0; j < GH; ++j) {
+                    const bool scaledByReset = c.linearBeforeReset && j >= 2 * c.H;
+                    bias[static_cast<size_t>(j)] = Wb[j] + (scaledByReset ? 0.0f : Rb[j]);
+                }
                 parallelFor(TB, [&](int64_t r0, int64_t r1, int) {
                     for (int64_t r = r0; r < r1; ++r)
-                        for (int64_t j = 0; j < GH; ++j) {
-                            const bool scaledByReset = c.linearBeforeReset && j >= 2 * c.H;
-                            xp[r * GH + j] += Wb[j] + (scaledByReset ? 0.0f : Rb[j]);
-                        }
+                        for (int64_t j = 0; j < GH; ++j)
+                            xp[r * GH + j] += bias[static_cast<size_t>(j)];
                 }, 64);
+            }
+            if (fast) {
+                LstmTape tape = lstmForward(c, d, lens, xproj.data(), R, h0.defined() ? h0.data() + d * c.B * c.H : nullptr,
+                                            c0.defined() ? c0.data() + d * c.B * c.H : nullptr, Y.data());
+                std::memcpy(Yh.data() + d * c.B * c.H, tape.hs.data() + c.T * c.B * c.H, static_cast<size_t>(c.B * c.H) * sizeof(float));
+                std::memcpy(Yc.data() + d * c.B * c.H, tape.cs.data() + c.T * c.B * c.H, static_cast<size_t>(c.B * c.H) * sizeof(float));
+                ctx.saved[static_cast<size_t>(4 * d)] = tape.gates;
+                ctx.saved[static_cast<size_t>(4 * d + 1)] = tape.hs;
+                ctx.saved[static_cast<size_t>(4 * d + 2)] = tape.cs;
+                ctx.saved[static_cast<size_t>(4 * d + 3)] = tape.tc;
+                continue;
             }
             Tensor A({c.T, c.B, GH});       // pre-activations per processing step (before clip)
             Tensor Hs({c.T + 1, c.B, c.H}); // the state before each step, and after the last
@@ -381,9 +506,9 @@ public:
             }
             std::memcpy(Yh.data() + d * c.B * c.H, hs + c.T * c.B * c.H, static_cast<size_t>(c.B * c.H) * sizeof(float));
             std::memcpy(Yc.data() + d * c.B * c.H, cs + c.T * c.B * c.H, static_cast<size_t>(c.B * c.H) * sizeof(float));
-            ctx.saved[static_cast<size_t>(3 * d)] = A;
-            ctx.saved[static_cast<size_t>(3 * d + 1)] = Hs;
-            ctx.saved[static_cast<size_t>(3 * d + 2)] = c.cell == Cell::Gru ? Ex : Cs;
+            ctx.saved[static_cast<size_t>(4 * d)] = A;
+            ctx.saved[static_cast<size_t>(4 * d + 1)] = Hs;
+            ctx.saved[static_cast<size_t>(4 * d + 2)] = c.cell == Cell::Gru ? Ex : Cs;
         }
         auto emit = [&](size_t k, const Tensor &v) {
             if (k < ctx.outputs.size() && ctx.outputs[k])
@@ -438,12 +563,23 @@ public:
         Tensor dW = Tensor::zeros(ctx.in(1).shape()), dR = Tensor::zeros(ctx.in(2).shape());
         Tensor dB = Tensor::zeros({c.D, 2 * GH}), dH0 = Tensor::zeros({c.D, c.B, c.H}), dC0 = Tensor::zeros({c.D, c.B, c.H});
         Tensor dP = Tensor::zeros({c.D, 3 * c.H});
+        const bool fast = standardLstm(c, ctx.hasInput(7));
         for (int d = 0; d < c.D; ++d) {
             const float *R = ctx.in(2).data() + d * GH * c.H;
+            if (fast) {
+                const LstmTape tape{ctx.saved[static_cast<size_t>(4 * d)], ctx.saved[static_cast<size_t>(4 * d + 1)],
+                                    ctx.saved[static_cast<size_t>(4 * d + 2)], ctx.saved[static_cast<size_t>(4 * d + 3)]};
+                std::vector<float> dh(dYh.data() + d * BH, dYh.data() + (d + 1) * BH), dc(dYc.data() + d * BH, dYc.data() + (d + 1) * BH);
+                const Tensor dA = lstmBackward(c, d, lens, tape, R, dY.data(), dh, dc);
+                std::memcpy(dH0.data() + d * BH, dh.data(), static_cast<size_t>(BH) * sizeof(float));
+                std::memcpy(dC0.data() + d * BH, dc.data(), static_cast<size_t>(BH) * sizeof(float));
+                parameterGradients(c, d, lens, ctx, X, dA, dA, tape.hs.data(), nullptr, dX, dW, dR, dB);
+                continue;
+            }
             const float *P = c.cell == Cell::Lstm && ctx.hasInput(7) ? ctx.in(7).data() + d * 3 * c.H : nullptr;
-            const float *A = ctx.saved[static_cast<size_t>(3 * d)].data();
-            const float *hs = ctx.saved[static_cast<size_t>(3 * d + 1)].data();
-            const float *aux = ctx.saved[static_cast<size_t>(3 * d + 2)].data(); // GRU: Ex; LSTM: cell states
+            const float *A = ctx.saved[static_cast<size_t>(4 * d)].data();
+            const float *hs = ctx.saved[static_cast<size_t>(4 * d + 1)].data();
+            const float *aux = ctx.saved[static_cast<size_t>(4 * d + 2)].data(); // GRU: Ex; LSTM: cell states
             Tensor dIn = Tensor::zeros({c.T, c.B, GH});  // d loss / d (input projection), by processing step
             Tensor dRec = Tensor::zeros({c.T, c.B, GH}); // d loss / d (what multiplies R), by processing step
             std::vector<float> dh(dYh.data() + d * BH, dYh.data() + (d + 1) * BH);
@@ -548,29 +684,7 @@ public:
             std::memcpy(dH0.data() + d * BH, dh.data(), static_cast<size_t>(BH) * sizeof(float));
             std::memcpy(dC0.data() + d * BH, dc.data(), static_cast<size_t>(BH) * sizeof(float));
 
-            // dIn by processing step → by time (the rows of X): one GEMM each for dX and dW.
-            Tensor dInT = Tensor::zeros({TB, GH});
-            for (int64_t s = 0; s < c.T; ++s)
-                for (int64_t b = 0; b < c.B; ++b) {
-                    const int64_t t = timeOf(c, d, s, lens[static_cast<size_t>(b)]);
-                    if (t >= 0)
-                        std::memcpy(dInT.data() + (t * c.B + b) * GH, dIn.data() + (s * c.B + b) * GH, static_cast<size_t>(GH) * sizeof(float));
-                }
-            const float *W = ctx.in(1).data() + d * GH * c.I;
-            blas::gemm(false, false, TB, c.I, GH, 1.0f, dInT.data(), GH, W, c.I, 1.0f, dX.data(), c.I);
-            blas::gemm(true, false, GH, c.I, TB, 1.0f, dInT.data(), GH, X.data(), c.I, 0.0f, dW.data() + d * GH * c.I, c.I);
-            // dR: the gates' recurrent gradients against what they multiplied (h, or GRU's r ⊙ h).
-            const int64_t hCols = c.cell == Cell::Gru && !c.linearBeforeReset ? 2 * c.H : GH;
-            blas::gemm(true, false, hCols, c.H, TB, 1.0f, dRec.data(), GH, hs, c.H, 0.0f, dR.data() + d * GH * c.H, c.H);
-            if (hCols < GH)
-                blas::gemm(true, false, c.H, c.H, TB, 1.0f, dRec.data() + 2 * c.H, GH, aux, c.H, 0.0f,
-                           dR.data() + d * GH * c.H + 2 * c.H * c.H, c.H);
-            float *db = dB.data() + d * 2 * GH;
-            for (int64_t r = 0; r < TB; ++r)
-                for (int64_t j = 0; j < GH; ++j) {
-                    db[j] += dIn.data()[r * GH + j];
-                    db[GH + j] += dRec.data()[r * GH + j];
-                }
+            parameterGradients(c, d, lens, ctx, X, dIn, dRec, hs, aux, dX, dW, dR, dB);
         }
         auto give = [&](size_t k, const Tensor &g, bool swap) {
             if (ctx.wantsGrad(k))
@@ -588,6 +702,47 @@ public:
     }
 
 private:
+    // The whole-sequence gradients of one direction, from the gradients of the input projection
+    // (dIn) and of the recurrent one (dRec), both by processing step: dX += dIn·W and dW = dInᵀ·X
+    // (rows reordered by time), dR = dRecᵀ·h (GRU without linear_before_reset: its h gate's rows
+    // against r ⊙ h, `aux`), and the two bias halves as column sums.
+    static void parameterGradients(const Config &c, int d, const std::vector<int64_t> &lens, const KernelContext &ctx, const Tensor &X,
+                                   const Tensor &dIn, const Tensor &dRec, const float *hs, const float *aux, Tensor &dX, Tensor &dW,
+                                   Tensor &dR, Tensor &dB)
+    {
+        const int64_t GH = c.G * c.H, TB = c.T * c.B;
+        // By time: processing step s is time s for every sample when the direction runs forward
+        // over full-length sequences; otherwise the rows are reordered (zero where none).
+        bool inOrder = !c.reversed(d);
+        for (int64_t l : lens)
+            inOrder = inOrder && l == c.T;
+        Tensor reordered;
+        if (!inOrder) {
+            reordered = Tensor::zeros({TB, GH});
+            for (int64_t s = 0; s < c.T; ++s)
+                for (int64_t b = 0; b < c.B; ++b) {
+                    const int64_t t = timeOf(c, d, s, lens[static_cast<size_t>(b)]);
+                    if (t >= 0)
+                        std::memcpy(reordered.data() + (t * c.B + b) * GH, dIn.data() + (s * c.B + b) * GH, static_cast<size_t>(GH) * sizeof(float));
+                }
+        }
+        const float *dInT = inOrder ? dIn.data() : reordered.data();
+        const float *W = ctx.in(1).data() + d * GH * c.I;
+        blas::gemm(false, false, TB, c.I, GH, 1.0f, dInT, GH, W, c.I, 1.0f, dX.data(), c.I);
+        blas::gemm(true, false, GH, c.I, TB, 1.0f, dInT, GH, X.data(), c.I, 0.0f, dW.data() + d * GH * c.I, c.I);
+        const int64_t hCols = c.cell == Cell::Gru && !c.linearBeforeReset ? 2 * c.H : GH;
+        blas::gemm(true, false, hCols, c.H, TB, 1.0f, dRec.data(), GH, hs, c.H, 0.0f, dR.data() + d * GH * c.H, c.H);
+        if (hCols < GH)
+            blas::gemm(true, false, c.H, c.H, TB, 1.0f, dRec.data() + 2 * c.H, GH, aux, c.H, 0.0f, dR.data() + d * GH * c.H + 2 * c.H * c.H, c.H);
+        float *db = dB.data() + d * 2 * GH;
+        const float *din = dIn.data(), *drec = dRec.data();
+        for (int64_t r = 0; r < TB; ++r)
+            for (int64_t j = 0; j < GH; ++j) {
+                db[j] += din[r * GH + j];
+                db[GH + j] += drec[r * GH + j];
+            }
+    }
+
     static float clipped(const Config &c, float x) { return std::clamp(x, -c.clip, c.clip); }
     static float inClip(const Config &c, float x) { return x >= -c.clip && x <= c.clip ? 1.0f : 0.0f; }
 
