@@ -651,6 +651,8 @@ private:
                 steps->assign(starts->size(), 1);
             if (axes->size() != starts->size() || ends->size() != starts->size() || steps->size() != starts->size())
                 return void(fail(n, "starts, ends, axes and steps differ in length"));
+            if (rank > 62)
+                return void(fail(n, "StridedSlice's masks hold at most 62 axes"));
             // StridedSlice over every axis: the axes not sliced are taken whole (begin/end mask bits).
             std::vector<int64_t> begin(rank, 0), end(rank, 0), stride(rank, 1);
             int64_t beginMask = (int64_t(1) << rank) - 1, endMask = beginMask;

@@ -375,7 +375,7 @@ private:
         } else if (t == "StridedSlice") {
             need(4);
             const auto begin = constInts(in[1]), end = constInts(in[2]), strides = constInts(in[3]);
-            if (!begin || !end || !strides || begin->size() != end->size() || begin->size() != strides->size()) {
+            if (!begin || !end || !strides || begin->size() != end->size() || begin->size() != strides->size() || begin->size() > 62) {
                 ++m_unsupported["StridedSlice with computed bounds"];
                 return;
             }
