@@ -9,6 +9,7 @@
 #include "ge_ir.pb.h"
 
 #include <algorithm>
+#include <climits>
 #include <map>
 #include <set>
 
@@ -18,6 +19,31 @@ namespace {
 
 using ge::proto::AttrDef;
 using ge::proto::OpDef;
+
+// GE operators on one input that are engine ops as they are (air_export.cpp writes them).
+const std::map<std::string, std::string> &unaryOps()
+{
+    static const std::map<std::string, std::string> m{
+        {"Relu", "Relu"},         {"Sigmoid", "Sigmoid"},   {"Tanh", "Tanh"},     {"Exp", "Exp"},         {"Sqrt", "Sqrt"},
+        {"Neg", "Neg"},           {"Abs", "Abs"},           {"Erf", "Erf"},       {"Reciprocal", "Reciprocal"},
+        {"Sin", "Sin"},           {"Cos", "Cos"},           {"Tan", "Tan"},       {"Floor", "Floor"},     {"Ceil", "Ceil"},
+        {"Sign", "Sign"},         {"Round", "Round"},       {"Sinh", "Sinh"},     {"Cosh", "Cosh"},       {"Asin", "Asin"},
+        {"Acos", "Acos"},         {"Atan", "Atan"},         {"Asinh", "Asinh"},   {"Acosh", "Acosh"},     {"Atanh", "Atanh"},
+        {"Softplus", "Softplus"}, {"Softsign", "Softsign"}, {"Mish", "Mish"},     {"HardSwish", "HardSwish"},
+        {"Selu", "Selu"},         {"LogicalNot", "Not"}};
+    return m;
+}
+
+// GE operators on "x1", "x2" (broadcasting) and their engine ops.
+const std::map<std::string, std::string> &binaryOps()
+{
+    static const std::map<std::string, std::string> m{
+        {"Add", "Add"},         {"Sub", "Sub"},           {"Mul", "Mul"},         {"RealDiv", "Div"},     {"Div", "Div"},
+        {"Pow", "Pow"},         {"Maximum", "Max"},       {"Minimum", "Min"},     {"Equal", "Equal"},
+        {"Less", "Less"},       {"Greater", "Greater"},   {"LessEqual", "LessOrEqual"},
+        {"GreaterEqual", "GreaterOrEqual"},               {"LogicalAnd", "And"},  {"LogicalOr", "Or"}};
+    return m;
+}
 
 class Importer {
 public:
@@ -145,6 +171,45 @@ private:
         return m_graph.addNode(opType, o.name(), std::move(inputs), {o.name()}, std::move(a));
     }
 
+    // An op with `count` outputs: port k is the engine value "<op>" (k = 0) or "<op>:k".
+    Node &addOutputs(const OpDef &o, const std::string &opType, std::vector<std::string> inputs, size_t count,
+                     std::map<std::string, Attribute> a = {})
+    {
+        std::vector<std::string> outs;
+        for (size_t k = 0; k < count; ++k) {
+            outs.push_back(k == 0 ? o.name() : o.name() + ":" + std::to_string(k));
+            m_values[o.name() + ":" + std::to_string(k)] = outs.back();
+        }
+        return m_graph.addNode(opType, o.name(), std::move(inputs), std::move(outs), std::move(a));
+    }
+
+    // The integer values of a Const input (shapes, axes, multiples), or nullopt.
+    std::optional<std::vector<int64_t>> constInts(const std::string &value) const
+    {
+        const auto it = m_graph.initializers.find(value);
+        if (it == m_graph.initializers.end())
+            return std::nullopt;
+        const Tensor &t = it->second;
+        if (t.dtype() == DType::Int64)
+            return std::vector<int64_t>(t.dataAs<int64_t>(), t.dataAs<int64_t>() + t.numel());
+        if (t.dtype() == DType::Int32)
+            return std::vector<int64_t>(t.dataAs<int32_t>(), t.dataAs<int32_t>() + t.numel());
+        return std::nullopt;
+    }
+
+    // A new int64 initializer "<op>.<what>" (an operand the engine's ONNX form takes as input).
+    std::string intsParameter(const OpDef &o, const std::string &what, const std::vector<int64_t> &v)
+    {
+        const std::string name = o.name() + "." + what;
+        m_graph.addParameter(name, Tensor::fromInt64({static_cast<int64_t>(v.size())}, v), false);
+        return name;
+    }
+
+    size_t inputRank(const OpDef &o, int port) const
+    {
+        return o.input_desc_size() > port ? static_cast<size_t>(o.input_desc(port).shape().dim_size()) : 0;
+    }
+
     void visit(const OpDef &o)
     {
         if (o.type() == "Data" || o.type() == "Const" || o.type() == "Constant" || m_done.count(o.name()))
@@ -230,20 +295,144 @@ private:
             if (avg)
                 a["count_include_pad"] = int64_t(attrBool(o, "exclusive", true) ? 0 : 1);
             add(o, avg ? "AveragePool" : "MaxPool", {in[0]}, std::move(a));
-        } else if (t == "ReduceMeanD") {
+        } else if (t == "ReduceMeanD" || t == "ReduceSumD" || t == "ReduceMaxD" || t == "ReduceMinD" || t == "ReduceProdD") {
             need(1);
             const auto axes = attrInts(o, "axes", {});
-            if ((axes == std::vector<int64_t>{2, 3} || axes == std::vector<int64_t>{-2, -1}) && attrBool(o, "keep_dims", false))
+            const bool keep = attrBool(o, "keep_dims", false);
+            if (t == "ReduceMeanD" && inputRank(o, 0) == 4 && (axes == std::vector<int64_t>{2, 3} || axes == std::vector<int64_t>{-2, -1}) && keep)
                 add(o, "GlobalAveragePool", {in[0]});
             else
-                ++m_unsupported["ReduceMeanD other than over (2, 3) with keep_dims"];
+                add(o, t.substr(0, t.size() - 1), {in[0]}, {{"axes", axes}, {"keepdims", int64_t(keep)}});
         } else if (t == "BatchNorm") {
             need(5);
             check(!attrBool(o, "is_training", false), prefix() + "BatchNorm \"" + o.name() + "\" is in training mode.");
             add(o, "BatchNormalization", {in[0], in[1], in[2], in[3], in[4]}, {{"epsilon", attrFloat(o, "epsilon", 1e-4f)}});
-        } else if (t == "Relu" || t == "Sigmoid" || t == "Tanh") {
+        } else if (const auto u = unaryOps().find(t); u != unaryOps().end()) {
             need(1);
-            add(o, t, {in[0]});
+            add(o, u->second, {in[0]});
+        } else if (const auto b = binaryOps().find(t); b != binaryOps().end()) {
+            need(2);
+            add(o, b->second, {in[0], in[1]});
+        } else if (t == "Log") {
+            need(1);
+            if (attrFloat(o, "base", -1.0f) != -1.0f || attrFloat(o, "scale", 1.0f) != 1.0f || attrFloat(o, "shift", 0.0f) != 0.0f)
+                ++m_unsupported["Log with a base, scale or shift"];
+            else
+                add(o, "Log", {in[0]});
+        } else if (t == "Elu") {
+            need(1);
+            add(o, "Elu", {in[0]}, {{"alpha", attrFloat(o, "alpha", 1.0f)}});
+        } else if (t == "HardSigmoid") {
+            need(1);
+            add(o, "HardSigmoid", {in[0]}, {{"alpha", attrFloat(o, "alpha", 0.16666666f)}, {"beta", attrFloat(o, "beta", 0.5f)}});
+        } else if (t == "PRelu") {
+            need(2);
+            // GE's slope is a vector along axis 1; ONNX's broadcasts from the right: [C, 1, …].
+            const size_t rank = inputRank(o, 0);
+            std::vector<int64_t> shape{-1};
+            for (size_t i = 2; i < rank; ++i)
+                shape.push_back(1);
+            const std::string slope = o.name() + "/slope_channels";
+            m_graph.addNode("Reshape", slope, {in[1], intsParameter(o, "slope_shape", shape)}, {slope});
+            add(o, "PRelu", {in[0], slope});
+        } else if (t == "LayerNorm") {
+            need(3);
+            const int64_t axis = attrInt(o, "begin_norm_axis", -1);
+            if (attrInt(o, "begin_params_axis", axis) != axis)
+                ++m_unsupported["LayerNorm with begin_params_axis other than begin_norm_axis"];
+            else
+                add(o, "LayerNormalization", {in[0], in[1], in[2]}, {{"axis", axis}, {"epsilon", attrFloat(o, "epsilon", 1e-7f)}});
+        } else if (t == "BatchMatMulV2" || t == "BatchMatMul") {
+            need(2);
+            if (attrBool(o, "adj_x1", false) || attrBool(o, "adj_x2", false) || (in.size() > 2 && !in[2].empty()))
+                ++m_unsupported[t + " with adjoint operands or a bias"];
+            else
+                add(o, "MatMul", {in[0], in[1]});
+        } else if (t == "Conv2DTransposeD") {
+            need(2);
+            const auto p = attrInts(o, "pads", {0, 0, 0, 0});
+            check(p.size() == 4, prefix() + "Conv2DTransposeD \"" + o.name() + "\" has " + std::to_string(p.size()) + " pads.");
+            std::vector<std::string> ins{in[0], in[1]};
+            if (in.size() > 2 && !in[2].empty())
+                ins.push_back(in[2]);
+            add(o, "ConvTranspose", ins,
+                {{"strides", spatial(attrInts(o, "strides", {1, 1, 1, 1}))},
+                 {"dilations", spatial(attrInts(o, "dilations", {1, 1, 1, 1}))},
+                 {"pads", std::vector<int64_t>{p[0], p[2], p[1], p[3]}},
+                 {"output_padding", spatial(attrInts(o, "output_padding", {0, 0, 0, 0}))},
+                 {"group", attrInt(o, "groups", 1)}});
+        } else if (t == "Cast") {
+            need(1);
+            const AttrDef *dst = attr(o, "dst_type");
+            const auto type = dst && dst->value_case() == AttrDef::kDt ? cppDType(dst->dt()) : std::nullopt;
+            if (!type)
+                ++m_unsupported["Cast to " + (dst && dst->value_case() == AttrDef::kDt ? cppTypeName(dst->dt()) : std::string("an unnamed type"))];
+            else
+                add(o, "Cast", {in[0]}, {{"to", int64_t(onnxElementNumber(*type))}});
+        } else if (t == "Squeeze" || t == "Unsqueeze") {
+            need(1);
+            add(o, t, {in[0]}, {{"axes", attrInts(o, t == "Squeeze" ? "axis" : "axes", {})}});
+        } else if (t == "StridedSlice") {
+            need(4);
+            const auto begin = constInts(in[1]), end = constInts(in[2]), strides = constInts(in[3]);
+            if (!begin || !end || !strides || begin->size() != end->size() || begin->size() != strides->size() || begin->size() > 62) {
+                ++m_unsupported["StridedSlice with computed bounds"];
+                return;
+            }
+            if (attrInt(o, "ellipsis_mask", 0) || attrInt(o, "new_axis_mask", 0) || attrInt(o, "shrink_axis_mask", 0)) {
+                ++m_unsupported["StridedSlice with ellipsis, new-axis or shrink masks"];
+                return;
+            }
+            // Every axis sliced; a masked bound is the whole extent in the step's direction.
+            const int64_t beginMask = attrInt(o, "begin_mask", 0), endMask = attrInt(o, "end_mask", 0);
+            std::vector<int64_t> starts, ends, axes;
+            for (size_t i = 0; i < begin->size(); ++i) {
+                const bool up = (*strides)[i] > 0;
+                starts.push_back(beginMask >> i & 1 ? (up ? 0 : INT64_MAX) : (*begin)[i]);
+                ends.push_back(endMask >> i & 1 ? (up ? INT64_MAX : INT64_MIN) : (*end)[i]);
+                axes.push_back(static_cast<int64_t>(i));
+            }
+            add(o, "Slice", {in[0], intsParameter(o, "starts", starts), intsParameter(o, "ends", ends), intsParameter(o, "axes", axes), in[3]});
+        } else if (t == "GatherV2") {
+            need(3);
+            const auto axis = constInts(in[2]);
+            if (!axis || axis->size() != 1 || attrInt(o, "batch_dims", 0) != 0)
+                ++m_unsupported["GatherV2 with a computed axis or batch_dims"];
+            else
+                add(o, "Gather", {in[0], in[1]}, {{"axis", (*axis)[0]}});
+        } else if (t == "Expand" || t == "Tile") {
+            need(2);
+            add(o, t, {in[0], in[1]});
+        } else if (t == "SplitD" || t == "SplitV") {
+            need(t == "SplitD" ? 1 : 3);
+            const auto dim = t == "SplitD" ? std::optional<std::vector<int64_t>>(std::vector<int64_t>{attrInt(o, "split_dim", 0)}) : constInts(in[2]);
+            const auto count = static_cast<size_t>(std::max<int64_t>(1, attrInt(o, "num_split", o.output_desc_size())));
+            if (!dim || dim->size() != 1) {
+                ++m_unsupported[t + " with a computed axis"];
+                return;
+            }
+            std::vector<std::string> ins{in[0]};
+            if (t == "SplitV")
+                ins.push_back(in[1]);
+            addOutputs(o, "Split", ins, count, {{"axis", (*dim)[0]}});
+        } else if (t == "PadD") {
+            need(1);
+            const AttrDef *p = attr(o, "paddings");
+            if (!p || p->value_case() != AttrDef::kListListInt) {
+                ++m_unsupported["PadD without paddings"];
+                return;
+            }
+            std::vector<int64_t> before, after;
+            for (const auto &pair : p->list_list_int().list_list_i()) {
+                check(pair.list_i_size() == 2, prefix() + "PadD \"" + o.name() + "\" has a padding entry of " + std::to_string(pair.list_i_size()) + " values.");
+                before.push_back(pair.list_i(0));
+                after.push_back(pair.list_i(1));
+            }
+            before.insert(before.end(), after.begin(), after.end());
+            add(o, "Pad", {in[0], intsParameter(o, "pads", before)});
+        } else if (t == "Select" || t == "SelectV2") {
+            need(3);
+            add(o, "Where", {in[0], in[1], in[2]});
         } else if (t == "LeakyRelu") {
             need(1);
             add(o, "LeakyRelu", {in[0]}, {{"alpha", attrFloat(o, "negative_slope", 0.0f)}});
@@ -272,9 +461,6 @@ private:
             need(2);
             check(m_graph.initializers.count(in[1]), prefix() + "Reshape \"" + o.name() + "\" has no constant shape.");
             add(o, "Reshape", {in[0], in[1]});
-        } else if (t == "Add" || t == "Sub" || t == "Mul" || t == "RealDiv" || t == "Div") {
-            need(2);
-            add(o, t == "RealDiv" ? "Div" : t, {in[0], in[1]});
         } else if (t == "TransposeD") {
             need(1);
             add(o, "Transpose", {in[0]}, {{"perm", attrInts(o, "perm", {})}});

@@ -105,6 +105,35 @@ int protoTypeOf(DType type)
     return 0;
 }
 
+std::optional<DType> cppDType(int64_t t)
+{
+    // ge::DataType (graph/types.h); air.md section 4.
+    switch (t) {
+    case 0: return DType::Float32;
+    case 1: return DType::Float16;
+    case 2: return DType::Int8;
+    case 3: return DType::Int32;
+    case 4: return DType::UInt8;
+    case 6: return DType::Int16;
+    case 7: return DType::UInt16;
+    case 8: return DType::UInt32;
+    case 9: return DType::Int64;
+    case 10: return DType::UInt64;
+    case 11: return DType::Float64;
+    case 12: return DType::Bool;
+    case 27: return DType::BFloat16;
+    default: return std::nullopt;
+    }
+}
+
+int64_t cppTypeOf(DType type)
+{
+    for (int64_t t = 0; t <= 27; ++t)
+        if (cppDType(t) == type)
+            return t;
+    return -1;
+}
+
 std::string protoTypeName(int type)
 {
     const std::string n = ge::proto::DataType_IsValid(type) ? ge::proto::DataType_Name(static_cast<ge::proto::DataType>(type)) : "";

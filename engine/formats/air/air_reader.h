@@ -20,5 +20,9 @@ std::string cppTypeName(int64_t type);
 // A ge.proto.DataType (proto numbering) as an engine dtype, and back (0 when there is none).
 std::optional<DType> protoDType(int type);
 int protoTypeOf(DType type);
+// A ge::DataType (C++ numbering, the `dt` attributes such as Cast's dst_type) as an engine dtype,
+// and back (-1 when there is none).
+std::optional<DType> cppDType(int64_t type);
+int64_t cppTypeOf(DType type);
 
 } // namespace netwright::air
