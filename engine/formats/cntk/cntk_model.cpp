@@ -231,7 +231,13 @@ public:
             for (const auto &o : n.outputs)
                 if (batched && !o.empty())
                     m_batched.insert(o);
-            const bool ok = mappable(n.opType) ? addNode(n) && keepsTheBatch(n) : fail(n, refusal(n.opType));
+            // A node fed by one that was refused is named only when its op type has no mapping at
+            // all: its settings (where its batch axis lies) follow from the refused node's.
+            const bool fed = std::any_of(n.inputs.begin(), n.inputs.end(), [&](const std::string &i) {
+                const auto it = m_values.find(i);
+                return it != m_values.end() && it->second == "?";
+            });
+            const bool ok = !mappable(n.opType) ? fail(n, refusal(n.opType)) : !fed && addNode(n) && keepsTheBatch(n);
             for (const auto &o : n.outputs)
                 if (!o.empty() && (!ok || !m_values.count(o)))
                     m_values[o] = "?"; // not written: named in the problems
@@ -272,8 +278,8 @@ private:
     bool keepsTheBatch(const Node &n)
     {
         for (const auto &o : n.outputs) {
-            if (o.empty() || !m_batched.count(o) || !m_shapes.count(o))
-                continue;
+            if (o.empty() || !m_batched.count(o) || !m_shapes.count(o) || !m_values.count(o))
+                continue; // BatchNormalization's running statistics, Dropout's mask: not written
             const Shape &a = m_shapes.at(o);
             bool ok = !a.empty() && a[0] == m_batch;
             if (ok && !m_shapes2.empty()) {
