@@ -40,6 +40,9 @@ const std::map<std::string, std::string> &comparisons()
     return m;
 }
 
+// Shapes cannot be inferred once a function the engine cannot run stands in as its input.
+struct ShapesUnknown {};
+
 std::string uidOf(const std::string &ref)
 {
     const auto p = ref.find("_Output_");
@@ -120,7 +123,12 @@ private:
         check(ref == f->first || ref == f->first + "_Output_0",
               prefix() + "\"" + ref + "\" is a second output of " + f->second->opName + ", which the engine does not compute.");
         check(m_visiting.insert(f->first).second, prefix() + "function \"" + f->first + "\" feeds itself.");
-        const std::string out = function(*f->second);
+        std::string out;
+        try {
+            out = function(*f->second);
+        } catch (const ShapesUnknown &) { // after a function the engine cannot run: the file is refused anyway
+            out = f->second->inputs.empty() ? std::string("?") : value(f->second->inputs.back());
+        }
         m_values[f->first] = out;
         m_values[f->first + "_Output_0"] = out;
         return out;
@@ -237,7 +245,13 @@ private:
                     s[0] = 1;
                 inputs[i.name] = s;
             }
-            m_shapes = m_graph.inferShapes(inputs);
+            try {
+                m_shapes = m_graph.inferShapes(inputs);
+            } catch (const Error &) {
+                if (!m_unsupported.empty()) // an unsupported function stands in as its input
+                    throw ShapesUnknown{};
+                throw;
+            }
             m_shapesAt = m_graph.nodes.size();
         }
         const auto it = m_shapes.find(v);
@@ -259,7 +273,9 @@ private:
             return x;
         }
         const auto lower = hw(attr(f, "lowerPad", {0, 0})), upper = hw(attr(f, "upperPad", {0, 0}));
-        const auto out = hw(attr(f, "outputShape", {}));
+        const auto outputShape = attr(f, "outputShape", {});
+        check(outputShape.size() >= 2, prefix() + "transposed Convolution \"" + f.uid + "\" has no 2-D output shape.");
+        const auto out = hw(outputShape);
         const Shape &in = shapeOf(x);
         check(in.size() == 4, prefix() + "transposed Convolution \"" + f.uid + "\" needs a [C, H, W] input.");
         std::vector<int64_t> outputPadding;
@@ -546,7 +562,7 @@ private:
             std::vector<int64_t> ints;
             for (int64_t i = 0; i < t->numel(); ++i) {
                 const float v = t->data()[i];
-                check(v >= 0 && std::floor(v) == v, prefix() + "Gather \"" + f.uid + "\" has an index that is not a whole number ≥ 0.");
+                check(v >= 0 && v < 2147483648.0f && std::floor(v) == v, prefix() + "Gather \"" + f.uid + "\" has an index that is not a whole number ≥ 0.");
                 ints.push_back(static_cast<int64_t>(v));
             }
             const std::string name = uniqueName(indices + ".int64");
