@@ -145,13 +145,17 @@ std::string verifyExport(const GraphFormat &format, const std::string &bytes, co
     const Graph back = importGraph(format, bytes, path);
     const InferenceGraph ig = inferenceGraph(model, true);
 
-    // Weights: every float tensor the model computes with (Clip bounds and shapes become
-    // constants in some formats) must come back under its name with the same bytes.
+    // Weights: every float tensor the model computes with (Clip bounds, Pad's constant value and
+    // shapes become constants or attributes in some formats) must come back under its name with
+    // the same bytes.
     std::set<std::string> clipBounds;
-    for (const Node *n : ig.nodes)
+    for (const Node *n : ig.nodes) {
         if (n->opType == "Clip")
             for (size_t i = 1; i < n->inputs.size(); ++i)
                 clipBounds.insert(ig.source(n->inputs[i]));
+        if (n->opType == "Pad" && n->inputs.size() > 2 && !n->inputs[2].empty())
+            clipBounds.insert(ig.source(n->inputs[2]));
+    }
     size_t tensors = 0;
     int64_t values = 0;
     for (const auto &name : ig.usedInitializers) {

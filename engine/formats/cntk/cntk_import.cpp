@@ -22,6 +22,27 @@ bool isCriterion(const std::string &op)
            || op == "LambdaRank" || op == "NDCG" || op == "EditDistanceError" || op == "CosDistance";
 }
 
+// CNTK primitive → engine op of the same meaning, one operand.
+const std::map<std::string, std::string> &unaryOps()
+{
+    static const std::map<std::string, std::string> m{
+        {"Negate", "Neg"}, {"Exp", "Exp"}, {"Log", "Log"},   {"Sqrt", "Sqrt"}, {"Floor", "Floor"}, {"Abs", "Abs"},
+        {"Reciprocal", "Reciprocal"},      {"Sin", "Sin"},   {"Cos", "Cos"},   {"Tan", "Tan"},     {"Asin", "Asin"},
+        {"Acos", "Acos"},  {"Atan", "Atan"}, {"Sinh", "Sinh"}, {"Cosh", "Cosh"}, {"Asinh", "Asinh"}, {"Atanh", "Atanh"}};
+    return m;
+}
+
+// CNTK comparisons → the engine's (NotEqual is Not of Equal).
+const std::map<std::string, std::string> &comparisons()
+{
+    static const std::map<std::string, std::string> m{{"Equal", "Equal"},   {"NotEqual", "Equal"},          {"Less", "Less"},
+                                                      {"Greater", "Greater"}, {"LessEqual", "LessOrEqual"}, {"GreaterEqual", "GreaterOrEqual"}};
+    return m;
+}
+
+// Shapes cannot be inferred once a function the engine cannot run stands in as its input.
+struct ShapesUnknown {};
+
 std::string uidOf(const std::string &ref)
 {
     const auto p = ref.find("_Output_");
@@ -51,7 +72,7 @@ public:
             check(!output.empty(), prefix() + "its Combine holds only criteria, no model output.");
         }
         count(output);
-        const std::string y = value(output);
+        const std::string y = asFloat(value(output));
         if (!m_unsupported.empty()) {
             std::string list;
             for (const auto &[op, n] : m_unsupported)
@@ -102,7 +123,12 @@ private:
         check(ref == f->first || ref == f->first + "_Output_0",
               prefix() + "\"" + ref + "\" is a second output of " + f->second->opName + ", which the engine does not compute.");
         check(m_visiting.insert(f->first).second, prefix() + "function \"" + f->first + "\" feeds itself.");
-        const std::string out = function(*f->second);
+        std::string out;
+        try {
+            out = function(*f->second);
+        } catch (const ShapesUnknown &) { // after a function the engine cannot run: the file is refused anyway
+            out = f->second->inputs.empty() ? std::string("?") : value(f->second->inputs.back());
+        }
         m_values[f->first] = out;
         m_values[f->first + "_Output_0"] = out;
         return out;
@@ -181,20 +207,116 @@ private:
         return nullptr;
     }
 
+    // The engine value as a float: a comparison's boolean is cast to CNTK's 0/1.
+    std::string asFloat(const std::string &v)
+    {
+        if (!m_bool.count(v))
+            return v;
+        if (const auto it = m_asFloat.find(v); it != m_asFloat.end())
+            return it->second;
+        const std::string name = uniqueName(v + ".float");
+        return m_asFloat[v] = m_graph.addNode("Cast", name, {v}, {name}, {{"to", int64_t(1)}}).outputs[0];
+    }
+
+    // Whether an engine value is computed from a data input (it then has the batch axis first).
+    bool batched(const std::string &v)
+    {
+        if (const auto it = m_batchedMemo.find(v); it != m_batchedMemo.end())
+            return it->second;
+        bool b = false;
+        if (m_graph.findInput(v))
+            b = true;
+        else if (const Node *p = producer(v))
+            for (const auto &i : p->inputs)
+                b = b || (!i.empty() && batched(i));
+        return m_batchedMemo[v] = b;
+    }
+
+    // The shape of an engine value at batch 1 (shapes inferred again once nodes were added).
+    const Shape &shapeOf(const std::string &v)
+    {
+        if (const Tensor *t = initializer(v))
+            return t->shape();
+        if (m_shapesAt != m_graph.nodes.size() || !m_shapes.count(v)) {
+            std::map<std::string, Shape> inputs;
+            for (const auto &i : m_graph.inputs) {
+                Shape s = i.shape;
+                if (!s.empty() && s[0] < 0)
+                    s[0] = 1;
+                inputs[i.name] = s;
+            }
+            try {
+                m_shapes = m_graph.inferShapes(inputs);
+            } catch (const Error &) {
+                if (!m_unsupported.empty()) // an unsupported function stands in as its input
+                    throw ShapesUnknown{};
+                throw;
+            }
+            m_shapesAt = m_graph.nodes.size();
+        }
+        const auto it = m_shapes.find(v);
+        check(it != m_shapes.end(), prefix() + "the shape of \"" + v + "\" is not known.");
+        return it->second;
+    }
+
+    int64_t sampleRank(const std::string &v) { return static_cast<int64_t>(shapeOf(v).size()) - (batched(v) ? 1 : 0); }
+
+    // Convolution with transpose = true: ONNX's ConvTranspose, its output_padding what
+    // outputShape adds to the size strides, kernel and pads give.
+    std::string convTranspose(const Function &f, const std::string &x, const std::string &w, const Tensor &W)
+    {
+        const std::vector<int64_t> kernel{W.dim(2), W.dim(3)};
+        const auto strides = hw(attr(f, "strides", {1, 1})), dilations = hw(attr(f, "dilation", {1, 1}));
+        const auto autoPad = attr(f, "autoPadding", {0});
+        if (std::any_of(autoPad.begin(), autoPad.end(), [](double b) { return b != 0; }) || !f.attributes.count("outputShape")) {
+            ++m_unsupported["transposed Convolution with auto padding or no output shape"];
+            return x;
+        }
+        const auto lower = hw(attr(f, "lowerPad", {0, 0})), upper = hw(attr(f, "upperPad", {0, 0}));
+        const auto outputShape = attr(f, "outputShape", {});
+        check(outputShape.size() >= 2, prefix() + "transposed Convolution \"" + f.uid + "\" has no 2-D output shape.");
+        const auto out = hw(outputShape);
+        const Shape &in = shapeOf(x);
+        check(in.size() == 4, prefix() + "transposed Convolution \"" + f.uid + "\" needs a [C, H, W] input.");
+        std::vector<int64_t> outputPadding;
+        for (size_t i = 0; i < 2; ++i) {
+            const int64_t size = (in[i + 2] - 1) * strides[i] + (kernel[i] - 1) * dilations[i] + 1 - lower[i] - upper[i];
+            outputPadding.push_back(out[i] - size);
+            check(outputPadding.back() >= 0 && outputPadding.back() < std::max(strides[i], dilations[i]),
+                  prefix() + "transposed Convolution \"" + f.uid + "\" has an output shape its strides and pads do not give.");
+        }
+        return add(f, "ConvTranspose", {x, w},
+                   {{"kernel_shape", kernel}, {"strides", strides}, {"pads", std::vector<int64_t>{lower[0], lower[1], upper[0], upper[1]}},
+                    {"dilations", dilations}, {"output_padding", outputPadding}, {"group", static_cast<int64_t>(attr(f, "groups", {1})[0])}})
+            .outputs[0];
+    }
+
     std::string function(const Function &f)
     {
         const std::string &op = f.opName;
-        auto in = [&](size_t k) {
+        auto raw = [&](size_t k) {
             check(k < f.inputs.size(), prefix() + op + " \"" + f.uid + "\" has " + std::to_string(f.inputs.size()) + " inputs.");
             return value(f.inputs[k]);
         };
+        // CNTK's comparisons compute 0/1 floats; the engine's give booleans, cast where read as numbers.
+        auto in = [&](size_t k) { return asFloat(raw(k)); };
         if (op == "Times" || op == "TransposeTimes") {
             // Times(W, x): W's CNTK shape [out..., in...] is row-major [in..., out...].
             const std::string w = in(0);
             std::string x = in(1);
             const Tensor *W = initializer(w);
-            check(W != nullptr, prefix() + op + " \"" + f.uid + "\" multiplies by something other than a parameter.");
             check(static_cast<int64_t>(attr(f, "outputRank", {1})[0]) == 1, prefix() + op + " \"" + f.uid + "\" has an output rank above 1.");
+            if (op == "Times" && (!W || (W->rank() == 2 && (!batched(x) || shapeOf(x).size() != 2)))) {
+                // A matrix product per sample: x's last axis against W's sample matrix [K, N].
+                const size_t rw = shapeOf(w).size() - (batched(w) ? 1 : 0), rx = shapeOf(x).size();
+                const bool fits = rw == 2 && (!batched(w) || (batched(x) ? rx == 3 : rx == 2));
+                if (!fits) {
+                    ++m_unsupported["Times of tensors other than a matrix per sample"];
+                    return x;
+                }
+                return add(f, "MatMul", {x, w}).outputs[0];
+            }
+            check(W != nullptr, prefix() + op + " \"" + f.uid + "\" multiplies by something other than a parameter.");
             std::string weight = w;
             if (W->rank() > 2) {
                 // Input of rank > 1 (after a convolution): flatten it and view W as 2-D.
@@ -217,7 +339,7 @@ private:
                     return a;
                 }
                 // [C,1,1] → Conv's [C], same bytes (already [C] when another convolution shares it)
-                if (p->opType == "Conv" && (bias->rank() == 1 || (bias->rank() == 3 && bias->dim(1) == 1 && bias->dim(2) == 1))) {
+                if ((p->opType == "Conv" || p->opType == "ConvTranspose") && (bias->rank() == 1 || (bias->rank() == 3 && bias->dim(1) == 1 && bias->dim(2) == 1))) {
                     m_graph.initializers[b] = bias->reshaped({bias->numel()});
                     p->inputs.push_back(b);
                     return a;
@@ -229,10 +351,8 @@ private:
             const std::string w = in(0), x = in(1);
             const Tensor *W = initializer(w);
             check(W && W->rank() == 4, prefix() + "Convolution \"" + f.uid + "\" needs a 4-D parameter kernel (2-D convolution).");
-            if (attr(f, "transpose", {0})[0] != 0) {
-                ++m_unsupported["transposed Convolution"];
-                return x;
-            }
+            if (attr(f, "transpose", {0})[0] != 0)
+                return convTranspose(f, x, w, *W);
             const std::vector<int64_t> kernel{W->dim(2), W->dim(3)};
             const auto strides = hw(attr(f, "strides", {1, 1}));
             const auto p = pads(f, kernel, strides);
@@ -290,9 +410,8 @@ private:
                 parts.push_back(in(k));
             return add(f, "Concat", parts, {{"axis", -static_cast<int64_t>(axis) - 1}}).outputs[0];
         }
-        if (op == "Softmax" || op == "LogSoftmax") {
-            return add(f, op, {in(0)}, {{"axis", int64_t(-1)}}).outputs[0];
-        }
+        if (op == "Softmax" || op == "LogSoftmax") // along `axis` (a static axis), else the sample's last row-major axis
+            return add(f, op, {in(0)}, {{"axis", -static_cast<int64_t>(attr(f, "axis", {0})[0]) - 1}}).outputs[0];
         if (op == "Dropout") {
             const std::string x = in(0);
             const std::string name = uniqueName(f.name.empty() ? f.uid : f.name);
@@ -301,15 +420,155 @@ private:
         if (op == "Reshape") {
             const std::string x = in(0);
             const auto dims = attr(f, "newShape", {});
-            check(!dims.empty(), prefix() + "Reshape \"" + f.uid + "\" has no newShape.");
-            if (dims.size() == 1) // one axis per sample: a flatten
+            check(f.attributes.count("newShape"), prefix() + "Reshape \"" + f.uid + "\" has no newShape.");
+            if (dims.size() == 1 && batched(x)) // one axis per sample: a flatten
                 return add(f, "Flatten", {x}, {{"axis", int64_t(1)}}).outputs[0];
-            std::vector<int64_t> shape{0}; // the batch axis is kept
+            std::vector<int64_t> shape; // the batch axis is kept; a constant has no batch
+            if (batched(x))
+                shape.push_back(0);
             for (auto it = dims.rbegin(); it != dims.rend(); ++it)
                 shape.push_back(*it >= static_cast<double>(std::numeric_limits<int64_t>::max()) ? -1 : static_cast<int64_t>(*it));
             const std::string target = uniqueName((f.name.empty() ? f.uid : f.name) + ".shape");
             m_graph.addParameter(target, Tensor::fromInt64({static_cast<int64_t>(shape.size())}, shape), false);
             return add(f, "Reshape", {x, target}).outputs[0];
+        }
+        if (const auto u = unaryOps().find(op); u != unaryOps().end())
+            return add(f, u->second, {in(0)}).outputs[0];
+        if (op == "ELU")
+            return add(f, "Elu", {in(0)}, {{"alpha", 1.0f}}).outputs[0];
+        if (op == "Pow")
+            return add(f, "Pow", {in(0), in(1)}).outputs[0];
+        if (const auto c = comparisons().find(op); c != comparisons().end()) {
+            std::string out = add(f, c->second, {in(0), in(1)}).outputs[0];
+            if (op == "NotEqual")
+                out = m_graph.addNode("Not", uniqueName(out + ".not"), {out}, {uniqueName(out + ".not")}).outputs[0];
+            m_bool.insert(out);
+            return out;
+        }
+        if (op == "Select") {
+            // Select(condition, then, else): a non-zero condition picks `then`.
+            std::string condition = raw(0);
+            if (!m_bool.count(condition))
+                condition = m_graph.addNode("Cast", uniqueName(condition + ".bool"), {condition}, {uniqueName(condition + ".bool")},
+                                            {{"to", int64_t(9)}})
+                                .outputs[0];
+            return add(f, "Where", {condition, in(1), in(2)}).outputs[0];
+        }
+        if (op == "Hardmax") {
+            const std::string x = in(0);
+            if (sampleRank(x) != 1) {
+                ++m_unsupported["Hardmax of a sample of rank above 1"];
+                return x;
+            }
+            return add(f, "Hardmax", {x}, {{"axis", int64_t(-1)}}).outputs[0];
+        }
+        if (op == "TransposeAxes") {
+            // axisVec: output axis i is input axis perm[i], column-major; axis1/axis2: a swap.
+            const std::string x = in(0);
+            const int64_t r = sampleRank(x), shift = batched(x) ? 1 : 0;
+            std::vector<int64_t> cntk;
+            if (f.attributes.count("axisVec")) {
+                for (double a : f.attributes.at("axisVec"))
+                    cntk.push_back(static_cast<int64_t>(a));
+            } else {
+                for (int64_t i = 0; i < r; ++i)
+                    cntk.push_back(i);
+                const auto a1 = static_cast<int64_t>(attr(f, "axis1", {0})[0]), a2 = static_cast<int64_t>(attr(f, "axis2", {1})[0]);
+                check(a1 >= 0 && a1 < r && a2 >= 0 && a2 < r, prefix() + "TransposeAxes \"" + f.uid + "\" swaps axes out of range.");
+                std::swap(cntk[static_cast<size_t>(a1)], cntk[static_cast<size_t>(a2)]);
+            }
+            check(static_cast<int64_t>(cntk.size()) == r, prefix() + "TransposeAxes \"" + f.uid + "\" permutes " + std::to_string(cntk.size())
+                                                              + " axes of a sample of rank " + std::to_string(r) + ".");
+            std::vector<int64_t> perm(shift, 0);
+            for (int64_t j = 0; j < r; ++j) // engine sample axis j is CNTK axis r-1-j
+                perm.push_back(r - 1 - cntk.at(static_cast<size_t>(r - 1 - j)) + shift);
+            return add(f, "Transpose", {x}, {{"perm", perm}}).outputs[0];
+        }
+        if (op == "Slice") {
+            // One axis (axis, beginIndex, endIndex, sliceStrides) or several (the …Vec keys); an
+            // end of 0 runs to the end of the axis.
+            const std::string x = in(0);
+            const bool vec = f.attributes.count("axisVec") != 0;
+            const auto axes = attr(f, vec ? "axisVec" : "axis", {0}), begins = attr(f, vec ? "beginIndexVec" : "beginIndex", {0});
+            const auto ends = attr(f, vec ? "endIndexVec" : "endIndex", {0});
+            const auto steps = attr(f, vec ? "sliceStridesVec" : "sliceStrides", std::vector<double>(axes.size(), 1));
+            check(begins.size() == axes.size() && ends.size() == axes.size() && steps.size() == axes.size(),
+                  prefix() + "Slice \"" + f.uid + "\" lists different numbers of axes and bounds.");
+            std::vector<int64_t> a, b, e, st;
+            for (size_t i = 0; i < axes.size(); ++i) {
+                if (axes[i] >= 2147483643.0) {
+                    ++m_unsupported["Slice along a dynamic axis"];
+                    return x;
+                }
+                a.push_back(-static_cast<int64_t>(axes[i]) - 1);
+                b.push_back(static_cast<int64_t>(begins[i]));
+                e.push_back(ends[i] == 0 ? std::numeric_limits<int64_t>::max() : static_cast<int64_t>(ends[i]));
+                st.push_back(static_cast<int64_t>(steps[i]));
+            }
+            return add(f, "Slice", {x}, {{"starts", b}, {"ends", e}, {"axes", a}, {"steps", st}}).outputs[0];
+        }
+        if (op == "ReduceElements") {
+            static const std::map<std::string, std::string> names{{"Sum", "ReduceSum"}, {"Mean", "ReduceMean"}, {"Max", "ReduceMax"},
+                                                                  {"Min", "ReduceMin"}, {"Prod", "ReduceProd"}, {"LogSum", "ReduceLogSumExp"}};
+            const std::string x = in(0);
+            const auto name = names.find(f.text.count("reductionOpName") ? f.text.at("reductionOpName") : "");
+            if (name == names.end()) {
+                ++m_unsupported["ReduceElements " + (f.text.count("reductionOpName") ? f.text.at("reductionOpName") : "?")];
+                return x;
+            }
+            std::vector<int64_t> axes;
+            for (double k : attr(f, f.attributes.count("axisVec") ? "axisVec" : "axis", {2147483646.0})) {
+                if (k == 2147483646.0) { // all static axes
+                    for (int64_t i = 0; i < sampleRank(x); ++i)
+                        axes.push_back(-i - 1);
+                } else if (k >= 2147483643.0) {
+                    ++m_unsupported["ReduceElements over a dynamic axis"];
+                    return x;
+                } else {
+                    axes.push_back(-static_cast<int64_t>(k) - 1);
+                }
+            }
+            return add(f, name->second, {x}, {{"axes", axes}, {"keepdims", int64_t(attr(f, "reductionKeepDimensions", {1})[0] != 0)}}).outputs[0];
+        }
+        if (op == "Pad") {
+            // paddingHead/paddingFoot per sample axis, column-major; mode 0 constant, 1 reflect.
+            const std::string x = in(0);
+            const auto head = attr(f, "paddingHead", {}), foot = attr(f, "paddingFoot", {});
+            const auto mode = static_cast<int64_t>(attr(f, "paddingMode", {0})[0]);
+            const int64_t shift = batched(x) ? 1 : 0, r = static_cast<int64_t>(head.size());
+            if (mode > 1 || foot.size() != head.size() || r != sampleRank(x)) {
+                ++m_unsupported[mode > 1 ? "Pad in symmetric mode" : "Pad with padding lists that do not fit the sample"];
+                return x;
+            }
+            std::vector<int64_t> pads(static_cast<size_t>(2 * (r + shift)), 0);
+            for (int64_t j = 0; j < r; ++j) {
+                pads[static_cast<size_t>(j + shift)] = static_cast<int64_t>(head[static_cast<size_t>(r - 1 - j)]);
+                pads[static_cast<size_t>(j + shift + r + shift)] = static_cast<int64_t>(foot[static_cast<size_t>(r - 1 - j)]);
+            }
+            return add(f, "Pad", {x},
+                       {{"pads", pads}, {"mode", std::string(mode == 0 ? "constant" : "reflect")},
+                        {"value", static_cast<float>(attr(f, "paddingConstantValue", {0})[0])}})
+                .outputs[0];
+        }
+        if (op == "Gather") {
+            // Gather(indices, reference) along `axis` (the sample's first axis when absent); the
+            // indices a constant of whole numbers.
+            const std::string indices = raw(0), x = in(1);
+            const Tensor *t = initializer(indices);
+            if (!t || t->dtype() != DType::Float32) {
+                ++m_unsupported["Gather with computed indices"];
+                return x;
+            }
+            std::vector<int64_t> ints;
+            for (int64_t i = 0; i < t->numel(); ++i) {
+                const float v = t->data()[i];
+                check(v >= 0 && v < 2147483648.0f && std::floor(v) == v, prefix() + "Gather \"" + f.uid + "\" has an index that is not a whole number ≥ 0.");
+                ints.push_back(static_cast<int64_t>(v));
+            }
+            const std::string name = uniqueName(indices + ".int64");
+            m_graph.addParameter(name, Tensor::fromInt64(t->shape(), ints), false);
+            const int64_t axis = f.attributes.count("axis") ? -static_cast<int64_t>(attr(f, "axis", {0})[0]) - 1 : (batched(x) ? 1 : 0);
+            return add(f, "Gather", {x, name}, {{"axis", axis}}).outputs[0];
         }
         if (op == "Block")
             ++m_unsupported["Block (composite layer)"];
@@ -326,6 +585,11 @@ private:
     std::map<std::string, std::string> m_values;
     std::map<std::string, int> m_uses, m_unsupported;
     std::set<std::string> m_names, m_counted, m_visiting;
+    std::set<std::string> m_bool;                   // engine values a comparison computed (booleans)
+    std::map<std::string, std::string> m_asFloat;   // their float casts
+    std::map<std::string, bool> m_batchedMemo;
+    std::map<std::string, Shape> m_shapes;          // at batch 1, for m_shapesAt nodes
+    size_t m_shapesAt = 0;
 };
 
 } // namespace

@@ -5,11 +5,13 @@
 #include "formats/cntk/dictionary.h"
 #include "formats/inference_graph.h"
 #include "graph/graph.h"
+#include "ops/op.h"
 
 #include <algorithm>
 #include <array>
 #include <limits>
 #include <map>
+#include <optional>
 #include <set>
 
 namespace netwright::cntk {
@@ -35,9 +37,12 @@ constexpr std::array<const char *, 98> kOpNames{
     "ConvolutionSequenceShape"};
 
 enum Op : uint64_t {
-    ReLU = 3, Sigmoid = 1, Tanh = 2, Softmax = 10, Dropout = 15, Reshape = 16, Pooling = 17, Plus = 19, Times = 31,
-    TransposeTimes = 32, Convolution = 33, Minus = 20, ElementTimes = 21, CrossEntropyWithSoftmax = 35, ClassificationError = 36, BatchNormalization = 40,
-    Clip = 41, Splice = 43, Combine = 44, LogSoftmax = 51
+    Negate = 0, Sigmoid = 1, Tanh = 2, ReLU = 3, Exp = 4, Log = 5, Sqrt = 6, Floor = 7, Abs = 8, Reciprocal = 9, Softmax = 10,
+    Hardmax = 11, TransposeAxes = 12, Slice = 14, Dropout = 15, Reshape = 16, Pooling = 17, Plus = 19, Minus = 20, ElementTimes = 21,
+    Equal = 22, Less = 24, LessEqual = 25, Greater = 26, GreaterEqual = 27, Times = 31, TransposeTimes = 32, Convolution = 33,
+    CrossEntropyWithSoftmax = 35, ClassificationError = 36, ReduceElements = 39, BatchNormalization = 40, Clip = 41, Select = 42,
+    Splice = 43, Combine = 44, LogSoftmax = 51, Sin = 54, Cos = 55, ELU = 65, Pow = 69, Gather = 74, Sinh = 77, Cosh = 78, Asin = 81,
+    Acos = 82, Pad = 83, Atanh = 85, Asinh = 86, Tan = 95, Atan = 96
 };
 
 using dict::Dictionary;
@@ -48,7 +53,112 @@ std::vector<Value> bools(size_t n, bool v)
     return std::vector<Value>(n, dict::boolean(v));
 }
 
+// Engine op → CNTK primitive of the same meaning, one operand.
+const std::map<std::string, uint64_t> &unaryOps()
+{
+    static const std::map<std::string, uint64_t> m{
+        {"Relu", ReLU}, {"Sigmoid", Sigmoid}, {"Tanh", Tanh},   {"Neg", Negate}, {"Exp", Exp},   {"Log", Log},     {"Sqrt", Sqrt},
+        {"Floor", Floor}, {"Abs", Abs},       {"Reciprocal", Reciprocal},        {"Sin", Sin},   {"Cos", Cos},     {"Tan", Tan},
+        {"Asin", Asin}, {"Acos", Acos},       {"Atan", Atan},   {"Sinh", Sinh},  {"Cosh", Cosh}, {"Asinh", Asinh}, {"Atanh", Atanh}};
+    return m;
+}
+
+// Engine op → CNTK primitive of the same meaning, two operands broadcast as ONNX does.
+const std::map<std::string, uint64_t> &binaryOps()
+{
+    static const std::map<std::string, uint64_t> m{
+        {"Add", Plus},       {"Sub", Minus},           {"Mul", ElementTimes},           {"Pow", Pow},      {"Equal", Equal},
+        {"Less", Less},      {"Greater", Greater},     {"LessOrEqual", LessEqual},      {"GreaterOrEqual", GreaterEqual}};
+    return m;
+}
+
+// Every op type the writer has a mapping for (some settings of them may still be refused).
+bool mappable(const std::string &op)
+{
+    static const std::set<std::string> other{
+        "Softmax", "LogSoftmax", "Hardmax", "Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose", "Slice", "Split", "Concat",
+        "Dropout", "Identity", "Gemm", "MatMul", "Conv", "ConvTranspose", "MaxPool", "AveragePool", "GlobalAveragePool",
+        "GlobalMaxPool", "BatchNormalization", "Clip", "Sum", "Where", "Ceil", "Elu", "LeakyRelu", "PRelu", "HardSigmoid",
+        "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceLogSumExp", "Pad", "Gather", "Cast",
+        "SoftmaxCrossEntropyLoss",
+        // Shape arithmetic: written as the constants it computes (see fold()).
+        "Shape", "Size", "Constant", "ConstantOfShape", "Range"};
+    return other.count(op) || unaryOps().count(op) || binaryOps().count(op);
+}
+
+// Why an op type has no CNTK mapping, for the pre-flight.
+std::string refusal(const std::string &op)
+{
+    static const std::map<std::string, std::string> why{
+        {"Div", "CNTK has no element-wise division (its element_divide is x·(1/y), which rounds differently)"},
+        {"Max", "CNTK has no element-wise maximum (a Select of a comparison differs where an input is NaN)"},
+        {"Min", "CNTK has no element-wise minimum (a Select of a comparison differs where an input is NaN)"},
+        {"Erf", "CNTK has no error function"},
+        {"Gelu", "CNTK has no error function (GELU needs erf)"},
+        {"LayerNormalization", "CNTK has no layer normalization primitive, and its composition would divide (not exact in CNTK)"},
+        {"HardSwish", "CNTK has no hard-swish (x·hard_sigmoid(x) multiplies by 1/6 where the engine divides by 6)"},
+        {"Acosh", "CNTK has no inverse hyperbolic cosine"},
+        {"Expand", "CNTK broadcasts only inside element-wise operations; it has no Expand"},
+        {"Tile", "CNTK has no Tile"},
+        {"LSTM", "CNTK's OptimizedRNNStack is a cuDNN-only block with packed weights; not written"},
+        {"GRU", "CNTK's OptimizedRNNStack is a cuDNN-only block with packed weights; not written"},
+        {"RNN", "CNTK's OptimizedRNNStack is a cuDNN-only block with packed weights; not written"}};
+    const auto it = why.find(op);
+    return it == why.end() ? "no CNTK model-v2 equivalent" : it->second;
+}
+
+bool isRandom(const std::string &op)
+{
+    return op == "Dropout" || op == "RandomNormal" || op == "RandomUniform" || op == "RandomNormalLike" || op == "RandomUniformLike"
+           || op == "Bernoulli" || op == "Multinomial";
+}
+
+// A tensor of any numeric type as float32 (CNTK computes in float): nullopt when a value does not
+// survive the conversion exactly.
+std::optional<Tensor> asFloat32(const Tensor &t)
+{
+    if (t.dtype() == DType::Float32)
+        return t;
+    Tensor out(t.shape(), DType::Float32);
+    for (int64_t i = 0; i < t.numel(); ++i) {
+        double v = 0;
+        switch (t.dtype()) {
+        case DType::Int64: v = static_cast<double>(t.dataAs<int64_t>()[i]); break;
+        case DType::Int32: v = t.dataAs<int32_t>()[i]; break;
+        case DType::Bool: v = t.dataAs<bool>()[i] ? 1.0 : 0.0; break;
+        case DType::Float64: v = t.dataAs<double>()[i]; break;
+        default: return std::nullopt;
+        }
+        out.data()[i] = static_cast<float>(v);
+        if (static_cast<double>(out.data()[i]) != v)
+            return std::nullopt;
+    }
+    return out;
+}
+
+std::optional<std::vector<int64_t>> asInts(const Tensor &t)
+{
+    std::vector<int64_t> out;
+    for (int64_t i = 0; i < t.numel(); ++i) {
+        if (t.dtype() == DType::Int64)
+            out.push_back(t.dataAs<int64_t>()[i]);
+        else if (t.dtype() == DType::Int32)
+            out.push_back(t.dataAs<int32_t>()[i]);
+        else
+            return std::nullopt;
+    }
+    return out;
+}
+
+Value staticAxis(int64_t index)
+{
+    return dict::axis(static_cast<int32_t>(index), "staticAxis_" + std::to_string(index), false);
+}
+
 // Builds the CompositeFunction: uids are <Kind|Op><counter> with one counter, as CNTK numbers them.
+// CNTK's batch is a dynamic axis, not one of a value's axes: a value computed from the data input
+// ("batched") has the sample's axes only, listed column-major (CNTK static axis k of a sample of
+// rank r is row-major sample axis r-1-k, engine axis r-k); constants keep all their axes.
 class Writer {
 public:
     explicit Writer(const Graph &g) : m_g(g) {}
@@ -62,25 +172,38 @@ public:
             if (n.opType == "SoftmaxCrossEntropyLoss")
                 loss = &n;
         check(loss != nullptr || !training, "Graph \"" + m_g.name + "\" has no loss node: only a training graph is written as a CNTK checkpoint.");
-        // Pre-flight: every op the writer does not map, before anything else.
-        static const std::set<std::string> mapped{"Relu", "Sigmoid", "Tanh", "Softmax", "LogSoftmax", "Flatten", "Reshape", "Dropout", "Gemm",
-                                                  "Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "BatchNormalization", "Identity",
-                                                  "Add", "Sub", "Mul", "Clip", "Concat", "SoftmaxCrossEntropyLoss"};
-        ExportProblems problems;
+        // Pre-flight, part 1: every op type the writer has no mapping for, listed before shapes
+        // are inferred (which needs a kernel for every op).
+        ExportProblems unknown;
         for (const auto &n : m_g.nodes)
-            if (!mapped.count(n.opType))
-                problems.add(n, "no CNTK model-v2 equivalent");
-        problems.raise(m_g, "CNTK model-v2");
+            if (!mappable(n.opType))
+                unknown.add(n, refusal(n.opType));
         const ValueInfo *input = nullptr;
         for (const auto &in : m_g.inputs)
             if (in.name != "labels" && !m_g.initializers.count(in.name) && !input)
                 input = &in;
+        if (!input)
+            unknown.raise(m_g, "CNTK model-v2");
         check(input != nullptr, "Graph \"" + m_g.name + "\" has no data input.");
         // Shapes at the batch the input fixes (PyTorch's default export folds it into its
-        // constants), else 1; CNTK's batch axis is dynamic either way.
+        // constants), else at 1 and 2 (to tell the axes that follow the batch); CNTK's batch axis
+        // is dynamic either way.
         Shape inShape = input->shape;
-        inShape[0] = inShape[0] > 0 ? inShape[0] : 1;
-        m_shapes = m_g.inferShapes({{input->name, inShape}, {"labels", {inShape[0]}}});
+        check(!inShape.empty(), "Graph \"" + m_g.name + "\": its input \"" + input->name + "\" has no batch axis.");
+        const bool freeBatch = inShape[0] <= 0;
+        m_batch = freeBatch ? 1 : inShape[0];
+        inShape[0] = m_batch;
+        try {
+            m_shapes = m_g.inferShapes({{input->name, inShape}, {"labels", {m_batch}}});
+            if (freeBatch) {
+                Shape two = inShape;
+                two[0] = 2;
+                m_shapes2 = m_g.inferShapes({{input->name, two}, {"labels", {2}}});
+            }
+        } catch (const Error &) {
+            unknown.raise(m_g, "CNTK model-v2");
+            throw;
+        }
         std::string output;
         for (const auto &o : m_g.outputs)
             if (o.name != "loss" && output.empty())
@@ -93,14 +216,34 @@ public:
         // Leaves: the data input, the one-hot labels CNTK's criteria take, then the initializers.
         Shape sample(inShape.begin() + 1, inShape.end());
         m_values[input->name] = addInput(input->name, sample);
+        m_batched.insert(input->name);
         if (training)
             m_values["labels"] = addInput("labels", {classes});
         for (const auto &[name, t] : m_g.initializers)
             if (t.dtype() == DType::Float32)
                 m_values[name] = addVariable(m_g.trainable.count(name) ? "Parameter" : "Constant", name, t, dict::reversed(t.shape()));
-        for (const auto &n : m_g.nodes)
-            if (&n != loss)
-                addNode(n);
+        for (const auto &n : m_g.nodes) {
+            if (&n == loss || fold(n))
+                continue;
+            bool batched = false;
+            for (const auto &i : n.inputs)
+                batched = batched || (!i.empty() && m_batched.count(i));
+            for (const auto &o : n.outputs)
+                if (batched && !o.empty())
+                    m_batched.insert(o);
+            // A node fed by one that was refused is named only when its op type has no mapping at
+            // all: its settings (where its batch axis lies) follow from the refused node's.
+            const bool fed = std::any_of(n.inputs.begin(), n.inputs.end(), [&](const std::string &i) {
+                const auto it = m_values.find(i);
+                return it != m_values.end() && it->second == "?";
+            });
+            const bool ok = !mappable(n.opType) ? fail(n, refusal(n.opType)) : !fed && addNode(n) && keepsTheBatch(n);
+            for (const auto &o : n.outputs)
+                if (!o.empty() && (!ok || !m_values.count(o)))
+                    m_values[o] = "?"; // not written: named in the problems
+        }
+        m_problems.raise(m_g, "CNTK model-v2");
+        check(m_values.count(output) && m_batched.count(output), "Graph \"" + m_g.name + "\": its output \"" + output + "\" is not computed from its input.");
         const std::string z = m_values.at(output);
         std::string root = z;
         if (training) {
@@ -124,6 +267,108 @@ public:
     }
 
 private:
+    bool fail(const Node &n, const std::string &why)
+    {
+        m_problems.add(n, why);
+        return false;
+    }
+
+    // A batched output keeps the batch as its first axis, which CNTK's dynamic axis stands for:
+    // checked at two batch sizes when the batch is free, at the fixed batch otherwise.
+    bool keepsTheBatch(const Node &n)
+    {
+        for (const auto &o : n.outputs) {
+            if (o.empty() || !m_batched.count(o) || !m_shapes.count(o) || !m_values.count(o))
+                continue; // BatchNormalization's running statistics, Dropout's mask: not written
+            const Shape &a = m_shapes.at(o);
+            bool ok = !a.empty() && a[0] == m_batch;
+            if (ok && !m_shapes2.empty()) {
+                const Shape &b = m_shapes2.at(o);
+                ok = b.size() == a.size() && b[0] == 2 && std::equal(a.begin() + 1, a.end(), b.begin() + 1);
+            }
+            if (!ok)
+                return fail(n, "it moves or merges the batch axis, which CNTK keeps as a dynamic axis of its own");
+        }
+        return true;
+    }
+
+    // Shape arithmetic on constants (PyTorch's Shape → Gather → Concat → Reshape, Constant
+    // nodes) is computed here: its results become CNTK Constants where a function reads them.
+    // Nodes reading a model's float tensors are never folded, so every weight stays a Parameter.
+    bool fold(const Node &n)
+    {
+        if (isRandom(n.opType) || n.opType == "Identity" || isTrainingLoss(n.opType) || !hasKernel(n.opType))
+            return false;
+        const OpKernel &k = kernelFor(n.opType, DeviceType::Cpu, n);
+        std::vector<Shape> shapes;
+        std::vector<const Tensor *> values;
+        bool all = true, batched = false;
+        for (const auto &i : n.inputs) {
+            if (i.empty()) {
+                shapes.emplace_back();
+                values.push_back(nullptr);
+                continue;
+            }
+            if (const auto it = m_g.initializers.find(i); it != m_g.initializers.end() && it->second.dtype() == DType::Float32)
+                return false;
+            batched = batched || m_batched.count(i);
+            shapes.push_back(m_shapes.count(i) ? m_shapes.at(i) : Shape{});
+            const Tensor *t = known(i);
+            values.push_back(t);
+            all = all && t;
+        }
+        std::vector<Tensor> out;
+        // The shape of a batched value is a constant only where the model fixes the batch.
+        if (!batched || m_shapes2.empty())
+            if (auto v = k.valueFromShapes(n, shapes))
+                out.push_back(std::move(*v));
+        if (out.empty() && all) {
+            int64_t total = 0;
+            for (const auto &o : n.outputs)
+                if (!o.empty() && m_shapes.count(o))
+                    total += shapeNumel(m_shapes.at(o));
+            if (total > (1 << 16))
+                return false;
+            out = evaluateNode(n, values);
+        }
+        if (out.empty())
+            return false;
+        for (size_t i = 0; i < out.size() && i < n.outputs.size(); ++i)
+            if (!n.outputs[i].empty() && out[i].defined())
+                m_folded[n.outputs[i]] = std::move(out[i]);
+        return true;
+    }
+
+    // A constant the writer knows: a non-float initializer or a folded value.
+    const Tensor *known(const std::string &v) const
+    {
+        if (const auto it = m_folded.find(v); it != m_folded.end())
+            return &it->second;
+        if (const auto it = m_g.initializers.find(v); it != m_g.initializers.end())
+            return &it->second;
+        return nullptr;
+    }
+
+    std::optional<std::vector<int64_t>> constInts(const Node &n, size_t input, const char *attribute)
+    {
+        if (input < n.inputs.size() && !n.inputs[input].empty()) {
+            const Tensor *t = known(n.inputs[input]);
+            return t ? asInts(*t) : std::nullopt;
+        }
+        if (attribute && n.hasAttribute(attribute))
+            return n.attrInts(attribute, {});
+        return std::vector<int64_t>{};
+    }
+
+    std::optional<float> constFloat(const std::string &v) const
+    {
+        const Tensor *t = known(v);
+        if (!t || t->numel() != 1)
+            return std::nullopt;
+        const auto f = asFloat32(*t);
+        return f ? std::optional<float>(f->data()[0]) : std::nullopt;
+    }
+
     std::string addInput(const std::string &name, const Shape &sampleShape)
     {
         Dictionary v = variable("Input", name, 0);
@@ -141,6 +386,11 @@ private:
         dict::put(v, "shape", dict::shape(cntkShape));
         dict::put(v, "value", dict::array(t, cntkShape));
         return finishVariable(std::move(v));
+    }
+
+    std::string scalarConstant(const std::string &name, float value)
+    {
+        return addVariable("Constant", name, Tensor::full({}, value), {});
     }
 
     Dictionary variable(const std::string &kind, const std::string &name, uint64_t kindValue)
@@ -193,27 +443,172 @@ private:
         return out;
     }
 
-    void addNode(const Node &n)
+    // The CNTK uid of an engine value; a folded value or a non-float initializer becomes a
+    // Constant the first time a function reads it ("?" when it cannot, or was not written).
+    std::string value(const std::string &v)
     {
-        auto in = [&](size_t i) {
-            const auto it = m_values.find(n.inputs.at(i));
-            check(it != m_values.end(), n.describe() + ": input \"" + n.inputs.at(i) + "\" is not a float tensor the CNTK writer holds.");
+        if (const auto it = m_values.find(v); it != m_values.end())
             return it->second;
-        };
+        if (const Tensor *t = known(v))
+            if (const auto f = asFloat32(*t))
+                return m_values[v] = addVariable("Constant", v, *f, dict::reversed(f->shape()));
+        return "?";
+    }
+
+    const Shape &shape(const std::string &v) const { return m_shapes.at(v); }
+    bool batched(const std::string &v) const { return m_batched.count(v) != 0; }
+    int64_t sampleRank(const std::string &v) const { return static_cast<int64_t>(shape(v).size()) - (batched(v) ? 1 : 0); }
+    // A value's shape as CNTK lists it: the sample's axes (no batch), column-major.
+    std::vector<uint64_t> cntkShape(const std::string &v) const
+    {
+        Shape s = shape(v);
+        if (batched(v))
+            s.erase(s.begin());
+        return dict::reversed(s);
+    }
+    // Engine axis `a` of `v` (negative counts from the end) as CNTK's static axis index; nullopt
+    // for the batch axis or an axis out of range.
+    std::optional<int64_t> cntkAxis(const std::string &v, int64_t a) const
+    {
+        const auto rank = static_cast<int64_t>(shape(v).size());
+        if (a < 0)
+            a += rank;
+        if (a < 0 || a >= rank || (batched(v) && a == 0))
+            return std::nullopt;
+        return sampleRank(v) - 1 - (a - (batched(v) ? 1 : 0));
+    }
+
+    // An operand of an element-wise op whose output is `out`. CNTK aligns trailing axes as ONNX
+    // does, but the batch is none of its axes: two batched operands must have the same rank, and
+    // a constant that reaches the batch axis may only be 1 there (its leading 1s are reshaped away).
+    std::optional<std::string> elementwise(const Node &n, const std::string &v, const std::string &out)
+    {
+        const Shape &s = shape(v), &o = shape(out);
+        if (batched(v)) {
+            if (s.size() != o.size()) {
+                fail(n, "it broadcasts a batched value of lower rank against the batch axis, which CNTK does not");
+                return std::nullopt;
+            }
+            return value(v);
+        }
+        if (!batched(out) || s.size() < o.size())
+            return value(v);
+        const size_t extra = s.size() - (o.size() - 1);
+        for (size_t k = 0; k < extra; ++k)
+            if (s[k] != 1) {
+                fail(n, "a constant operand varies along the batch axis, which CNTK broadcasts over");
+                return std::nullopt;
+            }
+        Dictionary a = dict::make();
+        dict::put(a, "newShape", dict::shape(dict::reversed(Shape(s.begin() + static_cast<std::ptrdiff_t>(extra), s.end()))));
+        return addFunction(Reshape, n.name + "." + std::to_string(m_counter) + ".rank", {value(v)}, std::move(a));
+    }
+
+    bool addNode(const Node &n)
+    {
+        const std::string &y = n.outputs.at(0);
+        auto in = [&](size_t i) { return value(n.inputs.at(i)); };
+        const std::string &op = n.opType;
         std::string out;
-        if (n.opType == "Relu") {
-            out = addFunction(ReLU, n.name, {in(0)}, dict::make());
-        } else if (n.opType == "Sigmoid" || n.opType == "Tanh") {
-            out = addFunction(n.opType == "Sigmoid" ? Sigmoid : Tanh, n.name, {in(0)}, dict::make());
-        } else if (n.opType == "Softmax" || n.opType == "LogSoftmax") {
-            out = addFunction(n.opType == "Softmax" ? Softmax : LogSoftmax, n.name, {in(0)}, dict::make());
-        } else if (n.opType == "Flatten" || n.opType == "Reshape") {
-            Shape s = m_shapes.at(n.outputs[0]);
-            s.erase(s.begin()); // the batch axis is CNTK's dynamic axis
+        if (const auto u = unaryOps().find(op); u != unaryOps().end()) {
+            out = addFunction(u->second, n.name, {in(0)}, dict::make());
+        } else if (op == "Ceil") {
+            // ceil(x) = −floor(−x), exactly (signed zeros and NaN included).
+            const std::string neg = addFunction(Negate, n.name + ".neg", {in(0)}, dict::make());
+            out = addFunction(Negate, n.name, {addFunction(Floor, n.name + ".floor", {neg}, dict::make())}, dict::make());
+        } else if (const auto b = binaryOps().find(op); b != binaryOps().end() || op == "Sum") {
+            std::vector<std::string> operands;
+            for (const auto &i : n.inputs) {
+                const auto v = elementwise(n, i, y);
+                if (!v)
+                    return false;
+                operands.push_back(*v);
+            }
+            if (op == "Sum") { // left to right, as the engine adds
+                out = operands.at(0);
+                for (size_t i = 1; i < operands.size(); ++i)
+                    out = addFunction(Plus, i + 1 == operands.size() ? n.name : n.name + "." + std::to_string(i), {out, operands[i]}, dict::make());
+                if (operands.size() == 1)
+                    return alias(n, n.inputs[0]);
+            } else {
+                out = addFunction(b->second, n.name, {operands.at(0), operands.at(1)}, dict::make());
+            }
+        } else if (op == "Where") {
+            std::vector<std::string> operands;
+            for (const auto &i : n.inputs) {
+                const auto v = elementwise(n, i, y);
+                if (!v)
+                    return false;
+                operands.push_back(*v);
+            }
+            out = addFunction(Select, n.name, operands, dict::make());
+        } else if (op == "Elu" || op == "LeakyRelu" || op == "PRelu") {
+            // CNTK's ELU has alpha 1; other alphas, LeakyRelu and PRelu are x < 0 ? a·x : x, as
+            // CNTK's own leaky_relu composes it (Select of Less).
+            const float alpha = n.attrFloat("alpha", op == "Elu" ? 1.0f : 0.01f);
+            if (op == "Elu" && alpha == 1.0f) {
+                out = addFunction(ELU, n.name, {in(0)}, dict::make());
+            } else {
+                std::string slope;
+                if (op == "PRelu") {
+                    const auto s = elementwise(n, n.inputs.at(1), y);
+                    if (!s)
+                        return false;
+                    slope = *s;
+                } else {
+                    slope = scalarConstant(n.name + ".alpha", alpha);
+                }
+                const std::string negative = addFunction(Less, n.name + ".negative", {in(0), scalarConstant(n.name + ".zero", 0.0f)}, dict::make());
+                const std::string x = op == "Elu" ? addFunction(ELU, n.name + ".elu", {in(0)}, dict::make()) : in(0);
+                const std::string scaled = addFunction(ElementTimes, n.name + ".scaled", {x, slope}, dict::make());
+                out = addFunction(Select, n.name, {negative, scaled, in(0)}, dict::make());
+            }
+        } else if (op == "HardSigmoid") {
+            // max(0, min(1, alpha·x + beta)) = Clip(alpha·x + beta, 0, 1), operation for operation.
+            const std::string scaled =
+                addFunction(ElementTimes, n.name + ".scaled", {in(0), scalarConstant(n.name + ".alpha", n.attrFloat("alpha", 0.2f))}, dict::make());
+            const std::string shifted =
+                addFunction(Plus, n.name + ".shifted", {scaled, scalarConstant(n.name + ".beta", n.attrFloat("beta", 0.5f))}, dict::make());
+            out = addFunction(Clip, n.name, {shifted, scalarConstant(n.name + ".min", 0.0f), scalarConstant(n.name + ".max", 1.0f)}, dict::make());
+        } else if (op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") {
+            const auto axis = cntkAxis(n.inputs[0], n.attrInt("axis", -1));
+            if (!axis)
+                return fail(n, "it normalises along the batch axis, which CNTK keeps as a dynamic axis");
             Dictionary a = dict::make();
-            dict::put(a, "newShape", dict::shape(dict::reversed(s)));
+            if (op == "Hardmax") {
+                if (sampleRank(n.inputs[0]) != 1)
+                    return fail(n, "CNTK's Hardmax takes the whole sample, not one axis of a sample of rank above 1");
+            } else if (sampleRank(n.inputs[0]) > 1) {
+                dict::put(a, "axis", staticAxis(*axis));
+            }
+            out = addFunction(op == "Softmax" ? Softmax : op == "LogSoftmax" ? LogSoftmax : Hardmax, n.name, {in(0)}, std::move(a));
+        } else if (op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze") {
+            if (shape(n.inputs[0]) == shape(y))
+                return alias(n, n.inputs[0]);
+            Dictionary a = dict::make();
+            dict::put(a, "newShape", dict::shape(cntkShape(y)));
             out = addFunction(Reshape, n.name, {in(0)}, std::move(a));
-        } else if (n.opType == "Dropout") {
+        } else if (op == "Cast") {
+            // CNTK computes in float32: a Cast to float of a float or of a comparison's 0/1 is the value itself.
+            const DType from = typeOf(n.inputs[0]);
+            if (n.attrInt("to", 1) != 1 || (from != DType::Float32 && from != DType::Bool))
+                return fail(n, "CNTK computes in float32 only; a Cast to or from another type has no CNTK equivalent");
+            return alias(n, n.inputs[0]);
+        } else if (op == "Transpose") {
+            return transpose(n);
+        } else if (op == "Slice" || op == "Split") {
+            return slice(n);
+        } else if (op.rfind("Reduce", 0) == 0) {
+            return reduce(n);
+        } else if (op == "Pad") {
+            return pad(n);
+        } else if (op == "Gather") {
+            return gather(n);
+        } else if (op == "MatMul") {
+            return matmul(n);
+        } else if (op == "ConvTranspose") {
+            return convTranspose(n);
+        } else if (op == "Dropout") {
             Dictionary a = dict::make();
             dict::put(a, "dropoutRate", dict::real(n.attrFloat("ratio", 0.5f)));
             dict::put(a, "rngSeed", dict::sizeT(0));
@@ -223,9 +618,11 @@ private:
             dict::put(rng, "rng_seed", dict::sizeT(0));
             dict::put(rng, "rng_offset", dict::sizeT(0));
             dict::put(m_state, out.substr(0, out.find("_Output_")), dict::dictionary(std::move(rng)));
-        } else if (n.opType == "Gemm") {
-            check(n.attrInt("transA", 0) == 0 && n.attrFloat("alpha", 1.0f) == 1.0f && n.attrFloat("beta", 1.0f) == 1.0f,
-                  n.describe() + " uses transA/alpha/beta, which the CNTK writer does not map.");
+        } else if (op == "Gemm") {
+            if (n.attrInt("transA", 0) != 0 || n.attrFloat("alpha", 1.0f) != 1.0f || n.attrFloat("beta", 1.0f) != 1.0f)
+                return fail(n, "transA, alpha and beta other than 0, 1, 1 have no CNTK Times equivalent");
+            if (!batched(n.inputs[0]) || batched(n.inputs[1]))
+                return fail(n, "CNTK's Times is written for a batched input times a constant matrix only");
             // W is [out,in] (transB) or [in,out] row-major; its CNTK shape is the reverse, so
             // W[out,in] needs TransposeTimes and W[in,out] plain Times.
             Dictionary a = dict::make();
@@ -233,17 +630,27 @@ private:
             if (n.attrInt("transB", 0) == 0)
                 dict::put(a, "inferInputRankToMap", dict::integer(-1));
             out = addFunction(n.attrInt("transB", 0) ? TransposeTimes : Times, n.name + ".matmul", {in(1), in(0)}, std::move(a));
-            if (n.inputs.size() > 2 && !n.inputs[2].empty())
-                out = addFunction(Plus, n.name, {out, in(2)}, dict::make());
-        } else if (n.opType == "Conv") {
-            const Shape &w = initializer(n, n.inputs.at(1)).shape();
+            if (n.inputs.size() > 2 && !n.inputs[2].empty()) {
+                const auto c = elementwise(n, n.inputs[2], y);
+                if (!c)
+                    return false;
+                out = addFunction(Plus, n.name, {out, *c}, dict::make());
+            }
+        } else if (op == "Conv") {
+            const Tensor *w = initializer(n.inputs.at(1));
+            Window2d win;
+            InferenceGraph none;
+            none.graph = &m_g;
+            if (!w || w->rank() != 4)
+                return fail(n, "CNTK's Convolution is written for a 2-D constant kernel only");
+            if (const std::string problem = window2d(n, none, win); !problem.empty())
+                return fail(n, problem);
             const auto pads = n.attrInts("pads", {0, 0, 0, 0});
-            check(n.attrString("auto_pad", "NOTSET") == "NOTSET" && pads.size() == 4, n.describe() + ": only 2-D explicit padding is written to CNTK.");
             const auto groups = static_cast<uint64_t>(n.attrInt("group", 1));
-            const auto channels = static_cast<uint64_t>(w[1]) * groups;
+            const auto channels = static_cast<uint64_t>(w->dim(1)) * groups;
             Dictionary a = dict::make();
-            dict::put(a, "strides", dict::shape(pair(n.attrInts("strides", {1, 1}), channels)));
-            dict::put(a, "dilation", dict::shape(pair(n.attrInts("dilations", {1, 1}), 1)));
+            dict::put(a, "strides", dict::shape(pair(win.strides, channels)));
+            dict::put(a, "dilation", dict::shape(pair(win.dilations, 1)));
             dict::put(a, "sharing", dict::vector(bools(3, true)));
             dict::put(a, "autoPadding", dict::vector(bools(3, false)));
             dict::put(a, "lowerPad", dict::shape(pair({pads[0], pads[1]}, 0)));
@@ -252,18 +659,19 @@ private:
             dict::put(a, "maxTempMemSizeInSamples", dict::sizeT(0));
             dict::put(a, "groups", dict::sizeT(groups));
             out = addFunction(Convolution, n.name + ".conv", {in(1), in(0)}, std::move(a));
-            if (n.inputs.size() > 2 && !n.inputs[2].empty()) {
-                // CNTK's convolution bias is [1, 1, C]; the bytes are the same as our [C].
-                const Tensor &b = initializer(n, n.inputs[2]);
-                rebindAsParameter(source(n.inputs[2]), {1, 1, static_cast<uint64_t>(b.numel())});
-                out = addFunction(Plus, n.name, {out, in(2)}, dict::make());
-            }
-        } else if (n.opType == "MaxPool" || n.opType == "AveragePool") {
+            if (n.inputs.size() > 2 && !n.inputs[2].empty())
+                out = convBias(n, out);
+        } else if (op == "MaxPool" || op == "AveragePool") {
             const auto kernel = n.attrInts("kernel_shape", {});
             const auto pads = n.attrInts("pads", {0, 0, 0, 0});
-            check(kernel.size() == 2 && pads.size() == 4, n.describe() + ": only 2-D pooling is written to CNTK.");
+            if (kernel.size() != 2 || pads.size() != 4)
+                return fail(n, "CNTK's Pooling is written for 2-D windows only");
+            if (n.attrString("auto_pad", "NOTSET") != "NOTSET")
+                return fail(n, "auto_pad is not written to CNTK; use explicit pads");
+            if (n.attrInts("dilations", {1, 1}) != std::vector<int64_t>{1, 1})
+                return fail(n, "CNTK's Pooling has no dilation");
             Dictionary a = dict::make();
-            dict::put(a, "poolingType", dict::sizeT(n.opType == "MaxPool" ? 0 : 1));
+            dict::put(a, "poolingType", dict::sizeT(op == "MaxPool" ? 0 : 1));
             dict::put(a, "poolingWindowShape", dict::shape(pair(kernel)));
             dict::put(a, "strides", dict::shape(pair(n.attrInts("strides", {1, 1}))));
             dict::put(a, "autoPadding", dict::vector(bools(2, false)));
@@ -272,7 +680,7 @@ private:
             dict::put(a, "ceilOutDim", dict::boolean(n.attrInt("ceil_mode", 0) != 0));
             dict::put(a, "includePad", dict::boolean(n.attrInt("count_include_pad", 0) != 0));
             out = addFunction(Pooling, n.name, {in(0)}, std::move(a));
-        } else if (n.opType == "BatchNormalization") {
+        } else if (op == "BatchNormalization") {
             Dictionary a = dict::make();
             dict::put(a, "spatial", dict::boolean(true));
             dict::put(a, "normalizationTimeConstant", dict::real(0.0));
@@ -282,12 +690,13 @@ private:
             // CNTK's sixth operand counts the samples the running statistics have seen.
             const std::string count = addVariable("Constant", n.name + ".run_count", Tensor::zeros({}), {});
             out = addFunction(BatchNormalization, n.name, {in(0), in(1), in(2), in(3), in(4), count}, std::move(a));
-        } else if (n.opType == "GlobalAveragePool") {
-            // Average pooling over the whole feature map.
-            const Shape &x = m_shapes.at(n.inputs.at(0));
-            check(x.size() == 4, n.describe() + ": only 2-D global pooling is written to CNTK.");
+        } else if (op == "GlobalAveragePool" || op == "GlobalMaxPool") {
+            // Pooling over the whole feature map.
+            const Shape &x = shape(n.inputs.at(0));
+            if (x.size() != 4)
+                return fail(n, "CNTK's Pooling is written for 2-D windows only");
             Dictionary a = dict::make();
-            dict::put(a, "poolingType", dict::sizeT(1));
+            dict::put(a, "poolingType", dict::sizeT(op == "GlobalMaxPool" ? 0 : 1));
             dict::put(a, "poolingWindowShape", dict::shape(pair({x[2], x[3]})));
             dict::put(a, "strides", dict::shape(pair({x[2], x[3]})));
             dict::put(a, "autoPadding", dict::vector(bools(2, false)));
@@ -296,9 +705,7 @@ private:
             dict::put(a, "ceilOutDim", dict::boolean(false));
             dict::put(a, "includePad", dict::boolean(false));
             out = addFunction(Pooling, n.name, {in(0)}, std::move(a));
-        } else if (n.opType == "Add" || n.opType == "Sub" || n.opType == "Mul") {
-            out = addFunction(n.opType == "Add" ? Plus : n.opType == "Sub" ? Minus : ElementTimes, n.name, {in(0), in(1)}, dict::make());
-        } else if (n.opType == "Clip") {
+        } else if (op == "Clip") {
             // CNTK's Clip(operand, min, max) takes its bounds as operands, as ONNX Clip does since
             // opset 11 (ReLU6 is Clip(x, 0, 6)); a bound left out, or given as an attribute by an
             // older opset, becomes a scalar Constant (±infinity when absent).
@@ -310,33 +717,329 @@ private:
                 }
                 const std::string key = i == 1 ? "min" : "max";
                 const float infinity = std::numeric_limits<float>::infinity();
-                Tensor bound = Tensor::zeros({});
-                bound.data()[0] = n.attrFloat(key, i == 1 ? -infinity : infinity);
-                operands.push_back(addVariable("Constant", n.name + "." + key, bound, {}));
+                operands.push_back(scalarConstant(n.name + "." + key, n.attrFloat(key, i == 1 ? -infinity : infinity)));
             }
             out = addFunction(Clip, n.name, operands, dict::make());
-        } else if (n.opType == "Concat") {
-            // Splice along a static axis: CNTK numbers a sample's axes column-major, so ONNX axis
-            // a of a rank-r value (batch first) is CNTK's static axis r-1-a.
-            const auto rank = static_cast<int64_t>(m_shapes.at(n.outputs[0]).size());
-            int64_t axis = n.attrInt("axis", 0);
-            if (axis < 0)
-                axis += rank;
-            check(axis >= 1 && axis < rank, n.describe() + ": only a concatenation along a sample axis (not the batch) is written to CNTK.");
+        } else if (op == "Concat") {
+            // Splice along a static axis of batched values.
+            const auto axis = cntkAxis(y, n.attrInt("axis", 0));
+            if (!axis || !batched(y))
+                return fail(n, "only a concatenation of batched values along a sample axis (not the batch) is written to CNTK");
             std::vector<std::string> operands;
-            for (size_t i = 0; i < n.inputs.size(); ++i)
+            for (size_t i = 0; i < n.inputs.size(); ++i) {
+                if (!batched(n.inputs[i]))
+                    return fail(n, "it concatenates a constant with batched values, which CNTK would broadcast over the batch");
                 operands.push_back(in(i));
-            const auto index = static_cast<int32_t>(rank - 1 - axis);
+            }
             Dictionary a = dict::make();
-            dict::put(a, "axis", dict::axis(index, "staticAxis_" + std::to_string(index), false));
+            dict::put(a, "axis", staticAxis(*axis));
             out = addFunction(Splice, n.name, operands, std::move(a));
-        } else if (n.opType == "Identity") {
-            m_values[n.outputs[0]] = in(0);
-            return;
+        } else if (op == "Identity") {
+            return alias(n, n.inputs[0]);
         } else {
-            throw Error(n.describe() + " has no CNTK model-v2 equivalent in Netwright's writer.");
+            return fail(n, refusal(op));
+        }
+        m_values[y] = out;
+        return true;
+    }
+
+    bool alias(const Node &n, const std::string &from)
+    {
+        m_values[n.outputs[0]] = value(from);
+        return true;
+    }
+
+    DType typeOf(const std::string &v)
+    {
+        if (const Tensor *t = known(v))
+            return t->dtype();
+        for (const auto &n : m_g.nodes)
+            for (size_t k = 0; k < n.outputs.size(); ++k)
+                if (n.outputs[k] == v) {
+                    std::vector<DType> in;
+                    for (const auto &i : n.inputs)
+                        in.push_back(i.empty() ? DType::Float32 : typeOf(i));
+                    try {
+                        const auto out = kernelFor(n.opType, DeviceType::Cpu, n).outputTypes(n, in);
+                        return k < out.size() ? out[k] : DType::Float32;
+                    } catch (const Error &) {
+                        return DType::Float32;
+                    }
+                }
+        return DType::Float32;
+    }
+
+    // Transpose as CNTK's TransposeAxes with a permutation (axisVec): output axis i is input axis
+    // perm[i], both counted column-major, so engine perm p over a sample of rank r is
+    // i ↦ r − p[r − i] (batched; the batch stays first) or i ↦ r−1 − p[r−1−i] (a constant).
+    bool transpose(const Node &n)
+    {
+        const std::string &x = n.inputs[0];
+        const auto rank = static_cast<int64_t>(shape(x).size());
+        std::vector<int64_t> perm = n.attrInts("perm", {});
+        if (perm.empty())
+            for (int64_t i = rank - 1; i >= 0; --i)
+                perm.push_back(i);
+        if (batched(x) && perm.at(0) != 0)
+            return fail(n, "it moves the batch axis, which CNTK keeps as a dynamic axis of its own");
+        bool identity = true;
+        for (int64_t i = 0; i < rank; ++i)
+            identity = identity && perm[static_cast<size_t>(i)] == i;
+        if (identity)
+            return alias(n, x);
+        const int64_t r = sampleRank(x), shift = batched(x) ? 1 : 0;
+        std::vector<Value> axes;
+        for (int64_t i = 0; i < r; ++i)
+            axes.push_back(staticAxis(r - 1 - (perm.at(static_cast<size_t>(r - 1 - i + shift)) - shift)));
+        Dictionary a = dict::make();
+        dict::put(a, "axisVec", dict::vector(std::move(axes)));
+        m_values[n.outputs[0]] = addFunction(TransposeAxes, n.name, {value(x)}, std::move(a));
+        return true;
+    }
+
+    // One CNTK Slice (axis, beginIndex, endIndex, sliceStrides) per sliced axis; Split as a Slice
+    // per output.
+    std::string sliceAxis(const std::string &name, const std::string &x, const std::string &engineValue, int64_t axis, int64_t begin,
+                          int64_t end, int64_t step)
+    {
+        Dictionary a = dict::make();
+        dict::put(a, "axis", staticAxis(*cntkAxis(engineValue, axis)));
+        dict::put(a, "beginIndex", dict::integer(static_cast<int32_t>(begin)));
+        dict::put(a, "endIndex", dict::integer(static_cast<int32_t>(end)));
+        dict::put(a, "sliceStrides", dict::integer(static_cast<int32_t>(step)));
+        return addFunction(Slice, name, {x}, std::move(a));
+    }
+
+    bool slice(const Node &n)
+    {
+        const std::string &x = n.inputs[0];
+        const Shape &s = shape(x);
+        const auto rank = static_cast<int64_t>(s.size());
+        if (n.opType == "Split") {
+            int64_t axis = n.attrInt("axis", 0);
+            axis = axis < 0 ? axis + rank : axis;
+            if (!cntkAxis(x, axis))
+                return fail(n, "it splits the batch axis, which CNTK keeps as a dynamic axis");
+            int64_t begin = 0;
+            for (const auto &o : n.outputs) {
+                const int64_t size = shape(o).at(static_cast<size_t>(axis));
+                if (!o.empty())
+                    m_values[o] = size == s[static_cast<size_t>(axis)] ? value(x) : sliceAxis(n.name + "." + o, value(x), x, axis, begin, begin + size, 1);
+                begin += size;
+            }
+            return true;
+        }
+        const auto starts = constInts(n, 1, "starts"), ends = constInts(n, 2, "ends");
+        auto axes = constInts(n, 3, "axes");
+        auto steps = constInts(n, 4, "steps");
+        if (!starts || !ends || !axes || !steps)
+            return fail(n, "CNTK's Slice takes constant bounds only");
+        if (axes->empty())
+            for (int64_t i = 0; i < static_cast<int64_t>(starts->size()); ++i)
+                axes->push_back(i);
+        if (steps->empty())
+            steps->assign(starts->size(), 1);
+        std::string out = value(x);
+        for (size_t i = 0; i < starts->size(); ++i) {
+            const int64_t axis = axes->at(i) < 0 ? axes->at(i) + rank : axes->at(i);
+            if (axis < 0 || axis >= rank)
+                return fail(n, "an axis is out of range");
+            const int64_t dim = s[static_cast<size_t>(axis)], step = steps->at(i);
+            if (step <= 0)
+                return fail(n, "CNTK's Slice steps forward only (a negative step has no CNTK equivalent)");
+            auto clamp = [&](int64_t v) { return std::clamp(v < 0 ? v + dim : v, int64_t(0), dim); };
+            const int64_t begin = clamp(starts->at(i)), end = clamp(ends->at(i));
+            if (begin == 0 && end == dim && step == 1)
+                continue;
+            if (!cntkAxis(x, axis))
+                return fail(n, "it slices the batch axis, which CNTK keeps as a dynamic axis");
+            if (begin >= end)
+                return fail(n, "an empty slice has no CNTK equivalent");
+            out = sliceAxis(i + 1 == starts->size() ? n.name : n.name + "." + std::to_string(i), out, x, axis, begin, end, step);
         }
         m_values[n.outputs[0]] = out;
+        return true;
+    }
+
+    // ReduceSum/Mean/Max/Min/Prod/LogSumExp as ReduceElements over sample axes (axis, or axisVec
+    // for several), reductionKeepDimensions as keepdims.
+    bool reduce(const Node &n)
+    {
+        static const std::map<std::string, std::string> names{{"ReduceSum", "Sum"}, {"ReduceMean", "Mean"}, {"ReduceMax", "Max"},
+                                                              {"ReduceMin", "Min"}, {"ReduceProd", "Prod"}, {"ReduceLogSumExp", "LogSum"}};
+        const auto name = names.find(n.opType);
+        if (name == names.end())
+            return fail(n, refusal(n.opType));
+        const std::string &x = n.inputs[0];
+        const auto axes = constInts(n, 1, "axes");
+        if (!axes)
+            return fail(n, "CNTK's ReduceElements takes constant axes only");
+        if (axes->empty() && n.attrInt("noop_with_empty_axes", 0) != 0)
+            return alias(n, x);
+        std::vector<int64_t> cntk;
+        const auto rank = static_cast<int64_t>(shape(x).size());
+        for (int64_t a = 0; a < rank; ++a)
+            if (axes->empty() || std::find_if(axes->begin(), axes->end(), [&](int64_t b) { return (b < 0 ? b + rank : b) == a; }) != axes->end()) {
+                const auto k = cntkAxis(x, a);
+                if (!k)
+                    return fail(n, "it reduces over the batch axis; CNTK reduces within a sample");
+                cntk.push_back(*k);
+            }
+        Dictionary a = dict::make();
+        dict::put(a, "reductionOpName", dict::string(name->second));
+        if (cntk.size() == 1) {
+            dict::put(a, "axis", staticAxis(cntk[0]));
+        } else {
+            std::vector<Value> v;
+            for (int64_t k : cntk)
+                v.push_back(staticAxis(k));
+            dict::put(a, "axisVec", dict::vector(std::move(v)));
+        }
+        dict::put(a, "reductionKeepDimensions", dict::boolean(n.attrInt("keepdims", 1) != 0));
+        m_values[n.outputs[0]] = addFunction(ReduceElements, n.name, {value(x)}, std::move(a));
+        return true;
+    }
+
+    // Pad: paddingHead/paddingFoot per sample axis (column-major), constant or reflect.
+    bool pad(const Node &n)
+    {
+        const std::string &x = n.inputs[0];
+        const auto rank = static_cast<int64_t>(shape(x).size());
+        auto pads = constInts(n, 1, "pads");
+        if (pads && pads->empty())
+            pads = n.attrInts("paddings", {});
+        if (!pads || static_cast<int64_t>(pads->size()) != 2 * rank)
+            return fail(n, "CNTK's Pad takes constant pads for every axis");
+        if (n.inputs.size() > 3 && !n.inputs[3].empty())
+            return fail(n, "Pad with an axes operand is not written to CNTK");
+        const std::string mode = n.attrString("mode", "constant");
+        if (mode != "constant" && mode != "reflect")
+            return fail(n, "CNTK pads with a constant, reflect or symmetric values; \"" + mode + "\" has no CNTK equivalent");
+        float constant = n.attrFloat("value", 0.0f);
+        if (n.inputs.size() > 2 && !n.inputs[2].empty()) {
+            const auto c = constFloat(n.inputs[2]);
+            if (!c)
+                return fail(n, "CNTK's Pad takes a constant padding value only");
+            constant = *c;
+        }
+        std::vector<Value> head, foot;
+        for (int64_t a = rank - 1; a >= 0; --a) {
+            const int64_t lo = pads->at(static_cast<size_t>(a)), hi = pads->at(static_cast<size_t>(a + rank));
+            if (lo < 0 || hi < 0)
+                return fail(n, "CNTK's Pad does not crop (negative pads)");
+            if (batched(x) && a == 0) {
+                if (lo != 0 || hi != 0)
+                    return fail(n, "it pads the batch axis, which CNTK keeps as a dynamic axis");
+                continue;
+            }
+            head.push_back(dict::sizeT(static_cast<uint64_t>(lo)));
+            foot.push_back(dict::sizeT(static_cast<uint64_t>(hi)));
+        }
+        Dictionary a = dict::make();
+        dict::put(a, "paddingHead", dict::vector(std::move(head)));
+        dict::put(a, "paddingFoot", dict::vector(std::move(foot)));
+        dict::put(a, "paddingMode", dict::sizeT(mode == "constant" ? 0 : 1));
+        dict::put(a, "paddingConstantValue", dict::real(constant));
+        m_values[n.outputs[0]] = addFunction(Pad, n.name, {value(x)}, std::move(a));
+        return true;
+    }
+
+    // Gather with constant indices: CNTK's Gather(indices, reference) along `axis`, the indices a
+    // float Constant (negative ones resolved here; CNTK does not count from the end).
+    bool gather(const Node &n)
+    {
+        const std::string &x = n.inputs[0];
+        const Tensor *indices = known(n.inputs.at(1));
+        const auto ints = indices ? asInts(*indices) : std::nullopt;
+        if (!ints || batched(n.inputs[1]))
+            return fail(n, "CNTK's Gather is written with constant indices only");
+        int64_t axis = n.attrInt("axis", 0);
+        const auto k = cntkAxis(x, axis);
+        if (!k)
+            return fail(n, "it gathers along the batch axis, which CNTK keeps as a dynamic axis");
+        const auto rank = static_cast<int64_t>(shape(x).size());
+        const int64_t dim = shape(x).at(static_cast<size_t>(axis < 0 ? axis + rank : axis));
+        Tensor idx(indices->shape(), DType::Float32);
+        for (size_t i = 0; i < ints->size(); ++i) {
+            const int64_t v = (*ints)[i] < 0 ? (*ints)[i] + dim : (*ints)[i];
+            if (v < 0 || v >= dim)
+                return fail(n, "an index is out of range");
+            idx.data()[i] = static_cast<float>(v);
+        }
+        const std::string c = addVariable("Constant", n.name + ".indices", idx, dict::reversed(idx.shape()));
+        Dictionary a = dict::make();
+        dict::put(a, "axis", staticAxis(*k));
+        m_values[n.outputs[0]] = addFunction(Gather, n.name, {c, value(x)}, std::move(a));
+        return true;
+    }
+
+    // MatMul a·b as CNTK's Times(b, a) with outputRank 1: b's sample (or constant) is a matrix
+    // [K, N]; it contracts a's last axis. Per sample this is ONNX's product where the batch is
+    // the only broadcast axis: a batched a of any rank times a constant matrix, a batched [B,M,K]
+    // times a batched [B,K,N], or a constant [M,K] times a batched [B,K,N].
+    bool matmul(const Node &n)
+    {
+        const std::string &a = n.inputs[0], &b = n.inputs[1];
+        const size_t ra = shape(a).size(), rb = shape(b).size();
+        bool ok = false;
+        if (!batched(b))
+            ok = rb == 2 && ra >= (batched(a) ? 2u : 1u);
+        else
+            ok = rb == 3 && ((batched(a) && ra == 3) || (!batched(a) && ra == 2));
+        if (!ok)
+            return fail(n, "CNTK's Times multiplies one matrix per sample; this product broadcasts over more axes than the batch");
+        Dictionary at = dict::make();
+        dict::put(at, "outputRank", dict::sizeT(1));
+        dict::put(at, "inferInputRankToMap", dict::integer(-1));
+        m_values[n.outputs[0]] = addFunction(Times, n.name, {value(b), value(a)}, std::move(at));
+        return true;
+    }
+
+    // ConvTranspose as CNTK's Convolution with transpose = true: the kernel [C_in, C_out, kH, kW]
+    // as it is, lowerPad/upperPad ONNX's begin/end pads and outputShape the output's (W, H, C),
+    // which also carries ONNX's output_padding.
+    bool convTranspose(const Node &n)
+    {
+        const Tensor *w = initializer(n.inputs.at(1));
+        if (!w || w->rank() != 4)
+            return fail(n, "CNTK's transposed Convolution is written for a 2-D constant kernel only");
+        if (n.attrInt("group", 1) != 1)
+            return fail(n, "CNTK's transposed Convolution has no groups");
+        if (n.attrString("auto_pad", "NOTSET") != "NOTSET" || n.hasAttribute("output_shape"))
+            return fail(n, "auto_pad and output_shape are not written to CNTK; use explicit pads");
+        const auto pads = n.attrInts("pads", {0, 0, 0, 0});
+        if (pads.size() != 4)
+            return fail(n, "CNTK's transposed Convolution is written for 2-D windows only");
+        const Shape &y = shape(n.outputs[0]);
+        const auto channels = static_cast<uint64_t>(w->dim(1));
+        Dictionary a = dict::make();
+        dict::put(a, "strides", dict::shape(pair(n.attrInts("strides", {1, 1}), channels)));
+        dict::put(a, "dilation", dict::shape(pair(n.attrInts("dilations", {1, 1}), 1)));
+        dict::put(a, "sharing", dict::vector(bools(3, true)));
+        dict::put(a, "autoPadding", dict::vector(bools(3, false)));
+        dict::put(a, "lowerPad", dict::shape(pair({pads[0], pads[1]}, 0)));
+        dict::put(a, "upperPad", dict::shape(pair({pads[2], pads[3]}, 0)));
+        dict::put(a, "transpose", dict::boolean(true));
+        dict::put(a, "outputShape", dict::shape(pair({y.at(2), y.at(3)}, static_cast<uint64_t>(y.at(1)))));
+        dict::put(a, "maxTempMemSizeInSamples", dict::sizeT(0));
+        dict::put(a, "groups", dict::sizeT(1));
+        std::string out = addFunction(Convolution, n.name + ".conv", {value(n.inputs[1]), value(n.inputs[0])}, std::move(a));
+        if (n.inputs.size() > 2 && !n.inputs[2].empty())
+            out = convBias(n, out);
+        m_values[n.outputs[0]] = out;
+        return true;
+    }
+
+    // CNTK's convolution bias is [1, 1, C]; the bytes are the same as our [C].
+    std::string convBias(const Node &n, const std::string &conv)
+    {
+        const std::string bias = source(n.inputs[2]);
+        if (const Tensor *b = initializer(bias)) {
+            rebindAsParameter(bias, {1, 1, static_cast<uint64_t>(b->numel())});
+            return addFunction(Plus, n.name, {conv, value(bias)}, dict::make());
+        }
+        fail(n, "CNTK's convolution bias is written as a constant only");
+        return "?";
     }
 
     // The value an Identity chain forwards (PyTorch's exporter shares initializers through Identity).
@@ -352,11 +1055,11 @@ private:
         return name;
     }
 
-    const Tensor &initializer(const Node &n, const std::string &v) const
+    // A float initializer (through Identity), or nullptr.
+    const Tensor *initializer(const std::string &v) const
     {
         const auto it = m_g.initializers.find(source(v));
-        check(it != m_g.initializers.end(), n.describe() + ": \"" + v + "\" must be a parameter for the CNTK writer.");
-        return it->second;
+        return it != m_g.initializers.end() && it->second.dtype() == DType::Float32 ? &it->second : nullptr;
     }
 
     // Rewrites the stored CNTK shape of an already-added Parameter (the value bytes do not change).
@@ -377,10 +1080,14 @@ private:
     }
 
     const Graph &m_g;
-    std::map<std::string, Shape> m_shapes;
+    std::map<std::string, Shape> m_shapes, m_shapes2; // at the batch m_batch; at batch 2 when the batch is free
+    int64_t m_batch = 1;
+    std::set<std::string> m_batched;             // values computed from the data input
+    std::map<std::string, Tensor> m_folded;      // shape arithmetic computed here
     std::map<std::string, std::string> m_values; // graph value → CNTK uid (or <uid>_Output_0)
     std::vector<Value> m_inputs, m_functions;
     Dictionary m_state = dict::make();
+    ExportProblems m_problems;
     std::string m_uid;
     uint64_t m_counter = 0;
 };

@@ -65,7 +65,10 @@ std::string primitiveOpName(uint64_t op);
 // Encodes the training function of `trainingGraph` (inputs "input" and "labels", a
 // SoftmaxCrossEntropyLoss node) deterministically. Float32 initializers become Parameters
 // (trainable) or Constants (buffers) named as in the graph, in the graph's initializer order.
-// Throws Error naming the node when an op has no CNTK equivalent.
+// Every engine op CNTK has as a primitive or an exact composition of primitives is written (the
+// batch as CNTK's dynamic axis, axis attributes column-major over the sample); shape arithmetic on
+// constants is computed and written as Constants. Throws one Error naming, once per op type and
+// reason, every node that has no CNTK equivalent (ExportProblems); nothing is produced then.
 std::string encodeTrainingModel(const Graph &trainingGraph);
 // The model alone (what `netwright export --format cntk` writes): the same graph without the
 // labels input and the criteria, rooted at the model's output function.
@@ -78,11 +81,14 @@ Model readModel(const std::string &path);
 // A model-v2 file as a runnable, trainable engine graph: Input variables feeding the model output
 // become graph inputs (batch axis first), Parameters and Constants initializers (row-major, same
 // bytes), and the functions reachable from the output map to engine ops — Times/TransposeTimes
-// (+ Plus) to Gemm (inputs of higher rank flattened), Convolution (+ Plus) to Conv, Pooling,
-// BatchNormalization, ReLU/Sigmoid/StableSigmoid/Tanh, Clip, Softmax/LogSoftmax, Dropout, Reshape,
-// Splice (along a static axis) to Concat, Plus/Minus/ElementTimes. The output is the root, or
-// under a Combine its first non-criterion input. Block functions and other ops are refused with
-// an Error listing them.
+// (+ Plus) to Gemm (inputs of higher rank flattened) or, for a matrix per sample, MatMul;
+// Convolution (+ Plus) to Conv or, transposed, ConvTranspose; Pooling, BatchNormalization, the
+// element-wise math (ReLU, Sigmoid/StableSigmoid, Tanh, ELU, Negate, Exp, Log, …), Clip, Pow,
+// Plus/Minus/ElementTimes, the comparisons (booleans, cast to float where read as numbers),
+// Select to Where, Softmax/LogSoftmax/Hardmax, TransposeAxes to Transpose, Slice, ReduceElements
+// to Reduce*, Pad, Gather (constant indices), Dropout, Reshape, Splice (along a static axis) to
+// Concat. The output is the root, or under a Combine its first non-criterion input. Block
+// functions and other ops are refused with an Error listing them.
 Graph importModel(std::string_view bytes, const std::string &source);
 
 } // namespace netwright::cntk
