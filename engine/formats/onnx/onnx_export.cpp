@@ -37,12 +37,12 @@ const std::map<std::string, int64_t> &onnxOps()
               "BatchNormalization", "BitShift", "Cast", "Ceil", "Clip", "Compress", "Concat", "ConstantOfShape", "Conv",
               "ConvTranspose", "Cos", "Cosh", "CumSum", "DepthToSpace", "Div", "Dropout", "Elu", "Equal", "Erf", "Exp", "Expand",
               "EyeLike", "Flatten", "Floor", "GRU", "Gather", "GatherElements", "GatherND", "Gemm", "GlobalAveragePool",
-              "GlobalLpPool", "GlobalMaxPool", "Greater", "HardSigmoid", "Hardmax", "Identity", "InstanceNormalization", "IsInf",
-              "IsNaN", "LRN", "LSTM", "LeakyRelu", "Less", "Log", "LogSoftmax", "LpNormalization", "LpPool", "MatMul",
+              "GlobalLpPool", "GlobalMaxPool", "Greater", "HardSigmoid", "Hardmax", "Identity", "If", "InstanceNormalization", "IsInf",
+              "IsNaN", "LRN", "LSTM", "LeakyRelu", "Less", "Log", "LogSoftmax", "Loop", "LpNormalization", "LpPool", "MatMul",
               "MatMulInteger", "Max", "MaxPool", "MaxUnpool", "Mean", "MeanVarianceNormalization", "Min", "Mod", "Mul", "Neg",
               "NonZero", "Not", "OneHot", "Or", "PRelu", "Pad", "Pow", "RNN", "Range", "Reciprocal", "ReduceL1", "ReduceL2",
               "ReduceLogSum", "ReduceLogSumExp", "ReduceMax", "ReduceMean", "ReduceMin", "ReduceProd", "ReduceSum",
-              "ReduceSumSquare", "Relu", "Reshape", "Resize", "ReverseSequence", "Round", "ScatterElements", "ScatterND", "Selu",
+              "ReduceSumSquare", "Relu", "Reshape", "Resize", "ReverseSequence", "Round", "Scan", "ScatterElements", "ScatterND", "Selu",
               "Shape", "Shrink", "Sigmoid", "Sign", "Sin", "Sinh", "Size", "Slice", "Softmax", "Softplus", "Softsign",
               "SpaceToDepth", "Split", "Sqrt", "Squeeze", "Sub", "Sum", "Tan", "Tanh", "ThresholdedRelu", "Tile", "TopK",
               "Transpose", "Unsqueeze", "Where", "Xor",
@@ -122,7 +122,7 @@ std::optional<std::vector<int64_t>> intsOf(const Tensor &t)
     return std::nullopt;
 }
 
-// Writes an attribute; false for a subgraph (not written yet).
+// Writes an attribute; false for a subgraph (GRAPH attributes are written by Writer::writeBody).
 bool fillAttribute(onnx::AttributeProto &a, const std::string &name, const Attribute &value)
 {
     a.set_name(name);
@@ -169,22 +169,29 @@ struct Analysis {
     std::map<std::string, Tensor> constants; // initializers and what folds from them and from shapes
 };
 
-// Shapes, element types and folded values of every value the kept nodes compute, with the data
-// inputs at `inputs`. What follows a node without a kernel, or whose shapes do not fit, stays unknown.
-Analysis analyse(const Graph &model, const std::vector<const Node *> &nodes, const std::map<std::string, ValueInfo> &inputs)
+// What is known before any node runs: the data inputs at `inputs` and the initializers.
+Analysis seedAnalysis(const std::map<std::string, Tensor> &initializers, const std::map<std::string, ValueInfo> &inputs)
 {
-    constexpr int64_t kFoldLimit = 1 << 16;
     Analysis a;
     for (const auto &[name, v] : inputs) {
         a.shapes[name] = v.shape;
         a.types[name] = v.dtype;
     }
-    for (const auto &[name, t] : model.initializers) {
+    for (const auto &[name, t] : initializers) {
         a.shapes[name] = t.shape();
         a.types[name] = t.dtype();
         if (t.device().type == DeviceType::Cpu)
             a.constants[name] = t;
     }
+    return a;
+}
+
+// Adds the shapes, element types and folded values of every value `nodes` compute to `a` (seeded
+// with what is known before them). What follows a node without a kernel, or whose shapes do not
+// fit, stays unknown; an element type is known wherever the inputs' types are.
+void analyse(Analysis &a, const std::vector<const Node *> &nodes)
+{
+    constexpr int64_t kFoldLimit = 1 << 16;
     for (const Node *n : nodes) {
         if (!hasKernel(n->opType))
             continue; // its outputs stay unknown
@@ -192,7 +199,7 @@ Analysis analyse(const Graph &model, const std::vector<const Node *> &nodes, con
         std::vector<Shape> in;
         std::vector<DType> types;
         std::vector<const Tensor *> constIn;
-        bool allConstant = true;
+        bool allShapes = true, allTypes = true, allConstant = true;
         for (const auto &i : n->inputs) {
             if (i.empty()) {
                 in.emplace_back();
@@ -200,28 +207,37 @@ Analysis analyse(const Graph &model, const std::vector<const Node *> &nodes, con
                 constIn.push_back(nullptr);
                 continue;
             }
-            if (!a.shapes.count(i))
-                break;
-            in.push_back(a.shapes.at(i));
-            types.push_back(a.types.count(i) ? a.types.at(i) : DType::Float32);
+            const auto s = a.shapes.find(i);
+            const auto t = a.types.find(i);
             const auto c = a.constants.find(i);
+            allShapes = allShapes && s != a.shapes.end();
+            allTypes = allTypes && t != a.types.end();
+            in.push_back(s != a.shapes.end() ? s->second : Shape{});
+            types.push_back(t != a.types.end() ? t->second : DType::Float32);
             constIn.push_back(c == a.constants.end() ? nullptr : &c->second);
             allConstant = allConstant && c != a.constants.end();
         }
-        if (in.size() != n->inputs.size())
+        if (!allTypes)
             continue; // an input after an op without a kernel
+        try {
+            const std::vector<DType> outTypes = op.outputTypes(*n, types);
+            for (size_t k = 0; k < n->outputs.size() && k < outTypes.size(); ++k)
+                if (!n->outputs[k].empty())
+                    a.types[n->outputs[k]] = outTypes[k];
+        } catch (const Error &) {
+            continue;
+        }
+        if (!allShapes)
+            continue;
         std::vector<Shape> out;
         try {
             out = op.inferShapes(*n, in, constIn);
         } catch (const Error &) {
             continue;
         }
-        const std::vector<DType> outTypes = op.outputTypes(*n, types);
         for (size_t k = 0; k < n->outputs.size() && k < out.size(); ++k)
-            if (!n->outputs[k].empty()) {
+            if (!n->outputs[k].empty())
                 a.shapes[n->outputs[k]] = out[k];
-                a.types[n->outputs[k]] = k < outTypes.size() ? outTypes[k] : DType::Float32;
-            }
         std::vector<Tensor> values;
         if (auto v = op.valueFromShapes(*n, in)) {
             values.push_back(std::move(*v));
@@ -241,13 +257,31 @@ Analysis analyse(const Graph &model, const std::vector<const Node *> &nodes, con
             if (!n->outputs[k].empty() && values[k].defined())
                 a.constants[n->outputs[k]] = std::move(values[k]);
     }
-    return a;
 }
 
 bool sameTensor(const Tensor &a, const Tensor &b)
 {
     return a.dtype() == b.dtype() && a.shape() == b.shape() && std::memcmp(a.raw(), b.raw(), a.byteSize()) == 0;
 }
+
+// One graph being written — the model's, or a subgraph (If's branches, Loop's and Scan's body, the
+// batch loop Scan-8 becomes) — with what is known of its values ahead of a run and the initializers
+// it writes. A subgraph reads the values of the graphs around it by name (ONNX's outer scope).
+struct Scope {
+    const Graph *graph = nullptr; // null for a graph the exporter makes
+    onnx::GraphProto *proto = nullptr;
+    Scope *parent = nullptr;
+    std::optional<Analysis> a, a2; // at free dimensions 1 and 2
+    std::set<std::string> usedInitializers;
+    std::vector<std::pair<std::string, Tensor>> newInitializers;
+};
+
+// What an op feeds a subgraph's input: its element type and its shape at each setting of the free
+// dimensions, where known.
+struct BodyInput {
+    std::optional<DType> type;
+    std::optional<Shape> shape[2];
+};
 
 class Writer {
 public:
@@ -259,46 +293,58 @@ private:
     // ---- problems, once per op type and reason ----
     void problem(const Node &n, const std::string &why) { m_problems.add(n, why); }
 
-    // ---- what is known ahead of a run ----
-    std::optional<Shape> shapeOf(const std::string &v) const
+    // ---- what is known ahead of a run (in the graph being written) ----
+    std::optional<Shape> shapeOf(const std::string &v, int setting = 0) const
     {
-        if (!m_a)
+        const std::optional<Analysis> &a = setting == 0 ? m_scope->a : m_scope->a2;
+        if (!a)
             return std::nullopt;
-        const auto it = m_a->shapes.find(v);
-        return it == m_a->shapes.end() ? std::nullopt : std::optional<Shape>(it->second);
+        const auto it = a->shapes.find(v);
+        return it == a->shapes.end() ? std::nullopt : std::optional<Shape>(it->second);
     }
     std::optional<int> rankOf(const std::string &v) const
     {
         const auto s = shapeOf(v);
         return s ? std::optional<int>(static_cast<int>(s->size())) : std::nullopt;
     }
+    // The initializer `v` names in the graph being written or one around it, and that graph's scope.
+    std::pair<Scope *, const Tensor *> initializerOf(const std::string &v) const
+    {
+        for (Scope *s = m_scope; s; s = s->parent)
+            if (s->graph)
+                if (const auto it = s->graph->initializers.find(v); it != s->graph->initializers.end())
+                    return {s, &it->second};
+        return {nullptr, nullptr};
+    }
     std::optional<DType> typeOf(const std::string &v) const
     {
-        if (const auto it = m_model.initializers.find(v); it != m_model.initializers.end())
-            return it->second.dtype();
-        if (!m_a)
+        if (const Tensor *t = initializerOf(v).second)
+            return t->dtype();
+        if (!m_scope->a)
             return std::nullopt;
-        const auto it = m_a->types.find(v);
-        return it == m_a->types.end() ? std::nullopt : std::optional<DType>(it->second);
+        const auto it = m_scope->a->types.find(v);
+        return it == m_scope->a->types.end() ? std::nullopt : std::optional<DType>(it->second);
     }
     // A value that is the same whatever the free dimensions are (initializers, constant folds).
     const Tensor *constantOf(const std::string &v) const
     {
-        if (const auto it = m_model.initializers.find(v); it != m_model.initializers.end())
-            return &it->second;
-        if (!m_a || !m_a2)
+        if (const Tensor *t = initializerOf(v).second)
+            return t;
+        const std::optional<Analysis> &a1 = m_scope->a, &a2 = m_scope->a2;
+        if (!a1 || !a2)
             return nullptr;
-        const auto a = m_a->constants.find(v), b = m_a2->constants.find(v);
-        if (a == m_a->constants.end() || b == m_a2->constants.end() || !sameTensor(a->second, b->second))
+        const auto a = a1->constants.find(v), b = a2->constants.find(v);
+        if (a == a1->constants.end() || b == a2->constants.end() || !sameTensor(a->second, b->second))
             return nullptr;
         return &a->second;
     }
     // A dimension that does not follow the free dimensions (the batch).
     std::optional<int64_t> staticDim(const std::string &v, int axis) const
     {
-        if (!m_a || !m_a2 || !m_a->shapes.count(v) || !m_a2->shapes.count(v))
+        const auto s1 = shapeOf(v, 0), s2 = shapeOf(v, 1);
+        if (!s1 || !s2)
             return std::nullopt;
-        const Shape &a = m_a->shapes.at(v), &b = m_a2->shapes.at(v);
+        const Shape &a = *s1, &b = *s2;
         if (a.size() != b.size() || axis < 0 || axis >= static_cast<int>(a.size()) || a[axis] != b[axis])
             return std::nullopt;
         return a[axis];
@@ -315,7 +361,7 @@ private:
     std::string constant(const std::string &base, const Tensor &t)
     {
         const std::string name = fresh(base);
-        m_newInitializers.emplace_back(name, t);
+        m_scope->newInitializers.emplace_back(name, t);
         return name;
     }
     std::string ints(const std::string &base, const std::vector<int64_t> &values)
@@ -328,10 +374,17 @@ private:
         const Tensor t = scalarTensor(typeOf(like).value_or(DType::Float32), v);
         return t.defined() ? constant(base, t) : std::string();
     }
-    void emit(const std::string &op, const std::string &name, const std::vector<std::string> &inputs,
-              const std::vector<std::string> &outputs, const Attrs &attrs = {})
+    // A value read by the graph being written: an initializer of it or of a graph around it is written.
+    void use(const std::string &v)
     {
-        auto *node = m_g->add_node();
+        if (Scope *s = initializerOf(v).first)
+            s->usedInitializers.insert(v);
+    }
+    // Writes a node into the graph being written (its subgraph attributes are the caller's to add).
+    onnx::NodeProto &emit(const std::string &op, const std::string &name, const std::vector<std::string> &inputs,
+                          const std::vector<std::string> &outputs, const Attrs &attrs = {})
+    {
+        auto *node = m_scope->proto->add_node();
         std::string nodeName = name;
         while (!m_nodeNames.insert(nodeName).second)
             nodeName += "_";
@@ -339,13 +392,14 @@ private:
         node->set_op_type(op);
         for (const auto &i : inputs) {
             node->add_input(i);
-            if (m_model.initializers.count(i))
-                m_usedInitializers.insert(i);
+            use(i);
         }
         for (const auto &o : outputs)
             node->add_output(o);
         for (const auto &[k, v] : attrs)
-            fillAttribute(*node->add_attribute(), k, v);
+            if (!std::holds_alternative<std::shared_ptr<Graph>>(v))
+                fillAttribute(*node->add_attribute(), k, v);
+        return *node;
     }
 
     // An operand that ONNX moved between attribute and input: written as an input (asInput) or as
@@ -360,15 +414,34 @@ private:
     void recurrentLayout(const Node &n, Attrs attrs);
     bool usedLater(const std::string &value) const { return !value.empty() && m_read.count(value); }
 
+    // ---- subgraphs ----
+    void controlFlow(const Node &n, std::vector<std::string> inputs, std::vector<std::string> outputs, const Attrs &attrs);
+    void scan8(const Node &n, const std::vector<std::string> &inputs, std::vector<std::string> outputs);
+    void writeBody(onnx::AttributeProto &attribute, const std::string &attr, const Graph &body, const std::vector<BodyInput> &declared,
+                   const std::vector<std::pair<size_t, size_t>> &carried);
+    void bodyValue(onnx::ValueInfoProto &p, const ValueInfo &v, std::optional<DType> type) const;
+
     const Graph &m_model;
     const OnnxExportOptions &m_options;
     const int64_t V;
-    onnx::GraphProto *m_g = nullptr;
-    std::optional<Analysis> m_a, m_a2; // at free dimensions 1 and 2
+    Scope m_top;              // the model's graph
+    Scope *m_scope = &m_top;  // the graph being written
     std::string m_analysisError;
-    std::set<std::string> m_names, m_nodeNames, m_usedInitializers, m_read;
-    std::vector<std::pair<std::string, Tensor>> m_newInitializers;
+    std::set<std::string> m_names, m_nodeNames, m_read; // over the model's graph and every subgraph
     ExportProblems m_problems;
+};
+
+// Makes `scope` the graph being written until it goes out of scope.
+class ScopeGuard {
+public:
+    ScopeGuard(Scope *&current, Scope &scope) : m_current(current), m_saved(current) { current = &scope; }
+    ~ScopeGuard() { m_current = m_saved; }
+    ScopeGuard(const ScopeGuard &) = delete;
+    ScopeGuard &operator=(const ScopeGuard &) = delete;
+
+private:
+    Scope *&m_current;
+    Scope *m_saved;
 };
 
 bool Writer::placeOperand(const Node &n, size_t index, const std::string &attr, bool asInput, std::vector<std::string> &inputs,
@@ -409,11 +482,6 @@ bool Writer::placeOperand(const Node &n, size_t index, const std::string &attr, 
 
 void Writer::write(const Node &n)
 {
-    for (const auto &[k, v] : n.attributes)
-        if (std::holds_alternative<std::shared_ptr<Graph>>(v)) {
-            problem(n, "subgraphs (" + k + ") are not written yet");
-            return;
-        }
     const auto known = onnxOps().find(n.opType);
     if (known == onnxOps().end()) {
         problem(n, "no ONNX export");
@@ -452,6 +520,10 @@ bool Writer::writeSpecial(const Node &n, std::vector<std::string> &inputs, std::
         return false;
     };
 
+    if (op == "If" || op == "Loop" || op == "Scan") {
+        controlFlow(n, inputs, outputs, attrs);
+        return false;
+    }
     if (op == "Dropout") { // the identity at inference; the mask is not exported
         emit("Identity", n.name, {x}, {y});
         return false;
@@ -951,6 +1023,298 @@ void Writer::recurrentLayout(const Node &n, Attrs attrs)
     }
 }
 
+// ---- subgraphs ----
+
+namespace {
+
+// The shape with `axis` (negative: from the end) taken out; nullopt when unknown or out of range.
+std::optional<Shape> withoutAxis(const std::optional<Shape> &s, int64_t axis)
+{
+    if (!s)
+        return std::nullopt;
+    const int64_t r = static_cast<int64_t>(s->size());
+    if (axis < 0)
+        axis += r;
+    if (axis < 0 || axis >= r)
+        return std::nullopt;
+    Shape out = *s;
+    out.erase(out.begin() + axis);
+    return out;
+}
+
+const Graph *subgraphOf(const Node &n, const std::string &attr)
+{
+    const auto it = n.attributes.find(attr);
+    if (it == n.attributes.end())
+        return nullptr;
+    const auto *g = std::get_if<std::shared_ptr<Graph>>(&it->second);
+    return g ? g->get() : nullptr;
+}
+
+} // namespace
+
+// If, Loop and Scan: the node with its subgraphs as GRAPH attributes. The outer-scope values the
+// subgraphs read (the node's implicit inputs) are not inputs in ONNX: the subgraphs name them.
+void Writer::controlFlow(const Node &n, std::vector<std::string> inputs, std::vector<std::string> outputs, const Attrs &attrs)
+{
+    const std::vector<const char *> keys = n.opType == "If" ? std::vector<const char *>{"then_branch", "else_branch"}
+                                                             : std::vector<const char *>{"body"};
+    for (const char *key : keys)
+        if (!subgraphOf(n, key)) {
+            problem(n, std::string("its ") + key + " is not a graph");
+            return;
+        }
+    if (n.opType == "Scan" && n.attrInt("netwright.scan8_batch", 0) != 0) {
+        scan8(n, inputs, outputs);
+        return;
+    }
+    const size_t explicitInputs = inputs.size();
+    while (inputs.size() > (n.opType == "Loop" ? 2u : 0u) && inputs.back().empty())
+        inputs.pop_back();
+    while (!outputs.empty() && outputs.back().empty())
+        outputs.pop_back();
+    // What the op feeds each body input, at both settings of the free dimensions.
+    auto fed = [&](const std::string &v, const std::function<std::optional<Shape>(const std::optional<Shape> &)> &shape) {
+        BodyInput b;
+        if (v.empty())
+            return b;
+        b.type = typeOf(v);
+        for (int k = 0; k < 2; ++k)
+            b.shape[k] = shape(shapeOf(v, k));
+        return b;
+    };
+    auto same = [](const std::optional<Shape> &s) { return s; };
+    std::vector<BodyInput> declared;
+    std::vector<std::pair<size_t, size_t>> carried; // (body input, body output) of a value carried between iterations
+    if (n.opType == "Loop") { // body: (iteration number, condition, carried…) → (condition, carried…, scan outputs…)
+        declared.push_back({DType::Int64, {Shape{}, Shape{}}});
+        declared.push_back({DType::Bool, {Shape{}, Shape{}}});
+        for (size_t k = 2; k < explicitInputs; ++k) {
+            declared.push_back(fed(n.inputs[k], same));
+            carried.emplace_back(k, k - 1);
+        }
+    } else if (n.opType == "Scan") { // body: (states…, one slice of each scanned input…) → (states…, scan outputs…)
+        const int64_t m = n.attrInt("num_scan_inputs", 0);
+        const size_t states = m >= 0 && static_cast<size_t>(m) <= explicitInputs ? explicitInputs - static_cast<size_t>(m) : 0;
+        const std::vector<int64_t> axes = n.attrInts("scan_input_axes", {});
+        for (size_t k = 0; k < explicitInputs; ++k) {
+            if (k < states) {
+                declared.push_back(fed(n.inputs[k], same));
+                carried.emplace_back(k, k);
+                continue;
+            }
+            const int64_t axis = k - states < axes.size() ? axes[k - states] : 0;
+            declared.push_back(fed(n.inputs[k], [&](const std::optional<Shape> &s) { return withoutAxis(s, axis); }));
+        }
+    }
+    onnx::NodeProto &node = emit(n.opType, n.name, inputs, outputs, attrs);
+    for (const char *key : keys)
+        writeBody(*node.add_attribute(), key, *subgraphOf(n, key), declared, carried);
+}
+
+// Scan-8 (opset 8: a batch axis first on every input, sequence_lens first) as Scan 9+ does it: an
+// outer Scan over the batch axis, with no state, whose body scans one batch item's sequence with
+// the node's body — the engine runs Scan-8 item by item the same way. sequence_lens is written
+// only when it is a constant equal to the sequence length (the one case the engine runs).
+void Writer::scan8(const Node &n, const std::vector<std::string> &inputs, std::vector<std::string> outputs)
+{
+    const Graph &body = *subgraphOf(n, "body");
+    const int64_t m = n.attrInt("num_scan_inputs", 0);
+    if (inputs.size() < 2 || m < 1 || static_cast<size_t>(m) > inputs.size() - 1) {
+        problem(n, "its inputs do not fit num_scan_inputs");
+        return;
+    }
+    const std::vector<std::string> values(inputs.begin() + 1, inputs.end());
+    const size_t states = values.size() - static_cast<size_t>(m);
+    if (!inputs[0].empty()) {
+        const Tensor *c = constantOf(inputs[0]);
+        const auto lens = c ? intsOf(*c) : std::nullopt;
+        const auto length = staticDim(values[states], 1);
+        if (!lens || !length || std::any_of(lens->begin(), lens->end(), [&](int64_t l) { return l != *length; })) {
+            problem(n, "sequence_lens (Scan-8) is written only as a constant equal to the sequence length: later Scans have none");
+            return;
+        }
+    }
+    const size_t results = body.outputs.size();
+    outputs.resize(std::max(outputs.size(), results));
+    std::vector<std::optional<DType>> resultTypes;
+    for (auto &o : outputs) {
+        resultTypes.push_back(o.empty() ? std::nullopt : typeOf(o));
+        if (o.empty())
+            o = fresh(n.name + "/unused");
+    }
+    onnx::NodeProto &outer = emit("Scan", n.name, values, outputs, {{"num_scan_inputs", static_cast<int64_t>(values.size())}});
+    onnx::AttributeProto &attribute = *outer.add_attribute();
+    attribute.set_name("body");
+    attribute.set_type(onnx::AttributeProto::GRAPH);
+
+    // The outer body: one batch item of every input → the inner Scan's results.
+    Scope scope;
+    scope.proto = attribute.mutable_g();
+    scope.parent = m_scope;
+    scope.proto->set_name(n.name + "/batch_item");
+    std::vector<std::string> items, itemResults;
+    std::vector<BodyInput> declared;
+    std::vector<std::pair<size_t, size_t>> carried;
+    for (size_t j = 0; j < values.size(); ++j) {
+        items.push_back(fresh(n.name + "/item_" + std::to_string(j)));
+        BodyInput item, slice;
+        item.type = slice.type = typeOf(values[j]);
+        for (int k = 0; k < 2; ++k) {
+            item.shape[k] = withoutAxis(shapeOf(values[j], k), 0);
+            slice.shape[k] = j < states ? item.shape[k] : withoutAxis(item.shape[k], 0);
+        }
+        declared.push_back(slice);
+        if (j < states)
+            carried.emplace_back(j, j);
+        for (int k = 0; k < 2; ++k) {
+            std::optional<Analysis> &a = k == 0 ? scope.a : scope.a2;
+            const std::optional<Analysis> &around = k == 0 ? m_scope->a : m_scope->a2;
+            if (!around)
+                continue;
+            if (!a)
+                a = *around;
+            if (item.type)
+                a->types[items[j]] = *item.type;
+            if (item.shape[k])
+                a->shapes[items[j]] = *item.shape[k];
+        }
+    }
+    for (size_t o = 0; o < results; ++o)
+        itemResults.push_back(fresh(n.name + "/item_result_" + std::to_string(o)));
+    ScopeGuard guard(m_scope, scope);
+    Attrs inner{{"num_scan_inputs", m}};
+    if (n.hasAttribute("directions"))
+        inner["scan_input_directions"] = n.attrInts("directions", {});
+    onnx::NodeProto &scan = emit("Scan", n.name + "/item", items, itemResults, inner);
+    writeBody(*scan.add_attribute(), "body", body, declared, carried);
+    for (const auto &i : items)
+        bodyValue(*scope.proto->add_input(), ValueInfo{i, {}, DType::Float32}, typeOf(i));
+    for (size_t o = 0; o < results; ++o)
+        bodyValue(*scope.proto->add_output(), ValueInfo{itemResults[o], {}, DType::Float32}, resultTypes[o]);
+    for (const auto &[name, t] : scope.newInitializers)
+        fillTensor(*scope.proto->add_initializer(), name, t);
+}
+
+// Writes `body` as the GRAPH attribute `attr` of the node just written: its nodes (each in the
+// target opset's form, like the model's), the initializers it reads, and its inputs and outputs
+// typed as far as they are known. `declared` is what the op feeds the body's inputs, in order;
+// `carried` pairs an input with the output it comes back as between iterations, whose shape is
+// taken as known in the body only when the body keeps it.
+void Writer::writeBody(onnx::AttributeProto &attribute, const std::string &attr, const Graph &body,
+                       const std::vector<BodyInput> &declared, const std::vector<std::pair<size_t, size_t>> &carried)
+{
+    attribute.set_name(attr);
+    attribute.set_type(onnx::AttributeProto::GRAPH);
+    Scope scope;
+    scope.graph = &body;
+    scope.proto = attribute.mutable_g();
+    scope.parent = m_scope;
+    scope.proto->set_name(body.name.empty() ? attr : body.name);
+    std::vector<const Node *> nodes;
+    for (const Node &n : body.nodes)
+        nodes.push_back(&n);
+
+    // What is known in it: the values around it, its initializers, its inputs as the op feeds them.
+    auto analyseAt = [&](int k, bool carriedShapes) -> std::optional<Analysis> {
+        const std::optional<Analysis> &around = k == 0 ? m_scope->a : m_scope->a2;
+        if (!around)
+            return std::nullopt;
+        Analysis a = *around;
+        for (const auto &[name, t] : body.initializers) {
+            a.shapes[name] = t.shape();
+            a.types[name] = t.dtype();
+            if (t.device().type == DeviceType::Cpu)
+                a.constants[name] = t;
+        }
+        for (size_t i = 0; i < body.inputs.size() && i < declared.size(); ++i) {
+            const std::string &v = body.inputs[i].name;
+            a.shapes.erase(v);
+            a.types.erase(v);
+            a.constants.erase(v);
+            if (declared[i].type)
+                a.types[v] = *declared[i].type;
+            const bool isCarried = std::any_of(carried.begin(), carried.end(), [&](const auto &c) { return c.first == i; });
+            if (declared[i].shape[k] && (carriedShapes || !isCarried))
+                a.shapes[v] = *declared[i].shape[k];
+        }
+        analyse(a, nodes);
+        return a;
+    };
+    try {
+        scope.a = analyseAt(0, true);
+        scope.a2 = analyseAt(1, true);
+        bool kept = true; // every carried value keeps its shape through an iteration
+        for (const auto &[i, o] : carried)
+            for (int k = 0; k < 2; ++k) {
+                const std::optional<Analysis> &a = k == 0 ? scope.a : scope.a2;
+                if (!a || i >= declared.size() || !declared[i].shape[k] || o >= body.outputs.size())
+                    continue;
+                const auto it = a->shapes.find(body.outputs[o].name);
+                kept = kept && it != a->shapes.end() && it->second == *declared[i].shape[k];
+            }
+        if (!kept) {
+            scope.a = analyseAt(0, false);
+            scope.a2 = analyseAt(1, false);
+        }
+    } catch (const Error &) {
+        scope.a.reset();
+        scope.a2.reset();
+    }
+
+    ScopeGuard guard(m_scope, scope);
+    for (const Node *n : nodes)
+        write(*n);
+    for (size_t i = 0; i < body.inputs.size(); ++i)
+        bodyValue(*scope.proto->add_input(), body.inputs[i], i < declared.size() ? declared[i].type : std::nullopt);
+    for (const auto &o : body.outputs) {
+        use(o.name);
+        bodyValue(*scope.proto->add_output(), o, std::nullopt);
+    }
+    for (const auto &[name, t] : body.initializers)
+        if (scope.usedInitializers.count(name))
+            fillTensor(*scope.proto->add_initializer(), name, t);
+    for (const auto &[name, t] : scope.newInitializers)
+        fillTensor(*scope.proto->add_initializer(), name, t);
+}
+
+// A subgraph's input or output, typed as far as it is known: the element type the op feeds (or the
+// file declared, or the analysis found — the importer's float32 without a shape also stands for "not
+// declared"); the shape the file declared (-1: a dimension of unknown size), else the analysis's,
+// with the dimensions that follow the free ones unknown. Neither known: the value is left untyped,
+// which ONNX allows in subgraphs.
+void Writer::bodyValue(onnx::ValueInfoProto &p, const ValueInfo &v, std::optional<DType> type) const
+{
+    p.set_name(v.name);
+    const bool undeclared = v.dtype == DType::Float32 && v.shape.empty();
+    if (!type && !undeclared)
+        type = v.dtype;
+    if (!type)
+        type = typeOf(v.name);
+    if (!type)
+        return;
+    auto *t = p.mutable_type()->mutable_tensor_type();
+    t->set_elem_type(onnxType(*type));
+    if (!v.shape.empty()) {
+        auto *shape = t->mutable_shape();
+        for (int64_t d : v.shape) {
+            auto *dim = shape->add_dim();
+            if (d >= 0)
+                dim->set_dim_value(d);
+        }
+        return;
+    }
+    const auto s1 = shapeOf(v.name, 0), s2 = shapeOf(v.name, 1);
+    if (!s1 || !s2 || s1->size() != s2->size())
+        return;
+    auto *shape = t->mutable_shape();
+    for (size_t i = 0; i < s1->size(); ++i) {
+        auto *dim = shape->add_dim();
+        if ((*s1)[i] == (*s2)[i])
+            dim->set_dim_value((*s1)[i]);
+    }
+}
+
 std::string Writer::run()
 {
     check(V >= 11 && V <= 17, "ONNX export writes opsets 11–17, not " + std::to_string(V) + ".");
@@ -974,15 +1338,29 @@ std::string Writer::run()
             inputs.push_back(in);
     // A graph of constants alone (no data input) is a valid ONNX model too.
 
-    // Every value name the model uses, so that the values a rewrite adds are new.
-    for (const auto &in : m_model.inputs)
-        m_names.insert(in.name);
-    for (const auto &[k, v] : m_model.initializers)
-        m_names.insert(k);
-    for (const auto &n : m_model.nodes) {
-        m_names.insert(n.inputs.begin(), n.inputs.end());
-        m_names.insert(n.outputs.begin(), n.outputs.end());
-    }
+    // Every value name the model and its subgraphs use, so that the values a rewrite adds are new
+    // (ONNX wants a name defined once across a graph and its subgraphs); what subgraphs read.
+    std::function<void(const Graph &, bool)> names = [&](const Graph &g, bool sub) {
+        for (const auto &in : g.inputs)
+            m_names.insert(in.name);
+        for (const auto &out : g.outputs) {
+            m_names.insert(out.name);
+            if (sub)
+                m_read.insert(out.name);
+        }
+        for (const auto &[k, v] : g.initializers)
+            m_names.insert(k);
+        for (const auto &n : g.nodes) {
+            m_names.insert(n.inputs.begin(), n.inputs.end());
+            m_names.insert(n.outputs.begin(), n.outputs.end());
+            if (sub)
+                m_read.insert(n.inputs.begin(), n.inputs.end());
+            for (const auto &[k, v] : n.attributes)
+                if (const auto *body = std::get_if<std::shared_ptr<Graph>>(&v); body && *body)
+                    names(**body, true);
+        }
+    };
+    names(m_model, false);
 
     // Shapes, types and constants at two settings of the free dimensions (batch 1 and 2, or the
     // batch the input fixes): what differs follows them.
@@ -1003,11 +1381,13 @@ std::string Writer::run()
         return s;
     };
     try {
-        m_a = analyse(m_model, nodes, settingOf(1));
-        m_a2 = analyse(m_model, nodes, settingOf(2));
+        m_top.a = seedAnalysis(m_model.initializers, settingOf(1));
+        analyse(*m_top.a, nodes);
+        m_top.a2 = seedAnalysis(m_model.initializers, settingOf(2));
+        analyse(*m_top.a2, nodes);
     } catch (const Error &e) {
-        m_a.reset();
-        m_a2.reset();
+        m_top.a.reset();
+        m_top.a2.reset();
         m_analysisError = e.what();
     }
 
@@ -1023,8 +1403,10 @@ std::string Writer::run()
         p->set_key(k);
         p->set_value(v);
     }
-    m_g = m.mutable_graph();
-    m_g->set_name(m_model.name);
+    m_top.graph = &m_model;
+    m_top.proto = m.mutable_graph();
+    onnx::GraphProto *const g = m_top.proto;
+    g->set_name(m_model.name);
 
     for (const Node *n : nodes)
         write(*n);
@@ -1043,7 +1425,7 @@ std::string Writer::run()
             dim(*s->add_dim(), i, (*shape)[i]);
     };
     for (size_t i = 0; i < inputs.size(); ++i)
-        typeProto(*m_g->add_input(), inputs[i].name, inputs[i].dtype, inputs[i].shape,
+        typeProto(*g->add_input(), inputs[i].name, inputs[i].dtype, inputs[i].shape,
                   [&](onnx::TensorShapeProto_Dimension &d, size_t k, int64_t v) {
                       if (k == 0 && batches[i] < 0)
                           d.set_dim_param("batch");
@@ -1059,24 +1441,24 @@ std::string Writer::run()
             continue;
         // The shape as analysed, else as the model declares it (-1: unknown); the declared type.
         std::optional<Shape> shape = out.shape;
-        if (m_a && m_a->shapes.count(out.name))
-            shape = m_a->shapes.at(out.name);
+        if (m_top.a && m_top.a->shapes.count(out.name))
+            shape = m_top.a->shapes.at(out.name);
         const DType dtype = out.dtype;
-        typeProto(*m_g->add_output(), out.name, dtype, shape, [&](onnx::TensorShapeProto_Dimension &d, size_t k, int64_t v) {
+        typeProto(*g->add_output(), out.name, dtype, shape, [&](onnx::TensorShapeProto_Dimension &d, size_t k, int64_t v) {
             const auto fixed = staticDim(out.name, static_cast<int>(k));
             if (fixed)
                 d.set_dim_value(*fixed);
             else if (k == 0 && anyFreeBatch)
                 d.set_dim_param("batch");
-            else if (v >= 0 && !(m_a && m_a->shapes.count(out.name)))
+            else if (v >= 0 && !(m_top.a && m_top.a->shapes.count(out.name)))
                 d.set_dim_value(v);
         });
     }
     for (const auto &[name, t] : m_model.initializers)
-        if (m_usedInitializers.count(name))
-            fillTensor(*m_g->add_initializer(), name, t);
-    for (const auto &[name, t] : m_newInitializers)
-        fillTensor(*m_g->add_initializer(), name, t);
+        if (m_top.usedInitializers.count(name))
+            fillTensor(*g->add_initializer(), name, t);
+    for (const auto &[name, t] : m_top.newInitializers)
+        fillTensor(*g->add_initializer(), name, t);
 
     std::string bytes;
     {
