@@ -12,6 +12,10 @@
 // GroupNormalization, Gelu and Mish always, HardSwish and Trilu before 14, Celu, GreaterOrEqual and
 // LessOrEqual before 12, Shape start/end and CastLike before 15, Softmax's axis and RNN layout=1
 // through Transposes before 13/14).
+// If, Loop and Scan carry their subgraphs as GRAPH attributes, written the same way node by node
+// (their own initializers, inputs and outputs typed as far as the file or the analysis knows them);
+// the outer-scope values a subgraph reads stay names inside it, never inputs of the node
+// (Node::implicitInputs). Scan-8's batch form becomes a Scan over the batch around a Scan-9+.
 // Pre-flight first: whatever cannot be written is listed at once, once per op type and problem,
 // and nothing is produced. Layer: engine/formats.
 #pragma once
