@@ -4,6 +4,7 @@
 // types, gradients by finite differences, Max/Min's gradient to the first extreme element, and
 // thread-count independence of the fast paths.
 #include "engine/ops/gradcheck.h"
+#include "engine/ops/op_test_util.h"
 
 #include "autodiff/executor.h"
 #include "core/error.h"
@@ -91,13 +92,6 @@ Tensor distinctTensor(const Shape &s, uint64_t seed)
 
 const char *kReduceOps[] = {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd",
                             "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"};
-
-template<typename T> Tensor typed(Shape s, DType dt, const std::vector<T> &v)
-{
-    Tensor t(std::move(s), dt);
-    std::memcpy(t.raw(), v.data(), v.size() * sizeof(T));
-    return t;
-}
 
 std::vector<Tensor> eval(const Node &n, const std::vector<Tensor> &inputs)
 {
