@@ -4,10 +4,13 @@
 #pragma once
 
 #include "core/tensor.h"
+#include "graph/graph.h"
+#include "ops/op.h"
 
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace netwright::testing {
@@ -46,5 +49,20 @@ template<typename T> std::vector<T> valuesOf(const Tensor &t) { return std::vect
 // int64 index tensors: 1-D holding v, or of shape s.
 inline Tensor ints(std::vector<int64_t> v) { return Tensor::fromInt64({static_cast<int64_t>(v.size())}, v); }
 inline Tensor ints(const Shape &s, std::vector<int64_t> v) { return Tensor::fromInt64(s, v); }
+
+// The outputs of node n evaluated on `inputs` (an undefined tensor: an omitted optional input),
+// its outputs named `outputs` when it names none.
+inline std::vector<Tensor> evalNode(const Node &n, const std::vector<Tensor> &inputs, std::vector<std::string> outputs = {"y"})
+{
+    Node node = n;
+    std::vector<const Tensor *> ptrs;
+    for (size_t i = 0; i < inputs.size(); ++i) {
+        node.inputs.push_back(inputs[i].defined() ? "x" + std::to_string(i) : "");
+        ptrs.push_back(inputs[i].defined() ? &inputs[i] : nullptr);
+    }
+    if (node.outputs.empty())
+        node.outputs = std::move(outputs);
+    return evaluateNode(node, ptrs);
+}
 
 } // namespace netwright::testing

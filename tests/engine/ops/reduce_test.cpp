@@ -93,18 +93,7 @@ Tensor distinctTensor(const Shape &s, uint64_t seed)
 const char *kReduceOps[] = {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd",
                             "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"};
 
-std::vector<Tensor> eval(const Node &n, const std::vector<Tensor> &inputs)
-{
-    Node node = n;
-    std::vector<const Tensor *> ptrs;
-    for (size_t i = 0; i < inputs.size(); ++i) {
-        node.inputs.push_back(inputs[i].defined() ? "x" + std::to_string(i) : "");
-        ptrs.push_back(inputs[i].defined() ? &inputs[i] : nullptr);
-    }
-    if (node.outputs.empty())
-        node.outputs = {"y"};
-    return evaluateNode(node, ptrs);
-}
+std::vector<Tensor> eval(const Node &n, const std::vector<Tensor> &inputs) { return evalNode(n, inputs); }
 
 } // namespace
 
