@@ -15,22 +15,6 @@ namespace netwright {
 
 namespace {
 
-WindowNd poolWindow(const Node &node, const Shape &x)
-{
-    check(x.size() >= 3 && x.size() <= 5, node.describe() + ": input X must be [N,C,spatial…] with 1 to 3 spatial dims, got "
-                                              + shapeToString(x) + ".");
-    check(node.hasAttribute("kernel_shape"), node.describe() + ": attribute kernel_shape is required.");
-    return WindowNd::fromNode(node, std::vector<int64_t>(x.begin() + 2, x.end()), {}, true);
-}
-
-Shape pooledShape(const Shape &x, const WindowNd &w)
-{
-    Shape out{x[0], x[1]};
-    for (int64_t d : w.outSpatial())
-        out.push_back(d);
-    return out;
-}
-
 // Cells of window o along one dim that count: inside the input, or (includePad) inside the pads.
 inline int64_t countDim(int64_t o, int64_t k, int64_t s, int64_t d, int64_t padB, int64_t padE, int64_t in, bool includePad)
 {
@@ -40,38 +24,6 @@ inline int64_t countDim(int64_t o, int64_t k, int64_t s, int64_t d, int64_t padB
         c += includePad ? (at >= -padB && at < in + padE) : (at >= 0 && at < in);
     }
     return c;
-}
-
-// Visits each output of one plane with its output offset and calls cell(o, inputOffset) for every
-// input cell of its window, after start(o) and before finish(o).
-template<typename Start, typename Cell, typename Finish>
-inline void forEachWindow(const WindowNd &w, Start &&start, Cell &&cell, Finish &&finish)
-{
-    const Window2d &p = w.plane;
-    const int64_t ihw = p.ih * p.iw;
-    for (int64_t oz = 0; oz < w.od; ++oz)
-        for (int64_t oy = 0; oy < p.oh; ++oy)
-            for (int64_t ox = 0; ox < p.ow; ++ox) {
-                const int64_t o = (oz * p.oh + oy) * p.ow + ox;
-                start(o, oz, oy, ox);
-                for (int64_t a = 0; a < w.kd; ++a) {
-                    const int64_t iz = oz * w.sd - w.padFront + a * w.dd;
-                    if (iz < 0 || iz >= w.id)
-                        continue;
-                    for (int64_t i = 0; i < p.kh; ++i) {
-                        const int64_t iy = oy * p.sh - p.padTop + i * p.dh;
-                        if (iy < 0 || iy >= p.ih)
-                            continue;
-                        const int64_t row = iz * ihw + iy * p.iw;
-                        for (int64_t j = 0; j < p.kw; ++j) {
-                            const int64_t ix = ox * p.sw - p.padLeft + j * p.dw;
-                            if (ix >= 0 && ix < p.iw)
-                                cell(o, row + ix);
-                        }
-                    }
-                }
-                finish(o);
-            }
 }
 
 class AveragePool final : public OpKernel {
@@ -123,13 +75,13 @@ private:
                     const float *dyp = dy + p * ohw;
                     float g = 0.0f;
                     forEachWindow(
-                        w, [&](int64_t o, int64_t, int64_t, int64_t) { g = dyp[o] / divisor[static_cast<size_t>(o)]; },
+                        w, [&](int64_t o) { g = dyp[o] / divisor[static_cast<size_t>(o)]; },
                         [&](int64_t, int64_t at) { dxp[at] += g; }, [](int64_t) {});
                 } else {
                     float *yp = y + p * ohw;
                     float sum = 0.0f;
                     forEachWindow(
-                        w, [&](int64_t, int64_t, int64_t, int64_t) { sum = 0.0f; }, [&](int64_t, int64_t at) { sum += xp[at]; },
+                        w, [&](int64_t) { sum = 0.0f; }, [&](int64_t, int64_t at) { sum += xp[at]; },
                         [&](int64_t o) { yp[o] = sum / divisor[static_cast<size_t>(o)]; });
                 }
             }
@@ -144,12 +96,9 @@ public:
 
     std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &) const override
     {
-        check(!in.empty() && in[0].size() >= 3, node.describe() + ": input X must be [N,C,spatial…].");
-        if (m_global) {
-            Shape out = in[0];
-            std::fill(out.begin() + 2, out.end(), 1);
-            return {out};
-        }
+        const Shape global = globalPooledShape(node, in); // validates X for both forms
+        if (m_global)
+            return {global};
         return {pooledShape(in[0], poolWindow(node, in[0]))};
     }
 
@@ -180,7 +129,7 @@ public:
                 float *yp = y + q * ohw;
                 double s = 0.0;
                 forEachWindow(
-                    w, [&](int64_t, int64_t, int64_t, int64_t) { s = 0.0; },
+                    w, [&](int64_t) { s = 0.0; },
                     [&](int64_t, int64_t at) { s += std::pow(std::fabs(static_cast<double>(xp[at])), p); },
                     [&](int64_t o) { yp[o] = static_cast<float>(std::pow(s, 1.0 / p)); });
             }
@@ -222,7 +171,7 @@ public:
                 const float *xp = x + q * hw, *yp = y + q * ohw, *dyp = dy + q * ohw;
                 float *dxp = dx + q * hw;
                 forEachWindow(
-                    w, [](int64_t, int64_t, int64_t, int64_t) {},
+                    w, [](int64_t) {},
                     [&](int64_t o, int64_t at) { dxp[at] += grad(xp[at], yp[o], dyp[o]); }, [](int64_t) {});
             }
         });
@@ -242,10 +191,7 @@ class GlobalAveragePool final : public OpKernel {
 public:
     std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &) const override
     {
-        check(!in.empty() && in[0].size() >= 3, node.describe() + ": input X must be [N,C,spatial…].");
-        Shape out = in[0];
-        std::fill(out.begin() + 2, out.end(), 1);
-        return {out};
+        return {globalPooledShape(node, in)};
     }
 
     void forward(KernelContext &ctx) const override

@@ -165,4 +165,16 @@ inline std::optional<std::vector<int64_t>> intOperand(const KernelContext &ctx, 
     return intOperand(ctx.node, std::vector<const Tensor *>(ctx.inputs.begin(), ctx.inputs.end()), index, attr, what);
 }
 
+// [outer, n, inner] around one axis of s: the product of the dims before it, its own, and the
+// product of the dims after it.
+inline void splitAt(const Shape &s, int64_t axis, int64_t &outer, int64_t &n, int64_t &inner)
+{
+    outer = inner = 1;
+    for (int64_t d = 0; d < axis; ++d)
+        outer *= s[d];
+    n = s[axis];
+    for (size_t d = axis + 1; d < s.size(); ++d)
+        inner *= s[d];
+}
+
 } // namespace netwright

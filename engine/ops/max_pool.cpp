@@ -32,14 +32,6 @@ template<typename T> inline bool isNan(T v)
         return false;
 }
 
-WindowNd poolWindow(const Node &node, const Shape &x)
-{
-    check(x.size() >= 3 && x.size() <= 5, node.describe() + ": input X must be [N,C,spatial…] with 1 to 3 spatial dims, got "
-                                              + shapeToString(x) + ".");
-    check(node.hasAttribute("kernel_shape"), node.describe() + ": attribute kernel_shape is required.");
-    return WindowNd::fromNode(node, std::vector<int64_t>(x.begin() + 2, x.end()), {}, true);
-}
-
 // Index of in-plane offset `a` (row-major d,h,w) in the column-major order of storage_order 1.
 inline int64_t columnMajor(int64_t a, const WindowNd &w)
 {
@@ -51,38 +43,25 @@ inline int64_t columnMajor(int64_t a, const WindowNd &w)
 // Any window, any element type: y and the in-plane argmax of each output (-1 when no cell).
 template<typename T> void maxPoolPlane(const T *xp, const WindowNd &w, T *yp, int32_t *ap)
 {
-    const Window2d &p = w.plane;
-    const int64_t ihw = p.ih * p.iw;
-    for (int64_t oz = 0; oz < w.od; ++oz)
-        for (int64_t oy = 0; oy < p.oh; ++oy)
-            for (int64_t ox = 0; ox < p.ow; ++ox) {
-                T best = std::numeric_limits<T>::lowest();
-                int32_t bestAt = -1;
-                for (int64_t a = 0; a < w.kd; ++a) {
-                    const int64_t iz = oz * w.sd - w.padFront + a * w.dd;
-                    if (iz < 0 || iz >= w.id)
-                        continue;
-                    for (int64_t i = 0; i < p.kh; ++i) {
-                        const int64_t iy = oy * p.sh - p.padTop + i * p.dh;
-                        if (iy < 0 || iy >= p.ih)
-                            continue;
-                        for (int64_t j = 0; j < p.kw; ++j) {
-                            const int64_t ix = ox * p.sw - p.padLeft + j * p.dw;
-                            if (ix < 0 || ix >= p.iw)
-                                continue;
-                            const int64_t at = iz * ihw + iy * p.iw + ix;
-                            const T v = xp[at];
-                            if (bestAt < 0 || v > best || (isNan(v) && !isNan(best))) {
-                                best = v;
-                                bestAt = static_cast<int32_t>(at);
-                            }
-                        }
-                    }
-                }
-                const int64_t o = (oz * p.oh + oy) * p.ow + ox;
-                yp[o] = best;
-                ap[o] = bestAt;
+    T best{};
+    int32_t bestAt = -1;
+    forEachWindow(
+        w,
+        [&](int64_t) {
+            best = std::numeric_limits<T>::lowest();
+            bestAt = -1;
+        },
+        [&](int64_t, int64_t at) {
+            const T v = xp[at];
+            if (bestAt < 0 || v > best || (isNan(v) && !isNan(best))) {
+                best = v;
+                bestAt = static_cast<int32_t>(at);
             }
+        },
+        [&](int64_t o) {
+            yp[o] = best;
+            ap[o] = bestAt;
+        });
 }
 
 // The common 2×2 window without padding or dilation: branch-free, no bounds checks.
@@ -112,9 +91,7 @@ public:
         const auto w = poolWindow(node, in[0]);
         const int64_t order = node.attrInt("storage_order", 0);
         check(order == 0 || order == 1, node.describe() + ": storage_order must be 0 or 1, got " + std::to_string(order) + ".");
-        Shape out{in[0][0], in[0][1]};
-        for (int64_t d : w.outSpatial())
-            out.push_back(d);
+        const Shape out = pooledShape(in[0], w);
         return {out, out};
     }
 
@@ -193,10 +170,7 @@ class GlobalMaxPool final : public OpKernel {
 public:
     std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &) const override
     {
-        check(!in.empty() && in[0].size() >= 3, node.describe() + ": input X must be [N,C,spatial…].");
-        Shape out = in[0];
-        std::fill(out.begin() + 2, out.end(), 1);
-        return {out};
+        return {globalPooledShape(node, in)};
     }
     std::vector<DType> outputTypes(const Node &, const std::vector<DType> &in) const override
     {

@@ -499,14 +499,7 @@ private:
     static void split(const KernelContext &ctx, int64_t &outer, int64_t &n, int64_t &inner)
     {
         const Shape &s = ctx.in(0).shape();
-        const int64_t axis = shape_rules::normalizeAxis(ctx.node, ctx.node.attrInt("axis", -1), static_cast<int>(s.size()));
-        outer = 1;
-        inner = 1;
-        for (int64_t d = 0; d < axis; ++d)
-            outer *= s[d];
-        n = s[axis];
-        for (size_t d = axis + 1; d < s.size(); ++d)
-            inner *= s[d];
+        splitAt(s, shape_rules::normalizeAxis(ctx.node, ctx.node.attrInt("axis", -1), static_cast<int>(s.size())), outer, n, inner);
     }
     static float normOf(const float *x, int64_t n, int64_t stride, bool l1)
     {

@@ -383,17 +383,6 @@ private:
     ReduceKind m_kind;
 };
 
-// [outer, n, inner] around one axis.
-void splitAt(const Shape &s, int64_t axis, int64_t &outer, int64_t &n, int64_t &inner)
-{
-    outer = inner = 1;
-    for (int64_t d = 0; d < axis; ++d)
-        outer *= s[d];
-    n = s[axis];
-    for (size_t d = axis + 1; d < s.size(); ++d)
-        inner *= s[d];
-}
-
 class ArgReduce final : public OpKernel {
 public:
     explicit ArgReduce(bool max) : m_max(max) {}

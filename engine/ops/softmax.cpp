@@ -20,14 +20,7 @@ enum class SoftmaxKind { Softmax, LogSoftmax, Hardmax };
 
 void splitAt(const Node &node, const Shape &s, int64_t &outer, int64_t &n, int64_t &inner)
 {
-    const int64_t axis = shape_rules::normalizeAxis(node, node.attrInt("axis", -1), static_cast<int>(s.size()));
-    outer = 1;
-    inner = 1;
-    for (int64_t d = 0; d < axis; ++d)
-        outer *= s[d];
-    n = s[axis];
-    for (size_t d = axis + 1; d < s.size(); ++d)
-        inner *= s[d];
+    netwright::splitAt(s, shape_rules::normalizeAxis(node, node.attrInt("axis", -1), static_cast<int>(s.size())), outer, n, inner);
 }
 
 // One contiguous row of n values.

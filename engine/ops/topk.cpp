@@ -84,12 +84,8 @@ private:
         const int64_t axis = shape_rules::normalizeAxis(node, node.attrInt("axis", -1), X.rank());
         const int64_t k = kOf(node, {ctx.inputs.begin(), ctx.inputs.end()});
         const bool largest = node.attrInt("largest", 1) != 0;
-        int64_t outer = 1, inner = 1;
-        for (int64_t d = 0; d < axis; ++d)
-            outer *= X.dim(static_cast<int>(d));
-        for (int d = static_cast<int>(axis) + 1; d < X.rank(); ++d)
-            inner *= X.dim(d);
-        const int64_t n = X.dim(static_cast<int>(axis));
+        int64_t outer, n, inner;
+        splitAt(X.shape(), axis, outer, n, inner);
         const T *x = X.dataAs<T>();
         const float *dv = dx ? ctx.gradOutputs[0]->data() : nullptr;
         if (dx)

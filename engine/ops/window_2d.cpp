@@ -109,6 +109,30 @@ std::vector<int64_t> WindowNd::outSpatial() const
     return {od, plane.oh, plane.ow};
 }
 
+WindowNd poolWindow(const Node &node, const Shape &x)
+{
+    check(x.size() >= 3 && x.size() <= 5, node.describe() + ": input X must be [N,C,spatial…] with 1 to 3 spatial dims, got "
+                                              + shapeToString(x) + ".");
+    check(node.hasAttribute("kernel_shape"), node.describe() + ": attribute kernel_shape is required.");
+    return WindowNd::fromNode(node, std::vector<int64_t>(x.begin() + 2, x.end()), {}, true);
+}
+
+Shape pooledShape(const Shape &x, const WindowNd &w)
+{
+    Shape out{x[0], x[1]};
+    for (int64_t d : w.outSpatial())
+        out.push_back(d);
+    return out;
+}
+
+Shape globalPooledShape(const Node &node, const std::vector<Shape> &in)
+{
+    check(!in.empty() && in[0].size() >= 3, node.describe() + ": input X must be [N,C,spatial…].");
+    Shape out = in[0];
+    std::fill(out.begin() + 2, out.end(), 1);
+    return out;
+}
+
 Window2d Window2d::fromNode(const Node &node, int64_t ih, int64_t iw, const std::vector<int64_t> &kernel, bool allowCeilMode)
 {
     return WindowNd::fromNode(node, {ih, iw}, kernel, allowCeilMode).plane;

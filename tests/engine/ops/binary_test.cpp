@@ -4,6 +4,7 @@
 // integer forms (wrap-around, C division, Python and C remainders), Pow's mixed base/exponent
 // types, and the refusal of float16 and of mixed types, naming the node.
 #include "engine/ops/gradcheck.h"
+#include "engine/ops/op_test_util.h"
 
 #include "autodiff/executor.h"
 #include "core/error.h"
@@ -16,24 +17,6 @@
 
 using namespace netwright;
 using namespace netwright::testing;
-
-namespace {
-
-template<typename T>
-Tensor typed(DType type, const Shape &shape, const std::vector<T> &values)
-{
-    Tensor t(shape, type);
-    std::copy(values.begin(), values.end(), t.dataAs<T>());
-    return t;
-}
-
-template<typename T>
-std::vector<T> valuesOf(const Tensor &t)
-{
-    return std::vector<T>(t.dataAs<T>(), t.dataAs<T>() + t.numel());
-}
-
-} // namespace
 
 class BinaryTest : public QObject {
     Q_OBJECT
@@ -207,8 +190,8 @@ private slots:
     void integerArithmetic()
     {
         const int32_t big = std::numeric_limits<int32_t>::max(), small = std::numeric_limits<int32_t>::min();
-        const Tensor a = typed<int32_t>(DType::Int32, {6}, {7, -7, 7, -7, big, small});
-        const Tensor b = typed<int32_t>(DType::Int32, {6}, {2, 2, -2, -2, 1, -1});
+        const Tensor a = typed<int32_t>({6}, DType::Int32, {7, -7, 7, -7, big, small});
+        const Tensor b = typed<int32_t>({6}, DType::Int32, {2, 2, -2, -2, 1, -1});
         auto run = [](const char *op, const Tensor &x, const Tensor &z, std::map<std::string, Attribute> attrs = {}) {
             return runNode(Node{op, op, {}, {}, std::move(attrs)}, {x, z});
         };
@@ -224,21 +207,21 @@ private slots:
         QCOMPARE(valuesOf<int32_t>(m0), (std::vector<int32_t>{1, 1, -1, -1, 0, 0})); // sign of the divisor (Python)
         QCOMPARE(valuesOf<int32_t>(m1), (std::vector<int32_t>{1, -1, 1, -1, 0, 0})); // sign of the dividend (C)
 
-        const Tensor u = typed<uint8_t>(DType::UInt8, {4}, {250, 3, 17, 0}), v = typed<uint8_t>(DType::UInt8, {1}, {10});
+        const Tensor u = typed<uint8_t>({4}, DType::UInt8, {250, 3, 17, 0}), v = typed<uint8_t>({1}, DType::UInt8, {10});
         QCOMPARE(valuesOf<uint8_t>(run("Add", u, v)), (std::vector<uint8_t>{4, 13, 27, 10}));
         QCOMPARE(valuesOf<uint8_t>(run("Sub", u, v)), (std::vector<uint8_t>{240, 249, 7, 246}));
         QCOMPARE(valuesOf<uint8_t>(run("Mul", u, v)), (std::vector<uint8_t>{196, 30, 170, 0}));
         QCOMPARE(valuesOf<uint8_t>(run("Div", u, v)), (std::vector<uint8_t>{25, 0, 1, 0}));
         QCOMPARE(valuesOf<uint8_t>(run("Mod", u, v)), (std::vector<uint8_t>{0, 3, 7, 0}));
 
-        const Tensor d = typed<double>(DType::Float64, {2}, {1.0, -3.0}), e = typed<double>(DType::Float64, {2}, {3.0, 4.0});
+        const Tensor d = typed<double>({2}, DType::Float64, {1.0, -3.0}), e = typed<double>({2}, DType::Float64, {3.0, 4.0});
         const Tensor dq = run("Div", d, e);
         QCOMPARE(dq.dtype(), DType::Float64);
         QCOMPARE(dq.dataAs<double>()[0], 1.0 / 3.0);
         QCOMPARE(valuesOf<double>(run("Mod", d, e)), (std::vector<double>{1.0, 1.0}));
 
         try {
-            run("Div", a, typed<int32_t>(DType::Int32, {1}, {0}));
+            run("Div", a, typed<int32_t>({1}, DType::Int32, {0}));
             QFAIL("integer division by zero accepted");
         } catch (const Error &e) {
             QVERIFY2(QString::fromUtf8(e.what()).contains("\"Div\""), e.what());
@@ -249,21 +232,21 @@ private slots:
     {
         auto pow = [](const Tensor &x, const Tensor &z) { return runNode(Node{"p", "Pow", {}, {}, {}}, {x, z}); };
         const Tensor f = Tensor::fromVector({3}, {1.0f, 2.0f, 3.0f});
-        const Tensor i64 = typed<int64_t>(DType::Int64, {3}, {4, 5, 6}), i32 = typed<int32_t>(DType::Int32, {3}, {4, 5, 6});
-        const Tensor u64 = typed<uint64_t>(DType::UInt64, {3}, {4, 5, 6});
+        const Tensor i64 = typed<int64_t>({3}, DType::Int64, {4, 5, 6}), i32 = typed<int32_t>({3}, DType::Int32, {4, 5, 6});
+        const Tensor u64 = typed<uint64_t>({3}, DType::UInt64, {4, 5, 6});
         for (const Tensor *e : {&i64, &i32, &u64}) {
             const Tensor y = pow(f, *e);
             QCOMPARE(y.dtype(), DType::Float32);
             QCOMPARE(valuesOf<float>(y), (std::vector<float>{1.0f, 32.0f, 729.0f}));
         }
-        const Tensor base = typed<int64_t>(DType::Int64, {3}, {1, 2, 3});
+        const Tensor base = typed<int64_t>({3}, DType::Int64, {1, 2, 3});
         const Tensor yi = pow(base, i64);
         QCOMPARE(yi.dtype(), DType::Int64);
         QCOMPARE(valuesOf<int64_t>(yi), (std::vector<int64_t>{1, 32, 729}));
         const Tensor yf = pow(base, Tensor::fromVector({3}, {4.0f, 0.5f, -1.0f}));
         QCOMPARE(yf.dtype(), DType::Int64);
         QCOMPARE(valuesOf<int64_t>(yf), (std::vector<int64_t>{1, 1, 0})); // 2^0.5 and 3^-1 truncate
-        const Tensor neg = typed<int32_t>(DType::Int32, {3}, {-1, 2, -1}), negExp = typed<int32_t>(DType::Int32, {3}, {-3, -1, -2});
+        const Tensor neg = typed<int32_t>({3}, DType::Int32, {-1, 2, -1}), negExp = typed<int32_t>({3}, DType::Int32, {-3, -1, -2});
         QCOMPARE(valuesOf<int32_t>(pow(neg, negExp)), (std::vector<int32_t>{-1, 0, 1}));
     }
 
@@ -278,7 +261,7 @@ private slots:
             QVERIFY2(m.contains("half_add") && m.contains("float16"), e.what());
         }
         try {
-            runNode(Node{"mixed", "Mul", {}, {}, {}}, {Tensor::fromVector({1}, {1.0f}), typed<int64_t>(DType::Int64, {1}, {2})});
+            runNode(Node{"mixed", "Mul", {}, {}, {}}, {Tensor::fromVector({1}, {1.0f}), typed<int64_t>({1}, DType::Int64, {2})});
             QFAIL("Mul accepted float32 × int64");
         } catch (const Error &e) {
             const QString m = QString::fromUtf8(e.what());

@@ -5,6 +5,7 @@
 // ways, output types from `to` and from CastLike's second input, the float32 gradient passing
 // through, and the refusal of string casts naming the node.
 #include "engine/ops/gradcheck.h"
+#include "engine/ops/op_test_util.h"
 
 #include "core/error.h"
 #include "core/parallel.h"
@@ -22,20 +23,6 @@ namespace {
 
 // ONNX's element type numbers.
 constexpr int64_t kFloat = 1, kUInt8 = 2, kInt8 = 3, kInt32 = 6, kInt64 = 7, kBool = 9, kFloat16 = 10, kDouble = 11, kBFloat16 = 16;
-
-template<typename T>
-Tensor typed(DType type, const Shape &shape, const std::vector<T> &values)
-{
-    Tensor t(shape, type);
-    std::copy(values.begin(), values.end(), t.dataAs<T>());
-    return t;
-}
-
-template<typename T>
-std::vector<T> valuesOf(const Tensor &t)
-{
-    return std::vector<T>(t.dataAs<T>(), t.dataAs<T>() + t.numel());
-}
 
 Tensor cast(const Tensor &x, int64_t to)
 {
@@ -146,20 +133,20 @@ private slots:
         QCOMPARE(bools.dtype(), DType::Bool);
         QCOMPARE(valuesOf<uint8_t>(bools), (std::vector<uint8_t>{1, 1, 1, 0, 1, 1, 1, 1}));
 
-        const Tensor i64 = typed<int64_t>(DType::Int64, {4}, {300, -129, (int64_t(1) << 53) + 1, 0});
+        const Tensor i64 = typed<int64_t>({4}, DType::Int64, {300, -129, (int64_t(1) << 53) + 1, 0});
         QCOMPARE(valuesOf<int8_t>(cast(i64, kInt8)), (std::vector<int8_t>{44, 127, 1, 0})); // wraps around
         QCOMPARE(valuesOf<double>(cast(i64, kDouble)), (std::vector<double>{300.0, -129.0, 9007199254740992.0, 0.0}));
         QCOMPARE(valuesOf<uint8_t>(cast(i64, kBool)), (std::vector<uint8_t>{1, 1, 1, 0}));
-        const Tensor u8 = typed<uint8_t>(DType::UInt8, {2}, {200, 7});
+        const Tensor u8 = typed<uint8_t>({2}, DType::UInt8, {200, 7});
         QCOMPARE(valuesOf<int8_t>(cast(u8, kInt8)), (std::vector<int8_t>{-56, 7}));
         QCOMPARE(valuesOf<int64_t>(cast(u8, kInt64)), (std::vector<int64_t>{200, 7}));
 
-        const Tensor b = typed<uint8_t>(DType::Bool, {2}, {1, 0});
+        const Tensor b = typed<uint8_t>({2}, DType::Bool, {1, 0});
         QCOMPARE(valuesOf<float>(cast(b, kFloat)), (std::vector<float>{1.0f, 0.0f}));
         QCOMPARE(valuesOf<int64_t>(cast(b, kInt64)), (std::vector<int64_t>{1, 0}));
         QCOMPARE(valuesOf<uint16_t>(cast(b, kFloat16)), (std::vector<uint16_t>{0x3c00, 0}));
 
-        const Tensor d = typed<double>(DType::Float64, {2}, {0.1, 1e300});
+        const Tensor d = typed<double>({2}, DType::Float64, {0.1, 1e300});
         const Tensor df = cast(d, kFloat);
         QCOMPARE(df.data()[0], 0.1f);
         QVERIFY(std::isinf(df.data()[1]));

@@ -3,6 +3,7 @@
 // types, Where on float32 (with gradients to X and Y by finite differences, none to the
 // condition), int64 and float16 (bits moved unchanged), and refusals that name the node.
 #include "engine/ops/gradcheck.h"
+#include "engine/ops/op_test_util.h"
 
 #include "core/error.h"
 #include "core/parallel.h"
@@ -15,20 +16,6 @@ using namespace netwright;
 using namespace netwright::testing;
 
 namespace {
-
-template<typename T>
-Tensor typed(DType type, const Shape &shape, const std::vector<T> &values)
-{
-    Tensor t(shape, type);
-    std::copy(values.begin(), values.end(), t.dataAs<T>());
-    return t;
-}
-
-template<typename T>
-std::vector<T> valuesOf(const Tensor &t)
-{
-    return std::vector<T>(t.dataAs<T>(), t.dataAs<T>() + t.numel());
-}
 
 Tensor run(const char *op, const std::vector<Tensor> &inputs, std::map<std::string, Attribute> attrs = {})
 {
@@ -56,20 +43,20 @@ private slots:
             QVERIFY2(valuesOf<uint8_t>(y) == want, op);
         }
         // Integers, compared exactly (values beyond float precision).
-        const Tensor i = typed<int64_t>(DType::Int64, {2}, {(int64_t(1) << 60) + 1, -5});
-        const Tensor j = typed<int64_t>(DType::Int64, {2}, {int64_t(1) << 60, -5});
+        const Tensor i = typed<int64_t>({2}, DType::Int64, {(int64_t(1) << 60) + 1, -5});
+        const Tensor j = typed<int64_t>({2}, DType::Int64, {int64_t(1) << 60, -5});
         QCOMPARE(valuesOf<uint8_t>(run("Equal", {i, j})), (std::vector<uint8_t>{0, 1}));
         QCOMPARE(valuesOf<uint8_t>(run("Greater", {i, j})), (std::vector<uint8_t>{1, 0}));
-        const Tensor u = typed<uint32_t>(DType::UInt32, {2}, {4000000000u, 1u});
-        const Tensor v = typed<uint32_t>(DType::UInt32, {1}, {2u});
+        const Tensor u = typed<uint32_t>({2}, DType::UInt32, {4000000000u, 1u});
+        const Tensor v = typed<uint32_t>({1}, DType::UInt32, {2u});
         QCOMPARE(valuesOf<uint8_t>(run("Less", {u, v})), (std::vector<uint8_t>{0, 1}));
-        const Tensor p = typed<uint8_t>(DType::Bool, {2}, {1, 0}), q = typed<uint8_t>(DType::Bool, {2}, {1, 1});
+        const Tensor p = typed<uint8_t>({2}, DType::Bool, {1, 0}), q = typed<uint8_t>({2}, DType::Bool, {1, 1});
         QCOMPARE(valuesOf<uint8_t>(run("Equal", {p, q})), (std::vector<uint8_t>{1, 0}));
     }
 
     void logic()
     {
-        const Tensor p = typed<uint8_t>(DType::Bool, {2, 2}, {0, 0, 1, 1}), q = typed<uint8_t>(DType::Bool, {2}, {0, 1});
+        const Tensor p = typed<uint8_t>({2, 2}, DType::Bool, {0, 0, 1, 1}), q = typed<uint8_t>({2}, DType::Bool, {0, 1});
         QCOMPARE(valuesOf<uint8_t>(run("And", {p, q})), (std::vector<uint8_t>{0, 0, 0, 1}));
         QCOMPARE(valuesOf<uint8_t>(run("Or", {p, q})), (std::vector<uint8_t>{0, 1, 1, 1}));
         QCOMPARE(valuesOf<uint8_t>(run("Xor", {p, q})), (std::vector<uint8_t>{0, 1, 1, 0}));
@@ -78,13 +65,13 @@ private slots:
 
     void bitShift()
     {
-        const Tensor x8 = typed<uint8_t>(DType::UInt8, {4}, {16, 4, 1, 255}), s8 = typed<uint8_t>(DType::UInt8, {4}, {1, 2, 3, 8});
+        const Tensor x8 = typed<uint8_t>({4}, DType::UInt8, {16, 4, 1, 255}), s8 = typed<uint8_t>({4}, DType::UInt8, {1, 2, 3, 8});
         const Tensor l = run("BitShift", {x8, s8}, {{"direction", std::string("LEFT")}});
         const Tensor r = run("BitShift", {x8, s8}, {{"direction", std::string("RIGHT")}});
         QCOMPARE(l.dtype(), DType::UInt8);
         QCOMPARE(valuesOf<uint8_t>(l), (std::vector<uint8_t>{32, 16, 8, 0})); // high bits fall off; a full-width shift gives 0
         QCOMPARE(valuesOf<uint8_t>(r), (std::vector<uint8_t>{8, 1, 0, 0}));
-        const Tensor x64 = typed<uint64_t>(DType::UInt64, {2}, {1, uint64_t(1) << 63}), s64 = typed<uint64_t>(DType::UInt64, {1}, {63});
+        const Tensor x64 = typed<uint64_t>({2}, DType::UInt64, {1, uint64_t(1) << 63}), s64 = typed<uint64_t>({1}, DType::UInt64, {63});
         QCOMPARE(valuesOf<uint64_t>(run("BitShift", {x64, s64}, {{"direction", std::string("LEFT")}})),
                  (std::vector<uint64_t>{uint64_t(1) << 63, 0}));
         QCOMPARE(valuesOf<uint64_t>(run("BitShift", {x64, s64}, {{"direction", std::string("RIGHT")}})), (std::vector<uint64_t>{0, 1}));
@@ -119,12 +106,12 @@ private slots:
         NW_GRADCHECK(n, (std::vector<Tensor>{c, x, y}), (std::set<size_t>{1, 2}));
 
         // Other element types: the bits are moved unchanged.
-        const Tensor c2 = typed<uint8_t>(DType::Bool, {3}, {1, 0, 1});
-        const Tensor xi = typed<int64_t>(DType::Int64, {3}, {1, 2, int64_t(1) << 62}), yi = typed<int64_t>(DType::Int64, {1}, {-9});
+        const Tensor c2 = typed<uint8_t>({3}, DType::Bool, {1, 0, 1});
+        const Tensor xi = typed<int64_t>({3}, DType::Int64, {1, 2, int64_t(1) << 62}), yi = typed<int64_t>({1}, DType::Int64, {-9});
         const Tensor oi = runNode(n, {c2, xi, yi});
         QCOMPARE(oi.dtype(), DType::Int64);
         QCOMPARE(valuesOf<int64_t>(oi), (std::vector<int64_t>{1, -9, int64_t(1) << 62}));
-        const Tensor xh = typed<uint16_t>(DType::Float16, {3}, {0x3c00, 0x4000, 0x4200}), yh = typed<uint16_t>(DType::Float16, {3}, {0xbc00, 0, 0});
+        const Tensor xh = typed<uint16_t>({3}, DType::Float16, {0x3c00, 0x4000, 0x4200}), yh = typed<uint16_t>({3}, DType::Float16, {0xbc00, 0, 0});
         const Tensor oh = runNode(n, {c2, xh, yh});
         QCOMPARE(oh.dtype(), DType::Float16);
         QCOMPARE(valuesOf<uint16_t>(oh), (std::vector<uint16_t>{0x3c00, 0, 0x4200}));
@@ -148,7 +135,7 @@ private slots:
         }
         try {
             runNode(Node{"signed_shift", "BitShift", {}, {}, {{"direction", std::string("LEFT")}}},
-                    {typed<int32_t>(DType::Int32, {1}, {1}), typed<int32_t>(DType::Int32, {1}, {1})});
+                    {typed<int32_t>({1}, DType::Int32, {1}), typed<int32_t>({1}, DType::Int32, {1})});
             QFAIL("BitShift accepted int32");
         } catch (const Error &e) {
             QVERIFY2(QString::fromUtf8(e.what()).contains("signed_shift"), e.what());

@@ -3,6 +3,7 @@
 // padding, strides, dilations, groups, 1×1, auto_pad and a missing bias; 1-D, 3-D and depthwise
 // (with a channel multiplier) against PyTorch's conv1d/conv3d/conv2d values.
 #include "engine/ops/gradcheck.h"
+#include "engine/ops/op_test_util.h"
 
 #include "core/error.h"
 #include "core/parallel.h"
@@ -77,15 +78,6 @@ const std::vector<ConvCase> &cases()
         {"same_upper stride2", {1, 2, 5, 6}, {2, 2, 3, 3}, {2, 2}, {}, {1, 1}, 1, true, "SAME_UPPER"},
     };
     return c;
-}
-
-// sin(0.37·i + seed) in float32: the inputs the PyTorch reference values were computed from.
-Tensor wave(const Shape &s, double seed)
-{
-    Tensor t(s);
-    for (int64_t i = 0; i < t.numel(); ++i)
-        t.data()[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i) + seed));
-    return t;
 }
 
 Node attrNode(std::map<std::string, Attribute> attrs)

@@ -3,6 +3,7 @@
 // conv_transpose1d/2d/3d, output_shape and auto_pad against the direct definition, gradients
 // (X, W, B) by finite differences, and an error that names the node.
 #include "engine/ops/gradcheck.h"
+#include "engine/ops/op_test_util.h"
 
 #include "core/error.h"
 #include "core/parallel.h"
@@ -15,15 +16,6 @@ using namespace netwright;
 using namespace netwright::testing;
 
 namespace {
-
-// sin(0.37·i + seed) in float32: the inputs the PyTorch reference values were computed from.
-Tensor wave(const Shape &s, double seed)
-{
-    Tensor t(s);
-    for (int64_t i = 0; i < t.numel(); ++i)
-        t.data()[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i) + seed));
-    return t;
-}
 
 Node convT(std::map<std::string, Attribute> attrs)
 {

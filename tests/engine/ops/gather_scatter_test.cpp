@@ -3,6 +3,8 @@
 // against numpy/PyTorch (torch.gather) and the ONNX definitions, other element types, indices out
 // of range refused naming the node and the index, and float32 gradients by finite differences.
 #include "engine/ops/gradcheck.h"
+#include "engine/ops/op_test_util.h"
+#include "support/error_of.h"
 
 #include "core/error.h"
 #include "ops/op.h"
@@ -11,42 +13,6 @@
 
 using namespace netwright;
 using namespace netwright::testing;
-
-namespace {
-
-Tensor arange(const Shape &s, float offset = 0.0f)
-{
-    Tensor t(s);
-    for (int64_t i = 0; i < t.numel(); ++i)
-        t.data()[i] = static_cast<float>(i) + offset;
-    return t;
-}
-
-template<typename T> Tensor typed(const Shape &s, DType dtype, const std::vector<T> &v)
-{
-    Tensor t(s, dtype);
-    for (int64_t i = 0; i < t.numel(); ++i)
-        t.dataAs<T>()[i] = v[i];
-    return t;
-}
-
-std::vector<float> values(const Tensor &t) { return std::vector<float>(t.data(), t.data() + t.numel()); }
-template<typename T> std::vector<T> valuesAs(const Tensor &t) { return std::vector<T>(t.dataAs<T>(), t.dataAs<T>() + t.numel()); }
-
-Tensor ints(const Shape &s, std::vector<int64_t> v) { return Tensor::fromInt64(s, v); }
-
-// The message of the Error `f` throws ("" when it throws none).
-template<typename F> std::string errorOf(F &&f)
-{
-    try {
-        f();
-    } catch (const Error &e) {
-        return e.what();
-    }
-    return "";
-}
-
-} // namespace
 
 class GatherScatterTest : public QObject {
     Q_OBJECT
@@ -66,13 +32,13 @@ private slots:
         // Other element types.
         y = runNode(n0, {typed<uint8_t>({3}, DType::Bool, {1, 0, 1}), ints({4}, {1, 2, 0, 1})});
         QCOMPARE(y.dtype(), DType::Bool);
-        QCOMPARE(valuesAs<uint8_t>(y), (std::vector<uint8_t>{0, 1, 1, 0}));
+        QCOMPARE(valuesOf<uint8_t>(y), (std::vector<uint8_t>{0, 1, 1, 0}));
         y = runNode(n0, {typed<int64_t>({2, 2}, DType::Int64, {10, 20, 30, 40}), ints({1}, {1})});
-        QCOMPARE(valuesAs<int64_t>(y), (std::vector<int64_t>{30, 40}));
+        QCOMPARE(valuesOf<int64_t>(y), (std::vector<int64_t>{30, 40}));
         // Out of range: refused, naming the node and the index.
-        const std::string m = errorOf([&] { runNode(n, {x, ints({2}, {1, 7})}); });
+        const std::string m = errorOf([&] { runNode(n, {x, ints({2}, {1, 7})}); }).toStdString();
         QVERIFY2(m.find("Node \"g\" (Gather)") != std::string::npos && m.find("index 7") != std::string::npos, m.c_str());
-        const std::string neg = errorOf([&] { runNode(n, {x, ints({1}, {-5})}); });
+        const std::string neg = errorOf([&] { runNode(n, {x, ints({1}, {-5})}); }).toStdString();
         QVERIFY2(neg.find("Node \"g\" (Gather)") != std::string::npos && neg.find("index -5") != std::string::npos, neg.c_str());
         // Gradient: repeated indices add up.
         Rng rng(1);
@@ -88,8 +54,8 @@ private slots:
         QCOMPARE(y.shape(), (Shape{2, 3}));
         QCOMPARE(values(y), (std::vector<float>{0, 3, 2, 5, 4, 7}));
         const Tensor yi = runNode(Node{"ge", "GatherElements", {}, {}, {}}, {typed<int32_t>({2, 2}, DType::Int32, {1, 2, 3, 4}), ints({1, 2}, {1, 0})});
-        QCOMPARE(valuesAs<int32_t>(yi), (std::vector<int32_t>{3, 2}));
-        const std::string m = errorOf([&] { runNode(n, {x, ints({1, 1}, {4})}); });
+        QCOMPARE(valuesOf<int32_t>(yi), (std::vector<int32_t>{3, 2}));
+        const std::string m = errorOf([&] { runNode(n, {x, ints({1, 1}, {4})}); }).toStdString();
         QVERIFY2(m.find("Node \"ge\" (GatherElements)") != std::string::npos && m.find("index 4") != std::string::npos, m.c_str());
         Rng rng(2);
         NW_GRADCHECK(n, (std::vector<Tensor>{randomTensor({3, 4}, rng), ints({3, 3}, {0, 0, 1, 3, 3, 3, 2, 1, 2})}), (std::set<size_t>{0}));
@@ -109,8 +75,8 @@ private slots:
         QCOMPARE(y.shape(), (Shape{2, 1}));
         QCOMPARE(values(y), (std::vector<float>{11, 13}));
         const Tensor yi = runNode(n, {typed<int32_t>({2, 2}, DType::Int32, {0, 1, 2, 3}), ints({2, 2}, {0, 0, 1, 1})});
-        QCOMPARE(valuesAs<int32_t>(yi), (std::vector<int32_t>{0, 3}));
-        const std::string m = errorOf([&] { runNode(n, {x, ints({1, 2}, {2, 0})}); });
+        QCOMPARE(valuesOf<int32_t>(yi), (std::vector<int32_t>{0, 3}));
+        const std::string m = errorOf([&] { runNode(n, {x, ints({1, 2}, {2, 0})}); }).toStdString();
         QVERIFY2(m.find("Node \"gn\" (GatherND)") != std::string::npos && m.find("index 2") != std::string::npos, m.c_str());
         Rng rng(3);
         NW_GRADCHECK(n, (std::vector<Tensor>{randomTensor({2, 3, 4}, rng), ints({3, 2}, {1, 2, 1, 2, 0, 0})}), (std::set<size_t>{0}));
@@ -147,8 +113,8 @@ private slots:
         Node n{"se", "ScatterElements", {}, {}, {}};
         const Tensor y = runNode(n, {typed<int64_t>({4}, DType::Int64, {1, 2, 3, 4}), ints({2}, {3, 0}), typed<int64_t>({2}, DType::Int64, {-7, 9})});
         QCOMPARE(y.dtype(), DType::Int64);
-        QCOMPARE(valuesAs<int64_t>(y), (std::vector<int64_t>{9, 2, 3, -7}));
-        const std::string m = errorOf([&] { runNode(n, {arange({4}), ints({1}, {4}), arange({1})}); });
+        QCOMPARE(valuesOf<int64_t>(y), (std::vector<int64_t>{9, 2, 3, -7}));
+        const std::string m = errorOf([&] { runNode(n, {arange({4}), ints({1}, {4}), arange({1})}); }).toStdString();
         QVERIFY2(m.find("Node \"se\" (ScatterElements)") != std::string::npos && m.find("index 4") != std::string::npos, m.c_str());
     }
     void scatterND_data()
@@ -171,7 +137,7 @@ private slots:
             const Tensor y = runNode(n, {data, ints({3, 2}, {0, 0, 0, 0, -1, 1}), Tensor::fromVector({3}, {2, 3, 4})});
             QCOMPARE(values(y), reduction == "add" ? (std::vector<float>{6, 2, 3, 4, 5, 10}) : (std::vector<float>{6, 2, 3, 4, 5, 24}));
         }
-        const std::string m = errorOf([&] { runNode(n, {data, ints({1, 2}, {0, 2}), Tensor::fromVector({1}, {1})}); });
+        const std::string m = errorOf([&] { runNode(n, {data, ints({1, 2}, {0, 2}), Tensor::fromVector({1}, {1})}); }).toStdString();
         QVERIFY2(m.find("Node \"sn\" (ScatterND)") != std::string::npos && m.find("index 2") != std::string::npos, m.c_str());
         Rng rng(5);
         const Tensor idx = reduction == "none" ? ints({2, 2}, {0, 1, 2, 0}) : ints({3, 2}, {0, 1, 2, 0, 0, 1});
@@ -195,16 +161,16 @@ private slots:
         // No axis: the flattened input.
         y = runNode(Node{"c", "Compress", {}, {}, {}}, {typed<int16_t>({2, 2}, DType::Int16, {5, 6, 7, 8}), typed<uint8_t>({4}, DType::Bool, {1, 0, 0, 1})});
         QCOMPARE(y.shape(), (Shape{2}));
-        QCOMPARE(valuesAs<int16_t>(y), (std::vector<int16_t>{5, 8}));
+        QCOMPARE(valuesOf<int16_t>(y), (std::vector<int16_t>{5, 8}));
     }
     void nonZero()
     {
         Tensor y = runNode(Node{"nz", "NonZero", {}, {}, {}}, {Tensor::fromVector({2, 3}, {0, 1.5f, 0, -2, 0, 3})});
         QCOMPARE(y.dtype(), DType::Int64);
         QCOMPARE(y.shape(), (Shape{2, 3}));
-        QCOMPARE(valuesAs<int64_t>(y), (std::vector<int64_t>{0, 1, 1, 1, 0, 2}));
+        QCOMPARE(valuesOf<int64_t>(y), (std::vector<int64_t>{0, 1, 1, 1, 0, 2}));
         y = runNode(Node{"nz", "NonZero", {}, {}, {}}, {typed<uint8_t>({4}, DType::Bool, {1, 0, 0, 1})});
-        QCOMPARE(valuesAs<int64_t>(y), (std::vector<int64_t>{0, 3}));
+        QCOMPARE(valuesOf<int64_t>(y), (std::vector<int64_t>{0, 3}));
         y = runNode(Node{"nz", "NonZero", {}, {}, {}}, {typed<int32_t>({3}, DType::Int32, {0, 0, 0})});
         QCOMPARE(y.shape(), (Shape{1, 0}));
     }
@@ -220,8 +186,8 @@ private slots:
                     {Tensor::fromVector({2}, {2.7f, 0}), typed<int32_t>({1}, DType::Int32, {3}), typed<int64_t>({2}, DType::Int64, {-1, 9})});
         QCOMPARE(y.dtype(), DType::Int64);
         QCOMPARE(y.shape(), (Shape{3, 2}));
-        QCOMPARE(valuesAs<int64_t>(y), (std::vector<int64_t>{-1, 9, -1, -1, 9, -1}));
-        const std::string m = errorOf([&] { runNode(Node{"oh", "OneHot", {}, {}, {}}, {idx, Tensor::full({}, 1e12f), Tensor::fromVector({2}, {0, 1})}); });
+        QCOMPARE(valuesOf<int64_t>(y), (std::vector<int64_t>{-1, 9, -1, -1, 9, -1}));
+        const std::string m = errorOf([&] { runNode(Node{"oh", "OneHot", {}, {}, {}}, {idx, Tensor::full({}, 1e12f), Tensor::fromVector({2}, {0, 1})}); }).toStdString();
         QVERIFY2(m.find("Node \"oh\" (OneHot)") != std::string::npos, m.c_str());
     }
 };

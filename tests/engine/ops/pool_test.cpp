@@ -3,6 +3,7 @@
 // rules, Indices (both storage orders), 1-D/3-D against PyTorch's max_pool3d/avg_pool1d/lp_pool2d,
 // and gradients by finite differences.
 #include "engine/ops/gradcheck.h"
+#include "engine/ops/op_test_util.h"
 
 #include "core/error.h"
 #include "core/parallel.h"
@@ -21,15 +22,6 @@ Tensor ramp(const Shape &s)
     Tensor t(s);
     for (int64_t i = 0; i < t.numel(); ++i)
         t.data()[i] = static_cast<float>(i);
-    return t;
-}
-
-// sin(0.37·i + seed) in float32: the inputs the PyTorch reference values were computed from.
-Tensor wave(const Shape &s, double seed)
-{
-    Tensor t(s);
-    for (int64_t i = 0; i < t.numel(); ++i)
-        t.data()[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i) + seed));
     return t;
 }
 

@@ -4,6 +4,8 @@
 // reshape/transpose definitions, np.triu/np.tril), other element types, hostile sizes refused
 // naming the node, and float32 gradients by finite differences.
 #include "engine/ops/gradcheck.h"
+#include "engine/ops/op_test_util.h"
+#include "support/error_of.h"
 
 #include "core/error.h"
 
@@ -13,40 +15,6 @@
 
 using namespace netwright;
 using namespace netwright::testing;
-
-namespace {
-
-Tensor arange(const Shape &s)
-{
-    Tensor t(s);
-    for (int64_t i = 0; i < t.numel(); ++i)
-        t.data()[i] = static_cast<float>(i);
-    return t;
-}
-
-template<typename T> Tensor typed(const Shape &s, DType dtype, const std::vector<T> &v)
-{
-    Tensor t(s, dtype);
-    for (int64_t i = 0; i < t.numel(); ++i)
-        t.dataAs<T>()[i] = v[i];
-    return t;
-}
-
-std::vector<float> values(const Tensor &t) { return std::vector<float>(t.data(), t.data() + t.numel()); }
-template<typename T> std::vector<T> valuesAs(const Tensor &t) { return std::vector<T>(t.dataAs<T>(), t.dataAs<T>() + t.numel()); }
-Tensor ints(std::vector<int64_t> v) { return Tensor::fromInt64({static_cast<int64_t>(v.size())}, v); }
-
-template<typename F> std::string errorOf(F &&f)
-{
-    try {
-        f();
-    } catch (const Error &e) {
-        return e.what();
-    }
-    return "";
-}
-
-} // namespace
 
 class RearrangeTest : public QObject {
     Q_OBJECT
@@ -60,9 +28,9 @@ private slots:
             for (int64_t j = 0; j < 6; ++j)
                 QCOMPARE(y.data()[i * 6 + j], static_cast<float>((i % 2) * 3 + j % 3)); // np.tile
         const Tensor yi = runNode(n, {typed<int64_t>({2}, DType::Int64, {7, -8}), ints({3})});
-        QCOMPARE(valuesAs<int64_t>(yi), (std::vector<int64_t>{7, -8, 7, -8, 7, -8}));
+        QCOMPARE(valuesOf<int64_t>(yi), (std::vector<int64_t>{7, -8, 7, -8, 7, -8}));
         QCOMPARE(runNode(n, {arange({2, 3}), ints({0, 1})}).shape(), (Shape{0, 3}));
-        const std::string m = errorOf([&] { runNode(n, {arange({2, 3}), ints({int64_t(1) << 40, int64_t(1) << 40})}); });
+        const std::string m = errorOf([&] { runNode(n, {arange({2, 3}), ints({int64_t(1) << 40, int64_t(1) << 40})}); }).toStdString();
         QVERIFY2(m.find("Node \"t\" (Tile)") != std::string::npos, m.c_str());
         Rng rng(1);
         NW_GRADCHECK(n, (std::vector<Tensor>{randomTensor({2, 3}, rng), ints({3, 2})}), (std::set<size_t>{0}));
@@ -122,10 +90,10 @@ private slots:
         // Opset 2: pads and value as attributes; uint8 data.
         Node old{"p", "Pad", {}, {}, {{"pads", std::vector<int64_t>{0, 1, 0, 1}}, {"value", 9.0f}}};
         const Tensor yu = runNode(old, {typed<uint8_t>({1, 2}, DType::UInt8, {4, 5})});
-        QCOMPARE(valuesAs<uint8_t>(yu), (std::vector<uint8_t>{9, 4, 5, 9}));
-        const std::string m = errorOf([&] { runNode(n, {arange({2, 3}), ints({0, -4, 0, 0})}); });
+        QCOMPARE(valuesOf<uint8_t>(yu), (std::vector<uint8_t>{9, 4, 5, 9}));
+        const std::string m = errorOf([&] { runNode(n, {arange({2, 3}), ints({0, -4, 0, 0})}); }).toStdString();
         QVERIFY2(m.find("Node \"p\" (Pad)") != std::string::npos, m.c_str());
-        const std::string big = errorOf([&] { runNode(n, {arange({2, 3}), ints({int64_t(1) << 40, 0, 0, 0})}); });
+        const std::string big = errorOf([&] { runNode(n, {arange({2, 3}), ints({int64_t(1) << 40, 0, 0, 0})}); }).toStdString();
         QVERIFY2(big.find("Node \"p\" (Pad)") != std::string::npos, big.c_str());
         Rng rng(3);
         NW_GRADCHECK(n, (std::vector<Tensor>{randomTensor({2, 3, 2}, rng), ints({1, 0, -1, 0, 2, 1}), Tensor::full({}, 0.5f)}),
@@ -148,10 +116,10 @@ private slots:
         const std::vector<float> row(y.data() + ((1 * 2 + 1) * 4 + 2) * 6, y.data() + ((1 * 2 + 1) * 4 + 3) * 6);
         QCOMPARE(row, mode == "DCR" ? (std::vector<float>{57, 69, 58, 70, 59, 71}) : (std::vector<float>{75, 81, 76, 82, 77, 83}));
         const Tensor yb = runNode(n, {typed<int8_t>({1, 4, 1, 1}, DType::Int8, {1, 2, 3, 4})});
-        QCOMPARE(valuesAs<int8_t>(yb), (std::vector<int8_t>{1, 2, 3, 4}));
+        QCOMPARE(valuesOf<int8_t>(yb), (std::vector<int8_t>{1, 2, 3, 4}));
         Rng rng(4);
         NW_GRADCHECK(n, (std::vector<Tensor>{randomTensor({1, 8, 2, 2}, rng)}), (std::set<size_t>{0}));
-        const std::string m = errorOf([&] { runNode(n, {arange({1, 6, 2, 2})}); });
+        const std::string m = errorOf([&] { runNode(n, {arange({1, 6, 2, 2})}); }).toStdString();
         QVERIFY2(m.find("Node \"d\" (DepthToSpace)") != std::string::npos, m.c_str());
     }
     void spaceToDepth()
@@ -214,8 +182,8 @@ private slots:
             v[i] = static_cast<int16_t>(i);
         Node nb{"rs", "ReverseSequence", {}, {}, {{"time_axis", int64_t(1)}, {"batch_axis", int64_t(0)}}};
         y = runNode(nb, {typed<int16_t>({2, 3, 2}, DType::Int16, v), ints({2, 3})});
-        QCOMPARE(valuesAs<int16_t>(y), (std::vector<int16_t>{2, 3, 0, 1, 4, 5, 10, 11, 8, 9, 6, 7}));
-        const std::string m = errorOf([&] { runNode(n, {x, ints({4, 5, 1, 1})}); });
+        QCOMPARE(valuesOf<int16_t>(y), (std::vector<int16_t>{2, 3, 0, 1, 4, 5, 10, 11, 8, 9, 6, 7}));
+        const std::string m = errorOf([&] { runNode(n, {x, ints({4, 5, 1, 1})}); }).toStdString();
         QVERIFY2(m.find("Node \"rs\" (ReverseSequence)") != std::string::npos, m.c_str());
     }
 };

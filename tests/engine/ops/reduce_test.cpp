@@ -4,6 +4,7 @@
 // types, gradients by finite differences, Max/Min's gradient to the first extreme element, and
 // thread-count independence of the fast paths.
 #include "engine/ops/gradcheck.h"
+#include "engine/ops/op_test_util.h"
 
 #include "autodiff/executor.h"
 #include "core/error.h"
@@ -92,25 +93,7 @@ Tensor distinctTensor(const Shape &s, uint64_t seed)
 const char *kReduceOps[] = {"ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd",
                             "ReduceL1", "ReduceL2", "ReduceLogSum", "ReduceLogSumExp", "ReduceSumSquare"};
 
-template<typename T> Tensor typed(Shape s, DType dt, const std::vector<T> &v)
-{
-    Tensor t(std::move(s), dt);
-    std::memcpy(t.raw(), v.data(), v.size() * sizeof(T));
-    return t;
-}
-
-std::vector<Tensor> eval(const Node &n, const std::vector<Tensor> &inputs)
-{
-    Node node = n;
-    std::vector<const Tensor *> ptrs;
-    for (size_t i = 0; i < inputs.size(); ++i) {
-        node.inputs.push_back(inputs[i].defined() ? "x" + std::to_string(i) : "");
-        ptrs.push_back(inputs[i].defined() ? &inputs[i] : nullptr);
-    }
-    if (node.outputs.empty())
-        node.outputs = {"y"};
-    return evaluateNode(node, ptrs);
-}
+std::vector<Tensor> eval(const Node &n, const std::vector<Tensor> &inputs) { return evalNode(n, inputs); }
 
 } // namespace
 

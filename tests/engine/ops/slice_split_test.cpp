@@ -3,6 +3,7 @@
 // attribute form), other element types, and gradients by finite differences (Split's later
 // outputs through the Executor).
 #include "engine/ops/gradcheck.h"
+#include "engine/ops/op_test_util.h"
 
 #include "autodiff/executor.h"
 #include "core/error.h"
@@ -15,30 +16,6 @@
 
 using namespace netwright;
 using namespace netwright::testing;
-
-namespace {
-
-Tensor arange(const Shape &s)
-{
-    Tensor t(s);
-    for (int64_t i = 0; i < t.numel(); ++i)
-        t.data()[i] = static_cast<float>(i);
-    return t;
-}
-
-template<typename T> Tensor typed(const Shape &s, DType dtype, const std::vector<T> &v)
-{
-    Tensor t(s, dtype);
-    for (int64_t i = 0; i < t.numel(); ++i)
-        t.dataAs<T>()[i] = v[i];
-    return t;
-}
-
-std::vector<float> values(const Tensor &t) { return std::vector<float>(t.data(), t.data() + t.numel()); }
-
-Tensor ints(std::vector<int64_t> v) { return Tensor::fromInt64({static_cast<int64_t>(v.size())}, v); }
-
-} // namespace
 
 class SliceSplitTest : public QObject {
     Q_OBJECT

@@ -3,6 +3,7 @@
 // smaller index), k as input or attribute, integer types, the Values gradient scattered back
 // to X by finite differences, and an error naming the node.
 #include "engine/ops/gradcheck.h"
+#include "engine/ops/op_test_util.h"
 
 #include "core/error.h"
 #include "core/parallel.h"
@@ -19,17 +20,7 @@ using namespace netwright::testing;
 
 namespace {
 
-std::vector<Tensor> eval(const Node &n, const std::vector<Tensor> &inputs)
-{
-    Node node = n;
-    std::vector<const Tensor *> ptrs;
-    for (size_t i = 0; i < inputs.size(); ++i) {
-        node.inputs.push_back(inputs[i].defined() ? "x" + std::to_string(i) : "");
-        ptrs.push_back(inputs[i].defined() ? &inputs[i] : nullptr);
-    }
-    node.outputs = {"values", "indices"};
-    return evaluateNode(node, ptrs);
-}
+std::vector<Tensor> eval(const Node &n, const std::vector<Tensor> &inputs) { return evalNode(n, inputs, {"values", "indices"}); }
 
 Node topk(int64_t axis, int64_t largest)
 {

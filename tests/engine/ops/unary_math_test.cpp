@@ -4,6 +4,7 @@
 // forms of Neg/Abs/Sign/Erf, Round half to even, Not/IsNaN/IsInf with bool outputs, and the
 // refusal of a type an op does not compute with.
 #include "engine/ops/gradcheck.h"
+#include "engine/ops/op_test_util.h"
 
 #include "core/error.h"
 #include "core/parallel.h"
@@ -17,14 +18,6 @@ using namespace netwright;
 using namespace netwright::testing;
 
 namespace {
-
-template<typename T>
-Tensor typed(DType type, const Shape &shape, const std::vector<T> &values)
-{
-    Tensor t(shape, type);
-    std::copy(values.begin(), values.end(), t.dataAs<T>());
-    return t;
-}
 
 double reference(const QString &op, double x)
 {
@@ -143,7 +136,7 @@ private slots:
     void integerForms()
     {
         const int32_t minInt = std::numeric_limits<int32_t>::min();
-        const Tensor xi = typed<int32_t>(DType::Int32, {5}, {-7, 0, 3, minInt, 100});
+        const Tensor xi = typed<int32_t>({5}, DType::Int32, {-7, 0, 3, minInt, 100});
         Node neg{"neg", "Neg", {}, {}, {}}, abs{"abs", "Abs", {}, {}, {}}, sign{"sign", "Sign", {}, {}, {}};
         const Tensor yn = runNode(neg, {xi}), ya = runNode(abs, {xi}), ys = runNode(sign, {xi});
         QCOMPARE(yn.dtype(), DType::Int32);
@@ -155,13 +148,13 @@ private slots:
             QCOMPARE(ya.dataAs<int32_t>()[i], wantAbs[static_cast<size_t>(i)]);
             QCOMPARE(ys.dataAs<int32_t>()[i], wantSign[static_cast<size_t>(i)]);
         }
-        const Tensor xu = typed<uint8_t>(DType::UInt8, {3}, {0, 5, 255});
+        const Tensor xu = typed<uint8_t>({3}, DType::UInt8, {0, 5, 255});
         const Tensor yau = runNode(abs, {xu}), ysu = runNode(sign, {xu});
         QCOMPARE(yau.dtype(), DType::UInt8);
         QCOMPARE(yau.dataAs<uint8_t>()[2], uint8_t(255));
         QCOMPARE(ysu.dataAs<uint8_t>()[0], uint8_t(0));
         QCOMPARE(ysu.dataAs<uint8_t>()[2], uint8_t(1));
-        const Tensor xl = typed<int64_t>(DType::Int64, {3}, {-5, 0, 9});
+        const Tensor xl = typed<int64_t>({3}, DType::Int64, {-5, 0, 9});
         const Tensor ynl = runNode(neg, {xl});
         QCOMPARE(ynl.dtype(), DType::Int64);
         QCOMPARE(ynl.dataAs<int64_t>()[0], int64_t(5));
@@ -177,7 +170,7 @@ private slots:
     void logicalAndPredicates()
     {
         Node notNode{"not", "Not", {}, {}, {}};
-        const Tensor b = typed<uint8_t>(DType::Bool, {3}, {1, 0, 1});
+        const Tensor b = typed<uint8_t>({3}, DType::Bool, {1, 0, 1});
         const Tensor nb = runNode(notNode, {b});
         QCOMPARE(nb.dtype(), DType::Bool);
         QCOMPARE(nb.dataAs<uint8_t>()[0], uint8_t(0));
@@ -207,7 +200,7 @@ private slots:
     {
         Node n{"root_of_ints", "Sqrt", {}, {}, {}};
         try {
-            runNode(n, {typed<int32_t>(DType::Int32, {2}, {4, 9})});
+            runNode(n, {typed<int32_t>({2}, DType::Int32, {4, 9})});
             QFAIL("Sqrt accepted int32");
         } catch (const Error &e) {
             const QString m = QString::fromUtf8(e.what());

@@ -3,6 +3,7 @@
 // by finite differences, Min/Max's tie rule (the first input holding the extreme value takes the
 // gradient), NaN propagation, integer Min/Max, and refusals that name the node.
 #include "engine/ops/gradcheck.h"
+#include "engine/ops/op_test_util.h"
 
 #include "autodiff/executor.h"
 #include "core/error.h"
@@ -16,20 +17,6 @@ using namespace netwright;
 using namespace netwright::testing;
 
 namespace {
-
-template<typename T>
-Tensor typed(DType type, const Shape &shape, const std::vector<T> &values)
-{
-    Tensor t(shape, type);
-    std::copy(values.begin(), values.end(), t.dataAs<T>());
-    return t;
-}
-
-template<typename T>
-std::vector<T> valuesOf(const Tensor &t)
-{
-    return std::vector<T>(t.dataAs<T>(), t.dataAs<T>() + t.numel());
-}
 
 Shape parse(const QString &s)
 {
@@ -131,14 +118,14 @@ private slots:
             QCOMPARE(y.data()[2], QString(op) == "Min" ? 1.0f : 3.0f);
         }
         const int64_t big = int64_t(1) << 60;
-        const Tensor i = typed<int64_t>(DType::Int64, {3}, {big + 1, -4, 7}), j = typed<int64_t>(DType::Int64, {1}, {big});
+        const Tensor i = typed<int64_t>({3}, DType::Int64, {big + 1, -4, 7}), j = typed<int64_t>({1}, DType::Int64, {big});
         const Tensor mn = runNode(Node{"mn", "Min", {}, {}, {}}, {i, j}), mx = runNode(Node{"mx", "Max", {}, {}, {}}, {i, j});
         QCOMPARE(mn.dtype(), DType::Int64);
         QCOMPARE(valuesOf<int64_t>(mn), (std::vector<int64_t>{big, -4, 7}));
         QCOMPARE(valuesOf<int64_t>(mx), (std::vector<int64_t>{big + 1, big, big}));
-        const Tensor u = typed<uint8_t>(DType::UInt8, {2}, {200, 3}), v = typed<uint8_t>(DType::UInt8, {2}, {100, 4});
+        const Tensor u = typed<uint8_t>({2}, DType::UInt8, {200, 3}), v = typed<uint8_t>({2}, DType::UInt8, {100, 4});
         QCOMPARE(valuesOf<uint8_t>(runNode(Node{"mx8", "Max", {}, {}, {}}, {u, v})), (std::vector<uint8_t>{200, 4}));
-        const Tensor d = typed<double>(DType::Float64, {2}, {1.0, 2.0}), e = typed<double>(DType::Float64, {2}, {2.0, 2.0});
+        const Tensor d = typed<double>({2}, DType::Float64, {1.0, 2.0}), e = typed<double>({2}, DType::Float64, {2.0, 2.0});
         const Tensor mean = runNode(Node{"mean", "Mean", {}, {}, {}}, {d, e, e});
         QCOMPARE(mean.dtype(), DType::Float64);
         QCOMPARE(valuesOf<double>(mean), (std::vector<double>{5.0 / 3.0, 2.0}));
@@ -147,14 +134,14 @@ private slots:
     void refusedTypesNameTheNode()
     {
         try {
-            runNode(Node{"int_sum", "Sum", {}, {}, {}}, {typed<int32_t>(DType::Int32, {1}, {1}), typed<int32_t>(DType::Int32, {1}, {2})});
+            runNode(Node{"int_sum", "Sum", {}, {}, {}}, {typed<int32_t>({1}, DType::Int32, {1}), typed<int32_t>({1}, DType::Int32, {2})});
             QFAIL("Sum accepted int32");
         } catch (const Error &e) {
             const QString m = QString::fromUtf8(e.what());
             QVERIFY2(m.contains("int_sum") && m.contains("int32"), e.what());
         }
         try {
-            runNode(Node{"mixed_max", "Max", {}, {}, {}}, {Tensor::fromVector({1}, {1.0f}), typed<double>(DType::Float64, {1}, {2.0})});
+            runNode(Node{"mixed_max", "Max", {}, {}, {}}, {Tensor::fromVector({1}, {1.0f}), typed<double>({1}, DType::Float64, {2.0})});
             QFAIL("Max accepted float32 with float64");
         } catch (const Error &e) {
             QVERIFY2(QString::fromUtf8(e.what()).contains("mixed_max"), e.what());
