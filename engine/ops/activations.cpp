@@ -9,6 +9,7 @@
 #include "ops/broadcast.h"
 #include "ops/kernel_util.h"
 #include "ops/kernels.h"
+#include "ops/vector_math.h"
 
 #include <cmath>
 
@@ -98,11 +99,11 @@ template<typename T> void activate(ActKind kind, const ActParams &p, const T *__
         break;
     case ActKind::Sigmoid:
         for (int64_t i = i0; i < i1; ++i)
-            y[i] = x[i] >= zero ? one / (one + std::exp(-x[i])) : std::exp(x[i]) / (one + std::exp(x[i]));
+            y[i] = vm::sigmoidOf(x[i]);
         break;
     case ActKind::Tanh:
         for (int64_t i = i0; i < i1; ++i)
-            y[i] = std::tanh(x[i]);
+            y[i] = vm::tanhOf(x[i]);
         break;
     case ActKind::Elu:
         for (int64_t i = i0; i < i1; ++i)
@@ -118,11 +119,11 @@ template<typename T> void activate(ActKind kind, const ActParams &p, const T *__
         break;
     case ActKind::Gelu:
         for (int64_t i = i0; i < i1; ++i)
-            y[i] = half * x[i] * (one + std::erf(x[i] * static_cast<T>(kInvSqrt2)));
+            y[i] = half * x[i] * (one + vm::erfOf(x[i] * static_cast<T>(kInvSqrt2)));
         break;
     case ActKind::GeluTanh:
         for (int64_t i = i0; i < i1; ++i)
-            y[i] = half * x[i] * (one + std::tanh(static_cast<T>(kSqrt2OverPi) * (x[i] + static_cast<T>(0.044715) * x[i] * x[i] * x[i])));
+            y[i] = half * x[i] * (one + vm::tanhOf(static_cast<T>(kSqrt2OverPi) * (x[i] + static_cast<T>(0.044715) * x[i] * x[i] * x[i])));
         break;
     case ActKind::HardSigmoid:
         for (int64_t i = i0; i < i1; ++i)
@@ -195,8 +196,8 @@ void activateBackward(ActKind kind, const ActParams &p, const float *__restrict 
         // Φ(x) + x·φ(x)
         for (int64_t i = i0; i < i1; ++i) {
             const float v = x[i];
-            const float cdf = 0.5f * (1.0f + std::erf(v * static_cast<float>(kInvSqrt2)));
-            const float pdf = static_cast<float>(kInvSqrt2Pi) * std::exp(-0.5f * v * v);
+            const float cdf = 0.5f * (1.0f + vm::erf(v * static_cast<float>(kInvSqrt2)));
+            const float pdf = static_cast<float>(kInvSqrt2Pi) * vm::exp(-0.5f * v * v);
             dx[i] = dy[i] * (cdf + v * pdf);
         }
         break;
@@ -204,7 +205,7 @@ void activateBackward(ActKind kind, const ActParams &p, const float *__restrict 
         for (int64_t i = i0; i < i1; ++i) {
             const float v = x[i];
             const float k = static_cast<float>(kSqrt2OverPi);
-            const float t = std::tanh(k * (v + 0.044715f * v * v * v));
+            const float t = vm::tanh(k * (v + 0.044715f * v * v * v));
             dx[i] = dy[i] * (0.5f * (1.0f + t) + 0.5f * v * (1.0f - t * t) * k * (1.0f + 3.0f * 0.044715f * v * v));
         }
         break;

@@ -539,7 +539,7 @@ public:
         const Config c = configure(ctx.node, shapes);
         check(!c.inputForget, ctx.node.describe() + ": training through input_forget is not supported.");
         const std::vector<int64_t> lens = sequenceLengths(ctx, c);
-        const int64_t GH = c.G * c.H, TB = c.T * c.B, BH = c.B * c.H;
+        const int64_t GH = c.G * c.H, BH = c.B * c.H;
         const Tensor X = c.batchFirst ? swapFirstTwo(ctx.in(0)) : ctx.in(0);
         // Output gradients in layout 0: dY [T, D, B, H], dYh and dYc [D, B, H] (zeros when none).
         Tensor dY = Tensor::zeros({c.T, c.D, c.B, c.H});

@@ -8,6 +8,7 @@
 #include "core/parallel.h"
 #include "ops/kernel_util.h"
 #include "ops/kernels.h"
+#include "ops/vector_math.h"
 
 #include <cmath>
 #include <vector>
@@ -40,16 +41,16 @@ template<typename T> void rowForward(SoftmaxKind kind, const T *__restrict x, T 
         mx = std::max(mx, x[k]);
     T sum = 0;
     if (kind == SoftmaxKind::Softmax) {
-        for (int64_t k = 0; k < n; ++k) {
-            y[k] = std::exp(x[k] - mx);
+        for (int64_t k = 0; k < n; ++k) // vectorised; the sum apart, in order
+            y[k] = vm::expOf(x[k] - mx);
+        for (int64_t k = 0; k < n; ++k)
             sum += y[k];
-        }
         const T inv = T(1) / sum;
         for (int64_t k = 0; k < n; ++k)
             y[k] *= inv;
     } else {
         for (int64_t k = 0; k < n; ++k)
-            sum += std::exp(x[k] - mx);
+            sum += vm::expOf(x[k] - mx);
         const T shift = mx + std::log(sum);
         for (int64_t k = 0; k < n; ++k)
             y[k] = x[k] - shift;
@@ -84,7 +85,7 @@ template<typename T> void blockForward(SoftmaxKind kind, const T *__restrict x, 
         sum[j] = 0;
     for (int64_t k = 0; k < n; ++k)
         for (int64_t j = 0; j < inner; ++j) {
-            const T e = std::exp(x[k * inner + j] - mx[j]);
+            const T e = vm::expOf(x[k * inner + j] - mx[j]);
             sum[j] += e;
             if (kind == SoftmaxKind::Softmax)
                 y[k * inner + j] = e;
@@ -171,7 +172,7 @@ public:
                         for (int64_t k = 0; k < n; ++k)
                             s += g[k];
                         for (int64_t k = 0; k < n; ++k)
-                            d[k] = g[k] - std::exp(yr[k]) * s;
+                            d[k] = g[k] - vm::expOf(yr[k]) * s;
                     } else {
                         for (int64_t k = 0; k < n; ++k)
                             s += g[k] * yr[k];
@@ -196,7 +197,7 @@ public:
                 for (int64_t k = 0; k < n; ++k)
                     for (int64_t j = 0; j < inner; ++j) {
                         const int64_t i = k * inner + j;
-                        d[i] = log ? g[i] - std::exp(yr[i]) * s[j] : yr[i] * (g[i] - s[j]);
+                        d[i] = log ? g[i] - vm::expOf(yr[i]) * s[j] : yr[i] * (g[i] - s[j]);
                     }
             }
         }, std::max<int64_t>(1, 4096 / (n * inner)));

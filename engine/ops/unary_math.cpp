@@ -11,6 +11,7 @@
 #include "ops/elementwise.h"
 #include "ops/kernel_util.h"
 #include "ops/kernels.h"
+#include "ops/vector_math.h"
 
 #include <cmath>
 #include <type_traits>
@@ -68,7 +69,7 @@ template<typename T>
 void floatForward(UnaryKind k, const Node &node, const Tensor &X, Tensor &Y)
 {
     switch (k) {
-    case UnaryKind::Exp: mapElements<T, T>(X, Y, [](T v) { return std::exp(v); }); break;
+    case UnaryKind::Exp: mapElements<T, T>(X, Y, [](T v) { return vm::expOf(v); }); break;
     case UnaryKind::Log: mapElements<T, T>(X, Y, [](T v) { return std::log(v); }); break;
     case UnaryKind::Sqrt: mapElements<T, T>(X, Y, [](T v) { return std::sqrt(v); }); break;
     case UnaryKind::Reciprocal: mapElements<T, T>(X, Y, [](T v) { return T(1) / v; }); break;
@@ -159,7 +160,7 @@ public:
             dispatchType<kNumeric>(X.dtype(), node, [&](auto tag) {
                 using T = typename decltype(tag)::type;
                 if constexpr (std::is_floating_point_v<T>)
-                    mapElements<T, T>(X, Y, [](T v) { return std::erf(v); });
+                    mapElements<T, T>(X, Y, [](T v) { return vm::erfOf(v); });
                 else
                     mapElements<T, T>(X, Y, [](T v) { return saturatingCast<T>(std::erf(static_cast<double>(v))); });
             });
@@ -209,7 +210,7 @@ public:
         case UnaryKind::Log: grad([](float x, float) { return 1.0f / x; }); break;
         case UnaryKind::Sqrt: grad([](float, float y) { return 0.5f / y; }); break;
         case UnaryKind::Reciprocal: grad([](float, float y) { return -y * y; }); break;
-        case UnaryKind::Erf: grad([](float x, float) { return 1.1283791670955126f * std::exp(-x * x); }); break; // 2/√π
+        case UnaryKind::Erf: grad([](float x, float) { return 1.1283791670955126f * vm::exp(-x * x); }); break; // 2/√π
         case UnaryKind::Sin: grad([](float x, float) { return std::cos(x); }); break;
         case UnaryKind::Cos: grad([](float x, float) { return -std::sin(x); }); break;
         case UnaryKind::Tan: grad([](float, float y) { return 1.0f + y * y; }); break;

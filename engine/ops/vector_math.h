@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <type_traits>
 
 namespace netwright::vm {
 
@@ -91,6 +92,37 @@ inline float erf(float x)
     const float big = 1.0f - p * t * vm::exp(-x2);
     const float m = a < 0.5f ? small : (a > 4.0f ? 1.0f : big);
     return std::copysign(m, x);
+}
+
+// The same for a kernel templated on its float type: float32 through the functions above, other
+// types (float64) through libm.
+template<typename T> inline T expOf(T x)
+{
+    if constexpr (std::is_same_v<T, float>)
+        return vm::exp(x);
+    else
+        return std::exp(x);
+}
+template<typename T> inline T tanhOf(T x)
+{
+    if constexpr (std::is_same_v<T, float>)
+        return vm::tanh(x);
+    else
+        return std::tanh(x);
+}
+template<typename T> inline T erfOf(T x)
+{
+    if constexpr (std::is_same_v<T, float>)
+        return vm::erf(x);
+    else
+        return std::erf(x);
+}
+template<typename T> inline T sigmoidOf(T x)
+{
+    if constexpr (std::is_same_v<T, float>)
+        return vm::sigmoid(x);
+    else
+        return x >= 0 ? 1 / (1 + std::exp(-x)) : std::exp(x) / (1 + std::exp(x));
 }
 
 // In place over n contiguous floats (the loops the compiler vectorises).
