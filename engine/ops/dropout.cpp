@@ -9,6 +9,8 @@
 #include "ops/dropout_mask.h"
 #include "ops/kernels.h"
 
+#include <cstring>
+
 namespace netwright {
 
 namespace {
@@ -39,20 +41,22 @@ public:
         const Tensor &X = ctx.in(0);
         const int64_t n = X.numel();
         ctx.saved.resize(1);
+        if (!training || ratio == 0.0f) { // the identity (PyTorch's dropout=0.0 exports as ratio 0): no scale kept
+            ctx.saved[0] = Tensor();
+            std::memcpy(ctx.out(0).data(), X.data(), static_cast<size_t>(n) * sizeof(float));
+            if (ctx.outputs.size() > 1 && ctx.outputs[1])
+                std::memset(ctx.outputs[1]->dataAs<uint8_t>(), 1, static_cast<size_t>(n));
+            return;
+        }
         if (!ctx.saved[0].defined() || ctx.saved[0].numel() != n)
             ctx.saved[0] = Tensor(X.shape());
         float *scale = ctx.saved[0].data();
         const float keep = 1.0f / (1.0f - ratio);
-        if (!training || ratio == 0.0f) {
-            for (int64_t i = 0; i < n; ++i)
-                scale[i] = 1.0f;
-        } else {
-            const uint64_t key = ctx.rng->nextU64();
-            const int64_t rows = X.rank() > 0 ? X.dim(0) : 1;
-            const uint64_t first = static_cast<uint64_t>(ctx.rowOffset * (rows > 0 ? n / rows : 0));
-            for (int64_t i = 0; i < n; ++i)
-                scale[i] = dropoutUniform(key, first + static_cast<uint64_t>(i)) >= ratio ? keep : 0.0f;
-        }
+        const uint64_t key = ctx.rng->nextU64();
+        const int64_t rows = X.rank() > 0 ? X.dim(0) : 1;
+        const uint64_t first = static_cast<uint64_t>(ctx.rowOffset * (rows > 0 ? n / rows : 0));
+        for (int64_t i = 0; i < n; ++i)
+            scale[i] = dropoutUniform(key, first + static_cast<uint64_t>(i)) >= ratio ? keep : 0.0f;
         const float *x = X.data();
         float *y = ctx.out(0).data();
         for (int64_t i = 0; i < n; ++i)
@@ -68,9 +72,15 @@ public:
     {
         if (!ctx.wantsGrad(0))
             return;
-        const float *scale = ctx.saved.at(0).data(), *dy = ctx.gradOutputs[0]->data();
+        const float *dy = ctx.gradOutputs[0]->data();
         float *dx = ctx.gradInputs[0]->data();
-        for (int64_t i = 0, n = ctx.gradInputs[0]->numel(); i < n; ++i)
+        const int64_t n = ctx.gradInputs[0]->numel();
+        if (!ctx.saved.at(0).defined()) { // ran as the identity
+            std::memcpy(dx, dy, static_cast<size_t>(n) * sizeof(float));
+            return;
+        }
+        const float *scale = ctx.saved[0].data();
+        for (int64_t i = 0; i < n; ++i)
             dx[i] = dy[i] * scale[i];
     }
 };
