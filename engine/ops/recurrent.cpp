@@ -244,13 +244,53 @@ struct LstmTape {
     Tensor tc;    // [T, B, H] tanh of the new cell state
 };
 
+// One sample's cell update over its activated gates (i, o, f, c in a row of 4H): the new cell
+// state, its tanh and the new hidden state. The pointers never overlap (__restrict lets GCC
+// vectorise without run-time alias checks, of which it allows only a few).
+inline void lstmCellForward(int64_t H, const float *__restrict gates, const float *__restrict cPrev, float *__restrict cNext,
+                            float *__restrict tanhC, float *__restrict hNext)
+{
+    const float *__restrict gi = gates, *__restrict go = gates + H, *__restrict gf = gates + 2 * H, *__restrict gc = gates + 3 * H;
+    for (int64_t j = 0; j < H; ++j) {
+        const float cell = gf[j] * cPrev[j] + gi[j] * gc[j];
+        const float th = vm::tanh(cell);
+        cNext[j] = cell;
+        tanhC[j] = th;
+        hNext[j] = go[j] * th;
+    }
+}
+
+// Its gradient: dh (the state's gradient from later steps) + dy (the output's) and dc in; the
+// pre-activations' gradient dA (4H) out, and dc becomes the gradient of the previous cell state.
+inline void lstmCellBackward(int64_t H, const float *__restrict gates, const float *__restrict cPrev, const float *__restrict tanhC,
+                             const float *__restrict dh, const float *__restrict dy, float *__restrict dc, float *__restrict dA)
+{
+    const float *__restrict gi = gates, *__restrict go = gates + H, *__restrict gf = gates + 2 * H, *__restrict gc = gates + 3 * H;
+    for (int64_t j = 0; j < H; ++j) {
+        const float dH = dh[j] + dy[j];
+        const float i = gi[j], o = go[j], f = gf[j], cand = gc[j], th = tanhC[j];
+        const float dC = dc[j] + dH * o * (1.0f - th * th);
+        dA[j] = dC * cand * i * (1.0f - i);
+        dA[H + j] = dH * th * o * (1.0f - o);
+        dA[2 * H + j] = dC * cPrev[j] * f * (1.0f - f);
+        dA[3 * H + j] = dC * i * (1.0f - cand * cand);
+        dc[j] = dC * f;
+    }
+}
+
 // One direction of the standard LSTM. xproj [T·B, 4H] is X·Wᵀ + Wb + Rb by time; h0/c0 point at
 // this direction's [B, H] initial states (null: zeros). Writes Y's rows [T, D, B, H] for d.
-LstmTape lstmForward(const Config &c, int d, const std::vector<int64_t> &lens, const float *xproj, const float *R,
+LstmTape lstmForward(const Config &c, int d, const std::vector<int64_t> &lens, const Tensor &xprojT, const float *R,
                      const float *h0, const float *c0, float *Y)
 {
     const int64_t H = c.H, GH = 4 * H, BH = c.B * H;
-    LstmTape tape{Tensor({c.T, c.B, GH}), Tensor({c.T + 1, c.B, H}), Tensor({c.T + 1, c.B, H}), Tensor({c.T, c.B, H})};
+    // Processing step s is time s for every sample when the direction runs forward over
+    // full-length sequences: the projections then become the gates in place (no copy).
+    bool inOrder = !c.reversed(d);
+    for (int64_t l : lens)
+        inOrder = inOrder && l == c.T;
+    const float *xproj = xprojT.data();
+    LstmTape tape{inOrder ? xprojT : Tensor({c.T, c.B, GH}), Tensor({c.T + 1, c.B, H}), Tensor({c.T + 1, c.B, H}), Tensor({c.T, c.B, H})};
     float *hs = tape.hs.data(), *cs = tape.cs.data();
     if (h0)
         std::memcpy(hs, h0, static_cast<size_t>(BH) * sizeof(float));
@@ -263,7 +303,7 @@ LstmTape lstmForward(const Config &c, int d, const std::vector<int64_t> &lens, c
     for (int64_t s = 0; s < c.T; ++s) {
         float *g = tape.gates.data() + s * c.B * GH;
         // This step's input projections, then += h·Rᵀ in the same buffer.
-        for (int64_t b = 0; b < c.B; ++b) {
+        for (int64_t b = 0; b < c.B && !inOrder; ++b) {
             const int64_t t = timeOf(c, d, s, lens[static_cast<size_t>(b)]);
             if (t >= 0)
                 std::memcpy(g + b * GH, xproj + (t * c.B + b) * GH, static_cast<size_t>(GH) * sizeof(float));
@@ -286,14 +326,7 @@ LstmTape lstmForward(const Config &c, int d, const std::vector<int64_t> &lens, c
             }
             vm::sigmoidInPlace(gb, 3 * H); // i, o, f
             vm::tanhInPlace(gb + 3 * H, H); // the candidate
-            const float *gi = gb, *go = gb + H, *gf = gb + 2 * H, *gc = gb + 3 * H;
-            for (int64_t j = 0; j < H; ++j) {
-                const float cell = gf[j] * cp[j] + gi[j] * gc[j];
-                const float th = vm::tanh(cell);
-                cn[j] = cell;
-                tcb[j] = th;
-                hn[j] = go[j] * th;
-            }
+            lstmCellForward(H, gb, cp, cn, tcb, hn);
             std::memcpy(Y + ((t * c.D + d) * c.B + b) * H, hn, static_cast<size_t>(H) * sizeof(float));
         }
     }
@@ -323,18 +356,7 @@ Tensor lstmBackward(const Config &c, int d, const std::vector<int64_t> &lens, co
                 continue;
             }
             const float *dy = dY + ((t * c.D + d) * c.B + b) * H;
-            const float *gb = g + b * GH, *cp = cPrev + b * H, *tcb = tcs + b * H;
-            const float *gi = gb, *go = gb + H, *gf = gb + 2 * H, *gc = gb + 3 * H;
-            for (int64_t j = 0; j < H; ++j) {
-                const float dH = dhb[j] + dy[j];
-                const float i = gi[j], o = go[j], f = gf[j], cand = gc[j], th = tcb[j];
-                const float dC = dcb[j] + dH * o * (1.0f - th * th);
-                dab[j] = dC * cand * i * (1.0f - i);
-                dab[H + j] = dH * th * o * (1.0f - o);
-                dab[2 * H + j] = dC * cp[j] * f * (1.0f - f);
-                dab[3 * H + j] = dC * i * (1.0f - cand * cand);
-                dcb[j] = dC * f;
-            }
+            lstmCellBackward(H, g + b * GH, cPrev + b * H, tcs + b * H, dhb, dy, dcb, dab);
         }
         // dh_prev = dA·R (plus the pass-through of ended samples, whose dA rows are zero).
         blas::gemm(false, false, c.B, H, GH, 1.0f, da, GH, R, H, 1.0f, dhPrev.data(), H);
@@ -399,7 +421,7 @@ public:
                 }, 64);
             }
             if (fast) {
-                LstmTape tape = lstmForward(c, d, lens, xproj.data(), R, h0.defined() ? h0.data() + d * c.B * c.H : nullptr,
+                LstmTape tape = lstmForward(c, d, lens, xproj, R, h0.defined() ? h0.data() + d * c.B * c.H : nullptr,
                                             c0.defined() ? c0.data() + d * c.B * c.H : nullptr, Y.data());
                 std::memcpy(Yh.data() + d * c.B * c.H, tape.hs.data() + c.T * c.B * c.H, static_cast<size_t>(c.B * c.H) * sizeof(float));
                 std::memcpy(Yc.data() + d * c.B * c.H, tape.cs.data() + c.T * c.B * c.H, static_cast<size_t>(c.B * c.H) * sizeof(float));
