@@ -5,9 +5,11 @@
 // the outputs on a probe batch within 1e-5). One graph goes through every op the AIR table maps
 // (unary math, activations and their exact compositions, comparisons, LayerNorm, reductions,
 // StridedSlice, GatherV2, SplitD/SplitV, Expand/Tile, PadD, Cast, BatchMatMulV2, Select/SelectV2,
-// Conv2DTransposeD, …); PyTorch's transformer and MobileNet-style block export to AIR and verify,
-// its GRU and LSTM are refused naming exactly the recurrent op; the pre-flight names each op type
-// AIR cannot take once, with its reason, and writes nothing.
+// Conv2DTransposeD, …); LSTM, GRU and RNN in every direction, with and without biases and initial
+// states, export as their step-by-step composition (MatMulV2, StridedSlice per gate, Sigmoid/Tanh,
+// Mul/Add) and verify, the settings the composition does not cover are named; PyTorch's
+// transformer, MobileNet-style block, GRU and 2-layer LSTM export to AIR and verify; the pre-flight
+// names each op type AIR cannot take once, with its reason, and writes nothing.
 #include "core/error.h"
 #include "core/rng.h"
 #include "formats/air/air_export.h"
@@ -260,38 +262,116 @@ private slots:
         }
     }
 
+    void recurrentCompositions()
+    {
+        // A free batch: the sequence-first [4, batch, 5] of a batch-first input.
+        Graph g;
+        g.name = "recurrent";
+        g.inputs.push_back({"x", {-1, 4, 5}, DType::Float32});
+        Rng rng(5);
+        auto param = [&](const std::string &name, const Shape &shape) {
+            Tensor t(shape, DType::Float32);
+            for (int64_t i = 0; i < t.numel(); ++i)
+                t.data()[i] = rng.uniform() - 0.5f;
+            g.addParameter(name, t, true);
+        };
+        auto ints = [&](const std::string &name, const std::vector<int64_t> &v) {
+            g.addParameter(name, Tensor::fromInt64({static_cast<int64_t>(v.size())}, v), false);
+        };
+        using V = std::vector<int64_t>;
+        g.addNode("Transpose", "seq", {"x"}, {"seq"}, {{"perm", V{1, 0, 2}}});
+        // Initial states computed from the input: [dirs, batch, 3].
+        ints("s.starts", {0, 0});
+        ints("s.ends1", {1, 3});
+        ints("s.ends2", {2, 3});
+        ints("s.axes", {0, 2});
+        g.addNode("Slice", "s1", {"seq", "s.starts", "s.ends1", "s.axes"}, {"s1"});
+        g.addNode("Slice", "s2", {"seq", "s.starts", "s.ends2", "s.axes"}, {"s2"});
+        g.addNode("Tanh", "h1", {"s1"}, {"h1"});
+        g.addNode("Sigmoid", "c1", {"s1"}, {"c1"});
+        g.addNode("Tanh", "h2", {"s2"}, {"h2"});
+        auto rnn = [&](const std::string &op, const std::string &name, int64_t gates, int64_t dirs, bool bias, std::vector<std::string> in,
+                       std::vector<std::string> out, std::map<std::string, Attribute> a) {
+            param(name + ".w", {dirs, gates * 3, 5});
+            param(name + ".r", {dirs, gates * 3, 3});
+            std::vector<std::string> inputs{"seq", name + ".w", name + ".r", ""};
+            if (bias) {
+                param(name + ".b", {dirs, 2 * gates * 3});
+                inputs[3] = name + ".b";
+            }
+            inputs.insert(inputs.end(), in.begin(), in.end());
+            while (!inputs.empty() && inputs.back().empty())
+                inputs.pop_back();
+            a["hidden_size"] = int64_t(3);
+            g.addNode(op, name, inputs, out, a);
+        };
+        // GRU: bidirectional with the reset gate before the product, from a computed state; reverse
+        // with linear_before_reset and neither bias nor state. LSTM: forward with every output and
+        // both states. RNN: reverse, no bias, no state.
+        rnn("GRU", "gru_bi", 3, 2, true, {"", "h2"}, {"gy", "gh"}, {{"direction", std::string("bidirectional")}});
+        rnn("GRU", "gru_lbr", 3, 1, false, {}, {"", "gh2"}, {{"direction", std::string("reverse")}, {"linear_before_reset", int64_t(1)}});
+        rnn("LSTM", "lstm", 4, 1, true, {"", "h1", "c1"}, {"ly", "lh", "lc"}, {});
+        rnn("RNN", "rnn", 1, 1, false, {}, {"", "rh"}, {{"direction", std::string("reverse")}});
+        rnn("LSTM", "lstm_bi", 4, 2, true, {}, {"", "", "lc2"}, {{"direction", std::string("bidirectional")}});
+        // Every output averaged to [batch, 3] and concatenated.
+        std::vector<std::string> parts;
+        auto mean = [&](const std::string &v, V axes) {
+            parts.push_back(v + ".mean");
+            g.addNode("ReduceMean", v + ".mean", {v}, {parts.back()}, {{"axes", axes}, {"keepdims", int64_t(0)}});
+        };
+        mean("gy", {0, 1});
+        mean("ly", {0, 1});
+        for (const char *v : {"gh", "gh2", "lh", "lc", "rh", "lc2"})
+            mean(v, {0});
+        g.addNode("Concat", "all", parts, {"y"}, {{"axis", int64_t(1)}});
+        g.outputs.push_back({"y", {-1, 24}, DType::Float32});
+        g.validate();
+        try {
+            const auto ops = exportAndVerify(g, "recurrent");
+            QVERIFY(!ops.count("DynamicRNN") && !ops.count("DynamicGRUV2"));
+            for (const char *p : {"MatMulV2", "BiasAdd", "StridedSlice", "GatherV2", "Sigmoid", "Tanh", "Mul", "Add", "Sub", "Unsqueeze", "ConcatD"})
+                QVERIFY2(ops.count(p), p);
+        } catch (const std::exception &ex) {
+            QFAIL(ex.what());
+        }
+
+        // What the composition does not cover is named, with the reason.
+        Graph bad = g;
+        bad.name = "recurrent_settings";
+        for (Node &n : bad.nodes) {
+            if (n.name == "rnn")
+                n.attributes["activations"] = std::vector<std::string>{"Relu"};
+            if (n.name == "lstm")
+                n.attributes["clip"] = 2.0f;
+        }
+        const QString e = errorOf([&] { air::exportAir(bad, {}); });
+        QVERIFY2(e.contains("Cannot export \"recurrent_settings\" to AIR")
+                     && e.contains("Node \"rnn\" (RNN): activations other than the defaults are not exported")
+                     && e.contains("Node \"lstm\" (LSTM): cell clipping is not exported") && e.count("): ") == 2,
+                 qPrintable(e));
+    }
+
     void pytorchExports_data()
     {
         QTest::addColumn<QString>("model");
-        QTest::addColumn<QString>("refused");
         // The transformer (attention reshapes computed from Shape at PyTorch's fixed batch,
-        // LayerNorm, GELU as Erf, batched MatMul) and the MobileNet-style block (depthwise conv,
-        // hard-swish as HardSigmoid·x, ConvTranspose) map; the GRU and LSTM do not.
-        QTest::newRow("transformer") << "transformer" << "";
-        QTest::newRow("mobile_block") << "mobile_block" << "";
-        QTest::newRow("gru") << "gru" << "GRU";
-        QTest::newRow("lstm2") << "lstm2" << "LSTM";
+        // LayerNorm, GELU as Erf, batched MatMul), the MobileNet-style block (depthwise conv,
+        // hard-swish as HardSigmoid·x, ConvTranspose), the GRU and the 2-layer LSTM (gates
+        // reordered from PyTorch's weights by Slice/Concat, zero initial states expanded to the
+        // batch) map.
+        QTest::newRow("transformer") << "transformer";
+        QTest::newRow("mobile_block") << "mobile_block";
+        QTest::newRow("gru") << "gru";
+        QTest::newRow("lstm2") << "lstm2";
     }
 
     void pytorchExports()
     {
         QFETCH(QString, model);
-        QFETCH(QString, refused);
         makeTorchExports();
         try {
             const auto imported = onnx_format::importOnnxFile(m_torchDir->filePath(model + ".onnx").toStdString());
             const Graph &g = imported.graph;
-            if (!refused.isEmpty()) {
-                // The pre-flight names the recurrent op, and nothing else of the export.
-                const QString e = errorOf([&] { exportGraph(*graphFormat("air"), g, GraphExportOptions{}); });
-                qInfo("%s", qPrintable(e));
-                QVERIFY2(e.contains("Cannot export") && e.contains("to AIR") && e.contains(" (" + refused + "): recurrent layers are not exported")
-                             && e.contains("Nothing was written"),
-                         qPrintable(e));
-                QCOMPARE(e.count("): "), 1); // lstm2's second layer is fed by the first, which is named
-                QVERIFY2(!e.contains("Slice") && !e.contains("Expand") && !e.contains("Shape"), qPrintable(e));
-                return;
-            }
             const auto ops = exportAndVerify(g, model + "_torch");
             if (model == "transformer") {
                 QCOMPARE(ops.at("LayerNorm"), 3);
@@ -299,6 +379,18 @@ private slots:
                 QCOMPARE(ops.at("Erf"), 1);
                 QCOMPARE(ops.at("StridedSlice"), 3);
                 QVERIFY(!ops.count("Shape") && !ops.count("Gather")); // the shape arithmetic is folded at the fixed batch
+            } else if (model == "gru") {
+                // 8 steps of 8 rows, linear_before_reset: x·Wᵀ every step, h·Rᵀ from the second
+                // (the zero initial state is written as none); 3 gates a step.
+                QCOMPARE(ops.at("MatMulV2"), 8 + 7 + 1); // + the head
+                QCOMPARE(ops.at("Sigmoid"), 2 * 8);
+                QCOMPARE(ops.at("Tanh"), 8);
+                QVERIFY(!ops.count("DynamicGRUV2"));
+            } else if (model == "lstm2") {
+                QCOMPARE(ops.at("MatMulV2"), 2 * (8 + 7) + 1);
+                QCOMPARE(ops.at("Sigmoid"), 2 * 3 * 8);
+                QCOMPARE(ops.at("Tanh"), 2 * 2 * 8);
+                QVERIFY(!ops.count("DynamicRNN"));
             } else {
                 QCOMPARE(ops.at("Conv2DTransposeD"), 1);
                 QCOMPARE(ops.at("HardSigmoid"), 3);
