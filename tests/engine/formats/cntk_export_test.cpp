@@ -362,6 +362,44 @@ private slots:
         }
     }
 
+    void pytorchRecurrentExports_data()
+    {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<QString>("cell");
+        QTest::newRow("gru") << "gru" << "GRU";
+        QTest::newRow("lstm2") << "lstm2" << "LSTM";
+    }
+
+    void pytorchRecurrentExports()
+    {
+        // tests/support/torch_training_parity.py's GRU (linear_before_reset) and 2-layer LSTM
+        // (batch 8 fixed): PyTorch transposes the batch-first input to ONNX's [T, B, I], which is
+        // the same CNTK sample [T, I] (the batch stays CNTK's dynamic axis), and the layers unroll
+        // over their 8 steps on slices of the model's own weights: verifyExport passes.
+        QFETCH(QString, model);
+        QFETCH(QString, cell);
+        torchExports();
+        try {
+            const auto imported = onnx_format::importOnnxFile(m_torchDir->filePath(model + ".onnx").toStdString());
+            std::string summary;
+            const auto ops = exportAndVerify(imported.graph, model, &summary);
+            QVERIFY2(summary.find("bit-identical") != std::string::npos, summary.c_str());
+            const int layers = model == "lstm2" ? 2 : 1, steps = 8;
+            QCOMPARE(ops.at("TransposeTimes"), 2 * steps * layers - layers + 1); // x·Wᵀ each step, h·Rᵀ but at the first (no state), the head
+            QVERIFY(!ops.count("TransposeAxes")); // the Transposes around the layers only move the batch
+            if (cell == "GRU") {
+                QCOMPARE(ops.at("Sigmoid"), 2 * steps);
+                QCOMPARE(ops.at("Tanh"), steps);
+            } else {
+                QCOMPARE(ops.at("Sigmoid"), 3 * steps * layers);
+                QCOMPARE(ops.at("Tanh"), 2 * steps * layers);
+            }
+            qInfo("%s → CNTK: %s", qPrintable(model), summary.c_str());
+        } catch (const std::exception &e) {
+            QFAIL(e.what());
+        }
+    }
+
     void pytorchTransformerNamesWhatCntkLacks()
     {
         // The transformer does not map: the pre-flight names exactly the op types CNTK cannot
