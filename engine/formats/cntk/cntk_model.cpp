@@ -313,8 +313,8 @@ private:
         for (const auto &i : n.inputs)
             if (!i.empty() && batchAxis(i) != 0)
                 return fail(n, "its input \"" + i + "\" carries the batch on axis " + std::to_string(batchAxis(i))
-                                   + " (time-major, as a recurrent layer's [T, B, …]), where CNTK keeps the batch as a dynamic axis of its own; "
-                                     "only Transpose, the reshapes and the recurrent layers are written over such a value");
+                                   + " (time-major, as a recurrent layer's [T, B, …]), where CNTK keeps the batch as a dynamic axis of its own "
+                                     "(only Transpose, the reshapes, functions of one operand and the recurrent layers are written over such a value)");
         return true;
     }
 
@@ -1072,8 +1072,8 @@ private:
         return true;
     }
 
-    // Whether every reader of `v` is a recurrent layer reading it as its sequence X (PyTorch's
-    // batch-first layers transpose their input to [T, B, I] for ONNX's layout 0).
+    // Whether every reader of `v` is a recurrent layer reading it as its sequence X or an initial
+    // state (PyTorch's batch-first layers transpose their input to [T, B, I] for ONNX's layout 0).
     bool feedsRecurrentOnly(const std::string &v) const
     {
         for (const auto &o : m_g.outputs)
@@ -1085,7 +1085,7 @@ private:
                 if (n.inputs[i] == v) {
                     if (n.opType == "Shape" || n.opType == "Size")
                         continue; // computed here at a fixed batch, else refused on its own
-                    if (i != 0 || (n.opType != "LSTM" && n.opType != "GRU" && n.opType != "RNN"))
+                    if ((i != 0 && i != 5 && i != 6) || (n.opType != "LSTM" && n.opType != "GRU" && n.opType != "RNN"))
                         return false;
                     any = true;
                 }
