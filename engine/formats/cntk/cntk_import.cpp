@@ -79,6 +79,12 @@ public:
                 list += (list.empty() ? "" : ", ") + op + " (" + std::to_string(n) + (n == 1 ? " function)" : " functions)");
             throw Error(prefix() + "the engine cannot run " + list + ". `netwright inspect` still shows the whole graph.");
         }
+        // Named Constants no function reads (Netwright lists the model's constants its shape
+        // arithmetic computed with, as a zero initial state PyTorch expands) come back as
+        // initializers under their names: no node reads them.
+        for (const auto &v : m_m.variables)
+            if (v.kind == VariableKind::Constant && !v.name.empty() && v.value && !m_values.count(v.uid) && !m_graph.initializers.count(v.name))
+                m_values[v.uid] = variable(v);
         m_graph.outputs.push_back({y, {}, DType::Float32});
         markTrainableParameters(m_graph);
         validateImported(m_graph, m_source, "CNTK model-v2");
@@ -315,6 +321,14 @@ private:
                     return x;
                 }
                 return add(f, "MatMul", {x, w}).outputs[0];
+            }
+            if (!W && op == "TransposeTimes") {
+                // A computed matrix (a slice of a recurrent layer's weights): x·wᵀ for a vector per sample.
+                if (batched(w) || shapeOf(w).size() != 2 || !batched(x) || shapeOf(x).size() != 2) {
+                    ++m_unsupported["TransposeTimes of a computed matrix other than by a vector per sample"];
+                    return x;
+                }
+                return add(f, "Gemm", {x, w}, {{"transB", int64_t(1)}}).outputs[0];
             }
             check(W != nullptr, prefix() + op + " \"" + f.uid + "\" multiplies by something other than a parameter.");
             std::string weight = w;

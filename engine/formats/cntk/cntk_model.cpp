@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <limits>
 #include <map>
 #include <optional>
@@ -81,6 +82,8 @@ bool mappable(const std::string &op)
         "GlobalMaxPool", "BatchNormalization", "Clip", "Sum", "Where", "Ceil", "Elu", "LeakyRelu", "PRelu", "HardSigmoid",
         "ReduceSum", "ReduceMean", "ReduceMax", "ReduceMin", "ReduceProd", "ReduceLogSumExp", "Pad", "Gather", "Cast",
         "SoftmaxCrossEntropyLoss",
+        // Written step by step (see rnn()).
+        "LSTM", "GRU", "RNN",
         // Shape arithmetic: written as the constants it computes (see fold()).
         "Shape", "Size", "Constant", "ConstantOfShape", "Range"};
     return other.count(op) || unaryOps().count(op) || binaryOps().count(op);
@@ -99,10 +102,7 @@ std::string refusal(const std::string &op)
         {"HardSwish", "CNTK has no hard-swish (x·hard_sigmoid(x) multiplies by 1/6 where the engine divides by 6)"},
         {"Acosh", "CNTK has no inverse hyperbolic cosine"},
         {"Expand", "CNTK broadcasts only inside element-wise operations; it has no Expand"},
-        {"Tile", "CNTK has no Tile"},
-        {"LSTM", "CNTK's OptimizedRNNStack is a cuDNN-only block with packed weights; not written"},
-        {"GRU", "CNTK's OptimizedRNNStack is a cuDNN-only block with packed weights; not written"},
-        {"RNN", "CNTK's OptimizedRNNStack is a cuDNN-only block with packed weights; not written"}};
+        {"Tile", "CNTK has no Tile"}};
     const auto it = why.find(op);
     return it == why.end() ? "no CNTK model-v2 equivalent" : it->second;
 }
@@ -222,6 +222,10 @@ public:
         for (const auto &[name, t] : m_g.initializers)
             if (t.dtype() == DType::Float32)
                 m_values[name] = addVariable(m_g.trainable.count(name) ? "Parameter" : "Constant", name, t, dict::reversed(t.shape()));
+        for (const auto &n : m_g.nodes)
+            for (const auto &i : n.inputs)
+                m_used.insert(i);
+        m_used.insert(output);
         for (const auto &n : m_g.nodes) {
             if (&n == loss || fold(n))
                 continue;
@@ -237,13 +241,15 @@ public:
                 const auto it = m_values.find(i);
                 return it != m_values.end() && it->second == "?";
             });
-            const bool ok = !mappable(n.opType) ? fail(n, refusal(n.opType)) : !fed && addNode(n) && keepsTheBatch(n);
+            const bool ok = !mappable(n.opType) ? fail(n, refusal(n.opType)) : !fed && readsItsBatch(n) && addNode(n) && keepsTheBatch(n);
             for (const auto &o : n.outputs)
                 if (!o.empty() && (!ok || !m_values.count(o)))
                     m_values[o] = "?"; // not written: named in the problems
         }
         m_problems.raise(m_g, "CNTK model-v2");
         check(m_values.count(output) && m_batched.count(output), "Graph \"" + m_g.name + "\": its output \"" + output + "\" is not computed from its input.");
+        check(batchAxis(output) == 0, "Graph \"" + m_g.name + "\": its output \"" + output + "\" carries the batch on axis " + std::to_string(batchAxis(output))
+                                          + ", not first, as CNTK's dynamic batch axis needs.");
         const std::string z = m_values.at(output);
         std::string root = z;
         if (training) {
@@ -281,10 +287,13 @@ private:
             if (o.empty() || !m_batched.count(o) || !m_shapes.count(o) || !m_values.count(o))
                 continue; // BatchNormalization's running statistics, Dropout's mask: not written
             const Shape &a = m_shapes.at(o);
-            bool ok = !a.empty() && a[0] == m_batch;
+            const auto k = static_cast<size_t>(batchAxis(o));
+            bool ok = a.size() > k && a[k] == m_batch;
             if (ok && !m_shapes2.empty()) {
                 const Shape &b = m_shapes2.at(o);
-                ok = b.size() == a.size() && b[0] == 2 && std::equal(a.begin() + 1, a.end(), b.begin() + 1);
+                ok = b.size() == a.size() && b[k] == 2;
+                for (size_t i = 0; ok && i < a.size(); ++i)
+                    ok = i == k || a[i] == b[i];
             }
             if (!ok)
                 return fail(n, "it moves or merges the batch axis, which CNTK keeps as a dynamic axis of its own");
@@ -292,9 +301,27 @@ private:
         return true;
     }
 
+    // CNTK's batch is a dynamic axis; a value that carries the engine's batch on another axis than
+    // the first (a recurrent layer's time-major [T, B, …] values, layout 0) is a sample with that
+    // axis left out. Only ops that move axes around it read such values: Transpose, the reshapes,
+    // the element-wise functions of one operand and the recurrent layers themselves.
+    bool readsItsBatch(const Node &n)
+    {
+        static const std::set<std::string> movers{"Transpose", "Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity", "LSTM", "GRU", "RNN"};
+        if (movers.count(n.opType) || unaryOps().count(n.opType))
+            return true;
+        for (const auto &i : n.inputs)
+            if (!i.empty() && batchAxis(i) != 0)
+                return fail(n, "its input \"" + i + "\" carries the batch on axis " + std::to_string(batchAxis(i))
+                                   + " (time-major, as a recurrent layer's [T, B, …]), where CNTK keeps the batch as a dynamic axis of its own "
+                                     "(only Transpose, the reshapes, functions of one operand and the recurrent layers are written over such a value)");
+        return true;
+    }
+
     // Shape arithmetic on constants (PyTorch's Shape → Gather → Concat → Reshape, Constant
     // nodes) is computed here: its results become CNTK Constants where a function reads them.
-    // Nodes reading a model's float tensors are never folded, so every weight stays a Parameter.
+    // Nodes reading a model's trainable tensors are never folded, so every weight stays a Parameter
+    // (a constant PyTorch expands into a recurrent layer's zero initial state folds).
     bool fold(const Node &n)
     {
         if (isRandom(n.opType) || n.opType == "Identity" || isTrainingLoss(n.opType) || !hasKernel(n.opType))
@@ -309,7 +336,7 @@ private:
                 values.push_back(nullptr);
                 continue;
             }
-            if (const auto it = m_g.initializers.find(i); it != m_g.initializers.end() && it->second.dtype() == DType::Float32)
+            if (const auto it = m_g.initializers.find(i); it != m_g.initializers.end() && it->second.dtype() == DType::Float32 && m_g.trainable.count(i))
                 return false;
             batched = batched || m_batched.count(i);
             shapes.push_back(m_shapes.count(i) ? m_shapes.at(i) : Shape{});
@@ -463,8 +490,22 @@ private:
     {
         Shape s = shape(v);
         if (batched(v))
-            s.erase(s.begin());
+            s.erase(s.begin() + batchAxis(v));
         return dict::reversed(s);
+    }
+    // The engine axis of a batched value that carries the batch: 0 but after a recurrent layer's
+    // time-major values (and the Transposes and reshapes that move them).
+    int64_t batchAxis(const std::string &v) const
+    {
+        const auto it = m_batchAxis.find(v);
+        return it == m_batchAxis.end() ? 0 : it->second;
+    }
+    void setBatchAxis(const std::string &v, int64_t axis)
+    {
+        if (axis == 0)
+            m_batchAxis.erase(v);
+        else
+            m_batchAxis[v] = axis;
     }
     // Engine axis `a` of `v` (negative counts from the end) as CNTK's static axis index; nullopt
     // for the batch axis or an axis out of range.
@@ -473,9 +514,10 @@ private:
         const auto rank = static_cast<int64_t>(shape(v).size());
         if (a < 0)
             a += rank;
-        if (a < 0 || a >= rank || (batched(v) && a == 0))
+        const int64_t b = batchAxis(v);
+        if (a < 0 || a >= rank || (batched(v) && a == b))
             return std::nullopt;
-        return sampleRank(v) - 1 - (a - (batched(v) ? 1 : 0));
+        return sampleRank(v) - 1 - (a - (batched(v) && a > b ? 1 : 0));
     }
 
     // An operand of an element-wise op whose output is `out`. CNTK aligns trailing axes as ONNX
@@ -512,6 +554,7 @@ private:
         std::string out;
         if (const auto u = unaryOps().find(op); u != unaryOps().end()) {
             out = addFunction(u->second, n.name, {in(0)}, dict::make());
+            setBatchAxis(y, batchAxis(n.inputs[0]));
         } else if (op == "Ceil") {
             // ceil(x) = −floor(−x), exactly (signed zeros and NaN included).
             const std::string neg = addFunction(Negate, n.name + ".neg", {in(0)}, dict::make());
@@ -583,6 +626,8 @@ private:
             }
             out = addFunction(op == "Softmax" ? Softmax : op == "LogSoftmax" ? LogSoftmax : Hardmax, n.name, {in(0)}, std::move(a));
         } else if (op == "Flatten" || op == "Reshape" || op == "Squeeze" || op == "Unsqueeze") {
+            if (batchAxis(n.inputs[0]) != 0)
+                return reshapeAround(n);
             if (shape(n.inputs[0]) == shape(y))
                 return alias(n, n.inputs[0]);
             Dictionary a = dict::make();
@@ -721,13 +766,15 @@ private:
             }
             out = addFunction(Clip, n.name, operands, dict::make());
         } else if (op == "Concat") {
-            // Splice along a static axis of batched values.
+            // Splice along a static axis of batched values, or of constants (a recurrent layer's
+            // weights PyTorch reorders gate by gate).
             const auto axis = cntkAxis(y, n.attrInt("axis", 0));
-            if (!axis || !batched(y))
+            const bool constants = std::none_of(n.inputs.begin(), n.inputs.end(), [&](const std::string &i) { return batched(i); });
+            if (!axis || (!batched(y) && !constants))
                 return fail(n, "only a concatenation of batched values along a sample axis (not the batch) is written to CNTK");
             std::vector<std::string> operands;
             for (size_t i = 0; i < n.inputs.size(); ++i) {
-                if (!batched(n.inputs[i]))
+                if (!batched(n.inputs[i]) && !constants)
                     return fail(n, "it concatenates a constant with batched values, which CNTK would broadcast over the batch");
                 operands.push_back(in(i));
             }
@@ -736,6 +783,8 @@ private:
             out = addFunction(Splice, n.name, operands, std::move(a));
         } else if (op == "Identity") {
             return alias(n, n.inputs[0]);
+        } else if (op == "LSTM" || op == "GRU" || op == "RNN") {
+            return rnn(n);
         } else {
             return fail(n, refusal(op));
         }
@@ -746,7 +795,301 @@ private:
     bool alias(const Node &n, const std::string &from)
     {
         m_values[n.outputs[0]] = value(from);
+        setBatchAxis(n.outputs[0], batchAxis(from));
         return true;
+    }
+
+    // LSTM, GRU and RNN as their exact step-by-step composition over the model's own W, R, B (and
+    // P), as the MindIR writer unrolls them: per direction and step TransposeTimes by the
+    // direction's matrices (sliced from W and R), Plus of the biases, one Slice per gate,
+    // Sigmoid/Tanh/ReLU (Clip first under `clip`), ElementTimes, Plus and Minus. The sequence X is
+    // a batched value whose sample is [T, I]: layout 1's [B, T, I], or layout 0's [T, B, I] with the
+    // batch (CNTK's dynamic axis) on axis 1, as PyTorch's batch-first layers transpose their input.
+    // Y's sample is [T, D, H] and Y_h's and Y_c's [D, H] in both layouts.
+    bool rnn(const Node &n)
+    {
+        const std::string &op = n.opType;
+        const int64_t gates = op == "LSTM" ? 4 : op == "GRU" ? 3 : 1, hidden = n.attrInt("hidden_size", 0);
+        const std::string direction = n.attrString("direction", "forward");
+        const int64_t dirs = direction == "bidirectional" ? 2 : 1, layout = n.attrInt("layout", 0), gh = gates * hidden;
+        const bool linearBeforeReset = op == "GRU" && n.attrInt("linear_before_reset", 0) != 0;
+        const bool inputForget = op == "LSTM" && n.attrInt("input_forget", 0) != 0;
+        auto has = [&](size_t i) { return n.inputs.size() > i && !n.inputs[i].empty(); };
+        const std::string &X = n.inputs.at(0);
+        const int64_t batchAt = layout == 0 ? 1 : 0; // where X, Y_h and Y_c carry the batch
+        if (!batched(X))
+            return fail(n, "its sequence X is not computed from the model's input");
+        if (batchAxis(X) != batchAt)
+            return fail(n, "layout " + std::to_string(layout) + " reads X as " + (layout == 0 ? "[T, B, I]" : "[B, T, I]")
+                               + ", but the model's batch (CNTK's dynamic batch axis) is X's axis " + std::to_string(batchAxis(X))
+                               + ": its sequence axis would be the batch, not a static axis of the sample");
+        for (size_t i : {size_t(1), size_t(2), size_t(3), size_t(7)})
+            if (has(i) && batched(n.inputs[i]))
+                return fail(n, "its weights are computed from the model's input; CNTK's Times is written for constant matrices only");
+        // Activations: ONNX's defaults, or any of Sigmoid, Tanh and Relu (CNTK primitives) per slot.
+        const size_t perDirection = op == "LSTM" ? 3 : op == "GRU" ? 2 : 1;
+        std::vector<std::string> acts = n.attrStrings("activations", {});
+        if (n.hasAttribute("activation_alpha") || n.hasAttribute("activation_beta"))
+            return fail(n, "activations with alpha/beta parameters are not written to CNTK (Sigmoid, Tanh and Relu are)");
+        if (acts.empty())
+            for (int64_t d = 0; d < dirs; ++d)
+                for (size_t k = 0; k < perDirection; ++k)
+                    acts.push_back(op == "RNN" || k > 0 ? "Tanh" : "Sigmoid");
+        static const std::map<std::string, uint64_t> cntkActs{{"Sigmoid", Sigmoid}, {"Tanh", Tanh}, {"Relu", ReLU}};
+        for (const auto &a : acts)
+            if (!cntkActs.count(a))
+                return fail(n, "the activation \"" + a + "\" is not written to CNTK (Sigmoid, Tanh and Relu are)");
+        if (acts.size() != perDirection * static_cast<size_t>(dirs))
+            return fail(n, "its activations do not give one function per gate and direction");
+        if (has(4)) {
+            const Tensor *lens = known(n.inputs[4]);
+            const auto ints = lens ? asInts(*lens) : std::nullopt;
+            const int64_t steps = shape(X).at(layout == 0 ? 0 : 1);
+            if (!ints || std::any_of(ints->begin(), ints->end(), [&](int64_t l) { return l != steps; }))
+                return fail(n, "per-sample sequence lengths are not written to CNTK (a length per batch item would index CNTK's dynamic batch axis)");
+        }
+        // An initial state: none (absent, or a zero the model computes: the same computation), or
+        // a batched [D, H] sample.
+        auto state = [&](size_t i, std::string &uid) {
+            uid.clear();
+            if (!has(i))
+                return true;
+            const std::string &v = n.inputs[i];
+            const bool parameter = m_g.initializers.count(v) && m_g.trainable.count(v);
+            if (const Tensor *t = known(v); t && !parameter) {
+                const auto f = asFloat32(*t);
+                if (f && std::all_of(f->data(), f->data() + f->numel(), [](float x) { return x == 0.0f; }))
+                    return true;
+            }
+            if (!batched(v))
+                return fail(n, "only a zero initial state or one computed from the model's input is written to CNTK");
+            if (batchAxis(v) != batchAt)
+                return fail(n, "its initial state carries the batch on axis " + std::to_string(batchAxis(v)) + ", where layout "
+                                   + std::to_string(layout) + " puts it on axis " + std::to_string(batchAt));
+            uid = value(v);
+            return true;
+        };
+        std::string H0, C0;
+        if (!state(5, H0) || (op == "LSTM" && !state(6, C0)))
+            return false;
+        if (hidden <= 0)
+            return fail(n, "hidden_size must be positive");
+        Shape xs = shape(X);
+        xs.erase(xs.begin() + batchAt);
+        const int64_t steps = xs.at(0);
+
+        // Building blocks over CNTK uids; shapes are the sample's, row-major.
+        auto fn = [&](uint64_t cntkOp, const std::string &name, std::vector<std::string> inputs) {
+            return addFunction(cntkOp, name, inputs, dict::make());
+        };
+        auto slice = [&](const std::string &name, const std::string &x, int64_t axis, int64_t begin, int64_t end) {
+            Dictionary a = dict::make();
+            dict::put(a, "axis", staticAxis(axis));
+            dict::put(a, "beginIndex", dict::integer(static_cast<int32_t>(begin)));
+            dict::put(a, "endIndex", dict::integer(static_cast<int32_t>(end)));
+            dict::put(a, "sliceStrides", dict::integer(1));
+            return addFunction(Slice, name, {x}, std::move(a));
+        };
+        auto reshape = [&](const std::string &name, const std::string &x, const Shape &to) {
+            Dictionary a = dict::make();
+            dict::put(a, "newShape", dict::shape(dict::reversed(to)));
+            return addFunction(Reshape, name, {x}, std::move(a));
+        };
+        // Item k of the first axis of a value whose sample (or constant) shape is `s`.
+        auto item = [&](const std::string &name, const std::string &x, const Shape &s, int64_t k) {
+            const auto r = static_cast<int64_t>(s.size());
+            const std::string one = s.at(0) == 1 ? x : slice(name + ".slice", x, r - 1, k, k + 1);
+            return reshape(name, one, Shape(s.begin() + 1, s.end()));
+        };
+        auto times = [&](const std::string &name, const std::string &w, const std::string &x) { // x·wᵀ, w [rows, x's size]
+            Dictionary a = dict::make();
+            dict::put(a, "outputRank", dict::sizeT(1));
+            return addFunction(TransposeTimes, name, {w, x}, std::move(a));
+        };
+        auto plus = [&](const std::string &name, const std::string &a, const std::string &b) { return b.empty() ? a : fn(Plus, name, {a, b}); };
+        auto part = [&](const std::string &name, const std::string &v, int64_t k, int64_t size) { // entries [k·size, (k+1)·size) of a vector
+            return v.empty() ? v : slice(name, v, 0, k * size, (k + 1) * size);
+        };
+        std::string clipMin, clipMax;
+        if (n.hasAttribute("clip")) {
+            const float clip = n.attrFloat("clip", 0.0f);
+            clipMin = scalarConstant(n.name + ".clip_min", -clip);
+            clipMax = scalarConstant(n.name + ".clip_max", clip);
+        }
+        std::string one; // 1 − z (GRU), 1 − i (input_forget)
+        if (op == "GRU" || inputForget)
+            one = scalarConstant(n.name + ".one", 1.0f);
+        const std::string W = value(n.inputs.at(1)), R = value(n.inputs.at(2)), B = has(3) ? value(n.inputs[3]) : "";
+        const std::string P = op == "LSTM" && has(7) ? value(n.inputs[7]) : "";
+        const Shape wShape = shape(n.inputs[1]), rShape = shape(n.inputs[2]);
+        const Shape bShape = has(3) ? shape(n.inputs[3]) : Shape{}, pShape = P.empty() ? Shape{} : shape(n.inputs[7]);
+        const Shape hShape{dirs, hidden};
+
+        const bool useY = !n.outputs.at(0).empty() && m_used.count(n.outputs[0]) != 0;
+        std::vector<std::string> ys, hs, cs;
+        for (int64_t d = 0; d < dirs; ++d) {
+            const std::string dn = n.name + (dirs > 1 ? ".d" + std::to_string(d) : "");
+            const bool reverse = direction == "reverse" || d == 1;
+            auto act = [&](size_t k, const std::string &name, const std::string &x) {
+                const std::string in = clipMin.empty() ? x : fn(Clip, name + ".clip", {x, clipMin, clipMax});
+                return fn(cntkActs.at(acts.at(static_cast<size_t>(d) * perDirection + k)), name, {in});
+            };
+            const std::string w = item(dn + ".W", W, wShape, d);
+            std::string r = item(dn + ".R", R, rShape, d), rh, wb, rb, rbh;
+            if (!B.empty()) {
+                const std::string b = item(dn + ".B", B, bShape, d);
+                wb = slice(dn + ".Wb", b, 0, 0, gh);
+                rb = slice(dn + ".Rb", b, 0, gh, 2 * gh);
+            }
+            if (op == "GRU" && !linearBeforeReset) {
+                // (r ⊙ h)·Rhᵀ: the reset gate before the recurrent product of the hidden gate.
+                rh = slice(dn + ".Rh", r, 1, 2 * hidden, 3 * hidden);
+                r = slice(dn + ".Rzr", r, 1, 0, 2 * hidden);
+                if (!rb.empty()) {
+                    rbh = part(dn + ".Rbh", rb, 2, hidden);
+                    rb = slice(dn + ".Rbzr", rb, 0, 0, 2 * hidden);
+                }
+            }
+            std::string pi, po, pf;
+            if (!P.empty()) {
+                const std::string p = item(dn + ".P", P, pShape, d);
+                pi = part(dn + ".Pi", p, 0, hidden), po = part(dn + ".Po", p, 1, hidden), pf = part(dn + ".Pf", p, 2, hidden);
+            }
+            std::string h = H0.empty() ? "" : item(dn + ".h0", H0, hShape, d);
+            std::string c = C0.empty() ? "" : item(dn + ".c0", C0, hShape, d);
+            std::vector<std::string> outs(static_cast<size_t>(steps));
+            for (int64_t s = 0; s < steps; ++s) {
+                const int64_t t = reverse ? steps - 1 - s : s;
+                const std::string tn = dn + ".t" + std::to_string(t);
+                const std::string xt = item(tn + ".x", value(X), xs, t);
+                const std::string gx = plus(tn + ".gx", times(tn + ".xW", w, xt), wb);
+                // The recurrent term; with no state yet it is the bias alone (or nothing).
+                const std::string hr = h.empty() ? rb : plus(tn + ".hr", times(tn + ".hR", r, h), rb);
+                auto gate = [&](const std::string &v, int64_t k, const char *name) { return part(tn + "." + name, v, k, hidden); };
+                if (op == "RNN") {
+                    h = act(0, tn + ".h", plus(tn + ".a", gx, hr));
+                } else if (op == "LSTM") {
+                    const std::string a = plus(tn + ".a", gx, hr);
+                    std::string ai = gate(a, 0, "ai"), ao = gate(a, 1, "ao"), af = gate(a, 2, "af");
+                    if (!pi.empty() && !c.empty()) {
+                        ai = fn(Plus, tn + ".ai_p", {ai, fn(ElementTimes, tn + ".pi_c", {pi, c})});
+                        af = fn(Plus, tn + ".af_p", {af, fn(ElementTimes, tn + ".pf_c", {pf, c})});
+                    }
+                    const std::string i = act(0, tn + ".i", ai);
+                    const std::string f = inputForget ? fn(Minus, tn + ".f", {one, i}) : act(0, tn + ".f", af);
+                    const std::string g = act(1, tn + ".g", gate(a, 3, "ag"));
+                    const std::string ig = fn(ElementTimes, tn + ".ig", {i, g});
+                    c = c.empty() ? ig : fn(Plus, tn + ".c", {fn(ElementTimes, tn + ".fc", {f, c}), ig});
+                    if (!po.empty())
+                        ao = fn(Plus, tn + ".ao_p", {ao, fn(ElementTimes, tn + ".po_c", {po, c})});
+                    h = fn(ElementTimes, tn + ".h", {act(0, tn + ".o", ao), act(2, tn + ".hc", c)});
+                } else {
+                    const std::string z = act(0, tn + ".z", plus(tn + ".az", gate(gx, 0, "gxz"), gate(hr, 0, "hrz")));
+                    const std::string rg = act(0, tn + ".r", plus(tn + ".ar", gate(gx, 1, "gxr"), gate(hr, 1, "hrr")));
+                    std::string hn;
+                    if (linearBeforeReset) {
+                        const std::string hh = gate(hr, 2, "hrh");
+                        hn = hh.empty() ? gate(gx, 2, "gxh") : fn(Plus, tn + ".ah", {gate(gx, 2, "gxh"), fn(ElementTimes, tn + ".rhh", {rg, hh})});
+                    } else {
+                        const std::string rec = h.empty() ? rbh : plus(tn + ".rec", times(tn + ".rhR", rh, fn(ElementTimes, tn + ".rh", {rg, h})), rbh);
+                        hn = plus(tn + ".ah", gate(gx, 2, "gxh"), rec);
+                    }
+                    hn = act(1, tn + ".hn", hn);
+                    const std::string keep = fn(ElementTimes, tn + ".keep", {fn(Minus, tn + ".1-z", {one, z}), hn});
+                    h = h.empty() ? keep : fn(Plus, tn + ".h", {keep, fn(ElementTimes, tn + ".zh", {z, h})});
+                }
+                if (useY)
+                    outs[static_cast<size_t>(t)] = reshape(tn + ".y", h, {1, 1, hidden});
+            }
+            auto splice = [&](const std::string &name, const std::vector<std::string> &parts, int64_t axis) {
+                if (parts.size() == 1)
+                    return parts[0];
+                std::vector<std::string> in(parts.begin(), parts.end());
+                Dictionary a = dict::make();
+                dict::put(a, "axis", staticAxis(axis));
+                return addFunction(Splice, name, in, std::move(a));
+            };
+            if (useY)
+                ys.push_back(splice(dn + ".Y", outs, 2)); // [T, 1, H]: T is CNTK axis 2
+            if (h.empty() || (op == "LSTM" && c.empty()))
+                return fail(n, "a sequence of length 0 has no state to write");
+            hs.push_back(reshape(dn + ".Y_h", h, {1, hidden}));
+            if (op == "LSTM")
+                cs.push_back(reshape(dn + ".Y_c", c, {1, hidden}));
+        }
+        auto join = [&](const std::string &name, const std::vector<std::string> &parts) { // along D, CNTK axis 1
+            if (parts.size() == 1)
+                return parts[0];
+            Dictionary a = dict::make();
+            dict::put(a, "axis", staticAxis(1));
+            return addFunction(Splice, name, parts, std::move(a));
+        };
+        const std::vector<std::pair<size_t, std::vector<std::string> *>> outputs{{0, &ys}, {1, &hs}, {2, &cs}};
+        for (const auto &[k, parts] : outputs) {
+            if (k >= n.outputs.size() || n.outputs[k].empty() || !m_used.count(n.outputs[k]) || parts->empty())
+                continue;
+            m_values[n.outputs[k]] = join(n.name + (k == 0 ? ".Y" : k == 1 ? ".Y_h" : ".Y_c"), *parts);
+            setBatchAxis(n.outputs[k], layout == 0 ? (k == 0 ? 2 : 1) : 0);
+        }
+        return true;
+    }
+
+    // A reshape of a value whose batch is not its first axis. The batch stays an axis of its own
+    // where the output's leading axes hold as many elements as the input's before the batch: every
+    // sample then keeps its elements in the same order, and the reshape is one of the sample.
+    bool reshapeAround(const Node &n)
+    {
+        const std::string &x = n.inputs[0], &y = n.outputs[0];
+        const auto b = static_cast<size_t>(batchAxis(x));
+        auto candidates = [&](const std::map<std::string, Shape> &shapes) {
+            std::set<size_t> ks;
+            const Shape &in = shapes.at(x), &out = shapes.at(y);
+            int64_t before = 1, prod = 1;
+            for (size_t i = 0; i < b; ++i)
+                before *= in[i];
+            for (size_t k = 0; k < out.size(); prod *= out[k], ++k)
+                if (prod == before && out[k] == in.at(b))
+                    ks.insert(k);
+            return ks;
+        };
+        std::set<size_t> ks = candidates(m_shapes);
+        if (!m_shapes2.empty()) {
+            const std::set<size_t> two = candidates(m_shapes2);
+            std::set<size_t> both;
+            std::set_intersection(ks.begin(), ks.end(), two.begin(), two.end(), std::inserter(both, both.begin()));
+            ks = both;
+        }
+        if (ks.empty())
+            return fail(n, "it merges the batch axis with others, which CNTK keeps as a dynamic axis of its own");
+        setBatchAxis(y, static_cast<int64_t>(*ks.begin()));
+        if (cntkShape(x) == cntkShape(y)) {
+            m_values[y] = value(x);
+            return true;
+        }
+        Dictionary a = dict::make();
+        dict::put(a, "newShape", dict::shape(cntkShape(y)));
+        m_values[y] = addFunction(Reshape, n.name, {value(x)}, std::move(a));
+        return true;
+    }
+
+    // Whether every reader of `v` is a recurrent layer reading it as its sequence X or an initial
+    // state (PyTorch's batch-first layers transpose their input to [T, B, I] for ONNX's layout 0).
+    bool feedsRecurrentOnly(const std::string &v) const
+    {
+        for (const auto &o : m_g.outputs)
+            if (o.name == v)
+                return false;
+        bool any = false;
+        for (const auto &n : m_g.nodes)
+            for (size_t i = 0; i < n.inputs.size(); ++i)
+                if (n.inputs[i] == v) {
+                    if (n.opType == "Shape" || n.opType == "Size")
+                        continue; // computed here at a fixed batch, else refused on its own
+                    if ((i != 0 && i != 5 && i != 6) || (n.opType != "LSTM" && n.opType != "GRU" && n.opType != "RNN"))
+                        return false;
+                    any = true;
+                }
+        return any;
     }
 
     DType typeOf(const std::string &v)
@@ -780,17 +1123,32 @@ private:
         if (perm.empty())
             for (int64_t i = rank - 1; i >= 0; --i)
                 perm.push_back(i);
-        if (batched(x) && perm.at(0) != 0)
+        if (static_cast<int64_t>(perm.size()) != rank)
+            return fail(n, "its permutation does not fit its input's rank");
+        // The batch may move only into a recurrent layer's time-major input, or out of (and
+        // around) a recurrent layer's time-major output: the sample's own axes are permuted.
+        const int64_t b = batched(x) ? batchAxis(x) : -1;
+        const auto to = std::find(perm.begin(), perm.end(), b);
+        const int64_t ob = batched(x) ? static_cast<int64_t>(to - perm.begin()) : -1;
+        if (batched(x) && b == 0 && ob != 0 && !feedsRecurrentOnly(n.outputs[0]))
             return fail(n, "it moves the batch axis, which CNTK keeps as a dynamic axis of its own");
-        bool identity = true;
+        std::vector<int64_t> sample; // the permutation of the sample's axes
         for (int64_t i = 0; i < rank; ++i)
-            identity = identity && perm[static_cast<size_t>(i)] == i;
-        if (identity)
-            return alias(n, x);
-        const int64_t r = sampleRank(x), shift = batched(x) ? 1 : 0;
+            if (i != ob)
+                sample.push_back(perm[static_cast<size_t>(i)] - (b >= 0 && perm[static_cast<size_t>(i)] > b ? 1 : 0));
+        bool identity = true;
+        for (size_t i = 0; i < sample.size(); ++i)
+            identity = identity && sample[i] == static_cast<int64_t>(i);
+        if (batched(x))
+            setBatchAxis(n.outputs[0], ob);
+        if (identity) {
+            m_values[n.outputs[0]] = value(x);
+            return true;
+        }
+        const int64_t r = sampleRank(x);
         std::vector<Value> axes;
         for (int64_t i = 0; i < r; ++i)
-            axes.push_back(staticAxis(r - 1 - (perm.at(static_cast<size_t>(r - 1 - i + shift)) - shift)));
+            axes.push_back(staticAxis(r - 1 - sample.at(static_cast<size_t>(r - 1 - i))));
         Dictionary a = dict::make();
         dict::put(a, "axisVec", dict::vector(std::move(axes)));
         m_values[n.outputs[0]] = addFunction(TransposeAxes, n.name, {value(x)}, std::move(a));
@@ -1083,6 +1441,8 @@ private:
     std::map<std::string, Shape> m_shapes, m_shapes2; // at the batch m_batch; at batch 2 when the batch is free
     int64_t m_batch = 1;
     std::set<std::string> m_batched;             // values computed from the data input
+    std::map<std::string, int64_t> m_batchAxis;  // their batch axis, where it is not the first
+    std::set<std::string> m_used;                // values some node (or the output) reads
     std::map<std::string, Tensor> m_folded;      // shape arithmetic computed here
     std::map<std::string, std::string> m_values; // graph value → CNTK uid (or <uid>_Output_0)
     std::vector<Value> m_inputs, m_functions;

@@ -66,8 +66,9 @@ std::string primitiveOpName(uint64_t op);
 // SoftmaxCrossEntropyLoss node) deterministically. Float32 initializers become Parameters
 // (trainable) or Constants (buffers) named as in the graph, in the graph's initializer order.
 // Every engine op CNTK has as a primitive or an exact composition of primitives is written (the
-// batch as CNTK's dynamic axis, axis attributes column-major over the sample); shape arithmetic on
-// constants is computed and written as Constants. Throws one Error naming, once per op type and
+// batch as CNTK's dynamic axis, axis attributes column-major over the sample; RNN/GRU/LSTM unrolled
+// step by step, a time-major [T, B, …] value as its sample with the batch left out); shape
+// arithmetic on constants is computed and written as Constants. Throws one Error naming, once per op type and
 // reason, every node that has no CNTK equivalent (ExportProblems); nothing is produced then.
 std::string encodeTrainingModel(const Graph &trainingGraph);
 // The model alone (what `netwright export --format cntk` writes): the same graph without the
@@ -81,13 +82,15 @@ Model readModel(const std::string &path);
 // A model-v2 file as a runnable, trainable engine graph: Input variables feeding the model output
 // become graph inputs (batch axis first), Parameters and Constants initializers (row-major, same
 // bytes), and the functions reachable from the output map to engine ops — Times/TransposeTimes
-// (+ Plus) to Gemm (inputs of higher rank flattened) or, for a matrix per sample, MatMul;
+// (+ Plus) to Gemm (inputs of higher rank flattened; a computed matrix under TransposeTimes too)
+// or, for a matrix per sample, MatMul;
 // Convolution (+ Plus) to Conv or, transposed, ConvTranspose; Pooling, BatchNormalization, the
 // element-wise math (ReLU, Sigmoid/StableSigmoid, Tanh, ELU, Negate, Exp, Log, …), Clip, Pow,
 // Plus/Minus/ElementTimes, the comparisons (booleans, cast to float where read as numbers),
 // Select to Where, Softmax/LogSoftmax/Hardmax, TransposeAxes to Transpose, Slice, ReduceElements
 // to Reduce*, Pad, Gather (constant indices), Dropout, Reshape, Splice (along a static axis) to
-// Concat. The output is the root, or under a Combine its first non-criterion input. Block
+// Concat. Named Constants no function reads come back as initializers. The output is the root, or
+// under a Combine its first non-criterion input. Block
 // functions and other ops are refused with an Error listing them.
 Graph importModel(std::string_view bytes, const std::string &source);
 

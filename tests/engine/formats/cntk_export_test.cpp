@@ -5,7 +5,9 @@
 // and follows the serializer and Netron reader rules (cntk-v2.md sections 3 and 10: versions,
 // value types, SizeT kind/op/data_type, float32 only, unique uids, producers first); the
 // pre-flight names every op type CNTK cannot take once, with its reason; PyTorch's MobileNet-style
-// block exports and verifies, its transformer is refused naming exactly the op types CNTK lacks.
+// block exports and verifies, its transformer is refused naming exactly the op types CNTK lacks;
+// RNN/GRU/LSTM unroll over the model's weights (PyTorch's GRU and 2-layer LSTM, and a graph of their
+// settings, verify) and the pre-flight names the settings and layouts they cannot take.
 #include "core/error.h"
 #include "core/rng.h"
 #include "formats/cntk/cntk_model.h"
@@ -360,6 +362,163 @@ private slots:
         } catch (const std::exception &e) {
             QFAIL(e.what());
         }
+    }
+
+    void pytorchRecurrentExports_data()
+    {
+        QTest::addColumn<QString>("model");
+        QTest::addColumn<QString>("cell");
+        QTest::newRow("gru") << "gru" << "GRU";
+        QTest::newRow("lstm2") << "lstm2" << "LSTM";
+    }
+
+    void pytorchRecurrentExports()
+    {
+        // tests/support/torch_training_parity.py's GRU (linear_before_reset) and 2-layer LSTM
+        // (batch 8 fixed): PyTorch transposes the batch-first input to ONNX's [T, B, I], which is
+        // the same CNTK sample [T, I] (the batch stays CNTK's dynamic axis), and the layers unroll
+        // over their 8 steps on slices of the model's own weights: verifyExport passes.
+        QFETCH(QString, model);
+        QFETCH(QString, cell);
+        torchExports();
+        try {
+            const auto imported = onnx_format::importOnnxFile(m_torchDir->filePath(model + ".onnx").toStdString());
+            std::string summary;
+            const auto ops = exportAndVerify(imported.graph, model, &summary);
+            QVERIFY2(summary.find("bit-identical") != std::string::npos, summary.c_str());
+            const int layers = model == "lstm2" ? 2 : 1, steps = 8;
+            QCOMPARE(ops.at("TransposeTimes"), 2 * steps * layers - layers + 1); // x·Wᵀ each step, h·Rᵀ but at the first (no state), the head
+            QVERIFY(!ops.count("TransposeAxes")); // the Transposes around the layers only move the batch
+            if (cell == "GRU") {
+                QCOMPARE(ops.at("Sigmoid"), 2 * steps);
+                QCOMPARE(ops.at("Tanh"), steps);
+            } else {
+                QCOMPARE(ops.at("Sigmoid"), 3 * steps * layers);
+                QCOMPARE(ops.at("Tanh"), 2 * steps * layers);
+            }
+            qInfo("%s → CNTK: %s", qPrintable(model), summary.c_str());
+        } catch (const std::exception &e) {
+            QFAIL(e.what());
+        }
+    }
+
+    void recurrentSettingsRoundTrip()
+    {
+        // The recurrent layers' settings on a free batch, unrolled: a bidirectional layout-1 LSTM
+        // with peepholes, clip, input_forget and initial states computed from the input; a
+        // bidirectional layout-0 GRU with the reset gate before the product (its input and initial
+        // state transposed to time-major, the batch on axis 1); a Relu RNN over the GRU's Y
+        // (transposed and reshaped around the batch); every output read.
+        Graph g;
+        g.name = "recurrent";
+        g.inputs.push_back({"x", {-1, 5, 4}, DType::Float32});
+        Rng rng(11);
+        auto param = [&](const std::string &name, const Shape &shape) {
+            Tensor t(shape, DType::Float32);
+            for (int64_t i = 0; i < t.numel(); ++i)
+                t.data()[i] = rng.uniform() - 0.5f;
+            g.addParameter(name, t, true);
+        };
+        auto ints = [&](const std::string &name, const V &v) {
+            g.addParameter(name, Tensor::fromInt64({static_cast<int64_t>(v.size())}, v), false);
+        };
+        const int64_t H = 3;
+        ints("s.starts", {0, 0});
+        ints("s.ends", {2, 3});
+        ints("s.axes", {1, 2});
+        ints("c.starts", {3, 1});
+        ints("c.ends", {5, 4});
+        g.addNode("Slice", "h0s", {"x", "s.starts", "s.ends", "s.axes"}, {"h0s"});
+        g.addNode("Tanh", "h0", {"h0s"}, {"h0"}); // [B, 2, 3]
+        g.addNode("Slice", "c0", {"x", "c.starts", "c.ends", "s.axes"}, {"c0"});
+        param("lstm.w", {2, 4 * H, 4});
+        param("lstm.r", {2, 4 * H, H});
+        param("lstm.b", {2, 8 * H});
+        param("lstm.p", {2, 3 * H});
+        g.addNode("LSTM", "lstm", {"x", "lstm.w", "lstm.r", "lstm.b", "", "h0", "c0", "lstm.p"}, {"ly", "lh", "lc"},
+                  {{"hidden_size", H}, {"direction", std::string("bidirectional")}, {"layout", int64_t(1)}, {"clip", 0.9f},
+                   {"input_forget", int64_t(1)}});
+        g.addNode("Transpose", "xt", {"x"}, {"xt"}, {{"perm", V{1, 0, 2}}});
+        g.addNode("Transpose", "gh0", {"h0"}, {"gh0"}, {{"perm", V{1, 0, 2}}});
+        param("gru.w", {2, 3 * H, 4});
+        param("gru.r", {2, 3 * H, H});
+        param("gru.b", {2, 6 * H});
+        g.addNode("GRU", "gru", {"xt", "gru.w", "gru.r", "gru.b", "", "gh0"}, {"gy", "gh"},
+                  {{"hidden_size", H}, {"direction", std::string("bidirectional")}});
+        g.addNode("Transpose", "gyt", {"gy"}, {"gyt"}, {{"perm", V{0, 2, 1, 3}}}); // [T, B, 2, H]
+        ints("gy.shape", {5, 0, 2 * H});
+        g.addNode("Reshape", "gyr", {"gyt", "gy.shape"}, {"gyr"}); // [T, B, 2H]
+        param("rnn.w", {1, H, 2 * H});
+        param("rnn.r", {1, H, H});
+        g.addNode("RNN", "rnn", {"gyr", "rnn.w", "rnn.r"}, {"", "rh"}, {{"hidden_size", H}, {"activations", std::vector<std::string>{"Relu"}}});
+        g.addNode("Transpose", "rht", {"rh"}, {"rht"}, {{"perm", V{1, 0, 2}}});
+        g.addNode("Transpose", "ght", {"gh"}, {"ght"}, {{"perm", V{1, 0, 2}}});
+        g.addNode("ReduceMean", "lym", {"ly"}, {"lym"}, {{"axes", V{1}}, {"keepdims", int64_t(0)}});
+        std::vector<std::string> parts;
+        for (const char *v : {"lym", "lh", "lc", "ght", "rht"}) {
+            g.addNode("Flatten", std::string("f_") + v, {v}, {std::string("f_") + v}, {{"axis", int64_t(1)}});
+            parts.push_back(std::string("f_") + v);
+        }
+        g.addNode("Concat", "all", parts, {"y"}, {{"axis", int64_t(1)}});
+        g.outputs.push_back({"y", {-1, 6 + 6 + 6 + 6 + 3}, DType::Float32});
+        try {
+            std::string summary;
+            const auto ops = exportAndVerify(g, "recurrent", &summary);
+            QVERIFY2(summary.find("bit-identical") != std::string::npos, summary.c_str());
+            QCOMPARE(ops.at("Clip"), 2 * 5 * 4);  // the LSTM's four gate pre-activations, each step and direction
+            QCOMPARE(ops.at("ReLU"), 5);          // the RNN's steps
+            qInfo("recurrent → CNTK: %zu primitive types, %s", ops.size(), summary.c_str());
+        } catch (const std::exception &e) {
+            QFAIL(e.what());
+        }
+    }
+
+    void recurrentPreflight()
+    {
+        // What the unrolled layers cannot take is named, each on its node: activations without a
+        // CNTK primitive, a non-zero constant initial state, per-sample sequence lengths, a
+        // time-major value read by another op; and a model whose input is itself [T, B, I] (its
+        // first axis, the sequence, would be CNTK's batch).
+        Graph g;
+        g.name = "rec";
+        g.inputs.push_back({"x", {2, 5, 4}, DType::Float32});
+        auto param = [&](const std::string &name, const Shape &shape, float v = 0.1f) { g.addParameter(name, Tensor::full(shape, v), false); };
+        param("w", {1, 12, 4});
+        param("r", {1, 12, 3});
+        param("h0", {1, 2, 3}, 0.5f);
+        g.addParameter("lens", Tensor::fromInt64({2}, V{5, 3}), false);
+        g.addNode("Transpose", "xt", {"x"}, {"xt"}, {{"perm", V{1, 0, 2}}});
+        g.addNode("LSTM", "hs", {"xt", "w", "r"}, {"", "y1"}, {{"hidden_size", int64_t(3)}, {"activations", std::vector<std::string>{"HardSigmoid", "Tanh", "Tanh"}}});
+        g.addNode("LSTM", "const_h0", {"xt", "w", "r", "", "", "h0"}, {"", "y2"}, {{"hidden_size", int64_t(3)}});
+        g.addNode("LSTM", "lens", {"xt", "w", "r", "", "lens"}, {"", "y3"}, {{"hidden_size", int64_t(3)}});
+        g.addNode("LSTM", "ok", {"xt", "w", "r"}, {"y4"}, {{"hidden_size", int64_t(3)}});
+        g.addNode("Relu", "relu", {"y4"}, {"y5"}); // a function of one operand reads a time-major value
+        g.addNode("ReduceSum", "sum", {"y5"}, {"y6"}, {{"axes", V{0}}});
+        for (const char *o : {"y1", "y2", "y3", "y6"})
+            g.outputs.push_back({o, {}, DType::Float32});
+        const QString e = errorOf([&] { exportGraph(*graphFormat("cntk"), g, GraphExportOptions{}); });
+        qInfo("%s", qPrintable(e));
+        for (const char *part : {"Node \"hs\" (LSTM): the activation \"HardSigmoid\" is not written to CNTK (Sigmoid, Tanh and Relu are)",
+                                 "Node \"const_h0\" (LSTM): only a zero initial state or one computed from the model's input is written to CNTK",
+                                 "Node \"lens\" (LSTM): per-sample sequence lengths are not written to CNTK",
+                                 "Node \"sum\" (ReduceSum): its input \"y5\" carries the batch on axis 2 (time-major"})
+            QVERIFY2(e.contains(QString::fromUtf8(part)), part);
+        QVERIFY2(!e.contains("\"ok\"") && !e.contains("\"relu\"") && !e.contains("\"xt\""), qPrintable(e));
+        QCOMPARE(e.count("; "), 3);
+
+        // The sequence first in the model's input: the sequence axis would be CNTK's batch.
+        Graph t;
+        t.name = "tm";
+        t.inputs.push_back({"seq", {5, 2, 4}, DType::Float32});
+        t.addParameter("w", Tensor::full({1, 12, 4}, 0.1f), true);
+        t.addParameter("r", Tensor::full({1, 12, 3}, 0.1f), true);
+        t.addNode("LSTM", "lstm", {"seq", "w", "r"}, {"", "h"}, {{"hidden_size", int64_t(3)}});
+        t.outputs.push_back({"h", {}, DType::Float32});
+        const QString m = errorOf([&] { exportGraph(*graphFormat("cntk"), t, GraphExportOptions{}); });
+        qInfo("%s", qPrintable(m));
+        QVERIFY2(m.contains("Node \"lstm\" (LSTM): layout 0 reads X as [T, B, I], but the model's batch (CNTK's dynamic batch axis) is X's axis 0: "
+                            "its sequence axis would be the batch"),
+                 qPrintable(m));
     }
 
     void pytorchTransformerNamesWhatCntkLacks()
