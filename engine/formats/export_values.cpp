@@ -156,6 +156,39 @@ std::optional<std::vector<int64_t>> OpTableWriter::operand(const Node &n, size_t
     return std::vector<int64_t>{};
 }
 
+bool OpTableWriter::sliceOperands(const Node &n, std::vector<int64_t> &starts, std::vector<int64_t> &ends, std::vector<int64_t> &axes,
+                                  std::vector<int64_t> &steps) const
+{
+    const auto s = operand(n, 1, "starts"), e = operand(n, 2, "ends"), a = operand(n, 3, "axes"), k = operand(n, 4, "steps");
+    if (!s || !e || !a || !k)
+        return false;
+    starts = *s;
+    ends = *e;
+    axes = *a;
+    steps = *k;
+    if (axes.empty())
+        for (size_t i = 0; i < starts.size(); ++i)
+            axes.push_back(static_cast<int64_t>(i));
+    if (steps.empty())
+        steps.assign(starts.size(), 1);
+    return true;
+}
+
+bool OpTableWriter::reduceAxes(const Node &n, size_t rank, std::vector<int64_t> &axes, bool &noop) const
+{
+    const auto given = operand(n, 1, "axes");
+    if (!given)
+        return false;
+    axes.clear();
+    for (int64_t x : *given)
+        axes.push_back(normAxis(x, rank));
+    noop = axes.empty() && n.attrInt("noop_with_empty_axes", 0) != 0;
+    if (axes.empty() && !noop)
+        for (size_t i = 0; i < rank; ++i)
+            axes.push_back(static_cast<int64_t>(i));
+    return true;
+}
+
 DType OpTableWriter::typeOf(const std::string &v) const
 {
     const std::string &s = m_ig.source(v);

@@ -81,6 +81,14 @@ protected:
     std::optional<std::vector<int64_t>> intsOf(const std::string &v) const;
     // An integer operand from input `i` or, in its older attribute form, attribute `attr`.
     std::optional<std::vector<int64_t>> operand(const Node &n, size_t i, const std::string &attr) const;
+    // Slice's starts, ends, axes and steps (axes and steps completed with their defaults); false
+    // when one of them is not a constant.
+    bool sliceOperands(const Node &n, std::vector<int64_t> &starts, std::vector<int64_t> &ends, std::vector<int64_t> &axes,
+                       std::vector<int64_t> &steps) const;
+    // The axes a Reduce* node reduces (input 1 or attribute "axes"), normalised — every axis when
+    // none are given, but none with noop_with_empty_axes set (then `noop`); false when they are
+    // not constants.
+    bool reduceAxes(const Node &n, size_t rank, std::vector<int64_t> &axes, bool &noop) const;
     DType typeOf(const std::string &v) const;
     void inferTypes(const Node &n);
     // Shape arithmetic on constants (PyTorch's Shape → Gather → Concat → Reshape at a fixed batch)

@@ -113,18 +113,11 @@ bool Writer::mapShapeOp(const Node &n, const Site &site, std::string &result)
         return true;
     } else if (op == "Slice") {
         const Shape &x = shapeOf(n.inputs[0]);
-        const auto starts = operand(n, 1, "starts"), ends = operand(n, 2, "ends");
-        auto axes = operand(n, 3, "axes");
-        auto steps = operand(n, 4, "steps");
-        if (!starts || !ends || !axes || !steps)
+        std::vector<int64_t> starts, ends, axes, steps;
+        if (!sliceOperands(n, starts, ends, axes, steps))
             return refused(n, "starts, ends, axes and steps must be constants (export with a fixed batch)");
-        if (axes->empty())
-            for (size_t i = 0; i < starts->size(); ++i)
-                axes->push_back(static_cast<int64_t>(i));
-        if (steps->empty())
-            steps->assign(starts->size(), 1);
         StridedSliceArgs s;
-        switch (stridedSliceArgs(x, *starts, *ends, *axes, *steps, s)) {
+        switch (stridedSliceArgs(x, starts, ends, axes, steps, s)) {
         case SliceProblem::AxisOutOfRange: return refused(n, "an axis is out of range");
         case SliceProblem::FreeDimensionFromEnd: return refused(n, "slicing a free dimension from its end");
         case SliceProblem::None: break;
