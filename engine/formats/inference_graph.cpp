@@ -137,25 +137,6 @@ std::string window2d(const Node &n, const InferenceGraph &graph, Window2d &out)
     return {};
 }
 
-bool OpTableWriter::fail(const Node &n, const std::string &why)
-{
-    m_problems.add(n, why);
-    return false;
-}
-
-bool OpTableWriter::window2d(const Node &n, std::vector<int64_t> &kernel, std::vector<int64_t> &strides, std::vector<int64_t> &pads,
-                             std::vector<int64_t> &dilations)
-{
-    Window2d w;
-    if (const std::string problem = netwright::window2d(n, m_ig, w); !problem.empty())
-        return fail(n, problem);
-    kernel = w.kernel;
-    strides = w.strides;
-    pads = w.pads;
-    dilations = w.dilations;
-    return true;
-}
-
 void ExportProblems::add(const Node &n, const std::string &why)
 {
     const auto key = std::make_pair(n.opType, why);

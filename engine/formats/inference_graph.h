@@ -77,23 +77,4 @@ private:
     std::vector<std::string> m_general;
 };
 
-// What the op-table writers (MindIR, AIR) share: the inference graph they write, and the problems
-// found on the way, listed all at once by m_problems.raise().
-class OpTableWriter {
-protected:
-    explicit OpTableWriter(const InferenceGraph &ig) : m_ig(ig), m_g(*ig.graph) {}
-
-    // Records that `n` does not map (returns false, for `return fail(…)`).
-    bool fail(const Node &n, const std::string &why);
-    // A 2-D window op's spatial attributes — pads in (top, bottom, left, right) order — or a problem.
-    bool window2d(const Node &n, std::vector<int64_t> &kernel, std::vector<int64_t> &strides, std::vector<int64_t> &pads,
-                  std::vector<int64_t> &dilations);
-    std::optional<float> scalarOf(const std::string &v) const { return m_ig.scalar(v); }
-
-    const InferenceGraph &m_ig;
-    const Graph &m_g;
-    ExportProblems m_problems;
-};
-
-
 } // namespace netwright

@@ -45,9 +45,8 @@ bool Writer::mapElementwise(const Node &n, const Site &site)
         result = &compute("LeakyRelu", n.name, {in(0)}, {y});
         real(*result, "negative_slope", n.attrFloat("alpha", 0.01f));
     } else if (op == "Clip") {
-        const auto lo = has(1) ? scalarOf(n.inputs[1]) : n.hasAttribute("min") ? std::optional<float>(n.attrFloat("min", 0)) : std::nullopt;
-        const auto hi = has(2) ? scalarOf(n.inputs[2]) : n.hasAttribute("max") ? std::optional<float>(n.attrFloat("max", 0)) : std::nullopt;
-        if ((has(1) && !lo) || (has(2) && !hi))
+        std::optional<float> lo, hi;
+        if (!clipBounds(n, lo, hi))
             return refused(n, "the bounds must be float32 constants");
         if (lo == 0.0f && hi == 6.0f) {
             result = &compute("Relu6", n.name, {in(0)}, {y});

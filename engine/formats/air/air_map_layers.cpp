@@ -124,19 +124,14 @@ bool Writer::mapLayer(const Node &n, const Site &site)
         ints(*result, "axes", axes);
         boolean(*result, "keep_dims", true);
     } else if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax" || op == "ReduceMin" || op == "ReduceProd") {
-        const auto axes = operand(n, 1, "axes");
-        if (!axes)
-            return refused(n, "the axes must be constants");
         std::vector<int64_t> a;
-        for (int64_t x : *axes)
-            a.push_back(normAxis(x, rank));
-        if (a.empty() && n.attrInt("noop_with_empty_axes", 0) != 0) {
+        bool noop = false;
+        if (!reduceAxes(n, rank, a, noop))
+            return refused(n, "the axes must be constants");
+        if (noop) {
             m_ports[out] = in(0);
             return true;
         }
-        if (a.empty())
-            for (size_t i = 0; i < rank; ++i)
-                a.push_back(static_cast<int64_t>(i));
         std::sort(a.begin(), a.end());
         result = &compute(op + "D", n.name, {in(0)}, {y}, {yt});
         ints(*result, "axes", a);

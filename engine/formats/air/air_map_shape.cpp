@@ -69,57 +69,25 @@ bool Writer::mapShapeOp(const Node &n, const Site &site)
         ints(*result, op == "Squeeze" ? "axis" : "axes", a);
     } else if (op == "Slice") {
         const Shape &x = shapeOf(n.inputs[0]);
-        const auto starts = operand(n, 1, "starts"), ends = operand(n, 2, "ends");
-        auto axes = operand(n, 3, "axes");
-        auto steps = operand(n, 4, "steps");
-        if (!starts || !ends || !axes || !steps)
+        std::vector<int64_t> starts, ends, axes, steps;
+        if (!sliceOperands(n, starts, ends, axes, steps))
             return refused(n, "starts, ends, axes and steps must be constants (export with --static-batch)");
-        if (axes->empty())
-            for (size_t i = 0; i < starts->size(); ++i)
-                axes->push_back(static_cast<int64_t>(i));
-        if (steps->empty())
-            steps->assign(starts->size(), 1);
-        if (axes->size() != starts->size() || ends->size() != starts->size() || steps->size() != starts->size())
+        if (axes.size() != starts.size() || ends.size() != starts.size() || steps.size() != starts.size())
             return refused(n, "starts, ends, axes and steps differ in length");
         if (rank > 62)
             return refused(n, "StridedSlice's masks hold at most 62 axes");
-        // StridedSlice over every axis: the axes not sliced are taken whole (begin/end mask bits).
-        std::vector<int64_t> begin(rank, 0), end(rank, 0), stride(rank, 1);
-        int64_t beginMask = (int64_t(1) << rank) - 1, endMask = beginMask;
-        for (size_t i = 0; i < axes->size(); ++i) {
-            const auto a = static_cast<size_t>(normAxis((*axes)[i], rank));
-            if (a >= rank)
-                return refused(n, "an axis is out of range");
-            const int64_t dim = x[a], step = (*steps)[i];
-            int64_t s = (*starts)[i], e = (*ends)[i];
-            if (dim < 0 && (step < 0 || s < 0 || (e < 0 && e > INT_MIN)))
-                return refused(n, "slicing a free dimension from its end; export with --static-batch");
-            stride[a] = step;
-            if (dim >= 0) {
-                // ONNX's clamping; TensorFlow's (and StridedSlice's) agree except for the end
-                // "before index 0" of a negative step, which is the end mask.
-                if (s < 0)
-                    s += dim;
-                if (e < 0)
-                    e += dim;
-                s = step > 0 ? std::clamp<int64_t>(s, 0, dim) : std::clamp<int64_t>(s, 0, dim - 1);
-                e = step > 0 ? std::clamp<int64_t>(e, 0, dim) : std::clamp<int64_t>(e, -1, dim - 1);
-            }
-            begin[a] = s;
-            beginMask &= ~(int64_t(1) << a);
-            if ((step < 0 && e < 0) || (dim < 0 && e >= INT_MAX)) {
-                end[a] = 0;
-            } else {
-                end[a] = e;
-                endMask &= ~(int64_t(1) << a);
-            }
+        StridedSliceArgs s;
+        switch (stridedSliceArgs(x, starts, ends, axes, steps, s)) {
+        case SliceProblem::AxisOutOfRange: return refused(n, "an axis is out of range");
+        case SliceProblem::FreeDimensionFromEnd: return refused(n, "slicing a free dimension from its end; export with --static-batch");
+        case SliceProblem::None: break;
         }
         result = &compute("StridedSlice", n.name,
-                          {in(0), operandConst(n, "begin", int64s(begin)), operandConst(n, "end", int64s(end)),
-                           operandConst(n, "strides", int64s(stride))},
+                          {in(0), operandConst(n, "begin", int64s(s.begin)), operandConst(n, "end", int64s(s.end)),
+                           operandConst(n, "strides", int64s(s.strides))},
                           {y}, {yt});
-        integer(*result, "begin_mask", beginMask);
-        integer(*result, "end_mask", endMask);
+        integer(*result, "begin_mask", s.beginMask);
+        integer(*result, "end_mask", s.endMask);
         integer(*result, "ellipsis_mask", 0);
         integer(*result, "new_axis_mask", 0);
         integer(*result, "shrink_axis_mask", 0);

@@ -50,21 +50,9 @@ void Writer::rnn(const Node &n)
     const std::string direction = n.attrString("direction", "forward");
     const int64_t dirs = direction == "bidirectional" ? 2 : 1;
     auto has = [&](size_t i) { return n.inputs.size() > i && !n.inputs[i].empty(); };
-    if (n.attrInt("layout", 0) != 0)
-        return void(fail(n, "layout 1 (batch first) is not exported"));
-    if (n.hasAttribute("clip"))
-        return void(fail(n, "cell clipping is not exported"));
-    if (n.hasAttribute("activations") || n.hasAttribute("activation_alpha"))
-        return void(fail(n, "activations other than the defaults are not exported"));
-    if (n.attrInt("input_forget", 0) != 0)
-        return void(fail(n, "input_forget is not exported"));
-    if (has(4))
-        return void(fail(n, "sequence_lens is not exported"));
-    if (op == "LSTM" && has(7))
-        return void(fail(n, "peepholes are not exported"));
     const Shape &xs = shapeOf(n.inputs[0]);
-    if (xs.size() != 3 || xs[0] <= 0 || hidden <= 0)
-        return void(fail(n, "the sequence length must be fixed"));
+    if (const std::string problem = recurrentProblem(n, xs); !problem.empty())
+        return void(fail(n, problem));
     const bool usedY = !n.outputs.empty() && !n.outputs[0].empty() && m_used.count(n.outputs[0]);
     const bool usedH = n.outputs.size() > 1 && !n.outputs[1].empty() && m_used.count(n.outputs[1]);
     const bool usedC = op == "LSTM" && n.outputs.size() > 2 && !n.outputs[2].empty() && m_used.count(n.outputs[2]);

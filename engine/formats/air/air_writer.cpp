@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
-// The AIR writer: the ModelDef and its graph, values (known, folded and their types), GE ops with
-// their descriptors, Const ops, the building blocks the mappings compose, and the per-node
-// dispatch.
+// The AIR writer: the ModelDef and its graph, GE ops with their descriptors, Const ops, the
+// building blocks the mappings compose, and the per-node dispatch.
 #include "formats/air/air_writer.h"
 
 #include "core/error.h"
@@ -76,105 +75,6 @@ std::string Writer::run()
         m_model.SerializeToCodedStream(&coded);
     }
     return bytes;
-}
-
-// ---- values ---------------------------------------------------------------------------------
-
-const Tensor *Writer::known(const std::string &v) const
-{
-    if (v.empty())
-        return nullptr;
-    const std::string &s = m_ig.source(v);
-    if (const auto it = m_folded.find(s); it != m_folded.end())
-        return &it->second;
-    return m_ig.initializer(s);
-}
-
-std::optional<std::vector<int64_t>> Writer::intsOf(const std::string &v) const
-{
-    const Tensor *t = known(v);
-    if (!t)
-        return std::nullopt;
-    if (t->dtype() == DType::Int64)
-        return std::vector<int64_t>(t->dataAs<int64_t>(), t->dataAs<int64_t>() + t->numel());
-    if (t->dtype() == DType::Int32)
-        return std::vector<int64_t>(t->dataAs<int32_t>(), t->dataAs<int32_t>() + t->numel());
-    return std::nullopt;
-}
-
-std::optional<std::vector<int64_t>> Writer::operand(const Node &n, size_t i, const std::string &attr) const
-{
-    if (n.inputs.size() > i && !n.inputs[i].empty())
-        return intsOf(n.inputs[i]);
-    if (n.hasAttribute(attr))
-        return n.attrInts(attr, {});
-    return std::vector<int64_t>{};
-}
-
-DType Writer::typeOf(const std::string &v) const
-{
-    const std::string &s = m_ig.source(v);
-    if (const auto it = m_types.find(s); it != m_types.end())
-        return it->second;
-    if (const Tensor *t = known(s))
-        return t->dtype();
-    return DType::Float32;
-}
-
-void Writer::inferTypes(const Node &n)
-{
-    std::vector<DType> in;
-    for (const auto &i : n.inputs)
-        in.push_back(i.empty() ? DType::Float32 : typeOf(i));
-    try {
-        const auto out = kernelFor(n.opType, DeviceType::Cpu, n).outputTypes(n, in);
-        for (size_t k = 0; k < out.size() && k < n.outputs.size(); ++k)
-            m_types[n.outputs[k]] = out[k];
-    } catch (const Error &) {
-    }
-}
-
-bool Writer::fold(const Node &n)
-{
-    if (isRandom(n.opType))
-        return false;
-    const OpKernel &k = kernelFor(n.opType, DeviceType::Cpu, n);
-    std::vector<Shape> shapes;
-    std::vector<const Tensor *> values;
-    bool all = true, staticShapes = true, weights = false;
-    for (const auto &i : n.inputs) {
-        if (i.empty()) {
-            shapes.emplace_back();
-            values.push_back(nullptr);
-            continue;
-        }
-        shapes.push_back(shapeOf(i));
-        staticShapes = staticShapes && isStatic(shapes.back());
-        const Tensor *t = known(i);
-        values.push_back(t);
-        all = all && t;
-        const Tensor *w = m_ig.initializer(i);
-        weights = weights || (w && w->dtype() == DType::Float32);
-    }
-    std::vector<Tensor> out;
-    if (staticShapes)
-        if (auto v = k.valueFromShapes(n, shapes))
-            out.push_back(std::move(*v));
-    if (out.empty() && all && !weights) {
-        int64_t total = 0;
-        for (const auto &o : n.outputs)
-            if (!o.empty() && m_ig.shapes.count(o) && isStatic(m_ig.shapes.at(o)))
-                total += shapeNumel(m_ig.shapes.at(o));
-        if (total > (1 << 16))
-            return false;
-        out = evaluateNode(n, values);
-    }
-    if (out.empty())
-        return false;
-    for (size_t i = 0; i < out.size() && i < n.outputs.size(); ++i)
-        if (!n.outputs[i].empty() && out[i].defined())
-            m_folded[n.outputs[i]] = std::move(out[i]);
-    return true;
 }
 
 // ---- ops ------------------------------------------------------------------------------------

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Internal to the AIR writer (air_export.h says what it writes): the Writer over one inference
-// graph, its op tables, and the files that hold its parts —
-//   air_writer.cpp           the ModelDef, values (known, folded, their types), GE ops with their
+// graph, its op tables, and the files that hold its parts (the values known ahead of a run,
+// folding and their element types are OpTableWriter's, formats/export_values.h) —
+//   air_writer.cpp           the ModelDef, GE ops with their
 //                            descriptors, Const ops and the building blocks; run() and emit()
 //   air_map_elementwise.cpp  unary/binary ops, Log, Mean, Clip, softmaxes, activations, Cast, Where
 //   air_map_layers.cpp       Gemm/MatMul, Conv/ConvTranspose, pools, reductions, normalizations
@@ -10,7 +11,7 @@
 //   air_export.cpp           the op tables and exportAir (pre-flight, then the Writer)
 #pragma once
 
-#include "formats/inference_graph.h"
+#include "formats/export_values.h"
 #include "ge_ir.pb.h"
 
 #include <algorithm>
@@ -29,17 +30,6 @@ const std::map<std::string, std::string> &unaryOps();
 const std::map<std::string, std::string> &binaryOps();
 // Every op type the writer has a mapping for (some settings of them may still be refused).
 bool mappable(const std::string &op);
-bool isRandom(const std::string &op);
-
-inline bool isStatic(const Shape &s)
-{
-    return std::all_of(s.begin(), s.end(), [](int64_t d) { return d >= 0; });
-}
-
-inline int64_t normAxis(int64_t axis, size_t rank)
-{
-    return axis < 0 ? axis + static_cast<int64_t>(rank) : axis;
-}
 
 // A tensor descriptor: the proto DataType, the dims, NCHW for 4-D values and ND otherwise.
 void fillDesc(ge::proto::TensorDescriptor &d, DType dtype, const Shape &shape);
@@ -65,21 +55,6 @@ private:
         fail(n, why);
         return true;
     }
-
-    // ---- values (air_writer.cpp) -------------------------------------------------------------
-
-    // A value known ahead of a run: an initializer or a folded shape computation.
-    const Tensor *known(const std::string &v) const;
-    std::optional<std::vector<int64_t>> intsOf(const std::string &v) const;
-    // An integer operand from input `i` or, in its older attribute form, attribute `attr`.
-    std::optional<std::vector<int64_t>> operand(const Node &n, size_t i, const std::string &attr) const;
-    DType typeOf(const std::string &v) const;
-    void inferTypes(const Node &n);
-    // Shape arithmetic on constants (PyTorch's Shape → Gather → Concat → Reshape at a fixed batch)
-    // is computed here and written as Const ops. Nodes reading a model's float tensors are never
-    // folded, so every weight stays a Const of its own.
-    bool fold(const Node &n);
-    const Shape &shapeOf(const std::string &v) const { return m_ig.shape(v); }
 
     // ---- ops (air_writer.cpp) ----------------------------------------------------------------
 
@@ -142,8 +117,6 @@ private:
     ge::proto::ModelDef m_model;
     ge::proto::GraphDef *m_graph = nullptr;
     std::map<std::string, Port> m_ports;
-    std::map<std::string, Tensor> m_folded;
-    std::map<std::string, DType> m_types;
     std::set<std::string> m_used;
     std::set<std::string> m_opNames;
     int64_t m_nextId = 0;

@@ -67,12 +67,6 @@ std::string refusal(const std::string &op)
     return it == why.end() ? "no CNTK model-v2 equivalent" : it->second;
 }
 
-bool isRandom(const std::string &op)
-{
-    return op == "Dropout" || op == "RandomNormal" || op == "RandomUniform" || op == "RandomNormalLike" || op == "RandomUniformLike"
-           || op == "Bernoulli" || op == "Multinomial";
-}
-
 std::string Writer::encode(bool training)
 {
     const Node *loss = nullptr;

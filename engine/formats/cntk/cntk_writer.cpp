@@ -92,7 +92,7 @@ bool Writer::readsItsBatch(const Node &n)
 
 bool Writer::fold(const Node &n)
 {
-    if (isRandom(n.opType) || n.opType == "Identity" || isTrainingLoss(n.opType) || !hasKernel(n.opType))
+    if (isRandomOp(n.opType) || n.opType == "Identity" || isTrainingLoss(n.opType) || !hasKernel(n.opType))
         return false;
     const OpKernel &k = kernelFor(n.opType, DeviceType::Cpu, n);
     std::vector<Shape> shapes;
@@ -117,21 +117,9 @@ bool Writer::fold(const Node &n)
     if (!batched || m_shapes2.empty())
         if (auto v = k.valueFromShapes(n, shapes))
             out.push_back(std::move(*v));
-    if (out.empty() && all) {
-        int64_t total = 0;
-        for (const auto &o : n.outputs)
-            if (!o.empty() && m_shapes.count(o))
-                total += shapeNumel(m_shapes.at(o));
-        if (total > (1 << 16))
-            return false;
-        out = evaluateNode(n, values);
-    }
-    if (out.empty())
-        return false;
-    for (size_t i = 0; i < out.size() && i < n.outputs.size(); ++i)
-        if (!n.outputs[i].empty() && out[i].defined())
-            m_folded[n.outputs[i]] = std::move(out[i]);
-    return true;
+    if (out.empty() && all)
+        out = evaluateSmall(n, values, [&](const std::string &o) -> int64_t { return m_shapes.count(o) ? shapeNumel(m_shapes.at(o)) : 0; });
+    return keepFolded(n, std::move(out), m_folded);
 }
 
 const Tensor *Writer::known(const std::string &v) const

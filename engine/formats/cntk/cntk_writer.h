@@ -17,7 +17,7 @@
 #pragma once
 
 #include "formats/cntk/dictionary.h"
-#include "formats/inference_graph.h"
+#include "formats/export_values.h"
 #include "graph/graph.h"
 
 #include <cstdint>
@@ -55,7 +55,6 @@ const std::map<std::string, uint64_t> &binaryOps();
 bool mappable(const std::string &op);
 // Why an op type has no CNTK mapping, for the pre-flight.
 std::string refusal(const std::string &op);
-bool isRandom(const std::string &op);
 
 // ---- value helpers (cntk_writer.cpp) -----------------------------------------------------------
 

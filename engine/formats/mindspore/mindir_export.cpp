@@ -51,12 +51,6 @@ bool mappable(const std::string &op)
     return other.count(op) || unaryOps().count(op) || binaryOps().count(op);
 }
 
-bool isRandom(const std::string &op)
-{
-    return op == "Dropout" || op == "RandomNormal" || op == "RandomUniform" || op == "RandomNormalLike" || op == "RandomUniformLike"
-           || op == "Bernoulli" || op == "Multinomial";
-}
-
 } // namespace mindir
 
 std::string exportMindir(const Graph &model, const MindirExportOptions &options)

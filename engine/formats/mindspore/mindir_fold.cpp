@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The MindIR writer's shape arithmetic. On constants (PyTorch's Shape → Gather → Concat →
-// Reshape) it is computed here and written as constants. Nodes reading a model's float tensors
-// are never folded, so every weight stays a parameter.
+// Reshape) it is computed by OpTableWriter::fold (formats/export_values.h) and written as
+// constants. Nodes reading a model's float tensors are never folded, so every weight stays a
+// parameter.
 //
 // PyTorch computes its reshapes (and an RNN's zero initial state) from Shape of values that
 // follow the batch. At a dynamic batch those values are integer vectors only partly known
@@ -20,49 +21,6 @@
 #include <set>
 
 namespace netwright::mindspore::mindir {
-
-bool Writer::fold(const Node &n)
-{
-    if (isRandom(n.opType))
-        return false;
-    const OpKernel &k = kernelFor(n.opType, DeviceType::Cpu, n);
-    std::vector<Shape> shapes;
-    std::vector<const Tensor *> values;
-    bool all = true, staticShapes = true, weights = false;
-    for (const auto &i : n.inputs) {
-        if (i.empty()) {
-            shapes.emplace_back();
-            values.push_back(nullptr);
-            continue;
-        }
-        shapes.push_back(shapeOf(i));
-        staticShapes = staticShapes && isStatic(shapes.back());
-        const Tensor *t = known(i);
-        values.push_back(t);
-        all = all && t;
-        const Tensor *w = m_ig.initializer(i);
-        weights = weights || (w && w->dtype() == DType::Float32);
-    }
-    std::vector<Tensor> out;
-    if (staticShapes)
-        if (auto v = k.valueFromShapes(n, shapes))
-            out.push_back(std::move(*v));
-    if (out.empty() && all && !weights) {
-        int64_t total = 0;
-        for (const auto &o : n.outputs)
-            if (!o.empty() && m_ig.shapes.count(o) && isStatic(m_ig.shapes.at(o)))
-                total += shapeNumel(m_ig.shapes.at(o));
-        if (total > (1 << 16))
-            return false;
-        out = evaluateNode(n, values);
-    }
-    if (out.empty())
-        return false;
-    for (size_t i = 0; i < out.size() && i < n.outputs.size(); ++i)
-        if (!n.outputs[i].empty() && out[i].defined())
-            m_folded[n.outputs[i]] = std::move(out[i]);
-    return true;
-}
 
 const Writer::Partial *Writer::partialOf(const std::string &v) const
 {

@@ -12,7 +12,6 @@ bool Writer::mapElementwise(const Node &n, const Site &site, std::string &result
     [[maybe_unused]] const auto &[out, y, yt, rank] = site;
     const std::string &op = n.opType;
     auto in = [&](size_t i) { return value(n.inputs.at(i)); };
-    auto has = [&](size_t i) { return n.inputs.size() > i && !n.inputs[i].empty(); };
     if (const auto u = unaryOps().find(op); u != unaryOps().end()) {
         result = cnode(primitive(u->second, {"x"}), {in(0)}, {y}, {yt});
     } else if (const auto b = binaryOps().find(op); b != binaryOps().end()) {
@@ -26,9 +25,8 @@ bool Writer::mapElementwise(const Node &n, const Site &site, std::string &result
         for (size_t i = 1; i < n.inputs.size(); ++i)
             result = cnode(primitive(b->second, {"x", "y"}), {result, in(i)}, {y}, {yt});
     } else if (op == "Clip") {
-        const auto lo = has(1) ? scalarOf(n.inputs[1]) : n.hasAttribute("min") ? std::optional<float>(n.attrFloat("min", 0)) : std::nullopt;
-        const auto hi = has(2) ? scalarOf(n.inputs[2]) : n.hasAttribute("max") ? std::optional<float>(n.attrFloat("max", 0)) : std::nullopt;
-        if ((has(1) && !lo) || (has(2) && !hi))
+        std::optional<float> lo, hi;
+        if (!clipBounds(n, lo, hi))
             return refused(n, "the bounds must be float32 constants");
         if (lo == 0.0f && hi == 6.0f) {
             result = unary("ReLU6", in(0), y);

@@ -137,19 +137,14 @@ bool Writer::mapLayer(const Node &n, const Site &site, std::string &result)
             axes.push_back(static_cast<int64_t>(i));
         result = reduce(op == "GlobalAveragePool" ? "ReduceMean" : "ReduceMax", in(0), axes, true, y);
     } else if (op == "ReduceMean" || op == "ReduceSum" || op == "ReduceMax" || op == "ReduceMin" || op == "ReduceProd") {
-        const auto axes = operand(n, 1, "axes");
-        if (!axes)
-            return refused(n, "the axes must be constants");
         std::vector<int64_t> a;
-        for (int64_t x : *axes)
-            a.push_back(normAxis(x, rank));
-        if (a.empty() && n.attrInt("noop_with_empty_axes", 0) != 0) {
+        bool noop = false;
+        if (!reduceAxes(n, rank, a, noop))
+            return refused(n, "the axes must be constants");
+        if (noop) {
             m_names[out] = in(0);
             return true;
         }
-        if (a.empty())
-            for (size_t i = 0; i < rank; ++i)
-                a.push_back(static_cast<int64_t>(i));
         result = reduce(op, in(0), a, n.attrInt("keepdims", 1) != 0, y, yt);
     } else if (op == "BatchNormalization") {
         if (rank != 4 && rank != 2)

@@ -113,47 +113,16 @@ bool Writer::mapShapeOp(const Node &n, const Site &site, std::string &result)
         return true;
     } else if (op == "Slice") {
         const Shape &x = shapeOf(n.inputs[0]);
-        const auto starts = operand(n, 1, "starts"), ends = operand(n, 2, "ends");
-        auto axes = operand(n, 3, "axes");
-        auto steps = operand(n, 4, "steps");
-        if (!starts || !ends || !axes || !steps)
+        std::vector<int64_t> starts, ends, axes, steps;
+        if (!sliceOperands(n, starts, ends, axes, steps))
             return refused(n, "starts, ends, axes and steps must be constants (export with a fixed batch)");
-        if (axes->empty())
-            for (size_t i = 0; i < starts->size(); ++i)
-                axes->push_back(static_cast<int64_t>(i));
-        if (steps->empty())
-            steps->assign(starts->size(), 1);
-        std::vector<int64_t> begin(rank, 0), end(rank, 0), stride(rank, 1);
-        int64_t beginMask = (int64_t(1) << rank) - 1, endMask = beginMask;
-        for (size_t i = 0; i < axes->size(); ++i) {
-            const auto a = static_cast<size_t>(normAxis((*axes)[i], rank));
-            const int64_t dim = x[a], step = (*steps)[i];
-            int64_t s = (*starts)[i], e = (*ends)[i];
-            if (dim < 0 && (step < 0 || s < 0 || (e < 0 && e > INT_MIN)))
-                return refused(n, "slicing a free dimension from its end");
-            stride[a] = step;
-            if (dim >= 0) {
-                // ONNX's clamping; Python's (and StridedSlice's) agree except for the end
-                // "before index 0" of a negative step, which is the end mask.
-                if (s < 0)
-                    s += dim;
-                if (e < 0)
-                    e += dim;
-                s = step > 0 ? std::clamp<int64_t>(s, 0, dim) : std::clamp<int64_t>(s, 0, dim - 1);
-                e = step > 0 ? std::clamp<int64_t>(e, 0, dim) : std::clamp<int64_t>(e, -1, dim - 1);
-            }
-            begin[a] = s;
-            beginMask &= ~(int64_t(1) << a);
-            if (step < 0 && e < 0) {
-                end[a] = 0;
-            } else if (dim < 0 && e >= INT_MAX) {
-                end[a] = 0;
-            } else {
-                end[a] = e;
-                endMask &= ~(int64_t(1) << a);
-            }
+        StridedSliceArgs s;
+        switch (stridedSliceArgs(x, starts, ends, axes, steps, s)) {
+        case SliceProblem::AxisOutOfRange: return refused(n, "an axis is out of range");
+        case SliceProblem::FreeDimensionFromEnd: return refused(n, "slicing a free dimension from its end");
+        case SliceProblem::None: break;
         }
-        result = stridedSlice(in(0), begin, end, stride, beginMask, endMask, y, yt);
+        result = stridedSlice(in(0), s.begin, s.end, s.strides, s.beginMask, s.endMask, y, yt);
     } else if (op == "Gather") {
         const int64_t axis = normAxis(n.attrInt("axis", 0), rank);
         std::string indices;

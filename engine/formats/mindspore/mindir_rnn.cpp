@@ -15,21 +15,9 @@ void Writer::rnn(const Node &n)
     const std::string direction = n.attrString("direction", "forward");
     const int64_t dirs = direction == "bidirectional" ? 2 : 1;
     auto has = [&](size_t i) { return n.inputs.size() > i && !n.inputs[i].empty(); };
-    if (n.attrInt("layout", 0) != 0)
-        return refuse(n, "layout 1 (batch first) is not exported");
-    if (n.hasAttribute("clip"))
-        return refuse(n, "cell clipping is not exported");
-    if (n.hasAttribute("activations") || n.hasAttribute("activation_alpha"))
-        return refuse(n, "activations other than the defaults are not exported");
-    if (n.attrInt("input_forget", 0) != 0)
-        return refuse(n, "input_forget is not exported");
-    if (has(4))
-        return refuse(n, "sequence_lens is not exported");
-    if (op == "LSTM" && has(7))
-        return refuse(n, "peepholes are not exported");
     const Shape &xs = shapeOf(n.inputs[0]);
-    if (xs.size() != 3 || xs[0] <= 0 || hidden <= 0)
-        return refuse(n, "the sequence length must be fixed");
+    if (const std::string problem = recurrentProblem(n, xs); !problem.empty())
+        return refuse(n, problem);
     const int64_t steps = xs[0], batch = xs[1], gh = gates * hidden;
     const bool linearBeforeReset = n.attrInt("linear_before_reset", 0) != 0;
     const Shape bh{batch, hidden}, bg{batch, gh};

@@ -78,60 +78,6 @@ std::string Writer::run()
     return bytes;
 }
 
-const Tensor *Writer::known(const std::string &v) const
-{
-    if (v.empty())
-        return nullptr;
-    const std::string &s = m_ig.source(v);
-    if (const auto it = m_folded.find(s); it != m_folded.end())
-        return &it->second;
-    return m_ig.initializer(s);
-}
-
-std::optional<std::vector<int64_t>> Writer::intsOf(const std::string &v) const
-{
-    const Tensor *t = known(v);
-    if (!t)
-        return std::nullopt;
-    if (t->dtype() == DType::Int64)
-        return std::vector<int64_t>(t->dataAs<int64_t>(), t->dataAs<int64_t>() + t->numel());
-    if (t->dtype() == DType::Int32)
-        return std::vector<int64_t>(t->dataAs<int32_t>(), t->dataAs<int32_t>() + t->numel());
-    return std::nullopt;
-}
-
-std::optional<std::vector<int64_t>> Writer::operand(const Node &n, size_t i, const std::string &attr) const
-{
-    if (n.inputs.size() > i && !n.inputs[i].empty())
-        return intsOf(n.inputs[i]);
-    if (n.hasAttribute(attr))
-        return n.attrInts(attr, {});
-    return std::vector<int64_t>{};
-}
-
-DType Writer::typeOf(const std::string &v) const
-{
-    const std::string &s = m_ig.source(v);
-    if (const auto it = m_types.find(s); it != m_types.end())
-        return it->second;
-    if (const Tensor *t = known(s))
-        return t->dtype();
-    return DType::Float32;
-}
-
-void Writer::inferTypes(const Node &n)
-{
-    std::vector<DType> in;
-    for (const auto &i : n.inputs)
-        in.push_back(i.empty() ? DType::Float32 : typeOf(i));
-    try {
-        const auto out = kernelFor(n.opType, DeviceType::Cpu, n).outputTypes(n, in);
-        for (size_t k = 0; k < out.size() && k < n.outputs.size(); ++k)
-            m_types[n.outputs[k]] = out[k];
-    } catch (const Error &) {
-    }
-}
-
 std::string Writer::value(const std::string &engineName)
 {
     const std::string &name = m_ig.source(engineName);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Internal to the MindIR writer (mindir_export.h says what it writes): the Writer over one
-// inference graph, its op tables, and the files that hold its parts —
+// inference graph, its op tables, and the files that hold its parts (the values known ahead of a
+// run, folding on constants and their element types are OpTableWriter's, formats/export_values.h) —
 //   mindir_writer.cpp           the protos, values, primitives, CNodes and building blocks; emit()
 //   mindir_fold.cpp             shape arithmetic folded into constants, or followed at a free batch
 //   mindir_map_elementwise.cpp  unary/binary ops, Clip, softmaxes, activations, Where
@@ -10,7 +11,7 @@
 //   mindir_export.cpp           the op tables and exportMindir (pre-flight, then the Writer)
 #pragma once
 
-#include "formats/inference_graph.h"
+#include "formats/export_values.h"
 #include "formats/mindspore/mindir_export.h"
 #include "formats/mindspore/mindir_proto.h"
 
@@ -29,17 +30,6 @@ const std::map<std::string, std::string> &unaryOps();
 const std::map<std::string, std::string> &binaryOps();
 // Every op type the writer has a mapping for (some settings of them may still be refused).
 bool mappable(const std::string &op);
-bool isRandom(const std::string &op);
-
-inline int64_t normAxis(int64_t axis, size_t rank)
-{
-    return axis < 0 ? axis + static_cast<int64_t>(rank) : axis;
-}
-
-inline bool isStatic(const Shape &s)
-{
-    return std::all_of(s.begin(), s.end(), [](int64_t d) { return d >= 0; });
-}
 
 class Writer : public OpTableWriter {
 public:
@@ -62,17 +52,9 @@ private:
 
     // ---- values (mindir_writer.cpp) ----------------------------------------------------------
 
-    // A value known ahead of a run: an initializer or a folded shape computation.
-    const Tensor *known(const std::string &v) const;
-    std::optional<std::vector<int64_t>> intsOf(const std::string &v) const;
-    // An integer operand from input `i` or, in its older attribute form, attribute `attr`.
-    std::optional<std::vector<int64_t>> operand(const Node &n, size_t i, const std::string &attr) const;
-    DType typeOf(const std::string &v) const;
-    void inferTypes(const Node &n);
     // The MindIR name of an engine value; initializers become graph parameters on first use,
     // folded values Constant tensors.
     std::string value(const std::string &engineName);
-    const Shape &shapeOf(const std::string &v) const { return m_ig.shape(v); }
 
     // ---- shape arithmetic (mindir_fold.cpp) --------------------------------------------------
 
@@ -86,8 +68,6 @@ private:
         std::string root;
     };
 
-    // Shape arithmetic on constants, computed and written as constants (true when `n` was folded).
-    bool fold(const Node &n);
     const Partial *partialOf(const std::string &v) const;
     const Filled *filledOf(const std::string &v) const;
     // A known integer value (an initializer, a folded value) as a partial one; nullopt otherwise.
@@ -165,10 +145,8 @@ private:
     ::mind_ir::GraphProto *m_graph = nullptr;
     std::string m_graphName, m_scope, m_debug;
     std::map<std::string, std::string> m_names;
-    std::map<std::string, Tensor> m_folded;
     std::map<std::string, Partial> m_partial; // shape arithmetic on the free batch
     std::map<std::string, Filled> m_filled;   // ConstantOfShape of such a shape
-    std::map<std::string, DType> m_types;
     std::set<std::string> m_used;
     int m_id = 0, m_opIndex = 0;
 };
