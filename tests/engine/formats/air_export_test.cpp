@@ -17,6 +17,7 @@
 #include "formats/graph_formats.h"
 #include "formats/onnx/onnx_import.h"
 #include "support/error_of.h"
+#include "support/export_checks.h"
 
 #include <QFile>
 #include <QProcess>
@@ -27,29 +28,14 @@
 #include <memory>
 
 using namespace netwright;
+using netwright::testing::protocDecode;
+using netwright::testing::torchParityExports;
 using netwright::testing::errorOf;
 
 class AirExportTest : public QObject {
     Q_OBJECT
     QTemporaryDir m_dir;
-    std::unique_ptr<QTemporaryDir> m_torchDir;
-
-    // protoc's text form of `bytes` decoded as ge.proto.ModelDef against our restated schema.
-    QByteArray protocDecode(const std::string &bytes, const QString &path)
-    {
-        QFile file(path);
-        if (!file.open(QIODevice::WriteOnly))
-            return {};
-        file.write(bytes.data(), static_cast<qint64>(bytes.size()));
-        file.close();
-        const QString proto = qEnvironmentVariable("NETWRIGHT_SOURCE_DIR") + "/proto";
-        QProcess protoc;
-        protoc.setStandardInputFile(path);
-        protoc.start("protoc", {"--proto_path=" + proto, "--decode=ge.proto.ModelDef", proto + "/ge_ir.proto"});
-        if (!protoc.waitForFinished(60000) || protoc.exitCode() != 0)
-            return {};
-        return protoc.readAllStandardOutput();
-    }
+    const QTemporaryDir *m_torchDir = nullptr;
 
     static std::map<std::string, int> opTypes(const std::string &bytes, const std::string &path)
     {
@@ -66,7 +52,7 @@ class AirExportTest : public QObject {
         const std::string bytes = exportGraph(air, g, GraphExportOptions{});
         const std::string path = m_dir.filePath(tag + ".air").toStdString();
         const std::string verified = verifyExport(air, bytes, path, g);
-        const QByteArray decoded = protocDecode(bytes, QString::fromStdString(path));
+        const QByteArray decoded = protocDecode(bytes, "ge_ir.proto", "ge.proto.ModelDef", QString::fromStdString(path));
         if (decoded.isEmpty())
             throw Error("protoc cannot decode " + path);
         if (text)
@@ -78,15 +64,8 @@ class AirExportTest : public QObject {
 
     void makeTorchExports()
     {
-        if (m_torchDir)
-            return;
-        m_torchDir = std::make_unique<QTemporaryDir>();
-        QProcess py;
-        py.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        py.start(QStringLiteral("/usr/bin/python3"),
-                 {qEnvironmentVariable("NETWRIGHT_SOURCE_DIR") + "/tests/support/torch_training_parity.py", m_torchDir->path(), "1"});
-        QVERIFY(py.waitForFinished(300000));
-        QVERIFY2(py.exitCode() == 0, "torch_training_parity.py failed");
+        m_torchDir = torchParityExports();
+        QVERIFY2(m_torchDir, "torch_training_parity.py failed");
     }
 
 private slots:

@@ -14,6 +14,7 @@
 #include "formats/graph_formats.h"
 #include "formats/onnx/onnx_import.h"
 #include "support/error_of.h"
+#include "support/export_checks.h"
 
 #include "cntk.pb.h"
 
@@ -26,6 +27,8 @@
 #include <set>
 
 using namespace netwright;
+using netwright::testing::protocDecode;
+using netwright::testing::torchParityExports;
 using netwright::testing::errorOf;
 
 namespace {
@@ -78,7 +81,7 @@ void checkValue(const CNTK::proto::DictionaryValue &v, const std::string &where,
 class CntkExportTest : public QObject {
     Q_OBJECT
     QTemporaryDir m_dir;
-    std::unique_ptr<QTemporaryDir> m_torchDir;
+    const QTemporaryDir *m_torchDir = nullptr;
 
     // The written file judged by the independent readers: protoc decodes it with the schema
     // restated from cntk-v2.md, the serializer and Netron rules hold, every function reads leaves
@@ -87,19 +90,9 @@ class CntkExportTest : public QObject {
     {
         std::map<std::string, int> ops;
         const QString file = m_dir.filePath(name + ".model");
-        QFile out(file);
-        if (!out.open(QIODevice::WriteOnly))
-            return ops;
-        out.write(bytes.data(), static_cast<qint64>(bytes.size()));
-        out.close();
-        const QString proto = qEnvironmentVariable("NETWRIGHT_SOURCE_DIR") + "/proto";
-        QProcess protoc;
-        protoc.setStandardInputFile(file);
-        protoc.start("protoc", {"--proto_path=" + proto, "--decode=CNTK.proto.Dictionary", proto + "/cntk.proto"});
         [&] {
-            QVERIFY(protoc.waitForFinished(60000));
-            QVERIFY2(protoc.exitCode() == 0, protoc.readAllStandardError().constData());
-            QVERIFY(protoc.readAllStandardOutput().contains("string_value: \"CompositeFunction\""));
+            QVERIFY2(protocDecode(bytes, "cntk.proto", "CNTK.proto.Dictionary", file).contains("string_value: \"CompositeFunction\""),
+                     qPrintable("protoc cannot decode " + file + " as a CompositeFunction"));
             QCOMPARE(bytes.substr(0, 3), std::string("\x08\x01\x12", 3)); // Netron's v2 signature
 
             CNTK::proto::Dictionary d;
@@ -136,15 +129,8 @@ class CntkExportTest : public QObject {
 
     void torchExports()
     {
-        if (m_torchDir)
-            return;
-        m_torchDir = std::make_unique<QTemporaryDir>();
-        QProcess py;
-        py.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        py.start(QStringLiteral("/usr/bin/python3"),
-                 {qEnvironmentVariable("NETWRIGHT_SOURCE_DIR") + "/tests/support/torch_training_parity.py", m_torchDir->path(), "1"});
-        QVERIFY(py.waitForFinished(300000));
-        QVERIFY2(py.exitCode() == 0, "torch_training_parity.py failed");
+        m_torchDir = torchParityExports();
+        QVERIFY2(m_torchDir, "torch_training_parity.py failed");
     }
 
 private slots:

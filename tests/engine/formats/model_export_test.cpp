@@ -23,6 +23,7 @@
 #include "formats/mindspore/mindir_reader.h"
 #include "formats/onnx/onnx_import.h"
 #include "support/error_of.h"
+#include "support/export_checks.h"
 #include "support/torch_resnet18.h"
 #include "zoo/model_zoo.h"
 
@@ -36,6 +37,8 @@
 #include <cstring>
 
 using namespace netwright;
+using netwright::testing::protocDecode;
+using netwright::testing::torchParityExports;
 using netwright::testing::errorOf;
 
 namespace {
@@ -86,24 +89,6 @@ void randomiseStatistics(Graph &g)
 class ModelExportTest : public QObject {
     Q_OBJECT
     QTemporaryDir m_dir;
-    std::unique_ptr<QTemporaryDir> m_torchDir;
-
-    // protoc's text form of `bytes` decoded as `message` against our restated schema.
-    QByteArray protocDecode(const std::string &bytes, const char *protoFile, const char *message, const QString &path)
-    {
-        QFile file(path);
-        if (!file.open(QIODevice::WriteOnly))
-            return {};
-        file.write(bytes.data(), static_cast<qint64>(bytes.size()));
-        file.close();
-        const QString proto = qEnvironmentVariable("NETWRIGHT_SOURCE_DIR") + "/proto";
-        QProcess protoc;
-        protoc.setStandardInputFile(path);
-        protoc.start("protoc", {"--proto_path=" + proto, QStringLiteral("--decode=") + message, proto + "/" + protoFile});
-        if (!protoc.waitForFinished(60000) || protoc.exitCode() != 0)
-            return {};
-        return protoc.readAllStandardOutput();
-    }
 
     // Writes `g` in `f`, decodes with protoc, reads the weights back, imports and runs it.
     void roundTrip(const Format &f, Graph &g, const Shape &inputShape, const QString &tag)
@@ -235,17 +220,10 @@ private slots:
         // verifyExport: every weight bit-identical, the same logits on a probe batch.
         QFETCH(QString, model);
         QFETCH(int, minimumNodes);
-        if (!m_torchDir) {
-            m_torchDir = std::make_unique<QTemporaryDir>();
-            QProcess py;
-            py.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-            py.start(QStringLiteral("/usr/bin/python3"),
-                     {qEnvironmentVariable("NETWRIGHT_SOURCE_DIR") + "/tests/support/torch_training_parity.py", m_torchDir->path(), "1"});
-            QVERIFY(py.waitForFinished(300000));
-            QVERIFY2(py.exitCode() == 0, "torch_training_parity.py failed");
-        }
+        const QTemporaryDir *torchDir = torchParityExports();
+        QVERIFY2(torchDir, "torch_training_parity.py failed");
         try {
-            auto imported = onnx_format::importOnnxFile(m_torchDir->filePath(model + ".onnx").toStdString());
+            auto imported = onnx_format::importOnnxFile(torchDir->filePath(model + ".onnx").toStdString());
             const Graph &g = imported.graph;
             const GraphFormat mindir = *graphFormat("mindir");
             const std::string bytes = exportGraph(mindir, g, GraphExportOptions{});
