@@ -756,13 +756,19 @@ private:
         blas::gemm(true, false, hCols, c.H, TB, 1.0f, dRec.data(), GH, hs, c.H, 0.0f, dR.data() + d * GH * c.H, c.H);
         if (hCols < GH)
             blas::gemm(true, false, c.H, c.H, TB, 1.0f, dRec.data() + 2 * c.H, GH, aux, c.H, 0.0f, dR.data() + d * GH * c.H + 2 * c.H * c.H, c.H);
+        // Wb's gradient sums dIn's columns, Rb's dRec's: the same sums when they are one tensor (LSTM).
         float *db = dB.data() + d * 2 * GH;
         const float *din = dIn.data(), *drec = dRec.data();
+        const bool shared = din == drec;
         for (int64_t r = 0; r < TB; ++r)
-            for (int64_t j = 0; j < GH; ++j) {
+            for (int64_t j = 0; j < GH; ++j)
                 db[j] += din[r * GH + j];
-                db[GH + j] += drec[r * GH + j];
-            }
+        if (shared)
+            std::memcpy(db + GH, db, static_cast<size_t>(GH) * sizeof(float));
+        else
+            for (int64_t r = 0; r < TB; ++r)
+                for (int64_t j = 0; j < GH; ++j)
+                    db[GH + j] += drec[r * GH + j];
     }
 
     static float clipped(const Config &c, float x) { return std::clamp(x, -c.clip, c.clip); }
