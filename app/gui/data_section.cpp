@@ -425,6 +425,7 @@ void DataSection::update(const RunConfig &config, bool valid)
         if (m_loadKey != QLatin1String("-")) {
             m_loadKey = QStringLiteral("-");
             m_loadTimer.stop();
+            m_loading = m_checking = false;
             m_contents.reset();
             m_checkKey.clear();
             m_checkProblem.clear();
@@ -448,13 +449,16 @@ void DataSection::update(const RunConfig &config, bool valid)
     if (key != m_loadKey) {
         m_loadKey = key;
         m_contents.reset();
+        m_checking = false;
         m_checkKey.clear();
         m_checkProblem.clear();
         setWrappedText(m_fit, {});
         if (const QString missing = missingFiles(config); !missing.isEmpty()) {
             m_loadTimer.stop();
+            m_loading = false;
             m_preview->showMessage(missing);
         } else {
+            m_loading = true;
             m_preview->showMessage(tr("Reading %1 …").arg(d.dataset == "path" ? QStringLiteral("\"%1\"").arg(q(d.path)) : m_dataset->currentText()));
             m_loadTimer.start();
         }
@@ -478,6 +482,7 @@ void DataSection::loaded()
             startLoad();
         return;
     }
+    m_loading = false;
     if (!r.error.isEmpty()) {
         m_contents.reset();
         m_preview->showError(r.error);
@@ -507,6 +512,7 @@ void DataSection::adjustTestSplit()
 void DataSection::scheduleCheck()
 {
     if (!m_contents || !m_valid) {
+        m_checking = false;
         if (!m_checkKey.isEmpty() || !m_checkProblem.isEmpty()) {
             m_checkKey.clear();
             m_checkProblem.clear();
@@ -524,6 +530,7 @@ void DataSection::scheduleCheck()
     if (key == m_checkKey)
         return;
     m_checkKey = key;
+    m_checking = true;
     m_checkProblem.clear();
     m_fit->setStyleSheet(QStringLiteral("color: palette(mid)"));
     setWrappedText(m_fit, tr("Checking the model against the data …"));
@@ -544,6 +551,7 @@ void DataSection::checkedModel()
             startCheck();
         return;
     }
+    m_checking = false;
     m_checkProblem = r.problem;
     m_fit->setStyleSheet(r.problem.isEmpty() ? QStringLiteral("color: #1b5e20") : QStringLiteral("color: #b00020"));
     setWrappedText(m_fit, r.problem.isEmpty() ? r.summary : r.problem);
@@ -564,7 +572,8 @@ int64_t DataSection::trainSamples() const
 
 bool DataSection::isBusy() const
 {
-    return m_loadTimer.isActive() || m_load.isRunning() || m_check.isRunning();
+    // Until the result is delivered (a finished future's result waits in the event queue).
+    return m_loading || m_checking;
 }
 
 void DataSection::reload()

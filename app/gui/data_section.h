@@ -97,6 +97,8 @@ private:
     // The test split was chosen (by the user or the config), not by the form's default.
     bool m_splitChosen = true, m_settingSplit = false;
     int m_generation = 0; // bumped by reload()
+    // A read or a check for the current settings is under way (its result not yet taken).
+    bool m_loading = false, m_checking = false;
 
     QTimer m_loadTimer;
     QString m_loadKey;
