@@ -4,7 +4,9 @@
 #include "core/error.h"
 #include "data/data_preview.h"
 #include "data/data_source.h"
+#include "data/dataset.h"
 #include "formats/graph_formats.h"
+#include "gui/wrapping_label.h"
 #include "train/training_setup.h"
 
 #include <QComboBox>
@@ -65,6 +67,24 @@ DataSection::LoadResult readPreview(const RunConfig &c, const QString &key, cons
     result.key = key;
     try {
         DataSettings s = c.data;
+        if (s.dataset == "idx" || s.dataset == "csv") { // the two files of each side, as training reads them
+            DataSourceContents source;
+            DataSettings legacy;
+            legacy.dataset = s.dataset;
+            if (s.dataset == "idx") {
+                source.kind = DataKind::IdxDirectory;
+                source.train = loadIdxDataset(s.trainImages, s.trainLabels);
+                source.test = loadIdxDataset(s.testImages, s.testLabels);
+                legacy.path = s.trainImages;
+            } else {
+                source.kind = DataKind::CsvTable; // label first, no header: the column is "class"
+                source.train = loadCsvDataset(s.trainCsv, s.csvHeader);
+                source.test = loadCsvDataset(s.testCsv, s.csvHeader);
+            }
+            result.contents = std::make_shared<widgets::DataPreviewContents>(
+                widgets::makeDataPreview(source, legacy, c.task.type, c.training.seed, ImageGeometry{}));
+            return result;
+        }
         if (s.dataset == "fashion-mnist") { // the IDX folder Debian installs, with its own test split
             s = DataSettings{};
             s.dataset = "fashion-mnist";
@@ -255,9 +275,7 @@ DataSection::DataSection(widgets::DataPreview *preview, QWidget *parent)
     m_testCsv = new QLineEdit(this);
     m_fit = new QLabel(this);
     m_fit->setObjectName(QStringLiteral("modelFit"));
-    m_fit->setWordWrap(true);
-    m_fit->setTextFormat(Qt::PlainText);
-    m_fit->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    wrapWithinWidth(m_fit); // a long problem (a model file's path, both shapes) wraps inside the form
 
     m_form->addRow(tr("Dataset"), m_dataset);
     m_form->addRow(tr("Data"), m_pathRow);
@@ -362,7 +380,20 @@ QString DataSection::formError() const
 bool DataSection::previewable() const
 {
     const QString d = m_dataset->currentData().toString();
-    return d == QLatin1String("path") || d == QLatin1String("fashion-mnist");
+    return d == QLatin1String("path") || d == QLatin1String("fashion-mnist") || d == QLatin1String("idx") || d == QLatin1String("csv");
+}
+
+QString DataSection::missingFiles(const RunConfig &c)
+{
+    const DataSettings &d = c.data;
+    if (d.dataset == "path" && d.path.empty())
+        return tr("Choose a folder or a file of training data: an image folder (one folder per class), a NumPy .npz or .npy file, a CSV "
+                  "table with a header row, CIFAR-10 batches or a folder of IDX files.");
+    if (d.dataset == "idx" && (d.trainImages.empty() || d.trainLabels.empty() || d.testImages.empty() || d.testLabels.empty()))
+        return tr("Choose the four IDX files: the training images and labels, the test images and labels.");
+    if (d.dataset == "csv" && (d.trainCsv.empty() || d.testCsv.empty()))
+        return tr("Choose the training and the test CSV files (the label first, no header row).");
+    return {};
 }
 
 void DataSection::updateRows()
@@ -394,6 +425,7 @@ void DataSection::update(const RunConfig &config, bool valid)
         if (m_loadKey != QLatin1String("-")) {
             m_loadKey = QStringLiteral("-");
             m_loadTimer.stop();
+            m_loading = m_checking = false;
             m_contents.reset();
             m_checkKey.clear();
             m_checkProblem.clear();
@@ -408,18 +440,25 @@ void DataSection::update(const RunConfig &config, bool valid)
         key += QStringList{q(d.path), q(d.testPath), QString::number(d.testSplit), q(d.label), q(d.targets), sizeText(d.resize),
                            sizeText(d.centerCrop), QString::number(d.channels), QString::number(config.training.seed), q(config.modelFile)}
                    .join(QLatin1Char('\n'));
+    } else if (d.dataset == "idx" || d.dataset == "csv") {
+        for (const std::string &file : d.dataset == "idx" ? std::vector<std::string>{d.trainImages, d.trainLabels, d.testImages, d.testLabels}
+                                                          : std::vector<std::string>{d.trainCsv, d.testCsv})
+            key += QLatin1Char('\n') + q(file) + QLatin1Char('@') + q(modifiedTime(file));
+        key += d.csvHeader ? QStringLiteral("\nheader") : QString();
     }
     if (key != m_loadKey) {
         m_loadKey = key;
         m_contents.reset();
+        m_checking = false;
         m_checkKey.clear();
         m_checkProblem.clear();
-        m_fit->clear();
-        if (d.dataset == "path" && d.path.empty()) {
+        setWrappedText(m_fit, {});
+        if (const QString missing = missingFiles(config); !missing.isEmpty()) {
             m_loadTimer.stop();
-            m_preview->showMessage(tr("Choose a folder or a file of training data: an image folder (one folder per class), a NumPy "
-                                      ".npz or .npy file, a CSV table with a header row, CIFAR-10 batches or a folder of IDX files."));
+            m_loading = false;
+            m_preview->showMessage(missing);
         } else {
+            m_loading = true;
             m_preview->showMessage(tr("Reading %1 …").arg(d.dataset == "path" ? QStringLiteral("\"%1\"").arg(q(d.path)) : m_dataset->currentText()));
             m_loadTimer.start();
         }
@@ -438,11 +477,12 @@ void DataSection::loaded()
 {
     const LoadResult r = m_load.result();
     if (r.key != m_loadKey) { // the settings changed meanwhile
-        const bool nothingToRead = m_loadKey == QLatin1String("-") || (m_config.data.dataset == "path" && m_config.data.path.empty());
+        const bool nothingToRead = m_loadKey == QLatin1String("-") || !missingFiles(m_config).isEmpty();
         if (!nothingToRead && !m_loadTimer.isActive())
             startLoad();
         return;
     }
+    m_loading = false;
     if (!r.error.isEmpty()) {
         m_contents.reset();
         m_preview->showError(r.error);
@@ -472,10 +512,11 @@ void DataSection::adjustTestSplit()
 void DataSection::scheduleCheck()
 {
     if (!m_contents || !m_valid) {
+        m_checking = false;
         if (!m_checkKey.isEmpty() || !m_checkProblem.isEmpty()) {
             m_checkKey.clear();
             m_checkProblem.clear();
-            m_fit->clear();
+            setWrappedText(m_fit, {});
         }
         return;
     }
@@ -489,9 +530,10 @@ void DataSection::scheduleCheck()
     if (key == m_checkKey)
         return;
     m_checkKey = key;
+    m_checking = true;
     m_checkProblem.clear();
     m_fit->setStyleSheet(QStringLiteral("color: palette(mid)"));
-    m_fit->setText(tr("Checking the model against the data …"));
+    setWrappedText(m_fit, tr("Checking the model against the data …"));
     if (!m_check.isRunning())
         startCheck();
 }
@@ -509,9 +551,10 @@ void DataSection::checkedModel()
             startCheck();
         return;
     }
+    m_checking = false;
     m_checkProblem = r.problem;
     m_fit->setStyleSheet(r.problem.isEmpty() ? QStringLiteral("color: #1b5e20") : QStringLiteral("color: #b00020"));
-    m_fit->setText(r.problem.isEmpty() ? r.summary : r.problem);
+    setWrappedText(m_fit, r.problem.isEmpty() ? r.summary : r.problem);
     emit checked();
 }
 
@@ -529,7 +572,8 @@ int64_t DataSection::trainSamples() const
 
 bool DataSection::isBusy() const
 {
-    return m_loadTimer.isActive() || m_load.isRunning() || m_check.isRunning();
+    // Until the result is delivered (a finished future's result waits in the event queue).
+    return m_loading || m_checking;
 }
 
 void DataSection::reload()

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The training panel's data section: the data and task keys as form rows (your folder or file,
 // Fashion-MNIST, IDX/CSV files; test data or split, task, label column, resize), the preview read
-// off the UI thread after a short pause, and the model checked against the data (a mismatch, naming
-// both shapes, is the form's error). UI thread; reads and checks run on QtConcurrent's pool. Layer: app.
+// off the UI thread after a short pause, and the model checked against the data for every dataset
+// (a mismatch, naming both shapes, is the form's error before Start). UI thread; reads and checks run on QtConcurrent's pool. Layer: app.
 #pragma once
 
 #include "config/run_config.h"
@@ -79,6 +79,8 @@ private:
     void checkedModel();
     void adjustTestSplit();
     bool previewable() const;
+    // What the form lacks before the data can be read ("Choose the four IDX files …"), else empty.
+    static QString missingFiles(const RunConfig &config);
 
     widgets::DataPreview *m_preview;
     QFormLayout *m_form;
@@ -95,6 +97,8 @@ private:
     // The test split was chosen (by the user or the config), not by the form's default.
     bool m_splitChosen = true, m_settingSplit = false;
     int m_generation = 0; // bumped by reload()
+    // A read or a check for the current settings is under way (its result not yet taken).
+    bool m_loading = false, m_checking = false;
 
     QTimer m_loadTimer;
     QString m_loadKey;

@@ -8,6 +8,7 @@
 #include "formats/graph_formats.h"
 #include "gui/data_section.h"
 #include "gui/training_run.h"
+#include "gui/wrapping_label.h"
 #include "training/training_curves.h"
 #include "zoo/model_zoo.h"
 
@@ -85,7 +86,7 @@ TrainingPanel::TrainingPanel(QWidget *parent)
         m_startStep = info.startGlobalStep;
         m_progress->setRange(0, static_cast<int>(std::min<int64_t>(m_totalSteps, INT32_MAX)));
         m_progress->setValue(static_cast<int>(info.startGlobalStep));
-        m_runDir->setText(tr("Run directory: %1 · on %2").arg(QDir::toNativeSeparators(dir), QString::fromStdString(info.device.toString())));
+        setWrappedText(m_runDir, tr("Run directory: %1 · on %2").arg(QDir::toNativeSeparators(dir), QString::fromStdString(info.device.toString())));
         m_clock.start();
     });
     connect(m_run, &TrainingRun::stepped, this, [this](const std::vector<StepInfo> &steps) {
@@ -124,7 +125,7 @@ TrainingPanel::TrainingPanel(QWidget *parent)
     connect(m_run, &TrainingRun::finished, this, [this](bool stopped, const QString &error) {
         updateButtons();
         if (!error.isEmpty()) {
-            m_eta->setText(tr("The run failed: %1").arg(error));
+            setWrappedText(m_eta, tr("The run failed: %1").arg(error));
             if (!QFileInfo::exists(m_run->runDirectory()))
                 m_runDir->setText(tr("Nothing was written (the run stopped before its directory was made)."));
             auto *box = new QMessageBox(QMessageBox::Warning, tr("Training"), tr("The run failed."), QMessageBox::Ok, this);
@@ -170,6 +171,7 @@ void TrainingPanel::buildForm()
     auto *modelBox = new QGroupBox(tr("Model"), formHost);
     auto *mf = new QFormLayout(modelBox);
     m_name = new QLineEdit(modelBox);
+    m_name->setObjectName(QStringLiteral("runName"));
     m_model = new QComboBox(modelBox);
     m_model->setObjectName(QStringLiteral("model"));
     for (const auto &n : zooModelNames())
@@ -298,7 +300,8 @@ void TrainingPanel::buildForm()
     column->addWidget(ckBox);
 
     m_errorLabel = new QLabel(formHost);
-    m_errorLabel->setWordWrap(true);
+    m_errorLabel->setObjectName(QStringLiteral("formError"));
+    wrapWithinWidth(m_errorLabel);
     m_errorLabel->setStyleSheet(QStringLiteral("color: #b00020"));
     column->addWidget(m_errorLabel);
     column->addStretch();
@@ -318,9 +321,11 @@ void TrainingPanel::buildForm()
     rv->addLayout(buttons);
     m_progress = new QProgressBar(right);
     m_eta = new QLabel(tr("Set up the run on the left, then Start."), right);
+    m_eta->setObjectName(QStringLiteral("runStatus"));
     m_runDir = new QLabel(right);
     m_runDir->setObjectName(QStringLiteral("runDirectory"));
-    m_runDir->setTextInteractionFlags(Qt::TextSelectableByMouse);
+    for (QLabel *l : {m_eta, m_runDir})
+        wrapWithinWidth(l);
     rv->addWidget(m_progress);
     rv->addWidget(m_eta);
     rv->addWidget(m_runDir);
@@ -351,6 +356,11 @@ void TrainingPanel::buildForm()
         QString error;
         if (!path.isEmpty() && !saveConfig(path, &error))
             QMessageBox::warning(this, tr("Save Run Config"), error);
+    });
+    // The user names the run: the name stops following the model (until it is cleared, or set
+    // back to the model's).
+    connect(m_name, &QLineEdit::textEdited, this, [this](const QString &text) {
+        m_nameFollowsModel = text.trimmed().isEmpty() || text == QString::fromStdString(config().model);
     });
     // Every edit revalidates and refreshes the preview.
     for (QLineEdit *e : {m_name, m_modelFile})
@@ -428,6 +438,7 @@ void TrainingPanel::setConfig(const RunConfig &c)
                                        QSignalBlocker(m_schedule), QSignalBlocker(m_lr), QSignalBlocker(m_epochs), QSignalBlocker(m_batch),
                                        QSignalBlocker(m_device)};
     m_name->setText(QString::fromStdString(c.name));
+    m_nameFollowsModel = c.name.empty() || c.name == c.model;
     m_modelFile->setText(QString::fromStdString(c.modelFile));
     m_model->setCurrentIndex(std::max(0, m_model->findData(c.modelFile.empty() ? QString::fromStdString(c.model) : QStringLiteral("file"))));
     m_data->setFrom(c);
@@ -474,11 +485,19 @@ void TrainingPanel::setConfig(const RunConfig &c)
 
 void TrainingPanel::setModelFile(const QString &path)
 {
-    const QString before = QString::fromStdString(config().model);
     m_modelFile->setText(QFileInfo(path).absoluteFilePath());
     m_model->setCurrentIndex(m_model->findData(QStringLiteral("file")));
-    if (m_name->text().isEmpty() || m_name->text() == before) // a name the user did not choose follows the model
-        m_name->setText(QString::fromStdString(modelNameOfFile(path.toStdString())));
+    followModel();
+}
+
+void TrainingPanel::followModel()
+{
+    // A name the user did not choose is the model's (the zoo name, or the model file's base name).
+    const QString model = QString::fromStdString(config().model);
+    if (m_nameFollowsModel && !model.isEmpty() && m_name->text() != model) {
+        const QSignalBlocker blocker(m_name);
+        m_name->setText(model);
+    }
 }
 
 void TrainingPanel::updateVisibleRows()
@@ -495,6 +514,7 @@ void TrainingPanel::updateVisibleRows()
 
 void TrainingPanel::revalidate()
 {
+    followModel();
     updateVisibleRows();
     m_error = m_data->formError();
     try {
@@ -516,7 +536,7 @@ void TrainingPanel::revalidate()
     m_data->update(config(), m_error.isEmpty());
     if (m_error.isEmpty())
         m_error = m_data->problem();
-    m_errorLabel->setText(m_error);
+    setWrappedText(m_errorLabel, m_error);
     updatePreview();
     updateButtons();
 }
@@ -598,8 +618,8 @@ void TrainingPanel::start()
                 out = base + QStringLiteral("-%1").arg(k);
         }
         m_run->start(config(), out);
-        m_eta->setText(tr("Loading the data…"));
-        m_runDir->setText(tr("Run directory: %1 (made once the data are read and the model is built)").arg(QDir::toNativeSeparators(m_run->runDirectory())));
+        setWrappedText(m_eta, tr("Loading the data…"));
+        setWrappedText(m_runDir, tr("Run directory: %1 (made once the data are read and the model is built)").arg(QDir::toNativeSeparators(m_run->runDirectory())));
         m_views->setCurrentWidget(m_curves);
     } catch (const Error &e) {
         // On the heap: open() returns at once, and the box must outlive this function.

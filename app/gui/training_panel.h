@@ -84,6 +84,7 @@ private:
     void updatePreview();
     void updateButtons();
     void updateVisibleRows();
+    void followModel();
 
     TrainingRun *m_run;
     widgets::TrainingCurves *m_curves;
@@ -107,6 +108,7 @@ private:
     QFormLayout *m_modelForm = nullptr;
     QWidget *m_modelFileRow = nullptr;
     QString m_error, m_runsDir;
+    bool m_nameFollowsModel = true; // the run name is the model's until the user names the run
     RunConfig m_base;
     QElapsedTimer m_clock;
     int64_t m_totalSteps = 0, m_startStep = 0, m_lastStep = 0;
