@@ -74,9 +74,15 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_tabs(new QTabWi
     connect(m_tabs, &QTabWidget::currentChanged, this, [this] {
         const ModelDocument *d = currentDocument();
         setWindowTitle(d ? tr("%1 — Netwright").arg(QFileInfo(d->path()).fileName()) : tr("Netwright"));
+        showCurrentStatus();
     });
     createMenus();
-    statusBar()->showMessage(tr("Open a model or checkpoint file (File ▸ Open, or drop it here)."));
+    // The current tab's message. Ignored width: a long message never widens the window.
+    m_status = new QLabel(this);
+    m_status->setObjectName(QStringLiteral("tabStatus"));
+    m_status->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);
+    statusBar()->addWidget(m_status, 1);
+    showCurrentStatus();
 
     QSettings settings;
     m_recent = settings.value(kRecent).toStringList();
@@ -121,12 +127,18 @@ void MainWindow::createMenus()
         };
     };
     view->addAction(tr("&Find…"), QKeySequence::Find, this, onGraph([](ModelDocument *d) { d->focusSearch(); }));
-    view->addAction(tr("Find &Next"), QKeySequence::FindNext, this, onGraph([](ModelDocument *d) { d->graphView()->findNext(); }));
-    view->addAction(tr("Find &Previous"), QKeySequence::FindPrevious, this, onGraph([](ModelDocument *d) { d->graphView()->findPrevious(); }));
+    view->addAction(tr("Find &Next"), QKeySequence::FindNext, this, onGraph([](ModelDocument *d) { d->findNext(); }));
+    view->addAction(tr("Find &Previous"), QKeySequence::FindPrevious, this, onGraph([](ModelDocument *d) { d->findPrevious(); }));
     view->addSeparator();
     view->addAction(tr("Zoom &In"), QKeySequence::ZoomIn, this, onGraph([](ModelDocument *d) { d->graphView()->zoomIn(); }));
     view->addAction(tr("Zoom &Out"), QKeySequence::ZoomOut, this, onGraph([](ModelDocument *d) { d->graphView()->zoomOut(); }));
     view->addAction(tr("&Fit to Window"), QKeySequence(Qt::CTRL | Qt::Key_0), this, onGraph([](ModelDocument *d) { d->graphView()->fitGraph(); }));
+    view->addSeparator();
+    // As in browsers: Ctrl+PageDown/PageUp (and Ctrl+Tab/Ctrl+Shift+Tab), wrapping at the ends.
+    QAction *next = view->addAction(tr("Ne&xt Tab"), this, &MainWindow::nextTab);
+    next->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_PageDown), QKeySequence(Qt::CTRL | Qt::Key_Tab)});
+    QAction *previous = view->addAction(tr("Pre&vious Tab"), this, &MainWindow::previousTab);
+    previous->setShortcuts({QKeySequence(Qt::CTRL | Qt::Key_PageUp), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_Backtab)});
 
     QMenu *run = menuBar()->addMenu(tr("&Run"));
     run->addAction(tr("&New Training…"), QKeySequence(Qt::CTRL | Qt::Key_T), this, &MainWindow::newTraining);
@@ -178,7 +190,9 @@ QWidget *MainWindow::openPath(const QString &path)
     auto *panel = new RunHistoryPanel(absolute, m_tabs);
     const int index = m_tabs->addTab(panel, QFileInfo(absolute).fileName());
     m_tabs->setTabToolTip(index, absolute);
+    setTabStatus(panel, panel->statusText());
     m_tabs->setCurrentIndex(index);
+    connect(panel, &RunHistoryPanel::statusMessage, this, [this, panel](const QString &text) { setTabStatus(panel, text); });
     connect(panel, &RunHistoryPanel::openFileRequested, this, [this](const QString &f) { openFile(f); });
     connect(panel, &RunHistoryPanel::runStarted, this, [this](const QString &dir) { openPath(dir); });
     connect(panel, &RunHistoryPanel::exportRequested, this, [this](const QString &f) {
@@ -201,11 +215,9 @@ ModelDocument *MainWindow::openFile(const QString &path)
     auto *doc = new ModelDocument(absolute, m_tabs);
     const int index = m_tabs->addTab(doc, QFileInfo(absolute).fileName());
     m_tabs->setTabToolTip(index, absolute);
+    setTabStatus(doc, doc->statusText());
     m_tabs->setCurrentIndex(index);
-    connect(doc, &ModelDocument::statusMessage, this, [this, doc](const QString &text) {
-        if (doc == currentDocument())
-            statusBar()->showMessage(text);
-    });
+    connect(doc, &ModelDocument::statusMessage, this, [this, doc](const QString &text) { setTabStatus(doc, text); });
     connect(doc, &ModelDocument::loaded, this, [this, doc] {
         if (doc->isLoaded())
             addRecent(doc->path());
@@ -218,22 +230,64 @@ TrainingPanel *MainWindow::newTraining()
 {
     auto *panel = new TrainingPanel(m_tabs);
     const int index = m_tabs->addTab(panel, tr("Training"));
+    setTabStatus(panel, tr("New training: choose the model, the data and the checkpoint policy, then Start."));
     m_tabs->setCurrentIndex(index);
-    connect(panel, &TrainingPanel::runFinished, this, [this](const QString &dir, bool stopped, const QString &error) {
-        statusBar()->showMessage(!error.isEmpty()              ? tr("The run failed: %1").arg(error)
-                                 : !QFileInfo::exists(dir) ? tr("Run stopped before it began; nothing was written.")
-                                 : stopped                 ? tr("Run stopped: %1").arg(dir)
-                                                           : tr("Run finished: %1").arg(dir));
+    connect(panel, &TrainingPanel::runFinished, this, [this, panel](const QString &dir, bool stopped, const QString &error) {
+        setTabStatus(panel, !error.isEmpty()              ? tr("The run failed: %1").arg(error)
+                            : !QFileInfo::exists(dir) ? tr("Run stopped before it began; nothing was written.")
+                            : stopped                 ? tr("Run stopped: %1").arg(dir)
+                                                      : tr("Run finished: %1").arg(dir));
     });
     return panel;
 }
 
 TrainingPanel *MainWindow::trainDocument(ModelDocument *document)
 {
+    // One training panel per model file: Ctrl+Shift+T again shows the one already open.
+    for (int i = 0; i < m_tabs->count(); ++i)
+        if (auto *p = qobject_cast<TrainingPanel *>(m_tabs->widget(i)); p && m_trains.value(p) == document->path()) {
+            m_tabs->setCurrentIndex(i);
+            return p;
+        }
     TrainingPanel *panel = newTraining();
     panel->setModelFile(document->path());
+    m_trains.insert(panel, document->path());
     m_tabs->setTabText(m_tabs->indexOf(panel), tr("Training %1").arg(QFileInfo(document->path()).fileName()));
+    setTabStatus(panel, tr("Training %1: choose the data and the checkpoint policy, then Start.").arg(QFileInfo(document->path()).fileName()));
     return panel;
+}
+
+QString MainWindow::statusText() const
+{
+    return m_status->text();
+}
+
+void MainWindow::setTabStatus(QWidget *tab, const QString &text)
+{
+    m_tabStatus.insert(tab, text);
+    if (tab == m_tabs->currentWidget())
+        showCurrentStatus();
+}
+
+void MainWindow::showCurrentStatus()
+{
+    const QWidget *tab = m_tabs->currentWidget();
+    const QString text = tab ? m_tabStatus.value(tab) : tr("Open a model or checkpoint file (File ▸ Open, or drop it here).");
+    m_status->setText(text);
+    m_status->setToolTip(text); // the whole message where the bar cuts it
+    statusBar()->clearMessage(); // a transient message belongs to the tab it was said on
+}
+
+void MainWindow::nextTab()
+{
+    if (m_tabs->count() > 1)
+        m_tabs->setCurrentIndex((m_tabs->currentIndex() + 1) % m_tabs->count());
+}
+
+void MainWindow::previousTab()
+{
+    if (m_tabs->count() > 1)
+        m_tabs->setCurrentIndex((m_tabs->currentIndex() + m_tabs->count() - 1) % m_tabs->count());
 }
 
 void MainWindow::openDialog()
@@ -249,6 +303,8 @@ void MainWindow::openDialog()
 void MainWindow::closeTab(int index)
 {
     QWidget *w = m_tabs->widget(index);
+    m_tabStatus.remove(w);
+    m_trains.remove(w);
     m_tabs->removeTab(index);
     delete w;
 }
@@ -289,7 +345,7 @@ void MainWindow::exportGraph(bool svg)
 {
     ModelDocument *d = currentDocument();
     if (!d || !d->graphView()->isLaidOut()) {
-        statusBar()->showMessage(tr("There is no laid-out graph to export."));
+        statusBar()->showMessage(tr("There is no laid-out graph to export."), 5000);
         return;
     }
     const QString base = QFileInfo(d->path()).completeBaseName() + (svg ? QStringLiteral(".svg") : QStringLiteral(".png"));
@@ -302,7 +358,7 @@ void MainWindow::exportGraph(bool svg)
     if (!(svg ? d->graphView()->exportSvg(path, &error) : d->graphView()->exportPng(path, &error)))
         QMessageBox::warning(this, tr("Export Graph"), error);
     else
-        statusBar()->showMessage(tr("Wrote %1").arg(path));
+        setTabStatus(d, tr("Wrote %1").arg(path));
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

@@ -1,13 +1,17 @@
 // SPDX-License-Identifier: Apache-2.0
 // The workbench window: one tab per open file; File ▸ Open, Open Recent, Close; View ▸ Find,
-// zoom, fit, export the graph as PNG or SVG; files dropped on the window open too. The window's
+// zoom, fit, export the graph as PNG or SVG, next/previous tab (Ctrl+PageDown/PageUp, wrapping);
+// files dropped on the window open too. The status bar shows what the current tab last said
+// (each tab keeps its own message). The window's
 // geometry, its dock/toolbar state and the recent files persist in QSettings. Thread affinity:
 // UI thread. Layer: app.
 #pragma once
 
+#include <QHash>
 #include <QMainWindow>
 #include <QStringList>
 
+class QLabel;
 class QListWidget;
 class QMenu;
 class QStackedWidget;
@@ -33,8 +37,14 @@ public:
     ModelDocument *currentDocument() const;
     // A training panel in a new tab (Run ▸ New Training).
     TrainingPanel *newTraining();
-    // A training panel on the open model file (Run ▸ Train This Model).
+    // A training panel on the open model file (Run ▸ Train This Model); the one already open for
+    // that file, shown again, when there is one.
     TrainingPanel *trainDocument(ModelDocument *document);
+    // The current tab's status message, as the status bar shows it (the start page's without one).
+    QString statusText() const;
+    // Shows the next (or previous) tab, wrapping from the last to the first as browsers do.
+    void nextTab();
+    void previousTab();
     QTabWidget *tabs() const { return m_tabs; }
     QStringList recentFiles() const { return m_recent; }
 
@@ -50,6 +60,9 @@ private:
     void addRecent(const QString &path);
     void rebuildRecentMenu();
     void exportGraph(bool svg);
+    // Remembers `text` as what `tab` says; shown when `tab` is the current tab.
+    void setTabStatus(QWidget *tab, const QString &text);
+    void showCurrentStatus();
 
     QTabWidget *m_tabs;
     QStackedWidget *m_pages = nullptr;
@@ -57,6 +70,9 @@ private:
     QListWidget *m_recentList = nullptr;
     QMenu *m_recentMenu = nullptr;
     QStringList m_recent;
+    QLabel *m_status = nullptr;                // the status bar's message (a widget: menus' status tips do not erase it)
+    QHash<const QWidget *, QString> m_tabStatus; // tab → its last message
+    QHash<const QWidget *, QString> m_trains;    // training panel → the model file it was opened on
 };
 
 } // namespace netwright::gui

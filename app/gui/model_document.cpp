@@ -178,22 +178,17 @@ ModelDocument::ModelDocument(const QString &path, QWidget *parent)
         m_graph->find(text);
         updateMatchLabel();
     });
-    connect(m_search, &QLineEdit::returnPressed, this, [this] {
-        m_graph->findNext();
-        updateMatchLabel();
-    });
-    connect(next, &QToolButton::clicked, this, [this] {
-        m_graph->findNext();
-        updateMatchLabel();
-    });
-    connect(previous, &QToolButton::clicked, this, [this] {
-        m_graph->findPrevious();
-        updateMatchLabel();
-    });
+    connect(m_search, &QLineEdit::returnPressed, this, &ModelDocument::findNext);
+    connect(next, &QToolButton::clicked, this, &ModelDocument::findNext);
+    connect(previous, &QToolButton::clicked, this, &ModelDocument::findPrevious);
     connect(m_graph, &widgets::GraphView::nodeSelected, this, &ModelDocument::showNode);
-    connect(m_graph, &widgets::GraphView::layoutStarted, this, [this](int nodes) { emit statusMessage(tr("Laying out %n boxes…", nullptr, nodes)); });
-    connect(m_graph, &widgets::GraphView::layoutFinished, this, [this] { emit statusMessage(tr("Ready")); });
-    connect(m_graph, &widgets::GraphView::layoutFailed, this, [this](const QString &m) { emit statusMessage(m); });
+    connect(m_graph, &widgets::GraphView::layoutStarted, this, [this](int nodes) { say(tr("Laying out %n boxes…", nullptr, nodes)); });
+    connect(m_graph, &widgets::GraphView::layoutFinished, this, [this] {
+        if (const ModelDescription *m = model())
+            say(tr("%1: %2, %n nodes, %3 parameters", nullptr, static_cast<int>(m->nodes.size()))
+                    .arg(QFileInfo(m_path).fileName(), QString::fromStdString(m->formatName), QLocale().toString(static_cast<qlonglong>(m->parameters.size()))));
+    });
+    connect(m_graph, &widgets::GraphView::layoutFailed, this, &ModelDocument::say);
     connect(m_parameters, &QTableWidget::itemSelectionChanged, this, [this] {
         const auto rows = m_parameters->selectionModel()->selectedRows();
         if (!rows.isEmpty())
@@ -209,6 +204,7 @@ ModelDocument::ModelDocument(const QString &path, QWidget *parent)
             inspectParameter(item->text(1));
     });
 
+    m_status = tr("Reading %1…").arg(QFileInfo(path).fileName());
     connect(&m_watcher, &QFutureWatcher<std::shared_ptr<LoadedModel>>::finished, this, &ModelDocument::onLoaded);
     m_watcher.setFuture(QtConcurrent::run([path] { return loadModel(path); }));
 }
@@ -224,7 +220,7 @@ void ModelDocument::onLoaded()
     if (!m_loaded->error.isEmpty()) {
         m_errorLabel->setText(m_loaded->error);
         m_stack->setCurrentIndex(1);
-        emit statusMessage(m_loaded->error);
+        say(m_loaded->error);
         emit loaded();
         return;
     }
@@ -245,8 +241,8 @@ void ModelDocument::onLoaded()
         // A checkpoint: parameters only.
         m_side->setCurrentWidget(m_parameters);
         m_graph->setModel(nullptr, {});
-        emit statusMessage(tr("%1: %n parameters (a checkpoint holds no graph)", nullptr, static_cast<int>(m.parameters.size()))
-                               .arg(QString::fromStdString(m.formatName)));
+        say(tr("%1: %2, %n parameters (a checkpoint holds no graph)", nullptr, static_cast<int>(m.parameters.size()))
+                .arg(QFileInfo(m_path).fileName(), QString::fromStdString(m.formatName)));
     } else {
         m_graph->setModel(&m, m_loaded->shapes);
     }
@@ -355,7 +351,7 @@ void ModelDocument::runOnInputs()
         m_runDialog = new RunModelDialog(m_path, this);
         connect(m_runDialog, &RunModelDialog::outputsReady, this, &ModelDocument::showOutputs);
         connect(m_runDialog, &RunModelDialog::runFinished, this, [this](const QString &error) {
-            emit statusMessage(error.isEmpty() ? tr("Ran %1 on its inputs: the outputs are in the Outputs tab.").arg(QFileInfo(m_path).fileName())
+            say(error.isEmpty() ? tr("Ran %1 on its inputs: the outputs are in the Outputs tab.").arg(QFileInfo(m_path).fileName())
                                                : tr("The run failed: %1").arg(error));
         });
     }
@@ -390,6 +386,29 @@ void ModelDocument::focusSearch()
 {
     m_search->setFocus();
     m_search->selectAll();
+}
+
+void ModelDocument::findNext()
+{
+    m_graph->findNext();
+    updateMatchLabel();
+}
+
+void ModelDocument::findPrevious()
+{
+    m_graph->findPrevious();
+    updateMatchLabel();
+}
+
+QString ModelDocument::matchText() const
+{
+    return m_matchLabel->text();
+}
+
+void ModelDocument::say(const QString &text)
+{
+    m_status = text;
+    emit statusMessage(text);
 }
 
 void ModelDocument::updateMatchLabel()

@@ -72,6 +72,13 @@ public:
     // Opens "Run on Inputs…" (one dialog per document: its files stay between runs).
     void runOnInputs();
     void focusSearch();
+    // The next/previous search match (F3, Shift+F3, the arrows, Enter), the counter following.
+    void findNext();
+    void findPrevious();
+    // The counter beside the search field: "2 of 3", "no match", or empty without a search.
+    QString matchText() const;
+    // What this document last said for the status bar (the window shows the current tab's).
+    QString statusText() const { return m_status; }
 
 signals:
     void loaded();       // the file was read (or failed: see errorText())
@@ -81,6 +88,7 @@ private:
     void onLoaded();
     void showNode(int modelNode);
     void updateMatchLabel();
+    void say(const QString &text); // sets statusText() and emits statusMessage
     void showOutputs(const std::vector<ModelOutput> &outputs);
 
     QString m_path;
@@ -97,6 +105,7 @@ private:
     QLineEdit *m_search;
     RunModelDialog *m_runDialog = nullptr;
     std::vector<ModelOutput> m_outputs;
+    QString m_status;
 };
 
 // Reads a file into what the document shows (runs on any thread).

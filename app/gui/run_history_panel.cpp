@@ -211,16 +211,18 @@ RunHistoryPanel::RunHistoryPanel(const QString &runDirectory, QWidget *parent)
     split->setSizes({420, 300});
     layout->addWidget(split, 1);
 
-    connect(m_table, &QTableWidget::itemSelectionChanged, this, [this] {
-        const auto rows = selectedRows();
-        m_inspect->setEnabled(rows.size() == 1 && QFileInfo::exists(pathOf(rows[0])));
-        m_export->setEnabled(rows.size() == 1 && QFileInfo::exists(pathOf(rows[0])));
-        m_delete->setEnabled(rows.size() == 1 && QFileInfo::exists(pathOf(rows[0])));
-        m_resume->setEnabled(rows.size() == 1 && QFileInfo::exists(pathOf(rows[0])));
-        m_compare->setEnabled(rows.size() == 2);
+    connect(m_table, &QTableWidget::itemSelectionChanged, this, &RunHistoryPanel::updateActions);
+    // Each action checks again: the file may have gone since the buttons were last updated.
+    connect(m_inspect, &QPushButton::clicked, this, [this] {
+        if (const auto rows = selectedRows(); rows.size() == 1 && isAvailable(rows[0]))
+            emit openFileRequested(pathOf(rows[0]));
+        updateActions();
     });
-    connect(m_inspect, &QPushButton::clicked, this, [this] { emit openFileRequested(pathOf(selectedRows().at(0))); });
-    connect(m_export, &QPushButton::clicked, this, [this] { emit exportRequested(pathOf(selectedRows().at(0))); });
+    connect(m_export, &QPushButton::clicked, this, [this] {
+        if (const auto rows = selectedRows(); rows.size() == 1 && isAvailable(rows[0]))
+            emit exportRequested(pathOf(rows[0]));
+        updateActions();
+    });
     connect(m_compare, &QPushButton::clicked, this, [this] {
         const auto rows = selectedRows();
         QString error;
@@ -229,8 +231,10 @@ RunHistoryPanel::RunHistoryPanel(const QString &runDirectory, QWidget *parent)
     });
     connect(m_delete, &QPushButton::clicked, this, [this] {
         const auto rows = selectedRows();
-        if (rows.size() != 1)
+        if (rows.size() != 1 || !isAvailable(rows[0])) {
+            updateActions();
             return;
+        }
         if (QMessageBox::question(this, tr("Delete"), tr("Delete %1?").arg(m_rows[static_cast<size_t>(rows[0])].file)) != QMessageBox::Yes)
             return;
         QString error;
@@ -259,7 +263,11 @@ RunHistoryPanel::RunHistoryPanel(const QString &runDirectory, QWidget *parent)
     connect(m_resume, &QPushButton::clicked, this, [this] {
         const auto rows = selectedRows();
         QString error;
-        if (rows.size() == 1 && resumeFrom(rows[0], &error).isEmpty())
+        if (rows.size() != 1 || !isAvailable(rows[0])) {
+            updateActions();
+            return;
+        }
+        if (resumeFrom(rows[0], &error).isEmpty())
             QMessageBox::warning(this, tr("Resume"), error);
     });
     reload();
@@ -284,6 +292,27 @@ QString RunHistoryPanel::pathOf(int row) const
     return m_dir + QStringLiteral("/") + m_rows.at(static_cast<size_t>(row)).file;
 }
 
+bool RunHistoryPanel::isAvailable(int row) const
+{
+    return row >= 0 && row < static_cast<int>(m_rows.size()) && m_rows[static_cast<size_t>(row)].status == QLatin1String("kept")
+           && QFileInfo::exists(pathOf(row));
+}
+
+void RunHistoryPanel::updateActions()
+{
+    const auto rows = selectedRows();
+    const bool one = rows.size() == 1 && isAvailable(rows[0]);
+    for (QPushButton *b : {m_inspect, m_export, m_delete, m_resume})
+        b->setEnabled(one);
+    m_compare->setEnabled(rows.size() == 2 && isAvailable(rows[0]) && isAvailable(rows[1]));
+}
+
+void RunHistoryPanel::say(const QString &text)
+{
+    m_status = text;
+    emit statusMessage(text);
+}
+
 std::vector<int> RunHistoryPanel::selectedRows() const
 {
     std::vector<int> rows;
@@ -299,7 +328,11 @@ void RunHistoryPanel::reload()
     const QString metricsPath = q(run.metricsPath()), historyPath = q(run.historyPath());
     const qint64 metricsSize = QFileInfo(metricsPath).size();
     const qint64 historySize = QFileInfo(historyPath).size();
-    if (metricsSize == m_metricsSize && historySize == m_historySize)
+    // A kept checkpoint whose file is gone (removed by hand, by another process) is shown as missing.
+    bool gone = false;
+    for (size_t i = 0; i < m_rows.size() && !gone; ++i)
+        gone = m_rows[i].status == QLatin1String("kept") && !QFileInfo::exists(pathOf(static_cast<int>(i)));
+    if (metricsSize == m_metricsSize && historySize == m_historySize && !gone)
         return; // nothing new
     m_metricsSize = metricsSize;
     m_historySize = historySize;
@@ -377,6 +410,10 @@ void RunHistoryPanel::reload()
     for (int r : selection)
         if (r < m_table->rowCount())
             m_table->selectRow(r);
+    // The rows kept their selection, but a checkpoint in it may be deleted or gone now.
+    updateActions();
+    say(problem.isEmpty() ? tr("%1: %n checkpoints saved, %2 kept", nullptr, static_cast<int>(m_rows.size())).arg(QFileInfo(m_dir).fileName(), QString::number(kept))
+                          : problem);
 }
 
 bool RunHistoryPanel::compareRows(int first, int second, QString *error)
@@ -435,6 +472,7 @@ QString RunHistoryPanel::resumeFrom(int row, QString *error)
         *error = tr("Could not start %1 resume.").arg(m_program);
         return {};
     }
+    say(tr("Resuming from %1 in %2 (netwright resume, in its own process).").arg(r.file, fork));
     emit runStarted(fork);
     return fork;
 }
@@ -450,6 +488,7 @@ bool RunHistoryPanel::deleteRow(int row, QString *error)
     }
     m_historySize = -1;
     reload();
+    say(tr("Deleted %1; the history records it.").arg(m_rows.at(static_cast<size_t>(row)).file));
     return true;
 }
 

@@ -95,8 +95,11 @@ public:
     QString resumeFrom(int row, QString *error);
     // The netwright program that resume runs (default: this program).
     void setProgram(const QString &program) { m_program = program; }
+    // What this panel last said for the status bar (the window shows the current tab's).
+    QString statusText() const { return m_status; }
 
 signals:
+    void statusMessage(const QString &text);
     void openFileRequested(const QString &path);
     void exportRequested(const QString &checkpoint);
     void runStarted(const QString &runDirectory);
@@ -104,7 +107,12 @@ signals:
 private:
     QString pathOf(int row) const;
     std::vector<int> selectedRows() const;
+    // Whether the checkpoint in `row` can be inspected, exported, resumed from or deleted: kept
+    // by the history and still on disk (not deleted, replaced or gone).
+    bool isAvailable(int row) const;
+    void updateActions();
     void showHeat();
+    void say(const QString &text);
 
     QString m_dir;
     std::vector<HistoryRow> m_rows;
@@ -120,7 +128,7 @@ private:
     std::vector<ParameterChange> m_changes;             // the last comparison
     QLabel *m_summary, *m_compareTitle;
     QPushButton *m_inspect, *m_compare, *m_export, *m_delete, *m_resume;
-    QString m_program;
+    QString m_program, m_status;
     QFileSystemWatcher *m_watcher;
     QTimer *m_poll;
 };

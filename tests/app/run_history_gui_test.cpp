@@ -4,7 +4,8 @@
 // compares two checkpoints parameter by parameter (the L2 distance checked against the files),
 // resumes from one as a fork that ends bit-identical to the original, and deletes one — recorded
 // so that `netwright history` agrees; with the run's data moved away, it still compares checkpoints
-// on the run's graph.
+// on the run's graph. A deleted checkpoint, or one whose file is gone, cannot be inspected,
+// exported, resumed from or deleted: its buttons are disabled and a click does nothing.
 #include "formats/mindspore/ckpt_file.h"
 #include "graph/graph_view.h"
 #include "gui/model_document.h"
@@ -19,6 +20,8 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 #include <QProcess>
+#include <QPushButton>
+#include <QSignalSpy>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -27,6 +30,18 @@
 
 using namespace netwright;
 using namespace netwright::gui;
+
+namespace {
+
+QPushButton *button(const QWidget &panel, const QString &text)
+{
+    for (QPushButton *b : panel.findChildren<QPushButton *>())
+        if (b->text() == text)
+            return b;
+    return nullptr;
+}
+
+} // namespace
 
 class RunHistoryGuiTest : public QObject {
     Q_OBJECT
@@ -130,6 +145,78 @@ private slots:
         QCOMPARE(rows.size(), 3);
         QCOMPARE(rows[1].toObject()["status"].toString(), QStringLiteral("deleted"));
         QCOMPARE(rows[1].toObject()["rule"].toString(), QStringLiteral("deleted by the user"));
+    }
+
+    // The actions on one checkpoint follow whether it is still there: after Delete (the row stays
+    // selected) and after its file is removed behind the panel's back.
+    void deletedCheckpointsDisableTheirActions()
+    {
+        QTemporaryDir own;
+        const QString data = test::fashionMnistSlice(own.path(), 256, 64);
+        QVERIFY(!data.isEmpty());
+        QFile f(m_dir.filePath("small.json"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QStringLiteral(R"({"model": {"name": "mlp"}, %1, "training": {"epochs": 3, "batch_size": 64, "threads": 1}})").arg(data).toUtf8());
+        f.close();
+        const QString run = m_dir.filePath("small");
+        const test::RunResult trained = test::runNetwright({"train", "--config", m_dir.filePath("small.json"), "--out", run});
+        QVERIFY2(trained.exitCode == 0, qPrintable(trained.err));
+        RunHistoryPanel panel(run);
+        panel.show();
+        QCOMPARE(panel.rows().size(), size_t(3));
+        QVERIFY2(panel.statusText().contains("3 checkpoints saved, 3 kept"), qPrintable(panel.statusText()));
+        const QList<QPushButton *> actions{button(panel, "Inspect"), button(panel, "Export…"), button(panel, "Resume from Here"), button(panel, "Delete")};
+        for (QPushButton *b : actions)
+            QVERIFY(b);
+        auto enabled = [&] {
+            QStringList on;
+            for (QPushButton *b : actions)
+                if (b->isEnabled())
+                    on << b->text();
+            return on.join(", ");
+        };
+        panel.table()->selectRow(0);
+        QCOMPARE(enabled(), QStringLiteral("Inspect, Export…, Resume from Here, Delete"));
+
+        // Deleted from the panel: the row is still selected, its actions are off, and Inspect does
+        // not open the (missing) file.
+        QString error;
+        QVERIFY2(panel.deleteRow(0, &error), qPrintable(error));
+        QCOMPARE(panel.table()->selectionModel()->selectedRows().size(), 1);
+        QCOMPARE(panel.table()->item(0, 7)->text(), QStringLiteral("deleted (deleted by the user)"));
+        QCOMPARE(enabled(), QString());
+        QSignalSpy opened(&panel, &RunHistoryPanel::openFileRequested), exported(&panel, &RunHistoryPanel::exportRequested);
+        actions[0]->click();
+        actions[1]->click();
+        QCOMPARE(opened.count() + exported.count(), 0);
+        QVERIFY(panel.statusText().startsWith("Deleted " + panel.rows()[0].file));
+        // Compare needs two checkpoints that are there.
+        QPushButton *compare = button(panel, "Compare Two");
+        QVERIFY(compare);
+        auto selectTwo = [&](int a, int b) {
+            panel.table()->clearSelection();
+            for (int r : {a, b})
+                panel.table()->selectionModel()->select(panel.table()->model()->index(r, 0), QItemSelectionModel::Select | QItemSelectionModel::Rows);
+        };
+        selectTwo(0, 2);
+        QVERIFY(!compare->isEnabled());
+        selectTwo(1, 2);
+        QVERIFY(compare->isEnabled());
+        panel.table()->selectRow(1);
+        QCOMPARE(enabled(), QStringLiteral("Inspect, Export…, Resume from Here, Delete"));
+
+        // Removed by hand while selected: the panel notices (its poll), says "missing", turns the actions off.
+        QVERIFY(QFile::remove(run + "/" + panel.rows()[1].file));
+        QTRY_COMPARE_WITH_TIMEOUT(panel.table()->item(1, 7)->text(), QStringLiteral("missing"), 5000);
+        QCOMPARE(enabled(), QString());
+        actions[0]->click();
+        QCOMPARE(opened.count(), 0);
+        // The last one is still there.
+        panel.table()->selectRow(2);
+        QCOMPARE(enabled(), QStringLiteral("Inspect, Export…, Resume from Here, Delete"));
+        actions[0]->click();
+        QCOMPARE(opened.count(), 1);
+        QCOMPARE(opened.first().first().toString(), run + "/" + panel.rows()[2].file);
     }
 
     // Restoring needs no data: with the run's IDX files moved away, two of its checkpoints still

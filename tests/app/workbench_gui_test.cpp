@@ -7,7 +7,10 @@
 // export wizard walks CNTK's CIFAR ConvNet to a MindIR file that re-imports with equal weights,
 // and stops at pre-flight for an op the target lacks.
 // And responsiveness: the event loop is watched while a 1,000-node graph is laid out and drawn —
-// no stall above 100 ms.
+// no stall above 100 ms. And navigation as Netron and browser users expect it: the status bar
+// follows the current tab, Find's "2 of 3" counter follows F3/Shift+F3, a click on the empty
+// canvas deselects, Ctrl+PageDown/PageUp switch tabs (wrapping), Ctrl+Shift+T shows the training
+// panel already open for the model instead of a second one.
 #include "core/tensor_stats.h"
 #include "formats/registry.h"
 #include "graph/graph_view.h"
@@ -15,6 +18,7 @@
 #include "gui/export_wizard.h"
 #include "gui/main_window.h"
 #include "gui/model_document.h"
+#include "gui/training_panel.h"
 #include "tensor/tensor_inspector.h"
 
 #include <QApplication>
@@ -28,6 +32,7 @@
 #include <QRadioButton>
 #include <QSettings>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -349,6 +354,143 @@ private slots:
         qInfo("1,000-node graph: %zu boxes laid out and drawn in %lld ms; longest UI-thread stall %lld ms", view.visibleGraph().nodes.size(),
               static_cast<long long>(clock.elapsed()), static_cast<long long>(worst));
         QVERIFY2(worst < 100, qPrintable(QString::number(worst)));
+    }
+
+    // Each tab says its own status; switching tabs shows that tab's message, not the last one said.
+    void statusBarFollowsTheTab()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowActive(&w));
+        QCOMPARE(w.statusText(), QStringLiteral("Open a model or checkpoint file (File ▸ Open, or drop it here)."));
+        ModelDocument *graph = w.openFile(fixture("mindspore-graph-meta/nolzhou_LeNet_checkpoint_lenet-graph.meta"));
+        QVERIFY(waitReady(graph));
+        QTRY_VERIFY(w.statusText().startsWith("nolzhou_LeNet_checkpoint_lenet-graph.meta: "));
+        QVERIFY2(w.statusText().contains(QString::number(graph->model()->nodes.size()) + " nodes"), qPrintable(w.statusText()));
+        const QString graphStatus = w.statusText();
+        ModelDocument *ckpt = w.openFile(fixture("mindspore-ckpt/mindarmour_checkpoint_lenet-10_1875.ckpt"));
+        QVERIFY(waitReady(ckpt));
+        QTRY_VERIFY(w.statusText().startsWith("mindarmour_checkpoint_lenet-10_1875.ckpt: "));
+        QVERIFY2(w.statusText().contains("18 parameters"), qPrintable(w.statusText()));
+        const QString ckptStatus = w.statusText();
+        // Back to the graph: its message, not the checkpoint's.
+        w.tabs()->setCurrentWidget(graph);
+        QCOMPARE(w.statusText(), graphStatus);
+        QCOMPARE(graph->statusText(), graphStatus);
+        w.tabs()->setCurrentWidget(ckpt);
+        QCOMPARE(w.statusText(), ckptStatus);
+        w.newTraining();
+        QVERIFY2(w.statusText().startsWith("New training"), qPrintable(w.statusText()));
+        w.tabs()->setCurrentWidget(ckpt);
+        QCOMPARE(w.statusText(), ckptStatus);
+        // No tab left: the start page's message again.
+        for (int i = 0; i < 3; ++i)
+            emit w.tabs()->tabCloseRequested(0); // as the tab's close button does
+        QCOMPARE(w.tabs()->count(), 0);
+        QCOMPARE(w.statusText(), QStringLiteral("Open a model or checkpoint file (File ▸ Open, or drop it here)."));
+    }
+
+    // F3 and Shift+F3 move through the matches and the "n of m" beside the search field follows,
+    // wrapping at both ends; a click on the empty canvas then clears the selection and the
+    // properties show the file again.
+    void findCounterFollowsF3AndEmptyClickDeselects()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowActive(&w));
+        ModelDocument *doc = w.openFile(fixture("mindspore-graph-meta/nolzhou_LeNet_checkpoint_lenet-graph.meta"));
+        QVERIFY(waitReady(doc));
+        auto *view = doc->graphView();
+        QTest::keyClick(&w, Qt::Key_F, Qt::ControlModifier);
+        QTRY_VERIFY(doc->searchField()->hasFocus());
+        QTest::keyClicks(doc->searchField(), "Conv2D");
+        const int count = view->matchCount();
+        QVERIFY(count >= 2);
+        const QString of = QStringLiteral(" of %1").arg(count);
+        QCOMPARE(doc->matchText(), "1" + of);
+        QTest::keyClick(&w, Qt::Key_F3);
+        QCOMPARE(view->currentMatch(), 1);
+        QCOMPARE(doc->matchText(), "2" + of);
+        QTest::keyClick(&w, Qt::Key_F3, Qt::ShiftModifier);
+        QCOMPARE(doc->matchText(), "1" + of);
+        QTest::keyClick(&w, Qt::Key_F3, Qt::ShiftModifier); // wraps to the last
+        QCOMPARE(doc->matchText(), QString::number(count) + of);
+        QTest::keyClick(&w, Qt::Key_F3); // and back to the first
+        QCOMPARE(doc->matchText(), "1" + of);
+        QCOMPARE(QString::fromStdString(doc->model()->nodes[view->selectedNode()].opType), QStringLiteral("Conv2D"));
+        QCOMPARE(doc->properties()->topLevelItem(0)->text(0), QStringLiteral("Conv2D"));
+
+        // A click where no box is: nothing selected, no box drawn as current, the file's properties.
+        QPoint empty(-1, -1);
+        for (int y = 2; y < view->viewport()->height() && empty.x() < 0; y += 7)
+            for (int x = 2; x < view->viewport()->width() && empty.x() < 0; x += 7)
+                if (view->items(QPoint(x, y)).isEmpty())
+                    empty = QPoint(x, y);
+        QVERIFY(empty.x() >= 0);
+        QSignalSpy selected(view, &widgets::GraphView::nodeSelected);
+        QTest::mouseClick(view->viewport(), Qt::LeftButton, {}, empty);
+        QCOMPARE(selected.count(), 1);
+        QCOMPARE(selected.first().first().toInt(), -1);
+        QCOMPARE(view->selectedNode(), -1);
+        QCOMPARE(doc->properties()->topLevelItem(0)->text(0), QString::fromStdString(doc->model()->formatName));
+        QCOMPARE(doc->properties()->topLevelItem(0)->child(0)->text(1), doc->path());
+        // A drag on the empty canvas pans and keeps the selection.
+        view->find("Conv2D");
+        const int kept = view->selectedNode();
+        QVERIFY(kept >= 0);
+        QTest::mousePress(view->viewport(), Qt::LeftButton, {}, empty);
+        QTest::mouseMove(view->viewport(), empty + QPoint(40, 40));
+        QTest::mouseRelease(view->viewport(), Qt::LeftButton, {}, empty + QPoint(40, 40));
+        QCOMPARE(view->selectedNode(), kept);
+    }
+
+    // Ctrl+PageDown/PageUp (and Ctrl+Tab/Ctrl+Shift+Tab) switch tabs as in a browser, wrapping.
+    void ctrlPageDownSwitchesTabs()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowActive(&w));
+        w.openFile(fixture("mindspore-graph-meta/nolzhou_LeNet_checkpoint_lenet-graph.meta"));
+        w.openFile(fixture("mindspore-ckpt/mindarmour_checkpoint_lenet-10_1875.ckpt"));
+        w.newTraining();
+        QCOMPARE(w.tabs()->count(), 3);
+        QCOMPARE(w.tabs()->currentIndex(), 2);
+        QTest::keyClick(&w, Qt::Key_PageDown, Qt::ControlModifier); // wraps to the first
+        QCOMPARE(w.tabs()->currentIndex(), 0);
+        QTest::keyClick(&w, Qt::Key_PageDown, Qt::ControlModifier);
+        QCOMPARE(w.tabs()->currentIndex(), 1);
+        QTest::keyClick(&w, Qt::Key_PageUp, Qt::ControlModifier);
+        QCOMPARE(w.tabs()->currentIndex(), 0);
+        QTest::keyClick(&w, Qt::Key_PageUp, Qt::ControlModifier); // wraps to the last
+        QCOMPARE(w.tabs()->currentIndex(), 2);
+        QTest::keyClick(&w, Qt::Key_Tab, Qt::ControlModifier);
+        QCOMPARE(w.tabs()->currentIndex(), 0);
+        QTest::keyClick(&w, Qt::Key_Backtab, Qt::ControlModifier | Qt::ShiftModifier);
+        QCOMPARE(w.tabs()->currentIndex(), 2);
+    }
+
+    // Ctrl+Shift+T on a model already being trained shows that training panel again.
+    void trainThisModelTwiceShowsOnePanel()
+    {
+        MainWindow w;
+        w.show();
+        QVERIFY(QTest::qWaitForWindowActive(&w));
+        ModelDocument *doc = w.openFile("/usr/share/libonnx-testdata/data/pytorch-operator/test_operator_conv/model.onnx");
+        QVERIFY(waitReady(doc));
+        QVERIFY2(doc->isLoaded(), qPrintable(doc->errorText()));
+        QTest::keyClick(&w, Qt::Key_T, Qt::ControlModifier | Qt::ShiftModifier);
+        QCOMPARE(w.tabs()->count(), 2);
+        auto *panel = qobject_cast<TrainingPanel *>(w.tabs()->currentWidget());
+        QVERIFY(panel);
+        w.tabs()->setCurrentWidget(doc);
+        QTest::keyClick(&w, Qt::Key_T, Qt::ControlModifier | Qt::ShiftModifier);
+        QCOMPARE(w.tabs()->count(), 2);
+        QCOMPARE(w.tabs()->currentWidget(), panel);
+        QCOMPARE(w.trainDocument(doc), panel);
+        QCOMPARE(w.tabs()->count(), 2);
+        // New Training (Ctrl+T) still opens a fresh panel.
+        QTest::keyClick(&w, Qt::Key_T, Qt::ControlModifier);
+        QCOMPARE(w.tabs()->count(), 3);
     }
 
     // The format is told by content: a PyTorch ONNX export renamed without its extension opens

@@ -3,6 +3,7 @@
 
 #include "graph/dot_layout.h"
 
+#include <QApplication>
 #include <QContextMenuEvent>
 #include <QFontMetricsF>
 #include <QGraphicsItem>
@@ -566,8 +567,19 @@ void GraphView::mousePressEvent(QMouseEvent *event)
             select(at, m_visible.nodes[at].modelNode);
             return; // a click on a box selects; a drag elsewhere pans
         }
+        m_emptyPress = event->pos(); // a click here (no drag) deselects, as in Netron
     }
     QGraphicsView::mousePressEvent(event);
+}
+
+void GraphView::mouseReleaseEvent(QMouseEvent *event)
+{
+    const bool click = event->button() == Qt::LeftButton && m_emptyPress.x() >= 0
+                       && (event->pos() - m_emptyPress).manhattanLength() < QApplication::startDragDistance();
+    m_emptyPress = QPoint(-1, -1);
+    QGraphicsView::mouseReleaseEvent(event);
+    if (click)
+        select(-1, -1); // also a folded scope drawn as current
 }
 
 void GraphView::mouseDoubleClickEvent(QMouseEvent *event)

@@ -2,7 +2,8 @@
 // The graph view: a model's nodes laid out by Graphviz dot (in a separate process, see
 // dot_layout.h) and drawn in a QGraphicsView — op type and name on each box, tensor shapes on the
 // edges; zoom (wheel, keys), pan (drag), fit; search by name or op type with highlight and
-// next/previous; a click selects a node (nodeSelected), a double-click on a folded scope expands
+// next/previous; a click selects a node (nodeSelected), a click on the empty canvas (not a drag)
+// clears the selection (nodeSelected(-1)), a double-click on a folded scope expands
 // it (large graphs start folded by name scope), "Collapse" in a node's context menu folds its
 // scope again; export as PNG or SVG. Items are added in slices between events so that a graph of
 // thousands of nodes never stalls the UI thread. Thread affinity: UI thread. Layer: widgets.
@@ -91,6 +92,7 @@ signals:
 protected:
     void wheelEvent(QWheelEvent *event) override;
     void mousePressEvent(QMouseEvent *event) override;
+    void mouseReleaseEvent(QMouseEvent *event) override;
     void mouseDoubleClickEvent(QMouseEvent *event) override;
     void contextMenuEvent(QContextMenuEvent *event) override;
     void resizeEvent(QResizeEvent *event) override;
@@ -124,6 +126,7 @@ private:
     int m_current = -1;
     int m_selected = -1;
     int m_pendingSelection = -1;
+    QPoint m_emptyPress{-1, -1}; // where a left press on the empty canvas began (-1: none)
     std::map<int, NodeHeat> m_heat;
 };
 
