@@ -237,22 +237,22 @@ void walk(const Graph &g, Probe &p, int depth)
     }
 }
 
-// Two sizes per free dimension, of the form 512·prime: large enough for an audio model's window
-// (a 512-sample STFT), whole through an image model's stride-32 pyramid, and no halving or
-// doubling of one equals another dimension's probe. Only shapes are computed, never data.
-std::pair<int64_t, int64_t> probeSizes(size_t symbol)
+// Two sizes per free dimension, of the form scale·prime: whole through an image model's stride-32
+// pyramid (scale 32 or 512), and no halving or doubling of one equals another dimension's probe.
+// Only shapes are computed, never data.
+std::pair<int64_t, int64_t> probeSizes(size_t symbol, int64_t scale)
 {
     static const int64_t primes[] = {5, 7, 11, 13, 17, 19, 23, 29, 31, 37, 41, 43, 47, 53, 59, 61};
     const size_t count = sizeof(primes) / sizeof(primes[0]);
-    const int64_t base = 512 * (symbol < count ? primes[symbol] : 67 + 2 * static_cast<int64_t>(symbol));
+    const int64_t base = scale * (symbol < count ? primes[symbol] : 67 + 2 * static_cast<int64_t>(symbol));
     return {base, 2 * base};
 }
 
-} // namespace
-
-std::map<std::string, AnalysedValue> analyseShapes(const Graph &graph, const std::map<std::string, std::vector<std::string>> &inputDimNames)
+// The analysis at one scale of probe sizes. `symbols`: "" (every unnamed free dimension), then
+// the named ones in order of first use.
+std::map<std::string, AnalysedValue> analyseAt(const Graph &graph, const std::map<std::string, std::vector<std::string>> &inputDimNames,
+                                               int64_t scale)
 {
-    // Symbol 0: every unnamed free dimension; 1…: the named ones in order of first use.
     std::vector<std::string> symbols{""};
     auto symbolOf = [&](const std::string &name) {
         for (size_t i = 0; i < symbols.size(); ++i)
@@ -269,7 +269,7 @@ std::map<std::string, AnalysedValue> analyseShapes(const Graph &graph, const std
             if (in.shape[i] >= 0)
                 continue;
             const std::string name = names != inputDimNames.end() && i < names->second.size() ? names->second[i] : std::string();
-            const auto [x, y] = probeSizes(symbolOf(name));
+            const auto [x, y] = probeSizes(symbolOf(name), scale);
             sa[i] = x;
             sb[i] = y;
         }
@@ -296,11 +296,34 @@ std::map<std::string, AnalysedValue> analyseShapes(const Graph &graph, const std
                 continue;
             v.shape[i] = -1;
             for (size_t s = 1; s < symbols.size(); ++s)
-                if (probeSizes(s) == std::pair(sa[i], sb->second[i]))
+                if (probeSizes(s, scale) == std::pair(sa[i], sb->second[i]))
                     v.dimNames[i] = symbols[s];
         }
     }
     return out;
+}
+
+size_t knownCount(const std::map<std::string, AnalysedValue> &values)
+{
+    return static_cast<size_t>(std::count_if(values.begin(), values.end(), [](const auto &v) { return v.second.shapeKnown; }));
+}
+
+} // namespace
+
+std::map<std::string, AnalysedValue> analyseShapes(const Graph &graph, const std::map<std::string, std::vector<std::string>> &inputDimNames)
+{
+    // Small probes keep within what folds ahead of a run (PP-OCRv4's attention sizes); large ones
+    // fit windows a small size cannot (openWakeWord's 512-sample STFT). The one that knows more wins.
+    const bool free = std::any_of(graph.inputs.begin(), graph.inputs.end(), [](const ValueInfo &in) {
+        return std::any_of(in.shape.begin(), in.shape.end(), [](int64_t d) { return d < 0; });
+    });
+    auto best = analyseAt(graph, inputDimNames, 32);
+    if (free) {
+        auto large = analyseAt(graph, inputDimNames, 512);
+        if (knownCount(large) > knownCount(best))
+            best = std::move(large);
+    }
+    return best;
 }
 
 } // namespace netwright

@@ -23,7 +23,8 @@ struct AnalysedValue {
     std::vector<std::string> dimNames;
 };
 
-// Inputs' free dimensions (-1 in graph.inputs) are probed at two sizes: each named one (by
+// Inputs' free dimensions (-1 in graph.inputs) are probed at two sizes (32·p and 64·p, else
+// 512·p and 1024·p where those leave more values known): each named one (by
 // `inputDimNames`, per input, aligned with its shape: ONNX's dim_param) at its own pair of sizes,
 // the unnamed ones all at one shared pair (an input's batch then agrees with a state's batch). A
 // dimension that differs between the probes is free: named after the input dimension it equals
