@@ -5,6 +5,7 @@
 #include "core/file_io.h"
 #include "core/tensor_stats.h"
 #include "formats/registry.h"
+#include "formats/value_shapes.h"
 
 #include "cli/subcommand.h"
 
@@ -14,9 +15,12 @@
 #include <QJsonDocument>
 #include <QJsonObject>
 
+#include <algorithm>
+#include <cctype>
 #include <cmath>
 #include <cstdio>
 #include <map>
+#include <set>
 
 namespace netwright::cli {
 
@@ -54,17 +58,24 @@ std::string shapeText(const ValueDescription &v)
     return s + "]";
 }
 
+// [batch, 3, 224, 224]: a free dimension by its name, "?" when it has none.
+QJsonArray shapeJson(const ValueDescription &v)
+{
+    QJsonArray shape;
+    for (size_t i = 0; i < v.shape.size(); ++i) {
+        const bool named = i < v.dimNames.size() && !v.dimNames[i].empty();
+        shape.append(named ? QJsonValue(q(v.dimNames[i])) : v.shape[i] < 0 ? QJsonValue(QStringLiteral("?")) : QJsonValue(static_cast<qint64>(v.shape[i])));
+    }
+    return shape;
+}
+
 QJsonObject valueJson(const ValueDescription &v)
 {
     QJsonObject o{{"name", q(v.name)}, {"dtype", q(v.dtype)}};
-    if (v.shapeKnown) {
-        QJsonArray shape;
-        for (size_t i = 0; i < v.shape.size(); ++i) {
-            const bool named = i < v.dimNames.size() && !v.dimNames[i].empty();
-            shape.append(named ? QJsonValue(q(v.dimNames[i])) : QJsonValue(static_cast<qint64>(v.shape[i])));
-        }
-        o["shape"] = shape;
-    }
+    if (v.shapeKnown)
+        o["shape"] = shapeJson(v);
+    if (!v.heldBy.empty())
+        o["held_by"] = q(v.heldBy);
     if (v.value) {
         const TensorStats s = computeStats(*v.value);
         o["bytes"] = static_cast<qint64>(v.value->byteSize());
@@ -109,8 +120,80 @@ void printValues(const char *title, const std::vector<ValueDescription> &values,
         }
         if (!v.text.empty())
             std::printf("  %s", oneLine(v.text).c_str());
+        if (!v.heldBy.empty())
+            std::printf("  held by %s", v.heldBy.c_str());
         std::printf("\n");
     }
+}
+
+bool isFloating(const ValueDescription &v)
+{
+    if (v.value)
+        return v.value->dtype() == DType::Float32 || v.value->dtype() == DType::Float64 || v.value->dtype() == DType::Float16
+               || v.value->dtype() == DType::BFloat16;
+    std::string t = v.dtype;
+    std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return t.find("float") != std::string::npos || t.find("half") != std::string::npos || t.find("double") != std::string::npos;
+}
+
+// The totals of the parameter list: floating-point values (the weights, Constant-held ones
+// included), bytes of every parameter tensor, and how many tensors Constant nodes hold.
+struct ParameterTotals {
+    int64_t values = 0, bytes = 0, heldByNodes = 0;
+};
+
+ParameterTotals parameterTotals(const std::vector<ValueDescription> &parameters)
+{
+    ParameterTotals t;
+    for (const auto &p : parameters) {
+        int64_t n = p.value ? p.value->numel() : 0;
+        if (!p.value && p.shapeKnown && p.text.empty()) {
+            n = 1;
+            for (int64_t d : p.shape)
+                n = d < 0 ? 0 : n * d;
+        }
+        if (isFloating(p))
+            t.values += n;
+        if (p.value)
+            t.bytes += static_cast<int64_t>(p.value->byteSize());
+        t.heldByNodes += !p.heldBy.empty();
+    }
+    return t;
+}
+
+// Node outputs (each name once) and how many of them have a shape: any, and one whose every
+// dimension is a number or a named input dimension (no "?").
+struct ShapeCoverage {
+    int64_t outputs = 0, known = 0, fullyKnown = 0;
+};
+
+ShapeCoverage shapeCoverage(const ModelDescription &d, const ValueShapes &shapes)
+{
+    ShapeCoverage c;
+    std::set<std::string> seen;
+    for (const auto &n : d.nodes)
+        for (const auto &o : n.outputs) {
+            if (o.empty() || !seen.insert(o).second)
+                continue;
+            ++c.outputs;
+            const auto it = shapes.values.find(o);
+            if (it == shapes.values.end() || !it->second.shapeKnown)
+                continue;
+            ++c.known;
+            bool full = true;
+            for (size_t i = 0; i < it->second.shape.size(); ++i)
+                full = full && (it->second.shape[i] >= 0 || (i < it->second.dimNames.size() && !it->second.dimNames[i].empty()));
+            c.fullyKnown += full;
+        }
+    return c;
+}
+
+std::map<std::string, int> opHistogram(const ModelDescription &d)
+{
+    std::map<std::string, int> ops;
+    for (const auto &n : d.nodes)
+        ++ops[n.opType];
+    return ops;
 }
 
 std::string join(const std::vector<std::string> &v)
@@ -169,9 +252,40 @@ int runInspectCommand(const QStringList &arguments)
                     o["graph"] = q(n.graph);
                 nodes.append(o);
             }
-            const QJsonObject root{{"file", q(path)},          {"format", q(d.format)}, {"format_name", q(d.formatName)},
-                                   {"bytes", bytes},            {"properties", properties}, {"inputs", inputs},
-                                   {"outputs", outputs},        {"nodes", nodes},        {"parameters", parameters}};
+            const ValueShapes shapes = valueShapes(path, d);
+            QJsonObject values;
+            for (const auto &[name, v] : shapes.values) {
+                QJsonObject o{{"dtype", v.dtype.empty() ? QJsonValue() : QJsonValue(q(v.dtype))}};
+                o["shape"] = v.shapeKnown ? QJsonValue(shapeJson(v)) : QJsonValue();
+                values[q(name)] = o;
+            }
+            QJsonArray inputNames, outputNames;
+            for (const auto &v : d.inputs)
+                inputNames.append(q(v.name));
+            for (const auto &v : d.outputs)
+                outputNames.append(q(v.name));
+            QJsonObject ops;
+            for (const auto &[op, count] : opHistogram(d))
+                ops[q(op)] = count;
+            const ParameterTotals totals = parameterTotals(d.parameters);
+            const ShapeCoverage coverage = shapeCoverage(d, shapes);
+            QJsonObject shapeSummary{{"node_outputs", static_cast<qint64>(coverage.outputs)},
+                                     {"known", static_cast<qint64>(coverage.known)},
+                                     {"fully_known", static_cast<qint64>(coverage.fullyKnown)}};
+            if (!shapes.note.empty())
+                shapeSummary["note"] = q(shapes.note);
+            const QJsonObject summary{{"inputs", inputNames},
+                                      {"outputs", outputNames},
+                                      {"nodes", static_cast<qint64>(d.nodes.size())},
+                                      {"ops", ops},
+                                      {"parameter_tensors", static_cast<qint64>(d.parameters.size())},
+                                      {"parameters", static_cast<qint64>(totals.values)},
+                                      {"parameter_bytes", static_cast<qint64>(totals.bytes)},
+                                      {"held_by_nodes", static_cast<qint64>(totals.heldByNodes)},
+                                      {"shapes", shapeSummary}};
+            const QJsonObject root{{"file", q(path)},     {"format", q(d.format)},   {"format_name", q(d.formatName)}, {"bytes", bytes},
+                                   {"summary", summary},  {"properties", properties}, {"inputs", inputs},              {"outputs", outputs},
+                                   {"nodes", nodes},      {"parameters", parameters}, {"values", values}};
             std::fputs(QJsonDocument(root).toJson(QJsonDocument::Indented).constData(), stdout);
             return 0;
         }
@@ -183,11 +297,8 @@ int runInspectCommand(const QStringList &arguments)
         printValues("inputs", d.inputs, false);
         printValues("outputs", d.outputs, false);
         if (!d.nodes.empty()) {
-            std::map<std::string, int> ops;
-            for (const auto &n : d.nodes)
-                ++ops[n.opType];
             std::string list;
-            for (const auto &[op, count] : ops)
+            for (const auto &[op, count] : opHistogram(d))
                 list += (list.empty() ? "" : ", ") + op + " ×" + std::to_string(count);
             std::printf("\nnodes (%zu): %s\n", d.nodes.size(), list.c_str());
             std::string graph;
@@ -205,6 +316,14 @@ int runInspectCommand(const QStringList &arguments)
                 std::printf("  %s  %s  (%s) -> (%s)%s%s\n", name.c_str(), n.opType.c_str(), join(n.inputs).c_str(), join(n.outputs).c_str(),
                             attrs.empty() ? "" : "  ", attrs.c_str());
             }
+        }
+        if (!d.parameters.empty()) {
+            const ParameterTotals t = parameterTotals(d.parameters);
+            std::printf("\nweights: %lld floating-point values, %lld bytes in %zu tensors", static_cast<long long>(t.values),
+                        static_cast<long long>(t.bytes), d.parameters.size());
+            if (t.heldByNodes)
+                std::printf(" (%lld held by Constant nodes)", static_cast<long long>(t.heldByNodes));
+            std::printf("\n");
         }
         printValues("parameters", d.parameters, true);
         return 0;

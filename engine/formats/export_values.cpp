@@ -8,12 +8,6 @@
 
 namespace netwright {
 
-bool isRandomOp(const std::string &op)
-{
-    return op == "Dropout" || op == "RandomNormal" || op == "RandomUniform" || op == "RandomNormalLike" || op == "RandomUniformLike"
-           || op == "Bernoulli" || op == "Multinomial";
-}
-
 std::vector<Tensor> evaluateSmall(const Node &n, const std::vector<const Tensor *> &values,
                                   const std::function<int64_t(const std::string &)> &numel)
 {

@@ -29,8 +29,7 @@ inline int64_t normAxis(int64_t axis, size_t rank)
 
 // ---- folding -----------------------------------------------------------------------------------
 
-// Ops whose outputs differ from run to run: never folded.
-bool isRandomOp(const std::string &op);
+// Ops whose outputs differ from run to run are never folded: isRandomOp() in graph/graph.h.
 
 // `n` evaluated on `values` (every input known), unless its outputs hold more than 65,536
 // elements in all (then empty); `numel` gives an output's element count, 0 where not known.

@@ -24,6 +24,8 @@ struct ValueDescription {
     std::vector<std::string> dimNames;   // symbolic dimensions ("batch"), aligned with shape
     std::optional<Tensor> value;         // parameters: the values when the file holds them
     std::string text;                    // a non-tensor value (a string, a counter, a summary)
+    std::string heldBy;                  // a weight held by a node, not an initializer: that node
+                                         // (an ONNX Constant: its name, or "#k" by position)
 };
 
 struct AttributeDescription {

@@ -165,14 +165,11 @@ void Graph::validate()
               "Graph \"" + name + "\": output \"" + o.name + "\" is never produced.");
 }
 
-namespace {
-// Ops whose outputs differ from run to run: never folded.
 bool isRandomOp(const std::string &op)
 {
     return op == "Dropout" || op == "RandomNormal" || op == "RandomUniform" || op == "RandomNormalLike"
            || op == "RandomUniformLike" || op == "Bernoulli" || op == "Multinomial";
 }
-} // namespace
 
 std::map<std::string, Shape> Graph::inferShapes(const std::map<std::string, Shape> &inputShapes) const
 {

@@ -69,5 +69,7 @@ public:
 // The loss ops the trainer appends after a model (softmax cross-entropy, the regression losses,
 // sigmoid binary cross-entropy): what exporters and the inference graph leave out.
 bool isTrainingLoss(const std::string &opType);
+// Ops whose outputs differ from run to run (Dropout, the random generators): never folded ahead of a run.
+bool isRandomOp(const std::string &opType);
 
 } // namespace netwright

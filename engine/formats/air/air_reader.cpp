@@ -222,7 +222,7 @@ ModelDescription describeAir(std::string_view bytes, const std::string &source)
             if (it != byName.end() && index >= 0 && index < it->second->output_desc_size())
                 d.outputs.push_back(fromDesc(o, it->second->output_desc(index)));
             else
-                d.outputs.push_back({o, "", {}, false, {}, std::nullopt, {}});
+                d.outputs.push_back({o, "", {}, false, {}, std::nullopt, {}, {}});
         }
     }
     return d;

@@ -45,7 +45,7 @@ ModelDescription describeCntkModel(std::string_view bytes, const std::string &pa
         d.nodes.push_back(std::move(n));
     }
     if (d.outputs.empty() && !m.functions.empty())
-        d.outputs.push_back({m.functions.back().uid + "_Output_0", "", {}, false, {}, std::nullopt, {}});
+        d.outputs.push_back({m.functions.back().uid + "_Output_0", "", {}, false, {}, std::nullopt, {}, {}});
     return d;
 }
 

@@ -69,11 +69,65 @@ ValueDescription valueInfo(const onnx::ValueInfoProto &v)
     return d;
 }
 
-void addNodes(const onnx::GraphProto &g, const std::string &graphName, ModelDescription &out, int depth)
+// An initializer or a Constant node's tensor as a parameter (`what` names it in errors).
+ValueDescription tensorParameter(const onnx::TensorProto &t, const std::string &name, const std::string &what, const std::string &source)
+{
+    ValueDescription p;
+    p.name = name;
+    p.dtype = onnxElementType(t.data_type()).name;
+    p.shape.assign(t.dims().begin(), t.dims().end());
+    p.value = onnxTensor(t, "Cannot read \"" + source + "\" as ONNX: " + what);
+    if (t.data_location() == onnx::TensorProto::EXTERNAL)
+        for (const auto &e : t.external_data())
+            if (e.key() == "location")
+                p.text = "external data in " + quote(e.value());
+    return p;
+}
+
+bool isFloating(int32_t onnxType)
+{
+    return onnxType == onnx::TensorProto::FLOAT || onnxType == onnx::TensorProto::DOUBLE || onnxType == onnx::TensorProto::FLOAT16
+           || onnxType == onnx::TensorProto::BFLOAT16;
+}
+
+// A Constant node holding floating-point values — how PaddleOCR, Silero VAD and many exporters
+// keep their weights — as a parameter held by that node. Integer constants (shape operands, axes,
+// indices) are operands, not weights: they stay attributes of their node.
+void addConstantWeight(const onnx::NodeProto &n, const std::string &holder, const std::string &source, ModelDescription &out)
+{
+    if (n.op_type() != "Constant" || !(n.domain().empty() || n.domain() == "ai.onnx") || n.output_size() != 1)
+        return;
+    for (const auto &a : n.attribute()) {
+        ValueDescription p;
+        if (a.name() == "value" && a.has_t() && isFloating(a.t().data_type())) {
+            p = tensorParameter(a.t(), n.output(0), "Constant \"" + n.output(0) + "\"", source);
+        } else if (a.name() == "value_float") {
+            p.name = n.output(0);
+            p.dtype = "float32";
+            p.value = Tensor::full({}, a.f());
+        } else if (a.name() == "value_floats") {
+            p.name = n.output(0);
+            p.dtype = "float32";
+            p.shape = {a.floats_size()};
+            p.value = Tensor::fromVector({a.floats_size()}, std::vector<float>(a.floats().begin(), a.floats().end()));
+        } else {
+            continue;
+        }
+        p.heldBy = holder;
+        out.parameters.push_back(std::move(p));
+        return;
+    }
+}
+
+void addNodes(const onnx::GraphProto &g, const std::string &graphName, const std::string &source, ModelDescription &out, int depth)
 {
     if (depth > 32)
         throw Error("The ONNX graph nests subgraphs more than 32 deep.");
+    if (depth > 0) // a subgraph's own initializers (the top graph's are listed first)
+        for (const auto &t : g.initializer())
+            out.parameters.push_back(tensorParameter(t, t.name(), "initializer \"" + t.name() + "\" of " + graphName, source));
     for (const auto &n : g.node()) {
+        addConstantWeight(n, n.name().empty() ? "#" + std::to_string(out.nodes.size()) : n.name(), source, out);
         NodeDescription d;
         d.name = n.name();
         d.opType = n.domain().empty() || n.domain() == "ai.onnx" ? n.op_type() : n.domain() + "::" + n.op_type();
@@ -85,9 +139,9 @@ void addNodes(const onnx::GraphProto &g, const std::string &graphName, ModelDesc
         out.nodes.push_back(std::move(d));
         for (const auto &a : n.attribute()) {
             if (a.has_g())
-                addNodes(a.g(), graphName + "/" + n.name() + "." + a.name(), out, depth + 1);
+                addNodes(a.g(), graphName + "/" + n.name() + "." + a.name(), source, out, depth + 1);
             for (const auto &sub : a.graphs())
-                addNodes(sub, graphName + "/" + n.name() + "." + a.name(), out, depth + 1);
+                addNodes(sub, graphName + "/" + n.name() + "." + a.name(), source, out, depth + 1);
         }
     }
 }
@@ -126,16 +180,7 @@ ModelDescription describeOnnx(std::string_view bytes, const std::string &source)
     std::set<std::string> initialized;
     for (const auto &t : g.initializer()) {
         initialized.insert(t.name());
-        ValueDescription p;
-        p.name = t.name();
-        p.dtype = onnxElementType(t.data_type()).name;
-        p.shape.assign(t.dims().begin(), t.dims().end());
-        p.value = onnxTensor(t, "Cannot read \"" + source + "\" as ONNX: initializer \"" + t.name() + "\"");
-        if (t.data_location() == onnx::TensorProto::EXTERNAL)
-            for (const auto &e : t.external_data())
-                if (e.key() == "location")
-                    p.text = "external data in " + quote(e.value());
-        d.parameters.push_back(std::move(p));
+        d.parameters.push_back(tensorParameter(t, t.name(), "initializer \"" + t.name() + "\"", source));
     }
     for (const auto &v : g.input())
         if (!initialized.count(v.name()))
@@ -144,7 +189,7 @@ ModelDescription describeOnnx(std::string_view bytes, const std::string &source)
         d.outputs.push_back(valueInfo(v));
     for (const auto &v : g.value_info())
         d.values.push_back(valueInfo(v));
-    addNodes(g, g.name(), d, 0);
+    addNodes(g, g.name(), source, d, 0);
     return d;
 }
 

@@ -153,7 +153,8 @@ private slots:
 
     void onnxMatchesTheOnnxPackage()
     {
-        // libonnx-testdata models read by the onnx Python package (an independent reader).
+        // libonnx-testdata models read by the onnx Python package (an independent reader). Parameters:
+        // the initializers, also of subgraphs, and the Constant nodes holding floats (test_if's branches).
         const QStringList models{"node/test_conv_with_strides_padding", "pytorch-converted/test_Conv2d",
                                  "pytorch-converted/test_BatchNorm2d_eval", "node/test_if", "node/test_gemm_default_single_elem_vector_bias"};
         const QString script = R"(
@@ -164,14 +165,26 @@ for path in sys.argv[1:]:
     m = onnx.load(path)
     g = m.graph
     inits = {t.name: [list(t.dims), float(numpy_helper.to_array(t).astype('float64').sum())] for t in g.initializer}
+    names = set(inits)
+    floats = {onnx.TensorProto.FLOAT, onnx.TensorProto.DOUBLE, onnx.TensorProto.FLOAT16, onnx.TensorProto.BFLOAT16}
     nodes = []
-    def walk(graph):
+    def walk(graph, depth):
+        if depth:
+            for t in graph.initializer:
+                inits[t.name] = [list(t.dims), float(numpy_helper.to_array(t).astype('float64').sum())]
         for n in graph.node:
             nodes.append(n.op_type)
+            if n.op_type == 'Constant' and n.domain in ('', 'ai.onnx'):
+                for a in n.attribute:
+                    if a.name == 'value' and a.t.data_type in floats:
+                        inits[n.output[0]] = [list(a.t.dims), float(numpy_helper.to_array(a.t).astype('float64').sum())]
+                    elif a.name == 'value_float':
+                        inits[n.output[0]] = [[], float(a.f)]
+                    elif a.name == 'value_floats':
+                        inits[n.output[0]] = [[len(a.floats)], float(sum(a.floats))]
             for a in n.attribute:
-                if a.type == onnx.AttributeProto.GRAPH: walk(a.g)
-    walk(g)
-    names = set(inits)
+                if a.type == onnx.AttributeProto.GRAPH: walk(a.g, depth + 1)
+    walk(g, 0)
     out[path] = {"nodes": nodes, "inits": inits, "inputs": [i.name for i in g.input if i.name not in names],
                  "outputs": [o.name for o in g.output]}
 print(json.dumps(out))
