@@ -274,6 +274,11 @@ int runInspectCommand(const QStringList &arguments)
                                      {"fully_known", static_cast<qint64>(coverage.fullyKnown)}};
             if (!shapes.note.empty())
                 shapeSummary["note"] = q(shapes.note);
+            QJsonArray assumed;
+            for (const AssumedDimension &a : shapes.assumed)
+                assumed.append(QJsonObject{{"input", q(a.input)}, {"axis", static_cast<qint64>(a.axis)}, {"size", static_cast<qint64>(a.size)}});
+            if (!assumed.isEmpty())
+                shapeSummary["assumed"] = assumed;
             const QJsonObject summary{{"inputs", inputNames},
                                       {"outputs", outputNames},
                                       {"nodes", static_cast<qint64>(d.nodes.size())},

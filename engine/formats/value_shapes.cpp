@@ -45,7 +45,7 @@ ValueShapes valueShapes(const std::string &path, const ModelDescription &model)
         std::map<std::string, std::vector<std::string>> dimNames;
         for (const auto &in : model.inputs)
             dimNames[in.name] = in.dimNames;
-        analysed = analyseShapes(graph, dimNames);
+        analysed = analyseShapes(graph, dimNames, &out.assumed);
     } catch (const Error &e) {
         out.note = std::string("the engine does not import the graph (") + e.what() + "); the shapes are those the file states";
         return out;

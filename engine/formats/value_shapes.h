@@ -6,9 +6,11 @@
 #pragma once
 
 #include "formats/model_description.h"
+#include "graph/shape_analysis.h"
 
 #include <map>
 #include <string>
+#include <vector>
 
 namespace netwright {
 
@@ -17,6 +19,8 @@ struct ValueShapes {
     std::map<std::string, ValueDescription> values;
     // Empty when the engine analysed the graph; else why not (the file's stated types are used).
     std::string note;
+    // Free input dimensions the analysis fixed to one size (the model refuses others).
+    std::vector<AssumedDimension> assumed;
 };
 
 // `model` is describeFile(path). Never throws: a file the engine cannot import keeps its stated types.

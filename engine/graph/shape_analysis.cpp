@@ -251,7 +251,7 @@ std::pair<int64_t, int64_t> probeSizes(size_t symbol, int64_t scale)
 // The analysis at one scale of probe sizes. `symbols`: "" (every unnamed free dimension), then
 // the named ones in order of first use.
 std::map<std::string, AnalysedValue> analyseAt(const Graph &graph, const std::map<std::string, std::vector<std::string>> &inputDimNames,
-                                               int64_t scale)
+                                               int64_t scale, const AssumedDimension *fixed = nullptr)
 {
     std::vector<std::string> symbols{""};
     auto symbolOf = [&](const std::string &name) {
@@ -268,6 +268,10 @@ std::map<std::string, AnalysedValue> analyseAt(const Graph &graph, const std::ma
         for (size_t i = 0; i < in.shape.size(); ++i) {
             if (in.shape[i] >= 0)
                 continue;
+            if (fixed && fixed->input == in.name && fixed->axis == i) {
+                sa[i] = sb[i] = fixed->size;
+                continue;
+            }
             const std::string name = names != inputDimNames.end() && i < names->second.size() ? names->second[i] : std::string();
             const auto [x, y] = probeSizes(symbolOf(name), scale);
             sa[i] = x;
@@ -310,19 +314,40 @@ size_t knownCount(const std::map<std::string, AnalysedValue> &values)
 
 } // namespace
 
-std::map<std::string, AnalysedValue> analyseShapes(const Graph &graph, const std::map<std::string, std::vector<std::string>> &inputDimNames)
+std::map<std::string, AnalysedValue> analyseShapes(const Graph &graph, const std::map<std::string, std::vector<std::string>> &inputDimNames,
+                                                   std::vector<AssumedDimension> *assumed)
 {
     // Small probes keep within what folds ahead of a run (PP-OCRv4's attention sizes); large ones
     // fit windows a small size cannot (openWakeWord's 512-sample STFT). The one that knows more wins.
-    const bool free = std::any_of(graph.inputs.begin(), graph.inputs.end(), [](const ValueInfo &in) {
-        return std::any_of(in.shape.begin(), in.shape.end(), [](int64_t d) { return d < 0; });
-    });
+    std::vector<AssumedDimension> freeDims;
+    for (const ValueInfo &in : graph.inputs)
+        for (size_t i = 0; i < in.shape.size(); ++i)
+            if (in.shape[i] < 0)
+                freeDims.push_back({in.name, i, 0});
     auto best = analyseAt(graph, inputDimNames, 32);
-    if (free) {
-        auto large = analyseAt(graph, inputDimNames, 512);
-        if (knownCount(large) > knownCount(best))
-            best = std::move(large);
-    }
+    if (freeDims.empty())
+        return best;
+    auto large = analyseAt(graph, inputDimNames, 512);
+    if (knownCount(large) > knownCount(best))
+        best = std::move(large);
+    if (knownCount(best) == best.size())
+        return best;
+
+    // Some values stay unknown at every probe: a model may take one size of a free dimension only
+    // (a frame length, a batch of one), which no pair of probes can meet.
+    std::optional<AssumedDimension> chosen;
+    for (const AssumedDimension &dim : freeDims)
+        for (int64_t size = 1; size <= 8192; size *= 2)
+            for (int64_t scale : {int64_t{32}}) {
+                const AssumedDimension candidate{dim.input, dim.axis, size};
+                auto trial = analyseAt(graph, inputDimNames, scale, &candidate);
+                if (knownCount(trial) > knownCount(best)) {
+                    best = std::move(trial);
+                    chosen = candidate;
+                }
+            }
+    if (chosen && assumed)
+        assumed->push_back(*chosen);
     return best;
 }
 

@@ -23,6 +23,14 @@ struct AnalysedValue {
     std::vector<std::string> dimNames;
 };
 
+// A free input dimension the analysis had to fix to one size: the model refuses the probe sizes
+// (Silero VAD's decoder runs on one 512-sample frame only), and this size leaves the most values known.
+struct AssumedDimension {
+    std::string input;
+    size_t axis = 0;
+    int64_t size = 0;
+};
+
 // Inputs' free dimensions (-1 in graph.inputs) are probed at two sizes (32·p and 64·p, else
 // 512·p and 1024·p where those leave more values known): each named one (by
 // `inputDimNames`, per input, aligned with its shape: ONNX's dim_param) at its own pair of sizes,
@@ -30,7 +38,10 @@ struct AnalysedValue {
 // dimension that differs between the probes is free: named after the input dimension it equals
 // in both, else left unnamed. Keys: every graph input, initializer and node output, also those
 // of subgraphs (sibling subgraphs sharing a name: the last one analysed).
+// Where values stay unknown, each free dimension in turn is fixed to 1, 2, 4 … 8192 (both probes
+// alike); the one size that leaves strictly the most values known is kept and named in `assumed`.
 std::map<std::string, AnalysedValue> analyseShapes(const Graph &graph,
-                                                   const std::map<std::string, std::vector<std::string>> &inputDimNames = {});
+                                                   const std::map<std::string, std::vector<std::string>> &inputDimNames = {},
+                                                   std::vector<AssumedDimension> *assumed = nullptr);
 
 } // namespace netwright
