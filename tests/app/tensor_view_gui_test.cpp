@@ -15,9 +15,11 @@
 #include "tensor/tensor_inspector.h"
 #include "tensor/tensor_slice_model.h"
 #include "tensor/tensor_slice_view.h"
+#include "support/cli_support.h"
 
 #include <QCheckBox>
 #include <QComboBox>
+#include <QDir>
 #include <QElapsedTimer>
 #include <QFile>
 #include <QHeaderView>
@@ -359,6 +361,44 @@ private slots:
         QCOMPARE(QString::fromStdString(graphMetaBeside(run.filePath("cnn-small-last.ckpt").toStdString())), run.filePath("cnn-small-graph.meta"));
         QCOMPARE(QString::fromStdString(graphMetaBeside(run.filePath("cnn-small.ckpt").toStdString())), run.filePath("cnn-small-graph.meta"));
         QVERIFY(graphMetaBeside(run.filePath("cnn-3_63.ckpt").toStdString()).empty());
+    }
+
+    // Our own runs write <prefix>-graph.meta beside their checkpoints as MindSpore does.
+    void ourRunsCheckpointOpensWithItsGraph()
+    {
+        const QString data = test::fashionMnistSlice(m_dir.path(), 256, 64);
+        QVERIFY(!data.isEmpty());
+        QFile f(m_dir.filePath("cnn.json"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QStringLiteral(R"({"model": {"name": "cnn-small"}, %1, "training": {"epochs": 1, "batch_size": 64, "threads": 1}})").arg(data).toUtf8());
+        f.close();
+        const QString run = m_dir.filePath("cnn-run");
+        const test::RunResult trained = test::runNetwright({"train", "--config", m_dir.filePath("cnn.json"), "--out", run});
+        QVERIFY2(trained.exitCode == 0, qPrintable(trained.err));
+        const QStringList ckpts = QDir(run).entryList({"*.ckpt"}, QDir::Files, QDir::Name);
+        QVERIFY(!ckpts.isEmpty());
+        QVERIFY(!QDir(run).entryList({"*-graph.meta"}, QDir::Files).isEmpty());
+        MainWindow w;
+        w.resize(1400, 900);
+        w.show();
+        ModelDocument *doc = w.openFile(run + "/" + ckpts.last());
+        QVERIFY(waitReady(doc));
+        QVERIFY2(doc->isLoaded(), qPrintable(doc->errorText()));
+        QVERIFY(!doc->model()->nodes.empty());
+        QVERIFY(doc->graphView()->isVisible());
+        // The graph's convolution weight is the checkpoint's, with its values: a filter grid.
+        QString conv;
+        for (const auto &p : doc->model()->parameters)
+            if (p.value && p.value->rank() == 4 && conv.isEmpty())
+                conv = QString::fromStdString(p.name);
+        QVERIFY(!conv.isEmpty());
+        bool usedByANode = false;
+        for (const auto &n : doc->model()->nodes)
+            for (const auto &in : n.inputs)
+                usedByANode |= QString::fromStdString(in) == conv;
+        QVERIFY2(usedByANode, qPrintable(conv));
+        QVERIFY(doc->inspectParameter(conv));
+        QVERIFY(doc->tensorInspector()->views()->isTabEnabled(2));
     }
 
     // A real trained first layer: CNTK's CIFAR-10 ConvNet, 64 RGB filters of 3×3.
