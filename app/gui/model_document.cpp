@@ -4,10 +4,12 @@
 #include "core/error.h"
 #include "core/file_io.h"
 #include "core/tensor_stats.h"
+#include "formats/checkpoint_graph.h"
 #include "formats/graph_formats.h"
 #include "formats/registry.h"
 #include "graph/graph_view.h"
 #include "graph/visible_graph.h"
+#include "gui/parameter_table.h"
 #include "gui/run_model_dialog.h"
 #include "tensor/tensor_inspector.h"
 
@@ -62,7 +64,17 @@ std::shared_ptr<LoadedModel> loadModel(const QString &path)
         });
     try {
         out->model = describeFile(path.toStdString());
+        // A checkpoint with its run's graph dump beside it opens with that graph.
+        if (out->model.format == "mindspore-ckpt")
+            if (const std::string meta = graphMetaBeside(path.toStdString()); !meta.empty()) {
+                try {
+                    out->model = withGraph(std::move(out->model), describeFile(meta), meta);
+                } catch (const Error &e) {
+                    out->model.properties.emplace_back("graph", std::string(e.what()));
+                }
+            }
         out->shapes = widgets::describedShapes(out->model);
+        out->parameterStats = parameterStatistics(out->model.parameters);
     } catch (const Error &e) {
         out->error = QObject::tr("Netwright cannot open \"%1\".").arg(QFileInfo(path).fileName());
         out->details = QString::fromUtf8(e.what());
@@ -85,7 +97,7 @@ std::shared_ptr<LoadedModel> loadModel(const QString &path)
 ModelDocument::ModelDocument(const QString &path, QWidget *parent)
     : QWidget(parent), m_path(path), m_stack(new QStackedWidget(this)), m_errorLabel(new QLabel(this)), m_matchLabel(new QLabel(this)),
       m_details(new QToolButton(this)), m_runButton(new QToolButton(this)), m_graph(new widgets::GraphView(this)), m_inspector(new widgets::TensorInspector(this)),
-      m_properties(new QTreeWidget(this)), m_parameters(new QTableWidget(this)), m_outputTable(new QTableWidget(this)), m_side(new QTabWidget(this)), m_search(new QLineEdit(this))
+      m_properties(new QTreeWidget(this)), m_parameters(new ParameterTable(this)), m_outputTable(new QTableWidget(this)), m_side(new QTabWidget(this)), m_search(new QLineEdit(this))
 {
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -149,13 +161,6 @@ ModelDocument::ModelDocument(const QString &path, QWidget *parent)
 
     m_properties->setHeaderLabels({tr("Property"), tr("Value")});
     m_properties->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
-    m_parameters->setColumnCount(4);
-    m_parameters->setHorizontalHeaderLabels({tr("Name"), tr("Type"), tr("Shape"), tr("Values")});
-    m_parameters->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_parameters->setSelectionBehavior(QAbstractItemView::SelectRows);
-    m_parameters->setSelectionMode(QAbstractItemView::SingleSelection);
-    m_parameters->verticalHeader()->hide();
-    m_parameters->horizontalHeader()->setStretchLastSection(true);
     m_side->addTab(m_properties, tr("Properties"));
     m_side->addTab(m_parameters, tr("Parameters"));
     m_side->addTab(m_inspector, tr("Tensor"));
@@ -192,7 +197,7 @@ ModelDocument::ModelDocument(const QString &path, QWidget *parent)
     connect(m_parameters, &QTableWidget::itemSelectionChanged, this, [this] {
         const auto rows = m_parameters->selectionModel()->selectedRows();
         if (!rows.isEmpty())
-            inspectParameter(m_parameters->item(rows.first().row(), 0)->text());
+            inspectParameter(m_parameters->nameAt(rows.first().row()));
     });
     connect(m_outputTable, &QTableWidget::itemSelectionChanged, this, [this] {
         const auto rows = m_outputTable->selectionModel()->selectedRows();
@@ -225,21 +230,18 @@ void ModelDocument::onLoaded()
         return;
     }
     const ModelDescription &m = m_loaded->model;
-    m_parameters->setRowCount(static_cast<int>(m.parameters.size()));
-    for (size_t i = 0; i < m.parameters.size(); ++i) {
-        const auto &p = m.parameters[i];
-        const int row = static_cast<int>(i);
-        m_parameters->setItem(row, 0, new QTableWidgetItem(QString::fromStdString(p.name)));
-        m_parameters->setItem(row, 1, new QTableWidgetItem(QString::fromStdString(p.dtype)));
-        m_parameters->setItem(row, 2, new QTableWidgetItem(QString::fromStdString(widgets::shapeText(p.shape))));
-        m_parameters->setItem(row, 3, new QTableWidgetItem(p.value ? QLocale().toString(static_cast<qlonglong>(p.value->numel())) : QString::fromStdString(p.text)));
-    }
-    m_parameters->resizeColumnsToContents();
+    m_parameters->setParameters(m.parameters, m_loaded->parameterStats);
     m_stack->setCurrentIndex(2);
     m_runButton->setVisible(m_loaded->runnable);
     if (m.nodes.empty()) {
-        // A checkpoint: parameters only.
-        m_side->setCurrentWidget(m_parameters);
+        // A checkpoint without a graph: the parameters fill the tab where the graph would be, the
+        // tensor inspector beside them.
+        if (auto *page = qobject_cast<QSplitter *>(m_stack->widget(2)); page && page->indexOf(m_parameters) < 0) {
+            page->replaceWidget(0, m_parameters); // its tab goes with it
+            m_parameters->show();
+            page->setSizes({page->width() * 3 / 5, page->width() * 2 / 5});
+        }
+        m_side->setCurrentWidget(m_inspector);
         m_graph->setModel(nullptr, {});
         say(tr("%1: %2, %n parameters (a checkpoint holds no graph)", nullptr, static_cast<int>(m.parameters.size()))
                 .arg(QFileInfo(m_path).fileName(), QString::fromStdString(m.formatName)));
@@ -312,6 +314,11 @@ void ModelDocument::showNode(int modelNode)
     }
     m_properties->expandAll();
     m_side->setCurrentWidget(m_properties);
+}
+
+QTableWidget *ModelDocument::parameterTable() const
+{
+    return m_parameters;
 }
 
 bool ModelDocument::inspectParameter(const QString &name)

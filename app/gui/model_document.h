@@ -6,6 +6,7 @@
 // only show it. Thread affinity: UI thread (the read runs on a pool thread). Layer: app.
 #pragma once
 
+#include "core/tensor_stats.h"
 #include "formats/model_description.h"
 #include "formats/model_runner.h"
 
@@ -14,6 +15,7 @@
 
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +34,7 @@ class TensorInspector;
 
 namespace netwright::gui {
 
+class ParameterTable;
 class RunModelDialog;
 
 // What the background read produces.
@@ -40,6 +43,7 @@ struct LoadedModel {
     std::map<std::string, std::string> shapes; // value → shape text, for edge labels
     QString error, details;                    // the sentence and what is behind "Details"
     bool runnable = false;                     // a model the engine runs: ONNX, MindIR, AIR, CNTK model-v2
+    std::vector<std::optional<TensorStats>> parameterStats; // per parameter, for the Parameters table
 };
 
 class ModelDocument : public QWidget {
@@ -58,7 +62,7 @@ public:
     widgets::GraphView *graphView() const { return m_graph; }
     widgets::TensorInspector *tensorInspector() const { return m_inspector; }
     QTreeWidget *properties() const { return m_properties; }
-    QTableWidget *parameterTable() const { return m_parameters; }
+    QTableWidget *parameterTable() const; // a ParameterTable
     QLineEdit *searchField() const { return m_search; }
     QTableWidget *outputTable() const { return m_outputTable; }
     RunModelDialog *runDialog() const { return m_runDialog; } // null until first opened
@@ -100,7 +104,8 @@ private:
     widgets::GraphView *m_graph;
     widgets::TensorInspector *m_inspector;
     QTreeWidget *m_properties;
-    QTableWidget *m_parameters, *m_outputTable;
+    ParameterTable *m_parameters;
+    QTableWidget *m_outputTable;
     QTabWidget *m_side;
     QLineEdit *m_search;
     RunModelDialog *m_runDialog = nullptr;

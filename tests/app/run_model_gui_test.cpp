@@ -15,9 +15,13 @@
 #include "gui/model_document.h"
 #include "gui/run_model_dialog.h"
 #include "tensor/tensor_inspector.h"
+#include "tensor/tensor_slice_view.h"
 
 #include <QAction>
+#include <QLabel>
 #include <QLineEdit>
+#include <QSpinBox>
+#include <QTableView>
 #include <QProcess>
 #include <QPushButton>
 #include <QSettings>
@@ -142,11 +146,18 @@ private slots:
                      && inspector->statisticsText().contains(QString::number(s.max, 'g', 7))
                      && inspector->statisticsText().contains(QString::number(s.mean, 'g', 7)),
                  qPrintable(inspector->statisticsText()));
-        QCOMPARE(inspector->table()->rowCount(), 12); // [3,4,5]: the last dimension across
-        QCOMPARE(inspector->table()->columnCount(), 5);
+        // [3,4,5] as slices sum[k, :, :]: every element, slice by slice.
+        QAbstractItemModel *values = inspector->table()->model();
+        QCOMPARE(values->rowCount(), 4);
+        QCOMPARE(values->columnCount(), 5);
         const float *e = expected.dataAs<float>();
-        for (int i = 0; i < 60; ++i)
-            QCOMPARE(inspector->table()->item(i / 5, i % 5)->text(), QString::number(e[i], 'g', 7));
+        for (int k = 0; k < 3; ++k) {
+            inspector->sliceView()->indexBox(0)->setValue(k);
+            QCOMPARE(inspector->sliceView()->sliceLabel()->text(), QStringLiteral("sum[%1, :, :]").arg(k));
+            for (int i = 0; i < 20; ++i)
+                QCOMPARE(values->index(i / 5, i % 5).data().toString(), QString::number(e[k * 20 + i], 'g', 7));
+        }
+        inspector->sliceView()->indexBox(0)->setValue(0);
         // Export .npy…: numpy reads back exactly ONNX's expected output.
         const QString npy = m_dir.filePath("sum.npy");
         QString exportError;
@@ -188,7 +199,7 @@ private slots:
         QVERIFY(sameTensor(doc->outputs()[0].value, expected));
         QCOMPARE(outputs->rowCount(), 1);
         QVERIFY(inspector->value() && sameTensor(*inspector->value()->value, expected));
-        QCOMPARE(inspector->table()->item(0, 0)->text(), QString::number(e[0], 'g', 7));
+        QCOMPARE(inspector->table()->model()->index(0, 0).data().toString(), QString::number(e[0], 'g', 7));
 
         // Another element type: named the same way.
         const QString wrongType = m_dir.filePath("x-int64.npy");

@@ -4,6 +4,9 @@
 #include "core/error.h"
 #include "core/tensor_stats.h"
 #include "formats/npy/npy_file.h"
+#include "tensor/filter_grid_view.h"
+#include "tensor/tensor_slice_model.h"
+#include "tensor/tensor_slice_view.h"
 
 #include <QFileDialog>
 #include <QFontDatabase>
@@ -12,7 +15,8 @@
 #include <QMessageBox>
 #include <QPushButton>
 #include <QRegularExpression>
-#include <QTableWidget>
+#include <QTabWidget>
+#include <QTableView>
 #include <QVBoxLayout>
 #include <qcustomplot.h>
 
@@ -23,7 +27,7 @@ namespace netwright::widgets {
 
 TensorInspector::TensorInspector(QWidget *parent)
     : QWidget(parent), m_title(new QLabel(this)), m_stats(new QLabel(this)), m_note(new QLabel(this)), m_plot(new QCustomPlot(this)),
-      m_table(new QTableWidget(this)), m_export(new QPushButton(tr("Export .npy…"), this))
+      m_views(new QTabWidget(this)), m_slices(new TensorSliceView(this)), m_filters(new FilterGridView(this)), m_export(new QPushButton(tr("Export .npy…"), this))
 {
     auto *layout = new QVBoxLayout(this);
     m_title->setTextInteractionFlags(Qt::TextSelectableByMouse);
@@ -35,13 +39,14 @@ TensorInspector::TensorInspector(QWidget *parent)
     m_plot->xAxis->setLabel(tr("value"));
     m_plot->yAxis->setLabel(tr("count"));
     m_plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
-    m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
-    m_table->horizontalHeader()->setDefaultSectionSize(80);
+    m_views->addTab(m_plot, tr("Histogram"));
+    m_views->addTab(m_slices, tr("Values"));
+    m_views->addTab(m_filters, tr("Filters"));
+    m_views->setTabToolTip(2, tr("Convolution filters ([O,I,H,W] or [O,I,K]) as an image grid"));
     layout->addWidget(m_title);
     layout->addWidget(m_stats);
-    layout->addWidget(m_plot, 2);
     layout->addWidget(m_note);
-    layout->addWidget(m_table, 3);
+    layout->addWidget(m_views, 1);
     layout->addWidget(m_export, 0, Qt::AlignLeft);
     connect(m_export, &QPushButton::clicked, this, &TensorInspector::exportClicked);
     clear();
@@ -55,15 +60,18 @@ void TensorInspector::clear()
     m_note->clear();
     m_plot->clearPlottables();
     m_plot->replot();
-    m_table->clear();
-    m_table->setRowCount(0);
-    m_table->setColumnCount(0);
+    m_slices->clear();
+    m_filters->clear();
+    m_views->setTabEnabled(2, false);
+    if (m_views->currentIndex() == 2)
+        m_views->setCurrentIndex(1);
     m_export->setEnabled(false);
     m_counts.clear();
 }
 
 void TensorInspector::setValue(const ValueDescription &value)
 {
+    const bool filtersShown = m_views->currentIndex() == 2; // kept from one filter bank to the next
     clear();
     m_value = value;
     QString shape = QStringLiteral("[");
@@ -79,6 +87,9 @@ void TensorInspector::setValue(const ValueDescription &value)
     const Tensor &t = *value.value;
     const TensorStats s = computeStats(t);
     m_stats->setText(statisticsText());
+    m_stats->setToolTip(tr("min  %1\nmax  %2\nmean %3\nstd  %4")
+                            .arg(fullPrecisionText(s.min, DType::Float64), fullPrecisionText(s.max, DType::Float64),
+                                 fullPrecisionText(s.mean, DType::Float64), fullPrecisionText(s.std, DType::Float64)));
     // Histogram of the finite values over [min, max].
     m_counts.assign(kBins, 0.0);
     const double width = s.max > s.min ? (s.max - s.min) / kBins : 1.0;
@@ -102,19 +113,29 @@ void TensorInspector::setValue(const ValueDescription &value)
     m_plot->xAxis->setRange(s.min - width, s.max + width);
     m_plot->yAxis->setRange(0, *std::max_element(y.begin(), y.end()) * 1.1 + 1);
     m_plot->replot();
-    // The values themselves, for small tensors: the last dimension across.
-    if (t.numel() <= kTableLimit && t.numel() > 0) {
-        const int columns = t.rank() >= 2 ? static_cast<int>(t.shape().back()) : 1;
-        const int rows = static_cast<int>(t.numel() / std::max(columns, 1));
-        m_table->setColumnCount(columns);
-        m_table->setRowCount(rows);
-        for (int64_t i = 0; i < t.numel(); ++i)
-            m_table->setItem(static_cast<int>(i / columns), static_cast<int>(i % columns),
-                             new QTableWidgetItem(QString::number(elementAsDouble(t, i), 'g', 7)));
-    } else {
-        m_note->setText(tr("%L1 values: too many for a table; export them as .npy to look further.").arg(t.numel()));
+    // The values as 2-D slices (any size: the table reads the tensor lazily).
+    const QString name = QString::fromStdString(value.name);
+    m_slices->setTensor(t, name);
+    // Convolution filters as an image grid.
+    const bool filters = FilterGridView::applies(t);
+    m_views->setTabEnabled(2, filters);
+    if (filters) {
+        m_filters->setTensor(t, name);
+        if (filtersShown)
+            m_views->setCurrentIndex(2);
     }
     m_export->setEnabled(true);
+}
+
+QTableView *TensorInspector::table() const
+{
+    return m_slices->table();
+}
+
+void TensorInspector::showFilters() const
+{
+    if (m_views->isTabEnabled(2))
+        m_views->setCurrentIndex(2);
 }
 
 QString TensorInspector::statisticsText() const
