@@ -48,7 +48,9 @@ public:
         const double width = textWidth(index);
         QTextLayout layout(opt.text, opt.font);
         const double h = layoutLines(layout, width);
-        return QSize(static_cast<int>(width), std::max(static_cast<int>(std::ceil(h)) + 2 * kPad, QStyledItemDelegate::sizeHint(option, index).height()));
+        // Width: the text's own (what "resize to contents" asks); height: wrapped at the column's.
+        const int natural = static_cast<int>(std::ceil(QFontMetricsF(opt.font).horizontalAdvance(opt.text))) + 2 * kPad + 6;
+        return QSize(natural, std::max(static_cast<int>(std::ceil(h)) + 2 * kPad, QStyledItemDelegate::sizeHint(option, index).height()));
     }
 
     void paint(QPainter *painter, const QStyleOptionViewItem &option, const QModelIndex &index) const override
@@ -72,7 +74,8 @@ public:
 private:
     double textWidth(const QModelIndex &index) const
     {
-        double w = m_view->header()->sectionSize(index.column()) - 2 * kPad - 6;
+        const bool spanned = index.column() == 0 && m_view->isFirstColumnSpanned(index.row(), index.parent());
+        double w = (spanned ? m_view->viewport()->width() : m_view->header()->sectionSize(index.column())) - 2 * kPad - 6;
         if (index.column() == 0) {
             int depth = 0;
             for (QModelIndex p = index.parent(); p.isValid(); p = p.parent())

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The graph as Netron draws it, checked as a user would look at it (offscreen): a PyTorch
 // transformer with a shape on every edge ("batch×10×32", symbolic dimensions by name) in labels
-// that cover no box, weights drawn inside their boxes ("B 〈32〉"); Silero VAD v5 with its If
+// that cover no box, weights drawn inside their boxes ("B ⟨32⟩"); Silero VAD v5 with its If
 // branches as framed clusters under the If node, folded and opened again; the model summary on
 // a click on the empty canvas; names shortened at the front; property values wrapped, never cut,
 // in a narrow window; ONNX's op documentation for the selected node; Ctrl+C copies a node's name;
@@ -162,7 +162,7 @@ private slots:
         for (size_t n = 0; n < g.nodes.size(); ++n)
             if (g.nodes[n].title == "LayerNormalization") {
                 const QStringList lines = view->nodeText(static_cast<int>(n));
-                weightRow = lines.contains(QStringLiteral("Scale 〈32〉")) && lines.contains(QStringLiteral("B 〈32〉"));
+                weightRow = lines.contains(QStringLiteral("Scale ⟨32⟩")) && lines.contains(QStringLiteral("B ⟨32⟩"));
                 QVERIFY2(weightRow, qPrintable(lines.join(" | ")));
             }
         QVERIFY(weightRow);
@@ -292,7 +292,13 @@ private slots:
         QTest::mouseClick(view->minimap(), Qt::LeftButton, {}, QPoint(view->minimap()->width() / 2, view->minimap()->height() - 5));
         QVERIFY(view->verticalScrollBar()->value() > before);
         QVERIFY(view->minimap()->viewportFrame().top() > frameBefore.top());
-        view->centerOn(view->nodeRect(ifNode).center());
+        // Both branches' frames and titles under If_0, at a size that still reads.
+        const double scale = 0.45;
+        view->setTransform(QTransform::fromScale(scale, scale));
+        const QRectF branches = view->clusterRect(top[0]->key).united(view->clusterRect(top[1]->key));
+        const QSizeF seen(view->viewport()->width() / scale, view->viewport()->height() / scale);
+        const double left = std::max(branches.left() - 20, ifRect.right() + 160 - seen.width());
+        view->centerOn(QPointF(left + seen.width() / 2, ifRect.top() - 40 + seen.height() / 2));
         screenshot(&w, "graph-silero-if-clusters.png");
         view->fitGraph();
         QTRY_VERIFY(!view->minimap()->isVisible() || view->transform().m11() >= 1.5);

@@ -84,7 +84,7 @@ struct BoxStyle {
 
 QString rowText(const NodeRow &r)
 {
-    return QString::fromStdString(r.label) + (r.shape.empty() ? QString() : QStringLiteral(" 〈%1〉").arg(QString::fromStdString(r.shape)));
+    return QString::fromStdString(r.label) + (r.shape.empty() ? QString() : QStringLiteral(" ⟨%1⟩").arg(QString::fromStdString(r.shape)));
 }
 
 // One box of the drawn graph.
@@ -205,7 +205,7 @@ public:
                 p->setFont(m_style.small);
                 if (!row.shape.empty())
                     p->drawText(QRectF(r.left() + 6 + lw, y, inner - lw, m_style.row), Qt::AlignLeft | Qt::AlignVCenter,
-                                sm.elidedText(QStringLiteral("〈%1〉").arg(QString::fromStdString(row.shape)), Qt::ElideMiddle, inner - lw - 2));
+                                sm.elidedText(QStringLiteral("⟨%1⟩").arg(QString::fromStdString(row.shape)), Qt::ElideMiddle, inner - lw - 2));
                 y += m_style.row;
             }
             return;
@@ -232,8 +232,9 @@ private:
 // header folds it.
 class ClusterItem : public QGraphicsItem {
 public:
-    ClusterItem(const VisibleCluster &c, const QRectF &rect, double header, int depth, const QFont &font)
-        : m_cluster(c), m_rect(rect), m_header(header), m_depth(depth), m_font(font)
+    // titleRight: the title at the top-right corner (the side its owner is on), else top-left.
+    ClusterItem(const VisibleCluster &c, const QRectF &rect, double header, int depth, const QFont &font, bool titleRight)
+        : m_cluster(c), m_rect(rect), m_header(header), m_depth(depth), m_font(font), m_titleRight(titleRight)
     {
         setZValue(-3 + 0.01 * depth);
         setToolTip(QObject::tr("%1 of %2 — %3 nodes (double-click the title to fold)")
@@ -258,7 +259,8 @@ public:
         p->setFont(m_font);
         p->setPen(QColor(0x30, 0x40, 0x60));
         const QFontMetricsF fm(m_font);
-        p->drawText(headerRect().adjusted(8, 0, -8, 0), Qt::AlignLeft | Qt::AlignVCenter, fm.elidedText(title(), Qt::ElideMiddle, m_rect.width() - 16));
+        p->drawText(headerRect().adjusted(8, 0, -8, 0), (m_titleRight ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignVCenter,
+                    fm.elidedText(title(), Qt::ElideMiddle, m_rect.width() - 16));
     }
 
 private:
@@ -267,6 +269,7 @@ private:
     double m_header;
     int m_depth;
     QFont m_font;
+    bool m_titleRight;
 };
 
 // An edge: dot's spline, an arrowhead, and the value's shape where dot kept room for it; a
@@ -476,7 +479,9 @@ void GraphView::onLaidOut(const GraphLayout &layout)
         int depth = 0;
         for (int p = m_visible.clusters[c].parent; p >= 0 && depth < 64; p = m_visible.clusters[static_cast<size_t>(p)].parent)
             ++depth;
-        auto *item = new ClusterItem(m_visible.clusters[c], m_clusterRects[c], header, depth, BoxStyle(font()).title);
+        const int owner = m_visible.clusters[c].ownerNode;
+        const bool titleRight = owner >= 0 && static_cast<size_t>(owner) < layout.centers.size() && layout.centers[static_cast<size_t>(owner)].x() > m_clusterRects[c].center().x();
+        auto *item = new ClusterItem(m_visible.clusters[c], m_clusterRects[c], header, depth, BoxStyle(font()).title, titleRight);
         scene()->addItem(item);
         m_clusterItems.push_back(item);
     }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The graph view: a model's nodes laid out by Graphviz dot (in a separate process, see
 // dot_layout.h) and drawn in a QGraphicsView as Netron draws them — op type, the name shortened at
-// the front and the weights' shapes ("W 〈64×3×7×7〉") in each box, the tensor shape on every
+// the front and the weights' shapes ("W ⟨64×3×7×7⟩") in each box, the tensor shape on every
 // edge (dot keeps room for the labels), If/Loop/Scan bodies as framed clusters under their node
 // that fold into one box (double-click); a minimap while the graph does not fit; Ctrl+C or the
 // context menu copies the selected node's name; zoom (wheel, keys), pan (drag), fit; search by name or op type with highlight and

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // What the graph view draws, derived from a model description: one box per op node (parameters
-// and constants are drawn inside their consumers as rows, "W 〈64×3×7×7〉", as Netron does), one
+// and constants are drawn inside their consumers as rows, "W ⟨64×3×7×7⟩", as Netron does), one
 // per graph input and output, for large graphs one per folded name scope ("layer1/0/conv1" folds
 // into "layer1") until the user expands it, and the bodies of If/Loop/Scan (any node's subgraph)
 // as clusters attached to their node — or, collapsed, as one box. Edges carry the shape of the
