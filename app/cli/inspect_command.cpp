@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "core/file_io.h"
 #include "core/tensor_stats.h"
+#include "formats/model_summary.h"
 #include "formats/registry.h"
 #include "formats/value_shapes.h"
 
@@ -126,41 +127,6 @@ void printValues(const char *title, const std::vector<ValueDescription> &values,
     }
 }
 
-bool isFloating(const ValueDescription &v)
-{
-    if (v.value)
-        return v.value->dtype() == DType::Float32 || v.value->dtype() == DType::Float64 || v.value->dtype() == DType::Float16
-               || v.value->dtype() == DType::BFloat16;
-    std::string t = v.dtype;
-    std::transform(t.begin(), t.end(), t.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return t.find("float") != std::string::npos || t.find("half") != std::string::npos || t.find("double") != std::string::npos;
-}
-
-// The totals of the parameter list: floating-point values (the weights, Constant-held ones
-// included), bytes of every parameter tensor, and how many tensors Constant nodes hold.
-struct ParameterTotals {
-    int64_t values = 0, bytes = 0, heldByNodes = 0;
-};
-
-ParameterTotals parameterTotals(const std::vector<ValueDescription> &parameters)
-{
-    ParameterTotals t;
-    for (const auto &p : parameters) {
-        int64_t n = p.value ? p.value->numel() : 0;
-        if (!p.value && p.shapeKnown && p.text.empty()) {
-            n = 1;
-            for (int64_t d : p.shape)
-                n = d < 0 ? 0 : n * d;
-        }
-        if (isFloating(p))
-            t.values += n;
-        if (p.value)
-            t.bytes += static_cast<int64_t>(p.value->byteSize());
-        t.heldByNodes += !p.heldBy.empty();
-    }
-    return t;
-}
-
 // Node outputs (each name once) and how many of them have a shape: any, and one whose every
 // dimension is a number or a named input dimension (no "?").
 struct ShapeCoverage {
@@ -186,14 +152,6 @@ ShapeCoverage shapeCoverage(const ModelDescription &d, const ValueShapes &shapes
             c.fullyKnown += full;
         }
     return c;
-}
-
-std::map<std::string, int> opHistogram(const ModelDescription &d)
-{
-    std::map<std::string, int> ops;
-    for (const auto &n : d.nodes)
-        ++ops[n.opType];
-    return ops;
 }
 
 std::string join(const std::vector<std::string> &v)

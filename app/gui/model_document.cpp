@@ -6,11 +6,15 @@
 #include "core/tensor_stats.h"
 #include "formats/checkpoint_graph.h"
 #include "formats/graph_formats.h"
+#include "formats/model_summary.h"
+#include "formats/onnx/op_documentation.h"
+#include "formats/value_shapes.h"
 #include "formats/registry.h"
 #include "graph/graph_view.h"
 #include "graph/visible_graph.h"
 #include "gui/parameter_table.h"
 #include "gui/run_model_dialog.h"
+#include "gui/wrapping_delegate.h"
 #include "tensor/tensor_inspector.h"
 
 #include <QFileInfo>
@@ -22,6 +26,7 @@
 #include <QSplitter>
 #include <QStackedWidget>
 #include <QTabWidget>
+#include <QTextBrowser>
 #include <QTableWidget>
 #include <QToolButton>
 #include <QTreeWidget>
@@ -33,35 +38,6 @@ namespace netwright::gui {
 std::shared_ptr<LoadedModel> loadModel(const QString &path)
 {
     auto out = std::make_shared<LoadedModel>();
-    // ONNX files seldom state intermediate shapes: the engine infers them from an import of the
-    // same file, run beside the description (two cores, half the wait on a 100 MB model).
-    std::map<std::string, std::string> inferred;
-    QFuture<void> inference;
-    // By content, as everything else: a renamed ONNX file gets its shapes too.
-    bool onnx = false;
-    try {
-        const std::string p = path.toStdString();
-        onnx = detectFormat(readFilePrefix(p, 64 * 1024), regularFileSize(p), p).id == "onnx";
-    } catch (const Error &) {
-        // describeFile() below says what is wrong with the file
-    }
-    if (onnx)
-        inference = QtConcurrent::run([path, &inferred] {
-            try {
-                Graph g = importGraphFile(path.toStdString());
-                std::map<std::string, Shape> inputs;
-                for (const auto &in : g.inputs) {
-                    Shape s = in.shape;
-                    for (auto &d : s)
-                        d = d < 0 ? 1 : d;
-                    inputs[in.name] = s;
-                }
-                for (const auto &[name, shape] : g.inferShapes(inputs))
-                    inferred.emplace(name, widgets::shapeText(shape));
-            } catch (const Error &) {
-                // not ONNX after all, or ops without kernels: the edges keep the shapes the file states
-            }
-        });
     try {
         out->model = describeFile(path.toStdString());
         // A checkpoint with its run's graph dump beside it opens with that graph.
@@ -73,23 +49,23 @@ std::shared_ptr<LoadedModel> loadModel(const QString &path)
                     out->model.properties.emplace_back("graph", std::string(e.what()));
                 }
             }
-        out->shapes = widgets::describedShapes(out->model);
         out->parameterStats = parameterStatistics(out->model.parameters);
     } catch (const Error &e) {
         out->error = QObject::tr("Netwright cannot open \"%1\".").arg(QFileInfo(path).fileName());
         out->details = QString::fromUtf8(e.what());
+        return out;
     }
-    if (out->error.isEmpty()) {
-        try {
-            out->runnable = detectGraphFormat(path.toStdString()).has_value();
-        } catch (const Error &) {
-        }
+    try {
+        out->runnable = detectGraphFormat(path.toStdString()).has_value();
+    } catch (const Error &) {
     }
-    if (onnx) {
-        inference.waitForFinished();
-        if (out->error.isEmpty() && out->model.format == "onnx")
-            for (auto &[name, shape] : inferred)
-                out->shapes.emplace(name, shape);
+    // Every value's shape: the engine's analysis over an import of the same file (ONNX, MindIR,
+    // AIR, CNTK — symbolic dimensions kept by name), else what the file states.
+    if (!out->model.nodes.empty()) {
+        out->values = valueShapes(path.toStdString(), out->model).values;
+        for (const auto &[name, v] : out->values)
+            if (const std::string label = widgets::shapeLabel(v); !label.empty())
+                out->shapes.emplace(name, label);
     }
     return out;
 }
@@ -97,7 +73,7 @@ std::shared_ptr<LoadedModel> loadModel(const QString &path)
 ModelDocument::ModelDocument(const QString &path, QWidget *parent)
     : QWidget(parent), m_path(path), m_stack(new QStackedWidget(this)), m_errorLabel(new QLabel(this)), m_matchLabel(new QLabel(this)),
       m_details(new QToolButton(this)), m_runButton(new QToolButton(this)), m_graph(new widgets::GraphView(this)), m_inspector(new widgets::TensorInspector(this)),
-      m_properties(new QTreeWidget(this)), m_parameters(new ParameterTable(this)), m_outputTable(new QTableWidget(this)), m_side(new QTabWidget(this)), m_search(new QLineEdit(this))
+      m_properties(new QTreeWidget(this)), m_docs(new QTextBrowser(this)), m_parameters(new ParameterTable(this)), m_outputTable(new QTableWidget(this)), m_side(new QTabWidget(this)), m_search(new QLineEdit(this))
 {
     auto *layout = new QVBoxLayout(this);
     layout->setContentsMargins(0, 0, 0, 0);
@@ -160,8 +136,17 @@ ModelDocument::ModelDocument(const QString &path, QWidget *parent)
     modelPage->addWidget(center);
 
     m_properties->setHeaderLabels({tr("Property"), tr("Value")});
-    m_properties->header()->setSectionResizeMode(0, QHeaderView::ResizeToContents);
-    m_side->addTab(m_properties, tr("Properties"));
+    wrapItemTexts(m_properties);
+    m_docs->setOpenExternalLinks(true);
+    m_docs->hide();
+    // Properties above, the op's documentation below.
+    auto *propertiesPane = new QSplitter(Qt::Vertical, this);
+    propertiesPane->addWidget(m_properties);
+    propertiesPane->addWidget(m_docs);
+    propertiesPane->setStretchFactor(0, 3);
+    propertiesPane->setStretchFactor(1, 2);
+    propertiesPane->setChildrenCollapsible(false);
+    m_side->addTab(propertiesPane, tr("Properties"));
     m_side->addTab(m_parameters, tr("Parameters"));
     m_side->addTab(m_inspector, tr("Tensor"));
     // The outputs of the last run on inputs: listed once there is one.
@@ -194,6 +179,7 @@ ModelDocument::ModelDocument(const QString &path, QWidget *parent)
                     .arg(QFileInfo(m_path).fileName(), QString::fromStdString(m->formatName), QLocale().toString(static_cast<qlonglong>(m->parameters.size()))));
     });
     connect(m_graph, &widgets::GraphView::layoutFailed, this, &ModelDocument::say);
+    connect(m_graph, &widgets::GraphView::nameCopied, this, [this](const QString &name) { say(tr("Copied \"%1\".").arg(name)); });
     connect(m_parameters, &QTableWidget::itemSelectionChanged, this, [this] {
         const auto rows = m_parameters->selectionModel()->selectedRows();
         if (!rows.isEmpty())
@@ -253,9 +239,59 @@ void ModelDocument::onLoaded()
     emit loaded();
 }
 
+namespace {
+
+// "float32 batch×3×224×224"
+QString typeAndShape(const ValueDescription &v)
+{
+    const std::string shape = widgets::shapeLabel(v);
+    return QString::fromStdString(v.dtype + (shape.empty() ? "" : " " + shape));
+}
+
+QString byteText(int64_t bytes)
+{
+    return QStringLiteral("%1 (%2 bytes)").arg(QLocale().formattedDataSize(bytes), QLocale().toString(static_cast<qlonglong>(bytes)));
+}
+
+// The op's schema as readable text: what it does, then its inputs, outputs and attributes.
+QString documentationMarkdown(const OpDocumentation &d)
+{
+    QString md = QStringLiteral("### %1\n\n*%2, since opset %3*\n\n")
+                     .arg(QString::fromStdString(d.opType), d.domain.empty() ? QStringLiteral("ai.onnx") : QString::fromStdString(d.domain))
+                     .arg(d.sinceVersion);
+    md += QString::fromStdString(d.doc).trimmed() + "\n\n";
+    auto list = [&](const QString &title, const std::vector<OpDocumentation::Item> &items, bool attributes) {
+        if (items.empty())
+            return;
+        md += "#### " + title + "\n\n";
+        for (const auto &i : items) {
+            QStringList notes;
+            if (!i.type.empty())
+                notes << QString::fromStdString(i.type);
+            if (i.optional)
+                notes << QObject::tr("optional");
+            if (i.variadic)
+                notes << QObject::tr("variadic");
+            if (attributes && i.required)
+                notes << QObject::tr("required");
+            if (!i.defaultValue.empty())
+                notes << QObject::tr("default %1").arg(QString::fromStdString(i.defaultValue));
+            md += QStringLiteral("- **%1** (%2): %3\n").arg(QString::fromStdString(i.name), notes.join(", "), QString::fromStdString(i.description).simplified());
+        }
+        md += "\n";
+    };
+    list(QObject::tr("Inputs"), d.inputs, false);
+    list(QObject::tr("Outputs"), d.outputs, false);
+    list(QObject::tr("Attributes"), d.attributes, true);
+    return md;
+}
+
+} // namespace
+
 void ModelDocument::showNode(int modelNode)
 {
     m_properties->clear();
+    m_docs->hide();
     const ModelDescription *m = model();
     if (!m)
         return;
@@ -264,33 +300,88 @@ void ModelDocument::showNode(int modelNode)
         QFont f = item->font(0);
         f.setBold(true);
         item->setFont(0, f);
+        item->setFirstColumnSpanned(true);
         item->setExpanded(true);
         return item;
     };
+    auto row = [](QTreeWidgetItem *parent, const QString &key, const QString &value) {
+        auto *item = new QTreeWidgetItem(parent, {key, value});
+        item->setToolTip(1, value);
+        return item;
+    };
+    auto valueOf = [this](const ValueDescription &v) {
+        const auto it = m_loaded->values.find(v.name);
+        return typeAndShape(it != m_loaded->values.end() && it->second.shapeKnown ? it->second : v);
+    };
     if (modelNode < 0 || modelNode >= static_cast<int>(m->nodes.size())) {
+        // Netron's model properties: the file, its inputs and outputs, the weights, the ops.
         auto *file = section(QString::fromStdString(m->formatName));
-        new QTreeWidgetItem(file, {tr("file"), m_path});
+        row(file, tr("file"), m_path);
         for (const auto &[k, v] : m->properties)
-            new QTreeWidgetItem(file, {QString::fromStdString(k), QString::fromStdString(v)});
-        new QTreeWidgetItem(file, {tr("nodes"), QString::number(m->nodes.size())});
-        new QTreeWidgetItem(file, {tr("parameters"), QString::number(m->parameters.size())});
+            row(file, QString::fromStdString(k), QString::fromStdString(v));
+        row(file, tr("nodes"), QLocale().toString(static_cast<qlonglong>(m->nodes.size())));
+        if (!m->inputs.empty()) {
+            auto *inputs = section(tr("Inputs"));
+            for (const auto &v : m->inputs)
+                row(inputs, QString::fromStdString(v.name), valueOf(v));
+        }
+        if (!m->outputs.empty()) {
+            auto *outputs = section(tr("Outputs"));
+            for (const auto &v : m->outputs)
+                row(outputs, QString::fromStdString(v.name), valueOf(v));
+        }
+        const ParameterTotals totals = parameterTotals(m->parameters);
+        auto *weights = section(tr("Parameters"));
+        row(weights, tr("tensors"), QLocale().toString(static_cast<qlonglong>(m->parameters.size())));
+        row(weights, tr("values"), QLocale().toString(static_cast<qlonglong>(totals.values)));
+        row(weights, tr("bytes"), byteText(totals.bytes));
+        if (totals.heldByNodes)
+            row(weights, tr("held by Constant nodes"), QLocale().toString(static_cast<qlonglong>(totals.heldByNodes)));
+        const auto histogram = opHistogram(*m);
+        if (!histogram.empty()) {
+            std::vector<std::pair<std::string, int>> ops(histogram.begin(), histogram.end());
+            std::stable_sort(ops.begin(), ops.end(), [](const auto &a, const auto &b) { return a.second > b.second; });
+            auto *opsSection = section(tr("Operators (%1 types)").arg(ops.size()));
+            for (const auto &[op, count] : ops)
+                row(opsSection, QString::fromStdString(op), QLocale().toString(count));
+        }
+        m_properties->expandAll();
+        m_properties->resizeColumnToContents(0);
+        m_properties->setColumnWidth(0, std::min(m_properties->columnWidth(0), m_properties->viewport()->width() * 2 / 5));
         return;
     }
     const NodeDescription &n = m->nodes[static_cast<size_t>(modelNode)];
+    std::optional<OpDocumentation> doc;
+    if (m->format == "onnx") {
+        int opset = 0;
+        for (const auto &[k, v] : m->properties)
+            if (k == "opset_import")
+                opset = onnxOpset(v);
+        doc = onnxOpDocumentation(n.opType, opset);
+    }
     auto *node = section(QString::fromStdString(n.opType));
-    new QTreeWidgetItem(node, {tr("name"), QString::fromStdString(n.name)});
+    row(node, tr("name"), QString::fromStdString(n.name));
     if (!n.graph.empty())
-        new QTreeWidgetItem(node, {tr("graph"), QString::fromStdString(n.graph)});
+        row(node, tr("graph"), QString::fromStdString(n.graph));
     if (!n.attributes.empty()) {
         auto *attrs = section(tr("Attributes"));
         for (const auto &a : n.attributes)
-            new QTreeWidgetItem(attrs, {QString::fromStdString(a.name), QString::fromStdString(a.value)});
+            row(attrs, QString::fromStdString(a.name), QString::fromStdString(a.value));
     }
     std::map<std::string, const ValueDescription *> params;
     for (const auto &p : m->parameters)
         params[p.name] = &p;
     auto *inputs = section(tr("Inputs"));
     auto *weights = static_cast<QTreeWidgetItem *>(nullptr);
+    auto inputLabel = [&](size_t i) {
+        if (doc && !doc->inputs.empty())
+            return QString::fromStdString(doc->inputs[std::min(i, doc->inputs.size() - 1)].name);
+        return QString::number(i);
+    };
+    auto shapeOf = [this](const std::string &v) {
+        const auto shape = m_loaded->shapes.find(v);
+        return shape != m_loaded->shapes.end() ? QStringLiteral("  ") + QString::fromStdString(shape->second) : QString();
+    };
     for (size_t i = 0; i < n.inputs.size(); ++i) {
         const std::string &v = n.inputs[i];
         // A parameter, directly or through a Const op (AIR "<name>:0"), is listed with its values.
@@ -299,21 +390,25 @@ void ModelDocument::showNode(int modelNode)
         if (p != params.end()) {
             if (!weights)
                 weights = section(tr("Parameters (double-click to inspect)"));
-            auto *item = new QTreeWidgetItem(weights, {QString::fromStdString(p->second->dtype + " " + widgets::shapeText(p->second->shape)),
-                                                       QString::fromStdString(p->first)});
+            auto *item = row(weights, QString::fromStdString(p->second->dtype + " " + widgets::shapeText(p->second->shape)), QString::fromStdString(p->first));
             item->setData(0, Qt::UserRole, true);
             continue;
         }
-        const auto shape = m_loaded->shapes.find(v);
-        new QTreeWidgetItem(inputs, {QString::number(i), QString::fromStdString(v + (shape != m_loaded->shapes.end() ? "  " + shape->second : ""))});
+        row(inputs, inputLabel(i), QString::fromStdString(v) + shapeOf(v));
     }
     auto *outputs = section(tr("Outputs"));
     for (size_t i = 0; i < n.outputs.size(); ++i) {
-        const auto shape = m_loaded->shapes.find(n.outputs[i]);
-        new QTreeWidgetItem(outputs, {QString::number(i), QString::fromStdString(n.outputs[i] + (shape != m_loaded->shapes.end() ? "  " + shape->second : ""))});
+        const QString label = doc && !doc->outputs.empty() ? QString::fromStdString(doc->outputs[std::min(i, doc->outputs.size() - 1)].name) : QString::number(i);
+        row(outputs, label, QString::fromStdString(n.outputs[i]) + shapeOf(n.outputs[i]));
     }
     m_properties->expandAll();
-    m_side->setCurrentWidget(m_properties);
+    m_properties->resizeColumnToContents(0);
+    m_properties->setColumnWidth(0, std::min(m_properties->columnWidth(0), m_properties->viewport()->width() * 2 / 5));
+    if (doc) {
+        m_docs->setMarkdown(documentationMarkdown(*doc));
+        m_docs->show();
+    }
+    m_side->setCurrentIndex(0);
 }
 
 QTableWidget *ModelDocument::parameterTable() const

@@ -25,6 +25,7 @@ class QStackedWidget;
 class QTableWidget;
 class QTreeWidget;
 class QTabWidget;
+class QTextBrowser;
 class QToolButton;
 
 namespace netwright::widgets {
@@ -40,7 +41,8 @@ class RunModelDialog;
 // What the background read produces.
 struct LoadedModel {
     ModelDescription model;
-    std::map<std::string, std::string> shapes; // value → shape text, for edge labels
+    std::map<std::string, std::string> shapes; // value → shape text ("batch×3×224×224"), for edge labels
+    std::map<std::string, ValueDescription> values; // every value's dtype and shape (engine/formats/value_shapes.h)
     QString error, details;                    // the sentence and what is behind "Details"
     bool runnable = false;                     // a model the engine runs: ONNX, MindIR, AIR, CNTK model-v2
     std::vector<std::optional<TensorStats>> parameterStats; // per parameter, for the Parameters table
@@ -61,7 +63,11 @@ public:
 
     widgets::GraphView *graphView() const { return m_graph; }
     widgets::TensorInspector *tensorInspector() const { return m_inspector; }
+    // The selected node's properties, or the model's summary (inputs, outputs, parameters, ops)
+    // when none is selected; values wrap, never cut.
     QTreeWidget *properties() const { return m_properties; }
+    // The selected op's documentation from ONNX's schemas (hidden when there is none).
+    QTextBrowser *opDocumentation() const { return m_docs; }
     QTableWidget *parameterTable() const; // a ParameterTable
     QLineEdit *searchField() const { return m_search; }
     QTableWidget *outputTable() const { return m_outputTable; }
@@ -104,6 +110,7 @@ private:
     widgets::GraphView *m_graph;
     widgets::TensorInspector *m_inspector;
     QTreeWidget *m_properties;
+    QTextBrowser *m_docs;
     ParameterTable *m_parameters;
     QTableWidget *m_outputTable;
     QTabWidget *m_side;

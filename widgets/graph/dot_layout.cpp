@@ -4,7 +4,10 @@
 #include <QProcess>
 #include <QStandardPaths>
 
+#include <QtMath>
+
 #include <cmath>
+#include <functional>
 #include <map>
 
 namespace netwright::widgets {
@@ -48,6 +51,8 @@ GraphLayout parsePlainLayout(const QByteArray &plain, size_t nodes, const std::v
     layout.centers.assign(nodes, QPointF());
     layout.edges.assign(edges.size(), QPainterPath());
     layout.edgeEnds.assign(edges.size(), QPointF());
+    layout.labelCenters.assign(edges.size(), QPointF());
+    layout.hasLabel.assign(edges.size(), false);
     // dot lists edges by tail, not in input order: match them by their (unique) end points
     std::map<std::pair<int, int>, size_t> byEnds;
     for (size_t i = 0; i < edges.size(); ++i)
@@ -81,6 +86,12 @@ GraphLayout parsePlainLayout(const QByteArray &plain, size_t nodes, const std::v
                 layout.edgeEnds[edgeIndex] = p.back();
             }
             layout.edges[edgeIndex] = path;
+            // edge tail head n x1 y1 … xn yn [label xl yl] style color
+            if (t.size() >= 4 + 2 * n + 5) {
+                const int at = 4 + 2 * n + 1;
+                layout.labelCenters[edgeIndex] = QPointF(t[at].toDouble() * kPointsPerInch, (height - t[at + 1].toDouble()) * kPointsPerInch);
+                layout.hasLabel[edgeIndex] = true;
+            }
         }
     }
     return layout;
@@ -110,7 +121,59 @@ void DotLayout::cancel()
     p->deleteLater();
 }
 
-void DotLayout::start(const std::vector<QSizeF> &sizes, const std::vector<std::pair<int, int>> &edges)
+namespace {
+
+// An HTML-like label that is only a box of a given size: dot keeps exactly that room.
+QByteArray boxLabel(const QSizeF &size)
+{
+    return "<<TABLE BORDER=\"0\" CELLPADDING=\"0\" CELLSPACING=\"0\"><TR><TD FIXEDSIZE=\"TRUE\" WIDTH=\"" + QByteArray::number(qCeil(size.width()))
+           + "\" HEIGHT=\"" + QByteArray::number(qCeil(size.height())) + "\"></TD></TR></TABLE>>";
+}
+
+} // namespace
+
+QByteArray DotLayout::dotText(const std::vector<QSizeF> &sizes, const std::vector<LayoutEdge> &edges, const std::vector<int> &nodeCluster,
+                              const std::vector<LayoutCluster> &clusters)
+{
+    QByteArray text = "digraph G {\n graph [rankdir=TB, nodesep=0.3, ranksep=0.3];\n node [shape=box, fixedsize=true, label=\"\"];\n";
+    auto node = [&](size_t i) {
+        return " n" + QByteArray::number(qulonglong(i)) + " [width=" + QByteArray::number(sizes[i].width() / kPointsPerInch, 'f', 3)
+               + ", height=" + QByteArray::number(sizes[i].height() / kPointsPerInch, 'f', 3) + "];\n";
+    };
+    // Clusters nest as the DOT text nests them: each written with its nodes, then its children.
+    std::vector<std::vector<size_t>> members(clusters.size()), children(clusters.size());
+    for (size_t i = 0; i < sizes.size(); ++i) {
+        const int c = i < nodeCluster.size() ? nodeCluster[i] : -1;
+        if (c >= 0 && c < static_cast<int>(clusters.size()))
+            members[static_cast<size_t>(c)].push_back(i);
+        else
+            text += node(i);
+    }
+    for (size_t c = 0; c < clusters.size(); ++c)
+        if (clusters[c].parent >= 0 && clusters[c].parent < static_cast<int>(c))
+            children[static_cast<size_t>(clusters[c].parent)].push_back(c);
+    std::function<void(size_t)> writeCluster = [&](size_t c) {
+        text += " subgraph cluster_" + QByteArray::number(qulonglong(c)) + " {\n  margin=10; labeljust=l; label=" + boxLabel(clusters[c].header) + ";\n";
+        for (size_t i : members[c])
+            text += node(i);
+        for (size_t child : children[c])
+            writeCluster(child);
+        text += " }\n";
+    };
+    for (size_t c = 0; c < clusters.size(); ++c)
+        if (clusters[c].parent < 0 || clusters[c].parent >= static_cast<int>(c))
+            writeCluster(c);
+    for (const auto &e : edges) {
+        text += " n" + QByteArray::number(e.from) + " -> n" + QByteArray::number(e.to);
+        if (!e.label.isEmpty())
+            text += " [label=" + boxLabel(e.label) + "]";
+        text += ";\n";
+    }
+    return text + "}\n";
+}
+
+void DotLayout::start(const std::vector<QSizeF> &sizes, const std::vector<LayoutEdge> &edges, const std::vector<int> &nodeCluster,
+                      const std::vector<LayoutCluster> &clusters)
 {
     cancel();
     const QString dot = QStandardPaths::findExecutable(QStringLiteral("dot"));
@@ -118,15 +181,11 @@ void DotLayout::start(const std::vector<QSizeF> &sizes, const std::vector<std::p
         emit failed(tr("Graphviz's dot program was not found; install the graphviz package to see the graph laid out."));
         return;
     }
-    QByteArray text = "digraph G {\n graph [rankdir=TB, nodesep=0.3, ranksep=0.45];\n node [shape=box, fixedsize=true, label=\"\"];\n";
-    for (size_t i = 0; i < sizes.size(); ++i)
-        text += " n" + QByteArray::number(qulonglong(i)) + " [width=" + QByteArray::number(sizes[i].width() / kPointsPerInch, 'f', 3)
-                + ", height=" + QByteArray::number(sizes[i].height() / kPointsPerInch, 'f', 3) + "];\n";
-    for (const auto &[from, to] : edges)
-        text += " n" + QByteArray::number(from) + " -> n" + QByteArray::number(to) + ";\n";
-    text += "}\n";
+    const QByteArray text = dotText(sizes, edges, nodeCluster, clusters);
+    m_edgeList.clear();
+    for (const auto &e : edges)
+        m_edgeList.emplace_back(e.from, e.to);
     m_nodes = sizes.size();
-    m_edgeList = edges;
     m_process = new QProcess(this);
     connect(m_process, &QProcess::finished, this, &DotLayout::onFinished);
     connect(m_process, &QProcess::errorOccurred, this, [this](QProcess::ProcessError e) {

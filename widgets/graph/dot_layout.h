@@ -22,6 +22,21 @@ struct GraphLayout {
     std::vector<QPointF> centers;     // per node, in the order given to start()
     std::vector<QPainterPath> edges;  // per edge: dot's spline from tail to head
     std::vector<QPointF> edgeEnds;    // per edge: the point the arrow touches
+    std::vector<QPointF> labelCenters; // per edge: where dot put its label (room kept free of nodes)
+    std::vector<bool> hasLabel;
+};
+
+// An edge to lay out: its label's box in points (empty: none), so that dot keeps room for it.
+struct LayoutEdge {
+    int from = 0, to = 0;
+    QSizeF label;
+};
+
+// A cluster: drawn by dot as one block around its nodes (nodeCluster says whose) and clusters
+// nested in it (parent), with room for a header of `header` points at its top.
+struct LayoutCluster {
+    int parent = -1;
+    QSizeF header;
 };
 
 class DotLayout : public QObject {
@@ -30,8 +45,13 @@ public:
     explicit DotLayout(QObject *parent = nullptr);
     ~DotLayout() override;
 
-    // sizes: each node's box in points; edges: (from, to) node indices.
-    void start(const std::vector<QSizeF> &sizes, const std::vector<std::pair<int, int>> &edges);
+    // sizes: each node's box in points; edges: (from, to) node indices, unique; nodeCluster: per
+    // node, its innermost cluster (-1: none; empty: no clusters).
+    void start(const std::vector<QSizeF> &sizes, const std::vector<LayoutEdge> &edges, const std::vector<int> &nodeCluster = {},
+               const std::vector<LayoutCluster> &clusters = {});
+    // The DOT text start() hands to dot (for tests and debugging).
+    static QByteArray dotText(const std::vector<QSizeF> &sizes, const std::vector<LayoutEdge> &edges, const std::vector<int> &nodeCluster,
+                              const std::vector<LayoutCluster> &clusters);
     void cancel();
     bool isRunning() const;
 

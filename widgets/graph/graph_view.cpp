@@ -2,8 +2,11 @@
 #include "graph/graph_view.h"
 
 #include "graph/dot_layout.h"
+#include "graph/graph_minimap.h"
 
 #include <QApplication>
+#include <QClipboard>
+#include <QKeyEvent>
 #include <QContextMenuEvent>
 #include <QFontMetricsF>
 #include <QGraphicsItem>
@@ -26,7 +29,7 @@ namespace netwright::widgets {
 namespace {
 
 constexpr int kItemsPerSlice = 150; // items added per event-loop turn
-constexpr double kMaxWidth = 220;
+constexpr double kMaxWidth = 260;
 
 QColor colourFor(const VisibleNode &n)
 {
@@ -62,26 +65,67 @@ QColor heatColour(double heat)
     return QColor::fromRgbF(1.0, 1.0 - 0.75 * h, 1.0 - 0.95 * std::sqrt(h));
 }
 
+// The fonts and row heights of a box: one place, so that sizes (given to dot) and drawing agree.
+struct BoxStyle {
+    QFont title, small, label;
+    double header = 24, nameRow = 16, row = 16, pad = 8;
+    explicit BoxStyle(const QFont &base)
+        : title(base), small(base), label(base)
+    {
+        title.setBold(true);
+        small.setPointSizeF(base.pointSizeF() * 0.85);
+        label.setPointSizeF(base.pointSizeF() * 0.85);
+        const QFontMetricsF tm(title), sm(small);
+        header = std::ceil(tm.height() + 8);
+        nameRow = std::ceil(sm.height() + 3);
+        row = std::ceil(sm.height() + 3);
+    }
+};
+
+QString rowText(const NodeRow &r)
+{
+    return QString::fromStdString(r.label) + (r.shape.empty() ? QString() : QStringLiteral(" ⟨%1⟩").arg(QString::fromStdString(r.shape)));
+}
+
 // One box of the drawn graph.
 class NodeItem : public QGraphicsItem {
 public:
-    NodeItem(const VisibleNode &node, const QSizeF &size, int index)
-        : m_node(node), m_size(size), m_index(index), m_colour(colourFor(node))
+    NodeItem(const VisibleNode &node, const QSizeF &size, int index, const BoxStyle &style)
+        : m_node(node), m_size(size), m_index(index), m_colour(colourFor(node)), m_style(style)
     {
-        setToolTip(QString::fromStdString(node.kind == VisibleNode::Kind::Scope
-                                              ? node.title + " — " + node.subtitle + " (double-click to expand)"
-                                              : node.title + " " + node.subtitle));
+        setToolTip(baseTip());
         setAcceptHoverEvents(false);
+        m_name = shortened();
     }
     int index() const { return m_index; }
+    const VisibleNode &node() const { return m_node; }
+    QString baseTip() const
+    {
+        switch (m_node.kind) {
+        case VisibleNode::Kind::Scope: return QString::fromStdString(m_node.title + " — " + m_node.subtitle + " (double-click to expand)");
+        case VisibleNode::Kind::Subgraph: return QString::fromStdString(m_node.title + " — " + m_node.subtitle + " (double-click to open)");
+        default: return QString::fromStdString(m_node.title + " " + m_node.subtitle);
+        }
+    }
+    // The name line as drawn: shortened at the front ("…/layer4/1/conv2").
+    QString shortened() const
+    {
+        const QFontMetricsF sm(m_style.small);
+        const double room = m_size.width() - m_style.pad;
+        return QString::fromStdString(shortenFront(m_node.subtitle, [&](const std::string &s) { return sm.horizontalAdvance(QString::fromStdString(s)) <= room; }));
+    }
+    QStringList lines() const
+    {
+        QStringList out{QString::fromStdString(m_node.title), m_name};
+        for (const auto &r : m_node.rows)
+            out << rowText(r);
+        return out;
+    }
     // A comparison's colour in place of the op colour (nullopt: the op colour again); `note` is
     // appended to the tooltip.
     void setHeat(std::optional<QColor> colour, const QString &note)
     {
-        const QString base = QString::fromStdString(m_node.kind == VisibleNode::Kind::Scope
-                                                        ? m_node.title + " — " + m_node.subtitle + " (double-click to expand)"
-                                                        : m_node.title + " " + m_node.subtitle);
-        setToolTip(note.isEmpty() ? base : base + QStringLiteral("\n") + note);
+        setToolTip(note.isEmpty() ? baseTip() : baseTip() + QStringLiteral("\n") + note);
         m_colour = colour ? *colour : colourFor(m_node);
         update();
     }
@@ -104,34 +148,74 @@ public:
     {
         const QRectF r(-m_size.width() / 2, -m_size.height() / 2, m_size.width(), m_size.height());
         const double lod = option->levelOfDetailFromTransform(p->worldTransform());
-        p->setPen(QPen(m_current ? QColor(0xd0, 0x30, 0x20) : m_highlighted ? QColor(0xe0, 0x90, 0x00) : QColor(0x50, 0x50, 0x50),
-                       m_current || m_highlighted ? 2.5 : 0.8));
-        p->setBrush(m_highlighted && !m_current ? m_colour.lighter(108) : m_colour);
+        const QPen border(m_current ? QColor(0xd0, 0x30, 0x20) : m_highlighted ? QColor(0xe0, 0x90, 0x00) : QColor(0x50, 0x50, 0x50),
+                          m_current || m_highlighted ? 2.5 : 0.8);
+        const QColor fill = m_highlighted && !m_current ? m_colour.lighter(108) : m_colour;
+        p->setPen(border);
+        p->setBrush(fill);
+        const bool op = m_node.kind == VisibleNode::Kind::Op;
         if (m_node.kind == VisibleNode::Kind::Scope) {
             p->drawRoundedRect(r, 4, 4);
             p->drawLine(QPointF(r.left() + 4, r.bottom() - 4), QPointF(r.right() - 4, r.bottom() - 4));
-        } else if (m_node.kind == VisibleNode::Kind::Op) {
-            p->drawRoundedRect(r, 6, 6);
+        } else if (m_node.kind == VisibleNode::Kind::Subgraph) {
+            QPen dashed = border;
+            dashed.setStyle(Qt::DashLine);
+            p->setPen(dashed);
+            p->drawRoundedRect(r, 4, 4);
+        } else if (op) {
+            // Netron's box: the op in a coloured header, the name and the weights on white below.
+            p->setBrush(QColor(0xfd, 0xfd, 0xfd));
+            p->drawRoundedRect(r, 5, 5);
+            QPainterPath header;
+            header.addRoundedRect(QRectF(r.topLeft(), QSizeF(r.width(), m_style.header)), 5, 5);
+            QPainterPath square;
+            square.addRect(QRectF(r.left(), r.top() + m_style.header / 2, r.width(), m_style.header / 2));
+            p->setPen(Qt::NoPen);
+            p->setBrush(fill);
+            p->drawPath(header.united(square));
+            p->setPen(border);
+            p->setBrush(Qt::NoBrush);
+            p->drawRoundedRect(r, 5, 5);
         } else {
             p->drawRoundedRect(r, r.height() / 2, r.height() / 2);
         }
         if (lod < 0.3)
             return; // too small to read: boxes only
-        QFont title = p->font();
-        title.setBold(true);
+        const QFontMetricsF fm(m_style.title), sm(m_style.small);
+        const double inner = r.width() - m_style.pad;
         p->setPen(Qt::black);
-        p->setFont(title);
-        const QFontMetricsF fm(title);
-        p->drawText(QRectF(r.left() + 4, r.top() + 2, r.width() - 8, r.height() / 2),
-                    Qt::AlignHCenter | Qt::AlignBottom, fm.elidedText(QString::fromStdString(m_node.title), Qt::ElideMiddle, r.width() - 8));
-        QFont small = p->font();
-        small.setBold(false);
-        small.setPointSizeF(small.pointSizeF() * 0.85);
-        p->setFont(small);
+        p->setFont(m_style.title);
+        if (op) {
+            p->drawText(QRectF(r.left() + 4, r.top(), inner, m_style.header), Qt::AlignCenter,
+                        fm.elidedText(QString::fromStdString(m_node.title), Qt::ElideRight, inner));
+            p->setFont(m_style.small);
+            p->setPen(QColor(0x30, 0x30, 0x30));
+            double y = r.top() + m_style.header;
+            if (!m_name.isEmpty()) {
+                p->drawText(QRectF(r.left() + 4, y, inner, m_style.nameRow), Qt::AlignCenter, m_name);
+                y += m_style.nameRow;
+            }
+            for (const auto &row : m_node.rows) {
+                QFont bold = m_style.small;
+                bold.setBold(true);
+                p->setFont(bold);
+                const QString label = QString::fromStdString(row.label);
+                const double lw = QFontMetricsF(bold).horizontalAdvance(label + QLatin1Char(' '));
+                p->drawText(QRectF(r.left() + 6, y, inner, m_style.row), Qt::AlignLeft | Qt::AlignVCenter, label);
+                p->setFont(m_style.small);
+                if (!row.shape.empty())
+                    p->drawText(QRectF(r.left() + 6 + lw, y, inner - lw, m_style.row), Qt::AlignLeft | Qt::AlignVCenter,
+                                sm.elidedText(QStringLiteral("⟨%1⟩").arg(QString::fromStdString(row.shape)), Qt::ElideMiddle, inner - lw - 2));
+                y += m_style.row;
+            }
+            return;
+        }
+        const QString title = m_node.kind == VisibleNode::Kind::Subgraph ? QStringLiteral("▸ ") + QString::fromStdString(m_node.title)
+                                                                          : QString::fromStdString(m_node.title);
+        p->drawText(QRectF(r.left() + 4, r.top() + 2, inner, r.height() / 2), Qt::AlignHCenter | Qt::AlignBottom, fm.elidedText(title, Qt::ElideRight, inner));
+        p->setFont(m_style.small);
         p->setPen(QColor(0x30, 0x30, 0x30));
-        const QFontMetricsF sm(small);
-        p->drawText(QRectF(r.left() + 4, r.center().y(), r.width() - 8, r.height() / 2 - 2), Qt::AlignHCenter | Qt::AlignTop,
-                    sm.elidedText(QString::fromStdString(m_node.subtitle), Qt::ElideMiddle, r.width() - 8));
+        p->drawText(QRectF(r.left() + 4, r.center().y(), inner, r.height() / 2 - 2), Qt::AlignHCenter | Qt::AlignTop, m_name);
     }
 
 private:
@@ -139,51 +223,110 @@ private:
     QSizeF m_size;
     int m_index;
     QColor m_colour;
+    BoxStyle m_style;
+    QString m_name;
     bool m_highlighted = false, m_current = false;
 };
 
-// An edge: dot's spline, an arrowhead, and the value's shape beside it.
+// An expanded subgraph: a frame around its nodes, its name in a header; a double-click on the
+// header folds it.
+class ClusterItem : public QGraphicsItem {
+public:
+    // titleRight: the title at the top-right corner (the side its owner is on), else top-left.
+    ClusterItem(const VisibleCluster &c, const QRectF &rect, double header, int depth, const QFont &font, bool titleRight)
+        : m_cluster(c), m_rect(rect), m_header(header), m_depth(depth), m_font(font), m_titleRight(titleRight)
+    {
+        setZValue(-3 + 0.01 * depth);
+        setToolTip(QObject::tr("%1 of %2 — %3 nodes (double-click the title to fold)")
+                       .arg(QString::fromStdString(c.title), QString::fromStdString(c.owner)).arg(c.nodes));
+    }
+    const VisibleCluster &cluster() const { return m_cluster; }
+    QRectF headerRect() const { return QRectF(m_rect.topLeft(), QSizeF(m_rect.width(), m_header)); }
+    QString title() const
+    {
+        return QStringLiteral("▾ ") + QString::fromStdString(m_cluster.title)
+               + (m_cluster.owner.empty() ? QString() : QStringLiteral(" · ") + QString::fromStdString(m_cluster.owner));
+    }
+    QRectF boundingRect() const override { return m_rect.adjusted(-1, -1, 1, 1); }
+    void paint(QPainter *p, const QStyleOptionGraphicsItem *option, QWidget *) override
+    {
+        const int shade = std::max(0xe6, 0xf6 - 6 * m_depth);
+        p->setPen(QPen(QColor(0x7a, 0x8a, 0xa0), 1.0, Qt::DashLine));
+        p->setBrush(QColor(shade, shade, 0xfc));
+        p->drawRoundedRect(m_rect, 6, 6);
+        if (option->levelOfDetailFromTransform(p->worldTransform()) < 0.3)
+            return;
+        p->setFont(m_font);
+        p->setPen(QColor(0x30, 0x40, 0x60));
+        const QFontMetricsF fm(m_font);
+        p->drawText(headerRect().adjusted(8, 0, -8, 0), (m_titleRight ? Qt::AlignRight : Qt::AlignLeft) | Qt::AlignVCenter,
+                    fm.elidedText(title(), Qt::ElideMiddle, m_rect.width() - 16));
+    }
+
+private:
+    VisibleCluster m_cluster;
+    QRectF m_rect;
+    double m_header;
+    int m_depth;
+    QFont m_font;
+    bool m_titleRight;
+};
+
+// An edge: dot's spline, an arrowhead, and the value's shape where dot kept room for it; a
+// subgraph's tie to its node is dashed and has no arrow.
 class EdgeItem : public QGraphicsItem {
 public:
-    EdgeItem(QPainterPath path, QPointF end, QString label) : m_path(std::move(path)), m_end(end), m_label(std::move(label))
+    EdgeItem(QPainterPath path, QPointF end, QString label, std::optional<QPointF> labelAt, bool attach, const QFont &font)
+        : m_path(std::move(path)), m_end(end), m_label(std::move(label)), m_attach(attach), m_font(font)
     {
         setZValue(-1);
         const QPointF from = m_path.elementCount() > 1 ? m_path.pointAtPercent(0.97) : m_end;
         QLineF dir(from, m_end);
-        if (dir.length() > 0.01) {
+        if (dir.length() > 0.01 && !attach) {
             dir.setLength(7);
             const QPointF back = m_end - QPointF(dir.dx(), dir.dy());
             const QPointF normal(-dir.dy() * 0.5, dir.dx() * 0.5);
             m_arrow << m_end << back + normal << back - normal;
         }
-        m_labelAt = m_path.elementCount() > 1 ? m_path.pointAtPercent(0.5) : m_end;
         m_bounds = m_path.boundingRect().united(m_arrow.boundingRect()).adjusted(-2, -2, 2, 2);
-        if (!m_label.isEmpty())
-            m_bounds = m_bounds.united(QRectF(m_labelAt.x() + 3, m_labelAt.y() - 8, 8.0 * m_label.size(), 14));
+        if (!m_label.isEmpty()) {
+            const QFontMetricsF fm(m_font);
+            const QSizeF size(fm.horizontalAdvance(m_label) + 4, fm.height() + 1);
+            const QPointF at = labelAt ? *labelAt : (m_path.elementCount() > 1 ? m_path.pointAtPercent(0.5) : m_end);
+            m_labelRect = QRectF(at - QPointF(size.width() / 2, size.height() / 2), size);
+            m_bounds = m_bounds.united(m_labelRect);
+        }
     }
+    QRectF labelRect() const { return m_labelRect; }
     QRectF boundingRect() const override { return m_bounds; }
     void paint(QPainter *p, const QStyleOptionGraphicsItem *option, QWidget *) override
     {
-        p->setPen(QPen(QColor(0x70, 0x70, 0x70), 1.0));
+        QPen pen(QColor(0x70, 0x70, 0x70), 1.0);
+        if (m_attach)
+            pen = QPen(QColor(0x7a, 0x8a, 0xa0), 1.0, Qt::DashLine);
+        p->setPen(pen);
         p->setBrush(Qt::NoBrush);
         p->drawPath(m_path);
         p->setBrush(QColor(0x70, 0x70, 0x70));
         p->drawPolygon(m_arrow);
-        if (m_label.isEmpty() || option->levelOfDetailFromTransform(p->worldTransform()) < 0.6)
+        if (m_label.isEmpty() || option->levelOfDetailFromTransform(p->worldTransform()) < 0.4)
             return;
-        QFont f = p->font();
-        f.setPointSizeF(f.pointSizeF() * 0.75);
-        p->setFont(f);
-        p->setPen(QColor(0x40, 0x40, 0x80));
-        p->drawText(m_labelAt + QPointF(4, 4), m_label);
+        p->setPen(Qt::NoPen);
+        p->setBrush(QColor(255, 255, 255, 220));
+        p->drawRoundedRect(m_labelRect, 2, 2);
+        p->setFont(m_font);
+        p->setPen(QColor(0x20, 0x20, 0x60));
+        p->drawText(m_labelRect, Qt::AlignCenter, m_label);
     }
 
 private:
     QPainterPath m_path;
-    QPointF m_end, m_labelAt;
+    QPointF m_end;
     QString m_label;
+    bool m_attach;
+    QFont m_font;
     QPolygonF m_arrow;
-    QRectF m_bounds;
+    QRectF m_bounds, m_labelRect;
 };
 
 GraphView::GraphView(QWidget *parent) : QGraphicsView(parent), m_layout(new DotLayout(this))
@@ -194,6 +337,7 @@ GraphView::GraphView(QWidget *parent) : QGraphicsView(parent), m_layout(new DotL
     setTransformationAnchor(QGraphicsView::AnchorUnderMouse);
     setViewportUpdateMode(QGraphicsView::SmartViewportUpdate);
     setBackgroundBrush(Qt::white);
+    m_minimap = new GraphMinimap(this);
     connect(m_layout, &DotLayout::finished, this, &GraphView::onLaidOut);
     connect(m_layout, &DotLayout::failed, this, [this](const QString &message) {
         m_status = message;
@@ -218,6 +362,21 @@ void GraphView::setModel(const ModelDescription *model, std::map<std::string, st
         for (const auto &n : model->nodes)
             computing += isValueNode(n) ? 0 : 1;
     m_fold = computing > kFoldThreshold;
+    // Subgraphs open while the whole graph stays small enough to read, else folded to one box each.
+    m_collapsedGraphs.clear();
+    m_graphParent.clear();
+    if (model) {
+        std::map<std::string, int> owners;
+        for (const auto &[key, owner] : subgraphsOf(*model)) {
+            owners[key] = owner;
+            if (m_fold)
+                m_collapsedGraphs.insert(key);
+        }
+        for (const auto &[key, owner] : owners) {
+            const std::string parent = owner >= 0 ? model->nodes[static_cast<size_t>(owner)].graph : std::string();
+            m_graphParent[key] = owners.count(parent) ? parent : std::string();
+        }
+    }
     m_fitOnShow = true;
     relayout();
 }
@@ -239,31 +398,54 @@ void GraphView::relayout()
     m_pending.reset();
     scene()->clear();
     m_items.clear();
+    m_clusterItems.clear();
+    m_labelRects.clear();
+    m_clusterRects.clear();
+    m_selectedVisible = -1;
     m_laidOut = false;
+    m_minimap->refresh();
     if (!m_model) {
         m_visible = {};
         return;
     }
-    m_visible = buildVisibleGraph(*m_model, m_shapes, m_expanded, m_fold);
-    // Box sizes from the text they show.
-    QFont title = font();
-    title.setBold(true);
-    const QFontMetricsF fm(title), sm(font());
+    m_visible = buildVisibleGraph(*m_model, m_shapes, m_expanded, m_fold, m_collapsedGraphs);
+    // Box sizes from the text they show (BoxStyle: the same fonts the boxes are drawn with).
+    const BoxStyle style(font());
+    const QFontMetricsF fm(style.title), sm(style.small), lm(style.label);
     std::vector<QSizeF> sizes;
     sizes.reserve(m_visible.nodes.size());
     for (const auto &n : m_visible.nodes) {
-        const double w = std::max(fm.horizontalAdvance(QString::fromStdString(n.title)), sm.horizontalAdvance(QString::fromStdString(n.subtitle)) * 0.85);
-        sizes.emplace_back(std::clamp(w + 20, 70.0, kMaxWidth), n.kind == VisibleNode::Kind::Op || n.kind == VisibleNode::Kind::Scope ? 38.0 : 32.0);
+        double w = std::max(fm.horizontalAdvance(QString::fromStdString(n.title) + QStringLiteral("▸ ")), sm.horizontalAdvance(QString::fromStdString(n.subtitle)));
+        for (const auto &r : n.rows)
+            w = std::max(w, sm.horizontalAdvance(rowText(r)) * 1.08 + 4);
+        const double width = std::clamp(w + 2 * style.pad, 70.0, kMaxWidth);
+        double height = 34;
+        if (n.kind == VisibleNode::Kind::Op)
+            height = style.header + (n.subtitle.empty() ? 0 : style.nameRow) + style.row * static_cast<double>(n.rows.size()) + (n.rows.empty() ? 0 : 3);
+        else if (n.kind == VisibleNode::Kind::Scope || n.kind == VisibleNode::Kind::Subgraph)
+            height = 38;
+        sizes.emplace_back(width, std::max(height, 24.0));
     }
-    std::vector<std::pair<int, int>> edges;
+    std::vector<LayoutEdge> edges;
     edges.reserve(m_visible.edges.size());
-    for (const auto &e : m_visible.edges)
-        edges.emplace_back(e.from, e.to);
+    m_labelSizes.clear();
+    for (const auto &e : m_visible.edges) {
+        const QString label = QString::fromStdString(e.label);
+        const QSizeF size = label.isEmpty() ? QSizeF() : QSizeF(lm.horizontalAdvance(label) + 8, lm.height() + 2);
+        edges.push_back({e.from, e.to, size});
+        m_labelSizes.push_back(size);
+    }
+    std::vector<int> nodeCluster;
+    std::vector<LayoutCluster> clusters;
+    for (const auto &n : m_visible.nodes)
+        nodeCluster.push_back(n.cluster);
+    for (const auto &c : m_visible.clusters)
+        clusters.push_back({c.parent, QSizeF(std::min(400.0, fm.horizontalAdvance(QString::fromStdString("▾ " + c.title + " · " + c.owner)) + 16), fm.height() + 6)});
     m_status = tr("Laying out %n nodes…", nullptr, static_cast<int>(m_visible.nodes.size()));
     viewport()->update();
     emit layoutStarted(static_cast<int>(m_visible.nodes.size()));
     m_itemSizes = std::move(sizes);
-    m_layout->start(m_itemSizes, edges);
+    m_layout->start(m_itemSizes, edges, nodeCluster, clusters);
 }
 
 void GraphView::onLaidOut(const GraphLayout &layout)
@@ -271,6 +453,38 @@ void GraphView::onLaidOut(const GraphLayout &layout)
     m_pending = std::make_unique<GraphLayout>(layout);
     m_nextItem = 0;
     scene()->setSceneRect(layout.bounds.adjusted(-20, -20, 20, 20));
+    // The clusters' frames: around their nodes and inner frames, with the header dot kept room for.
+    const QFontMetricsF fm(BoxStyle(font()).title);
+    const double header = fm.height() + 6, margin = 8;
+    m_clusterRects.assign(m_visible.clusters.size(), QRectF());
+    for (size_t i = 0; i < m_visible.nodes.size() && i < layout.centers.size(); ++i) {
+        const int c = m_visible.nodes[i].cluster;
+        if (c >= 0) {
+            const QRectF r(layout.centers[i] - QPointF(m_itemSizes[i].width() / 2, m_itemSizes[i].height() / 2), m_itemSizes[i]);
+            m_clusterRects[static_cast<size_t>(c)] = m_clusterRects[static_cast<size_t>(c)].united(r);
+        }
+    }
+    for (size_t c = m_visible.clusters.size(); c-- > 0;) {
+        QRectF &r = m_clusterRects[c];
+        if (r.isNull())
+            continue;
+        r.adjust(-margin, -margin - header, margin, margin);
+        const int parent = m_visible.clusters[c].parent;
+        if (parent >= 0)
+            m_clusterRects[static_cast<size_t>(parent)] = m_clusterRects[static_cast<size_t>(parent)].united(r);
+    }
+    for (size_t c = 0; c < m_visible.clusters.size(); ++c) {
+        if (m_clusterRects[c].isNull())
+            continue;
+        int depth = 0;
+        for (int p = m_visible.clusters[c].parent; p >= 0 && depth < 64; p = m_visible.clusters[static_cast<size_t>(p)].parent)
+            ++depth;
+        const int owner = m_visible.clusters[c].ownerNode;
+        const bool titleRight = owner >= 0 && static_cast<size_t>(owner) < layout.centers.size() && layout.centers[static_cast<size_t>(owner)].x() > m_clusterRects[c].center().x();
+        auto *item = new ClusterItem(m_visible.clusters[c], m_clusterRects[c], header, depth, BoxStyle(font()).title, titleRight);
+        scene()->addItem(item);
+        m_clusterItems.push_back(item);
+    }
     addItemsSlice();
 }
 
@@ -282,14 +496,21 @@ void GraphView::addItemsSlice()
     const size_t end = std::min(total, m_nextItem + kItemsPerSlice);
     for (; m_nextItem < end; ++m_nextItem) {
         if (m_nextItem < nodes) {
-            auto *item = new NodeItem(m_visible.nodes[m_nextItem], m_itemSizes[m_nextItem], static_cast<int>(m_nextItem));
+            auto *item = new NodeItem(m_visible.nodes[m_nextItem], m_itemSizes[m_nextItem], static_cast<int>(m_nextItem), BoxStyle(font()));
             applyHeat(item);
             item->setPos(m_pending->centers[m_nextItem]);
             scene()->addItem(item);
             m_items.push_back(item);
         } else {
             const size_t e = m_nextItem - nodes;
-            scene()->addItem(new EdgeItem(m_pending->edges[e], m_pending->edgeEnds[e], QString::fromStdString(m_visible.edges[e].label)));
+            const VisibleEdge &edge = m_visible.edges[e];
+            std::optional<QPointF> labelAt;
+            if (m_pending->hasLabel[e])
+                labelAt = m_pending->labelCenters[e];
+            auto *item = new EdgeItem(m_pending->edges[e], m_pending->edgeEnds[e], QString::fromStdString(edge.label), labelAt, edge.attach,
+                                      BoxStyle(font()).label);
+            m_labelRects.push_back(item->labelRect());
+            scene()->addItem(item);
         }
     }
     if (m_nextItem < total) {
@@ -299,6 +520,7 @@ void GraphView::addItemsSlice()
     m_pending.reset();
     m_laidOut = true;
     m_status.clear();
+    m_minimap->refresh();
     if (m_fitOnShow) {
         showOverview();
         m_fitOnShow = false;
@@ -360,6 +582,7 @@ int GraphView::visibleIndexOf(int modelNode) const
 void GraphView::select(int visibleIndex, int modelNode)
 {
     m_selected = modelNode;
+    m_selectedVisible = visibleIndex;
     for (auto *item : m_items)
         item->setCurrent(item->index() == visibleIndex);
     if (visibleIndex >= 0 && visibleIndex < static_cast<int>(m_items.size()))
@@ -371,7 +594,15 @@ void GraphView::selectNode(int modelNode)
 {
     if (!m_model || modelNode < 0 || modelNode >= static_cast<int>(m_model->nodes.size()))
         return;
-    const int at = visibleIndexOf(modelNode);
+    int at = visibleIndexOf(modelNode);
+    if (at >= 0 && m_visible.nodes[at].kind == VisibleNode::Kind::Subgraph) {
+        // Open the bodies around the node first (the scopes, if any, on the next pass).
+        for (std::string key = m_model->nodes[static_cast<size_t>(modelNode)].graph; m_graphParent.count(key); key = m_graphParent[key])
+            m_collapsedGraphs.erase(key);
+        m_pendingSelection = modelNode;
+        relayout();
+        return;
+    }
     if (at >= 0 && m_visible.nodes[at].kind == VisibleNode::Kind::Scope) {
         // Open every scope on the way to the node, then select it once laid out again.
         std::string path;
@@ -469,11 +700,13 @@ void GraphView::applyHighlight()
 void GraphView::zoomIn()
 {
     scale(1.25, 1.25);
+    m_minimap->follow();
 }
 
 void GraphView::zoomOut()
 {
     scale(0.8, 0.8);
+    m_minimap->follow();
 }
 
 void GraphView::fitGraph()
@@ -557,6 +790,7 @@ void GraphView::wheelEvent(QWheelEvent *event)
     if ((current > 8 && factor > 1) || (current < 0.02 && factor < 1))
         return;
     scale(factor, factor);
+    m_minimap->follow();
 }
 
 void GraphView::mousePressEvent(QMouseEvent *event)
@@ -589,6 +823,33 @@ void GraphView::mouseDoubleClickEvent(QMouseEvent *event)
         expandScope(m_visible.nodes[at].title);
         return;
     }
+    if (at >= 0 && m_visible.nodes[at].kind == VisibleNode::Kind::Subgraph) {
+        expandGraph(m_visible.nodes[at].graph);
+        return;
+    }
+    if (at >= 0 && m_visible.nodes[at].kind == VisibleNode::Kind::Op) {
+        // An If/Loop/Scan: its bodies open (all folded) or fold (any open).
+        std::vector<std::string> bodies;
+        bool anyOpen = false;
+        const int modelNode = m_visible.nodes[at].modelNode;
+        for (const auto &[key, owner] : subgraphsOf(*m_model))
+            if (owner == modelNode) {
+                bodies.push_back(key);
+                anyOpen = anyOpen || !m_collapsedGraphs.count(key);
+            }
+        if (!bodies.empty()) {
+            for (const auto &key : bodies)
+                anyOpen ? (void)m_collapsedGraphs.insert(key) : (void)m_collapsedGraphs.erase(key);
+            relayout();
+            return;
+        }
+    }
+    for (QGraphicsItem *item : items(event->pos()))
+        if (auto *c = dynamic_cast<ClusterItem *>(item))
+            if (c->headerRect().contains(mapToScene(event->pos()))) {
+                collapseGraph(c->cluster().key);
+                return;
+            }
     QGraphicsView::mouseDoubleClickEvent(event);
 }
 
@@ -596,6 +857,32 @@ void GraphView::contextMenuEvent(QContextMenuEvent *event)
 {
     const int at = visibleIndexAt(event->pos());
     QMenu menu(this);
+    if (at >= 0 && m_visible.nodes[at].kind != VisibleNode::Kind::Scope && m_visible.nodes[at].kind != VisibleNode::Kind::Subgraph) {
+        if (at != m_selectedVisible)
+            select(at, m_visible.nodes[at].modelNode);
+        menu.addAction(tr("Copy Name"), this, &GraphView::copySelectedName);
+        if (m_visible.nodes[at].modelNode >= 0)
+            for (const auto &[key, owner] : subgraphsOf(*m_model))
+                if (owner == m_visible.nodes[at].modelNode) {
+                    const std::string k = key;
+                    const QString title = QString::fromStdString(k.substr(k.rfind('.') + 1));
+                    if (m_collapsedGraphs.count(k))
+                        menu.addAction(tr("Expand %1").arg(title), this, [this, k] { expandGraph(k); });
+                    else
+                        menu.addAction(tr("Collapse %1").arg(title), this, [this, k] { collapseGraph(k); });
+                }
+    }
+    if (at >= 0 && m_visible.nodes[at].kind == VisibleNode::Kind::Subgraph) {
+        const std::string key = m_visible.nodes[at].graph;
+        menu.addAction(tr("Expand %1").arg(QString::fromStdString(m_visible.nodes[at].title)), this, [this, key] { expandGraph(key); });
+    } else if (at < 0) {
+        for (QGraphicsItem *item : items(event->pos()))
+            if (auto *c = dynamic_cast<ClusterItem *>(item)) {
+                const std::string key = c->cluster().key;
+                menu.addAction(tr("Collapse %1").arg(QString::fromStdString(c->cluster().title)), this, [this, key] { collapseGraph(key); });
+                break;
+            }
+    }
     if (at >= 0 && m_visible.nodes[at].kind == VisibleNode::Kind::Scope) {
         const std::string path = m_visible.nodes[at].title;
         menu.addAction(tr("Expand %1").arg(QString::fromStdString(path)), this, [this, path] { expandScope(path); });
@@ -613,9 +900,85 @@ void GraphView::contextMenuEvent(QContextMenuEvent *event)
     menu.exec(event->globalPos());
 }
 
+void GraphView::expandGraph(const std::string &key)
+{
+    if (m_collapsedGraphs.erase(key))
+        relayout();
+}
+
+void GraphView::collapseGraph(const std::string &key)
+{
+    if (m_graphParent.count(key) && m_collapsedGraphs.insert(key).second)
+        relayout();
+}
+
+QRectF GraphView::clusterRect(const std::string &key) const
+{
+    const int c = m_visible.clusterIndex(key);
+    return c >= 0 && c < static_cast<int>(m_clusterRects.size()) ? m_clusterRects[static_cast<size_t>(c)] : QRectF();
+}
+
+QString GraphView::selectedName() const
+{
+    if (m_selectedVisible < 0 || m_selectedVisible >= static_cast<int>(m_visible.nodes.size()))
+        return {};
+    const VisibleNode &n = m_visible.nodes[static_cast<size_t>(m_selectedVisible)];
+    switch (n.kind) {
+    case VisibleNode::Kind::Op:
+    case VisibleNode::Kind::Input:
+    case VisibleNode::Kind::Output: return QString::fromStdString(n.subtitle);
+    default: return {};
+    }
+}
+
+bool GraphView::copySelectedName()
+{
+    const QString name = selectedName();
+    if (name.isEmpty())
+        return false;
+    QApplication::clipboard()->setText(name);
+    emit nameCopied(name);
+    return true;
+}
+
+QStringList GraphView::nodeText(int visibleIndex) const
+{
+    for (const NodeItem *item : m_items)
+        if (item->index() == visibleIndex)
+            return item->lines();
+    return {};
+}
+
+QRectF GraphView::edgeLabelRect(int edgeIndex) const
+{
+    return edgeIndex >= 0 && edgeIndex < static_cast<int>(m_labelRects.size()) ? m_labelRects[static_cast<size_t>(edgeIndex)] : QRectF();
+}
+
+QRectF GraphView::nodeRect(int visibleIndex) const
+{
+    for (const NodeItem *item : m_items)
+        if (item->index() == visibleIndex)
+            return item->sceneBoundingRect().adjusted(3, 3, -3, -3);
+    return {};
+}
+
+void GraphView::keyPressEvent(QKeyEvent *event)
+{
+    if (event->matches(QKeySequence::Copy) && copySelectedName())
+        return;
+    QGraphicsView::keyPressEvent(event);
+}
+
+void GraphView::scrollContentsBy(int dx, int dy)
+{
+    QGraphicsView::scrollContentsBy(dx, dy);
+    m_minimap->follow();
+}
+
 void GraphView::resizeEvent(QResizeEvent *event)
 {
     QGraphicsView::resizeEvent(event);
+    m_minimap->follow();
     if (m_laidOut && m_fitOnShow) {
         showOverview();
         m_fitOnShow = false;

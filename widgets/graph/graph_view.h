@@ -1,7 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 // The graph view: a model's nodes laid out by Graphviz dot (in a separate process, see
-// dot_layout.h) and drawn in a QGraphicsView — op type and name on each box, tensor shapes on the
-// edges; zoom (wheel, keys), pan (drag), fit; search by name or op type with highlight and
+// dot_layout.h) and drawn in a QGraphicsView as Netron draws them — op type, the name shortened at
+// the front and the weights' shapes ("W ⟨64×3×7×7⟩") in each box, the tensor shape on every
+// edge (dot keeps room for the labels), If/Loop/Scan bodies as framed clusters under their node
+// that fold into one box (double-click); a minimap while the graph does not fit; Ctrl+C or the
+// context menu copies the selected node's name; zoom (wheel, keys), pan (drag), fit; search by name or op type with highlight and
 // next/previous; a click selects a node (nodeSelected), a click on the empty canvas (not a drag)
 // clears the selection (nodeSelected(-1)), a double-click on a folded scope expands
 // it (large graphs start folded by name scope), "Collapse" in a node's context menu folds its
@@ -24,6 +27,8 @@
 namespace netwright::widgets {
 
 class DotLayout;
+class GraphMinimap;
+class ClusterItem;
 
 // A node's shade in a comparison: value in [0, 1] (0 white, 1 the most changed: red) and the
 // figures behind it, shown in the node's tooltip.
@@ -66,6 +71,23 @@ public:
     void expandScope(const std::string &path);
     void collapseScope(const std::string &path);
     const std::set<std::string> &expandedScopes() const { return m_expanded; }
+    // Subgraphs (If/Loop/Scan bodies) by their graph key: drawn as one box while collapsed.
+    // Graphs above kFoldThreshold nodes start with every subgraph collapsed.
+    void expandGraph(const std::string &key);
+    void collapseGraph(const std::string &key);
+    const std::set<std::string> &collapsedGraphs() const { return m_collapsedGraphs; }
+    // Where a cluster was drawn, in scene coordinates (empty when it is not drawn).
+    QRectF clusterRect(const std::string &key) const;
+    // The name of the selected node (a graph input's or output's value name); empty when none.
+    QString selectedName() const;
+    // Puts selectedName() on the clipboard (Ctrl+C, "Copy Name"); false when nothing is selected.
+    bool copySelectedName();
+    GraphMinimap *minimap() const { return m_minimap; }
+    // What the box of a visible node reads, line by line (op type, shortened name, weight rows).
+    QStringList nodeText(int visibleIndex) const;
+    // Where an edge's label was drawn, in scene coordinates (empty when it has none).
+    QRectF edgeLabelRect(int edgeIndex) const;
+    QRectF nodeRect(int visibleIndex) const;
 
     // Colours op nodes by a shade (model node index → heat), e.g. how far their parameters moved
     // between two checkpoints; nodes without one keep a neutral colour, a folded scope shows its
@@ -86,8 +108,9 @@ signals:
     void layoutStarted(int nodes);
     void layoutFinished();
     void layoutFailed(const QString &message);
-    void nodeSelected(int modelNode);
+    void nodeSelected(int modelNode); // -1: none, a graph input or output, or a folded box
     void scopeExpanded(const QString &path);
+    void nameCopied(const QString &name); // for the status bar
 
 protected:
     void wheelEvent(QWheelEvent *event) override;
@@ -96,6 +119,8 @@ protected:
     void mouseDoubleClickEvent(QMouseEvent *event) override;
     void contextMenuEvent(QContextMenuEvent *event) override;
     void resizeEvent(QResizeEvent *event) override;
+    void keyPressEvent(QKeyEvent *event) override;
+    void scrollContentsBy(int dx, int dy) override;
     void drawBackground(QPainter *painter, const QRectF &rect) override;
 
 private:
@@ -119,6 +144,13 @@ private:
     size_t m_nextItem = 0;
     std::vector<NodeItem *> m_items;
     std::vector<QSizeF> m_itemSizes;
+    std::vector<QSizeF> m_labelSizes;
+    std::vector<QRectF> m_labelRects, m_clusterRects;
+    std::vector<ClusterItem *> m_clusterItems;
+    std::set<std::string> m_collapsedGraphs;
+    std::map<std::string, std::string> m_graphParent; // subgraph key → enclosing subgraph key ("" top)
+    GraphMinimap *m_minimap = nullptr;
+    int m_selectedVisible = -1;
     bool m_laidOut = false, m_fitOnShow = true;
     QString m_status;
 
