@@ -216,6 +216,7 @@ QWidget *MainWindow::openPath(const QString &path)
     connect(panel, &RunHistoryPanel::statusMessage, this, [this, panel](const QString &text) { setTabStatus(panel, text); });
     connect(panel, &RunHistoryPanel::openFileRequested, this, [this](const QString &f) { openFile(f); });
     connect(panel, &RunHistoryPanel::runStarted, this, [this](const QString &dir) { openPath(dir); });
+    connect(panel, &RunHistoryPanel::continueRequested, this, [this](const QString &dir) { continueRun(dir); });
     connect(panel, &RunHistoryPanel::exportRequested, this, [this](const QString &f) {
         auto *wizard = new ExportWizard(f, this);
         wizard->setAttribute(Qt::WA_DeleteOnClose);
@@ -274,6 +275,17 @@ TrainingPanel *MainWindow::newTraining()
                             : stopped                 ? tr("Run stopped: %1").arg(dir)
                                                       : tr("Run finished: %1").arg(dir));
     });
+    return panel;
+}
+
+TrainingPanel *MainWindow::continueRun(const QString &runDirectory)
+{
+    TrainingPanel *panel = newTraining();
+    const QString name = QFileInfo(runDirectory).fileName();
+    m_tabs->setTabText(m_tabs->indexOf(panel), tr("Training %1").arg(name));
+    m_tabs->setTabToolTip(m_tabs->indexOf(panel), runDirectory);
+    panel->continueRun(runDirectory);
+    setTabStatus(panel, tr("Continuing %1 from its newest checkpoint (as netwright resume).").arg(runDirectory));
     return panel;
 }
 

@@ -42,6 +42,8 @@ public:
     // A training panel on the open model file (Run ▸ Train This Model); the one already open for
     // that file, shown again, when there is one.
     TrainingPanel *trainDocument(ModelDocument *document);
+    // A stopped run continued in a training panel, as `netwright resume DIR` continues it.
+    TrainingPanel *continueRun(const QString &runDirectory);
     // The current tab's status message, as the status bar shows it (the start page's without one).
     QString statusText() const;
     // Shows the next (or previous) tab, wrapping from the last to the first as browsers do.

@@ -168,7 +168,9 @@ private slots:
         onFileDialog([&](QFileDialog *d) {
             filters = d->nameFilters();
             shownDir = d->directory().absolutePath();
-            d->selectFile(exports + "/chosen");
+            auto *name = d->findChild<QLineEdit *>("fileNameEdit"); // as a user types it
+            QVERIFY(name);
+            name->setText("chosen");
             static_cast<QDialog *>(d)->done(QDialog::Accepted);
         });
         auto *browse = w.page(ExportWizard::OptionsPage)->findChild<QPushButton *>("browse");
