@@ -5,6 +5,7 @@
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "formats/graph_formats.h"
+#include "gui/export_location.h"
 
 #include <QButtonGroup>
 #include <QCheckBox>
@@ -125,13 +126,33 @@ ExportWizard::ExportWizard(const QString &source, QWidget *parent)
                                 "agree); N is the batch when the batch is not dynamic."));
     of->addRow(tr("Input shape"), m_inputShape);
     of->addRow(m_dynamic);
-    of->addRow(tr("File"), m_output);
+    auto *fileRow = new QHBoxLayout;
+    fileRow->addWidget(m_output, 1);
+    auto *browse = new QPushButton(tr("Browse…"));
+    browse->setObjectName(QStringLiteral("browse"));
+    fileRow->addWidget(browse);
+    of->addRow(tr("File"), fileRow);
     connect(m_output, &QLineEdit::textChanged, optionsPage, &ExportPage::changed);
+    connect(browse, &QPushButton::clicked, this, [this] {
+        const auto f = graphFormat(formatOption().toStdString());
+        QStringList patterns;
+        for (const auto &e : f->extensions)
+            patterns << QStringLiteral("*") + QString::fromStdString(e);
+        const QString filter = tr("%1 (%2)").arg(QString::fromStdString(f->name), patterns.join(QLatin1Char(' ')));
+        QString chosen = QFileDialog::getSaveFileName(this, tr("Export to"), outputPath(), filter);
+        if (chosen.isEmpty())
+            return;
+        if (QFileInfo(chosen).suffix().isEmpty())
+            chosen += QString::fromStdString(f->extension);
+        m_output->setText(chosen);
+    });
     optionsPage->onInit = [this] {
         m_opset->setEnabled(formatOption() == QLatin1String("onnx"));
         const auto f = graphFormat(formatOption().toStdString());
         QFileInfo in(m_source->text().trimmed());
-        const QString base = in.isDir() ? in.absoluteFilePath() + QStringLiteral("/model") : in.absolutePath() + QStringLiteral("/") + in.completeBaseName();
+        // In the folder last exported to (else the documents folder), never beside the source by
+        // default: its folder is often read-only (node_modules, /usr/share, a package's data).
+        const QString base = defaultExportPath(in.isDir() ? in.fileName() + QStringLiteral("-model") : in.completeBaseName());
         QString out = base + QString::fromStdString(f->extension);
         if (QFileInfo(out).absoluteFilePath() == in.absoluteFilePath())
             out = base + QStringLiteral("-export") + QString::fromStdString(f->extension);
@@ -271,6 +292,8 @@ void ExportWizard::startWrite()
         m_busy = false;
         m_writeBusy->hide();
         m_written = result.startsWith(QLatin1String("OK"));
+        if (m_written)
+            rememberExportDirectory(outputPath()); // the next export starts there
         m_report->setPlainText(m_written ? result.mid(3) : result);
         page->changed();
     });
@@ -280,6 +303,7 @@ void ExportWizard::startWrite()
             const std::string path = out.toStdString();
             const std::string verified = verifyExport(format, work->bytes, path, work->graph()); // before it is on disk
             writeFileAtomically(path, work->bytes);
+            // (The folder is remembered on the UI thread, below, once this has returned.)
             return QStringLiteral("OK ") + tr("Wrote %1\n%2, %L3 bytes\n\nVerified: %4")
                                                .arg(out, QString::fromStdString(format.name))
                                                .arg(static_cast<qulonglong>(work->bytes.size()))

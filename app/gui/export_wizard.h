@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The export wizard (QWizard): source (the open model, a checkpoint or a run directory) → target
-// (ONNX, MindIR, AIR, CNTK model-v2) → options (opset, dynamic batch, file name) → pre-flight
+// (ONNX, MindIR, AIR, CNTK model-v2) → options (opset, dynamic batch, file name: in the folder last
+// exported to, else the documents folder; Browse… filters by the format's extension) → pre-flight
 // (every op checked against the target, nothing written when one does not map) → write and
 // verify (the file imported back: weights bit-identical, outputs on a probe batch equal), the
 // same path as `netwright export`. The work runs on a pool thread; the pages show progress.

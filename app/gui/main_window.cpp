@@ -4,14 +4,18 @@
 #include "core/error.h"
 #include "formats/graph_formats.h"
 #include "graph/graph_view.h"
+#include "gui/about_dialog.h"
+#include "gui/export_location.h"
 #include "gui/export_wizard.h"
 #include "gui/model_document.h"
+#include "gui/open_error_banner.h"
 #include "gui/run_history_panel.h"
 #include "gui/training_panel.h"
 
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDesktopServices>
 #include <QDir>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -26,6 +30,7 @@
 #include <QSettings>
 #include <QStatusBar>
 #include <QTabWidget>
+#include <QUrl>
 
 namespace netwright::gui {
 
@@ -68,7 +73,15 @@ MainWindow::MainWindow(QWidget *parent) : QMainWindow(parent), m_tabs(new QTabWi
     m_pages = new QStackedWidget(this);
     m_pages->addWidget(m_start);
     m_pages->addWidget(m_tabs);
-    setCentralWidget(m_pages);
+    // Above the tabs: why a file could not be opened (no tab is kept for it).
+    m_openError = new OpenErrorBanner(this);
+    auto *central = new QWidget(this);
+    auto *centralLayout = new QVBoxLayout(central);
+    centralLayout->setContentsMargins(0, 0, 0, 0);
+    centralLayout->setSpacing(0);
+    centralLayout->addWidget(m_openError);
+    centralLayout->addWidget(m_pages, 1);
+    setCentralWidget(central);
     connect(m_tabs, &QTabWidget::currentChanged, this, [this] { m_pages->setCurrentWidget(m_tabs->count() ? static_cast<QWidget *>(m_tabs) : m_start); });
     connect(m_tabs, &QTabWidget::tabCloseRequested, this, &MainWindow::closeTab);
     connect(m_tabs, &QTabWidget::currentChanged, this, [this] {
@@ -163,12 +176,20 @@ void MainWindow::createMenus()
     });
 
     QMenu *help = menuBar()->addMenu(tr("&Help"));
-    help->addAction(tr("&About Netwright"), this, [this] {
-        QMessageBox::about(this, tr("About Netwright"),
-                           tr("<b>Netwright %1</b><p>Trains, inspects and exports neural-network models: ONNX, MindSpore "
-                              "checkpoints and MindIR, Ascend AIR, CNTK.</p>")
-                               .arg(QApplication::applicationVersion()));
+    help->addAction(tr("&Documentation"), QKeySequence::HelpContents, this, [this] {
+        const QString docs = documentationPath();
+        if (docs.isEmpty() || !QDesktopServices::openUrl(QUrl::fromLocalFile(docs)))
+            statusBar()->showMessage(docs.isEmpty() ? tr("The documentation is not installed; see `netwright --help`.")
+                                                    : tr("No program is set to open %1.").arg(docs),
+                                     8000);
     });
+    help->addSeparator();
+    help->addAction(tr("&About Netwright"), this, [this] {
+        auto *about = new AboutDialog(this);
+        about->setAttribute(Qt::WA_DeleteOnClose);
+        about->open();
+    });
+    help->addAction(tr("About &Qt"), qApp, &QApplication::aboutQt);
 }
 
 ModelDocument *MainWindow::currentDocument() const
@@ -195,6 +216,7 @@ QWidget *MainWindow::openPath(const QString &path)
     connect(panel, &RunHistoryPanel::statusMessage, this, [this, panel](const QString &text) { setTabStatus(panel, text); });
     connect(panel, &RunHistoryPanel::openFileRequested, this, [this](const QString &f) { openFile(f); });
     connect(panel, &RunHistoryPanel::runStarted, this, [this](const QString &dir) { openPath(dir); });
+    connect(panel, &RunHistoryPanel::continueRequested, this, [this](const QString &dir) { continueRun(dir); });
     connect(panel, &RunHistoryPanel::exportRequested, this, [this](const QString &f) {
         auto *wizard = new ExportWizard(f, this);
         wizard->setAttribute(Qt::WA_DeleteOnClose);
@@ -219,8 +241,23 @@ ModelDocument *MainWindow::openFile(const QString &path)
     m_tabs->setCurrentIndex(index);
     connect(doc, &ModelDocument::statusMessage, this, [this, doc](const QString &text) { setTabStatus(doc, text); });
     connect(doc, &ModelDocument::loaded, this, [this, doc] {
-        if (doc->isLoaded())
+        if (doc->isLoaded()) {
             addRecent(doc->path());
+            return;
+        }
+        // Not opened: the reason at once (the reader's sentence names the file and the problem, as
+        // the CLI says it), no tab left behind, and not in Open Recent (a recent entry that no
+        // longer opens leaves the list).
+        m_openError->addFailure(doc->path(), doc->errorDetails().isEmpty() ? doc->errorText() : doc->errorDetails());
+        if (m_recent.removeAll(doc->path()) > 0) {
+            QSettings().setValue(kRecent, m_recent);
+            rebuildRecentMenu();
+        }
+        if (const int index = m_tabs->indexOf(doc); index >= 0) {
+            m_tabStatus.remove(doc);
+            m_tabs->removeTab(index);
+            doc->deleteLater(); // in its own signal: deleted once it has returned
+        }
     });
     QSettings().setValue(kLastDir, QFileInfo(absolute).absolutePath());
     return doc;
@@ -238,6 +275,17 @@ TrainingPanel *MainWindow::newTraining()
                             : stopped                 ? tr("Run stopped: %1").arg(dir)
                                                       : tr("Run finished: %1").arg(dir));
     });
+    return panel;
+}
+
+TrainingPanel *MainWindow::continueRun(const QString &runDirectory)
+{
+    TrainingPanel *panel = newTraining();
+    const QString name = QFileInfo(runDirectory).fileName();
+    m_tabs->setTabText(m_tabs->indexOf(panel), tr("Training %1").arg(name));
+    m_tabs->setTabToolTip(m_tabs->indexOf(panel), runDirectory);
+    panel->continueRun(runDirectory);
+    setTabStatus(panel, tr("Continuing %1 from its newest checkpoint (as netwright resume).").arg(runDirectory));
     return panel;
 }
 
@@ -349,16 +397,19 @@ void MainWindow::exportGraph(bool svg)
         return;
     }
     const QString base = QFileInfo(d->path()).completeBaseName() + (svg ? QStringLiteral(".svg") : QStringLiteral(".png"));
-    const QString path = QFileDialog::getSaveFileName(this, svg ? tr("Export Graph as SVG") : tr("Export Graph as PNG"),
-                                                      QFileInfo(d->path()).absolutePath() + QStringLiteral("/") + base,
+    // The folder last exported to, else the documents folder: the model's own folder is often
+    // read-only (node_modules, /usr/share).
+    const QString path = QFileDialog::getSaveFileName(this, svg ? tr("Export Graph as SVG") : tr("Export Graph as PNG"), defaultExportPath(base),
                                                       svg ? tr("SVG images (*.svg)") : tr("PNG images (*.png)"));
     if (path.isEmpty())
         return;
     QString error;
     if (!(svg ? d->graphView()->exportSvg(path, &error) : d->graphView()->exportPng(path, &error)))
         QMessageBox::warning(this, tr("Export Graph"), error);
-    else
+    else {
+        rememberExportDirectory(path);
         setTabStatus(d, tr("Wrote %1").arg(path));
+    }
 }
 
 void MainWindow::closeEvent(QCloseEvent *event)

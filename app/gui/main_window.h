@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // The workbench window: one tab per open file; File ▸ Open, Open Recent, Close; View ▸ Find,
 // zoom, fit, export the graph as PNG or SVG, next/previous tab (Ctrl+PageDown/PageUp, wrapping);
-// files dropped on the window open too. The status bar shows what the current tab last said
+// files dropped on the window open too; a file that cannot be opened leaves no tab: a banner above
+// the tabs names it and the problem. Help ▸ Documentation, About Netwright (the build), About Qt. The status bar shows what the current tab last said
 // (each tab keeps its own message). The window's
 // geometry, its dock/toolbar state and the recent files persist in QSettings. Thread affinity:
 // UI thread. Layer: app.
@@ -20,6 +21,7 @@ class QTabWidget;
 namespace netwright::gui {
 
 class ModelDocument;
+class OpenErrorBanner;
 class TrainingPanel;
 
 class MainWindow : public QMainWindow {
@@ -40,12 +42,15 @@ public:
     // A training panel on the open model file (Run ▸ Train This Model); the one already open for
     // that file, shown again, when there is one.
     TrainingPanel *trainDocument(ModelDocument *document);
+    // A stopped run continued in a training panel, as `netwright resume DIR` continues it.
+    TrainingPanel *continueRun(const QString &runDirectory);
     // The current tab's status message, as the status bar shows it (the start page's without one).
     QString statusText() const;
     // Shows the next (or previous) tab, wrapping from the last to the first as browsers do.
     void nextTab();
     void previousTab();
     QTabWidget *tabs() const { return m_tabs; }
+    OpenErrorBanner *openErrorBanner() const { return m_openError; }
     QStringList recentFiles() const { return m_recent; }
 
 protected:
@@ -70,6 +75,7 @@ private:
     QListWidget *m_recentList = nullptr;
     QMenu *m_recentMenu = nullptr;
     QStringList m_recent;
+    OpenErrorBanner *m_openError = nullptr;   // why a file could not be opened
     QLabel *m_status = nullptr;                // the status bar's message (a widget: menus' status tips do not erase it)
     QHash<const QWidget *, QString> m_tabStatus; // tab → its last message
     QHash<const QWidget *, QString> m_trains;    // training panel → the model file it was opened on

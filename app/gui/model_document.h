@@ -57,6 +57,7 @@ public:
     QString path() const { return m_path; }
     bool isLoaded() const { return m_loaded != nullptr && m_loaded->error.isEmpty(); }
     QString errorText() const { return m_loaded ? m_loaded->error : QString(); }
+    QString errorDetails() const { return m_loaded ? m_loaded->details : QString(); } // the reader's sentence, naming the file
     const ModelDescription *model() const { return isLoaded() ? &m_loaded->model : nullptr; }
     // Whether "Run on Inputs…" applies: a model file the engine runs (not a checkpoint or a dump).
     bool isRunnable() const { return isLoaded() && m_loaded->runnable; }

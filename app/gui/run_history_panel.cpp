@@ -10,6 +10,7 @@
 #include "graph/graph_view.h"
 #include "graph/visible_graph.h"
 #include "gui/model_document.h"
+#include "gui/training_run.h"
 #include "run/run_directory.h"
 #include "run/run_model.h"
 #include "training/training_curves.h"
@@ -154,7 +155,7 @@ RunHistoryPanel::RunHistoryPanel(const QString &runDirectory, QWidget *parent)
       m_graphStatus(new QLabel(this)), m_summary(new QLabel(this)), m_compareTitle(new QLabel(this)),
       m_inspect(new QPushButton(tr("Inspect"), this)), m_compare(new QPushButton(tr("Compare Two"), this)),
       m_export(new QPushButton(tr("Export…"), this)), m_delete(new QPushButton(tr("Delete"), this)),
-      m_resume(new QPushButton(tr("Resume from Here"), this)), m_program(QCoreApplication::applicationFilePath()),
+      m_resume(new QPushButton(tr("Resume from Here"), this)), m_continue(new QPushButton(tr("Continue Training"), this)), m_program(QCoreApplication::applicationFilePath()),
       m_watcher(new QFileSystemWatcher(this)), m_poll(new QTimer(this))
 {
     auto *layout = new QVBoxLayout(this);
@@ -166,7 +167,7 @@ RunHistoryPanel::RunHistoryPanel(const QString &runDirectory, QWidget *parent)
     auto *bottom = new QWidget(split);
     auto *bl = new QVBoxLayout(bottom);
     auto *buttons = new QHBoxLayout;
-    for (QPushButton *b : {m_inspect, m_compare, m_export, m_resume, m_delete})
+    for (QPushButton *b : {m_continue, m_inspect, m_compare, m_export, m_resume, m_delete})
         buttons->addWidget(b);
     buttons->addStretch();
     bl->addLayout(buttons);
@@ -257,8 +258,20 @@ RunHistoryPanel::RunHistoryPanel(const QString &runDirectory, QWidget *parent)
     for (const std::string &f : {run.historyPath(), run.metricsPath()})
         if (QFileInfo::exists(q(f)))
             m_watcher->addPath(q(f));
-    for (QPushButton *b : {m_inspect, m_compare, m_export, m_resume, m_delete})
+    for (QPushButton *b : {m_inspect, m_compare, m_export, m_resume, m_delete, m_continue})
         b->setEnabled(false);
+    m_continue->setToolTip(tr("Continue this stopped run in the window as `netwright resume` does (from its newest checkpoint, in this "
+                              "directory); with an older checkpoint selected, in a fork from that one"));
+    connect(m_continue, &QPushButton::clicked, this, [this] {
+        const auto rows = selectedRows();
+        QString error;
+        if (!canContinue() || rows.size() > 1 || (rows.size() == 1 && !isAvailable(rows[0]))) {
+            updateActions();
+            return;
+        }
+        if (continueTraining(rows.empty() ? -1 : rows[0], &error).isEmpty())
+            QMessageBox::warning(this, tr("Continue Training"), error);
+    });
     m_resume->setToolTip(tr("Continue the run from this checkpoint in a new run directory (a fork; this run is left as it is)"));
     connect(m_resume, &QPushButton::clicked, this, [this] {
         const auto rows = selectedRows();
@@ -305,6 +318,40 @@ void RunHistoryPanel::updateActions()
     for (QPushButton *b : {m_inspect, m_export, m_delete, m_resume})
         b->setEnabled(one);
     m_compare->setEnabled(rows.size() == 2 && isAvailable(rows[0]) && isAvailable(rows[1]));
+    m_continue->setEnabled(canContinue() && (rows.empty() || one));
+}
+
+bool RunHistoryPanel::canContinue() const
+{
+    return QFileInfo::exists(m_dir + QStringLiteral("/") + QLatin1String(RunDirectory::kConfigFile)) && !TrainingRun::isClaimed(m_dir)
+           && m_state != tr("training…") && m_state != tr("finished");
+}
+
+QString RunHistoryPanel::continueTraining(int row, QString *error)
+{
+    QString dir = m_dir;
+    if (row >= 0) {
+        // The checkpoint resume restores (the newest that reads back): continued in place; an
+        // older one: in a fork, so that this run's later checkpoints stay as they are.
+        std::string chosen;
+        try {
+            const RunDirectory run(m_dir.toStdString());
+            chosen = run.restoreCheckpoint(run.readConfig());
+        } catch (const Error &) {
+            // none reads back: the selected one goes on in a fork
+        }
+        if (QFileInfo(q(chosen)).fileName() != m_rows.at(static_cast<size_t>(row)).file) {
+            try {
+                dir = q(RunDirectory(m_dir.toStdString()).fork(m_rows.at(static_cast<size_t>(row)).file.toStdString()).path());
+            } catch (const Error &e) {
+                *error = QString::fromUtf8(e.what());
+                return {};
+            }
+        }
+    }
+    say(tr("Continuing %1 in the window (as netwright resume).").arg(dir));
+    emit continueRequested(dir);
+    return dir;
 }
 
 void RunHistoryPanel::say(const QString &text)
@@ -332,7 +379,10 @@ void RunHistoryPanel::reload()
     bool gone = false;
     for (size_t i = 0; i < m_rows.size() && !gone; ++i)
         gone = m_rows[i].status == QLatin1String("kept") && !QFileInfo::exists(pathOf(static_cast<int>(i)));
-    if (metricsSize == m_metricsSize && historySize == m_historySize && !gone)
+    // A run said to be training whose logs have been quiet for kLiveSeconds is said again (as not running).
+    const QDateTime written = std::max(QFileInfo(metricsPath).lastModified(), QFileInfo(historyPath).lastModified());
+    const bool quiet = m_state == tr("training…") && (!written.isValid() || written.secsTo(QDateTime::currentDateTime()) > kLiveSeconds);
+    if (metricsSize == m_metricsSize && historySize == m_historySize && !gone && !quiet)
         return; // nothing new
     m_metricsSize = metricsSize;
     m_historySize = historySize;
@@ -352,7 +402,7 @@ void RunHistoryPanel::reload()
     m_rows.clear();
     try {
         for (const auto &r : run.history())
-            m_rows.push_back({q(r.file), q(r.reason), q(r.status), q(r.rule), r.epoch, r.step, r.bytes, r.time, r.accuracy, r.loss});
+            m_rows.push_back({q(r.file), q(r.reason), q(r.status), q(r.rule), q(r.forkedFrom), r.epoch, r.step, r.bytes, r.time, r.accuracy, r.loss});
     } catch (const Error &e) {
         problem = QString::fromUtf8(e.what());
     }
@@ -362,8 +412,12 @@ void RunHistoryPanel::reload()
 
     // Curves from the metrics log (every point), markers for the checkpoints still kept.
     m_curves->clear();
+    // The run's state: an end record says how it ended; without one, a log written lately says
+    // that a process is still training it (the window's, `netwright train`/`resume`, a fork).
+    std::optional<MetricsRecord> last;
     try {
         for (const auto &r : run.metrics().records) {
+            last = r;
             if (r.type == MetricsRecord::Type::Step)
                 m_curves->addStep(r.globalStep, r.loss, r.lr);
             else if (r.type == MetricsRecord::Type::Eval)
@@ -373,7 +427,23 @@ void RunHistoryPanel::reload()
     } catch (const Error &e) {
         problem = QString::fromUtf8(e.what());
     }
-    QString summary = tr("<b>%1</b> — %2 · %3 checkpoints saved, %4 kept").arg(m_dir.toHtmlEscaped(), model).arg(m_rows.size()).arg(kept);
+    if (last && last->type == MetricsRecord::Type::End)
+        m_state = last->stopped ? tr("stopped at step %1").arg(last->globalStep) : tr("finished");
+    else if (written.isValid() && written.secsTo(QDateTime::currentDateTime()) <= kLiveSeconds)
+        m_state = tr("training…");
+    else if (last)
+        m_state = tr("not running: ended at step %1 without finishing (killed or crashed)").arg(last->globalStep);
+    else
+        m_state = tr("not started");
+    QString forkNote;
+    for (const auto &r : m_rows)
+        if (!r.forkedFrom.isEmpty())
+            forkNote = tr(" · forked from %1").arg(QDir::toNativeSeparators(r.forkedFrom).toHtmlEscaped());
+    QString summary = tr("<b>%1</b> — %2 · <i>%3</i> · %4 checkpoints saved, %5 kept%6")
+                          .arg(m_dir.toHtmlEscaped(), model, m_state.toHtmlEscaped())
+                          .arg(m_rows.size())
+                          .arg(kept)
+                          .arg(forkNote);
     if (!problem.isEmpty())
         summary += QStringLiteral("<br><span style=\"color:#b00020\">%1</span>").arg(problem.toHtmlEscaped());
     m_summary->setText(summary);
@@ -398,9 +468,13 @@ void RunHistoryPanel::reload()
                                 QLocale().formattedDataSize(r.bytes),
                                 r.accuracy ? QString::number(100.0 * *r.accuracy, 'f', 2) + QStringLiteral(" %") : QStringLiteral("–"),
                                 r.loss ? QString::number(*r.loss, 'f', 4) : QStringLiteral("–"),
-                                r.rule.isEmpty() ? r.status : r.status + QStringLiteral(" (") + r.rule + QStringLiteral(")")};
+                                !r.forkedFrom.isEmpty() ? r.status + tr(" (fork point, from %1)").arg(QFileInfo(QFileInfo(r.forkedFrom).absolutePath()).fileName())
+                                : r.rule.isEmpty()      ? r.status
+                                                        : r.status + QStringLiteral(" (") + r.rule + QStringLiteral(")")};
         for (int c = 0; c < cells.size(); ++c) {
             auto *item = new QTableWidgetItem(cells[c]);
+            if (!r.forkedFrom.isEmpty())
+                item->setToolTip(tr("The checkpoint this run was forked at: a copy of %1").arg(r.forkedFrom));
             if (r.status != QLatin1String("kept"))
                 item->setForeground(QColor(0x90, 0x90, 0x90));
             m_table->setItem(row, c, item);
@@ -412,7 +486,8 @@ void RunHistoryPanel::reload()
             m_table->selectRow(r);
     // The rows kept their selection, but a checkpoint in it may be deleted or gone now.
     updateActions();
-    say(problem.isEmpty() ? tr("%1: %n checkpoints saved, %2 kept", nullptr, static_cast<int>(m_rows.size())).arg(QFileInfo(m_dir).fileName(), QString::number(kept))
+    say(problem.isEmpty() ? tr("%1 (%3): %n checkpoints saved, %2 kept", nullptr, static_cast<int>(m_rows.size()))
+                                .arg(QFileInfo(m_dir).fileName(), QString::number(kept), m_state)
                           : problem);
 }
 

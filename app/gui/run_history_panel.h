@@ -4,8 +4,11 @@
 // and by which rule), kept up to date while another process is still writing the run. Actions on
 // the selected checkpoints: inspect (opens the file), compare two (per-parameter L2 distance and
 // relative change), export (the export wizard), delete (recorded in the history), resume from it
-// (a fork of the run, trained on by `netwright resume` in its own process). Thread
-// affinity: UI thread. Layer: app.
+// (a fork of the run, trained on by `netwright resume` in its own process), continue training
+// (a stopped or killed run, in the window's training panel, as `netwright resume` does). The
+// summary says the run's state (training…, finished, stopped, not running) and, for a fork, the
+// run it was forked from; the fork point is the fork's first row. Thread affinity: UI thread.
+// Layer: app.
 #pragma once
 
 #include "formats/model_description.h"
@@ -42,6 +45,7 @@ struct LoadedModel;
 // A checkpoint of the run as the table shows it (the run owner's history row).
 struct HistoryRow {
     QString file, reason, status, rule; // status: kept, replaced, deleted, missing
+    QString forkedFrom;                 // a forked run's fork point: the parent run's checkpoint
     qint64 epoch = 0, step = 0, bytes = 0;
     double time = 0; // seconds since the Unix epoch
     std::optional<double> accuracy, loss;
@@ -93,16 +97,31 @@ public:
     // own process (it keeps training if the window closes). Returns the new directory, or an
     // empty string with the reason in *error.
     QString resumeFrom(int row, QString *error);
+    // Continue Training: a stopped or killed run goes on in the window (a training panel) exactly
+    // as `netwright resume` continues it: in this run directory when no checkpoint is selected or
+    // the selected one is the one resume restores (the newest valid), else in a fork at the
+    // selected checkpoint (resumeFrom's directory). Emits continueRequested(directory); returns
+    // it, or an empty string with the reason in *error.
+    QString continueTraining(int row, QString *error);
+    // Whether Continue Training applies: the run has a config, is not being trained (by this
+    // window or, judging by its logs, another process) and has not finished.
+    bool canContinue() const;
     // The netwright program that resume runs (default: this program).
     void setProgram(const QString &program) { m_program = program; }
     // What this panel last said for the status bar (the window shows the current tab's).
     QString statusText() const { return m_status; }
+    // The run's state as the summary line says it: "training…" (no end record and its logs
+    // written within kLiveSeconds), "finished", "stopped at step N", "not running: …" (no end
+    // record, nothing written lately: killed or crashed), "not started".
+    QString runState() const { return m_state; }
+    static constexpr int kLiveSeconds = 60;
 
 signals:
     void statusMessage(const QString &text);
     void openFileRequested(const QString &path);
     void exportRequested(const QString &checkpoint);
     void runStarted(const QString &runDirectory);
+    void continueRequested(const QString &runDirectory);
 
 private:
     QString pathOf(int row) const;
@@ -127,8 +146,8 @@ private:
     QFutureWatcher<std::shared_ptr<LoadedModel>> m_modelWatcher;
     std::vector<ParameterChange> m_changes;             // the last comparison
     QLabel *m_summary, *m_compareTitle;
-    QPushButton *m_inspect, *m_compare, *m_export, *m_delete, *m_resume;
-    QString m_program, m_status;
+    QPushButton *m_inspect, *m_compare, *m_export, *m_delete, *m_resume, *m_continue;
+    QString m_program, m_status, m_state;
     QFileSystemWatcher *m_watcher;
     QTimer *m_poll;
 };

@@ -9,6 +9,7 @@
 #include "gui/data_section.h"
 #include "gui/training_run.h"
 #include "gui/wrapping_label.h"
+#include "run/run_directory.h"
 #include "training/training_curves.h"
 #include "zoo/model_zoo.h"
 
@@ -86,6 +87,8 @@ TrainingPanel::TrainingPanel(QWidget *parent)
         m_startStep = info.startGlobalStep;
         m_progress->setRange(0, static_cast<int>(std::min<int64_t>(m_totalSteps, INT32_MAX)));
         m_progress->setValue(static_cast<int>(info.startGlobalStep));
+        if (info.startGlobalStep > 0 && m_curves->stepPoints() == 0)
+            showHistoryUpTo(dir, info.startGlobalStep); // a continued run: its curves go on from there
         setWrappedText(m_runDir, tr("Run directory: %1 · on %2").arg(QDir::toNativeSeparators(dir), QString::fromStdString(info.device.toString())));
         m_clock.start();
     });
@@ -630,6 +633,52 @@ void TrainingPanel::start()
         box->open();
     }
     updateButtons();
+}
+
+void TrainingPanel::continueRun(const QString &runDirectory)
+{
+    if (m_run->isRunning())
+        return;
+    try {
+        setConfig(RunDirectory::open(runDirectory.toStdString()).readConfig()); // what the run trains
+    } catch (const Error &) {
+        // the run's own start says what is wrong with it
+    }
+    m_curves->clear();
+    m_checkpoints->clear();
+    m_lastStep = 0;
+    m_lastEval.reset();
+    m_run->continueRun(runDirectory);
+    setWrappedText(m_eta, tr("Restoring the newest checkpoint and loading the data…"));
+    setWrappedText(m_runDir, tr("Run directory: %1 (continued as `netwright resume` does)").arg(QDir::toNativeSeparators(m_run->runDirectory())));
+    m_views->setCurrentWidget(m_curves);
+    updateButtons();
+}
+
+void TrainingPanel::showHistoryUpTo(const QString &runDirectory, int64_t globalStep)
+{
+    try {
+        const RunDirectory run(runDirectory.toStdString());
+        for (const auto &r : run.metrics().records) {
+            if (r.globalStep > globalStep)
+                continue;
+            if (r.type == MetricsRecord::Type::Step)
+                m_curves->addStep(r.globalStep, r.loss, r.lr);
+            else if (r.type == MetricsRecord::Type::Eval)
+                m_curves->addEvaluation(r.globalStep, r.loss, r.hasAccuracy || r.metrics.empty() ? r.accuracy : r.metrics.front().value,
+                                        widgets::testFigureName(r.hasAccuracy || r.metrics.empty() ? "accuracy" : r.metrics.front().name));
+        }
+        for (const auto &c : run.history())
+            if (c.status == "kept" && c.step <= globalStep) {
+                m_curves->addCheckpoint(c.step);
+                auto *item = new QListWidgetItem(tr("step %1 · %2").arg(c.step).arg(QString::fromStdString(c.file)), m_checkpoints);
+                item->setData(Qt::UserRole, QString::fromStdString(run.file(c.file)));
+                item->setData(Qt::UserRole + 1, static_cast<qlonglong>(c.step));
+            }
+    } catch (const Error &) {
+        // a damaged log: the curves start at the restored step
+    }
+    m_lastStep = globalStep;
 }
 
 void TrainingPanel::pause()

@@ -61,6 +61,9 @@ public:
     void setRunsDirectory(const QString &dir) { m_runsDir = dir; }
 
     void start();
+    // Continues a stopped (or killed) run in its own directory as `netwright resume` does; the
+    // form shows the run's config, the curves start with the run's history up to the checkpoint.
+    void continueRun(const QString &runDirectory);
     void pause();
     void resume();
     void stop();
@@ -85,6 +88,8 @@ private:
     void updateButtons();
     void updateVisibleRows();
     void followModel();
+    // The run's logged steps, evaluations and kept checkpoints up to `globalStep` (a continued run).
+    void showHistoryUpTo(const QString &runDirectory, int64_t globalStep);
 
     TrainingRun *m_run;
     widgets::TrainingCurves *m_curves;

@@ -8,6 +8,8 @@
 #include "run/training_session.h"
 #include "train/training_setup.h"
 
+#include <QDir>
+#include <QFileInfo>
 #include <QMetaObject>
 #include <QSet>
 
@@ -196,6 +198,63 @@ void TrainingRun::start(const RunConfig &config, const QString &out)
             session.setSavedCallback([bridge](const std::string &path, const CheckpointRecord &r) { bridge->saved(path, r); });
             session.addObserver(bridge);
             session.writeConfig();
+            const TrainEndInfo end = session.run(token);
+            bridge->finish(end.stopped, {});
+        } catch (const Error &e) {
+            bridge->finish(false, QString::fromUtf8(e.what()) + (notes.empty() ? QString() : QStringLiteral("\n") + QString::fromStdString(notes)));
+        } catch (const std::bad_alloc &) {
+            bridge->finish(false, tr("The run ran out of memory."));
+        } catch (const std::exception &e) {
+            bridge->finish(false, tr("The run failed: %1").arg(QString::fromUtf8(e.what())));
+        }
+    });
+}
+
+void TrainingRun::continueRun(const QString &runDirectory)
+{
+    if (m_running)
+        return;
+    if (m_worker.joinable())
+        m_worker.join();
+    m_dir = QDir::cleanPath(QFileInfo(runDirectory).absoluteFilePath());
+    claimedDirectories().insert(m_dir);
+    m_stop = std::stop_source();
+    m_bridge->setStopToken(m_stop.get_token());
+    m_bridge->setPaused(false);
+    m_running = true;
+    m_paused = false;
+    Bridge *bridge = m_bridge.get();
+    m_worker = std::jthread([path = m_dir.toStdString(), bridge, token = m_stop.get_token()] {
+        std::string notes;
+        try {
+            // As resume_command.cpp: open, recover a config a kill left as its temporary file,
+            // read and check the config, read the data, build the trainer, restore, train.
+            const RunDirectory dir = RunDirectory::open(path);
+            if (!dir.hasConfig())
+                for (const auto &done : dir.recover())
+                    notes += (notes.empty() ? "" : "\n") + done;
+            const RunConfig config = dir.readConfig();
+            try {
+                validateRunConfig(config);
+            } catch (const Error &e) {
+                throw Error("Run config \"" + dir.configPath() + "\": " + e.what());
+            }
+            startDevice(parseDevice(config.training.device));
+            const TrainingData data = loadTrainingData(config);
+            auto trainer = makeTrainer(config, data);
+            TrainingSession::Options options;
+            options.observersBeforeCheckpoints = false;
+            TrainingSession session(config, dir, *trainer, options);
+            session.setNoteSink([&notes](const std::string &text) { notes += (notes.empty() ? "" : "\n") + text; });
+            session.setSavedCallback([bridge](const std::string &p, const CheckpointRecord &r) { bridge->saved(p, r); });
+            session.addObserver(bridge);
+            session.restore(false);
+            if (trainer->finished()) // nothing left to train: as resume says, the run had finished
+                throw Error("Nothing left to train: \"" + path + "\" had finished (" + session.resumedFrom() + ").");
+            if (token.stop_requested()) {
+                bridge->finish(true, {});
+                return;
+            }
             const TrainEndInfo end = session.run(token);
             bridge->finish(end.stopped, {});
         } catch (const Error &e) {

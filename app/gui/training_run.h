@@ -42,6 +42,11 @@ public:
     // leaves no directory behind. Throws Error (before anything is written) when the device
     // cannot be used.
     void start(const RunConfig &config, const QString &out = {});
+    // Continues an existing run in its own directory exactly as `netwright resume DIR` does: the
+    // config it was started with, what a killed writer left cleaned up, the newest valid
+    // checkpoint restored, the metrics log cut back to it, then the same session trains on.
+    // begun() reports the restored step (TrainBeginInfo::startGlobalStep).
+    void continueRun(const QString &runDirectory);
     void pause();
     void resume();
     void stop();

@@ -27,6 +27,8 @@ Json toJson(const HistoryEvent &e)
         break;
     case K::Saved:
         j["reason"] = e.reason;
+        if (!e.target.empty())
+            j["target"] = e.target;
         if (e.hasEpoch)
             j["epoch"] = e.epoch;
         j["global_step"] = e.globalStep;
@@ -167,6 +169,8 @@ std::vector<CheckpointRow> historyRows(const HistoryLog &log, const std::string 
             CheckpointRow r;
             r.file = e.file;
             r.reason = e.reason;
+            if (e.reason == "fork_point")
+                r.forkedFrom = e.target;
             r.epoch = e.epoch;
             r.step = e.globalStep;
             r.bytes = e.bytes;

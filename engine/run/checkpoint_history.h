@@ -20,7 +20,7 @@ struct HistoryEvent {
     std::string file;
     std::string reason;   // Saved, Failed: the trigger (save_every_epoch, stopped, exception_save, …)
     std::string rule;     // Deleted, Linked: the keep rule (keep_checkpoint_max, save_last, …)
-    std::string target;   // Linked: the checkpoint the link names
+    std::string target;   // Linked: the checkpoint the link names; Saved with reason "fork_point": the parent run's checkpoint it is a copy of
     int64_t epoch = 0, globalStep = 0, bytes = 0;
     bool hasEpoch = true, hasBytes = true; // a breakpoint save records neither
     std::optional<double> time;            // seconds since the Unix epoch
@@ -37,6 +37,7 @@ void appendHistoryEvent(const std::string &path, const HistoryEvent &event);
 // A checkpoint as `netwright history` and the window list it.
 struct CheckpointRow {
     std::string file, reason, status = "kept", rule; // status: kept, replaced, deleted, missing
+    std::string forkedFrom; // the fork point of a forked run: the parent run's checkpoint (its path) this is a copy of
     int64_t epoch = 0, step = 0, bytes = 0;
     double time = 0; // seconds since the Unix epoch
     std::optional<double> accuracy, loss;

@@ -318,6 +318,28 @@ RunDirectory RunDirectory::fork(const std::string &checkpointFile) const
         const std::string model = modelFile();
         if (!model.empty() && fs::path(model).parent_path() == fs::path(m_path))
             copy(fs::path(model).filename().string());
+        // The fork's history starts with the checkpoint it was forked at (its row from this run,
+        // marked as the fork point, naming this run's file), and its metrics end there: a fork
+        // is not finished before it has trained (this run's end record goes), and its curves
+        // start where this run was at that checkpoint.
+        for (const auto &row : history())
+            if (row.file == checkpointFile) {
+                run::HistoryEvent e;
+                e.kind = run::HistoryEvent::Kind::Saved;
+                e.file = checkpointFile;
+                e.reason = "fork_point";
+                e.target = fs::absolute(checkpoint).lexically_normal().string();
+                e.epoch = row.epoch;
+                e.globalStep = row.step;
+                e.bytes = row.bytes;
+                e.time = row.time;
+                e.evalAccuracy = row.accuracy;
+                e.evalLoss = row.loss;
+                e.evalMetrics = row.metrics;
+                fork.appendHistory(e);
+                if (hasMetrics())
+                    MetricsLog::truncateAfter(fork.metricsPath(), row.step, true); // resume cuts again as the checkpoint says
+            }
     } catch (...) {
         fs::remove_all(target, ec);
         throw;

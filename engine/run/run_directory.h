@@ -76,8 +76,10 @@ public:
     int64_t dropTornMetricsLine() const;
 
     // A new run directory beside this one, `<dir>-from-<checkpoint>` (then -2, …), holding the
-    // config, the checkpoint (a CNTK pair whole), the model file and the metrics: `resume` of it
-    // continues from that checkpoint. Throws Error; nothing is left behind on failure.
+    // config, the checkpoint (a CNTK pair whole), the model file and the metrics up to that
+    // checkpoint (no end record), its history starting with that checkpoint's row as reason
+    // "fork_point" naming this run's file: `resume` of it continues from that checkpoint.
+    // Throws Error; nothing is left behind on failure.
     RunDirectory fork(const std::string &checkpointFile) const;
     // Deletes a checkpoint (a CNTK pair whole) and records it with `rule` in the history.
     void deleteCheckpoint(const std::string &checkpointFile, const std::string &rule) const;

@@ -8,8 +8,11 @@
 // exported, resumed from or deleted: its buttons are disabled and a click does nothing.
 #include "formats/mindspore/ckpt_file.h"
 #include "graph/graph_view.h"
+#include "gui/main_window.h"
 #include "gui/model_document.h"
 #include "gui/run_history_panel.h"
+#include "gui/training_panel.h"
+#include "gui/training_run.h"
 #include "support/cli_support.h"
 #include "training/training_curves.h"
 
@@ -21,7 +24,9 @@
 #include <QJsonObject>
 #include <QProcess>
 #include <QPushButton>
+#include <QSettings>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
@@ -124,7 +129,19 @@ private slots:
         const QString fork = panel.resumeFrom(1, &error);
         QVERIFY2(!fork.isEmpty(), qPrintable(error));
         RunHistoryPanel forked(fork);
-        QTRY_VERIFY_WITH_TIMEOUT(forked.rows().size() == 1 && forked.rows()[0].epoch == 3, 120000);
+        // Its table starts with the checkpoint it was forked at, marked as such, from this run;
+        // and it says it is training (its own process), not this run's end.
+        QVERIFY(!forked.rows().empty());
+        QCOMPARE(forked.rows()[0].file, panel.rows()[1].file);
+        QCOMPARE(forked.rows()[0].forkedFrom, run + "/" + panel.rows()[1].file);
+        QCOMPARE(forked.table()->item(0, 0)->text(), panel.rows()[1].file);
+        QCOMPARE(forked.table()->item(0, 2)->text(), QString::number(panel.rows()[1].step));
+        QCOMPARE(forked.table()->item(0, 7)->text(), QStringLiteral("kept (fork point, from run)"));
+        QCOMPARE(forked.runState(), QStringLiteral("training…"));
+        QVERIFY2(forked.statusText().contains("(training…)"), qPrintable(forked.statusText()));
+        QTRY_VERIFY_WITH_TIMEOUT(forked.rows().size() == 2 && forked.rows()[1].epoch == 3, 120000);
+        QTRY_COMPARE_WITH_TIMEOUT(forked.runState(), QStringLiteral("finished"), 60000);
+        QCOMPARE(panel.runState(), QStringLiteral("finished"));
         const QString last = panel.rows()[2].file;
         QTRY_VERIFY_WITH_TIMEOUT(QFile::exists(fork + "/" + last), 60000);
         QFile x(run + "/" + last), y(fork + "/" + last);
@@ -217,6 +234,78 @@ private slots:
         actions[0]->click();
         QCOMPARE(opened.count(), 1);
         QCOMPARE(opened.first().first().toString(), run + "/" + panel.rows()[2].file);
+    }
+
+    // A run stopped by a signal goes on from the window: Continue Training opens a training panel
+    // that resumes it in its own directory as `netwright resume` does — its curves start with the
+    // run's steps up to the checkpoint, and it ends with the same last checkpoint, byte for byte,
+    // as `netwright resume` of a copy of the stopped run.
+    void continuesAStoppedRunInTheWindow()
+    {
+        QCoreApplication::setOrganizationName("NetwrightRunHistoryTest");
+        QSettings::setDefaultFormat(QSettings::IniFormat);
+        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_dir.filePath("settings"));
+        QTemporaryDir own;
+        const QString data = test::fashionMnistSlice(own.path(), 1280, 128);
+        QVERIFY(!data.isEmpty());
+        QFile f(m_dir.filePath("stop.json"));
+        QVERIFY(f.open(QIODevice::WriteOnly));
+        f.write(QStringLiteral(R"({"model": {"name": "lenet5"}, %1, "training": {"epochs": 4, "batch_size": 64, "threads": 1}})").arg(data).toUtf8());
+        f.close();
+        const QString run = m_dir.filePath("stopped");
+        QProcess train;
+        train.setStandardOutputFile(QProcess::nullDevice());
+        train.start(qEnvironmentVariable("NETWRIGHT_BINARY"), {"train", "--config", m_dir.filePath("stop.json"), "--out", run});
+        QVERIFY(train.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(run + "/checkpoints.jsonl").size() > 0 || train.state() == QProcess::NotRunning, 120000);
+        train.terminate(); // SIGTERM: stops at the next step with a checkpoint, as Ctrl+C does
+        QVERIFY(train.waitForFinished(120000));
+        QVERIFY2(train.exitCode() == 130, "the run finished before it was stopped: make it longer");
+
+        MainWindow w;
+        w.show();
+        auto *history = qobject_cast<RunHistoryPanel *>(w.openPath(run));
+        QVERIFY(history);
+        QVERIFY2(history->runState().startsWith("stopped at step "), qPrintable(history->runState()));
+        const int64_t stoppedAt = history->runState().section(' ', 3).toLongLong();
+        QVERIFY(stoppedAt > 0 && stoppedAt < 80);
+        QPushButton *cont = button(*history, "Continue Training");
+        QVERIFY(cont);
+        QVERIFY(cont->isEnabled());
+        // The same run continued by `netwright resume`, from a copy, for comparison.
+        const QString copy = m_dir.filePath("stopped-copy");
+        QVERIFY(QDir().mkpath(copy));
+        for (const QString &name : QDir(run).entryList(QDir::Files))
+            QVERIFY(QFile::copy(run + "/" + name, copy + "/" + name));
+        const test::RunResult resumed = test::runNetwright({"resume", copy});
+        QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
+
+        cont->click();
+        auto *panel = qobject_cast<TrainingPanel *>(w.tabs()->currentWidget());
+        QVERIFY(panel);
+        QCOMPARE(w.tabs()->tabText(w.tabs()->currentIndex()), QStringLiteral("Training stopped"));
+        QSignalSpy finished(panel, &TrainingPanel::runFinished);
+        // At its start the curves hold the run's steps up to the checkpoint (then grow from there).
+        QTRY_VERIFY_WITH_TIMEOUT(panel->curves()->stepPoints() >= stoppedAt, 120000);
+        QVERIFY(finished.wait(300000) || finished.count() == 1);
+        QCOMPARE(finished.first().at(0).toString(), run);
+        QCOMPARE(finished.first().at(2).toString(), QString());
+        QCOMPARE(panel->curves()->stepPoints(), 80); // 4 epochs × 20 steps, each once
+        QCOMPARE(panel->run()->runDirectory(), run);  // in place, as resume does
+        QTRY_COMPARE_WITH_TIMEOUT(history->runState(), QStringLiteral("finished"), 10000);
+        QVERIFY(!cont->isEnabled());
+        // The same files as `netwright resume` wrote: every checkpoint, byte for byte.
+        QStringList ckpts = QDir(copy).entryList({"*.ckpt"}, QDir::Files);
+        QVERIFY(!ckpts.isEmpty());
+        QCOMPARE(QDir(run).entryList({"*.ckpt"}, QDir::Files), ckpts);
+        for (const QString &c : ckpts) {
+            QFile a(run + "/" + c), b(copy + "/" + c);
+            QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
+            QVERIFY2(a.readAll() == b.readAll(), qPrintable(c));
+        }
+        QFile ma(run + "/metrics.jsonl"), mb(copy + "/metrics.jsonl");
+        QVERIFY(ma.open(QIODevice::ReadOnly) && mb.open(QIODevice::ReadOnly));
+        QVERIFY(ma.readAll() == mb.readAll());
     }
 
     // Restoring needs no data: with the run's IDX files moved away, two of its checkpoints still
