@@ -31,6 +31,7 @@
 #include <QMessageBox>
 #include <QProcess>
 #include <QProgressBar>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -116,6 +117,25 @@ private slots:
         QCOMPARE(curves->checkpointSteps(), (std::vector<int64_t>{20, 40}));
         for (int i = 0; i < panel.checkpointList()->count(); ++i)
             QVERIFY(QFile::exists(panel.checkpointList()->item(i)->data(Qt::UserRole).toString()));
+        // The end states the final test metrics and the best ones, each with its epoch and step.
+        const QString status = panel.statusText();
+        QVERIFY2(status.startsWith("Finished: 40 steps · final (epoch 2, step 40): test accuracy 0."), qPrintable(status));
+        QVERIFY2(QRegularExpression(R"(best: test accuracy 0\.\d{4} at epoch ([12]) \(step (20|40)\), test loss \d+\.\d{4} at epoch [12] \(step (20|40)\)\.$)")
+                     .match(status)
+                     .hasMatch(),
+                 qPrintable(status));
+        // The steps bring the training accuracy, their epoch and wall time; exports go beside the run.
+        QVERIFY2(curves->seriesNames().contains("train accuracy"), qPrintable(curves->seriesNames().join(", ")));
+        QVERIFY(curves->isAxisAvailable(widgets::CurveAxis::Epoch));
+        QVERIFY(curves->isAxisAvailable(widgets::CurveAxis::WallTime));
+        QCOMPARE(curves->exportDirectory(), dir);
+        QString error;
+        QVERIFY2(curves->exportCsv("train accuracy", dir + "/train-accuracy.csv", &error), qPrintable(error));
+        QFile accuracy(dir + "/train-accuracy.csv");
+        QVERIFY(accuracy.open(QIODevice::ReadOnly));
+        const QList<QByteArray> rows = accuracy.readAll().trimmed().split('\n');
+        QCOMPARE(rows.size(), 41);
+        QVERIFY2(rows[20].startsWith("20,1,17") || rows[20].startsWith("20,1,18"), rows[20].constData()); // step 20 ends epoch 1
         // Smoothing: 0 shows the raw loss, and the debiased EMA starts at the first raw value.
         curves->setSmoothing(0.9);
         const double first = curves->smoothedAt(0);
