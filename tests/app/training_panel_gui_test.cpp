@@ -7,7 +7,9 @@
 // the setting and cannot start; the Device row is training.device and an unusable GPU is said at
 // Start, with nothing written; the saved run config is the
 // one `netwright train --config` reads; Run ▸ Train This Model trains an open ONNX file; the breakpoint
-// option saves the failed step's state. The smoothing is TensorBoard's debiased EMA.
+// option saves the failed step's state. The smoothing is TensorBoard's debiased EMA; the end states
+// the final and best test metrics; hovering the curves reads every series.
+// NETWRIGHT_SCREENSHOTS=DIR writes DIR/training-curves-readout.png (the docs').
 #include "core/device.h"
 #include "core/error.h"
 #include "formats/mindspore/ckpt_file.h"
@@ -144,6 +146,22 @@ private slots:
         const double a = curves->smoothedAt(1);
         curves->setSmoothing(0.5);
         QVERIFY(std::abs(curves->smoothedAt(1) - (0.25 * first + 0.5 * a) / 0.75) < 1e-9);
+
+        // Hovering the plot reads every series at the cursor (the docs' screenshot).
+        curves->setSmoothing(0.6);
+        panel.resize(1700, 900);
+        QTest::qWait(300);
+        QWidget *plot = curves->readout()->parentWidget();
+        QTest::mouseMove(plot, QPoint(plot->width() * 11 / 20, plot->height() * 2 / 5));
+        QTRY_VERIFY(curves->readout()->isVisible());
+        const QString readout = curves->readout()->text();
+        for (const char *part : {"step ", "epoch ", "train loss", "smoothed ", "train accuracy", "test loss", "test accuracy", "learning rate"})
+            QVERIFY2(readout.contains(part), qPrintable(readout));
+        const QString shots = qEnvironmentVariable("NETWRIGHT_SCREENSHOTS");
+        QTest::qWait(150); // the cursor line's replot
+        if (!shots.isEmpty())
+            QVERIFY(curves->grab().save(shots + "/training-curves-readout.png"));
+        qInfo("at the end: %s", qPrintable(status));
     }
 
     // Run ▸ Train This Model on an open ONNX file (a LeNet-5 exported by PyTorch): the panel takes

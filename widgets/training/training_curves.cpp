@@ -55,10 +55,12 @@ QString number(double v)
     return QString::number(v, 'g', 5);
 }
 
-// h:mm:ss (or m:ss) of a span of seconds.
+// A span of seconds as a clock reads it: 12.3 s, 4:05, 1:02:03.
 QString span(double seconds)
 {
-    const auto s = static_cast<int64_t>(std::llround(std::max(0.0, seconds)));
+    if (seconds < 59.95)
+        return QStringLiteral("%1 s").arg(std::max(0.0, seconds), 0, 'f', 1);
+    const auto s = static_cast<int64_t>(std::llround(seconds));
     return s >= 3600 ? QStringLiteral("%1:%2:%3").arg(s / 3600).arg((s % 3600) / 60, 2, 10, QLatin1Char('0')).arg(s % 60, 2, 10, QLatin1Char('0'))
                      : QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
 }
@@ -170,7 +172,6 @@ TrainingCurves::TrainingCurves(QWidget *parent)
     QCPAxis *x = m_plot->xAxis, *y = m_plot->yAxis, *y2 = m_plot->yAxis2;
     m_raw = line(m_plot, x, y, tr("train loss"), QPen(faint(kLossColor)));
     m_trainFig = line(m_plot, x, y2, tr("train accuracy"), QPen(faint(kTrainFigureColor)));
-    m_trainFig->removeFromLegend();
     m_smooth = line(m_plot, x, y, tr("train loss (smoothed)"), QPen(kLossColor, 2));
     m_trainFigSmooth = line(m_plot, x, y2, tr("train accuracy"), QPen(kTrainFigureColor, 2));
     m_evalLoss = line(m_plot, x, y, tr("test loss"), QPen(kTestLossColor, 1.5));
@@ -187,9 +188,7 @@ TrainingCurves::TrainingCurves(QWidget *parent)
     m_deleted = line(m_plot, x, y, tr("checkpoint (deleted)"), QPen(QColor(0x90, 0x90, 0x90)));
     m_deleted->setLineStyle(QCPGraph::lsNone);
     m_deleted->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssTriangleInverted, QPen(QColor(0x90, 0x90, 0x90), 1.2), Qt::white, 9));
-    m_deleted->removeFromLegend();
-    for (QCPGraph *g : {m_trainFigSmooth, m_evalLoss, m_evalAcc, m_markers})
-        g->removeFromLegend(); // listed once they hold points
+    updateLegend();
 
     // The hover cursor: a vertical line through both rects at the x under the mouse.
     for (auto [item, rect] : {std::pair{&m_cursor, m_lossRect}, std::pair{&m_lrCursor, m_lrRect}}) {
@@ -271,8 +270,7 @@ void TrainingCurves::clear()
     m_figEma = DebiasedEma(m_smoothing);
     m_checkpoints.clear();
     m_deletedSteps.clear();
-    for (QCPGraph *g : {m_trainFigSmooth, m_evalLoss, m_evalAcc, m_markers, m_deleted})
-        g->removeFromLegend();
+    updateLegend();
     m_evalAcc->setName(tr("test accuracy"));
     m_plot->yAxis2->setLabel(tr("accuracy"));
     m_plot->yAxis2->setRange(0, 1);
@@ -314,7 +312,6 @@ void TrainingCurves::addStep(const TrainingStepPoint &s)
             const QString name = s.figureName.isEmpty() ? tr("train accuracy") : s.figureName;
             m_trainFig->setName(name);
             m_trainFigSmooth->setName(name);
-            m_trainFigSmooth->addToLegend();
         }
         m_figure.push_back({s.globalStep, s.epoch, s.wallTime, s.figure});
         m_figSmoothed.push_back(m_figEma.push(s.figure));
@@ -323,6 +320,8 @@ void TrainingCurves::addStep(const TrainingStepPoint &s)
             m_trainFigSmooth->addData(key, m_figSmoothed.back());
         }
     }
+    if (first || m_figure.size() == 1)
+        updateLegend();
     if (first)
         updateAxisChoices();
     scheduleReplot();
@@ -335,15 +334,13 @@ void TrainingCurves::addEvaluation(int64_t globalStep, double loss, double figur
         m_evalAcc->setName(name);
         m_plot->yAxis2->setLabel(name.startsWith(tr("test ")) ? name.mid(tr("test ").size()) : name);
     }
-    if (m_testLoss.empty()) {
-        m_evalLoss->addToLegend();
-        m_evalAcc->addToLegend();
-    }
     CurvePoint at = locate(globalStep);
     at.value = loss;
     m_testLoss.push_back(at);
     at.value = figure;
     m_testFigure.push_back(at);
+    if (m_testLoss.size() == 1)
+        updateLegend();
     const double key = keyOf(at);
     if (std::isfinite(key)) {
         m_evalLoss->addData(key, loss);
@@ -358,20 +355,33 @@ void TrainingCurves::addEvaluation(int64_t globalStep, double loss, double figur
 
 void TrainingCurves::addCheckpoint(int64_t globalStep)
 {
-    if (m_checkpoints.empty())
-        m_markers->addToLegend();
     m_checkpoints.push_back(globalStep);
+    if (m_checkpoints.size() == 1)
+        updateLegend();
     rebuild();
     scheduleReplot();
 }
 
 void TrainingCurves::addDeletedCheckpoint(int64_t globalStep)
 {
-    if (m_deletedSteps.empty())
-        m_deleted->addToLegend();
     m_deletedSteps.push_back(globalStep);
+    if (m_deletedSteps.size() == 1)
+        updateLegend();
     rebuild();
     scheduleReplot();
+}
+
+void TrainingCurves::updateLegend()
+{
+    // The series that hold points, always in this order (training, test, rate, checkpoints).
+    m_plot->legend->clearItems();
+    const std::pair<QCPGraph *, bool> entries[] = {{m_raw, !m_loss.empty()},         {m_smooth, !m_loss.empty()},
+                                                   {m_trainFigSmooth, !m_figure.empty()}, {m_evalLoss, !m_testLoss.empty()},
+                                                   {m_evalAcc, !m_testFigure.empty()},    {m_lr, !m_lrPoints.empty()},
+                                                   {m_markers, !m_checkpoints.empty()},   {m_deleted, !m_deletedSteps.empty()}};
+    for (const auto &[graph, shown] : entries)
+        if (shown)
+            graph->addToLegend();
 }
 
 CurvePoint TrainingCurves::locate(int64_t globalStep) const

@@ -113,6 +113,7 @@ private:
     void rebuild();
     void rebuildSmoothed();
     void updateAxisChoices();
+    void updateLegend();
     void scheduleReplot();
     void replotNow();
     void showReadout(const QPoint &pos);
