@@ -7,6 +7,7 @@
 // debiased EMA up to 0.999 over every point (none dropped); the x-axis counts steps, epochs or
 // wall time; any series exports as CSV, the plot as PNG and SVG, into the export directory.
 // (The docs' screenshot of the read-out comes from a real run: training_panel_gui_test.)
+#include "run/metrics_log.h"
 #include "training/curve_data.h"
 #include "training/training_curves.h"
 
@@ -336,6 +337,45 @@ private slots:
         QCOMPARE(curves.plot()->graph(5)->data()->at(0)->key, 1.5 * (kStepsPerEpoch - 1));
         QTest::mouseMove(curves.plot(), pixelOf(curves.lossRect(), 1.5 * 9, 1.0));
         QTRY_VERIFY2(curves.readout()->text().contains("step 10"), qPrintable(curves.readout()->text() + QString::number(curves.cursorX())));
+    }
+
+    // A run's history: metrics.jsonl's records, with epochs and the training accuracy, no clock.
+    void readsARunsMetricsLog()
+    {
+        TrainingCurves curves;
+        std::vector<netwright::MetricsRecord> records;
+        for (int e = 1; e <= 2; ++e) {
+            for (int s = 1; s <= 10; ++s) {
+                netwright::MetricsRecord r;
+                r.epoch = e;
+                r.step = s;
+                r.globalStep = (e - 1) * 10 + s;
+                r.loss = 1.0 / r.globalStep;
+                r.accuracy = 0.5 + 0.02 * r.globalStep;
+                r.lr = 0.01;
+                records.push_back(r);
+            }
+            netwright::MetricsRecord eval;
+            eval.type = netwright::MetricsRecord::Type::Eval;
+            eval.epoch = e;
+            eval.globalStep = e * 10;
+            eval.loss = 0.3;
+            eval.accuracy = 0.8;
+            records.push_back(eval);
+        }
+        curves.addMetricsLog(records);
+        QCOMPARE(curves.stepPoints(), 20);
+        QCOMPARE(curves.evaluationPoints(), 2);
+        QCOMPARE(curves.figureName(), QStringLiteral("test accuracy"));
+        QVERIFY(curves.seriesNames().contains("train accuracy"));
+        QVERIFY(curves.isAxisAvailable(CurveAxis::Epoch));
+        QVERIFY(!curves.isAxisAvailable(CurveAxis::WallTime));
+        curves.setXAxis(CurveAxis::Epoch);
+        QCPGraph *raw = curves.plot()->graph(0);
+        QCOMPARE(raw->data()->at(9)->key, 1.0);
+        QCOMPARE(raw->data()->at(10)->key, 1.1);
+        curves.setXAxis(CurveAxis::WallTime); // not offered: the step instead
+        QCOMPARE(curves.xAxisKind(), CurveAxis::Step);
     }
 
     void exportsCurvesAndThePlot()

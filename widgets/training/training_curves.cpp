@@ -3,6 +3,7 @@
 
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "run/metrics_log.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -190,9 +191,13 @@ TrainingCurves::TrainingCurves(QWidget *parent)
     m_deleted->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssTriangleInverted, QPen(QColor(0x90, 0x90, 0x90), 1.2), Qt::white, 9));
     updateLegend();
 
-    // The hover cursor: a vertical line through both rects at the x under the mouse.
+    // The hover cursor: a vertical line through both rects at the x under the mouse, on a layer of
+    // its own that redraws alone as the mouse moves (the curves' points are not drawn again).
+    m_plot->addLayer(QStringLiteral("cursor"), m_plot->layer(QStringLiteral("main")), QCustomPlot::limAbove);
+    m_plot->layer(QStringLiteral("cursor"))->setMode(QCPLayer::lmBuffered);
     for (auto [item, rect] : {std::pair{&m_cursor, m_lossRect}, std::pair{&m_lrCursor, m_lrRect}}) {
         *item = new QCPItemStraightLine(m_plot);
+        (*item)->setLayer(QStringLiteral("cursor"));
         (*item)->setPen(QPen(QColor(0x60, 0x60, 0x60), 1, Qt::DashLine));
         (*item)->setClipAxisRect(rect);
         (*item)->setSelectable(false);
@@ -351,6 +356,37 @@ void TrainingCurves::addEvaluation(int64_t globalStep, double loss, double figur
         m_plot->yAxis2->setRange(std::min(m_plot->yAxis2->range().lower, std::floor(figure * 10) / 10),
                                  std::max(m_plot->yAxis2->range().upper, std::ceil(figure * 10) / 10));
     scheduleReplot();
+}
+
+void TrainingCurves::addMetricsLog(const std::vector<MetricsRecord> &records)
+{
+    // An epoch's length is its longest run of steps (a stopped run's last epoch is shorter).
+    int64_t stepsPerEpoch = 0;
+    for (const MetricsRecord &r : records)
+        if (r.type == MetricsRecord::Type::Step)
+            stepsPerEpoch = std::max(stepsPerEpoch, r.step);
+    for (const MetricsRecord &r : records) {
+        if (r.type == MetricsRecord::Type::Step) {
+            TrainingStepPoint p;
+            p.globalStep = r.globalStep;
+            p.loss = r.loss;
+            p.lr = r.lr;
+            if (stepsPerEpoch > 0 && r.epoch > 0)
+                p.epoch = static_cast<double>(r.epoch - 1) + static_cast<double>(r.step) / static_cast<double>(stepsPerEpoch);
+            if (r.hasAccuracy) {
+                p.figure = r.accuracy;
+                p.figureName = tr("train accuracy");
+            } else if (!r.metrics.empty() && r.metrics.front().name == "f1") {
+                p.figure = r.metrics.front().value;
+                p.figureName = tr("train F1");
+            }
+            addStep(p);
+        } else if (r.type == MetricsRecord::Type::Eval) {
+            const bool accuracy = r.hasAccuracy || r.metrics.empty();
+            addEvaluation(r.globalStep, r.loss, accuracy ? r.accuracy : r.metrics.front().value,
+                          testFigureName(accuracy ? "accuracy" : r.metrics.front().name));
+        }
+    }
 }
 
 void TrainingCurves::addCheckpoint(int64_t globalStep)
@@ -654,7 +690,7 @@ void TrainingCurves::showReadout(const QPoint &pos)
     m_readout->move(std::max(0, place.x()), std::max(0, place.y()));
     m_readout->show();
     m_readout->raise();
-    m_plot->replot(QCustomPlot::rpQueuedReplot);
+    m_cursor->layer()->replot();
 }
 
 void TrainingCurves::hideReadout()
@@ -665,7 +701,7 @@ void TrainingCurves::hideReadout()
     m_lrCursor->setVisible(false);
     m_cursorX = kUnknown;
     if (shown)
-        m_plot->replot(QCustomPlot::rpQueuedReplot);
+        m_cursor->layer()->replot();
 }
 
 bool TrainingCurves::eventFilter(QObject *watched, QEvent *event)

@@ -23,6 +23,10 @@
 #include <string>
 #include <vector>
 
+namespace netwright {
+struct MetricsRecord;
+}
+
 class QCheckBox;
 class QComboBox;
 class QCustomPlot;
@@ -60,6 +64,10 @@ public:
     // regression, F1 for a multilabel task — `figureName` is what the axis and the legend call it.
     // Its epoch and wall time are those of the training step with the same global step.
     void addEvaluation(int64_t globalStep, double loss, double figure, const QString &figureName = {});
+    // A run's metrics log (metrics.jsonl, run/metrics_log.h), every record in order: its steps with
+    // their fractional epoch and training accuracy (or F1), its evaluations with the task's main
+    // metric. The log keeps no clock, so the wall-time axis is not offered for it.
+    void addMetricsLog(const std::vector<MetricsRecord> &records);
     void addCheckpoint(int64_t globalStep);
     // A checkpoint that was saved and later deleted (a run's history): a hollow grey marker.
     void addDeletedCheckpoint(int64_t globalStep);
