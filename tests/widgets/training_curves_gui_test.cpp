@@ -337,6 +337,23 @@ private slots:
         QCOMPARE(curves.plot()->graph(5)->data()->at(0)->key, 1.5 * (kStepsPerEpoch - 1));
         QTest::mouseMove(curves.plot(), pixelOf(curves.lossRect(), 1.5 * 9, 1.0));
         QTRY_VERIFY2(curves.readout()->text().contains("step 10"), qPrintable(curves.readout()->text() + QString::number(curves.cursorX())));
+        // The next run (or another run's history) keeps the user's choice once its steps allow it.
+        fill(curves);
+        QCOMPARE(curves.xAxisKind(), CurveAxis::WallTime);
+        fill(curves, false);
+        QCOMPARE(curves.xAxisKind(), CurveAxis::Step);
+        // On a logarithmic loss axis the cursor line still crosses the whole plot.
+        fill(curves);
+        curves.setLogScale(true);
+        settle(curves);
+        QTest::mouseMove(curves.plot(), pixelOf(curves.lossRect(), 1.5 * 30, 1.0) + QPoint(1, 0));
+        QTRY_VERIFY(curves.readout()->text().contains("step 31"));
+        const QImage image = curves.plot()->grab().toImage();
+        const int cx = static_cast<int>(std::lround(curves.plot()->xAxis->coordToPixel(1.5 * 30)));
+        int dark = 0;
+        for (int y = curves.lossRect()->rect().top(); y <= curves.lossRect()->rect().bottom(); ++y)
+            dark += image.pixelColor(cx, y).value() < 0xb0 || image.pixelColor(cx + 1, y).value() < 0xb0 ? 1 : 0;
+        QVERIFY2(dark > curves.lossRect()->rect().height() / 3, qPrintable(QString::number(dark)));
     }
 
     // A run's history: metrics.jsonl's records, with epochs and the training accuracy, no clock.

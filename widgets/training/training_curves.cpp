@@ -201,8 +201,13 @@ TrainingCurves::TrainingCurves(QWidget *parent)
         (*item)->setPen(QPen(QColor(0x60, 0x60, 0x60), 1, Qt::DashLine));
         (*item)->setClipAxisRect(rect);
         (*item)->setSelectable(false);
-        for (QCPItemPosition *p : {(*item)->point1, (*item)->point2})
+        for (QCPItemPosition *p : {(*item)->point1, (*item)->point2}) {
+            // x in the data, y from the rect's top to its bottom (whatever the loss axis's scale)
             p->setAxes(rect->axis(QCPAxis::atBottom), rect->axis(QCPAxis::atLeft));
+            p->setAxisRect(rect);
+            p->setTypeX(QCPItemPosition::ptPlotCoords);
+            p->setTypeY(QCPItemPosition::ptAxisRectRatio);
+        }
         (*item)->setVisible(false);
     }
     m_readout->setObjectName(QStringLiteral("curveReadout"));
@@ -245,7 +250,10 @@ TrainingCurves::TrainingCurves(QWidget *parent)
         setSmoothing(v / double(kSliderSteps));
     });
     connect(m_log, &QCheckBox::toggled, this, &TrainingCurves::setLogScale);
-    connect(m_axisChoice, &QComboBox::currentIndexChanged, this, [this] { setXAxis(static_cast<CurveAxis>(m_axisChoice->currentData().toInt())); });
+    connect(m_axisChoice, &QComboBox::currentIndexChanged, this, [this] {
+        m_preferredAxis = static_cast<CurveAxis>(m_axisChoice->currentData().toInt());
+        setXAxis(m_preferredAxis);
+    });
     connect(menu, &QMenu::aboutToShow, this, [this, menu] {
         menu->clear();
         for (const QString &name : seriesNames())
@@ -327,8 +335,11 @@ void TrainingCurves::addStep(const TrainingStepPoint &s)
     }
     if (first || m_figure.size() == 1)
         updateLegend();
-    if (first)
+    if (first) {
         updateAxisChoices();
+        if (m_preferredAxis != m_axis && isAxisAvailable(m_preferredAxis)) // the axis the user chose, for the next run too
+            setXAxis(m_preferredAxis);
+    }
     scheduleReplot();
 }
 

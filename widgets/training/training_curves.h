@@ -76,7 +76,8 @@ public:
     void setSmoothing(double weight);
     double smoothing() const { return m_smoothing; }
     void setLogScale(bool on);
-    // Epoch and wall time are offered once the steps carry them.
+    // Epoch and wall time are offered once the steps carry them; an axis that is not falls back to
+    // the step. The user's choice in the selector holds across clear() (the next run).
     void setXAxis(CurveAxis axis);
     CurveAxis xAxisKind() const { return m_axis; }
     bool isAxisAvailable(CurveAxis axis) const;
@@ -141,7 +142,7 @@ private:
     QToolButton *m_export;
     QTimer *m_replot;
     double m_smoothing = 0.6;
-    CurveAxis m_axis = CurveAxis::Step;
+    CurveAxis m_axis = CurveAxis::Step, m_preferredAxis = CurveAxis::Step; // drawn; chosen by the user
     // Every point, by step. m_smoothed and m_figSmoothed follow m_loss and m_figure.
     std::vector<CurvePoint> m_loss, m_lrPoints, m_figure, m_testLoss, m_testFigure;
     std::vector<double> m_smoothed, m_figSmoothed;
