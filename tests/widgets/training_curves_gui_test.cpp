@@ -16,6 +16,10 @@
 #include <QDateTime>
 #include <QDir>
 #include <QFile>
+#include <QFileDialog>
+#include <QMenu>
+#include <QTimer>
+#include <QToolButton>
 #include <QImage>
 #include <QLabel>
 #include <QSignalSpy>
@@ -444,6 +448,28 @@ private slots:
         QVERIFY(xml.startsWith("<?xml") && xml.contains("<svg") && xml.contains("train loss"));
         QVERIFY(!curves.savePng(m_dir.filePath("missing/curves.png"), &error));
         QVERIFY2(error.contains("missing/curves.png"), qPrintable(error));
+
+        // Export ▾ lists every series and the two images; its dialogs open in the export directory.
+        auto *button = curves.findChild<QToolButton *>("exportCurves");
+        QVERIFY(button && button->menu());
+        emit button->menu()->aboutToShow();
+        QStringList actions;
+        for (QAction *a : button->menu()->actions())
+            if (!a->isSeparator())
+                actions << a->text();
+        QCOMPARE(actions, (QStringList{"train loss as CSV…", "train accuracy as CSV…", "test loss as CSV…", "test accuracy as CSV…",
+                                       "learning rate as CSV…", "Plot as PNG…", "Plot as SVG…"}));
+        for (int i : {0, 6}) {
+            QString proposed;
+            QTimer::singleShot(200, [&] {
+                if (auto *dialog = qobject_cast<QFileDialog *>(QApplication::activeModalWidget())) {
+                    proposed = QDir(dialog->directory()).filePath(dialog->selectedFiles().value(0).section('/', -1));
+                    dialog->reject();
+                }
+            });
+            button->menu()->actions().at(i == 0 ? 0 : button->menu()->actions().size() - 1)->trigger();
+            QCOMPARE(proposed, m_dir.filePath(i == 0 ? "train-loss.csv" : "training-curves.svg"));
+        }
     }
 };
 
