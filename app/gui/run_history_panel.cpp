@@ -412,18 +412,15 @@ void RunHistoryPanel::reload()
 
     // Curves from the metrics log (every point), markers for the checkpoints still kept.
     m_curves->clear();
+    m_curves->setExportDirectory(m_dir); // the curves' CSV, PNG and SVG go beside the run by default
     // The run's state: an end record says how it ended; without one, a log written lately says
     // that a process is still training it (the window's, `netwright train`/`resume`, a fork).
     std::optional<MetricsRecord> last;
     try {
-        for (const auto &r : run.metrics().records) {
-            last = r;
-            if (r.type == MetricsRecord::Type::Step)
-                m_curves->addStep(r.globalStep, r.loss, r.lr);
-            else if (r.type == MetricsRecord::Type::Eval)
-                m_curves->addEvaluation(r.globalStep, r.loss, r.hasAccuracy || r.metrics.empty() ? r.accuracy : r.metrics.front().value,
-                                        widgets::testFigureName(r.hasAccuracy || r.metrics.empty() ? "accuracy" : r.metrics.front().name));
-        }
+        const auto &records = run.metrics().records;
+        if (!records.empty())
+            last = records.back();
+        m_curves->addMetricsLog(records); // every step (with its epoch and training accuracy) and evaluation
     } catch (const Error &e) {
         problem = QString::fromUtf8(e.what());
     }

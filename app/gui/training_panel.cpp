@@ -73,6 +73,49 @@ QString eta(double seconds)
                      : QStringLiteral("%1 s").arg(s);
 }
 
+QString figure(double v)
+{
+    return QString::number(v, 'f', 4);
+}
+
+// What a finished (or stopped) run's evaluations say: the last one (the task's metrics, its main
+// one first, then the test loss, with its epoch and step), and the best main metric and the lowest
+// test loss over the run, with where they were reached. Empty without an evaluation.
+QString evaluationSummary(const std::vector<EvalInfo> &evals)
+{
+    if (evals.empty())
+        return {};
+    const EvalInfo &last = evals.back();
+    QStringList finals;
+    for (const Metric &m : last.metrics)
+        if (m.name.find('[') == std::string::npos && m.name != "top5")
+            finals << TrainingPanel::tr("test %1 %2").arg(QString::fromStdString(m.name), figure(m.value));
+    finals << TrainingPanel::tr("test loss %1").arg(figure(last.loss));
+    QString text = TrainingPanel::tr(" · final (epoch %1, step %2): %3").arg(last.epoch).arg(last.globalStep).arg(finals.join(QStringLiteral(", ")));
+    if (evals.size() < 2)
+        return text;
+    auto where = [](const EvalInfo &e) { return TrainingPanel::tr("at epoch %1 (step %2)").arg(e.epoch).arg(e.globalStep); };
+    QStringList best;
+    if (!last.metrics.empty()) {
+        // Error figures are best when lowest; accuracy, R², F1 … when highest.
+        const std::string name = last.metrics.front().name;
+        const bool lower = name == "rmse" || name == "mae";
+        const EvalInfo *top = nullptr;
+        for (const EvalInfo &e : evals)
+            if (const auto v = e.metric(name); v && std::isfinite(*v) && (!top || (lower ? *v < *top->metric(name) : *v > *top->metric(name))))
+                top = &e;
+        if (top)
+            best << TrainingPanel::tr("test %1 %2 %3").arg(QString::fromStdString(name), figure(*top->metric(name)), where(*top));
+    }
+    const EvalInfo *lowest = nullptr;
+    for (const EvalInfo &e : evals)
+        if (std::isfinite(e.loss) && (!lowest || e.loss < lowest->loss))
+            lowest = &e;
+    if (lowest)
+        best << TrainingPanel::tr("test loss %1 %2").arg(figure(lowest->loss), where(*lowest));
+    return best.isEmpty() ? text : text + TrainingPanel::tr(" · best: %1").arg(best.join(QStringLiteral(", ")));
+}
+
 } // namespace
 
 TrainingPanel::TrainingPanel(QWidget *parent)
@@ -90,11 +133,28 @@ TrainingPanel::TrainingPanel(QWidget *parent)
         if (info.startGlobalStep > 0 && m_curves->stepPoints() == 0)
             showHistoryUpTo(dir, info.startGlobalStep); // a continued run: its curves go on from there
         setWrappedText(m_runDir, tr("Run directory: %1 · on %2").arg(QDir::toNativeSeparators(dir), QString::fromStdString(info.device.toString())));
+        m_curves->setExportDirectory(dir); // the curves' CSV, PNG and SVG go beside the run by default
         m_clock.start();
     });
-    connect(m_run, &TrainingRun::stepped, this, [this](const std::vector<StepInfo> &steps) {
-        for (const auto &s : steps)
-            m_curves->addStep(s.globalStep, s.loss, s.lr);
+    connect(m_run, &TrainingRun::stepped, this, [this](const std::vector<StepInfo> &steps, const std::vector<double> &wallTimes) {
+        for (size_t i = 0; i < steps.size(); ++i) {
+            const StepInfo &s = steps[i];
+            widgets::TrainingStepPoint p;
+            p.globalStep = s.globalStep;
+            p.loss = s.loss;
+            p.lr = s.lr;
+            // Fractional epochs: the last step of the first epoch is at 1.0.
+            if (s.stepsPerEpoch > 0)
+                p.epoch = static_cast<double>(s.epoch - 1) + static_cast<double>(s.step) / static_cast<double>(s.stepsPerEpoch);
+            if (i < wallTimes.size())
+                p.wallTime = wallTimes[i];
+            // The minibatch's accuracy (or F1), on the metric axis; a regression's MAE is not drawn there.
+            if (s.metric.name == "accuracy" || s.metric.name == "f1") {
+                p.figure = s.metric.value;
+                p.figureName = s.metric.name == "f1" ? tr("train F1") : tr("train accuracy");
+            }
+            m_curves->addStep(p);
+        }
         const StepInfo &last = steps.back();
         m_lastStep = last.globalStep;
         m_progress->setValue(static_cast<int>(std::min<int64_t>(last.globalStep, INT32_MAX)));
@@ -112,7 +172,7 @@ TrainingPanel::TrainingPanel(QWidget *parent)
     connect(m_run, &TrainingRun::evaluated, this, [this](const EvalInfo &e) {
         const Metric main = e.metrics.empty() ? Metric{"accuracy", e.accuracy} : e.metrics.front();
         m_curves->addEvaluation(e.globalStep, e.loss, main.value, widgets::testFigureName(main.name));
-        m_lastEval = e;
+        m_evals.push_back(e);
     });
     connect(m_run, &TrainingRun::checkpointSaved, this, [this](const CheckpointEvent &c) {
         m_curves->addCheckpoint(c.globalStep);
@@ -137,14 +197,7 @@ TrainingPanel::TrainingPanel(QWidget *parent)
             box->setInformativeText(error);
             box->open();
         } else {
-            // The last evaluation's figures: the task's main metric first, then the test loss.
-            QString figures;
-            if (m_lastEval) {
-                for (const Metric &m : m_lastEval->metrics)
-                    if (m.name.find('[') == std::string::npos && m.name != "top5")
-                        figures += tr(" · test %1 %2").arg(QString::fromStdString(m.name)).arg(m.value, 0, 'f', 4);
-                figures += tr(" · test loss %1").arg(m_lastEval->loss, 0, 'f', 4);
-            }
+            const QString figures = evaluationSummary(m_evals);
             if (stopped && !QFileInfo::exists(m_run->runDirectory())) {
                 m_eta->setText(tr("Stopped before training began; nothing was written."));
                 m_runDir->clear();
@@ -610,7 +663,7 @@ void TrainingPanel::start()
     m_curves->clear();
     m_checkpoints->clear();
     m_lastStep = 0;
-    m_lastEval.reset();
+    m_evals.clear();
     try {
         QString out;
         if (!m_runsDir.isEmpty()) {
@@ -659,15 +712,11 @@ void TrainingPanel::showHistoryUpTo(const QString &runDirectory, int64_t globalS
 {
     try {
         const RunDirectory run(runDirectory.toStdString());
-        for (const auto &r : run.metrics().records) {
-            if (r.globalStep > globalStep)
-                continue;
-            if (r.type == MetricsRecord::Type::Step)
-                m_curves->addStep(r.globalStep, r.loss, r.lr);
-            else if (r.type == MetricsRecord::Type::Eval)
-                m_curves->addEvaluation(r.globalStep, r.loss, r.hasAccuracy || r.metrics.empty() ? r.accuracy : r.metrics.front().value,
-                                        widgets::testFigureName(r.hasAccuracy || r.metrics.empty() ? "accuracy" : r.metrics.front().name));
-        }
+        std::vector<MetricsRecord> upTo;
+        for (const auto &r : run.metrics().records)
+            if (r.globalStep <= globalStep)
+                upTo.push_back(r);
+        m_curves->addMetricsLog(upTo);
         for (const auto &c : run.history())
             if (c.status == "kept" && c.step <= globalStep) {
                 m_curves->addCheckpoint(c.step);

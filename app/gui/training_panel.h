@@ -16,7 +16,7 @@
 #include <QElapsedTimer>
 #include <QWidget>
 
-#include <optional>
+#include <vector>
 
 class QCheckBox;
 class QComboBox;
@@ -73,7 +73,8 @@ public:
     widgets::TrainingCurves *curves() const { return m_curves; }
     widgets::DataPreview *dataPreview() const { return m_dataPreview; }
     DataSection *dataSection() const { return m_data; }
-    // The line under the progress bar: the step, the loss, the ETA; at the end, the test metrics.
+    // The line under the progress bar: the step, the loss, the ETA; at the end, the final test
+    // metrics and the best ones with the epoch and step they were reached at.
     QString statusText() const;
     QListWidget *checkpointList() const { return m_checkpoints; }
     QProgressBar *progressBar() const { return m_progress; }
@@ -117,7 +118,7 @@ private:
     RunConfig m_base;
     QElapsedTimer m_clock;
     int64_t m_totalSteps = 0, m_startStep = 0, m_lastStep = 0;
-    std::optional<EvalInfo> m_lastEval;
+    std::vector<EvalInfo> m_evals; // this run's, in order
 };
 
 } // namespace netwright::gui

@@ -13,6 +13,8 @@
 #include <QMetaObject>
 #include <QSet>
 
+#include <chrono>
+
 namespace netwright::gui {
 
 // The observer on the training thread: queues copies of the reports and posts one delivery at a
@@ -34,6 +36,7 @@ public:
         {
             std::lock_guard lock(m_mutex);
             m_steps.push_back(s);
+            m_wallTimes.push_back(std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count());
         }
         post();
         std::unique_lock lock(m_pauseMutex);
@@ -80,6 +83,7 @@ public:
     struct Batch {
         std::optional<TrainBeginInfo> begin;
         std::vector<StepInfo> steps;
+        std::vector<double> wallTimes;
         std::vector<EvalInfo> evals;
         std::vector<CheckpointEvent> checkpoints;
         bool finished = false, stopped = false;
@@ -92,6 +96,7 @@ public:
         Batch b;
         b.begin = std::exchange(m_begin, std::nullopt);
         b.steps.swap(m_steps);
+        b.wallTimes.swap(m_wallTimes);
         b.evals.swap(m_evals);
         b.checkpoints.swap(m_checkpoints);
         b.finished = m_finished;
@@ -118,6 +123,7 @@ private:
     bool m_posted = false;
     std::optional<TrainBeginInfo> m_begin;
     std::vector<StepInfo> m_steps;
+    std::vector<double> m_wallTimes; // when each step was reported
     std::vector<EvalInfo> m_evals;
     std::vector<CheckpointEvent> m_checkpoints;
     bool m_finished = false, m_stopped = false;
@@ -297,7 +303,7 @@ void TrainingRun::deliver()
     if (b.begin)
         emit begun(*b.begin, m_dir);
     if (!b.steps.empty())
-        emit stepped(b.steps);
+        emit stepped(b.steps, b.wallTimes);
     for (const auto &e : b.evals)
         emit evaluated(e);
     for (const auto &c : b.checkpoints)

@@ -58,7 +58,9 @@ public:
 
 signals:
     void begun(const netwright::TrainBeginInfo &info, const QString &runDirectory);
-    void stepped(const std::vector<netwright::StepInfo> &steps); // in order, batched
+    // In order, batched; wallTimes[i]: when the engine reported steps[i], in seconds since the Unix
+    // epoch (the metrics log keeps no clock, so the window stamps the steps it is told of).
+    void stepped(const std::vector<netwright::StepInfo> &steps, const std::vector<double> &wallTimes);
     void evaluated(const netwright::EvalInfo &eval);
     void checkpointSaved(const netwright::gui::CheckpointEvent &checkpoint);
     // stopped: ended by stop(); error: empty unless the run failed (one sentence naming the cause).

@@ -7,7 +7,9 @@
 // the setting and cannot start; the Device row is training.device and an unusable GPU is said at
 // Start, with nothing written; the saved run config is the
 // one `netwright train --config` reads; Run ▸ Train This Model trains an open ONNX file; the breakpoint
-// option saves the failed step's state. The smoothing is TensorBoard's debiased EMA.
+// option saves the failed step's state. The smoothing is TensorBoard's debiased EMA; the end states
+// the final and best test metrics; hovering the curves reads every series.
+// NETWRIGHT_SCREENSHOTS=DIR writes DIR/training-curves-readout.png (the docs').
 #include "core/device.h"
 #include "core/error.h"
 #include "formats/mindspore/ckpt_file.h"
@@ -33,6 +35,7 @@
 #include <QMessageBox>
 #include <QProcess>
 #include <QProgressBar>
+#include <QRegularExpression>
 #include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTest>
@@ -132,6 +135,25 @@ private slots:
         QCOMPARE(curves->checkpointSteps(), (std::vector<int64_t>{20, 40}));
         for (int i = 0; i < panel.checkpointList()->count(); ++i)
             QVERIFY(QFile::exists(panel.checkpointList()->item(i)->data(Qt::UserRole).toString()));
+        // The end states the final test metrics and the best ones, each with its epoch and step.
+        const QString status = panel.statusText();
+        QVERIFY2(status.startsWith("Finished: 40 steps · final (epoch 2, step 40): test accuracy 0."), qPrintable(status));
+        QVERIFY2(QRegularExpression(R"(best: test accuracy 0\.\d{4} at epoch ([12]) \(step (20|40)\), test loss \d+\.\d{4} at epoch [12] \(step (20|40)\)\.$)")
+                     .match(status)
+                     .hasMatch(),
+                 qPrintable(status));
+        // The steps bring the training accuracy, their epoch and wall time; exports go beside the run.
+        QVERIFY2(curves->seriesNames().contains("train accuracy"), qPrintable(curves->seriesNames().join(", ")));
+        QVERIFY(curves->isAxisAvailable(widgets::CurveAxis::Epoch));
+        QVERIFY(curves->isAxisAvailable(widgets::CurveAxis::WallTime));
+        QCOMPARE(curves->exportDirectory(), dir);
+        QString error;
+        QVERIFY2(curves->exportCsv("train accuracy", dir + "/train-accuracy.csv", &error), qPrintable(error));
+        QFile accuracy(dir + "/train-accuracy.csv");
+        QVERIFY(accuracy.open(QIODevice::ReadOnly));
+        const QList<QByteArray> rows = accuracy.readAll().trimmed().split('\n');
+        QCOMPARE(rows.size(), 41);
+        QVERIFY2(rows[20].startsWith("20,1,17") || rows[20].startsWith("20,1,18"), rows[20].constData()); // step 20 ends epoch 1
         // Smoothing: 0 shows the raw loss, and the debiased EMA starts at the first raw value.
         curves->setSmoothing(0.9);
         const double first = curves->smoothedAt(0);
@@ -140,6 +162,22 @@ private slots:
         const double a = curves->smoothedAt(1);
         curves->setSmoothing(0.5);
         QVERIFY(std::abs(curves->smoothedAt(1) - (0.25 * first + 0.5 * a) / 0.75) < 1e-9);
+
+        // Hovering the plot reads every series at the cursor (the docs' screenshot).
+        curves->setSmoothing(0.6);
+        panel.resize(1700, 900);
+        QTest::qWait(300);
+        QWidget *plot = curves->readout()->parentWidget();
+        QTest::mouseMove(plot, QPoint(plot->width() * 11 / 20, plot->height() * 2 / 5));
+        QTRY_VERIFY(curves->readout()->isVisible());
+        const QString readout = curves->readout()->text();
+        for (const char *part : {"step ", "epoch ", "train loss", "smoothed ", "train accuracy", "test loss", "test accuracy", "learning rate"})
+            QVERIFY2(readout.contains(part), qPrintable(readout));
+        const QString shots = qEnvironmentVariable("NETWRIGHT_SCREENSHOTS");
+        QTest::qWait(150); // the cursor line's replot
+        if (!shots.isEmpty())
+            QVERIFY(curves->grab().save(shots + "/training-curves-readout.png"));
+        qInfo("at the end: %s", qPrintable(status));
     }
 
     // Run ▸ Train This Model on an open ONNX file (a LeNet-5 exported by PyTorch): the panel takes

@@ -1,51 +1,101 @@
 // SPDX-License-Identifier: Apache-2.0
-// Live training curves (QCustomPlot): the training loss of every step (raw, faint) with a
-// smoothed line (TensorBoard's debiased exponential moving average, weight set by a slider), the
-// evaluation loss and accuracy after every epoch (accuracy on the right axis), the learning rate
-// below, and a marker at every checkpoint (a click on one emits checkpointClicked; a run's history
-// also marks the deleted ones, hollow). Every point is
-// kept at full resolution; zoom and pan with the wheel and by dragging; log scale for the loss.
-// Replots are coalesced (at most ~10 per second) so that fast runs do not load the UI thread.
-// Thread affinity: UI thread. Layer: widgets.
+// Live training curves (QCustomPlot), as TensorBoard draws them: the training loss of every step
+// (raw, faint) behind its smoothed line (TensorBoard's debiased exponential moving average, weight
+// 0–0.999 on a slider), the training accuracy (the minibatches', raw and smoothed) when the task
+// has one, the evaluation loss and test metric after every epoch (metric on the right axis), the
+// learning rate in a second plot below that shares the x-axis (same margins, range, zoom and pan),
+// and a marker at every checkpoint (a click on one emits checkpointClicked; a run's history also
+// marks the deleted ones, hollow). The x-axis counts steps, epochs or wall time. Hovering shows a
+// cursor line through both plots and a read-out of every series at that x. Every point is kept
+// and drawn (no downsampling); the legend sits above the data, never on it; a click never changes
+// how a series looks. Any series exports as CSV, the plot as PNG or SVG (atomic writes, into the
+// export directory by default). Replots are coalesced (at most ~10 per second) so that fast runs
+// do not load the UI thread. Thread affinity: UI thread. Layer: widgets.
 #pragma once
 
+#include "training/curve_data.h"
+
+#include <QString>
+#include <QStringList>
 #include <QWidget>
 
-#include <string>
-
 #include <cstdint>
+#include <string>
 #include <vector>
 
+namespace netwright {
+struct MetricsRecord;
+}
+
 class QCheckBox;
+class QComboBox;
 class QCustomPlot;
+class QCPAxisRect;
 class QCPGraph;
+class QCPItemStraightLine;
+class QLabel;
 class QSlider;
 class QTimer;
+class QToolButton;
 
 namespace netwright::widgets {
+
+// One training step as the curves take it. figure: the task's step figure in [0, 1] (the
+// minibatch's accuracy or F1) named figureName ("train accuracy"), NaN when there is none.
+struct TrainingStepPoint {
+    int64_t globalStep = 0;
+    double epoch = kUnknown;    // fractional: 1.0 is the end of the first epoch
+    double wallTime = kUnknown; // seconds since the Unix epoch
+    double loss = 0, lr = 0;
+    double figure = kUnknown;
+    QString figureName;
+};
 
 class TrainingCurves : public QWidget {
     Q_OBJECT
 public:
     explicit TrainingCurves(QWidget *parent = nullptr);
+    ~TrainingCurves() override;
 
     void clear();
+    void addStep(const TrainingStepPoint &step);
     void addStep(int64_t globalStep, double loss, double lr);
     // `figure` is the task's main test metric, on the right axis: accuracy (the default), R² for a
     // regression, F1 for a multilabel task — `figureName` is what the axis and the legend call it.
+    // Its epoch and wall time are those of the training step with the same global step.
     void addEvaluation(int64_t globalStep, double loss, double figure, const QString &figureName = {});
+    // A run's metrics log (metrics.jsonl, run/metrics_log.h), every record in order: its steps with
+    // their fractional epoch and training accuracy (or F1), its evaluations with the task's main
+    // metric. The log keeps no clock, so the wall-time axis is not offered for it.
+    void addMetricsLog(const std::vector<MetricsRecord> &records);
     void addCheckpoint(int64_t globalStep);
     // A checkpoint that was saved and later deleted (a run's history): a hollow grey marker.
     void addDeletedCheckpoint(int64_t globalStep);
 
-    // 0 (raw) … 0.99 (heavy), as the slider sets it.
+    // 0 (raw) … 0.999 (heavy), as the slider sets it.
     void setSmoothing(double weight);
     double smoothing() const { return m_smoothing; }
     void setLogScale(bool on);
+    // Epoch and wall time are offered once the steps carry them; an axis that is not falls back to
+    // the step. The user's choice in the selector holds across clear() (the next run).
+    void setXAxis(CurveAxis axis);
+    CurveAxis xAxisKind() const { return m_axis; }
+    bool isAxisAvailable(CurveAxis axis) const;
+
+    // Where the export dialogs open (the run's directory); the home folder until it is set.
+    void setExportDirectory(const QString &dir) { m_exportDir = dir; }
+    QString exportDirectory() const;
+    // The series that hold points: "train loss", "train accuracy", "test loss", "test accuracy",
+    // "learning rate" …
+    QStringList seriesNames() const;
+    // step,epoch,wall_time,value (curve_data.h); false with the sentence naming the file otherwise.
+    bool exportCsv(const QString &series, const QString &path, QString *error) const;
+    bool savePng(const QString &path, QString *error);
+    bool saveSvg(const QString &path, QString *error);
 
     // What is drawn, for tests.
-    int stepPoints() const { return static_cast<int>(m_steps.size()); }
-    int evaluationPoints() const { return static_cast<int>(m_evalSteps.size()); }
+    int stepPoints() const { return static_cast<int>(m_loss.size()); }
+    int evaluationPoints() const { return static_cast<int>(m_testLoss.size()); }
     // The right axis's metric: "test accuracy", "test R²" …
     QString figureName() const;
     const std::vector<int64_t> &checkpointSteps() const { return m_checkpoints; }
@@ -53,26 +103,54 @@ public:
     // The smoothed value at step index i (debiased EMA of the raw losses up to i).
     double smoothedAt(int i) const;
     QCustomPlot *plot() const { return m_plot; }
+    QCPAxisRect *lossRect() const { return m_lossRect; }
+    QCPAxisRect *lrRect() const { return m_lrRect; }
+    // The hover read-out: shown while the mouse is over a plot; its text as the user reads it.
+    QLabel *readout() const { return m_readout; }
+    // The x (in the current axis's unit) the cursor line marks, NaN when none is shown.
+    double cursorX() const;
 
 signals:
     void checkpointClicked(qint64 globalStep);
 
+protected:
+    bool eventFilter(QObject *watched, QEvent *event) override;
+
 private:
-    void recomputeSmoothed();
-    double curveAt(int64_t globalStep) const;
+    double keyOf(const CurvePoint &p) const;
+    CurvePoint locate(int64_t globalStep) const;
+    void rebuild();
+    void rebuildSmoothed();
+    void updateAxisChoices();
+    void updateLegend();
     void scheduleReplot();
     void replotNow();
+    void showReadout(const QPoint &pos);
+    void hideReadout();
+    void exportDialog(const QString &series);
+    void imageDialog(bool svg);
+    QString formatX(const CurvePoint &p) const;
 
-    QCustomPlot *m_plot, *m_lrPlot;
-    QCPGraph *m_raw, *m_smooth, *m_evalLoss, *m_evalAcc, *m_lr, *m_markers, *m_deleted;
+    QCustomPlot *m_plot;
+    QCPAxisRect *m_lossRect, *m_lrRect;
+    QCPGraph *m_raw, *m_smooth, *m_trainFig, *m_trainFigSmooth, *m_evalLoss, *m_evalAcc, *m_lr, *m_markers, *m_deleted;
+    QCPItemStraightLine *m_cursor, *m_lrCursor;
+    QLabel *m_readout;
     QSlider *m_slider;
     QCheckBox *m_log;
+    QComboBox *m_axisChoice;
+    QToolButton *m_export;
     QTimer *m_replot;
     double m_smoothing = 0.6;
-    std::vector<double> m_steps, m_losses, m_smoothed;
-    std::vector<double> m_evalSteps;
+    CurveAxis m_axis = CurveAxis::Step, m_preferredAxis = CurveAxis::Step; // drawn; chosen by the user
+    // Every point, by step. m_smoothed and m_figSmoothed follow m_loss and m_figure.
+    std::vector<CurvePoint> m_loss, m_lrPoints, m_figure, m_testLoss, m_testFigure;
+    std::vector<double> m_smoothed, m_figSmoothed;
+    DebiasedEma m_lossEma, m_figEma;
     std::vector<int64_t> m_checkpoints, m_deletedSteps;
-    double m_ema = 0;
+    double m_wall0 = kUnknown; // the first step's wall time: the wall-time axis starts there
+    double m_cursorX = kUnknown;
+    QString m_exportDir;
     bool m_autoRange = true;
 };
 
