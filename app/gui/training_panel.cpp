@@ -700,7 +700,7 @@ void TrainingPanel::continueRun(const QString &runDirectory)
     m_curves->clear();
     m_checkpoints->clear();
     m_lastStep = 0;
-    m_lastEval.reset();
+    m_evals.clear(); // the run's earlier evaluations come back with its history (showHistoryUpTo)
     m_run->continueRun(runDirectory);
     setWrappedText(m_eta, tr("Restoring the newest checkpoint and loading the data…"));
     setWrappedText(m_runDir, tr("Run directory: %1 (continued as `netwright resume` does)").arg(QDir::toNativeSeparators(m_run->runDirectory())));
@@ -713,9 +713,24 @@ void TrainingPanel::showHistoryUpTo(const QString &runDirectory, int64_t globalS
     try {
         const RunDirectory run(runDirectory.toStdString());
         std::vector<MetricsRecord> upTo;
-        for (const auto &r : run.metrics().records)
-            if (r.globalStep <= globalStep)
-                upTo.push_back(r);
+        for (const auto &r : run.metrics().records) {
+            if (r.globalStep > globalStep)
+                continue;
+            upTo.push_back(r);
+            if (r.type == MetricsRecord::Type::Eval) { // counted for the final and best figures at the end
+                EvalInfo e;
+                e.epoch = r.epoch;
+                e.globalStep = r.globalStep;
+                e.samples = r.samples;
+                e.correct = r.correct;
+                e.loss = r.loss;
+                e.accuracy = r.accuracy;
+                if (r.hasAccuracy)
+                    e.metrics.push_back({"accuracy", r.accuracy});
+                e.metrics.insert(e.metrics.end(), r.metrics.begin(), r.metrics.end());
+                m_evals.push_back(std::move(e));
+            }
+        }
         m_curves->addMetricsLog(upTo);
         for (const auto &c : run.history())
             if (c.status == "kept" && c.step <= globalStep) {
