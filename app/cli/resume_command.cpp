@@ -7,6 +7,9 @@
 #include "config/run_config.h"
 #include "core/error.h"
 #include "run/run_directory.h"
+#include "run/run_lock.h"
+
+#include <optional>
 #include "train/training_setup.h"
 
 #include "cli/subcommand.h"
@@ -39,6 +42,11 @@ int runResumeCommand(const QStringList &arguments)
     try {
         dist = DistributedRun::joinIfLaunched();
         const RunDirectory dir = RunDirectory::open(p.positionalArguments().at(1).toStdString());
+        // The run is this process's from now (a second resume of it is refused, the window says
+        // it is training) until it exits, while the data are read too.
+        std::optional<RunLock> lock;
+        if (dist.isRoot())
+            lock.emplace(dir.path());
         // Killed while writing its config: the complete temporary file is the config. Rank 0 puts
         // it in place; the others wait for that (fromRoot is a collective) before reading it.
         if (dist.isRoot() && !dir.hasConfig())

@@ -12,6 +12,7 @@
 #include "gui/model_document.h"
 #include "gui/training_run.h"
 #include "run/run_directory.h"
+#include "run/run_lock.h"
 #include "run/run_model.h"
 #include "training/training_curves.h"
 
@@ -379,13 +380,13 @@ void RunHistoryPanel::reload()
     bool gone = false;
     for (size_t i = 0; i < m_rows.size() && !gone; ++i)
         gone = m_rows[i].status == QLatin1String("kept") && !QFileInfo::exists(pathOf(static_cast<int>(i)));
-    // A run said to be training whose logs have been quiet for kLiveSeconds is said again (as not running).
-    const QDateTime written = std::max(QFileInfo(metricsPath).lastModified(), QFileInfo(historyPath).lastModified());
-    const bool quiet = m_state == tr("training…") && (!written.isValid() || written.secsTo(QDateTime::currentDateTime()) > kLiveSeconds);
-    if (metricsSize == m_metricsSize && historySize == m_historySize && !gone && !quiet)
+    // Whether a process trains the run now (its training lock is held): a change is said at once.
+    const bool live = RunLock::held(m_dir.toStdString());
+    if (metricsSize == m_metricsSize && historySize == m_historySize && !gone && live == m_live)
         return; // nothing new
     m_metricsSize = metricsSize;
     m_historySize = historySize;
+    m_live = live;
     for (const QString &f : {historyPath, metricsPath})
         if (QFileInfo::exists(f) && !m_watcher->files().contains(f))
             m_watcher->addPath(f);
@@ -413,8 +414,8 @@ void RunHistoryPanel::reload()
     // Curves from the metrics log (every point), markers for the checkpoints still kept.
     m_curves->clear();
     m_curves->setExportDirectory(m_dir); // the curves' CSV, PNG and SVG go beside the run by default
-    // The run's state: an end record says how it ended; without one, a log written lately says
-    // that a process is still training it (the window's, `netwright train`/`resume`, a fork).
+    // The run's state: an end record says how it ended; without one, the run's training lock says
+    // whether a process is training it (the window's, `netwright train`/`resume`, a fork).
     std::optional<MetricsRecord> last;
     try {
         const auto &records = run.metrics().records;
@@ -426,7 +427,7 @@ void RunHistoryPanel::reload()
     }
     if (last && last->type == MetricsRecord::Type::End)
         m_state = last->stopped ? tr("stopped at step %1").arg(last->globalStep) : tr("finished");
-    else if (written.isValid() && written.secsTo(QDateTime::currentDateTime()) <= kLiveSeconds)
+    else if (live)
         m_state = tr("training…");
     else if (last)
         m_state = tr("not running: ended at step %1 without finishing (killed or crashed)").arg(last->globalStep);

@@ -104,17 +104,16 @@ public:
     // it, or an empty string with the reason in *error.
     QString continueTraining(int row, QString *error);
     // Whether Continue Training applies: the run has a config, is not being trained (by this
-    // window or, judging by its logs, another process) and has not finished.
+    // window or, as its training lock says, another process) and has not finished.
     bool canContinue() const;
     // The netwright program that resume runs (default: this program).
     void setProgram(const QString &program) { m_program = program; }
     // What this panel last said for the status bar (the window shows the current tab's).
     QString statusText() const { return m_status; }
-    // The run's state as the summary line says it: "training…" (no end record and its logs
-    // written within kLiveSeconds), "finished", "stopped at step N", "not running: …" (no end
-    // record, nothing written lately: killed or crashed), "not started".
+    // The run's state as the summary line says it: "training…" (a process holds the run's
+    // training lock), "finished", "stopped at step N", "not running: …" (no end record and no
+    // process training it: killed or crashed), "not started".
     QString runState() const { return m_state; }
-    static constexpr int kLiveSeconds = 60;
 
 signals:
     void statusMessage(const QString &text);
@@ -136,6 +135,7 @@ private:
     QString m_dir;
     std::vector<HistoryRow> m_rows;
     qint64 m_metricsSize = -1, m_historySize = -1;
+    bool m_live = false; // a process held the run's training lock at the last reload
     widgets::TrainingCurves *m_curves;
     QTableWidget *m_table, *m_comparison;
     QTabWidget *m_compareTabs;

@@ -5,6 +5,7 @@
 #include "core/device.h"
 #include "core/error.h"
 #include "run/run_directory.h"
+#include "run/run_lock.h"
 #include "run/training_session.h"
 #include "train/training_setup.h"
 
@@ -236,6 +237,7 @@ void TrainingRun::continueRun(const QString &runDirectory)
             // As resume_command.cpp: open, recover a config a kill left as its temporary file,
             // read and check the config, read the data, build the trainer, restore, train.
             const RunDirectory dir = RunDirectory::open(path);
+            const RunLock lock(path); // as resume: the run is this window's while it reads the data too
             if (!dir.hasConfig())
                 for (const auto &done : dir.recover())
                     notes += (notes.empty() ? "" : "\n") + done;

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "run/training_session.h"
 
+#include "run/run_lock.h"
+
 #include "checkpoint/checkpoint_manager.h"
 #include "checkpoint/training_state.h"
 #include "core/error.h"
@@ -56,6 +58,10 @@ private:
 TrainingSession::TrainingSession(RunConfig config, RunDirectory directory, Trainer &trainer, Options options)
     : m_config(std::move(config)), m_dir(std::move(directory)), m_trainer(trainer), m_options(options)
 {
+    // Before anything is read or written: two processes training one run would interleave its
+    // logs and checkpoints. Released when the session ends (or the process does, however).
+    if (m_options.writer)
+        m_lock = std::make_unique<RunLock>(m_dir.path());
 }
 
 TrainingSession::~TrainingSession() = default;

@@ -21,6 +21,7 @@ namespace netwright {
 
 class Trainer;
 class CheckpointManager;
+class RunLock;
 struct CheckpointRecord;
 
 class TrainingSession {
@@ -80,6 +81,7 @@ private:
     std::string m_resumedFrom;
     int64_t m_lastStepSave = 0;
     std::unique_ptr<CheckpointManager> m_checkpoints;
+    std::unique_ptr<RunLock> m_lock; // the writer's: no second process trains this run meanwhile
 };
 
 } // namespace netwright

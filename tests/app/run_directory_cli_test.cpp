@@ -5,6 +5,7 @@
 // bit-identical; a damaged log, damaged checkpoints, special files and bad config values are each
 // refused with the file (and line or key) named.
 #include "formats/mindspore/ckpt_file.h"
+#include "run/run_lock.h"
 #include "support/cli_support.h"
 
 #include <QDir>
@@ -12,12 +13,14 @@
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
+#include <QProcess>
 #include <QRegularExpression>
 #include <QTemporaryDir>
 #include <QTest>
 
 #include <cmath>
 #include <cstring>
+#include <csignal>
 #include <sys/stat.h>
 
 using namespace netwright::test;
@@ -58,6 +61,45 @@ private slots:
         QVERIFY(m_tmp.isValid());
         m_data = fashionMnistSlice(m_tmp.path(), 320, 100);
         QVERIFY(!m_data.isEmpty());
+    }
+
+    // One process trains a run at a time: while `netwright train` holds the run (here frozen by
+    // SIGSTOP mid-run), a `netwright resume` of it is refused with the holder's pid and changes
+    // nothing; the lock says the run is being trained exactly while its process lives — after a
+    // SIGKILL at once, not after a timeout — and the resume then goes through.
+    void oneProcessTrainsARunAtATime()
+    {
+        const QString config = writeConfig("locked", 40, R"("keep_checkpoint_max": 2)");
+        QProcess train;
+        train.start(binary(), {"train", "--config", config, "--out", path("locked")});
+        QVERIFY(train.waitForStarted());
+        QTRY_VERIFY_WITH_TIMEOUT(QFileInfo(path("locked/metrics.jsonl")).size() > 0, 120000);
+        ::kill(static_cast<pid_t>(train.processId()), SIGSTOP);
+        QVERIFY(netwright::RunLock::held(path("locked").toStdString()));
+        const QByteArray config0 = [&] {
+            QFile f(path("locked/config.json"));
+            return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+        }();
+        const qint64 metrics0 = QFileInfo(path("locked/metrics.jsonl")).size();
+        const QStringList files0 = QDir(path("locked")).entryList(QDir::Files | QDir::Hidden, QDir::Name);
+
+        const RunResult refused = runNetwright({"resume", path("locked")});
+        QVERIFY(refused.exitCode != 0);
+        QVERIFY2(refused.err.contains("is being trained by another process (pid " + QString::number(train.processId()) + ")"),
+                 qPrintable(refused.err));
+        QVERIFY2(refused.err.contains(path("locked")), qPrintable(refused.err));
+        QCOMPARE(QDir(path("locked")).entryList(QDir::Files | QDir::Hidden, QDir::Name), files0);
+        QCOMPARE(QFileInfo(path("locked/metrics.jsonl")).size(), metrics0);
+        QFile c(path("locked/config.json"));
+        QVERIFY(c.open(QIODevice::ReadOnly));
+        QCOMPARE(c.readAll(), config0);
+
+        ::kill(static_cast<pid_t>(train.processId()), SIGKILL);
+        QVERIFY(train.waitForFinished(60000));
+        QVERIFY(!netwright::RunLock::held(path("locked").toStdString()));
+        const RunResult resumed = runNetwright({"resume", path("locked")});
+        QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err + resumed.out));
+        QVERIFY(!netwright::RunLock::held(path("locked").toStdString()));
     }
 
     // A prefix with quotes, spaces and non-ASCII letters: every checkpoint is in the history.
@@ -126,7 +168,7 @@ private slots:
         const RunResult resumed = runNetwright({"resume", path("cut")});
         QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err + resumed.out));
         QVERIFY2(resumed.out.contains("Resuming from mlp-1_10.ckpt"), qPrintable(resumed.out));
-        QCOMPARE(hidden(path("cut")), QStringList());
+        QCOMPARE(hidden(path("cut")), QStringList{netwright::RunLock::kFile}); // only the training lock stays
         QCOMPARE(contents(path("cut/config.json")), contents(path("whole/config.json")));
         QVERIFY(contents(path("whole/mlp-2_10.ckpt")).size() > 100000);
         QCOMPARE(contents(path("cut/mlp-2_10.ckpt")), contents(path("whole/mlp-2_10.ckpt")));
