@@ -8,6 +8,7 @@
 // the minimap while the graph does not fit, and a click on it moves the view.
 // NETWRIGHT_SCREENSHOTS=DIR writes DIR/graph-transformer-shapes.png and
 // DIR/graph-silero-if-clusters.png (the docs').
+#include "support/document_support.h"
 #include "graph/graph_minimap.h"
 #include "graph/graph_view.h"
 #include "graph/visible_graph.h"
@@ -32,21 +33,10 @@
 using namespace netwright;
 using namespace netwright::gui;
 
-namespace {
+using netwright::test::waitReady;
+using netwright::test::isolateSettings;
 
-bool waitReady(ModelDocument *doc, int ms = 120000)
-{
-    QElapsedTimer t;
-    t.start();
-    while (t.elapsed() < ms) {
-        if (doc->isLoaded() && (doc->model()->nodes.empty() || doc->graphView()->isLaidOut()))
-            return true;
-        if (!doc->errorText().isEmpty())
-            return true;
-        QTest::qWait(20);
-    }
-    return false;
-}
+namespace {
 
 QTreeWidgetItem *section(QTreeWidget *tree, const QString &prefix)
 {
@@ -100,9 +90,7 @@ class GraphViewGuiTest : public QObject {
 private slots:
     void initTestCase()
     {
-        QCoreApplication::setOrganizationName("NetwrightTest");
-        QSettings::setDefaultFormat(QSettings::IniFormat);
-        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_dir.filePath("settings"));
+        isolateSettings(m_dir.filePath("settings"));
         QProcess py;
         py.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         py.start("/usr/bin/python3", {qEnvironmentVariable("NETWRIGHT_SOURCE_DIR") + "/tests/support/export_torch_models.py", "--opsets", "17",
@@ -128,7 +116,7 @@ private slots:
         w.resize(1400, 900);
         w.show();
         ModelDocument *doc = w.openFile(m_transformer);
-        QVERIFY(waitReady(doc));
+        QVERIFY(waitReady(doc, 120000));
         QVERIFY2(doc->isLoaded(), qPrintable(doc->errorText()));
         auto *view = doc->graphView();
         const widgets::VisibleGraph &g = view->visibleGraph();
@@ -213,7 +201,7 @@ private slots:
         w.resize(700, 700);
         w.show();
         ModelDocument *doc = w.openFile(m_transformer);
-        QVERIFY(waitReady(doc));
+        QVERIFY(waitReady(doc, 120000));
         auto *view = doc->graphView();
         view->find("Softmax");
         QTreeWidget *props = doc->properties();
@@ -246,7 +234,7 @@ private slots:
         w.resize(1400, 900);
         w.show();
         ModelDocument *doc = w.openFile(silero);
-        QVERIFY(waitReady(doc));
+        QVERIFY(waitReady(doc, 120000));
         QVERIFY2(doc->isLoaded(), qPrintable(doc->errorText()));
         auto *view = doc->graphView();
         const widgets::VisibleGraph g = view->visibleGraph();

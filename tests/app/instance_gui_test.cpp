@@ -4,6 +4,7 @@
 // sides with the real program: this test listens as the window while a `netwright` process hands
 // over; then a real window process takes a hand-over from this test. A socket file left by a
 // crashed window does not block the next one.
+#include "support/document_support.h"
 #include "gui/instance_channel.h"
 #include "support/cli_support.h"
 
@@ -23,12 +24,9 @@
 using namespace netwright;
 using namespace netwright::gui;
 
-namespace {
+using netwright::test::fixture;
 
-QString fixture(const QString &rel)
-{
-    return QFileInfo(qEnvironmentVariable("NETWRIGHT_SHARED_DIR") + "/fixtures/" + rel).absoluteFilePath();
-}
+namespace {
 
 QString uniqueName(const char *what)
 {

@@ -7,6 +7,7 @@
 // and the file in the dialog, and changes nothing: the files chosen, the outputs and the inspector
 // stay as they were. Run ▸ Run This Model on Inputs opens the same dialog; a checkpoint has none.
 // NETWRIGHT_SCREENSHOTS=DIR writes DIR/run-on-inputs-output.png and DIR/run-on-inputs-error.png (the docs').
+#include "support/document_support.h"
 #include "core/tensor_stats.h"
 #include "formats/model_runner.h"
 #include "formats/npy/npy_file.h"
@@ -37,14 +38,13 @@
 using namespace netwright;
 using namespace netwright::gui;
 
+using netwright::test::fixture;
+using netwright::test::isolateSettings;
+
 namespace {
 
 const QString kAdd = QStringLiteral("/usr/share/libonnx-testdata/data/node/test_add");
 
-QString fixture(const QString &rel)
-{
-    return qEnvironmentVariable("NETWRIGHT_SHARED_DIR") + "/fixtures/" + rel;
-}
 
 bool sameTensor(const Tensor &a, const Tensor &b)
 {
@@ -71,9 +71,7 @@ class RunModelGuiTest : public QObject {
 private slots:
     void initTestCase()
     {
-        QCoreApplication::setOrganizationName("NetwrightTest");
-        QSettings::setDefaultFormat(QSettings::IniFormat);
-        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_dir.filePath("settings"));
+        isolateSettings(m_dir.filePath("settings"));
     }
 
     void runsTheOpenModelAndShowsItsOutputs()

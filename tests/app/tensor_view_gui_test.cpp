@@ -5,6 +5,7 @@
 // sorted by every column as numbers, with full precision in every tooltip; a checkpoint opened
 // with the -graph.meta beside it, and alone with its parameters filling the tab.
 // NETWRIGHT_SCREENSHOTS=DIR writes DIR/tensor-filter-grid.png (the docs').
+#include "support/document_support.h"
 #include "core/tensor_stats.h"
 #include "formats/checkpoint_graph.h"
 #include "graph/graph_view.h"
@@ -39,26 +40,11 @@
 using namespace netwright;
 using namespace netwright::gui;
 
+using netwright::test::fixture;
+using netwright::test::waitReady;
+using netwright::test::isolateSettings;
+
 namespace {
-
-QString fixture(const QString &rel)
-{
-    return qEnvironmentVariable("NETWRIGHT_SHARED_DIR") + "/fixtures/" + rel;
-}
-
-bool waitReady(ModelDocument *doc, int ms = 60000)
-{
-    QElapsedTimer t;
-    t.start();
-    while (t.elapsed() < ms) {
-        if (doc->isLoaded() && (doc->model()->nodes.empty() || doc->graphView()->isLaidOut()))
-            return true;
-        if (!doc->errorText().isEmpty())
-            return true;
-        QTest::qWait(20);
-    }
-    return false;
-}
 
 ValueDescription described(const std::string &name, const Tensor &t)
 {
@@ -92,9 +78,7 @@ class TensorViewGuiTest : public QObject {
 private slots:
     void initTestCase()
     {
-        QCoreApplication::setOrganizationName("NetwrightTest");
-        QSettings::setDefaultFormat(QSettings::IniFormat);
-        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_dir.filePath("settings"));
+        isolateSettings(m_dir.filePath("settings"));
     }
 
     // The defect: a 4-D tensor was flattened into rows of its last axis, numbered from 1.

@@ -5,6 +5,7 @@
 // exported to, else the documents folder — never the source's (often read-only) folder; the
 // wizard's Browse… offers the format's extension; Help has a real About (version, commit, build
 // options, libraries, license, docs), About Qt and Documentation.
+#include "support/document_support.h"
 #include "gui/about_dialog.h"
 #include "gui/export_location.h"
 #include "gui/export_wizard.h"
@@ -39,12 +40,10 @@
 using namespace netwright;
 using namespace netwright::gui;
 
-namespace {
+using netwright::test::fixture;
+using netwright::test::isolateSettings;
 
-QString fixture(const QString &rel)
-{
-    return qEnvironmentVariable("NETWRIGHT_SHARED_DIR") + "/fixtures/" + rel;
-}
+namespace {
 
 QAction *menuAction(QMainWindow &w, const QString &menu, const QString &text)
 {
@@ -91,9 +90,7 @@ class WindowGuiTest : public QObject {
 private slots:
     void initTestCase()
     {
-        QCoreApplication::setOrganizationName("NetwrightWindowTest");
-        QSettings::setDefaultFormat(QSettings::IniFormat);
-        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_dir.filePath("settings"));
+        isolateSettings(m_dir.filePath("settings"), "NetwrightWindowTest");
     }
 
     // A damaged file: no tab, the banner names the file and the problem as `netwright inspect`

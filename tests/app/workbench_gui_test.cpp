@@ -11,6 +11,7 @@
 // follows the current tab, Find's "2 of 3" counter follows F3/Shift+F3, a click on the empty
 // canvas deselects, Ctrl+PageDown/PageUp switch tabs (wrapping), Ctrl+Shift+T shows the training
 // panel already open for the model instead of a second one.
+#include "support/document_support.h"
 #include "core/tensor_stats.h"
 #include "formats/registry.h"
 #include "graph/graph_view.h"
@@ -43,27 +44,11 @@
 using namespace netwright;
 using namespace netwright::gui;
 
+using netwright::test::fixture;
+using netwright::test::waitReady;
+using netwright::test::isolateSettings;
+
 namespace {
-
-QString fixture(const QString &rel)
-{
-    return qEnvironmentVariable("NETWRIGHT_SHARED_DIR") + "/fixtures/" + rel;
-}
-
-// Waits until the document has read its file and, if it has a graph, laid it out.
-bool waitReady(ModelDocument *doc, int ms = 60000)
-{
-    QElapsedTimer t;
-    t.start();
-    while (t.elapsed() < ms) {
-        if (doc->isLoaded() && (doc->model()->nodes.empty() || doc->graphView()->isLaidOut()))
-            return true;
-        if (!doc->errorText().isEmpty())
-            return true;
-        QTest::qWait(20);
-    }
-    return false;
-}
 
 int topLevelIndex(const QTreeWidget *tree, const QString &text)
 {
@@ -82,9 +67,7 @@ class WorkbenchGuiTest : public QObject {
 private slots:
     void initTestCase()
     {
-        QCoreApplication::setOrganizationName("NetwrightTest");
-        QSettings::setDefaultFormat(QSettings::IniFormat);
-        QSettings::setPath(QSettings::IniFormat, QSettings::UserScope, m_dir.filePath("settings"));
+        isolateSettings(m_dir.filePath("settings"));
     }
 
     void opensAFixtureAndFindsANode()
