@@ -161,6 +161,27 @@ TrainingRun::~TrainingRun()
         m_worker.join();
 }
 
+namespace {
+
+// Runs a worker's `work`; a failure ends the run with its message, and what the session said on
+// its own meanwhile (`notes`: a breakpoint checkpoint saved on failure) is added to it.
+template <class Bridge, class Work>
+void reportingFailures(Bridge *bridge, Work &&work)
+{
+    std::string notes;
+    try {
+        work(notes);
+    } catch (const Error &e) {
+        bridge->finish(false, QString::fromUtf8(e.what()) + (notes.empty() ? QString() : QStringLiteral("\n") + QString::fromStdString(notes)));
+    } catch (const std::bad_alloc &) {
+        bridge->finish(false, TrainingRun::tr("The run ran out of memory."));
+    } catch (const std::exception &e) {
+        bridge->finish(false, TrainingRun::tr("The run failed: %1").arg(QString::fromUtf8(e.what())));
+    }
+}
+
+} // namespace
+
 void TrainingRun::start(const RunConfig &config, const QString &out)
 {
     if (m_running)
@@ -185,10 +206,7 @@ void TrainingRun::start(const RunConfig &config, const QString &out)
     m_paused = false;
     Bridge *bridge = m_bridge.get();
     m_worker = std::jthread([config, path, bridge, token = m_stop.get_token()] {
-        // What the session says on its own (a breakpoint checkpoint saved on failure) is added to
-        // the failure's message.
-        std::string notes;
-        try {
+        reportingFailures(bridge, [&](std::string &notes) {
             const TrainingData data = loadTrainingData(config);
             auto trainer = makeTrainer(config, data);
             if (token.stop_requested()) { // stopped while the data were read: nothing to keep
@@ -207,13 +225,7 @@ void TrainingRun::start(const RunConfig &config, const QString &out)
             session.writeConfig();
             const TrainEndInfo end = session.run(token);
             bridge->finish(end.stopped, {});
-        } catch (const Error &e) {
-            bridge->finish(false, QString::fromUtf8(e.what()) + (notes.empty() ? QString() : QStringLiteral("\n") + QString::fromStdString(notes)));
-        } catch (const std::bad_alloc &) {
-            bridge->finish(false, tr("The run ran out of memory."));
-        } catch (const std::exception &e) {
-            bridge->finish(false, tr("The run failed: %1").arg(QString::fromUtf8(e.what())));
-        }
+        });
     });
 }
 
@@ -232,8 +244,7 @@ void TrainingRun::continueRun(const QString &runDirectory)
     m_paused = false;
     Bridge *bridge = m_bridge.get();
     m_worker = std::jthread([path = m_dir.toStdString(), bridge, token = m_stop.get_token()] {
-        std::string notes;
-        try {
+        reportingFailures(bridge, [&](std::string &notes) {
             // As resume_command.cpp: open, recover a config a kill left as its temporary file,
             // read and check the config, read the data, build the trainer, restore, train.
             const RunDirectory dir = RunDirectory::open(path);
@@ -265,13 +276,7 @@ void TrainingRun::continueRun(const QString &runDirectory)
             }
             const TrainEndInfo end = session.run(token);
             bridge->finish(end.stopped, {});
-        } catch (const Error &e) {
-            bridge->finish(false, QString::fromUtf8(e.what()) + (notes.empty() ? QString() : QStringLiteral("\n") + QString::fromStdString(notes)));
-        } catch (const std::bad_alloc &) {
-            bridge->finish(false, tr("The run ran out of memory."));
-        } catch (const std::exception &e) {
-            bridge->finish(false, tr("The run failed: %1").arg(QString::fromUtf8(e.what())));
-        }
+        });
     });
 }
 
