@@ -269,6 +269,10 @@ TrainingPanel *MainWindow::newTraining()
     const int index = m_tabs->addTab(panel, tr("Training"));
     setTabStatus(panel, tr("New training: choose the model, the data and the checkpoint policy, then Start."));
     m_tabs->setCurrentIndex(index);
+    connect(panel, &TrainingPanel::runBegun, this, [this, panel](const QString &dir, int64_t startGlobalStep) {
+        setTabStatus(panel, startGlobalStep > 0 ? tr("Training (continued from step %1): %2").arg(startGlobalStep).arg(dir)
+                                                : tr("Training: %1").arg(dir));
+    });
     connect(panel, &TrainingPanel::runFinished, this, [this, panel](const QString &dir, bool stopped, const QString &error) {
         setTabStatus(panel, !error.isEmpty()              ? tr("The run failed: %1").arg(error)
                             : !QFileInfo::exists(dir) ? tr("Run stopped before it began; nothing was written.")

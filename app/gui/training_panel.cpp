@@ -135,6 +135,7 @@ TrainingPanel::TrainingPanel(QWidget *parent)
         setWrappedText(m_runDir, tr("Run directory: %1 · on %2").arg(QDir::toNativeSeparators(dir), QString::fromStdString(info.device.toString())));
         m_curves->setExportDirectory(dir); // the curves' CSV, PNG and SVG go beside the run by default
         m_clock.start();
+        emit runBegun(dir, info.startGlobalStep);
     });
     connect(m_run, &TrainingRun::stepped, this, [this](const std::vector<StepInfo> &steps, const std::vector<double> &wallTimes) {
         for (size_t i = 0; i < steps.size(); ++i) {

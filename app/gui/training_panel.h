@@ -80,6 +80,8 @@ public:
     QProgressBar *progressBar() const { return m_progress; }
 
 signals:
+    // The run has its directory and trains (from `startGlobalStep`: a continued run).
+    void runBegun(const QString &runDirectory, int64_t startGlobalStep);
     void runFinished(const QString &runDirectory, bool stopped, const QString &error);
 
 private:

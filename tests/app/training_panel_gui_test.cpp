@@ -209,10 +209,15 @@ private slots:
         QVERIFY2(panel->retentionPreview().contains("save   lenet5_13-1_"), qPrintable(panel->retentionPreview()));
         panel->setRunsDirectory(m_dir.filePath("runs"));
         QSignalSpy finished(panel, &TrainingPanel::runFinished);
+        QSignalSpy begun(panel, &TrainingPanel::runBegun);
         panel->start();
+        // While it trains, the status bar says so and where (not the empty form's prompt).
+        QVERIFY(begun.wait(240000));
+        QCOMPARE(window.statusText(), "Training: " + begun.first().at(0).toString());
         QVERIFY(finished.wait(240000));
         QVERIFY2(finished.first().at(2).toString().isEmpty(), qPrintable(finished.first().at(2).toString()));
         const QString dir = finished.first().at(0).toString();
+        QCOMPARE(window.statusText(), "Run finished: " + dir);
         QCOMPARE(panel->curves()->stepPoints(), 20);
         QCOMPARE(panel->checkpointList()->count(), 1);
         const auto ckpt = mindspore::readCkpt(panel->checkpointList()->item(0)->data(Qt::UserRole).toString().toStdString());
