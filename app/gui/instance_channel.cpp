@@ -26,7 +26,17 @@ InstanceChannel::InstanceChannel(QObject *parent) : QObject(parent), m_server(ne
 QString InstanceChannel::defaultName()
 {
     const QString overridden = qEnvironmentVariable("NETWRIGHT_INSTANCE");
-    return overridden.isEmpty() ? QStringLiteral("netwright-%1").arg(::getuid()) : overridden;
+    if (!overridden.isEmpty())
+        return overridden;
+    // One window per user and display: a file opened on one X display (or Wayland session) must
+    // not go to a window the same user has on another one (a second seat, Xvfb, ssh -X).
+    QString display = qEnvironmentVariable("WAYLAND_DISPLAY");
+    if (display.isEmpty())
+        display = qEnvironmentVariable("DISPLAY");
+    for (QChar &c : display)
+        if (!c.isLetterOrNumber())
+            c = QLatin1Char('_');
+    return display.isEmpty() ? QStringLiteral("netwright-%1").arg(::getuid()) : QStringLiteral("netwright-%1-%2").arg(::getuid()).arg(display);
 }
 
 bool InstanceChannel::sendToRunning(const QString &name, const QStringList &paths, int timeoutMs)

@@ -19,7 +19,8 @@ class InstanceChannel : public QObject {
 public:
     explicit InstanceChannel(QObject *parent = nullptr);
 
-    // "netwright-<user id>"; the environment variable NETWRIGHT_INSTANCE overrides it (tests).
+    // "netwright-<user id>-<display>" (WAYLAND_DISPLAY, else DISPLAY, as letters and digits;
+    // "netwright-<user id>" without one); the environment variable NETWRIGHT_INSTANCE overrides it (tests).
     static QString defaultName();
     // Hands `paths` to the window listening on `name`. True when it opened every one; false when
     // no window answers within `timeoutMs` (the caller then opens its own).

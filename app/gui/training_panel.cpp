@@ -203,7 +203,7 @@ TrainingPanel::TrainingPanel(QWidget *parent)
                 m_eta->setText(tr("Stopped before training began; nothing was written."));
                 m_runDir->clear();
             } else {
-                m_eta->setText(stopped ? tr("Stopped at step %1%2; `netwright resume` continues the run.").arg(m_lastStep).arg(figures)
+                m_eta->setText(stopped ? tr("Stopped at step %1%2; Run history's Continue Training (or `netwright resume`) continues the run.").arg(m_lastStep).arg(figures)
                                        : tr("Finished: %1 steps%2.").arg(m_lastStep).arg(figures));
             }
         }

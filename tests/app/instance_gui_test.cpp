@@ -49,6 +49,32 @@ class InstanceGuiTest : public QObject {
     Q_OBJECT
 
 private slots:
+    // One window per user and display: the same user's windows on two X displays (or a Wayland
+    // session) listen under different names, so a file opened on one never lands on the other.
+    void eachDisplayHasItsOwnWindow()
+    {
+        const QByteArray wayland = qgetenv("WAYLAND_DISPLAY"), x = qgetenv("DISPLAY"), own = qgetenv("NETWRIGHT_INSTANCE");
+        qunsetenv("NETWRIGHT_INSTANCE");
+        qunsetenv("WAYLAND_DISPLAY");
+        qputenv("DISPLAY", ":77");
+        const QString first = InstanceChannel::defaultName();
+        qputenv("DISPLAY", ":99.0");
+        const QString second = InstanceChannel::defaultName();
+        qputenv("WAYLAND_DISPLAY", "wayland-0");
+        const QString third = InstanceChannel::defaultName();
+        qunsetenv("WAYLAND_DISPLAY");
+        qunsetenv("DISPLAY");
+        const QString none = InstanceChannel::defaultName();
+        for (const auto &[key, value] : {std::pair{"WAYLAND_DISPLAY", wayland}, std::pair{"DISPLAY", x}, std::pair{"NETWRIGHT_INSTANCE", own}})
+            if (!value.isNull())
+                qputenv(key, value);
+        const QString uid = QString::number(::getuid());
+        QCOMPARE(first, "netwright-" + uid + "-_77");
+        QCOMPARE(second, "netwright-" + uid + "-_99_0");
+        QCOMPARE(third, "netwright-" + uid + "-wayland_0");
+        QCOMPARE(none, "netwright-" + uid);
+    }
+
     void secondProcessHandsItsFilesOver()
     {
         const QString name = uniqueName("a");
