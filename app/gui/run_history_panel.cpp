@@ -11,6 +11,7 @@
 #include "graph/visible_graph.h"
 #include "gui/model_document.h"
 #include "gui/training_run.h"
+#include "graph/shape_analysis.h"
 #include "run/run_directory.h"
 #include "run/run_lock.h"
 #include "run/run_model.h"
@@ -110,10 +111,23 @@ std::shared_ptr<LoadedModel> loadRunModel(const QString &checkpoint)
         options.producerVersion = NETWRIGHT_VERSION;
         const std::string onnx = exportGraph(*graphFormat("onnx"), graph, options);
         out->model = onnx_format::describeOnnx(onnx, checkpoint.toStdString());
-        out->shapes = widgets::describedShapes(out->model);
-        const InferenceGraph inference = inferenceGraph(graph, false);
-        for (const auto &[name, shape] : inference.shapes)
-            out->shapes.emplace(name, widgets::shapeText(shape));
+        // Every value's shape as the graph view labels it elsewhere (the engine's analysis, the
+        // free batch kept as "?"): weights and edges read "32×1×3×3", not "[32,1,3,3]".
+        for (const auto &[name, a] : analyseShapes(graph)) {
+            if (!a.shapeKnown)
+                continue;
+            ValueDescription v;
+            v.name = name;
+            v.dtype = dtypeName(a.dtype);
+            v.shape = a.shape;
+            v.dimNames = a.dimNames;
+            v.shapeKnown = true;
+            if (const std::string label = widgets::shapeLabel(v); !label.empty())
+                out->shapes.emplace(name, label);
+            out->values.emplace(name, std::move(v));
+        }
+        for (const auto &[name, label] : widgets::describedShapes(out->model))
+            out->shapes.emplace(name, label); // what the analysis left unknown, as the file states it
     } catch (const Error &e) {
         out->error = QObject::tr("The graph of %1 cannot be shown.").arg(QFileInfo(checkpoint).fileName());
         out->details = QString::fromUtf8(e.what());

@@ -10,6 +10,7 @@
 #include "graph/graph_view.h"
 #include "gui/main_window.h"
 #include "gui/model_document.h"
+#include "graph/visible_graph.h"
 #include "gui/run_history_panel.h"
 #include "gui/training_panel.h"
 #include "gui/training_run.h"
@@ -31,6 +32,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <cmath>
 
 using namespace netwright;
@@ -110,6 +112,19 @@ private slots:
         // Gemm) are shaded, none else; the one reading the most-moved parameter (the table's first
         // row) at full strength, with its figures in the tooltip.
         QTRY_VERIFY_WITH_TIMEOUT(panel.comparisonGraph()->isLaidOut(), 60000);
+        // Its shapes read as the graph view's do (the engine's analysis): "?×1×28×28" into conv1,
+        // its weights "32×1×3×3"-style inside the boxes, never the file's "[…]" lists.
+        const widgets::VisibleGraph &drawn = panel.comparisonGraph()->visibleGraph();
+        int labelled = 0;
+        for (const auto &e : drawn.edges) {
+            QVERIFY2(e.label.find('[') == std::string::npos, e.label.c_str());
+            labelled += e.label.empty() ? 0 : 1;
+        }
+        QVERIFY(labelled >= 8);
+        QVERIFY(std::any_of(drawn.edges.begin(), drawn.edges.end(), [](const auto &e) { return e.label == "?×1×28×28"; }));
+        for (const auto &n : drawn.nodes)
+            for (const auto &r : n.rows)
+                QVERIFY2(r.shape.find('[') == std::string::npos && !r.shape.empty(), (n.title + " " + r.label + " " + r.shape).c_str());
         const auto &heat = panel.comparisonGraph()->nodeHeat();
         QCOMPARE(heat.size(), size_t(5));
         const QString top = cmp->item(0, 0)->text();
