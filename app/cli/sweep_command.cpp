@@ -11,7 +11,9 @@
 
 #include <QDir>
 #include <QFileInfo>
+#include <QJsonArray>
 #include <QJsonDocument>
+#include <QJsonObject>
 #include <QThread>
 
 #include <cstdio>
@@ -37,7 +39,8 @@ int runSweepCommand(const QStringList &arguments)
          QStringLiteral("Trials trained at once, each by a process of its own (default 1). A base that trains on every core "
                         "(training.threads 0) gets cores/N threads per trial."),
          QStringLiteral("N"), QStringLiteral("1")},
-        {QStringLiteral("json"), QStringLiteral("Print the results as JSON.")},
+        {QStringLiteral("dry-run"), QStringLiteral("List the trials (names and values) and exit; train nothing, write nothing.")},
+        {QStringLiteral("json"), QStringLiteral("Print the results (with --dry-run: the trials) as JSON.")},
     });
     if (const auto done = parseSubcommand(p, arguments, "sweep", 1, "give exactly one sweep spec."))
         return *done;
@@ -58,6 +61,23 @@ int runSweepCommand(const QStringList &arguments)
               "a sweep starts its trials as processes of its own; start it without mpirun.");
         const int threads = parallel > 1 ? std::max(1, QThread::idealThreadCount() / parallel) : 0;
         plan = planSweep(spec, folder, threads);
+        if (p.isSet(QStringLiteral("dry-run"))) {
+            QJsonArray trials;
+            for (const auto &t : plan.trials) {
+                QJsonObject values;
+                for (const auto &[k, v] : t.values)
+                    values[k] = v;
+                trials.append(QJsonObject{{"name", t.name}, {"run_dir", plan.runDir(t)}, {"values", values}});
+                if (!json)
+                    std::printf("%s\n", qPrintable(plan.runDir(t)));
+            }
+            if (json)
+                std::fputs(QJsonDocument(QJsonObject{{"sweep", plan.folder}, {"keys", QJsonArray::fromStringList(plan.keys)}, {"trials", trials}})
+                               .toJson(QJsonDocument::Indented)
+                               .constData(),
+                           stdout);
+            return 0;
+        }
         check(QDir().mkpath(plan.folder), "Cannot create \"" + plan.folder.toStdString() + "\".");
         try {
             lock = std::make_unique<RunLock>(plan.folder.toStdString()); // one sweep process per folder
