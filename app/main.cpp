@@ -3,6 +3,8 @@
 // `netwright <subcommand> …` runs headless under a QCoreApplication (no display needed).
 // Layer: app. Exit codes: 0 done, 1 error (one line on stderr), 2 usage, 130 stopped by a signal.
 #include "cli/batch_command.h"
+#include "cli/compare_command.h"
+#include "cli/sweep_command.h"
 #include "cli/export_command.h"
 #include "cli/data_command.h"
 #include "cli/run_command.h"
@@ -39,6 +41,8 @@ const char *kUsage =
     "  history    List a run's checkpoints, kept and deleted (netwright history --help)\n"
     "  data       Look at training data: classes, shapes, statistics (netwright data --help)\n"
     "  batch      Train a queue of run configs, each into its own run directory (netwright batch --help)\n"
+    "  sweep      Train every trial of a grid or random sweep of run config keys (netwright sweep --help)\n"
+    "  compare    Compare runs: the config keys that differ, metrics, checkpoints (netwright compare --help)\n"
     "\n"
     "Options:\n"
     "  -h, --help     Show this help\n"
@@ -77,7 +81,7 @@ int runWindow(int argc, char **argv)
 
 bool isCommand(const char *arg)
 {
-    for (const char *c : {"train", "resume", "inspect", "export", "convert", "run", "history", "data", "batch", "help", "--help", "-h", "--version", "-v"})
+    for (const char *c : {"train", "resume", "inspect", "export", "convert", "run", "history", "data", "batch", "sweep", "compare", "help", "--help", "-h", "--version", "-v"})
         if (std::strcmp(arg, c) == 0)
             return true;
     return false;
@@ -120,6 +124,10 @@ int main(int argc, char **argv)
         return netwright::cli::runDataCommand(args);
     if (command == QLatin1String("batch"))
         return netwright::cli::runBatchCommand(args);
+    if (command == QLatin1String("sweep"))
+        return netwright::cli::runSweepCommand(args);
+    if (command == QLatin1String("compare"))
+        return netwright::cli::runCompareCommand(args);
     if (command == QLatin1String("--version") || command == QLatin1String("-v")) {
         std::printf("netwright %s\n", NETWRIGHT_VERSION);
         return 0;

@@ -3,7 +3,8 @@
 // own (<out>/<config name>) by a `netwright train` — or `netwright resume` — process, whose output
 // goes to <run>/batch.log; a summary table (or --json) at the end. Re-running a batch skips the
 // runs that finished and resumes the interrupted ones from their newest checkpoint, so a batch
-// killed anywhere ends bit-identical to one that never was. Layer: app/cli.
+// killed anywhere ends bit-identical to one that never was (the queue: cli/run_queue.h). A sweep
+// spec among the configs stands for its trials (cli/sweep_spec.h). Layer: app/cli.
 #pragma once
 
 #include <QStringList>
