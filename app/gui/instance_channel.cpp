@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "gui/instance_channel.h"
 
+#include <QGuiApplication>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -26,7 +27,17 @@ InstanceChannel::InstanceChannel(QObject *parent) : QObject(parent), m_server(ne
 QString InstanceChannel::defaultName()
 {
     const QString overridden = qEnvironmentVariable("NETWRIGHT_INSTANCE");
-    return overridden.isEmpty() ? QStringLiteral("netwright-%1").arg(::getuid()) : overridden;
+    if (!overridden.isEmpty())
+        return overridden;
+    // The user's window on this screen: a window on another X display, Wayland session or an
+    // offscreen one (a test, a screenshot script) never receives files opened here, nor steals them.
+    QString platform = qGuiApp ? QGuiApplication::platformName() : qEnvironmentVariable("QT_QPA_PLATFORM");
+    QString display = qEnvironmentVariable(platform.startsWith(QLatin1String("wayland")) ? "WAYLAND_DISPLAY" : "DISPLAY");
+    QString key = platform.section(QLatin1Char(':'), 0, 0) + QLatin1Char('-') + display;
+    for (QChar &c : key)
+        if (!c.isLetterOrNumber() && c != QLatin1Char('.') && c != QLatin1Char('-'))
+            c = QLatin1Char('_');
+    return QStringLiteral("netwright-%1-%2").arg(::getuid()).arg(key);
 }
 
 bool InstanceChannel::sendToRunning(const QString &name, const QStringList &paths, int timeoutMs)

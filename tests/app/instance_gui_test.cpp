@@ -3,7 +3,7 @@
 // FILE to the window already running and exits, and that window opens it. Checked from both
 // sides with the real program: this test listens as the window while a `netwright` process hands
 // over; then a real window process takes a hand-over from this test. A socket file left by a
-// crashed window does not block the next one.
+// crashed window does not block the next one. A window on another display is another window.
 #include "gui/instance_channel.h"
 #include "support/cli_support.h"
 
@@ -51,6 +51,28 @@ class InstanceGuiTest : public QObject {
     Q_OBJECT
 
 private slots:
+    // The defect: the name was "netwright-<uid>" alone, so `netwright FILE` run for another
+    // display (or offscreen, by a script) opened FILE in the window on this one, out of sight of
+    // whoever ran it, and exited.
+    void windowsOnOtherDisplaysAreOthers()
+    {
+        const QByteArray saved = qgetenv("DISPLAY"), instance = qgetenv("NETWRIGHT_INSTANCE");
+        qunsetenv("NETWRIGHT_INSTANCE");
+        qputenv("DISPLAY", ":77");
+        const QString here = InstanceChannel::defaultName();
+        qputenv("DISPLAY", ":78");
+        const QString there = InstanceChannel::defaultName();
+        qputenv("DISPLAY", saved);
+        if (!instance.isEmpty())
+            qputenv("NETWRIGHT_INSTANCE", instance);
+        QVERIFY2(here != there, qPrintable(here));
+        QVERIFY2(here.startsWith(QStringLiteral("netwright-%1-").arg(::getuid())), qPrintable(here));
+        QVERIFY2(here.endsWith(QLatin1String("_77")), qPrintable(here)); // a plain name for the socket file
+        qputenv("DISPLAY", ":77");
+        QCOMPARE(InstanceChannel::defaultName(), here); // the same display: the same window
+        qputenv("DISPLAY", saved);
+    }
+
     void secondProcessHandsItsFilesOver()
     {
         const QString name = uniqueName("a");
