@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "gui/instance_channel.h"
 
+#include <QGuiApplication>
 #include <QJsonArray>
 #include <QJsonDocument>
 #include <QJsonObject>
@@ -28,15 +29,15 @@ QString InstanceChannel::defaultName()
     const QString overridden = qEnvironmentVariable("NETWRIGHT_INSTANCE");
     if (!overridden.isEmpty())
         return overridden;
-    // One window per user and display: a file opened on one X display (or Wayland session) must
-    // not go to a window the same user has on another one (a second seat, Xvfb, ssh -X).
-    QString display = qEnvironmentVariable("WAYLAND_DISPLAY");
-    if (display.isEmpty())
-        display = qEnvironmentVariable("DISPLAY");
-    for (QChar &c : display)
-        if (!c.isLetterOrNumber())
+    // The user's window on this screen: a window on another X display, Wayland session or an
+    // offscreen one (a test, a screenshot script) never receives files opened here, nor steals them.
+    QString platform = qGuiApp ? QGuiApplication::platformName() : qEnvironmentVariable("QT_QPA_PLATFORM");
+    QString display = qEnvironmentVariable(platform.startsWith(QLatin1String("wayland")) ? "WAYLAND_DISPLAY" : "DISPLAY");
+    QString key = platform.section(QLatin1Char(':'), 0, 0) + QLatin1Char('-') + display;
+    for (QChar &c : key)
+        if (!c.isLetterOrNumber() && c != QLatin1Char('.') && c != QLatin1Char('-'))
             c = QLatin1Char('_');
-    return display.isEmpty() ? QStringLiteral("netwright-%1").arg(::getuid()) : QStringLiteral("netwright-%1-%2").arg(::getuid()).arg(display);
+    return QStringLiteral("netwright-%1-%2").arg(::getuid()).arg(key);
 }
 
 bool InstanceChannel::sendToRunning(const QString &name, const QStringList &paths, int timeoutMs)

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// One window per user session: `netwright FILE…` (what the desktop runs for xdg-open) hands its
-// files to the window already running, through a QLocalServer named after the user, and exits;
+// One window per user and display: `netwright FILE…` (what the desktop runs for xdg-open) hands its
+// files to the window already running on the same display, through a QLocalServer named after the
+// user, the Qt platform and the display, and exits;
 // that window opens them in tabs and comes to the front. Without a window running, the new
 // process becomes it. Thread affinity: UI thread. Layer: app.
 #pragma once
@@ -19,8 +20,8 @@ class InstanceChannel : public QObject {
 public:
     explicit InstanceChannel(QObject *parent = nullptr);
 
-    // "netwright-<user id>-<display>" (WAYLAND_DISPLAY, else DISPLAY, as letters and digits;
-    // "netwright-<user id>" without one); the environment variable NETWRIGHT_INSTANCE overrides it (tests).
+    // "netwright-<user id>-<platform>-<display>" (e.g. "netwright-1000-xcb-_0"); the environment
+    // variable NETWRIGHT_INSTANCE overrides it (tests).
     static QString defaultName();
     // Hands `paths` to the window listening on `name`. True when it opened every one; false when
     // no window answers within `timeoutMs` (the caller then opens its own).

@@ -15,6 +15,9 @@ OpenErrorBanner::OpenErrorBanner(QWidget *parent) : QFrame(parent), m_label(new 
     auto *layout = new QHBoxLayout(this);
     layout->setContentsMargins(8, 4, 4, 4);
     m_label->setWordWrap(true);
+    // Always rich text: the lines are HTML-escaped and joined with <br>. Left to AutoText, a single
+    // line has no tag, so Qt took it for plain text and showed the escapes (&quot;) literally.
+    m_label->setTextFormat(Qt::RichText);
     m_label->setTextInteractionFlags(Qt::TextSelectableByMouse);
     // A long path never widens the window: the label wraps within whatever width it gets.
     m_label->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Preferred);

@@ -219,6 +219,29 @@ private slots:
         QCOMPARE(grid->noteText(), QStringLiteral("Showing the first 256 of 300 output channels."));
     }
 
+    // The defect (seen under Xvfb on resnet18's conv1, 64 RGB filters): the Filters tab opened
+    // after the tensor was chosen on another tab drew one tile a row down a single column — the
+    // grid took the width of its viewport before that was laid out, and never again.
+    void filterGridFillsTheWidthWhenItsTabOpens()
+    {
+        widgets::TensorInspector inspector;
+        inspector.resize(600, 800);
+        inspector.show();
+        QVERIFY(QTest::qWaitForWindowExposed(&inspector));
+        inspector.setValue(described("conv1.weight", Tensor::fromVector({64, 3, 7, 7}, std::vector<float>(64 * 3 * 49, 0.5f))));
+        inspector.views()->setCurrentIndex(1); // Values first, as a user looks at them
+        QTest::qWait(50);
+        inspector.views()->setCurrentIndex(2); // then Filters
+        widgets::FilterGridView *grid = inspector.filterGrid();
+        QTRY_VERIFY(grid->isVisible());
+        QTest::qWait(50);
+        QCOMPARE(grid->tileCount(), 64);
+        // 7×7 tiles at the default zoom in a 600 px wide inspector: several a row, not one.
+        QCOMPARE(grid->tileRect(1).top(), grid->tileRect(0).top());
+        QVERIFY(grid->tileRect(3).top() == grid->tileRect(0).top());
+        QVERIFY2(grid->canvas()->width() <= grid->width(), qPrintable(QString::number(grid->canvas()->width())));
+    }
+
     void parametersSortAsNumbers()
     {
         MainWindow w;

@@ -33,6 +33,7 @@
 #include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTest>
+#include <QTextDocument>
 #include <QTimer>
 
 #include <functional>
@@ -44,6 +45,18 @@ using netwright::test::fixture;
 using netwright::test::isolateSettings;
 
 namespace {
+
+// The text a label shows, as Qt renders it: rich text (explicit, or AutoText that looks like it)
+// as its plain text, otherwise the text itself.
+QString shownText(const QLabel *label)
+{
+    const bool rich = label->textFormat() == Qt::RichText || (label->textFormat() == Qt::AutoText && Qt::mightBeRichText(label->text()));
+    if (!rich)
+        return label->text();
+    QTextDocument doc;
+    doc.setHtml(label->text());
+    return doc.toPlainText();
+}
 
 QAction *menuAction(QMainWindow &w, const QString &menu, const QString &text)
 {
@@ -117,6 +130,8 @@ private slots:
         QVERIFY(w.openErrorBanner()->isVisible());
         QCOMPARE(w.openErrorBanner()->text(), cli);
         QVERIFY(w.openErrorBanner()->findChild<QLabel *>()->text().contains(junk));
+        // What the banner shows is the sentence itself: its quotes as quotes, not "&quot;".
+        QCOMPARE(shownText(w.openErrorBanner()->findChild<QLabel *>()), cli);
         QVERIFY(!w.recentFiles().contains(junk));
         QVERIFY(!QSettings().value("files/recent").toStringList().contains(junk));
         // A file that is not there at all: named with its problem, no tab either.

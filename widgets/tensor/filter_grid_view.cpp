@@ -275,6 +275,9 @@ FilterGridView::FilterGridView(QWidget *parent)
     connect(m_zoomIn, &QToolButton::clicked, this, &FilterGridView::zoomIn);
     connect(m_zoomOut, &QToolButton::clicked, this, &FilterGridView::zoomOut);
     m_canvas->wheelZoom = [this](int step) { step > 0 ? zoomIn() : zoomOut(); };
+    // The viewport's own resizes: in a tab that was hidden, the scroll area lays out its viewport
+    // only when shown, after this widget's resizeEvent has read the old width.
+    m_scroll->viewport()->installEventFilter(this);
     clear();
 }
 
@@ -283,6 +286,18 @@ FilterGridView::~FilterGridView() = default;
 void FilterGridView::resizeEvent(QResizeEvent *event)
 {
     QWidget::resizeEvent(event);
+    followViewportWidth();
+}
+
+bool FilterGridView::eventFilter(QObject *watched, QEvent *event)
+{
+    if (watched == m_scroll->viewport() && event->type() == QEvent::Resize)
+        followViewportWidth();
+    return QWidget::eventFilter(watched, event);
+}
+
+void FilterGridView::followViewportWidth()
+{
     const int width = m_scroll->viewport()->width();
     if (width != m_canvas->availableWidth) {
         m_canvas->availableWidth = width;

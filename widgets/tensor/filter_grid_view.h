@@ -63,9 +63,11 @@ public:
 
 protected:
     void resizeEvent(QResizeEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void updateControls();
+    void followViewportWidth();
 
     FilterGridCanvas *m_canvas;
     QScrollArea *m_scroll;
