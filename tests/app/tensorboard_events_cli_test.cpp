@@ -6,6 +6,7 @@
 // evaluations and the config text; a run killed after a checkpoint with its events file cut
 // mid-record is resumed into a second file with no step missing or repeated across the files;
 // logging.tensorboard false writes none. 600 real Fashion-MNIST images.
+#include "run/run_directory.h"
 #include "support/cli_support.h"
 
 #include <QDir>
@@ -101,6 +102,24 @@ private slots:
         QVERIFY2(out.contains("train/loss: 38 points, steps 1..38, equal to metrics.jsonl"), qPrintable(out));
         QVERIFY2(out.contains("eval/loss: 2 points, steps 19..38"), qPrintable(out));
         QCOMPARE(test::contents(killed + "/metrics.jsonl"), test::contents(run + "/metrics.jsonl"));
+    }
+
+    void aForkContinuesTheCurvesFromItsCheckpoint()
+    {
+        // The run history's Fork: the fork's event files end at its checkpoint (global step 21),
+        // and resuming it writes steps 22… into a file of its own.
+        const std::string fork = RunDirectory(path("run").toStdString()).fork("mlp-2_2.ckpt").path();
+        const QString dir = QString::fromStdString(fork);
+        const auto before = read(dir);
+        QVERIFY2(before.first == 0, qPrintable(before.second));
+        QVERIFY2(before.second.contains("train/loss: 21 points, steps 1..21, equal to metrics.jsonl"), qPrintable(before.second));
+        QVERIFY2(before.second.contains("eval/loss: 1 points, steps 19..19"), qPrintable(before.second));
+        const auto r = test::runNetwright({"resume", dir});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QCOMPARE(eventFiles(dir).size(), 2);
+        const auto [code, out] = read(dir);
+        QVERIFY2(code == 0, qPrintable(out));
+        QVERIFY2(out.contains("train/loss: 38 points, steps 1..38, equal to metrics.jsonl"), qPrintable(out));
     }
 
     void tensorboardFalseWritesNoEventFile()
