@@ -21,12 +21,12 @@ esac
 packages=(build-essential cmake ninja-build pkg-config ccache
           qt6-base-dev qt6-base-dev-tools qt6-svg-dev qt6-qpa-plugins libqcustomplot-dev graphviz
           libprotobuf-dev protobuf-compiler libonnx-dev
-          libeigen3-dev zlib1g-dev nlohmann-json3-dev libssl-dev libpng-dev libjpeg62-turbo-dev libzip-dev
+          libeigen3-dev libboost-dev zlib1g-dev nlohmann-json3-dev libssl-dev libpng-dev libjpeg62-turbo-dev libzip-dev
           dataset-fashion-mnist
           libopenmpi-dev openmpi-bin)
 # The tests' independent oracles: the onnx Python package, ONNX's own test models, PyTorch.
 if [ "$mode" = test ]; then
-  packages+=(python3-onnx python3-numpy libonnx-testdata python3-torch python3-torchvision python3-sklearn python3-pil)
+  packages+=(python3-onnx python3-protobuf python3-numpy libonnx-testdata python3-torch python3-torchvision python3-sklearn python3-pil)
   # what checks the desktop integration: the validators and xdg-mime with its MIME sniffer
   packages+=(desktop-file-utils appstream xdg-utils libfile-mimeinfo-perl shared-mime-info)
   # the packaged program run on an older CPU than the builder's (user-mode emulation)

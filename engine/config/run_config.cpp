@@ -125,6 +125,7 @@ pb::RunConfig toProto(const RunConfig &c)
     k->mutable_cntk()->set_frequency(cs.cntk.frequency);
     k->mutable_cntk()->set_unit(cs.cntk.unit);
     k->mutable_cntk()->set_preserve_all(cs.cntk.preserveAll);
+    p.mutable_logging()->set_tensorboard(c.logging.tensorboard);
     return p;
 }
 
@@ -217,6 +218,9 @@ RunConfig fromProto(const pb::RunConfig &p)
     cs.cntk.frequency = k.cntk().frequency();
     cs.cntk.unit = k.cntk().unit();
     cs.cntk.preserveAll = k.cntk().preserve_all();
+    // A config written before the key existed (an older run's config.json) keeps the default.
+    if (p.logging().has_tensorboard())
+        c.logging.tensorboard = p.logging().tensorboard();
     return c;
 }
 

@@ -81,6 +81,10 @@ struct CheckpointSettings {
     } cntk;
 };
 
+struct LoggingSettings {
+    bool tensorboard = true; // TensorBoard event files beside metrics.jsonl (run/tensorboard_log.h)
+};
+
 struct RunConfig {
     std::string name;
     std::string model;     // a zoo model, or (with modelFile) the run's name for the model
@@ -94,6 +98,7 @@ struct RunConfig {
     ScheduleSettings schedule;
     TrainingSettings training;
     CheckpointSettings checkpoint;
+    LoggingSettings logging;
 };
 
 // What a model file's runs are called: its name without directory and extensions ("resnet18"

@@ -161,6 +161,8 @@ void MetricsLog::write(const MetricsRecord &record)
     const std::string line = metricsRecordLine(record);
     if (std::fwrite(line.data(), 1, line.size(), m_file) != line.size() || std::fflush(m_file) != 0)
         throw Error("Cannot write the metrics log \"" + m_path + "\": " + std::strerror(errno) + ".");
+    if (m_sink)
+        m_sink(record);
 }
 
 void MetricsLog::truncateAfter(const std::string &path, int64_t globalStep, bool afterEpochEnd)

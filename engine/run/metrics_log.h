@@ -10,6 +10,7 @@
 #include "train/observer.h"
 
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,10 @@ public:
     void onEvaluation(const EvalInfo &e) override;
     void onTrainEnd(const TrainEndInfo &e) override;
 
+    // Told of every record once it is in the file (the TensorBoard events file writes the same
+    // values: run/tensorboard_log.h).
+    void setRecordSink(std::function<void(const MetricsRecord &)> sink) { m_sink = std::move(sink); }
+
     // Before a resume: drops every record that comes after the checkpoint taken at `globalStep`
     // (its epoch summary and evaluation stay only when the checkpoint was taken after them), so
     // the resumed run appends exactly what an uninterrupted run would have written. The file is
@@ -66,6 +71,7 @@ private:
     void write(const MetricsRecord &record);
     std::string m_path;
     std::FILE *m_file = nullptr;
+    std::function<void(const MetricsRecord &)> m_sink;
 };
 
 } // namespace netwright

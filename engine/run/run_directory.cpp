@@ -8,6 +8,7 @@
 #include "formats/cntk/trainer_checkpoint.h"
 #include "formats/mindspore/ckpt_file.h"
 #include "run/jsonl.h"
+#include "run/tensorboard_log.h"
 
 #include <algorithm>
 #include <chrono>
@@ -315,6 +316,8 @@ RunDirectory RunDirectory::fork(const std::string &checkpointFile) const
         // this run was at that checkpoint.
         if (hasMetrics())
             copy(kMetricsFile);
+        for (const auto &events : TensorBoardLog::eventFiles(m_path))
+            copy(fs::path(events).filename().string());
         const std::string model = modelFile();
         if (!model.empty() && fs::path(model).parent_path() == fs::path(m_path))
             copy(fs::path(model).filename().string());
@@ -339,6 +342,7 @@ RunDirectory RunDirectory::fork(const std::string &checkpointFile) const
                 fork.appendHistory(e);
                 if (hasMetrics())
                     MetricsLog::truncateAfter(fork.metricsPath(), row.step, true); // resume cuts again as the checkpoint says
+                TensorBoardLog::truncateAfter(fork.path(), row.step, true);
             }
     } catch (...) {
         fs::remove_all(target, ec);
@@ -371,7 +375,7 @@ void RunDirectory::clearUnstarted() const
         if (!fs::is_regular_file(fs::symlink_status(path, ec)))
             continue;
         const bool ours = name == kConfigFile || name == kMetricsFile || name == kHistoryFile || name == "batch.log"
-                          || endsWith(name, "-graph.meta") || startsWith(name, ".");
+                          || endsWith(name, "-graph.meta") || startsWith(name, ".") || TensorBoardLog::isEventFileName(name);
         const bool model = endsWith(name, ".onnx") || endsWith(name, ".mindir") || endsWith(name, ".air") || endsWith(name, ".model");
         check(ours || model, "\"" + m_path + "\" holds \"" + name + "\", which a batch did not write; move it away to re-run.");
         doomed.push_back(path);

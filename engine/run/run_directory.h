@@ -3,6 +3,7 @@
 //   config.json        the run config as run, every key (model.file names the copy beside it)
 //   metrics.jsonl      every step, epoch and evaluation (run/metrics_log.h)
 //   checkpoints.jsonl  every checkpoint saved, linked and deleted, with its rule (run/checkpoint_history.h)
+//   events.out.tfevents.*  TensorBoard's copy of the metrics, one file per session (run/tensorboard_log.h)
 //   <prefix>-…ckpt, <prefix>-graph.meta, CNTK <name>[N] + .ckp pairs, the copied model file
 // — and every change to it goes through here: creating and naming runs, the config, the two logs,
 // the checkpoint a resume restores, forking at a checkpoint, deleting one with its record, and the
@@ -76,7 +77,8 @@ public:
     int64_t dropTornMetricsLine() const;
 
     // A new run directory beside this one, `<dir>-from-<checkpoint>` (then -2, …), holding the
-    // config, the checkpoint (a CNTK pair whole), the model file and the metrics up to that
+    // config, the checkpoint (a CNTK pair whole), the model file and the metrics (and TensorBoard
+    // events files) up to that
     // checkpoint (no end record), its history starting with that checkpoint's row as reason
     // "fork_point" naming this run's file: `resume` of it continues from that checkpoint.
     // Throws Error; nothing is left behind on failure.

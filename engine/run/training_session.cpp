@@ -2,6 +2,7 @@
 #include "run/training_session.h"
 
 #include "run/run_lock.h"
+#include "run/tensorboard_log.h"
 
 #include "checkpoint/checkpoint_manager.h"
 #include "checkpoint/training_state.h"
@@ -103,8 +104,12 @@ std::string TrainingSession::restore(bool startOver, const std::function<std::st
     if (m_dir.hasMetrics() && !m_trainer.finished()) {
         if (const int64_t torn = m_dir.metrics().tornLine)
             note("metrics.jsonl line " + std::to_string(torn) + " was cut short by the interruption; it is dropped.");
-        MetricsLog::truncateAfter(m_dir.metricsPath(), chosen.empty() ? 0 : progress.globalStep,
-                                  progress.data.position == 0 && progress.data.epoch > 0);
+        const int64_t step = chosen.empty() ? 0 : progress.globalStep;
+        const bool afterEpochEnd = progress.data.position == 0 && progress.data.epoch > 0;
+        MetricsLog::truncateAfter(m_dir.metricsPath(), step, afterEpochEnd);
+        // The TensorBoard files are cut back alike (also when this config writes none now: the
+        // older points would otherwise stand beside the ones the resumed run writes).
+        TensorBoardLog::truncateAfter(m_dir.path(), step, afterEpochEnd);
     }
     return m_resumedFrom;
 }
@@ -125,9 +130,14 @@ TrainEndInfo TrainingSession::run(std::stop_token stop)
     std::stop_callback forward(stop, [&source] { source.request_stop(); });
     std::unique_ptr<SignalStop> signalStop;
     std::unique_ptr<MetricsLog> metrics;
+    std::unique_ptr<TensorBoardLog> events;
     const bool resuming = !m_resumedFrom.empty();
     if (m_options.writer) {
         metrics = std::make_unique<MetricsLog>(m_dir.metricsPath(), resuming);
+        if (m_config.logging.tensorboard) {
+            events = std::make_unique<TensorBoardLog>(m_dir.path(), m_config, resuming ? m_trainer.progress().globalStep : -1);
+            metrics->setRecordSink([log = events.get()](const MetricsRecord &r) { log->write(r); });
+        }
         m_checkpoints = std::make_unique<CheckpointManager>(m_trainer, m_config.checkpoint, m_dir.path(), m_config.model, m_resumedFrom);
         m_checkpoints->continueStepChain(m_lastStepSave);
         if (m_onSaved)
