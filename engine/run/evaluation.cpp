@@ -252,6 +252,9 @@ Evaluation evaluateModel(const EvaluationRequest &request)
                                                              + std::to_string(outputs) + " outputs (classes 0–" + std::to_string(outputs - 1) + ").");
         if (p.names.size() != static_cast<size_t>(outputs))
             p.names = data->classNames.size() == static_cast<size_t>(outputs) ? data->classNames : std::vector<std::string>{};
+        // The Fashion-MNIST package's IDX files carry no names; its classes are Zalando's ten.
+        if (p.names.empty() && p.config && p.config->data.dataset == "fashion-mnist" && request.dataPath.empty() && outputs == 10)
+            p.names = {"T-shirt/top", "Trouser", "Pullover", "Dress", "Coat", "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"};
     } else {
         check(!data->hasClassLabels() && data->labels.dim(1) == outputs,
               "Cannot evaluate " + p.what + " on " + ev.data + ": the model has " + std::to_string(outputs) + " outputs, but the data has "
