@@ -2,7 +2,8 @@
 // Evaluate in the window: a checkpoint selected in a Fashion-MNIST run's history, Evaluate, and a
 // tab with the figures `netwright eval` prints for it, the confusion matrix as a heat map (its
 // counts, a well-predicted diagonal cell dark, an empty cell white), per-class bars, and the
-// samples of a clicked cell as 28×28 images; a run without a checkpoint says why in the tab.
+// samples of a clicked cell as 28×28 images; a run without a checkpoint says why in the tab. A
+// table's cell lists its samples as rows of values; a regression shows its figures and residuals.
 // NETWRIGHT_SCREENSHOTS=DIR writes DIR/confusion-matrix.png (the docs').
 #include "gui/evaluation_view.h"
 #include "gui/main_window.h"
@@ -159,6 +160,48 @@ private slots:
         QVERIFY2(refused->summary()->text().contains("has no checkpoint to evaluate yet") && refused->summary()->text().contains("fresh"),
                  qPrintable(refused->summary()->text()));
         QCOMPARE(refused->gallery()->count(), 0);
+    }
+
+    void tabularSamplesAndRegression()
+    {
+        // A table of three features: a clicked cell lists its samples as rows of values.
+        auto table = std::make_shared<Dataset>();
+        table->name = "table.csv";
+        table->features = Tensor::fromVector({3, 3}, {0.5f, 1.0f, 2.0f, 3.0f, 4.0f, 5.0f, 6.0f, 7.0f, 8.0f});
+        table->labels = Tensor::fromInt64({3}, {0, 0, 1});
+        table->classes = 2;
+        table->featureNames = {"x1", "x2", "x3"};
+        EvaluationAccumulator acc("classification", {"no", "yes"});
+        acc.add(Tensor::fromVector({3, 2}, {2, 0, 0, 2, 0, 2}), table->labels);
+        auto ev = std::make_shared<Evaluation>();
+        ev->report = acc.finish();
+        ev->source = "model.onnx";
+        ev->data = "\"table.csv\"";
+        ev->samples = table;
+        EvaluationView view;
+        view.resize(900, 700);
+        view.show();
+        view.setEvaluation(ev);
+        QVERIFY2(view.summary()->text().contains("Accuracy 66.67 %"), qPrintable(view.summary()->text()));
+        QTest::mouseClick(view.matrixView(), Qt::LeftButton, {}, view.cellRect(0, 1).center());
+        QCOMPARE(view.galleryTitle()->text(), QStringLiteral("True no, predicted yes: 1 sample"));
+        QCOMPARE(view.gallery()->count(), 1);
+        QVERIFY2(view.gallery()->item(0)->text().startsWith("#1  x1 3, x2 4, x3 5"), qPrintable(view.gallery()->item(0)->text()));
+        QVERIFY(view.gallery()->item(0)->icon().isNull());
+
+        // A regression: the figures and the residuals, no matrix.
+        EvaluationAccumulator reg("regression", {"price"});
+        reg.add(Tensor::fromVector({2, 1}, {1.5f, 2.0f}), Tensor::fromVector({2, 1}, {1.0f, 3.0f}));
+        auto r = std::make_shared<Evaluation>();
+        r->report = reg.finish();
+        r->source = "reg";
+        view.setEvaluation(r);
+        QVERIFY2(view.summary()->text().contains("R² ") && view.summary()->text().contains("MAE 0.75"), qPrintable(view.summary()->text()));
+        QVERIFY(!view.matrixView()->isVisible());
+        bool residuals = false;
+        for (QLabel *l : view.findChildren<QLabel *>())
+            residuals = residuals || (l->isVisible() && l->text().contains("Mean residual") && l->text().contains("price"));
+        QVERIFY(residuals);
     }
 };
 
