@@ -4,6 +4,7 @@
 // Layer: app. Exit codes: 0 done, 1 error (one line on stderr), 2 usage, 130 stopped by a signal.
 #include "cli/batch_command.h"
 #include "cli/compare_command.h"
+#include "cli/eval_command.h"
 #include "cli/sweep_command.h"
 #include "cli/export_command.h"
 #include "cli/data_command.h"
@@ -37,6 +38,7 @@ const char *kUsage =
     "  inspect    Show the graph and parameters of a model or checkpoint file (netwright inspect --help)\n"
     "  export     Export a model to ONNX, MindIR, AIR or CNTK, verified by reading it back (netwright export --help)\n"
     "  convert    Convert a model file between those formats, verified the same way (netwright convert --help)\n"
+    "  eval       Evaluate a run or model: accuracy, per-class figures, confusion matrix (netwright eval --help)\n"
     "  run        Run a model file on .npy or .pb input tensors and write its outputs (netwright run --help)\n"
     "  history    List a run's checkpoints, kept and deleted (netwright history --help)\n"
     "  data       Look at training data: classes, shapes, statistics (netwright data --help)\n"
@@ -81,7 +83,7 @@ int runWindow(int argc, char **argv)
 
 bool isCommand(const char *arg)
 {
-    for (const char *c : {"train", "resume", "inspect", "export", "convert", "run", "history", "data", "batch", "sweep", "compare", "help", "--help", "-h", "--version", "-v"})
+    for (const char *c : {"train", "resume", "inspect", "export", "convert", "eval", "run", "history", "data", "batch", "sweep", "compare", "help", "--help", "-h", "--version", "-v"})
         if (std::strcmp(arg, c) == 0)
             return true;
     return false;
@@ -116,6 +118,8 @@ int main(int argc, char **argv)
         return netwright::cli::runExportCommand(args);
     if (command == QLatin1String("convert"))
         return netwright::cli::runConvertCommand(args);
+    if (command == QLatin1String("eval"))
+        return netwright::cli::runEvalCommand(args);
     if (command == QLatin1String("run"))
         return netwright::cli::runRunCommand(args);
     if (command == QLatin1String("history"))

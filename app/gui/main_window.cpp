@@ -5,6 +5,7 @@
 #include "formats/graph_formats.h"
 #include "graph/graph_view.h"
 #include "gui/about_dialog.h"
+#include "gui/evaluation_view.h"
 #include "gui/export_location.h"
 #include "gui/export_wizard.h"
 #include "gui/model_document.h"
@@ -217,6 +218,7 @@ QWidget *MainWindow::openPath(const QString &path)
     connect(panel, &RunHistoryPanel::openFileRequested, this, [this](const QString &f) { openFile(f); });
     connect(panel, &RunHistoryPanel::runStarted, this, [this](const QString &dir) { openPath(dir); });
     connect(panel, &RunHistoryPanel::continueRequested, this, [this](const QString &dir) { continueRun(dir); });
+    connect(panel, &RunHistoryPanel::evaluateRequested, this, [this](const QString &f) { evaluateCheckpoint(f); });
     connect(panel, &RunHistoryPanel::exportRequested, this, [this](const QString &f) {
         auto *wizard = new ExportWizard(f, this);
         wizard->setAttribute(Qt::WA_DeleteOnClose);
@@ -280,6 +282,16 @@ TrainingPanel *MainWindow::newTraining()
                                                       : tr("Run finished: %1").arg(dir));
     });
     return panel;
+}
+
+EvaluationView *MainWindow::evaluateCheckpoint(const QString &source)
+{
+    auto *view = new EvaluationView(m_tabs);
+    const int index = m_tabs->addTab(view, tr("Evaluate %1").arg(QFileInfo(source).fileName()));
+    m_tabs->setTabToolTip(index, source);
+    m_tabs->setCurrentIndex(index);
+    view->evaluate(source);
+    return view;
 }
 
 TrainingPanel *MainWindow::continueRun(const QString &runDirectory)

@@ -23,6 +23,7 @@ namespace netwright::gui {
 class ModelDocument;
 class OpenErrorBanner;
 class TrainingPanel;
+class EvaluationView;
 
 class MainWindow : public QMainWindow {
     Q_OBJECT
@@ -44,6 +45,9 @@ public:
     TrainingPanel *trainDocument(ModelDocument *document);
     // A stopped run continued in a training panel, as `netwright resume DIR` continues it.
     TrainingPanel *continueRun(const QString &runDirectory);
+    // A checkpoint (or run directory, or model file) evaluated on its run's test split, in a new
+    // tab: the figures, the confusion matrix, per-class bars and the samples of a clicked cell.
+    EvaluationView *evaluateCheckpoint(const QString &source);
     // The current tab's status message, as the status bar shows it (the start page's without one).
     QString statusText() const;
     // Shows the next (or previous) tab, wrapping from the last to the first as browsers do.

@@ -169,7 +169,7 @@ RunHistoryPanel::RunHistoryPanel(const QString &runDirectory, QWidget *parent)
       m_comparison(new QTableWidget(this)), m_compareTabs(new QTabWidget(this)), m_compareGraph(new widgets::GraphView(this)),
       m_graphStatus(new QLabel(this)), m_summary(new QLabel(this)), m_compareTitle(new QLabel(this)),
       m_inspect(new QPushButton(tr("Inspect"), this)), m_compare(new QPushButton(tr("Compare Two"), this)),
-      m_export(new QPushButton(tr("Export…"), this)), m_delete(new QPushButton(tr("Delete"), this)),
+      m_evaluate(new QPushButton(tr("Evaluate"), this)),       m_export(new QPushButton(tr("Export…"), this)), m_delete(new QPushButton(tr("Delete"), this)),
       m_resume(new QPushButton(tr("Resume from Here"), this)), m_continue(new QPushButton(tr("Continue Training"), this)), m_program(QCoreApplication::applicationFilePath()),
       m_watcher(new QFileSystemWatcher(this)), m_poll(new QTimer(this))
 {
@@ -182,7 +182,7 @@ RunHistoryPanel::RunHistoryPanel(const QString &runDirectory, QWidget *parent)
     auto *bottom = new QWidget(split);
     auto *bl = new QVBoxLayout(bottom);
     auto *buttons = new QHBoxLayout;
-    for (QPushButton *b : {m_continue, m_inspect, m_compare, m_export, m_resume, m_delete})
+    for (QPushButton *b : {m_continue, m_inspect, m_compare, m_evaluate, m_export, m_resume, m_delete})
         buttons->addWidget(b);
     buttons->addStretch();
     bl->addLayout(buttons);
@@ -239,6 +239,12 @@ RunHistoryPanel::RunHistoryPanel(const QString &runDirectory, QWidget *parent)
             emit exportRequested(pathOf(rows[0]));
         updateActions();
     });
+    m_evaluate->setToolTip(tr("The checkpoint's accuracy, per-class figures and confusion matrix on the run's test split (netwright eval)"));
+    connect(m_evaluate, &QPushButton::clicked, this, [this] {
+        if (const auto rows = selectedRows(); rows.size() == 1 && isAvailable(rows[0]))
+            emit evaluateRequested(pathOf(rows[0]));
+        updateActions();
+    });
     connect(m_compare, &QPushButton::clicked, this, [this] {
         const auto rows = selectedRows();
         QString error;
@@ -273,7 +279,7 @@ RunHistoryPanel::RunHistoryPanel(const QString &runDirectory, QWidget *parent)
     for (const std::string &f : {run.historyPath(), run.metricsPath()})
         if (QFileInfo::exists(q(f)))
             m_watcher->addPath(q(f));
-    for (QPushButton *b : {m_inspect, m_compare, m_export, m_resume, m_delete, m_continue})
+    for (QPushButton *b : {m_inspect, m_compare, m_evaluate, m_export, m_resume, m_delete, m_continue})
         b->setEnabled(false);
     m_continue->setToolTip(tr("Continue this stopped run in the window as `netwright resume` does (from its newest checkpoint, in this "
                               "directory); with an older checkpoint selected, in a fork from that one"));
@@ -330,7 +336,7 @@ void RunHistoryPanel::updateActions()
 {
     const auto rows = selectedRows();
     const bool one = rows.size() == 1 && isAvailable(rows[0]);
-    for (QPushButton *b : {m_inspect, m_export, m_delete, m_resume})
+    for (QPushButton *b : {m_inspect, m_evaluate, m_export, m_delete, m_resume})
         b->setEnabled(one);
     m_compare->setEnabled(rows.size() == 2 && isAvailable(rows[0]) && isAvailable(rows[1]));
     m_continue->setEnabled(canContinue() && (rows.empty() || one));

@@ -3,7 +3,7 @@
 // per checkpoint) and its checkpoint history (epoch, step, time, size, metrics, kept or deleted
 // and by which rule), kept up to date while another process is still writing the run. Actions on
 // the selected checkpoints: inspect (opens the file), compare two (per-parameter L2 distance and
-// relative change), export (the export wizard), delete (recorded in the history), resume from it
+// relative change), evaluate (gui/evaluation_view.h), export (the export wizard), delete (recorded in the history), resume from it
 // (a fork of the run, trained on by `netwright resume` in its own process), continue training
 // (a stopped or killed run, in the window's training panel, as `netwright resume` does). The
 // summary says the run's state (training…, finished, stopped, not running) and, for a fork, the
@@ -119,6 +119,7 @@ signals:
     void statusMessage(const QString &text);
     void openFileRequested(const QString &path);
     void exportRequested(const QString &checkpoint);
+    void evaluateRequested(const QString &checkpoint);
     void runStarted(const QString &runDirectory);
     void continueRequested(const QString &runDirectory);
 
@@ -146,7 +147,7 @@ private:
     QFutureWatcher<std::shared_ptr<LoadedModel>> m_modelWatcher;
     std::vector<ParameterChange> m_changes;             // the last comparison
     QLabel *m_summary, *m_compareTitle;
-    QPushButton *m_inspect, *m_compare, *m_export, *m_delete, *m_resume, *m_continue;
+    QPushButton *m_inspect, *m_compare, *m_evaluate, *m_export, *m_delete, *m_resume, *m_continue;
     QString m_program, m_status, m_state;
     QFileSystemWatcher *m_watcher;
     QTimer *m_poll;

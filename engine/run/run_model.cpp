@@ -72,15 +72,6 @@ std::string recordedNormalization(const TrainingState &entries)
     return text;
 }
 
-// A run directory: its best checkpoint by the run's monitored metric (test accuracy for a
-// classification, R² for a regression …), else the one resume would restore.
-// The history row of the chosen file (its metrics) when it has one.
-struct Chosen {
-    RunDirectory dir;
-    std::string file;
-    std::optional<run::CheckpointRow> row;
-};
-
 std::optional<run::CheckpointRow> rowOf(const RunDirectory &dir, const std::string &file)
 {
     std::optional<run::CheckpointRow> found;
@@ -90,7 +81,9 @@ std::optional<run::CheckpointRow> rowOf(const RunDirectory &dir, const std::stri
     return found;
 }
 
-Chosen choose(const std::string &path)
+} // namespace
+
+RunCheckpoint chooseRunCheckpoint(const std::string &path, const std::string &verb)
 {
     std::error_code ec;
     if (fs::is_directory(path, ec)) {
@@ -110,14 +103,14 @@ Chosen choose(const std::string &path)
         if (best)
             return {dir, best->file, best};
         const std::string file = findRestoreCheckpoint(dir.readConfig().checkpoint, dir.readConfig().model, dir.path());
-        check(!file.empty(), "The run \"" + dir.path() + "\" has no checkpoint to export yet.");
+        check(!file.empty(), "The run \"" + dir.path() + "\" has no checkpoint to " + verb + " yet.");
         return {dir, file, rowOf(dir, file)};
     }
     requireRegularFile(path);
     const fs::path absolute = fs::absolute(path).lexically_normal();
     const RunDirectory dir(absolute.parent_path().string());
     check(dir.hasConfig(), "\"" + path + "\" is a checkpoint outside a run directory (no config.json beside it): a checkpoint holds "
-                               "the weights but not the graph, which comes from the run's config. Export the run directory, or a model file.");
+                               "the weights but not the graph, which comes from the run's config. Give the run directory, or a model file.");
     const std::string file = absolute.filename().string();
     return {dir, file, rowOf(dir, file)};
 }
@@ -140,8 +133,6 @@ std::optional<GraphFormat> modelFileFormat(const std::string &path)
         return std::nullopt; // not recognised: the checkpoint path reports it
     }
 }
-
-} // namespace
 
 RunModel restoreRunModel(const RunDirectory &dir, const std::string &checkpointFile)
 {
@@ -215,7 +206,7 @@ ExportSource loadExportSource(const std::string &argument)
                       {"netwright.source_sha256", fileSha256(argument)}};
         return l;
     }
-    const Chosen source = choose(argument);
+    const RunCheckpoint source = chooseRunCheckpoint(argument);
     const std::string checkpoint = source.dir.file(source.file);
     RunModel run = restoreRunModel(source.dir, source.file);
     l.model = std::move(run.model);

@@ -8,7 +8,9 @@
 #pragma once
 
 #include "config/run_config.h"
+#include "formats/file_format.h"
 #include "graph/graph.h"
+#include "run/checkpoint_history.h"
 #include "run/run_directory.h"
 
 #include <string>
@@ -30,6 +32,21 @@ struct RunModel {
 // Throws Error naming the file and the problem (a missing or mismatched parameter included).
 // Checkpoints written before the sample shape was recorded in them need the run's data once.
 RunModel restoreRunModel(const RunDirectory &dir, const std::string &checkpointFile);
+
+// A checkpoint a SOURCE argument names: a run directory's best checkpoint by the run's monitored
+// metric (test accuracy for a classification, R² for a regression …), else the one resume would
+// restore; or a checkpoint file in a run directory. With its history row (its metrics) when it
+// has one. Throws Error naming the path ("… has no checkpoint to <verb> yet.").
+struct RunCheckpoint {
+    RunDirectory dir;
+    std::string file; // a file name in dir
+    std::optional<run::CheckpointRow> row;
+};
+RunCheckpoint chooseRunCheckpoint(const std::string &path, const std::string &verb = "export");
+
+// The graph format of a model file (ONNX, MindIR, AIR, CNTK model-v2); nullopt for anything else,
+// a CNTK trainer checkpoint's model in its run included.
+std::optional<GraphFormat> modelFileFormat(const std::string &path);
 
 struct ExportSource {
     Graph model;             // the graph to export, with its weights
