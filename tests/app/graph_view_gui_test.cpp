@@ -285,6 +285,20 @@ private slots:
         }
         // The two frames do not overlap.
         QVERIFY(!view->clusterRect(top[0]->key).intersects(view->clusterRect(top[1]->key)));
+        // Every body hangs right below its owner, attached: its frame overlaps the owner's column
+        // or stands beside it (a gap of at most about half a box), and starts right under the
+        // owner (no more than one rank and an edge label's room lower).
+        QStringList detached;
+        for (const auto &c : g.clusters) {
+            if (c.ownerNode < 0)
+                continue;
+            const QRectF owner = view->nodeRect(c.ownerNode), frame = view->clusterRect(c.key);
+            const double across = std::max({0.0, frame.left() - owner.right(), owner.left() - frame.right()});
+            const double below = frame.top() - owner.bottom();
+            if (across > 120 || below < 0 || below > 130)
+                detached << QString("%1 of %2: %3 pt beside, %4 pt below").arg(QString::fromStdString(c.title), QString::fromStdString(c.owner)).arg(across).arg(below);
+        }
+        QVERIFY2(detached.isEmpty(), qPrintable(detached.join("; ")));
         // The minimap: shown while the graph does not fit; a click on it moves the view.
         QVERIFY(view->minimap()->isVisible());
         const int before = view->verticalScrollBar()->value();
@@ -292,13 +306,11 @@ private slots:
         QTest::mouseClick(view->minimap(), Qt::LeftButton, {}, QPoint(view->minimap()->width() / 2, view->minimap()->height() - 5));
         QVERIFY(view->verticalScrollBar()->value() > before);
         QVERIFY(view->minimap()->viewportFrame().top() > frameBefore.top());
-        // Both branches' frames and titles under If_0, at a size that still reads.
+        // If_0 with both branches' frames and titles hanging from it, at a size that still reads.
         const double scale = 0.45;
         view->setTransform(QTransform::fromScale(scale, scale));
-        const QRectF branches = view->clusterRect(top[0]->key).united(view->clusterRect(top[1]->key));
         const QSizeF seen(view->viewport()->width() / scale, view->viewport()->height() / scale);
-        const double left = std::max(branches.left() - 20, ifRect.right() + 160 - seen.width());
-        view->centerOn(QPointF(left + seen.width() / 2, ifRect.top() - 40 + seen.height() / 2));
+        view->centerOn(QPointF(ifRect.center().x(), ifRect.top() - 60 + seen.height() / 2));
         screenshot(&w, "graph-silero-if-clusters.png");
         view->fitGraph();
         QTRY_VERIFY(!view->minimap()->isVisible() || view->transform().m11() >= 1.5);

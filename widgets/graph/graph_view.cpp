@@ -440,7 +440,7 @@ void GraphView::relayout()
     for (const auto &n : m_visible.nodes)
         nodeCluster.push_back(n.cluster);
     for (const auto &c : m_visible.clusters)
-        clusters.push_back({c.parent, QSizeF(std::min(400.0, fm.horizontalAdvance(QString::fromStdString("▾ " + c.title + " · " + c.owner)) + 16), fm.height() + 6)});
+        clusters.push_back({c.parent, QSizeF(std::min(400.0, fm.horizontalAdvance(QString::fromStdString("▾ " + c.title + " · " + c.owner)) + 16), fm.height() + 6), c.ownerNode});
     m_status = tr("Laying out %n nodes…", nullptr, static_cast<int>(m_visible.nodes.size()));
     viewport()->update();
     emit layoutStarted(static_cast<int>(m_visible.nodes.size()));
