@@ -5,9 +5,10 @@
 // branches as framed clusters under the If node, folded and opened again; the model summary on
 // a click on the empty canvas; names shortened at the front; property values wrapped, never cut,
 // in a narrow window; ONNX's op documentation for the selected node; Ctrl+C copies a node's name;
-// the minimap while the graph does not fit, and a click on it moves the view.
+// the minimap while the graph does not fit, and a click on it moves the view; the minimap takes
+// the nodes' new colours (a comparison's shades).
 // NETWRIGHT_SCREENSHOTS=DIR writes DIR/graph-transformer-shapes.png and
-// DIR/graph-silero-if-clusters.png (the docs').
+// DIR/graph-silero-if-clusters.png and DIR/graph-view-resnet18.png (the docs').
 #include "graph/graph_minimap.h"
 #include "graph/graph_view.h"
 #include "graph/visible_graph.h"
@@ -106,7 +107,7 @@ private slots:
         QProcess py;
         py.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         py.start("/usr/bin/python3", {qEnvironmentVariable("NETWRIGHT_SOURCE_DIR") + "/tests/support/export_torch_models.py", "--opsets", "17",
-                                      m_dir.path(), "transformer_encoder"});
+                                      m_dir.path(), "transformer_encoder", "resnet18"});
         QVERIFY(py.waitForFinished(300000));
         QCOMPARE(py.exitCode(), 0);
         m_transformer = m_dir.filePath("transformer_encoder_17.onnx");
@@ -236,6 +237,41 @@ private slots:
         if (needed > column.width())
             QVERIFY2(rect.height() >= 2 * props->fontMetrics().height(), qPrintable(QString("row %1 px for %2 px of text in %3 px").arg(rect.height()).arg(needed).arg(column.width())));
         QCOMPARE(name->toolTip(1), name->text(1));
+    }
+
+    void minimapShowsNewNodeColours()
+    {
+        const QString resnet = m_dir.filePath("resnet18_17.onnx");
+        QVERIFY(QFile::exists(resnet));
+        MainWindow w;
+        w.resize(1400, 900);
+        w.show();
+        ModelDocument *doc = w.openFile(resnet);
+        QVERIFY(waitReady(doc));
+        QVERIFY2(doc->isLoaded(), qPrintable(doc->errorText()));
+        auto *view = doc->graphView();
+        screenshot(&w, "graph-view-resnet18.png");
+        QVERIFY(view->minimap()->isVisible());
+        // Red-orange pixels in the overview: only its frame of the visible part before.
+        auto reddish = [&] {
+            const QImage image = view->minimap()->grab().toImage();
+            int count = 0;
+            for (int y = 0; y < image.height(); ++y)
+                for (int x = 0; x < image.width(); ++x) {
+                    const QColor c = image.pixelColor(x, y);
+                    count += c.red() > 200 && c.green() < 150 && c.blue() < 100 ? 1 : 0;
+                }
+            return count;
+        };
+        const int before = reddish();
+        std::map<int, widgets::NodeHeat> heat;
+        for (size_t i = 0; i < doc->model()->nodes.size(); ++i)
+            if (doc->model()->nodes[i].opType == "Conv")
+                heat[static_cast<int>(i)] = {1.0, "moved"};
+        QVERIFY(heat.size() >= 15);
+        view->setNodeHeat(heat);
+        const int after = reddish();
+        QVERIFY2(after > before + 40, qPrintable(QString("%1 red pixels before the shades, %2 after").arg(before).arg(after)));
     }
 
     void sileroIfBranchesAreClusters()

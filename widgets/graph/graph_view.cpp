@@ -541,6 +541,8 @@ void GraphView::setNodeHeat(std::map<int, NodeHeat> heat)
     m_heat = std::move(heat);
     for (NodeItem *item : m_items)
         applyHeat(item);
+    if (m_laidOut)
+        m_minimap->refresh(); // the overview shows the new colours too
 }
 
 void GraphView::applyHeat(NodeItem *item) const
