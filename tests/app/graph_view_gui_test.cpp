@@ -40,7 +40,8 @@ bool waitReady(ModelDocument *doc, int ms = 120000)
     QElapsedTimer t;
     t.start();
     while (t.elapsed() < ms) {
-        if (doc->isLoaded() && (doc->model()->nodes.empty() || doc->graphView()->isLaidOut()))
+        // Laid out with the engine's shapes (the first drawing has only those the file states).
+        if (doc->isLoaded() && doc->isAnalysed() && (doc->model()->nodes.empty() || doc->graphView()->isLaidOut()))
             return true;
         if (!doc->errorText().isEmpty())
             return true;

@@ -381,6 +381,15 @@ void GraphView::setModel(const ModelDescription *model, std::map<std::string, st
     relayout();
 }
 
+void GraphView::setShapes(std::map<std::string, std::string> shapes)
+{
+    if (shapes == m_shapes)
+        return;
+    m_shapes = std::move(shapes);
+    if (m_model)
+        relayout();
+}
+
 void GraphView::cancelLayout()
 {
     if (!m_layout->isRunning() && !m_pending)
