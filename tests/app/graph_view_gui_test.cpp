@@ -6,7 +6,7 @@
 // a click on the empty canvas; names shortened at the front; property values wrapped, never cut,
 // in a narrow window; ONNX's op documentation for the selected node; Ctrl+C copies a node's name;
 // the minimap while the graph does not fit, and a click on it moves the view; the minimap takes
-// the nodes' new colours (a comparison's shades).
+// the nodes' new colours (a comparison's shades); shapes that come later relabel the drawn graph.
 // NETWRIGHT_SCREENSHOTS=DIR writes DIR/graph-transformer-shapes.png and
 // DIR/graph-silero-if-clusters.png and DIR/graph-view-resnet18.png (the docs').
 #include "graph/graph_minimap.h"
@@ -207,6 +207,36 @@ private slots:
         view->setFocus();
         QTest::keyClick(view, Qt::Key_C, Qt::ControlModifier);
         QCOMPARE(QApplication::clipboard()->text(), QString::fromStdString(doc->model()->nodes[view->selectedNode()].name));
+    }
+
+    void laterShapesRelabelTheDrawnGraph()
+    {
+        // The window draws a graph with the shapes the file states, then relabels it when the
+        // engine's analysis ends (GraphView::setShapes): zoom and selection stay.
+        MainWindow w;
+        w.resize(1400, 900);
+        w.show();
+        ModelDocument *doc = w.openFile(m_transformer);
+        QVERIFY(waitReady(doc));
+        auto *view = doc->graphView();
+        auto labelled = [&] {
+            int n = 0;
+            for (const auto &e : view->visibleGraph().edges)
+                n += e.label.empty() ? 0 : 1;
+            return n;
+        };
+        const int analysed = labelled();
+        QVERIFY(analysed > 10);
+        const int node = visibleIndexOfName(view->visibleGraph(), view->visibleGraph().nodes[5].subtitle);
+        const int modelNode = view->visibleGraph().nodes[static_cast<size_t>(node)].modelNode;
+        view->selectNode(modelNode);
+        view->setTransform(QTransform::fromScale(0.9, 0.9));
+        QSignalSpy laidOut(view, &widgets::GraphView::layoutFinished);
+        view->setShapes(widgets::describedShapes(*doc->model()) /* what the file states */);
+        QVERIFY(laidOut.wait(60000));
+        QVERIFY2(labelled() < analysed, qPrintable(QString("%1 labelled edges of the file's own shapes, %2 analysed").arg(labelled()).arg(analysed)));
+        QCOMPARE(view->selectedNode(), modelNode);
+        QCOMPARE(view->transform().m11(), 0.9);
     }
 
     void propertyValuesWrapInANarrowWindow()
