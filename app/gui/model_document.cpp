@@ -35,7 +35,31 @@
 
 namespace netwright::gui {
 
-std::shared_ptr<LoadedModel> loadModel(const QString &path)
+ShapeAnalysis analyseShapes(const QString &path, const ModelDescription &model)
+{
+    ShapeAnalysis out;
+    try {
+        out.values = valueShapes(path.toStdString(), model).values;
+    } catch (const Error &) {
+        return out;
+    }
+    for (const auto &[name, v] : out.values)
+        if (const std::string label = widgets::shapeLabel(v); !label.empty())
+            out.shapes.emplace(name, label);
+    return out;
+}
+
+std::map<std::string, std::string> statedShapes(const ModelDescription &model)
+{
+    std::map<std::string, std::string> shapes;
+    for (const auto *list : {&model.values, &model.parameters, &model.inputs, &model.outputs})
+        for (const auto &v : *list)
+            if (const std::string label = widgets::shapeLabel(v); !label.empty() && !v.name.empty())
+                shapes[v.name] = label;
+    return shapes;
+}
+
+std::shared_ptr<LoadedModel> loadModel(const QString &path, bool analyse)
 {
     auto out = std::make_shared<LoadedModel>();
     try {
@@ -59,13 +83,14 @@ std::shared_ptr<LoadedModel> loadModel(const QString &path)
         out->runnable = detectGraphFormat(path.toStdString()).has_value();
     } catch (const Error &) {
     }
-    // Every value's shape: the engine's analysis over an import of the same file (ONNX, MindIR,
-    // AIR, CNTK — symbolic dimensions kept by name), else what the file states.
-    if (!out->model.nodes.empty()) {
-        out->values = valueShapes(path.toStdString(), out->model).values;
-        for (const auto &[name, v] : out->values)
-            if (const std::string label = widgets::shapeLabel(v); !label.empty())
-                out->shapes.emplace(name, label);
+    if (out->model.nodes.empty())
+        return out;
+    if (analyse) {
+        ShapeAnalysis a = analyseShapes(path, out->model);
+        out->shapes = std::move(a.shapes);
+        out->values = std::move(a.values);
+    } else {
+        out->shapes = statedShapes(out->model);
     }
     return out;
 }
@@ -197,7 +222,8 @@ ModelDocument::ModelDocument(const QString &path, QWidget *parent)
 
     m_status = tr("Reading %1…").arg(QFileInfo(path).fileName());
     connect(&m_watcher, &QFutureWatcher<std::shared_ptr<LoadedModel>>::finished, this, &ModelDocument::onLoaded);
-    m_watcher.setFuture(QtConcurrent::run([path] { return loadModel(path); }));
+    m_watcher.setFuture(QtConcurrent::run([path] { return loadModel(path, false); }));
+    connect(&m_analysis, &QFutureWatcher<ShapeAnalysis>::finished, this, &ModelDocument::onAnalysed);
 }
 
 ModelDocument::~ModelDocument()
@@ -210,6 +236,7 @@ void ModelDocument::onLoaded()
     m_loaded = m_watcher.result();
     if (!m_loaded->error.isEmpty()) {
         m_errorLabel->setText(m_loaded->error);
+        m_analysed = true;
         m_stack->setCurrentIndex(1);
         say(m_loaded->error);
         emit loaded();
@@ -232,11 +259,29 @@ void ModelDocument::onLoaded()
         say(tr("%1: %2, %n parameters (a checkpoint holds no graph)", nullptr, static_cast<int>(m.parameters.size()))
                 .arg(QFileInfo(m_path).fileName(), QString::fromStdString(m.formatName)));
     } else {
+        // Drawn at once with the shapes the file states; the engine's analysis (seconds for some
+        // files) relabels the edges when it ends. Its job holds the model it reads, so closing
+        // the tab does not wait for it.
         m_graph->setModel(&m, m_loaded->shapes);
+        std::shared_ptr<const LoadedModel> loaded = m_loaded;
+        const QString path = m_path;
+        m_analysis.setFuture(QtConcurrent::run([loaded, path] { return analyseShapes(path, loaded->model); }));
     }
+    m_analysed = m.nodes.empty();
     // The file's properties until a node is selected.
     showNode(-1);
     emit loaded();
+}
+
+void ModelDocument::onAnalysed()
+{
+    ShapeAnalysis a = m_analysis.result();
+    m_loaded->values = std::move(a.values);
+    m_loaded->shapes = std::move(a.shapes);
+    m_graph->setShapes(m_loaded->shapes);
+    showNode(m_graph->selectedNode());
+    m_analysed = true;
+    emit analysed();
 }
 
 namespace {

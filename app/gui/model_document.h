@@ -48,6 +48,14 @@ struct LoadedModel {
     std::vector<std::optional<TensorStats>> parameterStats; // per parameter, for the Parameters table
 };
 
+// Every value's shape by the engine's analysis over an import of the file (ONNX, MindIR, AIR,
+// CNTK — symbolic dimensions kept by name), else what the file states. (analyseShapes
+// below).
+struct ShapeAnalysis {
+    std::map<std::string, std::string> shapes; // value → edge label ("batch×3×224×224")
+    std::map<std::string, ValueDescription> values;
+};
+
 class ModelDocument : public QWidget {
     Q_OBJECT
 public:
@@ -56,6 +64,9 @@ public:
 
     QString path() const { return m_path; }
     bool isLoaded() const { return m_loaded != nullptr && m_loaded->error.isEmpty(); }
+    // The graph is drawn as soon as the file is read, with the shapes the file states; the
+    // engine's shape analysis runs meanwhile and relabels the edges when it ends (analysed()).
+    bool isAnalysed() const { return m_analysed; }
     QString errorText() const { return m_loaded ? m_loaded->error : QString(); }
     QString errorDetails() const { return m_loaded ? m_loaded->details : QString(); } // the reader's sentence, naming the file
     const ModelDescription *model() const { return isLoaded() ? &m_loaded->model : nullptr; }
@@ -93,10 +104,12 @@ public:
 
 signals:
     void loaded();       // the file was read (or failed: see errorText())
+    void analysed();     // the shape analysis ended: the edges and properties show its shapes
     void statusMessage(const QString &text);
 
 private:
     void onLoaded();
+    void onAnalysed();
     void showNode(int modelNode);
     void updateMatchLabel();
     void say(const QString &text); // sets statusText() and emits statusMessage
@@ -105,6 +118,8 @@ private:
     QString m_path;
     QFutureWatcher<std::shared_ptr<LoadedModel>> m_watcher;
     std::shared_ptr<LoadedModel> m_loaded;
+    QFutureWatcher<ShapeAnalysis> m_analysis; // not waited for on close: its job holds what it reads
+    bool m_analysed = false;
     QStackedWidget *m_stack;
     QLabel *m_errorLabel, *m_matchLabel;
     QToolButton *m_details, *m_runButton;
@@ -121,7 +136,14 @@ private:
     QString m_status;
 };
 
-// Reads a file into what the document shows (runs on any thread).
-std::shared_ptr<LoadedModel> loadModel(const QString &path);
+// Runs on any thread; can take seconds (Silero VAD's If bodies), so the window draws the graph
+// first with statedShapes.
+ShapeAnalysis analyseShapes(const QString &path, const ModelDescription &model);
+// The edge labels of the shapes the file itself states (inputs, outputs, value_info, parameters).
+std::map<std::string, std::string> statedShapes(const ModelDescription &model);
+
+// Reads a file into what the document shows (runs on any thread). analyse: also run
+// analyseShapes (else `shapes` holds statedShapes and `values` stays empty).
+std::shared_ptr<LoadedModel> loadModel(const QString &path, bool analyse = true);
 
 } // namespace netwright::gui

@@ -5,9 +5,10 @@
 // branches as framed clusters under the If node, folded and opened again; the model summary on
 // a click on the empty canvas; names shortened at the front; property values wrapped, never cut,
 // in a narrow window; ONNX's op documentation for the selected node; Ctrl+C copies a node's name;
-// the minimap while the graph does not fit, and a click on it moves the view.
+// the minimap while the graph does not fit, and a click on it moves the view; the minimap takes
+// the nodes' new colours (a comparison's shades); shapes that come later relabel the drawn graph.
 // NETWRIGHT_SCREENSHOTS=DIR writes DIR/graph-transformer-shapes.png and
-// DIR/graph-silero-if-clusters.png (the docs').
+// DIR/graph-silero-if-clusters.png and DIR/graph-view-resnet18.png (the docs').
 #include "support/document_support.h"
 #include "graph/graph_minimap.h"
 #include "graph/graph_view.h"
@@ -94,7 +95,7 @@ private slots:
         QProcess py;
         py.setProcessChannelMode(QProcess::ForwardedErrorChannel);
         py.start("/usr/bin/python3", {qEnvironmentVariable("NETWRIGHT_SOURCE_DIR") + "/tests/support/export_torch_models.py", "--opsets", "17",
-                                      m_dir.path(), "transformer_encoder"});
+                                      m_dir.path(), "transformer_encoder", "resnet18"});
         QVERIFY(py.waitForFinished(300000));
         QCOMPARE(py.exitCode(), 0);
         m_transformer = m_dir.filePath("transformer_encoder_17.onnx");
@@ -195,6 +196,36 @@ private slots:
         QCOMPARE(QApplication::clipboard()->text(), QString::fromStdString(doc->model()->nodes[view->selectedNode()].name));
     }
 
+    void laterShapesRelabelTheDrawnGraph()
+    {
+        // The window draws a graph with the shapes the file states, then relabels it when the
+        // engine's analysis ends (GraphView::setShapes): zoom and selection stay.
+        MainWindow w;
+        w.resize(1400, 900);
+        w.show();
+        ModelDocument *doc = w.openFile(m_transformer);
+        QVERIFY(waitReady(doc));
+        auto *view = doc->graphView();
+        auto labelled = [&] {
+            int n = 0;
+            for (const auto &e : view->visibleGraph().edges)
+                n += e.label.empty() ? 0 : 1;
+            return n;
+        };
+        const int analysed = labelled();
+        QVERIFY(analysed > 10);
+        const int node = visibleIndexOfName(view->visibleGraph(), view->visibleGraph().nodes[5].subtitle);
+        const int modelNode = view->visibleGraph().nodes[static_cast<size_t>(node)].modelNode;
+        view->selectNode(modelNode);
+        view->setTransform(QTransform::fromScale(0.9, 0.9));
+        QSignalSpy laidOut(view, &widgets::GraphView::layoutFinished);
+        view->setShapes(widgets::describedShapes(*doc->model()) /* what the file states */);
+        QVERIFY(laidOut.wait(60000));
+        QVERIFY2(labelled() < analysed, qPrintable(QString("%1 labelled edges of the file's own shapes, %2 analysed").arg(labelled()).arg(analysed)));
+        QCOMPARE(view->selectedNode(), modelNode);
+        QCOMPARE(view->transform().m11(), 0.9);
+    }
+
     void propertyValuesWrapInANarrowWindow()
     {
         MainWindow w;
@@ -224,6 +255,41 @@ private slots:
         if (needed > column.width())
             QVERIFY2(rect.height() >= 2 * props->fontMetrics().height(), qPrintable(QString("row %1 px for %2 px of text in %3 px").arg(rect.height()).arg(needed).arg(column.width())));
         QCOMPARE(name->toolTip(1), name->text(1));
+    }
+
+    void minimapShowsNewNodeColours()
+    {
+        const QString resnet = m_dir.filePath("resnet18_17.onnx");
+        QVERIFY(QFile::exists(resnet));
+        MainWindow w;
+        w.resize(1400, 900);
+        w.show();
+        ModelDocument *doc = w.openFile(resnet);
+        QVERIFY(waitReady(doc));
+        QVERIFY2(doc->isLoaded(), qPrintable(doc->errorText()));
+        auto *view = doc->graphView();
+        screenshot(&w, "graph-view-resnet18.png");
+        QVERIFY(view->minimap()->isVisible());
+        // Red-orange pixels in the overview: only its frame of the visible part before.
+        auto reddish = [&] {
+            const QImage image = view->minimap()->grab().toImage();
+            int count = 0;
+            for (int y = 0; y < image.height(); ++y)
+                for (int x = 0; x < image.width(); ++x) {
+                    const QColor c = image.pixelColor(x, y);
+                    count += c.red() > 200 && c.green() < 150 && c.blue() < 100 ? 1 : 0;
+                }
+            return count;
+        };
+        const int before = reddish();
+        std::map<int, widgets::NodeHeat> heat;
+        for (size_t i = 0; i < doc->model()->nodes.size(); ++i)
+            if (doc->model()->nodes[i].opType == "Conv")
+                heat[static_cast<int>(i)] = {1.0, "moved"};
+        QVERIFY(heat.size() >= 15);
+        view->setNodeHeat(heat);
+        const int after = reddish();
+        QVERIFY2(after > before + 40, qPrintable(QString("%1 red pixels before the shades, %2 after").arg(before).arg(after)));
     }
 
     void sileroIfBranchesAreClusters()
@@ -273,6 +339,20 @@ private slots:
         }
         // The two frames do not overlap.
         QVERIFY(!view->clusterRect(top[0]->key).intersects(view->clusterRect(top[1]->key)));
+        // Every body hangs right below its owner, attached: its frame overlaps the owner's column
+        // or stands beside it (a gap of at most about half a box), and starts right under the
+        // owner (no more than one rank and an edge label's room lower).
+        QStringList detached;
+        for (const auto &c : g.clusters) {
+            if (c.ownerNode < 0)
+                continue;
+            const QRectF owner = view->nodeRect(c.ownerNode), frame = view->clusterRect(c.key);
+            const double across = std::max({0.0, frame.left() - owner.right(), owner.left() - frame.right()});
+            const double below = frame.top() - owner.bottom();
+            if (across > 120 || below < 0 || below > 130)
+                detached << QString("%1 of %2: %3 pt beside, %4 pt below").arg(QString::fromStdString(c.title), QString::fromStdString(c.owner)).arg(across).arg(below);
+        }
+        QVERIFY2(detached.isEmpty(), qPrintable(detached.join("; ")));
         // The minimap: shown while the graph does not fit; a click on it moves the view.
         QVERIFY(view->minimap()->isVisible());
         const int before = view->verticalScrollBar()->value();
@@ -280,13 +360,11 @@ private slots:
         QTest::mouseClick(view->minimap(), Qt::LeftButton, {}, QPoint(view->minimap()->width() / 2, view->minimap()->height() - 5));
         QVERIFY(view->verticalScrollBar()->value() > before);
         QVERIFY(view->minimap()->viewportFrame().top() > frameBefore.top());
-        // Both branches' frames and titles under If_0, at a size that still reads.
+        // If_0 with both branches' frames and titles hanging from it, at a size that still reads.
         const double scale = 0.45;
         view->setTransform(QTransform::fromScale(scale, scale));
-        const QRectF branches = view->clusterRect(top[0]->key).united(view->clusterRect(top[1]->key));
         const QSizeF seen(view->viewport()->width() / scale, view->viewport()->height() / scale);
-        const double left = std::max(branches.left() - 20, ifRect.right() + 160 - seen.width());
-        view->centerOn(QPointF(left + seen.width() / 2, ifRect.top() - 40 + seen.height() / 2));
+        view->centerOn(QPointF(ifRect.center().x(), ifRect.top() - 60 + seen.height() / 2));
         screenshot(&w, "graph-silero-if-clusters.png");
         view->fitGraph();
         QTRY_VERIFY(!view->minimap()->isVisible() || view->transform().m11() >= 1.5);

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // How long the window takes to open a model file until its graph is laid out and drawn, as a
-// user sees it (read, statistics, shape inference, dot layout, items). Usage:
+// user sees it (read, statistics, dot layout, items), then until the engine's shape analysis has
+// relabelled the edges (it runs beside the first drawing). Usage:
 //   QT_QPA_PLATFORM=offscreen netwright_gui_open_bench FILE [RUNS]
 // Prints each run and the best, against the 2 s target; gui_open_bench.sh runs it on a
 // ResNet-50 exported by PyTorch and compares with onnx.load reading the same file.
@@ -40,8 +41,11 @@ int main(int argc, char **argv)
             std::fprintf(stderr, "cannot open: %s\n", qPrintable(doc->errorText()));
             return 1;
         }
-        std::printf("run %d: %zu nodes, %zu boxes laid out and drawn in %.0f ms\n", r + 1, doc->model()->nodes.size(),
-                    doc->graphView()->visibleGraph().nodes.size(), ms);
+        // Then the engine's shape analysis, and the graph laid out again with its edge labels.
+        while (!(doc->isAnalysed() && doc->graphView()->isLaidOut()) && t.elapsed() < 300000)
+            QTest::qWait(5);
+        std::printf("run %d: %zu nodes, %zu boxes laid out and drawn in %.0f ms; with the analysed shapes at %.0f ms\n", r + 1,
+                    doc->model()->nodes.size(), doc->graphView()->visibleGraph().nodes.size(), ms, static_cast<double>(t.elapsed()));
         best = std::min(best, ms);
     }
     std::printf("best: %.0f ms (target 2000 ms: %.2f× the target)\n", best, best / 2000.0);

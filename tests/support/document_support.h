@@ -21,14 +21,15 @@ inline QString fixture(const QString &rel)
     return QFileInfo(qEnvironmentVariable("NETWRIGHT_SHARED_DIR") + "/fixtures/" + rel).absoluteFilePath();
 }
 
-// Waits until the document has read its file and, if it has a graph, laid it out (or said why
-// it cannot). False after `ms`.
+// Waits until the document has read its file and, if it has a graph, laid it out with the
+// engine's shapes (the first drawing has only those the file states), or said why it cannot.
+// False after `ms`.
 inline bool waitReady(gui::ModelDocument *doc, int ms = 60000)
 {
     QElapsedTimer t;
     t.start();
     while (t.elapsed() < ms) {
-        if (doc->isLoaded() && (doc->model()->nodes.empty() || doc->graphView()->isLaidOut()))
+        if (doc->isLoaded() && doc->isAnalysed() && (doc->model()->nodes.empty() || doc->graphView()->isLaidOut()))
             return true;
         if (!doc->errorText().isEmpty())
             return true;

@@ -9,6 +9,7 @@
 #include <cmath>
 #include <functional>
 #include <map>
+#include <set>
 
 namespace netwright::widgets {
 
@@ -135,39 +136,95 @@ QByteArray boxLabel(const QSizeF &size)
 QByteArray DotLayout::dotText(const std::vector<QSizeF> &sizes, const std::vector<LayoutEdge> &edges, const std::vector<int> &nodeCluster,
                               const std::vector<LayoutCluster> &clusters)
 {
-    QByteArray text = "digraph G {\n graph [rankdir=TB, nodesep=0.3, ranksep=0.3];\n node [shape=box, fixedsize=true, label=\"\"];\n";
+    // newrank: ranks over the whole graph at once, so that an edge into a nested cluster keeps its
+    // direction (dot's default ranks each cluster apart and may put a body above its owner).
+    QByteArray text = QByteArray("digraph G {\n graph [") + (clusters.empty() ? "" : "newrank=true, ")
+                      + "rankdir=TB, nodesep=0.3, ranksep=0.3];\n node [shape=box, fixedsize=true, label=\"\"];\n";
+    const int clusterCount = static_cast<int>(clusters.size());
+    auto clusterOf = [&](size_t i) {
+        const int c = i < nodeCluster.size() ? nodeCluster[i] : -1;
+        return c >= 0 && c < clusterCount ? c : -1;
+    };
+    auto parentOf = [&](int c) { return clusters[static_cast<size_t>(c)].parent >= 0 && clusters[static_cast<size_t>(c)].parent < c ? clusters[static_cast<size_t>(c)].parent : -1; };
+    // Whether node i is drawn inside cluster c (directly or in a nested one).
+    auto inside = [&](size_t i, int c) {
+        int depth = 0;
+        for (int k = clusterOf(i); k >= 0 && depth < 64; k = parentOf(k), ++depth)
+            if (k == c)
+                return true;
+        return false;
+    };
+    // A cluster's owner, when it is drawn beside the cluster (in the cluster's parent).
+    auto ownerOf = [&](int c) {
+        const int o = clusters[static_cast<size_t>(c)].owner;
+        return o >= 0 && static_cast<size_t>(o) < sizes.size() && clusterOf(static_cast<size_t>(o)) == parentOf(c) ? o : -1;
+    };
     auto node = [&](size_t i) {
         return " n" + QByteArray::number(qulonglong(i)) + " [width=" + QByteArray::number(sizes[i].width() / kPointsPerInch, 'f', 3)
                + ", height=" + QByteArray::number(sizes[i].height() / kPointsPerInch, 'f', 3) + "];\n";
     };
     // Clusters nest as the DOT text nests them: each written with its nodes, then its children.
-    std::vector<std::vector<size_t>> members(clusters.size()), children(clusters.size());
-    for (size_t i = 0; i < sizes.size(); ++i) {
-        const int c = i < nodeCluster.size() ? nodeCluster[i] : -1;
-        if (c >= 0 && c < static_cast<int>(clusters.size()))
-            members[static_cast<size_t>(c)].push_back(i);
+    // An owner and the clusters it owns are wrapped in one more, unframed cluster (a block).
+    std::vector<std::vector<size_t>> members(clusters.size() + 1);
+    std::vector<std::vector<int>> children(clusters.size() + 1), owned(sizes.size());
+    for (size_t i = 0; i < sizes.size(); ++i)
+        members[static_cast<size_t>(clusterOf(i) + 1)].push_back(i);
+    for (int c = 0; c < clusterCount; ++c) {
+        if (const int o = ownerOf(c); o >= 0)
+            owned[static_cast<size_t>(o)].push_back(c);
         else
-            text += node(i);
+            children[static_cast<size_t>(parentOf(c) + 1)].push_back(c);
     }
-    for (size_t c = 0; c < clusters.size(); ++c)
-        if (clusters[c].parent >= 0 && clusters[c].parent < static_cast<int>(c))
-            children[static_cast<size_t>(clusters[c].parent)].push_back(c);
-    std::function<void(size_t)> writeCluster = [&](size_t c) {
-        text += " subgraph cluster_" + QByteArray::number(qulonglong(c)) + " {\n  margin=10; labeljust=l; label=" + boxLabel(clusters[c].header) + ";\n";
-        for (size_t i : members[c])
+    std::function<void(int)> writeCluster;
+    auto writeNode = [&](size_t i) {
+        if (owned[i].empty()) {
             text += node(i);
-        for (size_t child : children[c])
+            return;
+        }
+        text += " subgraph cluster_owner" + QByteArray::number(qulonglong(i)) + " {\n  margin=0; label=\"\"; peripheries=0;\n" + node(i);
+        for (int c : owned[i])
+            writeCluster(c);
+        text += " }\n";
+    };
+    writeCluster = [&](int c) {
+        text += " subgraph cluster_" + QByteArray::number(c) + " {\n  margin=10; labeljust=l; label=" + boxLabel(clusters[static_cast<size_t>(c)].header) + ";\n";
+        for (size_t i : members[static_cast<size_t>(c + 1)])
+            writeNode(i);
+        for (int child : children[static_cast<size_t>(c + 1)])
             writeCluster(child);
         text += " }\n";
     };
-    for (size_t c = 0; c < clusters.size(); ++c)
-        if (clusters[c].parent < 0 || clusters[c].parent >= static_cast<int>(c))
-            writeCluster(c);
+    for (size_t i : members[0])
+        writeNode(i);
+    for (int c : children[0])
+        writeCluster(c);
+    // The owner's tie into its cluster pulls the cluster under it. (Values of an outer scope
+    // still rank the nodes they enter: without that the bodies spread into one flat row.)
+    std::set<std::pair<int, int>> present;
+    std::vector<bool> fed(sizes.size()); // has an input inside its own cluster
     for (const auto &e : edges) {
-        text += " n" + QByteArray::number(e.from) + " -> n" + QByteArray::number(e.to);
+        present.emplace(e.from, e.to);
+        QByteArray attributes;
         if (!e.label.isEmpty())
-            text += " [label=" + boxLabel(e.label) + "]";
+            attributes += "label=" + boxLabel(e.label);
+        const int target = clusterOf(static_cast<size_t>(e.to));
+        if (target >= 0 && inside(static_cast<size_t>(e.from), target))
+            fed[static_cast<size_t>(e.to)] = true;
+        else if (target >= 0 && ownerOf(target) == e.from)
+            attributes += QByteArray(attributes.isEmpty() ? "" : ", ") + "weight=10";
+        text += " n" + QByteArray::number(e.from) + " -> n" + QByteArray::number(e.to);
+        if (!attributes.isEmpty())
+            text += " [" + attributes + "]";
         text += ";\n";
+    }
+    // Every node of an owned cluster without an input inside it hangs below the owner.
+    for (size_t i = 0; i < sizes.size(); ++i) {
+        const int c = clusterOf(i);
+        if (c < 0 || fed[i])
+            continue;
+        const int o = ownerOf(c);
+        if (o >= 0 && present.emplace(o, static_cast<int>(i)).second)
+            text += " n" + QByteArray::number(o) + " -> n" + QByteArray::number(qulonglong(i)) + " [style=invis, weight=10];\n";
     }
     return text + "}\n";
 }

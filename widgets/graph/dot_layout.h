@@ -33,10 +33,14 @@ struct LayoutEdge {
 };
 
 // A cluster: drawn by dot as one block around its nodes (nodeCluster says whose) and clusters
-// nested in it (parent), with room for a header of `header` points at its top.
+// nested in it (parent), with room for a header of `header` points at its top. owner: the node
+// the cluster belongs to (an If of its branches; -1: none): the cluster is placed right below it —
+// the owner and its clusters form one block, every node of the cluster that has no input inside
+// it is ranked below the owner, and the tie from the owner pulls hard.
 struct LayoutCluster {
     int parent = -1;
     QSizeF header;
+    int owner = -1;
 };
 
 class DotLayout : public QObject {

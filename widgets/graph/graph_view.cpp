@@ -381,6 +381,15 @@ void GraphView::setModel(const ModelDescription *model, std::map<std::string, st
     relayout();
 }
 
+void GraphView::setShapes(std::map<std::string, std::string> shapes)
+{
+    if (shapes == m_shapes)
+        return;
+    m_shapes = std::move(shapes);
+    if (m_model)
+        relayout();
+}
+
 void GraphView::cancelLayout()
 {
     if (!m_layout->isRunning() && !m_pending)
@@ -440,7 +449,7 @@ void GraphView::relayout()
     for (const auto &n : m_visible.nodes)
         nodeCluster.push_back(n.cluster);
     for (const auto &c : m_visible.clusters)
-        clusters.push_back({c.parent, QSizeF(std::min(400.0, fm.horizontalAdvance(QString::fromStdString("▾ " + c.title + " · " + c.owner)) + 16), fm.height() + 6)});
+        clusters.push_back({c.parent, QSizeF(std::min(400.0, fm.horizontalAdvance(QString::fromStdString("▾ " + c.title + " · " + c.owner)) + 16), fm.height() + 6), c.ownerNode});
     m_status = tr("Laying out %n nodes…", nullptr, static_cast<int>(m_visible.nodes.size()));
     viewport()->update();
     emit layoutStarted(static_cast<int>(m_visible.nodes.size()));
@@ -541,6 +550,8 @@ void GraphView::setNodeHeat(std::map<int, NodeHeat> heat)
     m_heat = std::move(heat);
     for (NodeItem *item : m_items)
         applyHeat(item);
+    if (m_laidOut)
+        m_minimap->refresh(); // the overview shows the new colours too
 }
 
 void GraphView::applyHeat(NodeItem *item) const

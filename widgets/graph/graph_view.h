@@ -51,6 +51,9 @@ public:
     // shape text for edge labels. Graphs above kFoldThreshold nodes start folded by scope.
     void setModel(const ModelDescription *model, std::map<std::string, std::string> shapes);
     static constexpr int kFoldThreshold = 400;
+    // New edge labels (a fuller shape analysis that ended after the first drawing): laid out
+    // again, keeping what is expanded, folded and selected, and the zoom.
+    void setShapes(std::map<std::string, std::string> shapes);
 
     const VisibleGraph &visibleGraph() const { return m_visible; }
     bool isLaidOut() const { return m_laidOut; }
