@@ -11,6 +11,89 @@ namespace netwright {
 
 namespace {
 
+namespace {
+
+std::string nodeName(const cntk::Function &f)
+{
+    return f.name.empty() || f.name == f.uid ? f.uid : f.name + " (" + f.uid + ")";
+}
+
+// The function uid an input names ("Plus12_Output_0" → "Plus12"), or "" for a variable.
+std::string producerOf(const std::string &input, const std::map<std::string, size_t> &index)
+{
+    const size_t at = input.rfind("_Output_");
+    const std::string uid = at == std::string::npos ? input : input.substr(0, at);
+    return index.count(uid) ? uid : std::string();
+}
+
+// The model's functions as nodes, each Block (a composite layer) followed by its primitives as
+// its body: graph "<owner's graph>/<block node>.<block op>", as an ONNX If's branches are named,
+// so the graph view frames them under the Block. CNTK lists a Block's primitives (its composite,
+// by its root) before the Block among the model's functions; their placeholders are renamed to
+// the values the Block feeds them, so the body's edges come from where its inputs are made.
+void blockGraphNodes(const cntk::Model &m, std::vector<NodeDescription> &out)
+{
+    std::map<std::string, size_t> index;
+    for (size_t i = 0; i < m.functions.size(); ++i)
+        index[m.functions[i].uid] = i;
+    // Each Block's members: what its root reaches through functions, not through the Block's own
+    // inputs (the placeholders) nor into an inner Block's primitives (those are the inner one's).
+    std::vector<int> owner(m.functions.size(), -1);
+    std::vector<std::vector<size_t>> members(m.functions.size());
+    for (size_t b = 0; b < m.functions.size(); ++b) {
+        const cntk::Function &block = m.functions[b];
+        if (block.blockRoot.empty() || !index.count(block.blockRoot))
+            continue;
+        std::vector<size_t> stack{index.at(block.blockRoot)};
+        std::vector<bool> seen(m.functions.size(), false);
+        while (!stack.empty()) {
+            const size_t i = stack.back();
+            stack.pop_back();
+            if (seen[i] || i == b)
+                continue;
+            seen[i] = true;
+            owner[i] = static_cast<int>(b); // an inner Block stops the walk: its primitives are its own
+            for (const std::string &in : m.functions[i].inputs)
+                if (const std::string uid = producerOf(in, index); !uid.empty())
+                    stack.push_back(index.at(uid));
+        }
+    }
+    for (size_t i = 0; i < m.functions.size(); ++i)
+        if (owner[i] >= 0)
+            members[static_cast<size_t>(owner[i])].push_back(i);
+
+    auto emit = [&](auto &self, size_t i, const std::string &graph, const std::map<std::string, std::string> &placeholders) -> void {
+        const cntk::Function &f = m.functions[i];
+        NodeDescription n;
+        n.name = nodeName(f);
+        n.opType = f.blockOpName.empty() ? f.opName : f.blockOpName;
+        n.graph = graph;
+        for (const std::string &in : f.inputs) {
+            const auto p = placeholders.find(in);
+            n.inputs.push_back(p == placeholders.end() ? in : p->second);
+        }
+        n.outputs.push_back(f.uid + "_Output_0");
+        if (!f.blockOpName.empty())
+            n.attributes.push_back({"block", std::to_string(members[i].size()) + " primitive functions"});
+        out.push_back(std::move(n));
+        if (members[i].empty())
+            return;
+        std::map<std::string, std::string> inner = placeholders;
+        for (const auto &[placeholder, input] : f.blockArguments) {
+            const auto p = placeholders.find(input);
+            inner[placeholder] = p == placeholders.end() ? input : p->second;
+        }
+        const std::string body = graph + "/" + out.back().name + "." + (f.blockOpName.empty() ? std::string("block") : f.blockOpName);
+        for (const size_t j : members[i])
+            self(self, j, body, inner);
+    };
+    for (size_t i = 0; i < m.functions.size(); ++i)
+        if (owner[i] < 0)
+            emit(emit, i, std::string(), {});
+}
+
+} // namespace
+
 ModelDescription describeCntkModel(std::string_view bytes, const std::string &path)
 {
     const cntk::Model m = cntk::decodeModel(bytes, path);
@@ -36,14 +119,7 @@ ModelDescription describeCntkModel(std::string_view bytes, const std::string &pa
         else
             d.inputs.push_back(std::move(x));
     }
-    for (const auto &f : m.functions) {
-        NodeDescription n;
-        n.name = f.name.empty() || f.name == f.uid ? f.uid : f.name + " (" + f.uid + ")";
-        n.opType = f.opName;
-        n.inputs = f.inputs;
-        n.outputs.push_back(f.uid + "_Output_0");
-        d.nodes.push_back(std::move(n));
-    }
+    blockGraphNodes(m, d.nodes);
     if (d.outputs.empty() && !m.functions.empty())
         d.outputs.push_back({m.functions.back().uid + "_Output_0", "", {}, false, {}, std::nullopt, {}, {}});
     return d;

@@ -165,6 +165,21 @@ Model decodeModel(std::string_view bytes, const std::string &source)
                 else
                     f.attributes[key] = numbers(v);
             }
+        if (const Value *c = dict::find(d, "block_function_composite"); c && c->value_case() == Value::kDictionaryValue)
+            if (const Value *root = dict::find(c->dictionary_value(), "root"); root && root->value_case() == Value::kStringValue)
+                f.blockRoot = root->string_value();
+        if (const Value *n = dict::find(d, "block_function_op_name"); n && n->value_case() == Value::kStringValue)
+            f.blockOpName = n->string_value();
+        const Value *keys = dict::find(d, "block_function_composite_arguments_map_keys");
+        const Value *values = dict::find(d, "block_function_composite_arguments_map_values");
+        if (keys && values && keys->value_case() == Value::kVectorValue && values->value_case() == Value::kVectorValue) {
+            const auto &k = keys->vector_value().value();
+            const auto &v = values->vector_value().value();
+            check(k.size() == v.size(), "\"" + source + "\": Block \"" + f.uid + "\" maps " + std::to_string(k.size()) + " placeholders to " +
+                                            std::to_string(v.size()) + " inputs.");
+            for (int i = 0; i < k.size(); ++i)
+                f.blockArguments.emplace_back(k[i].string_value(), v[i].string_value());
+        }
         m.functions.push_back(std::move(f));
     }
     return m;

@@ -51,6 +51,11 @@ struct Function {
     // an Axis as its static index), strings in `text`; CNTK order (column-major shapes).
     std::map<std::string, std::vector<double>> attributes;
     std::map<std::string, std::string> text;
+    // A Block (a composite layer: Dense, Convolution …): the op name it stands for, the uid of its
+    // composite's root (its primitives are in the model's list, before the Block), and which of
+    // the composite's placeholders stands for which of the Block's inputs.
+    std::string blockOpName, blockRoot;
+    std::vector<std::pair<std::string, std::string>> blockArguments; // placeholder uid → input uid
 };
 
 struct Model {

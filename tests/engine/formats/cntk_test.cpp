@@ -7,6 +7,7 @@
 #include "formats/cntk/cntk_model.h"
 #include "formats/cntk/trainer_checkpoint.h"
 #include "formats/mindspore/ckpt_file.h"
+#include "formats/registry.h"
 #include "graph/graph.h"
 #include "support/error_of.h"
 #include "zoo/model_zoo.h"
@@ -18,6 +19,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <cstring>
 #include <filesystem>
 #include <map>
@@ -211,6 +213,43 @@ private slots:
         const auto w = std::find_if(m.variables.begin(), m.variables.end(), [](const auto &v) { return v.uid == "Parameter166"; });
         QCOMPARE(w->cntkShape, (std::vector<uint64_t>{256, 7, 7, 64}));
         QCOMPARE(w->value->shape(), (Shape{64, 7, 7, 256}));
+    }
+
+    // CNTK's layers are Blocks: a Dense or a Convolution is one Block function whose composite's
+    // primitives are listed before it. Described, each Block is a node of the layer's op type with
+    // its primitives as its body (graph "/<block>.<op>", right after it, as an ONNX If's
+    // branches), the composite's placeholders renamed to the values the Block feeds them.
+    void blocksAreBodiesOfTheirNode()
+    {
+        const ModelDescription d = describeFile(fixture("cntk-v2/nodecntk_mnist_conv.cmf"));
+        QCOMPARE(d.nodes.size(), size_t(16)); // every function once
+        QCOMPARE(QString::fromStdString(d.nodes.front().graph), QString());
+        std::vector<std::string> blocks;
+        std::set<std::string> made;
+        for (const auto &v : d.inputs)
+            made.insert(v.name);
+        for (size_t i = 0; i < d.nodes.size(); ++i) {
+            const NodeDescription &n = d.nodes[i];
+            for (const std::string &in : n.inputs) {
+                QVERIFY2(in.find("Placeholder") == std::string::npos, (n.name + " reads " + in).c_str());
+                const bool parameter = std::any_of(d.parameters.begin(), d.parameters.end(),
+                                                   [&](const auto &p) { return p.name == in || p.name.find("(" + in + ")") != std::string::npos; });
+                QVERIFY2(parameter || made.count(in), (n.name + " reads " + in + " before anything makes it").c_str());
+            }
+            made.insert(n.outputs.begin(), n.outputs.end());
+            const auto block = std::find_if(n.attributes.begin(), n.attributes.end(), [](const auto &a) { return a.name == "block"; });
+            if (block == n.attributes.end())
+                continue;
+            blocks.push_back(n.opType + " " + n.name.substr(0, n.name.find(' ')));
+            const std::string body = n.graph + "/" + n.name + "." + n.opType;
+            size_t members = 0;
+            while (i + 1 + members < d.nodes.size() && d.nodes[i + 1 + members].graph == body)
+                ++members;
+            QVERIFY2(members >= 1, n.name.c_str());
+            QCOMPARE(block->value, std::to_string(members) + " primitive functions");
+        }
+        QCOMPARE(blocks, (std::vector<std::string>{"Convolution first_conv", "MaxPooling first_max", "Convolution second_conv",
+                                                   "MaxPooling second_max", "Dense classify"}));
     }
 
     void refusesLegacyAndForeignFiles()
