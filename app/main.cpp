@@ -76,8 +76,7 @@ int runWindow(int argc, char **argv)
     });
     channel.listen(instance); // a second plain `netwright` opens a window of its own
     window.show();
-    for (const QString &path : paths)
-        window.openPath(path);
+    window.openPaths(paths);
     return app.exec();
 }
 

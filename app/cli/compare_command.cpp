@@ -1,10 +1,11 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/compare_command.h"
 
-#include "cli/run_summary.h"
+#include "cli/metric_text.h"
 #include "cli/subcommand.h"
 #include "core/error.h"
 #include "run/run_directory.h"
+#include "run/run_summary.h"
 
 #include <QDir>
 #include <QFileInfo>
@@ -15,7 +16,6 @@
 #include <cmath>
 #include <cstdio>
 #include <map>
-#include <set>
 
 namespace netwright::cli {
 
@@ -37,29 +37,12 @@ QStringList expand(const QString &arg)
     return runs;
 }
 
-// The config as flattened key paths ("optimizer.lr" → 0.01); lists stay whole values.
-void flatten(const QJsonObject &o, const QString &prefix, std::map<QString, QJsonValue> &out)
-{
-    for (auto it = o.begin(); it != o.end(); ++it) {
-        const QString key = prefix.isEmpty() ? it.key() : prefix + QLatin1Char('.') + it.key();
-        if (it.value().isObject())
-            flatten(it.value().toObject(), key, out);
-        else
-            out[key] = it.value();
-    }
-}
-
-std::map<QString, QJsonValue> flatConfig(const RunSummary &s)
+// The config's flattened key paths with their values (run/run_summary.h), as JSON values.
+std::map<QString, QJsonValue> flatConfig(const run::FlatConfig &flat)
 {
     std::map<QString, QJsonValue> out;
-    if (!s.hasConfig)
-        return out;
-    flatten(QJsonDocument::fromJson(QByteArray::fromStdString(runConfigToJson(s.config))).object(), QString(), out);
-    // A run's own labels are not settings: its name, and the copy of a model file in its directory
-    // (compared by the file's name).
-    out.erase(QStringLiteral("name"));
-    if (out.count(QStringLiteral("model.file")))
-        out[QStringLiteral("model.file")] = QFileInfo(out[QStringLiteral("model.file")].toString()).fileName();
+    for (const auto &[k, v] : flat)
+        out[QString::fromStdString(k)] = QJsonDocument::fromJson(QByteArray("[") + QByteArray::fromStdString(v) + "]").array().first();
     return out;
 }
 
@@ -70,18 +53,6 @@ QString text(const QJsonValue &v)
     if (v.isUndefined())
         return QStringLiteral("-");
     return QString::fromUtf8(QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Compact)).mid(1).chopped(1);
-}
-
-QString dataText(const RunConfig &c)
-{
-    const DataSettings &d = c.data;
-    if (!d.path.empty())
-        return QFileInfo(QString::fromStdString(d.path)).fileName();
-    if (!d.trainCsv.empty())
-        return QFileInfo(QString::fromStdString(d.trainCsv)).fileName();
-    if (!d.trainImages.empty())
-        return QStringLiteral("%1 (%2)").arg(QString::fromStdString(d.dataset), QFileInfo(QString::fromStdString(d.trainImages)).fileName());
-    return QString::fromStdString(d.dataset);
 }
 
 QJsonValue number(const std::map<std::string, double> &m, const std::string &k)
@@ -110,33 +81,25 @@ int runCompareCommand(const QStringList &arguments)
         std::fprintf(stderr, "netwright compare: give one or more run directories (or sweep folders).\n");
         return 2;
     }
-    std::vector<RunSummary> runs;
+    std::vector<run::RunSummary> runs;
+    std::vector<run::FlatConfig> flat;
     std::vector<std::map<QString, QJsonValue>> configs;
     try {
         for (const QString &in : inputs)
             for (const QString &dir : expand(in)) {
-                runs.push_back(summarizeRun(dir));
+                runs.push_back(run::summarizeRun(dir.toStdString()));
                 check(runs.back().hasConfig, "\"" + dir.toStdString() + "\": its config.json does not read as a run config.");
-                configs.push_back(flatConfig(runs.back()));
+                flat.push_back(run::flatRunConfig(runs.back().config));
+                configs.push_back(flatConfig(flat.back()));
             }
     } catch (const Error &e) {
         std::fprintf(stderr, "netwright compare: %s\n", e.what());
         return 1;
     }
     // The keys whose values are not the same in every run.
-    std::set<QString> allKeys;
-    for (const auto &c : configs)
-        for (const auto &[k, _] : c)
-            allKeys.insert(k);
     QStringList differing;
-    for (const QString &k : allKeys) {
-        const QJsonValue first = configs.front().count(k) ? configs.front().at(k) : QJsonValue(QJsonValue::Undefined);
-        for (const auto &c : configs)
-            if ((c.count(k) ? c.at(k) : QJsonValue(QJsonValue::Undefined)) != first) {
-                differing << k;
-                break;
-            }
-    }
+    for (const std::string &k : run::differingKeys(flat))
+        differing << QString::fromStdString(k);
     // The metrics: the union of the runs' own, each run's task order first.
     std::vector<std::string> metrics;
     for (const auto &r : runs)
@@ -147,14 +110,14 @@ int runCompareCommand(const QStringList &arguments)
     if (p.isSet(QStringLiteral("json"))) {
         QJsonArray arr;
         for (size_t i = 0; i < runs.size(); ++i) {
-            const RunSummary &r = runs[i];
+            const run::RunSummary &r = runs[i];
             QJsonObject differences;
             for (const QString &k : differing)
                 differences[k] = configs[i].count(k) ? configs[i].at(k) : QJsonValue();
-            QJsonObject o{{"run_dir", r.dir},
-                          {"name", r.name},
+            QJsonObject o{{"run_dir", QString::fromStdString(r.dir)},
+                          {"name", QString::fromStdString(r.name)},
                           {"model", QString::fromStdString(r.config.model)},
-                          {"data", dataText(r.config)},
+                          {"data", QString::fromStdString(run::dataLabel(r.config))},
                           {"task", QString::fromStdString(r.task)},
                           {"differences", differences},
                           {"epochs_done", qint64(r.epochsDone)},
@@ -162,7 +125,7 @@ int runCompareCommand(const QStringList &arguments)
                           {"finished", r.finished},
                           {"seconds", r.seconds ? QJsonValue(*r.seconds) : QJsonValue()},
                           {"checkpoints", r.checkpoints},
-                          {"best_checkpoint", r.bestCheckpoint.isEmpty() ? QJsonValue() : QJsonValue(r.bestCheckpoint)}};
+                          {"best_checkpoint", r.bestCheckpoint.empty() ? QJsonValue() : QJsonValue(QString::fromStdString(r.bestCheckpoint))}};
             for (const auto &m : r.metricNames) {
                 // eval_accuracy: the best evaluation; final_eval_accuracy: the last one.
                 o[QStringLiteral("eval_") + QString::fromStdString(m)] = number(r.best, m);
@@ -187,8 +150,8 @@ int runCompareCommand(const QStringList &arguments)
            << QStringLiteral("time") << QStringLiteral("ckpts") << QStringLiteral("best checkpoint");
     std::vector<QStringList> rows;
     for (size_t i = 0; i < runs.size(); ++i) {
-        const RunSummary &r = runs[i];
-        QStringList row{r.name, QString::fromStdString(r.config.model), dataText(r.config)};
+        const run::RunSummary &r = runs[i];
+        QStringList row{QString::fromStdString(r.name), QString::fromStdString(r.config.model), QString::fromStdString(run::dataLabel(r.config))};
         for (const QString &k : differing)
             row << (configs[i].count(k) ? text(configs[i].at(k)) : QStringLiteral("-"));
         const auto get = [](const std::map<std::string, double> &m, const std::string &k) {
@@ -198,7 +161,7 @@ int runCompareCommand(const QStringList &arguments)
         row << metricText(main, get(r.best, main)) << metricText(main, get(r.final, main)) << metricText("loss", get(r.best, "loss"))
             << (r.epochs > 0 ? QStringLiteral("%1/%2").arg(r.epochsDone).arg(r.epochs) : QStringLiteral("-"))
             << (r.seconds ? QString::number(*r.seconds, 'f', 1) + QStringLiteral(" s") : QStringLiteral("-")) << QString::number(r.checkpoints)
-            << (r.bestCheckpoint.isEmpty() ? QStringLiteral("-") : r.bestCheckpoint);
+            << (r.bestCheckpoint.empty() ? QStringLiteral("-") : QString::fromStdString(r.bestCheckpoint));
         rows.push_back(row);
     }
     std::vector<int> widths;

@@ -124,7 +124,7 @@ private:
                 }
                 return;
             }
-            r.results = summarizeRun(r.dir);
+            r.results = run::summarizeRun(r.dir.toStdString());
             if (r.results.finished) {
                 r.status = QStringLiteral("finished before");
                 say(i, QStringLiteral("finished before, skipped"));
@@ -163,7 +163,7 @@ private:
         r.exitCode = c.process->exitStatus() == QProcess::NormalExit ? c.process->exitCode() : -1;
         r.seconds = c.clock.elapsed() / 1000.0;
         try {
-            r.results = summarizeRun(r.dir);
+            r.results = run::summarizeRun(r.dir.toStdString());
         } catch (const Error &e) {
             fail(c.index, QStringLiteral("failed: %1").arg(QString::fromUtf8(e.what())));
             return;

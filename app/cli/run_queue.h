@@ -7,7 +7,7 @@
 // (its run directory's training lock is held) is waited for, never started twice. Layer: app/cli.
 #pragma once
 
-#include "cli/run_summary.h"
+#include "run/run_summary.h"
 
 #include <QString>
 
@@ -20,7 +20,7 @@ struct QueuedRun {
     QString status;            // trained, resumed, finished before, stopped, failed (…), not started
     int exitCode = 0;
     double seconds = 0;        // this queue's time on it
-    RunSummary results;        // what its logs say, read after it ran (or was skipped)
+    run::RunSummary results;        // what its logs say, read after it ran (or was skipped)
     bool failed() const { return status.startsWith(QLatin1String("failed")); }
 };
 

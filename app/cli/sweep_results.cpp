@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/sweep_results.h"
 
+#include "cli/metric_text.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 
@@ -21,10 +22,11 @@ QJsonValue number(std::optional<double> v)
     return v && std::isfinite(*v) ? QJsonValue(*v) : QJsonValue();
 }
 
+using run::RunSummary;
+
 std::optional<double> finalOf(const RunSummary &s, const std::string &metric)
 {
-    const auto it = s.final.find(metric);
-    return it == s.final.end() ? std::nullopt : std::optional<double>(it->second);
+    return s.finalOf(metric);
 }
 
 QString shortKey(const QString &key)
@@ -59,7 +61,7 @@ SweepResults writeSweepResults(const SweepPlan &plan, const std::vector<QueuedRu
         }
     for (size_t i = 0; i < runs.size(); ++i)
         r.order.push_back(i);
-    const bool higher = higherIsBetter(r.metric);
+    const bool higher = run::higherIsBetter(r.metric);
     std::stable_sort(r.order.begin(), r.order.end(), [&](size_t a, size_t b) {
         const auto va = runs[a].results.bestMain(), vb = runs[b].results.bestMain();
         if (!va || !vb)
@@ -119,7 +121,7 @@ QJsonObject sweepJson(const SweepPlan &plan, const std::vector<QueuedRun> &runs,
                       {"epochs_done", qint64(s.epochsDone)},
                       {"epochs", qint64(s.epochs)},
                       {"checkpoints", s.checkpoints},
-                      {"best_checkpoint", s.bestCheckpoint.isEmpty() ? QJsonValue() : QJsonValue(s.bestCheckpoint)},
+                      {"best_checkpoint", s.bestCheckpoint.empty() ? QJsonValue() : QJsonValue(QString::fromStdString(s.bestCheckpoint))},
                       {"seconds", runs[i].seconds}};
         for (const auto &name : s.metricNames) {
             t[QStringLiteral("best_eval_") + QString::fromStdString(name)] = number(s.best.count(name) ? std::optional(s.best.at(name)) : std::nullopt);

@@ -4,15 +4,20 @@
 #include "core/error.h"
 #include "formats/graph_formats.h"
 #include "graph/graph_view.h"
+#include "config/run_config.h"
+#include "run/run_directory.h"
 #include "gui/about_dialog.h"
 #include "gui/evaluation_view.h"
 #include "gui/export_location.h"
 #include "gui/export_wizard.h"
 #include "gui/model_document.h"
 #include "gui/open_error_banner.h"
+#include "gui/run_comparison.h"
 #include "gui/run_history_panel.h"
+#include "gui/sweep_view.h"
 #include "gui/training_panel.h"
 
+#include <QAbstractItemView>
 #include <QAction>
 #include <QApplication>
 #include <QCloseEvent>
@@ -32,6 +37,8 @@
 #include <QStatusBar>
 #include <QTabWidget>
 #include <QUrl>
+
+#include <algorithm>
 
 namespace netwright::gui {
 
@@ -116,6 +123,16 @@ void MainWindow::createMenus()
         const QString d = QFileDialog::getExistingDirectory(this, tr("Open Run Directory"), QSettings().value(kLastDir, QDir::homePath()).toString());
         if (!d.isEmpty())
             openPath(d);
+    });
+    file->addAction(tr("&Compare Runs…"), this, [this] {
+        // Several run directories (Ctrl/Shift-click), or one folder of them (a sweep, a batch's runs).
+        QFileDialog dialog(this, tr("Compare Runs: choose run directories or a sweep folder"), QSettings().value(kLastDir, QDir::homePath()).toString());
+        dialog.setFileMode(QFileDialog::Directory);
+        dialog.setOption(QFileDialog::DontUseNativeDialog);
+        for (auto *view : dialog.findChildren<QAbstractItemView *>())
+            view->setSelectionMode(QAbstractItemView::ExtendedSelection);
+        if (dialog.exec() == QDialog::Accepted)
+            compareRuns(dialog.selectedFiles());
     });
     m_recentMenu = file->addMenu(tr("Open &Recent"));
     file->addSeparator();
@@ -202,6 +219,8 @@ QWidget *MainWindow::openPath(const QString &path)
 {
     if (!QFileInfo(path).isDir())
         return openFile(path);
+    if (SweepView::isSweepFolder(path))
+        return openSweep(path);
     // A run directory: its history, live.
     const QString absolute = QFileInfo(path).absoluteFilePath();
     for (int i = 0; i < m_tabs->count(); ++i)
@@ -226,6 +245,80 @@ QWidget *MainWindow::openPath(const QString &path)
     });
     addRecent(absolute);
     return panel;
+}
+
+void MainWindow::openPaths(const QStringList &paths)
+{
+    const bool runs = paths.size() >= 2 && std::all_of(paths.begin(), paths.end(), [](const QString &p) {
+        return RunDirectory::isRunDirectory(p.toStdString());
+    });
+    if (runs) {
+        compareRuns(paths);
+        return;
+    }
+    for (const QString &path : paths)
+        openPath(path);
+}
+
+QWidget *MainWindow::compareRuns(const QStringList &paths)
+{
+    // A sweep folder alone opens as a sweep; otherwise every run directory named or held.
+    if (paths.size() == 1 && SweepView::isSweepFolder(paths.front()))
+        return openSweep(paths.front());
+    QStringList dirs, problems;
+    for (const QString &p : paths) {
+        const QString path = QDir::cleanPath(QFileInfo(p).absoluteFilePath());
+        if (RunDirectory::isRunDirectory(path.toStdString())) {
+            dirs << path;
+            continue;
+        }
+        int found = 0;
+        for (const QString &d : QDir(path).entryList(QDir::Dirs | QDir::NoDotAndDotDot, QDir::Name))
+            if (RunDirectory::isRunDirectory(QDir(path).filePath(d).toStdString())) {
+                dirs << QDir(path).filePath(d);
+                ++found;
+            }
+        if (!found)
+            problems << path;
+    }
+    for (const QString &p : problems)
+        m_openError->addFailure(p, tr("\"%1\" is neither a run directory nor a folder of them (a sweep, a batch's runs).").arg(p));
+    if (dirs.isEmpty())
+        return nullptr;
+    auto *view = new RunComparison(m_tabs);
+    view->setRuns(dirs);
+    const int index = m_tabs->addTab(view, view->runDirectories().size() == 1 ? tr("Compare 1 run") : tr("Compare %1 runs").arg(view->runDirectories().size()));
+    m_tabs->setTabToolTip(index, dirs.join(QLatin1Char('\n')));
+    m_tabs->setCurrentIndex(index);
+    connect(view, &RunComparison::openRunRequested, this, [this](const QString &d) { openPath(d); });
+    return view;
+}
+
+SweepView *MainWindow::openSweep(const QString &folder)
+{
+    const QString absolute = QDir::cleanPath(QFileInfo(folder).absoluteFilePath());
+    for (int i = 0; i < m_tabs->count(); ++i)
+        if (auto *s = qobject_cast<SweepView *>(m_tabs->widget(i)); s && s->folder() == absolute) {
+            m_tabs->setCurrentIndex(i);
+            s->reload();
+            return s;
+        }
+    auto *view = new SweepView(absolute, m_tabs);
+    const int index = m_tabs->addTab(view, tr("Sweep %1").arg(QFileInfo(absolute).fileName()));
+    m_tabs->setTabToolTip(index, absolute);
+    m_tabs->setCurrentIndex(index);
+    setTabStatus(view, view->messageText().section(QLatin1Char('\n'), 0, 0));
+    connect(view, &SweepView::openRunRequested, this, [this](const QString &d) { openPath(d); });
+    connect(view, &SweepView::openConfigRequested, this, [this](const QString &file) {
+        try {
+            const RunConfig config = loadRunConfigFile(file.toStdString(), defaultRunConfig());
+            newTraining()->setConfig(config);
+        } catch (const Error &e) {
+            QMessageBox::warning(this, tr("Open Best Config"), QString::fromUtf8(e.what()));
+        }
+    });
+    addRecent(absolute);
+    return view;
 }
 
 ModelDocument *MainWindow::openFile(const QString &path)
@@ -444,6 +537,16 @@ void MainWindow::dragEnterEvent(QDragEnterEvent *event)
 
 void MainWindow::dropEvent(QDropEvent *event)
 {
+    // Several run directories dropped together: one comparison.
+    QStringList runs;
+    for (const QUrl &url : event->mimeData()->urls())
+        if (url.isLocalFile() && RunDirectory::isRunDirectory(url.toLocalFile().toStdString()))
+            runs << url.toLocalFile();
+    if (runs.size() >= 2 && runs.size() == event->mimeData()->urls().size()) {
+        compareRuns(runs);
+        event->acceptProposedAction();
+        return;
+    }
     for (const QUrl &url : event->mimeData()->urls())
         if (url.isLocalFile())
             openPath(url.toLocalFile());

@@ -22,6 +22,7 @@ namespace netwright::gui {
 
 class ModelDocument;
 class OpenErrorBanner;
+class SweepView;
 class TrainingPanel;
 class EvaluationView;
 
@@ -35,8 +36,17 @@ public:
 
     // Opens a file in a new tab (or shows its tab when it is open already).
     ModelDocument *openFile(const QString &path);
-    // A file (openFile) or a run directory (its checkpoint history, live).
+    // A file (openFile), a run directory (its checkpoint history, live) or a sweep folder (openSweep).
     QWidget *openPath(const QString &path);
+    // What `netwright PATH…` opens: each path (openPath); several run directories and nothing else,
+    // as one comparison (compareRuns).
+    void openPaths(const QStringList &paths);
+    // Run directories, or folders of them, in one comparison tab (File ▸ Compare Runs…; several run
+    // directories dropped together); one sweep folder opens as a sweep. Null when none was found
+    // (the banner names what was not a run directory).
+    QWidget *compareRuns(const QStringList &paths);
+    // A sweep folder: its results and parallel coordinates (its tab again when it is open).
+    SweepView *openSweep(const QString &folder);
     ModelDocument *currentDocument() const;
     // A training panel in a new tab (Run ▸ New Training).
     TrainingPanel *newTraining();

@@ -4,6 +4,8 @@
 // plus TensorBoard's smoothing and a series' CSV form. No widgets. Layer: widgets.
 #pragma once
 
+#include <algorithm>
+#include <cmath>
 #include <cstdint>
 #include <limits>
 #include <string>
@@ -23,6 +25,20 @@ struct CurvePoint {
     double epoch = kUnknown, wallTime = kUnknown;
     double value = 0;
 };
+
+// The index of the point of `points` (ascending keys) whose key is nearest to `key`; -1 if none.
+template <typename KeyOf>
+int nearestPoint(const std::vector<CurvePoint> &points, double key, KeyOf keyOf)
+{
+    if (points.empty())
+        return -1;
+    const auto it = std::lower_bound(points.begin(), points.end(), key, [&](const CurvePoint &p, double k) { return keyOf(p) < k; });
+    if (it == points.end())
+        return static_cast<int>(points.size()) - 1;
+    if (it != points.begin() && std::abs(keyOf(*(it - 1)) - key) <= std::abs(keyOf(*it) - key))
+        return static_cast<int>(it - points.begin()) - 1;
+    return static_cast<int>(it - points.begin());
+}
 
 // TensorBoard's smoothing: an exponential moving average with `weight` in [0, 1), divided by
 // (1 - weight^n) so that it starts at the first value instead of at 0; a non-finite value is

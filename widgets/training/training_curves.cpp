@@ -2,6 +2,7 @@
 #include "training/training_curves.h"
 
 #include "run/metrics_log.h"
+#include "training/curve_run_series.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -55,20 +56,6 @@ QString span(double seconds)
     const auto s = static_cast<int64_t>(std::llround(seconds));
     return s >= 3600 ? QStringLiteral("%1:%2:%3").arg(s / 3600).arg((s % 3600) / 60, 2, 10, QLatin1Char('0')).arg(s % 60, 2, 10, QLatin1Char('0'))
                      : QStringLiteral("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QLatin1Char('0'));
-}
-
-// The index of the point of `points` (ascending keys) whose key is nearest to `key`; -1 if none.
-template <typename KeyOf>
-int nearest(const std::vector<CurvePoint> &points, double key, KeyOf keyOf)
-{
-    if (points.empty())
-        return -1;
-    const auto it = std::lower_bound(points.begin(), points.end(), key, [&](const CurvePoint &p, double k) { return keyOf(p) < k; });
-    if (it == points.end())
-        return static_cast<int>(points.size()) - 1;
-    if (it != points.begin() && std::abs(keyOf(*(it - 1)) - key) <= std::abs(keyOf(*it) - key))
-        return static_cast<int>(it - points.begin()) - 1;
-    return static_cast<int>(it - points.begin());
 }
 
 QCPGraph *line(QCustomPlot *plot, QCPAxis *x, QCPAxis *y, const QString &name, const QPen &pen)
@@ -260,8 +247,6 @@ TrainingCurves::TrainingCurves(QWidget *parent)
     updateAxisChoices();
 }
 
-TrainingCurves::~TrainingCurves() = default;
-
 void TrainingCurves::clear()
 {
     for (QCPGraph *g : {m_raw, m_smooth, m_trainFig, m_trainFigSmooth, m_evalLoss, m_evalAcc, m_markers, m_deleted, m_lr})
@@ -274,6 +259,10 @@ void TrainingCurves::clear()
     m_figEma = DebiasedEma(m_smoothing);
     m_checkpoints.clear();
     m_deletedSteps.clear();
+    for (const auto &r : m_runs)
+        for (QCPGraph *g : {r->smooth, r->raw, r->testGraph, r->lrGraph})
+            m_plot->removeGraph(g);
+    m_runs.clear();
     updateLegend();
     m_evalAcc->setName(tr("test accuracy"));
     m_plot->yAxis2->setLabel(tr("accuracy"));
@@ -420,6 +409,9 @@ void TrainingCurves::updateLegend()
     for (const auto &[graph, shown] : entries)
         if (shown)
             graph->addToLegend();
+    for (const auto &r : m_runs)
+        if (r->visible)
+            r->smooth->addToLegend();
 }
 
 CurvePoint TrainingCurves::locate(int64_t globalStep) const
@@ -514,6 +506,7 @@ void TrainingCurves::rebuild()
         std::sort(at.begin(), at.end(), [](const CurvePoint &a, const CurvePoint &b) { return a.step < b.step; });
         fill(graph, at, nullptr);
     }
+    rebuildRuns();
 }
 
 bool TrainingCurves::isAxisAvailable(CurveAxis axis) const
@@ -522,7 +515,8 @@ bool TrainingCurves::isAxisAvailable(CurveAxis axis) const
     case CurveAxis::Step:
         return true;
     case CurveAxis::Epoch:
-        return !m_loss.empty() && std::isfinite(m_loss.front().epoch);
+        return !m_loss.empty() ? std::isfinite(m_loss.front().epoch)
+                               : !m_runs.empty() && !m_runs.front()->loss.empty() && std::isfinite(m_runs.front()->loss.front().epoch);
     case CurveAxis::WallTime:
         return !m_loss.empty() && std::isfinite(m_loss.front().wallTime);
     }
@@ -604,6 +598,13 @@ void TrainingCurves::replotNow()
                 x = found ? QCPRange(std::min(x.lower, r.lower), std::max(x.upper, r.upper)) : r;
             found = found || has;
         }
+        for (const auto &run : m_runs) {
+            bool has = false;
+            const QCPRange r = run->raw->getKeyRange(has);
+            if (has && run->visible)
+                x = found ? QCPRange(std::min(x.lower, r.lower), std::max(x.upper, r.upper)) : r;
+            found = found || (has && run->visible);
+        }
         if (found) {
             const double width = std::max(x.size(), m_axis == CurveAxis::Step ? 1.0 : 1e-3);
             m_plot->xAxis->setRange(x.lower - 0.02 * width, x.lower + width * 1.03);
@@ -638,6 +639,11 @@ QString TrainingCurves::formatX(const CurvePoint &p) const
 void TrainingCurves::showReadout(const QPoint &pos)
 {
     QCPAxisRect *rect = m_lossRect->rect().contains(pos) ? m_lossRect : m_lrRect->rect().contains(pos) ? m_lrRect : nullptr;
+    if (!m_runs.empty()) {
+        if (!rect || !showRunsReadout(pos, rect))
+            hideReadout();
+        return;
+    }
     if (!rect || (m_loss.empty() && m_testLoss.empty())) {
         hideReadout();
         return;
@@ -646,7 +652,7 @@ void TrainingCurves::showReadout(const QPoint &pos)
     auto keyOfPoint = [this](const CurvePoint &p) { return keyOf(p); };
     // Snapped to the nearest training step (as TensorBoard does), else to the nearest evaluation.
     const std::vector<CurvePoint> &anchor = m_loss.empty() ? m_testLoss : m_loss;
-    const int i = nearest(anchor, key, keyOfPoint);
+    const int i = nearestPoint(anchor, key, keyOfPoint);
     if (i < 0 || !std::isfinite(keyOf(anchor[static_cast<size_t>(i)]))) {
         hideReadout();
         return;
@@ -666,13 +672,13 @@ void TrainingCurves::showReadout(const QPoint &pos)
     QString rows;
     if (!m_loss.empty()) {
         rows += row(kLossColor, m_raw->name(), number(at.value), tr("smoothed %1").arg(number(m_smoothed[static_cast<size_t>(i)])));
-        const int f = nearest(m_figure, m_cursorX, keyOfPoint);
+        const int f = nearestPoint(m_figure, m_cursorX, keyOfPoint);
         if (f >= 0 && m_figure[static_cast<size_t>(f)].step == at.step)
             rows += row(kTrainFigureColor, m_trainFigSmooth->name(), number(m_figure[static_cast<size_t>(f)].value),
                         tr("smoothed %1").arg(number(m_figSmoothed[static_cast<size_t>(f)])));
     }
     // An evaluation is read where it was made: the nearest one, with its step when it is not this one.
-    const int e = nearest(m_testLoss, m_cursorX, keyOfPoint);
+    const int e = nearestPoint(m_testLoss, m_cursorX, keyOfPoint);
     if (e >= 0 && std::isfinite(keyOf(m_testLoss[static_cast<size_t>(e)]))) {
         const CurvePoint &t = m_testLoss[static_cast<size_t>(e)];
         const QString where = t.step == at.step ? QString() : tr("at step %1").arg(t.step);

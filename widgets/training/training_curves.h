@@ -9,17 +9,20 @@
 // cursor line through both plots and a read-out of every series at that x. Every point is kept
 // and drawn (no downsampling); the legend sits above the data, never on it; a click never changes
 // how a series looks. Any series exports as CSV, the plot as PNG or SVG (atomic writes, into the
-// export directory by default). Replots are coalesced (at most ~10 per second) so that fast runs
+// export directory by default). Several runs overlay in one plot (a run comparison: addRun), one
+// colour per run, each shown or hidden on its own (training_curves_runs.cpp). Replots are coalesced (at most ~10 per second) so that fast runs
 // do not load the UI thread. Thread affinity: UI thread. Layer: widgets.
 #pragma once
 
 #include "training/curve_data.h"
 
+#include <QColor>
 #include <QString>
 #include <QStringList>
 #include <QWidget>
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -71,6 +74,21 @@ public:
     void addCheckpoint(int64_t globalStep);
     // A checkpoint that was saved and later deleted (a run's history): a hollow grey marker.
     void addDeletedCheckpoint(int64_t globalStep);
+
+    // A run overlaid on the others (a run comparison), from its metrics log as addMetricsLog reads
+    // it: its smoothed training loss (the raw steps faint behind), its test metric after every
+    // epoch (dashed, with markers, on the right axis) and its learning rate below, all in `color`;
+    // the legend names the run. Returns the run's index. Its steps carry their fractional epoch,
+    // so runs of other batch sizes line up by epoch.
+    int addRun(const QString &name, const QColor &color, const std::vector<MetricsRecord> &records);
+    int runCount() const { return static_cast<int>(m_runs.size()); }
+    void setRunColor(int run, const QColor &color);
+    QColor runColor(int run) const;
+    // A hidden run draws nothing and leaves the legend and the read-out.
+    void setRunVisible(int run, bool visible);
+    bool isRunVisible(int run) const;
+    // Its graphs (tests: 0 smoothed loss, 1 raw loss, 2 test metric, 3 learning rate).
+    QCPGraph *runGraph(int run, int which) const;
 
     // 0 (raw) … 0.999 (heavy), as the slider sets it.
     void setSmoothing(double weight);
@@ -130,6 +148,9 @@ private:
     void exportDialog(const QString &series);
     void imageDialog(bool svg);
     QString formatX(const CurvePoint &p) const;
+    struct RunSeries;
+    void rebuildRuns();
+    bool showRunsReadout(const QPoint &pos, QCPAxisRect *rect);
 
     QCustomPlot *m_plot;
     QCPAxisRect *m_lossRect, *m_lrRect;
@@ -152,6 +173,7 @@ private:
     double m_cursorX = kUnknown;
     QString m_exportDir;
     bool m_autoRange = true;
+    std::vector<std::unique_ptr<RunSeries>> m_runs; // overlaid runs (a comparison), in the order added
 };
 
 // What the curves call a task's test metric: "test accuracy", "test R²", "test F1" …

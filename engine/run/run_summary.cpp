@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: Apache-2.0
-#include "cli/run_summary.h"
+#include "run/run_summary.h"
 
 #include "core/error.h"
 #include "run/run_directory.h"
 
-#include <QDateTime>
-#include <QFileInfo>
+#include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
+#include <filesystem>
+#include <set>
+#include <system_error>
 
-namespace netwright::cli {
+namespace netwright::run {
 
 namespace {
 
@@ -26,6 +29,34 @@ void note(RunSummary &s, const std::string &metric, double value)
         s.best[metric] = value;
 }
 
+// A file's modification time in seconds since the Unix epoch; nullopt when it is not there.
+std::optional<double> modified(const std::string &path)
+{
+    std::error_code ec;
+    const auto t = std::filesystem::last_write_time(path, ec);
+    if (ec)
+        return std::nullopt;
+    const auto sys = std::chrono::file_clock::to_sys(t);
+    return std::chrono::duration<double>(sys.time_since_epoch()).count();
+}
+
+void flatten(const nlohmann::json &o, const std::string &prefix, FlatConfig &out)
+{
+    for (auto it = o.begin(); it != o.end(); ++it) {
+        const std::string key = prefix.empty() ? it.key() : prefix + "." + it.key();
+        if (it->is_object())
+            flatten(*it, key, out);
+        else
+            out[key] = it->dump();
+    }
+}
+
+std::optional<double> lookup(const std::map<std::string, double> &m, const std::string &k)
+{
+    const auto it = m.find(k);
+    return it == m.end() ? std::nullopt : std::optional<double>(it->second);
+}
+
 } // namespace
 
 bool higherIsBetter(const std::string &metric)
@@ -35,16 +66,27 @@ bool higherIsBetter(const std::string &metric)
 
 std::optional<double> RunSummary::bestMain() const
 {
-    const auto it = best.find(mainMetric());
-    return it == best.end() ? std::nullopt : std::optional<double>(it->second);
+    return lookup(best, mainMetric());
 }
 
-RunSummary summarizeRun(const QString &path)
+std::optional<double> RunSummary::bestOf(const std::string &metric) const
+{
+    return lookup(best, metric);
+}
+
+std::optional<double> RunSummary::finalOf(const std::string &metric) const
+{
+    return lookup(final, metric);
+}
+
+RunSummary summarizeRun(const std::string &path)
 {
     RunSummary s;
     s.dir = path;
-    s.name = QFileInfo(path).fileName();
-    const RunDirectory dir(path.toStdString());
+    s.name = std::filesystem::path(path).lexically_normal().filename().string();
+    if (s.name.empty()) // "runs/a/"
+        s.name = std::filesystem::path(path).lexically_normal().parent_path().filename().string();
+    const RunDirectory dir(path);
     if (dir.hasConfig()) {
         try {
             s.config = dir.readConfig();
@@ -94,11 +136,9 @@ RunSummary summarizeRun(const QString &path)
     for (const auto &e : log.events)
         if (e.time)
             seen(*e.time);
-    for (const auto &f : {QString::fromStdString(dir.configPath()), QString::fromStdString(dir.metricsPath())}) {
-        const QFileInfo info(f);
-        if (info.exists())
-            seen(info.lastModified().toMSecsSinceEpoch() / 1000.0);
-    }
+    for (const auto &f : {dir.configPath(), dir.metricsPath()})
+        if (const auto t = modified(f))
+            seen(*t);
     if (s.hasConfig && dir.hasMetrics() && last > first)
         s.seconds = last - first;
     // The best checkpoint as export and eval choose it: by the monitored metric (the task's main
@@ -120,23 +160,62 @@ RunSummary summarizeRun(const QString &path)
         const auto v = r.metric(name);
         if (v && std::isfinite(*v) && (!bestValue || (higher ? *v > *bestValue : *v < *bestValue))) {
             bestValue = v;
-            s.bestCheckpoint = QString::fromStdString(r.file);
+            s.bestCheckpoint = r.file;
         }
     }
     if (!bestValue)
         for (const auto &r : rows)
             if (r.status == "kept")
-                s.bestCheckpoint = QString::fromStdString(r.file);
+                s.bestCheckpoint = r.file;
     return s;
 }
 
-QString metricText(const std::string &metric, std::optional<double> value)
+FlatConfig flatRunConfig(const RunConfig &config)
 {
-    if (!value)
-        return QStringLiteral("-");
-    if (metric == "accuracy" || metric == "top5")
-        return QString::number(100.0 * *value, 'f', 2) + QStringLiteral(" %");
-    return QString::number(*value, 'f', 4);
+    FlatConfig out;
+    flatten(nlohmann::json::parse(runConfigToJson(config)), std::string(), out);
+    out.erase("name");
+    if (const auto it = out.find("model.file"); it != out.end()) {
+        const auto file = nlohmann::json::parse(it->second);
+        if (file.is_string())
+            it->second = nlohmann::json(std::filesystem::path(file.get<std::string>()).filename().string()).dump();
+    }
+    return out;
 }
 
-} // namespace netwright::cli
+std::vector<std::string> differingKeys(const std::vector<FlatConfig> &configs)
+{
+    std::set<std::string> all;
+    for (const auto &c : configs)
+        for (const auto &[k, _] : c)
+            all.insert(k);
+    std::vector<std::string> out;
+    for (const std::string &k : all) {
+        const auto value = [&k](const FlatConfig &c) {
+            const auto it = c.find(k);
+            return it == c.end() ? std::optional<std::string>() : std::optional<std::string>(it->second);
+        };
+        const auto first = value(configs.front());
+        for (const auto &c : configs)
+            if (value(c) != first) {
+                out.push_back(k);
+                break;
+            }
+    }
+    return out;
+}
+
+std::string dataLabel(const RunConfig &c)
+{
+    const DataSettings &d = c.data;
+    const auto fileName = [](const std::string &p) { return std::filesystem::path(p).filename().string(); };
+    if (!d.path.empty())
+        return fileName(d.path);
+    if (!d.trainCsv.empty())
+        return fileName(d.trainCsv);
+    if (!d.trainImages.empty())
+        return d.dataset + " (" + fileName(d.trainImages) + ")";
+    return d.dataset;
+}
+
+} // namespace netwright::run

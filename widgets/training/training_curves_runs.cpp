@@ -1,0 +1,220 @@
+// SPDX-License-Identifier: Apache-2.0
+// TrainingCurves with several runs overlaid (a run comparison): one colour per run for its
+// smoothed training loss (raw faint behind), its test metric (dashed, right axis) and learning
+// rate; each run shown or hidden on its own; the hover read-out lists every shown run at the x
+// under the mouse. Layer: widgets.
+#include "training/training_curves.h"
+
+#include "training/curve_run_series.h"
+
+#include "run/metrics_log.h"
+
+#include <QLabel>
+#include <qcustomplot.h>
+
+#include <cmath>
+
+namespace netwright::widgets {
+
+namespace {
+
+QCPGraph *runLine(QCustomPlot *plot, QCPAxis *x, QCPAxis *y, const QString &name)
+{
+    QCPGraph *g = plot->addGraph(x, y);
+    g->setName(name);
+    g->setAdaptiveSampling(false); // every point drawn
+    g->setSelectable(QCP::stNone);
+    g->removeFromLegend();
+    return g;
+}
+
+QString number(double v)
+{
+    return std::isnan(v) ? QStringLiteral("–") : QString::number(v, 'g', 5);
+}
+
+} // namespace
+
+TrainingCurves::~TrainingCurves() = default;
+
+int TrainingCurves::addRun(const QString &name, const QColor &color, const std::vector<MetricsRecord> &records)
+{
+    auto run = std::make_unique<RunSeries>();
+    run->name = name;
+    int64_t stepsPerEpoch = 0;
+    for (const MetricsRecord &r : records)
+        if (r.type == MetricsRecord::Type::Step)
+            stepsPerEpoch = std::max(stepsPerEpoch, r.step);
+    for (const MetricsRecord &r : records) {
+        if (r.type == MetricsRecord::Type::Step) {
+            double epoch = kUnknown;
+            if (stepsPerEpoch > 0 && r.epoch > 0)
+                epoch = static_cast<double>(r.epoch - 1) + static_cast<double>(r.step) / static_cast<double>(stepsPerEpoch);
+            run->loss.push_back({r.globalStep, epoch, kUnknown, r.loss});
+            run->lr.push_back({r.globalStep, epoch, kUnknown, r.lr});
+        } else if (r.type == MetricsRecord::Type::Eval) {
+            const bool accuracy = r.hasAccuracy || r.metrics.empty();
+            if (run->figureName.isEmpty())
+                run->figureName = testFigureName(accuracy ? "accuracy" : r.metrics.front().name);
+            // At the epoch's end: the epoch of the last step at or before it.
+            double epoch = static_cast<double>(r.epoch);
+            for (auto it = run->loss.rbegin(); it != run->loss.rend(); ++it)
+                if (it->step <= r.globalStep) {
+                    epoch = it->epoch;
+                    break;
+                }
+            run->test.push_back({r.globalStep, epoch, kUnknown, accuracy ? r.accuracy : r.metrics.front().value});
+        }
+    }
+    QCPAxis *x = m_plot->xAxis, *y = m_plot->yAxis, *y2 = m_plot->yAxis2;
+    run->raw = runLine(m_plot, x, y, name + tr(" (raw)"));
+    run->smooth = runLine(m_plot, x, y, name);
+    run->testGraph = runLine(m_plot, x, y2, name + QStringLiteral(" · ") + (run->figureName.isEmpty() ? tr("test accuracy") : run->figureName));
+    run->lrGraph = runLine(m_plot, m_lrRect->axis(QCPAxis::atBottom), m_lrRect->axis(QCPAxis::atLeft), name + tr(" · learning rate"));
+    if (m_runs.empty()) {
+        // The axes say how to read the lines: the colour is the run, the line style the series.
+        m_plot->yAxis->setLabel(tr("train loss (solid; raw faint)"));
+        m_plot->yAxis2->setLabel(tr("%1 (dashed)").arg(run->figureName.isEmpty() ? tr("test accuracy") : run->figureName));
+        m_plot->yAxis2->setRange(0, 1);
+    }
+    for (const CurvePoint &p : run->test)
+        if (std::isfinite(p.value))
+            m_plot->yAxis2->setRange(std::min(m_plot->yAxis2->range().lower, std::floor(p.value * 10) / 10),
+                                     std::max(m_plot->yAxis2->range().upper, std::ceil(p.value * 10) / 10));
+    m_runs.push_back(std::move(run));
+    const int index = runCount() - 1;
+    setRunColor(index, color);
+    updateAxisChoices();
+    if (index == 0 && m_preferredAxis != m_axis && isAxisAvailable(m_preferredAxis))
+        setXAxis(m_preferredAxis);
+    rebuild();
+    updateLegend();
+    m_autoRange = true;
+    scheduleReplot();
+    return index;
+}
+
+void TrainingCurves::setRunColor(int index, const QColor &color)
+{
+    RunSeries &r = *m_runs.at(static_cast<size_t>(index));
+    r.color = color;
+    QColor faint = color;
+    faint.setAlpha(50);
+    r.raw->setPen(QPen(faint, 1));
+    r.smooth->setPen(QPen(color, 2));
+    r.testGraph->setPen(QPen(color, 1.5, Qt::DashLine));
+    r.testGraph->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDiamond, color, color, 7));
+    r.lrGraph->setPen(QPen(color, 1.5));
+    scheduleReplot();
+}
+
+QColor TrainingCurves::runColor(int index) const
+{
+    return m_runs.at(static_cast<size_t>(index))->color;
+}
+
+void TrainingCurves::setRunVisible(int index, bool visible)
+{
+    RunSeries &r = *m_runs.at(static_cast<size_t>(index));
+    r.visible = visible;
+    for (QCPGraph *g : {r.raw, r.smooth, r.testGraph, r.lrGraph})
+        g->setVisible(visible);
+    updateLegend();
+    hideReadout();
+    scheduleReplot();
+}
+
+bool TrainingCurves::isRunVisible(int index) const
+{
+    return m_runs.at(static_cast<size_t>(index))->visible;
+}
+
+QCPGraph *TrainingCurves::runGraph(int index, int which) const
+{
+    const RunSeries &r = *m_runs.at(static_cast<size_t>(index));
+    const QCPGraph *graphs[] = {r.smooth, r.raw, r.testGraph, r.lrGraph};
+    return const_cast<QCPGraph *>(graphs[which]);
+}
+
+void TrainingCurves::rebuildRuns()
+{
+    for (const auto &r : m_runs) {
+        std::vector<double> raw;
+        for (const CurvePoint &p : r->loss)
+            raw.push_back(p.value);
+        const std::vector<double> smoothed = smoothDebiased(raw, m_smoothing);
+        QVector<double> xs, ys, ss;
+        for (size_t i = 0; i < r->loss.size(); ++i) {
+            const double k = keyOf(r->loss[i]);
+            if (!std::isfinite(k))
+                continue;
+            xs.push_back(k);
+            ys.push_back(r->loss[i].value);
+            ss.push_back(smoothed[i]);
+        }
+        r->raw->setData(xs, ys, true);
+        r->smooth->setData(xs, ss, true);
+        for (auto [graph, points] : {std::pair{r->testGraph, &r->test}, std::pair{r->lrGraph, &r->lr}}) {
+            QVector<double> px, py;
+            for (const CurvePoint &p : *points)
+                if (std::isfinite(keyOf(p))) {
+                    px.push_back(keyOf(p));
+                    py.push_back(p.value);
+                }
+            graph->setData(px, py, true);
+        }
+    }
+}
+
+bool TrainingCurves::showRunsReadout(const QPoint &pos, QCPAxisRect *rect)
+{
+    const double key = rect->axis(QCPAxis::atBottom)->pixelToCoord(pos.x());
+    auto keyOfPoint = [this](const CurvePoint &p) { return keyOf(p); };
+    QString rows;
+    for (const auto &r : m_runs) {
+        if (!r->visible)
+            continue;
+        const int i = nearestPoint(r->loss, key, keyOfPoint);
+        if (i < 0)
+            continue;
+        std::vector<double> raw;
+        for (const CurvePoint &p : r->loss)
+            raw.push_back(p.value);
+        const double smoothed = smoothDebiased(raw, m_smoothing)[static_cast<size_t>(i)];
+        const CurvePoint &at = r->loss[static_cast<size_t>(i)];
+        QString test = QStringLiteral("–");
+        const int e = nearestPoint(r->test, key, keyOfPoint);
+        if (e >= 0)
+            test = number(r->test[static_cast<size_t>(e)].value) + tr(" (step %1)").arg(r->test[static_cast<size_t>(e)].step);
+        rows += QStringLiteral("<tr><td><span style=\"color:%1\">■</span> %2</td><td>&nbsp;step %3</td><td align=\"right\">&nbsp;%4</td>"
+                               "<td align=\"right\">&nbsp;%5</td><td>&nbsp;%6</td></tr>")
+                    .arg(r->color.name(), r->name.toHtmlEscaped())
+                    .arg(at.step)
+                    .arg(number(at.value), number(smoothed), test.toHtmlEscaped());
+    }
+    if (rows.isEmpty())
+        return false;
+    m_cursorX = key;
+    for (QCPItemStraightLine *c : {m_cursor, m_lrCursor}) {
+        c->point1->setCoords(key, 0);
+        c->point2->setCoords(key, 1);
+        c->setVisible(true);
+    }
+    const QString head = QStringLiteral("<tr><th></th><th></th><th>%1</th><th>%2</th><th>%3</th></tr>")
+                             .arg(tr("loss"), tr("smoothed"), (m_runs.front()->figureName.isEmpty() ? tr("test accuracy") : m_runs.front()->figureName).toHtmlEscaped());
+    const QString where = m_axis == CurveAxis::Epoch ? tr("epoch %1").arg(key, 0, 'f', 2) : tr("step %1").arg(std::llround(key));
+    m_readout->setText(QStringLiteral("<b>%1</b><table cellspacing=\"0\" cellpadding=\"1\">%2%3</table>").arg(where.toHtmlEscaped(), head, rows));
+    m_readout->adjustSize();
+    QPoint place = pos + QPoint(16, 16);
+    if (place.x() + m_readout->width() > m_plot->width())
+        place.setX(pos.x() - 16 - m_readout->width());
+    if (place.y() + m_readout->height() > m_plot->height())
+        place.setY(pos.y() - 16 - m_readout->height());
+    m_readout->move(std::max(0, place.x()), std::max(0, place.y()));
+    m_readout->show();
+    m_readout->raise();
+    m_cursor->layer()->replot();
+    return true;
+}
+
+} // namespace netwright::widgets
