@@ -226,8 +226,11 @@ private slots:
         QCOMPARE(QString::fromStdString(d.nodes.front().graph), QString());
         std::vector<std::string> blocks;
         std::set<std::string> made;
-        for (const auto &v : d.inputs)
+        for (const auto &v : d.inputs) { // "input (Input1019)": a variable by its name and its uid
             made.insert(v.name);
+            if (const size_t open = v.name.rfind(" ("); open != std::string::npos)
+                made.insert(v.name.substr(open + 2, v.name.size() - open - 3));
+        }
         for (size_t i = 0; i < d.nodes.size(); ++i) {
             const NodeDescription &n = d.nodes[i];
             for (const std::string &in : n.inputs) {
