@@ -7,6 +7,9 @@
 #include "formats/file_format.h"
 #include "formats/format_util.h"
 
+#include <map>
+#include <set>
+
 namespace netwright {
 
 namespace {
@@ -105,7 +108,15 @@ ModelDescription describeCntkModel(std::string_view bytes, const std::string &pa
     d.properties.emplace_back("root", m.root);
     if (!m.name.empty())
         d.properties.emplace_back("name", m.name);
+    // A Block's placeholders are its composite's own (blockGraphNodes renames them to the values
+    // the Block feeds in), not inputs of the model.
+    std::set<std::string> placeholders;
+    for (const auto &f : m.functions)
+        for (const auto &[placeholder, input] : f.blockArguments)
+            placeholders.insert(placeholder);
     for (const auto &v : m.variables) {
+        if (placeholders.count(v.uid))
+            continue;
         ValueDescription x;
         x.name = v.name.empty() || v.name == v.uid ? v.uid : v.name + " (" + v.uid + ")";
         x.dtype = v.dataType;

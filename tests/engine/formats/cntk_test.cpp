@@ -224,6 +224,8 @@ private slots:
         const ModelDescription d = describeFile(fixture("cntk-v2/nodecntk_mnist_conv.cmf"));
         QCOMPARE(d.nodes.size(), size_t(16)); // every function once
         QCOMPARE(QString::fromStdString(d.nodes.front().graph), QString());
+        QCOMPARE(d.inputs.size(), size_t(1)); // the image; the Blocks' placeholders are theirs
+        QCOMPARE(QString::fromStdString(d.inputs[0].name), QStringLiteral("input (Input1019)"));
         std::vector<std::string> blocks;
         std::set<std::string> made;
         for (const auto &v : d.inputs) { // "input (Input1019)": a variable by its name and its uid
