@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "run/run_directory.h"
 #include "run/run_summary.h"
+#include "training/readout_placement.h"
 
 #include <QDir>
 #include <QFile>
@@ -523,16 +524,8 @@ void SweepView::hover(const QPoint &pos)
     for (size_t k = 0; k + 1 < m_axes.size(); ++k)
         rows += QStringLiteral("<tr><td>%1</td><td>&nbsp;%2</td></tr>").arg(m_axes[k].key.toHtmlEscaped(), t.values[static_cast<int>(k)].toHtmlEscaped());
     rows += QStringLiteral("<tr><td>%1</td><td>&nbsp;<b>%2</b></td></tr>").arg(tr("best test %1").arg(m_metric).toHtmlEscaped(), t.metricText.toHtmlEscaped());
-    m_readout->setText(QStringLiteral("<b>#%1 %2</b><table cellspacing=\"0\" cellpadding=\"1\">%3</table>").arg(found + 1).arg(t.name.toHtmlEscaped(), rows));
-    m_readout->adjustSize();
-    QPoint at = pos + QPoint(14, 14);
-    if (at.x() + m_readout->width() > m_plot->width())
-        at.setX(pos.x() - 14 - m_readout->width());
-    if (at.y() + m_readout->height() > m_plot->height())
-        at.setY(pos.y() - 14 - m_readout->height());
-    m_readout->move(std::max(0, at.x()), std::max(0, at.y()));
-    m_readout->show();
-    m_readout->raise();
+    widgets::showReadoutAt(m_readout, QStringLiteral("<b>#%1 %2</b><table cellspacing=\"0\" cellpadding=\"1\">%3</table>").arg(found + 1).arg(t.name.toHtmlEscaped(), rows),
+                  pos, m_plot, 14);
 }
 
 bool SweepView::eventFilter(QObject *watched, QEvent *event)

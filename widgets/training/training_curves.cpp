@@ -3,6 +3,7 @@
 
 #include "run/metrics_log.h"
 #include "training/curve_run_series.h"
+#include "training/readout_placement.h"
 
 #include <QCheckBox>
 #include <QComboBox>
@@ -687,17 +688,8 @@ void TrainingCurves::showReadout(const QPoint &pos)
     }
     if (!m_loss.empty())
         rows += row(kLrColor, m_lr->name(), number(m_lrPoints[static_cast<size_t>(i)].value));
-    m_readout->setText(QStringLiteral("<b>%1</b><table cellspacing=\"0\" cellpadding=\"1\">%2</table>").arg(formatX(at).toHtmlEscaped(), rows));
-    m_readout->adjustSize();
-    // Beside the cursor, flipped to the other side where it would leave the plot.
-    QPoint place = pos + QPoint(16, 16);
-    if (place.x() + m_readout->width() > m_plot->width())
-        place.setX(pos.x() - 16 - m_readout->width());
-    if (place.y() + m_readout->height() > m_plot->height())
-        place.setY(pos.y() - 16 - m_readout->height());
-    m_readout->move(std::max(0, place.x()), std::max(0, place.y()));
-    m_readout->show();
-    m_readout->raise();
+    showReadoutAt(m_readout, QStringLiteral("<b>%1</b><table cellspacing=\"0\" cellpadding=\"1\">%2</table>").arg(formatX(at).toHtmlEscaped(), rows),
+                  pos, m_plot);
     m_cursor->layer()->replot();
 }
 

@@ -8,6 +8,7 @@
 #include "training/curve_run_series.h"
 
 #include "run/metrics_log.h"
+#include "training/readout_placement.h"
 
 #include <QLabel>
 #include <qcustomplot.h>
@@ -203,16 +204,8 @@ bool TrainingCurves::showRunsReadout(const QPoint &pos, QCPAxisRect *rect)
     const QString head = QStringLiteral("<tr><th></th><th></th><th>%1</th><th>%2</th><th>%3</th></tr>")
                              .arg(tr("loss"), tr("smoothed"), (m_runs.front()->figureName.isEmpty() ? tr("test accuracy") : m_runs.front()->figureName).toHtmlEscaped());
     const QString where = m_axis == CurveAxis::Epoch ? tr("epoch %1").arg(key, 0, 'f', 2) : tr("step %1").arg(std::llround(key));
-    m_readout->setText(QStringLiteral("<b>%1</b><table cellspacing=\"0\" cellpadding=\"1\">%2%3</table>").arg(where.toHtmlEscaped(), head, rows));
-    m_readout->adjustSize();
-    QPoint place = pos + QPoint(16, 16);
-    if (place.x() + m_readout->width() > m_plot->width())
-        place.setX(pos.x() - 16 - m_readout->width());
-    if (place.y() + m_readout->height() > m_plot->height())
-        place.setY(pos.y() - 16 - m_readout->height());
-    m_readout->move(std::max(0, place.x()), std::max(0, place.y()));
-    m_readout->show();
-    m_readout->raise();
+    showReadoutAt(m_readout, QStringLiteral("<b>%1</b><table cellspacing=\"0\" cellpadding=\"1\">%2%3</table>").arg(where.toHtmlEscaped(), head, rows),
+                  pos, m_plot);
     m_cursor->layer()->replot();
     return true;
 }
