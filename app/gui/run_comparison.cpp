@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "run/run_directory.h"
 #include "run/run_summary.h"
+#include "run/tensorboard_log.h"
 #include "training/training_curves.h"
 
 #include <QColorDialog>
@@ -141,11 +142,13 @@ int RunComparison::setRuns(const QStringList &runDirectories)
     std::vector<run::RunSummary> runs;
     std::vector<run::FlatConfig> configs;
     std::vector<std::vector<MetricsRecord>> logs;
+    std::vector<widgets::TrainingCurves::StepWallTimes> wallTimes;
     for (const QString &dir : runDirectories) {
         try {
             run::RunSummary s = run::summarizeRun(dir.toStdString());
             check(s.hasConfig, "\"" + dir.toStdString() + "\": its config.json does not read as a run config.");
             logs.push_back(RunDirectory(dir.toStdString()).metrics().records);
+            wallTimes.push_back(TensorBoardLog::stepWallTimes(dir.toStdString())); // metrics.jsonl keeps no clock
             configs.push_back(run::flatRunConfig(s.config));
             runs.push_back(std::move(s));
             m_dirs << dir;
@@ -197,7 +200,7 @@ int RunComparison::setRuns(const QStringList &runDirectories)
         const QString best = r.bestCheckpoint.empty() ? QStringLiteral("–") : QString::fromStdString(r.bestCheckpoint);
         row << cell(best, best);
         m_model->appendRow(row);
-        m_curves->addRun(QString::fromStdString(r.name), color, logs[i]);
+        m_curves->addRun(QString::fromStdString(r.name), color, logs[i], wallTimes[i]);
     }
     m_table->sortByColumn(-1, Qt::AscendingOrder); // the order given until the user sorts
     m_table->resizeColumnsToContents();

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // Several run directories in one tab (File ▸ Compare Runs…): their curves overlaid in the training
 // curves (one colour per run from a stable palette, changed by double-clicking the run's swatch;
-// aligned by step or epoch; smoothing and the hover read-out as for one run) above a runs table —
+// aligned by step, epoch, samples seen or wall time — the last from the runs' TensorBoard events; smoothing and the hover read-out as for one run) above a runs table —
 // name, model, data, the config keys whose values differ between the runs, best and final test
 // metric, best loss, epochs, time, kept and best checkpoints — that sorts by any column (numbers as
 // numbers), filters by text, and hides or shows a run with its row's checkbox. Read through

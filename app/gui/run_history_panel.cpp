@@ -15,6 +15,7 @@
 #include "run/run_directory.h"
 #include "run/run_lock.h"
 #include "run/run_model.h"
+#include "run/tensorboard_log.h"
 #include "training/training_curves.h"
 
 #include <QCoreApplication>
@@ -441,7 +442,9 @@ void RunHistoryPanel::reload()
         const auto &records = run.metrics().records;
         if (!records.empty())
             last = records.back();
-        m_curves->addMetricsLog(records); // every step (with its epoch and training accuracy) and evaluation
+        // Every step (with its epoch, samples seen, training accuracy and, from the run's TensorBoard
+        // events, its wall time) and evaluation.
+        m_curves->addMetricsLog(records, TensorBoardLog::stepWallTimes(m_dir.toStdString()));
     } catch (const Error &e) {
         problem = QString::fromUtf8(e.what());
     }

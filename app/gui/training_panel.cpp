@@ -10,6 +10,7 @@
 #include "gui/training_run.h"
 #include "gui/wrapping_label.h"
 #include "run/run_directory.h"
+#include "run/tensorboard_log.h"
 #include "training/training_curves.h"
 #include "zoo/model_zoo.h"
 
@@ -144,6 +145,7 @@ TrainingPanel::TrainingPanel(QWidget *parent)
             p.globalStep = s.globalStep;
             p.loss = s.loss;
             p.lr = s.lr;
+            p.batchSize = s.batchSize;
             // Fractional epochs: the last step of the first epoch is at 1.0.
             if (s.stepsPerEpoch > 0)
                 p.epoch = static_cast<double>(s.epoch - 1) + static_cast<double>(s.step) / static_cast<double>(s.stepsPerEpoch);
@@ -732,7 +734,7 @@ void TrainingPanel::showHistoryUpTo(const QString &runDirectory, int64_t globalS
                 m_evals.push_back(std::move(e));
             }
         }
-        m_curves->addMetricsLog(upTo);
+        m_curves->addMetricsLog(upTo, TensorBoardLog::stepWallTimes(runDirectory.toStdString()));
         for (const auto &c : run.history())
             if (c.status == "kept" && c.step <= globalStep) {
                 m_curves->addCheckpoint(c.step);

@@ -105,6 +105,27 @@ std::string serialized(const tb::Event &e)
     return bytes;
 }
 
+// Calls fn(event) for every event of the run's events files, in reading order; a file that cannot
+// be read is skipped, and a file's events end at its first record that does not check out.
+template <typename Fn>
+void forEachEvent(const std::string &runDir, Fn fn)
+{
+    for (const auto &path : TensorBoardLog::eventFiles(runDir)) {
+        std::string bytes;
+        try {
+            bytes = readRegularFile(path, "TensorBoard events file");
+        } catch (const Error &) {
+            continue;
+        }
+        for (const auto &record : tfrecord::parse(bytes).records) {
+            tb::Event e;
+            if (!e.ParseFromString(record))
+                break;
+            fn(e);
+        }
+    }
+}
+
 // What the events files of a run already hold: each tag's last step, and the config.
 struct Written {
     std::map<std::string, int64_t> lastStep;
@@ -113,27 +134,16 @@ struct Written {
 
 Written writtenIn(const std::string &runDir)
 {
-    Written w;
-    for (const auto &path : TensorBoardLog::eventFiles(runDir)) {
-        std::string bytes;
-        try {
-            bytes = readRegularFile(path, "TensorBoard events file");
-        } catch (const Error &) {
-            continue; // unreadable: its points are written again
+    Written w; // an unreadable file's points are written again
+    forEachEvent(runDir, [&w](const tb::Event &e) {
+        for (const auto &v : e.summary().value()) {
+            if (v.tag() == kConfigTag)
+                w.config = true;
+            auto [it, added] = w.lastStep.emplace(v.tag(), e.step());
+            if (!added)
+                it->second = std::max(it->second, e.step());
         }
-        for (const auto &record : tfrecord::parse(bytes).records) {
-            tb::Event e;
-            if (!e.ParseFromString(record))
-                break;
-            for (const auto &v : e.summary().value()) {
-                if (v.tag() == kConfigTag)
-                    w.config = true;
-                auto [it, added] = w.lastStep.emplace(v.tag(), e.step());
-                if (!added)
-                    it->second = std::max(it->second, e.step());
-            }
-        }
-    }
+    });
     return w;
 }
 
@@ -166,6 +176,17 @@ std::vector<std::pair<std::string, double>> TensorBoardLog::scalarsOf(const Metr
     case Type::End:
         break;
     }
+    return out;
+}
+
+std::map<int64_t, double> TensorBoardLog::stepWallTimes(const std::string &runDir)
+{
+    std::map<int64_t, double> out;
+    forEachEvent(runDir, [&out](const tb::Event &e) {
+        for (const auto &v : e.summary().value())
+            if (v.tag() == "train/loss")
+                out[e.step()] = e.wall_time(); // a later file's point (a resume's) wins
+    });
     return out;
 }
 

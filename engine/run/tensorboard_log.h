@@ -37,6 +37,12 @@ public:
     // The events files in `runDir`, sorted (TensorBoard's reading order).
     static std::vector<std::string> eventFiles(const std::string &runDir);
 
+    // When each training step of the run in `runDir` was logged: its train/loss point's wall time
+    // (seconds since the Unix epoch) by global step, from its events files ({} when it has none).
+    // metrics.jsonl keeps no clock; this is what the curves' wall-time axis reads for a finished
+    // run. The steps a resume wrote again from metrics.jsonl carry the resume's time.
+    static std::map<int64_t, double> stepWallTimes(const std::string &runDir);
+
     // Before a resume or a fork: cuts every events file in `runDir` back as MetricsLog::truncateAfter
     // cuts metrics.jsonl (points after `globalStep`; at it, the epoch and evaluation points unless
     // `afterEpochEnd`), and a record a kill cut short. Each file is rewritten atomically; an

@@ -144,8 +144,47 @@ private slots:
             QCOMPARE(curves->runGraph(i, 0)->data()->at(curves->runGraph(i, 0)->dataCount() - 1)->key, 2.0);
             QCOMPARE(curves->runGraph(i, 2)->data()->at(1)->key, 2.0);
         }
-        // No clock in a metrics log: wall time is not offered.
-        QVERIFY(!curves->isAxisAvailable(widgets::CurveAxis::WallTime));
+        // Aligned by samples seen: every run ends at 2 epochs × 1280 samples.
+        QVERIFY(curves->isAxisAvailable(widgets::CurveAxis::Samples));
+        curves->setXAxis(widgets::CurveAxis::Samples);
+        for (int i = 0; i < 3; ++i) {
+            QCOMPARE(curves->runGraph(i, 0)->data()->at(curves->runGraph(i, 0)->dataCount() - 1)->key, 2560.0);
+            QCOMPARE(curves->runGraph(i, 2)->data()->at(0)->key, 1280.0);
+        }
+        QCOMPARE(curves->runGraph(1, 0)->data()->at(0)->key, 32.0); // slow's first step: one batch of 32
+        // Aligned by wall time since each run's first step (metrics.jsonl keeps no clock; the runs'
+        // TensorBoard events do): every run starts at 0 and ends within its recorded duration.
+        QVERIFY(curves->isAxisAvailable(widgets::CurveAxis::WallTime));
+        curves->setXAxis(widgets::CurveAxis::WallTime);
+        for (int i = 0; i < 3; ++i) {
+            const auto *data = curves->runGraph(i, 0)->data().data();
+            QCOMPARE(data->size(), QList<int>({20, 80, 40})[i]);
+            QCOMPARE(data->at(0)->key, 0.0);
+            for (int k = 1; k < data->size(); ++k)
+                QVERIFY(data->at(k)->key >= data->at(k - 1)->key);
+            const double seconds = runs[i].toObject()["seconds"].toDouble();
+            QVERIFY2(data->at(data->size() - 1)->key > 0 && data->at(data->size() - 1)->key <= seconds,
+                     qPrintable(QString("%1 s of %2 s").arg(data->at(data->size() - 1)->key).arg(seconds)));
+        }
+        curves->setXAxis(widgets::CurveAxis::Epoch);
+
+        // Each run's series export as CSV, with their samples and wall times.
+        QVERIFY(curves->seriesNames().contains("slow · train loss"));
+        QVERIFY(curves->seriesNames().contains("mid · test accuracy"));
+        QVERIFY(curves->seriesNames().contains("fast · learning rate"));
+        QString error;
+        const QString csv = m_dir.filePath("slow-loss.csv");
+        QVERIFY2(curves->exportCsv("slow · train loss", csv, &error), qPrintable(error));
+        QFile f(csv);
+        QVERIFY(f.open(QIODevice::ReadOnly));
+        const QList<QByteArray> lines = f.readAll().trimmed().split('\n');
+        QCOMPARE(lines.size(), 81);
+        QCOMPARE(lines[0], QByteArray("step,epoch,samples,wall_time,value"));
+        const QList<QByteArray> last = lines[80].split(',');
+        QCOMPARE(last[0], QByteArray("80"));
+        QCOMPARE(last[1], QByteArray("2"));
+        QCOMPARE(last[2], QByteArray("2560"));
+        QVERIFY(last[3].toDouble() > 1.7e9);
 
         // The hover read-out names every shown run.
         QTest::qWait(200);

@@ -80,6 +80,9 @@ private slots:
         QTRY_COMPARE_WITH_TIMEOUT(panel.rows().size(), size_t(3), 10000);
         QTRY_COMPARE_WITH_TIMEOUT(panel.curves()->stepPoints(), 60, 10000); // 3 epochs × 20 steps
         QCOMPARE(panel.curves()->evaluationPoints(), 3);
+        // metrics.jsonl keeps no clock: the wall-time axis reads the run's TensorBoard events.
+        QVERIFY(panel.curves()->isAxisAvailable(widgets::CurveAxis::WallTime));
+        QVERIFY(panel.curves()->isAxisAvailable(widgets::CurveAxis::Samples));
         // keep_checkpoint_max 2: the first was deleted, by that rule.
         QVERIFY2(panel.table()->item(0, 7)->text().startsWith("deleted (keep_checkpoint_max"), qPrintable(panel.table()->item(0, 7)->text()));
         QCOMPARE(panel.table()->item(2, 7)->text(), QStringLiteral("kept"));

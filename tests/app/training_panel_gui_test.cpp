@@ -153,7 +153,9 @@ private slots:
         QVERIFY(accuracy.open(QIODevice::ReadOnly));
         const QList<QByteArray> rows = accuracy.readAll().trimmed().split('\n');
         QCOMPARE(rows.size(), 41);
-        QVERIFY2(rows[20].startsWith("20,1,17") || rows[20].startsWith("20,1,18"), rows[20].constData()); // step 20 ends epoch 1
+        // Step 20 ends epoch 1, after 20 batches of 64 samples; then its wall time.
+        QVERIFY2(rows[20].startsWith("20,1,1280,17") || rows[20].startsWith("20,1,1280,18"), rows[20].constData());
+        QVERIFY(curves->isAxisAvailable(widgets::CurveAxis::Samples));
         // Smoothing: 0 shows the raw loss, and the debiased EMA starts at the first raw value.
         curves->setSmoothing(0.9);
         const double first = curves->smoothedAt(0);

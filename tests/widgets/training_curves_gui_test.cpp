@@ -53,6 +53,7 @@ void fill(TrainingCurves &curves, bool withTimes = true)
         if (withTimes) {
             p.epoch = (s - 1) / kStepsPerEpoch + double((s - 1) % kStepsPerEpoch + 1) / kStepsPerEpoch;
             p.wallTime = kStart + 1.5 * (s - 1);
+            p.batchSize = 32;
         }
         p.figure = 0.5 + 0.4 * s / kSteps;
         curves.addStep(p);
@@ -308,7 +309,7 @@ private slots:
         }
     }
 
-    void theXAxisCountsStepsEpochsOrWallTime()
+    void theXAxisCountsStepsEpochsSamplesOrWallTime()
     {
         TrainingCurves curves;
         curves.resize(700, 520);
@@ -316,15 +317,17 @@ private slots:
         QVERIFY(QTest::qWaitForWindowExposed(&curves));
         auto *choice = curves.findChild<QComboBox *>("xAxis");
         QVERIFY(choice);
-        QCOMPARE(choice->count(), 3);
+        QCOMPARE(choice->count(), 4); // step, epoch, samples, wall time
         auto *model = qobject_cast<QStandardItemModel *>(choice->model());
-        // A run's history has no wall time: that choice is offered but disabled.
+        // Steps without epochs, batch sizes or wall time: those choices are offered but disabled.
         fill(curves, false);
         QVERIFY(!model->item(1)->isEnabled());
         QVERIFY(!model->item(2)->isEnabled());
+        QVERIFY(!model->item(3)->isEnabled());
         fill(curves);
         QVERIFY(model->item(1)->isEnabled());
         QVERIFY(model->item(2)->isEnabled());
+        QVERIFY(model->item(3)->isEnabled());
         choice->setCurrentIndex(1);
         QCOMPARE(curves.xAxisKind(), CurveAxis::Epoch);
         QCOMPARE(curves.lrRect()->axis(QCPAxis::atBottom)->label(), QStringLiteral("epoch"));
@@ -332,6 +335,10 @@ private slots:
         QCOMPARE(raw->data()->at(raw->dataCount() - 1)->key, double(kEpochs));
         QVERIFY(curves.plot()->xAxis->range().contains(kEpochs) && curves.plot()->xAxis->range().upper < kEpochs + 0.5);
         choice->setCurrentIndex(2);
+        QCOMPARE(curves.xAxisKind(), CurveAxis::Samples);
+        QCOMPARE(curves.lrRect()->axis(QCPAxis::atBottom)->label(), QStringLiteral("training samples seen"));
+        QCOMPARE(raw->data()->at(raw->dataCount() - 1)->key, 32.0 * kSteps);
+        choice->setCurrentIndex(3);
         settle(curves);
         QCOMPARE(curves.xAxisKind(), CurveAxis::WallTime);
         QVERIFY(curves.lrRect()->axis(QCPAxis::atBottom)->label().startsWith("wall time"));
@@ -397,6 +404,32 @@ private slots:
         QCOMPARE(raw->data()->at(10)->key, 1.1);
         curves.setXAxis(CurveAxis::WallTime); // not offered: the step instead
         QCOMPARE(curves.xAxisKind(), CurveAxis::Step);
+        QVERIFY(!curves.isAxisAvailable(CurveAxis::Samples)); // the records say no batch size
+
+        // With batch sizes (the last step of an epoch shorter) and the events files' wall times.
+        TrainingCurves::StepWallTimes wall;
+        for (auto &r : records)
+            if (r.type == netwright::MetricsRecord::Type::Step) {
+                r.batchSize = r.step == 10 ? 8 : 64;
+                wall[r.globalStep] = kStart + 2.0 * r.globalStep;
+            }
+        curves.clear();
+        curves.addMetricsLog(records, wall);
+        QVERIFY(curves.isAxisAvailable(CurveAxis::Samples));
+        QVERIFY(curves.isAxisAvailable(CurveAxis::WallTime));
+        curves.setXAxis(CurveAxis::Samples);
+        QCOMPARE(curves.xAxisKind(), CurveAxis::Samples);
+        QCOMPARE(raw->data()->at(0)->key, 64.0);
+        QCOMPARE(raw->data()->at(9)->key, 9 * 64.0 + 8);
+        QCOMPARE(raw->data()->at(10)->key, 10 * 64.0 + 8);
+        QCPGraph *testAccuracy = curves.plot()->graph(5);
+        QCOMPARE(testAccuracy->name(), QStringLiteral("test accuracy"));
+        QCOMPARE(testAccuracy->data()->size(), 2);
+        QCOMPARE(testAccuracy->data()->at(0)->key, 9 * 64.0 + 8); // at its epoch's last step
+        curves.setXAxis(CurveAxis::WallTime);
+        QCOMPARE(curves.xAxisKind(), CurveAxis::WallTime);
+        QCOMPARE(raw->data()->at(0)->key, 0.0); // since the first step
+        QCOMPARE(raw->data()->at(19)->key, 38.0);
     }
 
     void exportsCurvesAndThePlot()
@@ -418,21 +451,23 @@ private slots:
         QVERIFY(f.open(QIODevice::ReadOnly));
         const QList<QByteArray> lines = f.readAll().trimmed().split('\n');
         QCOMPARE(lines.size(), kSteps + 1);
-        QCOMPARE(lines[0], QByteArray("step,epoch,wall_time,value"));
+        QCOMPARE(lines[0], QByteArray("step,epoch,samples,wall_time,value"));
         const QList<QByteArray> row = lines[26].split(',');
         QCOMPARE(row[0].toInt(), 26);
         QCOMPARE(row[1].toDouble(), 1.04);
-        QCOMPARE(row[2].toDouble(), kStart + 1.5 * 25);
-        QCOMPARE(row[3].toDouble(), lossAt(26)); // round-trip precision
+        QCOMPARE(row[2].toInt(), 26 * 32); // the batch sizes summed
+        QCOMPARE(row[3].toDouble(), kStart + 1.5 * 25);
+        QCOMPARE(row[4].toDouble(), lossAt(26)); // round-trip precision
         QVERIFY2(curves.exportCsv("test accuracy", m_dir.filePath("acc.csv"), &error), qPrintable(error));
         QFile a(m_dir.filePath("acc.csv"));
         QVERIFY(a.open(QIODevice::ReadOnly));
         const QList<QByteArray> test = a.readAll().split('\n').at(2).split(',');
-        QCOMPARE(test.size(), 4);
+        QCOMPARE(test.size(), 5);
         QCOMPARE(test[0], QByteArray("50"));
         QCOMPARE(test[1], QByteArray("2"));
-        QCOMPARE(test[2], QByteArray("1700000073.5"));
-        QCOMPARE(test[3].toDouble(), 0.55 + 0.1 * 2);
+        QCOMPARE(test[2], QByteArray("1600"));
+        QCOMPARE(test[3], QByteArray("1700000073.5"));
+        QCOMPARE(test[4].toDouble(), 0.55 + 0.1 * 2);
         QVERIFY(!curves.exportCsv("nothing", m_dir.filePath("x.csv"), &error));
         QVERIFY(error.contains("nothing"));
         QVERIFY(!curves.exportCsv("train loss", m_dir.filePath("missing/loss.csv"), &error));

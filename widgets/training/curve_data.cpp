@@ -47,12 +47,15 @@ void appendNumber(std::string &out, double v)
 
 std::string curveCsv(const std::vector<CurvePoint> &points)
 {
-    std::string out = "step,epoch,wall_time,value\n";
+    std::string out = "step,epoch,samples,wall_time,value\n";
     for (const CurvePoint &p : points) {
         out += std::to_string(p.step);
         out += ',';
         if (std::isfinite(p.epoch))
             appendNumber(out, p.epoch);
+        out += ',';
+        if (std::isfinite(p.samples))
+            appendNumber(out, p.samples);
         out += ',';
         if (std::isfinite(p.wallTime))
             appendNumber(out, p.wallTime);

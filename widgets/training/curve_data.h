@@ -14,16 +14,18 @@
 namespace netwright::widgets {
 
 // What the curves' x-axis counts.
-enum class CurveAxis { Step, Epoch, WallTime };
+enum class CurveAxis { Step, Epoch, Samples, WallTime };
 
 inline constexpr double kUnknown = std::numeric_limits<double>::quiet_NaN();
 
 // One point of a series. epoch: fractional, 1.0 is the end of the first epoch; wallTime: seconds
-// since the Unix epoch (as TensorBoard's CSV); NaN where the source does not say.
+// since the Unix epoch (as TensorBoard's CSV); samples: the training samples seen up to and with
+// this step (the sum of the batch sizes); NaN where the source does not say.
 struct CurvePoint {
     int64_t step = 0;
     double epoch = kUnknown, wallTime = kUnknown;
     double value = 0;
+    double samples = kUnknown;
 };
 
 // The index of the point of `points` (ascending keys) whose key is nearest to `key`; -1 if none.
@@ -56,7 +58,7 @@ private:
     int64_t m_counted = 0;
 };
 
-// The series as CSV: a header `step,epoch,wall_time,value`, then one row per point, numbers with
+// The series as CSV: a header `step,epoch,samples,wall_time,value`, then one row per point, numbers with
 // round-trip precision, unknown fields empty, non-finite values as `nan`/`inf`.
 std::string curveCsv(const std::vector<CurvePoint> &points);
 

@@ -11,6 +11,7 @@
 #include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
+#include <QLocale>
 #include <QMenu>
 #include <QMouseEvent>
 #include <QSlider>
@@ -95,8 +96,9 @@ TrainingCurves::TrainingCurves(QWidget *parent)
     m_axisChoice->setObjectName(QStringLiteral("xAxis"));
     m_axisChoice->addItem(tr("Step"), static_cast<int>(CurveAxis::Step));
     m_axisChoice->addItem(tr("Epoch"), static_cast<int>(CurveAxis::Epoch));
+    m_axisChoice->addItem(tr("Samples"), static_cast<int>(CurveAxis::Samples));
     m_axisChoice->addItem(tr("Wall time"), static_cast<int>(CurveAxis::WallTime));
-    m_axisChoice->setToolTip(tr("Global step, epoch (fractional), or the time since the first step"));
+    m_axisChoice->setToolTip(tr("Global step, epoch (fractional), training samples seen, or the time since the first step"));
     controls->addWidget(m_axisChoice);
     controls->addWidget(m_log);
     m_export->setObjectName(QStringLiteral("exportCurves"));
@@ -288,13 +290,17 @@ void TrainingCurves::addStep(int64_t globalStep, double loss, double lr)
 
 void TrainingCurves::addStep(const TrainingStepPoint &s)
 {
-    const CurvePoint at{s.globalStep, s.epoch, s.wallTime, s.loss};
     const bool first = m_loss.empty();
+    // Samples seen: the batch sizes summed, as long as every step says its own.
+    double samples = kUnknown;
+    if (s.batchSize > 0 && (first || std::isfinite(m_loss.back().samples)))
+        samples = (first ? 0.0 : m_loss.back().samples) + static_cast<double>(s.batchSize);
+    const CurvePoint at{s.globalStep, s.epoch, s.wallTime, s.loss, samples};
     if (first && std::isfinite(s.wallTime))
         m_wall0 = s.wallTime;
     m_loss.push_back(at);
     m_smoothed.push_back(m_lossEma.push(s.loss));
-    m_lrPoints.push_back({s.globalStep, s.epoch, s.wallTime, s.lr});
+    m_lrPoints.push_back({s.globalStep, s.epoch, s.wallTime, s.lr, samples});
     const double key = keyOf(at);
     if (std::isfinite(key)) {
         m_raw->addData(key, s.loss);
@@ -307,7 +313,7 @@ void TrainingCurves::addStep(const TrainingStepPoint &s)
             m_trainFig->setName(name);
             m_trainFigSmooth->setName(name);
         }
-        m_figure.push_back({s.globalStep, s.epoch, s.wallTime, s.figure});
+        m_figure.push_back({s.globalStep, s.epoch, s.wallTime, s.figure, samples});
         m_figSmoothed.push_back(m_figEma.push(s.figure));
         if (std::isfinite(key)) {
             m_trainFig->addData(key, s.figure);
@@ -350,21 +356,19 @@ void TrainingCurves::addEvaluation(int64_t globalStep, double loss, double figur
     scheduleReplot();
 }
 
-void TrainingCurves::addMetricsLog(const std::vector<MetricsRecord> &records)
+void TrainingCurves::addMetricsLog(const std::vector<MetricsRecord> &records, const StepWallTimes &wallTimes)
 {
-    // An epoch's length is its longest run of steps (a stopped run's last epoch is shorter).
-    int64_t stepsPerEpoch = 0;
-    for (const MetricsRecord &r : records)
-        if (r.type == MetricsRecord::Type::Step)
-            stepsPerEpoch = std::max(stepsPerEpoch, r.step);
+    const int64_t stepsPerEpoch = stepsPerEpochOf(records);
     for (const MetricsRecord &r : records) {
         if (r.type == MetricsRecord::Type::Step) {
             TrainingStepPoint p;
             p.globalStep = r.globalStep;
             p.loss = r.loss;
             p.lr = r.lr;
-            if (stepsPerEpoch > 0 && r.epoch > 0)
-                p.epoch = static_cast<double>(r.epoch - 1) + static_cast<double>(r.step) / static_cast<double>(stepsPerEpoch);
+            p.batchSize = r.batchSize;
+            if (const auto t = wallTimes.find(r.globalStep); t != wallTimes.end())
+                p.wallTime = t->second;
+            p.epoch = fractionalEpoch(r, stepsPerEpoch);
             if (r.hasAccuracy) {
                 p.figure = r.accuracy;
                 p.figureName = tr("train accuracy");
@@ -429,6 +433,7 @@ CurvePoint TrainingCurves::locate(int64_t globalStep) const
     const auto i = static_cast<size_t>(it - m_loss.begin());
     p.epoch = it->epoch;
     p.wallTime = it->wallTime;
+    p.samples = it->samples;
     p.value = m_smoothed[i];
     return p;
 }
@@ -440,6 +445,8 @@ double TrainingCurves::keyOf(const CurvePoint &p) const
         return static_cast<double>(p.step);
     case CurveAxis::Epoch:
         return p.epoch;
+    case CurveAxis::Samples:
+        return p.samples;
     case CurveAxis::WallTime:
         return p.wallTime - m_wall0;
     }
@@ -512,14 +519,23 @@ void TrainingCurves::rebuild()
 
 bool TrainingCurves::isAxisAvailable(CurveAxis axis) const
 {
+    // One run's steps (or any overlaid run's) carry the field.
+    auto stepsCarry = [this](double CurvePoint::*field) {
+        if (!m_loss.empty())
+            return std::isfinite(m_loss.front().*field);
+        return std::any_of(m_runs.begin(), m_runs.end(), [field](const auto &r) {
+            return std::any_of(r->loss.begin(), r->loss.end(), [field](const CurvePoint &p) { return std::isfinite(p.*field); });
+        });
+    };
     switch (axis) {
     case CurveAxis::Step:
         return true;
     case CurveAxis::Epoch:
-        return !m_loss.empty() ? std::isfinite(m_loss.front().epoch)
-                               : !m_runs.empty() && !m_runs.front()->loss.empty() && std::isfinite(m_runs.front()->loss.front().epoch);
+        return stepsCarry(&CurvePoint::epoch);
+    case CurveAxis::Samples:
+        return stepsCarry(&CurvePoint::samples);
     case CurveAxis::WallTime:
-        return !m_loss.empty() && std::isfinite(m_loss.front().wallTime);
+        return stepsCarry(&CurvePoint::wallTime);
     }
     return false;
 }
@@ -531,8 +547,10 @@ void TrainingCurves::updateAxisChoices()
         const auto axis = static_cast<CurveAxis>(m_axisChoice->itemData(i).toInt());
         const bool available = isAxisAvailable(axis);
         model->item(i)->setEnabled(available);
-        model->item(i)->setToolTip(available ? QString()
-                                   : axis == CurveAxis::WallTime ? tr("The steps carry no wall time (a run's metrics log does not record it).")
+        model->item(i)->setToolTip(available                         ? QString()
+                                   : axis == CurveAxis::WallTime ? tr("The steps carry no wall time (metrics.jsonl keeps no clock; it comes from "
+                                                                      "the run's TensorBoard events files, and this run has none).")
+                                   : axis == CurveAxis::Samples  ? tr("The steps do not say their batch size.")
                                                                  : tr("The steps carry no epoch."));
     }
 }
@@ -556,7 +574,7 @@ void TrainingCurves::setXAxis(CurveAxis axis)
         label = tr("wall time since the first step (h:mm:ss)");
     } else {
         ticker = QSharedPointer<QCPAxisTicker>::create();
-        label = axis == CurveAxis::Epoch ? tr("epoch") : tr("global step");
+        label = axis == CurveAxis::Epoch ? tr("epoch") : axis == CurveAxis::Samples ? tr("training samples seen") : tr("global step");
     }
     for (QCPAxis *a : {m_plot->xAxis, m_lrRect->axis(QCPAxis::atBottom)})
         a->setTicker(ticker);
@@ -631,6 +649,8 @@ QString TrainingCurves::formatX(const CurvePoint &p) const
     QStringList parts{tr("step %1").arg(p.step)};
     if (std::isfinite(p.epoch))
         parts << tr("epoch %1").arg(p.epoch, 0, 'f', 2);
+    if (std::isfinite(p.samples))
+        parts << tr("%1 samples").arg(QLocale().toString(static_cast<qint64>(p.samples)));
     if (std::isfinite(p.wallTime))
         parts << tr("%1 (+%2)").arg(QDateTime::fromMSecsSinceEpoch(static_cast<qint64>(p.wallTime * 1000)).toString(QStringLiteral("HH:mm:ss")),
                                      span(p.wallTime - m_wall0));

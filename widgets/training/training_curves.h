@@ -5,7 +5,7 @@
 // has one, the evaluation loss and test metric after every epoch (metric on the right axis), the
 // learning rate in a second plot below that shares the x-axis (same margins, range, zoom and pan),
 // and a marker at every checkpoint (a click on one emits checkpointClicked; a run's history also
-// marks the deleted ones, hollow). The x-axis counts steps, epochs or wall time. Hovering shows a
+// marks the deleted ones, hollow). The x-axis counts steps, epochs, samples seen or wall time. Hovering shows a
 // cursor line through both plots and a read-out of every series at that x. Every point is kept
 // and drawn (no downsampling); the legend sits above the data, never on it; a click never changes
 // how a series looks. Any series exports as CSV, the plot as PNG or SVG (atomic writes, into the
@@ -22,8 +22,10 @@
 #include <QWidget>
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace netwright {
@@ -49,6 +51,7 @@ struct TrainingStepPoint {
     int64_t globalStep = 0;
     double epoch = kUnknown;    // fractional: 1.0 is the end of the first epoch
     double wallTime = kUnknown; // seconds since the Unix epoch
+    int64_t batchSize = 0;      // the step's samples (0: unknown); the samples axis sums them
     double loss = 0, lr = 0;
     double figure = kUnknown;
     QString figureName;
@@ -56,7 +59,12 @@ struct TrainingStepPoint {
 
 class TrainingCurves : public QWidget {
     Q_OBJECT
+    struct RunSeries;
+
 public:
+    // Wall time (seconds since the Unix epoch) by global step.
+    using StepWallTimes = std::map<int64_t, double>;
+
     explicit TrainingCurves(QWidget *parent = nullptr);
     ~TrainingCurves() override;
 
@@ -69,8 +77,10 @@ public:
     void addEvaluation(int64_t globalStep, double loss, double figure, const QString &figureName = {});
     // A run's metrics log (metrics.jsonl, run/metrics_log.h), every record in order: its steps with
     // their fractional epoch and training accuracy (or F1), its evaluations with the task's main
-    // metric. The log keeps no clock, so the wall-time axis is not offered for it.
-    void addMetricsLog(const std::vector<MetricsRecord> &records);
+    // metric, and the samples seen (the batch sizes summed). The log keeps no clock: `wallTimes`
+    // gives each step's wall time by global step (the run's TensorBoard events,
+    // TensorBoardLog::stepWallTimes); without them the wall-time axis is not offered.
+    void addMetricsLog(const std::vector<MetricsRecord> &records, const StepWallTimes &wallTimes = {});
     void addCheckpoint(int64_t globalStep);
     // A checkpoint that was saved and later deleted (a run's history): a hollow grey marker.
     void addDeletedCheckpoint(int64_t globalStep);
@@ -78,9 +88,11 @@ public:
     // A run overlaid on the others (a run comparison), from its metrics log as addMetricsLog reads
     // it: its smoothed training loss (the raw steps faint behind), its test metric after every
     // epoch (dashed, with markers, on the right axis) and its learning rate below, all in `color`;
-    // the legend names the run. Returns the run's index. Its steps carry their fractional epoch,
-    // so runs of other batch sizes line up by epoch.
-    int addRun(const QString &name, const QColor &color, const std::vector<MetricsRecord> &records);
+    // the legend names the run. Returns the run's index. Its steps carry their fractional epoch and
+    // the samples seen, so runs of other batch sizes line up by epoch or by samples; with
+    // `wallTimes` (as addMetricsLog) they line up by the time since each run's first step, as
+    // TensorBoard's "relative" axis.
+    int addRun(const QString &name, const QColor &color, const std::vector<MetricsRecord> &records, const StepWallTimes &wallTimes = {});
     int runCount() const { return static_cast<int>(m_runs.size()); }
     void setRunColor(int run, const QColor &color);
     QColor runColor(int run) const;
@@ -94,8 +106,8 @@ public:
     void setSmoothing(double weight);
     double smoothing() const { return m_smoothing; }
     void setLogScale(bool on);
-    // Epoch and wall time are offered once the steps carry them; an axis that is not falls back to
-    // the step. The user's choice in the selector holds across clear() (the next run).
+    // Epoch, samples and wall time are offered once the steps (of one run shown) carry them; an
+    // axis that is not falls back to the step. The user's choice in the selector holds across clear() (the next run).
     void setXAxis(CurveAxis axis);
     CurveAxis xAxisKind() const { return m_axis; }
     bool isAxisAvailable(CurveAxis axis) const;
@@ -104,9 +116,10 @@ public:
     void setExportDirectory(const QString &dir) { m_exportDir = dir; }
     QString exportDirectory() const;
     // The series that hold points: "train loss", "train accuracy", "test loss", "test accuracy",
-    // "learning rate" …
+    // "learning rate" …; with runs overlaid, each run's "<run> · train loss", "<run> · test
+    // accuracy" (its metric), "<run> · learning rate".
     QStringList seriesNames() const;
-    // step,epoch,wall_time,value (curve_data.h); false with the sentence naming the file otherwise.
+    // step,epoch,samples,wall_time,value (curve_data.h); false with the sentence naming the file otherwise.
     bool exportCsv(const QString &series, const QString &path, QString *error) const;
     bool savePng(const QString &path, QString *error);
     bool saveSvg(const QString &path, QString *error);
@@ -136,6 +149,10 @@ protected:
 
 private:
     double keyOf(const CurvePoint &p) const;
+    // The series that hold points, by the name seriesNames() gives.
+    std::vector<std::pair<QString, const std::vector<CurvePoint> *>> namedSeries() const;
+    // keyOf for an overlaid run: its wall time counts from its own first step.
+    double runKeyOf(const RunSeries &run, const CurvePoint &p) const;
     CurvePoint locate(int64_t globalStep) const;
     void rebuild();
     void rebuildSmoothed();
@@ -148,7 +165,6 @@ private:
     void exportDialog(const QString &series);
     void imageDialog(bool svg);
     QString formatX(const CurvePoint &p) const;
-    struct RunSeries;
     void rebuildRuns();
     bool showRunsReadout(const QPoint &pos, QCPAxisRect *rect);
 

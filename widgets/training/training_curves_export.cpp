@@ -3,6 +3,8 @@
 // and the dialogs that propose the export directory. Layer: widgets.
 #include "training/training_curves.h"
 
+#include "training/curve_run_series.h"
+
 #include "core/atomic_file.h"
 #include "core/error.h"
 
@@ -24,22 +26,35 @@ QString TrainingCurves::exportDirectory() const
     return m_exportDir.isEmpty() ? QDir::homePath() : m_exportDir;
 }
 
-QStringList TrainingCurves::seriesNames() const
+std::vector<std::pair<QString, const std::vector<CurvePoint> *>> TrainingCurves::namedSeries() const
 {
-    QStringList names;
+    std::vector<std::pair<QString, const std::vector<CurvePoint> *>> out;
     for (auto [graph, points] : {std::pair{m_raw, &m_loss}, std::pair{m_trainFigSmooth, &m_figure}, std::pair{m_evalLoss, &m_testLoss},
                                  std::pair{m_evalAcc, &m_testFigure}, std::pair{m_lr, &m_lrPoints}})
         if (!points->empty())
-            names << graph->name();
+            out.emplace_back(graph->name(), points);
+    for (const auto &r : m_runs) {
+        const QString figure = r->figureName.isEmpty() ? tr("test accuracy") : r->figureName;
+        for (auto [series, points] : {std::pair{tr("train loss"), &r->loss}, std::pair{figure, &r->test}, std::pair{tr("learning rate"), &r->lr}})
+            if (!points->empty())
+                out.emplace_back(r->name + QStringLiteral(" · ") + series, points);
+    }
+    return out;
+}
+
+QStringList TrainingCurves::seriesNames() const
+{
+    QStringList names;
+    for (const auto &[name, points] : namedSeries())
+        names << name;
     return names;
 }
 
 bool TrainingCurves::exportCsv(const QString &series, const QString &path, QString *error) const
 {
     const std::vector<CurvePoint> *points = nullptr;
-    for (auto [graph, p] : {std::pair{m_raw, &m_loss}, std::pair{m_trainFigSmooth, &m_figure}, std::pair{m_evalLoss, &m_testLoss},
-                            std::pair{m_evalAcc, &m_testFigure}, std::pair{m_lr, &m_lrPoints}})
-        if (graph->name() == series && !p->empty())
+    for (const auto &[name, p] : namedSeries())
+        if (name == series)
             points = p;
     if (!points) {
         *error = tr("There is no series \"%1\" to export.").arg(series);

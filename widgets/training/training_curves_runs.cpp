@@ -11,9 +11,12 @@
 #include "training/readout_placement.h"
 
 #include <QLabel>
+#include <QLocale>
+#include <QTime>
 #include <qcustomplot.h>
 
 #include <cmath>
+#include <limits>
 
 namespace netwright::widgets {
 
@@ -38,33 +41,36 @@ QString number(double v)
 
 TrainingCurves::~TrainingCurves() = default;
 
-int TrainingCurves::addRun(const QString &name, const QColor &color, const std::vector<MetricsRecord> &records)
+int TrainingCurves::addRun(const QString &name, const QColor &color, const std::vector<MetricsRecord> &records, const StepWallTimes &wallTimes)
 {
     auto run = std::make_unique<RunSeries>();
     run->name = name;
-    int64_t stepsPerEpoch = 0;
-    for (const MetricsRecord &r : records)
-        if (r.type == MetricsRecord::Type::Step)
-            stepsPerEpoch = std::max(stepsPerEpoch, r.step);
+    const int64_t stepsPerEpoch = stepsPerEpochOf(records);
+    double samples = 0; // the batch sizes summed, while every step says its own
     for (const MetricsRecord &r : records) {
         if (r.type == MetricsRecord::Type::Step) {
-            double epoch = kUnknown;
-            if (stepsPerEpoch > 0 && r.epoch > 0)
-                epoch = static_cast<double>(r.epoch - 1) + static_cast<double>(r.step) / static_cast<double>(stepsPerEpoch);
-            run->loss.push_back({r.globalStep, epoch, kUnknown, r.loss});
-            run->lr.push_back({r.globalStep, epoch, kUnknown, r.lr});
+            samples = r.batchSize > 0 ? samples + static_cast<double>(r.batchSize) : kUnknown;
+            const auto t = wallTimes.find(r.globalStep);
+            const double wall = t == wallTimes.end() ? kUnknown : t->second;
+            if (!std::isfinite(run->wall0))
+                run->wall0 = wall;
+            const double epoch = fractionalEpoch(r, stepsPerEpoch);
+            run->loss.push_back({r.globalStep, epoch, wall, r.loss, samples});
+            run->lr.push_back({r.globalStep, epoch, wall, r.lr, samples});
         } else if (r.type == MetricsRecord::Type::Eval) {
             const bool accuracy = r.hasAccuracy || r.metrics.empty();
             if (run->figureName.isEmpty())
                 run->figureName = testFigureName(accuracy ? "accuracy" : r.metrics.front().name);
-            // At the epoch's end: the epoch of the last step at or before it.
-            double epoch = static_cast<double>(r.epoch);
+            // At the epoch's end: where the last step at or before it is.
+            CurvePoint at{r.globalStep, static_cast<double>(r.epoch), kUnknown, accuracy ? r.accuracy : r.metrics.front().value};
             for (auto it = run->loss.rbegin(); it != run->loss.rend(); ++it)
                 if (it->step <= r.globalStep) {
-                    epoch = it->epoch;
+                    at.epoch = it->epoch;
+                    at.wallTime = it->wallTime;
+                    at.samples = it->samples;
                     break;
                 }
-            run->test.push_back({r.globalStep, epoch, kUnknown, accuracy ? r.accuracy : r.metrics.front().value});
+            run->test.push_back(at);
         }
     }
     QCPAxis *x = m_plot->xAxis, *y = m_plot->yAxis, *y2 = m_plot->yAxis2;
@@ -146,7 +152,7 @@ void TrainingCurves::rebuildRuns()
         const std::vector<double> smoothed = smoothDebiased(raw, m_smoothing);
         QVector<double> xs, ys, ss;
         for (size_t i = 0; i < r->loss.size(); ++i) {
-            const double k = keyOf(r->loss[i]);
+            const double k = runKeyOf(*r, r->loss[i]);
             if (!std::isfinite(k))
                 continue;
             xs.push_back(k);
@@ -158,8 +164,8 @@ void TrainingCurves::rebuildRuns()
         for (auto [graph, points] : {std::pair{r->testGraph, &r->test}, std::pair{r->lrGraph, &r->lr}}) {
             QVector<double> px, py;
             for (const CurvePoint &p : *points)
-                if (std::isfinite(keyOf(p))) {
-                    px.push_back(keyOf(p));
+                if (const double k = runKeyOf(*r, p); std::isfinite(k)) {
+                    px.push_back(k);
                     py.push_back(p.value);
                 }
             graph->setData(px, py, true);
@@ -167,14 +173,22 @@ void TrainingCurves::rebuildRuns()
     }
 }
 
+double TrainingCurves::runKeyOf(const RunSeries &run, const CurvePoint &p) const
+{
+    return m_axis == CurveAxis::WallTime ? p.wallTime - run.wall0 : keyOf(p);
+}
+
 bool TrainingCurves::showRunsReadout(const QPoint &pos, QCPAxisRect *rect)
 {
     const double key = rect->axis(QCPAxis::atBottom)->pixelToCoord(pos.x());
-    auto keyOfPoint = [this](const CurvePoint &p) { return keyOf(p); };
     QString rows;
     for (const auto &r : m_runs) {
         if (!r->visible)
             continue;
+        auto keyOfPoint = [this, &r](const CurvePoint &p) {
+            const double k = runKeyOf(*r, p);
+            return std::isfinite(k) ? k : -std::numeric_limits<double>::infinity(); // points off this axis sort first
+        };
         const int i = nearestPoint(r->loss, key, keyOfPoint);
         if (i < 0)
             continue;
@@ -183,6 +197,8 @@ bool TrainingCurves::showRunsReadout(const QPoint &pos, QCPAxisRect *rect)
             raw.push_back(p.value);
         const double smoothed = smoothDebiased(raw, m_smoothing)[static_cast<size_t>(i)];
         const CurvePoint &at = r->loss[static_cast<size_t>(i)];
+        if (!std::isfinite(runKeyOf(*r, at)))
+            continue; // this run has no point on this axis (no wall time)
         QString test = QStringLiteral("–");
         const int e = nearestPoint(r->test, key, keyOfPoint);
         if (e >= 0)
@@ -203,7 +219,21 @@ bool TrainingCurves::showRunsReadout(const QPoint &pos, QCPAxisRect *rect)
     }
     const QString head = QStringLiteral("<tr><th></th><th></th><th>%1</th><th>%2</th><th>%3</th></tr>")
                              .arg(tr("loss"), tr("smoothed"), (m_runs.front()->figureName.isEmpty() ? tr("test accuracy") : m_runs.front()->figureName).toHtmlEscaped());
-    const QString where = m_axis == CurveAxis::Epoch ? tr("epoch %1").arg(key, 0, 'f', 2) : tr("step %1").arg(std::llround(key));
+    QString where;
+    switch (m_axis) {
+    case CurveAxis::Step:
+        where = tr("step %1").arg(std::llround(key));
+        break;
+    case CurveAxis::Epoch:
+        where = tr("epoch %1").arg(key, 0, 'f', 2);
+        break;
+    case CurveAxis::Samples:
+        where = tr("%1 samples").arg(QLocale().toString(std::llround(key)));
+        break;
+    case CurveAxis::WallTime:
+        where = tr("+%1 since each run's first step").arg(QTime(0, 0).addMSecs(static_cast<int>(std::max(0.0, key) * 1000)).toString(QStringLiteral("H:mm:ss")));
+        break;
+    }
     showReadoutAt(m_readout, QStringLiteral("<b>%1</b><table cellspacing=\"0\" cellpadding=\"1\">%2%3</table>").arg(where.toHtmlEscaped(), head, rows),
                   pos, m_plot);
     m_cursor->layer()->replot();
