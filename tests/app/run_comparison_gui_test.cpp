@@ -14,6 +14,7 @@
 #include "training/training_curves.h"
 
 #include <QApplication>
+#include <QComboBox>
 #include <QFile>
 #include <QHeaderView>
 #include <QJsonArray>
@@ -167,6 +168,24 @@ private slots:
                      qPrintable(QString("%1 s of %2 s").arg(data->at(data->size() - 1)->key).arg(seconds)));
         }
         curves->setXAxis(widgets::CurveAxis::Epoch);
+
+        // The dashed lines show any metric the evaluations logged: the test loss, as `compare` has it.
+        QCOMPARE(curves->runsMetric(), QStringLiteral("test accuracy"));
+        QVERIFY2(curves->runsMetrics().contains("test loss") && curves->runsMetrics().contains("test top-5 accuracy"),
+                 qPrintable(curves->runsMetrics().join(", ")));
+        auto *metricChoice = curves->findChild<QComboBox *>("runMetric");
+        QVERIFY(metricChoice && metricChoice->isVisible());
+        metricChoice->setCurrentText("test loss");
+        QCOMPARE(curves->runsMetric(), QStringLiteral("test loss"));
+        QVERIFY(curves->plot()->yAxis2->label().startsWith("test loss"));
+        for (int i = 0; i < 3; ++i) {
+            const QJsonObject r = runs[i].toObject();
+            QCOMPARE(curves->runGraph(i, 2)->dataCount(), 2);
+            QCOMPARE(curves->runGraph(i, 2)->data()->at(1)->value, r["final_eval_loss"].toDouble());
+            QVERIFY(curves->plot()->yAxis2->range().contains(r["final_eval_loss"].toDouble()));
+        }
+        curves->setRunsMetric("test accuracy");
+        QCOMPARE(curves->runGraph(0, 2)->data()->at(1)->value, runs[0].toObject()["final_eval_accuracy"].toDouble());
 
         // Each run's series export as CSV, with their samples and wall times.
         QVERIFY(curves->seriesNames().contains("slow · train loss"));

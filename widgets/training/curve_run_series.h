@@ -10,6 +10,7 @@
 #include <QString>
 
 #include <algorithm>
+#include <utility>
 #include <vector>
 
 class QCPGraph;
@@ -22,7 +23,8 @@ struct TrainingCurves::RunSeries {
     bool visible = true;
     QString figureName;                                   // "test accuracy", "test R²" …
     double wall0 = kUnknown;                              // its first step's wall time
-    std::vector<CurvePoint> loss, lr, test;               // steps' loss and rate; evaluations' figure
+    std::vector<CurvePoint> loss, lr, test;               // steps' loss and rate; the evaluations' figure shown
+    std::vector<std::pair<QString, std::vector<CurvePoint>>> figures; // every evaluation series: "test loss", "test accuracy" …
     QCPGraph *smooth = nullptr, *raw = nullptr, *testGraph = nullptr, *lrGraph = nullptr;
 };
 

@@ -77,7 +77,7 @@ QCPGraph *line(QCustomPlot *plot, QCPAxis *x, QCPAxis *y, const QString &name, c
 
 TrainingCurves::TrainingCurves(QWidget *parent)
     : QWidget(parent), m_plot(new QCustomPlot(this)), m_readout(new QLabel(m_plot)), m_slider(new QSlider(Qt::Horizontal, this)),
-      m_log(new QCheckBox(tr("Log scale"), this)), m_axisChoice(new QComboBox(this)), m_export(new QToolButton(this)), m_replot(new QTimer(this)),
+      m_log(new QCheckBox(tr("Log scale"), this)), m_axisChoice(new QComboBox(this)), m_runMetric(new QComboBox(this)), m_export(new QToolButton(this)), m_replot(new QTimer(this)),
       m_lossEma(m_smoothing), m_figEma(m_smoothing)
 {
     auto *layout = new QVBoxLayout(this);
@@ -92,6 +92,10 @@ TrainingCurves::TrainingCurves(QWidget *parent)
     controls->addWidget(m_slider, 1);
     controls->addWidget(weight);
     controls->addSpacing(12);
+    m_runMetric->setObjectName(QStringLiteral("runMetric"));
+    m_runMetric->setToolTip(tr("What the runs' dashed lines on the right axis show: any metric their evaluations logged"));
+    m_runMetric->hide(); // runs overlaid only
+    controls->addWidget(m_runMetric);
     controls->addWidget(new QLabel(tr("x-axis"), this));
     m_axisChoice->setObjectName(QStringLiteral("xAxis"));
     m_axisChoice->addItem(tr("Step"), static_cast<int>(CurveAxis::Step));
@@ -231,6 +235,10 @@ TrainingCurves::TrainingCurves(QWidget *parent)
         setSmoothing(v / double(kSliderSteps));
     });
     connect(m_log, &QCheckBox::toggled, this, &TrainingCurves::setLogScale);
+    connect(m_runMetric, &QComboBox::currentTextChanged, this, [this](const QString &figure) {
+        if (!figure.isEmpty())
+            setRunsMetric(figure);
+    });
     connect(m_axisChoice, &QComboBox::currentIndexChanged, this, [this] {
         m_preferredAxis = static_cast<CurveAxis>(m_axisChoice->currentData().toInt());
         setXAxis(m_preferredAxis);
@@ -266,6 +274,11 @@ void TrainingCurves::clear()
         for (QCPGraph *g : {r->smooth, r->raw, r->testGraph, r->lrGraph})
             m_plot->removeGraph(g);
     m_runs.clear();
+    {
+        const QSignalBlocker blocker(m_runMetric);
+        m_runMetric->clear();
+        m_runMetric->hide();
+    }
     updateLegend();
     m_evalAcc->setName(tr("test accuracy"));
     m_plot->yAxis2->setLabel(tr("accuracy"));
@@ -748,6 +761,8 @@ QString testFigureName(const std::string &metric)
         return TrainingCurves::tr("test R²");
     if (metric == "f1")
         return TrainingCurves::tr("test F1");
+    if (metric == "top5")
+        return TrainingCurves::tr("test top-5 accuracy");
     if (metric == "rmse" || metric == "mae")
         return TrainingCurves::tr("test %1").arg(QString::fromStdString(metric).toUpper());
     return TrainingCurves::tr("test %1").arg(QString::fromStdString(metric));

@@ -99,6 +99,12 @@ public:
     // A hidden run draws nothing and leaves the legend and the read-out.
     void setRunVisible(int run, bool visible);
     bool isRunVisible(int run) const;
+    // What the runs' dashed lines show on the right axis: any evaluation series the runs logged
+    // ("test accuracy", "test loss", "test top-5" …; the first run's main metric at first), as the
+    // selector above the plot sets it. A run without that series draws no dashed line.
+    QStringList runsMetrics() const;
+    QString runsMetric() const;
+    void setRunsMetric(const QString &figure);
     // Its graphs (tests: 0 smoothed loss, 1 raw loss, 2 test metric, 3 learning rate).
     QCPGraph *runGraph(int run, int which) const;
 
@@ -175,7 +181,7 @@ private:
     QLabel *m_readout;
     QSlider *m_slider;
     QCheckBox *m_log;
-    QComboBox *m_axisChoice;
+    QComboBox *m_axisChoice, *m_runMetric;
     QToolButton *m_export;
     QTimer *m_replot;
     double m_smoothing = 0.6;

@@ -34,10 +34,11 @@ std::vector<std::pair<QString, const std::vector<CurvePoint> *>> TrainingCurves:
         if (!points->empty())
             out.emplace_back(graph->name(), points);
     for (const auto &r : m_runs) {
-        const QString figure = r->figureName.isEmpty() ? tr("test accuracy") : r->figureName;
-        for (auto [series, points] : {std::pair{tr("train loss"), &r->loss}, std::pair{figure, &r->test}, std::pair{tr("learning rate"), &r->lr}})
-            if (!points->empty())
-                out.emplace_back(r->name + QStringLiteral(" · ") + series, points);
+        const QString prefix = r->name + QStringLiteral(" · ");
+        out.emplace_back(prefix + tr("train loss"), &r->loss);
+        for (const auto &[figure, points] : r->figures)
+            out.emplace_back(prefix + figure, &points);
+        out.emplace_back(prefix + tr("learning rate"), &r->lr);
     }
     return out;
 }

@@ -10,11 +10,13 @@
 #include "run/metrics_log.h"
 #include "training/readout_placement.h"
 
+#include <QComboBox>
 #include <QLabel>
 #include <QLocale>
 #include <QTime>
 #include <qcustomplot.h>
 
+#include <algorithm>
 #include <cmath>
 #include <limits>
 
@@ -58,11 +60,8 @@ int TrainingCurves::addRun(const QString &name, const QColor &color, const std::
             run->loss.push_back({r.globalStep, epoch, wall, r.loss, samples});
             run->lr.push_back({r.globalStep, epoch, wall, r.lr, samples});
         } else if (r.type == MetricsRecord::Type::Eval) {
-            const bool accuracy = r.hasAccuracy || r.metrics.empty();
-            if (run->figureName.isEmpty())
-                run->figureName = testFigureName(accuracy ? "accuracy" : r.metrics.front().name);
             // At the epoch's end: where the last step at or before it is.
-            CurvePoint at{r.globalStep, static_cast<double>(r.epoch), kUnknown, accuracy ? r.accuracy : r.metrics.front().value};
+            CurvePoint at{r.globalStep, static_cast<double>(r.epoch), kUnknown, 0};
             for (auto it = run->loss.rbegin(); it != run->loss.rend(); ++it)
                 if (it->step <= r.globalStep) {
                     at.epoch = it->epoch;
@@ -70,27 +69,42 @@ int TrainingCurves::addRun(const QString &name, const QColor &color, const std::
                     at.samples = it->samples;
                     break;
                 }
-            run->test.push_back(at);
+            auto put = [&run, &at](const QString &figure, double value) {
+                auto it = std::find_if(run->figures.begin(), run->figures.end(), [&](const auto &f) { return f.first == figure; });
+                if (it == run->figures.end())
+                    it = run->figures.insert(run->figures.end(), {figure, {}});
+                at.value = value;
+                it->second.push_back(at);
+            };
+            const bool accuracy = r.hasAccuracy || r.metrics.empty();
+            if (run->figureName.isEmpty()) // the task's main metric
+                run->figureName = testFigureName(accuracy ? "accuracy" : r.metrics.front().name);
+            if (accuracy)
+                put(testFigureName("accuracy"), r.accuracy);
+            for (const auto &m : r.metrics)
+                put(testFigureName(m.name), m.value);
+            put(tr("test loss"), r.loss);
         }
     }
     QCPAxis *x = m_plot->xAxis, *y = m_plot->yAxis, *y2 = m_plot->yAxis2;
     run->raw = runLine(m_plot, x, y, name + tr(" (raw)"));
     run->smooth = runLine(m_plot, x, y, name);
-    run->testGraph = runLine(m_plot, x, y2, name + QStringLiteral(" · ") + (run->figureName.isEmpty() ? tr("test accuracy") : run->figureName));
+    run->testGraph = runLine(m_plot, x, y2, name);
     run->lrGraph = runLine(m_plot, m_lrRect->axis(QCPAxis::atBottom), m_lrRect->axis(QCPAxis::atLeft), name + tr(" · learning rate"));
-    if (m_runs.empty()) {
-        // The axes say how to read the lines: the colour is the run, the line style the series.
+    if (m_runs.empty()) // the axis says how to read the lines: the colour is the run, the line style the series
         m_plot->yAxis->setLabel(tr("train loss (solid; raw faint)"));
-        m_plot->yAxis2->setLabel(tr("%1 (dashed)").arg(run->figureName.isEmpty() ? tr("test accuracy") : run->figureName));
-        m_plot->yAxis2->setRange(0, 1);
-    }
-    for (const CurvePoint &p : run->test)
-        if (std::isfinite(p.value))
-            m_plot->yAxis2->setRange(std::min(m_plot->yAxis2->range().lower, std::floor(p.value * 10) / 10),
-                                     std::max(m_plot->yAxis2->range().upper, std::ceil(p.value * 10) / 10));
+    const QString mainFigure = run->figureName;
     m_runs.push_back(std::move(run));
     const int index = runCount() - 1;
     setRunColor(index, color);
+    {
+        const QSignalBlocker blocker(m_runMetric);
+        for (const auto &f : m_runs.back()->figures)
+            if (m_runMetric->findText(f.first) < 0)
+                m_runMetric->addItem(f.first);
+        m_runMetric->setVisible(m_runMetric->count() > 0);
+    }
+    setRunsMetric(index == 0 || runsMetric().isEmpty() ? mainFigure : runsMetric());
     updateAxisChoices();
     if (index == 0 && m_preferredAxis != m_axis && isAxisAvailable(m_preferredAxis))
         setXAxis(m_preferredAxis);
@@ -99,6 +113,47 @@ int TrainingCurves::addRun(const QString &name, const QColor &color, const std::
     m_autoRange = true;
     scheduleReplot();
     return index;
+}
+
+QStringList TrainingCurves::runsMetrics() const
+{
+    QStringList out;
+    for (int i = 0; i < m_runMetric->count(); ++i)
+        out << m_runMetric->itemText(i);
+    return out;
+}
+
+QString TrainingCurves::runsMetric() const
+{
+    return m_runMetric->currentText();
+}
+
+void TrainingCurves::setRunsMetric(const QString &figure)
+{
+    if (m_runMetric->currentText() != figure) {
+        const QSignalBlocker blocker(m_runMetric);
+        m_runMetric->setCurrentIndex(m_runMetric->findText(figure));
+    }
+    double low = 0, high = 1; // accuracy, F1 and the like: [0, 1], widened to what the runs reach
+    bool any = false;
+    for (const auto &r : m_runs) {
+        const auto it = std::find_if(r->figures.begin(), r->figures.end(), [&](const auto &f) { return f.first == figure; });
+        r->test = it == r->figures.end() ? std::vector<CurvePoint>{} : it->second;
+        r->testGraph->setName(r->name + QStringLiteral(" · ") + figure);
+        for (const CurvePoint &p : r->test)
+            if (std::isfinite(p.value)) {
+                low = any ? std::min(low, p.value) : std::min(0.0, p.value);
+                high = any ? std::max(high, p.value) : std::max(1.0, p.value);
+                any = true;
+            }
+    }
+    m_plot->yAxis2->setLabel(tr("%1 (dashed)").arg(figure));
+    if (high > 1.0) // a loss, an RMSE …: from 0 (or below) to a little above the largest
+        high *= 1.05;
+    m_plot->yAxis2->setRange(std::floor(low * 10) / 10, high > 1.0 ? high : std::ceil(high * 10) / 10);
+    hideReadout();
+    rebuild();
+    scheduleReplot();
 }
 
 void TrainingCurves::setRunColor(int index, const QColor &color)
@@ -218,7 +273,7 @@ bool TrainingCurves::showRunsReadout(const QPoint &pos, QCPAxisRect *rect)
         c->setVisible(true);
     }
     const QString head = QStringLiteral("<tr><th></th><th></th><th>%1</th><th>%2</th><th>%3</th></tr>")
-                             .arg(tr("loss"), tr("smoothed"), (m_runs.front()->figureName.isEmpty() ? tr("test accuracy") : m_runs.front()->figureName).toHtmlEscaped());
+                             .arg(tr("loss"), tr("smoothed"), runsMetric().toHtmlEscaped());
     QString where;
     switch (m_axis) {
     case CurveAxis::Step:
