@@ -10,6 +10,8 @@
 #include "gui/run_history_panel.h"
 #include "run/evaluation.h"
 #include "support/cli_support.h"
+#include "support/fashion_run.h"
+#include "support/find_button.h"
 
 #include <QDir>
 #include <QFile>
@@ -27,18 +29,7 @@
 
 using namespace netwright;
 using namespace netwright::gui;
-
-namespace {
-
-QPushButton *button(const QWidget &panel, const QString &text)
-{
-    for (QPushButton *b : panel.findChildren<QPushButton *>())
-        if (b->text() == text)
-            return b;
-    return nullptr;
-}
-
-} // namespace
+using netwright::test::button;
 
 class EvaluationViewGuiTest : public QObject {
     Q_OBJECT
@@ -47,14 +38,10 @@ class EvaluationViewGuiTest : public QObject {
 private slots:
     void evaluatesACheckpointFromTheRunHistory()
     {
-        const QString data = test::fashionMnistSlice(m_dir.path(), 3000, 1000);
-        QVERIFY(!data.isEmpty());
-        QFile f(m_dir.filePath("run.json"));
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(QStringLiteral(R"({"model": {"name": "mlp"}, %1, "training": {"epochs": 3, "batch_size": 50, "threads": 2}})").arg(data).toUtf8());
-        f.close();
+        const QString config = test::writeFashionRunConfig(m_dir.path(), 3000, 1000, "mlp", R"("epochs": 3, "batch_size": 50, "threads": 2)");
+        QVERIFY(!config.isEmpty());
         const QString run = m_dir.filePath("run");
-        const test::RunResult trained = test::runNetwright({"train", "--config", m_dir.filePath("run.json"), "--out", run});
+        const test::RunResult trained = test::runNetwright({"train", "--config", config, "--out", run});
         QVERIFY2(trained.exitCode == 0, qPrintable(trained.err));
         const test::RunResult cli = test::runNetwright({"eval", run, "--json"});
         QVERIFY2(cli.exitCode == 0, qPrintable(cli.err));
