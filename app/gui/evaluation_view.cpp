@@ -288,13 +288,9 @@ protected:
     }
 };
 
-// Sample i of `data` as an image (samples [C,H,W] with 1 or 3 channels); a null image otherwise.
-QImage sampleImage(const Dataset &data, int64_t i)
+// Sample i of `data`'s n values as stored (uint8 or float32), as floats.
+std::vector<float> sampleValues(const Dataset &data, int64_t i, int64_t n)
 {
-    const Shape s = data.sampleShape();
-    if (s.size() != 3 || (s[0] != 1 && s[0] != 3))
-        return {};
-    const int64_t c = s[0], h = s[1], w = s[2], n = c * h * w;
     std::vector<float> values(static_cast<size_t>(n));
     if (data.featureType() == DType::UInt8) {
         std::vector<uint8_t> raw(static_cast<size_t>(n));
@@ -302,6 +298,19 @@ QImage sampleImage(const Dataset &data, int64_t i)
         std::copy(raw.begin(), raw.end(), values.begin());
     } else {
         data.readSample(i, values.data());
+    }
+    return values;
+}
+
+// Sample i of `data` as an image (samples [C,H,W] with 1 or 3 channels); a null image otherwise.
+QImage sampleImage(const Dataset &data, int64_t i)
+{
+    const Shape s = data.sampleShape();
+    if (s.size() != 3 || (s[0] != 1 && s[0] != 3))
+        return {};
+    const int64_t c = s[0], h = s[1], w = s[2], n = c * h * w;
+    std::vector<float> values = sampleValues(data, i, n);
+    if (data.featureType() != DType::UInt8) { // stretched to 0–255
         const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
         const float a = *lo, range = *hi > *lo ? *hi - *lo : 1.0f;
         for (float &v : values)
@@ -324,14 +333,7 @@ QString sampleRow(const Dataset &data, int64_t i)
     int64_t n = 1;
     for (int64_t d : s)
         n *= d;
-    std::vector<float> values(static_cast<size_t>(n));
-    if (data.featureType() == DType::UInt8) {
-        std::vector<uint8_t> raw(static_cast<size_t>(n));
-        data.readSample(i, raw.data());
-        std::copy(raw.begin(), raw.end(), values.begin());
-    } else {
-        data.readSample(i, values.data());
-    }
+    const std::vector<float> values = sampleValues(data, i, n);
     QStringList items;
     for (int64_t k = 0; k < n && k < 12; ++k)
         items << (static_cast<size_t>(k) < data.featureNames.size() ? q(data.featureNames[static_cast<size_t>(k)]) + QStringLiteral(" ") : QString())

@@ -8,6 +8,7 @@
 // scikit-learn's (tests/support/sklearn_multilabel_check.py) and the loss against the run's
 // history; the refusals.
 #include "../support/cli_support.h"
+#include "../support/digit_tags_run.h"
 #include "../support/fashion_run.h"
 
 #include <QDir>
@@ -64,6 +65,22 @@ QList<QMap<QString, QString>> csvRows(const QString &path)
         out.append(row);
     }
     return out;
+}
+
+// Runs the scikit-learn oracle tests/support/`script` on the report `json` (written to
+// `jsonPath`) and the predictions CSV: "ok", or what it said differs.
+QString sklearnCheck(const QString &script, const QString &json, const QString &jsonPath, const QString &csv)
+{
+    QFile report(jsonPath);
+    if (!report.open(QIODevice::WriteOnly) || report.write(json.toUtf8()) < 0)
+        return "cannot write " + jsonPath;
+    report.close();
+    QProcess py;
+    py.start("/usr/bin/python3", {source("tests/support/" + script), jsonPath, csv});
+    if (!py.waitForFinished(120000))
+        return script + " did not finish";
+    const QString said = (QString::fromUtf8(py.readAllStandardOutput()) + QString::fromUtf8(py.readAllStandardError())).trimmed();
+    return py.exitCode() == 0 ? said : script + ": " + said;
 }
 
 } // namespace
@@ -160,15 +177,8 @@ private slots:
                  qPrintable(QString("%1 predictions differ from onnxruntime's").arg(differing)));
 
         // Per-class precision, recall, F1 and support as scikit-learn computes them from the CSV.
-        QFile report(path("eval.json"));
-        QVERIFY(report.open(QIODevice::WriteOnly));
-        report.write(r.out.toUtf8());
-        report.close();
-        QProcess py;
-        py.start("/usr/bin/python3", {source("tests/support/sklearn_eval_check.py"), path("eval.json"), path("predictions.csv")});
-        QVERIFY(py.waitForFinished(120000));
-        const QString said = QString::fromUtf8(py.readAllStandardOutput()) + QString::fromUtf8(py.readAllStandardError());
-        QVERIFY2(py.exitCode() == 0 && said.trimmed() == "ok", qPrintable(said));
+        const QString said = sklearnCheck("sklearn_eval_check.py", r.out, path("eval.json"), path("predictions.csv"));
+        QVERIFY2(said == "ok", qPrintable(said));
 
         // The loss column is each sample's cross-entropy: their mean is the reported loss.
         double lossSum = 0;
@@ -314,14 +324,7 @@ private slots:
     void multilabel()
     {
         // scikit-learn's digits as a table with four 0/1 labels per image (make_datasets.py digit-tags).
-        QProcess make;
-        make.start("/usr/bin/python3", {source("tests/support/make_datasets.py"), m_dir.path(), "digit-tags"});
-        QVERIFY(make.waitForFinished(120000));
-        QVERIFY2(make.exitCode() == 0, make.readAllStandardError().constData());
-        const test::RunResult train = test::runNetwright({"train", "--out", path("tags"), "--data", path("digit-tags/tags.csv"), "--label",
-                                                          "even,large,prime,loop", "--task", "multilabel", "--test-split", "0.2", "--model",
-                                                          "mlp", "--hidden", "32", "--optimizer", "adam", "--lr", "0.01", "--epochs", "3",
-                                                          "--batch-size", "32", "--threads", "2"});
+        const test::RunResult train = test::trainDigitTagsRun(m_dir.path(), path("tags"));
         QVERIFY2(train.exitCode == 0, qPrintable(train.err));
         const test::RunResult r = test::runNetwright({"eval", path("tags"), "--json", "--csv", path("tags.csv")});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
@@ -334,15 +337,8 @@ private slots:
         QVERIFY2(o["accuracy"].toDouble() > 0.5, qPrintable(QString::number(o["accuracy"].toDouble())));
 
         // Every figure as scikit-learn computes it from the CSV's label sets.
-        QFile report(path("tags.json"));
-        QVERIFY(report.open(QIODevice::WriteOnly));
-        report.write(r.out.toUtf8());
-        report.close();
-        QProcess py;
-        py.start("/usr/bin/python3", {source("tests/support/sklearn_multilabel_check.py"), path("tags.json"), path("tags.csv")});
-        QVERIFY(py.waitForFinished(120000));
-        const QString said = QString::fromUtf8(py.readAllStandardOutput()) + QString::fromUtf8(py.readAllStandardError());
-        QVERIFY2(py.exitCode() == 0 && said.trimmed() == "ok", qPrintable(said));
+        const QString said = sklearnCheck("sklearn_multilabel_check.py", r.out, path("tags.json"), path("tags.csv"));
+        QVERIFY2(said == "ok", qPrintable(said));
 
         // The checkpoint evaluated is the best by F1, and its figures are the ones training recorded.
         QJsonObject recorded;

@@ -13,6 +13,7 @@
 #include "gui/run_history_panel.h"
 #include "run/evaluation.h"
 #include "support/cli_support.h"
+#include "support/digit_tags_run.h"
 #include "support/fashion_run.h"
 #include "support/find_button.h"
 
@@ -24,7 +25,6 @@
 #include <QJsonObject>
 #include <QLabel>
 #include <QListWidget>
-#include <QProcess>
 #include <QPushButton>
 #include <QSignalSpy>
 #include <QTabWidget>
@@ -198,15 +198,8 @@ private slots:
 
     void multilabelRun()
     {
-        QProcess make;
-        make.start("/usr/bin/python3", {qEnvironmentVariable("NETWRIGHT_SOURCE_DIR") + "/tests/support/make_datasets.py", m_dir.path(), "digit-tags"});
-        QVERIFY(make.waitForFinished(120000));
-        QVERIFY2(make.exitCode() == 0, make.readAllStandardError().constData());
         const QString run = m_dir.filePath("tags");
-        const test::RunResult trained = test::runNetwright({"train", "--out", run, "--data", m_dir.filePath("digit-tags/tags.csv"), "--label",
-                                                            "even,large,prime,loop", "--task", "multilabel", "--test-split", "0.2", "--model",
-                                                            "mlp", "--hidden", "32", "--optimizer", "adam", "--lr", "0.01", "--epochs", "3",
-                                                            "--batch-size", "32", "--threads", "2"});
+        const test::RunResult trained = test::trainDigitTagsRun(m_dir.path(), run);
         QVERIFY2(trained.exitCode == 0, qPrintable(trained.err));
         const test::RunResult cli = test::runNetwright({"eval", run, "--json"});
         QVERIFY2(cli.exitCode == 0, qPrintable(cli.err));
