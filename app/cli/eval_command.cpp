@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/eval_command.h"
 
+#include "cli/json_values.h"
 #include "cli/subcommand.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -19,17 +20,6 @@
 namespace netwright::cli {
 
 namespace {
-
-QString q(const std::string &s)
-{
-    return QString::fromStdString(s);
-}
-
-// JSON has no NaN: a non-finite figure (a diverged model) is null.
-QJsonValue number(double v)
-{
-    return std::isfinite(v) ? QJsonValue(v) : QJsonValue();
-}
 
 // Nine significant digits: every float the model computed, read back exactly.
 std::string full(double v)
@@ -50,9 +40,10 @@ std::string field(const std::string &s)
     return out + "\"";
 }
 
-QJsonObject figuresJson(const ClassFigures &f)
+// A class's (a multilabel task: a label's) figures; `key` names the name: "class" or "label".
+QJsonObject figuresJson(const ClassFigures &f, const QString &key = QStringLiteral("class"))
 {
-    return {{"class", q(f.name)}, {"precision", number(f.precision)}, {"recall", number(f.recall)}, {"f1", number(f.f1)},
+    return {{key, q(f.name)}, {"precision", number(f.precision)}, {"recall", number(f.recall)}, {"f1", number(f.f1)},
             {"support", static_cast<qint64>(f.support)}};
 }
 
@@ -93,6 +84,31 @@ QJsonObject toJson(const Evaluation &ev)
         o["weighted_avg"] = figuresJson(r.weightedAverage);
         return o;
     }
+    if (r.task == "multilabel") {
+        const QString key = QStringLiteral("label");
+        o["accuracy"] = number(r.accuracy); // subset accuracy: every label of a sample right
+        o["hamming_loss"] = number(r.hammingLoss);
+        o["threshold"] = r.threshold;
+        QJsonArray labels, perLabel, matrices;
+        for (size_t k = 0; k < r.classes.size(); ++k) {
+            labels.append(q(r.classes[k]));
+            QJsonObject f = figuresJson(r.perClass[k], key);
+            f["index"] = static_cast<qint64>(k);
+            perLabel.append(f);
+            QJsonArray m;
+            for (const auto &row : r.labelConfusion[k])
+                m.append(QJsonArray{static_cast<qint64>(row[0]), static_cast<qint64>(row[1])});
+            matrices.append(m);
+        }
+        o["labels"] = labels;
+        o["per_label"] = perLabel;
+        o["multilabel_confusion_matrix"] = matrices;
+        o["micro_avg"] = figuresJson(r.microAverage, key);
+        o["macro_avg"] = figuresJson(r.macroAverage, key);
+        o["weighted_avg"] = figuresJson(r.weightedAverage, key);
+        o["samples_avg"] = figuresJson(r.samplesAverage, key);
+        return o;
+    }
     o["mae"] = number(r.mae);
     o["rmse"] = number(r.rmse);
     o["r2"] = number(r.r2);
@@ -112,11 +128,37 @@ QJsonObject toJson(const Evaluation &ev)
     return o;
 }
 
+// A sample's labels where `set` is 1: their indices ("0;2") or names ("sports;tech").
+std::string labelSet(const std::vector<uint8_t> &set, const std::vector<std::string> &names, bool byName)
+{
+    std::string out;
+    for (size_t k = 0; k < set.size(); ++k)
+        if (set[k])
+            out += (out.empty() ? "" : ";") + (byName ? names[k] : std::to_string(k));
+    return out;
+}
+
 // Per-sample predictions: classification index,true,predicted,confidence,loss,true_name,
-// predicted_name; regression index, per target true_T,predicted_T,residual_T, then loss.
+// predicted_name; regression index, per target true_T,predicted_T,residual_T, then loss;
+// multilabel index,true,predicted,loss,true_names,predicted_names, then per label probability_L
+// (the label sets as indices or names joined by ";", empty for none).
 std::string toCsv(const EvaluationReport &r)
 {
     std::string out;
+    if (r.task == "multilabel") {
+        out = "index,true,predicted,loss,true_names,predicted_names";
+        for (const auto &name : r.classes)
+            out += "," + field("probability_" + name);
+        out += "\n";
+        for (const auto &p : r.multilabelPredictions) {
+            out += std::to_string(p.index) + "," + labelSet(p.truth, r.classes, false) + "," + labelSet(p.predicted, r.classes, false) + ","
+                   + full(p.loss) + "," + field(labelSet(p.truth, r.classes, true)) + "," + field(labelSet(p.predicted, r.classes, true));
+            for (double v : p.probability)
+                out += "," + full(v);
+            out += "\n";
+        }
+        return out;
+    }
     if (r.task == "classification") {
         out = "index,true,predicted,confidence,loss,true_name,predicted_name\n";
         for (const auto &p : r.predictions)
@@ -143,24 +185,36 @@ int width(const std::string &s)
     return static_cast<int>(QString::fromStdString(s).size()); // characters, not bytes
 }
 
+std::string pad(const std::string &s, int to)
+{
+    return std::string(static_cast<size_t>(std::max(0, to - width(s))), ' ') + s;
+}
+
+// scikit-learn's classification_report, with four digits: the rows per class (label), then the
+// accuracy where there is one (a classification) and the averages.
+void printFiguresTable(const EvaluationReport &r, const std::vector<const ClassFigures *> &averages, bool accuracyRow)
+{
+    int w = width("weighted avg");
+    for (const auto &c : r.classes)
+        w = std::max(w, width(c));
+    std::printf("%s  %9s  %9s  %9s  %9s\n\n", pad("", w).c_str(), "precision", "recall", "f1-score", "support");
+    for (const auto &f : r.perClass)
+        std::printf("%s  %9.4f  %9.4f  %9.4f  %9lld\n", pad(f.name, w).c_str(), f.precision, f.recall, f.f1, static_cast<long long>(f.support));
+    std::printf("\n");
+    if (accuracyRow)
+        std::printf("%s  %9s  %9s  %9.4f  %9lld\n", pad("accuracy", w).c_str(), "", "", r.accuracy, static_cast<long long>(r.samples));
+    for (const auto *f : averages)
+        std::printf("%s  %9.4f  %9.4f  %9.4f  %9lld\n", pad(f->name, w).c_str(), f->precision, f->recall, f->f1,
+                    static_cast<long long>(f->support));
+}
+
 void printClassification(const EvaluationReport &r)
 {
     std::printf("accuracy %.2f %%", 100.0 * r.accuracy);
     if (r.top5)
         std::printf("   top-5 %.2f %%", 100.0 * *r.top5);
     std::printf("   loss %.4f\n\n", r.loss);
-    // scikit-learn's classification_report, with four digits.
-    int w = width("weighted avg");
-    for (const auto &c : r.classes)
-        w = std::max(w, width(c));
-    auto pad = [](const std::string &s, int to) { return std::string(static_cast<size_t>(std::max(0, to - width(s))), ' ') + s; };
-    std::printf("%s  %9s  %9s  %9s  %9s\n\n", pad("", w).c_str(), "precision", "recall", "f1-score", "support");
-    for (const auto &f : r.perClass)
-        std::printf("%s  %9.4f  %9.4f  %9.4f  %9lld\n", pad(f.name, w).c_str(), f.precision, f.recall, f.f1, static_cast<long long>(f.support));
-    std::printf("\n%s  %9s  %9s  %9.4f  %9lld\n", pad("accuracy", w).c_str(), "", "", r.accuracy, static_cast<long long>(r.samples));
-    for (const auto *f : {&r.macroAverage, &r.weightedAverage})
-        std::printf("%s  %9.4f  %9.4f  %9.4f  %9lld\n", pad(f->name, w).c_str(), f->precision, f->recall, f->f1,
-                    static_cast<long long>(f->support));
+    printFiguresTable(r, {&r.macroAverage, &r.weightedAverage}, true);
 
     // The matrix: columns numbered by class, rows named.
     const size_t c = r.classes.size();
@@ -189,6 +243,29 @@ void printClassification(const EvaluationReport &r)
     }
 }
 
+void printMultilabel(const EvaluationReport &r)
+{
+    std::printf("subset accuracy %.2f %%   hamming loss %.4f   loss %.4f\n", 100.0 * r.accuracy, r.hammingLoss, r.loss);
+    std::printf("(a label is predicted where its probability is above %g; support: the samples that have it)\n\n", r.threshold);
+    printFiguresTable(r, {&r.microAverage, &r.macroAverage, &r.weightedAverage, &r.samplesAverage}, false);
+    // scikit-learn's multilabel_confusion_matrix, one label a row: [[tn, fp], [fn, tp]].
+    int w = width("label");
+    int64_t most = 0;
+    for (size_t k = 0; k < r.classes.size(); ++k) {
+        w = std::max(w, width(r.classes[k]));
+        for (const auto &row : r.labelConfusion[k])
+            most = std::max({most, row[0], row[1]});
+    }
+    const int cell = std::max(2, static_cast<int>(std::to_string(most).size())) + 1;
+    std::printf("\nConfusion matrix per label (rows: true 0/1, columns: predicted 0/1; [[tn, fp], [fn, tp]])\n\n");
+    std::printf("%s  %*s %*s %*s %*s\n", pad("label", w).c_str(), cell, "tn", cell, "fp", cell, "fn", cell, "tp");
+    for (size_t k = 0; k < r.classes.size(); ++k) {
+        const auto &m = r.labelConfusion[k];
+        std::printf("%s  %*lld %*lld %*lld %*lld\n", pad(r.classes[k], w).c_str(), cell, static_cast<long long>(m[0][0]), cell,
+                    static_cast<long long>(m[0][1]), cell, static_cast<long long>(m[1][0]), cell, static_cast<long long>(m[1][1]));
+    }
+}
+
 void printRegression(const EvaluationReport &r)
 {
     std::printf("MAE %.6g   RMSE %.6g   R² %.4f   loss %.6g\n\n", r.mae, r.rmse, r.r2, r.loss);
@@ -214,7 +291,10 @@ int runEvalCommand(const QStringList &arguments)
         "The data is the run's test split exactly as training made it, or --data PATH: any data path train reads\n"
         "(its own test split where it has one, else every sample), normalised as the checkpoint records.\n"
         "Classification: accuracy, top-5, loss, per-class precision/recall/F1/support and the confusion matrix\n"
-        "(rows: true class, columns: predicted). Regression: MAE, RMSE, R², loss and the residuals."));
+        "(rows: true class, columns: predicted). Regression: MAE, RMSE, R², loss and the residuals. Multilabel\n"
+        "(a label predicted where its probability is above 0.5): subset accuracy, hamming loss, loss, per-label\n"
+        "precision/recall/F1/support with micro, macro, weighted and samples averages, and per label the 2×2\n"
+        "confusion matrix [[tn, fp], [fn, tp]]."));
     p.addHelpOption();
     p.addPositionalArgument(QStringLiteral("eval"), QStringLiteral("The subcommand."));
     p.addPositionalArgument(QStringLiteral("SOURCE"), QStringLiteral("A run directory, a checkpoint in one, or a model file."));
@@ -223,7 +303,8 @@ int runEvalCommand(const QStringList &arguments)
         {QStringLiteral("json"), QStringLiteral("Print the figures as JSON.")},
         {QStringLiteral("csv"),
          QStringLiteral("Write every sample's prediction to FILE: index,true,predicted,confidence,loss,true_name,predicted_name "
-                        "(regression: index,true_T,predicted_T,residual_T…,loss)."),
+                        "(regression: index,true_T,predicted_T,residual_T…,loss; multilabel: index,true,predicted,loss,true_names,"
+                        "predicted_names,probability_L…, the label sets joined by ;)."),
          QStringLiteral("FILE")},
         {QStringLiteral("batch-size"), QStringLiteral("Samples per forward pass (default: the run's data.eval_batch_size)."),
          QStringLiteral("N")},
@@ -255,6 +336,8 @@ int runEvalCommand(const QStringList &arguments)
         std::printf("on %s: %lld samples, %s\n\n", ev.data.c_str(), static_cast<long long>(r.samples), r.task.c_str());
         if (r.task == "classification")
             printClassification(r);
+        else if (r.task == "multilabel")
+            printMultilabel(r);
         else
             printRegression(r);
         if (p.isSet(QStringLiteral("csv")))

@@ -1,9 +1,10 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "cli/history_command.h"
 
+#include "cli/json_values.h"
 #include "core/error.h"
-#include "run/run_directory.h"
 #include "cli/subcommand.h"
+#include "run/run_directory.h"
 
 #include <QCommandLineParser>
 #include <QDateTime>
@@ -18,21 +19,6 @@
 #include <vector>
 
 namespace netwright::cli {
-
-namespace {
-
-QString q(const std::string &s)
-{
-    return QString::fromStdString(s);
-}
-
-// JSON has no NaN: a non-finite metric (a diverged run) is null.
-QJsonValue number(double v)
-{
-    return std::isfinite(v) ? QJsonValue(v) : QJsonValue();
-}
-
-} // namespace
 
 int runHistoryCommand(const QStringList &arguments)
 {

@@ -4,6 +4,7 @@
 #include "core/error.h"
 #include "run/evaluation.h"
 
+#include <QComboBox>
 #include <QFileInfo>
 #include <QHBoxLayout>
 #include <QLabel>
@@ -40,18 +41,51 @@ QString percent(double v)
     return QString::number(100.0 * v, 'f', 2) + QStringLiteral(" %");
 }
 
-// The confusion matrix as a heat map: each cell shaded by its share of its row (the true class),
-// white to deep blue as scikit-learn's ConfusionMatrixDisplay, with the count written in it.
-class MatrixView final : public QWidget {
+// A widget that draws an evaluation's report: a blank base until there is something to draw.
+class ReportWidget : public QWidget {
 public:
-    explicit MatrixView(QWidget *parent) : QWidget(parent)
+    using QWidget::QWidget;
+    virtual void setReport(const EvaluationReport *report)
+    {
+        m_report = report;
+        updateGeometry();
+        update();
+    }
+
+protected:
+    void paintEvent(QPaintEvent *) final
+    {
+        QPainter painter(this);
+        painter.fillRect(rect(), palette().base());
+        if (m_report && hasContent(*m_report))
+            paintReport(painter, *m_report);
+    }
+    virtual bool hasContent(const EvaluationReport &report) const = 0;
+    virtual void paintReport(QPainter &painter, const EvaluationReport &report) = 0;
+
+    const EvaluationReport *m_report = nullptr;
+};
+
+// The confusion matrix as a heat map: each cell shaded by its share of its row (the true class),
+// white to deep blue as scikit-learn's ConfusionMatrixDisplay, with the count written in it. For a
+// multilabel task, one label's 2×2 matrix [[tn, fp], [fn, tp]] (rows: without / with the label).
+class MatrixView final : public ReportWidget {
+public:
+    explicit MatrixView(QWidget *parent) : ReportWidget(parent)
     {
         setMouseTracking(true);
         setMinimumSize(360, 320);
     }
-    void setReport(const EvaluationReport *report)
+    void setReport(const EvaluationReport *report) override
     {
-        m_report = report;
+        m_selected = {-1, -1};
+        m_label = 0;
+        ReportWidget::setReport(report);
+    }
+    // Multilabel: the label whose matrix is drawn.
+    void setLabel(int label)
+    {
+        m_label = label;
         m_selected = {-1, -1};
         updateGeometry();
         update();
@@ -70,15 +104,31 @@ public:
     }
     QSize sizeHint() const override { return {560, 520}; }
 
-protected:
-    void paintEvent(QPaintEvent *) override
+    // The matrix drawn and what its rows and columns are: the classes, or one label's 0 and 1.
+    const std::vector<std::vector<int64_t>> &matrix() const
     {
-        QPainter painter(this);
-        painter.fillRect(rect(), palette().base());
-        if (!m_report || m_report->confusion.empty())
-            return;
+        static const std::vector<std::vector<int64_t>> none;
+        if (!m_report)
+            return none;
+        if (m_report->task != "multilabel")
+            return m_report->confusion;
+        return m_label >= 0 && static_cast<size_t>(m_label) < m_report->labelConfusion.size() ? m_report->labelConfusion[static_cast<size_t>(m_label)]
+                                                                                             : none;
+    }
+    QString name(int k) const
+    {
+        if (m_report->task != "multilabel")
+            return q(m_report->classes[static_cast<size_t>(k)]);
+        const QString label = q(m_report->classes[static_cast<size_t>(m_label)]);
+        return k ? label : tr("not %1").arg(label);
+    }
+
+protected:
+    bool hasContent(const EvaluationReport &) const override { return !matrix().empty(); }
+    void paintReport(QPainter &painter, const EvaluationReport &) override
+    {
         const Layout l = layout();
-        const auto &m = m_report->confusion;
+        const auto &m = matrix();
         const int c = static_cast<int>(m.size());
         QFont small = font();
         small.setPointSizeF(std::max(6.0, font().pointSizeF() * std::min(1.0, l.cell / 34.0)));
@@ -119,11 +169,13 @@ protected:
         QFont bold = font();
         bold.setBold(true);
         painter.setFont(bold);
-        painter.drawText(QRect(l.left, 0, c * l.cell, l.top - 22), Qt::AlignCenter, tr("Predicted class"));
+        const bool labels = m_report->task == "multilabel";
+        painter.drawText(QRect(l.left, 0, c * l.cell, l.top - 22), Qt::AlignCenter,
+                         labels ? tr("Predicted %1").arg(name(1)) : tr("Predicted class"));
         painter.save();
         painter.translate(l.left - 6 - names - 16, l.top + c * l.cell / 2);
         painter.rotate(-90);
-        painter.drawText(QRect(-c * l.cell / 2, -10, c * l.cell, 20), Qt::AlignCenter, tr("True class"));
+        painter.drawText(QRect(-c * l.cell / 2, -10, c * l.cell, 20), Qt::AlignCenter, labels ? tr("True %1").arg(name(1)) : tr("True class"));
         painter.restore();
     }
     void mousePressEvent(QMouseEvent *event) override
@@ -139,11 +191,8 @@ protected:
             QToolTip::hideText();
             return;
         }
-        const auto &names = m_report->classes;
         QToolTip::showText(event->globalPosition().toPoint(),
-                           tr("True %1, predicted %2: %3 samples")
-                               .arg(q(names[static_cast<size_t>(t)]), q(names[static_cast<size_t>(p)]))
-                               .arg(m_report->confusion[static_cast<size_t>(t)][static_cast<size_t>(p)]),
+                           tr("True %1, predicted %2: %3 samples").arg(name(t), name(p)).arg(matrix()[static_cast<size_t>(t)][static_cast<size_t>(p)]),
                            this);
     }
 
@@ -153,27 +202,27 @@ private:
     };
     Layout layout() const
     {
-        const int c = m_report ? static_cast<int>(m_report->confusion.size()) : 1;
+        const int c = std::max(1, static_cast<int>(matrix().size()));
         int names = 0;
         if (m_report)
-            for (size_t k = 0; k < m_report->classes.size(); ++k)
-                names = std::max(names, fontMetrics().horizontalAdvance(rowLabel(static_cast<int>(k))));
+            for (int k = 0; k < static_cast<int>(matrix().size()); ++k)
+                names = std::max(names, fontMetrics().horizontalAdvance(rowLabel(k)));
         const int labels = 28 + names + 6, top = 48;
         const int cell = std::max(12, std::min((width() - labels - 8) / std::max(c, 1), (height() - top - 8) / std::max(c, 1)));
         const int left = std::max(labels, (width() - c * cell) / 2); // centred where there is room
         return {left, top, cell};
     }
-    // A row's label: "Shirt  6", or "6" where the classes have no names.
+    // A row's label: "Shirt  6", or "6" where the classes have no names; "not even  0", "even  1".
     QString rowLabel(int k) const
     {
-        const QString name = q(m_report->classes[static_cast<size_t>(k)]);
-        return name == QString::number(k) ? name : QStringLiteral("%1  %2").arg(name).arg(k);
+        const QString text = name(k);
+        return text == QString::number(k) ? text : QStringLiteral("%1  %2").arg(text).arg(k);
     }
     std::pair<int, int> cellAt(QPoint at) const
     {
         if (!m_report)
             return {-1, -1};
-        const int c = static_cast<int>(m_report->confusion.size());
+        const int c = static_cast<int>(matrix().size());
         for (int t = 0; t < c; ++t)
             for (int p = 0; p < c; ++p)
                 if (cellRect(t, p).contains(at))
@@ -181,20 +230,15 @@ private:
         return {-1, -1};
     }
 
-    const EvaluationReport *m_report = nullptr;
     std::pair<int, int> m_selected{-1, -1};
+    int m_label = 0;
 };
 
-// Per class: precision, recall and F1 as three bars on a 0–1 scale, with the support.
-class ClassBars final : public QWidget {
+// Per class (multilabel: per label): precision, recall and F1 as three bars on a 0–1 scale, with
+// the F1 written beside them.
+class ClassBars final : public ReportWidget {
 public:
-    explicit ClassBars(QWidget *parent) : QWidget(parent) { setMinimumWidth(300); }
-    void setReport(const EvaluationReport *report)
-    {
-        m_report = report;
-        updateGeometry();
-        update();
-    }
+    explicit ClassBars(QWidget *parent) : ReportWidget(parent) { setMinimumWidth(300); }
     QSize sizeHint() const override { return {380, 520}; }
     static QColor colour(int k)
     {
@@ -203,13 +247,10 @@ public:
     }
 
 protected:
-    void paintEvent(QPaintEvent *) override
+    bool hasContent(const EvaluationReport &report) const override { return !report.perClass.empty(); }
+    void paintReport(QPainter &painter, const EvaluationReport &report) override
     {
-        QPainter painter(this);
-        painter.fillRect(rect(), palette().base());
-        if (!m_report || m_report->perClass.empty())
-            return;
-        const auto &rows = m_report->perClass;
+        const auto &rows = report.perClass;
         int names = 0;
         for (const auto &f : rows)
             names = std::max(names, fontMetrics().horizontalAdvance(q(f.name)));
@@ -245,10 +286,21 @@ protected:
             painter.drawLine(gx, top, gx, top + band * static_cast<int>(rows.size()));
         }
     }
-
-private:
-    const EvaluationReport *m_report = nullptr;
 };
+
+// Sample i of `data`'s n values as stored (uint8 or float32), as floats.
+std::vector<float> sampleValues(const Dataset &data, int64_t i, int64_t n)
+{
+    std::vector<float> values(static_cast<size_t>(n));
+    if (data.featureType() == DType::UInt8) {
+        std::vector<uint8_t> raw(static_cast<size_t>(n));
+        data.readSample(i, raw.data());
+        std::copy(raw.begin(), raw.end(), values.begin());
+    } else {
+        data.readSample(i, values.data());
+    }
+    return values;
+}
 
 // Sample i of `data` as an image (samples [C,H,W] with 1 or 3 channels); a null image otherwise.
 QImage sampleImage(const Dataset &data, int64_t i)
@@ -257,13 +309,8 @@ QImage sampleImage(const Dataset &data, int64_t i)
     if (s.size() != 3 || (s[0] != 1 && s[0] != 3))
         return {};
     const int64_t c = s[0], h = s[1], w = s[2], n = c * h * w;
-    std::vector<float> values(static_cast<size_t>(n));
-    if (data.featureType() == DType::UInt8) {
-        std::vector<uint8_t> raw(static_cast<size_t>(n));
-        data.readSample(i, raw.data());
-        std::copy(raw.begin(), raw.end(), values.begin());
-    } else {
-        data.readSample(i, values.data());
+    std::vector<float> values = sampleValues(data, i, n);
+    if (data.featureType() != DType::UInt8) { // stretched to 0–255
         const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
         const float a = *lo, range = *hi > *lo ? *hi - *lo : 1.0f;
         for (float &v : values)
@@ -286,14 +333,7 @@ QString sampleRow(const Dataset &data, int64_t i)
     int64_t n = 1;
     for (int64_t d : s)
         n *= d;
-    std::vector<float> values(static_cast<size_t>(n));
-    if (data.featureType() == DType::UInt8) {
-        std::vector<uint8_t> raw(static_cast<size_t>(n));
-        data.readSample(i, raw.data());
-        std::copy(raw.begin(), raw.end(), values.begin());
-    } else {
-        data.readSample(i, values.data());
-    }
+    const std::vector<float> values = sampleValues(data, i, n);
     QStringList items;
     for (int64_t k = 0; k < n && k < 12; ++k)
         items << (static_cast<size_t>(k) < data.featureNames.size() ? q(data.featureNames[static_cast<size_t>(k)]) + QStringLiteral(" ") : QString())
@@ -307,7 +347,7 @@ constexpr int kGalleryLimit = 400; // samples shown for one cell
 
 EvaluationView::EvaluationView(QWidget *parent)
     : QWidget(parent), m_summary(new QLabel(this)), m_galleryTitle(new QLabel(this)), m_pages(new QStackedWidget(this)),
-      m_matrix(new MatrixView(this)), m_bars(new ClassBars(this)), m_gallery(new QListWidget(this))
+      m_matrix(new MatrixView(this)), m_bars(new ClassBars(this)), m_gallery(new QListWidget(this)), m_labels(new QComboBox(this))
 {
     auto *layout = new QVBoxLayout(this);
     m_summary->setWordWrap(true);
@@ -315,7 +355,19 @@ EvaluationView::EvaluationView(QWidget *parent)
     layout->addWidget(m_summary);
     auto *split = new QSplitter(Qt::Vertical, this);
     auto *top = new QSplitter(Qt::Horizontal, split);
-    top->addWidget(m_matrix);
+    // The matrix, with a multilabel task's label chooser above it.
+    auto *matrixSide = new QWidget(top);
+    auto *ml = new QVBoxLayout(matrixSide);
+    ml->setContentsMargins(0, 0, 0, 0);
+    m_labelRow = new QWidget(matrixSide);
+    auto *lr = new QHBoxLayout(m_labelRow);
+    lr->setContentsMargins(0, 0, 0, 0);
+    lr->addWidget(new QLabel(tr("Confusion matrix of label:"), m_labelRow));
+    lr->addWidget(m_labels, 1);
+    ml->addWidget(m_labelRow);
+    ml->addWidget(m_matrix, 1);
+    m_labelRow->hide();
+    top->addWidget(matrixSide);
     top->addWidget(m_bars);
     top->setStretchFactor(0, 3);
     top->setStretchFactor(1, 2);
@@ -343,6 +395,10 @@ EvaluationView::EvaluationView(QWidget *parent)
     m_pages->addWidget(plain);
     layout->addWidget(m_pages, 1);
     static_cast<MatrixView *>(m_matrix)->onClicked = [this](int t, int p) { selectCell(t, p); };
+    connect(m_labels, &QComboBox::currentIndexChanged, this, [this](int label) {
+        if (label >= 0)
+            selectLabel(label);
+    });
     connect(&m_watcher, &QFutureWatcher<std::shared_ptr<Result>>::finished, this, [this] { showResult(*m_watcher.result()); });
 }
 
@@ -410,6 +466,15 @@ void EvaluationView::setEvaluation(std::shared_ptr<const Evaluation> evaluation)
         if (r.top5)
             figures += tr(" · top-5 %1").arg(percent(*r.top5));
         figures += tr(" · loss %1 · macro F1 %2").arg(r.loss, 0, 'f', 4).arg(r.macroAverage.f1, 0, 'f', 4);
+    } else if (r.task == "multilabel") {
+        figures = tr("<b>Subset accuracy %1</b> · hamming loss %2 · loss %3 · micro F1 %4 · macro F1 %5 · a label is predicted above "
+                     "probability %6")
+                      .arg(percent(r.accuracy))
+                      .arg(r.hammingLoss, 0, 'f', 4)
+                      .arg(r.loss, 0, 'f', 4)
+                      .arg(r.microAverage.f1, 0, 'f', 4)
+                      .arg(r.macroAverage.f1, 0, 'f', 4)
+                      .arg(r.threshold);
     } else {
         figures = tr("<b>R² %1</b> · MAE %2 · RMSE %3 · loss %4").arg(r.r2, 0, 'f', 4).arg(r.mae, 0, 'g', 6).arg(r.rmse, 0, 'g', 6).arg(r.loss, 0, 'g', 6);
     }
@@ -417,7 +482,15 @@ void EvaluationView::setEvaluation(std::shared_ptr<const Evaluation> evaluation)
     static_cast<MatrixView *>(m_matrix)->setReport(&r);
     static_cast<ClassBars *>(m_bars)->setReport(&r);
     m_gallery->clear();
-    if (r.task == "classification") {
+    {
+        const QSignalBlocker quiet(m_labels);
+        m_labels->clear();
+        if (r.task == "multilabel")
+            for (const auto &label : r.classes)
+                m_labels->addItem(q(label));
+    }
+    m_labelRow->setVisible(r.task == "multilabel");
+    if (r.task == "classification" || r.task == "multilabel") {
         m_pages->setCurrentIndex(0);
         m_galleryTitle->setText(tr("Click a cell of the matrix to see its samples."));
         return;
@@ -437,8 +510,87 @@ void EvaluationView::setEvaluation(std::shared_ptr<const Evaluation> evaluation)
     m_pages->setCurrentIndex(1);
 }
 
+void EvaluationView::selectLabel(int label)
+{
+    if (!m_evaluation || m_evaluation->report.task != "multilabel" || label < 0
+        || label >= static_cast<int>(m_evaluation->report.classes.size()))
+        return;
+    if (m_labels->currentIndex() != label) {
+        m_labels->setCurrentIndex(label); // comes back here
+        return;
+    }
+    static_cast<MatrixView *>(m_matrix)->setLabel(label);
+    m_gallery->clear();
+    m_galleryTitle->setText(tr("Click a cell of the matrix to see its samples."));
+}
+
+void EvaluationView::showGalleryAs(bool images)
+{
+    // Images on a grid of thumbnails; rows of values one a line, without the thumbnails' grid.
+    m_gallery->setViewMode(images ? QListView::IconMode : QListView::ListMode);
+    m_gallery->setGridSize(images ? QSize(84, 92) : QSize());
+}
+
+int EvaluationView::currentLabel() const
+{
+    return m_labels->currentIndex();
+}
+
+void EvaluationView::selectLabelCell(int label, int truth, int predicted)
+{
+    const EvaluationReport &r = m_evaluation->report;
+    static_cast<MatrixView *>(m_matrix)->setSelected(truth, predicted);
+    m_gallery->clear();
+    const Dataset *data = m_evaluation->samples.get();
+    const bool images = data && data->sampleShape().size() == 3 && (data->sampleShape()[0] == 1 || data->sampleShape()[0] == 3);
+    showGalleryAs(images);
+    const auto k = static_cast<size_t>(label);
+    auto set = [&](const std::vector<uint8_t> &on) {
+        QStringList names;
+        for (size_t j = 0; j < on.size(); ++j)
+            if (on[j])
+                names << q(r.classes[j]);
+        return names.isEmpty() ? tr("none") : names.join(QStringLiteral(", "));
+    };
+    int count = 0, shown = 0;
+    for (const auto &p : r.multilabelPredictions) {
+        if (p.truth[k] != truth || p.predicted[k] != predicted)
+            continue;
+        ++count;
+        if (shown >= kGalleryLimit)
+            continue;
+        ++shown;
+        const QString probability = percent(p.probability[k]);
+        auto *item = new QListWidgetItem(m_gallery);
+        item->setData(Qt::UserRole, static_cast<qlonglong>(p.index));
+        item->setToolTip(tr("Sample %1: true labels %2, predicted %3; %4 %5, loss %6")
+                             .arg(p.index)
+                             .arg(set(p.truth), set(p.predicted), q(r.classes[k]), probability)
+                             .arg(p.loss, 0, 'f', 4));
+        if (images) {
+            item->setIcon(QIcon(QPixmap::fromImage(sampleImage(*data, p.index).scaled(56, 56, Qt::KeepAspectRatio, Qt::FastTransformation))));
+            item->setText(QStringLiteral("#%1\n%2").arg(p.index).arg(probability));
+        } else {
+            item->setText(tr("#%1  %2  (%3 %4; predicted: %5)")
+                              .arg(p.index)
+                              .arg(data ? sampleRow(*data, p.index) : QString(), q(r.classes[k]), probability, set(p.predicted)));
+        }
+    }
+    const QString name = q(r.classes[k]), no = tr("not %1").arg(name);
+    QString title = tr("%1: true %2, predicted %3: ").arg(name, truth ? name : no, predicted ? name : no)
+                    + (count == 1 ? tr("1 sample") : tr("%1 samples").arg(count));
+    if (shown < count)
+        title += tr(" (the first %1 shown)").arg(shown);
+    m_galleryTitle->setText(title);
+}
+
 void EvaluationView::selectCell(int trueClass, int predicted)
 {
+    if (m_evaluation && m_evaluation->report.task == "multilabel") {
+        if (currentLabel() >= 0 && trueClass >= 0 && trueClass < 2 && predicted >= 0 && predicted < 2)
+            selectLabelCell(currentLabel(), trueClass, predicted);
+        return;
+    }
     if (!m_evaluation || m_evaluation->report.task != "classification")
         return;
     const EvaluationReport &r = m_evaluation->report;
@@ -449,7 +601,7 @@ void EvaluationView::selectCell(int trueClass, int predicted)
     m_gallery->clear();
     const Dataset *data = m_evaluation->samples.get();
     const bool images = data && data->sampleShape().size() == 3 && (data->sampleShape()[0] == 1 || data->sampleShape()[0] == 3);
-    m_gallery->setViewMode(images ? QListView::IconMode : QListView::ListMode);
+    showGalleryAs(images);
     int count = 0, shown = 0;
     for (const auto &p : r.predictions) {
         if (p.trueClass != trueClass || p.predicted != predicted)

@@ -3,8 +3,10 @@
 // test split: the figures; for a classification the confusion matrix as a heat map with the counts
 // (rows true class, columns predicted; each cell shaded by its share of the true class), the
 // per-class precision, recall and F1 as bars, and the samples of a clicked cell as an image gallery
-// (rows of values for tabular data); for a regression MAE, RMSE, R² and the residuals. The
-// evaluation runs on a worker thread. Thread affinity: UI thread. Layer: app.
+// (rows of values for tabular data); for a multilabel task the same per label: the 2×2 matrix of
+// the label chosen from a list ([[tn, fp], [fn, tp]]), the bars per label, a clicked cell's
+// samples; for a regression MAE, RMSE, R² and the residuals. The evaluation runs on a worker
+// thread. Thread affinity: UI thread. Layer: app.
 #pragma once
 
 #include <QFutureWatcher>
@@ -13,6 +15,7 @@
 #include <functional>
 #include <memory>
 
+class QComboBox;
 class QLabel;
 class QListWidget;
 class QStackedWidget;
@@ -38,8 +41,13 @@ public:
     // The error of the last evaluation ("" when it succeeded or is still running).
     QString errorText() const { return m_error; }
 
-    // Shows the samples of cell (true class, predicted class) in the gallery, as a click does.
+    // Shows the samples of cell (true class, predicted class) in the gallery, as a click does; for a
+    // multilabel task the cell (true 0/1, predicted 0/1) of the current label's matrix.
     void selectCell(int trueClass, int predicted);
+    // Multilabel: shows label `label`'s matrix, as choosing it in the list does.
+    void selectLabel(int label);
+    int currentLabel() const; // -1 when the task is not multilabel
+    QComboBox *labelChooser() const { return m_labels; }
     // Where the matrix draws cell (true class, predicted class), in matrixView()'s coordinates.
     QRect cellRect(int trueClass, int predicted) const;
     QWidget *matrixView() const;
@@ -54,6 +62,8 @@ signals:
 private:
     struct Result;
     void showResult(const Result &result);
+    void selectLabelCell(int label, int truth, int predicted);
+    void showGalleryAs(bool images);
 
     std::shared_ptr<const Evaluation> m_evaluation;
     QString m_error;
@@ -61,6 +71,8 @@ private:
     QStackedWidget *m_pages;
     QWidget *m_matrix, *m_bars;
     QListWidget *m_gallery;
+    QComboBox *m_labels;
+    QWidget *m_labelRow = nullptr;
     QFutureWatcher<std::shared_ptr<Result>> m_watcher;
 };
 

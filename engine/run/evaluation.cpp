@@ -196,8 +196,8 @@ Evaluation evaluateModel(const EvaluationRequest &request)
     ev.source = request.source;
     const auto format = modelFileFormat(request.source);
     Prepared p = format ? prepareModelFile(request, *format, ev) : prepareRun(request, ev);
-    check(p.task == "classification" || p.task == "regression",
-          "Cannot evaluate " + p.what + ": its task is " + p.task + "; evaluation reports classifications and regressions.");
+    check(p.task == "classification" || p.task == "regression" || p.task == "multilabel",
+          "Cannot evaluate " + p.what + ": its task is " + p.task + "; evaluation reports classifications, regressions and multilabel tasks.");
 
     // The data: the run's test split exactly as training made it, or the --data source (its own
     // test split where it has one, else every sample) normalised as the checkpoint recorded.
@@ -259,7 +259,9 @@ Evaluation evaluateModel(const EvaluationRequest &request)
         check(!data->hasClassLabels() && data->labels.dim(1) == outputs,
               "Cannot evaluate " + p.what + " on " + ev.data + ": the model has " + std::to_string(outputs) + " outputs, but the data has "
                   + (data->hasClassLabels() ? std::string("class labels") : std::to_string(data->labels.dim(1)) + " targets per sample") + ".");
-        p.names = data->targetNames;
+        // Multilabel: the labels as the run named them, else as the data does.
+        if (p.task == "regression" || p.names.size() != static_cast<size_t>(outputs))
+            p.names = data->targetNames;
     }
 
     const int64_t batch = request.batchSize > 0 ? request.batchSize : p.config ? p.config->data.evalBatchSize : 256;

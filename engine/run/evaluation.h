@@ -34,7 +34,7 @@ struct Evaluation {
 
 // Throws Error naming the file and the problem: a run with no checkpoint, a model file without
 // --data, data whose samples do not fit the model's input or whose labels the model has no output
-// for, a multilabel task (not evaluated yet).
+// for.
 Evaluation evaluateModel(const EvaluationRequest &request);
 
 } // namespace netwright

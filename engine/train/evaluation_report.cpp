@@ -11,9 +11,9 @@ namespace netwright {
 EvaluationAccumulator::EvaluationAccumulator(std::string task, std::vector<std::string> names, std::string loss, double huberDelta)
     : m_task(std::move(task)), m_loss(loss.empty() ? "mse" : std::move(loss)), m_names(std::move(names)), m_huberDelta(huberDelta)
 {
-    check(m_task == "classification" || m_task == "regression",
-          "Evaluation reports classifications and regressions; the task \"" + m_task + "\" is not supported.");
-    check(m_loss == "mse" || m_loss == "l1" || m_loss == "huber", "Unknown regression loss \"" + m_loss + "\".");
+    check(m_task == "classification" || m_task == "regression" || m_task == "multilabel",
+          "Evaluation reports classifications, regressions and multilabel tasks; the task \"" + m_task + "\" is not supported.");
+    check(m_task != "regression" || m_loss == "mse" || m_loss == "l1" || m_loss == "huber", "Unknown regression loss \"" + m_loss + "\".");
 }
 
 void EvaluationAccumulator::add(const Tensor &deviceOutputs, const Tensor &deviceTargets)
@@ -60,6 +60,27 @@ void EvaluationAccumulator::add(const Tensor &deviceOutputs, const Tensor &devic
     check(y.dtype() == DType::Float32 && y.rank() == 2 && y.dim(0) == n && y.dim(1) == c,
           "The model's outputs " + shapeToString(out.shape()) + " do not match the targets " + shapeToString(y.shape()) + ".");
     const float *t = y.data();
+    if (m_task == "multilabel") {
+        for (int64_t i = 0; i < n; ++i) {
+            MultilabelPrediction p;
+            p.index = static_cast<int64_t>(m_multilabel.size());
+            double loss = 0.0;
+            for (int64_t k = 0; k < c; ++k) {
+                const double x = o[i * c + k], truth = t[i * c + k];
+                check(truth == 0.0 || truth == 1.0, "Sample " + std::to_string(p.index) + " has the target " + std::to_string(truth)
+                                                         + " for label " + std::to_string(k) + "; multilabel targets are 0 or 1.");
+                p.truth.push_back(truth > 0.5 ? 1 : 0);
+                p.predicted.push_back(x > 0.0 ? 1 : 0); // sigmoid(x) > 0.5, as the trainer's metrics
+                p.probability.push_back(1.0 / (1.0 + std::exp(-x)));
+                // −t·log σ(x) − (1 − t)·log(1 − σ(x)), written as the trainer's loss op writes it.
+                loss += std::max(x, 0.0) - x * truth + std::log1p(std::exp(-std::abs(x)));
+            }
+            p.loss = loss / static_cast<double>(c);
+            m_lossSum += p.loss;
+            m_multilabel.push_back(std::move(p));
+        }
+        return;
+    }
     for (int64_t i = 0; i < n; ++i) {
         RegressionPrediction p;
         p.index = static_cast<int64_t>(m_regression.size());
@@ -87,6 +108,59 @@ ClassFigures figures(std::string name, int64_t tp, int64_t predicted, int64_t su
     f.recall = support > 0 ? static_cast<double>(tp) / static_cast<double>(support) : 0.0;
     f.f1 = f.precision + f.recall > 0.0 ? 2.0 * f.precision * f.recall / (f.precision + f.recall) : 0.0;
     return f;
+}
+
+// scikit-learn's multilabel figures (classification_report, hamming_loss, accuracy_score,
+// multilabel_confusion_matrix; zero_division=0) from every sample's true and predicted labels.
+void multilabelFigures(EvaluationReport &r, const std::vector<MultilabelPrediction> &samples)
+{
+    const size_t c = r.classes.size();
+    r.labelConfusion.assign(c, {{0, 0}, {0, 0}});
+    int64_t exact = 0, wrong = 0;
+    double samplePrecision = 0.0, sampleRecall = 0.0, sampleF1 = 0.0;
+    for (const auto &p : samples) {
+        int64_t tp = 0, predicted = 0, actual = 0;
+        for (size_t k = 0; k < c; ++k) {
+            ++r.labelConfusion[k][p.truth[k]][p.predicted[k]];
+            tp += p.truth[k] && p.predicted[k] ? 1 : 0;
+            predicted += p.predicted[k];
+            actual += p.truth[k];
+            wrong += p.truth[k] != p.predicted[k] ? 1 : 0;
+        }
+        exact += p.truth == p.predicted ? 1 : 0;
+        const ClassFigures f = figures({}, tp, predicted, actual);
+        samplePrecision += f.precision;
+        sampleRecall += f.recall;
+        sampleF1 += f.f1;
+    }
+    const double n = std::max<double>(1.0, static_cast<double>(samples.size()));
+    r.accuracy = static_cast<double>(exact) / n;
+    r.hammingLoss = static_cast<double>(wrong) / (n * static_cast<double>(std::max<size_t>(c, 1)));
+    int64_t tp = 0, fp = 0, positives = 0;
+    for (size_t k = 0; k < c; ++k) {
+        const auto &m = r.labelConfusion[k];
+        r.perClass.push_back(figures(r.classes[k], m[1][1], m[0][1] + m[1][1], m[1][0] + m[1][1]));
+        tp += m[1][1];
+        fp += m[0][1];
+        positives += m[1][0] + m[1][1];
+    }
+    r.microAverage = figures("micro avg", tp, tp + fp, positives);
+    r.macroAverage.name = "macro avg";
+    r.weightedAverage.name = "weighted avg";
+    for (const auto &f : r.perClass) {
+        r.macroAverage.precision += f.precision / static_cast<double>(c);
+        r.macroAverage.recall += f.recall / static_cast<double>(c);
+        r.macroAverage.f1 += f.f1 / static_cast<double>(c);
+        const double w = positives > 0 ? static_cast<double>(f.support) / static_cast<double>(positives) : 0.0;
+        r.weightedAverage.precision += f.precision * w;
+        r.weightedAverage.recall += f.recall * w;
+        r.weightedAverage.f1 += f.f1 * w;
+    }
+    r.samplesAverage.name = "samples avg";
+    r.samplesAverage.precision = samplePrecision / n;
+    r.samplesAverage.recall = sampleRecall / n;
+    r.samplesAverage.f1 = sampleF1 / n;
+    r.microAverage.support = r.macroAverage.support = r.weightedAverage.support = r.samplesAverage.support = positives;
 }
 
 } // namespace
@@ -132,6 +206,15 @@ EvaluationReport EvaluationAccumulator::finish() const
         }
         r.macroAverage.support = r.weightedAverage.support = r.samples;
         r.predictions = m_class;
+        return r;
+    }
+    if (m_task == "multilabel") {
+        r.samples = static_cast<int64_t>(m_multilabel.size());
+        r.loss = m_lossSum / std::max<double>(1.0, static_cast<double>(r.samples));
+        for (int64_t k = 0; k < c; ++k)
+            r.classes.push_back(nameOf(k));
+        multilabelFigures(r, m_multilabel);
+        r.multilabelPredictions = m_multilabel;
         return r;
     }
     r.samples = static_cast<int64_t>(m_regression.size());

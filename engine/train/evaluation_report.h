@@ -2,8 +2,11 @@
 // What `netwright eval` and the window's Evaluate report about a model on a dataset, gathered one
 // minibatch at a time: for a classification the confusion matrix (rows = true class, columns =
 // predicted), scikit-learn's classification_report figures per class and their macro and weighted
-// means, accuracy, top-5 and the mean loss; for a regression MAE, RMSE, R² and the residuals; and
-// every sample's prediction. Layer: engine/train. Plain data, no I/O.
+// means, accuracy, top-5 and the mean loss; for a regression MAE, RMSE, R² and the residuals; for
+// a multilabel task scikit-learn's multilabel figures (subset accuracy, hamming loss, per label
+// precision/recall/F1/support with micro, macro, weighted and samples means, and per label the
+// 2×2 multilabel_confusion_matrix); and every sample's prediction. Layer: engine/train. Plain data,
+// no I/O.
 #pragma once
 
 #include "core/tensor.h"
@@ -36,6 +39,16 @@ struct RegressionPrediction {
     double loss = 0.0;
 };
 
+// One sample of a multilabel task: per label its true 0/1, the predicted 0/1 (sigmoid probability
+// above the threshold, 0.5: logit > 0, as the trainer's F1 decides) and the probability; its loss
+// (binary cross-entropy, the mean over the labels).
+struct MultilabelPrediction {
+    int64_t index = 0;
+    std::vector<uint8_t> truth, predicted;
+    std::vector<double> probability;
+    double loss = 0.0;
+};
+
 // Per target: the residuals (predicted − true) summarised.
 struct ResidualSummary {
     std::string target;
@@ -43,7 +56,7 @@ struct ResidualSummary {
 };
 
 struct EvaluationReport {
-    std::string task; // classification or regression
+    std::string task; // classification, regression or multilabel
     int64_t samples = 0;
     double loss = 0.0; // the mean over the samples of the task's loss (the trainer's eval_loss)
     // Classification:
@@ -58,16 +71,26 @@ struct EvaluationReport {
     double mae = 0.0, rmse = 0.0, r2 = 0.0;
     std::vector<ResidualSummary> residuals;
     std::vector<RegressionPrediction> regressionPredictions;
+    // Multilabel: classes names the labels, perClass holds each label's figures (support = its
+    // positives), accuracy is the subset accuracy (every label right), the averages' support is the
+    // positives of all labels.
+    double threshold = 0.5; // a label is predicted where its probability is above this
+    double hammingLoss = 0.0;
+    ClassFigures microAverage, samplesAverage; // "micro avg" / "samples avg"
+    // Per label [[tn, fp], [fn, tp]] (rows: true 0/1, columns: predicted 0/1), as scikit-learn's
+    // multilabel_confusion_matrix.
+    std::vector<std::vector<std::vector<int64_t>>> labelConfusion;
+    std::vector<MultilabelPrediction> multilabelPredictions;
 };
 
 class EvaluationAccumulator {
 public:
-    // task: classification or regression (Error otherwise); classNames: one per model output for a
-    // classification, one per target for a regression (empty: numbered). loss: regression's mse,
-    // l1 or huber (with huberDelta); "" = mse.
+    // task: classification, regression or multilabel (Error otherwise); names: one per model output
+    // for a classification, one per target (label) for a regression or multilabel task (empty:
+    // numbered). loss: regression's mse, l1 or huber (with huberDelta); "" = mse.
     EvaluationAccumulator(std::string task, std::vector<std::string> names, std::string loss = {}, double huberDelta = 1.0);
-    // One minibatch: the model's outputs [B, C] (host or device) and the targets ([B] int64
-    // classes, or [B, T] float32). Throws Error when a label lies outside the model's outputs or
+    // One minibatch: the model's outputs [B, C] (host or device; multilabel: logits) and the
+    // targets ([B] int64 classes, or [B, T] float32: values, or 0/1 labels). Throws Error when a label lies outside the model's outputs or
     // the targets do not match the outputs.
     void add(const Tensor &outputs, const Tensor &targets);
     EvaluationReport finish() const;
@@ -81,6 +104,7 @@ private:
     double m_lossSum = 0.0;
     std::vector<ClassPrediction> m_class;
     std::vector<RegressionPrediction> m_regression;
+    std::vector<MultilabelPrediction> m_multilabel;
 };
 
 } // namespace netwright

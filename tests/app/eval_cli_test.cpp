@@ -3,8 +3,13 @@
 // confusion matrix that onnxruntime-node computes from the same checkpoint exported to ONNX on the
 // same test samples (tests/support/ort_confusion.js), accuracy = trace / sum, the figures of the
 // run's own history, per-class figures as scikit-learn computes them from the same predictions
-// (tests/support/sklearn_eval_check.py); a model file and --data; a regression; the refusals.
+// (tests/support/sklearn_eval_check.py); a model file and --data; a regression; a multilabel run
+// on scikit-learn's digits tagged even/large/prime/loop, every figure checked against
+// scikit-learn's (tests/support/sklearn_multilabel_check.py) and the loss against the run's
+// history; the refusals.
 #include "../support/cli_support.h"
+#include "../support/digit_tags_run.h"
+#include "../support/fashion_run.h"
 
 #include <QDir>
 #include <QJsonArray>
@@ -62,6 +67,22 @@ QList<QMap<QString, QString>> csvRows(const QString &path)
     return out;
 }
 
+// Runs the scikit-learn oracle tests/support/`script` on the report `json` (written to
+// `jsonPath`) and the predictions CSV: "ok", or what it said differs.
+QString sklearnCheck(const QString &script, const QString &json, const QString &jsonPath, const QString &csv)
+{
+    QFile report(jsonPath);
+    if (!report.open(QIODevice::WriteOnly) || report.write(json.toUtf8()) < 0)
+        return "cannot write " + jsonPath;
+    report.close();
+    QProcess py;
+    py.start("/usr/bin/python3", {source("tests/support/" + script), jsonPath, csv});
+    if (!py.waitForFinished(120000))
+        return script + " did not finish";
+    const QString said = (QString::fromUtf8(py.readAllStandardOutput()) + QString::fromUtf8(py.readAllStandardError())).trimmed();
+    return py.exitCode() == 0 ? said : script + ": " + said;
+}
+
 } // namespace
 
 class EvalCliTest : public QObject {
@@ -72,14 +93,10 @@ class EvalCliTest : public QObject {
 private slots:
     void initTestCase()
     {
-        const QString data = test::fashionMnistSlice(m_dir.path(), 3000, 1000);
-        QVERIFY(!data.isEmpty());
-        QFile f(path("run.json"));
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(QStringLiteral(R"({"model": {"name": "lenet5"}, %1, "training": {"epochs": 3, "batch_size": 50, "threads": 2},
- "checkpoint": {"keep_checkpoint_max": 5}})").arg(data).toUtf8());
-        f.close();
-        const test::RunResult r = test::runNetwright({"train", "--config", path("run.json"), "--out", path("run")});
+        const QString config = test::writeFashionRunConfig(m_dir.path(), 3000, 1000, "lenet5", R"("epochs": 3, "batch_size": 50, "threads": 2)",
+                                                           R"("checkpoint": {"keep_checkpoint_max": 5})");
+        QVERIFY(!config.isEmpty());
+        const test::RunResult r = test::runNetwright({"train", "--config", config, "--out", path("run")});
         QVERIFY2(r.exitCode == 0, qPrintable(r.err));
         // The same test images as an IDX directory (what --data reads): its t10k files are the split.
         QVERIFY(QDir().mkpath(path("idx")));
@@ -160,15 +177,8 @@ private slots:
                  qPrintable(QString("%1 predictions differ from onnxruntime's").arg(differing)));
 
         // Per-class precision, recall, F1 and support as scikit-learn computes them from the CSV.
-        QFile report(path("eval.json"));
-        QVERIFY(report.open(QIODevice::WriteOnly));
-        report.write(r.out.toUtf8());
-        report.close();
-        QProcess py;
-        py.start("/usr/bin/python3", {source("tests/support/sklearn_eval_check.py"), path("eval.json"), path("predictions.csv")});
-        QVERIFY(py.waitForFinished(120000));
-        const QString said = QString::fromUtf8(py.readAllStandardOutput()) + QString::fromUtf8(py.readAllStandardError());
-        QVERIFY2(py.exitCode() == 0 && said.trimmed() == "ok", qPrintable(said));
+        const QString said = sklearnCheck("sklearn_eval_check.py", r.out, path("eval.json"), path("predictions.csv"));
+        QVERIFY2(said == "ok", qPrintable(said));
 
         // The loss column is each sample's cross-entropy: their mean is the reported loss.
         double lossSum = 0;
@@ -309,6 +319,64 @@ private slots:
         QVERIFY2(text.out.contains("MAE ") && text.out.contains("RMSE ") && text.out.contains("R² ")
                      && text.out.contains("Residuals (predicted − true)"),
                  qPrintable(text.out));
+    }
+
+    void multilabel()
+    {
+        // scikit-learn's digits as a table with four 0/1 labels per image (make_datasets.py digit-tags).
+        const test::RunResult train = test::trainDigitTagsRun(m_dir.path(), path("tags"));
+        QVERIFY2(train.exitCode == 0, qPrintable(train.err));
+        const test::RunResult r = test::runNetwright({"eval", path("tags"), "--json", "--csv", path("tags.csv")});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        const QJsonObject o = jsonOf(r);
+        QCOMPARE(o["task"].toString(), QStringLiteral("multilabel"));
+        QCOMPARE(o["samples"].toInteger(), 359); // 20 % of 1797
+        QCOMPARE(o["labels"].toArray(), (QJsonArray{"even", "large", "prime", "loop"}));
+        QCOMPARE(o["threshold"].toDouble(), 0.5);
+        QVERIFY(!o.contains("confusion_matrix") && !o.contains("per_class"));
+        QVERIFY2(o["accuracy"].toDouble() > 0.5, qPrintable(QString::number(o["accuracy"].toDouble())));
+
+        // Every figure as scikit-learn computes it from the CSV's label sets.
+        const QString said = sklearnCheck("sklearn_multilabel_check.py", r.out, path("tags.json"), path("tags.csv"));
+        QVERIFY2(said == "ok", qPrintable(said));
+
+        // The checkpoint evaluated is the best by F1, and its figures are the ones training recorded.
+        QJsonObject recorded;
+        double bestF1 = -1;
+        for (const QByteArray &line : test::contents(path("tags/checkpoints.jsonl")).split('\n')) {
+            const QJsonObject e = QJsonDocument::fromJson(line).object();
+            if (e["event"] == "saved" && e["eval_f1"].toDouble() > bestF1) {
+                bestF1 = e["eval_f1"].toDouble();
+                recorded = e;
+            }
+        }
+        QCOMPARE(QFileInfo(o["checkpoint"].toString()).fileName(), recorded["file"].toString());
+        const double loss = o["loss"].toDouble(), trained = recorded["eval_loss"].toDouble();
+        QVERIFY2(std::abs(loss - trained) <= 1e-5 * trained, qPrintable(QString("%1 vs %2").arg(loss).arg(trained)));
+        const QJsonObject macro = o["macro_avg"].toObject();
+        for (const char *k : {"f1", "precision", "recall"})
+            QVERIFY2(std::abs(macro[k].toDouble() - recorded[QString("eval_") + k].toDouble()) <= 1e-9, k);
+        for (const QJsonValue &v : o["per_label"].toArray()) {
+            const QJsonObject f = v.toObject();
+            QVERIFY(std::abs(f["f1"].toDouble() - recorded["eval_f1[" + f["label"].toString() + "]"].toDouble()) <= 1e-9);
+        }
+
+        // The text report: the figures, scikit-learn's table with its four averages, the 2×2 matrices.
+        const test::RunResult text = test::runNetwright({"eval", path("tags")});
+        QVERIFY2(text.exitCode == 0, qPrintable(text.err));
+        const QString subset = QString::number(100.0 * o["accuracy"].toDouble(), 'f', 2) + " %";
+        for (const QString &s : {QStringLiteral("359 samples, multilabel"), "subset accuracy " + subset, QStringLiteral("hamming loss "),
+                                 QStringLiteral("above 0.5"), QStringLiteral("precision     recall   f1-score    support"),
+                                 QStringLiteral("micro avg"), QStringLiteral("macro avg"), QStringLiteral("weighted avg"),
+                                 QStringLiteral("samples avg"), QStringLiteral("[[tn, fp], [fn, tp]]")})
+            QVERIFY2(text.out.contains(s), qPrintable(s + "\n---\n" + text.out));
+        const QJsonArray even = o["multilabel_confusion_matrix"].toArray().at(0).toArray();
+        const QString row = QString("\n *even +%1 +%2 +%3 +%4\n")
+                                .arg(even[0].toArray()[0].toInteger())
+                                .arg(even[0].toArray()[1].toInteger())
+                                .arg(even[1].toArray()[0].toInteger())
+                                .arg(even[1].toArray()[1].toInteger());
+        QVERIFY2(text.out.contains(QRegularExpression(row)), qPrintable(text.out));
     }
 };
 

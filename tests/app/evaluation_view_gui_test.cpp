@@ -4,13 +4,20 @@
 // counts, a well-predicted diagonal cell dark, an empty cell white), per-class bars, and the
 // samples of a clicked cell as 28×28 images; a run without a checkpoint says why in the tab. A
 // table's cell lists its samples as rows of values; a regression shows its figures and residuals.
-// NETWRIGHT_SCREENSHOTS=DIR writes DIR/confusion-matrix.png (the docs').
+// A multilabel run (scikit-learn's digits tagged even/large/prime/loop): per-label bars, the 2×2
+// matrix of the label chosen from the list with the counts `netwright eval` reports, and a clicked
+// cell's samples as rows of values. NETWRIGHT_SCREENSHOTS=DIR writes DIR/confusion-matrix.png and
+// DIR/multilabel-evaluation.png (the docs').
 #include "gui/evaluation_view.h"
 #include "gui/main_window.h"
 #include "gui/run_history_panel.h"
 #include "run/evaluation.h"
 #include "support/cli_support.h"
+#include "support/digit_tags_run.h"
+#include "support/fashion_run.h"
+#include "support/find_button.h"
 
+#include <QComboBox>
 #include <QDir>
 #include <QFile>
 #include <QJsonArray>
@@ -27,18 +34,7 @@
 
 using namespace netwright;
 using namespace netwright::gui;
-
-namespace {
-
-QPushButton *button(const QWidget &panel, const QString &text)
-{
-    for (QPushButton *b : panel.findChildren<QPushButton *>())
-        if (b->text() == text)
-            return b;
-    return nullptr;
-}
-
-} // namespace
+using netwright::test::button;
 
 class EvaluationViewGuiTest : public QObject {
     Q_OBJECT
@@ -47,14 +43,10 @@ class EvaluationViewGuiTest : public QObject {
 private slots:
     void evaluatesACheckpointFromTheRunHistory()
     {
-        const QString data = test::fashionMnistSlice(m_dir.path(), 3000, 1000);
-        QVERIFY(!data.isEmpty());
-        QFile f(m_dir.filePath("run.json"));
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(QStringLiteral(R"({"model": {"name": "mlp"}, %1, "training": {"epochs": 3, "batch_size": 50, "threads": 2}})").arg(data).toUtf8());
-        f.close();
+        const QString config = test::writeFashionRunConfig(m_dir.path(), 3000, 1000, "mlp", R"("epochs": 3, "batch_size": 50, "threads": 2)");
+        QVERIFY(!config.isEmpty());
         const QString run = m_dir.filePath("run");
-        const test::RunResult trained = test::runNetwright({"train", "--config", m_dir.filePath("run.json"), "--out", run});
+        const test::RunResult trained = test::runNetwright({"train", "--config", config, "--out", run});
         QVERIFY2(trained.exitCode == 0, qPrintable(trained.err));
         const test::RunResult cli = test::runNetwright({"eval", run, "--json"});
         QVERIFY2(cli.exitCode == 0, qPrintable(cli.err));
@@ -202,6 +194,81 @@ private slots:
         for (QLabel *l : view.findChildren<QLabel *>())
             residuals = residuals || (l->isVisible() && l->text().contains("Mean residual") && l->text().contains("price"));
         QVERIFY(residuals);
+    }
+
+    void multilabelRun()
+    {
+        const QString run = m_dir.filePath("tags");
+        const test::RunResult trained = test::trainDigitTagsRun(m_dir.path(), run);
+        QVERIFY2(trained.exitCode == 0, qPrintable(trained.err));
+        const test::RunResult cli = test::runNetwright({"eval", run, "--json"});
+        QVERIFY2(cli.exitCode == 0, qPrintable(cli.err));
+        const QJsonObject expected = QJsonDocument::fromJson(cli.out.toUtf8()).object();
+        const QJsonArray matrices = expected["multilabel_confusion_matrix"].toArray();
+
+        MainWindow w;
+        w.resize(1280, 860);
+        w.show();
+        EvaluationView *view = w.evaluateCheckpoint(run);
+        QSignalSpy done(view, &EvaluationView::finished);
+        QVERIFY(done.wait(120000));
+        QVERIFY2(view->errorText().isEmpty(), qPrintable(view->errorText()));
+        const EvaluationReport &r = view->evaluation()->report;
+        QCOMPARE(r.task, std::string("multilabel"));
+        const QString subset = QString::number(100.0 * expected["accuracy"].toDouble(), 'f', 2) + " %";
+        QVERIFY2(view->summary()->text().contains("Subset accuracy " + subset) && view->summary()->text().contains("hamming loss ")
+                     && view->summary()->text().contains("359 samples"),
+                 qPrintable(view->summary()->text()));
+
+        // The bars, one row per label, and the label list beside the matrix.
+        QVERIFY(view->classBars()->isVisible() && view->matrixView()->isVisible());
+        QCOMPARE(r.perClass.size(), size_t(4));
+        QCOMPARE(r.perClass[3].name, std::string("loop"));
+        QComboBox *labels = view->labelChooser();
+        QVERIFY(labels->isVisible());
+        QCOMPARE(labels->count(), 4);
+        QCOMPARE(labels->itemText(2), QStringLiteral("prime"));
+        QCOMPARE(view->currentLabel(), 0);
+
+        // Choosing "prime": its 2×2 matrix, the counts eval reports; the true-positive cell dark, and
+        // a cell with no samples (or the lightest) light.
+        labels->setCurrentIndex(2);
+        QCOMPARE(view->currentLabel(), 2);
+        const QJsonArray prime = matrices[2].toArray();
+        for (int t = 0; t < 2; ++t)
+            for (int p = 0; p < 2; ++p)
+                QCOMPARE(r.labelConfusion[2][t][p], prime[t].toArray()[p].toInteger());
+        const QImage heat = view->matrixView()->grab().toImage();
+        const QRect tp = view->cellRect(1, 1), fn = view->cellRect(1, 0);
+        QVERIFY(tp.width() >= 60);
+        const QColor dark = heat.pixelColor(tp.topLeft() + QPoint(3, 3)), light = heat.pixelColor(fn.topLeft() + QPoint(3, 3));
+        QVERIFY2(dark.lightness() < 110 && dark.blue() > dark.red(), qPrintable(dark.name()));
+        QVERIFY2(light.lightness() > 200, qPrintable(light.name()));
+
+        // A click on the false negatives of "prime": the samples that have the label but were not given it.
+        QTest::mouseClick(view->matrixView(), Qt::LeftButton, {}, fn.center());
+        const qint64 missed = prime[1].toArray()[0].toInteger();
+        QVERIFY(missed > 0);
+        QCOMPARE(view->gallery()->count(), missed);
+        QCOMPARE(view->galleryTitle()->text(),
+                 missed == 1 ? QStringLiteral("prime: true prime, predicted not prime: 1 sample")
+                             : QString("prime: true prime, predicted not prime: %1 samples").arg(missed));
+        QListWidgetItem *first = view->gallery()->item(0);
+        const qint64 index = first->data(Qt::UserRole).toLongLong();
+        const MultilabelPrediction &sample = r.multilabelPredictions[static_cast<size_t>(index)];
+        QVERIFY(sample.truth[2] == 1 && sample.predicted[2] == 0 && sample.probability[2] <= 0.5);
+        QVERIFY2(first->text().startsWith(QString("#%1  p0 ").arg(index)) && first->text().contains("prime "), qPrintable(first->text()));
+        QVERIFY(first->icon().isNull());
+        // Rows of values one a line, not spaced out on the thumbnails' grid.
+        QVERIFY(missed >= 2);
+        const int gap = view->gallery()->visualItemRect(view->gallery()->item(1)).top() - view->gallery()->visualItemRect(first).bottom();
+        QVERIFY2(gap <= 4, qPrintable(QString::number(gap)));
+
+        const QString shots = qEnvironmentVariable("NETWRIGHT_SCREENSHOTS");
+        if (!shots.isEmpty()) {
+            QTest::qWait(300);
+            QVERIFY(w.grab().save(shots + "/multilabel-evaluation.png"));
+        }
     }
 };
 

@@ -6,6 +6,7 @@
 // format and back with the weights unchanged; clear errors, with nothing written.
 #include "formats/registry.h"
 #include "support/cli_support.h"
+#include "support/fashion_run.h"
 
 #include <QCryptographicHash>
 #include <QDir>
@@ -47,14 +48,10 @@ class ExportCliTest : public QObject {
 private slots:
     void initTestCase()
     {
-        const QString data = test::fashionMnistSlice(m_dir.path(), 1000, 300);
-        QVERIFY(!data.isEmpty());
-        QFile f(path("run.json"));
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(QStringLiteral(R"({"model": {"name": "lenet5"}, %1, "training": {"epochs": 3, "batch_size": 50, "threads": 2},
- "checkpoint": {"keep_checkpoint_max": 5}})").arg(data).toUtf8());
-        f.close();
-        QCOMPARE(run({"train", "--config", path("run.json"), "--out", path("run")}), 0);
+        const QString config = test::writeFashionRunConfig(m_dir.path(), 1000, 300, "lenet5", R"("epochs": 3, "batch_size": 50, "threads": 2)",
+                                                           R"("checkpoint": {"keep_checkpoint_max": 5})");
+        QVERIFY(!config.isEmpty());
+        QCOMPARE(run({"train", "--config", config, "--out", path("run")}), 0);
     }
 
     void exportsTheBestCheckpointWithItsProvenance()

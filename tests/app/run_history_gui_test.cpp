@@ -15,6 +15,8 @@
 #include "gui/training_panel.h"
 #include "gui/training_run.h"
 #include "support/cli_support.h"
+#include "support/fashion_run.h"
+#include "support/find_button.h"
 #include "training/training_curves.h"
 
 #include <QDir>
@@ -37,18 +39,7 @@
 
 using namespace netwright;
 using namespace netwright::gui;
-
-namespace {
-
-QPushButton *button(const QWidget &panel, const QString &text)
-{
-    for (QPushButton *b : panel.findChildren<QPushButton *>())
-        if (b->text() == text)
-            return b;
-    return nullptr;
-}
-
-} // namespace
+using netwright::test::button;
 
 class RunHistoryGuiTest : public QObject {
     Q_OBJECT
@@ -57,13 +48,9 @@ class RunHistoryGuiTest : public QObject {
 private slots:
     void followsARunLiveComparesAndDeletes()
     {
-        const QString data = test::fashionMnistSlice(m_dir.path(), 1280, 300);
-        QVERIFY(!data.isEmpty());
-        QFile f(m_dir.filePath("run.json"));
-        QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(QStringLiteral(R"({"model": {"name": "lenet5"}, %1, "training": {"epochs": 3, "batch_size": 64, "threads": 1},
- "checkpoint": {"keep_checkpoint_max": 2}})").arg(data).toUtf8());
-        f.close();
+        const QString config = test::writeFashionRunConfig(m_dir.path(), 1280, 300, "lenet5", R"("epochs": 3, "batch_size": 64, "threads": 1)",
+                                                           R"("checkpoint": {"keep_checkpoint_max": 2})");
+        QVERIFY(!config.isEmpty());
         const QString run = m_dir.filePath("run");
         // The panel is open before the run has written anything.
         RunHistoryPanel panel(run);
@@ -71,7 +58,7 @@ private slots:
         QCOMPARE(panel.rows().size(), size_t(0));
         QProcess train;
         train.setStandardOutputFile(QProcess::nullDevice()); // never blocks on a full pipe
-        train.start(qEnvironmentVariable("NETWRIGHT_BINARY"), {"train", "--config", m_dir.filePath("run.json"), "--out", run});
+        train.start(qEnvironmentVariable("NETWRIGHT_BINARY"), {"train", "--config", config, "--out", run});
         QVERIFY(train.waitForStarted());
         QTRY_VERIFY_WITH_TIMEOUT(panel.rows().size() >= 1, 120000); // live, while the process runs
         if (train.state() != QProcess::NotRunning) // it may have ended while the panel was being watched

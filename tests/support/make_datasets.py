@@ -3,13 +3,16 @@
 
 Run with Debian's python3 (python3-sklearn, python3-pil, python3-numpy, python3-torch):
     make_datasets.py OUT_DIR [NAME ...]
-NAME: iris, digits, diabetes, cancer, photos, torch-models (default: all), and on request
-fashion-png[:TRAIN:TEST].
+NAME: iris, digits, digit-tags, diabetes, cancer, photos, torch-models (default: all), and on
+request fashion-png[:TRAIN:TEST].
 
   iris/iris.csv            scikit-learn's iris: 4 features with a header, the species as text
   iris/iris.npz            the same as arrays x (float64) and y (int64)
   digits/digits.npz        the 1797 8x8 digits, x float32 [N,8,8], y int64
   digits/png/<d>/*.png     the same digits as grayscale PNG files in one folder per class
+  digit-tags/tags.csv      the same digits as a multilabel table: the 64 pixels p0..p63, then four
+                           0/1 labels per image, true of its digit: even, large (5 or more),
+                           prime (2, 3, 5, 7) and loop (0, 6, 8, 9: drawn with a closed loop)
   diabetes/diabetes.csv    scikit-learn's diabetes regression: 10 features, "target" last
   cancer/cancer.csv        breast cancer: 30 features, "diagnosis" (malignant/benign) first
   photos/png/<photo>/*.png 32x32 RGB patches cut from scikit-learn's two sample photographs
@@ -53,6 +56,19 @@ def digits(out):
         folder = f"{out}/digits/png/{t}"
         os.makedirs(folder, exist_ok=True)
         Image.fromarray(np.round(img * 255.0 / 16.0).astype(np.uint8), "L").save(f"{folder}/{i:04d}.png")
+
+
+def digit_tags(out):
+    from sklearn import datasets
+    d = datasets.load_digits()
+    os.makedirs(f"{out}/digit-tags", exist_ok=True)
+    tags = {"even": lambda t: t % 2 == 0, "large": lambda t: t >= 5, "prime": lambda t: t in (2, 3, 5, 7),
+            "loop": lambda t: t in (0, 6, 8, 9)}
+    with open(f"{out}/digit-tags/tags.csv", "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow([f"p{k}" for k in range(64)] + list(tags))
+        for x, t in zip(d.data, d.target):
+            w.writerow([int(v) for v in x] + [int(rule(int(t))) for rule in tags.values()])
 
 
 def diabetes(out):
@@ -133,7 +149,7 @@ def fashion_png(out, train=None, test=None):
             Image.fromarray(x[i], "L").save(f"{folder}/{i:05d}.png")
 
 
-WRITERS = {"iris": iris, "digits": digits, "diabetes": diabetes, "cancer": cancer, "photos": photos, "torch-models": torch_models}
+WRITERS = {"iris": iris, "digits": digits, "digit-tags": digit_tags, "diabetes": diabetes, "cancer": cancer, "photos": photos, "torch-models": torch_models}
 
 if __name__ == "__main__":
     out = sys.argv[1]

@@ -3,7 +3,8 @@
 // (rows true, columns predicted), ties predicted as the first top score, a class never predicted
 // (precision 0, as scikit-learn's zero_division=0), macro and weighted means, confidence and
 // cross-entropy per sample, top-5 only past five classes, a label outside the outputs refused;
-// regression MAE, RMSE, R² averaged over targets, the huber loss and the residuals' median.
+// regression MAE, RMSE, R² averaged over targets, the huber loss and the residuals' median;
+// multilabel subset accuracy, hamming loss, per-label 2×2 matrices and the four averages.
 #include "core/error.h"
 #include "train/evaluation_report.h"
 
@@ -80,7 +81,37 @@ private slots:
         QCOMPARE(r.classes.front(), std::string("0")); // numbered without names
         EvaluationAccumulator bad("classification", {});
         QVERIFY_THROWS_EXCEPTION(Error, bad.add(logits(1, 3, {0, 0, 1}), classes({3})));
-        QVERIFY_THROWS_EXCEPTION(Error, EvaluationAccumulator("multilabel", {}));
+        QVERIFY_THROWS_EXCEPTION(Error, EvaluationAccumulator("ranking", {}));
+    }
+
+    void multilabel()
+    {
+        EvaluationAccumulator acc("multilabel", {"a", "b"}, "bce");
+        // Logits against 0/1 targets: sample 0 exactly right, 1 predicts a too many, 2 predicts nothing.
+        const std::vector<float> x{2, -1, /**/ 1, 1, /**/ -3, -2}, t{1, 0, /**/ 0, 1, /**/ 1, 1};
+        acc.add(logits(2, 2, {x.begin(), x.begin() + 4}), Tensor::fromVector({2, 2}, std::vector<float>{t.begin(), t.begin() + 4}));
+        acc.add(logits(1, 2, {x.begin() + 4, x.end()}), Tensor::fromVector({1, 2}, std::vector<float>{t.begin() + 4, t.end()}));
+        const EvaluationReport r = acc.finish();
+        QCOMPARE(r.task, std::string("multilabel"));
+        QCOMPARE(r.samples, 3);
+        QVERIFY(near(r.accuracy, 1.0 / 3) && near(r.hammingLoss, 0.5));
+        using M = std::vector<std::vector<int64_t>>;
+        QCOMPARE(r.labelConfusion.size(), size_t(2));
+        QVERIFY(r.labelConfusion[0] == (M{{0, 1}, {1, 1}}) && r.labelConfusion[1] == (M{{1, 0}, {1, 1}}));
+        QVERIFY(near(r.perClass[0].precision, 0.5) && near(r.perClass[0].recall, 0.5) && r.perClass[0].support == 2);
+        QVERIFY(near(r.perClass[1].precision, 1.0) && near(r.perClass[1].f1, 2.0 / 3) && r.perClass[1].support == 2);
+        QVERIFY(near(r.microAverage.precision, 2.0 / 3) && near(r.microAverage.recall, 0.5) && near(r.microAverage.f1, 4.0 / 7));
+        QVERIFY(near(r.macroAverage.precision, 0.75) && near(r.macroAverage.f1, 7.0 / 12));
+        QVERIFY(near(r.weightedAverage.f1, 7.0 / 12) && r.weightedAverage.support == 4);
+        QVERIFY(near(r.samplesAverage.precision, 0.5) && near(r.samplesAverage.recall, 2.0 / 3) && near(r.samplesAverage.f1, 5.0 / 9));
+        double loss = 0;
+        for (size_t i = 0; i < x.size(); ++i)
+            loss -= t[i] * std::log(1 / (1 + std::exp(-double(x[i])))) + (1 - t[i]) * std::log(1 - 1 / (1 + std::exp(-double(x[i]))));
+        QVERIFY(std::abs(r.loss - loss / 6) <= 1e-12);
+        QCOMPARE(r.multilabelPredictions[1].predicted, (std::vector<uint8_t>{1, 1}));
+        QVERIFY(near(r.multilabelPredictions[0].probability[0], 1 / (1 + std::exp(-2.0))));
+        EvaluationAccumulator bad("multilabel", {});
+        QVERIFY_THROWS_EXCEPTION(Error, bad.add(logits(1, 2, {0, 0}), Tensor::fromVector({1, 2}, std::vector<float>{0, 2})));
     }
 
     void regression()
