@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "gui/run_comparison.h"
 
+#include "gui/metric_text.h"
+
 #include "core/error.h"
 #include "run/run_directory.h"
 #include "run/run_summary.h"
@@ -34,15 +36,6 @@ QString valueText(const std::string &json)
     if (v.isString())
         return v.toString();
     return QString::fromStdString(json);
-}
-
-QString metricText(const std::string &metric, std::optional<double> v)
-{
-    if (!v || !std::isfinite(*v))
-        return QStringLiteral("–");
-    if (metric == "accuracy" || metric == "top5")
-        return QString::number(100.0 * *v, 'f', 2) + QStringLiteral(" %");
-    return QString::number(*v, 'f', 4);
 }
 
 QStandardItem *cell(const QString &text, const QVariant &sortValue)

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "gui/sweep_view.h"
 
+#include "gui/metric_text.h"
+
 #include "core/error.h"
 #include "run/run_directory.h"
 #include "run/run_summary.h"
@@ -46,15 +48,6 @@ QString text(const QJsonValue &v)
     if (v.isDouble())
         return QString::number(v.toDouble(), 'g', 6);
     return QString::fromUtf8(QJsonDocument(QJsonArray{v}).toJson(QJsonDocument::Compact)).mid(1).chopped(1);
-}
-
-QString metricText(const std::string &metric, std::optional<double> v)
-{
-    if (!v || !std::isfinite(*v))
-        return QStringLiteral("–");
-    if (metric == "accuracy" || metric == "top5")
-        return QString::number(100.0 * *v, 'f', 2) + QStringLiteral(" %");
-    return QString::number(*v, 'f', 4);
 }
 
 // Viridis (perceptually uniform, readable in grey and by most colour-blind readers): low dark
@@ -159,14 +152,7 @@ SweepView::SweepView(const QString &folder, QWidget *parent)
     connect(m_openBest, &QPushButton::clicked, this, [this] { emit openConfigRequested(m_bestConfig); });
 
     m_readout = new QLabel(m_plot);
-    m_readout->setObjectName(QStringLiteral("trialReadout"));
-    m_readout->setTextFormat(Qt::RichText);
-    m_readout->setAttribute(Qt::WA_TransparentForMouseEvents);
-    m_readout->setStyleSheet(QStringLiteral("QLabel { background: rgba(255,255,255,235); color: #202020; border: 1px solid #a0a0a0; "
-                                            "border-radius: 3px; padding: 4px; }"));
-    m_readout->hide();
-    m_plot->setMouseTracking(true);
-    m_plot->installEventFilter(this);
+    widgets::setUpReadout(m_readout, QStringLiteral("trialReadout"), m_plot, this);
     reload();
 }
 

@@ -195,14 +195,7 @@ TrainingCurves::TrainingCurves(QWidget *parent)
         }
         (*item)->setVisible(false);
     }
-    m_readout->setObjectName(QStringLiteral("curveReadout"));
-    m_readout->setTextFormat(Qt::RichText);
-    m_readout->setAttribute(Qt::WA_TransparentForMouseEvents);
-    m_readout->setStyleSheet(QStringLiteral("QLabel { background: rgba(255,255,255,235); color: #202020; border: 1px solid #a0a0a0; "
-                                            "border-radius: 3px; padding: 4px; }"));
-    m_readout->hide();
-    m_plot->setMouseTracking(true);
-    m_plot->installEventFilter(this);
+    setUpReadout(m_readout, QStringLiteral("curveReadout"), m_plot, this);
 
     // The two rects share the x-axis: a zoom or pan in either moves both.
     QCPAxis *lrX = m_lrRect->axis(QCPAxis::atBottom);
