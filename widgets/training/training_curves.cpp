@@ -94,8 +94,12 @@ TrainingCurves::TrainingCurves(QWidget *parent)
     controls->addSpacing(12);
     m_runMetric->setObjectName(QStringLiteral("runMetric"));
     m_runMetric->setToolTip(tr("What the runs' dashed lines on the right axis show: any metric their evaluations logged"));
-    m_runMetric->hide(); // runs overlaid only
+    m_runMetricLabel = new QLabel(tr("dashed"), this);
+    m_runMetricLabel->hide(); // runs overlaid only
+    m_runMetric->hide();
+    controls->addWidget(m_runMetricLabel);
     controls->addWidget(m_runMetric);
+    controls->addSpacing(12);
     controls->addWidget(new QLabel(tr("x-axis"), this));
     m_axisChoice->setObjectName(QStringLiteral("xAxis"));
     m_axisChoice->addItem(tr("Step"), static_cast<int>(CurveAxis::Step));
@@ -271,6 +275,7 @@ void TrainingCurves::clear()
         const QSignalBlocker blocker(m_runMetric);
         m_runMetric->clear();
         m_runMetric->hide();
+        m_runMetricLabel->hide();
     }
     updateLegend();
     m_evalAcc->setName(tr("test accuracy"));

@@ -178,7 +178,7 @@ private:
     QCPAxisRect *m_lossRect, *m_lrRect;
     QCPGraph *m_raw, *m_smooth, *m_trainFig, *m_trainFigSmooth, *m_evalLoss, *m_evalAcc, *m_lr, *m_markers, *m_deleted;
     QCPItemStraightLine *m_cursor, *m_lrCursor;
-    QLabel *m_readout;
+    QLabel *m_readout, *m_runMetricLabel;
     QSlider *m_slider;
     QCheckBox *m_log;
     QComboBox *m_axisChoice, *m_runMetric;

@@ -103,6 +103,7 @@ int TrainingCurves::addRun(const QString &name, const QColor &color, const std::
             if (m_runMetric->findText(f.first) < 0)
                 m_runMetric->addItem(f.first);
         m_runMetric->setVisible(m_runMetric->count() > 0);
+        m_runMetricLabel->setVisible(m_runMetric->count() > 0);
     }
     setRunsMetric(index == 0 || runsMetric().isEmpty() ? mainFigure : runsMetric());
     updateAxisChoices();
