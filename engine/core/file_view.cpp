@@ -1,0 +1,86 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "core/file_view.h"
+
+#include "core/error.h"
+#include "core/file_io.h"
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace netwright {
+
+namespace {
+
+std::string subject(const std::string &path, const std::string &what)
+{
+    return what.empty() ? "\"" + path + "\"" : "the " + what + " \"" + path + "\"";
+}
+
+} // namespace
+
+std::shared_ptr<const FileView> FileView::open(const std::string &path, const std::string &what)
+{
+    requireRegularFile(path, what); // names FIFOs, directories, missing files
+    const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOCTTY);
+    if (fd < 0)
+        throw Error("Cannot open " + subject(path, what) + ": " + std::strerror(errno) + ".");
+    struct stat st {};
+    if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        const int err = errno;
+        ::close(fd);
+        throw Error("Cannot map " + subject(path, what) + ": " + (err ? std::strerror(err) : "not a regular file") + ".");
+    }
+    std::shared_ptr<FileView> view(new FileView());
+    view->m_path = path;
+    view->m_size = static_cast<uint64_t>(st.st_size);
+    if (view->m_size > 0) {
+        void *data = ::mmap(nullptr, static_cast<size_t>(view->m_size), PROT_READ, MAP_PRIVATE, fd, 0);
+        if (data == MAP_FAILED) {
+            const int err = errno;
+            ::close(fd);
+            throw Error("Cannot map " + subject(path, what) + " into memory: " + std::strerror(err) + ".");
+        }
+        view->m_data = data;
+    }
+    ::close(fd); // the map keeps the file open
+    return view;
+}
+
+FileView::~FileView()
+{
+    if (m_data)
+        ::munmap(const_cast<void *>(m_data), static_cast<size_t>(m_size));
+}
+
+std::string_view FileView::slice(uint64_t offset, uint64_t count, const std::string &what) const
+{
+    if (offset > m_size || count > m_size - offset)
+        throw Error("\"" + m_path + "\" is cut short: " + (what.empty() ? std::string("bytes") : what) + " at offset "
+                    + std::to_string(offset) + " (" + std::to_string(count) + " bytes) run past its end ("
+                    + std::to_string(m_size) + " bytes).");
+    return bytes().substr(static_cast<size_t>(offset), static_cast<size_t>(count));
+}
+
+void FileView::release(uint64_t offset, uint64_t count) const
+{
+    if (!m_data || offset >= m_size)
+        return;
+    count = std::min(count, m_size - offset);
+    const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
+    const uint64_t begin = (offset + page - 1) / page * page; // whole pages inside the range only
+    const uint64_t end = (offset + count) / page * page;
+    if (end > begin)
+        ::madvise(static_cast<char *>(const_cast<void *>(m_data)) + begin, static_cast<size_t>(end - begin), MADV_DONTNEED);
+}
+
+std::shared_ptr<const void> aliasing(const std::shared_ptr<const FileView> &view, uint64_t offset)
+{
+    return std::shared_ptr<const void>(view, view->bytes().data() + offset);
+}
+
+} // namespace netwright
