@@ -5,6 +5,7 @@
 #include "core/file_io.h"
 #include "formats/cntk/trainer_checkpoint.h"
 #include "formats/mindspore/ckpt_file.h"
+#include "formats/npy/npz_file.h"
 #include "formats/registry.h"
 #include "train/trainer.h"
 
@@ -296,12 +297,20 @@ std::optional<Shape> recordedSampleShape(const TrainingState &entries)
 TrainingState readTrainingStateFile(const std::string &path)
 {
     const std::string prefix = readFilePrefix(path, 1 << 16, "checkpoint");
+    // A NumPy .npz of named arrays (np.savez(f, **state_dict)): a zip whose members are .npy files.
+    if (prefix.rfind("PK\x03\x04", 0) == 0)
+        if (const auto names = npzArrayNames(path); !names.empty()) {
+            TrainingState out;
+            for (const auto &name : names)
+                out.push_back(StateEntry::ofTensor(name, readNpzArray(path, name)));
+            return out;
+        }
     const FormatInfo format = detectFormat(prefix, regularFileSize(path, "checkpoint"), path);
     if (format.id == "mindspore-ckpt")
         return mindspore::readCkpt(path).entries;
     if (format.id == "cntk-v2")
         return cntk::readTrainerCheckpoint(path); // names the file when it is a model without its .ckp
-    throw Error("\"" + path + "\" is a " + format.name + ", not a checkpoint (a MindSpore .ckpt or a CNTK trainer checkpoint).");
+    throw Error("\"" + path + "\" is a " + format.name + ", not a checkpoint (a MindSpore .ckpt, a CNTK trainer checkpoint or a NumPy .npz of named arrays).");
 }
 
 } // namespace netwright

@@ -36,7 +36,8 @@ std::optional<int64_t> recordedOutputs(const TrainingState &entries);
 // A string entry's text, or "" when absent.
 std::string recordedString(const TrainingState &entries, const std::string &name);
 // The training state in a checkpoint file of either kind, told apart by content: a MindSpore
-// .ckpt, or the model of a CNTK trainer checkpoint pair. Throws Error naming the file.
+// .ckpt, the model of a CNTK trainer checkpoint pair, or a NumPy .npz of named arrays (a state
+// dict saved with np.savez). Throws Error naming the file.
 TrainingState readTrainingStateFile(const std::string &path);
 
 } // namespace netwright
