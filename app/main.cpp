@@ -11,6 +11,7 @@
 #include "cli/run_command.h"
 #include "cli/history_command.h"
 #include "cli/inspect_command.h"
+#include "cli/load_check_command.h"
 #include "cli/resume_command.h"
 #include "cli/train_command.h"
 #include "gui/instance_channel.h"
@@ -40,6 +41,7 @@ const char *kUsage =
     "  convert    Convert a model file between those formats, verified the same way (netwright convert --help)\n"
     "  eval       Evaluate a run or model: accuracy, per-class figures, confusion matrix (netwright eval --help)\n"
     "  run        Run a model file on .npy or .pb input tensors and write its outputs (netwright run --help)\n"
+    "  load-check Check which tensors of a checkpoint a model takes, with suggested renames (netwright load-check --help)\n"
     "  history    List a run's checkpoints, kept and deleted (netwright history --help)\n"
     "  data       Look at training data: classes, shapes, statistics (netwright data --help)\n"
     "  batch      Train a queue of run configs, each into its own run directory (netwright batch --help)\n"
@@ -82,7 +84,7 @@ int runWindow(int argc, char **argv)
 
 bool isCommand(const char *arg)
 {
-    for (const char *c : {"train", "resume", "inspect", "export", "convert", "eval", "run", "history", "data", "batch", "sweep", "compare", "help", "--help", "-h", "--version", "-v"})
+    for (const char *c : {"train", "resume", "inspect", "export", "convert", "eval", "run", "load-check", "history", "data", "batch", "sweep", "compare", "help", "--help", "-h", "--version", "-v"})
         if (std::strcmp(arg, c) == 0)
             return true;
     return false;
@@ -121,6 +123,8 @@ int main(int argc, char **argv)
         return netwright::cli::runEvalCommand(args);
     if (command == QLatin1String("run"))
         return netwright::cli::runRunCommand(args);
+    if (command == QLatin1String("load-check"))
+        return netwright::cli::runLoadCheckCommand(args);
     if (command == QLatin1String("history"))
         return netwright::cli::runHistoryCommand(args);
     if (command == QLatin1String("data"))

@@ -211,6 +211,14 @@ int runTrainCommand(const QStringList &arguments)
         {QStringLiteral("model-file"), QStringLiteral("Train a model file instead: ONNX, MindIR, AIR or CNTK model-v2, one input, one output "
                                                       "(the logits), its weights as the start. The run directory keeps a copy."),
          QStringLiteral("FILE")},
+        {QStringLiteral("init-from"), QStringLiteral("Start from a checkpoint's weights (fine-tuning): a MindSpore .ckpt, a CNTK trainer "
+                                                     "checkpoint or a NumPy .npz of named arrays, matched by name and shape as netwright "
+                                                     "load-check reports (BatchNorm folded into convolutions that have it folded)."),
+         QStringLiteral("CHECKPOINT")},
+        {QStringLiteral("init-map"), QStringLiteral("With --init-from: renames of the checkpoint's tensors, JSON {\"from\": \"to\"} or "
+                                                    "lines \"from to\"."),
+         QStringLiteral("FILE")},
+        {QStringLiteral("init-strict"), QStringLiteral("With --init-from: anything missing, unexpected or of another shape is an error.")},
         {QStringLiteral("data"), QStringLiteral("Train on this data: an image folder (DIR/<class>/*.png|jpg, or DIR/train/ with DIR/test/), "
                                                 "a NumPy .npz (x, y) or .npy (with --targets), a CSV table with a header row, CIFAR-10 "
                                                 "binary batches or a folder of IDX files."),
@@ -278,6 +286,12 @@ int runTrainCommand(const QStringList &arguments)
             if (!p.isSet(QStringLiteral("config")))
                 config.name = config.model;
         }
+        if (p.isSet(QStringLiteral("init-from")))
+            config.initFrom = QFileInfo(p.value(QStringLiteral("init-from"))).absoluteFilePath().toStdString();
+        if (p.isSet(QStringLiteral("init-map")))
+            config.initFromMap = QFileInfo(p.value(QStringLiteral("init-map"))).absoluteFilePath().toStdString();
+        if (p.isSet(QStringLiteral("init-strict")))
+            config.initFromStrict = true;
         applyDataOptions(p, config);
         if (p.isSet(QStringLiteral("epochs")))
             config.training.epochs = toInt(p, QStringLiteral("epochs"), 1);

@@ -449,11 +449,12 @@ WeightRenames readWeightMapFile(const std::string &path)
     std::istringstream in(text);
     std::string line;
     for (int number = 1; std::getline(in, line); ++number) {
+        line = line.substr(0, line.find('#')); // a comment runs to the end of its line
         std::istringstream words(line);
         std::vector<std::string> w;
         for (std::string word; words >> word;)
             w.push_back(word);
-        if (w.empty() || w[0][0] == '#')
+        if (w.empty())
             continue;
         if (w.size() != 2)
             throw Error(what + "line " + std::to_string(number) + " has " + std::to_string(w.size())
@@ -521,24 +522,45 @@ WeightMatchReport matchWeights(const Graph &model, const TrainingState &file, co
     return Matcher(model, file, renames).run();
 }
 
-WeightMatchReport loadWeightsInto(Graph &model, const std::string &checkpointPath, const std::string &mapPath, bool strict)
+WeightMatchReport matchWeightsFile(const Graph &model, const std::string &checkpointPath, const std::string &mapPath, bool strict)
 {
     const TrainingState entries = readTrainingStateFile(checkpointPath);
     const WeightRenames renames = mapPath.empty() ? WeightRenames{} : readWeightMapFile(mapPath);
-    Graph graph = model; // tensors are shared, never written: loading replaces them
-    untieIdentityInitializers(graph);
     WeightMatchReport report;
     try {
-        report = matchWeights(graph, entries, renames);
+        report = matchWeights(model, entries, renames);
     } catch (const Error &e) {
         throw Error("Cannot load \"" + checkpointPath + "\" into the model: " + e.what());
     }
     if (strict && !report.complete())
         throw Error("Cannot load \"" + checkpointPath + "\" into the model (strict): " + report.problems()
-                    + ". Run netwright load-check for suggestions; a --map file renames.");
+                    + ". netwright load-check suggests renames; a map file applies them.");
     if (report.count(WeightStatus::Matched) == 0)
         throw Error("Cannot load \"" + checkpointPath + "\" into the model: none of its tensors matches a parameter of the model ("
-                    + report.problems() + "). Run netwright load-check for suggestions.");
+                    + report.problems() + "). netwright load-check suggests renames; a map file applies them.");
+    return report;
+}
+
+std::string loadSummary(const WeightMatchReport &report, const std::string &checkpointPath)
+{
+    int folded = 0;
+    for (const auto &r : report.rows)
+        folded += r.status == WeightStatus::Matched && r.how.find("folded") != std::string::npos;
+    const int matched = report.count(WeightStatus::Matched);
+    const int parameters = matched + report.count(WeightStatus::Missing) + report.count(WeightStatus::ShapeMismatch);
+    std::string out = "Started from \"" + checkpointPath + "\": " + std::to_string(matched) + " of " + std::to_string(parameters)
+                      + " parameters loaded";
+    if (folded)
+        out += " (" + std::to_string(folded) + " with BatchNorm folded in)";
+    const std::string rest = report.problems();
+    return out + (rest.empty() ? "." : "; " + rest + ".");
+}
+
+WeightMatchReport loadWeightsInto(Graph &model, const std::string &checkpointPath, const std::string &mapPath, bool strict)
+{
+    Graph graph = model; // tensors are shared, never written: loading replaces them
+    untieIdentityInitializers(graph);
+    WeightMatchReport report = matchWeightsFile(graph, checkpointPath, mapPath, strict);
     for (auto &[name, value] : report.values)
         graph.initializers[name] = value;
     model = std::move(graph);

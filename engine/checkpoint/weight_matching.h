@@ -31,8 +31,8 @@ int untieIdentityInitializers(Graph &graph);
 
 // Renames applied to a checkpoint's names before matching, in file order: {file name, model name}.
 using WeightRenames = std::vector<std::pair<std::string, std::string>>;
-// A --map file: a JSON object {"from": "to", …}, or lines "from to" (blank lines and lines
-// starting with # skipped). Throws Error naming the file and the line or key that is wrong.
+// A --map file: a JSON object {"from": "to", …}, or lines "from to" (blank lines skipped; a #
+// starts a comment that runs to the end of its line). Throws Error naming the file and the line or key that is wrong.
 WeightRenames readWeightMapFile(const std::string &path);
 
 enum class WeightStatus { Matched, Missing, Unexpected, ShapeMismatch, Ignored };
@@ -66,6 +66,14 @@ struct WeightMatchReport {
 // (optimizer slots, step counters, "netwright.*", strings, num_batches_tracked) are ignored.
 // Throws Error when a rename collides with another name in the file.
 WeightMatchReport matchWeights(const Graph &model, const TrainingState &file, const WeightRenames &renames);
+
+// Reads `checkpointPath` (any checkpoint format readTrainingStateFile reads) and the --map file
+// ("" for none) and matches them against `model`, changing nothing. Strict: anything missing,
+// unexpected or of another shape is an Error naming the file and them. Either way, a file of which
+// nothing matches is an Error.
+WeightMatchReport matchWeightsFile(const Graph &model, const std::string &checkpointPath, const std::string &mapPath, bool strict);
+// One line for a console: "Started from "x.npz": 62 of 62 parameters loaded (40 with BatchNorm folded in)."
+std::string loadSummary(const WeightMatchReport &report, const std::string &checkpointPath);
 
 // --init-from: reads `checkpointPath` (any checkpoint format readTrainingStateFile reads), unties
 // Identity-shared initializers, matches and writes what matched into `model`'s initializers.

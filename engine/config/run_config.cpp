@@ -39,6 +39,12 @@ pb::RunConfig toProto(const RunConfig &c)
     p.mutable_model()->set_file(c.modelFile);
     for (int h : c.hidden)
         p.mutable_model()->add_hidden(h);
+    if (!c.initFrom.empty()) // only when set: configs without it read as they always did
+        p.mutable_model()->set_init_from(c.initFrom);
+    if (!c.initFromMap.empty())
+        p.mutable_model()->set_init_from_map(c.initFromMap);
+    if (c.initFromStrict)
+        p.mutable_model()->set_init_from_strict(true);
     auto *d = p.mutable_data();
     d->set_dataset(c.data.dataset);
     d->set_train_images(c.data.trainImages);
@@ -137,6 +143,9 @@ RunConfig fromProto(const pb::RunConfig &p)
     c.init = p.model().init();
     c.modelFile = p.model().file();
     c.hidden.assign(p.model().hidden().begin(), p.model().hidden().end());
+    c.initFrom = p.model().init_from();
+    c.initFromMap = p.model().init_from_map();
+    c.initFromStrict = p.model().init_from_strict();
     const auto &d = p.data();
     c.data.dataset = d.dataset();
     c.data.trainImages = d.train_images();
@@ -400,7 +409,7 @@ RunConfig loadRunConfigFile(const std::string &path, const RunConfig &base)
     // So are the data paths it sets; they are made absolute, so that the run directory's copy of
     // the config (what `resume` reads) still finds the data.
     for (auto [value, old] : {std::pair{&c.data.path, &base.data.path}, {&c.data.testPath, &base.data.testPath},
-                              {&c.data.targets, &base.data.targets}})
+                              {&c.data.targets, &base.data.targets}, {&c.initFrom, &base.initFrom}, {&c.initFromMap, &base.initFromMap}})
         if (!value->empty() && *value != *old && value->front() != '/')
             *value = std::filesystem::absolute(std::filesystem::path(path).parent_path() / *value).lexically_normal().string();
     return c;
@@ -511,6 +520,8 @@ void validateRunConfig(const RunConfig &c)
     check(!c.hidden.empty() || c.model != "mlp" || !c.modelFile.empty(), "model.hidden must list at least one layer size for mlp.");
     for (int h : c.hidden)
         check(h > 0 && h <= 65536, "model.hidden sizes must be in 1…65536, got " + std::to_string(h) + ".");
+    check(c.initFrom.empty() ? c.initFromMap.empty() && !c.initFromStrict : true,
+          "model.init_from_map and model.init_from_strict need model.init_from (the checkpoint to start from).");
     if (c.data.dataset == "idx")
         check(!c.data.trainImages.empty() && !c.data.trainLabels.empty() && !c.data.testImages.empty()
                   && !c.data.testLabels.empty(),

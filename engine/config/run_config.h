@@ -91,6 +91,9 @@ struct RunConfig {
     std::string modelFile; // a model file to train instead (model.file); empty: the zoo model
     std::string init;
     std::vector<int> hidden{256, 128}; // mlp hidden layer sizes
+    std::string initFrom;    // model.init_from: a checkpoint a new run starts from (fine-tuning); empty: none
+    std::string initFromMap; // model.init_from_map: renames of its tensors
+    bool initFromStrict = false; // model.init_from_strict
     DataSettings data;
     TaskSettings task;
     OptimizerSettings optimizer;

@@ -6,6 +6,7 @@
 
 #include "checkpoint/checkpoint_manager.h"
 #include "checkpoint/training_state.h"
+#include "checkpoint/weight_matching.h"
 #include "core/error.h"
 #include "formats/cntk/trainer_checkpoint.h"
 #include "formats/mindspore/ckpt_file.h"
@@ -132,6 +133,16 @@ TrainEndInfo TrainingSession::run(std::stop_token stop)
     std::unique_ptr<MetricsLog> metrics;
     std::unique_ptr<TensorBoardLog> events;
     const bool resuming = !m_resumedFrom.empty();
+    if (!resuming && !m_config.initFrom.empty() && m_trainer.progress().globalStep == 0) {
+        // Fine-tuning: the new run starts from the checkpoint's weights (checked before any is
+        // written; the model was built with its Identity-shared initializers untied for this).
+        Graph &graph = m_trainer.graph();
+        const WeightMatchReport report = matchWeightsFile(graph, m_config.initFrom, m_config.initFromMap, m_config.initFromStrict);
+        for (const auto &[name, value] : report.values)
+            graph.initializers.at(name).copyFrom(value); // in place: the executor aliases these tensors
+        if (m_options.writer)
+            note(loadSummary(report, m_config.initFrom));
+    }
     if (m_options.writer) {
         metrics = std::make_unique<MetricsLog>(m_dir.metricsPath(), resuming);
         if (m_config.logging.tensorboard) {

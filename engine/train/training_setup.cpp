@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "train/training_setup.h"
 
+#include "checkpoint/weight_matching.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "data/data_source.h"
@@ -209,6 +210,10 @@ Graph buildRunModel(const RunConfig &c, const Shape &sample, int64_t classes, co
         return buildZooModelFor(c, sample, classes, dataName);
     Graph model = loadTrainableModelFile(c.modelFile, sample, classes, c.task.type);
     model.name = c.model;
+    // A model that starts from a checkpoint gives each Identity-shared initializer its own value
+    // (folded BatchNorm biases); its runs' checkpoints, exports and resumes see the same graph.
+    if (!c.initFrom.empty())
+        untieIdentityInitializers(model);
     return model;
 }
 
