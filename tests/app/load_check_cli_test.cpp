@@ -136,7 +136,6 @@ private slots:
                  qPrintable(r.err));
         const QJsonObject config = QJsonDocument::fromJson(test::contents(run + "/config.json")).object();
         QCOMPARE(config["model"].toObject()["init_from"].toString(), file("state.npz"));
-        QVERIFY(!config["model"].toObject().contains("init_from_strict"));
         const QString exported = file("started.onnx");
         const test::RunResult e = test::runNetwright({"export", run, "--format", "onnx", "--out", exported});
         QVERIFY2(e.exitCode == 0, qPrintable(e.err));
