@@ -8,6 +8,8 @@
 #include "formats/safetensors/safetensors_file.h"
 #include "support/cli_support.h"
 
+#include <QFileInfo>
+
 #include <QCryptographicHash>
 #include <QDir>
 #include <QFile>
@@ -138,6 +140,16 @@ print(json.dumps({"tensors": out, "step": int.from_bytes(bytes.fromhex(hx), "lit
         QVERIFY2(contents(path("cut/metrics.jsonl")) == contents(path("ref/metrics.jsonl")), "metrics logs differ");
     }
 
+    void exportAndEvalTakeARunWithSafetensorsCheckpoints()
+    {
+        const auto e = runNetwright({"export", path("ref"), "--format", "onnx", "--out", path("ref.onnx")});
+        QVERIFY2(e.exitCode == 0, qPrintable(e.err));
+        QVERIFY(QFileInfo(path("ref.onnx")).size() > 1000);
+        const auto v = runNetwright({"eval", path("ref")});
+        QVERIFY2(v.exitCode == 0, qPrintable(v.err));
+        QVERIFY2(v.out.contains("-3_20.safetensors"), qPrintable(v.out));
+    }
+
     void convertCkptToSafetensorsAndBackIsLossless()
     {
         // The same run with .ckpt checkpoints holds the same training state.
@@ -159,7 +171,7 @@ print(json.dumps({"tensors": out, "step": int.from_bytes(bytes.fromhex(hx), "lit
         QCOMPARE(o["source_format"].toString(), QStringLiteral("safetensors"));
         QVERIFY(o["entries"].toInt() > 10);
         QVERIFY2(contents(path("b.ckpt")) == contents(ckpt), "the .ckpt after the round trip differs from the original");
-        // A safetensors checkpoint is what eval and export take too: export the converted one.
+        // Converting a file onto itself is refused.
         const auto bad = runNetwright({"convert", path("a.safetensors"), path("a.safetensors")});
         QVERIFY(bad.exitCode != 0 && bad.err.contains("is the input file"));
     }

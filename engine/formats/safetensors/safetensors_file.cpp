@@ -221,7 +221,7 @@ std::string safetensorsTypeName(DType type)
     throw Error("safetensors has no dtype for " + netwright::dtypeName(type) + ".");
 }
 
-SafetensorsFile decodeSafetensors(std::string_view bytes, const std::string &source)
+SafetensorsFile decodeSafetensors(std::string_view bytes, const std::string &source, const FileView *view)
 {
     check(bytes.size() >= 8, cannot(source) + "the file holds " + std::to_string(bytes.size())
                                  + " bytes, fewer than the 8-byte header length.");
@@ -306,6 +306,8 @@ SafetensorsFile decodeSafetensors(std::string_view bytes, const std::string &sou
         t.tensor = Tensor(shapes[s.index], types[s.index]);
         if (s.end > s.begin)
             std::memcpy(t.tensor.raw(), buffer.data() + s.begin, s.end - s.begin);
+        if (view) // copied: its pages may go, so a pass over a large file keeps a bounded resident set
+            view->release(8 + n + s.begin, s.end - s.begin);
         ordered.push_back(std::move(t));
     }
     out.tensors = std::move(ordered);
@@ -315,7 +317,7 @@ SafetensorsFile decodeSafetensors(std::string_view bytes, const std::string &sou
 SafetensorsFile readSafetensors(const std::string &path)
 {
     const auto view = FileView::open(path, "safetensors file");
-    return decodeSafetensors(view->bytes(), path);
+    return decodeSafetensors(view->bytes(), path, view.get());
 }
 
 TrainingState stateFromSafetensors(const SafetensorsFile &file, const std::string &source)
@@ -331,7 +333,11 @@ TrainingState stateFromSafetensors(const SafetensorsFile &file, const std::strin
     }
     Json layout;
     try {
-        layout = Json::parse(layoutIt->second, nullptr, true);
+        layout = Json::parse(layoutIt->second, [&](int depth, Json::parse_event_t, Json &) {
+            if (depth > 4)
+                throw Error(cannot(source) + "__metadata__ entry \"" + kLayoutKey + "\" nests deeper than 4 levels.");
+            return true;
+        });
     } catch (const Json::exception &) {
         throw Error(cannot(source) + "__metadata__ entry \"" + kLayoutKey + "\" is not a JSON list.");
     }

@@ -15,6 +15,10 @@
 #include <utility>
 #include <vector>
 
+namespace netwright {
+class FileView;
+}
+
 namespace netwright::safetensors {
 
 // The reference implementation's bound on the header length.
@@ -37,8 +41,9 @@ struct SafetensorsFile {
 // The safetensors dtype name of an engine dtype (F32, I64, U64, BOOL, …).
 std::string safetensorsTypeName(DType type);
 
-// Parses a whole file's bytes; `source` names the file in errors.
-SafetensorsFile decodeSafetensors(std::string_view bytes, const std::string &source);
+// Parses a whole file's bytes; `source` names the file in errors. With `view` (the map `bytes`
+// come from), each tensor's pages are released once copied.
+SafetensorsFile decodeSafetensors(std::string_view bytes, const std::string &source, const FileView *view = nullptr);
 // Maps `path` (core/file_view.h) and parses it, releasing each tensor's pages once copied.
 SafetensorsFile readSafetensors(const std::string &path);
 
