@@ -239,9 +239,9 @@ print(json.dumps(out))
         row("bytes left over", fileOf(R"({"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}})", ok4), "cover 2 bytes of the 4-byte");
         row("too short", std::string(5, '\0'), "fewer than the 8-byte header length");
         row("layout lies",
-            fileOf(R"({"__metadata__":{"netwright.layout":"[[\"x\",\"tensor\"]]"}})", ""), "lists the tensor \"x\"");
+            fileOf("{\"__metadata__\":{\"netwright.layout\":\"[[\\\"x\\\",\\\"tensor\\\"]]\"}}", ""), "lists the tensor \"x\"");
         row("metadata tensor too short",
-            fileOf(R"({"__metadata__":{"netwright.layout":"[[\"s\",\"metadata-tensor\"]]","s":"I64 [2] 0100"}})", ""),
+            fileOf("{\"__metadata__\":{\"netwright.layout\":\"[[\\\"s\\\",\\\"metadata-tensor\\\"]]\",\"s\":\"I64 [2] 0100\"}}", ""),
             "holds 2 bytes, expected 16");
     }
 
