@@ -48,8 +48,11 @@ public:
         uint64_t n = 0;
         for (int i = 7; i >= 0; --i)
             n = (n << 8) | static_cast<uint8_t>(p.bytes[i]);
-        if (n < 2 || n > safetensors::kMaxHeaderBytes || n > p.fileSize - 8 || p.bytes[8] != '{')
+        if (p.bytes[8] != '{')
             return 0;
+        if (n < 2 || n > safetensors::kMaxHeaderBytes || n > p.fileSize - 8)
+            return 1; // a JSON header with a length that cannot be: a damaged file the reader names
+
         // '{' then optional spaces and a '"' (the first key) or '}': a JSON object.
         size_t i = 9;
         while (i < p.bytes.size() && (p.bytes[i] == ' ' || p.bytes[i] == '\n' || p.bytes[i] == '\t' || p.bytes[i] == '\r'))

@@ -257,12 +257,20 @@ print(json.dumps(out))
 
     void detectionByContent()
     {
-        // A plausible length then '{' is safetensors; the same bytes with a length past the file are not.
+        // A plausible length then '{' is safetensors, whatever the name.
         const std::string good = fileOf(R"({"a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}})", "x");
         QCOMPARE(detectFormat(good, good.size(), "x.bin").id, std::string("safetensors"));
+        // A length past the file before a '{' is a damaged one: the reader says what is wrong.
         const std::string bad = le64(1u << 20) + good.substr(8);
-        const QString e = errorOf([&] { (void)detectFormat(bad, bad.size(), "x.safetensors"); });
-        QVERIFY2(e.contains("is not a file Netwright reads"), qPrintable(e));
+        const QString path = m_dir.filePath("cut.safetensors");
+        QVERIFY(writeFile(path, bad));
+        const QString e = errorOf([&] { describeFile(path.toStdString()); });
+        QVERIFY2(e.contains(path) && e.contains("the header length is 1048576 bytes, but only"), qPrintable(e));
+        // Without the '{' it is nothing Netwright reads.
+        std::string notJson = good;
+        notJson[8] = '[';
+        const QString e2 = errorOf([&] { (void)detectFormat(notJson, notJson.size(), "x.safetensors"); });
+        QVERIFY2(e2.contains("is not a file Netwright reads"), qPrintable(e2));
     }
 };
 
