@@ -17,6 +17,7 @@
 #include "train/trainer.h"
 #include "train/training_setup.h"
 
+#include "cli/checkpoint_convert.h"
 #include "cli/subcommand.h"
 
 #include <QCommandLineParser>
@@ -163,7 +164,9 @@ int runConvertCommand(const QStringList &arguments)
     p.setApplicationDescription(QStringLiteral(
         "Convert a model between formats: IN is a model file (%1), a run directory or a checkpoint in one;\n"
         "OUT's extension picks the format (%2). Verified like export: nothing is written unless the file\n"
-        "reads back with every weight bit-identical and the same outputs.")
+        "reads back with every weight bit-identical and the same outputs.\n"
+        "A checkpoint converts to a checkpoint: OUT ending in .ckpt or .safetensors writes IN's whole training\n"
+        "state (every tensor and entry, lossless) in that format, verified the same way.")
                                     .arg(formatNames(), extensionList(true)));
     p.addHelpOption();
     p.addPositionalArgument(QStringLiteral("convert"), QStringLiteral("The subcommand."));
@@ -177,6 +180,10 @@ int runConvertCommand(const QStringList &arguments)
         return *done;
     try {
         const QString out = p.positionalArguments().at(2);
+        if (isCheckpointOutput(out)) { // a training state, not a graph: .ckpt ↔ .safetensors
+            convertCheckpointFile(p.positionalArguments().at(1), out, p.isSet(QStringLiteral("json")));
+            return 0;
+        }
         const auto format = graphFormatForPath(out.toStdString());
         check(format.has_value(), "\"" + out.toStdString() + "\": the extension names no format Netwright writes ("
                                       + extensionList(true).toStdString() + ").");

@@ -52,7 +52,7 @@ QString rulesSummary(const CheckpointSettings &k)
         if (k.keepPeriod > 0)
             keeps << QStringLiteral("every step that is a multiple of %1 (keep_period)").arg(k.keepPeriod);
         if (k.saveLast)
-            keeps << QStringLiteral("<prefix>-last.ckpt = the newest (save_last)");
+            keeps << QStringLiteral("<prefix>-last%1 = the newest (save_last)").arg(k.format == "safetensors" ? ".safetensors" : ".ckpt");
     }
     return QStringLiteral("saves at %1; keeps %2").arg(saves.join(", "), keeps.join(" + "));
 }

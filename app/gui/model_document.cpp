@@ -65,7 +65,7 @@ std::shared_ptr<LoadedModel> loadModel(const QString &path, bool analyse)
     try {
         out->model = describeFile(path.toStdString());
         // A checkpoint with its run's graph dump beside it opens with that graph.
-        if (out->model.format == "mindspore-ckpt")
+        if (out->model.format == "mindspore-ckpt" || out->model.format == "safetensors")
             if (const std::string meta = graphMetaBeside(path.toStdString()); !meta.empty()) {
                 try {
                     out->model = withGraph(std::move(out->model), describeFile(meta), meta);

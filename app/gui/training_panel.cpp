@@ -300,6 +300,7 @@ void TrainingPanel::buildForm()
     m_checkpointing = new QCheckBox(tr("Save checkpoints"), ckBox);
     m_format = new QComboBox(ckBox);
     m_format->addItem(tr("MindSpore .ckpt"), QStringLiteral("mindspore"));
+    m_format->addItem(tr("safetensors"), QStringLiteral("safetensors"));
     m_format->addItem(tr("CNTK model + .ckp"), QStringLiteral("cntk"));
     m_everyEpoch = new QCheckBox(tr("After every epoch"), ckBox);
     m_saveSteps = spin(ckBox, 0, INT32_MAX, 0);

@@ -7,6 +7,7 @@
 #include "formats/cntk/trainer_checkpoint.h"
 #include "formats/mindspore/ckpt_file.h"
 #include "formats/mindspore/graph_meta.h"
+#include "formats/safetensors/safetensors_file.h"
 #include "run/run_directory.h"
 #include "train/trainer.h"
 
@@ -240,9 +241,10 @@ void CheckpointManager::save(const SaveRequest &request, const EvalInfo *eval)
     // The time-window rule decides from the listing as it is before the new file (as MindSpore
     // does); the count rule is applied after the write, to the files no other rule keeps.
     if (policy.keepCheckpointMax == 0 && m_policy->mindsporeFiles())
-        job.windowDeletions = ms_policy::filesToDelete(listing(), m_prefix, policy, now, m_lastTimeForKeep);
+        job.windowDeletions = ms_policy::filesToDelete(listing(), m_prefix, policy, now, m_lastTimeForKeep,
+                                                       ms_policy::checkpointExtension(m_s.format));
     if (name.empty())
-        name = ms_policy::checkpointName(m_prefix, epoch, globalStep, m_stepsPerEpoch);
+        name = ms_policy::checkpointName(m_prefix, epoch, globalStep, m_stepsPerEpoch, ms_policy::checkpointExtension(m_s.format));
     job.path = (fs::path(m_dir) / name).string();
     job.reason = reason;
     job.time = now;
@@ -281,7 +283,8 @@ std::function<int64_t()> CheckpointManager::stateWriter(const std::string &path,
         counters = cntk::LearnerCounters{samples, static_cast<uint64_t>(m_globalStep), samples / static_cast<uint64_t>(m_samplesPerEpoch),
                                          m_trainer->settings().baseLr};
     }
-    return [path, entries = std::move(entries), options, now, counters, graph = &m_trainer->graph()]() -> int64_t {
+    const bool safetensorsFile = m_s.format == "safetensors";
+    return [path, entries = std::move(entries), options, now, counters, safetensorsFile, graph = &m_trainer->graph()]() -> int64_t {
         if (counters) {
             // The graph's structure is fixed while training; the values come from `entries`.
             cntk::writeTrainerCheckpoint(path, *graph, entries, *counters);
@@ -290,7 +293,10 @@ std::function<int64_t()> CheckpointManager::stateWriter(const std::string &path,
             ::stat((path + ".ckp").c_str(), &state);
             return model.st_size + state.st_size;
         }
-        mindspore::writeCkpt(path, entries, options);
+        if (safetensorsFile)
+            safetensors::writeSafetensorsState(path, entries);
+        else
+            mindspore::writeCkpt(path, entries, options);
         // Stamp the file with our clock so the time-window rule sees what the policy saw.
         const long ns = static_cast<long>((now - std::floor(now)) * 1e9);
         const struct timespec times[2] = {{static_cast<time_t>(now), ns}, {static_cast<time_t>(now), ns}};
@@ -351,7 +357,7 @@ void CheckpointManager::finishPending(bool wait)
 void CheckpointManager::linkLast(const std::string &file)
 {
     // `<prefix>-last.ckpt` is a second name of the newest checkpoint.
-    const std::string last = m_prefix + "-last.ckpt";
+    const std::string last = m_prefix + "-last" + ms_policy::checkpointExtension(m_s.format);
     m_files->link(last, file, m_clock());
     log(linkedEvent(last, file));
 }
@@ -387,7 +393,7 @@ void CheckpointManager::retain(const std::vector<std::string> &windowDeletions)
         // MindSpore orders them); older ones go unless another rule keeps them.
         std::vector<ms_policy::FileInfo> managed;
         for (const auto &f : listing())
-            if (ms_policy::isManaged(f.name, m_prefix))
+            if (ms_policy::isManaged(f.name, m_prefix, ms_policy::checkpointExtension(m_s.format)))
                 managed.push_back(f);
         std::stable_sort(managed.begin(), managed.end(), [](const auto &a, const auto &b) { return a.mtime > b.mtime; });
         for (size_t i = static_cast<size_t>(m_s.keepCheckpointMax); i < managed.size(); ++i)
@@ -428,9 +434,13 @@ std::string CheckpointManager::saveBreakpoint()
         names.push_back(f.name);
     const std::string prefix = ms_policy::resolvePrefix(names, m_prefix, true);
     const int64_t step = std::max<int64_t>(1, m_trainer->globalStep());
-    const std::string name = ms_policy::breakpointName(prefix, (step - 1) / m_stepsPerEpoch + 1, step, m_stepsPerEpoch);
+    const std::string name = ms_policy::breakpointName(prefix, (step - 1) / m_stepsPerEpoch + 1, step, m_stepsPerEpoch,
+                                                       ms_policy::checkpointExtension(m_s.format));
     const std::string path = (fs::path(m_dir) / name).string();
-    mindspore::writeCkpt(path, captureTrainingState(*m_trainer));
+    if (m_s.format == "safetensors")
+        safetensors::writeSafetensorsState(path, captureTrainingState(*m_trainer));
+    else
+        mindspore::writeCkpt(path, captureTrainingState(*m_trainer));
     HistoryEvent e;
     e.kind = HistoryEvent::Kind::Saved;
     e.file = name;
@@ -447,17 +457,20 @@ std::string findNewestValidCheckpoint(const std::string &directory)
     std::string best;
     int64_t bestStep = -1;
     for (const auto &f : listRegularFiles(directory)) {
-        if (f.name.size() < 5 || f.name.compare(f.name.size() - 5, 5, ".ckpt") != 0 || f.name[0] == '.')
+        const bool ckpt = f.name.size() > 5 && f.name.compare(f.name.size() - 5, 5, ".ckpt") == 0;
+        const bool st = f.name.size() > 12 && f.name.compare(f.name.size() - 12, 12, ".safetensors") == 0;
+        if ((!ckpt && !st) || f.name[0] == '.')
             continue;
         try {
-            const auto file = mindspore::readCkpt((fs::path(directory) / f.name).string(), true);
-            for (const auto &e : file.entries)
+            const std::string path = (fs::path(directory) / f.name).string();
+            const TrainingState entries = ckpt ? mindspore::readCkpt(path, true).entries : safetensors::readSafetensorsState(path);
+            for (const auto &e : entries)
                 if (e.name == "netwright.train.global_step" && !e.isString && e.tensor.dtype() == DType::Int64
                     && e.tensor.numel() == 1
                     && (e.tensor.dataAs<int64_t>()[0] > bestStep
                         // the save_last alias names the same state as a real checkpoint: prefer the real one
-                        || (e.tensor.dataAs<int64_t>()[0] == bestStep && best.size() > 10
-                            && best.compare(best.size() - 10, 10, "-last.ckpt") == 0))) {
+                        || (e.tensor.dataAs<int64_t>()[0] == bestStep
+                            && (best.ends_with("-last.ckpt") || best.ends_with("-last.safetensors"))))) {
                     bestStep = e.tensor.dataAs<int64_t>()[0];
                     best = f.name;
                 }

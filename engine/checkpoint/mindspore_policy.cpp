@@ -55,7 +55,7 @@ std::string resolvePrefix(const std::vector<std::string> &listing, const std::st
     int64_t k = 0;
     for (const std::string &f : listing) {
         const std::string ext = extensionOf(f);
-        const bool isBreakpoint = endsWith(f, "_breakpoint.ckpt");
+        const bool isBreakpoint = endsWith(f, "_breakpoint.ckpt") || endsWith(f, "_breakpoint.safetensors");
         if (breakpointFiles ? !isBreakpoint : ((ext != ".ckpt" && ext != ".safetensors") || isBreakpoint))
             continue;
         if (f.size() <= L || f.compare(0, L, prefix) != 0 || std::isalpha(static_cast<unsigned char>(f[L])))
@@ -75,22 +75,26 @@ std::string resolvePrefix(const std::vector<std::string> &listing, const std::st
     return k > 0 ? prefix + "_" + std::to_string(k) : prefix;
 }
 
-std::string checkpointName(const std::string &prefix, int64_t epoch, int64_t globalStep, int64_t stepsPerEpoch)
+std::string checkpointExtension(const std::string &format)
 {
-    return prefix + "-" + std::to_string(epoch) + "_" + std::to_string(stepInEpoch(globalStep, stepsPerEpoch)) + ".ckpt";
+    return format == "safetensors" ? ".safetensors" : ".ckpt";
 }
 
-std::string breakpointName(const std::string &prefix, int64_t epoch, int64_t globalStep, int64_t stepsPerEpoch)
+std::string checkpointName(const std::string &prefix, int64_t epoch, int64_t globalStep, int64_t stepsPerEpoch, const std::string &extension)
 {
-    return prefix + "-" + std::to_string(epoch) + "_" + std::to_string(stepInEpoch(globalStep, stepsPerEpoch)) + "_breakpoint.ckpt";
+    return prefix + "-" + std::to_string(epoch) + "_" + std::to_string(stepInEpoch(globalStep, stepsPerEpoch)) + extension;
 }
 
-bool isManaged(const std::string &file, const std::string &prefix)
+std::string breakpointName(const std::string &prefix, int64_t epoch, int64_t globalStep, int64_t stepsPerEpoch, const std::string &extension)
 {
-    const std::string format = "ckpt";
-    if (!endsWith(file, "." + format) || file.compare(0, prefix.size() + 1, prefix + "-") != 0)
+    return prefix + "-" + std::to_string(epoch) + "_" + std::to_string(stepInEpoch(globalStep, stepsPerEpoch)) + "_breakpoint" + extension;
+}
+
+bool isManaged(const std::string &file, const std::string &prefix, const std::string &extension)
+{
+    if (!endsWith(file, extension) || file.compare(0, prefix.size() + 1, prefix + "-") != 0)
         return false;
-    const std::string middle = file.substr(prefix.size(), file.size() - prefix.size() - format.size() - 1);
+    const std::string middle = file.substr(prefix.size(), file.size() - prefix.size() - extension.size());
     return std::none_of(middle.begin(), middle.end(), [](char c) { return std::isalpha(static_cast<unsigned char>(c)); });
 }
 
@@ -114,11 +118,11 @@ bool SaveTrigger::decide(int64_t globalStep, double now, bool force)
 }
 
 std::vector<std::string> filesToDelete(const std::vector<FileInfo> &listing, const std::string &prefix, const Config &c,
-                                       double now, double lastTimeForKeep)
+                                       double now, double lastTimeForKeep, const std::string &extension)
 {
     std::vector<const FileInfo *> managed;
     for (const auto &f : listing)
-        if (isManaged(f.name, prefix))
+        if (isManaged(f.name, prefix, extension))
             managed.push_back(&f);
     std::vector<std::string> out;
     if (c.keepCheckpointMax > 0) {

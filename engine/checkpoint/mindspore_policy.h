@@ -35,13 +35,19 @@ struct FileInfo {
 // "*_breakpoint.ckpt" files only (the exception_save variant).
 std::string resolvePrefix(const std::vector<std::string> &listing, const std::string &prefix, bool breakpointFiles = false);
 
-// `{prefix}-{epoch}_{stepInEpoch}.ckpt`; stepInEpoch = ((globalStep − 1) mod stepsPerEpoch) + 1.
-std::string checkpointName(const std::string &prefix, int64_t epoch, int64_t globalStep, int64_t stepsPerEpoch);
-// `{prefix}-{epoch}_{stepInEpoch}_breakpoint.ckpt`.
-std::string breakpointName(const std::string &prefix, int64_t epoch, int64_t globalStep, int64_t stepsPerEpoch);
+// The file name ending of checkpoint.format ("mindspore": ".ckpt", "safetensors": ".safetensors"),
+// as MindSpore's CheckpointConfig(format=…) names its files.
+std::string checkpointExtension(const std::string &format);
 
-// A file the keep rule may delete: `.ckpt`, starts with `prefix-`, no letter in the middle part.
-bool isManaged(const std::string &file, const std::string &prefix);
+// `{prefix}-{epoch}_{stepInEpoch}.ckpt`; stepInEpoch = ((globalStep − 1) mod stepsPerEpoch) + 1.
+std::string checkpointName(const std::string &prefix, int64_t epoch, int64_t globalStep, int64_t stepsPerEpoch,
+                           const std::string &extension = ".ckpt");
+// `{prefix}-{epoch}_{stepInEpoch}_breakpoint.ckpt`.
+std::string breakpointName(const std::string &prefix, int64_t epoch, int64_t globalStep, int64_t stepsPerEpoch,
+                           const std::string &extension = ".ckpt");
+
+// A file the keep rule may delete: `extension`, starts with `prefix-`, no letter in the middle part.
+bool isManaged(const std::string &file, const std::string &prefix, const std::string &extension = ".ckpt");
 
 // The save decision of ModelCheckpoint._save_ckpt, with its state.
 class SaveTrigger {
@@ -62,6 +68,7 @@ private:
 // The keep rule (CheckpointManager), applied just before a new file is written: the names to
 // delete from `listing`. lastTimeForKeep is the previous save's time (or construction).
 std::vector<std::string> filesToDelete(const std::vector<FileInfo> &listing, const std::string &prefix,
-                                       const Config &normalized, double now, double lastTimeForKeep);
+                                       const Config &normalized, double now, double lastTimeForKeep,
+                                       const std::string &extension = ".ckpt");
 
 } // namespace netwright::ms_policy

@@ -6,6 +6,7 @@
 #include "formats/cntk/trainer_checkpoint.h"
 #include "formats/mindspore/ckpt_file.h"
 #include "formats/npy/npz_file.h"
+#include "formats/safetensors/safetensors_file.h"
 #include "formats/registry.h"
 #include "train/trainer.h"
 
@@ -308,9 +309,11 @@ TrainingState readTrainingStateFile(const std::string &path)
     const FormatInfo format = detectFormat(prefix, regularFileSize(path, "checkpoint"), path);
     if (format.id == "mindspore-ckpt")
         return mindspore::readCkpt(path).entries;
+    if (format.id == "safetensors")
+        return safetensors::readSafetensorsState(path);
     if (format.id == "cntk-v2")
         return cntk::readTrainerCheckpoint(path); // names the file when it is a model without its .ckp
-    throw Error("\"" + path + "\" is a " + format.name + ", not a checkpoint (a MindSpore .ckpt, a CNTK trainer checkpoint or a NumPy .npz of named arrays).");
+    throw Error("\"" + path + "\" is a " + format.name + ", not a checkpoint (a MindSpore .ckpt, a safetensors file, a CNTK trainer checkpoint or a NumPy .npz of named arrays).");
 }
 
 } // namespace netwright

@@ -574,8 +574,8 @@ void validateRunConfig(const RunConfig &c)
     for (const auto &a : k.appendInfo)
         check(a == "epoch_num" || a == "step_num",
               "checkpoint.append_info \"" + a + "\" is unknown (MindSpore accepts epoch_num and step_num).");
-    check(k.format == "mindspore" || k.format == "cntk",
-          "checkpoint.format \"" + k.format + "\" is unknown (expected mindspore or cntk).");
+    check(k.format == "mindspore" || k.format == "safetensors" || k.format == "cntk",
+          "checkpoint.format \"" + k.format + "\" is unknown (expected mindspore, safetensors or cntk).");
     check(k.cntk.filename.find('/') == std::string::npos, "checkpoint.cntk.filename must not contain '/'.");
     check(k.cntk.frequency >= 0, "checkpoint.cntk.frequency must be 0 or more, got " + std::to_string(k.cntk.frequency) + ".");
     check(k.cntk.unit == "samples" || k.cntk.unit == "minibatches" || k.cntk.unit == "sweeps",
@@ -587,7 +587,7 @@ void validateRunConfig(const RunConfig &c)
         check(k.saveCheckpointSteps == 0 && k.saveCheckpointSeconds == 0,
               "checkpoint: save_checkpoint_steps and save_checkpoint_seconds are MindSpore triggers; with format \"cntk\" "
               "set checkpoint.cntk.frequency and checkpoint.cntk.unit instead.");
-    if (k.enabled && k.format == "mindspore")
+    if (k.enabled && (k.format == "mindspore" || k.format == "safetensors"))
         check(k.saveCheckpointSteps || k.saveCheckpointSeconds || k.saveEveryEpoch || k.saveAtEnd,
               "checkpoint: nothing would ever be saved (set save_every_epoch, save_at_end, save_checkpoint_steps or "
               "save_checkpoint_seconds, or enabled: false).");

@@ -7,6 +7,7 @@
 #include "core/file_io.h"
 #include "formats/cntk/trainer_checkpoint.h"
 #include "formats/mindspore/ckpt_file.h"
+#include "formats/safetensors/safetensors_file.h"
 #include "run/jsonl.h"
 #include "run/tensorboard_log.h"
 
@@ -252,11 +253,12 @@ std::string RunDirectory::restoreCheckpoint(const RunConfig &config, bool startO
                 fault = e.what();
             }
         } else {
-            if (!endsWith(name, ".ckpt"))
+            if (!endsWith(name, ".ckpt") && !endsWith(name, ".safetensors"))
                 continue;
             try {
-                const auto f = mindspore::readCkpt(file(name), true);
-                const bool state = std::any_of(f.entries.begin(), f.entries.end(),
+                const TrainingState entries = endsWith(name, ".ckpt") ? mindspore::readCkpt(file(name), true).entries
+                                                                      : safetensors::readSafetensorsState(file(name));
+                const bool state = std::any_of(entries.begin(), entries.end(),
                                                [](const auto &e) { return e.name == "netwright.train.global_step"; });
                 if (!state)
                     fault = "\"" + file(name) + "\" holds no training state (no netwright.train.global_step).";
