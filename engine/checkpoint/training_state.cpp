@@ -5,6 +5,7 @@
 #include "core/file_io.h"
 #include "formats/cntk/trainer_checkpoint.h"
 #include "formats/mindspore/ckpt_file.h"
+#include "formats/pytorch/pytorch_file.h"
 #include "formats/registry.h"
 #include "train/trainer.h"
 
@@ -301,7 +302,9 @@ TrainingState readTrainingStateFile(const std::string &path)
         return mindspore::readCkpt(path).entries;
     if (format.id == "cntk-v2")
         return cntk::readTrainerCheckpoint(path); // names the file when it is a model without its .ckp
-    throw Error("\"" + path + "\" is a " + format.name + ", not a checkpoint (a MindSpore .ckpt or a CNTK trainer checkpoint).");
+    if (format.id == "pytorch")
+        return pytorch::pytorchStateEntries(pytorch::readPytorch(path)); // dotted names, as inspect shows them
+    throw Error("\"" + path + "\" is a " + format.name + ", not a checkpoint (a MindSpore .ckpt, a CNTK trainer checkpoint or a PyTorch file).");
 }
 
 } // namespace netwright

@@ -12,6 +12,7 @@
 #include "formats/mindspore/mindir_format.h"
 #include "formats/onnx/onnx_format.h"
 #include "formats/protobuf_wire.h"
+#include "formats/pytorch/pytorch_format.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -31,6 +32,7 @@ const std::vector<const FileFormat *> &fileFormats()
         &graphMetaFileFormat(),
         &airFileFormat(),
         &cntkFileFormat(),
+        &pytorchFileFormat(),
     };
     return list;
 }
@@ -154,7 +156,9 @@ const FileFormat &detect(std::string_view prefix, uint64_t fileSize, const std::
     const FileFormat *best = nullptr;
     int bestScore = 0;
     for (const FileFormat *f : fileFormats()) {
-        int score = p.fields.empty() ? 0 : f->score(p);
+        // Every format scores every prefix: the protobuf formats find no fields in a zip or a
+        // pickle and answer 0.
+        int score = f->score(p);
         if (score > 0 && hasExtension(*f, ext))
             score += 5; // the extension breaks ties
         if (score > bestScore) {
