@@ -209,8 +209,17 @@ private:
 struct StorageSource {
     zip_t *zip = nullptr;
     std::string prefix;
-    std::map<std::string, std::string> loaded;            // zip members read so far
+    std::map<std::string, std::string> loaded;            // zip members read and still to be used
     std::map<std::string, std::string_view> legacy;       // legacy: the bytes after each header
+    std::map<std::string, size_t> uses;                   // tensors still to be made from each storage
+
+    // A tensor over `key` has been copied out: a zip member no tensor still needs is freed, so
+    // the storages and the tensors are not all in memory at once.
+    void used(const std::string &key)
+    {
+        if (const auto it = uses.find(key); it != uses.end() && --it->second == 0)
+            loaded.erase(key);
+    }
 
     std::string describe(const std::string &key) const
     {
@@ -266,9 +275,14 @@ public:
         case K::Storage: {
             const std::string n = name.empty() ? "tensor" : name;
             const std::string key = v.view->storageKey;
+            if (m_counting) {
+                ++m_storages.uses[key];
+                return;
+            }
             PytorchEntry e;
             e.name = n;
             e.tensor = m_maker.make(*v.view, m_storages.bytes(key, m_path), n, m_storages.describe(key));
+            m_storages.used(key);
             put(std::move(e));
             return;
         }
@@ -280,7 +294,19 @@ public:
         }
     }
 
-    std::vector<PytorchEntry> take() { return std::move(m_entries); }
+    // The entries of `root`: a first pass counts the tensors over each storage (so each is freed
+    // after its last), the second makes them.
+    std::vector<PytorchEntry> flatten(const PyValue &root)
+    {
+        m_counting = true;
+        add(root, {}, 0);
+        m_counting = false;
+        m_visits = 0;
+        m_entries.clear();
+        m_index.clear();
+        add(root, {}, 0);
+        return std::move(m_entries);
+    }
 
 private:
     static bool plain(const PyValue &v)
@@ -331,6 +357,7 @@ private:
     std::vector<PytorchEntry> m_entries;
     std::unordered_map<std::string, size_t> m_index;
     size_t m_visits = 0;
+    bool m_counting = false;
 };
 
 uint64_t readLE64(std::string_view b)
@@ -365,8 +392,7 @@ PytorchFile decodeZip(std::string_view bytes, const std::string &path)
     const PyValue *root = reader.load(offset);
     TensorMaker maker(path, bytes.size());
     Flattener flat(path, storages, maker);
-    flat.add(*root, {}, 0);
-    file.entries = flat.take();
+    file.entries = flat.flatten(*root);
     return file;
 }
 
@@ -414,8 +440,7 @@ PytorchFile decodeLegacy(std::string_view bytes, const std::string &path)
     file.version = std::to_string(kLegacyProtocol);
     TensorMaker maker(path, bytes.size());
     Flattener flat(path, storages, maker);
-    flat.add(*root, {}, 0);
-    file.entries = flat.take();
+    file.entries = flat.flatten(*root);
     return file;
 }
 
