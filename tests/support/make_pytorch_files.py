@@ -101,6 +101,9 @@ with zipfile.ZipFile(os.path.join(out, "malicious_eval.pt"), "w", zipfile.ZIP_ST
     z.writestr("archive/data.pkl", pickle.dumps({"payload": EvalPayload()}, protocol=4))
     z.writestr("archive/version", "3\n")
 
+# A whole model pickled (torch.save(model)) names its class: refused with a hint.
+torch.save(torch.nn.Linear(2, 2), os.path.join(out, "whole_model.pt"))
+
 # 5. Hostile archives: truncated; a storage shorter than its tensor; nesting too deep.
 data = open(os.path.join(out, "resnet18.pt"), "rb").read()
 open(os.path.join(out, "truncated.pt"), "wb").write(data[: len(data) // 2])

@@ -297,9 +297,14 @@ PyValue *PickleReader::load(size_t &offset)
     };
     auto global = [&](const std::string &module, const std::string &name, size_t at) {
         const std::string full = module + "." + name;
-        if (!allowed(full))
-            fail("it calls " + full + " (at byte " + std::to_string(at)
-                 + "), which Netwright never runs (only tensors and plain containers are read)");
+        if (!allowed(full)) {
+            // A class of a model's own (torch.save(model) rather than its state_dict()) gets a hint.
+            static const std::array system{"os", "posix", "nt", "subprocess", "builtins", "__builtin__", "sys", "shutil", "socket", "runpy", "importlib"};
+            const std::string root = module.substr(0, module.find('.'));
+            const bool userClass = !name.empty() && name[0] >= 'A' && name[0] <= 'Z' && std::find(system.begin(), system.end(), root) == system.end();
+            fail("it calls " + full + " (at byte " + std::to_string(at) + "), which Netwright never runs (only tensors and plain containers are read)"
+                 + (userClass ? std::string("; a whole pickled model needs its Python classes, so save its state_dict() instead") : std::string()));
+        }
         PyValue *g = make(K::Global);
         g->s = full;
         stack.push_back(g);

@@ -222,7 +222,7 @@ private slots:
         QVERIFY(!QFile::exists(marker()));
     }
 
-    // Damaged archives are refused with a sentence saying what is wrong.
+    // Damaged archives and pickled models are refused with a sentence saying what is wrong.
     void refusesHostileFiles_data()
     {
         QTest::addColumn<QString>("name");
@@ -230,6 +230,7 @@ private slots:
         QTest::newRow("truncated zip") << "truncated.pt" << "central directory that ends a zip is missing";
         QTest::newRow("storage shorter than its tensor") << "short_storage.pt" << "holds 4 bytes, shorter than the 108 float32 elements";
         QTest::newRow("nested 100 deep") << "deep.pt" << "nests containers more than 64 deep";
+        QTest::newRow("a whole pickled model") << "whole_model.pt" << "it calls torch.nn.modules.linear.Linear (at byte 2), which Netwright never runs (only tensors and plain containers are read); a whole pickled model needs its Python classes, so save its state_dict() instead";
     }
     void refusesHostileFiles()
     {
