@@ -294,6 +294,8 @@ std::optional<Shape> recordedSampleShape(const TrainingState &entries)
     return std::nullopt;
 }
 
+// Also a PyTorch file (torch.save): its tensors and numbers under the dotted names inspect shows
+// (formats/pytorch/pytorch_file.h), for load-check and --init-from.
 TrainingState readTrainingStateFile(const std::string &path)
 {
     const std::string prefix = readFilePrefix(path, 1 << 16, "checkpoint");

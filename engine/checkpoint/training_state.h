@@ -35,9 +35,8 @@ inline constexpr const char *kClassNamesEntry = "netwright.data.class_names";
 std::optional<int64_t> recordedOutputs(const TrainingState &entries);
 // A string entry's text, or "" when absent.
 std::string recordedString(const TrainingState &entries, const std::string &name);
-// The training state in a checkpoint file of any of these kinds, told apart by content: a MindSpore
-// .ckpt, the model of a CNTK trainer checkpoint pair, or a PyTorch file (torch.save: its tensors
-// and numbers under dotted names, formats/pytorch/pytorch_file.h). Throws Error naming the file.
+// The training state in a checkpoint file of either kind, told apart by content: a MindSpore
+// .ckpt, or the model of a CNTK trainer checkpoint pair. Throws Error naming the file.
 TrainingState readTrainingStateFile(const std::string &path);
 
 } // namespace netwright
