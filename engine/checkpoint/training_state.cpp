@@ -7,6 +7,7 @@
 #include "formats/mindspore/ckpt_file.h"
 #include "formats/npy/npz_file.h"
 #include "formats/safetensors/safetensors_file.h"
+#include "formats/pytorch/pytorch_file.h"
 #include "formats/registry.h"
 #include "train/trainer.h"
 
@@ -295,6 +296,8 @@ std::optional<Shape> recordedSampleShape(const TrainingState &entries)
     return std::nullopt;
 }
 
+// Also a PyTorch file (torch.save): its tensors and numbers under the dotted names inspect shows
+// (formats/pytorch/pytorch_file.h), for load-check and --init-from.
 TrainingState readTrainingStateFile(const std::string &path)
 {
     const std::string prefix = readFilePrefix(path, 1 << 16, "checkpoint");
@@ -313,7 +316,9 @@ TrainingState readTrainingStateFile(const std::string &path)
         return safetensors::readSafetensorsState(path);
     if (format.id == "cntk-v2")
         return cntk::readTrainerCheckpoint(path); // names the file when it is a model without its .ckp
-    throw Error("\"" + path + "\" is a " + format.name + ", not a checkpoint (a MindSpore .ckpt, a safetensors file, a CNTK trainer checkpoint or a NumPy .npz of named arrays).");
+    if (format.id == "pytorch")
+        return pytorch::pytorchStateEntries(pytorch::readPytorch(path)); // dotted names, as inspect shows them
+    throw Error("\"" + path + "\" is a " + format.name + ", not a checkpoint (a MindSpore .ckpt, a safetensors file, a PyTorch file, a CNTK trainer checkpoint or a NumPy .npz of named arrays).");
 }
 
 } // namespace netwright

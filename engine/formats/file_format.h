@@ -67,9 +67,6 @@ public:
     virtual std::vector<std::string> extensions() const = 0;
     // 0: not this format; more: surer. Decides from the prefix alone.
     virtual int score(const FilePrefix &prefix) const = 0;
-    // Whether score() needs the prefix to read as protobuf fields (the registry skips the format
-    // otherwise); a format of its own framing (safetensors) scores the raw bytes.
-    virtual bool scoresWireFields() const { return true; }
     // The whole file for `netwright inspect` and the window. Throws Error naming `path`.
     virtual ModelDescription describe(std::string_view bytes, const std::string &path) const = 0;
 

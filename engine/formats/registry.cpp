@@ -13,6 +13,7 @@
 #include "formats/onnx/onnx_format.h"
 #include "formats/protobuf_wire.h"
 #include "formats/safetensors/safetensors_format.h"
+#include "formats/pytorch/pytorch_format.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -33,6 +34,7 @@ const std::vector<const FileFormat *> &fileFormats()
         &airFileFormat(),
         &cntkFileFormat(),
         &safetensorsFileFormat(),
+        &pytorchFileFormat(),
     };
     return list;
 }
@@ -156,7 +158,9 @@ const FileFormat &detect(std::string_view prefix, uint64_t fileSize, const std::
     const FileFormat *best = nullptr;
     int bestScore = 0;
     for (const FileFormat *f : fileFormats()) {
-        int score = p.fields.empty() && f->scoresWireFields() ? 0 : f->score(p);
+        // Every format scores every prefix: the protobuf formats find no fields in a zip or a
+        // pickle and answer 0.
+        int score = f->score(p);
         if (score > 0 && hasExtension(*f, ext))
             score += 5; // the extension breaks ties
         if (score > bestScore) {

@@ -16,6 +16,7 @@
 #include "formats/onnx/onnx_import.h"
 #include "formats/onnx/onnx_reader.h"
 #include "formats/npy/npy_file.h"
+#include "formats/pytorch/pytorch_file.h"
 #include "formats/registry.h"
 
 #include <cstddef>
@@ -49,6 +50,8 @@ void read(std::string_view bytes)
     detectFormat(bytes, bytes.size(), source);
 #elif defined(NETWRIGHT_FUZZ_NPY)
     decodeNpy(std::string(bytes), source);
+#elif defined(NETWRIGHT_FUZZ_PYTORCH)
+    pytorch::decodePytorch(bytes, source);
 #elif defined(NETWRIGHT_FUZZ_IMAGE)
     decodeImage(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), source);
 #else

@@ -1,12 +1,14 @@
 // SPDX-License-Identifier: Apache-2.0
 // Writes small, valid seed files for the fuzz targets of the formats ../shared/fixtures has no
 // files of (ONNX, AIR) and extra ones for MindIR and CNTK: zoo models on tiny inputs, exported
-// with Netwright's own writers; and small .npy arrays for the training-data reader. Usage:
+// with Netwright's own writers; small .npy arrays for the training-data reader; two torch.save
+// files for the PyTorch reader (pytorch_seeds.h). Usage:
 // fuzz_make_seeds OUT_DIR (writes OUT_DIR/<reader>/…).
 #include "core/error.h"
 #include "formats/graph_formats.h"
 #include "formats/mindspore/ckpt_file.h"
 #include "formats/npy/npy_file.h"
+#include "pytorch_seeds.h"
 #include "zoo/model_zoo.h"
 
 #include <cstdio>
@@ -42,6 +44,11 @@ int main(int argc, char **argv)
             std::ofstream(out / "npy" / ("a" + std::to_string(i) + ".npy"), std::ios::binary) << encodeNpy(arrays[i]);
             ++written;
         }
+        // torch.save files, zip and legacy (the PyTorch reader)
+        std::filesystem::create_directories(out / "pytorch");
+        std::ofstream(out / "pytorch" / "zip.pt", std::ios::binary) << fuzz::kTorchZipSeed;
+        std::ofstream(out / "pytorch" / "legacy.pt", std::ios::binary) << fuzz::kTorchLegacySeed;
+        written += 2;
         std::printf("%d seed files in %s\n", written, out.c_str());
         return 0;
     } catch (const Error &e) {

@@ -40,7 +40,6 @@ class SafetensorsFormat final : public FileFormat {
 public:
     FormatInfo info() const override { return {"safetensors", "safetensors"}; }
     std::vector<std::string> extensions() const override { return {".safetensors"}; }
-    bool scoresWireFields() const override { return false; }
     int score(const FilePrefix &p) const override
     {
         if (p.bytes.size() < 10 || p.fileSize < 10)
