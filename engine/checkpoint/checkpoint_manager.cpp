@@ -76,6 +76,7 @@ CheckpointManager::CheckpointManager(Trainer &trainer, const CheckpointSettings 
     : m_s(settings), m_dir(std::move(directory)), m_resumedFrom(std::move(resumedFrom)), m_clock(clock ? std::move(clock) : Clock(realClock)),
       m_files(diskCheckpointFiles(m_dir)), m_trainer(&trainer)
 {
+    m_key = checkpointKey(m_s); // read once, before the first save can need it
     init(defaultPrefix);
 }
 
@@ -275,6 +276,7 @@ std::function<int64_t()> CheckpointManager::stateWriter(const std::string &path,
                   entries.end());
     mindspore::CkptWriteOptions options;
     options.crc = m_s.crcCheck;
+    options.key = m_key;
     std::optional<cntk::LearnerCounters> counters;
     if (!m_policy->mindsporeFiles()) {
         const auto samples = static_cast<uint64_t>((m_cursorEpoch - 1) * m_samplesPerEpoch + m_cursorPosition);
@@ -430,7 +432,9 @@ std::string CheckpointManager::saveBreakpoint()
     const int64_t step = std::max<int64_t>(1, m_trainer->globalStep());
     const std::string name = ms_policy::breakpointName(prefix, (step - 1) / m_stepsPerEpoch + 1, step, m_stepsPerEpoch);
     const std::string path = (fs::path(m_dir) / name).string();
-    mindspore::writeCkpt(path, captureTrainingState(*m_trainer));
+    mindspore::CkptWriteOptions options;
+    options.key = m_key;
+    mindspore::writeCkpt(path, captureTrainingState(*m_trainer), options);
     HistoryEvent e;
     e.kind = HistoryEvent::Kind::Saved;
     e.file = name;
@@ -442,7 +446,7 @@ std::string CheckpointManager::saveBreakpoint()
     return path;
 }
 
-std::string findNewestValidCheckpoint(const std::string &directory)
+std::string findNewestValidCheckpoint(const std::string &directory, const mindspore::EncryptionKey &key)
 {
     std::string best;
     int64_t bestStep = -1;
@@ -450,7 +454,7 @@ std::string findNewestValidCheckpoint(const std::string &directory)
         if (f.name.size() < 5 || f.name.compare(f.name.size() - 5, 5, ".ckpt") != 0 || f.name[0] == '.')
             continue;
         try {
-            const auto file = mindspore::readCkpt((fs::path(directory) / f.name).string(), true);
+            const auto file = mindspore::readCkpt((fs::path(directory) / f.name).string(), true, key);
             for (const auto &e : file.entries)
                 if (e.name == "netwright.train.global_step" && !e.isString && e.tensor.dtype() == DType::Int64
                     && e.tensor.numel() == 1
@@ -475,7 +479,7 @@ std::string cntkFilename(const CheckpointSettings &settings, const std::string &
 
 std::string findRestoreCheckpoint(const CheckpointSettings &settings, const std::string &model, const std::string &directory)
 {
-    return settings.format == "cntk" ? findCntkRestoreFile(directory, cntkFilename(settings, model)) : findNewestValidCheckpoint(directory);
+    return settings.format == "cntk" ? findCntkRestoreFile(directory, cntkFilename(settings, model)) : findNewestValidCheckpoint(directory, checkpointKey(settings));
 }
 
 std::string findCntkRestoreFile(const std::string &directory, const std::string &filename)

@@ -293,9 +293,22 @@ std::optional<Shape> recordedSampleShape(const TrainingState &entries)
     return std::nullopt;
 }
 
-TrainingState readTrainingStateFile(const std::string &path)
+mindspore::EncryptionKey checkpointKey(const CheckpointSettings &settings)
+{
+    if (settings.encKeyFile.empty()) {
+        mindspore::EncryptionKey none;
+        if (!settings.encMode.empty())
+            none.mode = mindspore::parseEncMode(settings.encMode);
+        return none;
+    }
+    return mindspore::readKeyFile(settings.encKeyFile, settings.encMode);
+}
+
+TrainingState readTrainingStateFile(const std::string &path, const TrainingStateReadOptions &options)
 {
     const std::string prefix = readFilePrefix(path, 1 << 16, "checkpoint");
+    if (mindspore::encryptedMode(prefix))
+        return mindspore::readCkpt(path, true, options.key).entries; // CNTK files are never encrypted
     const FormatInfo format = detectFormat(prefix, regularFileSize(path, "checkpoint"), path);
     if (format.id == "mindspore-ckpt")
         return mindspore::readCkpt(path).entries;

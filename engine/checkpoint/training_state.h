@@ -7,7 +7,9 @@
 // Layer: engine/checkpoint.
 #pragma once
 
+#include "config/run_config.h"
 #include "core/state_entry.h"
+#include "formats/mindspore/ms_encryption.h"
 
 #include <optional>
 #include <string>
@@ -35,8 +37,15 @@ inline constexpr const char *kClassNamesEntry = "netwright.data.class_names";
 std::optional<int64_t> recordedOutputs(const TrainingState &entries);
 // A string entry's text, or "" when absent.
 std::string recordedString(const TrainingState &entries, const std::string &name);
+// How to read a checkpoint file: the key of an encrypted MindSpore .ckpt (empty: none given, and an
+// encrypted file fails with the sentence that a key is needed).
+struct TrainingStateReadOptions {
+    mindspore::EncryptionKey key;
+};
+// The key a run config names (checkpoint.enc_key_file, checkpoint.enc_mode); empty when none.
+mindspore::EncryptionKey checkpointKey(const CheckpointSettings &settings);
 // The training state in a checkpoint file of either kind, told apart by content: a MindSpore
-// .ckpt, or the model of a CNTK trainer checkpoint pair. Throws Error naming the file.
-TrainingState readTrainingStateFile(const std::string &path);
+// .ckpt (plain or encrypted), or the model of a CNTK trainer checkpoint pair. Throws Error naming the file.
+TrainingState readTrainingStateFile(const std::string &path, const TrainingStateReadOptions &options = {});
 
 } // namespace netwright

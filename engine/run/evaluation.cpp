@@ -140,7 +140,7 @@ Prepared prepareRun(const EvaluationRequest &request, Evaluation &ev)
     p.loss = run.config.task.loss;
     p.huberDelta = run.config.task.huberDelta;
     p.names = lines(run.classNames);
-    const TrainingState entries = readTrainingStateFile(ev.checkpoint);
+    const TrainingState entries = readTrainingStateFile(ev.checkpoint, {checkpointKey(run.config.checkpoint)});
     if (const auto sample = recordedSampleShape(entries))
         p.normalization = recordedFeatureNormalization(entries, *sample);
     p.model = std::move(run.model);

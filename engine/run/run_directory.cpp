@@ -2,6 +2,7 @@
 #include "run/run_directory.h"
 
 #include "checkpoint/checkpoint_manager.h"
+#include "checkpoint/training_state.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/file_io.h"
@@ -234,6 +235,7 @@ std::string RunDirectory::restoreCheckpoint(const RunConfig &config, bool startO
     // Nothing restorable: fine for a run killed before its first save; not when checkpoints are
     // there and all are damaged (starting over would silently throw the trained steps away).
     const bool cntk = config.checkpoint.format == "cntk";
+    const mindspore::EncryptionKey key = cntk ? mindspore::EncryptionKey() : checkpointKey(config.checkpoint);
     const std::string cntkName = cntkFilename(config.checkpoint, config.model);
     std::vector<std::string> faults;
     for (const auto &name : listNames(m_path)) {
@@ -255,7 +257,7 @@ std::string RunDirectory::restoreCheckpoint(const RunConfig &config, bool startO
             if (!endsWith(name, ".ckpt"))
                 continue;
             try {
-                const auto f = mindspore::readCkpt(file(name), true);
+                const auto f = mindspore::readCkpt(file(name), true, key);
                 const bool state = std::any_of(f.entries.begin(), f.entries.end(),
                                                [](const auto &e) { return e.name == "netwright.train.global_step"; });
                 if (!state)

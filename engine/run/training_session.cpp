@@ -91,7 +91,8 @@ std::string TrainingSession::restore(bool startOver, const std::function<std::st
             note("No checkpoint in " + m_dir.path() + " yet; starting from the beginning.");
     } else {
         const std::string path = m_dir.file(chosen);
-        const auto entries = m_config.checkpoint.format == "cntk" ? cntk::readTrainerCheckpoint(path) : mindspore::readCkpt(path).entries;
+        const auto entries = m_config.checkpoint.format == "cntk" ? cntk::readTrainerCheckpoint(path)
+                                                                          : mindspore::readCkpt(path, true, checkpointKey(m_config.checkpoint)).entries;
         restoreTrainingState(m_trainer, entries, path);
         for (const auto &e : entries)
             if (e.name == "netwright.checkpoint.last_step_save" && !e.isString && e.tensor.dtype() == DType::Int64)
