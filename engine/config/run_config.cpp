@@ -403,10 +403,10 @@ RunConfig loadRunConfigFile(const std::string &path, const RunConfig &base)
         if (c.modelFile.front() != '/' && slash != std::string::npos)
             c.modelFile = path.substr(0, slash + 1) + c.modelFile;
     }
-    // So are the data paths it sets; they are made absolute, so that the run directory's copy of
-    // the config (what `resume` reads) still finds the data.
+    // So are the data paths it sets and the key file; they are made absolute, so that the run
+    // directory's copy of the config (what `resume` reads) still finds the data and the key.
     for (auto [value, old] : {std::pair{&c.data.path, &base.data.path}, {&c.data.testPath, &base.data.testPath},
-                              {&c.data.targets, &base.data.targets}})
+                              {&c.data.targets, &base.data.targets}, {&c.checkpoint.encKeyFile, &base.checkpoint.encKeyFile}})
         if (!value->empty() && *value != *old && value->front() != '/')
             *value = std::filesystem::absolute(std::filesystem::path(path).parent_path() / *value).lexically_normal().string();
     return c;

@@ -112,6 +112,21 @@ private slots:
                  qPrintable(refused.err));
     }
 
+    void evalOpensTheRunWithItsConfigsKey()
+    {
+        const auto enc = runNetwright({"eval", path("enc")}), plain = runNetwright({"eval", path("plain")});
+        QVERIFY2(enc.exitCode == 0 && plain.exitCode == 0, qPrintable(enc.err + plain.err));
+        auto accuracy = [](const QString &out) {
+            for (const QString &line : out.split('\n'))
+                if (line.contains(QStringLiteral("accuracy")))
+                    return line;
+            return QString();
+        };
+        QVERIFY(!accuracy(enc.out).isEmpty());
+        QCOMPARE(accuracy(enc.out), accuracy(plain.out));
+        qInfo("%s", qPrintable(accuracy(enc.out)));
+    }
+
     void theKeyIsNowhereButItsFile()
     {
         // config.json names the key's file; no file of the run and nothing printed holds the key.
