@@ -2,6 +2,7 @@
 #include "cli/eval_command.h"
 
 #include "cli/json_values.h"
+#include "cli/key_options.h"
 #include "cli/subcommand.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
@@ -309,12 +310,14 @@ int runEvalCommand(const QStringList &arguments)
         {QStringLiteral("batch-size"), QStringLiteral("Samples per forward pass (default: the run's data.eval_batch_size)."),
          QStringLiteral("N")},
     });
+    p.addOptions(keyOptions(false));
     if (const auto done = parseSubcommand(p, arguments, "eval", 1, "give exactly one run directory, checkpoint or model file."))
         return *done;
     try {
         EvaluationRequest request;
         request.source = p.positionalArguments().at(1).toStdString();
         request.dataPath = p.value(QStringLiteral("data")).toStdString();
+        request.key = keyFromOptions(p);
         if (p.isSet(QStringLiteral("batch-size"))) {
             bool ok = false;
             request.batchSize = p.value(QStringLiteral("batch-size")).toLongLong(&ok);

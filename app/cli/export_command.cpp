@@ -9,6 +9,7 @@
 #include "config/run_config.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
+#include "core/file_io.h"
 #include "core/rng.h"
 #include "formats/cntk/trainer_checkpoint.h"
 #include "formats/graph_formats.h"
@@ -18,6 +19,7 @@
 #include "train/training_setup.h"
 
 #include "cli/checkpoint_convert.h"
+#include "cli/key_options.h"
 #include "cli/subcommand.h"
 
 #include <QCommandLineParser>
@@ -51,7 +53,8 @@ void exportTo(const QString &sourceArg, const GraphFormat &format, QString out, 
 {
     const bool dynamicBatch = !p.isSet(QStringLiteral("static-batch"));
     check(format.id != "onnx" || (opset >= 11 && opset <= 17), "ONNX export writes opsets 11–17, not " + std::to_string(opset) + ".");
-    const ExportSource source = loadExportSource(sourceArg.toStdString());
+    const mindspore::EncryptionKey key = keyFromOptions(p);
+    const ExportSource source = loadExportSource(sourceArg.toStdString(), key);
     const std::vector<int64_t> shape =
         p.isSet(QStringLiteral("input-shape")) ? parseShape(p.value(QStringLiteral("input-shape")).toStdString()) : std::vector<int64_t>{};
     const Graph shaped = shape.empty() ? Graph{} : withInputShape(source.graph(), shape, dynamicBatch);
@@ -65,22 +68,35 @@ void exportTo(const QString &sourceArg, const GraphFormat &format, QString out, 
     if (out.isEmpty())
         out = QString::fromStdString(source.defaultBase + format.extension);
     const std::string path = out.toStdString();
-    const std::string verified = verifyExport(format, bytes, path, model); // before anything is on disk
-    writeFileAtomically(path, bytes);
+    std::string verified = verifyExport(format, bytes, path, model); // before anything is on disk
+    const bool encrypt = !key.empty() && format.id == "mindir";
+    const bool encryptedSource = QFileInfo(sourceArg).isFile() && mindspore::encryptedMode(readFilePrefix(sourceArg.toStdString(), 4));
+    check(key.empty() || format.id == "mindir" || encryptedSource,
+          "--key-file encrypts MindIR files only (MindSpore's block format); " + format.name + " is written in the clear, so leave it out.");
+    if (encrypt) {
+        const std::string sealed = mindspore::encryptMindspore(bytes, key);
+        check(mindspore::decryptMindspore(sealed, key, path) == bytes, "Encrypting \"" + path + "\" did not read back; nothing was written.");
+        writeFileAtomically(path, sealed);
+        verified += "; encrypted with " + mindspore::encModeName(key.writeMode()) + " and decrypted back to the same bytes";
+    } else {
+        writeFileAtomically(path, bytes);
+    }
     const std::string what = format.id == "onnx" ? "ONNX opset " + std::to_string(opset) : format.name;
     if (p.isSet(QStringLiteral("json"))) {
         QJsonObject o{{"source", QString::fromStdString(source.description)},
                       {"file", QString::fromStdString(path)},
                       {"format", QString::fromStdString(format.option)},
-                      {"bytes", static_cast<qint64>(bytes.size())},
+                      {"bytes", static_cast<qint64>(QFileInfo(out).size())},
+                      {"encryption", encrypt ? QString::fromStdString(mindspore::encModeName(key.writeMode())) : QJsonValue()},
                       {"verified", QString::fromStdString(verified)}};
         if (format.id == "onnx")
             o["opset"] = opset;
         std::fputs(QJsonDocument(o).toJson(QJsonDocument::Indented).constData(), stdout);
         return;
     }
-    std::printf("Exported %s to %s: %s, %zu bytes\nVerified: %s\n", source.description.c_str(), path.c_str(), what.c_str(), bytes.size(),
-                verified.c_str());
+    std::printf("Exported %s to %s: %s%s, %lld bytes\nVerified: %s\n", source.description.c_str(), path.c_str(), what.c_str(),
+                encrypt ? (" (encrypted, " + mindspore::encModeName(key.writeMode()) + ")").c_str() : "",
+                static_cast<long long>(QFileInfo(out).size()), verified.c_str());
 }
 
 QString formatList()
@@ -139,6 +155,7 @@ int runExportCommand(const QStringList &arguments)
          QStringLiteral("The file to write (default: beside the source, %1).").arg(extensionList(false)), QStringLiteral("FILE")},
     });
     p.addOptions(kShapeOptions);
+    p.addOptions(keyOptions(true));
     if (const auto done = parseSubcommand(p, arguments, "export", 1, "give exactly one run directory, checkpoint or model file."))
         return *done;
     try {
@@ -176,6 +193,7 @@ int runConvertCommand(const QStringList &arguments)
         {QStringLiteral("opset"), QStringLiteral("ONNX opset, 11–17 (default 13)."), QStringLiteral("N"), QStringLiteral("13")},
     });
     p.addOptions(kShapeOptions);
+    p.addOptions(keyOptions(true));
     if (const auto done = parseSubcommand(p, arguments, "convert", 2, "give an input and an output file."))
         return *done;
     try {

@@ -8,6 +8,7 @@
 #include "formats/registry.h"
 #include "formats/value_shapes.h"
 
+#include "cli/key_options.h"
 #include "cli/subcommand.h"
 
 #include <QCommandLineParser>
@@ -178,12 +179,13 @@ int runInspectCommand(const QStringList &arguments)
     p.addPositionalArgument(QStringLiteral("inspect"), QStringLiteral("The subcommand."));
     p.addPositionalArgument(QStringLiteral("FILE"), QStringLiteral("The file to inspect."));
     p.addOption({QStringLiteral("json"), QStringLiteral("Print JSON instead of text.")});
+    p.addOptions(keyOptions(false));
     if (const auto done = parseSubcommand(p, arguments, "inspect", 1, "give exactly one file."))
         return *done;
     const std::string path = p.positionalArguments().at(1).toStdString();
     try {
         requireRegularFile(path); // a directory, FIFO, device or link loop is named as what it is
-        const ModelDescription d = describeFile(path);
+        const ModelDescription d = describeFile(path, keyFromOptions(p));
         const qint64 bytes = QFileInfo(QString::fromStdString(path)).size();
         if (p.isSet(QStringLiteral("json"))) {
             QJsonObject properties;

@@ -3,6 +3,7 @@
 
 #include "checkpoint/training_state.h"
 #include "core/error.h"
+#include "core/file_io.h"
 #include "formats/graph_formats.h"
 #include "formats/inference_graph.h"
 #include "formats/mindspore/ckpt_file.h"
@@ -56,7 +57,12 @@ bool isSlot(const QString &n)
 
 TrainingState readEntries(const QString &path)
 {
-    return readTrainingStateFile(path.toStdString()); // told apart by content
+    // Told apart by content; an encrypted checkpoint opens with the key its run's config names.
+    TrainingStateReadOptions options;
+    const RunDirectory run(QFileInfo(path).absolutePath().toStdString());
+    if (mindspore::encryptedMode(readFilePrefix(path.toStdString(), 4)) && run.hasConfig())
+        options.key = checkpointKey(run.readConfig().checkpoint);
+    return readTrainingStateFile(path.toStdString(), options);
 }
 
 QString q(const std::string &s)

@@ -77,6 +77,7 @@ CheckpointManager::CheckpointManager(Trainer &trainer, const CheckpointSettings 
     : m_s(settings), m_dir(std::move(directory)), m_resumedFrom(std::move(resumedFrom)), m_clock(clock ? std::move(clock) : Clock(realClock)),
       m_files(diskCheckpointFiles(m_dir)), m_trainer(&trainer)
 {
+    m_key = checkpointKey(m_s); // read once, before the first save can need it
     init(defaultPrefix);
 }
 
@@ -277,6 +278,7 @@ std::function<int64_t()> CheckpointManager::stateWriter(const std::string &path,
                   entries.end());
     mindspore::CkptWriteOptions options;
     options.crc = m_s.crcCheck;
+    options.key = m_key;
     std::optional<cntk::LearnerCounters> counters;
     if (!m_policy->mindsporeFiles()) {
         const auto samples = static_cast<uint64_t>((m_cursorEpoch - 1) * m_samplesPerEpoch + m_cursorPosition);
@@ -437,10 +439,13 @@ std::string CheckpointManager::saveBreakpoint()
     const std::string name = ms_policy::breakpointName(prefix, (step - 1) / m_stepsPerEpoch + 1, step, m_stepsPerEpoch,
                                                        ms_policy::checkpointExtension(m_s.format));
     const std::string path = (fs::path(m_dir) / name).string();
-    if (m_s.format == "safetensors")
+    if (m_s.format == "safetensors") {
         safetensors::writeSafetensorsState(path, captureTrainingState(*m_trainer));
-    else
-        mindspore::writeCkpt(path, captureTrainingState(*m_trainer));
+    } else {
+        mindspore::CkptWriteOptions options;
+        options.key = m_key;
+        mindspore::writeCkpt(path, captureTrainingState(*m_trainer), options);
+    }
     HistoryEvent e;
     e.kind = HistoryEvent::Kind::Saved;
     e.file = name;
@@ -452,7 +457,7 @@ std::string CheckpointManager::saveBreakpoint()
     return path;
 }
 
-std::string findNewestValidCheckpoint(const std::string &directory)
+std::string findNewestValidCheckpoint(const std::string &directory, const mindspore::EncryptionKey &key)
 {
     std::string best;
     int64_t bestStep = -1;
@@ -463,7 +468,7 @@ std::string findNewestValidCheckpoint(const std::string &directory)
             continue;
         try {
             const std::string path = (fs::path(directory) / f.name).string();
-            const TrainingState entries = ckpt ? mindspore::readCkpt(path, true).entries : safetensors::readSafetensorsState(path);
+            const TrainingState entries = ckpt ? mindspore::readCkpt(path, true, key).entries : safetensors::readSafetensorsState(path);
             for (const auto &e : entries)
                 if (e.name == "netwright.train.global_step" && !e.isString && e.tensor.dtype() == DType::Int64
                     && e.tensor.numel() == 1
@@ -488,7 +493,7 @@ std::string cntkFilename(const CheckpointSettings &settings, const std::string &
 
 std::string findRestoreCheckpoint(const CheckpointSettings &settings, const std::string &model, const std::string &directory)
 {
-    return settings.format == "cntk" ? findCntkRestoreFile(directory, cntkFilename(settings, model)) : findNewestValidCheckpoint(directory);
+    return settings.format == "cntk" ? findCntkRestoreFile(directory, cntkFilename(settings, model)) : findNewestValidCheckpoint(directory, checkpointKey(settings));
 }
 
 std::string findCntkRestoreFile(const std::string &directory, const std::string &filename)

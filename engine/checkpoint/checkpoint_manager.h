@@ -12,6 +12,7 @@
 #include "checkpoint/save_policy.h"
 #include "checkpoint/mindspore_policy.h"
 #include "config/run_config.h"
+#include "formats/mindspore/ms_encryption.h"
 #include "train/observer.h"
 
 #include <functional>
@@ -115,12 +116,14 @@ private:
     std::unique_ptr<CheckpointFiles> m_files;        // the run directory, or a dry run's simulation of it
     SimulatedCheckpointFiles *m_simulation = nullptr; // m_files when it is the simulation
     Trainer *m_trainer = nullptr;                     // null in a dry run
+    mindspore::EncryptionKey m_key;                   // checkpoint.enc_key_file's key (empty: plain files); never logged
     int64_t m_cursorEpoch = 1, m_cursorPosition = 0, m_globalStep = 0; // where the data stands (1-based epoch)
 };
 
 // The newest checkpoint in `directory` that reads back completely (CRC checked when present),
-// by the global step it records; empty when there is none. Broken files are skipped.
-std::string findNewestValidCheckpoint(const std::string &directory);
+// by the global step it records; empty when there is none. Broken files are skipped; encrypted
+// ones are opened with `key` (those it does not open are skipped too).
+std::string findNewestValidCheckpoint(const std::string &directory, const mindspore::EncryptionKey &key = {});
 
 // CNTK's restore-on-start for `filename` in `directory`: saves a crash interrupted are completed
 // or discarded first, then `filename` if present, else the largest `filename`N with its .ckp

@@ -296,11 +296,24 @@ std::optional<Shape> recordedSampleShape(const TrainingState &entries)
     return std::nullopt;
 }
 
+mindspore::EncryptionKey checkpointKey(const CheckpointSettings &settings)
+{
+    if (settings.encKeyFile.empty()) {
+        mindspore::EncryptionKey none;
+        if (!settings.encMode.empty())
+            none.mode = mindspore::parseEncMode(settings.encMode);
+        return none;
+    }
+    return mindspore::readKeyFile(settings.encKeyFile, settings.encMode);
+}
+
 // Also a PyTorch file (torch.save): its tensors and numbers under the dotted names inspect shows
 // (formats/pytorch/pytorch_file.h), for load-check and --init-from.
-TrainingState readTrainingStateFile(const std::string &path)
+TrainingState readTrainingStateFile(const std::string &path, const TrainingStateReadOptions &options)
 {
     const std::string prefix = readFilePrefix(path, 1 << 16, "checkpoint");
+    if (mindspore::encryptedMode(prefix))
+        return mindspore::readCkpt(path, true, options.key).entries; // CNTK files are never encrypted
     // A NumPy .npz of named arrays (np.savez(f, **state_dict)): a zip whose members are .npy files.
     if (prefix.rfind("PK\x03\x04", 0) == 0)
         if (const auto names = npzArrayNames(path); !names.empty()) {

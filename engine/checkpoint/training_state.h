@@ -7,7 +7,9 @@
 // Layer: engine/checkpoint.
 #pragma once
 
+#include "config/run_config.h"
 #include "core/state_entry.h"
+#include "formats/mindspore/ms_encryption.h"
 
 #include <optional>
 #include <string>
@@ -35,9 +37,16 @@ inline constexpr const char *kClassNamesEntry = "netwright.data.class_names";
 std::optional<int64_t> recordedOutputs(const TrainingState &entries);
 // A string entry's text, or "" when absent.
 std::string recordedString(const TrainingState &entries, const std::string &name);
-// The training state in a checkpoint file of any kind, told apart by content: a MindSpore
-// .ckpt, a safetensors file, the model of a CNTK trainer checkpoint pair, or a NumPy .npz of named
-// arrays (a state dict saved with np.savez). Throws Error naming the file.
-TrainingState readTrainingStateFile(const std::string &path);
+// How to read a checkpoint file: the key of an encrypted MindSpore .ckpt (empty: none given, and an
+// encrypted file fails with the sentence that a key is needed).
+struct TrainingStateReadOptions {
+    mindspore::EncryptionKey key;
+};
+// The key a run config names (checkpoint.enc_key_file, checkpoint.enc_mode); empty when none.
+mindspore::EncryptionKey checkpointKey(const CheckpointSettings &settings);
+// The training state in a checkpoint file of any kind, told apart by content: a MindSpore .ckpt
+// (plain or encrypted), a safetensors file, a PyTorch file, the model of a CNTK trainer checkpoint
+// pair, or a NumPy .npz of named arrays (a state dict saved with np.savez). Throws Error naming the file.
+TrainingState readTrainingStateFile(const std::string &path, const TrainingStateReadOptions &options = {});
 
 } // namespace netwright

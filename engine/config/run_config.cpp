@@ -127,6 +127,10 @@ pb::RunConfig toProto(const RunConfig &c)
     k->set_restore(cs.restore);
     k->set_format(cs.format);
     k->set_save_last(cs.saveLast);
+    if (!cs.encKeyFile.empty())
+        k->set_enc_key_file(cs.encKeyFile);
+    if (!cs.encMode.empty())
+        k->set_enc_mode(cs.encMode);
     k->mutable_cntk()->set_filename(cs.cntk.filename);
     k->mutable_cntk()->set_frequency(cs.cntk.frequency);
     k->mutable_cntk()->set_unit(cs.cntk.unit);
@@ -223,6 +227,8 @@ RunConfig fromProto(const pb::RunConfig &p)
     cs.restore = k.restore();
     cs.format = k.format();
     cs.saveLast = k.save_last();
+    cs.encKeyFile = k.enc_key_file();
+    cs.encMode = k.enc_mode();
     cs.cntk.filename = k.cntk().filename();
     cs.cntk.frequency = k.cntk().frequency();
     cs.cntk.unit = k.cntk().unit();
@@ -406,10 +412,11 @@ RunConfig loadRunConfigFile(const std::string &path, const RunConfig &base)
         if (c.modelFile.front() != '/' && slash != std::string::npos)
             c.modelFile = path.substr(0, slash + 1) + c.modelFile;
     }
-    // So are the data paths it sets; they are made absolute, so that the run directory's copy of
-    // the config (what `resume` reads) still finds the data.
+    // So are the data paths it sets and the key file; they are made absolute, so that the run
+    // directory's copy of the config (what `resume` reads) still finds the data and the key.
     for (auto [value, old] : {std::pair{&c.data.path, &base.data.path}, {&c.data.testPath, &base.data.testPath},
-                              {&c.data.targets, &base.data.targets}, {&c.initFrom, &base.initFrom}, {&c.initFromMap, &base.initFromMap}})
+                              {&c.data.targets, &base.data.targets}, {&c.initFrom, &base.initFrom}, {&c.initFromMap, &base.initFromMap},
+                              {&c.checkpoint.encKeyFile, &base.checkpoint.encKeyFile}})
         if (!value->empty() && *value != *old && value->front() != '/')
             *value = std::filesystem::absolute(std::filesystem::path(path).parent_path() / *value).lexically_normal().string();
     return c;
@@ -587,6 +594,14 @@ void validateRunConfig(const RunConfig &c)
         check(k.saveCheckpointSteps == 0 && k.saveCheckpointSeconds == 0,
               "checkpoint: save_checkpoint_steps and save_checkpoint_seconds are MindSpore triggers; with format \"cntk\" "
               "set checkpoint.cntk.frequency and checkpoint.cntk.unit instead.");
+    check(k.encMode.empty() || k.encMode == "AES-GCM" || k.encMode == "AES-CBC" || k.encMode == "SM4-CBC",
+          "checkpoint.enc_mode \"" + k.encMode + "\" is unknown (MindSpore's modes are AES-GCM, AES-CBC and SM4-CBC).");
+    if (!k.encKeyFile.empty()) {
+        check(k.format == "mindspore", "checkpoint.enc_key_file encrypts MindSpore .ckpt files; CNTK checkpoints (format \"cntk\") "
+                                       "are never encrypted.");
+        check(!k.crcCheck, "checkpoint: enc_key_file and crc_check exclude each other (as in MindSpore's CheckpointConfig); "
+                           "an encrypted checkpoint is checked by its AES-GCM tags.");
+    }
     if (k.enabled && (k.format == "mindspore" || k.format == "safetensors"))
         check(k.saveCheckpointSteps || k.saveCheckpointSeconds || k.saveEveryEpoch || k.saveAtEnd,
               "checkpoint: nothing would ever be saved (set save_every_epoch, save_at_end, save_checkpoint_steps or "

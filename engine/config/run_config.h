@@ -73,6 +73,8 @@ struct CheckpointSettings {
     bool restore = false;
     std::string format = "mindspore";       // mindspore, cntk
     bool saveLast = false;
+    std::string encKeyFile;                 // non-empty: checkpoints are encrypted with the key in this file (its path only is kept)
+    std::string encMode;                    // "" (AES-GCM), AES-GCM, AES-CBC, SM4-CBC
     struct Cntk {
         std::string filename;               // empty: <model>.dnn
         int64_t frequency = 1;

@@ -4,6 +4,7 @@
 #include "autodiff/executor.h"
 #include "core/error.h"
 #include "core/file_io.h"
+#include "core/file_view.h"
 #include "core/rng.h"
 #include "formats/cntk/cntk_model.h"
 #include "formats/format_util.h"
@@ -66,10 +67,25 @@ Graph importGraph(const GraphFormat &format, std::string_view bytes, const std::
     return owner(format).importGraph(bytes, source);
 }
 
-std::optional<GraphFormat> detectGraphFormat(const std::string &path, FormatDescription *detected)
+std::string readPlainFile(const std::string &path, const mindspore::EncryptionKey &key)
+{
+    if (!mindspore::encryptedMode(readFilePrefix(path, 4)))
+        return readFileBytes(path);
+    const auto view = FileView::open(path);
+    return mindspore::decryptMindspore(view->bytes(), key, path); // names a missing or wrong key
+}
+
+std::optional<GraphFormat> detectGraphFormat(const std::string &path, FormatDescription *detected, const mindspore::EncryptionKey &key)
 {
     // A bounded prefix of a regular file (a FIFO or a directory is refused, never waited on).
-    const FormatInfo info = detectFormat(readFilePrefix(path, 64 * 1024), regularFileSize(path), path);
+    std::string prefix = readFilePrefix(path, 64 * 1024);
+    uint64_t size = regularFileSize(path);
+    if (mindspore::encryptedMode(prefix) && !key.empty()) { // what the blocks hold decides
+        const std::string plain = readPlainFile(path, key);
+        prefix = plain.substr(0, 64 * 1024);
+        size = plain.size();
+    }
+    const FormatInfo info = detectFormat(prefix, size, path);
     if (detected)
         *detected = {info.id, info.name};
     const FileFormat *format = fileFormat(info.id);
@@ -77,17 +93,17 @@ std::optional<GraphFormat> detectGraphFormat(const std::string &path, FormatDesc
     return format && format->holdsGraph(path) ? format->graphFormat() : std::nullopt;
 }
 
-Graph importGraphFile(const std::string &path, GraphFormat *detected)
+Graph importGraphFile(const std::string &path, GraphFormat *detected, const mindspore::EncryptionKey &key)
 {
     FormatDescription info;
-    const auto format = detectGraphFormat(path, &info);
+    const auto format = detectGraphFormat(path, &info, key);
     std::string list;
     for (const auto &f : graphFormats())
         list += (list.empty() ? "" : ", ") + f.name;
     check(format.has_value(), "\"" + path + "\" is a " + info.name + " file, which holds no graph to run; model files are " + list + ".");
     if (detected)
         *detected = *format;
-    return importGraph(*format, readFileBytes(path), path);
+    return importGraph(*format, readPlainFile(path, key), path);
 }
 
 std::string exportGraph(const GraphFormat &format, const Graph &model, const GraphExportOptions &options)

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "formats/file_format.h"
+#include "formats/mindspore/ms_encryption.h"
 #include "graph/graph.h"
 
 #include <optional>
@@ -29,12 +30,17 @@ std::optional<GraphFormat> graphFormat(const std::string &optionOrId);
 std::optional<GraphFormat> graphFormatForPath(const std::string &path);
 
 // The graph format of a file by content: nullopt for other formats (checkpoints, graph dumps);
-// Error naming the file when it cannot be read or is of no known format.
-std::optional<GraphFormat> detectGraphFormat(const std::string &path, FormatDescription *detected = nullptr);
+// Error naming the file when it cannot be read or is of no known format. An encrypted MindSpore
+// file is decrypted with `key` first (without one: Error saying a key is needed).
+std::optional<GraphFormat> detectGraphFormat(const std::string &path, FormatDescription *detected = nullptr,
+                                             const mindspore::EncryptionKey &key = {});
 
 Graph importGraph(const GraphFormat &format, std::string_view bytes, const std::string &source);
 // Detects the format by content; Error naming the file when it is not a graph format.
-Graph importGraphFile(const std::string &path, GraphFormat *detected = nullptr);
+Graph importGraphFile(const std::string &path, GraphFormat *detected = nullptr, const mindspore::EncryptionKey &key = {});
+// The bytes of a model or checkpoint file, decrypted with `key` when it is an encrypted MindSpore
+// file (Error saying a key is needed when none is given).
+std::string readPlainFile(const std::string &path, const mindspore::EncryptionKey &key = {});
 
 // The serialized file; Error listing every node that does not map (nothing produced then).
 std::string exportGraph(const GraphFormat &format, const Graph &model, const GraphExportOptions &options);

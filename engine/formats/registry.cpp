@@ -2,6 +2,7 @@
 #include "formats/registry.h"
 
 #include "core/error.h"
+#include "core/file_view.h"
 #include "core/file_io.h"
 #include "formats/air/air_format.h"
 #include "formats/cntk/cntk_format.h"
@@ -146,10 +147,9 @@ const FileFormat &detect(std::string_view prefix, uint64_t fileSize, const std::
     if (prefix.size() >= 4) {
         uint32_t magic = 0;
         std::memcpy(&magic, prefix.data(), 4);
-        const char *mode = magic == 0x7F3A5ED8 ? "AES-GCM" : magic == 0x7F3A5ED9 ? "AES-CBC" : magic == 0x7F3A5EDA ? "SM4-CBC" : nullptr;
-        if (mode)
-            throw Error("\"" + path + "\" is an encrypted MindSpore file (checkpoint or MindIR, " + mode
-                        + "); a key is needed to read it.");
+        if (const auto mode = mindspore::encryptedMode(prefix))
+            throw Error("\"" + path + "\" is an encrypted MindSpore " + mindspore::encryptedKind(path) + " ("
+                        + mindspore::encModeName(*mode) + "); a key is needed: give its key with --key-file FILE.");
     }
     if (fileSize == 0)
         throw Error("\"" + path + "\" is empty.");
@@ -196,11 +196,40 @@ FormatInfo detectFormat(std::string_view prefix, uint64_t fileSize, const std::s
     return detect(prefix, fileSize, path).info();
 }
 
-ModelDescription describeFile(const std::string &path)
+namespace {
+
+// An encrypted file: its blocks walked (every length checked), decrypted, and what they hold
+// described by the format their plaintext is.
+ModelDescription describeEncrypted(const std::string &path, const mindspore::EncryptionKey &key)
+{
+    const auto view = FileView::open(path);
+    if (key.empty())
+        throw Error(mindspore::keyNeededMessage(view->bytes(), path));
+    const auto layout = mindspore::encryptedLayout(view->bytes(), path);
+    const std::string plain = mindspore::decryptMindspore(view->bytes(), key, path);
+    const FileFormat *f = nullptr;
+    try {
+        f = &detect(std::string_view(plain).substr(0, kPrefixBytes), plain.size(), path);
+    } catch (const Error &) {
+        throw Error("Cannot read \"" + path + "\": the key opened its " + mindspore::encModeName(layout.mode)
+                    + " blocks, but what they hold is neither a MindSpore checkpoint nor a MindIR file (wrong key or altered file).");
+    }
+    ModelDescription d = f->describe(plain, path);
+    d.properties.emplace_back("encryption", mindspore::encModeName(layout.mode) + ", " + std::to_string(layout.blocks)
+                                                + (layout.blocks == 1 ? " block" : " blocks"));
+    return d;
+}
+
+} // namespace
+
+ModelDescription describeFile(const std::string &path, const mindspore::EncryptionKey &key)
 {
     // Detection decides from a bounded prefix before anything large is read: a file of zeros of
     // many gigabytes is refused at once.
-    const FileFormat &f = detect(readFilePrefix(path, kPrefixBytes), regularFileSize(path), path);
+    const std::string prefix = readFilePrefix(path, kPrefixBytes);
+    if (mindspore::encryptedMode(prefix))
+        return describeEncrypted(path, key);
+    const FileFormat &f = detect(prefix, regularFileSize(path), path);
     const std::string bytes = readFileBytes(path);
     try {
         return f.describe(bytes, path);

@@ -6,6 +6,7 @@
 
 #include "formats/file_format.h"
 #include "formats/model_description.h"
+#include "formats/mindspore/ms_encryption.h"
 
 #include <string>
 #include <string_view>
@@ -19,7 +20,9 @@ const std::vector<FormatInfo> &knownFormats();
 // Error naming the file, what was tried and what its first bytes look like when nothing fits;
 // recognised formats Netwright cannot read (encrypted files, CNTK v1) are named in the error.
 FormatInfo detectFormat(std::string_view prefix, uint64_t fileSize, const std::string &path);
-// Detects and reads a whole file. Throws Error naming the file and the problem.
-ModelDescription describeFile(const std::string &path);
+// Detects and reads a whole file. Throws Error naming the file and the problem. An encrypted
+// MindSpore file (.ckpt or .mindir) is decrypted with `key` first and described as what it holds,
+// with an "encryption" property; without a key it fails with the sentence that a key is needed.
+ModelDescription describeFile(const std::string &path, const mindspore::EncryptionKey &key = {});
 
 } // namespace netwright

@@ -140,7 +140,7 @@ Prepared prepareRun(const EvaluationRequest &request, Evaluation &ev)
     p.loss = run.config.task.loss;
     p.huberDelta = run.config.task.huberDelta;
     p.names = lines(run.classNames);
-    const TrainingState entries = readTrainingStateFile(ev.checkpoint);
+    const TrainingState entries = readTrainingStateFile(ev.checkpoint, {checkpointKey(run.config.checkpoint)});
     if (const auto sample = recordedSampleShape(entries))
         p.normalization = recordedFeatureNormalization(entries, *sample);
     p.model = std::move(run.model);
@@ -158,7 +158,7 @@ Prepared prepareModelFile(const EvaluationRequest &request, const GraphFormat &f
     p.what = "\"" + request.source + "\" (" + format.name + ")";
     check(!request.dataPath.empty(), "\"" + request.source + "\" is a model file (" + format.name
                                          + "), which holds no test split: give the data to evaluate it on with --data PATH.");
-    p.model = importGraphFile(request.source);
+    p.model = importGraphFile(request.source, nullptr, request.key);
     ev.model = format.name;
     check(p.model.inputs.size() == 1 && p.model.outputs.size() == 1,
           "Cannot evaluate " + p.what + ": it has " + std::to_string(p.model.inputs.size()) + " inputs and "
@@ -194,7 +194,7 @@ Evaluation evaluateModel(const EvaluationRequest &request)
 {
     Evaluation ev;
     ev.source = request.source;
-    const auto format = modelFileFormat(request.source);
+    const auto format = modelFileFormat(request.source, request.key);
     Prepared p = format ? prepareModelFile(request, *format, ev) : prepareRun(request, ev);
     check(p.task == "classification" || p.task == "regression" || p.task == "multilabel",
           "Cannot evaluate " + p.what + ": its task is " + p.task + "; evaluation reports classifications, regressions and multilabel tasks.");

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "data/dataset.h"
+#include "formats/mindspore/ms_encryption.h"
 #include "train/evaluation_report.h"
 
 #include <cstdint>
@@ -19,6 +20,7 @@ struct EvaluationRequest {
     std::string source;    // a run directory, a checkpoint in one, or a model file
     std::string dataPath;  // "" = the run's test split; else a data path as data.path reads it
     int64_t batchSize = 0; // 0 = the run's data.eval_batch_size (a model file: 256)
+    mindspore::EncryptionKey key; // opens an encrypted MindIR model file (a run's checkpoints: its config's key)
 };
 
 struct Evaluation {

@@ -2,6 +2,7 @@
 #include "run/run_directory.h"
 
 #include "checkpoint/checkpoint_manager.h"
+#include "checkpoint/training_state.h"
 #include "core/atomic_file.h"
 #include "core/error.h"
 #include "core/file_io.h"
@@ -235,6 +236,7 @@ std::string RunDirectory::restoreCheckpoint(const RunConfig &config, bool startO
     // Nothing restorable: fine for a run killed before its first save; not when checkpoints are
     // there and all are damaged (starting over would silently throw the trained steps away).
     const bool cntk = config.checkpoint.format == "cntk";
+    const mindspore::EncryptionKey key = cntk ? mindspore::EncryptionKey() : checkpointKey(config.checkpoint);
     const std::string cntkName = cntkFilename(config.checkpoint, config.model);
     std::vector<std::string> faults;
     for (const auto &name : listNames(m_path)) {
@@ -256,7 +258,7 @@ std::string RunDirectory::restoreCheckpoint(const RunConfig &config, bool startO
             if (!endsWith(name, ".ckpt") && !endsWith(name, ".safetensors"))
                 continue;
             try {
-                const TrainingState entries = endsWith(name, ".ckpt") ? mindspore::readCkpt(file(name), true).entries
+                const TrainingState entries = endsWith(name, ".ckpt") ? mindspore::readCkpt(file(name), true, key).entries
                                                                       : safetensors::readSafetensorsState(file(name));
                 const bool state = std::any_of(entries.begin(), entries.end(),
                                                [](const auto &e) { return e.name == "netwright.train.global_step"; });

@@ -5,6 +5,7 @@
 #include "checkpoint/training_state.h"
 #include "core/error.h"
 #include "core/file_io.h"
+#include "core/file_view.h"
 #include "formats/graph_formats.h"
 #include "train/training_setup.h"
 
@@ -116,13 +117,13 @@ RunCheckpoint chooseRunCheckpoint(const std::string &path, const std::string &ve
 }
 
 // A model file of a graph format — unless it is a CNTK checkpoint model beside its .ckp in a run.
-std::optional<GraphFormat> modelFileFormat(const std::string &path)
+std::optional<GraphFormat> modelFileFormat(const std::string &path, const mindspore::EncryptionKey &key)
 {
     std::error_code ec;
     if (!fs::is_regular_file(path, ec))
         return std::nullopt;
     try {
-        const auto g = detectGraphFormat(path);
+        const auto g = detectGraphFormat(path, nullptr, key);
         if (!g)
             return std::nullopt;
         const fs::path p(path);
@@ -140,7 +141,7 @@ RunModel restoreRunModel(const RunDirectory &dir, const std::string &checkpointF
     out.config = dir.readConfig();
     validateRunConfig(out.config);
     const std::string path = dir.file(checkpointFile);
-    const auto entries = readTrainingStateFile(path);
+    const auto entries = readTrainingStateFile(path, {checkpointKey(out.config.checkpoint)});
     std::optional<Shape> sample = recordedSampleShape(entries);
     std::string dataName = "the run's data";
     int64_t classes = recordedOutputs(entries).value_or(0);
@@ -192,11 +193,15 @@ std::string fileSha256(const std::string &path)
     return out;
 }
 
-ExportSource loadExportSource(const std::string &argument)
+ExportSource loadExportSource(const std::string &argument, const mindspore::EncryptionKey &key)
 {
     ExportSource l;
-    if (const auto format = modelFileFormat(argument)) {
-        l.model = importGraphFile(argument);
+    std::error_code ec;
+    if (key.empty() && fs::is_regular_file(argument, ec) && mindspore::encryptedMode(readFilePrefix(argument, 4))
+        && !RunDirectory(fs::absolute(argument).parent_path().string()).hasConfig()) // a run's checkpoint: its config names the key
+        throw Error(mindspore::keyNeededMessage(FileView::open(argument)->bytes(), argument));
+    if (const auto format = modelFileFormat(argument, key)) {
+        l.model = importGraphFile(argument, nullptr, key);
         const fs::path p = fs::absolute(argument).lexically_normal();
         l.description = argument + " (" + format->name + ")";
         l.defaultBase = (p.parent_path() / p.stem()).string();

@@ -9,6 +9,7 @@
 
 #include "config/run_config.h"
 #include "formats/file_format.h"
+#include "formats/mindspore/ms_encryption.h"
 #include "graph/graph.h"
 #include "run/checkpoint_history.h"
 #include "run/run_directory.h"
@@ -46,7 +47,8 @@ RunCheckpoint chooseRunCheckpoint(const std::string &path, const std::string &ve
 
 // The graph format of a model file (ONNX, MindIR, AIR, CNTK model-v2); nullopt for anything else,
 // a CNTK trainer checkpoint's model in its run included.
-std::optional<GraphFormat> modelFileFormat(const std::string &path);
+// `key` opens an encrypted MindIR file.
+std::optional<GraphFormat> modelFileFormat(const std::string &path, const mindspore::EncryptionKey &key = {});
 
 struct ExportSource {
     Graph model;             // the graph to export, with its weights
@@ -56,8 +58,9 @@ struct ExportSource {
     const Graph &graph() const { return model; }
 };
 
-// Throws Error naming the path and the problem.
-ExportSource loadExportSource(const std::string &path);
+// Throws Error naming the path and the problem. `key` opens an encrypted MindIR model file; a run's
+// own checkpoints are opened with the key its config names.
+ExportSource loadExportSource(const std::string &path, const mindspore::EncryptionKey &key = {});
 
 // The SHA-256 of a file's bytes as 64 hex digits (OpenSSL).
 std::string fileSha256(const std::string &path);

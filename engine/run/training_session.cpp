@@ -92,8 +92,9 @@ std::string TrainingSession::restore(bool startOver, const std::function<std::st
             note("No checkpoint in " + m_dir.path() + " yet; starting from the beginning.");
     } else {
         const std::string path = m_dir.file(chosen);
-        // A .ckpt or a .safetensors file (told apart by content), or CNTK's pair.
-        const auto entries = m_config.checkpoint.format == "cntk" ? cntk::readTrainerCheckpoint(path) : readTrainingStateFile(path);
+        // A .ckpt (plain or encrypted) or a .safetensors file (told apart by content), or CNTK's pair.
+        const auto entries = m_config.checkpoint.format == "cntk" ? cntk::readTrainerCheckpoint(path)
+                                                                  : readTrainingStateFile(path, {checkpointKey(m_config.checkpoint)});
         restoreTrainingState(m_trainer, entries, path);
         for (const auto &e : entries)
             if (e.name == "netwright.checkpoint.last_step_save" && !e.isString && e.tensor.dtype() == DType::Int64)

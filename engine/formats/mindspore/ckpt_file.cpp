@@ -250,21 +250,30 @@ std::string encodeCkpt(const std::vector<CkptEntry> &entries, const CkptWriteOpt
 
 void writeCkpt(const std::string &path, const std::vector<CkptEntry> &entries, const CkptWriteOptions &options)
 {
+    check(options.key.empty() || !options.crc, "A checkpoint is either encrypted or given a CRC trailer, not both (as in MindSpore).");
     AtomicFileWriter file(path);
-    emit(entries, options, [&](std::string_view b) { file.write(b); });
+    if (options.key.empty()) {
+        emit(entries, options, [&](std::string_view b) { file.write(b); });
+    } else {
+        BlockEncryptor blocks(options.key, [&](std::string_view b) { file.write(b); }, options.encryptPieceBytes);
+        emit(entries, options, [&](std::string_view b) { blocks.write(b); });
+        blocks.finish();
+    }
     file.commit();
 }
 
-CkptFile decodeCkpt(std::string_view bytes, const std::string &source, bool verifyCrc)
+CkptFile decodeCkpt(std::string_view bytes, const std::string &source, bool verifyCrc, const EncryptionKey &key)
 {
-    const std::string context = "Cannot read \"" + source + "\" as a MindSpore checkpoint";
-    if (bytes.size() >= 4) {
-        const uint32_t magic = static_cast<uint8_t>(bytes[0]) | static_cast<uint8_t>(bytes[1]) << 8
-                               | static_cast<uint8_t>(bytes[2]) << 16 | static_cast<uint32_t>(static_cast<uint8_t>(bytes[3])) << 24;
-        const char *mode = magic == 0x7F3A5ED8 ? "AES-GCM" : magic == 0x7F3A5ED9 ? "AES-CBC" : magic == 0x7F3A5EDA ? "SM4-CBC" : nullptr;
-        if (mode)
-            throw Error("\"" + source + "\" is an encrypted MindSpore checkpoint (" + mode + "); a key is needed to read it.");
+    if (encryptedMode(bytes)) {
+        const std::string plain = decryptMindspore(bytes, key, source); // names a missing or wrong key
+        try {
+            return decodeCkpt(plain, source, verifyCrc);
+        } catch (const Error &e) {
+            throw Error(std::string(e.what()) + " (It was decrypted first: with " + encModeName(*encryptedMode(bytes))
+                        + " a wrong key can give such bytes; check the key file.)");
+        }
     }
+    const std::string context = "Cannot read \"" + source + "\" as a MindSpore checkpoint";
     CkptFile file;
     if (bytes.size() >= kTrailerSize && bytes.substr(bytes.size() - kTrailerSize, 7) == std::string_view(kCrcMagic, 7)) {
         const std::string_view trailer = bytes.substr(bytes.size() - 10);
@@ -358,7 +367,7 @@ CkptFile decodeCkpt(std::string_view bytes, const std::string &source, bool veri
     return file;
 }
 
-CkptFile readCkpt(const std::string &path, bool verifyCrc)
+CkptFile readCkpt(const std::string &path, bool verifyCrc, const EncryptionKey &key)
 {
     // O_NONBLOCK: a FIFO named like a checkpoint is refused below, never waited on.
     const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
@@ -372,7 +381,7 @@ CkptFile readCkpt(const std::string &path, bool verifyCrc)
     const size_t size = static_cast<size_t>(st.st_size);
     if (size == 0) {
         ::close(fd);
-        return decodeCkpt({}, path, verifyCrc);
+        return decodeCkpt({}, path, verifyCrc, key);
     }
     // Mapped, not read: the bytes are parsed in place and copied once, into the tensors.
     void *map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
@@ -386,7 +395,7 @@ CkptFile readCkpt(const std::string &path, bool verifyCrc)
         size_t n;
         ~Unmap() { ::munmap(p, n); }
     } guard{map, size};
-    return decodeCkpt(std::string_view(static_cast<const char *>(map), size), path, verifyCrc);
+    return decodeCkpt(std::string_view(static_cast<const char *>(map), size), path, verifyCrc, key);
 }
 
 } // namespace netwright::mindspore

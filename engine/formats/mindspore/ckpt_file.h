@@ -7,6 +7,7 @@
 
 #include "core/state_entry.h"
 #include "core/tensor.h"
+#include "formats/mindspore/ms_encryption.h"
 
 #include <string>
 #include <string_view>
@@ -20,6 +21,8 @@ using CkptEntry = StateEntry;
 struct CkptWriteOptions {
     bool crc = false;                      // append the 17-byte "crc_num" trailer
     uint64_t chunkBytes = 536870912;       // MindSpore's SLICE_SIZE; injectable so tests can split small tensors
+    EncryptionKey key;                     // non-empty: write MindSpore's encrypted blocks (never with crc)
+    uint64_t encryptPieceBytes = kEncryptPieceBytes; // injectable so tests can make several blocks
 };
 
 struct CkptFile {
@@ -37,9 +40,11 @@ std::string encodeCkpt(const std::vector<CkptEntry> &entries, const CkptWriteOpt
 void writeCkpt(const std::string &path, const std::vector<CkptEntry> &entries, const CkptWriteOptions &options = {});
 
 // Parses bytes (as read from `source`, which names the file in errors). verifyCrc: a present
-// trailer must match. Encrypted files fail with "… encrypted MindSpore checkpoint (AES-GCM); a key
-// is needed"; anything that is not a Checkpoint fails naming the first field that does not fit.
-CkptFile decodeCkpt(std::string_view bytes, const std::string &source, bool verifyCrc = true);
-CkptFile readCkpt(const std::string &path, bool verifyCrc = true);
+// trailer must match. Encrypted files are decrypted with `key` (ms_encryption.h); without one they
+// fail with "… is an encrypted MindSpore checkpoint (AES-GCM, 1 block); give its key with
+// --key-file FILE". Anything that is not a Checkpoint fails naming the first field that does not
+// fit (after decryption: "the key opened it but …", a CBC key that is wrong lands here).
+CkptFile decodeCkpt(std::string_view bytes, const std::string &source, bool verifyCrc = true, const EncryptionKey &key = {});
+CkptFile readCkpt(const std::string &path, bool verifyCrc = true, const EncryptionKey &key = {});
 
 } // namespace netwright::mindspore

@@ -136,7 +136,7 @@ private slots:
     void namesWhatItCannotRead()
     {
         QVERIFY(errorOf([] { describeFile(fixture("mindir/ms_ut_add_encrpty_key_0123456789ABCDEF.mindir")); })
-                    .contains("encrypted MindSpore file (checkpoint or MindIR, AES-GCM); a key is needed"));
+                    .contains("is an encrypted MindSpore MindIR file (AES-GCM, 1 block); a key is needed: give its key with --key-file FILE"));
         QVERIFY(errorOf([] { describeFile(fixture("cntk-v1/cntk_nettests_01_OneHidden.dnn")); }).contains("legacy CNTK model-v1 file"));
         QVERIFY(errorOf([] { describeFile(fixture("cntk-ckp/cntk_v1py_demoxyfffff63.ckp")); }).contains("legacy CNTK v1 SGD checkpoint"));
         QVERIFY(errorOf([] { describeFile(fixture("mindspore-ckpt/goldenstick_ckpt_strategy_rank_0.ckpt")); }).contains("not a Checkpoint"));
