@@ -24,13 +24,21 @@ Tensor fromTyped(DType type, const std::vector<int64_t> &dims, const Field &fiel
 
 } // namespace
 
-std::optional<Tensor> onnxTensor(const onnx::TensorProto &p, const std::string &what)
+std::optional<Tensor> onnxTensor(const onnx::TensorProto &p, const std::string &what, ExternalDataReader *external,
+                                 ExternalDataReader::Value *mapped)
 {
     const ElementType type = onnxElementType(p.data_type());
     const std::vector<int64_t> dims(p.dims().begin(), p.dims().end());
-    if (!type.dtype || p.data_location() == onnx::TensorProto::EXTERNAL)
+    if (!type.dtype || (p.data_location() == onnx::TensorProto::EXTERNAL && !external))
         return std::nullopt;
     const DType t = *type.dtype;
+    if (p.data_location() == onnx::TensorProto::EXTERNAL) {
+        ExternalDataReader::Value v = external->read(p, t, dims, what);
+        Tensor tensor = v.tensor;
+        if (mapped)
+            *mapped = std::move(v);
+        return tensor;
+    }
     if (p.has_raw_data())
         return tensorFromRaw(t, dims, p.raw_data(), what);
     switch (t) {
