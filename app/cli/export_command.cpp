@@ -11,6 +11,7 @@
 #include "core/error.h"
 #include "core/rng.h"
 #include "formats/cntk/trainer_checkpoint.h"
+#include "formats/external_data.h"
 #include "formats/graph_formats.h"
 #include "formats/mindspore/ckpt_file.h"
 #include "formats/registry.h"
@@ -44,7 +45,37 @@ const QList<QCommandLineOption> kShapeOptions{
                     "agree); N is the batch of --static-batch."),
      QStringLiteral("N,C,H,W")},
     {QStringLiteral("json"), QStringLiteral("Print the result as JSON (source, file, format, bytes, verification).")},
+    {QStringLiteral("external-data"),
+     QStringLiteral("ONNX: write initializers of --external-threshold bytes or more to a data file beside the model (OUT.data) "
+                    "instead of inside it. Automatic when the weights pass protobuf's 2 GB limit.")},
+    {QStringLiteral("external-data-file"), QStringLiteral("ONNX: the data file's name (implies --external-data)."), QStringLiteral("NAME")},
+    {QStringLiteral("external-threshold"), QStringLiteral("ONNX: the size from which a tensor goes to the data file (default 1024)."),
+     QStringLiteral("BYTES"), QStringLiteral("1024")},
 };
+
+// The external data an ONNX export of `model` to `out` writes: asked for, or needed because the
+// weights would not fit one protobuf message; null when everything stays inline.
+std::shared_ptr<ExternalDataPlan> externalDataPlan(const GraphFormat &format, const Graph &model, const QString &out, const QCommandLineParser &p)
+{
+    const bool asked = p.isSet(QStringLiteral("external-data")) || p.isSet(QStringLiteral("external-data-file"));
+    uint64_t weights = 0;
+    for (const auto &[name, t] : model.initializers)
+        weights += t.byteSize();
+    if (format.id != "onnx") {
+        check(!asked, "--external-data is for ONNX exports; " + format.name + " files hold their weights inside.");
+        return nullptr;
+    }
+    if (!asked && weights <= kInlineWeightLimit)
+        return nullptr;
+    auto plan = std::make_shared<ExternalDataPlan>();
+    plan->location = p.isSet(QStringLiteral("external-data-file")) ? p.value(QStringLiteral("external-data-file")).toStdString()
+                                                                    : QFileInfo(out).fileName().toStdString() + ".data";
+    checkExternalDataName(plan->location);
+    bool ok = false;
+    plan->threshold = p.value(QStringLiteral("external-threshold")).toULongLong(&ok);
+    check(ok, "--external-threshold: \"" + p.value(QStringLiteral("external-threshold")).toStdString() + "\" is not a byte count.");
+    return plan;
+}
 
 void exportTo(const QString &sourceArg, const GraphFormat &format, QString out, int opset, const QCommandLineParser &p)
 {
@@ -60,11 +91,25 @@ void exportTo(const QString &sourceArg, const GraphFormat &format, QString out, 
     options.dynamicBatch = dynamicBatch;
     options.producerVersion = NETWRIGHT_VERSION;
     options.metadata = source.metadata;
-    const std::string bytes = exportGraph(format, model, options);
     if (out.isEmpty())
         out = QString::fromStdString(source.defaultBase + format.extension);
     const std::string path = out.toStdString();
-    const std::string verified = verifyExport(format, bytes, path, model); // before anything is on disk
+    options.externalData = externalDataPlan(format, model, out, p);
+    const std::string bytes = exportGraph(format, model, options);
+    // External data goes first (the model names it, verification reads it); it is removed again
+    // when verification fails, so nothing is kept then either.
+    const ExternalDataPlan *external = options.externalData && !options.externalData->tensors.empty() ? options.externalData.get() : nullptr;
+    const std::string dataPath = external ? QFileInfo(out).dir().filePath(QString::fromStdString(external->location)).toStdString() : "";
+    if (external)
+        writeExternalData(*external, dataPath);
+    std::string verified;
+    try {
+        verified = verifyExport(format, bytes, path, model); // before the model is on disk
+    } catch (const Error &) {
+        if (external)
+            QFile::remove(QString::fromStdString(dataPath));
+        throw;
+    }
     writeFileAtomically(path, bytes);
     const std::string what = format.id == "onnx" ? "ONNX opset " + std::to_string(opset) : format.name;
     if (p.isSet(QStringLiteral("json"))) {
@@ -75,11 +120,19 @@ void exportTo(const QString &sourceArg, const GraphFormat &format, QString out, 
                       {"verified", QString::fromStdString(verified)}};
         if (format.id == "onnx")
             o["opset"] = opset;
+        if (external) {
+            o["external_data"] = QString::fromStdString(dataPath);
+            o["external_bytes"] = static_cast<qint64>(external->size);
+            o["external_tensors"] = static_cast<qint64>(external->tensors.size());
+        }
         std::fputs(QJsonDocument(o).toJson(QJsonDocument::Indented).constData(), stdout);
         return;
     }
-    std::printf("Exported %s to %s: %s, %zu bytes\nVerified: %s\n", source.description.c_str(), path.c_str(), what.c_str(), bytes.size(),
-                verified.c_str());
+    std::printf("Exported %s to %s: %s, %zu bytes\n", source.description.c_str(), path.c_str(), what.c_str(), bytes.size());
+    if (external)
+        std::printf("External data: %zu tensors, %llu bytes in %s\n", external->tensors.size(),
+                    static_cast<unsigned long long>(external->size), dataPath.c_str());
+    std::printf("Verified: %s\n", verified.c_str());
 }
 
 QString formatList()

@@ -5,6 +5,7 @@
 #include "formats/raw_tensor.h"
 
 #include <filesystem>
+#include <optional>
 
 namespace netwright::onnx_format {
 
