@@ -12,6 +12,7 @@
 #include "core/rng.h"
 #include "formats/cntk/trainer_checkpoint.h"
 #include "formats/external_data.h"
+#include "formats/mindspore/mindir_external_data.h"
 #include "formats/graph_formats.h"
 #include "formats/mindspore/ckpt_file.h"
 #include "formats/registry.h"
@@ -47,34 +48,56 @@ const QList<QCommandLineOption> kShapeOptions{
     {QStringLiteral("json"), QStringLiteral("Print the result as JSON (source, file, format, bytes, verification).")},
     {QStringLiteral("external-data"),
      QStringLiteral("ONNX: write initializers of --external-threshold bytes or more to a data file beside the model (OUT.data) "
-                    "instead of inside it. Automatic when the weights pass protobuf's 2 GB limit.")},
+                    "instead of inside it. Automatic when the weights pass protobuf's 2 GB limit. MindIR: the split layout.")},
     {QStringLiteral("external-data-file"), QStringLiteral("ONNX: the data file's name (implies --external-data)."), QStringLiteral("NAME")},
     {QStringLiteral("external-threshold"), QStringLiteral("ONNX: the size from which a tensor goes to the data file (default 1024)."),
      QStringLiteral("BYTES"), QStringLiteral("1024")},
+    {QStringLiteral("mindir-split-over"),
+     QStringLiteral("MindIR: write MindSpore's split layout (NAME_graph.mindir + NAME_variables/data_0) when the weights pass this "
+                    "many bytes (default 1 GiB, as MindSpore; --external-data always splits)."),
+     QStringLiteral("BYTES"), QString::number(mindspore::kMindirSplitBytes)},
 };
 
-// The external data an ONNX export of `model` to `out` writes: asked for, or needed because the
-// weights would not fit one protobuf message; null when everything stays inline.
-std::shared_ptr<ExternalDataPlan> externalDataPlan(const GraphFormat &format, const Graph &model, const QString &out, const QCommandLineParser &p)
+// Where the weights of an export go: inside the model file (plan null), or — ONNX external data,
+// MindIR's split layout — in a data file that the export plans, asked for or needed (ONNX over
+// protobuf's 2 GB, MindIR over --mindir-split-over, 1 GiB as MindSpore). A split MindIR is
+// written as <name>_graph.mindir beside <name>_variables/data_0, as MindSpore names them.
+struct ExportTarget {
+    std::string modelPath, dataPath;
+    std::shared_ptr<ExternalDataPlan> plan;
+};
+
+ExportTarget exportTarget(const GraphFormat &format, const Graph &model, const QString &out, const QCommandLineParser &p)
 {
     const bool asked = p.isSet(QStringLiteral("external-data")) || p.isSet(QStringLiteral("external-data-file"));
     uint64_t weights = 0;
     for (const auto &[name, t] : model.initializers)
         weights += t.byteSize();
+    bool ok = false;
+    ExportTarget target{out.toStdString(), {}, nullptr};
+    if (format.id == "mindir") {
+        const uint64_t over = p.value(QStringLiteral("mindir-split-over")).toULongLong(&ok);
+        check(ok, "--mindir-split-over: \"" + p.value(QStringLiteral("mindir-split-over")).toStdString() + "\" is not a byte count.");
+        check(!p.isSet(QStringLiteral("external-data-file")), "--external-data-file is for ONNX; a split MindIR names its data file itself.");
+        if (!asked && weights <= over)
+            return target;
+        const mindspore::MindirSplit split = mindspore::mindirSplit(target.modelPath);
+        return {split.graphPath, split.dataPath, split.plan};
+    }
     if (format.id != "onnx") {
-        check(!asked, "--external-data is for ONNX exports; " + format.name + " files hold their weights inside.");
-        return nullptr;
+        check(!asked, "--external-data is for ONNX and MindIR exports; " + format.name + " files hold their weights inside.");
+        return target;
     }
     if (!asked && weights <= kInlineWeightLimit)
-        return nullptr;
-    auto plan = std::make_shared<ExternalDataPlan>();
-    plan->location = p.isSet(QStringLiteral("external-data-file")) ? p.value(QStringLiteral("external-data-file")).toStdString()
-                                                                    : QFileInfo(out).fileName().toStdString() + ".data";
-    checkExternalDataName(plan->location);
-    bool ok = false;
-    plan->threshold = p.value(QStringLiteral("external-threshold")).toULongLong(&ok);
+        return target;
+    target.plan = std::make_shared<ExternalDataPlan>();
+    target.plan->location = p.isSet(QStringLiteral("external-data-file")) ? p.value(QStringLiteral("external-data-file")).toStdString()
+                                                                           : QFileInfo(out).fileName().toStdString() + ".data";
+    checkExternalDataName(target.plan->location);
+    target.plan->threshold = p.value(QStringLiteral("external-threshold")).toULongLong(&ok);
     check(ok, "--external-threshold: \"" + p.value(QStringLiteral("external-threshold")).toStdString() + "\" is not a byte count.");
-    return plan;
+    target.dataPath = QFileInfo(out).dir().filePath(QString::fromStdString(target.plan->location)).toStdString();
+    return target;
 }
 
 void exportTo(const QString &sourceArg, const GraphFormat &format, QString out, int opset, const QCommandLineParser &p)
@@ -93,15 +116,19 @@ void exportTo(const QString &sourceArg, const GraphFormat &format, QString out, 
     options.metadata = source.metadata;
     if (out.isEmpty())
         out = QString::fromStdString(source.defaultBase + format.extension);
-    const std::string path = out.toStdString();
-    options.externalData = externalDataPlan(format, model, out, p);
+    const ExportTarget target = exportTarget(format, model, out, p);
+    const std::string &path = target.modelPath;
+    options.externalData = target.plan;
     const std::string bytes = exportGraph(format, model, options);
     // External data goes first (the model names it, verification reads it); it is removed again
     // when verification fails, so nothing is kept then either.
-    const ExternalDataPlan *external = options.externalData && !options.externalData->tensors.empty() ? options.externalData.get() : nullptr;
-    const std::string dataPath = external ? QFileInfo(out).dir().filePath(QString::fromStdString(external->location)).toStdString() : "";
-    if (external)
+    const ExternalDataPlan *external = target.plan && !target.plan->tensors.empty() ? target.plan.get() : nullptr;
+    const std::string &dataPath = target.dataPath;
+    if (external) {
+        check(QDir().mkpath(QFileInfo(QString::fromStdString(dataPath)).path()),
+              "Cannot create the folder of \"" + dataPath + "\" for the model's external data.");
         writeExternalData(*external, dataPath);
+    }
     std::string verified;
     try {
         verified = verifyExport(format, bytes, path, model); // before the model is on disk

@@ -93,10 +93,8 @@ std::string Writer::run()
     }
 
     onnx::ModelProto m;
-    if (m_options.externalData) { // a plan filled anew by each run
-        m_options.externalData->tensors.clear();
-        m_options.externalData->size = 0;
-    }
+    if (m_options.externalData) // a plan filled anew by each run
+        m_options.externalData->reset();
     m.set_ir_version(irVersionFor(V));
     m.set_producer_name("Netwright");
     m.set_producer_version(m_options.producerVersion);

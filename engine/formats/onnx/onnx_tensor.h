@@ -4,7 +4,7 @@
 #pragma once
 
 #include "core/tensor.h"
-#include "formats/onnx/onnx_external_data.h"
+#include "formats/external_data.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -15,8 +15,7 @@ namespace netwright::onnx_format {
 
 // The value of an initializer or tensor attribute; nullopt for strings, complex numbers and
 // external data without a reader. Sizes are checked against the declared shape before anything is
-// allocated. External data comes through `external` (aliasing its map; `mapped` then says where).
-std::optional<Tensor> onnxTensor(const onnx::TensorProto &p, const std::string &what, ExternalDataReader *external = nullptr,
-                                 ExternalDataReader::Value *mapped = nullptr);
+// allocated. External data comes through `external` (the tensor aliases its map).
+std::optional<Tensor> onnxTensor(const onnx::TensorProto &p, const std::string &what, ExternalDataReader *external = nullptr);
 
 } // namespace netwright::onnx_format
