@@ -3,7 +3,8 @@
 // (tensors off 64-byte alignment included) inspects and converts with the values numpy wrote;
 // `convert --external-data` writes a model + data file that python3-onnx loads and checks and
 // onnxruntime-node runs to the outputs of the original; locations that leave the model's directory,
-// absolute ones, data past the end of the file and a wrong length are refused by name.
+// absolute ones, data past the end of the file and a wrong length are refused by name. MindIR's
+// split layout (MindSpore 2.x over 1 GiB; here over a small --mindir-split-over) round-trips.
 #include "support/cli_support.h"
 
 #include <QDir>
@@ -143,6 +144,41 @@ private slots:
         QCOMPARE(bad.exitCode, 1);
         QVERIFY2(bad.err.contains("must be a plain file name"), qPrintable(bad.err));
         QVERIFY(!QFileInfo::exists(m_dir.filePath("bad.onnx")));
+    }
+
+    // MindSpore's split layout at a small threshold: NAME_graph.mindir + NAME_variables/data_0
+    // (64-byte header, byte 0 = 1), read back — inspect and a convert to ONNX — with numpy's bytes.
+    void mindirSplitRoundTrip()
+    {
+        const RunResult r = runNetwright({"convert", m_dir.filePath("model.onnx"), m_dir.filePath("split.mindir"), "--mindir-split-over", "1000"});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains("split_graph.mindir") && r.out.contains("External data: 4 tensors"), qPrintable(r.out));
+        QVERIFY(!QFileInfo::exists(m_dir.filePath("split.mindir")));
+        const QByteArray data = netwright::test::contents(m_dir.filePath("split_variables/data_0"));
+        QVERIFY(data.size() >= 64 + 32768 + 512 + 40 + 5120);
+        QCOMPARE(int(data[0]), 1);
+        QCOMPARE(data.mid(1, 63), QByteArray(63, '\0'));
+        QCOMPARE(data.size() % 64, 0);
+
+        const RunResult inspected = runNetwright({"inspect", "--json", m_dir.filePath("split_graph.mindir")});
+        QVERIFY2(inspected.exitCode == 0, qPrintable(inspected.err));
+        const QJsonArray params = QJsonDocument::fromJson(inspected.out.toUtf8()).object()["parameters"].toArray();
+        QCOMPARE(params.size(), 4);
+        const QJsonObject stats = m_made["stats"].toObject();
+        for (const auto &p : params) {
+            const QJsonObject o = p.toObject();
+            const QString name = o["name"].toString().section(':', -1); // "<graph>:w1"
+            QVERIFY2(stats.contains(name), qPrintable(o["name"].toString()));
+            QCOMPARE(o["max"].toDouble(), stats[name].toArray()[1].toDouble());
+        }
+        const QString back = m_dir.filePath("from_split.onnx");
+        const RunResult c = runNetwright({"convert", m_dir.filePath("split_graph.mindir"), back});
+        QVERIFY2(c.exitCode == 0, qPrintable(c.err));
+        QCOMPARE(oracle("check", back)["sha256"].toObject(), m_made["sha256"].toObject());
+        // Below the threshold one file, as before.
+        const RunResult whole = runNetwright({"convert", m_dir.filePath("model.onnx"), m_dir.filePath("whole.mindir")});
+        QVERIFY2(whole.exitCode == 0 && QFileInfo::exists(m_dir.filePath("whole.mindir")), qPrintable(whole.err));
+        QVERIFY(!QFileInfo::exists(m_dir.filePath("whole_variables")));
     }
 
     void hostileLocations_data()
