@@ -27,6 +27,27 @@ std::string subject(const std::string &path, const std::string &what)
 std::mutex g_viewsMutex;
 std::vector<const FileView *> g_views;
 
+// Whether every resident page of [addr, addr + len) (whole pages) is still the file's, none copied
+// on write: /proc/self/pagemap bit 63 (present) without bit 61 (file page) marks a copied page.
+bool onlyFilePages(const char *addr, uint64_t len, uint64_t page)
+{
+    static const int fd = ::open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return false;
+    std::vector<uint64_t> entries(static_cast<size_t>(std::min<uint64_t>(len / page, 8192)));
+    for (uint64_t done = 0; done < len / page;) {
+        const size_t n = static_cast<size_t>(std::min<uint64_t>(len / page - done, entries.size()));
+        const off_t at = static_cast<off_t>((reinterpret_cast<uintptr_t>(addr) / page + done) * sizeof(uint64_t));
+        if (::pread(fd, entries.data(), n * sizeof(uint64_t), at) != static_cast<ssize_t>(n * sizeof(uint64_t)))
+            return false;
+        for (size_t i = 0; i < n; ++i)
+            if ((entries[i] >> 63 & 1) && !(entries[i] >> 61 & 1))
+                return false;
+        done += n;
+    }
+    return true;
+}
+
 } // namespace
 
 std::shared_ptr<const FileView> FileView::open(const std::string &path, const std::string &what)
@@ -104,8 +125,12 @@ void releaseIfMapped(const void *data, uint64_t count)
         count = std::min(count, v->size() - offset);
         const uint64_t page = static_cast<uint64_t>(::sysconf(_SC_PAGESIZE));
         const uint64_t begin = (offset + page - 1) / page * page, end = (offset + count) / page * page;
-        if (end > begin) // reclaimed like memory pressure would: clean pages dropped, written ones kept
-            ::madvise(const_cast<char *>(base) + begin, static_cast<size_t>(end - begin), MADV_PAGEOUT);
+        if (end <= begin)
+            return;
+        // Pages still the file's leave this process (they stay in the page cache); a range with a
+        // page written through a tensor is paged out instead, which keeps what was written.
+        char *from = const_cast<char *>(base) + begin;
+        ::madvise(from, static_cast<size_t>(end - begin), onlyFilePages(from, end - begin, page) ? MADV_DONTNEED : MADV_PAGEOUT);
         return;
     }
 }

@@ -47,8 +47,8 @@ std::shared_ptr<const void> aliasing(const std::shared_ptr<const FileView> &view
 
 // Gives back the whole pages of [data, data + count) when they lie in a live FileView's map (a
 // tensor that aliases a file, done with by a streaming pass: export, verification); any other
-// memory is left alone. Written (copy-on-write) pages are paged out, never dropped: safe on any
-// tensor. Thread-safe.
+// memory is left alone. Pages written through a tensor (copied on write) are never dropped: a range
+// holding one is paged out instead (MADV_PAGEOUT), so this is safe on any tensor. Thread-safe.
 void releaseIfMapped(const void *data, uint64_t count);
 
 } // namespace netwright
