@@ -120,8 +120,11 @@ TensorStats computeStats(const Tensor &t)
 TensorStats computeStreamingStats(const Tensor &t)
 {
     const int64_t perChunk = std::max<int64_t>(1, static_cast<int64_t>(kStatsChunkBytes / dtypeSize(t.dtype())));
-    if (t.numel() <= perChunk)
-        return computeStats(t);
+    if (t.numel() <= perChunk) { // bit for bit what computeStats says
+        const TensorStats s = computeStats(t);
+        releaseIfMapped(t.raw(), t.byteSize());
+        return s;
+    }
     TensorStats s;
     for (int64_t begin = 0; begin < t.numel(); begin += perChunk) {
         const int64_t end = std::min(t.numel(), begin + perChunk);
