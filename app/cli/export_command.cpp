@@ -12,6 +12,8 @@
 #include "core/file_io.h"
 #include "core/rng.h"
 #include "formats/cntk/trainer_checkpoint.h"
+#include "formats/external_data.h"
+#include "formats/mindspore/mindir_external_data.h"
 #include "formats/graph_formats.h"
 #include "formats/mindspore/ckpt_file.h"
 #include "formats/registry.h"
@@ -47,7 +49,59 @@ const QList<QCommandLineOption> kShapeOptions{
                     "agree); N is the batch of --static-batch."),
      QStringLiteral("N,C,H,W")},
     {QStringLiteral("json"), QStringLiteral("Print the result as JSON (source, file, format, bytes, verification).")},
+    {QStringLiteral("external-data"),
+     QStringLiteral("ONNX: write initializers of --external-threshold bytes or more to a data file beside the model (OUT.data) "
+                    "instead of inside it. Automatic when the weights pass protobuf's 2 GB limit. MindIR: the split layout.")},
+    {QStringLiteral("external-data-file"), QStringLiteral("ONNX: the data file's name (implies --external-data)."), QStringLiteral("NAME")},
+    {QStringLiteral("external-threshold"), QStringLiteral("ONNX: the size from which a tensor goes to the data file (default 1024)."),
+     QStringLiteral("BYTES"), QStringLiteral("1024")},
+    {QStringLiteral("mindir-split-over"),
+     QStringLiteral("MindIR: write MindSpore's split layout (NAME_graph.mindir + NAME_variables/data_0) when the weights pass this "
+                    "many bytes (default 1 GiB, as MindSpore; --external-data always splits)."),
+     QStringLiteral("BYTES"), QString::number(mindspore::kMindirSplitBytes)},
 };
+
+// Where the weights of an export go: inside the model file (plan null), or — ONNX external data,
+// MindIR's split layout — in a data file that the export plans, asked for or needed (ONNX over
+// protobuf's 2 GB, MindIR over --mindir-split-over, 1 GiB as MindSpore). A split MindIR is
+// written as <name>_graph.mindir beside <name>_variables/data_0, as MindSpore names them.
+struct ExportTarget {
+    std::string modelPath, dataPath;
+    std::shared_ptr<ExternalDataPlan> plan;
+};
+
+ExportTarget exportTarget(const GraphFormat &format, const Graph &model, const QString &out, const QCommandLineParser &p)
+{
+    const bool asked = p.isSet(QStringLiteral("external-data")) || p.isSet(QStringLiteral("external-data-file"));
+    uint64_t weights = 0;
+    for (const auto &[name, t] : model.initializers)
+        weights += t.byteSize();
+    bool ok = false;
+    ExportTarget target{out.toStdString(), {}, nullptr};
+    if (format.id == "mindir") {
+        const uint64_t over = p.value(QStringLiteral("mindir-split-over")).toULongLong(&ok);
+        check(ok, "--mindir-split-over: \"" + p.value(QStringLiteral("mindir-split-over")).toStdString() + "\" is not a byte count.");
+        check(!p.isSet(QStringLiteral("external-data-file")), "--external-data-file is for ONNX; a split MindIR names its data file itself.");
+        if (!asked && weights <= over)
+            return target;
+        const mindspore::MindirSplit split = mindspore::mindirSplit(target.modelPath);
+        return {split.graphPath, split.dataPath, split.plan};
+    }
+    if (format.id != "onnx") {
+        check(!asked, "--external-data is for ONNX and MindIR exports; " + format.name + " files hold their weights inside.");
+        return target;
+    }
+    if (!asked && weights <= kInlineWeightLimit)
+        return target;
+    target.plan = std::make_shared<ExternalDataPlan>();
+    target.plan->location = p.isSet(QStringLiteral("external-data-file")) ? p.value(QStringLiteral("external-data-file")).toStdString()
+                                                                           : QFileInfo(out).fileName().toStdString() + ".data";
+    checkExternalDataName(target.plan->location);
+    target.plan->threshold = p.value(QStringLiteral("external-threshold")).toULongLong(&ok);
+    check(ok, "--external-threshold: \"" + p.value(QStringLiteral("external-threshold")).toStdString() + "\" is not a byte count.");
+    target.dataPath = QFileInfo(out).dir().filePath(QString::fromStdString(target.plan->location)).toStdString();
+    return target;
+}
 
 void exportTo(const QString &sourceArg, const GraphFormat &format, QString out, int opset, const QCommandLineParser &p)
 {
@@ -64,15 +118,35 @@ void exportTo(const QString &sourceArg, const GraphFormat &format, QString out, 
     options.dynamicBatch = dynamicBatch;
     options.producerVersion = NETWRIGHT_VERSION;
     options.metadata = source.metadata;
-    const std::string bytes = exportGraph(format, model, options);
     if (out.isEmpty())
         out = QString::fromStdString(source.defaultBase + format.extension);
-    const std::string path = out.toStdString();
-    std::string verified = verifyExport(format, bytes, path, model); // before anything is on disk
+    const ExportTarget target = exportTarget(format, model, out, p);
+    const std::string &path = target.modelPath;
+    options.externalData = target.plan;
+    const std::string bytes = exportGraph(format, model, options);
+    // External data goes first (the model names it, verification reads it); it is removed again
+    // when verification fails, so nothing is kept then either.
+    const ExternalDataPlan *external = target.plan && !target.plan->tensors.empty() ? target.plan.get() : nullptr;
+    const std::string &dataPath = target.dataPath;
     const bool encrypt = !key.empty() && format.id == "mindir";
     const bool encryptedSource = QFileInfo(sourceArg).isFile() && mindspore::encryptedMode(readFilePrefix(sourceArg.toStdString(), 4));
     check(key.empty() || format.id == "mindir" || encryptedSource,
           "--key-file encrypts MindIR files only (MindSpore's block format); " + format.name + " is written in the clear, so leave it out.");
+    check(!(encrypt && external), "An encrypted MindIR is written as one file: --key-file and the split layout (--external-data, or "
+                                  "weights over --mindir-split-over) exclude each other.");
+    if (external) {
+        check(QDir().mkpath(QFileInfo(QString::fromStdString(dataPath)).path()),
+              "Cannot create the folder of \"" + dataPath + "\" for the model's external data.");
+        writeExternalData(*external, dataPath);
+    }
+    std::string verified;
+    try {
+        verified = verifyExport(format, bytes, path, model); // before the model is on disk
+    } catch (const Error &) {
+        if (external)
+            QFile::remove(QString::fromStdString(dataPath));
+        throw;
+    }
     if (encrypt) {
         const std::string sealed = mindspore::encryptMindspore(bytes, key);
         check(mindspore::decryptMindspore(sealed, key, path) == bytes, "Encrypting \"" + path + "\" did not read back; nothing was written.");
@@ -86,17 +160,26 @@ void exportTo(const QString &sourceArg, const GraphFormat &format, QString out, 
         QJsonObject o{{"source", QString::fromStdString(source.description)},
                       {"file", QString::fromStdString(path)},
                       {"format", QString::fromStdString(format.option)},
-                      {"bytes", static_cast<qint64>(QFileInfo(out).size())},
+                      {"bytes", static_cast<qint64>(QFileInfo(QString::fromStdString(path)).size())},
                       {"encryption", encrypt ? QString::fromStdString(mindspore::encModeName(key.writeMode())) : QJsonValue()},
                       {"verified", QString::fromStdString(verified)}};
         if (format.id == "onnx")
             o["opset"] = opset;
+        if (external) {
+            o["external_data"] = QString::fromStdString(dataPath);
+            o["external_bytes"] = static_cast<qint64>(external->size);
+            o["external_tensors"] = static_cast<qint64>(external->tensors.size());
+        }
         std::fputs(QJsonDocument(o).toJson(QJsonDocument::Indented).constData(), stdout);
         return;
     }
-    std::printf("Exported %s to %s: %s%s, %lld bytes\nVerified: %s\n", source.description.c_str(), path.c_str(), what.c_str(),
+    std::printf("Exported %s to %s: %s%s, %lld bytes\n", source.description.c_str(), path.c_str(), what.c_str(),
                 encrypt ? (" (encrypted, " + mindspore::encModeName(key.writeMode()) + ")").c_str() : "",
-                static_cast<long long>(QFileInfo(out).size()), verified.c_str());
+                static_cast<long long>(QFileInfo(QString::fromStdString(path)).size()));
+    if (external)
+        std::printf("External data: %zu tensors, %llu bytes in %s\n", external->tensors.size(),
+                    static_cast<unsigned long long>(external->size), dataPath.c_str());
+    std::printf("Verified: %s\n", verified.c_str());
 }
 
 QString formatList()

@@ -79,7 +79,7 @@ QJsonObject valueJson(const ValueDescription &v)
     if (!v.heldBy.empty())
         o["held_by"] = q(v.heldBy);
     if (v.value) {
-        const TensorStats s = computeStats(*v.value);
+        const TensorStats s = computeStreamingStats(*v.value);
         o["bytes"] = static_cast<qint64>(v.value->byteSize());
         o["min"] = number(s.min);
         o["max"] = number(s.max);
@@ -115,7 +115,7 @@ void printValues(const char *title, const std::vector<ValueDescription> &values,
         std::printf("  %-*s  %-*s  %-*s", static_cast<int>(w), v.name.c_str(), static_cast<int>(wt), v.dtype.c_str(), static_cast<int>(ws),
                     shapeText(v).c_str());
         if (v.value) {
-            const TensorStats s = computeStats(*v.value);
+            const TensorStats s = computeStreamingStats(*v.value);
             std::printf("  %12.6g  %12.6g  %12.6g  %12.6g  %10zu", s.min, s.max, s.mean, s.std, v.value->byteSize());
             if (s.nans || s.infinities)
                 std::printf("  (%lld NaN, %lld inf)", static_cast<long long>(s.nans), static_cast<long long>(s.infinities));

@@ -136,7 +136,7 @@ std::vector<std::optional<TensorStats>> parameterStatistics(const std::vector<Va
     std::vector<std::optional<TensorStats>> out;
     out.reserve(parameters.size());
     for (const auto &p : parameters)
-        out.push_back(p.value && p.value->numel() > 0 ? std::optional<TensorStats>(computeStats(*p.value)) : std::nullopt);
+        out.push_back(p.value && p.value->numel() > 0 ? std::optional<TensorStats>(computeStreamingStats(*p.value)) : std::nullopt);
     return out;
 }
 

@@ -30,6 +30,8 @@ public:
     std::string_view slice(uint64_t offset, uint64_t count, const std::string &what = {}) const;
     // Tells the kernel the pages of [offset, offset + count) are no longer needed (after a reader
     // copied or wrote them out), so a pass over a file larger than memory keeps a bounded resident set.
+    // The map is private copy-on-write: a page written through an aliasing Tensor loses that write
+    // when released, so release only what nothing has written.
     void release(uint64_t offset, uint64_t count) const;
 
 private:
@@ -42,5 +44,11 @@ private:
 // A pointer into `view`'s bytes that keeps the whole map alive while it lives (shared_ptr's
 // aliasing constructor): what a Tensor adopts as storage to alias a mapped file.
 std::shared_ptr<const void> aliasing(const std::shared_ptr<const FileView> &view, uint64_t offset);
+
+// Gives back the whole pages of [data, data + count) when they lie in a live FileView's map (a
+// tensor that aliases a file, done with by a streaming pass: export, verification); any other
+// memory is left alone. Pages written through a tensor (copied on write) are never dropped: a range
+// holding one is paged out instead (MADV_PAGEOUT), so this is safe on any tensor. Thread-safe.
+void releaseIfMapped(const void *data, uint64_t count);
 
 } // namespace netwright

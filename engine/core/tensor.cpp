@@ -4,6 +4,7 @@
 #include "core/error.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <limits>
@@ -161,6 +162,19 @@ Tensor Tensor::fromInt64(Shape shape, const std::vector<int64_t> &values)
     Tensor t(std::move(shape), DType::Int64);
     check(static_cast<int64_t>(values.size()) == t.numel(), "Tensor::fromInt64: value count does not match the shape.");
     std::copy(values.begin(), values.end(), t.dataAs<int64_t>());
+    return t;
+}
+
+Tensor Tensor::adopt(Shape shape, DType dtype, std::shared_ptr<void> storage)
+{
+    check(storage != nullptr && reinterpret_cast<uintptr_t>(storage.get()) % kAlignment == 0,
+          "Tensor::adopt: the storage is not 64-byte aligned.");
+    Tensor t;
+    t.m_numel = shapeNumel(shape);
+    t.m_shape = std::move(shape);
+    t.m_dtype = dtype;
+    t.m_device = Device::cpu();
+    t.m_storage = std::move(storage);
     return t;
 }
 

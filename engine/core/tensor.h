@@ -35,6 +35,10 @@ public:
     static Tensor full(Shape shape, float value);
     static Tensor fromVector(Shape shape, const std::vector<float> &values);
     static Tensor fromInt64(Shape shape, const std::vector<int64_t> &values);
+    // A CPU tensor over storage someone else owns (a memory-mapped file: aliasing() in
+    // core/file_view.h), without copying. The caller guarantees numel × dtypeSize bytes there and
+    // 64-byte alignment (kernels assume it); copy misaligned bytes instead.
+    static Tensor adopt(Shape shape, DType dtype, std::shared_ptr<void> storage);
 
     bool defined() const { return m_storage != nullptr; }
     const Shape &shape() const { return m_shape; }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/tensor_stats.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 
@@ -46,12 +47,15 @@ double elementAsDouble(const Tensor &t, int64_t i)
     return 0.0;
 }
 
-TensorStats computeStats(const Tensor &t)
+namespace {
+
+// Two passes over the elements [begin, end): min, max, mean, then the spread around the mean.
+TensorStats rangeStats(const Tensor &t, int64_t begin, int64_t end)
 {
     TensorStats s;
-    s.count = t.numel();
+    s.count = end - begin;
     double sum = 0.0;
-    for (int64_t i = 0; i < s.count; ++i) {
+    for (int64_t i = begin; i < end; ++i) {
         const double v = elementAsDouble(t, i);
         if (std::isnan(v)) {
             ++s.nans;
@@ -72,12 +76,62 @@ TensorStats computeStats(const Tensor &t)
         return s;
     s.mean = sum / static_cast<double>(s.finite);
     double ss = 0.0;
-    for (int64_t i = 0; i < s.count; ++i) {
+    for (int64_t i = begin; i < end; ++i) {
         const double v = elementAsDouble(t, i);
         if (std::isfinite(v))
             ss += (v - s.mean) * (v - s.mean);
     }
     s.std = std::sqrt(ss / static_cast<double>(s.finite));
+    return s;
+}
+
+// Chan et al.'s pairwise update: the statistics of a and b together.
+TensorStats combine(const TensorStats &a, const TensorStats &b)
+{
+    if (b.finite == 0 || a.finite == 0) {
+        TensorStats s = b.finite == 0 ? a : b;
+        s.count = a.count + b.count;
+        s.nans = a.nans + b.nans;
+        s.infinities = a.infinities + b.infinities;
+        return s;
+    }
+    TensorStats s;
+    s.count = a.count + b.count;
+    s.nans = a.nans + b.nans;
+    s.infinities = a.infinities + b.infinities;
+    s.finite = a.finite + b.finite;
+    s.min = std::min(a.min, b.min);
+    s.max = std::max(a.max, b.max);
+    const double na = static_cast<double>(a.finite), nb = static_cast<double>(b.finite), n = na + nb;
+    const double delta = b.mean - a.mean;
+    s.mean = a.mean + delta * nb / n;
+    const double m2 = a.std * a.std * na + b.std * b.std * nb + delta * delta * na * nb / n;
+    s.std = std::sqrt(m2 / n);
+    return s;
+}
+
+} // namespace
+
+TensorStats computeStats(const Tensor &t)
+{
+    return rangeStats(t, 0, t.numel());
+}
+
+TensorStats computeStreamingStats(const Tensor &t)
+{
+    const int64_t perChunk = std::max<int64_t>(1, static_cast<int64_t>(kStatsChunkBytes / dtypeSize(t.dtype())));
+    if (t.numel() <= perChunk) { // bit for bit what computeStats says
+        const TensorStats s = computeStats(t);
+        releaseIfMapped(t.raw(), t.byteSize());
+        return s;
+    }
+    TensorStats s;
+    for (int64_t begin = 0; begin < t.numel(); begin += perChunk) {
+        const int64_t end = std::min(t.numel(), begin + perChunk);
+        s = begin == 0 ? rangeStats(t, begin, end) : combine(s, rangeStats(t, begin, end));
+        const uint64_t size = dtypeSize(t.dtype());
+        releaseIfMapped(static_cast<const char *>(t.raw()) + static_cast<uint64_t>(begin) * size, static_cast<uint64_t>(end - begin) * size);
+    }
     return s;
 }
 

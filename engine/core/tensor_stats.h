@@ -4,6 +4,7 @@
 // Layer: engine/core.
 #pragma once
 
+#include "core/file_view.h"
 #include "core/tensor.h"
 
 namespace netwright {
@@ -16,6 +17,11 @@ struct TensorStats {
 };
 
 TensorStats computeStats(const Tensor &t);
+// The same, streamed 16 MiB at a time: when the tensor aliases a mapped file (ONNX external data),
+// each chunk's pages are given back after it is read (releaseIfMapped), so a tensor of gigabytes
+// never becomes resident as a whole. Equal to computeStats up to rounding (chunks are combined).
+TensorStats computeStreamingStats(const Tensor &t);
+constexpr uint64_t kStatsChunkBytes = uint64_t(16) << 20;
 // The value of element i as a double (any dtype).
 double elementAsDouble(const Tensor &t, int64_t i);
 

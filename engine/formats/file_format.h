@@ -8,10 +8,12 @@
 // Layer: engine/formats.
 #pragma once
 
+#include "formats/external_data.h"
 #include "formats/model_description.h"
 #include "graph/graph.h"
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -40,6 +42,9 @@ struct GraphExportOptions {
     bool dynamicBatch = true;    // a free batch where the model leaves it free; a fixed one stays (exportBatch())
     std::string producerVersion; // Netwright's version
     std::vector<std::pair<std::string, std::string>> metadata; // ONNX metadata_props, MindIR user_info
+    // ONNX only: large initializers as external data in a file beside the model, which the export
+    // plans here and the caller writes (writeExternalData) before verifying. Null: all inline.
+    std::shared_ptr<ExternalDataPlan> externalData;
 };
 
 // A top-level protobuf field seen in a file's prefix; a payload cut by the prefix (or by the

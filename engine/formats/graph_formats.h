@@ -54,9 +54,12 @@ Graph withInputShape(const Graph &model, const std::vector<int64_t> &shape, bool
 // "1,3,224,224" (or "1x3x224x224") as a shape; Error for anything else.
 std::vector<int64_t> parseShape(const std::string &text);
 
-// Reads exported `bytes` back: every weight the model uses present and bit-identical, and the
-// same outputs on a random probe batch (within 1e-5) — of the batch the model or the file fixes,
-// else 2. Returns a one-line summary; throws Error naming `path` otherwise.
+// Reads exported `bytes` back (external data from beside `path`): every weight the model uses
+// present and bit-identical, and the same outputs on a random probe batch (within 1e-5) — of the
+// batch the model or the file fixes, else 2; a model with more than kProbeWeightLimit bytes of
+// float weights is compared weight by weight only (with bounded memory), not run. Returns a
+// one-line summary; throws Error naming `path` otherwise.
+constexpr uint64_t kProbeWeightLimit = uint64_t(1) << 30;
 std::string verifyExport(const GraphFormat &format, const std::string &bytes, const std::string &path, const Graph &model);
 
 } // namespace netwright

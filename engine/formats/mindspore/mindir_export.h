@@ -15,6 +15,9 @@
 // reason, and nothing is produced. Layer: engine/formats.
 #pragma once
 
+#include "formats/external_data.h"
+
+#include <memory>
 #include <string>
 #include <utility>
 #include <vector>
@@ -29,6 +32,9 @@ struct MindirExportOptions {
     bool dynamicBatch = true;          // -1 (dynamic shape) unless the input fixes the batch; false: that batch, else 1
     std::string modelVersion = "2.2.14"; // ModelProto.model_version: the MindSpore version claimed
     std::vector<std::pair<std::string, std::string>> userInfo; // ModelProto.user_info (provenance)
+    // Set: the split layout — every parameter as external data in the plan's file (mindirSplit()),
+    // which the export fills and the caller writes. Null: raw_data inside the file.
+    std::shared_ptr<ExternalDataPlan> externalData;
 };
 
 std::string exportMindir(const Graph &model, const MindirExportOptions &options);

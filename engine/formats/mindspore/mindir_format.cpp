@@ -37,6 +37,7 @@ public:
         mindspore::MindirExportOptions o;
         o.dynamicBatch = options.dynamicBatch;
         o.userInfo = options.metadata;
+        o.externalData = options.externalData;
         return mindspore::exportMindir(model, o);
     }
 };

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "formats/mindspore/mindir_import.h"
 
+#include "formats/mindspore/mindir_external_data.h"
 #include "core/error.h"
 #include "formats/format_util.h"
 #include "formats/graph_import.h"
@@ -100,7 +101,7 @@ std::vector<int64_t> spatial(const std::optional<std::vector<int64_t>> &v, int64
 
 class Importer {
 public:
-    Importer(const ::mind_ir::ModelProto &model, const std::string &source) : m_model(model), m_source(source) {}
+    Importer(const ::mind_ir::ModelProto &model, const std::string &source) : m_model(model), m_source(source), m_external(source) {}
 
     Graph run()
     {
@@ -115,12 +116,13 @@ public:
                                                  + " function graphs; only single-graph models import into a runnable graph.");
         for (const auto &t : g.parameter()) {
             const std::string name = t.has_ref_key() && !t.ref_key().empty() ? t.ref_key() : debugName(t.name(), m_graphName);
-            check(!t.has_external_data(), prefix() + "parameter \"" + name + "\" is in external data (\""
-                                              + t.external_data().location() + "\"), which the importer does not read.");
             const ElementType type = onnxElementType(t.data_type() == ::mind_ir::TensorProto::FLOAT64 ? 11 : t.data_type());
             check(type.dtype.has_value(), prefix() + "parameter \"" + name + "\" has data type " + type.name + ".");
-            m_graph.addParameter(name, tensorFromRaw(*type.dtype, {t.dims().begin(), t.dims().end()}, t.raw_data(),
-                                                     prefix() + "parameter \"" + name + "\""),
+            // The split layout of models over 1 GiB: the weights alias their mapped data file.
+            m_graph.addParameter(name, t.has_external_data()
+                                           ? readMindirExternal(m_external, t, *type.dtype, prefix() + "parameter \"" + name + "\"")
+                                           : tensorFromRaw(*type.dtype, {t.dims().begin(), t.dims().end()}, t.raw_data(),
+                                                           prefix() + "parameter \"" + name + "\""),
                                  false);
             m_values[t.name()] = name;
         }
@@ -644,6 +646,7 @@ private:
 
     const ::mind_ir::ModelProto &m_model;
     std::string m_source, m_graphName;
+    ExternalDataReader m_external; // <prefix>_variables/data_N beside a split model
     Graph m_graph;
     std::map<std::string, const ::mind_ir::PrimitiveProto *> m_prims;
     std::map<std::string, const A *> m_constants;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "formats/mindspore/mindir_reader.h"
 
+#include "formats/mindspore/mindir_external_data.h"
 #include "core/error.h"
 #include "formats/format_util.h"
 #include "formats/raw_tensor.h"
@@ -171,6 +172,7 @@ ModelDescription describeMindir(std::string_view bytes, const std::string &sourc
     for (const auto &p : model.primitives())
         primitives[p.name()] = &p;
     const auto &g = model.graph();
+    ExternalDataReader external(source);
     for (const auto &t : g.parameter()) {
         ValueDescription p;
         p.name = t.name();
@@ -179,6 +181,8 @@ ModelDescription describeMindir(std::string_view bytes, const std::string &sourc
         p.shape.assign(t.dims().begin(), t.dims().end());
         if (t.has_external_data()) {
             p.text = "external data in \"" + t.external_data().location() + "\" at " + std::to_string(t.external_data().offset());
+            if (type.dtype) // mapped: a split model of gigabytes is inspected without reading it all
+                p.value = readMindirExternal(external, t, *type.dtype, "Cannot read \"" + source + "\" as MindIR: parameter \"" + t.name() + "\"");
         } else if (type.dtype && t.has_raw_data()) {
             p.value = tensorFromRaw(*type.dtype, p.shape, t.raw_data(), "Cannot read \"" + source + "\" as MindIR: parameter \"" + t.name() + "\"");
         }

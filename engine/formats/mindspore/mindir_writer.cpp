@@ -20,6 +20,9 @@ Writer::Writer(const InferenceGraph &ig, const MindirExportOptions &options) : O
     m_model.set_ir_version("0.1.1");
     m_model.set_producer_name("MindSpore");
     m_model.set_model_version(options.modelVersion);
+    m_external = options.externalData.get();
+    if (m_external)
+        m_external->reset();
     m_model.set_little_endian(true);
     m_model.set_mind_ir_version(1);
     for (const auto &[k, v] : options.userInfo)
@@ -92,7 +95,14 @@ std::string Writer::value(const std::string &engineName)
             p->add_dims(d);
         p->set_data_type(onnxElementNumber(w.dtype()));
         p->set_name(prefixed(name));
-        p->set_raw_data(static_cast<const char *>(w.raw()), w.byteSize()); // little-endian, C order
+        if (ExternalDataPlan *plan = m_external) { // the split layout (models over 1 GiB)
+            auto *e = p->mutable_external_data();
+            e->set_location(plan->location);
+            e->set_offset(static_cast<int64_t>(plan->add(w)));
+            e->set_length(static_cast<int64_t>(w.byteSize()));
+        } else {
+            p->set_raw_data(static_cast<const char *>(w.raw()), w.byteSize()); // little-endian, C order
+        }
         p->set_ref_key(name);
         p->set_compression_type(::mind_ir::TensorProto::NO_COMPRESSION);
         return m_names[name] = prefixed(name);

@@ -38,6 +38,7 @@ public:
 
 private:
     std::string prefixed(const std::string &name) const { return m_graphName + ":" + name; }
+    ExternalDataPlan *m_external = nullptr; // the split layout's data file, when asked for
 
     // Records that `n` does not map; the problems are listed once per op type and reason.
     void refuse(const Node &n, const std::string &why) { m_problems.add(n, why); }

@@ -93,6 +93,8 @@ std::string Writer::run()
     }
 
     onnx::ModelProto m;
+    if (m_options.externalData) // a plan filled anew by each run
+        m_options.externalData->reset();
     m.set_ir_version(irVersionFor(V));
     m.set_producer_name("Netwright");
     m.set_producer_version(m_options.producerVersion);
@@ -157,9 +159,9 @@ std::string Writer::run()
     }
     for (const auto &[name, t] : m_model.initializers)
         if (m_top.usedInitializers.count(name))
-            fillTensor(*g->add_initializer(), name, t);
+            fillInitializer(*g->add_initializer(), name, t, m_options.externalData.get());
     for (const auto &[name, t] : m_top.newInitializers)
-        fillTensor(*g->add_initializer(), name, t);
+        fillInitializer(*g->add_initializer(), name, t, m_options.externalData.get());
 
     std::string bytes;
     {

@@ -20,7 +20,10 @@
 // and nothing is produced. Layer: engine/formats.
 #pragma once
 
+#include "formats/external_data.h"
 #include "graph/graph.h"
+
+#include <memory>
 
 #include <string>
 #include <utility>
@@ -33,6 +36,9 @@ struct OnnxExportOptions {
     bool dynamicBatch = true;   // false: the batch the input fixes, else 1; true keeps a fixed batch too (exportBatch())
     std::string producerVersion;
     std::vector<std::pair<std::string, std::string>> metadata; // metadata_props, in order
+    // Set: initializers of at least its threshold go to its data file as external data, and the
+    // export fills it (the caller writes the file: writeExternalData). Null: all inline.
+    std::shared_ptr<ExternalDataPlan> externalData;
 };
 
 // The serialized ModelProto. Its inputs are the model's inputs but "labels" and those only a

@@ -37,6 +37,27 @@ void fillTensor(onnx::TensorProto &p, const std::string &name, const Tensor &t)
     p.set_raw_data(static_cast<const char *>(t.raw()), t.byteSize()); // little-endian, C order
 }
 
+void fillInitializer(onnx::TensorProto &p, const std::string &name, const Tensor &t, ExternalDataPlan *plan)
+{
+    if (!plan || t.byteSize() < plan->threshold || t.byteSize() == 0) {
+        fillTensor(p, name, t);
+        return;
+    }
+    p.set_name(name);
+    p.set_data_type(onnxType(t.dtype()));
+    for (int64_t d : t.shape())
+        p.add_dims(d);
+    p.set_data_location(onnx::TensorProto::EXTERNAL);
+    const uint64_t offset = plan->add(t);
+    const std::pair<const char *, std::string> entries[] = {
+        {"location", plan->location}, {"offset", std::to_string(offset)}, {"length", std::to_string(t.byteSize())}};
+    for (const auto &[key, value] : entries) {
+        auto *e = p.add_external_data();
+        e->set_key(key);
+        e->set_value(value);
+    }
+}
+
 Tensor scalarTensor(DType type, double v)
 {
     Tensor t({}, type);

@@ -4,6 +4,7 @@
 // generated code); onnx_tensor.h is the reading side.
 #pragma once
 
+#include "formats/external_data.h"
 #include "graph/graph.h"
 
 #include <onnx/onnx_pb.h>
@@ -19,6 +20,9 @@ int32_t onnxType(DType t);
 bool isFloat(DType t);
 // `t` as an initializer or tensor attribute named `name`: dims and raw data in C order.
 void fillTensor(onnx::TensorProto &p, const std::string &name, const Tensor &t);
+// An initializer: inline as fillTensor, or — with a plan and at least its threshold of bytes —
+// as external data (location, offset, length) that the plan records for writeExternalData().
+void fillInitializer(onnx::TensorProto &p, const std::string &name, const Tensor &t, ExternalDataPlan *plan);
 // A 0-d tensor of `type` holding `v`; undefined for the 16-bit float types.
 Tensor scalarTensor(DType type, double v);
 // An int64 or int32 tensor's values; nullopt for other element types.

@@ -178,7 +178,7 @@ void Writer::scan8(const Node &n, const std::vector<std::string> &inputs, std::v
     for (size_t o = 0; o < results; ++o)
         bodyValue(*scope.proto->add_output(), ValueInfo{itemResults[o], {}, DType::Float32}, resultTypes[o]);
     for (const auto &[name, t] : scope.newInitializers)
-        fillTensor(*scope.proto->add_initializer(), name, t);
+        fillInitializer(*scope.proto->add_initializer(), name, t, m_options.externalData.get());
 }
 
 // Writes `body` as the GRAPH attribute `attr` of the node just written: its nodes (each in the
@@ -258,9 +258,9 @@ void Writer::writeBody(onnx::AttributeProto &attribute, const std::string &attr,
     }
     for (const auto &[name, t] : body.initializers)
         if (scope.usedInitializers.count(name))
-            fillTensor(*scope.proto->add_initializer(), name, t);
+            fillInitializer(*scope.proto->add_initializer(), name, t, m_options.externalData.get());
     for (const auto &[name, t] : scope.newInitializers)
-        fillTensor(*scope.proto->add_initializer(), name, t);
+        fillInitializer(*scope.proto->add_initializer(), name, t, m_options.externalData.get());
 }
 
 // A subgraph's input or output, typed as far as it is known: the element type the op feeds (or the

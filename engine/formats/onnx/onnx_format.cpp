@@ -44,6 +44,7 @@ public:
         o.dynamicBatch = options.dynamicBatch;
         o.producerVersion = options.producerVersion;
         o.metadata = options.metadata;
+        o.externalData = options.externalData;
         return onnx_format::exportOnnx(model, o);
     }
 };

@@ -123,6 +123,7 @@ struct ImportContext {
     const std::string &source;
     int64_t opset;
     std::set<std::string> missing; // op types without a kernel, in every graph and subgraph
+    ExternalDataReader *external = nullptr; // the data files beside the model (mapped)
 };
 
 constexpr int kMaxSubgraphDepth = 32;
@@ -180,9 +181,9 @@ std::shared_ptr<Graph> importSubgraph(const onnx::GraphProto &g, const std::stri
     graph->name = name;
     std::set<std::string> initialized;
     for (const auto &t : g.initializer()) {
-        auto value = onnxTensor(t, "Cannot import \"" + ctx.source + "\": initializer \"" + t.name() + "\" of " + name);
+        auto value = onnxTensor(t, "Cannot import \"" + ctx.source + "\": initializer \"" + t.name() + "\" of " + name, ctx.external);
         check(value.has_value(), "Cannot import \"" + ctx.source + "\": initializer \"" + t.name() + "\" of " + name
-                                     + " is external or not numeric, which the importer does not read yet.");
+                                     + " is not numeric, which the importer does not read.");
         graph->addParameter(t.name(), *value, false);
         initialized.insert(t.name());
     }
@@ -291,12 +292,13 @@ OnnxImport importOnnx(std::string_view bytes, const std::string &source)
     Graph &graph = out.graph;
     graph.name = g.name().empty() ? "onnx" : g.name();
 
-    ImportContext ctx{source, out.opset, {}};
+    ExternalDataReader external(source);
+    ImportContext ctx{source, out.opset, {}, &external};
     std::set<std::string> initialized;
     for (const auto &t : g.initializer()) {
-        auto value = onnxTensor(t, "Cannot import \"" + source + "\": initializer \"" + t.name() + "\"");
+        auto value = onnxTensor(t, "Cannot import \"" + source + "\": initializer \"" + t.name() + "\"", &external);
         check(value.has_value(), "Cannot import \"" + source + "\": initializer \"" + t.name()
-                                     + "\" is external or not numeric, which the importer does not read yet.");
+                                     + "\" is not numeric, which the importer does not read.");
         graph.addParameter(t.name(), *value, false);
         initialized.insert(t.name());
     }

@@ -70,13 +70,14 @@ ValueDescription valueInfo(const onnx::ValueInfoProto &v)
 }
 
 // An initializer or a Constant node's tensor as a parameter (`what` names it in errors).
-ValueDescription tensorParameter(const onnx::TensorProto &t, const std::string &name, const std::string &what, const std::string &source)
+ValueDescription tensorParameter(const onnx::TensorProto &t, const std::string &name, const std::string &what, const std::string &source,
+                                 ExternalDataReader *external = nullptr)
 {
     ValueDescription p;
     p.name = name;
     p.dtype = onnxElementType(t.data_type()).name;
     p.shape.assign(t.dims().begin(), t.dims().end());
-    p.value = onnxTensor(t, "Cannot read \"" + source + "\" as ONNX: " + what);
+    p.value = onnxTensor(t, "Cannot read \"" + source + "\" as ONNX: " + what, external);
     if (t.data_location() == onnx::TensorProto::EXTERNAL)
         for (const auto &e : t.external_data())
             if (e.key() == "location")
@@ -119,13 +120,14 @@ void addConstantWeight(const onnx::NodeProto &n, const std::string &holder, cons
     }
 }
 
-void addNodes(const onnx::GraphProto &g, const std::string &graphName, const std::string &source, ModelDescription &out, int depth)
+void addNodes(const onnx::GraphProto &g, const std::string &graphName, const std::string &source, ModelDescription &out, int depth,
+              ExternalDataReader &external)
 {
     if (depth > 32)
         throw Error("The ONNX graph nests subgraphs more than 32 deep.");
     if (depth > 0) // a subgraph's own initializers (the top graph's are listed first)
         for (const auto &t : g.initializer())
-            out.parameters.push_back(tensorParameter(t, t.name(), "initializer \"" + t.name() + "\" of " + graphName, source));
+            out.parameters.push_back(tensorParameter(t, t.name(), "initializer \"" + t.name() + "\" of " + graphName, source, &external));
     for (const auto &n : g.node()) {
         addConstantWeight(n, n.name().empty() ? "#" + std::to_string(out.nodes.size()) : n.name(), source, out);
         NodeDescription d;
@@ -139,9 +141,9 @@ void addNodes(const onnx::GraphProto &g, const std::string &graphName, const std
         out.nodes.push_back(std::move(d));
         for (const auto &a : n.attribute()) {
             if (a.has_g())
-                addNodes(a.g(), graphName + "/" + n.name() + "." + a.name(), source, out, depth + 1);
+                addNodes(a.g(), graphName + "/" + n.name() + "." + a.name(), source, out, depth + 1, external);
             for (const auto &sub : a.graphs())
-                addNodes(sub, graphName + "/" + n.name() + "." + a.name(), source, out, depth + 1);
+                addNodes(sub, graphName + "/" + n.name() + "." + a.name(), source, out, depth + 1, external);
         }
     }
 }
@@ -178,9 +180,10 @@ ModelDescription describeOnnx(std::string_view bytes, const std::string &source)
 
     const onnx::GraphProto &g = model.graph();
     std::set<std::string> initialized;
+    ExternalDataReader external(source); // data files beside the model, mapped (large models)
     for (const auto &t : g.initializer()) {
         initialized.insert(t.name());
-        d.parameters.push_back(tensorParameter(t, t.name(), "initializer \"" + t.name() + "\"", source));
+        d.parameters.push_back(tensorParameter(t, t.name(), "initializer \"" + t.name() + "\"", source, &external));
     }
     for (const auto &v : g.input())
         if (!initialized.count(v.name()))
@@ -189,7 +192,7 @@ ModelDescription describeOnnx(std::string_view bytes, const std::string &source)
         d.outputs.push_back(valueInfo(v));
     for (const auto &v : g.value_info())
         d.values.push_back(valueInfo(v));
-    addNodes(g, g.name(), source, d, 0);
+    addNodes(g, g.name(), source, d, 0, external);
     return d;
 }
 

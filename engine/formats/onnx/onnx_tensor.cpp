@@ -2,6 +2,8 @@
 #include "formats/onnx/onnx_tensor.h"
 
 #include "core/error.h"
+
+#include <optional>
 #include "formats/format_util.h"
 #include "formats/raw_tensor.h"
 
@@ -24,13 +26,29 @@ Tensor fromTyped(DType type, const std::vector<int64_t> &dims, const Field &fiel
 
 } // namespace
 
-std::optional<Tensor> onnxTensor(const onnx::TensorProto &p, const std::string &what)
+std::optional<Tensor> onnxTensor(const onnx::TensorProto &p, const std::string &what, ExternalDataReader *external)
 {
     const ElementType type = onnxElementType(p.data_type());
     const std::vector<int64_t> dims(p.dims().begin(), p.dims().end());
-    if (!type.dtype || p.data_location() == onnx::TensorProto::EXTERNAL)
+    if (!type.dtype || (p.data_location() == onnx::TensorProto::EXTERNAL && !external))
         return std::nullopt;
     const DType t = *type.dtype;
+    if (p.data_location() == onnx::TensorProto::EXTERNAL) {
+        std::string location;
+        std::optional<uint64_t> offset, length;
+        for (const auto &e : p.external_data()) {
+            if (e.key() == "location") {
+                location = e.value();
+            } else if (e.key() == "offset" || e.key() == "length") {
+                const std::string &v = e.value();
+                check(!v.empty() && v.size() <= 19 && v.find_first_not_of("0123456789") == std::string::npos,
+                      what + ": its external data " + e.key() + " \"" + v + "\" is not a byte count.");
+                (e.key() == "offset" ? offset : length) = std::stoull(v);
+            }
+        }
+        check(!p.has_raw_data(), what + ": it holds both raw data and external data.");
+        return external->read(location, offset, length, t, dims, what);
+    }
     if (p.has_raw_data())
         return tensorFromRaw(t, dims, p.raw_data(), what);
     switch (t) {

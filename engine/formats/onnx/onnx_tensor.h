@@ -4,6 +4,7 @@
 #pragma once
 
 #include "core/tensor.h"
+#include "formats/external_data.h"
 
 #include <onnx/onnx_pb.h>
 
@@ -13,7 +14,8 @@
 namespace netwright::onnx_format {
 
 // The value of an initializer or tensor attribute; nullopt for strings, complex numbers and
-// external data. Sizes are checked against the declared shape before anything is allocated.
-std::optional<Tensor> onnxTensor(const onnx::TensorProto &p, const std::string &what);
+// external data without a reader. Sizes are checked against the declared shape before anything is
+// allocated. External data comes through `external` (the tensor aliases its map).
+std::optional<Tensor> onnxTensor(const onnx::TensorProto &p, const std::string &what, ExternalDataReader *external = nullptr);
 
 } // namespace netwright::onnx_format
