@@ -341,6 +341,7 @@ int runTrainCommand(const QStringList &arguments)
             return printCheckpointPlan(config, dir, shape, p.isSet(QStringLiteral("json")));
         }
         auto trainer = dist.makeTrainer(config, data);
+        TrainingSession::checkStart(config, *trainer); // a refused start writes nothing
         const bool restore = config.checkpoint.enabled && config.checkpoint.restore && p.isSet(QStringLiteral("out"));
         // Rank 0 names (and makes) the run directory; the others only read from it.
         const RunDirectory dir(dist.fromRoot(

@@ -213,6 +213,7 @@ void TrainingRun::start(const RunConfig &config, const QString &out)
                 bridge->finish(true, {});
                 return;
             }
+            TrainingSession::checkStart(config, *trainer); // a refused start writes nothing
             const RunDirectory dir = RunDirectory::create(path, config.name, false);
             // The same session as `netwright train`: metrics log, checkpoint policy, breakpoint
             // save on failure; the window adds its bridge.

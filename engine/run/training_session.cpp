@@ -68,6 +68,12 @@ TrainingSession::TrainingSession(RunConfig config, RunDirectory directory, Train
 
 TrainingSession::~TrainingSession() = default;
 
+void TrainingSession::checkStart(const RunConfig &config, const Trainer &trainer)
+{
+    if (!config.initFrom.empty())
+        matchWeightsFile(trainer.graph(), config.initFrom, config.initFromMap, config.initFromStrict);
+}
+
 void TrainingSession::note(const std::string &text) const
 {
     if (m_note)

@@ -35,6 +35,11 @@ public:
         bool observersBeforeCheckpoints = true;
     };
 
+    // What refuses a start, checked before the run directory is made (a refused start writes
+    // nothing): a model.init_from file that does not fit the trainer's model (strict, or nothing
+    // matches). Throws Error naming the file; reads, changes nothing.
+    static void checkStart(const RunConfig &config, const Trainer &trainer);
+
     // `config` is the run's (validated); `trainer` was built from it and outlives the session.
     TrainingSession(RunConfig config, RunDirectory directory, Trainer &trainer, Options options);
     ~TrainingSession();

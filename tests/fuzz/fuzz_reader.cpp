@@ -16,7 +16,9 @@
 #include "formats/onnx/onnx_import.h"
 #include "formats/onnx/onnx_reader.h"
 #include "formats/npy/npy_file.h"
+#include "formats/mindspore/ms_encryption.h"
 #include "formats/pytorch/pytorch_file.h"
+#include "formats/safetensors/safetensors_file.h"
 #include "formats/registry.h"
 
 #include <cstddef>
@@ -52,6 +54,13 @@ void read(std::string_view bytes)
     decodeNpy(std::string(bytes), source);
 #elif defined(NETWRIGHT_FUZZ_PYTORCH)
     pytorch::decodePytorch(bytes, source);
+#elif defined(NETWRIGHT_FUZZ_SAFETENSORS)
+    safetensors::stateFromSafetensors(safetensors::decodeSafetensors(bytes, source), source);
+#elif defined(NETWRIGHT_FUZZ_ENCRYPTED)
+    // the block walker and decryption of encrypted MindSpore files, with the seeds' key
+    mindspore::EncryptionKey key;
+    key.bytes = "0123456789ABCDEF";
+    mindspore::decodeCkpt(mindspore::decryptMindspore(bytes, key, source), source, true);
 #elif defined(NETWRIGHT_FUZZ_IMAGE)
     decodeImage(reinterpret_cast<const uint8_t *>(bytes.data()), bytes.size(), source);
 #else

@@ -2,11 +2,13 @@
 // Writes small, valid seed files for the fuzz targets of the formats ../shared/fixtures has no
 // files of (ONNX, AIR) and extra ones for MindIR and CNTK: zoo models on tiny inputs, exported
 // with Netwright's own writers; small .npy arrays for the training-data reader; two torch.save
-// files for the PyTorch reader (pytorch_seeds.h). Usage:
+// files for the PyTorch reader (pytorch_seeds.h); a safetensors state and encrypted .ckpt files. Usage:
 // fuzz_make_seeds OUT_DIR (writes OUT_DIR/<reader>/…).
 #include "core/error.h"
 #include "formats/graph_formats.h"
 #include "formats/mindspore/ckpt_file.h"
+#include "formats/mindspore/ms_encryption.h"
+#include "formats/safetensors/safetensors_file.h"
 #include "formats/npy/npy_file.h"
 #include "pytorch_seeds.h"
 #include "zoo/model_zoo.h"
@@ -49,6 +51,23 @@ int main(int argc, char **argv)
         std::ofstream(out / "pytorch" / "zip.pt", std::ios::binary) << fuzz::kTorchZipSeed;
         std::ofstream(out / "pytorch" / "legacy.pt", std::ios::binary) << fuzz::kTorchLegacySeed;
         written += 2;
+        // a small training state as safetensors, and as a .ckpt encrypted with the fuzz target's
+        // key in every mode (the encrypted-file reader)
+        TrainingState state;
+        state.push_back(StateEntry::ofTensor("fc.weight", Tensor::fromVector({2, 3}, {1, 2, 3, 4, 5, 6})));
+        state.push_back(StateEntry::ofTensor("global_step", Tensor::fromInt64({1}, {7})));
+        std::filesystem::create_directories(out / "safetensors");
+        std::ofstream(out / "safetensors" / "state.safetensors", std::ios::binary) << safetensors::encodeSafetensorsState(state);
+        std::filesystem::create_directories(out / "encrypted");
+        for (const auto mode : {mindspore::EncMode::AesGcm, mindspore::EncMode::AesCbc, mindspore::EncMode::Sm4Cbc}) {
+            mindspore::EncryptionKey key;
+            key.bytes = "0123456789ABCDEF";
+            key.mode = mode;
+            std::ofstream(out / "encrypted" / (mindspore::encModeName(mode) + ".ckpt"), std::ios::binary)
+                << mindspore::encryptMindspore(mindspore::encodeCkpt(state), key);
+            ++written;
+        }
+        written += 1;
         std::printf("%d seed files in %s\n", written, out.c_str());
         return 0;
     } catch (const Error &e) {

@@ -1,13 +1,13 @@
 # SPDX-License-Identifier: Apache-2.0
 # Test oracle for loading weights into a model (load-check, train --init-from): Debian's
 # python3-torch and torchvision write, into DIR,
-#   state.npz          a resnet18 state_dict (seed 1, non-trivial BatchNorm statistics), np.savez
+#   state.pt           a resnet18 state_dict (seed 1, non-trivial BatchNorm statistics), torch.save
 #   input.npy          a fixed input [2,3,64,64]; output.npy: that model's output for it (eval mode)
 #   resnet18.onnx      the ONNX export (eval mode: BatchNorm folded into the convolutions, names
 #                      "onnx::Conv_N", equal folded biases shared through Identity nodes) of a
 #                      DIFFERENTLY initialised resnet18 (seed 2): its weights are not the state's
 #   resnet18_bn.onnx   the same seed-2 model with BatchNorm kept, PyTorch's names (bn1.weight …)
-#   mindspore.npz      state.npz under MindSpore's BatchNorm names (gamma, beta, moving_mean,
+#   mindspore.npz      the state dict under MindSpore's BatchNorm names (gamma, beta, moving_mean,
 #                      moving_variance), without num_batches_tracked
 #   data.npz           4 random images x [4,3,64,64] and labels y, to start a run on
 # Usage: torch_state_dict.py DIR
@@ -22,8 +22,12 @@ out = sys.argv[1]
 
 
 def save_state(state, path):
-    """The one place that writes a checkpoint file; torch.save(state, path) once .pt reads."""
-    np.savez(path, **{k: v.detach().numpy() for k, v in state.items()})
+    """The one place that writes a checkpoint file: torch.save for .pt (what PyTorch users
+    bring), np.savez of named arrays for .npz."""
+    if path.endswith(".pt"):
+        torch.save(state, path)
+    else:
+        np.savez(path, **{k: v.detach().numpy() for k, v in state.items()})
 
 
 def resnet18(seed, random_batch_norm):
@@ -44,7 +48,7 @@ torch.manual_seed(3)
 x = torch.randn(2, 3, 64, 64)
 with torch.no_grad():
     y = source(x)
-save_state(source.state_dict(), f"{out}/state.npz")
+save_state(source.state_dict(), f"{out}/state.pt")
 np.save(f"{out}/input.npy", x.numpy())
 np.save(f"{out}/output.npy", y.numpy())
 

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Loading a checkpoint's tensors into a model: a torchvision resnet18 state_dict (python3-torch,
-// saved as .npz) loaded into the ONNX export of a differently initialised resnet18 — BatchNorm
+// saved with torch.save) loaded into the ONNX export of a differently initialised resnet18 — BatchNorm
 // folded into its convolutions, equal biases shared through Identity nodes — and into the export
 // that keeps BatchNorm gives PyTorch's outputs within 1e-5; the folding arithmetic against a
 // hand computation; MindSpore BatchNorm names, DataParallel's "module." and close names suggested;
@@ -209,7 +209,7 @@ private slots:
         const Tensor input = readNpy(file("input.npy").toStdString()), expected = readNpy(file("output.npy").toStdString());
         const Tensor before = runModel(model, {{"input", input}}).at(0).value;
         QVERIFY2(maxAbsDiff(before, expected) > 1e-2f, "the export's own weights already give PyTorch's outputs");
-        const WeightMatchReport r = loadWeightsInto(model, file("state.npz").toStdString(), {}, true);
+        const WeightMatchReport r = loadWeightsInto(model, file("state.pt").toStdString(), {}, true);
         QCOMPARE(r.count(WeightStatus::Matched), 42); // 20 convolutions with their biases, fc.weight, fc.bias
         QCOMPARE(r.count(WeightStatus::Ignored), 20); // num_batches_tracked
         const Tensor after = runModel(model, {{"input", input}}).at(0).value;
@@ -222,7 +222,7 @@ private slots:
     void loadsItIntoTheExportThatKeepsBatchNorm()
     {
         Graph model = importGraphFile(file("resnet18_bn.onnx").toStdString());
-        const WeightMatchReport r = loadWeightsInto(model, file("state.npz").toStdString(), {}, true);
+        const WeightMatchReport r = loadWeightsInto(model, file("state.pt").toStdString(), {}, true);
         QCOMPARE(r.count(WeightStatus::Matched), 102);
         const Tensor after = runModel(model, {{"input", readNpy(file("input.npy").toStdString())}}).at(0).value;
         const float diff = maxAbsDiff(after, readNpy(file("output.npy").toStdString()));

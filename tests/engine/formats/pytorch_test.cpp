@@ -19,6 +19,7 @@
 #include <QTemporaryDir>
 #include <QTest>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <map>
@@ -194,6 +195,36 @@ private slots:
         for (const auto &e : readExpected(file("resnet18.pt.expected")))
             QVERIFY2(t.out.contains(QString::fromStdString(e.name) + " "), e.name.c_str());
         QVERIFY(t.out.contains("PyTorch checkpoint"));
+    }
+
+    // `netwright convert X.pt X.safetensors` keeps every tensor's bytes: an independent reader
+    // (numpy on the safetensors header and offsets, tests/support/check_safetensors_bytes.py)
+    // finds each tensor torch wrote, with its dtype, shape and bytes.
+    void convertsToSafetensors_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::newRow("resnet18 state dict") << "resnet18.pt";
+        QTest::newRow("training checkpoint") << "training.pt";
+        QTest::newRow("legacy training checkpoint") << "legacy.pt";
+    }
+    void convertsToSafetensors()
+    {
+        QFETCH(QString, name);
+        const QString out = file(name + ".safetensors");
+        const auto r = test::runNetwright({"convert", file(name), out});
+        QVERIFY2(r.exitCode == 0, qPrintable(r.err));
+        QVERIFY2(r.out.contains("identical"), qPrintable(r.out));
+        QProcess py;
+        py.start("/usr/bin/python3", {qEnvironmentVariable("NETWRIGHT_SOURCE_DIR") + "/tests/support/check_safetensors_bytes.py", out,
+                                      file(name + ".expected"), file(name + ".raw")});
+        QVERIFY(py.waitForFinished(120000));
+        const QString said = QString::fromUtf8(py.readAllStandardOutput() + py.readAllStandardError()).trimmed();
+        qInfo("%s: %s", qPrintable(name), qPrintable(said));
+        QVERIFY2(py.exitCode() == 0, qPrintable(said));
+        const auto expected = readExpected(file(name + ".expected"));
+        const auto tensors = std::count_if(expected.begin(), expected.end(), [](const Expected &e) { return e.tensor; });
+        QVERIFY(tensors >= 20);
+        QCOMPARE(said, QString("%1 tensors identical").arg(tensors));
     }
 
     // Malicious pickles are refused, naming the callable; the payload never runs.
