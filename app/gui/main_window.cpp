@@ -24,6 +24,7 @@
 #include <QDesktopServices>
 #include <QDir>
 #include <QFileDialog>
+#include <QTimer>
 #include <QFileInfo>
 #include <QLabel>
 #include <QListWidget>
@@ -321,7 +322,7 @@ SweepView *MainWindow::openSweep(const QString &folder)
     return view;
 }
 
-ModelDocument *MainWindow::openFile(const QString &path)
+ModelDocument *MainWindow::openFile(const QString &path, const mindspore::EncryptionKey &key)
 {
     const QString absolute = QFileInfo(path).absoluteFilePath();
     for (int i = 0; i < m_tabs->count(); ++i)
@@ -329,7 +330,7 @@ ModelDocument *MainWindow::openFile(const QString &path)
             m_tabs->setCurrentIndex(i);
             return d;
         }
-    auto *doc = new ModelDocument(absolute, m_tabs);
+    auto *doc = new ModelDocument(absolute, m_tabs, key);
     const int index = m_tabs->addTab(doc, QFileInfo(absolute).fileName());
     m_tabs->setTabToolTip(index, absolute);
     setTabStatus(doc, doc->statusText());
@@ -342,8 +343,13 @@ ModelDocument *MainWindow::openFile(const QString &path)
         }
         // Not opened: the reason at once (the reader's sentence names the file and the problem, as
         // the CLI says it), no tab left behind, and not in Open Recent (a recent entry that no
-        // longer opens leaves the list).
-        m_openError->addFailure(doc->path(), doc->errorDetails().isEmpty() ? doc->errorText() : doc->errorDetails());
+        // longer opens leaves the list). An encrypted file asks for its key first (once the
+        // document is gone: the dialog's event loop must not run inside its signal).
+        const QString problem = doc->errorDetails().isEmpty() ? doc->errorText() : doc->errorDetails();
+        if (doc->needsKey())
+            QTimer::singleShot(0, this, [this, path = doc->path(), problem] { askKeyAndOpen(path, problem); });
+        else
+            m_openError->addFailure(doc->path(), problem);
         if (m_recent.removeAll(doc->path()) > 0) {
             QSettings().setValue(kRecent, m_recent);
             rebuildRecentMenu();
@@ -356,6 +362,24 @@ ModelDocument *MainWindow::openFile(const QString &path)
     });
     QSettings().setValue(kLastDir, QFileInfo(absolute).absolutePath());
     return doc;
+}
+
+void MainWindow::askKeyAndOpen(const QString &path, const QString &problem)
+{
+    QFileDialog dialog(this, tr("Key File for the Encrypted %1").arg(QFileInfo(path).fileName()), QFileInfo(path).absolutePath());
+    dialog.setObjectName(QStringLiteral("keyFileDialog"));
+    dialog.setFileMode(QFileDialog::ExistingFile);
+    dialog.setOption(QFileDialog::DontUseNativeDialog);
+    dialog.setLabelText(QFileDialog::Accept, tr("Open with This Key"));
+    if (dialog.exec() != QDialog::Accepted || dialog.selectedFiles().isEmpty()) {
+        m_openError->addFailure(path, problem);
+        return;
+    }
+    try {
+        openFile(path, mindspore::readKeyFile(dialog.selectedFiles().first().toStdString()));
+    } catch (const Error &e) {
+        m_openError->addFailure(path, QString::fromUtf8(e.what()));
+    }
 }
 
 TrainingPanel *MainWindow::newTraining()

@@ -8,6 +8,8 @@
 // UI thread. Layer: app.
 #pragma once
 
+#include "formats/mindspore/ms_encryption.h"
+
 #include <QHash>
 #include <QMainWindow>
 #include <QStringList>
@@ -35,7 +37,9 @@ public:
     ~MainWindow() override;
 
     // Opens a file in a new tab (or shows its tab when it is open already).
-    ModelDocument *openFile(const QString &path);
+    // An encrypted MindSpore checkpoint or MindIR opened without `key` asks for its key file (raw
+    // key bytes, as --key-file) and opens again with it; cancelled, the banner says a key is needed.
+    ModelDocument *openFile(const QString &path, const mindspore::EncryptionKey &key = {});
     // A file (openFile), a run directory (its checkpoint history, live) or a sweep folder (openSweep).
     QWidget *openPath(const QString &path);
     // What `netwright PATH…` opens: each path (openPath); several run directories and nothing else,
@@ -73,6 +77,7 @@ protected:
     void dropEvent(QDropEvent *event) override;
 
 private:
+    void askKeyAndOpen(const QString &path, const QString &problem);
     void createMenus();
     void openDialog();
     void closeTab(int index);

@@ -59,11 +59,11 @@ std::map<std::string, std::string> statedShapes(const ModelDescription &model)
     return shapes;
 }
 
-std::shared_ptr<LoadedModel> loadModel(const QString &path, bool analyse)
+std::shared_ptr<LoadedModel> loadModel(const QString &path, bool analyse, const mindspore::EncryptionKey &key)
 {
     auto out = std::make_shared<LoadedModel>();
     try {
-        out->model = describeFile(path.toStdString());
+        out->model = describeFile(path.toStdString(), key);
         // A checkpoint with its run's graph dump beside it opens with that graph.
         if (out->model.format == "mindspore-ckpt" || out->model.format == "safetensors")
             if (const std::string meta = graphMetaBeside(path.toStdString()); !meta.empty()) {
@@ -77,10 +77,14 @@ std::shared_ptr<LoadedModel> loadModel(const QString &path, bool analyse)
     } catch (const Error &e) {
         out->error = QObject::tr("Netwright cannot open \"%1\".").arg(QFileInfo(path).fileName());
         out->details = QString::fromUtf8(e.what());
+        try {
+            out->needsKey = key.empty() && mindspore::encryptedMode(readFilePrefix(path.toStdString(), 4)).has_value();
+        } catch (const Error &) {
+        }
         return out;
     }
     try {
-        out->runnable = detectGraphFormat(path.toStdString()).has_value();
+        out->runnable = key.empty() && detectGraphFormat(path.toStdString()).has_value(); // `run` takes no key
     } catch (const Error &) {
     }
     if (out->model.nodes.empty())
@@ -95,7 +99,7 @@ std::shared_ptr<LoadedModel> loadModel(const QString &path, bool analyse)
     return out;
 }
 
-ModelDocument::ModelDocument(const QString &path, QWidget *parent)
+ModelDocument::ModelDocument(const QString &path, QWidget *parent, const mindspore::EncryptionKey &key)
     : QWidget(parent), m_path(path), m_stack(new QStackedWidget(this)), m_errorLabel(new QLabel(this)), m_matchLabel(new QLabel(this)),
       m_details(new QToolButton(this)), m_runButton(new QToolButton(this)), m_graph(new widgets::GraphView(this)), m_inspector(new widgets::TensorInspector(this)),
       m_properties(new QTreeWidget(this)), m_docs(new QTextBrowser(this)), m_parameters(new ParameterTable(this)), m_outputTable(new QTableWidget(this)), m_side(new QTabWidget(this)), m_search(new QLineEdit(this))
@@ -222,7 +226,7 @@ ModelDocument::ModelDocument(const QString &path, QWidget *parent)
 
     m_status = tr("Reading %1…").arg(QFileInfo(path).fileName());
     connect(&m_watcher, &QFutureWatcher<std::shared_ptr<LoadedModel>>::finished, this, &ModelDocument::onLoaded);
-    m_watcher.setFuture(QtConcurrent::run([path] { return loadModel(path, false); }));
+    m_watcher.setFuture(QtConcurrent::run([path, key] { return loadModel(path, false, key); }));
     connect(&m_analysis, &QFutureWatcher<ShapeAnalysis>::finished, this, &ModelDocument::onAnalysed);
 }
 

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "core/tensor_stats.h"
+#include "formats/mindspore/ms_encryption.h"
 #include "formats/model_description.h"
 #include "formats/model_runner.h"
 
@@ -45,6 +46,7 @@ struct LoadedModel {
     std::map<std::string, ValueDescription> values; // every value's dtype and shape (engine/formats/value_shapes.h)
     QString error, details;                    // the sentence and what is behind "Details"
     bool runnable = false;                     // a model the engine runs: ONNX, MindIR, AIR, CNTK model-v2
+    bool needsKey = false;                     // an encrypted MindSpore file opened without a key
     std::vector<std::optional<TensorStats>> parameterStats; // per parameter, for the Parameters table
 };
 
@@ -59,7 +61,9 @@ struct ShapeAnalysis {
 class ModelDocument : public QWidget {
     Q_OBJECT
 public:
-    explicit ModelDocument(const QString &path, QWidget *parent = nullptr);
+    // `key`: for an encrypted MindSpore checkpoint or MindIR (empty: none; such a file then fails
+    // with needsKey()). The key stays in memory only.
+    explicit ModelDocument(const QString &path, QWidget *parent = nullptr, const mindspore::EncryptionKey &key = {});
     ~ModelDocument() override;
 
     QString path() const { return m_path; }
@@ -68,6 +72,8 @@ public:
     // engine's shape analysis runs meanwhile and relabels the edges when it ends (analysed()).
     bool isAnalysed() const { return m_analysed; }
     QString errorText() const { return m_loaded ? m_loaded->error : QString(); }
+    // Not opened because the file is an encrypted MindSpore file and no key was given.
+    bool needsKey() const { return m_loaded != nullptr && m_loaded->needsKey; }
     QString errorDetails() const { return m_loaded ? m_loaded->details : QString(); } // the reader's sentence, naming the file
     const ModelDescription *model() const { return isLoaded() ? &m_loaded->model : nullptr; }
     // Whether "Run on Inputs…" applies: a model file the engine runs (not a checkpoint or a dump).
@@ -144,6 +150,6 @@ std::map<std::string, std::string> statedShapes(const ModelDescription &model);
 
 // Reads a file into what the document shows (runs on any thread). analyse: also run
 // analyseShapes (else `shapes` holds statedShapes and `values` stays empty).
-std::shared_ptr<LoadedModel> loadModel(const QString &path, bool analyse = true);
+std::shared_ptr<LoadedModel> loadModel(const QString &path, bool analyse = true, const mindspore::EncryptionKey &key = {});
 
 } // namespace netwright::gui

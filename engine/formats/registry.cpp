@@ -230,7 +230,10 @@ ModelDescription describeFile(const std::string &path, const mindspore::Encrypti
     if (mindspore::encryptedMode(prefix))
         return describeEncrypted(path, key);
     const FileFormat &f = detect(prefix, regularFileSize(path), path);
-    const std::string bytes = readFileBytes(path);
+    // Mapped, not read: a reader touches only what it describes (a safetensors or PyTorch file
+    // of gigabytes gives its pages back tensor by tensor).
+    const auto view = FileView::open(path);
+    const std::string_view bytes = view->bytes();
     try {
         return f.describe(bytes, path);
     } catch (const Error &) {

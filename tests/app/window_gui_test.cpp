@@ -20,6 +20,7 @@
 #include <QDir>
 #include <QFile>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QImage>
 #include <QLabel>
 #include <QLineEdit>
@@ -143,6 +144,77 @@ private slots:
         // Dismissed with its ×.
         QTest::mouseClick(w.openErrorBanner()->findChild<QWidget *>("dismiss"), Qt::LeftButton);
         QVERIFY(!w.openErrorBanner()->isVisible());
+    }
+
+    // MindSpore's encrypted MindIR (its test suite's file, key "0123456789ABCDEF"): the window asks
+    // for the key file and shows the graph of the plaintext twin; cancelled, the banner says a key
+    // is needed; a wrong key is named as such.
+    void encryptedFileAsksForItsKey()
+    {
+        const QString fixtures = qEnvironmentVariable("NETWRIGHT_SHARED_DIR") + "/fixtures/mindir/";
+        const QString sealed = fixtures + "ms_ut_add_encrpty_key_0123456789ABCDEF.mindir";
+        const QString twin = fixtures + "ms_ut_add_no_encrpty.mindir";
+        QVERIFY(QFileInfo::exists(sealed) && QFileInfo::exists(twin));
+        const QString keyFile = m_dir.filePath("add.key"), wrongKey = m_dir.filePath("wrong.key");
+        for (const auto &[path, bytes] : {std::pair{keyFile, QByteArray("0123456789ABCDEF")}, std::pair{wrongKey, QByteArray("FEDCBA9876543210")}}) {
+            QFile f(path);
+            QVERIFY(f.open(QIODevice::WriteOnly));
+            f.write(bytes);
+        }
+        MainWindow w;
+        w.show();
+        // The plaintext twin, as the window shows it.
+        QPointer<ModelDocument> plain = w.openFile(twin);
+        QTRY_VERIFY_WITH_TIMEOUT(plain && plain->isLoaded(), 60000);
+        const ModelDescription expected = *plain->model();
+        w.tabs()->clear();
+
+        auto chooseKey = [](const QString &file, QString *title) {
+            onFileDialog([file, title](QFileDialog *d) {
+                *title = d->windowTitle();
+                auto *name = d->findChild<QLineEdit *>("fileNameEdit"); // as a user types it
+                QVERIFY(name);
+                name->setText(file);
+                static_cast<QDialog *>(d)->accept();
+            });
+        };
+        QString title;
+        chooseKey(keyFile, &title);
+        w.openFile(sealed);
+        ModelDocument *opened = nullptr;
+        QTRY_VERIFY_WITH_TIMEOUT((w.tabs()->count() == 1 && (opened = qobject_cast<ModelDocument *>(w.tabs()->widget(0))) && opened->isLoaded()), 60000);
+        QVERIFY2(title.contains("ms_ut_add_encrpty_key_0123456789ABCDEF.mindir"), qPrintable(title));
+        const ModelDescription &got = *opened->model();
+        QCOMPARE(got.nodes.size(), expected.nodes.size());
+        for (size_t i = 0; i < got.nodes.size(); ++i)
+            QCOMPARE(got.nodes[i].opType, expected.nodes[i].opType);
+        QCOMPARE(got.inputs.size(), expected.inputs.size());
+        for (size_t i = 0; i < got.inputs.size(); ++i) {
+            // the same argument names; the graph's prefix differs ("3_1_construct_wrapper.3:x_"
+            // and "6_4_construct_wrapper.4:x_": the two files were exported one after the other)
+            auto argument = [](const std::string &n) { return n.substr(n.rfind(':') + 1); };
+            QCOMPARE(argument(got.inputs[i].name), argument(expected.inputs[i].name));
+            QCOMPARE(got.inputs[i].dtype, expected.inputs[i].dtype);
+            QVERIFY(got.inputs[i].shape == expected.inputs[i].shape);
+        }
+        QVERIFY(!w.openErrorBanner()->isVisible());
+        w.tabs()->clear();
+
+        // A wrong key: no tab, the banner says the key does not open the file (and holds no key).
+        chooseKey(wrongKey, &title);
+        QPointer<ModelDocument> wrong = w.openFile(sealed);
+        QTRY_VERIFY_WITH_TIMEOUT(w.openErrorBanner()->isVisible(), 60000);
+        QTRY_COMPARE(w.tabs()->count(), 0);
+        QVERIFY2(w.openErrorBanner()->text().contains("does not open block 1"), qPrintable(w.openErrorBanner()->text()));
+        QVERIFY(!w.openErrorBanner()->text().contains("FEDCBA9876543210"));
+        QTest::mouseClick(w.openErrorBanner()->findChild<QWidget *>("dismiss"), Qt::LeftButton);
+
+        // Cancelled: the banner says a key is needed.
+        onFileDialog([](QFileDialog *d) { static_cast<QDialog *>(d)->reject(); });
+        w.openFile(sealed);
+        QTRY_VERIFY_WITH_TIMEOUT(w.openErrorBanner()->isVisible(), 60000);
+        QCOMPARE(w.tabs()->count(), 0);
+        QVERIFY2(w.openErrorBanner()->text().contains("a key is needed"), qPrintable(w.openErrorBanner()->text()));
     }
 
     // The wizard's file goes to the folder last exported to (else the documents folder), not
