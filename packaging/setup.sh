@@ -26,7 +26,7 @@ packages=(build-essential cmake ninja-build pkg-config ccache
           libopenmpi-dev openmpi-bin)
 # The tests' independent oracles: the onnx Python package, ONNX's own test models, PyTorch.
 if [ "$mode" = test ]; then
-  packages+=(python3-onnx python3-protobuf python3-numpy libonnx-testdata python3-torch python3-torchvision python3-sklearn python3-pil)
+  packages+=(python3-onnx python3-protobuf python3-numpy libonnx-testdata python3-torch python3-torchvision python3-sklearn python3-pil python3-cryptography)
   # what checks the desktop integration: the validators and xdg-mime with its MIME sniffer
   packages+=(desktop-file-utils appstream xdg-utils libfile-mimeinfo-perl shared-mime-info)
   # the packaged program run on an older CPU than the builder's (user-mode emulation)
