@@ -55,11 +55,7 @@ class LoadCheckCliTest : public QObject {
 private slots:
     void initTestCase()
     {
-        QProcess py;
-        py.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        py.start("/usr/bin/python3", {qEnvironmentVariable("NETWRIGHT_SOURCE_DIR") + "/tests/support/torch_state_dict.py", m_dir.path()});
-        QVERIFY(py.waitForFinished(600000));
-        QCOMPARE(py.exitCode(), 0);
+        QVERIFY(test::runSupportScript("torch_state_dict.py", {m_dir.path()}));
     }
 
     void checksAStateDictAgainstTheFoldedExport()

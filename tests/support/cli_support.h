@@ -34,6 +34,16 @@ inline RunResult runNetwright(const QStringList &args, int timeoutMs = 600000)
             QString::fromUtf8(p.readAllStandardError())};
 }
 
+// Runs tests/support/SCRIPT with Debian's /usr/bin/python3 (the tests' independent oracle: torch,
+// numpy, onnx) on `args`, its stderr forwarded; true when it exits 0.
+inline bool runSupportScript(const QString &script, const QStringList &args, int timeoutMs = 600000)
+{
+    QProcess py;
+    py.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    py.start(QStringLiteral("/usr/bin/python3"), QStringList{qEnvironmentVariable("NETWRIGHT_SOURCE_DIR") + "/tests/support/" + script} + args);
+    return py.waitForFinished(timeoutMs) && py.exitStatus() == QProcess::NormalExit && py.exitCode() == 0;
+}
+
 // The next command of a kill-and-resume loop on run directory `dir`: `resume dir`, or `train
 // --config config --out dir` while dir has no config.json — a train killed before it wrote one
 // left no run to resume (resume says so), and a user starts it again.

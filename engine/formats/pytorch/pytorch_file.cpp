@@ -5,7 +5,7 @@
 #include "core/file_view.h"
 #include "formats/pytorch/pickle_reader.h"
 
-#include <zip.h>
+#include "formats/zip_member.h"
 
 #include <algorithm>
 #include <cstring>
@@ -22,8 +22,6 @@ constexpr const char *kFormat = "a PyTorch checkpoint";
 // The pickle of a checkpoint is small (names and shapes); storages may be large.
 constexpr uint64_t kMaxPickleBytes = uint64_t(1) << 30;
 constexpr uint64_t kMaxStorageBytes = uint64_t(64) << 30;
-constexpr uint64_t kMaxDeflateRatio = 1032;
-constexpr uint64_t kChunkBytes = uint64_t(4) << 20;
 constexpr int kMaxDepth = 64;
 // Every value the flattening visits (a container shared through the memo is visited once per use).
 constexpr size_t kMaxVisits = size_t(4) << 20;
@@ -38,14 +36,7 @@ constexpr int64_t kLegacyProtocol = 1001;
 
 // ---- the zip archive (libzip over the bytes in memory) ----
 
-struct ArchiveCloser {
-    void operator()(zip_t *z) const { zip_discard(z); } // read-only: never zip_close
-};
-struct MemberCloser {
-    void operator()(zip_file_t *f) const { zip_fclose(f); }
-};
-using Archive = std::unique_ptr<zip_t, ArchiveCloser>;
-using MemberFile = std::unique_ptr<zip_file_t, MemberCloser>;
+using zipfile::Archive;
 
 Archive openArchive(std::string_view bytes, const std::string &path)
 {
@@ -80,45 +71,8 @@ std::string readMember(zip_t *z, const std::string &name, uint64_t maxBytes, con
     const zip_int64_t index = zip_name_locate(z, name.c_str(), 0);
     if (index < 0)
         fail(path, "the archive has no " + subject);
-    zip_stat_t st;
-    zip_stat_init(&st);
-    if (zip_stat_index(z, static_cast<zip_uint64_t>(index), 0, &st) != 0 || !(st.valid & ZIP_STAT_SIZE) || !(st.valid & ZIP_STAT_COMP_SIZE)
-        || !(st.valid & ZIP_STAT_COMP_METHOD))
-        fail(path, subject + " has no size in the zip directory");
-    if (st.comp_method != ZIP_CM_STORE && st.comp_method != ZIP_CM_DEFLATE)
-        fail(path, subject + " uses zip compression method " + std::to_string(st.comp_method) + "; torch.save stores members uncompressed");
-    if (st.size > maxBytes)
-        fail(path, subject + " declares " + std::to_string(st.size) + " bytes, more than the " + std::to_string(maxBytes) + " this reader takes");
-    if (st.comp_method == ZIP_CM_STORE && st.size != st.comp_size)
-        fail(path, subject + " is stored uncompressed but declares " + std::to_string(st.size) + " bytes from " + std::to_string(st.comp_size));
-    if (st.comp_method == ZIP_CM_DEFLATE && st.size / kMaxDeflateRatio > st.comp_size)
-        fail(path, subject + " declares " + std::to_string(st.size) + " bytes from " + std::to_string(st.comp_size)
-                       + " deflated, more than deflate can expand to: damaged, or a zip bomb");
-    MemberFile file(zip_fopen_index(z, static_cast<zip_uint64_t>(index), 0));
-    if (!file)
-        fail(path, subject + " cannot be opened (" + std::string(zip_strerror(z)) + ")");
-    std::string bytes;
-    try {
-        bytes.reserve(static_cast<size_t>(st.size) + 1);
-    } catch (const std::bad_alloc &) {
-        fail(path, subject + " declares " + std::to_string(st.size) + " bytes, more memory than this process can get");
-    }
-    while (true) {
-        const size_t done = bytes.size();
-        const size_t want = static_cast<size_t>(std::min<uint64_t>(kChunkBytes, st.size + 1 - done));
-        bytes.resize(done + want);
-        const zip_int64_t n = zip_fread(file.get(), bytes.data() + done, want);
-        if (n < 0)
-            fail(path, subject + " is truncated or corrupt (" + std::string(zip_file_strerror(file.get())) + ")");
-        bytes.resize(done + static_cast<size_t>(n));
-        if (bytes.size() > st.size)
-            fail(path, subject + " holds more than the " + std::to_string(st.size) + " bytes its zip entry declares");
-        if (n == 0)
-            break;
-    }
-    if (bytes.size() != st.size)
-        fail(path, subject + " is truncated: it holds " + std::to_string(bytes.size()) + " bytes, its zip entry declares " + std::to_string(st.size));
-    return bytes;
+    return zipfile::readMember(z, static_cast<zip_uint64_t>(index), subject, maxBytes, "torch.save stores members uncompressed",
+                               [&path](const std::string &problem) { fail(path, problem); });
 }
 
 // "<name>/" of the member "<name>/data.pkl" (torch.save names the folder after the file).

@@ -12,6 +12,7 @@
 #include "formats/graph_formats.h"
 #include "formats/model_runner.h"
 #include "formats/npy/npy_file.h"
+#include "support/cli_support.h"
 
 #include <QFile>
 #include <QProcess>
@@ -93,11 +94,7 @@ class WeightMatchingTest : public QObject {
 private slots:
     void initTestCase()
     {
-        QProcess py;
-        py.setProcessChannelMode(QProcess::ForwardedErrorChannel);
-        py.start("/usr/bin/python3", {qEnvironmentVariable("NETWRIGHT_SOURCE_DIR") + "/tests/support/torch_state_dict.py", m_dir.path()});
-        QVERIFY(py.waitForFinished(600000));
-        QCOMPARE(py.exitCode(), 0);
+        QVERIFY(test::runSupportScript("torch_state_dict.py", {m_dir.path()}));
     }
 
     void foldsBatchNormAsTheFormulaSays()

@@ -57,11 +57,7 @@ private slots:
     void initTestCase()
     {
         QVERIFY(m_dir.isValid());
-        QProcess py;
-        py.setProcessChannelMode(QProcess::ForwardedChannels);
-        py.start("/usr/bin/python3", {qEnvironmentVariable("NETWRIGHT_SOURCE_DIR") + "/tests/support/make_pytorch_files.py", m_dir.path(), marker()});
-        QVERIFY(py.waitForFinished(300000));
-        QCOMPARE(py.exitCode(), 0);
+        QVERIFY(test::runSupportScript("make_pytorch_files.py", {m_dir.path(), marker()}));
         QVERIFY(!QFile::exists(marker()));
     }
 
