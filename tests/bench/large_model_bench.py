@@ -3,7 +3,7 @@
 # Large models with bounded memory: a ~3 GB ONNX model with external data (48 MatMul layers of
 # [4096,4096] float32 in one data file, written 64 MiB at a time so this generator stays small),
 # then the real `netwright inspect` and `netwright convert … --external-data` on it, each timed with
-# its peak resident set (the child's getrusage, which counts the mapped file pages it touched).
+# its peak resident set (GNU time's %M, which counts the mapped file pages it touched).
 # The peer: python3-onnx's onnx.load of the same model, which reads every tensor into memory.
 # Goal: Netwright's peak RSS under 0.5 GB. Not part of ctest (it writes 6 GB).
 # Usage: tests/bench/large_model_bench.py [BUILD_DIR] [DATA_DIR] [--layers N] [--no-peer]
@@ -50,19 +50,22 @@ def generate(folder, layers):
 
 
 def measure(label, argv):
-    """Runs argv; returns (seconds, peak RSS in MiB) from the child's own rusage."""
+    """Runs argv under GNU time (Debian's `time` package); returns (seconds, peak RSS in MiB, stdout).
+    The peak comes from /usr/bin/time, a small process of its own: a child forked from this Python
+    process would inherit its high-water mark (Linux keeps ru_maxrss across fork and exec), so
+    os.wait4 here would report this script's own size whenever it is the larger."""
+    if not os.path.exists("/usr/bin/time"):
+        sys.exit("large_model_bench.py measures peak memory with /usr/bin/time: apt-get install time")
     start = time.monotonic()
-    child = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    out = child.stdout.read()
-    err = child.stderr.read()
-    _, status, usage = os.wait4(child.pid, 0)
+    child = subprocess.run(["/usr/bin/time", "-f", "netwright-bench-maxrss-kb %M"] + argv, capture_output=True)
     seconds = time.monotonic() - start
-    child.returncode = os.waitstatus_to_exitcode(status)
+    err = child.stderr.decode(errors="replace")
     if child.returncode != 0:
-        sys.exit("%s failed (%d): %s" % (label, child.returncode, err.decode(errors="replace")[-2000:]))
-    rss = usage.ru_maxrss / 1024.0
+        sys.exit("%s failed (%d): %s" % (label, child.returncode, err[-2000:]))
+    kb = [line.split()[-1] for line in err.splitlines() if line.startswith("netwright-bench-maxrss-kb ")]
+    rss = int(kb[-1]) / 1024.0
     print("%-44s %8.1f s  peak RSS %8.1f MiB" % (label, seconds, rss), flush=True)
-    return seconds, rss, out.decode(errors="replace")
+    return seconds, rss, child.stdout.decode(errors="replace")
 
 
 def main():
