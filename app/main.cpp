@@ -17,6 +17,9 @@
 #include "gui/instance_channel.h"
 #include "gui/main_window.h"
 
+#include "core/cpu_level.h"
+#include "core/error.h"
+
 #include <QApplication>
 #include <QCoreApplication>
 #include <QFileInfo>
@@ -50,7 +53,10 @@ const char *kUsage =
     "\n"
     "Options:\n"
     "  -h, --help     Show this help\n"
-    "  -v, --version  Show the version\n";
+    "  -v, --version  Show the version and the CPU level the kernels run at\n"
+    "\n"
+    "Environment:\n"
+    "  NETWRIGHT_CPU_LEVEL  Cap the CPU kernels' instruction set: baseline, avx2, avx512, avx512-bf16, amx\n";
 
 int runWindow(int argc, char **argv)
 {
@@ -94,6 +100,14 @@ bool isCommand(const char *arg)
 
 int main(int argc, char **argv)
 {
+    // The CPU level is fixed before anything runs: a bad NETWRIGHT_CPU_LEVEL stops every command
+    // (and the window) before it writes anything.
+    try {
+        netwright::cpu::activeLevel();
+    } catch (const netwright::Error &e) {
+        std::fprintf(stderr, "netwright: %s\n", e.what());
+        return 2;
+    }
     // The window: no arguments, or only files (as the desktop passes them).
     if (argc == 1)
         return runWindow(argc, argv);
@@ -137,6 +151,12 @@ int main(int argc, char **argv)
         return netwright::cli::runCompareCommand(args);
     if (command == QLatin1String("--version") || command == QLatin1String("-v")) {
         std::printf("netwright %s\n", NETWRIGHT_VERSION);
+        try {
+            std::printf("CPU kernels: %s\n", netwright::cpu::describeLevel().c_str());
+        } catch (const netwright::Error &e) {
+            std::fprintf(stderr, "netwright: %s\n", e.what());
+            return 2;
+        }
         return 0;
     }
     if (command == QLatin1String("--help") || command == QLatin1String("-h") || command == QLatin1String("help")) {

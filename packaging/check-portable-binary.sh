@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: Apache-2.0
-# The .deb's program runs on any x86-64-v3 CPU, not only on the one that built it: builds the
+# The .deb's program runs on any x86-64-v2 CPU, not only on the one that built it: builds the
 # package (cpack), unpacks it, and trains a small real dataset with the packaged program under
-# qemu-x86_64 emulating a Haswell (the oldest CPU of the x86-64-v3 baseline the release build
-# targets). A binary built with -march=native on a newer CPU dies there with SIGILL.
+# qemu-x86_64 emulating a Nehalem (x86-64-v2: SSE4.2, no AVX), where `netwright --version` must
+# name the baseline kernel level (oneDNN's SSE4.1 kernels). A binary built with -march=native on a
+# newer CPU dies there with SIGILL.
 #   packaging/check-portable-binary.sh BUILD_DIR [CPU]
 set -euo pipefail
 build=$(cd "$1" && pwd)
-cpu=${2:-Haswell}
+cpu=${2:-Nehalem}
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 
@@ -39,6 +40,11 @@ cat > "$scratch/run.json" <<JSON
  "data": {"dataset": "csv", "train_csv": "$scratch/train.csv", "test_csv": "$scratch/test.csv"},
  "training": {"epochs": 2, "batch_size": 32, "threads": 2}}
 JSON
+version=$(qemu-x86_64 -cpu "$cpu" "$program" --version)
+echo "$version"
+case "$cpu" in
+  Nehalem) echo "$version" | grep -q "CPU kernels: baseline" || { echo "FAIL: a Nehalem must run the baseline kernels"; exit 1; } ;;
+esac
 set +e
 qemu-x86_64 -cpu "$cpu" "$program" train --config "$scratch/run.json" --out "$scratch/run" --json >"$scratch/result.json" 2>"$scratch/err.log"
 code=$?

@@ -21,7 +21,7 @@ esac
 packages=(build-essential cmake ninja-build pkg-config ccache
           qt6-base-dev qt6-base-dev-tools qt6-svg-dev qt6-qpa-plugins libqcustomplot-dev graphviz
           libprotobuf-dev protobuf-compiler libonnx-dev
-          libeigen3-dev libboost-dev zlib1g-dev nlohmann-json3-dev libssl-dev libpng-dev libjpeg62-turbo-dev libzip-dev
+          libdnnl-dev libboost-dev zlib1g-dev nlohmann-json3-dev libssl-dev libpng-dev libjpeg62-turbo-dev libzip-dev
           dataset-fashion-mnist
           libopenmpi-dev openmpi-bin)
 # The tests' independent oracles: the onnx Python package, ONNX's own test models, PyTorch.
@@ -33,6 +33,8 @@ if [ "$mode" = test ]; then
   packages+=(qemu-user)
   # the sanitizer and fuzzing build of the file readers: clang with libFuzzer and its OpenMP
   packages+=(clang libclang-rt-14-dev libomp-14-dev)
+  # PyTorch's fastest BLAS on Debian, for tests/bench/train_vs_pytorch.py's side-by-side figures
+  packages+=(libopenblas0-openmp)
 fi
 
 missing=()

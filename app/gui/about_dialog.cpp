@@ -3,6 +3,9 @@
 
 #include "gui/build_info.h"
 
+#include "core/cpu_level.h"
+#include "core/error.h"
+
 #include <QApplication>
 #include <QClipboard>
 #include <QCoreApplication>
@@ -30,6 +33,16 @@ QString versionLine()
     return QString::fromLatin1(build::kVersion) + (commit.isEmpty() ? QString() : QObject::tr(" (commit %1)").arg(commit));
 }
 
+// The CPU level the kernels run at and oneDNN's version (or why NETWRIGHT_CPU_LEVEL is refused).
+QString cpuKernels()
+{
+    try {
+        return QString::fromStdString(cpu::describeLevel());
+    } catch (const Error &e) {
+        return QString::fromStdString(e.what());
+    }
+}
+
 } // namespace
 
 QString documentationPath()
@@ -53,7 +66,7 @@ AboutDialog::AboutDialog(QWidget *parent) : QDialog(parent), m_body(new QLabel(t
     row(tr("Version"), versionLine().toHtmlEscaped());
     row(tr("Build"), tr("%1; CUDA %2, MPI %3").arg(QString::fromLatin1(build::kBuildType), onOff(build::kWithCuda), onOff(build::kWithMpi)));
     row(tr("Qt"), tr("%1 (built against %2)").arg(QString::fromLatin1(qVersion()), QString::fromLatin1(build::kQtVersion)));
-    row(tr("Eigen"), QString::fromLatin1(build::kEigenVersion));
+    row(tr("CPU kernels"), cpuKernels().toHtmlEscaped());
     row(tr("protobuf"), QString::fromLatin1(build::kProtobufVersion));
     row(tr("ONNX"), QString::fromLatin1(build::kOnnxVersion));
     row(tr("License"), QString::fromLatin1(build::kLicense));
@@ -83,7 +96,7 @@ QString AboutDialog::buildText() const
                        QStringLiteral("CUDA: %1").arg(build::kWithCuda ? QStringLiteral("on") : QStringLiteral("off")),
                        QStringLiteral("MPI: %1").arg(build::kWithMpi ? QStringLiteral("on") : QStringLiteral("off")),
                        QStringLiteral("Qt: %1 (built against %2)").arg(QString::fromLatin1(qVersion()), QString::fromLatin1(build::kQtVersion)),
-                       QStringLiteral("Eigen: %1").arg(QString::fromLatin1(build::kEigenVersion)),
+                       QStringLiteral("CPU kernels: %1").arg(cpuKernels()),
                        QStringLiteral("protobuf: %1").arg(QString::fromLatin1(build::kProtobufVersion)),
                        QStringLiteral("ONNX: %1").arg(QString::fromLatin1(build::kOnnxVersion)),
                        QStringLiteral("License: %1").arg(QString::fromLatin1(build::kLicense)),

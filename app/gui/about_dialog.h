@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // Help ▸ About: what this build is — version and git commit, build options (CUDA, MPI), the
-// libraries it runs with (Qt, Eigen, protobuf, ONNX), the license and where the documentation
+// libraries it runs with (Qt, oneDNN and the CPU level its kernels use, protobuf, ONNX), the license and where the documentation
 // is — as selectable text, with a button that copies it for a bug report. Also where Help ▸
 // Documentation goes: the installed docs, else the source tree's README. Thread affinity: UI
 // thread. Layer: app.

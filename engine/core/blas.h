@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
-// Row-major single-precision GEMM over Eigen, the one matrix-multiply every kernel uses.
-// Threads split the output into fixed blocks (deterministic per thread count); inside a
-// parallel region it runs on the calling thread only.
+// Row-major single-precision GEMM, the one matrix multiply every kernel uses: oneDNN's sgemm, whose
+// kernels are generated at run time for the CPU level in use (core/cpu_level.h). It threads over
+// threadCount() threads (deterministic per level and thread count); inside a parallel region it
+// runs on the calling thread only.
 #pragma once
 
 #include <cstdint>

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "run/training_session.h"
 
+#include "core/cpu_level.h"
+
 #include "run/run_lock.h"
 #include "run/tensorboard_log.h"
 
@@ -70,6 +72,7 @@ TrainingSession::~TrainingSession() = default;
 
 void TrainingSession::checkStart(const RunConfig &config, const Trainer &trainer)
 {
+    cpu::activeLevel(); // a bad NETWRIGHT_CPU_LEVEL is refused before the run directory exists
     if (!config.initFrom.empty())
         matchWeightsFile(trainer.graph(), config.initFrom, config.initFromMap, config.initFromStrict);
 }

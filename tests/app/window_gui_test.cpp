@@ -321,7 +321,7 @@ private slots:
         QVERIFY(dialog);
         QTRY_VERIFY(dialog->isVisible());
         const QString text = dialog->buildText();
-        for (const char *fact : {"Netwright 0.", "CUDA: o", "MPI: o", "Qt: 6.", "Eigen: 3.", "protobuf: 3.", "ONNX: 1.", "License: Apache-2.0", "README.md"})
+        for (const char *fact : {"Netwright 0.", "CUDA: o", "MPI: o", "Qt: 6.", "CPU kernels: ", "protobuf: 3.", "ONNX: 1.", "License: Apache-2.0", "README.md"})
             QVERIFY2(text.contains(QLatin1String(fact)), qPrintable(fact + QStringLiteral(" missing in:\n") + text));
         QProcess git;
         git.start("git", {"-C", qEnvironmentVariable("NETWRIGHT_SOURCE_DIR"), "rev-parse", "--short=7", "HEAD"});
@@ -329,7 +329,7 @@ private slots:
             QVERIFY2(text.contains("(commit "), qPrintable(text)); // the commit the build was configured at
         // The dialog shows the same facts.
         const QString shown = dialog->body()->text();
-        for (const char *fact : {"CUDA", "MPI", "Eigen", "protobuf", "ONNX", "Apache-2.0", "README.md"})
+        for (const char *fact : {"CUDA", "MPI", "oneDNN", "protobuf", "ONNX", "Apache-2.0", "README.md"})
             QVERIFY2(shown.contains(QLatin1String(fact)), fact);
         dialog->close();
     }

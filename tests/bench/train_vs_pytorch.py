@@ -37,6 +37,20 @@ STEPS = {"mlp": (400, 40), "lenet5": (250, 25), "cnn-small": (150, 15), "vit": (
 # The models exported from PyTorch: batch, optimizer, learning rate.
 EXPORTED = {"vit": (128, "adam", 0.003), "lstm": (128, "adam", 0.002)}
 SUPPORT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "support")
+# Multiply-adds of one image's forward pass through the zoo models' convolutions and matrix products
+# (output positions x output channels x inputs per output). A training step does each three times
+# (forward, data gradient, weight gradient) except the first layer's data gradient, which nobody
+# needs; a multiply-add is 2 FLOP.
+FORWARD_MACS = {
+    "mlp": [784 * 256, 256 * 128, 128 * 10],
+    "lenet5": [28 * 28 * 6 * 25, 10 * 10 * 16 * 6 * 25, 400 * 120, 120 * 84, 84 * 10],
+    "cnn-small": [28 * 28 * 32 * 9, 14 * 14 * 64 * 32 * 9, 3136 * 128, 128 * 10],
+}
+
+
+def train_flops_per_image(model):
+    macs = FORWARD_MACS[model]
+    return 2 * (3 * sum(macs) - macs[0])
 
 
 def torch_child(model_name, steps, warmup, threads, weights_dir, device):
@@ -171,6 +185,10 @@ def main():
     torch_env = dict(os.environ, LD_LIBRARY_PATH=OPENBLAS_OPENMP, OMP_NUM_THREADS=str(args.threads))
     print(f"device {args.device}, threads {args.threads}, {args.rounds} alternating rounds, best round counts; zoo models: "
           f"batch 64, SGD momentum 0.9, lr 0.01; vit, lstm: ONNX exports of PyTorch modules, batch 128, Adam, lr 0.003 / 0.002")
+    model_name = next((line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")), "?")
+    program = os.path.join(args.build, "app", "netwright")
+    level = subprocess.run([program, "--version"], capture_output=True, text=True).stdout.strip().splitlines()[-1:]
+    print(f"CPU: {model_name}; Netwright {level[0] if level else '(no netwright program built)'}")
     rows = []
     blas = None
     for model in args.models.split(","):
@@ -203,6 +221,20 @@ def main():
         print(f"{model:<10} {n['images_per_second']:>16.0f} {p['images_per_second']:>14.0f} "
               f"{n['images_per_second'] / p['images_per_second']:>6.2f} {nrss / 1024:>9.0f} MiB {prss / 1024:>9.0f} MiB "
               f"{n['last_loss']:>8.4f} {p['last_loss']:>8.4f}")
+    peak_tool = os.path.join(args.build, "tests", "bench", "netwright_cpu_peak")
+    if args.device == "cpu" and os.access(peak_tool, os.X_OK):
+        peak = run([peak_tool, str(args.threads)])
+        print()
+        print(f"fp32 FMA peak of {args.threads} threads: {peak['peak_gflops']:.0f} GFLOP/s = {args.threads} x {peak['ghz']:.2f} GHz "
+              f"(measured clock) x {peak['fma_per_cycle']:g} FMA/cycle x {peak['vector_bits'] // 32} lanes x 2 "
+              f"(an FMA loop reaches {peak['measured_gflops']:.0f})")
+        for model, n, p, _, _ in rows:
+            if model in FORWARD_MACS:
+                flops = train_flops_per_image(model)
+                nw_g, pt_g = n["images_per_second"] * flops / 1e9, p["images_per_second"] * flops / 1e9
+                print(f"{model:<10} {flops / 1e6:6.2f} MFLOP per image trained: Netwright {nw_g:6.1f} GFLOP/s "
+                      f"({100 * nw_g / peak['peak_gflops']:4.1f} % of peak), PyTorch {pt_g:6.1f} GFLOP/s "
+                      f"({100 * pt_g / peak['peak_gflops']:4.1f} %)")
 
 
 if __name__ == "__main__":

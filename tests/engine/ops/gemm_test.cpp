@@ -3,6 +3,7 @@
 // gradients of A, B and C by finite differences.
 #include "engine/ops/gradcheck.h"
 
+#include "core/blas.h"
 #include "core/error.h"
 #include "core/parallel.h"
 
@@ -90,6 +91,50 @@ private slots:
         Rng rng(1);
         Node n{"fc1", "Gemm", {}, {}, {{"transB", int64_t(1)}}};
         QVERIFY_THROWS_EXCEPTION(Error, runNode(n, {randomTensor({2, 5}, rng), randomTensor({3, 4}, rng), Tensor()}));
+    }
+
+    // The one matrix multiply every kernel uses (oneDNN's sgemm at the CPU's level), against a
+    // double-precision loop: every transpose, strided operands, alpha and beta, and beta == 0
+    // over a C full of NaN (which must not leak into the result), on 1 and 2 threads.
+    void blasGemmAgainstReference()
+    {
+        Rng rng(11);
+        for (int threads : {1, 2})
+            for (int ta = 0; ta < 2; ++ta)
+                for (int tb = 0; tb < 2; ++tb)
+                    for (const auto &[M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{37, 53, 71}, {64, 784, 288}, {3, 5, 1}, {1, 300, 9}}) {
+                        setThreadCount(threads);
+                        const int64_t lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 2, ldc = N + 5;
+                        const Tensor A = randomTensor({ta ? K : M, lda}, rng), B = randomTensor({tb ? N : K, ldb}, rng);
+                        for (const float beta : {0.0f, 0.5f}) {
+                            Tensor C = randomTensor({M, ldc}, rng);
+                            if (beta == 0.0f)
+                                std::fill(C.data(), C.data() + C.numel(), std::nanf(""));
+                            const Tensor C0 = C.clone();
+                            blas::gemm(ta, tb, M, N, K, 0.75f, A.data(), lda, B.data(), ldb, beta, C.data(), ldc);
+                            double worst = 0.0;
+                            for (int64_t i = 0; i < M; ++i)
+                                for (int64_t j = 0; j < N; ++j) {
+                                    double s = 0.0;
+                                    for (int64_t k = 0; k < K; ++k)
+                                        s += double(ta ? A.data()[k * lda + i] : A.data()[i * lda + k]) * double(tb ? B.data()[j * ldb + k] : B.data()[k * ldb + j]);
+                                    const double want = 0.75 * s + (beta == 0.0f ? 0.0 : beta * double(C0.data()[i * ldc + j]));
+                                    worst = std::max(worst, std::abs(double(C.data()[i * ldc + j]) - want));
+                                }
+                            QVERIFY2(worst < 1e-4, qPrintable(QStringLiteral("%1x%2x%3 ta %4 tb %5 beta %6 threads %7: off by %8")
+                                                                 .arg(M).arg(N).arg(K).arg(ta).arg(tb).arg(beta).arg(threads).arg(worst)));
+                            for (int64_t i = 0; i < M; ++i) // the padding between rows is not written
+                                for (int64_t j = N; j < ldc; ++j)
+                                    QVERIFY(std::memcmp(&C.data()[i * ldc + j], &C0.data()[i * ldc + j], sizeof(float)) == 0);
+                        }
+                    }
+        setThreadCount(2);
+        // K == 0: C = beta * C, and beta == 0 clears it.
+        float c[4] = {1.0f, 2.0f, std::nanf(""), 4.0f};
+        blas::gemm(false, false, 2, 2, 0, 1.0f, nullptr, 1, nullptr, 2, 0.5f, c, 2);
+        QCOMPARE(c[1], 1.0f);
+        blas::gemm(false, false, 2, 2, 0, 1.0f, nullptr, 1, nullptr, 2, 0.0f, c, 2);
+        QCOMPARE(c[2], 0.0f);
     }
 };
 
