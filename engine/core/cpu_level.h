@@ -34,6 +34,14 @@ Level activeLevel();
 // Every level from baseline up to detectedLevel(), for tests that compare each with the baseline.
 std::vector<Level> supportedLevels();
 
+// One of three builds of a kernel by the active level: x86-64-v4 for the AVX-512 levels (avx512,
+// avx512-bf16, amx), v3 for avx2, else v2 (see ops/activation_isa.h).
+template<typename F> F byLevel(F v2, F v3, F v4)
+{
+    const Level level = activeLevel();
+    return level >= Level::Avx512 ? v4 : level >= Level::Avx2 ? v3 : v2;
+}
+
 // True where bf16 matrix multiplies run natively (AVX512-BF16 or AMX at the active level).
 bool hasBf16();
 

@@ -16,7 +16,14 @@
 #include <limits>
 #include <type_traits>
 
+// Namespaced by CPU level (NW_ISA_NS: the default build, or isa_v2/v3/v4 in the per-level kernel
+// files, see ops/activation_loops.h), so each level's inlined copies stay its own.
+#ifndef NW_ISA_NS
+#define NW_ISA_NS isa_engine
+#endif
+
 namespace netwright::vm {
+inline namespace NW_ISA_NS {
 
 // e^x: x = n·ln2 + r with |r| ≤ ln2/2, e^r by a degree-7 polynomial, 2^n put into the exponent.
 // Below −87.3365 (where e^x leaves the normal floats) the result is 0; above 88.72283 it is +inf.
@@ -142,4 +149,5 @@ inline void tanhInPlace(float *v, int64_t n)
         v[i] = vm::tanh(v[i]);
 }
 
+} // inline namespace NW_ISA_NS
 } // namespace netwright::vm

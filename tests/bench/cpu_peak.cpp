@@ -14,6 +14,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,33 +40,33 @@ double addChainSeconds(long iterations)
     return s;
 }
 
-// 16 independent FMA chains (enough to cover 4-cycle latency on 2 or more FMA units).
-template<typename V, V (*Fma)(V, V, V), V (*Set)(float)> double fmaSeconds(long iterations)
-{
-    V a[16];
-    for (V &v : a)
-        v = Set(1.0f);
-    const V m = Set(0.999999f), c = Set(1e-7f);
-    const auto t0 = Clock::now();
-    for (long i = 0; i < iterations; ++i)
-        for (V &v : a) {
-            v = Fma(v, m, c);
-            asm volatile("" : "+x"(v)); // keep every FMA
-        }
-    const double s = std::chrono::duration<double>(Clock::now() - t0).count();
-    return s;
-}
+// 16 independent FMA chains (enough to cover a 4-cycle latency on 2 or more FMA units), one
+// function per vector width, each compiled for its instruction set; the sum keeps every FMA.
+#define NW_FMA_LOOP(NAME, TARGET, V, SET, FMA, ADD)                                                                    \
+    __attribute__((target(TARGET))) double NAME(long iterations, float &sink)                                          \
+    {                                                                                                                  \
+        V a[16];                                                                                                       \
+        for (V &v : a)                                                                                                 \
+            v = SET(1.0f);                                                                                             \
+        const V m = SET(0.999999f), c = SET(1e-7f);                                                                    \
+        const auto t0 = Clock::now();                                                                                  \
+        for (long i = 0; i < iterations; ++i)                                                                          \
+            for (V &v : a)                                                                                             \
+                v = FMA(v, m, c);                                                                                      \
+        const double s = std::chrono::duration<double>(Clock::now() - t0).count();                                    \
+        V total = a[0];                                                                                                \
+        for (int k = 1; k < 16; ++k)                                                                                   \
+            total = ADD(total, a[k]);                                                                                  \
+        float lanes[16] = {};                                                                                          \
+        std::memcpy(lanes, &total, sizeof total);                                                                      \
+        sink += lanes[0];                                                                                              \
+        return s;                                                                                                      \
+    }
 
-__attribute__((target("avx512f"))) __m512 fma512(__m512 a, __m512 b, __m512 c) { return _mm512_fmadd_ps(a, b, c); }
-__attribute__((target("avx512f"))) __m512 set512(float f) { return _mm512_set1_ps(f); }
-__attribute__((target("avx2,fma"))) __m256 fma256(__m256 a, __m256 b, __m256 c) { return _mm256_fmadd_ps(a, b, c); }
-__attribute__((target("avx2,fma"))) __m256 set256(float f) { return _mm256_set1_ps(f); }
-__m128 mul128(__m128 a, __m128 b, __m128 c) { return _mm_add_ps(_mm_mul_ps(a, b), c); } // no FMA: a multiply and an add
-__m128 set128(float f) { return _mm_set1_ps(f); }
-
-__attribute__((target("avx512f"))) double run512(long n) { return fmaSeconds<__m512, fma512, set512>(n); }
-__attribute__((target("avx2,fma"))) double run256(long n) { return fmaSeconds<__m256, fma256, set256>(n); }
-double run128(long n) { return fmaSeconds<__m128, mul128, set128>(n); }
+#define NW_MULADD128(a, b, c) _mm_add_ps(_mm_mul_ps(a, b), c) // no FMA at the baseline: a multiply and an add
+NW_FMA_LOOP(run512, "avx512f", __m512, _mm512_set1_ps, _mm512_fmadd_ps, _mm512_add_ps)
+NW_FMA_LOOP(run256, "avx2,fma", __m256, _mm256_set1_ps, _mm256_fmadd_ps, _mm256_add_ps)
+NW_FMA_LOOP(run128, "sse4.2", __m128, _mm_set1_ps, NW_MULADD128, _mm_add_ps)
 
 // Runs fn on `threads` threads at once; the slowest thread's time.
 template<typename F> double onAllThreads(int threads, F fn)
@@ -92,12 +93,13 @@ int main(int argc, char **argv)
     const int threads = argc > 1 ? std::atoi(argv[1]) : 2;
     __builtin_cpu_init();
     const int bits = __builtin_cpu_supports("avx512f") ? 512 : __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") ? 256 : 128;
-    double (*run)(long) = bits == 512 ? run512 : bits == 256 ? run256 : run128;
+    double (*run)(long, float &) = bits == 512 ? run512 : bits == 256 ? run256 : run128;
+    std::atomic<float> sink{0.0f};
     const long addIters = 50'000'000, fmaIters = 20'000'000;
     double ghz = 0, fmaPerCycle = 0, measured = 0;
     for (int round = 0; round < 3; ++round) { // best of three: the clock ramps up in the first
         const double addS = onAllThreads(threads, [&] { return addChainSeconds(addIters); });
-        const double fmaS = onAllThreads(threads, [&] { return run(fmaIters); });
+        const double fmaS = onAllThreads(threads, [&] { float local = 0.0f; const double t = run(fmaIters, local); sink.fetch_add(local); return t; });
         const double g = 16.0 * addIters / addS / 1e9;
         const double instrPerNs = 16.0 * fmaIters / fmaS / 1e9;
         ghz = std::max(ghz, g);
@@ -110,5 +112,6 @@ int main(int argc, char **argv)
     std::printf("{\"threads\": %d, \"ghz\": %.2f, \"vector_bits\": %d, \"fma_per_cycle\": %.1f, \"peak_gflops\": %.1f, "
                 "\"measured_gflops\": %.1f}\n",
                 threads, ghz, bits, units, peak, measured);
-    return 0;
+    return sink.load() == 12345.0f ? 1 : 0; // never: the FMA results are used
+
 }

@@ -179,7 +179,7 @@ def main():
             sys.exit("PyTorch cannot use a GPU here: " + ("this PyTorch is built without CUDA (Debian's python3-torch is "
                      "CPU-only)" if built_with == "None" else "no CUDA device is visible") + "; no GPU comparison was run.")
 
-    bench = os.path.join(args.build, "tests", "bench", "netwright_train_bench")
+    bench = os.path.join(args.build, "tests", "bench", "netwright_train_bench" + ("_cuda" if args.device == "cuda" else ""))
     if not os.access(bench, os.X_OK):
         sys.exit(f"{bench} not found: build first (packaging/setup.sh test, or cmake --build --preset release)")
     torch_env = dict(os.environ, LD_LIBRARY_PATH=OPENBLAS_OPENMP, OMP_NUM_THREADS=str(args.threads))
