@@ -7,11 +7,13 @@
 
 #include <zlib.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fcntl.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 namespace netwright::mindspore {
@@ -173,6 +175,7 @@ struct RawRecord {
     std::string_view tag, type, content;
     Shape dims;
     bool isMap = false;
+    Tensor contentRead; // the content, already read from the file into a tensor of the record's dims
 };
 
 RawRecord parseValue(std::string_view bytes, const std::string &context, uint64_t offset)
@@ -231,6 +234,55 @@ RawRecord parseValue(std::string_view bytes, const std::string &context, uint64_
     return r;
 }
 
+// Where tensor contents are copied from. Without a file they are copied out of the parsed bytes;
+// readCkpt() gives the file the bytes were mapped from, and a large content is then read with
+// pread() straight into the tensor, at its offset in the file: the map is only parsed (its header
+// pages are all it faults in) and each tensor byte crosses memory once, as in a plain read().
+struct ContentFile {
+    int fd = -1;
+    const char *base = nullptr; // the first mapped byte: a content's file offset is data() - base
+    uint64_t size = 0;
+    const std::string *path = nullptr;
+};
+
+// Below a page a content is copied from the map: it lies on its header's page, which the parser
+// has just touched.
+constexpr size_t kDirectReadBytes = 4096;
+
+void copyContent(char *dst, std::string_view content, const ContentFile *file)
+{
+    if (!file || content.size() < kDirectReadBytes) {
+        std::memcpy(dst, content.data(), content.size());
+        return;
+    }
+    uint64_t offset = static_cast<uint64_t>(content.data() - file->base);
+    size_t left = content.size();
+    // The next record's header follows the content: read its first page with the content, through
+    // the file's sequential stream, so that the parser finds it in the page cache instead of
+    // faulting on a page the kernel's readahead is still filling.
+    char next[4096];
+    const size_t tail = static_cast<size_t>(std::min<uint64_t>(sizeof next, file->size - offset - left));
+    while (left) {
+        // Linux moves at most 0x7ffff000 bytes per call; a signal may cut a read short.
+        const size_t want = std::min<size_t>(left, size_t(1) << 30);
+        iovec iov[2] = {{dst, want}, {next, want == left ? tail : 0}};
+        const ssize_t n = ::preadv(file->fd, iov, iov[1].iov_len ? 2 : 1, static_cast<off_t>(offset));
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n < 0)
+            throw Error("Cannot read \"" + *file->path + "\": " + std::strerror(errno) + ".");
+        if (n == 0) // the file was cut short while it was read
+            throw Error("Cannot read \"" + *file->path + "\": it ended at byte " + std::to_string(offset)
+                        + " while it was read (did something truncate it?).");
+        const size_t got = std::min<size_t>(static_cast<size_t>(n), want);
+        dst += got;
+        offset += got;
+        left -= got;
+    }
+}
+
+CkptFile decodePlain(std::string_view bytes, const std::string &source, bool verifyCrc, const ContentFile *contentFile);
+
 } // namespace
 
 std::string mindsporeTypeName(DType type)
@@ -273,6 +325,13 @@ CkptFile decodeCkpt(std::string_view bytes, const std::string &source, bool veri
                         + " a wrong key can give such bytes; check the key file.)");
         }
     }
+    return decodePlain(bytes, source, verifyCrc, nullptr);
+}
+
+namespace {
+
+CkptFile decodePlain(std::string_view bytes, const std::string &source, bool verifyCrc, const ContentFile *contentFile)
+{
     const std::string context = "Cannot read \"" + source + "\" as a MindSpore checkpoint";
     CkptFile file;
     if (bytes.size() >= kTrailerSize && bytes.substr(bytes.size() - kTrailerSize, 7) == std::string_view(kCrcMagic, 7)) {
@@ -332,11 +391,18 @@ CkptFile decodeCkpt(std::string_view bytes, const std::string &source, bool veri
                 throw Error(context + ": entry \"" + e.name + "\" (" + std::string(last.type) + " " + shapeToString(dims)
                             + ") needs " + std::to_string(static_cast<uint64_t>(expect)) + " bytes but holds "
                             + std::to_string(total) + ".");
-            e.tensor = Tensor(dims, type);
-            char *dst = static_cast<char *>(e.tensor.raw());
-            for (const auto &rec : run) {
-                std::memcpy(dst, rec.content.data(), rec.content.size());
-                dst += rec.content.size();
+            if (run.size() == 1 && run[0].contentRead.defined()) {
+                e.tensor = std::move(run[0].contentRead); // read as it was parsed: these dims and type
+            } else {
+                e.tensor = Tensor(dims, type);
+                char *dst = static_cast<char *>(e.tensor.raw());
+                for (const auto &rec : run) {
+                    if (rec.contentRead.defined())
+                        std::memcpy(dst, rec.contentRead.raw(), rec.content.size());
+                    else
+                        copyContent(dst, rec.content, contentFile);
+                    dst += rec.content.size();
+                }
             }
         }
         file.entries.push_back(std::move(e));
@@ -359,13 +425,30 @@ CkptFile decodeCkpt(std::string_view bytes, const std::string &source, bool veri
                         + "which Netwright does not read (at byte " + std::to_string(at) + ").");
         if (!run.empty() && run.back().tag != rec.tag)
             flush();
-        run.push_back(rec);
+        // From a file, a large content that is a whole tensor by itself (the usual record: the checks
+        // in flush() pass for it alone) is read now, before the next header is parsed: the parser
+        // then never touches a page ahead of the file's sequential read. A run that turns out to
+        // continue copies it from here; nothing else changes.
+        if (contentFile && rec.content.size() >= kDirectReadBytes && rec.type != "str")
+            if (DType type; typeFromName(rec.type, type)
+                            && std::all_of(rec.dims.begin(), rec.dims.end(), [](int64_t d) { return d >= 0 && d <= (int64_t(1) << 40); })) {
+                long double expect = static_cast<long double>(dtypeSize(type));
+                for (int64_t d : rec.dims)
+                    expect *= static_cast<long double>(d);
+                if (rec.dims != Shape{0} && expect == static_cast<long double>(rec.content.size())) {
+                    rec.contentRead = Tensor(rec.dims, type);
+                    copyContent(static_cast<char *>(rec.contentRead.raw()), rec.content, contentFile);
+                }
+            }
+        run.push_back(std::move(rec));
     }
     flush();
     if (file.entries.empty())
         throw Error(context + ": it holds no checkpoint entries.");
     return file;
 }
+
+} // namespace
 
 CkptFile readCkpt(const std::string &path, bool verifyCrc, const EncryptionKey &key)
 {
@@ -383,19 +466,39 @@ CkptFile readCkpt(const std::string &path, bool verifyCrc, const EncryptionKey &
         ::close(fd);
         return decodeCkpt({}, path, verifyCrc, key);
     }
-    // Mapped, not read: the bytes are parsed in place and copied once, into the tensors.
+    // Mapped for parsing: the records are read in place, and only the pages the parser touches (the
+    // headers) come in through the map. Tensor contents are read from the file straight into the
+    // tensors (copyContent), never faulted in through the map and copied again.
     void *map = ::mmap(nullptr, size, PROT_READ, MAP_PRIVATE, fd, 0);
     const int err = errno;
-    ::close(fd);
-    if (map == MAP_FAILED)
-        throw Error("Cannot read \"" + path + "\": " + std::strerror(err) + ".");
-    ::madvise(map, size, MADV_SEQUENTIAL);
-    struct Unmap {
+    struct Release {
         void *p;
         size_t n;
-        ~Unmap() { ::munmap(p, n); }
-    } guard{map, size};
-    return decodeCkpt(std::string_view(static_cast<const char *>(map), size), path, verifyCrc, key);
+        int fd;
+        ~Release()
+        {
+            if (p != MAP_FAILED)
+                ::munmap(p, n);
+            ::close(fd);
+        }
+    } guard{map, size, fd};
+    if (map == MAP_FAILED)
+        throw Error("Cannot read \"" + path + "\": " + std::strerror(err) + ".");
+    const std::string_view bytes(static_cast<const char *>(map), size);
+    // Random: a fault on the map (a header, the trailer) reads its one page. The default read-around
+    // reads read_ahead_kb around it (8 MiB on a virtio disk) and waits for it, twice before the
+    // first tensor (the trailer check at the end, the first header), and disturbs the readahead
+    // of the sequential pread() stream, which shares the open file's readahead state.
+    ::madvise(map, size, MADV_RANDOM);
+    const bool checksCrc = verifyCrc && size >= kTrailerSize && bytes.substr(size - kTrailerSize, 7) == std::string_view(kCrcMagic, 7);
+    if (encryptedMode(bytes) || checksCrc) {
+        // Decryption and the CRC-32 check go through every byte of the map first: read it ahead,
+        // and copy the tensors from it.
+        ::madvise(map, size, MADV_SEQUENTIAL);
+        return decodeCkpt(bytes, path, verifyCrc, key);
+    }
+    const ContentFile file{fd, bytes.data(), size, &path};
+    return decodePlain(bytes, path, verifyCrc, &file);
 }
 
 } // namespace netwright::mindspore

@@ -290,6 +290,76 @@ private slots:
         QCOMPARE(readCkpt(path).entries[0].tensor.data()[0], 1.0f);
         QCOMPARE(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden).size(), 1); // no temp file left
     }
+
+    // readCkpt reads large contents from the file straight into the tensors (pread), a whole-tensor
+    // record as soon as it is parsed: it must give what decoding the same bytes in memory gives,
+    // for chunked runs, a run that continues a record already read, small and string entries, a
+    // CRC trailer, and the same error for a run that does not add up.
+    void fileReadMatchesTheBytesDecoded()
+    {
+        QTemporaryDir dir;
+        auto filled = [](Shape shape, uint64_t seed) {
+            Tensor t(std::move(shape));
+            Rng rng(seed);
+            for (int64_t i = 0; i < t.numel(); ++i)
+                t.data()[i] = rng.uniform();
+            return t;
+        };
+        auto same = [](const CkptFile &a, const CkptFile &b) {
+            if (a.entries.size() != b.entries.size() || a.hasCrc != b.hasCrc)
+                return false;
+            for (size_t i = 0; i < a.entries.size(); ++i) {
+                const CkptEntry &x = a.entries[i], &y = b.entries[i];
+                if (x.name != y.name || x.isString != y.isString || x.text != y.text)
+                    return false;
+                if (!x.isString && (x.tensor.dtype() != y.tensor.dtype() || x.tensor.shape() != y.tensor.shape()
+                                    || std::memcmp(x.tensor.raw(), y.tensor.raw(), x.tensor.byteSize()) != 0))
+                    return false;
+            }
+            return true;
+        };
+        auto check = [&](const std::string &name, const std::string &bytes) {
+            const std::string path = dir.filePath(QString::fromStdString(name)).toStdString();
+            QFile f(QString::fromStdString(path));
+            if (!f.open(QIODevice::WriteOnly) || f.write(bytes.data(), qint64(bytes.size())) != qint64(bytes.size()))
+                return QString("cannot write ") + QString::fromStdString(path);
+            f.close();
+            QString inMemory, fromFile;
+            CkptFile a, b;
+            inMemory = errorOf([&] { a = decodeCkpt(bytes, path); });
+            fromFile = errorOf([&] { b = readCkpt(path); });
+            if (inMemory != fromFile)
+                return "errors differ: \"" + inMemory + "\" vs \"" + fromFile + "\"";
+            if (inMemory.isEmpty() && !same(a, b))
+                return QString("entries differ");
+            return inMemory.isEmpty() ? QString("ok") : "error: " + inMemory;
+        };
+        const std::vector<CkptEntry> entries{CkptEntry::ofTensor("big", filled({300, 257}, 1)), CkptEntry::ofTensor("step", int64Scalar(42)),
+                                             CkptEntry::ofTensor("small", filled({3, 5}, 2)), CkptEntry::ofString("note", "resume ✓"),
+                                             CkptEntry::ofTensor("page", filled({1024}, 3)), CkptEntry::ofTensor("last", filled({4097}, 4))};
+        QCOMPARE(check("plain.ckpt", encodeCkpt(entries)), QString("ok"));
+        CkptWriteOptions chunked;
+        chunked.chunkBytes = 40000; // "big" in 8 records of full dims, the last one short
+        QCOMPARE(check("chunked.ckpt", encodeCkpt(entries, chunked)), QString("ok"));
+        CkptWriteOptions crc;
+        crc.crc = true;
+        QCOMPARE(check("crc.ckpt", encodeCkpt(entries, crc)), QString("ok"));
+        // A whole [1024] record, then the second chunk of a [2048] tensor under the same tag: one
+        // [2048] entry of both contents, the first one copied from where it was read.
+        CkptWriteOptions halves;
+        halves.chunkBytes = 4096;
+        const std::string two = encodeCkpt({CkptEntry::ofTensor("x", filled({2048}, 5))}, halves);
+        const std::string joined = encodeCkpt({CkptEntry::ofTensor("x", filled({1024}, 6))}) + two.substr(two.size() / 2);
+        QCOMPARE(check("joined.ckpt", joined), QString("ok"));
+        const CkptFile back = readCkpt(dir.filePath("joined.ckpt").toStdString());
+        QCOMPARE(back.entries.size(), size_t(1));
+        QCOMPARE(back.entries[0].tensor.shape(), Shape{2048});
+        QCOMPARE(back.entries[0].tensor.data()[0], filled({1024}, 6).data()[0]);
+        QCOMPARE(back.entries[0].tensor.data()[1024], filled({2048}, 5).data()[1024]);
+        // Two whole records under one tag hold twice what the dims need: the same error either way.
+        const std::string twice = encodeCkpt({CkptEntry::ofTensor("w", filled({1024}, 7)), CkptEntry::ofTensor("w", filled({1024}, 8))});
+        QVERIFY(check("twice.ckpt", twice).contains("needs 4096 bytes but holds 8192"));
+    }
 };
 
 QTEST_GUILESS_MAIN(CkptFileTest)
