@@ -76,9 +76,12 @@ void convertBlock(const float *src, int64_t rows, int64_t cols, int64_t ld, uint
         convert(src + r * ld, dst + r * cols, cols);
 }
 
+// Products below this many multiply-adds run on the calling thread alone.
+constexpr int64_t kSerialBelow = 64 * 64 * 64;
+
 // One matmul primitive per shape, per thread: made on a thread's first multiply of that shape
 // (oneDNN's own primitive cache makes a second thread's cheap), reused by every later step.
-using Key = std::tuple<bool, bool, int64_t, int64_t, int64_t, int64_t, float, float>;
+using Key = std::tuple<bool, bool, int64_t, int64_t, int64_t, int64_t, float, float, int>;
 
 struct KeyHash {
     size_t operator()(const Key &k) const
@@ -91,14 +94,18 @@ struct KeyHash {
         mix(std::hash<int64_t>()(std::get<5>(k)));
         mix(std::hash<float>()(std::get<6>(k)));
         mix(std::hash<float>()(std::get<7>(k)));
+        mix(static_cast<size_t>(std::get<8>(k)));
         return h;
     }
 };
 
+// The memory objects are made once with the primitive and pointed at each call's buffers, so a
+// multiply allocates nothing.
 struct Matmul {
     dnnl::matmul primitive;
-    dnnl::memory::desc src, weights, dst, scratchpad;
+    dnnl::memory src, weights, dst, scratchpad;
     size_t scratchpadBytes = 0;
+    std::unordered_map<int, dnnl::memory> args;
 };
 
 dnnl::engine &cpuEngine()
@@ -127,10 +134,8 @@ Matmul makeMatmul(bool transA, bool transB, int64_t M, int64_t N, int64_t K, int
     // through its strides, not copied transposed.
     const dnnl::memory::dims srcStrides = transA ? dnnl::memory::dims{1, M} : dnnl::memory::dims{K, 1};
     const dnnl::memory::dims weightStrides = transB ? dnnl::memory::dims{1, K} : dnnl::memory::dims{N, 1};
-    Matmul m;
-    m.src = dnnl::memory::desc({M, K}, dt::bf16, srcStrides);
-    m.weights = dnnl::memory::desc({K, N}, dt::bf16, weightStrides);
-    m.dst = dnnl::memory::desc({M, N}, dt::f32, dnnl::memory::dims{ldc, 1});
+    const dnnl::memory::desc src({M, K}, dt::bf16, srcStrides), weights({K, N}, dt::bf16, weightStrides);
+    const dnnl::memory::desc dst({M, N}, dt::f32, dnnl::memory::dims{ldc, 1});
     dnnl::primitive_attr attr;
     attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
     if (alpha != 1.0f)
@@ -140,10 +145,19 @@ Matmul makeMatmul(bool transA, bool transB, int64_t M, int64_t N, int64_t K, int
         ops.append_sum(beta);
         attr.set_post_ops(ops);
     }
-    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(m.src, m.weights, m.dst), attr, cpuEngine());
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, weights, dst), attr, cpuEngine());
+    Matmul m;
     m.primitive = dnnl::matmul(pd);
-    m.scratchpad = pd.scratchpad_desc();
-    m.scratchpadBytes = m.scratchpad.get_size();
+    dnnl::engine &e = cpuEngine();
+    m.src = dnnl::memory(src, e, DNNL_MEMORY_NONE);
+    m.weights = dnnl::memory(weights, e, DNNL_MEMORY_NONE);
+    m.dst = dnnl::memory(dst, e, DNNL_MEMORY_NONE);
+    m.args = {{DNNL_ARG_SRC, m.src}, {DNNL_ARG_WEIGHTS, m.weights}, {DNNL_ARG_DST, m.dst}};
+    m.scratchpadBytes = pd.scratchpad_desc().get_size();
+    if (m.scratchpadBytes) {
+        m.scratchpad = dnnl::memory(pd.scratchpad_desc(), e, DNNL_MEMORY_NONE);
+        m.args.emplace(DNNL_ARG_SCRATCHPAD, m.scratchpad);
+    }
     return m;
 }
 
@@ -151,11 +165,28 @@ void gemmBf16(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float a
               const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
 {
     ThreadState &s = threadState();
-    const Key key{transA, transB, M, N, K, ldc, alpha, beta};
+    // oneDNN fixes a primitive's thread count when it is made and opens a parallel region for
+    // every run; a small product (attention's per-head ones) runs on one thread, as sgemm would
+    // choose, instead of paying for a region (and, on a busy machine, for waking the other threads).
+    const int previousThreads = omp_get_max_threads();
+    const bool serial = !inParallelRegion() && M * N * K < kSerialBelow;
+    const int threads = inParallelRegion() ? 1 : serial ? 1 : previousThreads;
+    if (serial)
+        omp_set_num_threads(1);
+    struct RestoreThreads {
+        bool active;
+        int threads;
+        ~RestoreThreads()
+        {
+            if (active)
+                omp_set_num_threads(threads);
+        }
+    } restore{serial, previousThreads};
+    const Key key{transA, transB, M, N, K, ldc, alpha, beta, threads};
     auto it = s.matmuls.find(key);
     if (it == s.matmuls.end())
         it = s.matmuls.emplace(key, makeMatmul(transA, transB, M, N, K, ldc, alpha, beta)).first;
-    const Matmul &m = it->second;
+    Matmul &m = it->second;
     if (s.a.size() < static_cast<size_t>(M * K))
         s.a.resize(static_cast<size_t>(M * K));
     if (s.b.size() < static_cast<size_t>(K * N))
@@ -170,12 +201,12 @@ void gemmBf16(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float a
         convertBlock(B, N, K, ldb, s.b.data());
     else
         convertBlock(B, K, N, ldb, s.b.data());
-    dnnl::engine &e = cpuEngine();
-    dnnl::memory src(m.src, e, s.a.data()), weights(m.weights, e, s.b.data()), dst(m.dst, e, C);
-    std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, src}, {DNNL_ARG_WEIGHTS, weights}, {DNNL_ARG_DST, dst}};
+    m.src.set_data_handle(s.a.data());
+    m.weights.set_data_handle(s.b.data());
+    m.dst.set_data_handle(C);
     if (m.scratchpadBytes)
-        args.emplace(DNNL_ARG_SCRATCHPAD, dnnl::memory(m.scratchpad, e, s.scratchpad.data()));
-    m.primitive.execute(s.stream, args);
+        m.scratchpad.set_data_handle(s.scratchpad.data());
+    m.primitive.execute(s.stream, m.args);
     s.stream.wait();
 }
 
