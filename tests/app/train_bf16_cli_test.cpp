@@ -3,8 +3,9 @@
 // program: on a CPU without bf16 (simulated with NETWRIGHT_CPU_LEVEL=avx512) the run is refused with
 // a sentence naming the CPU and its level, before a run directory exists; an unknown precision is
 // refused naming the two there are. On a CPU with bf16: the run trains, differs from the fp32 run
-// of the same seed (bf16 reached the kernels), writes fp32 checkpoints, and a run stopped with
-// SIGINT and resumed ends byte-identical to an uninterrupted one. Uses 1,000 Fashion-MNIST images.
+// of the same seed (bf16 reached the kernels), is deterministic, and a run stopped with SIGINT and
+// resumed ends byte-identical to an uninterrupted one (resuming it without bf16 is refused).
+// Uses 1,000 Fashion-MNIST images.
 #include "core/cpu_level.h"
 #include "support/fashion_run.h"
 
@@ -112,6 +113,13 @@ private slots:
         QVERIFY(first.waitForFinished(120000));
         QCOMPARE(first.exitCode(), 130);
         QVERIFY(finalCheckpoint(path("stopped")).isEmpty());
+        // Resumed on a CPU without bf16: refused, naming why, the run left as it was.
+        const QByteArray before = contents(path("stopped/metrics.jsonl"));
+        const QString level = cpu::detectedLevel() >= cpu::Level::Avx512 ? QStringLiteral("avx512") : QStringLiteral("baseline");
+        const test::RunResult refused = runWithLevel({"resume", path("stopped")}, level);
+        QCOMPARE(refused.exitCode, 1);
+        QVERIFY2(refused.err.contains(QStringLiteral("training.precision bf16 needs a CPU with AVX512-BF16 or AMX")), qPrintable(refused.err));
+        QVERIFY(contents(path("stopped/metrics.jsonl")) == before);
         const test::RunResult resumed = test::runNetwright({"resume", path("stopped")});
         QVERIFY2(resumed.exitCode == 0, qPrintable(resumed.err));
         QVERIFY2(contents(path("stopped/metrics.jsonl")) == contents(path("ref/metrics.jsonl")), "metrics logs differ");
