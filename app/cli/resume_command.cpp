@@ -8,6 +8,7 @@
 #include "core/error.h"
 #include "run/run_directory.h"
 #include "run/run_lock.h"
+#include "run/training_session.h"
 
 #include <optional>
 #include "train/training_setup.h"
@@ -59,6 +60,7 @@ int runResumeCommand(const QStringList &arguments)
         if (p.isSet(QStringLiteral("device")))
             config.training.device = deviceOption(p);
         validateRunConfigFrom(config, fromFile, configPath);
+        TrainingSession::checkCpu(config); // a bf16 run on a CPU without bf16: refused before anything is read
         const TrainingData data = loadTrainingData(config);
         // Any number of ranks may continue a run: the global batch is the config's, so the steps
         // are the same; each rank takes its share of every batch from the saved cursor.

@@ -252,6 +252,10 @@ int runTrainCommand(const QStringList &arguments)
          QStringLiteral("T")},
         {QStringLiteral("device"), QStringLiteral("Where to train: cpu, cuda (the first GPU) or cuda:N. Checkpoints are the same either way."),
          QStringLiteral("DEVICE")},
+        {QStringLiteral("precision"),
+         QStringLiteral("fp32 (default) or bf16: the training step's matrix multiplies and convolutions in bfloat16 with fp32 "
+                        "accumulation (CPUs with AVX512-BF16 or AMX); weights, optimizer state and checkpoints stay fp32."),
+         QStringLiteral("P")},
         {{QStringLiteral("o"), QStringLiteral("out")}, QStringLiteral("Run directory to write (default: runs/<name>-<date-time>)."),
          QStringLiteral("DIR")},
         {QStringLiteral("print-config"), QStringLiteral("Print the resolved run config as JSON and exit without training.")},
@@ -315,6 +319,8 @@ int runTrainCommand(const QStringList &arguments)
             config.training.threads = toInt(p, QStringLiteral("threads"), 0);
         if (p.isSet(QStringLiteral("device")))
             config.training.device = deviceOption(p);
+        if (p.isSet(QStringLiteral("precision")))
+            config.training.precision = p.value(QStringLiteral("precision")).toStdString();
         validateRunConfigFrom(config, fromFile, p.isSet(QStringLiteral("config")) ? p.value(QStringLiteral("config")).toStdString() : std::string());
         if (!dist.isRoot() && (p.isSet(QStringLiteral("print-config")) || p.isSet(QStringLiteral("plan"))))
             return 0; // rank 0 prints

@@ -283,6 +283,14 @@ void TrainingPanel::buildForm()
     m_device->addItem(tr("CUDA GPU 0"), QStringLiteral("cuda"));
     m_device->setToolTip(tr("Where the run trains (training.device). Checkpoints do not depend on it: "
                             "a run saved on the GPU resumes on the CPU and the other way round."));
+    // As `--precision`: bf16 is refused when the run starts on a CPU without AVX512-BF16 or AMX.
+    m_precision = new QComboBox(optBox);
+    m_precision->setObjectName(QStringLiteral("precision"));
+    m_precision->addItem(tr("fp32"), QStringLiteral("fp32"));
+    m_precision->addItem(tr("bf16 mixed (fp32 weights)"), QStringLiteral("bf16"));
+    m_precision->setToolTip(tr("training.precision: bf16 runs the training step's matrix multiplies and convolutions with "
+                               "bfloat16 inputs and fp32 accumulation (CPUs with AVX512-BF16 or AMX); weights, optimizer "
+                               "state and checkpoints stay fp32, evaluation runs fp32."));
     of->addRow(tr("Optimizer"), m_optimizer);
     of->addRow(tr("Learning rate"), m_lr);
     of->addRow(tr("Momentum (SGD)"), m_momentum);
@@ -293,6 +301,7 @@ void TrainingPanel::buildForm()
     of->addRow(tr("Batch size"), m_batch);
     of->addRow(tr("Seed"), m_seed);
     of->addRow(tr("Device"), m_device);
+    of->addRow(tr("Precision"), m_precision);
     column->addWidget(optBox);
 
     auto *ckBox = new QGroupBox(tr("Checkpoints"), formHost);
@@ -431,7 +440,7 @@ void TrainingPanel::buildForm()
         revalidate();
     });
     connect(m_data, &DataSection::checked, this, &TrainingPanel::revalidate);
-    for (QComboBox *c : {m_model, m_optimizer, m_schedule, m_format, m_monitor, m_cntkUnit, m_device})
+    for (QComboBox *c : {m_model, m_optimizer, m_schedule, m_format, m_monitor, m_cntkUnit, m_device, m_precision})
         connect(c, &QComboBox::currentIndexChanged, this, &TrainingPanel::revalidate);
     for (QSpinBox *s : {m_epochs, m_batch, m_seed, m_saveSteps, m_saveSeconds, m_keepMax, m_keepMinutes, m_warmup, m_topK, m_keepPeriod,
                          m_cntkFrequency})
@@ -464,6 +473,7 @@ RunConfig TrainingPanel::config() const
     c.training.batchSize = m_batch->value();
     c.training.seed = static_cast<uint32_t>(m_seed->value());
     c.training.device = m_device->currentData().toString().toStdString();
+    c.training.precision = m_precision->currentData().toString().toStdString();
     c.checkpoint.enabled = m_checkpointing->isChecked();
     c.checkpoint.format = m_format->currentData().toString().toStdString();
     c.checkpoint.saveEveryEpoch = m_everyEpoch->isChecked();
@@ -496,7 +506,7 @@ void TrainingPanel::setConfig(const RunConfig &c)
     m_base = c;
     const QSignalBlocker blockers[] = {QSignalBlocker(m_name), QSignalBlocker(m_model), QSignalBlocker(m_modelFile), QSignalBlocker(m_optimizer),
                                        QSignalBlocker(m_schedule), QSignalBlocker(m_lr), QSignalBlocker(m_epochs), QSignalBlocker(m_batch),
-                                       QSignalBlocker(m_device)};
+                                       QSignalBlocker(m_device), QSignalBlocker(m_precision)};
     m_name->setText(QString::fromStdString(c.name));
     m_nameFollowsModel = c.name.empty() || c.name == c.model;
     m_modelFile->setText(QString::fromStdString(c.modelFile));
@@ -518,6 +528,7 @@ void TrainingPanel::setConfig(const RunConfig &c)
     if (m_device->findData(device) < 0)
         m_device->addItem(device.startsWith(QLatin1String("cuda:")) ? tr("CUDA GPU %1").arg(device.mid(5)) : device, device);
     m_device->setCurrentIndex(m_device->findData(device));
+    m_precision->setCurrentIndex(std::max(0, m_precision->findData(QString::fromStdString(c.training.precision))));
     m_checkpointing->setChecked(c.checkpoint.enabled);
     m_format->setCurrentIndex(std::max(0, m_format->findData(QString::fromStdString(c.checkpoint.format))));
     m_everyEpoch->setChecked(c.checkpoint.saveEveryEpoch);

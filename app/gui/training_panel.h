@@ -103,7 +103,7 @@ private:
     QLineEdit *m_name, *m_modelFile;
     QDoubleSpinBox *m_lr, *m_momentum, *m_weightDecay;
     QSpinBox *m_topK, *m_keepPeriod, *m_cntkFrequency;
-    QComboBox *m_monitor, *m_cntkUnit, *m_device;
+    QComboBox *m_monitor, *m_cntkUnit, *m_device, *m_precision;
     QCheckBox *m_saveAtEnd, *m_asyncSave, *m_exceptionSave, *m_crcCheck, *m_preserveAll;
     QFormLayout *m_checkpointForm = nullptr;
     QSpinBox *m_epochs, *m_batch, *m_seed, *m_saveSteps, *m_saveSeconds, *m_keepMax, *m_keepMinutes, *m_warmup;

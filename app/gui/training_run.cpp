@@ -260,6 +260,7 @@ void TrainingRun::continueRun(const QString &runDirectory)
                 throw Error("Run config \"" + dir.configPath() + "\": " + e.what());
             }
             startDevice(parseDevice(config.training.device));
+            TrainingSession::checkCpu(config);
             const TrainingData data = loadTrainingData(config);
             auto trainer = makeTrainer(config, data);
             TrainingSession::Options options;

@@ -105,6 +105,7 @@ pb::RunConfig toProto(const RunConfig &c)
     t->set_threads(c.training.threads);
     t->set_log_every(c.training.logEvery);
     t->set_device(c.training.device);
+    t->set_precision(c.training.precision);
     auto *k = p.mutable_checkpoint();
     const CheckpointSettings &cs = c.checkpoint;
     k->set_enabled(cs.enabled);
@@ -206,6 +207,8 @@ RunConfig fromProto(const pb::RunConfig &p)
     c.training.logEvery = t.log_every();
     if (t.has_device())
         c.training.device = t.device();
+    if (t.has_precision())
+        c.training.precision = t.precision();
     const auto &k = p.checkpoint();
     CheckpointSettings &cs = c.checkpoint;
     cs.enabled = k.enabled();
@@ -556,6 +559,10 @@ void validateRunConfig(const RunConfig &c)
     } catch (const Error &e) {
         throw Error(std::string("training.device: ") + e.what());
     }
+    check(c.training.precision == "fp32" || c.training.precision == "bf16",
+          "training.precision must be fp32 or bf16, got \"" + c.training.precision + "\".");
+    check(c.training.precision == "fp32" || parseDevice(c.training.device).type == DeviceType::Cpu,
+          "training.precision bf16 runs on the CPU; training.device is " + c.training.device + ".");
     check(std::isfinite(c.lr), "optimizer.lr must be a finite number.");
     check(c.lr > 0.0, "optimizer.lr must be positive.");
     makeOptimizer(c.optimizer);

@@ -51,6 +51,9 @@ struct TrainingSettings {
     int threads = 0; // 0 = every core
     int logEvery = 100;
     std::string device = "cpu"; // cpu, cuda or cuda:N (see core/device.h parseDevice)
+    // fp32, or bf16: the training step's matrix multiplies and convolutions take bfloat16 inputs and
+    // accumulate in fp32 (core/blas.h); weights, gradients, optimizer state, loss and checkpoints stay fp32.
+    std::string precision = "fp32";
 };
 
 struct CheckpointSettings {

@@ -6,12 +6,227 @@
 #include "core/parallel.h"
 
 #include <oneapi/dnnl/dnnl.h>
+#include <oneapi/dnnl/dnnl.hpp>
+#include <immintrin.h>
 #include <omp.h>
 
 #include <algorithm>
+#include <cstring>
 #include <string>
+#include <tuple>
+#include <unordered_map>
+#include <vector>
 
 namespace netwright::blas {
+
+namespace {
+
+thread_local Precision t_precision = Precision::Fp32;
+
+uint16_t roundToBf16(float f)
+{
+    uint32_t u;
+    std::memcpy(&u, &f, sizeof u);
+    if ((u & 0x7fffffffu) > 0x7f800000u) // NaN: keep it a (quiet) NaN
+        return static_cast<uint16_t>((u >> 16) | 0x40u);
+    u += 0x7fffu + ((u >> 16) & 1u); // round to nearest, ties to even
+    return static_cast<uint16_t>(u >> 16);
+}
+
+void convertPortable(const float *src, uint16_t *dst, int64_t n)
+{
+    for (int64_t i = 0; i < n; ++i)
+        dst[i] = roundToBf16(src[i]);
+}
+
+// AVX512-BF16's VCVTNE2PS2BF16 rounds to nearest even in one instruction (denormals to zero, as
+// the bf16 matmul kernels also treat them). Only called where cpu::hasBf16().
+__attribute__((target("avx512f,avx512bw,avx512vl,avx512bf16"))) void convertNative(const float *src, uint16_t *dst, int64_t n)
+{
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        const __m512bh r = _mm512_cvtne2ps_pbh(_mm512_loadu_ps(src + i + 16), _mm512_loadu_ps(src + i));
+        _mm512_storeu_si512(dst + i, reinterpret_cast<__m512i>(r));
+    }
+    for (; i < n; i += 16) {
+        const int64_t left = std::min<int64_t>(16, n - i);
+        const __mmask16 m = static_cast<__mmask16>((1u << left) - 1u);
+        const __m256bh r = _mm512_cvtneps_pbh(_mm512_maskz_loadu_ps(m, src + i));
+        _mm256_mask_storeu_epi16(dst + i, m, reinterpret_cast<__m256i>(r));
+    }
+}
+
+void convert(const float *src, uint16_t *dst, int64_t n)
+{
+    static const bool native = cpu::hasBf16();
+    if (native)
+        convertNative(src, dst, n);
+    else
+        convertPortable(src, dst, n);
+}
+
+// rows × cols floats with row stride ld → a dense rows × cols bfloat16 block.
+void convertBlock(const float *src, int64_t rows, int64_t cols, int64_t ld, uint16_t *dst)
+{
+    if (ld == cols) {
+        convert(src, dst, rows * cols);
+        return;
+    }
+    for (int64_t r = 0; r < rows; ++r)
+        convert(src + r * ld, dst + r * cols, cols);
+}
+
+// Products below this many multiply-adds run on the calling thread alone.
+constexpr int64_t kSerialBelow = 64 * 64 * 64;
+
+// One matmul primitive per shape, per thread: made on a thread's first multiply of that shape
+// (oneDNN's own primitive cache makes a second thread's cheap), reused by every later step.
+using Key = std::tuple<bool, bool, int64_t, int64_t, int64_t, int64_t, float, float, int>;
+
+struct KeyHash {
+    size_t operator()(const Key &k) const
+    {
+        size_t h = std::hash<int64_t>()(std::get<2>(k));
+        auto mix = [&h](size_t v) { h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2); };
+        mix(std::get<0>(k) * 2 + std::get<1>(k));
+        mix(std::hash<int64_t>()(std::get<3>(k)));
+        mix(std::hash<int64_t>()(std::get<4>(k)));
+        mix(std::hash<int64_t>()(std::get<5>(k)));
+        mix(std::hash<float>()(std::get<6>(k)));
+        mix(std::hash<float>()(std::get<7>(k)));
+        mix(static_cast<size_t>(std::get<8>(k)));
+        return h;
+    }
+};
+
+// The memory objects are made once with the primitive and pointed at each call's buffers, so a
+// multiply allocates nothing.
+struct Matmul {
+    dnnl::matmul primitive;
+    dnnl::memory src, weights, dst, scratchpad;
+    size_t scratchpadBytes = 0;
+    std::unordered_map<int, dnnl::memory> args;
+};
+
+dnnl::engine &cpuEngine()
+{
+    static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+    return engine;
+}
+
+struct ThreadState {
+    std::unordered_map<Key, Matmul, KeyHash> matmuls;
+    std::vector<uint16_t> a, b; // the bf16 copies of A and B
+    std::vector<uint8_t> scratchpad;
+    dnnl::stream stream{cpuEngine()};
+};
+
+ThreadState &threadState()
+{
+    thread_local ThreadState state;
+    return state;
+}
+
+Matmul makeMatmul(bool transA, bool transB, int64_t M, int64_t N, int64_t K, int64_t ldc, float alpha, float beta)
+{
+    using dt = dnnl::memory::data_type;
+    // The bf16 copies are dense and keep A's and B's orientation: a transposed operand is read
+    // through its strides, not copied transposed.
+    const dnnl::memory::dims srcStrides = transA ? dnnl::memory::dims{1, M} : dnnl::memory::dims{K, 1};
+    const dnnl::memory::dims weightStrides = transB ? dnnl::memory::dims{1, K} : dnnl::memory::dims{N, 1};
+    const dnnl::memory::desc src({M, K}, dt::bf16, srcStrides), weights({K, N}, dt::bf16, weightStrides);
+    const dnnl::memory::desc dst({M, N}, dt::f32, dnnl::memory::dims{ldc, 1});
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    if (alpha != 1.0f)
+        attr.set_output_scales(0, {alpha});
+    if (beta != 0.0f) {
+        dnnl::post_ops ops;
+        ops.append_sum(beta);
+        attr.set_post_ops(ops);
+    }
+    const dnnl::matmul::primitive_desc pd(dnnl::matmul::desc(src, weights, dst), attr, cpuEngine());
+    Matmul m;
+    m.primitive = dnnl::matmul(pd);
+    dnnl::engine &e = cpuEngine();
+    m.src = dnnl::memory(src, e, DNNL_MEMORY_NONE);
+    m.weights = dnnl::memory(weights, e, DNNL_MEMORY_NONE);
+    m.dst = dnnl::memory(dst, e, DNNL_MEMORY_NONE);
+    m.args = {{DNNL_ARG_SRC, m.src}, {DNNL_ARG_WEIGHTS, m.weights}, {DNNL_ARG_DST, m.dst}};
+    m.scratchpadBytes = pd.scratchpad_desc().get_size();
+    if (m.scratchpadBytes) {
+        m.scratchpad = dnnl::memory(pd.scratchpad_desc(), e, DNNL_MEMORY_NONE);
+        m.args.emplace(DNNL_ARG_SCRATCHPAD, m.scratchpad);
+    }
+    return m;
+}
+
+void gemmBf16(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
+              const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
+{
+    ThreadState &s = threadState();
+    // oneDNN fixes a primitive's thread count when it is made and opens a parallel region for
+    // every run; a small product (attention's per-head ones) runs on one thread, as sgemm would
+    // choose, instead of paying for a region (and, on a busy machine, for waking the other threads).
+    const int previousThreads = omp_get_max_threads();
+    const bool serial = !inParallelRegion() && M * N * K < kSerialBelow;
+    const int threads = inParallelRegion() ? 1 : serial ? 1 : previousThreads;
+    if (serial)
+        omp_set_num_threads(1);
+    struct RestoreThreads {
+        bool active;
+        int threads;
+        ~RestoreThreads()
+        {
+            if (active)
+                omp_set_num_threads(threads);
+        }
+    } restore{serial, previousThreads};
+    const Key key{transA, transB, M, N, K, ldc, alpha, beta, threads};
+    auto it = s.matmuls.find(key);
+    if (it == s.matmuls.end())
+        it = s.matmuls.emplace(key, makeMatmul(transA, transB, M, N, K, ldc, alpha, beta)).first;
+    Matmul &m = it->second;
+    if (s.a.size() < static_cast<size_t>(M * K))
+        s.a.resize(static_cast<size_t>(M * K));
+    if (s.b.size() < static_cast<size_t>(K * N))
+        s.b.resize(static_cast<size_t>(K * N));
+    if (s.scratchpad.size() < m.scratchpadBytes)
+        s.scratchpad.resize(m.scratchpadBytes);
+    if (transA)
+        convertBlock(A, K, M, lda, s.a.data());
+    else
+        convertBlock(A, M, K, lda, s.a.data());
+    if (transB)
+        convertBlock(B, N, K, ldb, s.b.data());
+    else
+        convertBlock(B, K, N, ldb, s.b.data());
+    m.src.set_data_handle(s.a.data());
+    m.weights.set_data_handle(s.b.data());
+    m.dst.set_data_handle(C);
+    if (m.scratchpadBytes)
+        m.scratchpad.set_data_handle(s.scratchpad.data());
+    m.primitive.execute(s.stream, m.args);
+    s.stream.wait();
+}
+
+} // namespace
+
+Precision precision() { return t_precision; }
+
+PrecisionScope::PrecisionScope(Precision p) : m_previous(t_precision)
+{
+    if (p == Precision::Bf16)
+        check(cpu::hasBf16(), "bf16 matrix multiplies need a CPU with AVX512-BF16 or AMX; this one (" + cpu::cpuModelName()
+                                  + ") runs the " + std::string(cpu::levelName(cpu::activeLevel())) + " level.");
+    t_precision = p;
+}
+
+PrecisionScope::~PrecisionScope() { t_precision = m_previous; }
+
+const char *precisionName(Precision p) { return p == Precision::Bf16 ? "bf16" : "fp32"; }
+
+void toBf16(const float *src, uint16_t *dst, int64_t n) { convert(src, dst, n); }
 
 void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
           const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
@@ -34,6 +249,15 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha
     // parallel region): make it ours, whichever thread trains.
     if (!inParallelRegion() && omp_get_max_threads() != threadCount())
         omp_set_num_threads(threadCount());
+    if (t_precision == Precision::Bf16) {
+        try {
+            gemmBf16(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        } catch (const dnnl::error &e) {
+            throw Error("bf16 matrix multiply " + std::to_string(M) + "x" + std::to_string(K) + " by " + std::to_string(K) + "x"
+                        + std::to_string(N) + " failed in oneDNN: " + e.what());
+        }
+        return;
+    }
     const dnnl_status_t status = dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
     check(status == dnnl_success, "matrix multiply " + std::to_string(M) + "x" + std::to_string(K) + " by "
                                       + std::to_string(K) + "x" + std::to_string(N) + " failed in oneDNN (status "

@@ -1,17 +1,47 @@
 // SPDX-License-Identifier: Apache-2.0
-// Row-major single-precision GEMM, the one matrix multiply every kernel uses: oneDNN's sgemm, whose
-// kernels are generated at run time for the CPU level in use (core/cpu_level.h). It threads over
-// threadCount() threads (deterministic per level and thread count); inside a parallel region it
-// runs on the calling thread only.
+// Row-major GEMM, the one matrix multiply every kernel uses. In fp32 (the default) it is oneDNN's
+// sgemm, whose kernels are generated at run time for the CPU level in use (core/cpu_level.h). Inside
+// a PrecisionScope(Precision::Bf16) it converts A and B to bfloat16 (round to nearest even) and runs
+// oneDNN's matmul primitive with fp32 accumulation and fp32 C, as PyTorch's CPU autocast does.
+// It threads over threadCount() threads (deterministic per level, precision and thread count);
+// inside a parallel region it runs on the calling thread only.
 #pragma once
 
 #include <cstdint>
 
 namespace netwright::blas {
 
+enum class Precision { Fp32, Bf16 };
+
 // C[M,N] = alpha * op(A) * op(B) + beta * C, op(X) = X or Xᵀ; lda/ldb/ldc are row strides of
-// the matrices as stored. beta == 0 ignores C's old contents (NaN-safe).
+// the matrices as stored. beta == 0 ignores C's old contents (NaN-safe). A, B and C stay fp32 in
+// memory in either precision; in Bf16 only the products' inputs are rounded to bfloat16.
 void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
           const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
+
+// The precision gemm uses on the calling thread. parallelFor (core/parallel.h) hands it to its
+// worker threads, so a scope around a forward or backward pass covers every kernel in it.
+Precision precision();
+
+// Sets the calling thread's gemm precision for the scope's lifetime and restores the previous one
+// after, so nothing leaks past a training step. Bf16 throws netwright::Error where the active CPU
+// level has no bf16 instructions (cpu::hasBf16()).
+class PrecisionScope {
+public:
+    explicit PrecisionScope(Precision precision);
+    ~PrecisionScope();
+    PrecisionScope(const PrecisionScope &) = delete;
+    PrecisionScope &operator=(const PrecisionScope &) = delete;
+
+private:
+    Precision m_previous;
+};
+
+// "fp32" or "bf16".
+const char *precisionName(Precision precision);
+
+// Rounds n floats to bfloat16 (round to nearest even; NaN stays NaN), as the Bf16 gemm does with
+// its inputs; the 16-bit results are the high halves of the rounded floats. For tests.
+void toBf16(const float *src, uint16_t *dst, int64_t n);
 
 } // namespace netwright::blas

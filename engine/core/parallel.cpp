@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 #include "core/parallel.h"
 
+#include "core/blas.h"
+
 #include <omp.h>
 
 #include <algorithm>
@@ -43,8 +45,10 @@ void parallelFor(int64_t n, const std::function<void(int64_t, int64_t, int)> &fn
         fn(0, n, 0);
         return;
     }
+    const blas::Precision precision = blas::precision(); // the caller's scope holds on every worker
 #pragma omp parallel num_threads(threads)
     {
+        const blas::PrecisionScope scope(precision);
         const int t = omp_get_thread_num();
         const int nt = omp_get_num_threads();
         const int64_t begin = n * t / nt;

@@ -72,9 +72,18 @@ TrainingSession::~TrainingSession() = default;
 
 void TrainingSession::checkStart(const RunConfig &config, const Trainer &trainer)
 {
-    cpu::activeLevel(); // a bad NETWRIGHT_CPU_LEVEL is refused before the run directory exists
+    checkCpu(config);
     if (!config.initFrom.empty())
         matchWeightsFile(trainer.graph(), config.initFrom, config.initFromMap, config.initFromStrict);
+}
+
+void TrainingSession::checkCpu(const RunConfig &config)
+{
+    cpu::activeLevel(); // a bad NETWRIGHT_CPU_LEVEL is refused before the run directory exists
+    if (config.training.precision == "bf16" && !cpu::hasBf16())
+        throw Error("training.precision bf16 needs a CPU with AVX512-BF16 or AMX; this one (" + cpu::cpuModelName() + ") runs the "
+                    + std::string(cpu::levelName(cpu::activeLevel())) + " level"
+                    + (cpu::activeLevel() != cpu::detectedLevel() ? " (capped by NETWRIGHT_CPU_LEVEL)." : "."));
 }
 
 void TrainingSession::note(const std::string &text) const

@@ -37,8 +37,11 @@ public:
 
     // What refuses a start, checked before the run directory is made (a refused start writes
     // nothing): a model.init_from file that does not fit the trainer's model (strict, or nothing
-    // matches). Throws Error naming the file; reads, changes nothing.
+    // matches), and what checkCpu refuses. Throws Error naming the file; reads, changes nothing.
     static void checkStart(const RunConfig &config, const Trainer &trainer);
+    // What the CPU refuses, also before a resume: a bad NETWRIGHT_CPU_LEVEL, and training.precision
+    // bf16 where the CPU level has no bf16 (the sentence names the CPU and its level).
+    static void checkCpu(const RunConfig &config);
 
     // `config` is the run's (validated); `trainer` was built from it and outlives the session.
     TrainingSession(RunConfig config, RunDirectory directory, Trainer &trainer, Options options);

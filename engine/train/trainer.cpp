@@ -287,8 +287,11 @@ Trainer::GlobalStep Trainer::distributedStep(const Minibatch &mb, double lr, boo
     if (mine > 0) {
         const Minibatch shard = sliceRows(mb, lo, hi);
         m_executor->setRowOffset(lo);
-        m_executor->forward({{m_graph.inputs[0].name, shard.features}, {"labels", shard.labels}}, true);
-        m_executor->backward("loss");
+        {
+            const blas::PrecisionScope mixed(m_settings.precision);
+            m_executor->forward({{m_graph.inputs[0].name, shard.features}, {"labels", shard.labels}}, true);
+            m_executor->backward("loss");
+        }
         lossSum = static_cast<double>(scalarOf(m_executor->value("loss"))) * static_cast<double>(mine);
         m_stepSums->reset();
         m_stepSums->add(m_executor->value(m_logits), shard.labels);
@@ -502,7 +505,10 @@ TrainEndInfo Trainer::run(std::stop_token stop)
                                                    "checkpoint is saved; resume from the newest checkpoint with a lower rate.)",
                                              false);
             } else {
-                m_executor->forward({{input, mb->features}, {"labels", mb->labels}}, true);
+                {
+                    const blas::PrecisionScope mixed(m_settings.precision);
+                    m_executor->forward({{input, mb->features}, {"labels", mb->labels}}, true);
+                }
                 loss = scalarOf(m_executor->value("loss"));
                 if (!std::isfinite(loss)) {
                     // Before the update: the parameters and optimizer state are the last finite
@@ -515,7 +521,10 @@ TrainEndInfo Trainer::run(std::stop_token stop)
                     throw NonFiniteLossError(nonFiniteLossMessage(loss, m_globalStep + 1, epoch + 1, mb->index + 1, stepsPerEpoch, lr),
                                              keepBuffers || buffers.empty());
                 }
-                m_executor->backward("loss");
+                {
+                    const blas::PrecisionScope mixed(m_settings.precision);
+                    m_executor->backward("loss");
+                }
                 m_optimizer->step(parameterRefs(), lr);
                 global.lossSum = static_cast<double>(loss) * static_cast<double>(b);
                 m_stepSums->reset();

@@ -7,6 +7,7 @@
 #pragma once
 
 #include "autodiff/executor.h"
+#include "core/blas.h"
 #include "core/error.h"
 #include "data/minibatch_source.h"
 #include "optim/lr_schedule.h"
@@ -54,6 +55,9 @@ struct TrainerSettings {
     // Where the parameters live and the kernels run; its backend must be started (startDevice).
     // The results are the CPU's within float rounding; checkpoints hold host tensors either way.
     Device device = Device::cpu();
+    // The precision of the training step's matrix multiplies and convolutions (forward and
+    // backward); evaluation always runs fp32. Bf16 needs cpu::hasBf16() (TrainingSession::checkStart).
+    blas::Precision precision = blas::Precision::Fp32;
     // What is learnt (config/run_config.h TaskSettings): the loss node appended to the model and
     // the metrics reported. outputs: the classes or targets the data has (0: not checked).
     std::string task = "classification";

@@ -238,6 +238,7 @@ std::unique_ptr<Trainer> makeTrainer(const RunConfig &c, const TrainingData &dat
         test = std::make_unique<PrefetchingSource>(std::move(test), 2);
     TrainerSettings settings{c.training.epochs, c.training.seed, c.lr, c.schedule};
     settings.device = parseDevice(c.training.device);
+    settings.precision = c.training.precision == "bf16" ? blas::Precision::Bf16 : blas::Precision::Fp32;
     settings.task = c.task.type;
     settings.loss = c.task.loss;
     settings.huberDelta = c.task.huberDelta;

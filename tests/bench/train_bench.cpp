@@ -5,12 +5,14 @@
 // --dump-weights DIR writes the initial weights (raw float32 + manifest) so PyTorch starts equal.
 // --model-file FILE trains a model file (an ONNX export from PyTorch) instead of a zoo model, from
 // the file's weights; --optimizer adam trains with Adam (β 0.9/0.999, ε 1e-8) instead of SGD.
+// --precision bf16 trains with bf16 matrix multiplies and convolutions (fp32 accumulation).
 // Under mpirun (tests/bench/mpi_scaling.sh) it trains data-parallel: --batch-size is the global
 // batch, rank 0 prints, and images/s counts the global batches.
 #ifdef NETWRIGHT_HAVE_CUDA
 #include "cuda/cuda_device.h"
 #endif
 #include "config/run_config.h"
+#include "core/cpu_level.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "data/minibatch_source.h"
@@ -77,7 +79,7 @@ void dumpWeights(const Graph &g, const std::string &dir)
 
 int main(int argc, char **argv)
 {
-    std::string model = "mlp", modelFile, optimizer = "sgd", dumpDir, device = "cpu";
+    std::string model = "mlp", modelFile, optimizer = "sgd", dumpDir, device = "cpu", precision = "fp32";
     int steps = 200, warmup = 20, batch = 64, threads = 2;
     double lr = 0.01;
     for (int i = 1; i + 1 < argc; i += 2) {
@@ -92,6 +94,7 @@ int main(int argc, char **argv)
         else if (k == "--model-file") modelFile = v;
         else if (k == "--optimizer") optimizer = v;
         else if (k == "--device") device = v;
+        else if (k == "--precision") precision = v;
         else {
             std::fprintf(stderr, "unknown option %s\n", k.c_str());
             return 2;
@@ -122,6 +125,9 @@ int main(int argc, char **argv)
         cuda::registerBackend();
 #endif
         settings.device = parseDevice(device);
+        check(precision == "fp32" || precision == "bf16", "--precision must be fp32 or bf16.");
+        check(precision == "fp32" || cpu::hasBf16(), "--precision bf16 needs a CPU with AVX512-BF16 or AMX.");
+        settings.precision = precision == "bf16" ? blas::Precision::Bf16 : blas::Precision::Fp32;
         startDevice(settings.device);
         Trainer trainer(std::move(g),
                         std::make_unique<PrefetchingSource>(std::make_unique<DatasetSource>(train, batch, false, false, 1, norm)),

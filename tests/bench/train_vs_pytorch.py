@@ -20,8 +20,13 @@ With --device cuda both train on the first GPU (Netwright: cuBLAS, cuDNN and its
 PyTorch: its CUDA build). Debian's python3-torch is CPU-only, so that comparison needs a machine
 with a GPU and a CUDA-enabled PyTorch; without either the script says which is missing and stops.
 
+With --precision bf16 (a CPU with AVX512-BF16 or AMX) each side also trains in bf16 mixed precision:
+Netwright with training.precision bf16, PyTorch under torch.autocast("cpu", dtype=torch.bfloat16).
+Each round runs both sides in fp32 and in bf16; the script prints each side's bf16 images/s, its
+ratio to that side's own fp32 images/s, and the bf16 ratio Netwright/PyTorch.
+
 usage: tests/bench/train_vs_pytorch.py [--build build/release] [--threads 2] [--rounds 3] [--device cpu|cuda]
-                                      [--models mlp,lenet5,cnn-small,vit,lstm]
+                                      [--models mlp,lenet5,cnn-small,vit,lstm] [--precision fp32|bf16]
 """
 import argparse
 import gzip
@@ -53,7 +58,8 @@ def train_flops_per_image(model):
     return 2 * (3 * sum(macs) - macs[0])
 
 
-def torch_child(model_name, steps, warmup, threads, weights_dir, device):
+def torch_child(model_name, steps, warmup, threads, weights_dir, device, precision="fp32"):
+    import contextlib
     import resource
     import time
 
@@ -130,6 +136,9 @@ def torch_child(model_name, steps, warmup, threads, weights_dir, device):
         batch = 64
         opt = torch.optim.SGD(model.parameters(), lr=0.01, momentum=0.9)
     loss_fn = nn.CrossEntropyLoss()
+    # PyTorch's CPU mixed precision: matmuls and convolutions in bf16 (backward follows), weights,
+    # optimizer and the loss's reduction fp32.
+    autocast = (lambda: torch.autocast("cpu", dtype=torch.bfloat16)) if precision == "bf16" else contextlib.nullcontext
     start = None
     loss = None
     for step in range(warmup + steps):
@@ -139,7 +148,8 @@ def torch_child(model_name, steps, warmup, threads, weights_dir, device):
         x = (images[lo:lo + batch].float() * scale - mean) / std
         y = labels[lo:lo + batch]
         opt.zero_grad(set_to_none=True)
-        loss = loss_fn(model(x), y)
+        with autocast():
+            loss = loss_fn(model(x), y)
         loss.backward()
         opt.step()
         _ = (model_name, loss.item())  # the step's loss is read each step, as Netwright's trainer does
@@ -163,13 +173,15 @@ def main():
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--device", default="cpu", choices=["cpu", "cuda"])
     ap.add_argument("--models", default=",".join(STEPS), help="which models, comma-separated")
+    ap.add_argument("--precision", default="fp32", choices=["fp32", "bf16"],
+                    help="bf16: also train each side in bf16 mixed precision and compare with its fp32")
     ap.add_argument("--child", help=argparse.SUPPRESS)
     ap.add_argument("--model", help=argparse.SUPPRESS)
     ap.add_argument("--weights", help=argparse.SUPPRESS)
     args = ap.parse_args()
     if args.child == "torch":
         steps, warmup = STEPS[args.model]
-        torch_child(args.model, steps, warmup, args.threads, args.weights, args.device)
+        torch_child(args.model, steps, warmup, args.threads, args.weights, args.device, args.precision)
         return
     if args.device == "cuda":
         probe = subprocess.run([sys.executable, "-c", "import torch; print(torch.cuda.is_available(), torch.version.cuda)"],
@@ -190,6 +202,7 @@ def main():
     level = subprocess.run([program, "--version"], capture_output=True, text=True).stdout.strip().splitlines()[-1:]
     print(f"CPU: {model_name}; Netwright {level[0] if level else '(no netwright program built)'}")
     rows = []
+    bf16_rows = []
     blas = None
     for model in args.models.split(","):
         steps, warmup = STEPS[model]
@@ -204,11 +217,18 @@ def main():
                            "--optimizer", optimizer, "--lr", str(lr)]
             else:
                 run([bench] + common + ["--dump-weights", weights])  # also a warm-up of the page cache
-            nw, pt = [], []
+            nw, pt, nw16, pt16 = [], [], [], []
+            torch_cmd = [sys.executable, __file__, "--child", "torch", "--model", model, "--threads", str(args.threads),
+                         "--weights", weights, "--device", args.device]
             for _ in range(args.rounds):
                 nw.append(run([bench] + common))
-                pt.append(run([sys.executable, __file__, "--child", "torch", "--model", model, "--threads",
-                               str(args.threads), "--weights", weights, "--device", args.device], env=torch_env))
+                pt.append(run(torch_cmd, env=torch_env))
+                if args.precision == "bf16":
+                    nw16.append(run([bench] + common + ["--precision", "bf16"]))
+                    pt16.append(run(torch_cmd + ["--precision", "bf16"], env=torch_env))
+        if nw16:
+            best = lambda rs: max(rs, key=lambda r: r["images_per_second"])
+            bf16_rows.append((model, best(nw), best(pt), best(nw16), best(pt16)))
         blas = pt[0]["blas"]
         best_nw = max(nw, key=lambda r: r["images_per_second"])
         best_pt = max(pt, key=lambda r: r["images_per_second"])
@@ -221,6 +241,15 @@ def main():
         print(f"{model:<10} {n['images_per_second']:>16.0f} {p['images_per_second']:>14.0f} "
               f"{n['images_per_second'] / p['images_per_second']:>6.2f} {nrss / 1024:>9.0f} MiB {prss / 1024:>9.0f} MiB "
               f"{n['last_loss']:>8.4f} {p['last_loss']:>8.4f}")
+    if bf16_rows:
+        print()
+        print("bf16 mixed precision (Netwright training.precision bf16; PyTorch torch.autocast(\"cpu\", dtype=torch.bfloat16)):")
+        print(f"{'model':<10} {'NW bf16 img/s':>14} {'NW bf16/fp32':>13} {'PT bf16 img/s':>14} {'PT bf16/fp32':>13} "
+              f"{'NW/PT bf16':>11} {'NW loss':>8} {'PT loss':>8}")
+        for model, n, p, n16, p16 in bf16_rows:
+            print(f"{model:<10} {n16['images_per_second']:>14.0f} {n16['images_per_second'] / n['images_per_second']:>13.2f} "
+                  f"{p16['images_per_second']:>14.0f} {p16['images_per_second'] / p['images_per_second']:>13.2f} "
+                  f"{n16['images_per_second'] / p16['images_per_second']:>11.2f} {n16['last_loss']:>8.4f} {p16['last_loss']:>8.4f}")
     peak_tool = os.path.join(args.build, "tests", "bench", "netwright_cpu_peak")
     if args.device == "cpu" and os.access(peak_tool, os.X_OK):
         peak = run([peak_tool, str(args.threads)])

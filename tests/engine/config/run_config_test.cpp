@@ -20,6 +20,7 @@ private slots:
         QCOMPARE(c.data.dataset, std::string("fashion-mnist"));
         QCOMPARE(c.training.epochs, 5);
         QCOMPARE(c.training.batchSize, 64);
+        QCOMPARE(c.training.precision, std::string("fp32"));
         validateRunConfig(c);
     }
     void overridesAndZeroValues()
@@ -37,8 +38,10 @@ private slots:
         RunConfig c = defaultRunConfig();
         c.optimizer.nesterov = false;
         c.training.seed = 4000000000u;
+        c.training.precision = "bf16";
         const std::string json = runConfigToJson(c);
         QVERIFY(QString::fromStdString(json).contains(QStringLiteral("\"nesterov\": false")));
+        QVERIFY(QString::fromStdString(json).contains(QStringLiteral("\"precision\": \"bf16\"")));
         const RunConfig back = parseRunConfig(json, "back.json", RunConfig{});
         QCOMPARE(runConfigToJson(back), json);
     }
@@ -71,6 +74,8 @@ private slots:
         QTest::newRow("schedule") << R"({"schedule": {"name": "exp"}})" << "schedule.name";
         QTest::newRow("dataset") << R"({"data": {"dataset": "idx"}})" << "data.train_images";
         QTest::newRow("init") << R"({"model": {"init": "zeros"}})" << "model.init";
+        QTest::newRow("precision") << R"({"training": {"precision": "fp16"}})" << "training.precision must be fp32 or bf16";
+        QTest::newRow("bf16 on a GPU") << R"({"training": {"precision": "bf16", "device": "cuda"}})" << "training.precision bf16 runs on the CPU";
     }
     void validationNamesTheKey()
     {
