@@ -256,7 +256,10 @@ private slots:
         QVERIFY(!data.isEmpty());
         QFile f(m_dir.filePath("stop.json"));
         QVERIFY(f.open(QIODevice::WriteOnly));
-        f.write(QStringLiteral(R"({"model": {"name": "lenet5"}, %1, "training": {"epochs": 4, "batch_size": 64, "threads": 1}})").arg(data).toUtf8());
+        // Long enough (30 epochs × 20 steps, several seconds even on a fast core) that the stop
+        // lands well before the end: the first checkpoint comes after one epoch.
+        constexpr int epochs = 30, steps = epochs * 20;
+        f.write(QStringLiteral(R"({"model": {"name": "lenet5"}, %1, "training": {"epochs": %2, "batch_size": 64, "threads": 1}})").arg(data).arg(epochs).toUtf8());
         f.close();
         const QString run = m_dir.filePath("stopped");
         QProcess train;
@@ -274,7 +277,7 @@ private slots:
         QVERIFY(history);
         QVERIFY2(history->runState().startsWith("stopped at step "), qPrintable(history->runState()));
         const int64_t stoppedAt = history->runState().section(' ', 3).toLongLong();
-        QVERIFY(stoppedAt > 0 && stoppedAt < 80);
+        QVERIFY(stoppedAt > 0 && stoppedAt < steps);
         QPushButton *cont = button(*history, "Continue Training");
         QVERIFY(cont);
         QVERIFY(cont->isEnabled());
@@ -296,7 +299,7 @@ private slots:
         QVERIFY(finished.wait(300000) || finished.count() == 1);
         QCOMPARE(finished.first().at(0).toString(), run);
         QCOMPARE(finished.first().at(2).toString(), QString());
-        QCOMPARE(panel->curves()->stepPoints(), 80); // 4 epochs × 20 steps, each once
+        QCOMPARE(panel->curves()->stepPoints(), steps); // every step once
         QCOMPARE(panel->run()->runDirectory(), run);  // in place, as resume does
         QTRY_COMPARE_WITH_TIMEOUT(history->runState(), QStringLiteral("finished"), 10000);
         QVERIFY(!cont->isEnabled());
