@@ -8,6 +8,8 @@
 #include <cstdlib>
 #include <cstring>
 #include <limits>
+#include <mutex>
+#include <unordered_map>
 #include <sys/mman.h>
 
 namespace netwright {
@@ -79,17 +81,71 @@ namespace {
 constexpr size_t kAlignment = 64;
 constexpr size_t kHugePage = size_t(2) << 20;
 
+// Freed large blocks are kept for the next tensor of the same size: a training step frees and
+// makes the same activations and gradients every time, and a fresh block costs page faults and
+// the kernel's zeroing of its (huge) pages. Bounded, so a run whose shapes change keeps no more
+// than kCacheCap bytes it does not use.
+constexpr size_t kCacheFrom = size_t(1) << 20;
+constexpr size_t kCacheCap = size_t(256) << 20;
+
+class BlockCache {
+public:
+    void *take(size_t bytes)
+    {
+        std::lock_guard lock(m_mutex);
+        auto it = m_free.find(bytes);
+        if (it == m_free.end())
+            return nullptr;
+        void *p = it->second;
+        m_free.erase(it);
+        m_cached -= bytes;
+        return p;
+    }
+    void give(void *p, size_t bytes)
+    {
+        {
+            std::lock_guard lock(m_mutex);
+            if (m_cached + bytes <= kCacheCap) {
+                m_free.emplace(bytes, p);
+                m_cached += bytes;
+                return;
+            }
+        }
+        std::free(p);
+    }
+
+private:
+    std::mutex m_mutex;
+    std::unordered_multimap<size_t, void *> m_free;
+    size_t m_cached = 0;
+};
+
+BlockCache &blockCache()
+{
+    static auto *cache = new BlockCache; // never destroyed: tensors may be freed during exit
+    return *cache;
+}
+
 std::shared_ptr<void> allocate(size_t bytes)
 {
     // Large tensors are 2 MiB-aligned and asked to be backed by transparent huge pages: a fresh
     // 256 MiB checkpoint load then takes 128 page faults instead of 65,536.
     const size_t align = bytes >= kHugePage ? kHugePage : kAlignment;
     const size_t rounded = std::max<size_t>(align, (bytes + align - 1) / align * align);
+    if (rounded >= kCacheFrom) {
+        void *p = blockCache().take(rounded);
+        if (!p) {
+            p = std::aligned_alloc(align, rounded);
+            if (!p)
+                throw Error("Out of memory allocating a tensor of " + std::to_string(bytes) + " bytes.");
+            if (align == kHugePage)
+                ::madvise(p, rounded, MADV_HUGEPAGE);
+        }
+        return std::shared_ptr<void>(p, [rounded](void *q) { blockCache().give(q, rounded); });
+    }
     void *p = std::aligned_alloc(align, rounded);
     if (!p)
         throw Error("Out of memory allocating a tensor of " + std::to_string(bytes) + " bytes.");
-    if (align == kHugePage)
-        ::madvise(p, rounded, MADV_HUGEPAGE);
     return std::shared_ptr<void>(p, [](void *q) { std::free(q); });
 }
 

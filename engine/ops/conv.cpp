@@ -7,6 +7,7 @@
 #include "core/blas.h"
 #include "core/error.h"
 #include "core/parallel.h"
+#include "ops/conv_dnnl.h"
 #include "ops/kernels.h"
 #include "ops/window_2d.h"
 
@@ -260,6 +261,43 @@ ConvGeometry geometry(const Node &node, const Shape &x, const Shape &wt)
     return g;
 }
 
+// The same geometry as oneDNN's convolutions describe it.
+convdnnl::Geometry dnnlGeometry(const ConvGeometry &g)
+{
+    convdnnl::Geometry d;
+    d.N = g.N;
+    d.C = g.C;
+    d.M = g.M;
+    d.group = g.group;
+    const Window2d &p = g.w.plane;
+    if (g.w.rank == 3) {
+        d.in = {g.w.id, p.ih, p.iw};
+        d.out = {g.w.od, p.oh, p.ow};
+        d.kernel = {g.w.kd, p.kh, p.kw};
+        d.strides = {g.w.sd, p.sh, p.sw};
+        d.dilations = {g.w.dd, p.dh, p.dw};
+        d.padBegin = {g.w.padFront, p.padTop, p.padLeft};
+        d.padEnd = {g.w.padBack, p.padBottom, p.padRight};
+    } else if (g.w.rank == 2) {
+        d.in = {p.ih, p.iw};
+        d.out = {p.oh, p.ow};
+        d.kernel = {p.kh, p.kw};
+        d.strides = {p.sh, p.sw};
+        d.dilations = {p.dh, p.dw};
+        d.padBegin = {p.padTop, p.padLeft};
+        d.padEnd = {p.padBottom, p.padRight};
+    } else {
+        d.in = {p.iw};
+        d.out = {p.ow};
+        d.kernel = {p.kw};
+        d.strides = {p.sw};
+        d.dilations = {p.dw};
+        d.padBegin = {p.padLeft};
+        d.padEnd = {p.padRight};
+    }
+    return d;
+}
+
 class Conv final : public OpKernel {
 public:
     std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &constants) const override
@@ -293,6 +331,12 @@ public:
                     depthwiseForward(x + (n * g.C + c) * hw, wt + m * kk, bias ? bias[m] : 0.0f, g.w.plane, y + p * ohw);
                 }
             });
+            return;
+        }
+        // oneDNN's direct convolution over the whole batch where it has one; im2col and a product
+        // per image otherwise.
+        if (convdnnl::forward(dnnlGeometry(g), ctx.training, x, wt, bias, y)) {
+            ctx.saved[0] = Tensor();
             return;
         }
         // In training the columns are kept for backward (one im2col per image and step, not two).
@@ -333,7 +377,17 @@ public:
         const auto g = geometry(ctx.node, ctx.in(0).shape(), ctx.in(1).shape());
         const float *x = ctx.in(0).data(), *wt = ctx.in(1).data(), *dy = ctx.gradOutputs[0]->data();
         const int64_t ohw = g.w.outSize(), hw = g.w.inSize();
-        const bool wantX = ctx.wantsGrad(0), wantW = ctx.wantsGrad(1), wantB = ctx.wantsGrad(2);
+        bool wantX = ctx.wantsGrad(0), wantW = ctx.wantsGrad(1), wantB = ctx.wantsGrad(2);
+        if (!g.depthwise) { // oneDNN's direct kernels where it has them (see forward); the bias
+                            // gradient comes with the weight gradient's
+            const convdnnl::Geometry dg = dnnlGeometry(g);
+            if (wantX && convdnnl::backwardData(dg, wt, dy, ctx.gradInputs[0]->data()))
+                wantX = false;
+            if (wantW && convdnnl::backwardWeights(dg, x, dy, ctx.gradInputs[1]->data(), wantB ? ctx.gradInputs[2]->data() : nullptr)) {
+                wantW = false;
+                wantB = false;
+            }
+        }
         if (wantB) { // each thread owns whole channels
             float *db = ctx.gradInputs[2]->data();
             parallelFor(g.M, [&](int64_t m0, int64_t m1, int) {
@@ -351,6 +405,7 @@ public:
                 }
             });
         }
+
         if (!wantX && !wantW)
             return;
         if (g.depthwise) {

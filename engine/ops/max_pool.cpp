@@ -7,6 +7,7 @@
 #include "core/parallel.h"
 #include "ops/kernel_util.h"
 #include "ops/kernels.h"
+#include "ops/pool_isa.h"
 #include "ops/window_2d.h"
 
 #include <bit>
@@ -120,6 +121,8 @@ public:
         const bool fast2x2 = X.dtype() == DType::Float32 && w.rank == 2 && p.kh == 2 && p.kw == 2 && p.padTop == 0
                              && p.padLeft == 0 && p.dh == 1 && p.dw == 1 && (p.oh - 1) * p.sh + p.kh <= p.ih
                              && (p.ow - 1) * p.sw + p.kw <= p.iw;
+        const bool stride2 = fast2x2 && p.sh == 2 && p.sw == 2; // the vectorized loops of the CPU level
+        const pool::MaxForward forward2 = pool::maxForward2x2();
         dispatchType<kFloats | kSignedInts | kUnsignedInts>(X.dtype(), ctx.node, [&](auto tag) {
             using T = typename decltype(tag)::type;
             const T *x = X.dataAs<T>();
@@ -127,7 +130,9 @@ public:
             parallelFor(planes, [&](int64_t p0, int64_t p1, int) {
                 for (int64_t q = p0; q < p1; ++q) {
                     if constexpr (std::is_same_v<T, float>) {
-                        if (fast2x2)
+                        if (stride2)
+                            forward2(x + q * hw, p.ih, p.iw, p.oh, p.ow, y + q * ohw, arg + q * ohw);
+                        else if (fast2x2)
                             maxPool2x2(x + q * hw, p, y + q * ohw, arg + q * ohw);
                         else
                             maxPoolPlane(x + q * hw, w, y + q * ohw, arg + q * ohw);
@@ -154,6 +159,16 @@ public:
         const int32_t *arg = ctx.saved.at(0).dataAs<int32_t>();
         const float *dy = ctx.gradOutputs[0]->data();
         float *dx = ctx.gradInputs[0]->data();
+        const Window2d &pw = w.plane;
+        if (w.rank == 2 && pw.kh == 2 && pw.kw == 2 && pw.sh == 2 && pw.sw == 2 && pw.padTop == 0 && pw.padLeft == 0 && pw.dh == 1
+            && pw.dw == 1 && 2 * pw.oh <= pw.ih && 2 * pw.ow <= pw.iw) { // windows that do not overlap: every cell written once
+            const pool::MaxBackward backward2 = pool::maxBackward2x2();
+            parallelFor(planes, [&](int64_t p0, int64_t p1, int) {
+                for (int64_t p = p0; p < p1; ++p)
+                    backward2(dy + p * ohw, arg + p * ohw, pw.ih, pw.iw, pw.oh, pw.ow, dx + p * hw);
+            });
+            return;
+        }
         parallelFor(planes, [&](int64_t p0, int64_t p1, int) {
             std::memset(dx + p0 * hw, 0, sizeof(float) * (p1 - p0) * hw);
             for (int64_t p = p0; p < p1; ++p)

@@ -10,6 +10,7 @@
 #include "ops/op.h"
 
 #include <cmath>
+#include <limits>
 
 #include <QTest>
 
@@ -64,6 +65,45 @@ private slots:
         const std::vector<float> want{5, 7, 13, 15, 21, 23, 29, 31};
         for (int i = 0; i < 8; ++i)
             QCOMPARE(y.data()[i], want[i]);
+    }
+    // The vectorized 2×2 stride-2 loops (ops/pool_isa.cpp) on rows longer than one vector (37
+    // wide: 18 outputs, a full sixteen and a masked two), an odd height and width (a row and a
+    // column no window covers), many ties and some NaN: every output and index against the
+    // definition — the maximum, NaN wins, ties keep the first cell in row-major order.
+    void maxPoolStrideTwoMatchesDefinition()
+    {
+        setThreadCount(2);
+        Node n{"pool", "MaxPool", {}, {"y", "idx"}, {{"kernel_shape", std::vector<int64_t>{2, 2}}, {"strides", std::vector<int64_t>{2, 2}}}};
+        const int64_t C = 3, H = 9, W = 37, OH = 4, OW = 18;
+        Tensor x({2, C, H, W});
+        Rng rng(5);
+        for (int64_t i = 0; i < x.numel(); ++i)
+            x.data()[i] = static_cast<float>(rng.below(4)) - 1.5f; // four values: ties everywhere
+        for (int64_t i : {3, 40, 41, 300, 777, 1500})
+            x.data()[i] = std::numeric_limits<float>::quiet_NaN();
+        const auto out = evalNode(n, {x}, {"y", "idx"});
+        QCOMPARE(out[0].shape(), (Shape{2, C, OH, OW}));
+        const int64_t *idx = out[1].dataAs<int64_t>();
+        for (int64_t p = 0; p < 2 * C; ++p)
+            for (int64_t oy = 0; oy < OH; ++oy)
+                for (int64_t ox = 0; ox < OW; ++ox) {
+                    int64_t best = -1;
+                    for (int64_t dy = 0; dy < 2; ++dy)
+                        for (int64_t dx = 0; dx < 2; ++dx) {
+                            const int64_t at = p * H * W + (2 * oy + dy) * W + 2 * ox + dx;
+                            const float v = x.data()[at];
+                            if (best < 0 || (!std::isnan(x.data()[best]) && (std::isnan(v) || v > x.data()[best])))
+                                best = at;
+                        }
+                    const int64_t o = (p * OH + oy) * OW + ox;
+                    const float got = out[0].data()[o], want = x.data()[best];
+                    if (std::isnan(want)) { // which NaN of the window is not specified, only that it wins
+                        QVERIFY2(std::isnan(got) && std::isnan(x.data()[idx[o]]), qPrintable(QString::number(o)));
+                    } else {
+                        QCOMPARE(got, want);
+                        QCOMPARE(idx[o], best);
+                    }
+                }
     }
     void maxPoolCeilModeAndPads()
     {
@@ -206,6 +246,8 @@ private slots:
         QTest::addColumn<int>("variant");
         for (int v = 0; v < 3; ++v) {
             QTest::newRow(qPrintable(QStringLiteral("MaxPool %1").arg(v))) << "MaxPool" << v;
+            if (v == 0) // 2×2 stride 2 over rows of 37: the vectorized loops' full and masked parts
+                QTest::newRow("MaxPool wide") << "MaxPool" << 3;
             QTest::newRow(qPrintable(QStringLiteral("AveragePool %1").arg(v))) << "AveragePool" << v;
         }
         QTest::newRow("GlobalAveragePool") << "GlobalAveragePool" << 0;
@@ -228,7 +270,7 @@ private slots:
         }
         Rng rng(8 + variant);
         // Distinct values so max positions are stable under a ±eps perturbation.
-        Tensor x({2, 2, 5, 5});
+        Tensor x(variant == 3 ? Shape{1, 2, 5, 37} : Shape{2, 2, 5, 5});
         std::vector<float> v(static_cast<size_t>(x.numel()));
         for (size_t i = 0; i < v.size(); ++i)
             v[i] = static_cast<float>(i) * 0.1f;
