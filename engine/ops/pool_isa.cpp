@@ -70,11 +70,14 @@ void backwardGeneric(const float *dy, const int32_t *arg, int64_t iw, int64_t oh
 #else
 // AVX-512: sixteen outputs of a row at a time, the last (or only: rows of 7 or 14) under a mask,
 // the column pairs split and joined by lane permutes.
-const __m512i kEven = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
-const __m512i kOdd = _mm512_setr_epi32(1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31);
-const __m512i kLow = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-const __m512i kHigh = _mm512_setr_epi32(8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31);
-const __m512i kTwice = _mm512_setr_epi32(0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30);
+// Lane tables as plain arrays: a vector constant at namespace scope would be built by a static
+// initializer, running AVX-512 instructions at startup on every CPU.
+alignas(64) constexpr int32_t kEvenLanes[16] = {0, 2, 4, 6, 8, 10, 12, 14, 16, 18, 20, 22, 24, 26, 28, 30};
+alignas(64) constexpr int32_t kOddLanes[16] = {1, 3, 5, 7, 9, 11, 13, 15, 17, 19, 21, 23, 25, 27, 29, 31};
+alignas(64) constexpr int32_t kLowLanes[16] = {0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23};
+alignas(64) constexpr int32_t kHighLanes[16] = {8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31};
+
+inline __m512i lanes(const int32_t (&table)[16]) { return _mm512_load_si512(table); }
 
 inline __mmask16 firstLanes(int64_t n) { return n >= 16 ? __mmask16(0xffff) : static_cast<__mmask16>((1u << n) - 1u); }
 
@@ -93,6 +96,8 @@ inline __mmask16 wins(__m512 a, __m512 b)
 
 void forwardAvx512(const float *x, int64_t iw, int64_t oh, int64_t ow, float *y, int32_t *arg)
 {
+    const __m512i kEven = lanes(kEvenLanes), kOdd = lanes(kOddLanes);
+    const __m512i kTwice = kEven;
     for (int64_t oy = 0; oy < oh; ++oy) {
         const float *top = x + 2 * oy * iw, *bottom = top + iw;
         const int32_t r0 = static_cast<int32_t>(2 * oy * iw), r1 = r0 + static_cast<int32_t>(iw);
@@ -124,6 +129,7 @@ void backwardAvx512(const float *dy, const int32_t *arg, int64_t iw, int64_t oh,
 {
     const __m512 zero = _mm512_setzero_ps();
     const __m512i one = _mm512_set1_epi32(1);
+    const __m512i kTwice = lanes(kEvenLanes), kLow = lanes(kLowLanes), kHigh = lanes(kHighLanes);
     for (int64_t oy = 0; oy < oh; ++oy) {
         float *top = dx + 2 * oy * iw, *bottom = top + iw;
         const int32_t r0 = static_cast<int32_t>(2 * oy * iw), r1 = r0 + static_cast<int32_t>(iw);
