@@ -72,7 +72,9 @@ tag userTag(size_t spatial, bool weights, bool grouped)
 }
 
 struct Descs {
-    dnnl::memory::desc srcUser, weightsUser, dstUser, src, weights, dst, bias;
+    dnnl::memory::desc srcUser, weightsUser, dstUser; // NCHW fp32, as the caller holds them
+    dnnl::memory::desc src, weights, dst, bias;       // what the primitives read and write (any layout)
+    dnnl::memory::desc diffSrc, diffWeights, diffDst; // the gradients' (fp32 out, bf16 or fp32 in)
     dims strides, dilations, padBegin, padEnd;
 };
 
@@ -93,6 +95,9 @@ Descs descs(const Geometry &g, bool bf16)
     d.weights = dnnl::memory::desc(w, in, tag::any);
     d.dst = dnnl::memory::desc(dst, dt::f32, tag::any);
     d.bias = dnnl::memory::desc({g.M}, dt::f32, tag::a);
+    d.diffSrc = dnnl::memory::desc(src, dt::f32, tag::any);
+    d.diffWeights = dnnl::memory::desc(w, dt::f32, tag::any);
+    d.diffDst = dnnl::memory::desc(dst, in, tag::any);
     d.strides = g.strides;
     for (int64_t v : g.dilations)
         d.dilations.push_back(v - 1);
@@ -136,9 +141,15 @@ Port port(int arg, const dnnl::memory::desc &user, const dnnl::memory::desc &inn
     return p;
 }
 
+// The arguments and scratchpad of a plan whose ports are set; biasArg: DNNL_ARG_BIAS or
+// DNNL_ARG_DIFF_BIAS where the primitive has the bias (the caller's [M] buffer, no reorder), else 0.
 template<typename Pd>
-void finish(Plan &plan, const Pd &pd)
+void finish(Plan &plan, const Pd &pd, const Descs &d, int biasArg)
 {
+    if (biasArg) {
+        plan.bias = dnnl::memory(d.bias, cpuEngine(), DNNL_MEMORY_NONE);
+        plan.args.emplace(biasArg, plan.bias);
+    }
     for (const Port &p : plan.inputs)
         plan.args.emplace(p.arg, p.inner);
     plan.args.emplace(plan.output.arg, plan.output.inner);
@@ -155,48 +166,39 @@ std::unique_ptr<Plan> makePlan(Kind kind, const Geometry &g, bool bf16, bool wit
     auto plan = std::make_unique<Plan>();
     try {
         const Descs d = descs(g, bf16);
-        const bool training = kind != Kind::Forward;
-        // The backward primitives take the training forward one as their layout hint.
-        const auto fwd = forwardPd(d, true, withBias, dnnl::primitive_attr());
+        const dnnl::memory::desc noBias;
         if (kind == Kind::Forward || kind == Kind::ForwardTraining) {
-            const auto pd = forwardPd(d, training, withBias, userScratchpad());
+            const auto pd = forwardPd(d, kind == Kind::ForwardTraining, withBias, userScratchpad());
             plan->primitive = dnnl::convolution_forward(pd);
             plan->inputs = {port(DNNL_ARG_SRC, d.srcUser, pd.src_desc(), true, 0),
                             port(DNNL_ARG_WEIGHTS, d.weightsUser, pd.weights_desc(), true, 1)};
             plan->output = port(DNNL_ARG_DST, d.dstUser, pd.dst_desc(), false, 2);
-            if (withBias) {
-                plan->bias = dnnl::memory(d.bias, cpuEngine(), DNNL_MEMORY_NONE);
-                plan->args.emplace(DNNL_ARG_BIAS, plan->bias);
-            }
-            finish(*plan, pd);
-        } else if (kind == Kind::BackwardData) {
+            finish(*plan, pd, d, withBias ? DNNL_ARG_BIAS : 0);
+            return plan;
+        }
+        // The backward primitives take the training forward one as their layout hint.
+        const auto hint = forwardPd(d, true, withBias, dnnl::primitive_attr());
+        if (kind == Kind::BackwardData) {
             const dnnl::convolution_backward_data::primitive_desc pd(
-                dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, dnnl::memory::desc(d.src.dims(), dt::f32, tag::any),
-                                                      d.weights, dnnl::memory::desc(d.dst.dims(), bf16 ? dt::bf16 : dt::f32, tag::any),
-                                                      d.strides, d.dilations, d.padBegin, d.padEnd),
-                userScratchpad(), cpuEngine(), fwd);
+                dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, d.diffSrc, d.weights, d.diffDst, d.strides,
+                                                      d.dilations, d.padBegin, d.padEnd),
+                userScratchpad(), cpuEngine(), hint);
             plan->primitive = dnnl::convolution_backward_data(pd);
             plan->inputs = {port(DNNL_ARG_DIFF_DST, d.dstUser, pd.diff_dst_desc(), true, 0),
                             port(DNNL_ARG_WEIGHTS, d.weightsUser, pd.weights_desc(), true, 1)};
             plan->output = port(DNNL_ARG_DIFF_SRC, d.srcUser, pd.diff_src_desc(), false, 2);
-            finish(*plan, pd);
+            finish(*plan, pd, d, 0);
         } else {
             const dnnl::convolution_backward_weights::primitive_desc pd(
-                dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, d.src,
-                                                         dnnl::memory::desc(d.weights.dims(), dt::f32, tag::any),
-                                                         withBias ? d.bias : dnnl::memory::desc(),
-                                                         dnnl::memory::desc(d.dst.dims(), bf16 ? dt::bf16 : dt::f32, tag::any),
-                                                         d.strides, d.dilations, d.padBegin, d.padEnd),
-                userScratchpad(), cpuEngine(), fwd);
+                dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, d.src, d.diffWeights,
+                                                         withBias ? d.bias : noBias, d.diffDst, d.strides, d.dilations,
+                                                         d.padBegin, d.padEnd),
+                userScratchpad(), cpuEngine(), hint);
             plan->primitive = dnnl::convolution_backward_weights(pd);
             plan->inputs = {port(DNNL_ARG_SRC, d.srcUser, pd.src_desc(), true, 0),
                             port(DNNL_ARG_DIFF_DST, d.dstUser, pd.diff_dst_desc(), true, 1)};
             plan->output = port(DNNL_ARG_DIFF_WEIGHTS, d.weightsUser, pd.diff_weights_desc(), false, 2);
-            if (withBias) {
-                plan->bias = dnnl::memory(d.bias, cpuEngine(), DNNL_MEMORY_NONE);
-                plan->args.emplace(DNNL_ARG_DIFF_BIAS, plan->bias);
-            }
-            finish(*plan, pd);
+            finish(*plan, pd, d, withBias ? DNNL_ARG_DIFF_BIAS : 0);
         }
     } catch (const dnnl::error &) {
         // No implementation for this geometry, level and precision (or a descriptor oneDNN refuses):

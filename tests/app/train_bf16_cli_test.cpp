@@ -14,31 +14,17 @@
 #include <QTemporaryDir>
 #include <QCoreApplication>
 #include <QTest>
-
-#include <cstdio>
-#include <string>
 #include <QThread>
 
 #include <csignal>
+#include <cstdio>
+#include <string>
 
 using namespace netwright;
 using netwright::test::binary;
 using netwright::test::contents;
 
 namespace {
-
-test::RunResult runWithLevel(const QStringList &args, const QString &level)
-{
-    QProcess p;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    env.insert(QStringLiteral("NETWRIGHT_CPU_LEVEL"), level);
-    p.setProcessEnvironment(env);
-    p.start(binary(), args);
-    if (!p.waitForFinished(300000))
-        return {};
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
-}
 
 QString finalCheckpoint(const QString &dir)
 {
@@ -68,16 +54,16 @@ private slots:
     {
         // The highest level below bf16 this CPU has: what an AVX-512 CPU without BF16 runs.
         const QString level = cpu::detectedLevel() >= cpu::Level::Avx512 ? QStringLiteral("avx512") : QStringLiteral("baseline");
-        const test::RunResult r = runWithLevel({"train", "--config", m_config, "--out", path("refused")}, level);
+        const test::RunResult r = test::runNetwrightAtLevel({"train", "--config", m_config, "--out", path("refused")}, level);
         QCOMPARE(r.exitCode, 1);
         const QString expected = QStringLiteral("training.precision bf16 needs a CPU with AVX512-BF16 or AMX; this one (%1) runs the %2 level")
                                      .arg(QString::fromStdString(cpu::cpuModelName()), level);
         QVERIFY2(r.err.contains(expected), qPrintable(r.err));
         QVERIFY2(!QFileInfo::exists(path("refused")), "a refused run wrote its directory");
         // The same flag on the command line, and fp32 there, which runs anywhere.
-        const test::RunResult flag = runWithLevel({"train", "--model", "mlp", "--precision", "bf16", "--print-config"}, level);
+        const test::RunResult flag = test::runNetwrightAtLevel({"train", "--model", "mlp", "--precision", "bf16", "--print-config"}, level);
         QVERIFY2(flag.exitCode == 0 && flag.out.contains(QStringLiteral("\"precision\": \"bf16\"")), qPrintable(flag.out + flag.err));
-        const test::RunResult bad = runWithLevel({"train", "--precision", "fp16", "--print-config"}, level);
+        const test::RunResult bad = test::runNetwrightAtLevel({"train", "--precision", "fp16", "--print-config"}, level);
         QCOMPARE(bad.exitCode, 1);
         QVERIFY2(bad.err.contains(QStringLiteral("training.precision must be fp32 or bf16, got \"fp16\"")), qPrintable(bad.err));
     }
@@ -112,7 +98,7 @@ private slots:
         // Resumed on a CPU without bf16: refused, naming why, the run left as it was.
         const QByteArray before = contents(path("stopped/metrics.jsonl"));
         const QString level = cpu::detectedLevel() >= cpu::Level::Avx512 ? QStringLiteral("avx512") : QStringLiteral("baseline");
-        const test::RunResult refused = runWithLevel({"resume", path("stopped")}, level);
+        const test::RunResult refused = test::runNetwrightAtLevel({"resume", path("stopped")}, level);
         QCOMPARE(refused.exitCode, 1);
         QVERIFY2(refused.err.contains(QStringLiteral("training.precision bf16 needs a CPU with AVX512-BF16 or AMX")), qPrintable(refused.err));
         QVERIFY(contents(path("stopped/metrics.jsonl")) == before);

@@ -24,14 +24,31 @@ struct RunResult {
     QString out, err;
 };
 
-inline RunResult runNetwright(const QStringList &args, int timeoutMs = 600000)
+inline RunResult runNetwrightWith(const QStringList &args, const QProcessEnvironment &env, int timeoutMs = 600000)
 {
     QProcess p;
+    p.setProcessEnvironment(env);
     p.start(binary(), args);
     if (!p.waitForFinished(timeoutMs))
         return {};
     return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -2, QString::fromUtf8(p.readAllStandardOutput()),
             QString::fromUtf8(p.readAllStandardError())};
+}
+
+inline RunResult runNetwright(const QStringList &args, int timeoutMs = 600000)
+{
+    return runNetwrightWith(args, QProcessEnvironment::systemEnvironment(), timeoutMs);
+}
+
+// A run with NETWRIGHT_CPU_LEVEL=level (an empty level: unset, the CPU's best level).
+inline RunResult runNetwrightAtLevel(const QStringList &args, const QString &level, int timeoutMs = 600000)
+{
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    if (level.isEmpty())
+        env.remove(QStringLiteral("NETWRIGHT_CPU_LEVEL"));
+    else
+        env.insert(QStringLiteral("NETWRIGHT_CPU_LEVEL"), level);
+    return runNetwrightWith(args, env, timeoutMs);
 }
 
 // Runs tests/support/SCRIPT with Debian's /usr/bin/python3 (the tests' independent oracle: torch,

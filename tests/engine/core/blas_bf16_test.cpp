@@ -61,6 +61,17 @@ double relativeError(const Case &c, const std::vector<float> &A, const std::vect
     return worst;
 }
 
+// The precision each of 64 parallelFor iterations saw (as ints), over the worker threads.
+std::vector<int> precisionOnWorkers()
+{
+    std::vector<int> seen(64, -1);
+    parallelFor(64, [&](int64_t b, int64_t e, int) {
+        for (int64_t i = b; i < e; ++i)
+            seen[static_cast<size_t>(i)] = static_cast<int>(blas::precision());
+    });
+    return seen;
+}
+
 } // namespace
 
 class BlasBf16Test : public QObject {
@@ -153,12 +164,7 @@ private slots:
             const blas::PrecisionScope scope(blas::Precision::Bf16);
             QCOMPARE(blas::precision(), blas::Precision::Bf16);
             setThreadCount(2);
-            std::vector<int> seen(64, -1);
-            parallelFor(64, [&](int64_t b, int64_t e, int) {
-                for (int64_t i = b; i < e; ++i)
-                    seen[static_cast<size_t>(i)] = static_cast<int>(blas::precision());
-            });
-            for (int s : seen)
+            for (int s : precisionOnWorkers())
                 QCOMPARE(s, static_cast<int>(blas::Precision::Bf16));
             {
                 const blas::PrecisionScope inner(blas::Precision::Fp32);
@@ -167,12 +173,7 @@ private slots:
             QCOMPARE(blas::precision(), blas::Precision::Bf16);
         }
         QCOMPARE(blas::precision(), blas::Precision::Fp32);
-        std::vector<int> after(64, -1);
-        parallelFor(64, [&](int64_t b, int64_t e, int) {
-            for (int64_t i = b; i < e; ++i)
-                after[static_cast<size_t>(i)] = static_cast<int>(blas::precision());
-        });
-        for (int s : after)
+        for (int s : precisionOnWorkers())
             QCOMPARE(s, static_cast<int>(blas::Precision::Fp32));
     }
 };

@@ -9,6 +9,7 @@
 #include "core/cpu_level.h"
 #include "core/error.h"
 #include "data/dataset.h"
+#include "support/cli_support.h"
 
 #include <QDir>
 #include <QFile>
@@ -22,27 +23,6 @@
 using namespace netwright;
 
 namespace {
-
-struct ProgramRun {
-    int exitCode = -1;
-    QString out, err;
-};
-
-ProgramRun runProgram(const QStringList &args, const QString &level)
-{
-    QProcess p;
-    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
-    if (level.isEmpty())
-        env.remove(QStringLiteral("NETWRIGHT_CPU_LEVEL"));
-    else
-        env.insert(QStringLiteral("NETWRIGHT_CPU_LEVEL"), level);
-    p.setProcessEnvironment(env);
-    p.start(qEnvironmentVariable("NETWRIGHT_BINARY"), args);
-    if (!p.waitForFinished(240000))
-        return {};
-    return {p.exitStatus() == QProcess::NormalExit ? p.exitCode() : -1, QString::fromUtf8(p.readAllStandardOutput()),
-            QString::fromUtf8(p.readAllStandardError())};
-}
 
 // The run's one final checkpoint: every float tensor by name.
 std::map<std::string, Tensor> finalWeights(const QString &runDir)
@@ -115,11 +95,11 @@ private slots:
         std::map<std::string, Tensor> baseline;
         for (const cpu::Level level : cpu::supportedLevels()) {
             const QString name = QString::fromLatin1(cpu::levelName(level));
-            const ProgramRun version = runProgram({QStringLiteral("--version")}, name);
+            const test::RunResult version = test::runNetwrightAtLevel({QStringLiteral("--version")}, name);
             QCOMPARE(version.exitCode, 0);
             QVERIFY2(version.out.contains(QStringLiteral("CPU kernels: ") + name + QStringLiteral(" (")), qPrintable(version.out));
             const QString runDir = m_dir.filePath(QStringLiteral("run-") + name);
-            const ProgramRun train = runProgram({QStringLiteral("train"), QStringLiteral("--config"), m_config,
+            const test::RunResult train = test::runNetwrightAtLevel({QStringLiteral("train"), QStringLiteral("--config"), m_config,
                                                  QStringLiteral("--out"), runDir}, name);
             QVERIFY2(train.exitCode == 0, qPrintable(name + QStringLiteral(": ") + train.err));
             const std::map<std::string, Tensor> weights = finalWeights(runDir);
@@ -158,7 +138,7 @@ private slots:
             std::map<std::string, Tensor> first;
             for (int round = 0; round < 2; ++round) {
                 const QString runDir = m_dir.filePath(QStringLiteral("again-%1-%2").arg(name).arg(round));
-                const ProgramRun train = runProgram({QStringLiteral("train"), QStringLiteral("--config"), m_config,
+                const test::RunResult train = test::runNetwrightAtLevel({QStringLiteral("train"), QStringLiteral("--config"), m_config,
                                                      QStringLiteral("--out"), runDir}, name);
                 QVERIFY2(train.exitCode == 0, qPrintable(train.err));
                 const std::map<std::string, Tensor> weights = finalWeights(runDir);
@@ -176,17 +156,17 @@ private slots:
 
     void badLevelsAreRefusedAndWriteNothing()
     {
-        ProgramRun r = runProgram({QStringLiteral("--version")}, QStringLiteral("avx9"));
+        test::RunResult r = test::runNetwrightAtLevel({QStringLiteral("--version")}, QStringLiteral("avx9"));
         QCOMPARE(r.exitCode, 2);
         QVERIFY2(r.err.contains(QStringLiteral("NETWRIGHT_CPU_LEVEL=avx9 is not a CPU level; use one of baseline, avx2, avx512, avx512-bf16, amx.")),
                  qPrintable(r.err));
         const QString runDir = m_dir.filePath(QStringLiteral("refused"));
-        r = runProgram({QStringLiteral("train"), QStringLiteral("--config"), m_config, QStringLiteral("--out"), runDir}, QStringLiteral("avx9"));
+        r = test::runNetwrightAtLevel({QStringLiteral("train"), QStringLiteral("--config"), m_config, QStringLiteral("--out"), runDir}, QStringLiteral("avx9"));
         QVERIFY(r.exitCode != 0);
         QVERIFY2(r.err.contains(QStringLiteral("NETWRIGHT_CPU_LEVEL=avx9")), qPrintable(r.err));
         QVERIFY2(!QFileInfo::exists(runDir), "a refused start must write nothing");
         if (cpu::detectedLevel() < cpu::Level::Amx) {
-            r = runProgram({QStringLiteral("--version")}, QStringLiteral("amx"));
+            r = test::runNetwrightAtLevel({QStringLiteral("--version")}, QStringLiteral("amx"));
             QCOMPARE(r.exitCode, 2);
             QVERIFY2(r.err.contains(QStringLiteral("is above what this CPU")), qPrintable(r.err));
             QVERIFY2(r.err.contains(QString::fromLatin1(cpu::levelName(cpu::detectedLevel())) + QStringLiteral(".")), qPrintable(r.err));
