@@ -7,6 +7,7 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "ops/conv_dnnl.h"
 
 #include <cmath>
 
@@ -128,6 +129,71 @@ private slots:
         const Tensor ref = reference(c, x, w, b, pt, pl, y.dim(2), y.dim(3));
         QCOMPARE(y.shape(), ref.shape());
         QVERIFY2(maxAbsDiff(y, ref) < 1e-4, qPrintable(QString::number(maxAbsDiff(y, ref))));
+    }
+
+    // The oneDNN primitives Conv runs on (ops/conv_dnnl.h) exist for the common geometries at this
+    // CPU level — the setup script reruns this at the baseline level — and compute the definition:
+    // y, and dx, dw, db as the adjoint sums of the same loop.
+    void oneDnnPrimitivesComputeTheDefinition_data()
+    {
+        QTest::addColumn<int>("index");
+        for (int i : {0, 1, 2, 3})
+            QTest::newRow(cases()[i].name) << i;
+    }
+    void oneDnnPrimitivesComputeTheDefinition()
+    {
+        QFETCH(int, index);
+        setThreadCount(2);
+        const ConvCase &c = cases()[index];
+        Rng rng(31 + index);
+        const Tensor x = randomTensor(c.x, rng), w = randomTensor(c.w, rng), b = randomTensor({c.w[0]}, rng);
+        const int64_t N = c.x[0], C = c.x[1], H = c.x[2], W = c.x[3], M = c.w[0], kh = c.w[2], kw = c.w[3];
+        const int64_t pt = c.pads[0], pl = c.pads[1];
+        const int64_t oh = (H + c.pads[0] + c.pads[2] - c.dilations[0] * (kh - 1) - 1) / c.strides[0] + 1;
+        const int64_t ow = (W + c.pads[1] + c.pads[3] - c.dilations[1] * (kw - 1) - 1) / c.strides[1] + 1;
+        convdnnl::Geometry g;
+        g.N = N, g.C = C, g.M = M, g.group = c.group;
+        g.in = {H, W}, g.out = {oh, ow}, g.kernel = {kh, kw}, g.strides = c.strides, g.dilations = c.dilations;
+        g.padBegin = {c.pads[0], c.pads[1]}, g.padEnd = {c.pads[2], c.pads[3]};
+
+        Tensor y({N, M, oh, ow});
+        QVERIFY2(convdnnl::forward(g, true, x.data(), w.data(), c.bias ? b.data() : nullptr, y.data()), "no oneDNN forward");
+        QVERIFY(maxAbsDiff(y, reference(c, x, w, b, pt, pl, oh, ow)) < 1e-4);
+
+        const Tensor dy = randomTensor({N, M, oh, ow}, rng);
+        Tensor dx({N, C, H, W}), dw(c.w), db({M});
+        QVERIFY2(convdnnl::backwardData(g, w.data(), dy.data(), dx.data()), "no oneDNN data gradient");
+        QVERIFY2(convdnnl::backwardWeights(g, x.data(), dy.data(), dw.data(), db.data()), "no oneDNN weight gradient");
+        std::vector<double> rx(static_cast<size_t>(dx.numel())), rw(static_cast<size_t>(dw.numel())), rb(static_cast<size_t>(M));
+        const int64_t Cg = C / c.group, Mg = M / c.group;
+        for (int64_t n = 0; n < N; ++n)
+            for (int64_t m = 0; m < M; ++m)
+                for (int64_t oy = 0; oy < oh; ++oy)
+                    for (int64_t ox = 0; ox < ow; ++ox) {
+                        const double d = dy.data()[((n * M + m) * oh + oy) * ow + ox];
+                        rb[static_cast<size_t>(m)] += d;
+                        for (int64_t ci = 0; ci < Cg; ++ci)
+                            for (int64_t i = 0; i < kh; ++i)
+                                for (int64_t j = 0; j < kw; ++j) {
+                                    const int64_t iy = oy * c.strides[0] - pt + i * c.dilations[0];
+                                    const int64_t ix = ox * c.strides[1] - pl + j * c.dilations[1];
+                                    if (iy < 0 || iy >= H || ix < 0 || ix >= W)
+                                        continue;
+                                    const size_t xi = static_cast<size_t>(((n * C + (m / Mg) * Cg + ci) * H + iy) * W + ix);
+                                    const size_t wi = static_cast<size_t>(((m * Cg + ci) * kh + i) * kw + j);
+                                    rx[xi] += d * w.data()[wi];
+                                    rw[wi] += d * x.data()[xi];
+                                }
+                    }
+        auto worst = [](const Tensor &t, const std::vector<double> &r) {
+            double e = 0;
+            for (size_t i = 0; i < r.size(); ++i)
+                e = std::max(e, std::abs(t.data()[i] - r[i]));
+            return e;
+        };
+        QVERIFY2(worst(dx, rx) < 1e-4, qPrintable(QString::number(worst(dx, rx))));
+        QVERIFY2(worst(dw, rw) < 1e-4, qPrintable(QString::number(worst(dw, rw))));
+        QVERIFY2(worst(db, rb) < 1e-4, qPrintable(QString::number(worst(db, rb))));
     }
 
     void gradientsMatchFiniteDifferences_data()
