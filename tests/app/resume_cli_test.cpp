@@ -17,7 +17,6 @@
 #include <QRandomGenerator>
 #include <QTemporaryDir>
 #include <QTest>
-#include <QThread>
 
 #include <csignal>
 
@@ -132,11 +131,9 @@ private slots:
         first.setStandardOutputFile(QProcess::nullDevice());
         first.start(binary(), args);
         QVERIFY(first.waitForStarted());
-        // Up to 60 s: on a busy machine (the suite runs two tests at a time) startup alone can take
-        // seconds, and a SIGINT before the handler is installed kills the process.
-        for (int i = 0; i < 3000 && contents(path("restored/metrics.jsonl")).count('\n') < 150; ++i)
-            QThread::msleep(20);
-        QVERIFY2(contents(path("restored/metrics.jsonl")).count('\n') >= 150, "training did not get under way within 60 s");
+        // Under way first: on a busy machine (the suite runs two tests at a time) startup alone can
+        // take seconds, and a SIGINT before the handler is installed kills the process.
+        QVERIFY2(test::waitForLoggedSteps(path("restored/metrics.jsonl"), 150, first) >= 150, "training did not get under way");
         ::kill(static_cast<pid_t>(first.processId()), SIGINT);
         QVERIFY(first.waitForFinished(60000));
         QCOMPARE(first.exitCode(), 130);
@@ -157,9 +154,7 @@ private slots:
         p.start(binary(), {"train", "--config", m_config, "--out", path("interrupted")});
         QVERIFY(p.waitForStarted());
         // Wait until training is under way, then ask it to stop.
-        for (int i = 0; i < 3000 && contents(path("interrupted/metrics.jsonl")).count('\n') < 30; ++i)
-            QThread::msleep(20);
-        QVERIFY2(contents(path("interrupted/metrics.jsonl")).count('\n') >= 30, "training did not get under way within 60 s");
+        QVERIFY2(test::waitForLoggedSteps(path("interrupted/metrics.jsonl"), 30, p) >= 30, "training did not get under way");
         ::kill(static_cast<pid_t>(p.processId()), SIGINT);
         QVERIFY(p.waitForFinished(60000));
         QCOMPARE(p.exitStatus(), QProcess::NormalExit);

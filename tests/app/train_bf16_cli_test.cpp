@@ -14,7 +14,6 @@
 #include <QTemporaryDir>
 #include <QCoreApplication>
 #include <QTest>
-#include <QThread>
 
 #include <csignal>
 #include <cstdio>
@@ -89,8 +88,7 @@ private slots:
         first.setStandardOutputFile(QProcess::nullDevice());
         first.start(binary(), {"train", "--config", m_config, "--out", path("stopped")});
         QVERIFY(first.waitForStarted());
-        for (int i = 0; i < 3000 && contents(path("stopped/metrics.jsonl")).count('\n') < 45; ++i)
-            QThread::msleep(10);
+        QVERIFY2(test::waitForLoggedSteps(path("stopped/metrics.jsonl"), 45, first) >= 45, "training did not get under way");
         ::kill(static_cast<pid_t>(first.processId()), SIGINT);
         QVERIFY(first.waitForFinished(120000));
         QCOMPARE(first.exitCode(), 130);

@@ -3,11 +3,13 @@
 // (the Debian package's first N images, as uncompressed IDX files) and whole-file reads.
 #pragma once
 
+#include <QElapsedTimer>
 #include <QFile>
 #include <QProcess>
 #include <QString>
 #include <QFileInfo>
 #include <QStringList>
+#include <QThread>
 
 #include <zlib.h>
 
@@ -75,6 +77,20 @@ inline QByteArray contents(const QString &path)
 {
     QFile f(path);
     return f.open(QIODevice::ReadOnly) ? f.readAll() : QByteArray();
+}
+
+// Waits until a running `netwright train` has logged at least `lines` records to its
+// metrics.jsonl (one per step), the process has ended, or `timeoutMs` has passed; returns the
+// number of records seen. Tests that signal a run mid-way wait on its progress rather than on a
+// fixed time: a CI machine running other tests beside this one can be many times slower.
+inline qsizetype waitForLoggedSteps(const QString &metrics, qsizetype lines, const QProcess &run, int timeoutMs = 240000)
+{
+    QElapsedTimer waited;
+    waited.start();
+    qsizetype seen = 0;
+    while ((seen = contents(metrics).count('\n')) < lines && run.state() == QProcess::Running && waited.elapsed() < timeoutMs)
+        QThread::msleep(10);
+    return seen;
 }
 
 // The first n records of a Fashion-MNIST IDX file, written uncompressed.
