@@ -3,7 +3,10 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "ops/conv_block.h"
 #include "ops/op.h"
+
+#include <algorithm>
 
 namespace netwright {
 
@@ -127,6 +130,133 @@ Executor::Executor(Graph &graph, Device device) : m_graph(graph), m_device(devic
                 if (c.outputs[k] >= 0 && c.outTypes[k] == DType::Float32)
                     m_requiresGrad[c.outputs[k]] = 1;
     }
+    findFusions();
+}
+
+Executor::~Executor() = default;
+
+void Executor::findFusions()
+{
+    m_fusionOf.assign(m_nodes.size(), -1);
+    if (m_device.type != DeviceType::Cpu)
+        return;
+    // Each value's consumers (node indices); graph outputs count as a consumer no node is.
+    std::vector<std::vector<size_t>> consumers(m_names.size());
+    for (size_t i = 0; i < m_nodes.size(); ++i)
+        for (int id : m_nodes[i].inputs)
+            if (id >= 0 && (consumers[id].empty() || consumers[id].back() != i))
+                consumers[id].push_back(i);
+    for (const auto &out : m_graph.outputs)
+        if (auto it = m_ids.find(out.name); it != m_ids.end())
+            consumers[it->second].push_back(m_nodes.size());
+    auto soleConsumer = [&](const CompiledNode &c) -> long {
+        if (c.outputs.size() != 1 || c.outputs[0] < 0 || consumers[c.outputs[0]].size() != 1)
+            return -1;
+        const size_t next = consumers[c.outputs[0]][0];
+        return next < m_nodes.size() ? static_cast<long>(next) : -1;
+    };
+    for (size_t i = 0; i < m_nodes.size(); ++i) {
+        if (m_nodes[i].node->opType != "Conv" || m_types[m_nodes[i].inputs[0]] != DType::Float32)
+            continue;
+        const long relu = soleConsumer(m_nodes[i]);
+        const long pool = relu < 0 ? -1 : soleConsumer(m_nodes[relu]);
+        if (pool < 0 || m_fusionOf[relu] >= 0 || m_fusionOf[pool] >= 0)
+            continue;
+        auto block = ConvReluPoolBlock::match(*m_nodes[i].node, *m_nodes[relu].node, *m_nodes[pool].node);
+        if (!block)
+            continue;
+        Fusion f;
+        f.conv = i;
+        f.relu = static_cast<size_t>(relu);
+        f.pool = static_cast<size_t>(pool);
+        f.block = std::move(block);
+        const int index = static_cast<int>(m_fusions.size());
+        m_fusionOf[f.conv] = m_fusionOf[f.relu] = m_fusionOf[f.pool] = index;
+        m_fusions.push_back(std::move(f));
+    }
+}
+
+bool Executor::runFused(Fusion &f)
+{
+    const CompiledNode &conv = m_nodes[f.conv], &relu = m_nodes[f.relu], &pool = m_nodes[f.pool];
+    const Tensor &x = m_values[conv.inputs[0]], &w = m_values[conv.inputs[1]];
+    const bool hasBias = conv.inputs.size() > 2 && conv.inputs[2] >= 0;
+    // The shapes each kernel infers (and the errors they raise), as the unfused run would.
+    std::vector<Shape> shapes{x.shape(), w.shape()};
+    std::vector<const Tensor *> constants{&x, &w};
+    if (conv.inputs.size() > 2) {
+        shapes.push_back(hasBias ? m_values[conv.inputs[2]].shape() : Shape{});
+        constants.push_back(hasBias ? &m_values[conv.inputs[2]] : nullptr);
+    }
+    const Shape convShape = conv.kernel->inferShapes(*conv.node, shapes, constants).at(0);
+    const Shape reluShape = relu.kernel->inferShapes(*relu.node, {convShape}, {nullptr}).at(0);
+    std::vector<Shape> poolIn{reluShape};
+    std::vector<const Tensor *> poolConstants{nullptr};
+    for (size_t k = 1; k < pool.inputs.size(); ++k) {
+        poolIn.push_back(Shape{});
+        poolConstants.push_back(nullptr);
+    }
+    const Shape pooledShape = pool.kernel->inferShapes(*pool.node, poolIn, poolConstants).at(0);
+    Tensor &y = m_values[pool.outputs[0]];
+    ensure(y, pooledShape, DType::Float32);
+    if (!f.block->forward(x, w, hasBias ? &m_values[conv.inputs[2]] : nullptr, y))
+        return false;
+    m_values[conv.outputs[0]] = Tensor(); // never computed on their own
+    m_values[relu.outputs[0]] = Tensor();
+    return true;
+}
+
+void Executor::gradTargets(const CompiledNode &c, std::vector<Tensor *> &gradInputs, std::vector<Tensor> &scratch,
+                           std::vector<int> &accumulate)
+{
+    gradInputs.clear();
+    accumulate.assign(c.inputs.size(), -1);
+    scratch.assign(c.inputs.size(), Tensor());
+    for (size_t k = 0; k < c.inputs.size(); ++k) {
+        const int id = c.inputs[k];
+        if (id < 0 || !m_requiresGrad[id] || !c.kernel->differentiable(k)) {
+            gradInputs.push_back(nullptr);
+            continue;
+        }
+        bool repeated = false;
+        for (size_t j = 0; j < k; ++j)
+            repeated = repeated || c.inputs[j] == id;
+        if (m_gradReady[id] || repeated) {
+            scratch[k] = Tensor(m_values[id].shape(), DType::Float32, m_device);
+            gradInputs.push_back(&scratch[k]);
+            accumulate[k] = id;
+        } else {
+            ensure(m_grads[id], m_values[id].shape(), DType::Float32);
+            gradInputs.push_back(&m_grads[id]);
+        }
+    }
+}
+
+void Executor::commitGrads(const CompiledNode &c, const std::vector<Tensor *> &gradInputs, const std::vector<Tensor> &scratch,
+                           const std::vector<int> &accumulate)
+{
+    for (size_t k = 0; k < c.inputs.size(); ++k) {
+        if (accumulate[k] >= 0)
+            addInto(m_grads[accumulate[k]], scratch[k]);
+        else if (gradInputs[k])
+            m_gradReady[c.inputs[k]] = 1;
+    }
+}
+
+void Executor::backwardFused(Fusion &f)
+{
+    const CompiledNode &conv = m_nodes[f.conv];
+    const int pooled = m_nodes[f.pool].outputs[0];
+    if (!conv.needsBackward || !m_gradReady[pooled])
+        return;
+    std::vector<Tensor *> gradInputs;
+    std::vector<Tensor> scratch;
+    std::vector<int> accumulate;
+    gradTargets(conv, gradInputs, scratch, accumulate);
+    gradInputs.resize(3, nullptr);
+    f.block->backward(m_values[conv.inputs[0]], m_values[conv.inputs[1]], m_grads[pooled], gradInputs[0], gradInputs[1], gradInputs[2]);
+    gradInputs.resize(conv.inputs.size());
+    commitGrads(conv, gradInputs, scratch, accumulate);
 }
 
 int Executor::idOf(const std::string &name) const
@@ -164,7 +294,17 @@ void Executor::forward(const std::map<std::string, Tensor> &feeds, bool training
     for (auto &c : m_nodes)
         if (c.kernel->outputAliasesInput() && c.outputs[0] >= 0)
             m_values[c.outputs[0]] = Tensor();
-    for (auto &c : m_nodes) {
+    for (Fusion &f : m_fusions)
+        f.ran = false;
+    for (size_t i = 0; i < m_nodes.size(); ++i) {
+        CompiledNode &c = m_nodes[i];
+        if (const int fi = m_fusionOf[i]; fi >= 0) {
+            Fusion &f = m_fusions[fi];
+            if (i == f.conv && training && m_fusionEnabled)
+                f.ran = runFused(f);
+            if (f.ran)
+                continue;
+        }
         std::vector<Tensor *> inputs;
         std::vector<Shape> shapes;
         std::vector<const Tensor *> constants;
@@ -231,8 +371,13 @@ void Executor::backward(const std::string &loss)
     ensure(m_grads[lossId], m_values[lossId].shape(), DType::Float32);
     m_grads[lossId].fill(1.0f);
     m_gradReady[lossId] = 1;
-    for (auto it = m_nodes.rbegin(); it != m_nodes.rend(); ++it) {
-        CompiledNode &c = *it;
+    for (size_t i = m_nodes.size(); i-- > 0;) {
+        CompiledNode &c = m_nodes[i];
+        if (const int fi = m_fusionOf[i]; fi >= 0 && m_fusions[fi].ran) {
+            if (i == m_fusions[fi].pool)
+                backwardFused(m_fusions[fi]);
+            continue;
+        }
         if (!c.needsBackward)
             continue;
         std::vector<const Tensor *> gradOutputs;
@@ -250,39 +395,17 @@ void Executor::backward(const std::string &loss)
             gradOutputs[0] = &zeroGrad;
         }
         std::vector<Tensor *> inputs, outputs, gradInputs;
-        std::vector<int> accumulate(c.inputs.size(), -1); // scratch slot → value id to add into
-        std::vector<Tensor> scratch(c.inputs.size());
+        std::vector<int> accumulate; // input k's scratch gradient → the value id to add it into
+        std::vector<Tensor> scratch;
         for (int id : c.inputs)
             inputs.push_back(id < 0 ? nullptr : &m_values[id]);
         for (int id : c.outputs)
             outputs.push_back(id < 0 ? nullptr : &m_values[id]);
-        for (size_t k = 0; k < c.inputs.size(); ++k) {
-            const int id = c.inputs[k];
-            if (id < 0 || !m_requiresGrad[id] || !c.kernel->differentiable(k)) {
-                gradInputs.push_back(nullptr);
-                continue;
-            }
-            bool repeated = false;
-            for (size_t j = 0; j < k; ++j)
-                repeated = repeated || c.inputs[j] == id;
-            if (m_gradReady[id] || repeated) {
-                scratch[k] = Tensor(m_values[id].shape(), DType::Float32, m_device);
-                gradInputs.push_back(&scratch[k]);
-                accumulate[k] = id;
-            } else {
-                ensure(m_grads[id], m_values[id].shape(), DType::Float32);
-                gradInputs.push_back(&m_grads[id]);
-            }
-        }
+        gradTargets(c, gradInputs, scratch, accumulate);
         KernelContext ctx{*c.node, std::move(inputs), std::move(outputs), c.saved, m_lastTraining, m_dropoutRng,
-                          std::move(gradOutputs), std::move(gradInputs)};
+                          std::move(gradOutputs), gradInputs};
         c.kernel->backward(ctx);
-        for (size_t k = 0; k < c.inputs.size(); ++k) {
-            if (accumulate[k] >= 0)
-                addInto(m_grads[accumulate[k]], scratch[k]);
-            else if (ctx.gradInputs[k])
-                m_gradReady[c.inputs[k]] = 1;
-        }
+        commitGrads(c, gradInputs, scratch, accumulate);
     }
 }
 

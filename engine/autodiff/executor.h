@@ -12,11 +12,13 @@
 #include "graph/graph.h"
 
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
 namespace netwright {
 
+class ConvReluPoolBlock;
 class OpKernel;
 
 class Executor {
@@ -25,6 +27,13 @@ public:
     // device, the graph's float32 initializers are moved there (the graph then holds device
     // tensors: read them with Tensor::to(Device::cpu())); the device's backend must be started.
     explicit Executor(Graph &graph, Device device = Device::cpu());
+    ~Executor();
+
+    // On the CPU, a training forward runs each Conv → Relu → MaxPool chain whose intermediate
+    // values feed nothing else as one fused block (ops/conv_block.h), and backward differentiates
+    // it as one; value() of the chain's two intermediate values is then empty. On by default; off
+    // runs every node by itself (tests compare the two).
+    void setFusion(bool enabled) { m_fusionEnabled = enabled; }
 
     // Feeds graph inputs by name (aliased when already on the executor's device, else copied there)
     // and runs every node. training selects the batch statistics in BatchNormalization and the
@@ -57,6 +66,20 @@ private:
         std::vector<Tensor> saved;
         bool needsBackward = false;
     };
+    // A fused chain: node indices, and whether the last forward ran it fused.
+    struct Fusion {
+        size_t conv = 0, relu = 0, pool = 0;
+        std::unique_ptr<ConvReluPoolBlock> block;
+        bool ran = false;
+    };
+    void findFusions();
+    bool runFused(Fusion &f);
+    void backwardFused(Fusion &f);
+    // Where node c's backward writes each input's gradient: the value's own buffer, or a scratch
+    // tensor added into it afterwards (accumulate[k] = the value id) when it already has one.
+    void gradTargets(const CompiledNode &c, std::vector<Tensor *> &gradInputs, std::vector<Tensor> &scratch, std::vector<int> &accumulate);
+    void commitGrads(const CompiledNode &c, const std::vector<Tensor *> &gradInputs, const std::vector<Tensor> &scratch,
+                     const std::vector<int> &accumulate);
     int idOf(const std::string &name) const;
     // Where a value of this type lives: float32 on the executor's device, the rest on the host.
     Device placeOf(DType dtype) const { return dtype == DType::Float32 ? m_device : Device::cpu(); }
@@ -75,6 +98,9 @@ private:
     std::vector<char> m_requiresGrad;
     std::vector<int> m_inputIds;
     std::vector<CompiledNode> m_nodes;
+    std::vector<Fusion> m_fusions;
+    std::vector<int> m_fusionOf; // per node: its index in m_fusions, or -1
+    bool m_fusionEnabled = true;
     Tensor m_scratch;
     Rng *m_dropoutRng = nullptr;
     int64_t m_rowOffset = 0;

@@ -499,4 +499,9 @@ void registerConv(KernelTable &t)
     t["Conv"] = std::make_unique<Conv>();
 }
 
+convdnnl::Geometry convdnnl::geometryOf(const Node &node, const Shape &x, const Shape &w)
+{
+    return dnnlGeometry(geometry(node, x, w));
+}
+
 } // namespace netwright

@@ -2,11 +2,7 @@
 #include "ops/conv_dnnl.h"
 
 #include "core/blas.h"
-#include "core/cpu_level.h"
-#include "core/parallel.h"
-
-#include <oneapi/dnnl/dnnl.hpp>
-#include <omp.h>
+#include "ops/dnnl_common.h"
 
 #include <memory>
 #include <string>
@@ -22,11 +18,8 @@ using dims = dnnl::memory::dims;
 
 enum class Kind { Forward, ForwardTraining, BackwardData, BackwardWeights };
 
-dnnl::engine &cpuEngine()
-{
-    static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-    return engine;
-}
+using dnnlutil::cpuEngine;
+using dnnlutil::userScratchpad;
 
 // One tensor of a primitive: `user` is the caller's NCHW fp32 buffer; `inner` the primitive's
 // layout and type. Where they differ a reorder copies between them through a buffer of the thread.
@@ -104,14 +97,6 @@ Descs descs(const Geometry &g, bool bf16)
     d.padBegin = g.padBegin;
     d.padEnd = g.padEnd;
     return d;
-}
-
-// A primitive attribute with the scratchpad ours (no allocation per run).
-dnnl::primitive_attr userScratchpad()
-{
-    dnnl::primitive_attr attr;
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
-    return attr;
 }
 
 dnnl::convolution_forward::primitive_desc forwardPd(const Descs &d, bool training, bool withBias, const dnnl::primitive_attr &attr)
@@ -232,12 +217,7 @@ uint8_t *buffer(ThreadState &s, int slot, size_t bytes)
 // bias: the forward's bias, or the weight gradient's bias gradient (written).
 bool run(Kind kind, const Geometry &g, const float *a, const float *b, const float *bias, float *out)
 {
-    cpu::activeLevel(); // fixes oneDNN's instruction set before its first kernel
-    // oneDNN threads with OpenMP over the calling thread's team size (one inside a parallel region).
-    const bool nested = inParallelRegion();
-    if (!nested && omp_get_max_threads() != threadCount())
-        omp_set_num_threads(threadCount());
-    const int threads = nested ? 1 : threadCount();
+    const int threads = dnnlutil::prepareThreads();
     const bool bf16 = blas::precision() == blas::Precision::Bf16;
     ThreadState &s = threadState();
     const std::string k = key(kind, g, bf16, bias != nullptr, threads);

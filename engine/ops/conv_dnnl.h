@@ -8,8 +8,14 @@
 // thread count on each thread, and run deterministically for those.
 #pragma once
 
+#include "core/tensor.h"
+
 #include <cstdint>
 #include <vector>
+
+namespace netwright {
+struct Node;
+}
 
 namespace netwright::convdnnl {
 
@@ -18,6 +24,10 @@ struct Geometry {
     // One entry per spatial dim (1 to 3), outermost first; dilations 1 = none (ONNX's convention).
     std::vector<int64_t> in, out, kernel, strides, dilations, padBegin, padEnd;
 };
+
+// The geometry of an ONNX Conv node for these input shapes, validated (errors name the node);
+// defined with the Conv kernel (ops/conv.cpp).
+Geometry geometryOf(const Node &node, const Shape &x, const Shape &w);
 
 // Each returns false, having written nothing, where oneDNN has no implementation for the geometry
 // at the CPU level and precision in use; the caller then takes its own path.

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: Apache-2.0
+// A Conv → Relu → MaxPool chain trained as one block on oneDNN's primitives (the executor's one
+// fusion, engine/autodiff/executor.cpp). The convolution's output stays in oneDNN's blocked layout
+// from the convolution (ReLU as its post-op) through the pooling, and one reorder writes the pooled
+// result NCHW; backward keeps the gradient blocked from the pooling's back through the ReLU mask to
+// both convolution gradients. Unfused, the same chain writes, reads and reorders the convolution's
+// full-size output six more times per step. The results are those of the three kernels run one by
+// one (max pooling picks the first maximum of a window, as they do), deterministic for a given
+// thread count and precision (blas::precision(): bf16 rounds the convolution's inputs).
+#pragma once
+
+#include "core/tensor.h"
+
+#include <memory>
+
+namespace netwright {
+
+struct Node;
+
+class ConvReluPoolBlock {
+public:
+    // The block for three nodes that form the chain (conv's output feeds relu, relu's feeds pool),
+    // or nullptr where they are not a chain it runs: a 2-D Conv of one group, a Relu, a MaxPool
+    // whose windows do not overlap (kernel_shape = strides, no pads, dilations or ceil_mode) and
+    // whose Indices output is unused.
+    static std::unique_ptr<ConvReluPoolBlock> match(const Node &conv, const Node &relu, const Node &pool);
+    ~ConvReluPoolBlock();
+
+    // y = MaxPool(Relu(Conv(x, w, b))) in training; b may be null. Returns false, having written
+    // nothing, where oneDNN has no implementation for the geometry at the CPU level and precision
+    // in use (the caller then runs the three kernels). Keeps what backward needs.
+    bool forward(const Tensor &x, const Tensor &w, const Tensor *b, Tensor &y);
+    // After a forward that returned true, with the same x and w: the gradients of x, w and b from
+    // dy, each overwritten where not null.
+    void backward(const Tensor &x, const Tensor &w, const Tensor &dy, Tensor *dx, Tensor *dw, Tensor *db);
+
+private:
+    struct Impl;
+    explicit ConvReluPoolBlock(std::unique_ptr<Impl> impl);
+    std::unique_ptr<Impl> m_impl;
+};
+
+} // namespace netwright

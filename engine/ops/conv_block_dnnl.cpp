@@ -1,0 +1,309 @@
+// SPDX-License-Identifier: Apache-2.0
+#include "ops/conv_block.h"
+
+#include "core/blas.h"
+#include "core/error.h"
+#include "graph/graph.h"
+#include "ops/conv_dnnl.h"
+#include "ops/dnnl_common.h"
+#include "ops/window_2d.h"
+
+#include <algorithm>
+#include <map>
+#include <string>
+#include <tuple>
+#include <unordered_map>
+
+namespace netwright {
+
+namespace {
+
+using dt = dnnl::memory::data_type;
+using tag = dnnl::memory::format_tag;
+using dims = dnnl::memory::dims;
+using desc = dnnl::memory::desc;
+
+// The primitives of one geometry (batch size, precision, bias, thread count). Where two
+// layouts differ a reorder converts between them; an empty reorder means they are the same.
+struct Plan {
+    bool available = false;
+    bool withBias = false;
+    desc srcUser, wUser, yUser, bias;
+    // forward: the convolution (ReLU as its post-op) into convDst, blocked; the pooling of that
+    // into pooled with the argmax kept in ws; pooled reordered to the caller's y
+    dnnl::convolution_forward conv;
+    dnnl::pooling_forward pool;
+    desc src, wFwd, convDst, pooled, ws;
+    dnnl::reorder srcIn, wFwdIn, pooledOut;
+    // backward: dy into the pooling's layout, the pooling's gradient (convDst's layout, float32),
+    // masked by the ReLU, then into each convolution gradient's diff_dst where that differs
+    dnnl::pooling_backward poolBack;
+    dnnl::convolution_backward_weights backWeights;
+    dnnl::convolution_backward_data backData;
+    desc dyInner, diffDstW, diffDstD, srcW, wData, diffSrc, diffW;
+    dnnl::reorder dyIn, diffToW, diffToD, srcWIn, wDataIn, diffSrcOut, diffWOut;
+    size_t scratchpadBytes = 0;
+};
+
+dnnl::reorder reorderBetween(const desc &from, const desc &to)
+{
+    return from == to ? dnnl::reorder() : dnnl::reorder(dnnl::reorder::primitive_desc(dnnlutil::cpuEngine(), from, dnnlutil::cpuEngine(), to));
+}
+
+bool has(const dnnl::reorder &r)
+{
+    return r.get(true) != nullptr;
+}
+
+std::unique_ptr<Plan> makePlan(const convdnnl::Geometry &g, const dims &pooledDims, const dims &window, bool bf16, bool withBias)
+{
+    auto plan = std::make_unique<Plan>();
+    try {
+        dnnl::engine &e = dnnlutil::cpuEngine();
+        const dt in = bf16 ? dt::bf16 : dt::f32;
+        const dims srcDims{g.N, g.C, g.in[0], g.in[1]}, wDims{g.M, g.C, g.kernel[0], g.kernel[1]},
+            dstDims{g.N, g.M, g.out[0], g.out[1]};
+        dims dilations;
+        for (int64_t v : g.dilations)
+            dilations.push_back(v - 1);
+        Plan &p = *plan;
+        p.withBias = withBias;
+        p.srcUser = desc(srcDims, dt::f32, tag::nchw);
+        p.wUser = desc(wDims, dt::f32, tag::oihw);
+        p.yUser = desc(pooledDims, dt::f32, tag::nchw);
+        p.bias = withBias ? desc({g.M}, dt::f32, tag::a) : desc();
+
+        dnnl::post_ops relu;
+        relu.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
+        dnnl::primitive_attr convAttr = dnnlutil::userScratchpad();
+        convAttr.set_post_ops(relu);
+        const dnnl::convolution_forward::primitive_desc convPd(
+            dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
+                                            desc(srcDims, in, tag::any), desc(wDims, in, tag::any), p.bias,
+                                            desc(dstDims, dt::f32, tag::any), g.strides, dilations, g.padBegin, g.padEnd),
+            convAttr, e);
+        p.conv = dnnl::convolution_forward(convPd);
+        p.src = convPd.src_desc();
+        p.wFwd = convPd.weights_desc();
+        p.convDst = convPd.dst_desc();
+        const dims noPad(2, 0);
+        const dnnl::pooling_forward::primitive_desc poolPd(
+            dnnl::pooling_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::pooling_max, p.convDst,
+                                        desc(pooledDims, dt::f32, tag::any), window, window, noPad, noPad),
+            dnnlutil::userScratchpad(), e);
+        p.pool = dnnl::pooling_forward(poolPd);
+        p.pooled = poolPd.dst_desc();
+        p.ws = poolPd.workspace_desc();
+
+        const dnnl::pooling_backward::primitive_desc poolBackPd(
+            dnnl::pooling_backward::desc(dnnl::algorithm::pooling_max, p.convDst, p.pooled, window, window, noPad, noPad),
+            dnnlutil::userScratchpad(), e, poolPd);
+        p.poolBack = dnnl::pooling_backward(poolBackPd);
+        p.dyInner = poolBackPd.diff_dst_desc();
+        check(poolBackPd.diff_src_desc() == p.convDst, "the pooling's gradient is not in the convolution's layout");
+
+        const dnnl::convolution_backward_weights::primitive_desc backWPd(
+            dnnl::convolution_backward_weights::desc(dnnl::algorithm::convolution_direct, desc(srcDims, in, tag::any),
+                                                     desc(wDims, dt::f32, tag::any), p.bias, desc(dstDims, in, tag::any),
+                                                     g.strides, dilations, g.padBegin, g.padEnd),
+            dnnlutil::userScratchpad(), e, convPd);
+        p.backWeights = dnnl::convolution_backward_weights(backWPd);
+        p.srcW = backWPd.src_desc();
+        p.diffDstW = backWPd.diff_dst_desc();
+        p.diffW = backWPd.diff_weights_desc();
+
+        const dnnl::convolution_backward_data::primitive_desc backDPd(
+            dnnl::convolution_backward_data::desc(dnnl::algorithm::convolution_direct, desc(srcDims, dt::f32, tag::any),
+                                                  desc(wDims, in, tag::any), desc(dstDims, in, tag::any), g.strides,
+                                                  dilations, g.padBegin, g.padEnd),
+            dnnlutil::userScratchpad(), e, convPd);
+        p.backData = dnnl::convolution_backward_data(backDPd);
+        p.diffDstD = backDPd.diff_dst_desc();
+        p.wData = backDPd.weights_desc();
+        p.diffSrc = backDPd.diff_src_desc();
+
+        p.srcIn = reorderBetween(p.srcUser, p.src);
+        p.wFwdIn = reorderBetween(p.wUser, p.wFwd);
+        p.pooledOut = reorderBetween(p.pooled, p.yUser);
+        p.dyIn = reorderBetween(p.yUser, p.dyInner);
+        p.diffToW = reorderBetween(p.convDst, p.diffDstW);
+        p.diffToD = p.diffDstD == p.diffDstW ? dnnl::reorder() : reorderBetween(p.convDst, p.diffDstD);
+        p.srcWIn = p.srcW == p.src ? dnnl::reorder() : reorderBetween(p.srcUser, p.srcW);
+        p.wDataIn = reorderBetween(p.wUser, p.wData);
+        p.diffSrcOut = reorderBetween(p.diffSrc, p.srcUser);
+        p.diffWOut = reorderBetween(p.diffW, p.wUser);
+        for (size_t bytes : {convPd.scratchpad_desc().get_size(), poolPd.scratchpad_desc().get_size(),
+                             poolBackPd.scratchpad_desc().get_size(), backWPd.scratchpad_desc().get_size(),
+                             backDPd.scratchpad_desc().get_size()})
+            p.scratchpadBytes = std::max(p.scratchpadBytes, bytes);
+        p.scratchpadBytes = std::max<size_t>(p.scratchpadBytes, 64); // never a zero-size memory
+        p.available = true;
+    } catch (const std::exception &) {
+        // No implementation for this geometry, level and precision (or a layout the block does not
+        // expect): remembered as unavailable, so the three kernels run from now on.
+        plan = std::make_unique<Plan>();
+    }
+    return plan;
+}
+
+// A float32 buffer of at least `bytes` bytes, from the engine's allocator (64-byte aligned, large
+// blocks reused), kept between steps.
+void *grown(Tensor &t, size_t bytes)
+{
+    const int64_t floats = static_cast<int64_t>((bytes + 3) / 4);
+    if (!t.defined() || t.numel() < floats)
+        t = Tensor(Shape{std::max<int64_t>(floats, 1)});
+    return t.data();
+}
+
+} // namespace
+
+struct ConvReluPoolBlock::Impl {
+    const Node *conv = nullptr, *pool = nullptr;
+    std::map<std::tuple<int64_t, bool, bool, int>, std::unique_ptr<Plan>> plans; // batch, bf16, bias, threads
+    Plan *last = nullptr; // the plan of the last forward that ran
+    // Kept from forward for backward: the reordered input, the convolution's ReLU'd output and
+    // the pooling's argmax.
+    Tensor src, convDst, ws;
+    // Scratch of each pass.
+    Tensor wFwd, pooled, dy, diff, diffW16, diffD16, srcW, wData, diffSrc, diffW, biasScratch, scratchpad;
+    dnnl::stream stream{dnnlutil::cpuEngine()};
+
+    dnnl::memory mem(const desc &d, const void *p) { return dnnl::memory(d, dnnlutil::cpuEngine(), const_cast<void *>(p)); }
+    // Runs r from (fromDesc, from) into `to`; returns to.
+    void *convert(dnnl::reorder &r, const desc &fromDesc, const void *from, const desc &toDesc, void *to)
+    {
+        dnnl::memory a = mem(fromDesc, from), b = mem(toDesc, to);
+        r.execute(stream, a, b);
+        return to;
+    }
+};
+
+ConvReluPoolBlock::ConvReluPoolBlock(std::unique_ptr<Impl> impl) : m_impl(std::move(impl)) {}
+ConvReluPoolBlock::~ConvReluPoolBlock() = default;
+
+std::unique_ptr<ConvReluPoolBlock> ConvReluPoolBlock::match(const Node &conv, const Node &relu, const Node &pool)
+{
+    if (conv.opType != "Conv" || relu.opType != "Relu" || pool.opType != "MaxPool")
+        return nullptr;
+    if (conv.outputs.size() != 1 || relu.inputs.size() != 1 || relu.inputs[0] != conv.outputs[0] || pool.inputs.empty()
+        || pool.inputs[0] != relu.outputs.at(0) || (pool.outputs.size() > 1 && !pool.outputs[1].empty()))
+        return nullptr;
+    if (conv.attrInt("group", 1) != 1)
+        return nullptr;
+    const std::vector<int64_t> kernel = pool.attrInts("kernel_shape", {});
+    const std::string autoPad = pool.attrString("auto_pad", "NOTSET");
+    const std::vector<int64_t> pads = pool.attrInts("pads", {}), dilations = pool.attrInts("dilations", {});
+    const bool nonOverlapping = kernel.size() == 2 && pool.attrInts("strides", {}) == kernel && kernel[0] > 0 && kernel[1] > 0;
+    const bool unpadded = (autoPad == "NOTSET" || autoPad == "VALID") && std::all_of(pads.begin(), pads.end(), [](int64_t v) { return v == 0; });
+    const bool undilated = std::all_of(dilations.begin(), dilations.end(), [](int64_t v) { return v == 1; });
+    if (!nonOverlapping || !unpadded || !undilated || pool.attrInt("ceil_mode", 0) != 0)
+        return nullptr;
+    auto impl = std::make_unique<Impl>();
+    impl->conv = &conv;
+    impl->pool = &pool;
+    return std::unique_ptr<ConvReluPoolBlock>(new ConvReluPoolBlock(std::move(impl)));
+}
+
+bool ConvReluPoolBlock::forward(const Tensor &x, const Tensor &w, const Tensor *b, Tensor &y)
+{
+    Impl &s = *m_impl;
+    s.last = nullptr;
+    if (x.rank() != 4 || w.rank() != 4 || y.rank() != 4)
+        return false;
+    const convdnnl::Geometry g = convdnnl::geometryOf(*s.conv, x.shape(), w.shape());
+    const std::vector<int64_t> window = s.pool->attrInts("kernel_shape", {});
+    const dims pooledDims{g.N, g.M, g.out[0] / window[0], g.out[1] / window[1]};
+    if (y.shape() != Shape(pooledDims.begin(), pooledDims.end()) || pooledDims[2] < 1 || pooledDims[3] < 1)
+        return false;
+    const int threads = dnnlutil::prepareThreads();
+    const bool bf16 = blas::precision() == blas::Precision::Bf16;
+    auto &slot = s.plans[{g.N, bf16, b != nullptr, threads}];
+    if (!slot)
+        slot = makePlan(g, pooledDims, dims(window.begin(), window.end()), bf16, b != nullptr);
+    Plan &p = *slot;
+    if (!p.available)
+        return false;
+
+    const void *src = has(p.srcIn) ? s.convert(p.srcIn, p.srcUser, x.data(), p.src, grown(s.src, p.src.get_size())) : x.data();
+    const void *wt = has(p.wFwdIn) ? s.convert(p.wFwdIn, p.wUser, w.data(), p.wFwd, grown(s.wFwd, p.wFwd.get_size())) : w.data();
+    void *convDst = grown(s.convDst, p.convDst.get_size());
+    void *scratchpad = grown(s.scratchpad, p.scratchpadBytes);
+    std::unordered_map<int, dnnl::memory> convArgs{{DNNL_ARG_SRC, s.mem(p.src, src)},
+                                                    {DNNL_ARG_WEIGHTS, s.mem(p.wFwd, wt)},
+                                                    {DNNL_ARG_DST, s.mem(p.convDst, convDst)},
+                                                    {DNNL_ARG_SCRATCHPAD, s.mem(desc({static_cast<int64_t>(p.scratchpadBytes)}, dt::u8, tag::a), scratchpad)}};
+    if (b)
+        convArgs.emplace(DNNL_ARG_BIAS, s.mem(p.bias, b->data()));
+    p.conv.execute(s.stream, convArgs);
+    void *pooled = has(p.pooledOut) ? grown(s.pooled, p.pooled.get_size()) : y.data();
+    p.pool.execute(s.stream, {{DNNL_ARG_SRC, s.mem(p.convDst, convDst)},
+                              {DNNL_ARG_DST, s.mem(p.pooled, pooled)},
+                              {DNNL_ARG_WORKSPACE, s.mem(p.ws, grown(s.ws, p.ws.get_size()))},
+                              {DNNL_ARG_SCRATCHPAD, convArgs.at(DNNL_ARG_SCRATCHPAD)}});
+    if (has(p.pooledOut))
+        s.convert(p.pooledOut, p.pooled, pooled, p.yUser, y.data());
+    s.stream.wait();
+    s.last = &p;
+    return true;
+}
+
+void ConvReluPoolBlock::backward(const Tensor &x, const Tensor &w, const Tensor &dy, Tensor *dx, Tensor *dw, Tensor *db)
+{
+    Impl &s = *m_impl;
+    check(s.last != nullptr, "ConvReluPoolBlock::backward without a forward that ran.");
+    Plan &p = *s.last;
+    dnnlutil::prepareThreads();
+    const dnnl::memory scratchpad = s.mem(desc({static_cast<int64_t>(p.scratchpadBytes)}, dt::u8, tag::a), s.scratchpad.data());
+
+    // The pooling's gradient, in the convolution output's layout, then the ReLU's mask on it.
+    const void *dyInner = has(p.dyIn) ? s.convert(p.dyIn, p.yUser, dy.data(), p.dyInner, grown(s.dy, p.dyInner.get_size())) : dy.data();
+    float *diff = static_cast<float *>(grown(s.diff, p.convDst.get_size()));
+    p.poolBack.execute(s.stream, {{DNNL_ARG_DIFF_DST, s.mem(p.dyInner, dyInner)},
+                                  {DNNL_ARG_WORKSPACE, s.mem(p.ws, s.ws.data())},
+                                  {DNNL_ARG_DIFF_SRC, s.mem(p.convDst, diff)},
+                                  {DNNL_ARG_SCRATCHPAD, scratchpad}});
+    s.stream.wait();
+    const float *activated = s.convDst.data();
+    parallelFor(static_cast<int64_t>(p.convDst.get_size() / sizeof(float)), [=](int64_t i0, int64_t i1, int) {
+        float *__restrict d = diff;
+        const float *__restrict a = activated;
+        for (int64_t i = i0; i < i1; ++i)
+            d[i] = a[i] > 0.0f ? d[i] : 0.0f;
+    }, 16384);
+
+    const void *diffW = has(p.diffToW) ? s.convert(p.diffToW, p.convDst, diff, p.diffDstW, grown(s.diffW16, p.diffDstW.get_size())) : diff;
+    if (dw || db) {
+        const void *src = has(p.srcWIn) ? s.convert(p.srcWIn, p.srcUser, x.data(), p.srcW, grown(s.srcW, p.srcW.get_size()))
+                          : has(p.srcIn)  ? s.src.data()
+                                          : x.data();
+        void *weights = !dw || has(p.diffWOut) ? grown(s.diffW, p.diffW.get_size()) : dw->data();
+        std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, s.mem(p.srcW, src)},
+                                                   {DNNL_ARG_DIFF_DST, s.mem(p.diffDstW, diffW)},
+                                                   {DNNL_ARG_DIFF_WEIGHTS, s.mem(p.diffW, weights)},
+                                                   {DNNL_ARG_SCRATCHPAD, scratchpad}};
+        if (p.withBias)
+            args.emplace(DNNL_ARG_DIFF_BIAS, s.mem(p.bias, db ? db->data() : grown(s.biasScratch, p.bias.get_size())));
+        p.backWeights.execute(s.stream, args);
+        if (dw && has(p.diffWOut))
+            s.convert(p.diffWOut, p.diffW, weights, p.wUser, dw->data());
+        if (db && !p.withBias)
+            db->fill(0.0f); // no bias in the forward: its gradient is zero
+    }
+    if (dx) {
+        const void *diffD = p.diffDstD == p.diffDstW ? diffW
+                            : has(p.diffToD)         ? s.convert(p.diffToD, p.convDst, diff, p.diffDstD, grown(s.diffD16, p.diffDstD.get_size()))
+                                                     : diff;
+        const void *wt = has(p.wDataIn) ? s.convert(p.wDataIn, p.wUser, w.data(), p.wData, grown(s.wData, p.wData.get_size())) : w.data();
+        void *out = has(p.diffSrcOut) ? grown(s.diffSrc, p.diffSrc.get_size()) : dx->data();
+        p.backData.execute(s.stream, {{DNNL_ARG_DIFF_DST, s.mem(p.diffDstD, diffD)},
+                                      {DNNL_ARG_WEIGHTS, s.mem(p.wData, wt)},
+                                      {DNNL_ARG_DIFF_SRC, s.mem(p.diffSrc, out)},
+                                      {DNNL_ARG_SCRATCHPAD, scratchpad}});
+        if (has(p.diffSrcOut))
+            s.convert(p.diffSrcOut, p.diffSrc, out, p.srcUser, dx->data());
+    }
+    s.stream.wait();
+}
+
+} // namespace netwright

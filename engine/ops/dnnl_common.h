@@ -1,0 +1,41 @@
+// SPDX-License-Identifier: Apache-2.0
+// Internal to engine/ops: what the oneDNN-backed kernels (conv_dnnl.cpp, conv_block_dnnl.cpp)
+// share — the CPU engine, and the OpenMP team size oneDNN threads over.
+#pragma once
+
+#include "core/cpu_level.h"
+#include "core/parallel.h"
+
+#include <oneapi/dnnl/dnnl.hpp>
+#include <omp.h>
+
+namespace netwright::dnnlutil {
+
+inline dnnl::engine &cpuEngine()
+{
+    static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
+    return engine;
+}
+
+// Call before making or running a primitive: fixes oneDNN's instruction set to the CPU level in
+// use (before its first kernel), and sets the OpenMP team oneDNN threads over to the engine's
+// thread count (one inside a parallel region). Returns that count; a primitive made for one count
+// runs deterministically for it.
+inline int prepareThreads()
+{
+    cpu::activeLevel();
+    const bool nested = inParallelRegion();
+    if (!nested && omp_get_max_threads() != threadCount())
+        omp_set_num_threads(threadCount());
+    return nested ? 1 : threadCount();
+}
+
+// A primitive attribute with the scratchpad ours (no allocation per run).
+inline dnnl::primitive_attr userScratchpad()
+{
+    dnnl::primitive_attr attr;
+    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    return attr;
+}
+
+} // namespace netwright::dnnlutil
