@@ -7,6 +7,7 @@
 #include "ops/op.h"
 
 #include <algorithm>
+#include <cstdlib>
 
 namespace netwright {
 
@@ -131,6 +132,9 @@ Executor::Executor(Graph &graph, Device device) : m_graph(graph), m_device(devic
                     m_requiresGrad[c.outputs[k]] = 1;
     }
     findFusions();
+    // NETWRIGHT_FUSION=0 runs every node by itself (benchmarks compare the two; docs/benchmarks.md).
+    if (const char *v = std::getenv("NETWRIGHT_FUSION"); v && std::string(v) == "0")
+        m_fusionEnabled = false;
 }
 
 Executor::~Executor() = default;
@@ -254,7 +258,7 @@ void Executor::backwardFused(Fusion &f)
     std::vector<int> accumulate;
     gradTargets(conv, gradInputs, scratch, accumulate);
     gradInputs.resize(3, nullptr);
-    f.block->backward(m_values[conv.inputs[0]], m_values[conv.inputs[1]], m_grads[pooled], gradInputs[0], gradInputs[1], gradInputs[2]);
+    f.block->backward(m_values[conv.inputs[0]], m_values[conv.inputs[1]], m_values[pooled], m_grads[pooled], gradInputs[0], gradInputs[1], gradInputs[2]);
     gradInputs.resize(conv.inputs.size());
     commitGrads(conv, gradInputs, scratch, accumulate);
 }

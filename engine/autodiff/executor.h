@@ -31,8 +31,8 @@ public:
 
     // On the CPU, a training forward runs each Conv → Relu → MaxPool chain whose intermediate
     // values feed nothing else as one fused block (ops/conv_block.h), and backward differentiates
-    // it as one; value() of the chain's two intermediate values is then empty. On by default; off
-    // runs every node by itself (tests compare the two).
+    // it as one; value() of the chain's two intermediate values is then empty. On by default
+    // (off where the environment sets NETWRIGHT_FUSION=0); off runs every node by itself.
     void setFusion(bool enabled) { m_fusionEnabled = enabled; }
 
     // Feeds graph inputs by name (aliased when already on the executor's device, else copied there)

@@ -2,8 +2,8 @@
 // A Conv → Relu → MaxPool chain trained as one block on oneDNN's primitives (the executor's one
 // fusion, engine/autodiff/executor.cpp). The convolution's output stays in oneDNN's blocked layout
 // from the convolution (ReLU as its post-op) through the pooling, and one reorder writes the pooled
-// result NCHW; backward keeps the gradient blocked from the pooling's back through the ReLU mask to
-// both convolution gradients. Unfused, the same chain writes, reads and reorders the convolution's
+// result NCHW; backward masks the pooled gradient by the ReLU (a quarter of the cells, for 2×2
+// windows) and keeps it blocked from the pooling's gradient to both convolution gradients. Unfused, the same chain writes, reads and reorders the convolution's
 // full-size output six more times per step. The results are those of the three kernels run one by
 // one (max pooling picks the first maximum of a window, as they do), deterministic for a given
 // thread count and precision (blas::precision(): bf16 rounds the convolution's inputs).
@@ -30,9 +30,9 @@ public:
     // nothing, where oneDNN has no implementation for the geometry at the CPU level and precision
     // in use (the caller then runs the three kernels). Keeps what backward needs.
     bool forward(const Tensor &x, const Tensor &w, const Tensor *b, Tensor &y);
-    // After a forward that returned true, with the same x and w: the gradients of x, w and b from
-    // dy, each overwritten where not null.
-    void backward(const Tensor &x, const Tensor &w, const Tensor &dy, Tensor *dx, Tensor *dw, Tensor *db);
+    // After a forward that returned true, with the same x and w and its y: the gradients of x, w
+    // and b from dy, each overwritten where not null.
+    void backward(const Tensor &x, const Tensor &w, const Tensor &y, const Tensor &dy, Tensor *dx, Tensor *dw, Tensor *db);
 
 private:
     struct Impl;

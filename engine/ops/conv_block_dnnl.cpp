@@ -162,11 +162,10 @@ struct ConvReluPoolBlock::Impl {
     const Node *conv = nullptr, *pool = nullptr;
     std::map<std::tuple<int64_t, bool, bool, int>, std::unique_ptr<Plan>> plans; // batch, bf16, bias, threads
     Plan *last = nullptr; // the plan of the last forward that ran
-    // Kept from forward for backward: the reordered input, the convolution's ReLU'd output and
-    // the pooling's argmax.
-    Tensor src, convDst, ws;
+    // Kept from forward for backward: the reordered input and the pooling's argmax.
+    Tensor src, ws;
     // Scratch of each pass.
-    Tensor wFwd, pooled, dy, diff, diffW16, diffD16, srcW, wData, diffSrc, diffW, biasScratch, scratchpad;
+    Tensor convDst, wFwd, pooled, dyMasked, dy, diff, diffW16, diffD16, srcW, wData, diffSrc, diffW, biasScratch, scratchpad;
     dnnl::stream stream{dnnlutil::cpuEngine()};
 
     dnnl::memory mem(const desc &d, const void *p) { return dnnl::memory(d, dnnlutil::cpuEngine(), const_cast<void *>(p)); }
@@ -248,7 +247,7 @@ bool ConvReluPoolBlock::forward(const Tensor &x, const Tensor &w, const Tensor *
     return true;
 }
 
-void ConvReluPoolBlock::backward(const Tensor &x, const Tensor &w, const Tensor &dy, Tensor *dx, Tensor *dw, Tensor *db)
+void ConvReluPoolBlock::backward(const Tensor &x, const Tensor &w, const Tensor &y, const Tensor &dy, Tensor *dx, Tensor *dw, Tensor *db)
 {
     Impl &s = *m_impl;
     check(s.last != nullptr, "ConvReluPoolBlock::backward without a forward that ran.");
@@ -256,21 +255,24 @@ void ConvReluPoolBlock::backward(const Tensor &x, const Tensor &w, const Tensor 
     dnnlutil::prepareThreads();
     const dnnl::memory scratchpad = s.mem(desc({static_cast<int64_t>(p.scratchpadBytes)}, dt::u8, tag::a), s.scratchpad.data());
 
-    // The pooling's gradient, in the convolution output's layout, then the ReLU's mask on it.
-    const void *dyInner = has(p.dyIn) ? s.convert(p.dyIn, p.yUser, dy.data(), p.dyInner, grown(s.dy, p.dyInner.get_size())) : dy.data();
+    // The ReLU's mask, applied before the pooling's gradient: the pooling passes dy[o] to the one
+    // cell its output o came from, whose ReLU'd value is y[o], so masking dy by y > 0 is masking the
+    // full-size gradient by the ReLU — over a quarter of the cells (2×2 windows).
+    float *masked = static_cast<float *>(grown(s.dyMasked, static_cast<size_t>(dy.numel()) * sizeof(float)));
+    const float *yp = y.data(), *dyp = dy.data();
+    parallelFor(dy.numel(), [=](int64_t i0, int64_t i1, int) {
+        float *__restrict d = masked;
+        const float *__restrict a = yp, *__restrict g = dyp;
+        for (int64_t i = i0; i < i1; ++i)
+            d[i] = a[i] > 0.0f ? g[i] : 0.0f;
+    }, 16384);
+    // The pooling's gradient, in the convolution output's layout.
+    const void *dyInner = has(p.dyIn) ? s.convert(p.dyIn, p.yUser, masked, p.dyInner, grown(s.dy, p.dyInner.get_size())) : masked;
     float *diff = static_cast<float *>(grown(s.diff, p.convDst.get_size()));
     p.poolBack.execute(s.stream, {{DNNL_ARG_DIFF_DST, s.mem(p.dyInner, dyInner)},
                                   {DNNL_ARG_WORKSPACE, s.mem(p.ws, s.ws.data())},
                                   {DNNL_ARG_DIFF_SRC, s.mem(p.convDst, diff)},
                                   {DNNL_ARG_SCRATCHPAD, scratchpad}});
-    s.stream.wait();
-    const float *activated = s.convDst.data();
-    parallelFor(static_cast<int64_t>(p.convDst.get_size() / sizeof(float)), [=](int64_t i0, int64_t i1, int) {
-        float *__restrict d = diff;
-        const float *__restrict a = activated;
-        for (int64_t i = i0; i < i1; ++i)
-            d[i] = a[i] > 0.0f ? d[i] : 0.0f;
-    }, 16384);
 
     const void *diffW = has(p.diffToW) ? s.convert(p.diffToW, p.convDst, diff, p.diffDstW, grown(s.diffW16, p.diffDstW.get_size())) : diff;
     if (dw || db) {
