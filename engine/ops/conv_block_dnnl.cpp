@@ -29,14 +29,15 @@ struct Plan {
     bool available = false;
     bool withBias = false;
     desc srcUser, wUser, yUser, bias;
-    // forward: the convolution (ReLU as its post-op) into convDst, blocked; the pooling of that
-    // into pooled with the argmax kept in ws; pooled reordered to the caller's y
+    // forward: the convolution (ReLU as its post-op) into convDst, blocked (bf16 in the bf16
+    // precision, as under PyTorch's autocast); the pooling of that into pooled with the argmax kept
+    // in ws; pooled reordered (and widened) to the caller's float32 y
     dnnl::convolution_forward conv;
     dnnl::pooling_forward pool;
     desc src, wFwd, convDst, pooled, ws;
     dnnl::reorder srcIn, wFwdIn, pooledOut;
-    // backward: dy into the pooling's layout, the pooling's gradient (convDst's layout, float32),
-    // masked by the ReLU, then into each convolution gradient's diff_dst where that differs
+    // backward: dy, masked by the ReLU, into the pooling's layout and type; the pooling's gradient
+    // in convDst's layout and type, then into each convolution gradient's diff_dst where that differs
     dnnl::pooling_backward poolBack;
     dnnl::convolution_backward_weights backWeights;
     dnnl::convolution_backward_data backData;
@@ -80,7 +81,7 @@ std::unique_ptr<Plan> makePlan(const convdnnl::Geometry &g, const dims &pooledDi
         const dnnl::convolution_forward::primitive_desc convPd(
             dnnl::convolution_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::convolution_direct,
                                             desc(srcDims, in, tag::any), desc(wDims, in, tag::any), p.bias,
-                                            desc(dstDims, dt::f32, tag::any), g.strides, dilations, g.padBegin, g.padEnd),
+                                            desc(dstDims, in, tag::any), g.strides, dilations, g.padBegin, g.padEnd),
             convAttr, e);
         p.conv = dnnl::convolution_forward(convPd);
         p.src = convPd.src_desc();
@@ -89,7 +90,7 @@ std::unique_ptr<Plan> makePlan(const convdnnl::Geometry &g, const dims &pooledDi
         const dims noPad(2, 0);
         const dnnl::pooling_forward::primitive_desc poolPd(
             dnnl::pooling_forward::desc(dnnl::prop_kind::forward_training, dnnl::algorithm::pooling_max, p.convDst,
-                                        desc(pooledDims, dt::f32, tag::any), window, window, noPad, noPad),
+                                        desc(pooledDims, in, tag::any), window, window, noPad, noPad),
             dnnlutil::userScratchpad(), e);
         p.pool = dnnl::pooling_forward(poolPd);
         p.pooled = poolPd.dst_desc();
@@ -268,7 +269,7 @@ void ConvReluPoolBlock::backward(const Tensor &x, const Tensor &w, const Tensor 
     }, 16384);
     // The pooling's gradient, in the convolution output's layout.
     const void *dyInner = has(p.dyIn) ? s.convert(p.dyIn, p.yUser, masked, p.dyInner, grown(s.dy, p.dyInner.get_size())) : masked;
-    float *diff = static_cast<float *>(grown(s.diff, p.convDst.get_size()));
+    void *diff = grown(s.diff, p.convDst.get_size());
     p.poolBack.execute(s.stream, {{DNNL_ARG_DIFF_DST, s.mem(p.dyInner, dyInner)},
                                   {DNNL_ARG_WORKSPACE, s.mem(p.ws, s.ws.data())},
                                   {DNNL_ARG_DIFF_SRC, s.mem(p.convDst, diff)},
