@@ -132,9 +132,13 @@ inline void activateBackward(ActKind kind, const ActParams &p, const float *__re
     const float alpha = static_cast<float>(p.alpha), beta = static_cast<float>(p.beta), gamma = static_cast<float>(p.gamma);
     const float lambd = static_cast<float>(p.lambd);
     switch (kind) {
+    // The selects below read dy[i] on both paths: a load on one side only cannot be if-converted,
+    // and GCC then compiles a branch per element that mispredicts on random signs.
     case ActKind::Relu:
-        for (int64_t i = i0; i < i1; ++i)
-            dx[i] = x[i] > 0.0f ? dy[i] : 0.0f;
+        for (int64_t i = i0; i < i1; ++i) {
+            const float g = dy[i];
+            dx[i] = x[i] > 0.0f ? g : 0.0f;
+        }
         break;
     case ActKind::LeakyRelu:
         for (int64_t i = i0; i < i1; ++i)
@@ -210,12 +214,16 @@ inline void activateBackward(ActKind kind, const ActParams &p, const float *__re
         }
         break;
     case ActKind::ThresholdedRelu:
-        for (int64_t i = i0; i < i1; ++i)
-            dx[i] = x[i] > alpha ? dy[i] : 0.0f;
+        for (int64_t i = i0; i < i1; ++i) {
+            const float g = dy[i];
+            dx[i] = x[i] > alpha ? g : 0.0f;
+        }
         break;
     case ActKind::Shrink:
-        for (int64_t i = i0; i < i1; ++i)
-            dx[i] = x[i] < -lambd || x[i] > lambd ? dy[i] : 0.0f;
+        for (int64_t i = i0; i < i1; ++i) {
+            const float g = dy[i];
+            dx[i] = x[i] < -lambd || x[i] > lambd ? g : 0.0f;
+        }
         break;
     }
 }

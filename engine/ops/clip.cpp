@@ -70,8 +70,10 @@ public:
         parallelFor(ctx.in(0).numel(), [=](int64_t i0, int64_t i1, int) {
             const float *__restrict x = xIn, *__restrict dy = dyIn;
             float *__restrict dx = dxOut;
-            for (int64_t i = i0; i < i1; ++i)
-                dx[i] = x[i] > lo && x[i] < hi ? dy[i] : 0.0f;
+            for (int64_t i = i0; i < i1; ++i) {
+                const float g = dy[i]; // read on both paths: a select, not a branch per element
+                dx[i] = x[i] > lo && x[i] < hi ? g : 0.0f;
+            }
         }, 8192);
     }
 
