@@ -139,6 +139,16 @@ Executor::Executor(Graph &graph, Device device) : m_graph(graph), m_device(devic
 
 Executor::~Executor() = default;
 
+int Executor::fusedLastForward() const
+{
+    return static_cast<int>(std::count_if(m_fusions.begin(), m_fusions.end(), [](const Fusion &f) { return f.ran; }));
+}
+
+int Executor::linkedLastForward() const
+{
+    return static_cast<int>(std::count_if(m_fusions.begin(), m_fusions.end(), [](const Fusion &f) { return f.feeds; }));
+}
+
 void Executor::findFusions()
 {
     m_fusionOf.assign(m_nodes.size(), -1);
@@ -160,13 +170,16 @@ void Executor::findFusions()
         return next < m_nodes.size() ? static_cast<long>(next) : -1;
     };
     for (size_t i = 0; i < m_nodes.size(); ++i) {
-        if (m_nodes[i].node->opType != "Conv" || m_types[m_nodes[i].inputs[0]] != DType::Float32)
+        const CompiledNode &conv = m_nodes[i];
+        if (conv.node->opType != "Conv" || conv.inputs.size() < 2 || conv.inputs[0] < 0 || conv.inputs[1] < 0
+            || m_types[conv.inputs[0]] != DType::Float32)
             continue;
-        const long relu = soleConsumer(m_nodes[i]);
+        const long relu = soleConsumer(conv);
         const long pool = relu < 0 ? -1 : soleConsumer(m_nodes[relu]);
-        if (pool < 0 || m_fusionOf[relu] >= 0 || m_fusionOf[pool] >= 0)
+        if (pool < 0 || m_fusionOf[relu] >= 0 || m_fusionOf[pool] >= 0 || m_nodes[pool].outputs.empty()
+            || m_nodes[pool].outputs[0] < 0)
             continue;
-        auto block = ConvReluPoolBlock::match(*m_nodes[i].node, *m_nodes[relu].node, *m_nodes[pool].node);
+        auto block = ConvReluPoolBlock::match(*conv.node, *m_nodes[relu].node, *m_nodes[pool].node);
         if (!block)
             continue;
         Fusion f;
@@ -177,6 +190,19 @@ void Executor::findFusions()
         const int index = static_cast<int>(m_fusions.size());
         m_fusionOf[f.conv] = m_fusionOf[f.relu] = m_fusionOf[f.pool] = index;
         m_fusions.push_back(std::move(f));
+    }
+    // A chain whose pooled output feeds another chain's convolution and nothing else: the two
+    // blocks can keep that value in oneDNN's layout between them.
+    for (size_t a = 0; a < m_fusions.size(); ++a) {
+        const int pooled = m_nodes[m_fusions[a].pool].outputs[0];
+        if (consumers[pooled].size() != 1 || consumers[pooled][0] >= m_nodes.size())
+            continue;
+        const size_t node = consumers[pooled][0];
+        const int b = m_fusionOf[node];
+        if (b >= 0 && m_fusions[b].conv == node && m_nodes[node].inputs[0] == pooled) {
+            m_fusions[a].next = b;
+            m_fusions[b].prev = static_cast<int>(a);
+        }
     }
 }
 
@@ -203,8 +229,25 @@ bool Executor::runFused(Fusion &f)
     const Shape pooledShape = pool.kernel->inferShapes(*pool.node, poolIn, poolConstants).at(0);
     Tensor &y = m_values[pool.outputs[0]];
     ensure(y, pooledShape, DType::Float32);
-    if (!f.block->forward(x, w, hasBias ? &m_values[conv.inputs[2]] : nullptr, y))
+    ConvReluPoolBlock::Link link;
+    Fusion *prev = f.prev >= 0 && m_fusions[f.prev].feeds ? &m_fusions[f.prev] : nullptr;
+    if (prev)
+        link.prev = prev->block.get();
+    if (f.next >= 0) {
+        Fusion &next = m_fusions[f.next];
+        const CompiledNode &nc = m_nodes[next.conv];
+        const bool nextBias = nc.inputs.size() > 2 && nc.inputs[2] >= 0;
+        if (f.block->canFeed(*next.block, x.shape(), w.shape(), hasBias, m_values[nc.inputs[1]].shape(), nextBias))
+            link.next = next.block.get();
+    }
+    if (!f.block->forward(x, w, hasBias ? &m_values[conv.inputs[2]] : nullptr, y, link)) {
+        if (prev) { // the previous block left its output for this one: write it for the nodes
+            prev->block->writeOutput(m_values[conv.inputs[0]]);
+            prev->feeds = false;
+        }
         return false;
+    }
+    f.feeds = link.next != nullptr;
     m_values[conv.outputs[0]] = Tensor(); // never computed on their own
     m_values[relu.outputs[0]] = Tensor();
     return true;
@@ -258,7 +301,13 @@ void Executor::backwardFused(Fusion &f)
     std::vector<int> accumulate;
     gradTargets(conv, gradInputs, scratch, accumulate);
     gradInputs.resize(3, nullptr);
-    f.block->backward(m_values[conv.inputs[0]], m_values[conv.inputs[1]], m_values[pooled], m_grads[pooled], gradInputs[0], gradInputs[1], gradInputs[2]);
+    ConvReluPoolBlock::Link link;
+    if (f.prev >= 0 && m_fusions[f.prev].feeds)
+        link.prev = m_fusions[f.prev].block.get();
+    if (f.feeds)
+        link.next = m_fusions[f.next].block.get();
+    f.block->backward(m_values[conv.inputs[0]], m_values[conv.inputs[1]], m_values[pooled], m_grads[pooled], gradInputs[0],
+                      gradInputs[1], gradInputs[2], link);
     gradInputs.resize(conv.inputs.size());
     commitGrads(conv, gradInputs, scratch, accumulate);
 }
@@ -299,7 +348,7 @@ void Executor::forward(const std::map<std::string, Tensor> &feeds, bool training
         if (c.kernel->outputAliasesInput() && c.outputs[0] >= 0)
             m_values[c.outputs[0]] = Tensor();
     for (Fusion &f : m_fusions)
-        f.ran = false;
+        f.ran = f.feeds = false;
     for (size_t i = 0; i < m_nodes.size(); ++i) {
         CompiledNode &c = m_nodes[i];
         if (const int fi = m_fusionOf[i]; fi >= 0) {

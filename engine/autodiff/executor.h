@@ -34,6 +34,10 @@ public:
     // it as one; value() of the chain's two intermediate values is then empty. On by default
     // (off where the environment sets NETWRIGHT_FUSION=0); off runs every node by itself.
     void setFusion(bool enabled) { m_fusionEnabled = enabled; }
+    // How many chains the last forward ran fused, and how many of those fed the next chain's
+    // block directly (its pooled output, a value then left unwritten, kept in oneDNN's layout).
+    int fusedLastForward() const;
+    int linkedLastForward() const;
 
     // Feeds graph inputs by name (aliased when already on the executor's device, else copied there)
     // and runs every node. training selects the batch statistics in BatchNormalization and the
@@ -66,11 +70,13 @@ private:
         std::vector<Tensor> saved;
         bool needsBackward = false;
     };
-    // A fused chain: node indices, and whether the last forward ran it fused.
+    // A fused chain: node indices; the chains it reads from and feeds alone (-1: none), whose
+    // blocks it can link to; whether the last forward ran it fused, and linked to `next`.
     struct Fusion {
         size_t conv = 0, relu = 0, pool = 0;
+        int prev = -1, next = -1;
         std::unique_ptr<ConvReluPoolBlock> block;
-        bool ran = false;
+        bool ran = false, feeds = false;
     };
     void findFusions();
     bool runFused(Fusion &f);

@@ -26,13 +26,32 @@ public:
     static std::unique_ptr<ConvReluPoolBlock> match(const Node &conv, const Node &relu, const Node &pool);
     ~ConvReluPoolBlock();
 
+    // Two blocks in a row, where the first's pooled output feeds the second's convolution and
+    // nothing else: `prev` is the block this one reads from, `next` the block this one feeds.
+    // Linked, the pooled output stays in oneDNN's layout between them, in both directions.
+    struct Link {
+        const ConvReluPoolBlock *prev = nullptr;
+        const ConvReluPoolBlock *next = nullptr;
+    };
+    // Whether `next`, run on this block's output, can read it in this block's layout (and give
+    // its gradient back in it): this block's input x and weights w (with a bias or not), and
+    // next's weights and bias, as the two forwards will get them. Makes both blocks' primitives.
+    bool canFeed(ConvReluPoolBlock &next, const Shape &x, const Shape &w, bool bias, const Shape &nextW, bool nextBias);
+
     // y = MaxPool(Relu(Conv(x, w, b))) in training; b may be null. Returns false, having written
     // nothing, where oneDNN has no implementation for the geometry at the CPU level and precision
-    // in use (the caller then runs the three kernels). Keeps what backward needs.
-    bool forward(const Tensor &x, const Tensor &w, const Tensor *b, Tensor &y);
-    // After a forward that returned true, with the same x and w and its y: the gradients of x, w
-    // and b from dy, each overwritten where not null.
-    void backward(const Tensor &x, const Tensor &w, const Tensor &y, const Tensor &dy, Tensor *dx, Tensor *dw, Tensor *db);
+    // in use (the caller then runs the three kernels). Keeps what backward needs. With link.next
+    // (canFeed said yes) y is left unwritten; with link.prev x's contents are not read (its shape
+    // is), prev's output is.
+    bool forward(const Tensor &x, const Tensor &w, const Tensor *b, Tensor &y, const Link &link);
+    // Writes y after a forward that left it unwritten for a next block that then could not run.
+    void writeOutput(Tensor &y);
+    // After a forward that returned true, with the same x, w, y and link: the gradients of x, w
+    // and b from dy, each overwritten where not null. With link.prev the gradient of x is left in
+    // this block's layout for prev (dx is not written); with link.next dy and y are not read, the
+    // gradient comes from next.
+    void backward(const Tensor &x, const Tensor &w, const Tensor &y, const Tensor &dy, Tensor *dx, Tensor *dw, Tensor *db,
+                  const Link &link);
 
 private:
     struct Impl;

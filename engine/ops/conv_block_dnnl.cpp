@@ -9,6 +9,7 @@
 #include "ops/window_2d.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 #include <string>
 #include <tuple>
@@ -163,12 +164,33 @@ struct ConvReluPoolBlock::Impl {
     const Node *conv = nullptr, *pool = nullptr;
     std::map<std::tuple<int64_t, bool, bool, int>, std::unique_ptr<Plan>> plans; // batch, bf16, bias, threads
     Plan *last = nullptr; // the plan of the last forward that ran
-    // Kept from forward for backward: the reordered input and the pooling's argmax.
-    Tensor src, ws;
+    // Kept from forward for backward: the reordered input and the pooling's argmax, the pooled
+    // output in the inner layout (what a linked next block reads), and where the input was read.
+    Tensor src, ws, pooled;
+    const void *srcUsed = nullptr;
+    // The gradient of the input in the inner layout, for a linked previous block.
+    Tensor diffSrc;
     // Scratch of each pass.
-    Tensor convDst, wFwd, pooled, dyMasked, dy, diff, diffW16, diffD16, srcW, wData, diffSrc, diffW, biasScratch, scratchpad;
+    Tensor convDst, wFwd, dyMasked, dy, diff, diffW16, diffD16, srcW, wData, diffW, biasScratch, scratchpad;
     dnnl::stream stream{dnnlutil::cpuEngine()};
 
+    // The plan for an input and weights of these shapes at the current precision and thread
+    // count, made on first use; nullptr where oneDNN has none (or the shapes do not pool).
+    Plan *planFor(const Shape &x, const Shape &w, bool bias, int threads)
+    {
+        if (x.size() != 4 || w.size() != 4)
+            return nullptr;
+        const convdnnl::Geometry g = convdnnl::geometryOf(*conv, x, w);
+        const std::vector<int64_t> window = pool->attrInts("kernel_shape", {});
+        const dims pooledDims{g.N, g.M, g.out[0] / window[0], g.out[1] / window[1]};
+        if (pooledDims[2] < 1 || pooledDims[3] < 1)
+            return nullptr;
+        const bool bf16 = blas::precision() == blas::Precision::Bf16;
+        auto &slot = plans[{g.N, bf16, bias, threads}];
+        if (!slot)
+            slot = makePlan(g, pooledDims, dims(window.begin(), window.end()), bf16, bias);
+        return slot->available ? slot.get() : nullptr;
+    }
     dnnl::memory mem(const desc &d, const void *p) { return dnnl::memory(d, dnnlutil::cpuEngine(), const_cast<void *>(p)); }
     // Runs r from (fromDesc, from) into `to`; returns to.
     void *convert(dnnl::reorder &r, const desc &fromDesc, const void *from, const desc &toDesc, void *to)
@@ -205,27 +227,52 @@ std::unique_ptr<ConvReluPoolBlock> ConvReluPoolBlock::match(const Node &conv, co
     return std::unique_ptr<ConvReluPoolBlock>(new ConvReluPoolBlock(std::move(impl)));
 }
 
-bool ConvReluPoolBlock::forward(const Tensor &x, const Tensor &w, const Tensor *b, Tensor &y)
+namespace {
+
+// The same layout with another element type (bf16 ↔ f32): oneDNN's blocking is in elements.
+desc withType(const desc &d, dt type)
+{
+    dnnl_memory_desc_t c = d.data;
+    c.data_type = static_cast<dnnl_data_type_t>(type);
+    return desc(c);
+}
+
+} // namespace
+
+bool ConvReluPoolBlock::canFeed(ConvReluPoolBlock &next, const Shape &x, const Shape &w, bool bias, const Shape &nextW, bool nextBias)
+{
+    const int threads = dnnlutil::prepareThreads();
+    Plan *a = m_impl->planFor(x, w, bias, threads);
+    if (!a)
+        return false;
+    const dims pooled = a->yUser.dims();
+    Plan *b = next.m_impl->planFor(Shape(pooled.begin(), pooled.end()), nextW, nextBias, threads);
+    // next's convolution reads this block's pooled layout as its source (forward and weight
+    // gradient alike), and its data gradient comes out in the layout of this block's pooled
+    // gradient, the element type aside (bf16 pooling takes a bf16 gradient; it is converted).
+    return b && a->pooled == b->src && b->srcW == b->src && withType(b->diffSrc, a->dyInner.data_type()) == a->dyInner;
+}
+
+bool ConvReluPoolBlock::forward(const Tensor &x, const Tensor &w, const Tensor *b, Tensor &y, const Link &link)
 {
     Impl &s = *m_impl;
     s.last = nullptr;
-    if (x.rank() != 4 || w.rank() != 4 || y.rank() != 4)
+    if (y.rank() != 4)
         return false;
-    const convdnnl::Geometry g = convdnnl::geometryOf(*s.conv, x.shape(), w.shape());
-    const std::vector<int64_t> window = s.pool->attrInts("kernel_shape", {});
-    const dims pooledDims{g.N, g.M, g.out[0] / window[0], g.out[1] / window[1]};
-    if (y.shape() != Shape(pooledDims.begin(), pooledDims.end()) || pooledDims[2] < 1 || pooledDims[3] < 1)
+    Plan *found = s.planFor(x.shape(), w.shape(), b != nullptr, dnnlutil::prepareThreads());
+    if (!found)
         return false;
-    const int threads = dnnlutil::prepareThreads();
-    const bool bf16 = blas::precision() == blas::Precision::Bf16;
-    auto &slot = s.plans[{g.N, bf16, b != nullptr, threads}];
-    if (!slot)
-        slot = makePlan(g, pooledDims, dims(window.begin(), window.end()), bf16, b != nullptr);
-    Plan &p = *slot;
-    if (!p.available)
+    if (const dims pooled = found->yUser.dims(); y.shape() != Shape(pooled.begin(), pooled.end()))
         return false;
+    Plan &p = *found;
+    const Impl *prev = link.prev ? link.prev->m_impl.get() : nullptr;
+    if (prev && !(prev->last && prev->last->pooled == p.src))
+        return false; // canFeed said otherwise; the caller checks it first
 
-    const void *src = has(p.srcIn) ? s.convert(p.srcIn, p.srcUser, x.data(), p.src, grown(s.src, p.src.get_size())) : x.data();
+    const void *src = prev                 ? prev->pooled.data()
+                      : has(p.srcIn) ? s.convert(p.srcIn, p.srcUser, x.data(), p.src, grown(s.src, p.src.get_size()))
+                                     : x.data();
+    s.srcUsed = src;
     const void *wt = has(p.wFwdIn) ? s.convert(p.wFwdIn, p.wUser, w.data(), p.wFwd, grown(s.wFwd, p.wFwd.get_size())) : w.data();
     void *convDst = grown(s.convDst, p.convDst.get_size());
     void *scratchpad = grown(s.scratchpad, p.scratchpadBytes);
@@ -236,19 +283,60 @@ bool ConvReluPoolBlock::forward(const Tensor &x, const Tensor &w, const Tensor *
     if (b)
         convArgs.emplace(DNNL_ARG_BIAS, s.mem(p.bias, b->data()));
     p.conv.execute(s.stream, convArgs);
-    void *pooled = has(p.pooledOut) ? grown(s.pooled, p.pooled.get_size()) : y.data();
+    void *pooled = grown(s.pooled, p.pooled.get_size());
     p.pool.execute(s.stream, {{DNNL_ARG_SRC, s.mem(p.convDst, convDst)},
                               {DNNL_ARG_DST, s.mem(p.pooled, pooled)},
                               {DNNL_ARG_WORKSPACE, s.mem(p.ws, grown(s.ws, p.ws.get_size()))},
                               {DNNL_ARG_SCRATCHPAD, convArgs.at(DNNL_ARG_SCRATCHPAD)}});
-    if (has(p.pooledOut))
-        s.convert(p.pooledOut, p.pooled, pooled, p.yUser, y.data());
-    s.stream.wait();
     s.last = &p;
+    if (!link.next)
+        writeOutput(y);
+    s.stream.wait();
     return true;
 }
 
-void ConvReluPoolBlock::backward(const Tensor &x, const Tensor &w, const Tensor &y, const Tensor &dy, Tensor *dx, Tensor *dw, Tensor *db)
+void ConvReluPoolBlock::writeOutput(Tensor &y)
+{
+    Impl &s = *m_impl;
+    Plan &p = *s.last;
+    if (has(p.pooledOut))
+        s.convert(p.pooledOut, p.pooled, s.pooled.data(), p.yUser, y.data());
+    else
+        std::memcpy(y.data(), s.pooled.data(), p.yUser.get_size());
+    s.stream.wait();
+}
+
+namespace {
+
+// d[i] = keep[i] > 0 ? g[i] : 0 over n floats (d may be g).
+void maskByPositive(const float *keep, const float *g, float *d, int64_t n)
+{
+    parallelFor(n, [=](int64_t i0, int64_t i1, int) {
+        for (int64_t i = i0; i < i1; ++i) {
+            const float v = g[i]; // read unconditionally, so the select vectorizes (no branch per cell)
+            d[i] = keep[i] > 0.0f ? v : 0.0f;
+        }
+    }, 16384);
+}
+
+// The same with bf16 values deciding (> 0: sign clear, not zero, not NaN) and the result
+// rounded to bf16.
+void maskByPositiveBf16(const uint16_t *keep, float *g, uint16_t *d, int64_t n)
+{
+    parallelFor(n, [=](int64_t i0, int64_t i1, int) {
+        for (int64_t i = i0; i < i1; ++i) {
+            const float v = g[i];
+            const uint16_t k = keep[i];
+            g[i] = (k & 0x8000u) == 0 && k != 0 && k <= 0x7f80u ? v : 0.0f;
+        }
+        blas::toBf16(g + i0, d + i0, i1 - i0);
+    }, 16384);
+}
+
+} // namespace
+
+void ConvReluPoolBlock::backward(const Tensor &x, const Tensor &w, const Tensor &y, const Tensor &dy, Tensor *dx, Tensor *dw, Tensor *db,
+                                 const Link &link)
 {
     Impl &s = *m_impl;
     check(s.last != nullptr, "ConvReluPoolBlock::backward without a forward that ran.");
@@ -258,19 +346,24 @@ void ConvReluPoolBlock::backward(const Tensor &x, const Tensor &w, const Tensor 
 
     // The ReLU's mask, applied before the pooling's gradient: the pooling passes dy[o] to the one
     // cell its output o came from, whose ReLU'd value is y[o], so masking dy by y > 0 is masking the
-    // full-size gradient by the ReLU — over a quarter of the cells (2×2 windows).
-    float *masked = static_cast<float *>(grown(s.dyMasked, static_cast<size_t>(dy.numel()) * sizeof(float)));
-    const float *yp = y.data(), *dyp = dy.data();
-    parallelFor(dy.numel(), [=](int64_t i0, int64_t i1, int) {
-        float *__restrict d = masked;
-        const float *__restrict a = yp, *__restrict g = dyp;
-        for (int64_t i = i0; i < i1; ++i) {
-            const float v = g[i]; // read unconditionally, so the select vectorizes (no branch per cell)
-            d[i] = a[i] > 0.0f ? v : 0.0f;
-        }
-    }, 16384);
+    // full-size gradient by the ReLU — over a quarter of the cells (2×2 windows). Linked to a next
+    // block, the gradient and the pooled values are both in the pooling's layout already.
+    const void *dyInner = nullptr;
+    if (link.next) {
+        Tensor &from = link.next->m_impl->diffSrc;
+        const int64_t n = static_cast<int64_t>(p.pooled.get_size() / (p.pooled.data_type() == dt::bf16 ? 2 : 4));
+        void *out = grown(s.dy, p.dyInner.get_size());
+        if (p.pooled.data_type() == dt::bf16)
+            maskByPositiveBf16(s.pooled.dataAs<uint16_t>(), from.data(), static_cast<uint16_t *>(out), n);
+        else
+            maskByPositive(s.pooled.data(), from.data(), static_cast<float *>(out), n);
+        dyInner = out;
+    } else {
+        float *masked = static_cast<float *>(grown(s.dyMasked, static_cast<size_t>(dy.numel()) * sizeof(float)));
+        maskByPositive(y.data(), dy.data(), masked, dy.numel());
+        dyInner = has(p.dyIn) ? s.convert(p.dyIn, p.yUser, masked, p.dyInner, grown(s.dy, p.dyInner.get_size())) : masked;
+    }
     // The pooling's gradient, in the convolution output's layout.
-    const void *dyInner = has(p.dyIn) ? s.convert(p.dyIn, p.yUser, masked, p.dyInner, grown(s.dy, p.dyInner.get_size())) : masked;
     void *diff = grown(s.diff, p.convDst.get_size());
     p.poolBack.execute(s.stream, {{DNNL_ARG_DIFF_DST, s.mem(p.dyInner, dyInner)},
                                   {DNNL_ARG_WORKSPACE, s.mem(p.ws, s.ws.data())},
@@ -279,9 +372,7 @@ void ConvReluPoolBlock::backward(const Tensor &x, const Tensor &w, const Tensor 
 
     const void *diffW = has(p.diffToW) ? s.convert(p.diffToW, p.convDst, diff, p.diffDstW, grown(s.diffW16, p.diffDstW.get_size())) : diff;
     if (dw || db) {
-        const void *src = has(p.srcWIn) ? s.convert(p.srcWIn, p.srcUser, x.data(), p.srcW, grown(s.srcW, p.srcW.get_size()))
-                          : has(p.srcIn)  ? s.src.data()
-                                          : x.data();
+        const void *src = has(p.srcWIn) ? s.convert(p.srcWIn, p.srcUser, x.data(), p.srcW, grown(s.srcW, p.srcW.get_size())) : s.srcUsed;
         void *weights = !dw || has(p.diffWOut) ? grown(s.diffW, p.diffW.get_size()) : dw->data();
         std::unordered_map<int, dnnl::memory> args{{DNNL_ARG_SRC, s.mem(p.srcW, src)},
                                                    {DNNL_ARG_DIFF_DST, s.mem(p.diffDstW, diffW)},
@@ -300,12 +391,12 @@ void ConvReluPoolBlock::backward(const Tensor &x, const Tensor &w, const Tensor 
                             : has(p.diffToD)         ? s.convert(p.diffToD, p.convDst, diff, p.diffDstD, grown(s.diffD16, p.diffDstD.get_size()))
                                                      : diff;
         const void *wt = has(p.wDataIn) ? s.convert(p.wDataIn, p.wUser, w.data(), p.wData, grown(s.wData, p.wData.get_size())) : w.data();
-        void *out = has(p.diffSrcOut) ? grown(s.diffSrc, p.diffSrc.get_size()) : dx->data();
+        void *out = link.prev || has(p.diffSrcOut) ? grown(s.diffSrc, p.diffSrc.get_size()) : dx->data();
         p.backData.execute(s.stream, {{DNNL_ARG_DIFF_DST, s.mem(p.diffDstD, diffD)},
                                       {DNNL_ARG_WEIGHTS, s.mem(p.wData, wt)},
                                       {DNNL_ARG_DIFF_SRC, s.mem(p.diffSrc, out)},
                                       {DNNL_ARG_SCRATCHPAD, scratchpad}});
-        if (has(p.diffSrcOut))
+        if (!link.prev && has(p.diffSrcOut))
             s.convert(p.diffSrcOut, p.diffSrc, out, p.srcUser, dx->data());
     }
     s.stream.wait();
