@@ -250,6 +250,8 @@ bool Executor::runFused(Fusion &f)
     f.feeds = link.next != nullptr;
     m_values[conv.outputs[0]] = Tensor(); // never computed on their own
     m_values[relu.outputs[0]] = Tensor();
+    if (prev)
+        m_values[conv.inputs[0]] = Tensor(); // the previous block's output, read in its layout
     return true;
 }
 

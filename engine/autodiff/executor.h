@@ -31,8 +31,9 @@ public:
 
     // On the CPU, a training forward runs each Conv → Relu → MaxPool chain whose intermediate
     // values feed nothing else as one fused block (ops/conv_block.h), and backward differentiates
-    // it as one; value() of the chain's two intermediate values is then empty. On by default
-    // (off where the environment sets NETWRIGHT_FUSION=0); off runs every node by itself.
+    // it as one; value() of the chain's two intermediate values is then empty, and so is that of
+    // a chain's output that the next chain's block read in oneDNN's layout. On by default (off
+    // where the environment sets NETWRIGHT_FUSION=0); off runs every node by itself.
     void setFusion(bool enabled) { m_fusionEnabled = enabled; }
     // How many chains the last forward ran fused, and how many of those fed the next chain's
     // block directly (its pooled output, a value then left unwritten, kept in oneDNN's layout).
