@@ -4,6 +4,7 @@
 // (10,000 images), read from each run's last evaluation. Skipped, with the reason, on a CPU
 // without AVX512-BF16 or AMX.
 #include "core/cpu_level.h"
+#include "support/bf16_skip.h"
 
 #include <QFile>
 #include <QJsonDocument>
@@ -13,7 +14,6 @@
 #include <QCoreApplication>
 #include <QTest>
 
-#include <cstdio>
 #include <string>
 
 using namespace netwright;
@@ -58,11 +58,8 @@ private slots:
 // reports as "Skipped" — never as passed.
 int main(int argc, char **argv)
 {
-    if (!cpu::hasBf16()) {
-        std::printf("SKIP: this CPU (%s) runs the %s level, without AVX512-BF16 or AMX: bf16 training cannot run.\n",
-                    cpu::cpuModelName().c_str(), std::string(cpu::levelName(cpu::activeLevel())).c_str());
-        return 77;
-    }
+    if (!cpu::hasBf16())
+        return netwright::test::skipWithoutBf16("bf16 training cannot run");
     QCoreApplication app(argc, argv);
     TrainBf16AccuracyTest test;
     return QTest::qExec(&test, argc, argv);

@@ -7,6 +7,7 @@
 // resumed ends byte-identical to an uninterrupted one (resuming it without bf16 is refused).
 // Uses 1,000 Fashion-MNIST images.
 #include "core/cpu_level.h"
+#include "support/bf16_skip.h"
 #include "support/fashion_run.h"
 
 #include <QDir>
@@ -16,7 +17,6 @@
 #include <QTest>
 
 #include <csignal>
-#include <cstdio>
 #include <string>
 
 using namespace netwright;
@@ -120,8 +120,6 @@ int main(int argc, char **argv)
     const int failed = QTest::qExec(&test, 2, args);
     if (failed)
         return failed;
-    std::printf("SKIP: this CPU (%s) runs the %s level, without AVX512-BF16 or AMX: bf16 training was not run.\n",
-                cpu::cpuModelName().c_str(), std::string(cpu::levelName(cpu::activeLevel())).c_str());
-    return 77;
+    return test::skipWithoutBf16("bf16 training was not run");
 }
 #include "train_bf16_cli_test.moc"

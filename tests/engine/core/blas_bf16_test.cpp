@@ -6,6 +6,7 @@
 // threads of parallelFor. Skipped, with the reason, on a CPU without AVX512-BF16 or AMX.
 #include "core/blas.h"
 #include "core/cpu_level.h"
+#include "support/bf16_skip.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/rng.h"
@@ -13,7 +14,6 @@
 #include <QCoreApplication>
 #include <QTest>
 
-#include <cstdio>
 #include <string>
 
 #include <cmath>
@@ -182,11 +182,8 @@ private slots:
 // test says why and exits 77, which ctest reports as "Skipped" — never as passed.
 int main(int argc, char **argv)
 {
-    if (!cpu::hasBf16()) {
-        std::printf("SKIP: this CPU (%s) runs the %s level, without AVX512-BF16 or AMX: bf16 cannot run.\n",
-                    cpu::cpuModelName().c_str(), std::string(cpu::levelName(cpu::activeLevel())).c_str());
-        return 77;
-    }
+    if (!cpu::hasBf16())
+        return netwright::test::skipWithoutBf16("bf16 cannot run");
     QCoreApplication app(argc, argv);
     BlasBf16Test test;
     return QTest::qExec(&test, argc, argv);
