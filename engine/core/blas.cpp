@@ -2,6 +2,7 @@
 #include "core/blas.h"
 
 #include "core/cpu_level.h"
+#include "core/dnnl_common.h"
 #include "core/error.h"
 #include "core/parallel.h"
 
@@ -108,11 +109,7 @@ struct Matmul {
     std::unordered_map<int, dnnl::memory> args;
 };
 
-dnnl::engine &cpuEngine()
-{
-    static dnnl::engine engine(dnnl::engine::kind::cpu, 0);
-    return engine;
-}
+using dnnlutil::cpuEngine;
 
 struct ThreadState {
     std::unordered_map<Key, Matmul, KeyHash> matmuls;
@@ -136,8 +133,7 @@ Matmul makeMatmul(bool transA, bool transB, int64_t M, int64_t N, int64_t K, int
     const dnnl::memory::dims weightStrides = transB ? dnnl::memory::dims{1, K} : dnnl::memory::dims{N, 1};
     const dnnl::memory::desc src({M, K}, dt::bf16, srcStrides), weights({K, N}, dt::bf16, weightStrides);
     const dnnl::memory::desc dst({M, N}, dt::f32, dnnl::memory::dims{ldc, 1});
-    dnnl::primitive_attr attr;
-    attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
+    dnnl::primitive_attr attr = dnnlutil::userScratchpad();
     if (alpha != 1.0f)
         attr.set_output_scales(0, {alpha});
     if (beta != 0.0f) {
@@ -247,8 +243,7 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha
     }
     // oneDNN threads with OpenMP over the calling thread's team size (one thread inside a
     // parallel region): make it ours, whichever thread trains.
-    if (!inParallelRegion() && omp_get_max_threads() != threadCount())
-        omp_set_num_threads(threadCount());
+    dnnlutil::prepareThreads();
     if (t_precision == Precision::Bf16) {
         try {
             gemmBf16(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);

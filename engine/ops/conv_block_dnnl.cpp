@@ -5,7 +5,7 @@
 #include "core/error.h"
 #include "graph/graph.h"
 #include "ops/conv_dnnl.h"
-#include "ops/dnnl_common.h"
+#include "core/dnnl_common.h"
 #include "ops/window_2d.h"
 
 #include <algorithm>

@@ -2,7 +2,7 @@
 #include "ops/conv_dnnl.h"
 
 #include "core/blas.h"
-#include "ops/dnnl_common.h"
+#include "core/dnnl_common.h"
 
 #include <memory>
 #include <string>

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
-// Internal to engine/ops: what the oneDNN-backed kernels (conv_dnnl.cpp, conv_block_dnnl.cpp)
-// share — the CPU engine, and the OpenMP team size oneDNN threads over.
+// Internal to the engine: what the oneDNN-backed code (core/blas.cpp, ops/conv_dnnl.cpp,
+// ops/conv_block_dnnl.cpp) shares — one CPU engine, the OpenMP team size oneDNN threads over, and
+// the user-scratchpad attribute.
 #pragma once
 
 #include "core/cpu_level.h"
