@@ -212,9 +212,10 @@ Precision precision() { return t_precision; }
 
 PrecisionScope::PrecisionScope(Precision p) : m_previous(t_precision)
 {
-    if (p == Precision::Bf16)
-        check(cpu::hasBf16(), "bf16 matrix multiplies need a CPU with AVX512-BF16 or AMX; this one (" + cpu::cpuModelName()
-                                  + ") runs the " + std::string(cpu::levelName(cpu::activeLevel())) + " level.");
+    // Made on every worker of every parallel region: the message is built only when it is thrown.
+    if (p == Precision::Bf16 && !cpu::hasBf16())
+        throw Error("bf16 matrix multiplies need a CPU with AVX512-BF16 or AMX; this one (" + cpu::cpuModelName()
+                    + ") runs the " + std::string(cpu::levelName(cpu::activeLevel())) + " level.");
     t_precision = p;
 }
 

@@ -184,15 +184,18 @@ bool hasBf16() { return activeLevel() >= Level::Avx512Bf16; }
 
 std::string cpuModelName()
 {
-    std::ifstream in("/proc/cpuinfo");
-    std::string line;
-    while (std::getline(in, line))
-        if (line.rfind("model name", 0) == 0) {
-            const size_t colon = line.find(':');
-            if (colon != std::string::npos && colon + 2 <= line.size())
-                return line.substr(colon + 2);
-        }
-    return "unknown CPU";
+    static const std::string name = [] {
+        std::ifstream in("/proc/cpuinfo");
+        std::string line;
+        while (std::getline(in, line))
+            if (line.rfind("model name", 0) == 0) {
+                const size_t colon = line.find(':');
+                if (colon != std::string::npos && colon + 2 <= line.size())
+                    return line.substr(colon + 2);
+            }
+        return std::string("unknown CPU");
+    }();
+    return name;
 }
 
 std::string describeLevel()
