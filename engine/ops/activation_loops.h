@@ -34,7 +34,11 @@ enum class ActKind {
     Softsign,
     Mish,
     ThresholdedRelu,
-    Shrink
+    Shrink,
+    // Not activation ops, but the float32 loops of UnaryMath's Erf and Exp (a transformer's
+    // exported GELU is Div → Erf → Add → Mul → Mul) run here for the CPU's vector width.
+    Erf,
+    Exp
 };
 
 // The attributes of one node, read once per call (ONNX defaults).
@@ -121,6 +125,14 @@ template<typename T> inline void activate(ActKind kind, const ActParams &p, cons
     case ActKind::Shrink:
         for (int64_t i = i0; i < i1; ++i)
             y[i] = x[i] < -lambd ? x[i] + bias : x[i] > lambd ? x[i] - bias : zero;
+        break;
+    case ActKind::Erf:
+        for (int64_t i = i0; i < i1; ++i)
+            y[i] = vm::erfOf(x[i]);
+        break;
+    case ActKind::Exp:
+        for (int64_t i = i0; i < i1; ++i)
+            y[i] = vm::expOf(x[i]);
         break;
     }
 }
@@ -224,6 +236,14 @@ inline void activateBackward(ActKind kind, const ActParams &p, const float *__re
             const float g = dy[i];
             dx[i] = x[i] < -lambd || x[i] > lambd ? g : 0.0f;
         }
+        break;
+    case ActKind::Erf: // 2/√π · e^−x²
+        for (int64_t i = i0; i < i1; ++i)
+            dx[i] = dy[i] * (1.1283791670955126f * vm::exp(-x[i] * x[i]));
+        break;
+    case ActKind::Exp:
+        for (int64_t i = i0; i < i1; ++i)
+            dx[i] = dy[i] * y[i];
         break;
     }
 }

@@ -235,10 +235,16 @@ public:
                 continue;
             }
             // The partial derivative times dY at output element i.
+            // Add and Sub read neither operand (a broadcast one is not expanded: a[i] would be out
+            // of its bounds); their loop reads dY alone, without a per-element test, so it vectorises.
             auto grad = [&](auto partial) {
-                reduceBroadcastGrad(which == 0 ? ia : ib, dY.shape(), *ctx.gradInputs[which], [&](int64_t i) {
-                    return partial(readsOperands ? a[i] : 0.0f, readsOperands ? b[i] : 0.0f, dy[i], y[i]);
-                });
+                const BroadcastIndexer &self = which == 0 ? ia : ib;
+                if (readsOperands)
+                    reduceBroadcastGrad(self, dY.shape(), *ctx.gradInputs[which],
+                                        [&](int64_t i) { return partial(a[i], b[i], dy[i], y[i]); });
+                else
+                    reduceBroadcastGrad(self, dY.shape(), *ctx.gradInputs[which],
+                                        [&](int64_t i) { return partial(0.0f, 0.0f, dy[i], 0.0f); });
             };
             const bool first = which == 0;
             switch (m_kind) {

@@ -117,8 +117,10 @@ void broadcastMap(const Tensor &A, const Tensor &B, Tensor &Y, F f, int64_t minP
     }
 }
 
-// g (the gradient of an operand broadcast by `self` to outShape) = Σ partial(i) over
-// the output elements i that read each of its elements. Parallel when not broadcast, else serial.
+// g (the gradient of an operand broadcast by `self` to outShape) = Σ partial(i) over the output
+// elements i that read each of its elements. Parallel, and deterministic at any thread count: each
+// thread owns a range of g's elements and walks the output rows in index order, adding into its
+// own elements only, so every element's sum is formed in the one serial order.
 template<typename F>
 void reduceBroadcastGrad(const BroadcastIndexer &self, const Shape &outShape, Tensor &gradInput, F partial)
 {
@@ -129,22 +131,39 @@ void reduceBroadcastGrad(const BroadcastIndexer &self, const Shape &outShape, Te
             for (int64_t i = i0; i < i1; ++i)
                 g[i] = partial(i);
         }, 4096);
-    } else { // a row at a time, in index order: a repeated element's row sum is added at once
-        gradInput.fill(0.0f);
-        int step = 0;
-        const int64_t row = broadcastRow(outShape, {&gradInput.shape()}, &step);
-        for (int64_t i = 0; i < n; i += row) {
-            float *gr = g + self.offset(i);
-            if (step) {
-                for (int64_t j = 0; j < row; ++j)
+        return;
+    }
+    gradInput.fill(0.0f);
+    if (n == 0)
+        return;
+    int step = 0;
+    const int64_t row = broadcastRow(outShape, {&gradInput.shape()}, &step);
+    const int64_t rows = n / row;
+    if (step) { // a row adds into `row` consecutive elements of g: the threads split the columns
+        const int64_t minColumns = std::max<int64_t>(16, 16384 / rows);
+        parallelFor(row, [&](int64_t j0, int64_t j1, int) {
+            for (int64_t r = 0; r < rows; ++r) {
+                const int64_t i = r * row;
+                float *__restrict gr = g + self.offset(i);
+                for (int64_t j = j0; j < j1; ++j)
                     gr[j] += partial(i + j);
-            } else {
+            }
+        }, minColumns);
+    } else { // a row sums into one element of g: the threads split g's elements
+        const int64_t gn = gradInput.numel();
+        const int64_t minElements = std::max<int64_t>(1, gn * 16384 / n);
+        parallelFor(gn, [&](int64_t e0, int64_t e1, int) {
+            for (int64_t r = 0; r < rows; ++r) {
+                const int64_t i = r * row;
+                const int64_t at = self.offset(i);
+                if (at < e0 || at >= e1)
+                    continue;
                 float sum = 0.0f;
                 for (int64_t j = 0; j < row; ++j)
                     sum += partial(i + j);
-                gr[0] += sum;
+                g[at] += sum;
             }
-        }
+        }, minElements);
     }
 }
 

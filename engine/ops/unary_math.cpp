@@ -8,12 +8,14 @@
 // zero gradient; Not, IsNaN and IsInf are not differentiable.
 #include "core/error.h"
 #include "core/parallel.h"
+#include "ops/activation_isa.h"
 #include "ops/elementwise.h"
 #include "ops/kernel_util.h"
 #include "ops/kernels.h"
 #include "ops/vector_math.h"
 
 #include <cmath>
+#include <optional>
 #include <type_traits>
 
 namespace netwright {
@@ -114,6 +116,15 @@ public:
     }
 
     bool acceptsType(size_t, DType type) const override { return inTypeSet(type, typesOf(m_kind)); }
+    // Erf and Exp on float32 run the per-CPU-level loops of ops/activation_isa.h.
+    std::optional<act::ActKind> activationKind() const
+    {
+        if (m_kind == UnaryKind::Erf)
+            return act::ActKind::Erf;
+        if (m_kind == UnaryKind::Exp)
+            return act::ActKind::Exp;
+        return std::nullopt;
+    }
     bool differentiable(size_t) const override
     {
         return m_kind != UnaryKind::Not && m_kind != UnaryKind::IsNaN && m_kind != UnaryKind::IsInf;
@@ -124,6 +135,13 @@ public:
         const Node &node = ctx.node;
         const Tensor &X = ctx.in(0);
         Tensor &Y = ctx.out(0);
+        if (const auto act = activationKind(); act && X.dtype() == DType::Float32) { // the CPU level's vector loops
+            const float *x = X.data();
+            float *y = Y.data();
+            const auto loop = activationForwardF32();
+            parallelFor(X.numel(), [=](int64_t i0, int64_t i1, int) { loop(*act, act::ActParams{}, x, y, i0, i1); }, 8192);
+            return;
+        }
         switch (m_kind) {
         case UnaryKind::Neg:
             dispatchType<kFloats | kSignedInts>(X.dtype(), node, [&](auto tag) {
@@ -190,6 +208,11 @@ public:
         }
         const float *xIn = X.data(), *yIn = Y.data(), *dyIn = dY.data();
         float *gOut = G.data();
+        if (const auto act = activationKind()) {
+            const auto loop = activationBackwardF32();
+            parallelFor(X.numel(), [=](int64_t i0, int64_t i1, int) { loop(*act, act::ActParams{}, xIn, yIn, dyIn, gOut, i0, i1); }, 8192);
+            return;
+        }
         // g = dY · f'(x), with f' written from x and y = f(x).
         auto grad = [&](auto derivative) {
             parallelFor(X.numel(), [&](int64_t i0, int64_t i1, int) {

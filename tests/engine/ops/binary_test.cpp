@@ -86,6 +86,46 @@ private slots:
         }
     }
 
+    void broadcastGradientsSameBitsAtAnyThreadCount()
+    {
+        // A bias [D] added over [R,D] rows and a scale [R,1] multiplied along them: their
+        // gradients are sums over the broadcast dims, split over the threads by the elements they
+        // sum into, each formed in index order — the bits of the serial sum at 1 and 2 threads.
+        const int64_t R = 3000, D = 96;
+        Rng rng(31);
+        const Tensor A = randomTensor({R, D}, rng), bias = randomTensor({D}, rng), scale = randomTensor({R, 1}, rng, 0.5f, 1.5f);
+        std::vector<float> wantBias(D, 0.0f), wantScale(R, 0.0f);
+        for (int64_t r = 0; r < R; ++r)
+            for (int64_t j = 0; j < D; ++j)
+                wantBias[j] += scale.data()[r]; // d loss / d (A + bias) = scale, summed down the rows
+        for (int64_t r = 0; r < R; ++r) {
+            float sum = 0.0f;
+            for (int64_t j = 0; j < D; ++j)
+                sum += A.data()[r * D + j] + bias.data()[j];
+            wantScale[r] = sum;
+        }
+        for (int threads : {1, 2}) {
+            setThreadCount(threads);
+            Graph g;
+            g.name = "bias_scale";
+            g.addParameter("A", A.clone(), false);
+            g.addParameter("bias", bias.clone(), true);
+            g.addParameter("scale", scale.clone(), true);
+            g.addNode("Add", "add", {"A", "bias"}, {"y"});
+            g.addNode("Mul", "mul", {"y", "scale"}, {"z"});
+            g.addNode("ReduceSum", "sum", {"z"}, {"loss"}, {{"keepdims", int64_t(0)}});
+            Executor exec(g);
+            exec.forward({}, true);
+            exec.backward("loss");
+            const Tensor &gb = exec.gradient("bias"), &gs = exec.gradient("scale");
+            for (int64_t j = 0; j < D; ++j) // exactly (QCOMPARE on floats is fuzzy)
+                QVERIFY2(gb.data()[j] == wantBias[static_cast<size_t>(j)], qPrintable(QStringLiteral("bias %1").arg(j)));
+            for (int64_t r = 0; r < R; ++r)
+                QVERIFY2(gs.data()[r] == wantScale[static_cast<size_t>(r)], qPrintable(QStringLiteral("scale %1").arg(r)));
+        }
+        setThreadCount(2);
+    }
+
     void powAndModValuesAndGradients_data()
     {
         QTest::addColumn<QString>("op");
