@@ -66,15 +66,18 @@ void convert(const float *src, uint16_t *dst, int64_t n)
         convertPortable(src, dst, n);
 }
 
-// rows × cols floats with row stride ld → a dense rows × cols bfloat16 block.
+// rows × cols floats with row stride ld → a dense rows × cols bfloat16 block; over the threads
+// when it is big (a row's rounding does not depend on who converts it).
 void convertBlock(const float *src, int64_t rows, int64_t cols, int64_t ld, uint16_t *dst)
 {
-    if (ld == cols) {
-        convert(src, dst, rows * cols);
-        return;
-    }
-    for (int64_t r = 0; r < rows; ++r)
-        convert(src + r * ld, dst + r * cols, cols);
+    parallelFor(rows, [=](int64_t r0, int64_t r1, int) {
+        if (ld == cols) {
+            convert(src + r0 * ld, dst + r0 * cols, (r1 - r0) * cols);
+            return;
+        }
+        for (int64_t r = r0; r < r1; ++r)
+            convert(src + r * ld, dst + r * cols, cols);
+    }, std::max<int64_t>(1, 32768 / std::max<int64_t>(1, cols)));
 }
 
 // Products below this many multiply-adds run on the calling thread alone.
@@ -210,6 +213,20 @@ void gemmBf16(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float a
 
 Precision precision() { return t_precision; }
 
+bool runsInBf16(int64_t M, int64_t N, int64_t K)
+{
+    if (!cpu::hasBf16() || M <= 0 || N <= 0 || K <= 0)
+        return false;
+    if (cpu::activeLevel() >= cpu::Level::Amx)
+        return true;
+    // Converting A and B is a pass over M·K + K·N elements, and AVX512-BF16's dot products are at
+    // most twice sgemm's: the product has to do enough multiply-adds per converted element,
+    // M·N/(M+N) of them. Measured on an AVX512-BF16 EPYC (2 threads, docs/benchmarks.md): at 176
+    // and more bf16 ran 1.05–1.7× sgemm, at 62 and less 0.4–1.0× (weight gradients with a
+    // 64-wide output, a 64-wide layer's products, attention's per-head products).
+    return static_cast<double>(M) * static_cast<double>(N) / static_cast<double>(M + N) >= 128.0;
+}
+
 PrecisionScope::PrecisionScope(Precision p) : m_previous(t_precision)
 {
     // Made on every worker of every parallel region: the message is built only when it is thrown.
@@ -245,7 +262,7 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha
     // oneDNN threads with OpenMP over the calling thread's team size (one thread inside a
     // parallel region): make it ours, whichever thread trains.
     dnnlutil::prepareThreads();
-    if (t_precision == Precision::Bf16) {
+    if (t_precision == Precision::Bf16 && runsInBf16(M, N, K)) {
         try {
             gemmBf16(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         } catch (const dnnl::error &e) {

@@ -2,7 +2,8 @@
 // Row-major GEMM, the one matrix multiply every kernel uses. In fp32 (the default) it is oneDNN's
 // sgemm, whose kernels are generated at run time for the CPU level in use (core/cpu_level.h). Inside
 // a PrecisionScope(Precision::Bf16) it converts A and B to bfloat16 (round to nearest even) and runs
-// oneDNN's matmul primitive with fp32 accumulation and fp32 C, as PyTorch's CPU autocast does.
+// oneDNN's matmul primitive with fp32 accumulation and fp32 C, as PyTorch's CPU autocast does —
+// for the products that gain from it on this CPU (runsInBf16); the rest stay fp32.
 // It threads over threadCount() threads (deterministic per level, precision and thread count);
 // inside a parallel region it runs on the calling thread only.
 #pragma once
@@ -22,6 +23,12 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha
 // The precision gemm uses on the calling thread. parallelFor (core/parallel.h) hands it to its
 // worker threads, so a scope around a forward or backward pass covers every kernel in it.
 Precision precision();
+
+// Whether gemm, inside a Bf16 scope, multiplies an [M,K]·[K,N] product in bf16 on this CPU: always
+// with AMX; with AVX512-BF16 only where that is faster than fp32 — products with at least 128
+// multiply-adds per element of A and B converted (M·N/(M+N) ≥ 128). The others (weight gradients
+// of narrow layers, attention's small per-head products) run in fp32: as fast or faster, and exact.
+bool runsInBf16(int64_t M, int64_t N, int64_t K);
 
 // Sets the calling thread's gemm precision for the scope's lifetime and restores the previous one
 // after, so nothing leaks past a training step. Bf16 throws netwright::Error where the active CPU
