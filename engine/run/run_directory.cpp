@@ -66,10 +66,11 @@ std::vector<std::string> listNames(const std::string &dir)
 }
 
 // A temporary file of our naming: an atomic write's `.<name>.tmp-XXXXXX` (also of a CNTK pending
-// .ckp: `..<name>.ckp.pending.tmp-…`), a save_last link in the making `.<name>.link`.
+// .ckp: `..<name>.ckp.pending.tmp-…`), a save_last link in the making `.<name>.link`, a removed
+// checkpoint whose bytes a background unlink had not yet freed `.<name>.deleted`.
 bool isTemporaryName(const std::string &name)
 {
-    return startsWith(name, ".") && (name.find(".tmp-") != std::string::npos || endsWith(name, ".link"));
+    return startsWith(name, ".") && (name.find(".tmp-") != std::string::npos || endsWith(name, ".link") || endsWith(name, ".deleted"));
 }
 
 std::string stamp()
@@ -223,7 +224,7 @@ std::vector<std::string> RunDirectory::recover() const
             continue;
         std::error_code ec;
         if (fs::remove(file(name), ec) && !ec)
-            done.push_back("removed \"" + name + "\", left by a write a kill interrupted");
+            done.push_back("removed \"" + name + "\", left by a save or deletion a kill interrupted");
     }
     return done;
 }
