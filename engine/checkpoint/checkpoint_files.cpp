@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <system_error>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -53,16 +54,19 @@ public:
     {
         const fs::path dir(m_dir), hidden = dir / ("." + file + ".deleted");
         fs::rename(dir / file, hidden, ec);
-        if (ec) {
-            if (ec == std::errc::no_such_file_or_directory)
-                ec.clear(); // already gone: removed, as fs::remove reports it
+        if (ec) { // not renamed: remove it here (fs::remove also reports a file already gone as removed)
+            fs::remove(dir / file, ec);
             return;
         }
         reapUnlinks(false);
-        m_unlinks.push_back(std::async(std::launch::async, [path = hidden.string()] {
-            ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
-            ::unlink(path.c_str());
-        }));
+        try {
+            m_unlinks.push_back(std::async(std::launch::async, [path = hidden.string()] {
+                ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
+                ::unlink(path.c_str());
+            }));
+        } catch (const std::system_error &) { // no thread to be had: unlink it here
+            ::unlink(hidden.c_str());
+        }
     }
     ~DiskCheckpointFiles() override { reapUnlinks(true); }
     std::future<int64_t> save(const std::string &, double, std::function<int64_t()> write, bool async) override

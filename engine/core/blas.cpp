@@ -221,7 +221,8 @@ bool runsInBf16(int64_t M, int64_t N, int64_t K)
         return true;
     // Converting A and B is a pass over M·K + K·N elements, and AVX512-BF16's dot products are at
     // most twice sgemm's: the product has to do enough multiply-adds per converted element,
-    // M·N/(M+N) of them. Measured on an AVX512-BF16 EPYC (2 threads, docs/benchmarks.md): at 176
+    // M·N/(M+N) of them. Measured on an AVX512-BF16 EPYC (2 threads; the table in
+    // docs/benchmarks.md, "Which products run in bf16"): at 176
     // and more bf16 ran 1.05–1.7× sgemm, at 62 and less 0.4–1.0× (weight gradients with a
     // 64-wide output, a 64-wide layer's products, attention's per-head products).
     return static_cast<double>(M) * static_cast<double>(N) / static_cast<double>(M + N) >= 128.0;
@@ -272,9 +273,9 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha
         return;
     }
     const dnnl_status_t status = dnnl_sgemm(transA ? 'T' : 'N', transB ? 'T' : 'N', M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
-    check(status == dnnl_success, "matrix multiply " + std::to_string(M) + "x" + std::to_string(K) + " by "
-                                      + std::to_string(K) + "x" + std::to_string(N) + " failed in oneDNN (status "
-                                      + std::to_string(static_cast<int>(status)) + ").");
+    if (status != dnnl_success) // the message only when it is thrown: this runs thousands of times a step
+        throw Error("matrix multiply " + std::to_string(M) + "x" + std::to_string(K) + " by " + std::to_string(K) + "x"
+                    + std::to_string(N) + " failed in oneDNN (status " + std::to_string(static_cast<int>(status)) + ").");
 }
 
 } // namespace netwright::blas

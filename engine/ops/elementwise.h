@@ -2,7 +2,8 @@
 // Internal to engine/ops: loops shared by the element-wise kernels (binary.cpp, compare.cpp,
 // variadic.cpp). broadcastMap applies a function over a broadcast output with fast paths for
 // same-shape and scalar operands; reduceBroadcastGrad writes the gradient of a broadcast operand
-// (summed over its repeated dims serially in index order, so the sums are deterministic).
+// (each element summed over its repeated dims in index order, so the sums are deterministic and the
+// same at any thread count).
 #pragma once
 
 #include "core/parallel.h"
@@ -119,8 +120,9 @@ void broadcastMap(const Tensor &A, const Tensor &B, Tensor &Y, F f, int64_t minP
 
 // g (the gradient of an operand broadcast by `self` to outShape) = Σ partial(i) over the output
 // elements i that read each of its elements. Parallel, and deterministic at any thread count: each
-// thread owns a range of g's elements and walks the output rows in index order, adding into its
-// own elements only, so every element's sum is formed in the one serial order.
+// thread owns a set of g's elements (a range of a row's columns, or a range of g) and walks the
+// output rows in index order, adding into its own elements only, so every element's sum is formed
+// in the one serial order.
 template<typename F>
 void reduceBroadcastGrad(const BroadcastIndexer &self, const Shape &outShape, Tensor &gradInput, F partial)
 {

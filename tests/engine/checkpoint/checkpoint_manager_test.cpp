@@ -101,6 +101,25 @@ private slots:
         QCOMPARE(text.count("\"rule\":\"keep_checkpoint_max\""), 2);
     }
 
+    void deletedCheckpointsLeaveNothingBehind()
+    {
+        // A keep rule's deletion renames the file away at once and frees its bytes on a background
+        // thread: once the manager is gone, the directory holds the kept files and nothing hidden.
+        QTemporaryDir dir;
+        double clock = 1000.0;
+        CheckpointSettings s;
+        s.keepCheckpointMax = 1;
+        s.saveTopK = 0;
+        s.asyncSave = true;
+        {
+            CheckpointManager m(*m_trainer, s, dir.path().toStdString(), "mlp", {}, [&] { return clock; });
+            drive(m, {0.5, 0.4, 0.3, 0.2}, clock);
+            QCOMPARE(ckpts(dir.path()), QStringList{"mlp-4_10.ckpt"});
+        }
+        QCOMPARE(QDir(dir.path()).entryList({"*.deleted", ".*.deleted"}, QDir::Files | QDir::Hidden), QStringList{});
+        QVERIFY(QDir(dir.path()).entryList(QDir::Files | QDir::Hidden).contains("mlp-4_10.ckpt"));
+    }
+
     void minModeKeepPeriodAndStepTrigger()
     {
         QTemporaryDir dir;

@@ -113,8 +113,8 @@ private slots:
         const char *names[] = {"NN", "NT", "TN", "TT", "NN ld>cols", "alpha 0.5 beta 1", "beta 0.25 TN", "dense layer 64x784x128",
                                "conv 32x784x288 NT", "tall thin 1x300x7", "wide NN 256x320x24", "wide NT 256x320x24",
                                "wide TN 320x256x24", "wide TT 256x320x24", "wide NN ld>cols alpha 0.5 beta 1",
-                               "wide TN beta 0.25", "conv 256x784x72 NT"};
-        for (int i = 0; i < 17; ++i)
+                               "wide TN beta 0.25", "conv 256x784x72 NT", "threaded conversion NT ld>cols 1024x512x128"};
+        for (int i = 0; i < 18; ++i)
             QTest::newRow(names[i]) << i;
     }
 
@@ -133,7 +133,7 @@ private slots:
             {false, false, 256, 320, 24, 24, 320, 320, 1.0f, 0.0f},   {false, true, 256, 320, 24, 24, 24, 320, 1.0f, 0.0f},
             {true, false, 320, 256, 24, 320, 256, 256, 1.0f, 0.0f},   {true, true, 256, 320, 24, 256, 24, 320, 1.0f, 0.0f},
             {false, false, 256, 320, 24, 30, 333, 340, 0.5f, 1.0f},   {true, false, 256, 320, 24, 260, 320, 320, 1.0f, 0.25f},
-            {false, true, 256, 784, 72, 72, 72, 784, 1.0f, 1.0f},
+            {false, true, 256, 784, 72, 72, 72, 784, 1.0f, 1.0f},     {false, true, 1024, 512, 128, 136, 136, 512, 1.0f, 0.0f},
         };
         const Case &c = cases[index];
         const bool wide = index >= 10;
