@@ -6,6 +6,7 @@
 #include <omp.h>
 
 #include <algorithm>
+#include <cstring>
 #include <thread>
 
 namespace netwright {
@@ -56,6 +57,20 @@ void parallelFor(int64_t n, const std::function<void(int64_t, int64_t, int)> &fn
         if (begin < end)
             fn(begin, end, t);
     }
+}
+
+void parallelCopy(void *dst, const void *src, size_t bytes)
+{
+    auto *d = static_cast<char *>(dst);
+    const auto *s = static_cast<const char *>(src);
+    parallelFor(static_cast<int64_t>(bytes), [=](int64_t b0, int64_t b1, int) {
+        std::memcpy(d + b0, s + b0, static_cast<size_t>(b1 - b0));
+    }, int64_t(64) << 10);
+}
+
+void parallelFill(float *dst, int64_t n, float value)
+{
+    parallelFor(n, [=](int64_t i0, int64_t i1, int) { std::fill(dst + i0, dst + i1, value); }, int64_t(16) << 10);
 }
 
 } // namespace netwright

@@ -17,4 +17,10 @@ bool inParallelRegion();
 // serial when n is below minPerThread * 2 or when already inside a parallel region.
 void parallelFor(int64_t n, const std::function<void(int64_t, int64_t, int)> &fn, int64_t minPerThread = 1);
 
+// A kernel's bulk copy (dst ← src, `bytes` bytes, not overlapping) and clear (n floats ← value)
+// in host memory, over the threads when big (from 128 KiB): one thread copies well below what the
+// memory can take, and a serial copy leaves the other cores idle.
+void parallelCopy(void *dst, const void *src, size_t bytes);
+void parallelFill(float *dst, int64_t n, float value);
+
 } // namespace netwright

@@ -6,10 +6,11 @@
 // ratio. The mask is thus the same for a given seed whatever the thread count — and whatever the
 // number of data-parallel ranks, each of which draws only its rows.
 #include "core/error.h"
+#include "core/parallel.h"
 #include "ops/dropout_mask.h"
 #include "ops/kernels.h"
-
 #include <cstring>
+
 
 namespace netwright {
 
@@ -43,7 +44,7 @@ public:
         ctx.saved.resize(1);
         if (!training || ratio == 0.0f) { // the identity (PyTorch's dropout=0.0 exports as ratio 0): no scale kept
             ctx.saved[0] = Tensor();
-            std::memcpy(ctx.out(0).data(), X.data(), static_cast<size_t>(n) * sizeof(float));
+            parallelCopy(ctx.out(0).data(), X.data(), static_cast<size_t>(n) * sizeof(float));
             if (ctx.outputs.size() > 1 && ctx.outputs[1])
                 std::memset(ctx.outputs[1]->dataAs<uint8_t>(), 1, static_cast<size_t>(n));
             return;
@@ -76,7 +77,7 @@ public:
         float *dx = ctx.gradInputs[0]->data();
         const int64_t n = ctx.gradInputs[0]->numel();
         if (!ctx.saved.at(0).defined()) { // ran as the identity
-            std::memcpy(dx, dy, static_cast<size_t>(n) * sizeof(float));
+            parallelCopy(dx, dy, static_cast<size_t>(n) * sizeof(float));
             return;
         }
         const float *scale = ctx.saved[0].data();

@@ -21,6 +21,17 @@ namespace netwright {
 
 namespace {
 
+// dX ← dY (same element count): over the threads on the CPU (a transformer reshapes its
+// activations a dozen times a step, and each gradient comes back through a copy).
+void copyGradient(Tensor &dX, const Tensor &dY)
+{
+    if (dX.device().type == DeviceType::Cpu && dY.device().type == DeviceType::Cpu && dX.numel() == dY.numel()
+        && dX.dtype() == dY.dtype())
+        parallelCopy(dX.raw(), dY.raw(), dX.byteSize());
+    else
+        dX.copyFrom(dY);
+}
+
 // The output is input 0 with another shape: the executor aliases it (forward() is the copy
 // fallback); the gradient is the output gradient reshaped back.
 class ViewKernel : public OpKernel {
@@ -32,8 +43,9 @@ public:
     void backward(KernelContext &ctx) const override
     {
         if (ctx.wantsGrad(0))
-            ctx.gradInputs[0]->copyFrom(*ctx.gradOutputs[0]);
+            copyGradient(*ctx.gradInputs[0], *ctx.gradOutputs[0]);
     }
+
 };
 
 class Flatten final : public ViewKernel {
@@ -193,7 +205,7 @@ public:
         Tensor &dX = *ctx.gradInputs[0];
         const BroadcastIndexer ix(dY.shape(), dX.shape());
         if (ix.identity()) {
-            dX.copyFrom(dY);
+            copyGradient(dX, dY);
             return;
         }
         dX.fill(0.0f);

@@ -131,7 +131,7 @@ public:
         const Tensor &dY = *ctx.gradOutputs[0];
         Tensor &dX = *ctx.gradInputs[0];
         const SliceMap m = sliceMap(ctx.node, dX.shape(), constantsOf(ctx));
-        dX.fill(0.0f);
+        parallelFill(dX.data(), dX.numel(), 0.0f);
         if (dY.numel() == 0)
             return;
         const int64_t width = m.out.empty() ? 1 : m.out.back();

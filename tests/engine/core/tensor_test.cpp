@@ -2,16 +2,45 @@
 // Tensor storage and the seeded RNG: alignment, aliasing vs clone, reshape checks, and RNG
 // streams that repeat per seed and restore from their saved state.
 #include "core/error.h"
+#include "core/parallel.h"
 #include "core/rng.h"
 #include "core/tensor.h"
 
 #include <QTest>
+
+#include <algorithm>
+#include <vector>
 
 using namespace netwright;
 
 class TensorTest : public QObject {
     Q_OBJECT
 private slots:
+    void parallelCopyAndFillCoverEveryByte()
+    {
+        // Sizes below, at and above the threaded threshold, odd ones whose chunks end mid-float:
+        // every byte copied, every float set, nothing past the end touched.
+        setThreadCount(2);
+        Rng rng(5);
+        for (size_t bytes : {size_t(1), size_t(4095), size_t(131071), size_t(131072), size_t(1000003), size_t(3u << 20)}) {
+            std::vector<unsigned char> src(bytes), dst(bytes + 16, 0xAB);
+            for (auto &b : src)
+                b = static_cast<unsigned char>(rng.uniform() * 256);
+            parallelCopy(dst.data(), src.data(), bytes);
+            QVERIFY2(std::equal(src.begin(), src.end(), dst.begin()), qPrintable(QString::number(bytes)));
+            for (size_t i = bytes; i < dst.size(); ++i)
+                QCOMPARE(dst[i], static_cast<unsigned char>(0xAB));
+        }
+        for (int64_t n : {int64_t(3), int64_t(32767), int64_t(32768), int64_t(250001)}) {
+            std::vector<float> v(static_cast<size_t>(n) + 4, -1.0f);
+            parallelFill(v.data(), n, 2.5f);
+            for (int64_t i = 0; i < n; ++i)
+                QVERIFY(v[static_cast<size_t>(i)] == 2.5f);
+            for (size_t i = static_cast<size_t>(n); i < v.size(); ++i)
+                QVERIFY(v[i] == -1.0f);
+        }
+    }
+
     void storage()
     {
         Tensor t({3, 5});
