@@ -215,9 +215,10 @@ Precision precision() { return t_precision; }
 
 bool runsInBf16(int64_t M, int64_t N, int64_t K)
 {
-    if (!cpu::hasBf16() || M <= 0 || N <= 0 || K <= 0)
+    const cpu::Level level = cpu::activeLevel();
+    if (level < cpu::Level::Avx512Bf16 || M <= 0 || N <= 0 || K <= 0)
         return false;
-    if (cpu::activeLevel() >= cpu::Level::Amx)
+    if (level >= cpu::Level::Amx)
         return true;
     // Converting A and B is a pass over M·K + K·N elements, and AVX512-BF16's dot products are at
     // most twice sgemm's: the product has to do enough multiply-adds per converted element,
