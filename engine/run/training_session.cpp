@@ -4,6 +4,7 @@
 #include "core/cpu_level.h"
 
 #include "run/run_lock.h"
+#include "run/stop_signals.h"
 #include "run/tensorboard_log.h"
 
 #include "checkpoint/checkpoint_manager.h"
@@ -14,47 +15,24 @@
 #include "formats/mindspore/ckpt_file.h"
 #include "train/trainer.h"
 
-#include <csignal>
-#include <signal.h>
-
 namespace netwright {
 
 namespace {
 
-volatile std::sig_atomic_t g_stopSignal = 0;
-
-extern "C" void onStopSignal(int sig)
-{
-    g_stopSignal = sig;
-}
-
-// SIGINT/SIGTERM become a stop request at the next step boundary while it lives.
+// SIGINT/SIGTERM become a stop request at the next step boundary while it lives (taken off the
+// computing threads: run/stop_signals.h says why).
 class SignalStop final : public TrainingObserver {
 public:
-    explicit SignalStop(std::stop_source &source) : m_source(source)
-    {
-        g_stopSignal = 0;
-        struct sigaction action {};
-        action.sa_handler = onStopSignal;
-        sigemptyset(&action.sa_mask);
-        ::sigaction(SIGINT, &action, &m_oldInt);
-        ::sigaction(SIGTERM, &action, &m_oldTerm);
-    }
-    ~SignalStop() override
-    {
-        // The handlers the program had before (the engine is a library).
-        ::sigaction(SIGINT, &m_oldInt, nullptr);
-        ::sigaction(SIGTERM, &m_oldTerm, nullptr);
-    }
+    explicit SignalStop(std::stop_source &source) : m_source(source) {}
     void onStep(const StepInfo &) override
     {
-        if (g_stopSignal)
+        if (m_signals.received())
             m_source.request_stop();
     }
 
 private:
     std::stop_source &m_source;
-    struct sigaction m_oldInt {}, m_oldTerm {};
+    StopSignals m_signals;
 };
 
 } // namespace
