@@ -52,7 +52,21 @@ public:
     // kill in between leaves ".<name>.deleted", which recover() removes at the next start.
     void remove(const std::string &file, std::error_code &ec) override
     {
-        fs::remove(fs::path(m_dir) / file, ec);
+        const fs::path dir(m_dir), hidden = dir / ("." + file + ".deleted");
+        fs::rename(dir / file, hidden, ec);
+        if (ec) { // not renamed: remove it here (fs::remove also reports a file already gone as removed)
+            fs::remove(dir / file, ec);
+            return;
+        }
+        reapUnlinks(false);
+        try {
+            m_unlinks.push_back(std::async(std::launch::async, [path = hidden.string()] {
+                ::setpriority(PRIO_PROCESS, static_cast<id_t>(::syscall(SYS_gettid)), 10);
+                ::unlink(path.c_str());
+            }));
+        } catch (const std::system_error &) { // no thread to be had: unlink it here
+            ::unlink(hidden.c_str());
+        }
     }
     ~DiskCheckpointFiles() override { reapUnlinks(true); }
     std::future<int64_t> save(const std::string &, double, std::function<int64_t()> write, bool async) override
