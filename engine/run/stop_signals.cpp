@@ -42,11 +42,6 @@ sigset_t stopSet()
     return set;
 }
 
-// Each OpenMP worker's mask before the block (thread_local: whichever pool thread runs which
-// index, each restores its own).
-thread_local sigset_t t_workerMask;
-thread_local bool t_workerBlocked = false;
-
 // Runs fn on every OpenMP worker the kernels use (not on the calling thread).
 void onWorkers(const std::function<void()> &fn)
 {
@@ -64,7 +59,7 @@ void onWorkers(const std::function<void()> &fn)
 
 struct StopSignals::State {
     struct sigaction oldInt {}, oldTerm {};
-    sigset_t oldMask {};
+    sigset_t added {}; // the stop signals the constructing thread had open: blocked here, opened again after
     std::jthread taker;
 };
 
@@ -82,11 +77,13 @@ StopSignals::StopSignals() : m_state(std::make_unique<State>())
     sigemptyset(&action.sa_mask);
     ::sigaction(SIGINT, &action, &s.oldInt);
     ::sigaction(SIGTERM, &action, &s.oldTerm);
-    ::pthread_sigmask(SIG_BLOCK, &set, &s.oldMask);
-    onWorkers([&set] {
-        ::pthread_sigmask(SIG_BLOCK, &set, &t_workerMask);
-        t_workerBlocked = true;
-    });
+    sigset_t before;
+    ::pthread_sigmask(SIG_BLOCK, &set, &before);
+    sigemptyset(&s.added);
+    for (const int sig : {SIGINT, SIGTERM})
+        if (!sigismember(&before, sig))
+            sigaddset(&s.added, sig);
+    onWorkers([&set] { ::pthread_sigmask(SIG_BLOCK, &set, nullptr); });
     // Made after the block, so it starts blocked too, as sigtimedwait needs. The timeout only
     // bounds how long the destructor waits for it; a signal ends the wait at once.
     try {
@@ -122,12 +119,10 @@ void StopSignals::restore()
         record(sig);
     ::sigaction(SIGINT, &s.oldInt, nullptr);
     ::sigaction(SIGTERM, &s.oldTerm, nullptr);
-    onWorkers([] {
-        if (t_workerBlocked)
-            ::pthread_sigmask(SIG_SETMASK, &t_workerMask, nullptr);
-        t_workerBlocked = false;
-    });
-    ::pthread_sigmask(SIG_SETMASK, &s.oldMask, nullptr);
+    // Only what was added, on the workers too: also those OpenMP started during the session (from
+    // a blocked thread, so blocked) are opened again.
+    onWorkers([&s] { ::pthread_sigmask(SIG_UNBLOCK, &s.added, nullptr); });
+    ::pthread_sigmask(SIG_UNBLOCK, &s.added, nullptr);
     g_active = false;
 }
 

@@ -6,10 +6,11 @@
 // libdnnl Debian ships; oneDNN issue 4845, fixed upstream in 2026) point the stack pointer into a
 // heap workspace while they run, so a signal whose frame the kernel pushes on such a thread is
 // written into the heap: glibc aborts later ("corrupted size vs. prev_size") or a free crashes.
-// So the constructing thread and OpenMP's workers block both signals while it lives, threads
-// started meanwhile inherit the block, and a thread of its own takes them (sigtimedwait). A thread
-// started before with the signals open (a data reader) can still be the one the kernel picks: it
-// runs a handler that only records the signal.
+// So the constructing thread and OpenMP's workers block both signals while it lives (threads they
+// start meanwhile, OpenMP's new workers and the checkpoint writers, inherit the block), and a
+// thread of its own takes them (sigtimedwait). A thread started before with the signals open (the
+// data readers, which run no oneDNN kernel) can still be the one the kernel picks: it runs a
+// handler that only records the signal.
 // Layer: engine/run.
 #pragma once
 
@@ -21,8 +22,9 @@ class StopSignals {
 public:
     // Throws Error when another StopSignals lives (the signals have one owner).
     StopSignals();
-    // Puts back the previous handlers and signal masks. A signal that came meanwhile is taken
-    // first (it counts in received()), not left to the previous handler.
+    // Destroy on the constructing thread. Takes the signals still pending (they count in
+    // received()), then puts back the previous handlers and opens on that thread and OpenMP's
+    // workers the signals it blocked.
     ~StopSignals();
     StopSignals(const StopSignals &) = delete;
     StopSignals &operator=(const StopSignals &) = delete;

@@ -127,7 +127,10 @@ TrainEndInfo TrainingSession::run(std::stop_token stop)
 {
     std::stop_source source;
     std::stop_callback forward(stop, [&source] { source.request_stop(); });
+    // First: it can refuse (another session owns the signals) before any observer is attached.
     std::unique_ptr<SignalStop> signalStop;
+    if (m_options.stopOnSignal)
+        signalStop = std::make_unique<SignalStop>(source);
     std::unique_ptr<MetricsLog> metrics;
     std::unique_ptr<TensorBoardLog> events;
     const bool resuming = !m_resumedFrom.empty();
@@ -159,10 +162,8 @@ TrainEndInfo TrainingSession::run(std::stop_token stop)
         m_trainer.addObserver(o);
     if (m_checkpoints && m_options.observersBeforeCheckpoints)
         m_trainer.addObserver(m_checkpoints.get());
-    if (m_options.stopOnSignal) {
-        signalStop = std::make_unique<SignalStop>(source);
+    if (signalStop)
         m_trainer.addObserver(signalStop.get());
-    }
     // The trainer keeps its observers: detach the session's own when run() returns.
     struct Detach {
         Trainer &trainer;
