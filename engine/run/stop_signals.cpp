@@ -5,7 +5,6 @@
 #include "core/parallel.h"
 
 #include <atomic>
-#include <csignal>
 #include <ctime>
 #include <functional>
 #include <thread>

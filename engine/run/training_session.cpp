@@ -127,10 +127,7 @@ TrainEndInfo TrainingSession::run(std::stop_token stop)
 {
     std::stop_source source;
     std::stop_callback forward(stop, [&source] { source.request_stop(); });
-    // First: it can refuse (another session owns the signals) before any observer is attached.
     std::unique_ptr<SignalStop> signalStop;
-    if (m_options.stopOnSignal)
-        signalStop = std::make_unique<SignalStop>(source);
     std::unique_ptr<MetricsLog> metrics;
     std::unique_ptr<TensorBoardLog> events;
     const bool resuming = !m_resumedFrom.empty();
@@ -144,6 +141,9 @@ TrainEndInfo TrainingSession::run(std::stop_token stop)
         if (m_options.writer)
             note(loadSummary(report, m_config.initFrom));
     }
+    // Before any observer is attached: it can refuse (another session owns the signals).
+    if (m_options.stopOnSignal)
+        signalStop = std::make_unique<SignalStop>(source);
     if (m_options.writer) {
         metrics = std::make_unique<MetricsLog>(m_dir.metricsPath(), resuming);
         if (m_config.logging.tensorboard) {
