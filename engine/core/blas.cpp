@@ -114,8 +114,36 @@ struct Matmul {
 
 using dnnlutil::cpuEngine;
 
+// A batched fp32 product: transposes, batch, M, N, K, lda, ldb, ldc, the three batch strides, alpha,
+// beta, threads.
+struct BatchedKey {
+    bool transA, transB;
+    int64_t dims[10];
+    float alpha, beta;
+    int threads;
+    bool operator==(const BatchedKey &o) const
+    {
+        return transA == o.transA && transB == o.transB && std::equal(dims, dims + 10, o.dims) && alpha == o.alpha
+            && beta == o.beta && threads == o.threads;
+    }
+};
+
+struct BatchedKeyHash {
+    size_t operator()(const BatchedKey &k) const
+    {
+        size_t h = static_cast<size_t>(k.transA * 2 + k.transB) ^ (static_cast<size_t>(k.threads) << 3);
+        auto mix = [&h](size_t v) { h ^= v + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2); };
+        for (int64_t d : k.dims)
+            mix(std::hash<int64_t>()(d));
+        mix(std::hash<float>()(k.alpha));
+        mix(std::hash<float>()(k.beta));
+        return h;
+    }
+};
+
 struct ThreadState {
     std::unordered_map<Key, Matmul, KeyHash> matmuls;
+    std::unordered_map<BatchedKey, Matmul, BatchedKeyHash> batched;
     std::vector<uint16_t> a, b; // the bf16 copies of A and B
     std::vector<uint8_t> scratchpad;
     dnnl::stream stream{cpuEngine()};
@@ -127,15 +155,10 @@ ThreadState &threadState()
     return state;
 }
 
-Matmul makeMatmul(bool transA, bool transB, int64_t M, int64_t N, int64_t K, int64_t ldc, float alpha, float beta)
+// The shared part of a matmul primitive: memory objects without buffers, the user scratchpad.
+Matmul finishMatmul(const dnnl::memory::desc &src, const dnnl::memory::desc &weights, const dnnl::memory::desc &dst,
+                    float alpha, float beta)
 {
-    using dt = dnnl::memory::data_type;
-    // The bf16 copies are dense and keep A's and B's orientation: a transposed operand is read
-    // through its strides, not copied transposed.
-    const dnnl::memory::dims srcStrides = transA ? dnnl::memory::dims{1, M} : dnnl::memory::dims{K, 1};
-    const dnnl::memory::dims weightStrides = transB ? dnnl::memory::dims{1, K} : dnnl::memory::dims{N, 1};
-    const dnnl::memory::desc src({M, K}, dt::bf16, srcStrides), weights({K, N}, dt::bf16, weightStrides);
-    const dnnl::memory::desc dst({M, N}, dt::f32, dnnl::memory::dims{ldc, 1});
     dnnl::primitive_attr attr = dnnlutil::userScratchpad();
     if (alpha != 1.0f)
         attr.set_output_scales(0, {alpha});
@@ -160,38 +183,73 @@ Matmul makeMatmul(bool transA, bool transB, int64_t M, int64_t N, int64_t K, int
     return m;
 }
 
+// Runs m on the calling thread's stream with these buffers.
+void runMatmul(ThreadState &s, Matmul &m, const void *src, const void *weights, float *dst)
+{
+    if (s.scratchpad.size() < m.scratchpadBytes)
+        s.scratchpad.resize(m.scratchpadBytes);
+    m.src.set_data_handle(const_cast<void *>(src));
+    m.weights.set_data_handle(const_cast<void *>(weights));
+    m.dst.set_data_handle(dst);
+    if (m.scratchpadBytes)
+        m.scratchpad.set_data_handle(s.scratchpad.data());
+    m.primitive.execute(s.stream, m.args);
+    s.stream.wait();
+}
+
+// oneDNN fixes a primitive's thread count when it is made and opens a parallel region for every
+// run: a small product (below kSerialBelow multiply-adds) runs on one thread, as sgemm would
+// choose, instead of paying for a region (and, on a busy machine, for waking the other threads).
+// Holds the OpenMP team size for the scope; threads() is the count the primitive is made for.
+class TeamForProduct {
+public:
+    explicit TeamForProduct(int64_t multiplyAdds)
+        : m_previous(omp_get_max_threads()), m_serial(!inParallelRegion() && multiplyAdds < kSerialBelow)
+    {
+        m_threads = inParallelRegion() || m_serial ? 1 : m_previous;
+        if (m_serial)
+            omp_set_num_threads(1);
+    }
+    ~TeamForProduct()
+    {
+        if (m_serial)
+            omp_set_num_threads(m_previous);
+    }
+    TeamForProduct(const TeamForProduct &) = delete;
+    TeamForProduct &operator=(const TeamForProduct &) = delete;
+    int threads() const { return m_threads; }
+
+private:
+    int m_previous;
+    bool m_serial;
+    int m_threads = 1;
+};
+
+Matmul makeMatmul(bool transA, bool transB, int64_t M, int64_t N, int64_t K, int64_t ldc, float alpha, float beta)
+{
+    using dt = dnnl::memory::data_type;
+    // The bf16 copies are dense and keep A's and B's orientation: a transposed operand is read
+    // through its strides, not copied transposed.
+    const dnnl::memory::dims srcStrides = transA ? dnnl::memory::dims{1, M} : dnnl::memory::dims{K, 1};
+    const dnnl::memory::dims weightStrides = transB ? dnnl::memory::dims{1, K} : dnnl::memory::dims{N, 1};
+    const dnnl::memory::desc src({M, K}, dt::bf16, srcStrides), weights({K, N}, dt::bf16, weightStrides);
+    const dnnl::memory::desc dst({M, N}, dt::f32, dnnl::memory::dims{ldc, 1});
+    return finishMatmul(src, weights, dst, alpha, beta);
+}
+
 void gemmBf16(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
               const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
 {
     ThreadState &s = threadState();
-    // oneDNN fixes a primitive's thread count when it is made and opens a parallel region for
-    // every run; a small product (attention's per-head ones) runs on one thread, as sgemm would
-    // choose, instead of paying for a region (and, on a busy machine, for waking the other threads).
-    const int previousThreads = omp_get_max_threads();
-    const bool serial = !inParallelRegion() && M * N * K < kSerialBelow;
-    const int threads = inParallelRegion() ? 1 : serial ? 1 : previousThreads;
-    if (serial)
-        omp_set_num_threads(1);
-    struct RestoreThreads {
-        bool active;
-        int threads;
-        ~RestoreThreads()
-        {
-            if (active)
-                omp_set_num_threads(threads);
-        }
-    } restore{serial, previousThreads};
-    const Key key{transA, transB, M, N, K, ldc, alpha, beta, threads};
+    const TeamForProduct team(M * N * K);
+    const Key key{transA, transB, M, N, K, ldc, alpha, beta, team.threads()};
     auto it = s.matmuls.find(key);
     if (it == s.matmuls.end())
         it = s.matmuls.emplace(key, makeMatmul(transA, transB, M, N, K, ldc, alpha, beta)).first;
-    Matmul &m = it->second;
     if (s.a.size() < static_cast<size_t>(M * K))
         s.a.resize(static_cast<size_t>(M * K));
     if (s.b.size() < static_cast<size_t>(K * N))
         s.b.resize(static_cast<size_t>(K * N));
-    if (s.scratchpad.size() < m.scratchpadBytes)
-        s.scratchpad.resize(m.scratchpadBytes);
     if (transA)
         convertBlock(A, K, M, lda, s.a.data());
     else
@@ -200,13 +258,28 @@ void gemmBf16(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float a
         convertBlock(B, N, K, ldb, s.b.data());
     else
         convertBlock(B, K, N, ldb, s.b.data());
-    m.src.set_data_handle(s.a.data());
-    m.weights.set_data_handle(s.b.data());
-    m.dst.set_data_handle(C);
-    if (m.scratchpadBytes)
-        m.scratchpad.set_data_handle(s.scratchpad.data());
-    m.primitive.execute(s.stream, m.args);
-    s.stream.wait();
+    runMatmul(s, it->second, s.a.data(), s.b.data(), C);
+}
+
+// The fp32 batch as one matmul primitive over [batch, M, K] · [batch, K, N], each operand read
+// in place through its strides (a transposed one included).
+void gemmBatchedFp32(bool transA, bool transB, int64_t batch, int64_t M, int64_t N, int64_t K, float alpha,
+                     const float *A, int64_t lda, int64_t strideA, const float *B, int64_t ldb, int64_t strideB,
+                     float beta, float *C, int64_t ldc, int64_t strideC)
+{
+    ThreadState &s = threadState();
+    const TeamForProduct team(batch * M * N * K);
+    const BatchedKey key{transA, transB, {batch, M, N, K, lda, ldb, ldc, strideA, strideB, strideC}, alpha, beta, team.threads()};
+    auto it = s.batched.find(key);
+    if (it == s.batched.end()) {
+        using dt = dnnl::memory::data_type;
+        using dims = dnnl::memory::dims;
+        const dnnl::memory::desc src({batch, M, K}, dt::f32, transA ? dims{strideA, 1, lda} : dims{strideA, lda, 1});
+        const dnnl::memory::desc weights({batch, K, N}, dt::f32, transB ? dims{strideB, 1, ldb} : dims{strideB, ldb, 1});
+        const dnnl::memory::desc dst({batch, M, N}, dt::f32, dims{strideC, ldc, 1});
+        it = s.batched.emplace(key, finishMatmul(src, weights, dst, alpha, beta)).first;
+    }
+    runMatmul(s, it->second, A, B, C);
 }
 
 } // namespace
@@ -277,6 +350,36 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha
     if (status != dnnl_success) // the message only when it is thrown: this runs thousands of times a step
         throw Error("matrix multiply " + std::to_string(M) + "x" + std::to_string(K) + " by " + std::to_string(K) + "x"
                     + std::to_string(N) + " failed in oneDNN (status " + std::to_string(static_cast<int>(status)) + ").");
+}
+
+void gemmBatched(bool transA, bool transB, int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                 int64_t lda, int64_t strideA, const float *B, int64_t ldb, int64_t strideB, float beta, float *C,
+                 int64_t ldc, int64_t strideC)
+{
+    if (batch <= 0 || M <= 0 || N <= 0)
+        return;
+    if (batch == 1 || K <= 0 || (t_precision == Precision::Bf16 && runsInBf16(M, N, K))) {
+        // One GEMM per matrix; many small ones go parallel over the batch (each on one thread).
+        auto one = [&](int64_t i) {
+            gemm(transA, transB, M, N, K, alpha, A + i * strideA, lda, B + i * strideB, ldb, beta, C + i * strideC, ldc);
+        };
+        if (batch >= threadCount() && M * N * K <= (int64_t(1) << 22))
+            parallelFor(batch, [&](int64_t i0, int64_t i1, int) {
+                for (int64_t i = i0; i < i1; ++i)
+                    one(i);
+            });
+        else
+            for (int64_t i = 0; i < batch; ++i)
+                one(i);
+        return;
+    }
+    dnnlutil::prepareThreads();
+    try {
+        gemmBatchedFp32(transA, transB, batch, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC);
+    } catch (const dnnl::error &e) {
+        throw Error("batched matrix multiply " + std::to_string(batch) + " x " + std::to_string(M) + "x" + std::to_string(K)
+                    + " by " + std::to_string(K) + "x" + std::to_string(N) + " failed in oneDNN: " + e.what());
+    }
 }
 
 } // namespace netwright::blas

@@ -20,6 +20,15 @@ enum class Precision { Fp32, Bf16 };
 void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha, const float *A, int64_t lda,
           const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
 
+// `batch` independent products of one shape, C_i = alpha * op(A_i) * op(B_i) + beta * C_i, with
+// A_i = A + i * strideA (likewise B_i, C_i): attention's per-head products. In fp32 one oneDNN
+// matmul primitive runs the whole batch (threaded over the batch; each C_i one thread's work), several
+// times faster for small matrices than a GEMM call per matrix. Products that runsInBf16 sends to
+// bf16 run as one gemm per matrix. Deterministic per level, precision and thread count.
+void gemmBatched(bool transA, bool transB, int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
+                 int64_t lda, int64_t strideA, const float *B, int64_t ldb, int64_t strideB, float beta, float *C,
+                 int64_t ldc, int64_t strideC);
+
 // The precision gemm uses on the calling thread. parallelFor (core/parallel.h) hands it to its
 // worker threads, so a scope around a forward or backward pass covers every kernel in it.
 Precision precision();

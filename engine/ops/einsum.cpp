@@ -376,17 +376,8 @@ void gemmContract(const float *a, const std::vector<int> &la, const float *b, co
     if (Bt * M * N > 0) {
         if (K == 0)
             std::fill(pc, pc + Bt * M * N, 0.0f);
-        else {
-            auto one = [&](int64_t i) { blas::gemm(false, false, M, N, K, 1.0f, pa + i * M * K, K, pb + i * K * N, N, 0.0f, pc + i * M * N, N); };
-            if (Bt >= 2 && Bt >= threadCount() && M * N * K <= (int64_t(1) << 22))
-                parallelFor(Bt, [&](int64_t i0, int64_t i1, int) {
-                    for (int64_t i = i0; i < i1; ++i)
-                        one(i);
-                });
-            else
-                for (int64_t i = 0; i < Bt; ++i)
-                    one(i);
-        }
+        else
+            blas::gemmBatched(false, false, Bt, M, N, K, 1.0f, pa, K, M * K, pb, N, K * N, 0.0f, pc, N, M * N);
     }
     if (!direct)
         permuteCopy(pc, shapeOf(cL), permC, y);

@@ -131,6 +131,10 @@ public:
             blas::gemm(false, false, batches * M, N, K, 1.0f, a, K, b, N, 0.0f, y, N);
             return;
         }
+        if (aBatches == batches && bBatches == batches) { // attention's per-head products: one batched call
+            blas::gemmBatched(false, false, batches, M, N, K, 1.0f, a, K, M * K, b, N, K * N, 0.0f, y, N, M * N);
+            return;
+        }
         const auto sa = batchSources(g, g.a), sb = batchSources(g, g.b);
         auto one = [&](int64_t i) {
             blas::gemm(false, false, M, N, K, 1.0f, a + sa[static_cast<size_t>(i)] * M * K, K,
@@ -167,6 +171,15 @@ public:
                 blas::gemm(false, true, batches * M, K, N, 1.0f, dy, N, b, N, 0.0f, ctx.gradInputs[0]->data(), K);
             if (ctx.wantsGrad(1)) // dB = Aᵀ dY, the batches summed inside the GEMM
                 blas::gemm(true, false, K, N, batches * M, 1.0f, a, K, dy, N, 0.0f, ctx.gradInputs[1]->data(), N);
+            return;
+        }
+        if (aBatches == batches && bBatches == batches) { // one source per target: batched, no sums
+            if (ctx.wantsGrad(0)) // dA_i = dY_i B_iᵀ
+                blas::gemmBatched(false, true, batches, M, K, N, 1.0f, dy, N, M * N, b, N, K * N, 0.0f,
+                                  ctx.gradInputs[0]->data(), K, M * K);
+            if (ctx.wantsGrad(1)) // dB_i = A_iᵀ dY_i
+                blas::gemmBatched(true, false, batches, K, N, M, 1.0f, a, K, M * K, dy, N, M * N, 0.0f,
+                                  ctx.gradInputs[1]->data(), N, K * N);
             return;
         }
         const auto sa = batchSources(g, g.a), sb = batchSources(g, g.b);

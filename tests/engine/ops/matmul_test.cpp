@@ -2,9 +2,10 @@
 // MatMul: numpy semantics (2-D, batched, broadcast batch dims of size 1, 1-D promotion on
 // either side, [B,S,D]×[D,E] as one GEMM, attention's [B,H,S,D]×[B,H,D,T]) against a direct
 // loop; gradients by finite differences, broadcast batch dims included; many small batches in
-// parallel give the same bits as one thread; int64/double forward; MatMulInteger; an error.
+// parallel give the same bits as one thread; the batched GEMM on strided operands; int64/double forward; MatMulInteger; an error.
 #include "engine/ops/gradcheck.h"
 
+#include "core/blas.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "ops/op.h"
@@ -166,6 +167,65 @@ private slots:
         const int32_t want[] = {-38, -83, -44, -98, -50, -113, -56, -128};
         for (int i = 0; i < 8; ++i)
             QCOMPARE(y[0].dataAs<int32_t>()[i], want[i]);
+    }
+
+    void batchedProductsAgainstTheDefinition_data()
+    {
+        QTest::addColumn<bool>("transA");
+        QTest::addColumn<bool>("transB");
+        QTest::addColumn<float>("beta");
+        QTest::addColumn<int>("batch");
+        for (const int batch : {40, 512})
+            for (const bool ta : {false, true})
+                for (const bool tb : {false, true})
+                    for (const float beta : {0.0f, 0.25f})
+                        QTest::addRow("%s%s beta %g batch %d", ta ? "T" : "N", tb ? "T" : "N", double(beta), batch)
+                            << ta << tb << beta << batch;
+    }
+    void batchedProductsAgainstTheDefinition()
+    {
+        // blas::gemmBatched (one oneDNN primitive for the batch) on padded rows and padded batch
+        // strides, both orientations, alpha and beta: every C_i as its definition, the padding
+        // untouched, the same bits run after run and with one thread as with two.
+        QFETCH(bool, transA);
+        QFETCH(bool, transB);
+        QFETCH(float, beta);
+        QFETCH(int, batch);
+        const int64_t M = batch > 100 ? 16 : 5, N = batch > 100 ? 16 : 7, K = batch > 100 ? 16 : 6;
+        const int64_t aRows = transA ? K : M, aCols = transA ? M : K, bRows = transB ? N : K, bCols = transB ? K : N;
+        const int64_t lda = aCols + 3, ldb = bCols + 2, ldc = N + 1;
+        const int64_t sA = aRows * lda + 5, sB = bRows * ldb + 1, sC = M * ldc + 4;
+        Rng rng(33);
+        const Tensor A = randomTensor({batch * sA}, rng), B = randomTensor({batch * sB}, rng);
+        const Tensor C0 = randomTensor({batch * sC}, rng);
+        const float alpha = 0.5f;
+        auto run = [&] {
+            Tensor C = C0.clone();
+            blas::gemmBatched(transA, transB, batch, M, N, K, alpha, A.data(), lda, sA, B.data(), ldb, sB, beta, C.data(), ldc, sC);
+            return C;
+        };
+        const Tensor C = run();
+        for (int64_t i = 0; i < batch; ++i)
+            for (int64_t r = 0; r < M; ++r)
+                for (int64_t c = 0; c < ldc; ++c) {
+                    const int64_t at = i * sC + r * ldc + c;
+                    if (c >= N) {
+                        QVERIFY2(C.data()[at] == C0.data()[at], "a padding element of C was written");
+                        continue;
+                    }
+                    double s = 0;
+                    for (int64_t k = 0; k < K; ++k)
+                        s += double(A.data()[i * sA + (transA ? k * lda + r : r * lda + k)])
+                             * B.data()[i * sB + (transB ? c * ldb + k : k * ldb + c)];
+                    const double want = alpha * s + beta * C0.data()[at];
+                    QVERIFY2(std::abs(want - C.data()[at]) < 1e-5, qPrintable(QString("batch %1 [%2,%3]: %4, want %5")
+                                                                                  .arg(i).arg(r).arg(c).arg(C.data()[at]).arg(want)));
+                }
+        QCOMPARE(maxAbsDiff(run(), C), 0.0);
+        setThreadCount(1);
+        const Tensor one = run();
+        setThreadCount(2);
+        QCOMPARE(maxAbsDiff(one, C), 0.0);
     }
 
     void errorsNameTheNode()
