@@ -294,12 +294,14 @@ bool runsInBf16(int64_t M, int64_t N, int64_t K)
     if (level >= cpu::Level::Amx)
         return true;
     // Converting A and B is a pass over M·K + K·N elements, and AVX512-BF16's dot products are at
-    // most twice sgemm's: the product has to do enough multiply-adds per converted element,
-    // M·N/(M+N) of them. Measured on an AVX512-BF16 EPYC (2 threads; the table in
-    // docs/benchmarks.md, "Which products run in bf16"): at 176
-    // and more bf16 ran 1.05–1.7× sgemm, at 62 and less 0.4–1.0× (weight gradients with a
-    // 64-wide output, a 64-wide layer's products, attention's per-head products).
-    return static_cast<double>(M) * static_cast<double>(N) / static_cast<double>(M + N) >= 128.0;
+    // most twice sgemm's: a product has to do enough multiply-adds per converted element, M·N/(M+N)
+    // of them, or run over enough rows that B's bf16 copy is reused (oneDNN's bf16 kernels
+    // re-block B for every call; with few rows that costs more than the halved multiplies save).
+    // Measured on a 2-core AVX512-BF16 EPYC (docs/benchmarks.md, "Which products run in bf16"):
+    // 1.2–2× sgemm at M·N/(M+N) ≥ 128 or M ≥ 1024 with N, K ≥ 64; 0.4–1.0× for weight gradients
+    // (M ≤ 256, K ≥ 2048), a 3136-wide data gradient of 64 rows, 512 rows of 64×64, 32-wide outputs.
+    const double perElement = static_cast<double>(M) * static_cast<double>(N) / static_cast<double>(M + N);
+    return perElement >= 128.0 || (M >= 1024 && N >= 64 && K >= 64);
 }
 
 PrecisionScope::PrecisionScope(Precision p) : m_previous(t_precision)

@@ -186,7 +186,10 @@ private slots:
         QVERIFY(blas::runsInBf16(8192, 256, 256));
         QVERIFY(!blas::runsInBf16(64, 256, 2176)); // its weight gradient
         QVERIFY(!blas::runsInBf16(17, 17, 16));    // one attention head
-        QVERIFY(!blas::runsInBf16(2176, 64, 256)); // a 64-wide output
+        QVERIFY(blas::runsInBf16(2176, 64, 256));  // a 64-wide output over many rows
+        QVERIFY(!blas::runsInBf16(512, 64, 64));   // ... over few
+        QVERIFY(!blas::runsInBf16(2048, 32, 64));  // a 32-wide output
+        QVERIFY(!blas::runsInBf16(64, 3136, 128)); // a wide data gradient of 64 rows
     }
 
     void scopeEndsWithItsBlockAndReachesWorkers()
