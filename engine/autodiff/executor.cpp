@@ -131,6 +131,21 @@ Executor::Executor(Graph &graph, Device device) : m_graph(graph), m_device(devic
                 if (c.outputs[k] >= 0 && c.outTypes[k] == DType::Float32)
                     m_requiresGrad[c.outputs[k]] = 1;
     }
+    std::vector<int> uses(m_names.size(), 0);
+    for (const auto &c : m_nodes)
+        for (int id : c.inputs)
+            if (id >= 0)
+                ++uses[id];
+    for (const auto &out : m_graph.outputs)
+        if (auto it = m_ids.find(out.name); it != m_ids.end())
+            uses[it->second] += 2;
+    for (int id : m_inputIds)
+        uses[id] += 2;
+    for (const auto &[name, t] : m_graph.initializers)
+        uses[m_ids[name]] += 2;
+    m_canShareGrad.assign(m_names.size(), 0);
+    for (size_t id = 0; id < uses.size(); ++id)
+        m_canShareGrad[id] = uses[id] == 1;
     findFusions();
     // NETWRIGHT_FUSION=0 runs every node by itself (benchmarks compare the two; docs/benchmarks.md).
     if (const char *v = std::getenv("NETWRIGHT_FUSION"); v && std::string(v) == "0")
@@ -256,14 +271,14 @@ bool Executor::runFused(Fusion &f)
 }
 
 void Executor::gradTargets(const CompiledNode &c, std::vector<Tensor *> &gradInputs, std::vector<Tensor> &scratch,
-                           std::vector<int> &accumulate)
+                           std::vector<int> &accumulate, const std::vector<char> *shared)
 {
     gradInputs.clear();
     accumulate.assign(c.inputs.size(), -1);
     scratch.assign(c.inputs.size(), Tensor());
     for (size_t k = 0; k < c.inputs.size(); ++k) {
         const int id = c.inputs[k];
-        if (id < 0 || !m_requiresGrad[id] || !c.kernel->differentiable(k)) {
+        if (id < 0 || !m_requiresGrad[id] || !c.kernel->differentiable(k) || (shared && (*shared)[k])) {
             gradInputs.push_back(nullptr);
             continue;
         }
@@ -423,6 +438,10 @@ void Executor::backward(const std::string &loss)
     check(m_values[lossId].numel() == 1, "The loss \"" + loss + "\" must be a scalar, got shape "
                                              + shapeToString(m_values[lossId].shape()) + ".");
     std::fill(m_gradReady.begin(), m_gradReady.end(), 0);
+    // Drop last step's shared gradients so every producer finds its buffer unshared and reuses it.
+    for (int id : m_sharedGrads)
+        m_grads[id] = Tensor();
+    m_sharedGrads.clear();
     ensure(m_grads[lossId], m_values[lossId].shape(), DType::Float32);
     m_grads[lossId].fill(1.0f);
     m_gradReady[lossId] = 1;
@@ -444,6 +463,29 @@ void Executor::backward(const std::string &loss)
         }
         if (!any)
             continue;
+        // Inputs whose gradient is output 0's (a view, an Add operand, an identity Dropout) and
+        // read by this node alone take that gradient as theirs, sharing its storage: output 0's
+        // gradient is complete (its readers ran before) and nothing writes either one after.
+        std::vector<char> shared(c.inputs.size(), 0);
+        bool allShared = true;
+        for (size_t k = 0; k < c.inputs.size(); ++k) {
+            const int id = c.inputs[k];
+            if (id < 0 || !m_requiresGrad[id] || !c.kernel->differentiable(k))
+                continue;
+            const int out = c.outputs[0];
+            if (out >= 0 && m_gradReady[out] && m_canShareGrad[id] && !m_gradReady[id]
+                && m_values[id].numel() == m_grads[out].numel()
+                && c.kernel->passesGradient(k, m_values[id].shape(), m_values[out].shape(), c.saved)) {
+                m_grads[id] = m_grads[out].reshaped(m_values[id].shape());
+                m_gradReady[id] = 1;
+                m_sharedGrads.push_back(id);
+                shared[k] = 1;
+            } else {
+                allShared = false;
+            }
+        }
+        if (allShared)
+            continue;
         Tensor zeroGrad; // kernels read output 0's gradient; give zeros when only a later output has one
         if (!gradOutputs[0] && c.outputs[0] >= 0 && m_types[c.outputs[0]] == DType::Float32) {
             zeroGrad = Tensor::zeros(m_values[c.outputs[0]].shape(), DType::Float32, m_device);
@@ -456,7 +498,7 @@ void Executor::backward(const std::string &loss)
             inputs.push_back(id < 0 ? nullptr : &m_values[id]);
         for (int id : c.outputs)
             outputs.push_back(id < 0 ? nullptr : &m_values[id]);
-        gradTargets(c, gradInputs, scratch, accumulate);
+        gradTargets(c, gradInputs, scratch, accumulate, &shared);
         KernelContext ctx{*c.node, std::move(inputs), std::move(outputs), c.saved, m_lastTraining, m_dropoutRng,
                           std::move(gradOutputs), gradInputs};
         c.kernel->backward(ctx);

@@ -84,7 +84,9 @@ private:
     void backwardFused(Fusion &f);
     // Where node c's backward writes each input's gradient: the value's own buffer, or a scratch
     // tensor added into it afterwards (accumulate[k] = the value id) when it already has one.
-    void gradTargets(const CompiledNode &c, std::vector<Tensor *> &gradInputs, std::vector<Tensor> &scratch, std::vector<int> &accumulate);
+    // Inputs marked in `shared` already have theirs (passesGradient) and get none.
+    void gradTargets(const CompiledNode &c, std::vector<Tensor *> &gradInputs, std::vector<Tensor> &scratch, std::vector<int> &accumulate,
+                     const std::vector<char> *shared = nullptr);
     void commitGrads(const CompiledNode &c, const std::vector<Tensor *> &gradInputs, const std::vector<Tensor> &scratch,
                      const std::vector<int> &accumulate);
     int idOf(const std::string &name) const;
@@ -104,6 +106,10 @@ private:
     std::vector<char> m_gradReady;
     std::vector<char> m_requiresGrad;
     std::vector<int> m_inputIds;
+    // Per value: whether a node output may take its single consumer's output gradient as its own
+    // (passesGradient): read by exactly one node input, not a graph output, input or initializer.
+    std::vector<char> m_canShareGrad;
+    std::vector<int> m_sharedGrads; // the values whose gradient the last backward shared
     std::vector<CompiledNode> m_nodes;
     std::vector<Fusion> m_fusions;
     std::vector<int> m_fusionOf; // per node: its index in m_fusions, or -1

@@ -153,6 +153,11 @@ Tensor asFloat32(const Node &node, const Tensor &t)
 class Binary final : public OpKernel {
 public:
     explicit Binary(BinaryKind kind) : m_kind(kind) {}
+    // Add's operands and Sub's first, where not broadcast: their gradient is dY.
+    bool passesGradient(size_t input, const Shape &inShape, const Shape &outShape, const std::vector<Tensor> &) const override
+    {
+        return inShape == outShape && (m_kind == BinaryKind::Add || (m_kind == BinaryKind::Sub && input == 0));
+    }
 
     std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &) const override
     {

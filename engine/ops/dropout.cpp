@@ -25,6 +25,10 @@ public:
     }
     std::vector<DType> outputTypes(const Node &, const std::vector<DType> &) const override { return {DType::Float32, DType::Bool}; }
     bool differentiable(size_t input) const override { return input == 0; }
+    bool passesGradient(size_t input, const Shape &, const Shape &, const std::vector<Tensor> &saved) const override
+    {
+        return input == 0 && (saved.empty() || !saved[0].defined()); // ran as the identity
+    }
 
     void forward(KernelContext &ctx) const override
     {

@@ -78,6 +78,10 @@ public:
     }
     bool differentiable(size_t input) const override { return m_cpu.differentiable(input); }
     bool outputAliasesInput() const override { return m_cpu.outputAliasesInput(); }
+    bool passesGradient(size_t input, const Shape &inShape, const Shape &outShape, const std::vector<Tensor> &saved) const override
+    {
+        return m_cpu.passesGradient(input, inShape, outShape, saved);
+    }
     bool writesInputs() const override { return m_cpu.writesInputs(); }
     bool allocatesOutputs() const override { return m_cpu.allocatesOutputs(); }
 

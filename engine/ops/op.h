@@ -69,6 +69,15 @@ public:
     // True for ops whose single output is input 0 with another shape (Flatten, Reshape,
     // Identity): the executor then aliases the storage instead of calling forward().
     virtual bool outputAliasesInput() const { return false; }
+    // Whether input `input`'s gradient is output 0's gradient itself, reshaped to the input's
+    // shape (the views, an Add operand of the output's shape, a Dropout that ran as the identity):
+    // the executor may then hand that gradient on, sharing its storage, instead of having
+    // backward() copy it. inShape and outShape are this run's; saved is what forward() kept.
+    virtual bool passesGradient(size_t /*input*/, const Shape & /*inShape*/, const Shape & /*outShape*/,
+                                const std::vector<Tensor> & /*saved*/) const
+    {
+        return false;
+    }
     // True for ops whose output shapes depend on the data (If, Loop, Scan): the executor calls
     // neither inferShapes nor allocates for them at run time; forward() assigns each output slot
     // (`*ctx.outputs[k] = result`, on the host) and the executor checks its type. inferShapes

@@ -40,6 +40,7 @@ public:
     bool acceptsType(size_t, DType) const override { return true; }
     void forward(KernelContext &ctx) const override { ctx.out(0).copyFrom(ctx.in(0)); }
     bool outputAliasesInput() const override { return true; }
+    bool passesGradient(size_t input, const Shape &, const Shape &, const std::vector<Tensor> &) const override { return input == 0; }
     void backward(KernelContext &ctx) const override
     {
         if (ctx.wantsGrad(0))

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: Apache-2.0
 // The executor's autodiff plumbing: gradients summed over several consumers (also the same value
-// twice in one node), no gradient for data inputs, a whole zoo model checked against finite
+// twice in one node), gradients handed on without a copy only where nothing writes them after, no gradient for data inputs, a whole zoo model checked against finite
 // differences, validation errors that name the node, and fused Conv → Relu → MaxPool blocks that
 // compute what the nodes do one by one.
 #include "autodiff/executor.h"
@@ -46,6 +46,50 @@ private slots:
             QVERIFY2(std::abs(dx.data()[i] - want) < 1e-5, qPrintable(QString::number(i)));
         }
         QVERIFY_THROWS_EXCEPTION(Error, e.gradient("r")); // not trainable: no gradient
+    }
+
+    void sharedGradientsOnlyWhereNothingWritesThemAfter()
+    {
+        // s = a + b → t = reshape(s) → d = dropout(t, ratio 0) → p = d·c + d → loss = p·r.
+        // t, s take d's gradient and m takes p's without a copy (one storage); d, read twice,
+        // sums its own; the parameters a and b each get their own buffer. Twice, the same values.
+        Graph g;
+        Rng rng(5);
+        const Tensor a = randomTensor({2, 3}, rng), b = randomTensor({2, 3}, rng), c = randomTensor({6}, rng);
+        const Tensor r = randomTensor({6, 1}, rng);
+        g.addParameter("a", a);
+        g.addParameter("b", b);
+        g.addParameter("c", c, false);
+        g.addParameter("r", r, false);
+        Tensor shape({1}, DType::Int64);
+        shape.dataAs<int64_t>()[0] = 6;
+        g.addParameter("shape", shape, false);
+        g.addNode("Add", "add", {"a", "b"}, {"s"});
+        g.addNode("Reshape", "reshape", {"s", "shape"}, {"t"});
+        g.addNode("Dropout", "drop", {"t"}, {"d"}, {{"ratio", 0.0f}});
+        g.addNode("Mul", "mul", {"d", "c"}, {"m"});
+        g.addNode("Add", "add2", {"m", "d"}, {"p"});
+        g.addNode("Flatten", "flat", {"p"}, {"pf"}, {{"axis", int64_t(0)}});
+        g.addNode("Gemm", "dot", {"pf", "r"}, {"loss"});
+        Executor e(g);
+        Rng dropoutStream(9);
+        e.setDropoutRng(&dropoutStream);
+        for (int pass = 0; pass < 2; ++pass) {
+            e.forward({}, true);
+            e.backward("loss");
+            for (const char *name : {"a", "b", "s", "t", "d"})
+                for (int i = 0; i < 6; ++i) {
+                    const float want = r.data()[i] * (c.data()[i] + 1.0f);
+                    QVERIFY2(std::abs(e.gradient(name).data()[i] - want) < 1e-6, qPrintable(QStringLiteral("%1[%2]").arg(name).arg(i)));
+                }
+            for (int i = 0; i < 6; ++i)
+                QCOMPARE(e.gradient("m").data()[i], r.data()[i]);
+            QCOMPARE(e.gradient("s").shape(), (Shape{2, 3}));
+            QVERIFY(e.gradient("s").data() == e.gradient("d").data() && e.gradient("t").data() == e.gradient("d").data());
+            QVERIFY(e.gradient("m").data() == e.gradient("p").data());
+            QVERIFY(e.gradient("d").data() != e.gradient("p").data());
+            QVERIFY(e.gradient("a").data() != e.gradient("b").data() && e.gradient("a").data() != e.gradient("s").data());
+        }
     }
 
     void wholeModelGradientMatchesFiniteDifferences_data()
