@@ -7,6 +7,7 @@
 #include "ops/op.h"
 
 #include <algorithm>
+#include <cmath>
 #include <cstdlib>
 
 namespace netwright {
@@ -122,6 +123,11 @@ Executor::Executor(Graph &graph, Device device) : m_graph(graph), m_device(devic
             if (c.outputs[k] >= 0)
                 m_types[c.outputs[k]] = c.outTypes[k];
     }
+    // NETWRIGHT_FUSION=0 runs every node by itself (benchmarks compare the two; docs/benchmarks.md).
+    if (const char *v = std::getenv("NETWRIGHT_FUSION"); v && std::string(v) == "0")
+        m_fusionEnabled = false;
+    if (m_fusionEnabled)
+        fuseGelus();
     for (auto &c : m_nodes) {
         for (size_t k = 0; k < c.inputs.size(); ++k)
             if (c.inputs[k] >= 0 && m_requiresGrad[c.inputs[k]] && c.kernel->differentiable(k))
@@ -147,9 +153,6 @@ Executor::Executor(Graph &graph, Device device) : m_graph(graph), m_device(devic
     for (size_t id = 0; id < uses.size(); ++id)
         m_canShareGrad[id] = uses[id] == 1;
     findFusions();
-    // NETWRIGHT_FUSION=0 runs every node by itself (benchmarks compare the two; docs/benchmarks.md).
-    if (const char *v = std::getenv("NETWRIGHT_FUSION"); v && std::string(v) == "0")
-        m_fusionEnabled = false;
 }
 
 Executor::~Executor() = default;
@@ -162,6 +165,115 @@ int Executor::fusedLastForward() const
 int Executor::linkedLastForward() const
 {
     return static_cast<int>(std::count_if(m_fusions.begin(), m_fusions.end(), [](const Fusion &f) { return f.feeds; }));
+}
+
+// GELU written out, 0.5·x·(1 + erf(x/√2)) in five nodes (PyTorch's ONNX export before opset 20,
+// and the two other usual orders), runs as one Gelu node: one pass over x each way instead of five
+// and no intermediate values kept. Only where each intermediate value has no other reader.
+void Executor::fuseGelus()
+{
+    if (m_device.type != DeviceType::Cpu)
+        return;
+    std::vector<std::vector<size_t>> consumers(m_names.size()); // node indices; m_nodes.size(): a graph output
+    for (size_t i = 0; i < m_nodes.size(); ++i)
+        for (int id : m_nodes[i].inputs)
+            if (id >= 0)
+                consumers[id].push_back(i);
+    for (const auto &out : m_graph.outputs)
+        if (auto it = m_ids.find(out.name); it != m_ids.end())
+            consumers[it->second].push_back(m_nodes.size());
+    std::vector<long> producer(m_names.size(), -1);
+    for (size_t i = 0; i < m_nodes.size(); ++i)
+        for (int id : m_nodes[i].outputs)
+            if (id >= 0)
+                producer[id] = static_cast<long>(i);
+    // A constant scalar (a non-trainable initializer, float32 or float64) near `want`.
+    auto isConstant = [&](int id, double want) {
+        if (id < 0)
+            return false;
+        const auto it = m_graph.initializers.find(m_names[id]);
+        if (it == m_graph.initializers.end() || m_graph.trainable.count(it->first) || it->second.numel() != 1)
+            return false;
+        const Tensor &t = it->second;
+        const double v = t.dtype() == DType::Float32 ? t.data()[0] : t.dtype() == DType::Float64 ? t.dataAs<double>()[0] : 0.0;
+        return (t.dtype() == DType::Float32 || t.dtype() == DType::Float64) && std::abs(v - want) <= 1e-6 * want;
+    };
+    // The node reading value `id` (a single output, float32) if it is its only reader and has type `op`.
+    auto soleReader = [&](int id, const char *op) -> long {
+        if (id < 0 || consumers[id].size() != 1 || consumers[id][0] >= m_nodes.size())
+            return -1;
+        const CompiledNode &c = m_nodes[consumers[id][0]];
+        return c.node->opType == op && c.outputs.size() == 1 && c.outputs[0] >= 0 && m_types[c.outputs[0]] == DType::Float32
+                   ? static_cast<long>(consumers[id][0])
+                   : -1;
+    };
+    // A binary node's operand other than `id` (-2 when it has not exactly two, one of them `id`).
+    auto otherOperand = [&](size_t node, int id) {
+        const auto &in = m_nodes[node].inputs;
+        return in.size() != 2 ? -2 : in[0] == id ? in[1] : in[1] == id ? in[0] : -2;
+    };
+    constexpr double kSqrt2 = 1.4142135623730951;
+    std::vector<char> drop(m_nodes.size(), 0);
+    for (size_t i = 0; i < m_nodes.size(); ++i) {
+        const CompiledNode &first = m_nodes[i];
+        if (drop[i] || first.inputs.size() != 2 || first.outputs.size() != 1 || first.outputs[0] < 0)
+            continue;
+        int x = -1; // x/√2 or x·(1/√2)
+        if (first.node->opType == "Div" && isConstant(first.inputs[1], kSqrt2))
+            x = first.inputs[0];
+        else if (first.node->opType == "Mul" && isConstant(first.inputs[1], 1.0 / kSqrt2))
+            x = first.inputs[0];
+        else if (first.node->opType == "Mul" && isConstant(first.inputs[0], 1.0 / kSqrt2))
+            x = first.inputs[1];
+        if (x < 0 || m_types[x] != DType::Float32 || m_types[first.outputs[0]] != DType::Float32)
+            continue;
+        const long erf = soleReader(first.outputs[0], "Erf");
+        const long add = erf < 0 ? -1 : soleReader(m_nodes[erf].outputs[0], "Add");
+        if (add < 0 || !isConstant(otherOperand(add, m_nodes[erf].outputs[0]), 1.0))
+            continue;
+        const int onePlusErf = m_nodes[add].outputs[0];
+        const long m1 = soleReader(onePlusErf, "Mul");
+        if (m1 < 0)
+            continue;
+        const int o1 = otherOperand(m1, onePlusErf);
+        std::vector<size_t> chain{i, static_cast<size_t>(erf), static_cast<size_t>(add), static_cast<size_t>(m1)};
+        long last = -1;
+        if (o1 == x || isConstant(o1, 0.5)) { // (x·(1 + erf))·0.5 (PyTorch's export), or ((1 + erf)·0.5)·x
+            const long m2 = soleReader(m_nodes[m1].outputs[0], "Mul");
+            const int o2 = m2 < 0 ? -2 : otherOperand(m2, m_nodes[m1].outputs[0]);
+            if (m2 < 0 || !(o1 == x ? isConstant(o2, 0.5) : o2 == x))
+                continue;
+            chain.push_back(static_cast<size_t>(m2));
+            last = m2;
+        } else if (o1 >= 0 && producer[o1] >= 0 && soleReader(o1, "Mul") == m1) { // (0.5·x)·(1 + erf)
+            const auto half = static_cast<size_t>(producer[o1]);
+            if (drop[half] || m_nodes[half].node->opType != "Mul"
+                || !((m_nodes[half].inputs.size() == 2 && m_nodes[half].inputs[0] == x && isConstant(m_nodes[half].inputs[1], 0.5))
+                     || (m_nodes[half].inputs.size() == 2 && m_nodes[half].inputs[1] == x && isConstant(m_nodes[half].inputs[0], 0.5))))
+                continue;
+            chain.push_back(half);
+            last = m1;
+        } else {
+            continue;
+        }
+        const int y = m_nodes[last].outputs[0];
+        Node &gelu = m_fusedNodes.emplace_back();
+        gelu.name = m_nodes[last].node->name + " (GELU of " + m_names[x] + ")";
+        gelu.opType = "Gelu";
+        gelu.inputs = {m_names[x]};
+        gelu.outputs = {m_names[y]};
+        CompiledNode fused{&gelu, &kernelFor("Gelu", m_device.type, gelu), {x}, {y}, {DType::Float32}, {}, false};
+        for (size_t n : chain)
+            drop[n] = 1;
+        drop[static_cast<size_t>(last)] = 0;
+        m_nodes[static_cast<size_t>(last)] = std::move(fused);
+    }
+    std::vector<CompiledNode> kept;
+    kept.reserve(m_nodes.size());
+    for (size_t i = 0; i < m_nodes.size(); ++i)
+        if (!drop[i])
+            kept.push_back(std::move(m_nodes[i]));
+    m_nodes = std::move(kept);
 }
 
 void Executor::findFusions()

@@ -11,6 +11,7 @@
 #include "core/tensor.h"
 #include "graph/graph.h"
 
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -34,6 +35,9 @@ public:
     // it as one; value() of the chain's two intermediate values is then empty, and so is that of
     // a chain's output that the next chain's block read in oneDNN's layout. On by default (off
     // where the environment sets NETWRIGHT_FUSION=0); off runs every node by itself.
+    // Independently of it, GELU written out as five nodes (x/√2 → Erf → +1 → ·x → ·0.5, as
+    // PyTorch exports it) runs as one Gelu node, in training and evaluation alike, its
+    // intermediate values then empty; NETWRIGHT_FUSION=0 also turns that off.
     void setFusion(bool enabled) { m_fusionEnabled = enabled; }
     // How many chains the last forward ran fused, and how many of those fed the next chain's
     // block directly (its pooled output, a value then left unwritten, kept in oneDNN's layout).
@@ -80,6 +84,7 @@ private:
         bool ran = false, feeds = false;
     };
     void findFusions();
+    void fuseGelus();
     bool runFused(Fusion &f);
     void backwardFused(Fusion &f);
     // Where node c's backward writes each input's gradient: the value's own buffer, or a scratch
@@ -106,6 +111,7 @@ private:
     std::vector<char> m_gradReady;
     std::vector<char> m_requiresGrad;
     std::vector<int> m_inputIds;
+    std::deque<Node> m_fusedNodes; // the nodes fuseGelus made (CompiledNode points at them)
     // Per value: whether a node output may take its single consumer's output gradient as its own
     // (passesGradient): read by exactly one node input, not a graph output, input or initializer.
     std::vector<char> m_canShareGrad;

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: Apache-2.0
 // The executor's autodiff plumbing: gradients summed over several consumers (also the same value
-// twice in one node), gradients handed on without a copy only where nothing writes them after, no gradient for data inputs, a whole zoo model checked against finite
+// twice in one node), gradients handed on without a copy only where nothing writes them after,
+// GELU written out as five nodes run as one, no gradient for data inputs, a whole zoo model checked against finite
 // differences, validation errors that name the node, and fused Conv → Relu → MaxPool blocks that
 // compute what the nodes do one by one.
 #include "autodiff/executor.h"
@@ -89,6 +90,67 @@ private slots:
             QVERIFY(e.gradient("m").data() == e.gradient("p").data());
             QVERIFY(e.gradient("d").data() != e.gradient("p").data());
             QVERIFY(e.gradient("a").data() != e.gradient("b").data() && e.gradient("a").data() != e.gradient("s").data());
+        }
+    }
+
+    void exportedGeluRunsAsOneNode_data()
+    {
+        QTest::addColumn<int>("form");
+        QTest::newRow("(x*(1+erf(x/sqrt2)))*0.5, PyTorch's export") << 0;
+        QTest::newRow("((1+erf(x*(1/sqrt2)))*0.5)*x") << 1;
+        QTest::newRow("(0.5*x)*(1+erf(x/sqrt2))") << 2;
+        QTest::newRow("erf also read elsewhere: not fused") << 3;
+    }
+    void exportedGeluRunsAsOneNode()
+    {
+        // GELU written out as five nodes runs as one Gelu node: its value and gradient are the
+        // formula's, its intermediate values are not kept. A chain whose inner value has another
+        // reader runs node by node, with the same results.
+        QFETCH(int, form);
+        Graph g;
+        Rng rng(7);
+        const Tensor x = randomTensor({3, 5}, rng, -3.0f, 3.0f), r = randomTensor({15, 1}, rng);
+        g.addParameter("x", x);
+        g.addParameter("r", r, false);
+        auto scalar = [&g](const char *name, float v) { g.addParameter(name, Tensor::full({}, v), false); };
+        scalar("sqrt2", 1.41421356f);
+        scalar("inv_sqrt2", 0.70710678f);
+        scalar("one", 1.0f);
+        scalar("half", 0.5f);
+        if (form == 1)
+            g.addNode("Mul", "scale", {"x", "inv_sqrt2"}, {"xs"});
+        else
+            g.addNode("Div", "scale", {"x", "sqrt2"}, {"xs"});
+        g.addNode("Erf", "erf", {"xs"}, {"e"});
+        g.addNode("Add", "plus1", {"one", "e"}, {"e1"});
+        std::string y = "y";
+        if (form == 0 || form == 3) {
+            g.addNode("Mul", "m1", {"x", "e1"}, {"m"});
+            g.addNode("Mul", "m2", {"m", "half"}, {"y"});
+        } else if (form == 1) {
+            g.addNode("Mul", "m1", {"e1", "half"}, {"m"});
+            g.addNode("Mul", "m2", {"m", "x"}, {"y"});
+        } else {
+            g.addNode("Mul", "halfx", {"half", "x"}, {"hx"});
+            g.addNode("Mul", "m1", {"hx", "e1"}, {"y"});
+        }
+        if (form == 3) { // y2 = y + e: the Erf's output has a second reader
+            g.addNode("Add", "extra", {"y", "e"}, {"y2"});
+            y = "y2";
+        }
+        g.addNode("Flatten", "flat", {y}, {"yf"}, {{"axis", int64_t(0)}});
+        g.addNode("Gemm", "dot", {"yf", "r"}, {"loss"});
+        Executor e(g);
+        e.forward({}, true);
+        e.backward("loss");
+        QCOMPARE(e.value("e").defined(), form == 3);
+        for (int i = 0; i < 15; ++i) {
+            const double v = x.data()[i], cdf = 0.5 * (1 + std::erf(v / std::sqrt(2.0)));
+            const double pdf = std::exp(-0.5 * v * v) / std::sqrt(2 * M_PI);
+            const double want = v * cdf + (form == 3 ? std::erf(v / std::sqrt(2.0)) : 0.0);
+            const double dwant = r.data()[i] * (cdf + v * pdf + (form == 3 ? 2 * pdf : 0.0));
+            QVERIFY2(std::abs(e.value(y).data()[i] - want) < 1e-5, qPrintable(QStringLiteral("y[%1]").arg(i)));
+            QVERIFY2(std::abs(e.gradient("x").data()[i] - dwant) < 1e-5, qPrintable(QStringLiteral("dx[%1]").arg(i)));
         }
     }
 
