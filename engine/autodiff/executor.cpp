@@ -476,6 +476,9 @@ void Executor::forward(const std::map<std::string, Tensor> &feeds, bool training
     for (auto &c : m_nodes)
         if (c.kernel->outputAliasesInput() && c.outputs[0] >= 0)
             m_values[c.outputs[0]] = Tensor();
+    for (int id : m_forwardedValues)
+        m_values[id] = Tensor();
+    m_forwardedValues.clear();
     for (Fusion &f : m_fusions)
         f.ran = f.feeds = false;
     for (size_t i = 0; i < m_nodes.size(); ++i) {
@@ -511,6 +514,15 @@ void Executor::forward(const std::map<std::string, Tensor> &feeds, bool training
                 if (t.device() != placeOf(t.dtype()))
                     t = t.to(placeOf(t.dtype()));
             }
+            continue;
+        }
+        // Output 0 is input 0 this run (an identity Dropout), nothing else written: alias it.
+        if (c.outputs[0] >= 0 && !c.inputs.empty() && c.inputs[0] >= 0
+            && std::all_of(c.outputs.begin() + 1, c.outputs.end(), [](int id) { return id < 0; })
+            && c.kernel->forwardsInput(*c.node, constants, training)) {
+            m_values[c.outputs[0]] = m_values[c.inputs[0]];
+            c.saved.clear();
+            m_forwardedValues.push_back(c.outputs[0]);
             continue;
         }
         const std::vector<Shape> outShapes = c.kernel->inferShapes(*c.node, shapes, constants);

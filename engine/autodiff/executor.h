@@ -116,6 +116,7 @@ private:
     // (passesGradient): read by exactly one node input, not a graph output, input or initializer.
     std::vector<char> m_canShareGrad;
     std::vector<int> m_sharedGrads; // the values whose gradient the last backward shared
+    std::vector<int> m_forwardedValues; // the values the last forward aliased (forwardsInput)
     std::vector<CompiledNode> m_nodes;
     std::vector<Fusion> m_fusions;
     std::vector<int> m_fusionOf; // per node: its index in m_fusions, or -1

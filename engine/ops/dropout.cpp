@@ -30,18 +30,18 @@ public:
         return input == 0 && (saved.empty() || !saved[0].defined()); // ran as the identity
     }
 
+    bool forwardsInput(const Node &node, const std::vector<const Tensor *> &inputs, bool training) const override
+    {
+        const auto [ratio, trains] = settings(node, inputs, training);
+        return (!trains || ratio == 0.0f) && inputs.at(0) && inputs[0]->dtype() == DType::Float32;
+    }
+
     void forward(KernelContext &ctx) const override
     {
-        float ratio = ctx.node.attrFloat("ratio", 0.5f);
-        if (ctx.hasInput(1)) {
-            check(ctx.in(1).dtype() == DType::Float32 && ctx.in(1).numel() == 1,
-                  ctx.node.describe() + ": the ratio input must be a float32 scalar.");
-            ratio = ctx.in(1).data()[0];
-        }
-        check(ratio >= 0.0f && ratio < 1.0f, ctx.node.describe() + ": ratio must be in [0, 1), got " + std::to_string(ratio) + ".");
-        bool training = ctx.training;
-        if (ctx.hasInput(2))
-            training = ctx.in(2).dataAs<uint8_t>()[0] != 0;
+        std::vector<const Tensor *> in;
+        for (size_t k = 0; k < ctx.inputs.size(); ++k)
+            in.push_back(ctx.hasInput(k) ? &ctx.in(k) : nullptr);
+        const auto [ratio, training] = settings(ctx.node, in, ctx.training);
         check(!training || ratio == 0.0f || ctx.rng, ctx.node.describe() + ": training needs a dropout random stream.");
         const Tensor &X = ctx.in(0);
         const int64_t n = X.numel();
@@ -80,13 +80,29 @@ public:
         const float *dy = ctx.gradOutputs[0]->data();
         float *dx = ctx.gradInputs[0]->data();
         const int64_t n = ctx.gradInputs[0]->numel();
-        if (!ctx.saved.at(0).defined()) { // ran as the identity
+        if (ctx.saved.empty() || !ctx.saved[0].defined()) { // ran as the identity
             parallelCopy(dx, dy, static_cast<size_t>(n) * sizeof(float));
             return;
         }
         const float *scale = ctx.saved[0].data();
         for (int64_t i = 0; i < n; ++i)
             dx[i] = dy[i] * scale[i];
+    }
+
+private:
+    // The ratio (input 1, else the attribute, else 0.5) and whether this run trains (input 2,
+    // else the executor's mode).
+    static std::pair<float, bool> settings(const Node &node, const std::vector<const Tensor *> &in, bool training)
+    {
+        float ratio = node.attrFloat("ratio", 0.5f);
+        if (in.size() > 1 && in[1]) {
+            check(in[1]->dtype() == DType::Float32 && in[1]->numel() == 1, node.describe() + ": the ratio input must be a float32 scalar.");
+            ratio = in[1]->data()[0];
+        }
+        check(ratio >= 0.0f && ratio < 1.0f, node.describe() + ": ratio must be in [0, 1), got " + std::to_string(ratio) + ".");
+        if (in.size() > 2 && in[2])
+            training = in[2]->dataAs<uint8_t>()[0] != 0;
+        return {ratio, training};
     }
 };
 

@@ -78,6 +78,10 @@ public:
     }
     bool differentiable(size_t input) const override { return m_cpu.differentiable(input); }
     bool outputAliasesInput() const override { return m_cpu.outputAliasesInput(); }
+    bool forwardsInput(const Node &node, const std::vector<const Tensor *> &inputs, bool training) const override
+    {
+        return m_cpu.forwardsInput(node, inputs, training);
+    }
     bool passesGradient(size_t input, const Shape &inShape, const Shape &outShape, const std::vector<Tensor> &saved) const override
     {
         return m_cpu.passesGradient(input, inShape, outShape, saved);

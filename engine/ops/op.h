@@ -69,6 +69,13 @@ public:
     // True for ops whose single output is input 0 with another shape (Flatten, Reshape,
     // Identity): the executor then aliases the storage instead of calling forward().
     virtual bool outputAliasesInput() const { return false; }
+    // Whether this run's output 0 is input 0 unchanged (a Dropout at ratio 0 or outside training),
+    // its other outputs unread: the executor then aliases it, as for outputAliasesInput, calls
+    // neither forward() nor inferShapes and clears `saved`. inputs[k] is null where omitted.
+    virtual bool forwardsInput(const Node &, const std::vector<const Tensor *> & /*inputs*/, bool /*training*/) const
+    {
+        return false;
+    }
     // Whether input `input`'s gradient is output 0's gradient itself, reshaped to the input's
     // shape (the views, an Add operand of the output's shape, a Dropout that ran as the identity):
     // the executor may then hand that gradient on, sharing its storage, instead of having

@@ -52,7 +52,8 @@ private slots:
     void sharedGradientsOnlyWhereNothingWritesThemAfter()
     {
         // s = a + b → t = reshape(s) → d = dropout(t, ratio 0) → p = d·c + d → loss = p·r.
-        // t, s take d's gradient and m takes p's without a copy (one storage); d, read twice,
+        // The Dropout's output is its input's storage; t, s take d's gradient and m takes p's
+        // without a copy (one storage); d, read twice,
         // sums its own; the parameters a and b each get their own buffer. Twice, the same values.
         Graph g;
         Rng rng(5);
@@ -88,6 +89,7 @@ private slots:
             QCOMPARE(e.gradient("s").shape(), (Shape{2, 3}));
             QVERIFY(e.gradient("s").data() == e.gradient("d").data() && e.gradient("t").data() == e.gradient("d").data());
             QVERIFY(e.gradient("m").data() == e.gradient("p").data());
+            QVERIFY(e.value("d").data() == e.value("t").data()); // the identity Dropout aliased, not copied
             QVERIFY(e.gradient("d").data() != e.gradient("p").data());
             QVERIFY(e.gradient("a").data() != e.gradient("b").data() && e.gradient("a").data() != e.gradient("s").data());
         }
