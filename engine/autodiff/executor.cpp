@@ -187,12 +187,13 @@ void Executor::fuseGelus()
         for (int id : m_nodes[i].outputs)
             if (id >= 0)
                 producer[id] = static_cast<long>(i);
-    // A constant scalar (a non-trainable initializer, float32 or float64) near `want`.
+    // A constant scalar (a non-trainable rank-0 initializer, float32 or float64) near `want`: a
+    // rank ≥ 1 one could broadcast x to another shape, which the fused node would not.
     auto isConstant = [&](int id, double want) {
         if (id < 0)
             return false;
         const auto it = m_graph.initializers.find(m_names[id]);
-        if (it == m_graph.initializers.end() || m_graph.trainable.count(it->first) || it->second.numel() != 1)
+        if (it == m_graph.initializers.end() || m_graph.trainable.count(it->first) || it->second.rank() != 0)
             return false;
         const Tensor &t = it->second;
         const double v = t.dtype() == DType::Float32 ? t.data()[0] : t.dtype() == DType::Float64 ? t.dataAs<double>()[0] : 0.0;
@@ -517,7 +518,7 @@ void Executor::forward(const std::map<std::string, Tensor> &feeds, bool training
             continue;
         }
         // Output 0 is input 0 this run (an identity Dropout), nothing else written: alias it.
-        if (c.outputs[0] >= 0 && !c.inputs.empty() && c.inputs[0] >= 0
+        if (!c.outputs.empty() && c.outputs[0] >= 0 && !c.inputs.empty() && c.inputs[0] >= 0
             && std::all_of(c.outputs.begin() + 1, c.outputs.end(), [](int id) { return id < 0; })
             && c.kernel->forwardsInput(*c.node, constants, training)) {
             m_values[c.outputs[0]] = m_values[c.inputs[0]];

@@ -34,8 +34,8 @@ public:
     // values feed nothing else as one fused block (ops/conv_block.h), and backward differentiates
     // it as one; value() of the chain's two intermediate values is then empty, and so is that of
     // a chain's output that the next chain's block read in oneDNN's layout. On by default (off
-    // where the environment sets NETWRIGHT_FUSION=0); off runs every node by itself.
-    // Independently of it, GELU written out as five nodes (x/√2 → Erf → +1 → ·x → ·0.5, as
+    // where the environment sets NETWRIGHT_FUSION=0); off runs every chain node by node.
+    // Independently of this setter (decided when the executor is built), GELU written out as five nodes (x/√2 → Erf → +1 → ·x → ·0.5, as
     // PyTorch exports it) runs as one Gelu node, in training and evaluation alike, its
     // intermediate values then empty; NETWRIGHT_FUSION=0 also turns that off.
     void setFusion(bool enabled) { m_fusionEnabled = enabled; }

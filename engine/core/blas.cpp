@@ -270,6 +270,8 @@ void gemmBatchedFp32(bool transA, bool transB, int64_t batch, int64_t M, int64_t
     ThreadState &s = threadState();
     const TeamForProduct team(batch * M * N * K);
     const BatchedKey key{transA, transB, {batch, M, N, K, lda, ldb, ldc, strideA, strideB, strideC}, alpha, beta, team.threads()};
+    if (s.batched.size() >= 64 && !s.batched.count(key)) // shapes that vary run to run: keep the cache bounded
+        s.batched.clear();
     auto it = s.batched.find(key);
     if (it == s.batched.end()) {
         using dt = dnnl::memory::data_type;

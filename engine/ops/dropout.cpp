@@ -94,14 +94,16 @@ private:
     // else the executor's mode).
     static std::pair<float, bool> settings(const Node &node, const std::vector<const Tensor *> &in, bool training)
     {
+        // On a device executor (this kernel behind host copies) the scalars may live on the device.
+        auto host = [](const Tensor &t) { return t.device().type == DeviceType::Cpu ? t : t.to(Device::cpu()); };
         float ratio = node.attrFloat("ratio", 0.5f);
         if (in.size() > 1 && in[1]) {
             check(in[1]->dtype() == DType::Float32 && in[1]->numel() == 1, node.describe() + ": the ratio input must be a float32 scalar.");
-            ratio = in[1]->data()[0];
+            ratio = host(*in[1]).data()[0];
         }
         check(ratio >= 0.0f && ratio < 1.0f, node.describe() + ": ratio must be in [0, 1), got " + std::to_string(ratio) + ".");
         if (in.size() > 2 && in[2])
-            training = in[2]->dataAs<uint8_t>()[0] != 0;
+            training = host(*in[2]).dataAs<uint8_t>()[0] != 0;
         return {ratio, training};
     }
 };
