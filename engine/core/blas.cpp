@@ -356,6 +356,11 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha
                     + std::to_string(N) + " failed in oneDNN (status " + std::to_string(static_cast<int>(status)) + ").");
 }
 
+bool parallelOverBatches(int64_t batches, int64_t M, int64_t N, int64_t K)
+{
+    return batches >= 2 && batches >= threadCount() && M * N * K <= (int64_t(1) << 22);
+}
+
 void gemmBatched(bool transA, bool transB, int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                  int64_t lda, int64_t strideA, const float *B, int64_t ldb, int64_t strideB, float beta, float *C,
                  int64_t ldc, int64_t strideC)
@@ -367,7 +372,7 @@ void gemmBatched(bool transA, bool transB, int64_t batch, int64_t M, int64_t N, 
         auto one = [&](int64_t i) {
             gemm(transA, transB, M, N, K, alpha, A + i * strideA, lda, B + i * strideB, ldb, beta, C + i * strideC, ldc);
         };
-        if (batch >= threadCount() && M * N * K <= (int64_t(1) << 22))
+        if (parallelOverBatches(batch, M, N, K))
             parallelFor(batch, [&](int64_t i0, int64_t i1, int) {
                 for (int64_t i = i0; i < i1; ++i)
                     one(i);

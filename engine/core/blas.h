@@ -29,6 +29,10 @@ void gemmBatched(bool transA, bool transB, int64_t batch, int64_t M, int64_t N, 
                  int64_t lda, int64_t strideA, const float *B, int64_t ldb, int64_t strideB, float beta, float *C,
                  int64_t ldc, int64_t strideC);
 
+// Whether a batch of per-matrix GEMMs goes parallel over the batch (each GEMM on one thread):
+// enough matrices, each small enough that a GEMM's own threading would not pay.
+bool parallelOverBatches(int64_t batches, int64_t M, int64_t N, int64_t K);
+
 // The precision gemm uses on the calling thread. parallelFor (core/parallel.h) hands it to its
 // worker threads, so a scope around a forward or backward pass covers every kernel in it.
 Precision precision();

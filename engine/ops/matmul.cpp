@@ -52,13 +52,6 @@ MatMulGeometry geometry(const Node &node, Shape a, Shape b)
     return g;
 }
 
-// Per-batch GEMMs go parallel over batches when there are enough of them and each is small
-// enough that the GEMM's own threading would not pay.
-bool parallelOverBatches(int64_t batches, int64_t M, int64_t N, int64_t K)
-{
-    return batches >= 2 && batches >= threadCount() && M * N * K <= (int64_t(1) << 22);
-}
-
 // The flat batch index of operand `x` for each output batch.
 std::vector<int64_t> batchSources(const MatMulGeometry &g, const Shape &x)
 {
@@ -140,7 +133,7 @@ public:
             blas::gemm(false, false, M, N, K, 1.0f, a + sa[static_cast<size_t>(i)] * M * K, K,
                        b + sb[static_cast<size_t>(i)] * K * N, N, 0.0f, y + i * M * N, N);
         };
-        if (parallelOverBatches(batches, M, N, K))
+        if (blas::parallelOverBatches(batches, M, N, K))
             parallelFor(batches, [&](int64_t i0, int64_t i1, int) {
                 for (int64_t i = i0; i < i1; ++i)
                     one(i);
@@ -214,7 +207,7 @@ public:
                 for (size_t j = 0; j < list.size(); ++j)
                     contribute(list[j], j == 0 ? 0.0f : 1.0f);
             };
-            if (parallelOverBatches(targets, M, N, K))
+            if (blas::parallelOverBatches(targets, M, N, K))
                 parallelFor(targets, [&](int64_t t0, int64_t t1, int) {
                     for (int64_t t = t0; t < t1; ++t)
                         target(t);
