@@ -13,6 +13,7 @@
 #include "ops/broadcast.h"
 #include "ops/kernel_util.h"
 #include "ops/kernels.h"
+#include "ops/rowwise_isa.h"
 
 #include <cmath>
 #include <vector>
@@ -99,24 +100,9 @@ public:
         const float *x = X.data();
         float *y = ctx.out(0).data();
         if (D > 0) {
-            parallelFor(rows, [&](int64_t r0, int64_t r1, int) {
-                for (int64_t r = r0; r < r1; ++r) {
-                    const float *__restrict xr = x + r * D;
-                    float *__restrict yr = y + r * D;
-                    const float m = static_cast<float>(laneSum(xr, D) / static_cast<double>(D));
-                    const float var = static_cast<float>(laneSquaredDeviation(xr, D, m) / static_cast<double>(D));
-                    const float inv = 1.0f / std::sqrt(var + eps);
-                    mean[r] = m;
-                    invStd[r] = inv;
-                    if (bias) {
-                        for (int64_t d = 0; d < D; ++d)
-                            yr[d] = (xr[d] - m) * inv * scale[d] + bias[d];
-                    } else {
-                        for (int64_t d = 0; d < D; ++d)
-                            yr[d] = (xr[d] - m) * inv * scale[d];
-                    }
-                }
-            }, std::max<int64_t>(1, 8192 / D));
+            const auto rowsForward = rows::layerNormForward(); // the CPU level's row loops
+            parallelFor(rows, [&](int64_t r0, int64_t r1, int) { rowsForward(x, scale, bias, eps, y, mean, invStd, D, r0, r1); },
+                        std::max<int64_t>(1, 8192 / D));
         }
         if (float *o = optionalOutput(ctx, 1))
             std::copy(mean, mean + rows, o);
@@ -143,46 +129,18 @@ public:
         // statistics for inspection (what exporters attach), not part of a trained path.
         if (ctx.wantsGrad(0)) {
             float *dx = ctx.gradInputs[0]->data();
-            const float invD = 1.0f / static_cast<float>(D);
-            parallelFor(rows, [&](int64_t r0, int64_t r1, int) {
-                for (int64_t r = r0; r < r1; ++r) {
-                    const float *__restrict xr = x + r * D, *__restrict g = dy + r * D, *__restrict s = scale;
-                    float *__restrict d = dx + r * D;
-                    const float m = mean[r], inv = invStd[r];
-                    float sg = 0.0f, sgx = 0.0f;
-#pragma omp simd reduction(+ : sg, sgx)
-                    for (int64_t k = 0; k < D; ++k) {
-                        const float gs = g[k] * s[k];
-                        sg += gs;
-                        sgx += gs * (xr[k] - m);
-                    }
-                    const float mg = sg * invD, mgx = sgx * inv * invD;
-                    for (int64_t k = 0; k < D; ++k)
-                        d[k] = inv * (g[k] * s[k] - mg - (xr[k] - m) * inv * mgx);
-                }
-            }, std::max<int64_t>(1, 8192 / D));
+            const auto rowsBackward = rows::layerNormBackward();
+            parallelFor(rows, [&](int64_t r0, int64_t r1, int) { rowsBackward(x, dy, scale, mean, invStd, dx, D, r0, r1); },
+                        std::max<int64_t>(1, 8192 / D));
         }
         const bool wantScale = ctx.wantsGrad(1), wantBias = ctx.wantsGrad(2);
         if (!wantScale && !wantBias)
             return;
         // Per column band: Σ over rows in row order.
         std::vector<float> dScale(wantScale ? D : 0), dBias(wantBias ? D : 0);
+        const auto paramGrads = rows::layerNormParamGrads(); // the CPU level's column loops
         parallelFor(D, [&](int64_t d0, int64_t d1, int) {
-            std::vector<double> as(static_cast<size_t>(d1 - d0), 0.0), ab(static_cast<size_t>(d1 - d0), 0.0);
-            for (int64_t r = 0; r < rows; ++r) {
-                const float *__restrict xr = x + r * D + d0, *__restrict g = dy + r * D + d0;
-                const float m = mean[r], inv = invStd[r];
-                for (int64_t k = 0; k < d1 - d0; ++k) {
-                    as[k] += static_cast<double>(g[k] * ((xr[k] - m) * inv));
-                    ab[k] += static_cast<double>(g[k]);
-                }
-            }
-            for (int64_t k = 0; k < d1 - d0; ++k) {
-                if (wantScale)
-                    dScale[d0 + k] = static_cast<float>(as[k]);
-                if (wantBias)
-                    dBias[d0 + k] = static_cast<float>(ab[k]);
-            }
+            paramGrads(x, dy, mean, invStd, rows, D, d0, d1, wantScale ? dScale.data() : nullptr, wantBias ? dBias.data() : nullptr);
         }, perThread(rows));
         if (wantScale)
             reduceInto(ctx, 1, X.shape(), dScale);

@@ -8,9 +8,11 @@
 #include "core/parallel.h"
 #include "ops/kernel_util.h"
 #include "ops/kernels.h"
+#include "ops/rowwise_isa.h"
 #include "ops/vector_math.h"
 
 #include <cmath>
+#include <type_traits>
 #include <vector>
 
 namespace netwright {
@@ -134,6 +136,15 @@ public:
             using T = typename decltype(tag)::type;
             const T *x = X.dataAs<T>();
             T *y = ctx.out(0).dataAs<T>();
+            if constexpr (std::is_same_v<T, float>) {
+                if (inner == 1 && kind != SoftmaxKind::Hardmax) { // the CPU level's row loops
+                    const auto rowsForward = rows::softmaxForward();
+                    const bool log = kind == SoftmaxKind::LogSoftmax;
+                    parallelFor(outer, [&](int64_t r0, int64_t r1, int) { rowsForward(log, x, y, n, r0, r1); },
+                                std::max<int64_t>(1, 4096 / n));
+                    return;
+                }
+            }
             if (inner == 1) {
                 parallelFor(outer, [&](int64_t r0, int64_t r1, int) {
                     for (int64_t r = r0; r < r1; ++r)
@@ -163,24 +174,9 @@ public:
         float *dx = ctx.gradInputs[0]->data();
         const bool log = m_kind == SoftmaxKind::LogSoftmax;
         if (inner == 1) {
-            parallelFor(outer, [&](int64_t r0, int64_t r1, int) {
-                for (int64_t r = r0; r < r1; ++r) {
-                    const float *__restrict yr = y + r * n, *__restrict g = dy + r * n;
-                    float *__restrict d = dx + r * n;
-                    float s = 0.0f;
-                    if (log) {
-                        for (int64_t k = 0; k < n; ++k)
-                            s += g[k];
-                        for (int64_t k = 0; k < n; ++k)
-                            d[k] = g[k] - vm::expOf(yr[k]) * s;
-                    } else {
-                        for (int64_t k = 0; k < n; ++k)
-                            s += g[k] * yr[k];
-                        for (int64_t k = 0; k < n; ++k)
-                            d[k] = yr[k] * (g[k] - s);
-                    }
-                }
-            }, std::max<int64_t>(1, 4096 / n));
+            const auto rowsBackward = rows::softmaxBackward();
+            parallelFor(outer, [&](int64_t r0, int64_t r1, int) { rowsBackward(log, y, dy, dx, n, r0, r1); },
+                        std::max<int64_t>(1, 4096 / n));
             return;
         }
         parallelFor(outer, [&](int64_t r0, int64_t r1, int) {
