@@ -384,11 +384,13 @@ bool Executor::runFused(Fusion &f)
 }
 
 void Executor::gradTargets(const CompiledNode &c, std::vector<Tensor *> &gradInputs, std::vector<Tensor> &scratch,
-                           std::vector<int> &accumulate, const std::vector<char> *shared)
+                           std::vector<int> &accumulate, const std::vector<char> *shared, std::vector<char> *adds)
 {
     gradInputs.clear();
     accumulate.assign(c.inputs.size(), -1);
     scratch.assign(c.inputs.size(), Tensor());
+    if (adds)
+        adds->assign(c.inputs.size(), 0);
     for (size_t k = 0; k < c.inputs.size(); ++k) {
         const int id = c.inputs[k];
         if (id < 0 || !m_requiresGrad[id] || !c.kernel->differentiable(k) || (shared && (*shared)[k])) {
@@ -398,7 +400,10 @@ void Executor::gradTargets(const CompiledNode &c, std::vector<Tensor *> &gradInp
         bool repeated = false;
         for (size_t j = 0; j < k; ++j)
             repeated = repeated || c.inputs[j] == id;
-        if (m_gradReady[id] || repeated) {
+        if (m_gradReady[id] && !repeated && adds && c.kernel->accumulatesGradient(k)) {
+            gradInputs.push_back(&m_grads[id]); // the kernel adds its part into the sum so far
+            (*adds)[k] = 1;
+        } else if (m_gradReady[id] || repeated) {
             scratch[k] = Tensor(m_values[id].shape(), DType::Float32, m_device);
             gradInputs.push_back(&scratch[k]);
             accumulate[k] = id;
@@ -623,9 +628,11 @@ void Executor::backward(const std::string &loss)
             inputs.push_back(id < 0 ? nullptr : &m_values[id]);
         for (int id : c.outputs)
             outputs.push_back(id < 0 ? nullptr : &m_values[id]);
-        gradTargets(c, gradInputs, scratch, accumulate, &shared);
+        std::vector<char> adds;
+        gradTargets(c, gradInputs, scratch, accumulate, &shared, &adds);
         KernelContext ctx{*c.node, std::move(inputs), std::move(outputs), c.saved, m_lastTraining, m_dropoutRng,
                           std::move(gradOutputs), gradInputs};
+        ctx.accumulate = std::move(adds);
         c.kernel->backward(ctx);
         commitGrads(c, gradInputs, scratch, accumulate);
     }

@@ -89,9 +89,10 @@ private:
     void backwardFused(Fusion &f);
     // Where node c's backward writes each input's gradient: the value's own buffer, or a scratch
     // tensor added into it afterwards (accumulate[k] = the value id) when it already has one.
-    // Inputs marked in `shared` already have theirs (passesGradient) and get none.
+    // Inputs marked in `shared` already have theirs (passesGradient) and get none. With `adds`,
+    // an input whose kernel accumulatesGradient gets the value's own buffer and adds[k] set.
     void gradTargets(const CompiledNode &c, std::vector<Tensor *> &gradInputs, std::vector<Tensor> &scratch, std::vector<int> &accumulate,
-                     const std::vector<char> *shared = nullptr);
+                     const std::vector<char> *shared = nullptr, std::vector<char> *adds = nullptr);
     void commitGrads(const CompiledNode &c, const std::vector<Tensor *> &gradInputs, const std::vector<Tensor> &scratch,
                      const std::vector<int> &accumulate);
     int idOf(const std::string &name) const;

@@ -37,11 +37,16 @@ struct KernelContext {
     // Data-parallel: the global row of this batch's first row (Dropout draws by global position,
     // so a sample gets the same mask whichever rank trains it).
     int64_t rowOffset = 0;
+    // Backward only: where accumulate[k] is set (only ever at an input whose kernel says
+    // accumulatesGradient(k)), gradInputs[k] already holds the gradient the input's other readers
+    // sent, and backward ADDS its own into it instead of overwriting.
+    std::vector<char> accumulate{};
 
     const Tensor &in(size_t i) const { return *inputs[i]; }
     bool hasInput(size_t i) const { return i < inputs.size() && inputs[i] != nullptr; }
     Tensor &out(size_t i) const { return *outputs[i]; }
     bool wantsGrad(size_t i) const { return i < gradInputs.size() && gradInputs[i] != nullptr; }
+    bool accumulates(size_t i) const { return i < accumulate.size() && accumulate[i] != 0; }
 };
 
 class OpKernel {
@@ -85,6 +90,11 @@ public:
     {
         return false;
     }
+    // Whether backward() can add input `input`'s gradient into a buffer that already holds other
+    // readers' (KernelContext::accumulate): Slice, whose gradient is zero outside its window, then
+    // adds the window alone instead of the executor clearing a whole scratch tensor, filling the
+    // window and adding the scratch into the sum (an attention in-projection's three slices).
+    virtual bool accumulatesGradient(size_t /*input*/) const { return false; }
     // True for ops whose output shapes depend on the data (If, Loop, Scan): the executor calls
     // neither inferShapes nor allocates for them at run time; forward() assigns each output slot
     // (`*ctx.outputs[k] = result`, on the host) and the executor checks its type. inferShapes

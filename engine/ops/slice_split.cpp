@@ -131,7 +131,9 @@ public:
         const Tensor &dY = *ctx.gradOutputs[0];
         Tensor &dX = *ctx.gradInputs[0];
         const SliceMap m = sliceMap(ctx.node, dX.shape(), constantsOf(ctx));
-        parallelFill(dX.data(), dX.numel(), 0.0f);
+        const bool add = ctx.accumulates(0); // dX holds the other readers' sum: add the window only
+        if (!add)
+            parallelFill(dX.data(), dX.numel(), 0.0f);
         if (dY.numel() == 0)
             return;
         const int64_t width = m.out.empty() ? 1 : m.out.back();
@@ -140,11 +142,16 @@ public:
         // Every output element reads a distinct input element: the rows scatter independently.
         parallelFor(dY.numel() / width, [&](int64_t r0, int64_t r1, int) {
             forEachSliceRow(dX.shape(), m, r0, r1, [&](int64_t r, int64_t off, int64_t inner) {
-                for (int64_t j = 0; j < width; ++j)
-                    dx[off + j * inner] = dy[r * width + j];
+                if (add)
+                    for (int64_t j = 0; j < width; ++j)
+                        dx[off + j * inner] += dy[r * width + j];
+                else
+                    for (int64_t j = 0; j < width; ++j)
+                        dx[off + j * inner] = dy[r * width + j];
             });
         }, std::max<int64_t>(1, 4096 / width));
     }
+    bool accumulatesGradient(size_t input) const override { return input == 0; }
 
 private:
     static std::vector<const Tensor *> constantsOf(const KernelContext &ctx)

@@ -10,6 +10,7 @@
 #include "core/error.h"
 #include "core/parallel.h"
 #include "engine/ops/gradcheck.h"
+#include "engine/ops/op_test_util.h"
 #include "zoo/model_zoo.h"
 
 #include <QTest>
@@ -47,6 +48,59 @@ private slots:
             QVERIFY2(std::abs(dx.data()[i] - want) < 1e-5, qPrintable(QString::number(i)));
         }
         QVERIFY_THROWS_EXCEPTION(Error, e.gradient("r")); // not trainable: no gradient
+    }
+
+    void slicesAddTheirWindowsIntoOneGradient()
+    {
+        // x [2, 12] is read by a Mul, by four Slices along axis 1 — [0:4], [4:8], [8:12] (an
+        // attention in-projection's q, k, v) and [2:7], overlapping two of them — and by another
+        // Mul; loss = Σ of every reader's output times its own weights. The gradient reaching x
+        // is the sum of each reader's, whichever order they write it in: the slices run backward
+        // before and after the Muls have theirs, each adding its window. Twice, the same values.
+        Graph g;
+        Rng rng(7);
+        const Tensor x = randomTensor({2, 12}, rng), before = randomTensor({2, 12}, rng), after = randomTensor({2, 12}, rng);
+        g.addParameter("x", x);
+        g.addParameter("before", before, false);
+        g.addParameter("after", after, false);
+        g.addNode("Mul", "mul_before", {"x", "before"}, {"mb"});
+        g.addNode("ReduceSum", "sum_before", {"mb"}, {"lb"}, {{"keepdims", int64_t(0)}});
+        const std::vector<std::pair<int64_t, int64_t>> windows{{0, 4}, {4, 8}, {8, 12}, {2, 7}};
+        std::vector<Tensor> weights;
+        std::string total = "lb";
+        for (size_t i = 0; i < windows.size(); ++i) {
+            const std::string k = std::to_string(i);
+            g.addParameter("starts" + k, ints({windows[i].first}), false);
+            g.addParameter("ends" + k, ints({windows[i].second}), false);
+            g.addParameter("axes" + k, ints({1}), false);
+            weights.push_back(randomTensor({2, windows[i].second - windows[i].first}, rng));
+            g.addParameter("w" + k, weights.back(), false);
+            g.addNode("Slice", "slice" + k, {"x", "starts" + k, "ends" + k, "axes" + k}, {"s" + k});
+            g.addNode("Mul", "mul" + k, {"s" + k, "w" + k}, {"m" + k});
+            g.addNode("ReduceSum", "sum" + k, {"m" + k}, {"l" + k}, {{"keepdims", int64_t(0)}});
+            g.addNode("Add", "total" + k, {total, "l" + k}, {"t" + k});
+            total = "t" + k;
+        }
+        g.addNode("Mul", "mul_after", {"x", "after"}, {"ma"});
+        g.addNode("ReduceSum", "sum_after", {"ma"}, {"la"}, {{"keepdims", int64_t(0)}});
+        g.addNode("Add", "loss", {total, "la"}, {"loss"});
+        Executor e(g);
+        for (int pass = 0; pass < 2; ++pass) {
+            e.forward({}, true);
+            e.backward("loss");
+            const Tensor &dx = e.gradient("x");
+            for (int64_t r = 0; r < 2; ++r)
+                for (int64_t c = 0; c < 12; ++c) {
+                    double want = double(before.data()[r * 12 + c]) + after.data()[r * 12 + c];
+                    for (size_t i = 0; i < windows.size(); ++i)
+                        if (c >= windows[i].first && c < windows[i].second) {
+                            const int64_t w = windows[i].second - windows[i].first;
+                            want += weights[i].data()[r * w + (c - windows[i].first)];
+                        }
+                    QVERIFY2(std::abs(dx.data()[r * 12 + c] - want) < 1e-5,
+                             qPrintable(QStringLiteral("pass %1, dx[%2,%3] = %4, want %5").arg(pass).arg(r).arg(c).arg(dx.data()[r * 12 + c]).arg(want)));
+                }
+        }
     }
 
     void sharedGradientsOnlyWhereNothingWritesThemAfter()
