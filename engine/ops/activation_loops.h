@@ -177,11 +177,12 @@ inline void activateBackward(ActKind kind, const ActParams &p, const float *__re
             dx[i] = x[i] > 0.0f ? dy[i] : dy[i] * std::exp(x[i] / alpha);
         break;
     case ActKind::Gelu:
-        // Φ(x) + x·φ(x)
+        // Φ(x) + x·φ(x); φ's e^(−x²/2) is the e^−u² that erf(u = x/√2) computes: one exp, not two
         for (int64_t i = i0; i < i1; ++i) {
             const float v = x[i];
-            const float cdf = 0.5f * (1.0f + vm::erf(v * static_cast<float>(kInvSqrt2)));
-            const float pdf = static_cast<float>(kInvSqrt2Pi) * vm::exp(-0.5f * v * v);
+            float e;
+            const float cdf = 0.5f * (1.0f + vm::erfWithExp(v * static_cast<float>(kInvSqrt2), e));
+            const float pdf = static_cast<float>(kInvSqrt2Pi) * e;
             dx[i] = dy[i] * (cdf + v * pdf);
         }
         break;

@@ -76,7 +76,8 @@ inline float tanh(float x)
 
 // erf(x): the Maclaurin series up to x^15 below |x| = 0.5; above, Abramowitz & Stegun 7.1.26
 // (1 − t·P(t)·e^−x², t = 1/(1 + 0.3275911|x|), absolute error ≤ 1.5e-7); ±1 beyond |x| = 4.
-inline float erf(float x)
+// erfWithExp also leaves e^−x², computed on the way, in expNegSquare (GELU's gradient needs both).
+inline float erfWithExp(float x, float &expNegSquare)
 {
     const float a = std::fabs(x);
     const float x2 = x * x;
@@ -96,9 +97,16 @@ inline float erf(float x)
     p = p * t + 1.421413741f;
     p = p * t - 0.284496736f;
     p = p * t + 0.254829592f;
-    const float big = 1.0f - p * t * vm::exp(-x2);
+    expNegSquare = vm::exp(-x2);
+    const float big = 1.0f - p * t * expNegSquare;
     const float m = a < 0.5f ? small : (a > 4.0f ? 1.0f : big);
     return std::copysign(m, x);
+}
+
+inline float erf(float x)
+{
+    float unused;
+    return erfWithExp(x, unused);
 }
 
 // The same for a kernel templated on its float type: float32 through the functions above, other
