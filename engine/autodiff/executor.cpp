@@ -150,8 +150,11 @@ Executor::Executor(Graph &graph, Device device) : m_graph(graph), m_device(devic
     for (const auto &[name, t] : m_graph.initializers)
         uses[m_ids[name]] += 2;
     m_canShareGrad.assign(m_names.size(), 0);
-    for (size_t id = 0; id < uses.size(); ++id)
+    m_unread.assign(m_names.size(), 0);
+    for (size_t id = 0; id < uses.size(); ++id) {
         m_canShareGrad[id] = uses[id] == 1;
+        m_unread[id] = uses[id] == 0;
+    }
     findFusions();
 }
 
@@ -522,10 +525,14 @@ void Executor::forward(const std::map<std::string, Tensor> &feeds, bool training
             }
             continue;
         }
-        // Output 0 is input 0 this run (an identity Dropout), nothing else written: alias it.
+        // Output 0 is input 0 this run (an identity Dropout), the other outputs omitted or read by
+        // nothing (PyTorch exports Dropout's mask, unread): alias it, and leave those undefined.
         if (!c.outputs.empty() && c.outputs[0] >= 0 && !c.inputs.empty() && c.inputs[0] >= 0
-            && std::all_of(c.outputs.begin() + 1, c.outputs.end(), [](int id) { return id < 0; })
+            && std::all_of(c.outputs.begin() + 1, c.outputs.end(), [&](int id) { return id < 0 || m_unread[id]; })
             && c.kernel->forwardsInput(*c.node, constants, training)) {
+            for (size_t k = 1; k < c.outputs.size(); ++k)
+                if (c.outputs[k] >= 0)
+                    m_values[c.outputs[k]] = Tensor();
             m_values[c.outputs[0]] = m_values[c.inputs[0]];
             c.saved.clear();
             m_forwardedValues.push_back(c.outputs[0]);

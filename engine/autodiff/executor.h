@@ -116,6 +116,7 @@ private:
     // Per value: whether a node output may take its single consumer's output gradient as its own
     // (passesGradient): read by exactly one node input, not a graph output, input or initializer.
     std::vector<char> m_canShareGrad;
+    std::vector<char> m_unread; // values no node reads and the graph does not output
     std::vector<int> m_sharedGrads; // the values whose gradient the last backward shared
     std::vector<int> m_forwardedValues; // the values the last forward aliased (forwardsInput)
     std::vector<CompiledNode> m_nodes;

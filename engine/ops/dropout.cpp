@@ -60,17 +60,20 @@ public:
         const uint64_t key = ctx.rng->nextU64();
         const int64_t rows = X.rank() > 0 ? X.dim(0) : 1;
         const uint64_t first = static_cast<uint64_t>(ctx.rowOffset * (rows > 0 ? n / rows : 0));
-        for (int64_t i = 0; i < n; ++i)
-            scale[i] = dropoutUniform(key, first + static_cast<uint64_t>(i)) >= ratio ? keep : 0.0f;
         const float *x = X.data();
         float *y = ctx.out(0).data();
-        for (int64_t i = 0; i < n; ++i)
-            y[i] = x[i] * scale[i];
-        if (ctx.outputs.size() > 1 && ctx.outputs[1]) {
-            uint8_t *mask = ctx.outputs[1]->dataAs<uint8_t>();
-            for (int64_t i = 0; i < n; ++i)
-                mask[i] = scale[i] != 0.0f;
-        }
+        uint8_t *mask = ctx.outputs.size() > 1 && ctx.outputs[1] ? ctx.outputs[1]->dataAs<uint8_t>() : nullptr;
+        // Each element's draw depends on its index alone: any split over the threads gives the
+        // same mask.
+        parallelFor(n, [=](int64_t i0, int64_t i1, int) {
+            for (int64_t i = i0; i < i1; ++i) {
+                scale[i] = dropoutUniform(key, first + static_cast<uint64_t>(i)) >= ratio ? keep : 0.0f;
+                y[i] = x[i] * scale[i];
+            }
+            if (mask)
+                for (int64_t i = i0; i < i1; ++i)
+                    mask[i] = scale[i] != 0.0f;
+        }, 16384);
     }
 
     void backward(KernelContext &ctx) const override
@@ -85,8 +88,10 @@ public:
             return;
         }
         const float *scale = ctx.saved[0].data();
-        for (int64_t i = 0; i < n; ++i)
-            dx[i] = dy[i] * scale[i];
+        parallelFor(n, [=](int64_t i0, int64_t i1, int) {
+            for (int64_t i = i0; i < i1; ++i)
+                dx[i] = dy[i] * scale[i];
+        }, 16384);
     }
 
 private:

@@ -50,6 +50,45 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(Error, e.gradient("r")); // not trainable: no gradient
     }
 
+    void identityDropoutWithAnUnreadMaskIsAliased()
+    {
+        // PyTorch exports nn.Dropout(0.0) as Dropout(x, ratio 0, training True) → (y, mask), the
+        // mask read by nothing: y is x's storage, not a copy, and the gradient passes through.
+        // With the mask a graph output it is written (all ones) and y is a copy.
+        for (const bool maskIsOutput : {false, true}) {
+            Graph g;
+            Rng rng(6);
+            const Tensor x = randomTensor({3, 5}, rng), w = randomTensor({3, 5}, rng);
+            g.addParameter("x", x);
+            g.addParameter("w", w, false);
+            g.addParameter("ratio", Tensor::full({}, 0.0f), false);
+            Tensor trainingMode({}, DType::Bool);
+            trainingMode.dataAs<uint8_t>()[0] = 1;
+            g.addParameter("training_mode", trainingMode, false);
+            g.addNode("Mul", "scale", {"x", "w"}, {"xs"});
+            g.addNode("Dropout", "drop", {"xs", "ratio", "training_mode"}, {"y", "mask"});
+            g.addNode("ReduceSum", "sum", {"y"}, {"loss"}, {{"keepdims", int64_t(0)}});
+            if (maskIsOutput)
+                g.outputs.push_back(ValueInfo{"mask", {3, 5}, DType::Bool});
+            Executor e(g);
+            Rng stream(2);
+            e.setDropoutRng(&stream);
+            for (int pass = 0; pass < 2; ++pass) {
+                e.forward({}, true);
+                e.backward("loss");
+                QCOMPARE(e.value("y").data() == e.value("xs").data(), !maskIsOutput);
+                QCOMPARE(e.value("mask").defined(), maskIsOutput);
+                if (maskIsOutput)
+                    for (int64_t i = 0; i < 15; ++i)
+                        QCOMPARE(int(e.value("mask").dataAs<uint8_t>()[i]), 1);
+                for (int64_t i = 0; i < 15; ++i) {
+                    QCOMPARE(e.value("y").data()[i], x.data()[i] * w.data()[i]);
+                    QCOMPARE(e.gradient("x").data()[i], w.data()[i]);
+                }
+            }
+        }
+    }
+
     void slicesAddTheirWindowsIntoOneGradient()
     {
         // x [2, 12] is read by a Mul, by four Slices along axis 1 — [0:4], [4:8], [8:12] (an

@@ -4,6 +4,8 @@
 #include "engine/ops/gradcheck.h"
 
 #include "autodiff/executor.h"
+#include "core/parallel.h"
+#include "ops/dropout_mask.h"
 
 #include <QTest>
 
@@ -50,6 +52,37 @@ private slots:
         e.setDropoutRng(&b);
         e.forward({}, true);
         QVERIFY(maxAbsDiff(ya, e.value("y")) > 0.0);
+    }
+    // Over the threads, the mask is still dropoutUniform(key, index) ≥ ratio at every index (what
+    // the CUDA kernel and every data-parallel rank draw), key being the stream's next draw; the
+    // optional mask output agrees, and the gradient is dy times the same scale.
+    void maskIsTheIndexDrawOverThreads()
+    {
+        setThreadCount(2);
+        const int64_t rows = 64, cols = 1000; // 64,000 elements: split over both threads
+        Rng rng(8);
+        const Tensor x = randomTensor({rows, cols}, rng);
+        Graph g;
+        g.addParameter("x", x);
+        g.addNode("Dropout", "d", {"x"}, {"y", "mask"}, {{"ratio", 0.25f}});
+        g.addNode("ReduceSum", "sum", {"y"}, {"loss"}, {{"keepdims", int64_t(0)}});
+        Executor e(g);
+        Rng stream(21), copy(21);
+        e.setDropoutRng(&stream);
+        e.forward({}, true);
+        e.backward("loss");
+        const uint64_t key = copy.nextU64();
+        const Tensor &y = e.value("y"), &mask = e.value("mask"), &dx = e.gradient("x");
+        int64_t dropped = 0;
+        for (int64_t i = 0; i < rows * cols; ++i) {
+            const bool keep = dropoutUniform(key, static_cast<uint64_t>(i)) >= 0.25f;
+            const float scale = keep ? 1.0f / 0.75f : 0.0f;
+            QVERIFY2(y.data()[i] == x.data()[i] * scale && dx.data()[i] == scale
+                         && mask.dataAs<uint8_t>()[i] == static_cast<uint8_t>(keep),
+                     qPrintable(QStringLiteral("element %1").arg(i)));
+            dropped += !keep;
+        }
+        QVERIFY2(dropped > 15000 && dropped < 17000, qPrintable(QString::number(dropped)));
     }
     void gradient()
     {
