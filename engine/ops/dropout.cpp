@@ -63,11 +63,12 @@ public:
         const float *x = X.data();
         float *y = ctx.out(0).data();
         uint8_t *mask = ctx.outputs.size() > 1 && ctx.outputs[1] ? ctx.outputs[1]->dataAs<uint8_t>() : nullptr;
+        const float drop = ratio; // a copy: clang 14 cannot capture a structured binding
         // Each element's draw depends on its index alone: any split over the threads gives the
         // same mask.
         parallelFor(n, [=](int64_t i0, int64_t i1, int) {
             for (int64_t i = i0; i < i1; ++i) {
-                scale[i] = dropoutUniform(key, first + static_cast<uint64_t>(i)) >= ratio ? keep : 0.0f;
+                scale[i] = dropoutUniform(key, first + static_cast<uint64_t>(i)) >= drop ? keep : 0.0f;
                 y[i] = x[i] * scale[i];
             }
             if (mask)
