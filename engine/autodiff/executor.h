@@ -49,7 +49,8 @@ public:
     // random mask in Dropout.
     void forward(const std::map<std::string, Tensor> &feeds, bool training);
     // The value of any graph value after forward(); aliases the executor's buffer, which the next
-    // forward() overwrites.
+    // forward() overwrites. Left empty: the intermediate values of a fused chain, and the extra
+    // outputs nothing reads of a Dropout that ran as the identity (its input aliased).
     const Tensor &value(const std::string &name) const;
 
     // Gradients of the scalar `loss` (a value computed by the last forward) with respect to every
