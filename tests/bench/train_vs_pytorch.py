@@ -264,6 +264,22 @@ def main():
                 print(f"{model:<10} {flops / 1e6:6.2f} MFLOP per image trained: Netwright {nw_g:6.1f} GFLOP/s "
                       f"({100 * nw_g / peak['peak_gflops']:4.1f} % of peak), PyTorch {pt_g:6.1f} GFLOP/s "
                       f"({100 * pt_g / peak['peak_gflops']:4.1f} %)")
+        if bf16_rows and peak.get("avx512_bf16"):
+            # Without AMX, oneDNN's bf16 products are VDPBF16PS dot products: their peak over the
+            # FMA peak is the most a bf16 step can gain over fp32 on this CPU, all of it products.
+            ceiling = peak["bf16_peak_gflops"] / peak["peak_gflops"]
+            print(f"AVX512-BF16 dot-product peak of {args.threads} threads: {peak['bf16_peak_gflops']:.0f} GFLOP/s = "
+                  f"{args.threads} x {peak['ghz']:.2f} GHz x {peak['bf16_dot_per_cycle']:g} VDPBF16PS/cycle x 16 lanes "
+                  f"x 2 products x 2 (a dot-product loop reaches {peak['bf16_measured_gflops']:.0f}): {ceiling:.2f}x the fp32 "
+                  f"peak, the most bf16 can gain over fp32 here" + (" without AMX (this CPU has AMX tiles, not measured)"
+                                                                   if peak.get("amx_bf16") else " (no AMX on this CPU)"))
+            for model, n, _, n16, _ in bf16_rows:
+                if model in FORWARD_MACS:
+                    flops = train_flops_per_image(model)
+                    g16 = n16["images_per_second"] * flops / 1e9
+                    print(f"{model:<10} bf16: Netwright {g16:6.1f} GFLOP/s ({100 * g16 / peak['bf16_peak_gflops']:4.1f} % of "
+                          f"the bf16 peak), {n16['images_per_second'] / n['images_per_second']:.2f}x its fp32 images/s "
+                          f"against the {ceiling:.2f}x ceiling")
 
 
 if __name__ == "__main__":
