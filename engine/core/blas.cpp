@@ -199,31 +199,7 @@ void runMatmul(ThreadState &s, Matmul &m, const void *src, const void *weights, 
 
 // oneDNN fixes a primitive's thread count when it is made and opens a parallel region for every
 // run: a small product (below kSerialBelow multiply-adds) runs on one thread, as sgemm would
-// choose, instead of paying for a region (and, on a busy machine, for waking the other threads).
-// Holds the OpenMP team size for the scope; threads() is the count the primitive is made for.
-class TeamForProduct {
-public:
-    explicit TeamForProduct(int64_t multiplyAdds)
-        : m_previous(omp_get_max_threads()), m_serial(!inParallelRegion() && multiplyAdds < kSerialBelow)
-    {
-        m_threads = inParallelRegion() || m_serial ? 1 : m_previous;
-        if (m_serial)
-            omp_set_num_threads(1);
-    }
-    ~TeamForProduct()
-    {
-        if (m_serial)
-            omp_set_num_threads(m_previous);
-    }
-    TeamForProduct(const TeamForProduct &) = delete;
-    TeamForProduct &operator=(const TeamForProduct &) = delete;
-    int threads() const { return m_threads; }
-
-private:
-    int m_previous;
-    bool m_serial;
-    int m_threads = 1;
-};
+// choose (SerialBelow); the primitive is made for the team size the scope gives.
 
 Matmul makeMatmul(bool transA, bool transB, int64_t M, int64_t N, int64_t K, int64_t ldc, float alpha, float beta)
 {
@@ -241,7 +217,7 @@ void gemmBf16(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float a
               const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
 {
     ThreadState &s = threadState();
-    const TeamForProduct team(M * N * K);
+    const SerialBelow team(M * N * K, kSerialBelow);
     const Key key{transA, transB, M, N, K, ldc, alpha, beta, team.threads()};
     auto it = s.matmuls.find(key);
     if (it == s.matmuls.end())
@@ -268,7 +244,7 @@ void gemmBatchedFp32(bool transA, bool transB, int64_t batch, int64_t M, int64_t
                      float beta, float *C, int64_t ldc, int64_t strideC)
 {
     ThreadState &s = threadState();
-    const TeamForProduct team(batch * M * N * K);
+    const SerialBelow team(batch * M * N * K, kSerialBelow);
     const BatchedKey key{transA, transB, {batch, M, N, K, lda, ldb, ldc, strideA, strideB, strideC}, alpha, beta, team.threads()};
     if (s.batched.size() >= 64 && !s.batched.count(key)) // shapes that vary run to run: keep the cache bounded
         s.batched.clear();

@@ -59,6 +59,20 @@ void parallelFor(int64_t n, const std::function<void(int64_t, int64_t, int)> &fn
     }
 }
 
+SerialBelow::SerialBelow(int64_t work, int64_t threshold)
+    : m_previous(omp_get_max_threads()), m_serial(!inParallelRegion() && work < threshold)
+{
+    m_threads = inParallelRegion() || m_serial ? 1 : m_previous;
+    if (m_serial)
+        omp_set_num_threads(1);
+}
+
+SerialBelow::~SerialBelow()
+{
+    if (m_serial)
+        omp_set_num_threads(m_previous);
+}
+
 void parallelCopy(void *dst, const void *src, size_t bytes)
 {
     auto *d = static_cast<char *>(dst);

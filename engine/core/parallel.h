@@ -23,4 +23,22 @@ void parallelFor(int64_t n, const std::function<void(int64_t, int64_t, int)> &fn
 void parallelCopy(void *dst, const void *src, size_t bytes);
 void parallelFill(float *dst, int64_t n, float value);
 
+// For its scope, OpenMP work started on this thread (a oneDNN primitive, sgemm) runs on one thread
+// when `work` is below `threshold`: a small job gains less from a second thread than opening the
+// parallel region costs (and, on a busy machine, waking the other threads). threads() is the team
+// size such work sees: 1 when serial or already inside a parallel region, the team size otherwise.
+class SerialBelow {
+public:
+    SerialBelow(int64_t work, int64_t threshold);
+    ~SerialBelow();
+    SerialBelow(const SerialBelow &) = delete;
+    SerialBelow &operator=(const SerialBelow &) = delete;
+    int threads() const { return m_threads; }
+
+private:
+    int m_previous;
+    bool m_serial;
+    int m_threads;
+};
+
 } // namespace netwright

@@ -192,11 +192,10 @@ struct ConvReluPoolBlock::Impl {
         return slot->available ? slot.get() : nullptr;
     }
     dnnl::memory mem(const desc &d, const void *p) { return dnnl::memory(d, dnnlutil::cpuEngine(), const_cast<void *>(p)); }
-    // Runs r from (fromDesc, from) into `to`; returns to.
-    void *convert(dnnl::reorder &r, const desc &fromDesc, const void *from, const desc &toDesc, void *to)
+    // Runs r from (fromDesc, from) into `to` (a small one on one thread); returns to.
+    void *convert(const dnnl::reorder &r, const desc &fromDesc, const void *from, const desc &toDesc, void *to)
     {
-        dnnl::memory a = mem(fromDesc, from), b = mem(toDesc, to);
-        r.execute(stream, a, b);
+        dnnlutil::reorderInto(r, stream, mem(fromDesc, from), mem(toDesc, to));
         return to;
     }
 };

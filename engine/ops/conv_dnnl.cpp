@@ -233,7 +233,7 @@ bool run(Kind kind, const Geometry &g, const float *a, const float *b, const flo
         p.user.set_data_handle(const_cast<float *>(sources[i]));
         if (p.converts) {
             p.inner.set_data_handle(buffer(s, p.slot, p.bytes));
-            p.reorder.execute(s.stream, p.user, p.inner);
+            dnnlutil::reorderInto(p.reorder, s.stream, p.user, p.inner);
         }
     }
     Port &o = plan.output;
@@ -246,7 +246,7 @@ bool run(Kind kind, const Geometry &g, const float *a, const float *b, const flo
         plan.scratchpad.set_data_handle(buffer(s, 3, plan.scratchpadBytes));
     plan.primitive.execute(s.stream, plan.args);
     if (o.converts)
-        o.reorder.execute(s.stream, o.inner, o.user);
+        dnnlutil::reorderInto(o.reorder, s.stream, o.inner, o.user);
     s.stream.wait();
     return true;
 }
