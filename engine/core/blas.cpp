@@ -264,7 +264,7 @@ void gemmBatchedFp32(bool transA, bool transB, int64_t batch, int64_t M, int64_t
 
 Precision precision() { return t_precision; }
 
-bool runsInBf16(int64_t M, int64_t N, int64_t K)
+bool runsInBf16(int64_t M, int64_t N, int64_t K, bool transA)
 {
     const cpu::Level level = cpu::activeLevel();
     if (level < cpu::Level::Avx512Bf16 || M <= 0 || N <= 0 || K <= 0)
@@ -278,8 +278,11 @@ bool runsInBf16(int64_t M, int64_t N, int64_t K)
     // Measured on a 2-core AVX512-BF16 EPYC (docs/benchmarks.md, "Which products run in bf16"):
     // 1.2–2× sgemm at M·N/(M+N) ≥ 128 or M ≥ 1024 with N, K ≥ 64; 0.4–1.0× for weight gradients
     // (M ≤ 256, K ≥ 2048), a 3136-wide data gradient of 64 rows, 512 rows of 64×64, 32-wide outputs.
+    // A long inner dimension read along A's rows gains too (1.48–1.54× for cnn-small's
+    // 64×3136 · 3136×128 forward, 2026-12-07 evening); the weight gradients, whose A is read
+    // transposed over the rows, do not.
     const double perElement = static_cast<double>(M) * static_cast<double>(N) / static_cast<double>(M + N);
-    return perElement >= 128.0 || (M >= 1024 && N >= 64 && K >= 64);
+    return perElement >= 128.0 || (M >= 1024 && N >= 64 && K >= 64) || (!transA && K >= 1024 && perElement >= 32.0);
 }
 
 PrecisionScope::PrecisionScope(Precision p) : m_previous(t_precision)
@@ -317,7 +320,7 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha
     // oneDNN threads with OpenMP over the calling thread's team size (one thread inside a
     // parallel region): make it ours, whichever thread trains.
     dnnlutil::prepareThreads();
-    if (t_precision == Precision::Bf16 && runsInBf16(M, N, K)) {
+    if (t_precision == Precision::Bf16 && runsInBf16(M, N, K, transA)) {
         try {
             gemmBf16(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         } catch (const dnnl::error &e) {
@@ -343,7 +346,7 @@ void gemmBatched(bool transA, bool transB, int64_t batch, int64_t M, int64_t N, 
 {
     if (batch <= 0 || M <= 0 || N <= 0)
         return;
-    if (batch == 1 || K <= 0 || (t_precision == Precision::Bf16 && runsInBf16(M, N, K))) {
+    if (batch == 1 || K <= 0 || (t_precision == Precision::Bf16 && runsInBf16(M, N, K, transA))) {
         // One GEMM per matrix; many small ones go parallel over the batch (each on one thread).
         auto one = [&](int64_t i) {
             gemm(transA, transB, M, N, K, alpha, A + i * strideA, lda, B + i * strideB, ldb, beta, C + i * strideC, ldc);

@@ -37,13 +37,14 @@ bool parallelOverBatches(int64_t batches, int64_t M, int64_t N, int64_t K);
 // worker threads, so a scope around a forward or backward pass covers every kernel in it.
 Precision precision();
 
-// Whether gemm, inside a Bf16 scope, multiplies an [M,K]·[K,N] product in bf16 on this CPU: always
-// with AMX; with AVX512-BF16 only where that is faster than fp32 — products with at least 128
-// multiply-adds per element of A and B converted (M·N/(M+N) ≥ 128), or over at least 1024 rows
-// with N and K at least 64 (a transformer's projections). The others (weight gradients of narrow
-// layers, attention's small per-head products, narrow outputs) run in fp32: as fast or faster, and
-// exact.
-bool runsInBf16(int64_t M, int64_t N, int64_t K);
+// Whether gemm, inside a Bf16 scope, multiplies an [M,K]·[K,N] product (A transposed or not) in
+// bf16 on this CPU: always with AMX; with AVX512-BF16 only where that is faster than fp32 —
+// products with at least 128 multiply-adds per element of A and B converted (M·N/(M+N) ≥ 128),
+// over at least 1024 rows with N and K at least 64 (a transformer's projections), or with an inner
+// dimension of at least 1024 along A's rows and M·N/(M+N) ≥ 32 (a convolutional network's first
+// fully connected layer). The others (weight gradients, attention's small per-head products,
+// narrow outputs) run in fp32: as fast or faster, and exact.
+bool runsInBf16(int64_t M, int64_t N, int64_t K, bool transA);
 
 // Sets the calling thread's gemm precision for the scope's lifetime and restores the previous one
 // after, so nothing leaks past a training step. Bf16 throws netwright::Error where the active CPU

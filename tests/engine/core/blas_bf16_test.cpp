@@ -113,8 +113,9 @@ private slots:
         const char *names[] = {"NN", "NT", "TN", "TT", "NN ld>cols", "alpha 0.5 beta 1", "beta 0.25 TN", "dense layer 64x784x128",
                                "conv 32x784x288 NT", "tall thin 1x300x7", "wide NN 256x320x24", "wide NT 256x320x24",
                                "wide TN 320x256x24", "wide TT 256x320x24", "wide NN ld>cols alpha 0.5 beta 1",
-                               "wide TN beta 0.25", "conv 256x784x72 NT", "threaded conversion NT ld>cols 1024x512x128"};
-        for (int i = 0; i < 18; ++i)
+                               "wide TN beta 0.25", "conv 256x784x72 NT", "threaded conversion NT ld>cols 1024x512x128",
+                               "long inner NT 64x3136x128 beta 1"};
+        for (int i = 0; i < 19; ++i)
             QTest::newRow(names[i]) << i;
     }
 
@@ -134,12 +135,13 @@ private slots:
             {true, false, 320, 256, 24, 320, 256, 256, 1.0f, 0.0f},   {true, true, 256, 320, 24, 256, 24, 320, 1.0f, 0.0f},
             {false, false, 256, 320, 24, 30, 333, 340, 0.5f, 1.0f},   {true, false, 256, 320, 24, 260, 320, 320, 1.0f, 0.25f},
             {false, true, 256, 784, 72, 72, 72, 784, 1.0f, 1.0f},     {false, true, 1024, 512, 128, 136, 136, 512, 1.0f, 0.0f},
+            {false, true, 64, 128, 3136, 3136, 3136, 128, 1.0f, 1.0f},
         };
         const Case &c = cases[index];
         const bool wide = index >= 10;
-        const bool inBf16 = blas::runsInBf16(c.M, c.N, c.K);
+        const bool inBf16 = blas::runsInBf16(c.M, c.N, c.K, c.ta);
         if (wide)
-            QVERIFY2(inBf16, "a product with M·N/(M+N) ≥ 128 runs in bf16");
+            QVERIFY2(inBf16, "a product with M·N/(M+N) ≥ 128, or a long inner dimension, runs in bf16");
         Rng rng(100 + static_cast<uint64_t>(index));
         auto fill = [&rng](int64_t n) {
             std::vector<float> v(static_cast<size_t>(n));
@@ -179,17 +181,21 @@ private slots:
     void bf16OnlyWhereItPays()
     {
         if (cpu::activeLevel() >= cpu::Level::Amx) {
-            QVERIFY(blas::runsInBf16(13, 17, 19)); // AMX: every product
+            QVERIFY(blas::runsInBf16(13, 17, 19, false)); // AMX: every product
+            QVERIFY(blas::runsInBf16(13, 17, 19, true));
             return;
         }
-        QVERIFY(blas::runsInBf16(2176, 256, 64));  // a transformer's feed-forward layer
-        QVERIFY(blas::runsInBf16(8192, 256, 256));
-        QVERIFY(!blas::runsInBf16(64, 256, 2176)); // its weight gradient
-        QVERIFY(!blas::runsInBf16(17, 17, 16));    // one attention head
-        QVERIFY(blas::runsInBf16(2176, 64, 256));  // a 64-wide output over many rows
-        QVERIFY(!blas::runsInBf16(512, 64, 64));   // ... over few
-        QVERIFY(!blas::runsInBf16(2048, 32, 64));  // a 32-wide output
-        QVERIFY(!blas::runsInBf16(64, 3136, 128)); // a wide data gradient of 64 rows
+        QVERIFY(blas::runsInBf16(2176, 256, 64, false));  // a transformer's feed-forward layer
+        QVERIFY(blas::runsInBf16(8192, 256, 256, false));
+        QVERIFY(!blas::runsInBf16(64, 256, 2176, true));  // its weight gradient (A = the input, transposed)
+        QVERIFY(!blas::runsInBf16(17, 17, 16, false));    // one attention head
+        QVERIFY(blas::runsInBf16(2176, 64, 256, false));  // a 64-wide output over many rows
+        QVERIFY(!blas::runsInBf16(512, 64, 64, false));   // ... over few
+        QVERIFY(!blas::runsInBf16(2048, 32, 64, false));  // a 32-wide output
+        QVERIFY(!blas::runsInBf16(64, 3136, 128, false)); // a wide data gradient of 64 rows
+        QVERIFY(blas::runsInBf16(64, 128, 3136, false));  // cnn-small's fc1 forward: a long inner dimension
+        QVERIFY(!blas::runsInBf16(128, 3136, 64, true));  // its weight gradient
+        QVERIFY(!blas::runsInBf16(64, 10, 3136, false));  // ... but not into 10 outputs
     }
 
     void scopeEndsWithItsBlockAndReachesWorkers()
