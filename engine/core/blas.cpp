@@ -278,9 +278,10 @@ bool runsInBf16(int64_t M, int64_t N, int64_t K, bool transA)
     // Measured on a 2-core AVX512-BF16 EPYC (docs/benchmarks.md, "Which products run in bf16"):
     // 1.2–2× sgemm at M·N/(M+N) ≥ 128 or M ≥ 1024 with N, K ≥ 64; 0.4–1.0× for weight gradients
     // (M ≤ 256, K ≥ 2048), a 3136-wide data gradient of 64 rows, 512 rows of 64×64, 32-wide outputs.
-    // A long inner dimension read along A's rows gains too (1.48–1.54× for cnn-small's
-    // 64×3136 · 3136×128 forward, 2026-12-07 evening); the weight gradients, whose A is read
-    // transposed over the rows, do not.
+    // A long inner dimension read along A's rows gains too, whatever the layer: 1.34–1.54× for
+    // cnn-small's 64×3136 · 3136×128ᵀ forward, 1.85–2.07× for 64×1024 · 1024×{288,576}ᵀ (per-image
+    // weight gradients of im2col Conv and ConvTranspose), 0.97–1.68× for 256×1024 · 1024×128
+    // (2026-12-07 evening). Weight gradients that read A transposed over the rows do not gain.
     const double perElement = static_cast<double>(M) * static_cast<double>(N) / static_cast<double>(M + N);
     return perElement >= 128.0 || (M >= 1024 && N >= 64 && K >= 64) || (!transA && K >= 1024 && perElement >= 32.0);
 }

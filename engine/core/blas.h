@@ -42,8 +42,9 @@ Precision precision();
 // products with at least 128 multiply-adds per element of A and B converted (M·N/(M+N) ≥ 128),
 // over at least 1024 rows with N and K at least 64 (a transformer's projections), or with an inner
 // dimension of at least 1024 along A's rows and M·N/(M+N) ≥ 32 (a convolutional network's first
-// fully connected layer). The others (weight gradients, attention's small per-head products,
-// narrow outputs) run in fp32: as fast or faster, and exact.
+// fully connected layer; per-image weight gradients of ConvTranspose and of im2col convolutions,
+// A being their input). The others (weight gradients that read A transposed, attention's small
+// per-head products, narrow outputs) run in fp32: as fast or faster, and exact.
 bool runsInBf16(int64_t M, int64_t N, int64_t K, bool transA);
 
 // Sets the calling thread's gemm precision for the scope's lifetime and restores the previous one

@@ -12,7 +12,9 @@
 // that oneDNN's bf16 kernels are built on without AMX: each does 16 lanes × 2 products, so
 // bf16_peak_gflops = threads × ghz × bf16_dot_per_cycle × 16 × 2 × 2, and bf16_peak_gflops /
 // peak_gflops is the most a bf16 product can gain over an fp32 one on this CPU. AMX tiles go beyond
-// it; amx_bf16 says whether the CPU has them (their rate is not measured here).
+// it; amx_bf16 says whether the CPU has them (their rate is not measured here, and whether the
+// kernel lets a process use them, XCR0 and ARCH_REQ_XCOMP_PERM, is not checked: it is for the
+// reader of the figures, not a test of what oneDNN will run).
 #include <cpuid.h>
 #include <immintrin.h>
 

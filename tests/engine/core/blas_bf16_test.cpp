@@ -114,7 +114,7 @@ private slots:
                                "conv 32x784x288 NT", "tall thin 1x300x7", "wide NN 256x320x24", "wide NT 256x320x24",
                                "wide TN 320x256x24", "wide TT 256x320x24", "wide NN ld>cols alpha 0.5 beta 1",
                                "wide TN beta 0.25", "conv 256x784x72 NT", "threaded conversion NT ld>cols 1024x512x128",
-                               "long inner NT 64x3136x128 beta 1"};
+                               "long inner NT 64x128x3136 beta 1"};
         for (int i = 0; i < 19; ++i)
             QTest::newRow(names[i]) << i;
     }
@@ -196,6 +196,8 @@ private slots:
         QVERIFY(blas::runsInBf16(64, 128, 3136, false));  // cnn-small's fc1 forward: a long inner dimension
         QVERIFY(!blas::runsInBf16(128, 3136, 64, true));  // its weight gradient
         QVERIFY(!blas::runsInBf16(64, 10, 3136, false));  // ... but not into 10 outputs
+        QVERIFY(blas::runsInBf16(64, 576, 1024, false));  // ConvTranspose's per-image weight gradient, A its input
+        QVERIFY(!blas::runsInBf16(64, 576, 1024, true));  // the same read transposed
     }
 
     void scopeEndsWithItsBlockAndReachesWorkers()
