@@ -41,7 +41,8 @@ void ProgressReporter::onTrainBegin(const TrainBeginInfo &b)
     m_begin = b;
     m_start = m_epochStart = m_rateStart = m_lastDraw = Clock::now();
     const std::string where = (b.ranks > 1 ? " × " + std::to_string(b.ranks) + " ranks" : std::string())
-                              + (b.device.type != DeviceType::Cpu ? ", on " + b.device.toString() : std::string());
+                              + (b.device.type != DeviceType::Cpu ? ", on " + b.device.toString() : std::string())
+                              + (b.bf16 ? ", bf16 mixed precision" : std::string());
     std::fprintf(m_out, "Training: %lld epoch%s × %lld steps of %lld samples, %lld parameters, %d thread%s%s\n",
                  static_cast<long long>(b.epochs), b.epochs == 1 ? "" : "s", static_cast<long long>(b.stepsPerEpoch),
                  static_cast<long long>(b.trainSamples), static_cast<long long>(b.parameters), b.threads, b.threads == 1 ? "" : "s",

@@ -27,6 +27,7 @@ struct TrainBeginInfo {
     int ranks = 1;   // data-parallel processes (MPI world size); batchSize is the global batch
     Device device;   // where the kernels run (this rank's device)
     bool images = true; // the samples are images [C,H,W] (progress counts img/s, else samples/s)
+    bool bf16 = false;  // the step's products and convolutions run in bf16 (training.precision bf16)
 };
 
 struct StepInfo {

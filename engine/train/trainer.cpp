@@ -460,6 +460,7 @@ TrainEndInfo Trainer::run(std::stop_token stop)
     TrainBeginInfo begin{m_settings.epochs, stepsPerEpoch, m_globalStep, m_train->samplesPerEpoch(), m_test->samplesPerEpoch(),
                          m_graph.parameterCount(), m_train->batchSize(), threadCount(), worldSize(), m_settings.device,
                          m_train->sampleShape().size() == 3 || m_train->sampleShape() == Shape{784}};
+    begin.bf16 = m_settings.precision == blas::Precision::Bf16;
     for (auto *o : m_observers)
         o->onTrainBegin(begin);
 

@@ -77,6 +77,9 @@ private slots:
         const test::RunResult fp32 = test::runNetwright({"train", "--config", m_config, "--precision", "fp32", "--out", path("fp32")});
         QVERIFY2(fp32.exitCode == 0, qPrintable(fp32.err));
         QVERIFY(contents(path("fp32/") + last) != contents(path("ref/") + last));
+        // The run's first line says which precision it trains in.
+        QVERIFY2(ref.out.contains(QStringLiteral(", bf16 mixed precision\n")), qPrintable(ref.out));
+        QVERIFY2(!fp32.out.contains(QStringLiteral("mixed precision")), qPrintable(fp32.out));
         QVERIFY(contents(path("ref/config.json")).contains("\"precision\": \"bf16\""));
         // bf16 twice: the same bytes (deterministic for a level and thread count).
         const test::RunResult again = test::runNetwright({"train", "--config", m_config, "--out", path("again")});
