@@ -197,10 +197,6 @@ void runMatmul(ThreadState &s, Matmul &m, const void *src, const void *weights, 
     s.stream.wait();
 }
 
-// oneDNN fixes a primitive's thread count when it is made and opens a parallel region for every
-// run: a small product (below kSerialBelow multiply-adds) runs on one thread, as sgemm would
-// choose (SerialBelow); the primitive is made for the team size the scope gives.
-
 Matmul makeMatmul(bool transA, bool transB, int64_t M, int64_t N, int64_t K, int64_t ldc, float alpha, float beta)
 {
     using dt = dnnl::memory::data_type;
@@ -217,6 +213,9 @@ void gemmBf16(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float a
               const float *B, int64_t ldb, float beta, float *C, int64_t ldc)
 {
     ThreadState &s = threadState();
+    // oneDNN fixes a primitive's thread count when it is made and opens a parallel region for
+    // every run: a small product runs on one thread, as sgemm would choose, and the primitive is
+    // made (and cached) for the team size the scope gives.
     const SerialBelow team(M * N * K, kSerialBelow);
     const Key key{transA, transB, M, N, K, ldc, alpha, beta, team.threads()};
     auto it = s.matmuls.find(key);
