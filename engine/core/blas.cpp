@@ -5,6 +5,7 @@
 #include "core/dnnl_common.h"
 #include "core/error.h"
 #include "core/parallel.h"
+#include "core/small_gemm_isa.h"
 
 #include <oneapi/dnnl/dnnl.h>
 #include <oneapi/dnnl/dnnl.hpp>
@@ -335,6 +336,11 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha
                     + std::to_string(N) + " failed in oneDNN (status " + std::to_string(static_cast<int>(status)) + ").");
 }
 
+bool usesSmallGemm(int64_t M, int64_t N, int64_t K)
+{
+    return M <= kSmallGemmMax && N <= kSmallGemmMax && K >= 1 && K <= kSmallGemmMax;
+}
+
 bool parallelOverBatches(int64_t batches, int64_t M, int64_t N, int64_t K)
 {
     return batches >= 2 && batches >= threadCount() && M * N * K <= (int64_t(1) << 22);
@@ -346,6 +352,15 @@ void gemmBatched(bool transA, bool transB, int64_t batch, int64_t M, int64_t N, 
 {
     if (batch <= 0 || M <= 0 || N <= 0)
         return;
+    if (batch >= 2 && usesSmallGemm(M, N, K)) {
+        cpu::activeLevel();
+        const SmallGemmBatch run = smallGemmBatch();
+        const int64_t perMatrix = M * N * K;
+        parallelFor(batch, [&](int64_t i0, int64_t i1, int) {
+            run(transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC, i0, i1);
+        }, std::max<int64_t>(1, 32768 / perMatrix));
+        return;
+    }
     if (batch == 1 || K <= 0 || (t_precision == Precision::Bf16 && runsInBf16(M, N, K, transA))) {
         // One GEMM per matrix; many small ones go parallel over the batch (each on one thread).
         auto one = [&](int64_t i) {

@@ -21,13 +21,19 @@ void gemm(bool transA, bool transB, int64_t M, int64_t N, int64_t K, float alpha
           const float *B, int64_t ldb, float beta, float *C, int64_t ldc);
 
 // `batch` independent products of one shape, C_i = alpha * op(A_i) * op(B_i) + beta * C_i, with
-// A_i = A + i * strideA (likewise B_i, C_i): attention's per-head products. In fp32 one oneDNN
-// matmul primitive runs the whole batch (threaded over the batch; each C_i one thread's work), several
-// times faster for small matrices than a GEMM call per matrix. Products that runsInBf16 sends to
-// bf16 run as one gemm per matrix. Deterministic per level, precision and thread count.
+// A_i = A + i * strideA (likewise B_i, C_i): attention's per-head products. Batches of small
+// matrices (usesSmallGemm) run our register-tiled fp32 kernel (core/small_gemm_isa.h), in both
+// precisions, threaded over the batch; other fp32 batches one oneDNN matmul primitive (threaded over
+// the batch; each C_i one thread's work), several times faster for small matrices than a GEMM call
+// per matrix. Products that runsInBf16 sends to bf16 run as one gemm per matrix. Deterministic per
+// level, precision and thread count.
 void gemmBatched(bool transA, bool transB, int64_t batch, int64_t M, int64_t N, int64_t K, float alpha, const float *A,
                  int64_t lda, int64_t strideA, const float *B, int64_t ldb, int64_t strideB, float beta, float *C,
                  int64_t ldc, int64_t strideC);
+
+// Whether gemmBatched multiplies a batch of M×K by K×N products with its own small-matrix kernel:
+// every dimension at most 64 (an attention head's scores and values).
+bool usesSmallGemm(int64_t M, int64_t N, int64_t K);
 
 // Whether a batch of per-matrix GEMMs goes parallel over the batch (each GEMM on one thread):
 // enough matrices, each small enough that a GEMM's own threading would not pay.

@@ -19,6 +19,7 @@
 #include "ops/elementwise.h"
 #include "ops/kernel_util.h"
 #include "ops/kernels.h"
+#include "ops/rowwise_isa.h"
 
 #include <algorithm>
 #include <cmath>
@@ -150,6 +151,29 @@ Tensor asFloat32(const Node &node, const Tensor &t)
     return f;
 }
 
+// The gradient of Add's or Sub's operand that is a bias: an operand whose elements are dY's
+// trailing dims and is repeated over all the leading ones gets dY's column sums (negated for Sub's
+// second operand), at the CPU's vector width; the sums of reduceBroadcastGrad, bit for bit. False
+// (nothing written) for any other broadcast.
+bool sumsRows(const Tensor &dY, Tensor &grad, bool negate)
+{
+    int step = 0;
+    const int64_t row = broadcastRow(dY.shape(), {&grad.shape()}, &step), n = dY.numel();
+    if (step != 1 || row != grad.numel() || row == 0 || row == n)
+        return false;
+    const int64_t rows = n / row;
+    const float *dy = dY.data();
+    float *g = grad.data();
+    const auto sums = rows::columnSums();
+    parallelFor(row, [&](int64_t c0, int64_t c1, int) {
+        sums(dy, rows, row, c0, c1, g + c0);
+        if (negate)
+            for (int64_t c = c0; c < c1; ++c)
+                g[c] = -g[c];
+    }, std::max<int64_t>(16, 16384 / rows));
+    return true;
+}
+
 class Binary final : public OpKernel {
 public:
     explicit Binary(BinaryKind kind) : m_kind(kind) {}
@@ -252,6 +276,8 @@ public:
                                         [&](int64_t i) { return partial(0.0f, 0.0f, dy[i], 0.0f); });
             };
             const bool first = which == 0;
+            if (!readsOperands && sumsRows(dY, *ctx.gradInputs[which], !first && m_kind == BinaryKind::Sub))
+                continue;
             switch (m_kind) {
             case BinaryKind::Add: grad([](float, float, float g, float) { return g; }); break;
             case BinaryKind::Sub: grad([first](float, float, float g, float) { return first ? g : -g; }); break;

@@ -31,6 +31,11 @@ using LayerNormBackward = void (*)(const float *x, const float *dy, const float 
 using LayerNormParamGrads = void (*)(const float *x, const float *dy, const float *mean, const float *invStd, int64_t rows,
                                      int64_t D, int64_t d0, int64_t d1, float *dScale, float *dBias);
 
+// Column sums of a rows × [c0, c1) block of a row-major matrix with row stride ld:
+// sums[c − c0] = Σ_r x[r·ld + c], in row order from 0 in float (the sums a plain loop over the rows
+// makes, bit for bit, at every level). The gradient of a bias broadcast over the rows.
+using ColumnSums = void (*)(const float *x, int64_t rows, int64_t ld, int64_t c0, int64_t c1, float *sums);
+
 #define NW_DECLARE_ROWS_LEVEL(ns)                                                                                         \
     namespace ns {                                                                                                        \
     void softmaxForward(bool log, const float *x, float *y, int64_t n, int64_t r0, int64_t r1);                          \
@@ -41,6 +46,7 @@ using LayerNormParamGrads = void (*)(const float *x, const float *dy, const floa
                            float *dx, int64_t D, int64_t r0, int64_t r1);                                                \
     void layerNormParamGrads(const float *x, const float *dy, const float *mean, const float *invStd, int64_t rows,       \
                              int64_t D, int64_t d0, int64_t d1, float *dScale, float *dBias);                            \
+    void columnSums(const float *x, int64_t rows, int64_t ld, int64_t c0, int64_t c1, float *sums);                     \
     }
 NW_DECLARE_ROWS_LEVEL(isa_v2)
 NW_DECLARE_ROWS_LEVEL(isa_v3)
@@ -67,6 +73,11 @@ inline LayerNormBackward layerNormBackward()
 inline LayerNormParamGrads layerNormParamGrads()
 {
     return cpu::byLevel(&isa_v2::layerNormParamGrads, &isa_v3::layerNormParamGrads, &isa_v4::layerNormParamGrads);
+}
+
+inline ColumnSums columnSums()
+{
+    return cpu::byLevel(&isa_v2::columnSums, &isa_v3::columnSums, &isa_v4::columnSums);
 }
 
 } // namespace netwright::rows

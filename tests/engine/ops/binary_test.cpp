@@ -30,6 +30,8 @@ private slots:
             QTest::newRow(qPrintable(QStringLiteral("%1 same").arg(op))) << op << "2,3,4" << "2,3,4";
             QTest::newRow(qPrintable(QStringLiteral("%1 scalar").arg(op))) << op << "2,3" << "";
             QTest::newRow(qPrintable(QStringLiteral("%1 channel").arg(op))) << op << "2,3,2,2" << "3,1,1";
+            QTest::newRow(qPrintable(QStringLiteral("%1 bias").arg(op))) << op << "2,3,20" << "20";
+            QTest::newRow(qPrintable(QStringLiteral("%1 row bias").arg(op))) << op << "4,1,5" << "1,3,5";
             QTest::newRow(qPrintable(QStringLiteral("%1 two-sided").arg(op))) << op << "3,1" << "1,4";
         }
     }

@@ -6,12 +6,15 @@
 #include "engine/ops/gradcheck.h"
 
 #include "core/blas.h"
+#include "core/cpu_level.h"
+#include "core/small_gemm_isa.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "ops/op.h"
 
 #include <QTest>
 
+#include <algorithm>
 #include <cstring>
 
 using namespace netwright;
@@ -175,23 +178,30 @@ private slots:
         QTest::addColumn<bool>("transB");
         QTest::addColumn<float>("beta");
         QTest::addColumn<int>("batch");
-        for (const int batch : {40, 512})
+        QTest::addColumn<QString>("mnk");
+        // Ragged tiles and panels, whole 16-column panels read in place, the 64 limit, and past it.
+        const std::pair<int, const char *> shapes[] = {{40, "5,7,6"}, {512, "16,16,16"}, {24, "13,48,64"},
+                                                       {9, "64,40,33"}, {6, "64,64,64"}, {7, "80,16,16"}, {5, "9,65,3"}};
+        for (const auto &[batch, mnk] : shapes)
             for (const bool ta : {false, true})
                 for (const bool tb : {false, true})
                     for (const float beta : {0.0f, 0.25f})
-                        QTest::addRow("%s%s beta %g batch %d", ta ? "T" : "N", tb ? "T" : "N", double(beta), batch)
-                            << ta << tb << beta << batch;
+                        QTest::addRow("%s%s beta %g batch %d of %s", ta ? "T" : "N", tb ? "T" : "N", double(beta), batch, mnk)
+                            << ta << tb << beta << batch << QString::fromLatin1(mnk);
     }
     void batchedProductsAgainstTheDefinition()
     {
-        // blas::gemmBatched (one oneDNN primitive for the batch) on padded rows and padded batch
-        // strides, both orientations, alpha and beta: every C_i as its definition, the padding
-        // untouched, the same bits run after run and with one thread as with two.
+        // blas::gemmBatched (the small-matrix kernel up to 64 in every dimension, one oneDNN
+        // primitive for the batch above) on padded rows and padded batch strides, both
+        // orientations, alpha and beta: every C_i as its definition, the padding untouched, the
+        // same bits run after run and with one thread as with two.
         QFETCH(bool, transA);
         QFETCH(bool, transB);
         QFETCH(float, beta);
         QFETCH(int, batch);
-        const int64_t M = batch > 100 ? 16 : 5, N = batch > 100 ? 16 : 7, K = batch > 100 ? 16 : 6;
+        QFETCH(QString, mnk);
+        const Shape dims = parse(mnk);
+        const int64_t M = dims[0], N = dims[1], K = dims[2];
         const int64_t aRows = transA ? K : M, aCols = transA ? M : K, bRows = transB ? N : K, bCols = transB ? K : N;
         const int64_t lda = aCols + 3, ldb = bCols + 2, ldc = N + 1;
         const int64_t sA = aRows * lda + 5, sB = bRows * ldb + 1, sC = M * ldc + 4;
@@ -226,6 +236,48 @@ private slots:
         const Tensor one = run();
         setThreadCount(2);
         QCOMPARE(maxAbsDiff(one, C), 0.0);
+    }
+
+    void smallKernelAtEveryLevel()
+    {
+        // The small-matrix kernel as each level this CPU supports compiles it (x86-64-v2, -v3, -v4,
+        // whatever level the process runs): every orientation and a ragged shape, against the
+        // definition in double.
+        const int64_t batch = 3, M = 11, N = 21, K = 19, lda = 24, ldb = 25, ldc = 23;
+        const int64_t sA = 24 * 24, sB = 25 * 25, sC = M * ldc;
+        Rng rng(5);
+        const Tensor A = randomTensor({batch * sA}, rng), B = randomTensor({batch * sB}, rng);
+        const Tensor C0 = randomTensor({batch * sC}, rng);
+        std::vector<std::pair<const char *, blas::SmallGemmBatch>> levels{{"x86-64-v2", &blas::isa_v2::smallGemmBatch}};
+        const auto supported = cpu::supportedLevels();
+        if (std::find(supported.begin(), supported.end(), cpu::Level::Avx2) != supported.end())
+            levels.emplace_back("x86-64-v3", &blas::isa_v3::smallGemmBatch);
+        if (std::find(supported.begin(), supported.end(), cpu::Level::Avx512) != supported.end())
+            levels.emplace_back("x86-64-v4", &blas::isa_v4::smallGemmBatch);
+        for (const auto &[name, kernel] : levels)
+            for (const bool ta : {false, true})
+                for (const bool tb : {false, true})
+                    for (const float beta : {0.0f, -1.5f}) {
+                        Tensor C = C0.clone();
+                        kernel(ta, tb, M, N, K, 0.75f, A.data(), lda, sA, B.data(), ldb, sB, beta, C.data(), ldc, sC, 0, batch);
+                        double worst = 0;
+                        for (int64_t i = 0; i < batch; ++i)
+                            for (int64_t r = 0; r < M; ++r)
+                                for (int64_t c = 0; c < ldc; ++c) {
+                                    const int64_t at = i * sC + r * ldc + c;
+                                    if (c >= N) {
+                                        QVERIFY2(C.data()[at] == C0.data()[at], name);
+                                        continue;
+                                    }
+                                    double sum = 0;
+                                    for (int64_t k = 0; k < K; ++k)
+                                        sum += double(A.data()[i * sA + (ta ? k * lda + r : r * lda + k)])
+                                               * B.data()[i * sB + (tb ? c * ldb + k : k * ldb + c)];
+                                    worst = std::max(worst, std::abs(0.75 * sum + beta * C0.data()[at] - C.data()[at]));
+                                }
+                        QVERIFY2(worst < 1e-5, qPrintable(QString("%1 %2%3 beta %4: off by %5").arg(name).arg(ta ? "T" : "N")
+                                                              .arg(tb ? "T" : "N").arg(beta).arg(worst)));
+                    }
     }
 
     void errorsNameTheNode()

@@ -27,18 +27,19 @@ struct Level {
     rows::LayerNormForward layerNormForward;
     rows::LayerNormBackward layerNormBackward;
     rows::LayerNormParamGrads layerNormParamGrads;
+    rows::ColumnSums columnSums;
 };
 
 std::vector<Level> levelsHere()
 {
     std::vector<Level> out{{"x86-64-v2", &rows::isa_v2::softmaxForward, &rows::isa_v2::softmaxBackward, &rows::isa_v2::layerNormForward,
-                            &rows::isa_v2::layerNormBackward, &rows::isa_v2::layerNormParamGrads}};
+                            &rows::isa_v2::layerNormBackward, &rows::isa_v2::layerNormParamGrads, &rows::isa_v2::columnSums}};
     if (cpu::detectedLevel() >= cpu::Level::Avx2)
         out.push_back({"x86-64-v3", &rows::isa_v3::softmaxForward, &rows::isa_v3::softmaxBackward, &rows::isa_v3::layerNormForward,
-                       &rows::isa_v3::layerNormBackward, &rows::isa_v3::layerNormParamGrads});
+                       &rows::isa_v3::layerNormBackward, &rows::isa_v3::layerNormParamGrads, &rows::isa_v3::columnSums});
     if (cpu::detectedLevel() >= cpu::Level::Avx512)
         out.push_back({"x86-64-v4", &rows::isa_v4::softmaxForward, &rows::isa_v4::softmaxBackward, &rows::isa_v4::layerNormForward,
-                       &rows::isa_v4::layerNormBackward, &rows::isa_v4::layerNormParamGrads});
+                       &rows::isa_v4::layerNormBackward, &rows::isa_v4::layerNormParamGrads, &rows::isa_v4::columnSums});
     return out;
 }
 
@@ -201,6 +202,29 @@ private slots:
                         QVERIFY2(std::abs(dBias[k] - wantBias[k]) <= 1e-5 * (1.0 + std::abs(wantBias[k])), level.name);
                     }
                 }
+    }
+
+    void columnSumsAreTheSerialSums()
+    {
+        // A bias gradient: the column sums of a block of rows, the bits of a plain float loop down
+        // each column, at every level; blocks narrower than a band, a band and a tail, rows past the
+        // block's columns untouched.
+        Rng rng(17);
+        const int64_t rowsN = 300, ld = 150;
+        const std::vector<float> x = uniform(static_cast<size_t>(rowsN * ld), rng, -2.0f, 2.0f);
+        for (const Level &level : levelsHere())
+            for (const auto &[c0, c1] : {std::pair<int64_t, int64_t>{0, 1}, {3, 19}, {0, 64}, {5, 150}, {64, 128}}) {
+                std::vector<float> sums(static_cast<size_t>(c1 - c0 + 1), 42.0f);
+                level.columnSums(x.data(), rowsN, ld, c0, c1, sums.data());
+                for (int64_t c = c0; c < c1; ++c) {
+                    float want = 0.0f;
+                    for (int64_t r = 0; r < rowsN; ++r)
+                        want += x[static_cast<size_t>(r * ld + c)];
+                    QVERIFY2(sums[static_cast<size_t>(c - c0)] == want, qPrintable(QStringLiteral("%1: column %2 of [%3, %4)")
+                                                                                   .arg(level.name).arg(c).arg(c0).arg(c1)));
+                }
+                QCOMPARE(sums.back(), 42.0f);
+            }
     }
 };
 
