@@ -353,8 +353,7 @@ void gemmBatched(bool transA, bool transB, int64_t batch, int64_t M, int64_t N, 
     if (batch <= 0 || M <= 0 || N <= 0)
         return;
     if (batch >= 2 && usesSmallGemm(M, N, K)) {
-        cpu::activeLevel();
-        const SmallGemmBatch run = smallGemmBatch();
+        const SmallGemmBatch run = smallGemmBatch(); // no oneDNN here: the level alone picks the kernel
         const int64_t perMatrix = M * N * K;
         parallelFor(batch, [&](int64_t i0, int64_t i1, int) {
             run(transA, transB, M, N, K, alpha, A, lda, strideA, B, ldb, strideB, beta, C, ldc, strideC, i0, i1);
