@@ -126,8 +126,10 @@ Executor::Executor(Graph &graph, Device device) : m_graph(graph), m_device(devic
     // NETWRIGHT_FUSION=0 runs every node by itself (benchmarks compare the two; docs/benchmarks.md).
     if (const char *v = std::getenv("NETWRIGHT_FUSION"); v && std::string(v) == "0")
         m_fusionEnabled = false;
-    if (m_fusionEnabled)
+    if (m_fusionEnabled) {
         fuseGelus();
+        fuseHeadTransposes();
+    }
     for (auto &c : m_nodes) {
         for (size_t k = 0; k < c.inputs.size(); ++k)
             if (c.inputs[k] >= 0 && m_requiresGrad[c.inputs[k]] && c.kernel->differentiable(k))
@@ -271,6 +273,136 @@ void Executor::fuseGelus()
             drop[n] = 1;
         drop[static_cast<size_t>(last)] = 0;
         m_nodes[static_cast<size_t>(last)] = std::move(fused);
+    }
+    std::vector<CompiledNode> kept;
+    kept.reserve(m_nodes.size());
+    for (size_t i = 0; i < m_nodes.size(); ++i)
+        if (!drop[i])
+            kept.push_back(std::move(m_nodes[i]));
+    m_nodes = std::move(kept);
+}
+
+// Attention's head split and merge around the per-head products, as PyTorch exports them:
+// Transpose (1,0,2) or (1,2,0) of a rank-3 value, optionally scaled by a constant (q/√d), into a
+// MatMul, and the product's Transpose (1,0,2) back. The MatMul then reads its operands and writes
+// its result through strides (transposedMatMulKernel): no copies each way, in forward and backward.
+// Only where each folded value has no other reader; the rest of the graph is unchanged.
+void Executor::fuseHeadTransposes()
+{
+    if (m_device.type != DeviceType::Cpu)
+        return;
+    std::vector<std::vector<size_t>> consumers(m_names.size()); // node indices; m_nodes.size(): a graph output
+    for (size_t i = 0; i < m_nodes.size(); ++i)
+        for (int id : m_nodes[i].inputs)
+            if (id >= 0)
+                consumers[id].push_back(i);
+    for (const auto &out : m_graph.outputs)
+        if (auto it = m_ids.find(out.name); it != m_ids.end())
+            consumers[it->second].push_back(m_nodes.size());
+    std::vector<long> producer(m_names.size(), -1);
+    for (size_t i = 0; i < m_nodes.size(); ++i)
+        for (int id : m_nodes[i].outputs)
+            if (id >= 0)
+                producer[id] = static_cast<long>(i);
+    std::vector<char> drop(m_nodes.size(), 0);
+    // Node n, if it is a one-output float32 node of type op whose output `reader` alone reads.
+    auto soleOutputTo = [&](long n, const char *op, size_t reader) {
+        if (n < 0 || drop[static_cast<size_t>(n)])
+            return false;
+        const CompiledNode &c = m_nodes[static_cast<size_t>(n)];
+        return c.node->opType == op && c.outputs.size() == 1 && c.outputs[0] >= 0 && m_types[c.outputs[0]] == DType::Float32
+               && consumers[c.outputs[0]].size() == 1 && consumers[c.outputs[0]][0] == reader;
+    };
+    // A Transpose's perm where it has a strided view: three entries, the last input dim not first.
+    auto foldablePerm = [&](size_t n) -> std::vector<int64_t> {
+        const CompiledNode &c = m_nodes[n];
+        if (c.inputs.size() != 1 || c.inputs[0] < 0 || m_types[c.inputs[0]] != DType::Float32)
+            return {};
+        auto perm = c.node->attrInts("perm", {});
+        std::vector<int64_t> sorted = perm;
+        std::sort(sorted.begin(), sorted.end());
+        return sorted == std::vector<int64_t>{0, 1, 2} && perm[0] != 2 ? perm : std::vector<int64_t>{};
+    };
+    // A constant scalar: a non-trainable rank-0 float32 initializer; its value in `v`.
+    auto scalarConstant = [&](int id, float &v) {
+        if (id < 0)
+            return false;
+        const auto it = m_graph.initializers.find(m_names[id]);
+        if (it == m_graph.initializers.end() || m_graph.trainable.count(it->first) || it->second.rank() != 0
+            || it->second.dtype() != DType::Float32)
+            return false;
+        v = it->second.data()[0];
+        return std::isfinite(v) && v != 0.0f;
+    };
+    for (size_t i = 0; i < m_nodes.size(); ++i) {
+        const CompiledNode &mm = m_nodes[i];
+        if (mm.node->opType != "MatMul" || mm.inputs.size() != 2 || mm.inputs[0] < 0 || mm.inputs[1] < 0 || mm.outputs.size() != 1
+            || mm.outputs[0] < 0 || m_types[mm.outputs[0]] != DType::Float32 || m_types[mm.inputs[0]] != DType::Float32
+            || m_types[mm.inputs[1]] != DType::Float32)
+            continue;
+        std::vector<size_t> folded;
+        float alpha = 1.0f;
+        std::vector<int64_t> perms[2], permY;
+        int operand[2] = {mm.inputs[0], mm.inputs[1]};
+        for (int k = 0; k < 2; ++k) {
+            size_t reader = i;
+            if (k == 0) { // A scaled by a constant: Div(x, c), Mul(x, c) or Mul(c, x)
+                const long s = producer[operand[0]];
+                float c = 0.0f;
+                if (soleOutputTo(s, "Div", i) || soleOutputTo(s, "Mul", i)) {
+                    const CompiledNode &sc = m_nodes[static_cast<size_t>(s)];
+                    const bool div = sc.node->opType == "Div";
+                    if (sc.inputs.size() == 2 && sc.inputs[0] >= 0 && m_types[sc.inputs[0]] == DType::Float32
+                        && scalarConstant(sc.inputs[1], c)) {
+                        alpha = div ? 1.0f / c : c;
+                        operand[0] = sc.inputs[0];
+                    } else if (!div && sc.inputs.size() == 2 && sc.inputs[1] >= 0 && m_types[sc.inputs[1]] == DType::Float32
+                               && scalarConstant(sc.inputs[0], c)) {
+                        alpha = c;
+                        operand[0] = sc.inputs[1];
+                    }
+                    if (operand[0] != mm.inputs[0]) {
+                        folded.push_back(static_cast<size_t>(s));
+                        reader = static_cast<size_t>(s);
+                    }
+                }
+            }
+            const long t = producer[operand[k]];
+            if (soleOutputTo(t, "Transpose", reader)) {
+                perms[k] = foldablePerm(static_cast<size_t>(t));
+                if (!perms[k].empty()) {
+                    folded.push_back(static_cast<size_t>(t));
+                    operand[k] = m_nodes[static_cast<size_t>(t)].inputs[0];
+                }
+            }
+        }
+        int y = mm.outputs[0];
+        if (consumers[y].size() == 1 && consumers[y][0] < m_nodes.size()) {
+            const size_t t = consumers[y][0];
+            const auto perm = m_nodes[t].node->opType == "Transpose" ? foldablePerm(t) : std::vector<int64_t>{};
+            if (!drop[t] && perm.size() == 3 && perm[2] == 2 && m_nodes[t].outputs.size() == 1 && m_nodes[t].outputs[0] >= 0) {
+                permY = perm;
+                folded.push_back(t);
+                y = m_nodes[t].outputs[0];
+            }
+        }
+        if (perms[0].empty() && perms[1].empty() && permY.empty())
+            continue; // a scale alone is not worth a node of its own
+        Node &fused = m_fusedNodes.emplace_back();
+        fused.name = mm.node->name + " (with its transposes)";
+        fused.opType = "MatMul";
+        fused.inputs = {m_names[operand[0]], m_names[operand[1]]};
+        fused.outputs = {m_names[y]};
+        if (!perms[0].empty())
+            fused.attributes["perm_a"] = perms[0];
+        if (!perms[1].empty())
+            fused.attributes["perm_b"] = perms[1];
+        if (!permY.empty())
+            fused.attributes["perm_y"] = permY;
+        fused.attributes["alpha"] = alpha;
+        m_nodes[i] = CompiledNode{&fused, &transposedMatMulKernel(), {operand[0], operand[1]}, {y}, {DType::Float32}, {}, false};
+        for (size_t n : folded)
+            drop[n] = 1;
     }
     std::vector<CompiledNode> kept;
     kept.reserve(m_nodes.size());

@@ -37,7 +37,10 @@ public:
     // where the environment sets NETWRIGHT_FUSION=0); off runs every chain node by node.
     // Independently of this setter (decided when the executor is built), GELU written out as five nodes (x/√2 → Erf → +1 → ·x → ·0.5, as
     // PyTorch exports it) runs as one Gelu node, in training and evaluation alike, its
-    // intermediate values then empty; NETWRIGHT_FUSION=0 also turns that off.
+    // intermediate values then empty; NETWRIGHT_FUSION=0 also turns that off. Likewise attention's
+    // head split and merge: a Transpose (1,0,2) or (1,2,0) of a rank-3 value into a MatMul (with
+    // a constant scale of A between, q/√d), and a Transpose (1,0,2) of its result, run inside the
+    // product, which reads and writes through strides; the transposed values are then empty.
     void setFusion(bool enabled) { m_fusionEnabled = enabled; }
     // How many chains the last forward ran fused, and how many of those fed the next chain's
     // block directly (its pooled output, a value then left unwritten, kept in oneDNN's layout).
@@ -86,6 +89,7 @@ private:
     };
     void findFusions();
     void fuseGelus();
+    void fuseHeadTransposes();
     bool runFused(Fusion &f);
     void backwardFused(Fusion &f);
     // Where node c's backward writes each input's gradient: the value's own buffer, or a scratch
@@ -113,7 +117,7 @@ private:
     std::vector<char> m_gradReady;
     std::vector<char> m_requiresGrad;
     std::vector<int> m_inputIds;
-    std::deque<Node> m_fusedNodes; // the nodes fuseGelus made (CompiledNode points at them)
+    std::deque<Node> m_fusedNodes; // the nodes fuseGelus and fuseHeadTransposes made (CompiledNode points at them)
     // Per value: whether a node output may take its single consumer's output gradient as its own
     // (passesGradient): read by exactly one node input, not a graph output, input or initializer.
     std::vector<char> m_canShareGrad;

@@ -219,6 +219,204 @@ public:
     }
 };
 
+// The batched product of Executor::fuseHeadTransposes: Y = permY(alpha · permA(A) · permB(B)) for
+// rank-3 operands, where each perm (attributes perm_a, perm_b, perm_y; absent: none) is a
+// Transpose the executor folded away and alpha a scalar Div or Mul of A. Each transposed operand is
+// read, and the result and both gradients written, through strides in place: attention's head
+// split and merge ([S,B·H,D] ↔ [B·H,S,D]) cost no copies. Where a perm moves the last dim to the
+// front, or the two operands' batches differ (broadcast), it runs the transposes and the MatMul
+// one by one, as the unfused nodes would.
+class TransposedMatMul final : public OpKernel {
+public:
+    std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &) const override
+    {
+        check(in.size() == 2, node.describe() + ": needs two inputs.");
+        const Shape a = permuted(node, in[0], "perm_a"), b = permuted(node, in[1], "perm_b");
+        return {permuted(node, geometry(node, a, b).out, "perm_y")};
+    }
+    bool acceptsType(size_t, DType type) const override { return type == DType::Float32; }
+
+    void forward(KernelContext &ctx) const override
+    {
+        const Node &node = ctx.node;
+        const float alpha = node.attrFloat("alpha", 1.0f);
+        const Shape &sa = ctx.in(0).shape(), &sb = ctx.in(1).shape();
+        const auto pa = node.attrInts("perm_a", {}), pb = node.attrInts("perm_b", {}), py = node.attrInts("perm_y", {});
+        View a, b, c;
+        if (!strided(sa, pa, a) || !strided(sb, pb, b) || !strided(ctx.out(0).shape(), inverse(py), c) || c.trans
+            || a.batch != b.batch || a.cols != b.rows) {
+            unfusedForward(ctx, alpha, pa, pb, py);
+            return;
+        }
+        float *y = ctx.out(0).data();
+        if (a.batch * a.rows * b.cols == 0)
+            return;
+        if (a.cols == 0) {
+            ctx.out(0).fill(0.0f);
+            return;
+        }
+        blas::gemmBatched(a.trans, b.trans, a.batch, a.rows, b.cols, a.cols, alpha, ctx.in(0).data(), a.ld, a.stride,
+                          ctx.in(1).data(), b.ld, b.stride, 0.0f, y, c.ld, c.stride);
+    }
+
+    void backward(KernelContext &ctx) const override
+    {
+        if (!ctx.wantsGrad(0) && !ctx.wantsGrad(1))
+            return;
+        const Node &node = ctx.node;
+        const float alpha = node.attrFloat("alpha", 1.0f);
+        const Shape &sa = ctx.in(0).shape(), &sb = ctx.in(1).shape();
+        const auto pa = node.attrInts("perm_a", {}), pb = node.attrInts("perm_b", {}), py = node.attrInts("perm_y", {});
+        const Tensor &dyT = *ctx.gradOutputs[0];
+        View a, b, c;
+        if (!strided(sa, pa, a) || !strided(sb, pb, b) || !strided(dyT.shape(), inverse(py), c) || c.trans
+            || a.batch != b.batch || a.cols != b.rows) {
+            unfusedBackward(ctx, alpha, pa, pb, py);
+            return;
+        }
+        const int64_t batch = a.batch, M = a.rows, K = a.cols, N = b.cols;
+        if (batch * M * N == 0 || K == 0) {
+            for (int w = 0; w < 2; ++w)
+                if (ctx.wantsGrad(w))
+                    ctx.gradInputs[w]->fill(0.0f);
+            return;
+        }
+        const float *pa0 = ctx.in(0).data(), *pb0 = ctx.in(1).data(), *dy = dyT.data();
+        if (ctx.wantsGrad(0)) { // dA = alpha·dC·Bᵀ, written where A was read
+            float *da = ctx.gradInputs[0]->data();
+            if (!a.trans)
+                blas::gemmBatched(false, !b.trans, batch, M, K, N, alpha, dy, c.ld, c.stride, pb0, b.ld, b.stride, 0.0f, da,
+                                  a.ld, a.stride);
+            else // A stored column-wise: dAᵀ = alpha·B·dCᵀ
+                blas::gemmBatched(b.trans, true, batch, K, M, N, alpha, pb0, b.ld, b.stride, dy, c.ld, c.stride, 0.0f, da,
+                                  a.ld, a.stride);
+        }
+        if (ctx.wantsGrad(1)) { // dB = alpha·Aᵀ·dC
+            float *db = ctx.gradInputs[1]->data();
+            if (!b.trans)
+                blas::gemmBatched(!a.trans, false, batch, K, N, M, alpha, pa0, a.ld, a.stride, dy, c.ld, c.stride, 0.0f, db,
+                                  b.ld, b.stride);
+            else // dBᵀ = alpha·dCᵀ·A
+                blas::gemmBatched(true, a.trans, batch, N, K, M, alpha, dy, c.ld, c.stride, pa0, a.ld, a.stride, 0.0f, db,
+                                  b.ld, b.stride);
+        }
+    }
+
+private:
+    // A logical [batch, rows, cols] matrix stack inside a contiguous rank-3 tensor: element
+    // (i, r, c) at i·stride + (trans ? c·ld + r : r·ld + c).
+    struct View {
+        int64_t batch = 0, rows = 0, cols = 0, stride = 0, ld = 0;
+        bool trans = false;
+    };
+    static std::vector<int64_t> inverse(const std::vector<int64_t> &p)
+    {
+        std::vector<int64_t> inv(p.size());
+        for (size_t i = 0; i < p.size(); ++i)
+            inv[static_cast<size_t>(p[i])] = static_cast<int64_t>(i);
+        return inv;
+    }
+    // The view of Transpose(stored, perm) (perm empty: stored itself); false where it has no such
+    // view: not rank 3, or the stored tensor's contiguous dim becomes the batch.
+    static bool strided(const Shape &s, const std::vector<int64_t> &perm, View &v)
+    {
+        if (s.size() != 3)
+            return false;
+        const std::vector<int64_t> p = perm.empty() ? std::vector<int64_t>{0, 1, 2} : perm;
+        const int64_t st[3] = {s[1] * s[2], s[2], 1};
+        v.batch = s[p[0]];
+        v.rows = s[p[1]];
+        v.cols = s[p[2]];
+        v.stride = st[p[0]];
+        if (p[2] == 2) {
+            v.trans = false;
+            v.ld = std::max<int64_t>(1, st[p[1]]);
+        } else if (p[1] == 2) {
+            v.trans = true;
+            v.ld = std::max<int64_t>(1, st[p[2]]);
+        } else {
+            return false;
+        }
+        return true;
+    }
+    static Node transposeNode(const Node &of, const std::vector<int64_t> &perm)
+    {
+        Node t;
+        t.name = of.name;
+        t.opType = "Transpose";
+        t.inputs = {"x"};
+        t.outputs = {"y"};
+        t.attributes["perm"] = perm;
+        return t;
+    }
+    static Shape permuted(const Node &node, const Shape &s, const char *key)
+    {
+        const auto perm = node.attrInts(key, {});
+        if (perm.empty())
+            return s;
+        return cpuKernel("Transpose").inferShapes(transposeNode(node, perm), {s}, {nullptr})[0];
+    }
+    static Tensor transposed(const Node &node, const Tensor &x, const std::vector<int64_t> &perm)
+    {
+        if (perm.empty())
+            return x;
+        return evaluateNode(transposeNode(node, perm), {&x})[0];
+    }
+    static const OpKernel &cpuKernel(const char *op)
+    {
+        Node n;
+        n.opType = op;
+        return kernelFor(op, DeviceType::Cpu, n);
+    }
+    static Node matMulNode(const Node &of)
+    {
+        Node m;
+        m.name = of.name;
+        m.opType = "MatMul";
+        m.inputs = {"a", "b"};
+        m.outputs = {"y"};
+        return m;
+    }
+    static void scale(Tensor &t, float alpha)
+    {
+        if (alpha == 1.0f)
+            return;
+        float *p = t.data();
+        for (int64_t i = 0; i < t.numel(); ++i)
+            p[i] *= alpha;
+    }
+    // The folded nodes one by one (alpha applied to A before the product, as the Div or Mul was).
+    static void unfusedForward(KernelContext &ctx, float alpha, const std::vector<int64_t> &pa, const std::vector<int64_t> &pb,
+                               const std::vector<int64_t> &py)
+    {
+        Tensor a = transposed(ctx.node, ctx.in(0), pa).clone(), b = transposed(ctx.node, ctx.in(1), pb);
+        scale(a, alpha);
+        const Node m = matMulNode(ctx.node);
+        const Tensor c = evaluateNode(m, {&a, &b})[0];
+        ctx.out(0).copyFrom(transposed(ctx.node, c, py));
+    }
+    static void unfusedBackward(KernelContext &ctx, float alpha, const std::vector<int64_t> &pa, const std::vector<int64_t> &pb,
+                                const std::vector<int64_t> &py)
+    {
+        Tensor a = transposed(ctx.node, ctx.in(0), pa).clone(), b = transposed(ctx.node, ctx.in(1), pb);
+        scale(a, alpha);
+        const Tensor dc = transposed(ctx.node, *ctx.gradOutputs[0], py.empty() ? py : inverse(py));
+        const Node m = matMulNode(ctx.node);
+        const OpKernel &mm = cpuKernel("MatMul");
+        Tensor c(mm.inferShapes(m, {a.shape(), b.shape()}, {nullptr, nullptr})[0]);
+        Tensor da(a.shape()), db(b.shape());
+        std::vector<Tensor> saved;
+        KernelContext inner{m, {&a, &b}, {&c}, saved, true, nullptr, {&dc}, {ctx.wantsGrad(0) ? &da : nullptr, ctx.wantsGrad(1) ? &db : nullptr}, 0};
+        mm.backward(inner);
+        if (ctx.wantsGrad(0)) {
+            scale(da, alpha);
+            ctx.gradInputs[0]->copyFrom(transposed(ctx.node, da, pa.empty() ? pa : inverse(pa)));
+        }
+        if (ctx.wantsGrad(1))
+            ctx.gradInputs[1]->copyFrom(transposed(ctx.node, db, pb.empty() ? pb : inverse(pb)));
+    }
+};
+
 // MatMulInteger (ONNX): int8/uint8 A and B, optional zero points (per tensor, or per row of a
 // 2-D A / per column of a 2-D B), int32 result. Not differentiable.
 class MatMulInteger final : public OpKernel {
@@ -289,6 +487,12 @@ private:
 };
 
 } // namespace
+
+const OpKernel &transposedMatMulKernel()
+{
+    static const TransposedMatMul kernel;
+    return kernel;
+}
 
 void registerMatMul(KernelTable &t)
 {

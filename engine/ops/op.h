@@ -112,6 +112,9 @@ public:
 // CPU kernel behind host copies (inputs down, outputs and gradients up): every op the CPU runs
 // runs on every device, the same bits, only slower.
 const OpKernel &kernelFor(const std::string &opType, DeviceType device, const Node &node);
+// The CPU kernel of the product with folded Transposes that Executor::fuseHeadTransposes makes
+// (ops/matmul.cpp): internal, never in the kernel table, so no model file can name it.
+const OpKernel &transposedMatMulKernel();
 // Whether `device` can run the op (natively or through host copies).
 bool hasKernel(const std::string &opType, DeviceType device = DeviceType::Cpu);
 // Whether `node` runs on a device kernel of its own (no host copies).

@@ -249,6 +249,97 @@ private slots:
         }
     }
 
+    void attentionTransposesRunInsideTheProduct_data()
+    {
+        QTest::addColumn<int>("form");
+        QTest::newRow("PyTorch's attention: q/c, kᵀ, v, merge") << 0;
+        QTest::newRow("c*q, kᵀ by (0,2,1), no merge") << 1;
+        QTest::newRow("A broadcast over the batch: unfused inside") << 2;
+        QTest::newRow("q by perm (2,0,1): not folded") << 3;
+        QTest::newRow("transposed q read twice: not folded") << 4;
+        QTest::newRow("q by perm (1,2,0): A read column-wise") << 5;
+        QTest::newRow("PyTorch's attention, 70 positions: oneDNN's strided batch") << 6;
+    }
+    void attentionTransposesRunInsideTheProduct()
+    {
+        // The head split and merge around attention's products run inside the product (strided
+        // operands, a folded constant scale): the output and every gradient are those of the
+        // nodes run one by one (an executor built with NETWRIGHT_FUSION=0), and the transposed
+        // values are not kept. Forms the product cannot read through strides keep their nodes.
+        QFETCH(int, form);
+        const int64_t S = form == 6 ? 70 : 5, BH = form == 6 ? 3 : 6, D = form == 6 ? 8 : 3;
+        std::string out = "o";
+        // Built twice, the same values: an executor sorts its graph's nodes and points at them.
+        auto build = [&](Graph &g) {
+            Rng rng(11);
+            g.addParameter("q0", randomTensor(form == 5 ? Shape{D, BH, S} : Shape{S, form == 2 ? 1 : BH, D}, rng));
+            g.addParameter("k0", randomTensor(form == 1 ? Shape{BH, S, D} : Shape{S, BH, D}, rng));
+            g.addParameter("v0", randomTensor({S, BH, D}, rng));
+            g.addParameter("c", Tensor::full({}, form == 1 ? 0.7f : 1.7f), false);
+            if (form == 3) {
+                g.addParameter("q3", randomTensor({S, D, BH}, rng));
+                g.addNode("Transpose", "tq", {"q3"}, {"qt"}, {{"perm", std::vector<int64_t>{2, 0, 1}}});
+            } else {
+                g.addNode("Transpose", "tq", {"q0"}, {"qt"}, {{"perm", form == 5 ? std::vector<int64_t>{1, 2, 0} : std::vector<int64_t>{1, 0, 2}}});
+            }
+            if (form == 1)
+                g.addNode("Mul", "scale", {"c", "qt"}, {"qs"});
+            else
+                g.addNode("Div", "scale", {"qt", "c"}, {"qs"});
+            if (form == 1)
+                g.addNode("Transpose", "tk", {"k0"}, {"kt"}, {{"perm", std::vector<int64_t>{0, 2, 1}}});
+            else
+                g.addNode("Transpose", "tk", {"k0"}, {"kt"}, {{"perm", std::vector<int64_t>{1, 2, 0}}});
+            g.addNode("MatMul", "scores", {"qs", "kt"}, {"p"});
+            g.addNode("Softmax", "softmax", {"p"}, {"a"}, {{"axis", int64_t(-1)}});
+            g.addNode("Transpose", "tv", {"v0"}, {"vt"}, {{"perm", std::vector<int64_t>{1, 0, 2}}});
+            g.addNode("MatMul", "mix", {"a", "vt"}, {"o"});
+            if (form != 1) {
+                g.addNode("Transpose", "merge", {"o"}, {"om"}, {{"perm", std::vector<int64_t>{1, 0, 2}}});
+                out = "om";
+            }
+            if (form == 4) {
+                g.addNode("Add", "again", {"qt", "qt"}, {"q2"});
+                g.addNode("ReduceSum", "sum", {"q2"}, {"qsum"}, {{"keepdims", int64_t(0)}});
+                g.addNode("Flatten", "flat0", {out}, {"of0"}, {{"axis", int64_t(0)}});
+                g.addNode("Mul", "mulq", {"of0", "qsum"}, {"of"});
+            } else {
+                g.addNode("Flatten", "flat", {out}, {"of"}, {{"axis", int64_t(0)}});
+            }
+            g.addParameter("r", randomTensor({S * BH * D, 1}, rng), false);
+            g.addNode("Gemm", "dot", {"of", "r"}, {"loss"});
+        };
+        Graph g, g2;
+        build(g);
+        build(g2);
+
+        ::setenv("NETWRIGHT_FUSION", "0", 1);
+        Executor plain(g2);
+        ::unsetenv("NETWRIGHT_FUSION");
+        Executor e(g);
+        for (Executor *x : {&plain, &e}) {
+            x->forward({}, true);
+            x->backward("loss");
+        }
+        QCOMPARE(e.value("qt").defined(), form == 3 || form == 4);
+        QVERIFY(!e.value("qs").defined()); // the scale, folded into the product wherever it fused
+        QVERIFY(!e.value("kt").defined() && !e.value("vt").defined());
+        QCOMPARE(e.value("o").defined(), form == 1);
+        QVERIFY(plain.value("qt").defined() && plain.value("kt").defined() && plain.value("o").defined());
+        QCOMPARE(e.value(out).shape(), plain.value(out).shape());
+        auto near = [](const Tensor &a, const Tensor &b, const char *what) {
+            QCOMPARE(a.shape(), b.shape());
+            for (int64_t i = 0; i < a.numel(); ++i)
+                QVERIFY2(std::abs(a.data()[i] - b.data()[i]) <= 1e-5f * (1.0f + std::abs(b.data()[i])),
+                         qPrintable(QStringLiteral("%1[%2]: %3 against %4").arg(what).arg(i).arg(a.data()[i]).arg(b.data()[i])));
+        };
+        near(e.value(out), plain.value(out), "output");
+        near(e.value("loss"), plain.value("loss"), "loss");
+        for (const char *p : {"k0", "v0"})
+            near(e.gradient(p), plain.gradient(p), p);
+        near(e.gradient(form == 3 ? "q3" : "q0"), plain.gradient(form == 3 ? "q3" : "q0"), "q");
+    }
+
     void wholeModelGradientMatchesFiniteDifferences_data()
     {
         QTest::addColumn<QString>("model");
