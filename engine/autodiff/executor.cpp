@@ -172,14 +172,9 @@ int Executor::linkedLastForward() const
     return static_cast<int>(std::count_if(m_fusions.begin(), m_fusions.end(), [](const Fusion &f) { return f.feeds; }));
 }
 
-// GELU written out, 0.5·x·(1 + erf(x/√2)) in five nodes (PyTorch's ONNX export before opset 20,
-// and the two other usual orders), runs as one Gelu node: one pass over x each way instead of five
-// and no intermediate values kept. Only where each intermediate value has no other reader.
-void Executor::fuseGelus()
+void Executor::readersAndWriters(std::vector<std::vector<size_t>> &consumers, std::vector<long> &producer) const
 {
-    if (m_device.type != DeviceType::Cpu)
-        return;
-    std::vector<std::vector<size_t>> consumers(m_names.size()); // node indices; m_nodes.size(): a graph output
+    consumers.assign(m_names.size(), {});
     for (size_t i = 0; i < m_nodes.size(); ++i)
         for (int id : m_nodes[i].inputs)
             if (id >= 0)
@@ -187,11 +182,33 @@ void Executor::fuseGelus()
     for (const auto &out : m_graph.outputs)
         if (auto it = m_ids.find(out.name); it != m_ids.end())
             consumers[it->second].push_back(m_nodes.size());
-    std::vector<long> producer(m_names.size(), -1);
+    producer.assign(m_names.size(), -1);
     for (size_t i = 0; i < m_nodes.size(); ++i)
         for (int id : m_nodes[i].outputs)
             if (id >= 0)
                 producer[id] = static_cast<long>(i);
+}
+
+void Executor::dropNodes(const std::vector<char> &drop)
+{
+    std::vector<CompiledNode> kept;
+    kept.reserve(m_nodes.size());
+    for (size_t i = 0; i < m_nodes.size(); ++i)
+        if (!drop[i])
+            kept.push_back(std::move(m_nodes[i]));
+    m_nodes = std::move(kept);
+}
+
+// GELU written out, 0.5·x·(1 + erf(x/√2)) in five nodes (PyTorch's ONNX export before opset 20,
+// and the two other usual orders), runs as one Gelu node: one pass over x each way instead of five
+// and no intermediate values kept. Only where each intermediate value has no other reader.
+void Executor::fuseGelus()
+{
+    if (m_device.type != DeviceType::Cpu)
+        return;
+    std::vector<std::vector<size_t>> consumers;
+    std::vector<long> producer;
+    readersAndWriters(consumers, producer);
     // A constant scalar (a non-trainable rank-0 initializer, float32 or float64) near `want`: a
     // rank ≥ 1 one could broadcast x to another shape, which the fused node would not.
     auto isConstant = [&](int id, double want) {
@@ -274,12 +291,7 @@ void Executor::fuseGelus()
         drop[static_cast<size_t>(last)] = 0;
         m_nodes[static_cast<size_t>(last)] = std::move(fused);
     }
-    std::vector<CompiledNode> kept;
-    kept.reserve(m_nodes.size());
-    for (size_t i = 0; i < m_nodes.size(); ++i)
-        if (!drop[i])
-            kept.push_back(std::move(m_nodes[i]));
-    m_nodes = std::move(kept);
+    dropNodes(drop);
 }
 
 // Attention's head split and merge around the per-head products, as PyTorch exports them:
@@ -291,19 +303,9 @@ void Executor::fuseHeadTransposes()
 {
     if (m_device.type != DeviceType::Cpu)
         return;
-    std::vector<std::vector<size_t>> consumers(m_names.size()); // node indices; m_nodes.size(): a graph output
-    for (size_t i = 0; i < m_nodes.size(); ++i)
-        for (int id : m_nodes[i].inputs)
-            if (id >= 0)
-                consumers[id].push_back(i);
-    for (const auto &out : m_graph.outputs)
-        if (auto it = m_ids.find(out.name); it != m_ids.end())
-            consumers[it->second].push_back(m_nodes.size());
-    std::vector<long> producer(m_names.size(), -1);
-    for (size_t i = 0; i < m_nodes.size(); ++i)
-        for (int id : m_nodes[i].outputs)
-            if (id >= 0)
-                producer[id] = static_cast<long>(i);
+    std::vector<std::vector<size_t>> consumers;
+    std::vector<long> producer;
+    readersAndWriters(consumers, producer);
     std::vector<char> drop(m_nodes.size(), 0);
     // Node n, if it is a one-output float32 node of type op whose output `reader` alone reads.
     auto soleOutputTo = [&](long n, const char *op, size_t reader) {
@@ -404,12 +406,7 @@ void Executor::fuseHeadTransposes()
         for (size_t n : folded)
             drop[n] = 1;
     }
-    std::vector<CompiledNode> kept;
-    kept.reserve(m_nodes.size());
-    for (size_t i = 0; i < m_nodes.size(); ++i)
-        if (!drop[i])
-            kept.push_back(std::move(m_nodes[i]));
-    m_nodes = std::move(kept);
+    dropNodes(drop);
 }
 
 void Executor::findFusions()

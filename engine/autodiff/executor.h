@@ -88,6 +88,11 @@ private:
         bool ran = false, feeds = false;
     };
     void findFusions();
+    // Per value: the nodes that read it (node indices; m_nodes.size() for a graph output, and a
+    // node once per input that reads it) and the node that writes it (-1: none).
+    void readersAndWriters(std::vector<std::vector<size_t>> &consumers, std::vector<long> &producer) const;
+    // Removes the nodes marked in drop (indices into m_nodes), keeping the order of the rest.
+    void dropNodes(const std::vector<char> &drop);
     void fuseGelus();
     void fuseHeadTransposes();
     bool runFused(Fusion &f);
