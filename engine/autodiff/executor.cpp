@@ -336,6 +336,35 @@ void Executor::fuseHeadTransposes()
         v = it->second.data()[0];
         return std::isfinite(v) && v != 0.0f;
     };
+    // A MatMul next to a Transpose: without one, nothing to fold and no shape probe.
+    const bool candidates = std::any_of(m_nodes.begin(), m_nodes.end(), [&](const CompiledNode &c) {
+        if (c.node->opType != "MatMul")
+            return false;
+        for (int id : c.inputs)
+            if (id >= 0 && producer[id] >= 0 && m_nodes[static_cast<size_t>(producer[id])].node->opType == "Transpose")
+                return true;
+        return c.outputs.size() == 1 && c.outputs[0] >= 0 && consumers[c.outputs[0]].size() == 1
+               && consumers[c.outputs[0]][0] < m_nodes.size() && m_nodes[consumers[c.outputs[0]][0]].node->opType == "Transpose";
+    });
+    if (!candidates)
+        return;
+    // Each value's shape at a probe batch (every free input dim 2), as far as the shape rules give
+    // it: the product reads through strides only rank-3 operands of one batch size, so a MatMul
+    // whose operands are not known to be such keeps its nodes (its kernel would run them one by
+    // one anyway, with extra copies).
+    std::map<std::string, Shape> probe;
+    try {
+        std::map<std::string, Shape> inputs;
+        for (const ValueInfo &v : m_graph.inputs) {
+            Shape s = v.shape;
+            for (int64_t &d : s)
+                d = d < 0 ? 2 : d;
+            inputs[v.name] = s;
+        }
+        probe = m_graph.inferShapes(inputs);
+    } catch (const std::exception &) {
+        return; // shapes unknown ahead of a run: nothing is folded
+    }
     for (size_t i = 0; i < m_nodes.size(); ++i) {
         const CompiledNode &mm = m_nodes[i];
         if (mm.node->opType != "MatMul" || mm.inputs.size() != 2 || mm.inputs[0] < 0 || mm.inputs[1] < 0 || mm.outputs.size() != 1
@@ -343,7 +372,8 @@ void Executor::fuseHeadTransposes()
             || m_types[mm.inputs[1]] != DType::Float32)
             continue;
         std::vector<size_t> folded;
-        float alpha = 1.0f;
+        int scalar = -1; // the constant A was divided or multiplied by
+        bool divides = false;
         std::vector<int64_t> perms[2], permY;
         int operand[2] = {mm.inputs[0], mm.inputs[1]};
         for (int k = 0; k < 2; ++k) {
@@ -355,12 +385,13 @@ void Executor::fuseHeadTransposes()
                     const CompiledNode &sc = m_nodes[static_cast<size_t>(s)];
                     const bool div = sc.node->opType == "Div";
                     if (sc.inputs.size() == 2 && sc.inputs[0] >= 0 && m_types[sc.inputs[0]] == DType::Float32
-                        && scalarConstant(sc.inputs[1], c)) {
-                        alpha = div ? 1.0f / c : c;
+                        && scalarConstant(sc.inputs[1], c) && (!div || std::isnormal(1.0f / c))) {
+                        scalar = sc.inputs[1];
+                        divides = div;
                         operand[0] = sc.inputs[0];
                     } else if (!div && sc.inputs.size() == 2 && sc.inputs[1] >= 0 && m_types[sc.inputs[1]] == DType::Float32
                                && scalarConstant(sc.inputs[0], c)) {
-                        alpha = c;
+                        scalar = sc.inputs[0];
                         operand[0] = sc.inputs[1];
                     }
                     if (operand[0] != mm.inputs[0]) {
@@ -390,10 +421,21 @@ void Executor::fuseHeadTransposes()
         }
         if (perms[0].empty() && perms[1].empty() && permY.empty())
             continue; // a scale alone is not worth a node of its own
+        const auto sa = probe.find(m_names[operand[0]]), sb = probe.find(m_names[operand[1]]);
+        if (sa == probe.end() || sb == probe.end() || sa->second.size() != 3 || sb->second.size() != 3
+            || sa->second[perms[0].empty() ? 0 : static_cast<size_t>(perms[0][0])]
+                   != sb->second[perms[1].empty() ? 0 : static_cast<size_t>(perms[1][0])])
+            continue;
         Node &fused = m_fusedNodes.emplace_back();
         fused.name = mm.node->name + " (with its transposes)";
         fused.opType = "MatMul";
         fused.inputs = {m_names[operand[0]], m_names[operand[1]]};
+        std::vector<int> inputs{operand[0], operand[1]};
+        if (scalar >= 0) { // read at every run: an initializer written after the build is seen
+            fused.inputs.push_back(m_names[scalar]);
+            inputs.push_back(scalar);
+            fused.attributes["scale"] = std::string(divides ? "div" : "mul");
+        }
         fused.outputs = {m_names[y]};
         if (!perms[0].empty())
             fused.attributes["perm_a"] = perms[0];
@@ -401,8 +443,7 @@ void Executor::fuseHeadTransposes()
             fused.attributes["perm_b"] = perms[1];
         if (!permY.empty())
             fused.attributes["perm_y"] = permY;
-        fused.attributes["alpha"] = alpha;
-        m_nodes[i] = CompiledNode{&fused, &transposedMatMulKernel(), {operand[0], operand[1]}, {y}, {DType::Float32}, {}, false};
+        m_nodes[i] = CompiledNode{&fused, &transposedMatMulKernel(), inputs, {y}, {DType::Float32}, {}, false};
         for (size_t n : folded)
             drop[n] = 1;
     }

@@ -41,6 +41,7 @@ public:
     // head split and merge: a Transpose (1,0,2) or (1,2,0) of a rank-3 value into a MatMul (with
     // a constant scale of A between, q/√d), and a Transpose (1,0,2) of its result, run inside the
     // product, which reads and writes through strides; the transposed values are then empty.
+    // Only where the graph's shape rules, at a probe batch, give both operands rank 3 and one batch.
     void setFusion(bool enabled) { m_fusionEnabled = enabled; }
     // How many chains the last forward ran fused, and how many of those fed the next chain's
     // block directly (its pooled output, a value then left unwritten, kept in oneDNN's layout).

@@ -14,6 +14,8 @@
 #include "ops/kernels.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cmath>
 #include <type_traits>
 
 namespace netwright {
@@ -89,7 +91,7 @@ class MatMul final : public OpKernel {
 public:
     std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &) const override
     {
-        check(in.size() == 2, node.describe() + ": needs two inputs.");
+        check(in.size() == 2 || in.size() == 3, node.describe() + ": needs two inputs and an optional scale.");
         return {geometry(node, in[0], in[1]).out};
     }
     std::vector<DType> outputTypes(const Node &, const std::vector<DType> &in) const override { return {in.at(0)}; }
@@ -221,31 +223,34 @@ public:
 
 // The batched product of Executor::fuseHeadTransposes: Y = permY(alpha · permA(A) · permB(B)) for
 // rank-3 operands, where each perm (attributes perm_a, perm_b, perm_y; absent: none) is a
-// Transpose the executor folded away and alpha a scalar Div or Mul of A. Each transposed operand is
+// Transpose the executor folded away and alpha the scalar input 2 (optional) that divided
+// (attribute scale "div") or multiplied A, read at every run. Each transposed operand is
 // read, and the result and both gradients written, through strides in place: attention's head
 // split and merge ([S,B·H,D] ↔ [B·H,S,D]) cost no copies. Where a perm moves the last dim to the
-// front, or the two operands' batches differ (broadcast), it runs the transposes and the MatMul
-// one by one, as the unfused nodes would.
+// front, the two operands' batches differ (broadcast), or 1/c is not a normal float, it runs the
+// transposes, the scale and the MatMul one by one, as the unfused nodes would.
 class TransposedMatMul final : public OpKernel {
 public:
     std::vector<Shape> inferShapes(const Node &node, const std::vector<Shape> &in, const std::vector<const Tensor *> &) const override
     {
-        check(in.size() == 2, node.describe() + ": needs two inputs.");
+        check(in.size() == 2 || in.size() == 3, node.describe() + ": needs two inputs and an optional scale.");
         const Shape a = permuted(node, in[0], "perm_a"), b = permuted(node, in[1], "perm_b");
         return {permuted(node, geometry(node, a, b).out, "perm_y")};
     }
     bool acceptsType(size_t, DType type) const override { return type == DType::Float32; }
+    bool differentiable(size_t input) const override { return input < 2; }
 
     void forward(KernelContext &ctx) const override
     {
         const Node &node = ctx.node;
-        const float alpha = node.attrFloat("alpha", 1.0f);
+        const float alpha = alphaOf(ctx);
         const Shape &sa = ctx.in(0).shape(), &sb = ctx.in(1).shape();
         const auto pa = node.attrInts("perm_a", {}), pb = node.attrInts("perm_b", {}), py = node.attrInts("perm_y", {});
         View a, b, c;
         if (!strided(sa, pa, a) || !strided(sb, pb, b) || !strided(ctx.out(0).shape(), inverse(py), c) || c.trans
-            || a.batch != b.batch || a.cols != b.rows) {
-            unfusedForward(ctx, alpha, pa, pb, py);
+            || a.batch != b.batch || a.cols != b.rows || !std::isnormal(alpha)) {
+            s_fallbacks.fetch_add(1, std::memory_order_relaxed);
+            unfusedForward(ctx, pa, pb, py);
             return;
         }
         float *y = ctx.out(0).data();
@@ -264,14 +269,14 @@ public:
         if (!ctx.wantsGrad(0) && !ctx.wantsGrad(1))
             return;
         const Node &node = ctx.node;
-        const float alpha = node.attrFloat("alpha", 1.0f);
+        const float alpha = alphaOf(ctx);
         const Shape &sa = ctx.in(0).shape(), &sb = ctx.in(1).shape();
         const auto pa = node.attrInts("perm_a", {}), pb = node.attrInts("perm_b", {}), py = node.attrInts("perm_y", {});
         const Tensor &dyT = *ctx.gradOutputs[0];
         View a, b, c;
         if (!strided(sa, pa, a) || !strided(sb, pb, b) || !strided(dyT.shape(), inverse(py), c) || c.trans
-            || a.batch != b.batch || a.cols != b.rows) {
-            unfusedBackward(ctx, alpha, pa, pb, py);
+            || a.batch != b.batch || a.cols != b.rows || !std::isnormal(alpha)) {
+            unfusedBackward(ctx, pa, pb, py);
             return;
         }
         const int64_t batch = a.batch, M = a.rows, K = a.cols, N = b.cols;
@@ -302,7 +307,18 @@ public:
         }
     }
 
+    static std::atomic<int64_t> s_fallbacks;
+
 private:
+    static bool divides(const KernelContext &ctx) { return ctx.node.attrString("scale", "mul") == "div"; }
+    // alpha: 1 without a scale input; 1/c for a Div (inf or 0 where 1/c is not a normal float).
+    static float alphaOf(const KernelContext &ctx)
+    {
+        if (!ctx.hasInput(2))
+            return 1.0f;
+        const float c = ctx.in(2).data()[0];
+        return divides(ctx) ? 1.0f / c : c;
+    }
     // A logical [batch, rows, cols] matrix stack inside a contiguous rank-3 tensor: element
     // (i, r, c) at i·stride + (trans ? c·ld + r : r·ld + c).
     struct View {
@@ -377,29 +393,32 @@ private:
         m.outputs = {"y"};
         return m;
     }
-    static void scale(Tensor &t, float alpha)
+    // t divided or multiplied by the scale input, as the folded Div or Mul did.
+    static void scale(const KernelContext &ctx, Tensor &t)
     {
-        if (alpha == 1.0f)
+        if (!ctx.hasInput(2))
             return;
+        const float c = ctx.in(2).data()[0];
+        const bool div = divides(ctx);
         float *p = t.data();
         for (int64_t i = 0; i < t.numel(); ++i)
-            p[i] *= alpha;
+            p[i] = div ? p[i] / c : p[i] * c;
     }
-    // The folded nodes one by one (alpha applied to A before the product, as the Div or Mul was).
-    static void unfusedForward(KernelContext &ctx, float alpha, const std::vector<int64_t> &pa, const std::vector<int64_t> &pb,
+    // The folded nodes one by one.
+    static void unfusedForward(KernelContext &ctx, const std::vector<int64_t> &pa, const std::vector<int64_t> &pb,
                                const std::vector<int64_t> &py)
     {
         Tensor a = transposed(ctx.node, ctx.in(0), pa).clone(), b = transposed(ctx.node, ctx.in(1), pb);
-        scale(a, alpha);
+        scale(ctx, a);
         const Node m = matMulNode(ctx.node);
         const Tensor c = evaluateNode(m, {&a, &b})[0];
         ctx.out(0).copyFrom(transposed(ctx.node, c, py));
     }
-    static void unfusedBackward(KernelContext &ctx, float alpha, const std::vector<int64_t> &pa, const std::vector<int64_t> &pb,
+    static void unfusedBackward(KernelContext &ctx, const std::vector<int64_t> &pa, const std::vector<int64_t> &pb,
                                 const std::vector<int64_t> &py)
     {
         Tensor a = transposed(ctx.node, ctx.in(0), pa).clone(), b = transposed(ctx.node, ctx.in(1), pb);
-        scale(a, alpha);
+        scale(ctx, a);
         const Tensor dc = transposed(ctx.node, *ctx.gradOutputs[0], py.empty() ? py : inverse(py));
         const Node m = matMulNode(ctx.node);
         const OpKernel &mm = cpuKernel("MatMul");
@@ -409,7 +428,7 @@ private:
         KernelContext inner{m, {&a, &b}, {&c}, saved, true, nullptr, {&dc}, {ctx.wantsGrad(0) ? &da : nullptr, ctx.wantsGrad(1) ? &db : nullptr}, 0};
         mm.backward(inner);
         if (ctx.wantsGrad(0)) {
-            scale(da, alpha);
+            scale(ctx, da);
             ctx.gradInputs[0]->copyFrom(transposed(ctx.node, da, pa.empty() ? pa : inverse(pa)));
         }
         if (ctx.wantsGrad(1))
@@ -487,6 +506,13 @@ private:
 };
 
 } // namespace
+
+std::atomic<int64_t> TransposedMatMul::s_fallbacks{0};
+
+int64_t transposedMatMulFallbacks()
+{
+    return TransposedMatMul::s_fallbacks.load();
+}
 
 const OpKernel &transposedMatMulKernel()
 {

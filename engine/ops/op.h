@@ -115,6 +115,9 @@ const OpKernel &kernelFor(const std::string &opType, DeviceType device, const No
 // The CPU kernel of the product with folded Transposes that Executor::fuseHeadTransposes makes
 // (ops/matmul.cpp): internal, never in the kernel table, so no model file can name it.
 const OpKernel &transposedMatMulKernel();
+// How many times that kernel has run its nodes one by one (operands it cannot read through
+// strides) since the program started: for tests.
+int64_t transposedMatMulFallbacks();
 // Whether `device` can run the op (natively or through host copies).
 bool hasKernel(const std::string &opType, DeviceType device = DeviceType::Cpu);
 // Whether `node` runs on a device kernel of its own (no host copies).
