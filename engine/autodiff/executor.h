@@ -94,6 +94,9 @@ private:
     void readersAndWriters(std::vector<std::vector<size_t>> &consumers, std::vector<long> &producer) const;
     // Removes the nodes marked in drop (indices into m_nodes), keeping the order of the rest.
     void dropNodes(const std::vector<char> &drop);
+    // Value `id` if it is a non-trainable rank-0 initializer (a constant scalar), else nullptr.
+    const Tensor *constantScalar(int id) const;
+    // The build-time rewrites (autodiff/executor_rewrites.cpp).
     void fuseGelus();
     void fuseHeadTransposes();
     bool runFused(Fusion &f);

@@ -365,12 +365,18 @@ private:
         t.attributes["perm"] = perm;
         return t;
     }
+    // s through the perm attribute `key` (a permutation of 0..2, checked when the executor folded it).
     static Shape permuted(const Node &node, const Shape &s, const char *key)
     {
         const auto perm = node.attrInts(key, {});
         if (perm.empty())
             return s;
-        return cpuKernel("Transpose").inferShapes(transposeNode(node, perm), {s}, {nullptr})[0];
+        check(s.size() == perm.size(), node.describe() + ": a " + std::to_string(perm.size()) + "-dim transpose of a "
+                                           + std::to_string(s.size()) + "-dim value " + shapeToString(s) + ".");
+        Shape out(s.size());
+        for (size_t i = 0; i < perm.size(); ++i)
+            out[i] = s[static_cast<size_t>(perm[i])];
+        return out;
     }
     static Tensor transposed(const Node &node, const Tensor &x, const std::vector<int64_t> &perm)
     {
