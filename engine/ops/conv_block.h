@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: Apache-2.0
 // A Conv → Relu → MaxPool chain trained as one block on oneDNN's primitives (the executor's one
 // fusion, engine/autodiff/executor.cpp). The convolution's output stays in oneDNN's blocked layout
-// from the convolution (ReLU as its post-op) through the pooling, and one reorder writes the pooled
-// result NCHW; backward masks the pooled gradient by the ReLU (a quarter of the cells, for 2×2
+// from the convolution (ReLU as its post-op) through the pooling (2×2 windows over sixteen-channel
+// blocks by our own AVX-512 loops, ops/pool_isa.h, which run at memory speed where oneDNN's do
+// not), and one reorder writes the pooled result NCHW; backward masks the pooled gradient by the ReLU (a quarter of the cells, for 2×2
 // windows) and keeps it blocked from the pooling's gradient to both convolution gradients. Unfused, the same chain writes, reads and reorders the convolution's
 // full-size output six more times per step. The results are those of the three kernels run one by
 // one (max pooling picks the first maximum of a window, as they do), deterministic for a given
@@ -11,6 +12,7 @@
 
 #include "core/tensor.h"
 
+#include <cstdint>
 #include <memory>
 
 namespace netwright {
@@ -52,6 +54,10 @@ public:
     // gradient comes from next.
     void backward(const Tensor &x, const Tensor &w, const Tensor &y, const Tensor &dy, Tensor *dx, Tensor *dw, Tensor *db,
                   const Link &link);
+
+    // How many forwards so far pooled with the sixteen-channel loops of ops/pool_isa.h (AVX-512,
+    // where oneDNN blocks the convolution's output by sixteen) rather than oneDNN's pooling; for tests.
+    static int64_t lanePoolings();
 
 private:
     struct Impl;

@@ -6,9 +6,12 @@
 #include "graph/graph.h"
 #include "ops/conv_dnnl.h"
 #include "core/dnnl_common.h"
+#include "ops/pool_isa.h"
 #include "ops/window_2d.h"
+#include "core/parallel.h"
 
 #include <algorithm>
+#include <atomic>
 #include <cstring>
 #include <map>
 #include <string>
@@ -45,6 +48,12 @@ struct Plan {
     desc dyInner, diffDstW, diffDstD, srcW, wData, diffSrc, diffW;
     dnnl::reorder dyIn, diffToW, diffToD, srcWIn, wDataIn, diffSrcOut, diffWOut;
     size_t scratchpadBytes = 0;
+    // The pooling by our own loops (ops/pool_isa.h), where the convolution's output and the pooled
+    // values are both blocked by sixteen channels (what oneDNN picks with AVX-512): over planes of
+    // sixteen channels, in×in cells each → out×out, the winner's place kept as a byte per output.
+    // oneDNN's pooling reads and writes them at about a fifth of the memory's speed here.
+    bool lanePool = false;
+    int64_t planes = 0, inH = 0, inW = 0, outH = 0, outW = 0;
 };
 
 dnnl::reorder reorderBetween(const desc &from, const desc &to)
@@ -139,6 +148,13 @@ std::unique_ptr<Plan> makePlan(const convdnnl::Geometry &g, const dims &pooledDi
                              backDPd.scratchpad_desc().get_size()})
             p.scratchpadBytes = std::max(p.scratchpadBytes, bytes);
         p.scratchpadBytes = std::max<size_t>(p.scratchpadBytes, 64); // never a zero-size memory
+        p.lanePool = pool::hasLanes16() && window == dims{2, 2} && p.convDst == desc(dstDims, in, tag::aBcd16b)
+                     && p.pooled == desc(pooledDims, in, tag::aBcd16b) && p.dyInner == p.pooled;
+        p.planes = g.N * ((g.M + 15) / 16);
+        p.inH = g.out[0];
+        p.inW = g.out[1];
+        p.outH = pooledDims[2];
+        p.outW = pooledDims[3];
         p.available = true;
     } catch (const std::exception &) {
         // No implementation for this geometry, level and precision (or a layout the block does not
@@ -158,7 +174,11 @@ void *grown(Tensor &t, size_t bytes)
     return t.data();
 }
 
+std::atomic<int64_t> g_lanePoolings{0};
+
 } // namespace
+
+int64_t ConvReluPoolBlock::lanePoolings() { return g_lanePoolings.load(); }
 
 struct ConvReluPoolBlock::Impl {
     const Node *conv = nullptr, *pool = nullptr;
@@ -283,10 +303,34 @@ bool ConvReluPoolBlock::forward(const Tensor &x, const Tensor &w, const Tensor *
         convArgs.emplace(DNNL_ARG_BIAS, s.mem(p.bias, b->data()));
     p.conv.execute(s.stream, convArgs);
     void *pooled = grown(s.pooled, p.pooled.get_size());
-    p.pool.execute(s.stream, {{DNNL_ARG_SRC, s.mem(p.convDst, convDst)},
-                              {DNNL_ARG_DST, s.mem(p.pooled, pooled)},
-                              {DNNL_ARG_WORKSPACE, s.mem(p.ws, grown(s.ws, p.ws.get_size()))},
-                              {DNNL_ARG_SCRATCHPAD, convArgs.at(DNNL_ARG_SCRATCHPAD)}});
+    if (p.lanePool) {
+        s.stream.wait();
+        ++g_lanePoolings;
+        const int64_t inPlane = p.inH * p.inW * 16, outPlane = p.outH * p.outW * 16;
+        auto *arg = static_cast<uint8_t *>(grown(s.ws, static_cast<size_t>(p.planes * outPlane)));
+        if (p.pooled.data_type() == dt::bf16) {
+            const auto kernel = &pool::isa_v4::maxForward2x2LanesBf16;
+            const auto *from = static_cast<const uint16_t *>(convDst);
+            auto *to = static_cast<uint16_t *>(pooled);
+            parallelFor(p.planes, [&](int64_t i0, int64_t i1, int) {
+                for (int64_t i = i0; i < i1; ++i)
+                    kernel(from + i * inPlane, p.inW, p.outH, p.outW, to + i * outPlane, arg + i * outPlane);
+            });
+        } else {
+            const auto kernel = &pool::isa_v4::maxForward2x2Lanes;
+            const auto *from = static_cast<const float *>(convDst);
+            auto *to = static_cast<float *>(pooled);
+            parallelFor(p.planes, [&](int64_t i0, int64_t i1, int) {
+                for (int64_t i = i0; i < i1; ++i)
+                    kernel(from + i * inPlane, p.inW, p.outH, p.outW, to + i * outPlane, arg + i * outPlane);
+            });
+        }
+    } else {
+        p.pool.execute(s.stream, {{DNNL_ARG_SRC, s.mem(p.convDst, convDst)},
+                                  {DNNL_ARG_DST, s.mem(p.pooled, pooled)},
+                                  {DNNL_ARG_WORKSPACE, s.mem(p.ws, grown(s.ws, p.ws.get_size()))},
+                                  {DNNL_ARG_SCRATCHPAD, convArgs.at(DNNL_ARG_SCRATCHPAD)}});
+    }
     s.last = &p;
     if (!link.next)
         writeOutput(y);
@@ -364,10 +408,33 @@ void ConvReluPoolBlock::backward(const Tensor &x, const Tensor &w, const Tensor 
     }
     // The pooling's gradient, in the convolution output's layout.
     void *diff = grown(s.diff, p.convDst.get_size());
-    p.poolBack.execute(s.stream, {{DNNL_ARG_DIFF_DST, s.mem(p.dyInner, dyInner)},
-                                  {DNNL_ARG_WORKSPACE, s.mem(p.ws, s.ws.data())},
-                                  {DNNL_ARG_DIFF_SRC, s.mem(p.convDst, diff)},
-                                  {DNNL_ARG_SCRATCHPAD, scratchpad}});
+    if (p.lanePool) {
+        s.stream.wait();
+        const int64_t inPlane = p.inH * p.inW * 16, outPlane = p.outH * p.outW * 16;
+        const auto *arg = s.ws.dataAs<uint8_t>();
+        if (p.pooled.data_type() == dt::bf16) {
+            const auto kernel = &pool::isa_v4::maxBackward2x2LanesBf16;
+            const auto *from = static_cast<const uint16_t *>(dyInner);
+            auto *to = static_cast<uint16_t *>(diff);
+            parallelFor(p.planes, [&](int64_t i0, int64_t i1, int) {
+                for (int64_t i = i0; i < i1; ++i)
+                    kernel(from + i * outPlane, arg + i * outPlane, p.inH, p.inW, p.outH, p.outW, to + i * inPlane);
+            });
+        } else {
+            const auto kernel = &pool::isa_v4::maxBackward2x2Lanes;
+            const auto *from = static_cast<const float *>(dyInner);
+            auto *to = static_cast<float *>(diff);
+            parallelFor(p.planes, [&](int64_t i0, int64_t i1, int) {
+                for (int64_t i = i0; i < i1; ++i)
+                    kernel(from + i * outPlane, arg + i * outPlane, p.inH, p.inW, p.outH, p.outW, to + i * inPlane);
+            });
+        }
+    } else {
+        p.poolBack.execute(s.stream, {{DNNL_ARG_DIFF_DST, s.mem(p.dyInner, dyInner)},
+                                      {DNNL_ARG_WORKSPACE, s.mem(p.ws, s.ws.data())},
+                                      {DNNL_ARG_DIFF_SRC, s.mem(p.convDst, diff)},
+                                      {DNNL_ARG_SCRATCHPAD, scratchpad}});
+    }
 
     const void *diffW = has(p.diffToW) ? s.convert(p.diffToW, p.convDst, diff, p.diffDstW, grown(s.diffW16, p.diffDstW.get_size())) : diff;
     if (dw || db) {

@@ -155,7 +155,100 @@ void backwardAvx512(const float *dy, const int32_t *arg, int64_t iw, int64_t oh,
 }
 #endif
 
+#if defined(__AVX512F__)
+// The sixteen-lane loops (ops/pool_isa.h): a cell's sixteen channels are one vector, the winners'
+// places one 16-byte store; a bfloat16 is compared as the float its bits widen to.
+inline __m512 loadLanes(const float *p) { return _mm512_loadu_ps(p); }
+inline __m512 loadLanes(const uint16_t *p)
+{
+    return _mm512_castsi512_ps(_mm512_slli_epi32(_mm512_cvtepu16_epi32(_mm256_loadu_si256(reinterpret_cast<const __m256i *>(p))), 16));
+}
+inline void storeLanes(float *p, __m512 v) { _mm512_storeu_ps(p, v); }
+inline void storeLanes(uint16_t *p, __m512 v) // exact: v is one of the widened inputs
+{
+    _mm256_storeu_si256(reinterpret_cast<__m256i *>(p), _mm512_cvtepi32_epi16(_mm512_srli_epi32(_mm512_castps_si512(v), 16)));
+}
+
+template<typename T>
+void forwardLanesAvx512(const T *x, int64_t iw, int64_t oh, int64_t ow, T *y, uint8_t *arg)
+{
+    const __m128i one = _mm_set1_epi8(1), two = _mm_set1_epi8(2);
+    for (int64_t oy = 0; oy < oh; ++oy) {
+        for (int64_t ox = 0; ox < ow; ++ox) {
+            const T *tl = x + (2 * oy * iw + 2 * ox) * 16, *bl = tl + iw * 16;
+            const __m512 a = loadLanes(tl), b = loadLanes(tl + 16), d = loadLanes(bl), e = loadLanes(bl + 16);
+            const __mmask16 right0 = wins(a, b), right1 = wins(d, e);
+            const __m512 m0 = _mm512_mask_blend_ps(right0, a, b), m1 = _mm512_mask_blend_ps(right1, d, e);
+            const __mmask16 lower = wins(m0, m1) & _mm512_cmp_ps_mask(m0, m0, _CMP_ORD_Q);
+            const __mmask16 right = (lower & right1) | (~lower & right0);
+            storeLanes(y + (oy * ow + ox) * 16, _mm512_mask_blend_ps(lower, m0, m1));
+            _mm_storeu_si128(reinterpret_cast<__m128i *>(arg + (oy * ow + ox) * 16),
+                             _mm_add_epi8(_mm_maskz_mov_epi8(lower, two), _mm_maskz_mov_epi8(right, one)));
+        }
+    }
+}
+
+// Sixteen float32 or bfloat16 lanes, the ones of `keep` from v and zero elsewhere, stored.
+inline void storeWhere(float *p, __mmask16 keep, const float *v) { _mm512_storeu_ps(p, _mm512_maskz_loadu_ps(keep, v)); }
+inline void storeWhere(uint16_t *p, __mmask16 keep, const uint16_t *v)
+{
+    _mm256_storeu_si256(reinterpret_cast<__m256i *>(p), _mm256_maskz_loadu_epi16(keep, v));
+}
+
+template<typename T>
+void backwardLanesAvx512(const T *dy, const uint8_t *arg, int64_t iw, int64_t oh, int64_t ow, T *dx)
+{
+    const __m128i one = _mm_set1_epi8(1), two = _mm_set1_epi8(2), three = _mm_set1_epi8(3);
+    for (int64_t oy = 0; oy < oh; ++oy) {
+        for (int64_t ox = 0; ox < ow; ++ox) {
+            T *tl = dx + (2 * oy * iw + 2 * ox) * 16, *bl = tl + iw * 16;
+            const T *g = dy + (oy * ow + ox) * 16;
+            const __m128i a = _mm_loadu_si128(reinterpret_cast<const __m128i *>(arg + (oy * ow + ox) * 16));
+            storeWhere(tl, _mm_cmpeq_epi8_mask(a, _mm_setzero_si128()), g);
+            storeWhere(tl + 16, _mm_cmpeq_epi8_mask(a, one), g);
+            storeWhere(bl, _mm_cmpeq_epi8_mask(a, two), g);
+            storeWhere(bl + 16, _mm_cmpeq_epi8_mask(a, three), g);
+        }
+    }
+}
+
+// The cells no window covers (a last odd row or column) get a zero gradient.
+template<typename T>
+void zeroUncovered(int64_t ih, int64_t iw, int64_t oh, int64_t ow, T *dx)
+{
+    for (int64_t row = 0; row < 2 * oh; ++row)
+        for (int64_t i = 2 * ow * 16; i < iw * 16; ++i)
+            dx[row * iw * 16 + i] = T(0);
+    for (int64_t i = 2 * oh * iw * 16; i < ih * iw * 16; ++i)
+        dx[i] = T(0);
+}
+#endif
+
 } // namespace
+
+#if defined(__AVX512F__)
+void maxForward2x2Lanes(const float *x, int64_t iw, int64_t oh, int64_t ow, float *y, uint8_t *arg)
+{
+    forwardLanesAvx512(x, iw, oh, ow, y, arg);
+}
+
+void maxForward2x2LanesBf16(const uint16_t *x, int64_t iw, int64_t oh, int64_t ow, uint16_t *y, uint8_t *arg)
+{
+    forwardLanesAvx512(x, iw, oh, ow, y, arg);
+}
+
+void maxBackward2x2Lanes(const float *dy, const uint8_t *arg, int64_t ih, int64_t iw, int64_t oh, int64_t ow, float *dx)
+{
+    backwardLanesAvx512(dy, arg, iw, oh, ow, dx);
+    zeroUncovered(ih, iw, oh, ow, dx);
+}
+
+void maxBackward2x2LanesBf16(const uint16_t *dy, const uint8_t *arg, int64_t ih, int64_t iw, int64_t oh, int64_t ow, uint16_t *dx)
+{
+    backwardLanesAvx512(dy, arg, iw, oh, ow, dx);
+    zeroUncovered(ih, iw, oh, ow, dx);
+}
+#endif
 
 void maxForward2x2(const float *x, int64_t ih, int64_t iw, int64_t oh, int64_t ow, float *y, int32_t *arg)
 {

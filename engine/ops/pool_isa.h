@@ -34,4 +34,20 @@ inline MaxBackward maxBackward2x2()
     return cpu::byLevel(&isa_v2::maxBackward2x2, &isa_v3::maxBackward2x2, &isa_v4::maxBackward2x2);
 }
 
+// The same window over one plane of sixteen interleaved channels, x[ih][iw][16]: the layout oneDNN
+// gives a convolution's output with AVX-512 (aBcd16b), so only the x86-64-v4 build has these.
+// Float32, or bfloat16 as its bits. y[oh][ow][16] = each window's maximum (NaN wins; ties keep the
+// earlier cell in row-major order), arg[oh][ow][16] = the winner's place in its window, 0–3 in
+// row-major order. Needs 2·oh ≤ ih and 2·ow ≤ iw.
+namespace isa_v4 {
+void maxForward2x2Lanes(const float *x, int64_t iw, int64_t oh, int64_t ow, float *y, uint8_t *arg);
+void maxForward2x2LanesBf16(const uint16_t *x, int64_t iw, int64_t oh, int64_t ow, uint16_t *y, uint8_t *arg);
+// dx[ih][iw][16] = dy at each window's winner, 0 elsewhere (every cell written).
+void maxBackward2x2Lanes(const float *dy, const uint8_t *arg, int64_t ih, int64_t iw, int64_t oh, int64_t ow, float *dx);
+void maxBackward2x2LanesBf16(const uint16_t *dy, const uint8_t *arg, int64_t ih, int64_t iw, int64_t oh, int64_t ow, uint16_t *dx);
+} // namespace isa_v4
+
+// Whether the active level runs the sixteen-lane loops (AVX-512).
+inline bool hasLanes16() { return cpu::activeLevel() >= cpu::Level::Avx512; }
+
 } // namespace netwright::pool

@@ -11,6 +11,7 @@
 #include "core/parallel.h"
 #include "engine/ops/gradcheck.h"
 #include "engine/ops/op_test_util.h"
+#include "ops/conv_block.h"
 #include "zoo/model_zoo.h"
 
 #include <QTest>
@@ -464,6 +465,7 @@ private slots:
             e.forward({{"x", x}, {"labels", labels}}, true);
             e.backward("loss");
         };
+        const int64_t lanePoolingsBefore = ConvReluPoolBlock::lanePoolings();
         for (int k = 0; k < 2; ++k) { // the second step reuses every plan and buffer
             step(fused);
             step(plain);
@@ -493,6 +495,9 @@ private slots:
                                         .arg(p).arg(maxAbsDiff(a, b)).arg(scale).arg(cosine, 0, 'f', 6)));
             }
         }
+        // With AVX-512 oneDNN blocks the 20 (padded to 32) channels by sixteen, and both blocks pool
+        // with the sixteen-lane loops (ops/pool_isa.h); below it, with oneDNN's pooling.
+        QCOMPARE(ConvReluPoolBlock::lanePoolings() - lanePoolingsBefore, cpu::activeLevel() >= cpu::Level::Avx512 ? 4 : 0);
         // Evaluation runs node by node: every value is there.
         fused.forward({{"x", x}, {"labels", labels}}, false);
         QVERIFY(fused.value("c1").defined());

@@ -5,11 +5,15 @@
 #include "engine/ops/gradcheck.h"
 #include "engine/ops/op_test_util.h"
 
+#include "core/cpu_level.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "ops/op.h"
+#include "ops/pool_isa.h"
 
+#include <bit>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include <QTest>
@@ -104,6 +108,69 @@ private slots:
                         QCOMPARE(idx[o], best);
                     }
                 }
+    }
+    // The sixteen-channel loops the Conv → Relu → MaxPool block pools oneDNN's blocked output with
+    // (ops/pool_isa.h, AVX-512 only), float32 and bfloat16: an odd height and width (a row and a
+    // column no window covers), ties everywhere and some NaN. Every output and winner against the
+    // definition; the gradient is dy at the winner and zero in every other cell, the uncovered
+    // ones included.
+    void maxPoolSixteenLanesMatchDefinition()
+    {
+        if (cpu::detectedLevel() < cpu::Level::Avx512) {
+            qInfo("no AVX-512 here: the blocked convolution block pools with oneDNN's loops instead");
+            return;
+        }
+        const int64_t planes = 3, H = 5, W = 7, OH = 2, OW = 3;
+        std::vector<float> x(static_cast<size_t>(planes * H * W * 16));
+        Rng rng(9);
+        for (float &v : x)
+            v = static_cast<float>(rng.below(4)) - 1.5f; // exact in bfloat16 too
+        for (size_t i : {5u, 16u * 8 + 3, 16u * 9 + 3, 700u, 1000u})
+            x[i] = std::numeric_limits<float>::quiet_NaN();
+        std::vector<uint16_t> xb(x.size());
+        for (size_t i = 0; i < x.size(); ++i)
+            xb[i] = static_cast<uint16_t>(std::bit_cast<uint32_t>(x[i]) >> 16);
+        const size_t outs = static_cast<size_t>(planes * OH * OW * 16);
+        std::vector<float> y(outs), dy(outs), dx(x.size(), 7.0f);
+        std::vector<uint16_t> yb(outs), dyb(outs), dxb(x.size(), 0x4000);
+        std::vector<uint8_t> arg(outs, 9), argb(outs, 9);
+        for (size_t i = 0; i < outs; ++i) {
+            dy[i] = 0.25f + static_cast<float>(i);
+            dyb[i] = static_cast<uint16_t>(0x3f00 + i);
+        }
+        for (int64_t p = 0; p < planes; ++p) {
+            const int64_t in = p * H * W * 16, out = p * OH * OW * 16;
+            pool::isa_v4::maxForward2x2Lanes(x.data() + in, W, OH, OW, y.data() + out, arg.data() + out);
+            pool::isa_v4::maxForward2x2LanesBf16(xb.data() + in, W, OH, OW, yb.data() + out, argb.data() + out);
+            pool::isa_v4::maxBackward2x2Lanes(dy.data() + out, arg.data() + out, H, W, OH, OW, dx.data() + in);
+            pool::isa_v4::maxBackward2x2LanesBf16(dyb.data() + out, argb.data() + out, H, W, OH, OW, dxb.data() + in);
+        }
+        QCOMPARE(argb, arg); // the same values in both types
+        std::vector<int64_t> winnerAt(x.size(), -1); // the output each winning input cell feeds
+        for (int64_t p = 0; p < planes; ++p)
+            for (int64_t oy = 0; oy < OH; ++oy)
+                for (int64_t ox = 0; ox < OW; ++ox)
+                    for (int64_t c = 0; c < 16; ++c) {
+                        int64_t best = -1, place = -1;
+                        for (int64_t k = 0; k < 4; ++k) {
+                            const int64_t at = ((p * H + 2 * oy + k / 2) * W + 2 * ox + k % 2) * 16 + c;
+                            if (best < 0 || (!std::isnan(x[best]) && (std::isnan(x[at]) || x[at] > x[best]))) {
+                                best = at;
+                                place = k;
+                            }
+                        }
+                        const int64_t o = ((p * OH + oy) * OW + ox) * 16 + c;
+                        const QString where = QStringLiteral("plane %1 (%2,%3) lane %4").arg(p).arg(oy).arg(ox).arg(c);
+                        QVERIFY2(arg[o] == place, qPrintable(where));
+                        QVERIFY2(std::bit_cast<uint32_t>(y[o]) == std::bit_cast<uint32_t>(x[best]), qPrintable(where));
+                        QVERIFY2(yb[o] == xb[best], qPrintable(where));
+                        winnerAt[best] = o;
+                    }
+        for (size_t i = 0; i < x.size(); ++i) {
+            const int64_t o = winnerAt[i];
+            QVERIFY2(dx[i] == (o < 0 ? 0.0f : dy[o]) && !std::signbit(dx[i]), qPrintable(QString::number(i)));
+            QVERIFY2(dxb[i] == (o < 0 ? 0 : dyb[o]), qPrintable(QString::number(i)));
+        }
     }
     void maxPoolCeilModeAndPads()
     {
