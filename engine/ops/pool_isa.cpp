@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: Apache-2.0
 // Compiled once per CPU level (engine/CMakeLists.txt: -march=x86-64-v2/-v3/-v4 with NW_ISA_NS =
 // isa_v2/isa_v3/isa_v4): MaxPool's 2×2 stride-2 loops of ops/pool_isa.h, written without branches
-// so the compiler vectorizes them for the level (the pairs of columns become lane permutes).
+// so the compiler vectorizes them for the level (the pairs of columns become lane permutes), and,
+// in the x86-64-v4 build only, the same window over sixteen interleaved channels.
 #include "ops/pool_isa.h"
 
 #include <bit>
