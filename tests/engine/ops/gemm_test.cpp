@@ -93,16 +93,19 @@ private slots:
         QVERIFY_THROWS_EXCEPTION(Error, runNode(n, {randomTensor({2, 5}, rng), randomTensor({3, 4}, rng), Tensor()}));
     }
 
-    // The one matrix multiply every kernel uses (oneDNN's sgemm at the CPU's level), against a
-    // double-precision loop: every transpose, strided operands, alpha and beta, and beta == 0
-    // over a C full of NaN (which must not leak into the result), on 1 and 2 threads.
+    // The one matrix multiply every kernel uses (oneDNN's sgemm at the CPU's level, or its matmul
+    // primitive for A·Bᵀ over a long inner dimension), against a double-precision loop: every
+    // transpose, strided operands, alpha and beta, and beta == 0 over a C full of NaN (which must
+    // not leak into the result), on 1 and 2 threads.
     void blasGemmAgainstReference()
     {
+        QVERIFY(blas::fp32ByMatmulPrimitive(false, true, 19, 37, 520)); // the primitive's path is among these
+        QVERIFY(!blas::fp32ByMatmulPrimitive(true, true, 19, 37, 520) && !blas::fp32ByMatmulPrimitive(false, false, 19, 37, 520));
         Rng rng(11);
         for (int threads : {1, 2})
             for (int ta = 0; ta < 2; ++ta)
                 for (int tb = 0; tb < 2; ++tb)
-                    for (const auto &[M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{37, 53, 71}, {64, 784, 288}, {3, 5, 1}, {1, 300, 9}}) {
+                    for (const auto &[M, N, K] : {std::tuple<int64_t, int64_t, int64_t>{37, 53, 71}, {64, 784, 288}, {3, 5, 1}, {1, 300, 9}, {19, 37, 520}}) {
                         setThreadCount(threads);
                         const int64_t lda = (ta ? M : K) + 3, ldb = (tb ? K : N) + 2, ldc = N + 5;
                         const Tensor A = randomTensor({ta ? K : M, lda}, rng), B = randomTensor({tb ? N : K, ldb}, rng);
