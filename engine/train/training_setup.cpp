@@ -236,7 +236,11 @@ std::unique_ptr<Trainer> makeTrainer(const RunConfig &c, const TrainingData &dat
     std::unique_ptr<MinibatchSource> test = std::move(testSource);
     if (data.test->streamed())
         test = std::make_unique<PrefetchingSource>(std::move(test), 2);
-    TrainerSettings settings{c.training.epochs, c.training.seed, c.lr, c.schedule};
+    TrainerSettings settings;
+    settings.epochs = c.training.epochs;
+    settings.seed = c.training.seed;
+    settings.baseLr = c.lr;
+    settings.schedule = c.schedule;
     settings.device = parseDevice(c.training.device);
     settings.precision = c.training.precision == "bf16" ? blas::Precision::Bf16 : blas::Precision::Fp32;
     settings.task = c.task.type;
