@@ -176,6 +176,32 @@ void *grown(Tensor &t, size_t bytes)
 
 std::atomic<int64_t> g_lanePoolings{0};
 
+// The block's pooling and its gradient by the sixteen-lane loops (ops/pool_isa.h), plane by plane
+// over the threads; T is float or uint16_t (bfloat16's bits), the convolution output's type.
+template<typename T>
+void poolByLanes(const Plan &p, const void *x, void *y, uint8_t *arg)
+{
+    const int64_t inPlane = p.inH * p.inW * 16, outPlane = p.outH * p.outW * 16;
+    const auto *from = static_cast<const T *>(x);
+    auto *to = static_cast<T *>(y);
+    parallelFor(p.planes, [&](int64_t i0, int64_t i1, int) {
+        for (int64_t i = i0; i < i1; ++i)
+            pool::isa_v4::maxForward2x2Lanes(from + i * inPlane, p.inW, p.outH, p.outW, to + i * outPlane, arg + i * outPlane);
+    });
+}
+
+template<typename T>
+void poolGradientByLanes(const Plan &p, const void *dy, const uint8_t *arg, void *dx)
+{
+    const int64_t inPlane = p.inH * p.inW * 16, outPlane = p.outH * p.outW * 16;
+    const auto *from = static_cast<const T *>(dy);
+    auto *to = static_cast<T *>(dx);
+    parallelFor(p.planes, [&](int64_t i0, int64_t i1, int) {
+        for (int64_t i = i0; i < i1; ++i)
+            pool::isa_v4::maxBackward2x2Lanes(from + i * outPlane, arg + i * outPlane, p.inH, p.inW, p.outH, p.outW, to + i * inPlane);
+    });
+}
+
 } // namespace
 
 int64_t ConvReluPoolBlock::lanePoolings() { return g_lanePoolings.load(); }
@@ -306,25 +332,11 @@ bool ConvReluPoolBlock::forward(const Tensor &x, const Tensor &w, const Tensor *
     if (p.lanePool) {
         s.stream.wait();
         ++g_lanePoolings;
-        const int64_t inPlane = p.inH * p.inW * 16, outPlane = p.outH * p.outW * 16;
-        auto *arg = static_cast<uint8_t *>(grown(s.ws, static_cast<size_t>(p.planes * outPlane)));
-        if (p.pooled.data_type() == dt::bf16) {
-            const auto kernel = &pool::isa_v4::maxForward2x2LanesBf16;
-            const auto *from = static_cast<const uint16_t *>(convDst);
-            auto *to = static_cast<uint16_t *>(pooled);
-            parallelFor(p.planes, [&](int64_t i0, int64_t i1, int) {
-                for (int64_t i = i0; i < i1; ++i)
-                    kernel(from + i * inPlane, p.inW, p.outH, p.outW, to + i * outPlane, arg + i * outPlane);
-            });
-        } else {
-            const auto kernel = &pool::isa_v4::maxForward2x2Lanes;
-            const auto *from = static_cast<const float *>(convDst);
-            auto *to = static_cast<float *>(pooled);
-            parallelFor(p.planes, [&](int64_t i0, int64_t i1, int) {
-                for (int64_t i = i0; i < i1; ++i)
-                    kernel(from + i * inPlane, p.inW, p.outH, p.outW, to + i * outPlane, arg + i * outPlane);
-            });
-        }
+        auto *arg = static_cast<uint8_t *>(grown(s.ws, static_cast<size_t>(p.planes * p.outH * p.outW * 16)));
+        if (p.pooled.data_type() == dt::bf16)
+            poolByLanes<uint16_t>(p, convDst, pooled, arg);
+        else
+            poolByLanes<float>(p, convDst, pooled, arg);
     } else {
         p.pool.execute(s.stream, {{DNNL_ARG_SRC, s.mem(p.convDst, convDst)},
                                   {DNNL_ARG_DST, s.mem(p.pooled, pooled)},
@@ -410,25 +422,10 @@ void ConvReluPoolBlock::backward(const Tensor &x, const Tensor &w, const Tensor 
     void *diff = grown(s.diff, p.convDst.get_size());
     if (p.lanePool) {
         s.stream.wait();
-        const int64_t inPlane = p.inH * p.inW * 16, outPlane = p.outH * p.outW * 16;
-        const auto *arg = s.ws.dataAs<uint8_t>();
-        if (p.pooled.data_type() == dt::bf16) {
-            const auto kernel = &pool::isa_v4::maxBackward2x2LanesBf16;
-            const auto *from = static_cast<const uint16_t *>(dyInner);
-            auto *to = static_cast<uint16_t *>(diff);
-            parallelFor(p.planes, [&](int64_t i0, int64_t i1, int) {
-                for (int64_t i = i0; i < i1; ++i)
-                    kernel(from + i * outPlane, arg + i * outPlane, p.inH, p.inW, p.outH, p.outW, to + i * inPlane);
-            });
-        } else {
-            const auto kernel = &pool::isa_v4::maxBackward2x2Lanes;
-            const auto *from = static_cast<const float *>(dyInner);
-            auto *to = static_cast<float *>(diff);
-            parallelFor(p.planes, [&](int64_t i0, int64_t i1, int) {
-                for (int64_t i = i0; i < i1; ++i)
-                    kernel(from + i * outPlane, arg + i * outPlane, p.inH, p.inW, p.outH, p.outW, to + i * inPlane);
-            });
-        }
+        if (p.pooled.data_type() == dt::bf16)
+            poolGradientByLanes<uint16_t>(p, dyInner, s.ws.dataAs<uint8_t>(), diff);
+        else
+            poolGradientByLanes<float>(p, dyInner, s.ws.dataAs<uint8_t>(), diff);
     } else {
         p.poolBack.execute(s.stream, {{DNNL_ARG_DIFF_DST, s.mem(p.dyInner, dyInner)},
                                       {DNNL_ARG_WORKSPACE, s.mem(p.ws, s.ws.data())},

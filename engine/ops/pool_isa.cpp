@@ -233,7 +233,7 @@ void maxForward2x2Lanes(const float *x, int64_t iw, int64_t oh, int64_t ow, floa
     forwardLanesAvx512(x, iw, oh, ow, y, arg);
 }
 
-void maxForward2x2LanesBf16(const uint16_t *x, int64_t iw, int64_t oh, int64_t ow, uint16_t *y, uint8_t *arg)
+void maxForward2x2Lanes(const uint16_t *x, int64_t iw, int64_t oh, int64_t ow, uint16_t *y, uint8_t *arg)
 {
     forwardLanesAvx512(x, iw, oh, ow, y, arg);
 }
@@ -244,7 +244,7 @@ void maxBackward2x2Lanes(const float *dy, const uint8_t *arg, int64_t ih, int64_
     zeroUncovered(ih, iw, oh, ow, dx);
 }
 
-void maxBackward2x2LanesBf16(const uint16_t *dy, const uint8_t *arg, int64_t ih, int64_t iw, int64_t oh, int64_t ow, uint16_t *dx)
+void maxBackward2x2Lanes(const uint16_t *dy, const uint8_t *arg, int64_t ih, int64_t iw, int64_t oh, int64_t ow, uint16_t *dx)
 {
     backwardLanesAvx512(dy, arg, iw, oh, ow, dx);
     zeroUncovered(ih, iw, oh, ow, dx);

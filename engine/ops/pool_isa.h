@@ -41,10 +41,10 @@ inline MaxBackward maxBackward2x2()
 // row-major order. Needs 2·oh ≤ ih and 2·ow ≤ iw.
 namespace isa_v4 {
 void maxForward2x2Lanes(const float *x, int64_t iw, int64_t oh, int64_t ow, float *y, uint8_t *arg);
-void maxForward2x2LanesBf16(const uint16_t *x, int64_t iw, int64_t oh, int64_t ow, uint16_t *y, uint8_t *arg);
+void maxForward2x2Lanes(const uint16_t *x, int64_t iw, int64_t oh, int64_t ow, uint16_t *y, uint8_t *arg);
 // dx[ih][iw][16] = dy at each window's winner, 0 elsewhere (every cell written).
 void maxBackward2x2Lanes(const float *dy, const uint8_t *arg, int64_t ih, int64_t iw, int64_t oh, int64_t ow, float *dx);
-void maxBackward2x2LanesBf16(const uint16_t *dy, const uint8_t *arg, int64_t ih, int64_t iw, int64_t oh, int64_t ow, uint16_t *dx);
+void maxBackward2x2Lanes(const uint16_t *dy, const uint8_t *arg, int64_t ih, int64_t iw, int64_t oh, int64_t ow, uint16_t *dx);
 } // namespace isa_v4
 
 // Whether the active level runs the sixteen-lane loops (AVX-512).

@@ -144,9 +144,9 @@ private slots:
         for (int64_t p = 0; p < planes; ++p) {
             const int64_t in = p * H * W * 16, out = p * OH * OW * 16;
             pool::isa_v4::maxForward2x2Lanes(x.data() + in, W, OH, OW, y.data() + out, arg.data() + out);
-            pool::isa_v4::maxForward2x2LanesBf16(xb.data() + in, W, OH, OW, yb.data() + out, argb.data() + out);
+            pool::isa_v4::maxForward2x2Lanes(xb.data() + in, W, OH, OW, yb.data() + out, argb.data() + out);
             pool::isa_v4::maxBackward2x2Lanes(dy.data() + out, arg.data() + out, H, W, OH, OW, dx.data() + in);
-            pool::isa_v4::maxBackward2x2LanesBf16(dyb.data() + out, argb.data() + out, H, W, OH, OW, dxb.data() + in);
+            pool::isa_v4::maxBackward2x2Lanes(dyb.data() + out, argb.data() + out, H, W, OH, OW, dxb.data() + in);
         }
         QCOMPARE(argb, arg); // the same values in both types
         std::vector<int64_t> winnerAt(x.size(), -1); // the output each winning input cell feeds
