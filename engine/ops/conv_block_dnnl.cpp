@@ -2,13 +2,13 @@
 #include "ops/conv_block.h"
 
 #include "core/blas.h"
+#include "core/dnnl_common.h"
 #include "core/error.h"
+#include "core/parallel.h"
 #include "graph/graph.h"
 #include "ops/conv_dnnl.h"
-#include "core/dnnl_common.h"
 #include "ops/pool_isa.h"
 #include "ops/window_2d.h"
-#include "core/parallel.h"
 
 #include <algorithm>
 #include <atomic>

@@ -36,8 +36,8 @@ inline MaxBackward maxBackward2x2()
 
 // The same window over one plane of sixteen interleaved channels, x[ih][iw][16]: the layout oneDNN
 // gives a convolution's output with AVX-512 (aBcd16b), so only the x86-64-v4 build has these.
-// Float32, or bfloat16 as its bits. y[oh][ow][16] = each window's maximum (NaN wins; ties keep the
-// earlier cell in row-major order), arg[oh][ow][16] = the winner's place in its window, 0–3 in
+// Float32, or bfloat16 as its bits. y[oh][ow][16] = each window's maximum (a NaN wins, which of two
+// is not specified; ties keep the earlier cell in row-major order), arg[oh][ow][16] = the winner's place in its window, 0–3 in
 // row-major order. Needs 2·oh ≤ ih and 2·ow ≤ iw.
 namespace isa_v4 {
 void maxForward2x2Lanes(const float *x, int64_t iw, int64_t oh, int64_t ow, float *y, uint8_t *arg);

@@ -116,10 +116,8 @@ private slots:
     // ones included.
     void maxPoolSixteenLanesMatchDefinition()
     {
-        if (cpu::detectedLevel() < cpu::Level::Avx512) {
-            qInfo("no AVX-512 here: the blocked convolution block pools with oneDNN's loops instead");
-            return;
-        }
+        if (cpu::detectedLevel() < cpu::Level::Avx512) // reported as skipped, not as passed
+            QSKIP("no AVX-512 here: the loops are not built for this CPU (the conv block pools with oneDNN's kernel)");
         const int64_t planes = 3, H = 5, W = 7, OH = 2, OW = 3;
         std::vector<float> x(static_cast<size_t>(planes * H * W * 16));
         Rng rng(9);
