@@ -3,9 +3,11 @@
 
 #include "core/error.h"
 #include "core/parallel.h"
-#include "optim/update_rules.h"
+#include "optim/update_isa.h"
 
+#include <algorithm>
 #include <cmath>
+#include <functional>
 
 namespace netwright {
 
@@ -54,6 +56,33 @@ template<typename Update> void onHost(Tensor &w, const Tensor &g, std::vector<Te
             slots[i]->copyFrom(hs[i]);
 }
 
+// One host parameter's arrays: the value, its gradient and up to two optimizer slots.
+struct HostParameter {
+    float *w;
+    const float *g;
+    float *s0, *s1;
+};
+
+// The elements of several host arrays as one range: one parallel region for a whole step (a model
+// has tens of parameter tensors, most of them small), each thread running `fn(k, i0, i1)` on the
+// part of array k that falls in its share. Every element's update is independent of the others,
+// so the split does not change a bit.
+
+void forEachPart(const std::vector<int64_t> &sizes, const std::function<void(size_t, int64_t, int64_t)> &fn)
+{
+    std::vector<int64_t> start(sizes.size() + 1, 0);
+    for (size_t k = 0; k < sizes.size(); ++k)
+        start[k + 1] = start[k] + sizes[k];
+    parallelFor(start.back(), [&](int64_t a, int64_t b, int) {
+        auto k = static_cast<size_t>(std::upper_bound(start.begin(), start.end(), a) - start.begin() - 1);
+        for (; k < sizes.size() && start[k] < b; ++k) {
+            const int64_t lo = std::max(a, start[k]) - start[k], hi = std::min(b, start[k + 1]) - start[k];
+            if (lo < hi)
+                fn(k, lo, hi);
+        }
+    }, 8192);
+}
+
 class Sgd final : public Optimizer {
 public:
     explicit Sgd(const OptimizerSettings &s) : m_s(s) {}
@@ -69,28 +98,28 @@ public:
     {
         const float mu = static_cast<float>(m_s.momentum), wd = static_cast<float>(m_s.weightDecay), rate = static_cast<float>(lr);
         const bool nesterov = m_s.nesterov;
+        const optim::SgdUpdate sgd = optim::sgdUpdate(); // the CPU level's loop
+        std::vector<HostParameter> host;
+        std::vector<int64_t> sizes;
         for (const auto &p : params) {
             const int64_t n = p.value->numel();
             Tensor *buf = mu != 0.0f ? &slot(m_slots, "moments." + p.name, *p.value) : nullptr;
-            auto update = [=](float *wOut, const float *gIn, const std::vector<float *> &slots) {
-                float *bufOut = slots[0];
-                parallelFor(n, [=](int64_t i0, int64_t i1, int) {
-                    float *__restrict w = wOut;
-                    const float *__restrict g = gIn;
-                    float *__restrict b = bufOut;
-                    for (int64_t i = i0; i < i1; ++i)
-                        sgdElement(w[i], g[i], b ? b + i : nullptr, rate, mu, wd, nesterov);
-                }, 8192);
+            auto update = [=](float *w, const float *g, const std::vector<float *> &slots) {
+                parallelFor(n, [=](int64_t i0, int64_t i1, int) { sgd(w, g, slots[0], i0, i1, rate, mu, wd, nesterov); }, 8192);
             };
             const DeviceType device = p.value->device().type;
             if (device == DeviceType::Cpu) {
-                update(p.value->data(), p.grad->data(), {buf ? buf->data() : nullptr});
+                host.push_back({p.value->data(), p.grad->data(), buf ? buf->data() : nullptr, nullptr});
+                sizes.push_back(n);
             } else if (const DeviceArithmetic *a = deviceArithmetic(device); a && a->sgdUpdate) {
                 a->sgdUpdate(p.value->data(), p.grad->data(), buf ? buf->data() : nullptr, n, rate, mu, wd, nesterov);
             } else {
                 onHost(*p.value, *p.grad, {buf}, update);
             }
         }
+        forEachPart(sizes, [&](size_t k, int64_t i0, int64_t i1) {
+            sgd(host[k].w, host[k].g, host[k].s0, i0, i1, rate, mu, wd, nesterov);
+        });
     }
     std::map<std::string, Tensor> state() const override { return cloneAll(m_slots); }
     void loadState(const std::map<std::string, Tensor> &state) override
@@ -122,28 +151,31 @@ public:
         const float c1 = 1.0f - m_beta1Power, c2 = std::sqrt(1.0f - m_beta2Power);
         const float rate = static_cast<float>(lr);
         const bool decoupled = m_decoupled;
+        const optim::AdamUpdate adam = optim::adamUpdate(); // the CPU level's loop
+        std::vector<HostParameter> host;
+        std::vector<int64_t> sizes;
         for (const auto &p : params) {
             const int64_t n = p.value->numel();
             Tensor *m1 = &slot(m_slots, "moment1." + p.name, *p.value);
             Tensor *m2 = &slot(m_slots, "moment2." + p.name, *p.value);
-            auto update = [=](float *wOut, const float *gIn, const std::vector<float *> &slots) {
-                float *mOut = slots[0], *vOut = slots[1];
+            auto update = [=](float *w, const float *g, const std::vector<float *> &slots) {
                 parallelFor(n, [=](int64_t i0, int64_t i1, int) {
-                    float *__restrict w = wOut, *__restrict m = mOut, *__restrict v = vOut;
-                    const float *__restrict g = gIn;
-                    for (int64_t i = i0; i < i1; ++i)
-                        adamElement(w[i], g[i], m[i], v[i], rate, b1, b2, eps, wd, c1, c2, decoupled);
+                    adam(w, g, slots[0], slots[1], i0, i1, rate, b1, b2, eps, wd, c1, c2, decoupled);
                 }, 8192);
             };
             const DeviceType device = p.value->device().type;
             if (device == DeviceType::Cpu) {
-                update(p.value->data(), p.grad->data(), {m1->data(), m2->data()});
+                host.push_back({p.value->data(), p.grad->data(), m1->data(), m2->data()});
+                sizes.push_back(n);
             } else if (const DeviceArithmetic *a = deviceArithmetic(device); a && a->adamUpdate) {
                 a->adamUpdate(p.value->data(), p.grad->data(), m1->data(), m2->data(), n, rate, b1, b2, eps, wd, c1, c2, decoupled);
             } else {
                 onHost(*p.value, *p.grad, {m1, m2}, update);
             }
         }
+        forEachPart(sizes, [&](size_t k, int64_t i0, int64_t i1) {
+            adam(host[k].w, host[k].g, host[k].s0, host[k].s1, i0, i1, rate, b1, b2, eps, wd, c1, c2, decoupled);
+        });
     }
 
     std::map<std::string, Tensor> state() const override

@@ -1,13 +1,21 @@
 // SPDX-License-Identifier: Apache-2.0
 // Optimizers against their update rules written out by hand (PyTorch's definitions), the state
-// round trip, and the learning-rate schedules.
+// round trip, and the learning-rate schedules. The loops of every CPU level this machine runs
+// (optim/update_isa.h) and a whole step over several parameters against the element rule of
+// optim/update_rules.h, bit for bit.
+#include "core/cpu_level.h"
 #include "core/error.h"
+#include "core/parallel.h"
+#include "core/rng.h"
 #include "optim/lr_schedule.h"
 #include "optim/optimizer.h"
+#include "optim/update_isa.h"
+#include "optim/update_rules.h"
 
 #include <QTest>
 
 #include <cmath>
+#include <cstring>
 
 using namespace netwright;
 
@@ -23,6 +31,32 @@ std::vector<float> run(Optimizer &opt, std::vector<float> w, const std::vector<s
     return {p.data()[0], p.data()[1]};
 }
 const std::vector<std::vector<float>> kGrads{{0.5f, -1.0f}, {0.25f, 2.0f}, {-1.0f, 0.5f}};
+
+std::vector<float> uniform(size_t n, Rng &rng, float lo, float hi)
+{
+    std::vector<float> v(n);
+    for (float &x : v)
+        x = lo + (hi - lo) * rng.uniform();
+    return v;
+}
+
+bool sameBytes(const float *a, const float *b, size_t n) { return std::memcmp(a, b, n * sizeof(float)) == 0; }
+
+struct Loops {
+    const char *name;
+    optim::SgdUpdate sgd;
+    optim::AdamUpdate adam;
+};
+
+std::vector<Loops> levelsHere()
+{
+    std::vector<Loops> out{{"x86-64-v2", &optim::isa_v2::sgdUpdate, &optim::isa_v2::adamUpdate}};
+    if (cpu::detectedLevel() >= cpu::Level::Avx2)
+        out.push_back({"x86-64-v3", &optim::isa_v3::sgdUpdate, &optim::isa_v3::adamUpdate});
+    if (cpu::detectedLevel() >= cpu::Level::Avx512)
+        out.push_back({"x86-64-v4", &optim::isa_v4::sgdUpdate, &optim::isa_v4::adamUpdate});
+    return out;
+}
 } // namespace
 
 class OptimizerTest : public QObject {
@@ -116,6 +150,97 @@ private slots:
         QCOMPARE(pa.data()[0], pb.data()[0]);
         QCOMPARE(pa.data()[1], pb.data()[1]);
     }
+    // Each level's loops over [5, n − 7) of arrays of n = 1037 (not a multiple of any vector
+    // width) give the rule's bits, element by element, and leave the elements outside untouched.
+    void levelLoopsMatchTheRuleBitForBit()
+    {
+        constexpr int64_t n = 1037, i0 = 5, i1 = n - 7;
+        Rng rng(7);
+        const auto w0 = uniform(n, rng, -2.0f, 2.0f), g = uniform(n, rng, -1.0f, 1.0f), m0 = uniform(n, rng, -0.5f, 0.5f),
+                   v0 = uniform(n, rng, 0.0f, 0.3f);
+        for (const Loops &level : levelsHere()) {
+            for (int variant = 0; variant < 3; ++variant) { // plain, momentum, Nesterov with decay
+                const float mu = variant == 0 ? 0.0f : 0.9f, wd = variant == 2 ? 0.01f : 0.0f;
+                auto w = w0, buf = m0, ew = w0, ebuf = m0;
+                level.sgd(w.data(), g.data(), variant == 0 ? nullptr : buf.data(), i0, i1, 0.1f, mu, wd, variant == 2);
+                for (int64_t i = i0; i < i1; ++i)
+                    sgdElement(ew[i], g[i], variant == 0 ? nullptr : &ebuf[i], 0.1f, mu, wd, variant == 2);
+                QVERIFY2(sameBytes(w.data(), ew.data(), n) && sameBytes(buf.data(), ebuf.data(), n),
+                         qPrintable(QStringLiteral("%1 SGD variant %2").arg(level.name).arg(variant)));
+            }
+            for (bool decoupled : {false, true}) {
+                auto w = w0, m = m0, v = v0, ew = w0, em = m0, ev = v0;
+                const float c1 = 1.0f - 0.9f * 0.9f, c2 = std::sqrt(1.0f - 0.999f * 0.999f);
+                level.adam(w.data(), g.data(), m.data(), v.data(), i0, i1, 0.01f, 0.9f, 0.999f, 1e-8f, 0.1f, c1, c2, decoupled);
+                for (int64_t i = i0; i < i1; ++i)
+                    adamElement(ew[i], g[i], em[i], ev[i], 0.01f, 0.9f, 0.999f, 1e-8f, 0.1f, c1, c2, decoupled);
+                QVERIFY2(sameBytes(w.data(), ew.data(), n) && sameBytes(m.data(), em.data(), n) && sameBytes(v.data(), ev.data(), n),
+                         qPrintable(QStringLiteral("%1 %2").arg(level.name, decoupled ? "AdamW" : "Adam")));
+            }
+        }
+    }
+
+    // A step runs every host parameter in one parallel region split over the sum of their sizes;
+    // with two threads the split falls inside the second of these tensors. Every element still
+    // gets the rule's bits, once per step.
+    void oneRegionOverSeveralParametersMatchesTheRule_data()
+    {
+        QTest::addColumn<QString>("name");
+        QTest::newRow("sgd nesterov") << "sgd";
+        QTest::newRow("adam") << "adam";
+        QTest::newRow("adamw") << "adamw";
+    }
+    void oneRegionOverSeveralParametersMatchesTheRule()
+    {
+        QFETCH(QString, name);
+        setThreadCount(2);
+        OptimizerSettings s;
+        s.name = name.toStdString();
+        s.weightDecay = 0.01;
+        if (s.name == "sgd") {
+            s.momentum = 0.9;
+            s.nesterov = true;
+        }
+        auto opt = makeOptimizer(s);
+        const std::vector<int64_t> sizes{3, 20000, 1, 9001};
+        Rng rng(11);
+        std::vector<Tensor> values, grads;
+        std::vector<std::vector<float>> ew, eg, e0(sizes.size()), e1(sizes.size());
+        for (int64_t n : sizes) {
+            ew.push_back(uniform(static_cast<size_t>(n), rng, -1.0f, 1.0f));
+            eg.push_back(uniform(static_cast<size_t>(n), rng, -1.0f, 1.0f));
+            values.push_back(Tensor::fromVector({n}, ew.back()));
+            grads.push_back(Tensor::fromVector({n}, eg.back()));
+        }
+        for (size_t k = 0; k < sizes.size(); ++k)
+            e0[k].assign(static_cast<size_t>(sizes[k]), 0.0f), e1[k].assign(static_cast<size_t>(sizes[k]), 0.0f);
+        std::vector<ParameterRef> refs;
+        for (size_t k = 0; k < sizes.size(); ++k)
+            refs.push_back({"p" + std::to_string(k), &values[k], &grads[k]});
+        float p1 = 1.0f, p2 = 1.0f; // Adam's powers, float32 as the optimizer keeps them
+        for (int step = 0; step < 2; ++step) {
+            opt->step(refs, 0.01);
+            p1 *= 0.9f;
+            p2 *= 0.999f;
+            for (size_t k = 0; k < sizes.size(); ++k)
+                for (size_t i = 0; i < ew[k].size(); ++i) {
+                    if (s.name == "sgd")
+                        sgdElement(ew[k][i], eg[k][i], &e0[k][i], 0.01f, 0.9f, 0.01f, true);
+                    else
+                        adamElement(ew[k][i], eg[k][i], e0[k][i], e1[k][i], 0.01f, 0.9f, 0.999f, 1e-8f, 0.01f, 1.0f - p1,
+                                    std::sqrt(1.0f - p2), s.name == "adamw");
+                }
+        }
+        for (size_t k = 0; k < sizes.size(); ++k)
+            QVERIFY2(sameBytes(values[k].data(), ew[k].data(), ew[k].size()),
+                     qPrintable(QStringLiteral("parameter %1 of %2 elements").arg(k).arg(sizes[k])));
+        const auto state = opt->state();
+        for (size_t k = 0; k < sizes.size(); ++k) {
+            const std::string key = (s.name == "sgd" ? "moments.p" : "moment1.p") + std::to_string(k);
+            QVERIFY2(sameBytes(state.at(key).data(), e0[k].data(), e0[k].size()), key.c_str());
+        }
+    }
+
     void invalidSettings()
     {
         OptimizerSettings s;
